@@ -1,0 +1,169 @@
+//! Error types, one `#[non_exhaustive]` enum per area.
+//!
+//! Every failure that depends on secret material (a wrong tag, a key that
+//! does not match) is reported as the single opaque
+//! [`SessionError::AuthenticationFailed`], so that no error reveals which
+//! check failed.
+
+use core::fmt;
+
+/// Bytes that are not a well-formed sealwire encoding.
+///
+/// Raised by every parser before any cryptography runs; it never depends on
+/// a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended before the structure was complete.
+    Truncated,
+    /// Bytes were left over after the structure ended.
+    TrailingBytes,
+    /// The version byte names a version this library does not speak.
+    UnsupportedVersion(u8),
+    /// The type byte is not the expected type, or names an unknown type.
+    UnexpectedType(u8),
+    /// A flags byte has a bit set that this version does not define.
+    UnknownFlags(u8),
+    /// A field holds a value outside its documented range.
+    InvalidValue,
+    /// A public key is not a valid encoding.
+    InvalidKey,
+    /// The input is longer than the documented maximum for its type.
+    TooLarge,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated => f.write_str("input truncated"),
+            Self::TrailingBytes => f.write_str("trailing bytes after the structure"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported version {v}"),
+            Self::UnexpectedType(t) => write!(f, "unexpected type byte 0x{t:02x}"),
+            Self::UnknownFlags(b) => write!(f, "unknown flag bits 0x{b:02x}"),
+            Self::InvalidValue => f.write_str("field value out of range"),
+            Self::InvalidKey => f.write_str("invalid public key encoding"),
+            Self::TooLarge => f.write_str("input exceeds the maximum size"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// A prekey bundle that cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The bytes are not a well-formed bundle.
+    Malformed(DecodeError),
+    /// The signed prekey's signature does not verify (strict Ed25519).
+    InvalidSignature,
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(e) => write!(f, "malformed bundle: {e}"),
+            Self::InvalidSignature => f.write_str("signed prekey signature does not verify"),
+        }
+    }
+}
+
+impl core::error::Error for BundleError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            Self::InvalidSignature => None,
+        }
+    }
+}
+
+impl From<DecodeError> for BundleError {
+    fn from(e: DecodeError) -> Self {
+        Self::Malformed(e)
+    }
+}
+
+/// Errors of a 1:1 session: starting, accepting, encrypting, decrypting.
+///
+/// Every error leaves the session (and the prekey store) exactly as it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The message is not a well-formed sealwire message.
+    Malformed(DecodeError),
+    /// The message failed authentication. One opaque variant for every
+    /// failure that depends on key material: a wrong tag, a forged header,
+    /// a message from another session, a message that claims a position its
+    /// chain never reached.
+    AuthenticationFailed,
+    /// A peer's X25519 public key is of low order: the Diffie-Hellman output
+    /// is all zeros (Wycheproof "zero shared secret" cases).
+    WeakPublicKey,
+    /// This message's key was already used (a duplicate or replay), or is
+    /// no longer held.
+    DuplicateMessage,
+    /// The message would need more than [`MAX_SKIP`](crate::limits::MAX_SKIP)
+    /// message keys to be skipped.
+    TooManySkipped,
+    /// A message counter would overflow; the chain is exhausted and no more
+    /// messages may be sent or received in it.
+    CounterOverflow,
+    /// The plaintext is longer than [`MAX_BODY_LEN`](crate::limits::MAX_BODY_LEN).
+    MessageTooLarge,
+    /// The caller's output buffer is too small; see the `*_len` size queries.
+    BufferTooSmall,
+    /// The prekey message names a signed prekey this store does not hold.
+    UnknownSignedPrekey,
+    /// The prekey message names a one-time prekey this store does not hold
+    /// (never issued, or already consumed).
+    UnknownOneTimePrekey,
+    /// A prekey message that belongs to another session (different identity
+    /// or base key): hand it to [`Session::accept`](crate::Session::accept).
+    SessionMismatch,
+    /// The message type cannot be handled in this phase (for example a
+    /// prekey message offered to a session that is waiting for a reply).
+    UnexpectedMessage,
+    /// The inner frame uses a feature (flag or content type) this version of
+    /// the library does not implement.
+    UnsupportedFeature,
+    /// The random number generator failed.
+    RandomnessFailure,
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(e) => write!(f, "malformed message: {e}"),
+            Self::AuthenticationFailed => f.write_str("message authentication failed"),
+            Self::WeakPublicKey => f.write_str("peer public key is of low order"),
+            Self::DuplicateMessage => {
+                f.write_str("duplicate message or message key no longer held")
+            }
+            Self::TooManySkipped => f.write_str("too many skipped messages"),
+            Self::CounterOverflow => f.write_str("message counter exhausted"),
+            Self::MessageTooLarge => f.write_str("message body too large"),
+            Self::BufferTooSmall => f.write_str("output buffer too small"),
+            Self::UnknownSignedPrekey => f.write_str("unknown signed prekey"),
+            Self::UnknownOneTimePrekey => f.write_str("unknown or already used one-time prekey"),
+            Self::SessionMismatch => f.write_str("prekey message belongs to another session"),
+            Self::UnexpectedMessage => f.write_str("message type not expected in this phase"),
+            Self::UnsupportedFeature => f.write_str("unsupported inner-frame feature"),
+            Self::RandomnessFailure => f.write_str("random number generator failed"),
+        }
+    }
+}
+
+impl core::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DecodeError> for SessionError {
+    fn from(e: DecodeError) -> Self {
+        Self::Malformed(e)
+    }
+}

@@ -1,0 +1,143 @@
+//! One function per fuzz target: each takes arbitrary bytes and must never
+//! panic. Assertions here are the properties the fuzzer checks.
+
+use alloc::vec::Vec;
+
+use crate::bundle::PrekeyBundle;
+use crate::identity::IdentityKeyPair;
+use crate::internal::testing::DangerDeterministicRng;
+use crate::prekey::PrekeyStore;
+use crate::session::{PendingSession, Session, Timestamp};
+use crate::wire::Message;
+
+/// Parses any bytes as a message; a parsed message re-encodes to the same
+/// bytes.
+pub fn parse_message(data: &[u8]) {
+    if let Ok(msg) = Message::parse(data) {
+        assert_eq!(msg.encoded_len(), data.len());
+        assert_eq!(msg.to_vec(), data);
+    }
+}
+
+/// Parses any bytes as a bundle; a parsed bundle re-encodes to the same
+/// bytes.
+pub fn parse_bundle(data: &[u8]) {
+    if let Ok(bundle) = PrekeyBundle::parse(data) {
+        assert_eq!(bundle.to_vec(), data);
+    }
+}
+
+/// Parses any bytes as an inner frame.
+pub fn parse_frame(data: &[u8]) {
+    let _ = crate::frame::parse_frame(data);
+}
+
+/// A fixed pair of sessions to decrypt against.
+#[derive(Clone)]
+pub struct Fixture {
+    /// The responder's established session.
+    pub bob: Session,
+    /// The initiator's pending session.
+    pub alice: PendingSession,
+    /// The responder's identity.
+    pub bob_identity: IdentityKeyPair,
+    /// The responder's prekeys (one one-time prekey left).
+    pub bob_prekeys: PrekeyStore,
+    /// Valid messages, useful as seeds.
+    pub samples: Vec<Vec<u8>>,
+}
+
+/// A fixed clock for the fixture.
+pub const FIXTURE_NOW: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+impl Fixture {
+    /// Builds the fixture deterministically.
+    pub fn new() -> Self {
+        let mut rng = DangerDeterministicRng::from_u64(7);
+        let alice_id = IdentityKeyPair::generate(&mut rng);
+        let bob_identity = IdentityKeyPair::generate(&mut rng);
+        let mut bob_prekeys = PrekeyStore::new(&bob_identity, &mut rng);
+        let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 2);
+        let first = opks.first().map(|o| o.id);
+        let mut samples = Vec::new();
+        let bundle = bob_prekeys.bundle(&bob_identity, first);
+        let mut alice =
+            match bundle.and_then(|b| PendingSession::initiate(&mut rng, &alice_id, &b).ok()) {
+                Some(a) => a,
+                None => unreachable_fixture(),
+            };
+        let m0 = alice
+            .encrypt(&mut rng, FIXTURE_NOW, b"hello")
+            .unwrap_or_default();
+        let m1 = alice
+            .encrypt(&mut rng, FIXTURE_NOW, b"second")
+            .unwrap_or_default();
+        let bob = match Session::accept(&bob_identity, &mut bob_prekeys, FIXTURE_NOW, &m0) {
+            Ok((s, _)) => s,
+            Err(_) => unreachable_fixture(),
+        };
+        let mut bob_reply = bob.clone();
+        let r0 = bob_reply
+            .encrypt(&mut rng, FIXTURE_NOW, b"reply")
+            .unwrap_or_default();
+        samples.push(m0);
+        samples.push(m1);
+        samples.push(r0);
+        Self {
+            bob,
+            alice,
+            bob_identity,
+            bob_prekeys,
+            samples,
+        }
+    }
+
+    /// Decrypts any bytes with the responder's session: either it decrypts,
+    /// or the session is exactly as it was.
+    pub fn decrypt(&self, data: &[u8]) {
+        let mut bob = self.bob.clone();
+        if bob.decrypt(FIXTURE_NOW, data).is_err() {
+            assert!(bob == self.bob, "a failed decrypt changed the session");
+        }
+        let mut buf = data.to_vec();
+        let mut bob2 = self.bob.clone();
+        if bob2.decrypt_in_place(FIXTURE_NOW, &mut buf).is_err() {
+            assert!(
+                bob2 == self.bob,
+                "a failed in-place decrypt changed the session"
+            );
+        }
+    }
+
+    /// Offers any bytes as a reply to the pending initiator.
+    pub fn receive_reply(&self, data: &[u8]) {
+        if let Err(rejected) = self.alice.clone().receive(FIXTURE_NOW, data) {
+            assert!(
+                *rejected.session == self.alice,
+                "a refused reply changed the pending session"
+            );
+        }
+    }
+
+    /// Offers any bytes as a new prekey message to the responder.
+    pub fn accept(&self, data: &[u8]) {
+        let mut prekeys = self.bob_prekeys.clone();
+        if Session::accept(&self.bob_identity, &mut prekeys, FIXTURE_NOW, data).is_err() {
+            assert!(
+                prekeys == self.bob_prekeys,
+                "a failed accept changed the prekey store"
+            );
+        }
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_fixture() -> ! {
+    panic!("the deterministic fixture failed to build")
+}

@@ -1,0 +1,183 @@
+//! Explicit-key constructors and raw (unframed) ratchet operations, for the
+//! known-answer transcript of SPEC.md and for tests. Misuse breaks security.
+
+use alloc::vec::Vec;
+
+use crate::bundle::PrekeyBundle;
+use crate::dh::DhKeyPair;
+use crate::error::SessionError;
+use crate::handshake;
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::prekey::PrekeyStore;
+use crate::ratchet::RatchetState;
+use crate::ratchet::chain_key::ChainKey;
+use crate::ratchet::root_key::RootKey;
+use crate::session::{PendingSession, Session};
+use crate::wire::{HEADER_LEN, RatchetHeader, TAG_LEN};
+
+/// X3DH as the initiator with an explicit ephemeral secret: `(SK, AD)`.
+pub fn x3dh_initiator(
+    identity: &IdentityKeyPair,
+    ephemeral_secret: [u8; 32],
+    bundle: &PrekeyBundle,
+) -> Result<([u8; 32], [u8; 66]), SessionError> {
+    let out = handshake::initiator(
+        identity,
+        &DhKeyPair::from_secret_bytes(ephemeral_secret),
+        bundle,
+    )?;
+    Ok((*out.shared_secret, out.associated_data))
+}
+
+/// `X25519(secret, public)` with the all-zero check.
+pub fn x25519(secret: [u8; 32], public: &[u8; 32]) -> Result<[u8; 32], SessionError> {
+    Ok(*DhKeyPair::from_secret_bytes(secret).diffie_hellman(public)?)
+}
+
+/// The X25519 public key of a secret.
+pub fn x25519_public(secret: [u8; 32]) -> [u8; 32] {
+    *DhKeyPair::from_secret_bytes(secret).public()
+}
+
+/// `KDF_RK(rk, dh)`: `(new root key, chain key)`.
+pub fn kdf_rk(root_key: [u8; 32], dh: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let (rk, ck) = RootKey::new(root_key).advance(dh);
+    (*rk.as_bytes(), *ck.as_bytes())
+}
+
+/// `KDF_CK(ck)`: `(message key, next chain key)`.
+pub fn kdf_ck(chain_key: [u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let (mk, ck) = ChainKey::new(chain_key).step();
+    (*mk.as_bytes(), *ck.as_bytes())
+}
+
+/// Starts an initiator session with explicit ephemeral and first ratchet
+/// secrets.
+pub fn initiate_with_keys(
+    identity: &IdentityKeyPair,
+    bundle: &PrekeyBundle,
+    ephemeral_secret: [u8; 32],
+    ratchet_secret: [u8; 32],
+) -> Result<PendingSession, SessionError> {
+    PendingSession::initiate_with_keys(
+        identity,
+        bundle,
+        DhKeyPair::from_secret_bytes(ephemeral_secret),
+        DhKeyPair::from_secret_bytes(ratchet_secret),
+    )
+}
+
+/// A responder session from the X3DH fields alone, without decrypting
+/// anything and without consuming the one-time prekey.
+pub fn respond_with_fields(
+    identity: &IdentityKeyPair,
+    prekeys: &PrekeyStore,
+    their_identity: &IdentityKey,
+    base_key: &[u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+) -> Result<Session, SessionError> {
+    let spk = prekeys
+        .signed(signed_prekey_id)
+        .ok_or(SessionError::UnknownSignedPrekey)?;
+    let opk = match one_time_prekey_id {
+        Some(id) => Some(
+            prekeys
+                .one_time(id)
+                .ok_or(SessionError::UnknownOneTimePrekey)?,
+        ),
+        None => None,
+    };
+    let x3dh = handshake::responder(identity, spk.pair(), opk, their_identity, base_key)?;
+    let state = RatchetState::new_responder(
+        &x3dh.shared_secret,
+        x3dh.associated_data,
+        spk.pair().clone(),
+    );
+    Ok(Session::from_parts(state, *their_identity, Some(*base_key)))
+}
+
+/// Either phase of a session, for the raw operations below.
+pub trait RawRatchet {
+    #[doc(hidden)]
+    fn ratchet(&mut self) -> &mut RatchetState;
+    #[doc(hidden)]
+    fn ratchet_ref(&self) -> &RatchetState;
+}
+
+impl RawRatchet for Session {
+    fn ratchet(&mut self) -> &mut RatchetState {
+        self.state_mut()
+    }
+    fn ratchet_ref(&self) -> &RatchetState {
+        self.state()
+    }
+}
+
+impl RawRatchet for PendingSession {
+    fn ratchet(&mut self) -> &mut RatchetState {
+        self.state_mut()
+    }
+    fn ratchet_ref(&self) -> &RatchetState {
+        self.state()
+    }
+}
+
+/// Encrypts `plaintext` as the AEAD plaintext itself (no inner frame):
+/// returns `header || ciphertext || tag`, as in the shared transcript.
+pub fn encrypt_raw<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
+    session: &mut S,
+    rng: &mut R,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SessionError> {
+    let mut buf = plaintext.to_vec();
+    let (header, tag) = session.ratchet().encrypt(rng, &mut buf)?;
+    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
+    out.extend_from_slice(&header.to_bytes());
+    out.extend_from_slice(&buf);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decrypts `header || ciphertext || tag` with no inner frame.
+pub fn decrypt_raw<S: RawRatchet>(
+    session: &mut S,
+    now_ms: u64,
+    wire: &[u8],
+) -> Result<Vec<u8>, SessionError> {
+    let header = RatchetHeader::from_bytes(
+        wire.get(..HEADER_LEN)
+            .ok_or(SessionError::AuthenticationFailed)?,
+    )?;
+    let rest = wire
+        .get(HEADER_LEN..)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let split = rest
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let (ct, tag) = rest.split_at(split);
+    let mut tag_bytes = [0u8; TAG_LEN];
+    tag_bytes.copy_from_slice(tag);
+    let mut buf = ct.to_vec();
+    session
+        .ratchet()
+        .decrypt(&header, &mut buf, &tag_bytes, now_ms, |_| Ok(()))?;
+    Ok(buf)
+}
+
+/// `(root key, sending chain key, receiving chain key)` of a session.
+pub fn session_keys<S: RawRatchet>(session: &S) -> ([u8; 32], Option<[u8; 32]>, Option<[u8; 32]>) {
+    session.ratchet_ref().danger_keys()
+}
+
+/// The X3DH associated data a session binds into every message.
+pub fn associated_data<S: RawRatchet>(session: &S) -> [u8; 66] {
+    *session.ratchet_ref().associated_data()
+}
+
+/// Turns a pending session into an established one without a reply (for
+/// the raw transcript, whose replies are not framed).
+pub fn danger_establish(pending: PendingSession) -> Session {
+    pending.into_established_unchecked()
+}

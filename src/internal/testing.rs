@@ -1,0 +1,76 @@
+//! A deterministic generator for tests, fuzzing and benches. It is NOT a
+//! secure source of randomness for production keys: its output is fully
+//! determined by the seed.
+
+use core::convert::Infallible;
+
+use rand_core::{TryCryptoRng, TryRng};
+use sha2::{Digest, Sha256};
+
+/// SHA-256 in counter mode over a 32-byte seed.
+#[derive(Clone, Debug)]
+pub struct DangerDeterministicRng {
+    seed: [u8; 32],
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl DangerDeterministicRng {
+    /// A generator whose whole output is fixed by `seed`.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self {
+            seed,
+            counter: 0,
+            block: [0; 32],
+            used: 32,
+        }
+    }
+
+    /// A generator seeded from a small number.
+    pub fn from_u64(n: u64) -> Self {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&n.to_be_bytes());
+        Self::from_seed(seed)
+    }
+
+    fn refill(&mut self) {
+        let mut h = Sha256::new();
+        h.update(self.seed);
+        h.update(self.counter.to_be_bytes());
+        self.block.copy_from_slice(&h.finalize());
+        self.counter = self.counter.wrapping_add(1);
+        self.used = 0;
+    }
+}
+
+impl TryRng for DangerDeterministicRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for byte in dst.iter_mut() {
+            if self.used >= 32 {
+                self.refill();
+            }
+            if let Some(b) = self.block.get(self.used) {
+                *byte = *b;
+            }
+            self.used = self.used.saturating_add(1);
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for DangerDeterministicRng {}

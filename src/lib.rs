@@ -1,0 +1,42 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod bundle;
+mod dh;
+pub mod error;
+pub mod frame;
+mod handshake;
+mod hexfmt;
+pub mod identity;
+#[doc(hidden)]
+pub mod internal;
+pub mod kdf;
+pub mod limits;
+pub mod prekey;
+#[doc(hidden)]
+pub mod ratchet;
+mod rng;
+pub mod session;
+pub mod wire;
+
+pub use bundle::PrekeyBundle;
+pub use error::{BundleError, DecodeError, SessionError};
+pub use frame::ContentType;
+pub use identity::{IdentityKey, IdentityKeyPair};
+pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
+#[cfg(feature = "std")]
+pub use rng::{OsRng, os_rng};
+pub use session::{PendingSession, Received, ReceivedRef, Rejected, Session, Timestamp};

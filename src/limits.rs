@@ -1,0 +1,47 @@
+//! Every limit of the protocol, in one place. SPEC.md §9 is normative.
+
+/// At most this many message keys are derived and stored for one incoming
+/// message (in the old chain up to PN plus in the new chain up to N).
+pub const MAX_SKIP: u32 = 1000;
+
+/// At most this many skipped message keys are held per session; the oldest
+/// is evicted first.
+pub const MAX_SKIPPED_KEYS: usize = 2000;
+
+/// At most this many receiving chains are remembered per session (the
+/// current one and the closed ones used to recognise late messages).
+pub const MAX_RECEIVING_CHAINS: usize = 5;
+
+/// Skipped message keys older than this (milliseconds) are erased.
+/// 30 days.
+pub const MAX_SKIPPED_KEY_AGE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Largest message body (plaintext) accepted by encrypt and decrypt: 1 MiB.
+pub const MAX_BODY_LEN: usize = 1 << 20;
+
+/// Length of the inner frame's fixed header.
+pub const FRAME_HEADER_LEN: usize = 15;
+
+/// Largest padded body: Padmé(`MAX_BODY_LEN`) is `MAX_BODY_LEN` itself (a
+/// power of two).
+pub const MAX_PADDED_BODY_LEN: usize = MAX_BODY_LEN;
+
+/// Largest inner frame (the AEAD plaintext).
+pub const MAX_FRAME_LEN: usize = FRAME_HEADER_LEN + MAX_PADDED_BODY_LEN;
+
+/// Smallest padded body length: short messages all look alike.
+pub const MIN_PADDED_BODY_LEN: usize = 32;
+
+/// Largest wire message: the prekey message at its largest plus the
+/// largest ciphertext. Anything longer is rejected before parsing.
+pub const MAX_MESSAGE_LEN: usize = 2 + 32 + 32 + 4 + 1 + 4 + 40 + MAX_FRAME_LEN + 16;
+
+/// Largest bundle encoding (with a one-time prekey).
+pub const MAX_BUNDLE_LEN: usize = 2 + 32 + 4 + 32 + 64 + 1 + 4 + 32;
+
+/// At most this many one-time prekeys are held by a prekey store.
+pub const MAX_ONE_TIME_PREKEYS: usize = 10_000;
+
+/// At most this many signed prekeys are kept (the current one and older
+/// ones still accepted for late prekey messages).
+pub const MAX_SIGNED_PREKEYS: usize = 3;

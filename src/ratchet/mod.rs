@@ -1,0 +1,447 @@
+//! The Double Ratchet (SPEC.md §5), with decryption planned on borrowed
+//! state and committed only after the tag verifies.
+//!
+//! The sending half of a DH ratchet step is taken lazily: on receiving a new
+//! ratchet key only the receiving chain is derived; the new ratchet key pair
+//! is drawn when the next message is sent. The keys and bytes are exactly
+//! those of the eager formulation (the same DH inputs in the same order), but
+//! decryption needs no randomness and wastes no key generation.
+
+pub(crate) mod chain_key;
+pub(crate) mod message_key;
+pub(crate) mod root_key;
+pub(crate) mod skipped;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use crate::dh::DhKeyPair;
+use crate::error::SessionError;
+use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP};
+use crate::wire::header::{HEADER_LEN, RatchetHeader};
+use chain_key::ChainKey;
+use message_key::MessageKey;
+use root_key::RootKey;
+use skipped::{SkippedKey, SkippedKeys};
+
+/// Length of the X3DH associated data `Encode(IK_A) || Encode(IK_B)`.
+pub(crate) const AD_LEN: usize = 66;
+/// Length of the AEAD associated data: `AD || header`.
+pub(crate) const AEAD_AD_LEN: usize = AD_LEN + HEADER_LEN;
+
+#[derive(Clone, PartialEq, Debug)]
+struct SendingChain {
+    chain_key: ChainKey,
+    index: u32,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+struct ReceivingChain {
+    ratchet_key: [u8; 32],
+    chain_key: ChainKey,
+    index: u32,
+}
+
+/// A receiving chain that was replaced: its chain key is erased, its
+/// unread keys are in the skipped store; kept to recognise late duplicates.
+#[derive(Clone, PartialEq, Debug)]
+struct ClosedChain {
+    ratchet_key: [u8; 32],
+    end: u32,
+}
+
+/// The whole ratchet state of one session (hidden; reached only through
+/// the session types and `internal::hazmat`).
+#[derive(Clone, PartialEq, Debug)]
+pub struct RatchetState {
+    root_key: RootKey,
+    our_ratchet: DhKeyPair,
+    sending: Option<SendingChain>,
+    previous_counter: u32,
+    receiving: Option<ReceivingChain>,
+    closed: VecDeque<ClosedChain>,
+    skipped: SkippedKeys,
+    associated_data: [u8; AD_LEN],
+}
+
+impl PartialEq for DhKeyPair {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other)
+    }
+}
+
+/// What a successful decryption will change, computed without touching the
+/// state.
+enum Plan {
+    Skipped {
+        index: usize,
+    },
+    Advance {
+        chain: ReceivingChain,
+        skipped: Vec<SkippedKey>,
+    },
+    NewChain {
+        root_key: RootKey,
+        chain: ReceivingChain,
+        skipped: Vec<SkippedKey>,
+        previous_counter: u32,
+    },
+}
+
+/// Derives the keys from `chain` up to and including position `target`:
+/// returns the key for `target`, the chain after it, and the skipped keys.
+fn derive_to(
+    ratchet_key: [u8; 32],
+    mut chain_key: ChainKey,
+    mut index: u32,
+    target: u32,
+    now: u64,
+    skipped: &mut Vec<SkippedKey>,
+) -> Result<(MessageKey, ReceivingChain), SessionError> {
+    while index < target {
+        let (key, next) = chain_key.step();
+        skipped.push(SkippedKey {
+            ratchet_key,
+            counter: index,
+            key,
+            skipped_at: now,
+        });
+        chain_key = next;
+        index = index.checked_add(1).ok_or(SessionError::CounterOverflow)?;
+    }
+    let (key, next) = chain_key.step();
+    let index = target.checked_add(1).ok_or(SessionError::CounterOverflow)?;
+    Ok((
+        key,
+        ReceivingChain {
+            ratchet_key,
+            chain_key: next,
+            index,
+        },
+    ))
+}
+
+impl RatchetState {
+    /// Initiator (Alice): root key = SK, her first ratchet key pair drawn
+    /// now, the sending chain derived with the responder's signed prekey.
+    pub(crate) fn new_initiator(
+        shared_secret: &[u8; 32],
+        associated_data: [u8; AD_LEN],
+        our_ratchet: DhKeyPair,
+        their_signed_prekey: &[u8; 32],
+    ) -> Result<Self, SessionError> {
+        let dh = our_ratchet.diffie_hellman(their_signed_prekey)?;
+        let (root_key, chain_key) = RootKey::new(*shared_secret).advance(&dh);
+        Ok(Self {
+            root_key,
+            our_ratchet,
+            sending: Some(SendingChain {
+                chain_key,
+                index: 0,
+            }),
+            previous_counter: 0,
+            receiving: None,
+            closed: VecDeque::with_capacity(MAX_RECEIVING_CHAINS),
+            skipped: SkippedKeys::default(),
+            associated_data,
+        })
+    }
+
+    /// Responder (Bob): root key = SK, his ratchet key pair is the signed
+    /// prekey; both chains are derived from the first incoming message.
+    pub(crate) fn new_responder(
+        shared_secret: &[u8; 32],
+        associated_data: [u8; AD_LEN],
+        signed_prekey: DhKeyPair,
+    ) -> Self {
+        Self {
+            root_key: RootKey::new(*shared_secret),
+            our_ratchet: signed_prekey,
+            sending: None,
+            previous_counter: 0,
+            receiving: None,
+            closed: VecDeque::with_capacity(MAX_RECEIVING_CHAINS),
+            skipped: SkippedKeys::default(),
+            associated_data,
+        }
+    }
+
+    pub(crate) fn associated_data(&self) -> &[u8; AD_LEN] {
+        &self.associated_data
+    }
+
+    fn aead_ad(&self, header: &[u8; HEADER_LEN]) -> [u8; AEAD_AD_LEN] {
+        let mut ad = [0u8; AEAD_AD_LEN];
+        let (a, h) = ad.split_at_mut(AD_LEN);
+        a.copy_from_slice(&self.associated_data);
+        h.copy_from_slice(header);
+        ad
+    }
+
+    /// Encrypts `buf` in place; returns the header and the tag. On error
+    /// nothing changed.
+    pub(crate) fn encrypt<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        buf: &mut [u8],
+    ) -> Result<(RatchetHeader, [u8; 16]), SessionError> {
+        // The lazy sending half of a DH ratchet step, computed aside.
+        let stepped = match &self.sending {
+            Some(_) => None,
+            None => {
+                let their = self
+                    .receiving
+                    .as_ref()
+                    .ok_or(SessionError::UnexpectedMessage)?;
+                let pair = DhKeyPair::generate(rng);
+                let dh = pair.diffie_hellman(&their.ratchet_key)?;
+                let (root_key, chain_key) = self.root_key.advance(&dh);
+                Some((
+                    pair,
+                    root_key,
+                    SendingChain {
+                        chain_key,
+                        index: 0,
+                    },
+                ))
+            }
+        };
+        let (ratchet_pub, chain) = match &stepped {
+            Some((pair, _, chain)) => (*pair.public(), chain),
+            None => match &self.sending {
+                Some(chain) => (*self.our_ratchet.public(), chain),
+                None => return Err(SessionError::UnexpectedMessage),
+            },
+        };
+        let next_index = chain
+            .index
+            .checked_add(1)
+            .ok_or(SessionError::CounterOverflow)?;
+        let header = RatchetHeader {
+            ratchet_key: ratchet_pub,
+            previous_counter: self.previous_counter,
+            counter: chain.index,
+        };
+        let (message_key, next_chain) = chain.chain_key.step();
+        let ad = self.aead_ad(&header.to_bytes());
+        let tag = message_key
+            .seal(&ad, buf)
+            .map_err(|_| SessionError::MessageTooLarge)?;
+        // Commit.
+        if let Some((pair, root_key, _)) = stepped {
+            self.our_ratchet = pair;
+            self.root_key = root_key;
+        }
+        self.sending = Some(SendingChain {
+            chain_key: next_chain,
+            index: next_index,
+        });
+        Ok((header, tag))
+    }
+
+    fn plan(&self, header: &RatchetHeader, now: u64) -> Result<(Plan, MessageKey), SessionError> {
+        if let Some(rc) = &self.receiving
+            && rc.ratchet_key == header.ratchet_key
+        {
+            {
+                if header.counter < rc.index {
+                    return self.plan_skipped(header);
+                }
+                let jump = header.counter.saturating_sub(rc.index);
+                if jump > MAX_SKIP {
+                    return Err(SessionError::TooManySkipped);
+                }
+                let mut skipped = Vec::new();
+                let (key, chain) = derive_to(
+                    rc.ratchet_key,
+                    rc.chain_key.clone(),
+                    rc.index,
+                    header.counter,
+                    now,
+                    &mut skipped,
+                )?;
+                return Ok((Plan::Advance { chain, skipped }, key));
+            }
+        }
+        if self
+            .skipped
+            .find(&header.ratchet_key, header.counter)
+            .is_some()
+        {
+            return self.plan_skipped(header);
+        }
+        if let Some(closed) = self
+            .closed
+            .iter()
+            .find(|c| c.ratchet_key == header.ratchet_key)
+        {
+            return Err(if header.counter < closed.end {
+                SessionError::DuplicateMessage
+            } else {
+                SessionError::AuthenticationFailed
+            });
+        }
+        // A new ratchet key: close the current receiving chain at PN and
+        // derive the next one.
+        let old_jump = match &self.receiving {
+            Some(rc) => header.previous_counter.saturating_sub(rc.index),
+            None => 0,
+        };
+        if old_jump
+            .checked_add(header.counter)
+            .is_none_or(|total| total > MAX_SKIP)
+        {
+            return Err(SessionError::TooManySkipped);
+        }
+        let mut skipped = Vec::new();
+        if let Some(rc) = &self.receiving {
+            let mut chain_key = rc.chain_key.clone();
+            let mut index = rc.index;
+            while index < header.previous_counter {
+                let (key, next) = chain_key.step();
+                skipped.push(SkippedKey {
+                    ratchet_key: rc.ratchet_key,
+                    counter: index,
+                    key,
+                    skipped_at: now,
+                });
+                chain_key = next;
+                index = index.checked_add(1).ok_or(SessionError::CounterOverflow)?;
+            }
+        }
+        let dh = self.our_ratchet.diffie_hellman(&header.ratchet_key)?;
+        let (root_key, chain_key) = self.root_key.advance(&dh);
+        let (key, chain) = derive_to(
+            header.ratchet_key,
+            chain_key,
+            0,
+            header.counter,
+            now,
+            &mut skipped,
+        )?;
+        let previous_counter = match &self.sending {
+            Some(s) => s.index,
+            None => self.previous_counter,
+        };
+        Ok((
+            Plan::NewChain {
+                root_key,
+                chain,
+                skipped,
+                previous_counter,
+            },
+            key,
+        ))
+    }
+
+    fn plan_skipped(&self, header: &RatchetHeader) -> Result<(Plan, MessageKey), SessionError> {
+        let index = self
+            .skipped
+            .find(&header.ratchet_key, header.counter)
+            .ok_or(SessionError::DuplicateMessage)?;
+        let key = self
+            .skipped
+            .get(index)
+            .ok_or(SessionError::DuplicateMessage)?
+            .key
+            .clone();
+        Ok((Plan::Skipped { index }, key))
+    }
+
+    /// Verifies and decrypts `buf` in place (ciphertext without the tag),
+    /// then runs `check` on the plaintext. The state changes only if the tag
+    /// verifies and `check` accepts; if `check` refuses, the plaintext is
+    /// erased from `buf`.
+    pub(crate) fn decrypt<T>(
+        &mut self,
+        header: &RatchetHeader,
+        buf: &mut [u8],
+        tag: &[u8; 16],
+        now: u64,
+        check: impl FnOnce(&[u8]) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
+        let (plan, key) = self.plan(header, now)?;
+        let ad = self.aead_ad(&header.to_bytes());
+        key.open(&ad, buf, tag)
+            .map_err(|_| SessionError::AuthenticationFailed)?;
+        match check(buf) {
+            Ok(out) => {
+                self.commit(plan, now);
+                Ok(out)
+            }
+            Err(e) => {
+                zeroize::Zeroize::zeroize(buf);
+                Err(e)
+            }
+        }
+    }
+
+    fn commit(&mut self, plan: Plan, now: u64) {
+        match plan {
+            Plan::Skipped { index } => self.skipped.remove(index),
+            Plan::Advance { chain, skipped } => {
+                self.receiving = Some(chain);
+                self.skipped.extend(skipped);
+            }
+            Plan::NewChain {
+                root_key,
+                chain,
+                skipped,
+                previous_counter,
+            } => {
+                if let Some(old) = self.receiving.take() {
+                    let end =
+                        old.index
+                            .max(previous_counter_hint(&skipped, &old.ratchet_key, old.index));
+                    if self.closed.len() >= MAX_RECEIVING_CHAINS.saturating_sub(1) {
+                        self.closed.pop_front();
+                    }
+                    self.closed.push_back(ClosedChain {
+                        ratchet_key: old.ratchet_key,
+                        end,
+                    });
+                }
+                self.root_key = root_key;
+                self.receiving = Some(chain);
+                self.sending = None;
+                self.previous_counter = previous_counter;
+                self.skipped.extend(skipped);
+            }
+        }
+        self.skipped.purge_older_than_max_age(now);
+    }
+
+    /// Erases skipped keys past the maximum age.
+    pub(crate) fn purge(&mut self, now: u64) {
+        self.skipped.purge_older_than_max_age(now);
+    }
+
+    pub(crate) fn skipped_key_count(&self) -> usize {
+        self.skipped.len()
+    }
+
+    /// Number of the next message this side will send in its current chain.
+    pub(crate) fn sending_index(&self) -> Option<u32> {
+        self.sending.as_ref().map(|s| s.index)
+    }
+
+    /// (root key, sending chain key, receiving chain key) for test vectors.
+    pub(crate) fn danger_keys(&self) -> ([u8; 32], Option<[u8; 32]>, Option<[u8; 32]>) {
+        (
+            *self.root_key.as_bytes(),
+            self.sending.as_ref().map(|s| *s.chain_key.as_bytes()),
+            self.receiving.as_ref().map(|r| *r.chain_key.as_bytes()),
+        )
+    }
+}
+
+/// The end of a closed chain: one past the highest position whose key was
+/// derived (skipped keys of that chain just added included).
+fn previous_counter_hint(skipped: &[SkippedKey], ratchet_key: &[u8; 32], index: u32) -> u32 {
+    skipped
+        .iter()
+        .filter(|k| &k.ratchet_key == ratchet_key)
+        .map(|k| k.counter.saturating_add(1))
+        .max()
+        .unwrap_or(index)
+}

@@ -1,0 +1,211 @@
+//! An established 1:1 session.
+
+use alloc::vec::Vec;
+
+use crate::error::SessionError;
+use crate::frame::ContentType;
+use crate::handshake;
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::prekey::PrekeyStore;
+use crate::ratchet::RatchetState;
+use crate::session::received::{Received, ReceivedRef};
+use crate::session::time::Timestamp;
+use crate::session::transport::{self, Parsed};
+
+/// An established session: encrypts ratchet messages and decrypts both
+/// ratchet messages and the initiator's remaining prekey messages.
+///
+/// Every method that fails leaves the session exactly as it was.
+#[derive(Clone, PartialEq)]
+pub struct Session {
+    state: RatchetState,
+    their_identity: IdentityKey,
+    /// For a responder: the initiator's base key, so that further prekey
+    /// messages of the same session are recognised.
+    base_key: Option<[u8; 32]>,
+}
+
+impl Session {
+    pub(crate) fn from_parts(
+        state: RatchetState,
+        their_identity: IdentityKey,
+        base_key: Option<[u8; 32]>,
+    ) -> Self {
+        Self {
+            state,
+            their_identity,
+            base_key,
+        }
+    }
+
+    /// Accepts a session from an incoming prekey message (any message of the
+    /// initiator's first chain): runs X3DH with the named prekeys, decrypts
+    /// the message, and only then consumes the one-time prekey.
+    ///
+    /// On any error neither the store nor anything else has changed.
+    pub fn accept(
+        identity: &IdentityKeyPair,
+        prekeys: &mut PrekeyStore,
+        now: Timestamp,
+        message: &[u8],
+    ) -> Result<(Session, Received), SessionError> {
+        let parsed = transport::parse(message)?;
+        let prekey = parsed.prekey.ok_or(SessionError::UnexpectedMessage)?;
+        let spk = prekeys
+            .signed(prekey.signed_prekey_id)
+            .ok_or(SessionError::UnknownSignedPrekey)?;
+        let opk = match prekey.one_time_prekey_id {
+            Some(id) => Some(
+                prekeys
+                    .one_time(id)
+                    .ok_or(SessionError::UnknownOneTimePrekey)?,
+            ),
+            None => None,
+        };
+        let x3dh = handshake::responder(
+            identity,
+            spk.pair(),
+            opk,
+            &prekey.identity_key,
+            &prekey.base_key,
+        )?;
+        let state = RatchetState::new_responder(
+            &x3dh.shared_secret,
+            x3dh.associated_data,
+            spk.pair().clone(),
+        );
+        let mut session = Session::from_parts(state, prekey.identity_key, Some(prekey.base_key));
+        let received = session.decrypt_parsed(now, &parsed, message)?;
+        if let Some(id) = prekey.one_time_prekey_id {
+            prekeys.consume_one_time(id);
+        }
+        Ok((session, received))
+    }
+
+    /// The peer's identity key.
+    pub fn their_identity(&self) -> &IdentityKey {
+        &self.their_identity
+    }
+
+    /// Length of the message [`encrypt_into`](Self::encrypt_into) writes for
+    /// a body of `body_len` bytes.
+    pub fn encrypted_len(&self, body_len: usize) -> usize {
+        transport::sealed_len(None, body_len)
+    }
+
+    /// Encrypts a user message.
+    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        self.encrypt_content(rng, now, ContentType::UserMessage, body)
+    }
+
+    /// Encrypts a body of the given content type.
+    pub fn encrypt_content<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        if body.len() > crate::limits::MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let mut out = alloc::vec![0u8; self.encrypted_len(body.len())];
+        let n = self.encrypt_into(rng, now, content_type, body, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Encrypts into the caller's buffer (no heap allocation); returns the
+    /// length written. `out` must hold [`encrypted_len`](Self::encrypted_len)
+    /// bytes.
+    pub fn encrypt_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        transport::seal_into(&mut self.state, None, rng, now, content_type, body, out)
+    }
+
+    /// Decrypts a message into an owned [`Received`].
+    pub fn decrypt(&mut self, now: Timestamp, message: &[u8]) -> Result<Received, SessionError> {
+        let parsed = transport::parse(message)?;
+        self.decrypt_parsed(now, &parsed, message)
+    }
+
+    fn decrypt_parsed(
+        &mut self,
+        now: Timestamp,
+        parsed: &Parsed,
+        message: &[u8],
+    ) -> Result<Received, SessionError> {
+        self.check_prekey(parsed)?;
+        let mut buf = zeroize::Zeroizing::new(message.to_vec());
+        let r =
+            transport::open_in_place(&mut self.state, parsed, self.their_identity, now, &mut buf)?;
+        Ok(r.to_owned())
+    }
+
+    /// Decrypts the message held in `buf` in place (no heap allocation in an
+    /// established chain); the returned body borrows `buf`. On failure the
+    /// session is unchanged and `buf` holds no plaintext.
+    pub fn decrypt_in_place<'b>(
+        &mut self,
+        now: Timestamp,
+        buf: &'b mut [u8],
+    ) -> Result<ReceivedRef<'b>, SessionError> {
+        let parsed = transport::parse(buf)?;
+        self.check_prekey(&parsed)?;
+        transport::open_in_place(&mut self.state, &parsed, self.their_identity, now, buf)
+    }
+
+    /// A prekey message is accepted only from the initiator of this session
+    /// (same identity, same base key).
+    fn check_prekey(&self, parsed: &Parsed) -> Result<(), SessionError> {
+        match (&parsed.prekey, &self.base_key) {
+            (None, _) => Ok(()),
+            (Some(p), Some(base))
+                if p.base_key == *base && p.identity_key == self.their_identity =>
+            {
+                Ok(())
+            }
+            (Some(_), _) => Err(SessionError::SessionMismatch),
+        }
+    }
+
+    /// How many skipped message keys the session holds.
+    pub fn skipped_key_count(&self) -> usize {
+        self.state.skipped_key_count()
+    }
+
+    /// Erases skipped message keys older than
+    /// [`MAX_SKIPPED_KEY_AGE_MS`](crate::limits::MAX_SKIPPED_KEY_AGE_MS).
+    pub fn purge(&mut self, now: Timestamp) {
+        self.state.purge(now.as_unix_millis());
+    }
+
+    pub(crate) fn state(&self) -> &RatchetState {
+        &self.state
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
+        &mut self.state
+    }
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("their_identity", &self.their_identity)
+            .field("sending_index", &self.state.sending_index())
+            .field("skipped_keys", &self.state.skipped_key_count())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,13 @@
+//! 1:1 sessions, with the protocol phases as types: a [`PendingSession`]
+//! (initiator, before the first reply) and an established [`Session`].
+
+pub mod established;
+pub mod pending;
+pub mod received;
+pub mod time;
+pub(crate) mod transport;
+
+pub use established::Session;
+pub use pending::{PendingSession, Rejected};
+pub use received::{Received, ReceivedRef};
+pub use time::Timestamp;

@@ -1,0 +1,205 @@
+//! The initiator's session before it has heard back: every message it sends
+//! carries the X3DH fields, and the first reply it decrypts turns it into an
+//! established [`Session`].
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use crate::bundle::PrekeyBundle;
+use crate::dh::DhKeyPair;
+use crate::error::SessionError;
+use crate::frame::ContentType;
+use crate::handshake;
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::ratchet::RatchetState;
+use crate::session::established::Session;
+use crate::session::received::Received;
+use crate::session::time::Timestamp;
+use crate::session::transport::{self, PrekeyFields};
+
+/// An outbound session waiting for the peer's first reply.
+///
+/// It can only encrypt prekey messages; [`receive`](Self::receive) consumes
+/// it and returns the established [`Session`] once a reply decrypts, so a
+/// pending session cannot be used as an established one by mistake.
+#[derive(Clone, PartialEq)]
+pub struct PendingSession {
+    state: RatchetState,
+    prekey: PrekeyFields,
+    their_identity: IdentityKey,
+}
+
+/// A reply that [`PendingSession::receive`] refused, with the unchanged
+/// pending session handed back.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Why the message was refused.
+    pub error: SessionError,
+    /// The pending session, exactly as it was before the call.
+    pub session: Box<PendingSession>,
+}
+
+impl core::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl core::error::Error for Rejected {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl PendingSession {
+    /// Runs X3DH against a verified bundle and starts the Double Ratchet.
+    ///
+    /// Fails with [`SessionError::WeakPublicKey`] if a key of the bundle is
+    /// of low order.
+    pub fn initiate<R: rand_core::CryptoRng + ?Sized>(
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        bundle: &PrekeyBundle,
+    ) -> Result<Self, SessionError> {
+        let ephemeral = DhKeyPair::generate(rng);
+        let ratchet = DhKeyPair::generate(rng);
+        Self::initiate_with_keys(identity, bundle, ephemeral, ratchet)
+    }
+
+    pub(crate) fn initiate_with_keys(
+        identity: &IdentityKeyPair,
+        bundle: &PrekeyBundle,
+        ephemeral: DhKeyPair,
+        ratchet: DhKeyPair,
+    ) -> Result<Self, SessionError> {
+        let x3dh = handshake::initiator(identity, &ephemeral, bundle)?;
+        let state = RatchetState::new_initiator(
+            &x3dh.shared_secret,
+            x3dh.associated_data,
+            ratchet,
+            bundle.signed_prekey(),
+        )?;
+        // The ephemeral secret is dropped (and zeroized) here; only its
+        // public half travels on.
+        Ok(Self {
+            state,
+            prekey: PrekeyFields {
+                identity_key: *identity.public(),
+                base_key: *ephemeral.public(),
+                signed_prekey_id: bundle.signed_prekey_id(),
+                one_time_prekey_id: bundle.one_time_prekey().map(|o| o.id),
+            },
+            their_identity: *bundle.identity_key(),
+        })
+    }
+
+    /// The peer's identity key, from the bundle.
+    pub fn their_identity(&self) -> &IdentityKey {
+        &self.their_identity
+    }
+
+    /// Length of the prekey message [`encrypt_into`](Self::encrypt_into)
+    /// writes for a body of `body_len` bytes.
+    pub fn encrypted_len(&self, body_len: usize) -> usize {
+        transport::sealed_len(Some(&self.prekey), body_len)
+    }
+
+    /// Encrypts a user message into a new prekey message.
+    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        self.encrypt_content(rng, now, ContentType::UserMessage, body)
+    }
+
+    /// Encrypts a body of the given content type into a new prekey message.
+    pub fn encrypt_content<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        if body.len() > crate::limits::MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let mut out = alloc::vec![0u8; self.encrypted_len(body.len())];
+        let n = self.encrypt_into(rng, now, content_type, body, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Encrypts into the caller's buffer; returns the length written.
+    pub fn encrypt_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        transport::seal_into(
+            &mut self.state,
+            Some(&self.prekey),
+            rng,
+            now,
+            content_type,
+            body,
+            out,
+        )
+    }
+
+    /// Decrypts the peer's first reply. On success the pending session
+    /// becomes an established [`Session`]; on failure it is handed back
+    /// unchanged inside [`Rejected`].
+    pub fn receive(
+        mut self,
+        now: Timestamp,
+        message: &[u8],
+    ) -> Result<(Session, Received), Rejected> {
+        match self.receive_inner(now, message) {
+            Ok(received) => Ok((
+                Session::from_parts(self.state, self.their_identity, None),
+                received,
+            )),
+            Err(error) => Err(Rejected {
+                error,
+                session: Box::new(self),
+            }),
+        }
+    }
+
+    fn receive_inner(&mut self, now: Timestamp, message: &[u8]) -> Result<Received, SessionError> {
+        let parsed = transport::parse(message)?;
+        if parsed.prekey.is_some() {
+            return Err(SessionError::UnexpectedMessage);
+        }
+        let mut buf = zeroize::Zeroizing::new(message.to_vec());
+        let r =
+            transport::open_in_place(&mut self.state, &parsed, self.their_identity, now, &mut buf)?;
+        Ok(r.to_owned())
+    }
+
+    pub(crate) fn into_established_unchecked(self) -> Session {
+        Session::from_parts(self.state, self.their_identity, None)
+    }
+
+    pub(crate) fn state(&self) -> &RatchetState {
+        &self.state
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
+        &mut self.state
+    }
+}
+
+impl core::fmt::Debug for PendingSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingSession")
+            .field("their_identity", &self.their_identity)
+            .field("prekey", &self.prekey)
+            .finish_non_exhaustive()
+    }
+}

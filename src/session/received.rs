@@ -1,0 +1,78 @@
+//! What decryption hands back: the plaintext and its metadata.
+
+use alloc::vec::Vec;
+use zeroize::Zeroizing;
+
+use crate::frame::ContentType;
+use crate::identity::IdentityKey;
+use crate::session::time::Timestamp;
+
+/// A decrypted message, owning its plaintext (zeroized on drop).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Received {
+    /// The message body.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The sender's identity key, authenticated by the session.
+    pub sender: IdentityKey,
+    /// The message's number (N) in the sender's current chain.
+    pub message_number: u32,
+    /// What the message carries.
+    pub content_type: ContentType,
+    /// The sender's claimed send time. Authenticated but set by the
+    /// sender's clock: never trust it to extend anything.
+    pub sent_at: Timestamp,
+}
+
+/// A message decrypted in the caller's buffer, borrowing its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceivedRef<'b> {
+    /// The message body, inside the caller's buffer.
+    pub body: &'b [u8],
+    /// The sender's identity key.
+    pub sender: IdentityKey,
+    /// The message's number (N) in the sender's current chain.
+    pub message_number: u32,
+    /// What the message carries.
+    pub content_type: ContentType,
+    /// The sender's claimed send time.
+    pub sent_at: Timestamp,
+}
+
+impl ReceivedRef<'_> {
+    /// Copies the body into an owned [`Received`].
+    pub fn to_owned(&self) -> Received {
+        Received {
+            plaintext: Zeroizing::new(self.body.to_vec()),
+            sender: self.sender,
+            message_number: self.message_number,
+            content_type: self.content_type,
+            sent_at: self.sent_at,
+        }
+    }
+}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Received")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("sender", &self.sender)
+            .field("message_number", &self.message_number)
+            .field("content_type", &self.content_type)
+            .field("sent_at", &self.sent_at)
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for ReceivedRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReceivedRef")
+            .field("body_len", &self.body.len())
+            .field("sender", &self.sender)
+            .field("message_number", &self.message_number)
+            .field("content_type", &self.content_type)
+            .field("sent_at", &self.sent_at)
+            .finish()
+    }
+}

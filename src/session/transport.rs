@@ -1,0 +1,177 @@
+//! Sealing and opening framed messages over a ratchet state: shared by the
+//! pending and the established session.
+
+use crate::error::SessionError;
+use crate::frame::{ContentType, frame_len, parse_frame, write_frame};
+use crate::identity::IdentityKey;
+use crate::limits::MAX_BODY_LEN;
+use crate::ratchet::RatchetState;
+use crate::session::received::ReceivedRef;
+use crate::session::time::Timestamp;
+use crate::wire::codec::Writer;
+use crate::wire::message::{prekey_fields_len, write_prekey_fields};
+use crate::wire::{
+    HEADER_LEN, Message, RatchetHeader, TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
+};
+
+/// The X3DH fields an initiator attaches until it has decrypted a reply.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct PrekeyFields {
+    pub(crate) identity_key: IdentityKey,
+    pub(crate) base_key: [u8; 32],
+    pub(crate) signed_prekey_id: u32,
+    pub(crate) one_time_prekey_id: Option<u32>,
+}
+
+/// Length of the wire message for a body of `body_len` bytes.
+pub(crate) fn sealed_len(prekey: Option<&PrekeyFields>, body_len: usize) -> usize {
+    head_len(prekey)
+        .saturating_add(frame_len(body_len))
+        .saturating_add(TAG_LEN)
+}
+
+/// Length of everything before the ciphertext: version, type, prekey
+/// fields, header.
+fn head_len(prekey: Option<&PrekeyFields>) -> usize {
+    const BASE: usize = 2 + HEADER_LEN;
+    const WITH_OPK: usize = BASE + prekey_fields_len(true);
+    const WITHOUT_OPK: usize = BASE + prekey_fields_len(false);
+    match prekey {
+        Some(p) if p.one_time_prekey_id.is_some() => WITH_OPK,
+        Some(_) => WITHOUT_OPK,
+        None => BASE,
+    }
+}
+
+/// Frames, pads and encrypts `body` into `out`; returns the length written.
+/// Nothing changes on error.
+pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
+    state: &mut RatchetState,
+    prekey: Option<&PrekeyFields>,
+    rng: &mut R,
+    now: Timestamp,
+    content_type: ContentType,
+    body: &[u8],
+    out: &mut [u8],
+) -> Result<usize, SessionError> {
+    if body.len() > MAX_BODY_LEN {
+        return Err(SessionError::MessageTooLarge);
+    }
+    let total = sealed_len(prekey, body.len());
+    let out = out.get_mut(..total).ok_or(SessionError::BufferTooSmall)?;
+    let (head, rest) = out.split_at_mut(head_len(prekey));
+    let (frame, tag_out) = rest.split_at_mut(frame_len(body.len()));
+    write_frame(frame, content_type, now.as_unix_millis(), body)?;
+    let (header, tag) = match state.encrypt(rng, frame) {
+        Ok(v) => v,
+        Err(e) => {
+            zeroize::Zeroize::zeroize(frame);
+            return Err(e);
+        }
+    };
+    tag_out.copy_from_slice(&tag);
+    let mut w = Writer::new(head);
+    let written = (|| {
+        w.u8(WIRE_VERSION)?;
+        match prekey {
+            Some(p) => {
+                w.u8(TYPE_PREKEY)?;
+                write_prekey_fields(
+                    &mut w,
+                    &p.identity_key,
+                    &p.base_key,
+                    p.signed_prekey_id,
+                    p.one_time_prekey_id,
+                )?;
+            }
+            None => w.u8(TYPE_RATCHET)?,
+        }
+        w.bytes(&header.to_bytes())
+    })();
+    // The head was sized exactly above; a failure here cannot happen, and
+    // would be reported rather than produce a corrupt message.
+    written.map_err(|_| SessionError::BufferTooSmall)?;
+    Ok(total)
+}
+
+/// What a parsed message says, copied out so the buffer can be borrowed
+/// mutably for decryption.
+pub(crate) struct Parsed {
+    pub(crate) header: RatchetHeader,
+    pub(crate) ciphertext_len: usize,
+    pub(crate) prekey: Option<PrekeyFields>,
+}
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
+    Ok(match Message::parse(bytes)? {
+        Message::Ratchet(m) => Parsed {
+            header: m.header,
+            ciphertext_len: m.ciphertext.len(),
+            prekey: None,
+        },
+        Message::Prekey(m) => Parsed {
+            header: m.message.header,
+            ciphertext_len: m.message.ciphertext.len(),
+            prekey: Some(PrekeyFields {
+                identity_key: m.identity_key,
+                base_key: m.base_key,
+                signed_prekey_id: m.signed_prekey_id,
+                one_time_prekey_id: m.one_time_prekey_id,
+            }),
+        },
+    })
+}
+
+/// Decrypts the ciphertext at the end of `buf` in place and parses the
+/// frame; the state changes only if both succeed.
+pub(crate) fn open_in_place<'b>(
+    state: &mut RatchetState,
+    parsed: &Parsed,
+    sender: IdentityKey,
+    now: Timestamp,
+    buf: &'b mut [u8],
+) -> Result<ReceivedRef<'b>, SessionError> {
+    let start = buf
+        .len()
+        .checked_sub(parsed.ciphertext_len)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let ciphertext = buf
+        .get_mut(start..)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let tag_at = ciphertext
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let (plaintext, tag) = ciphertext.split_at_mut(tag_at);
+    let mut tag_bytes = [0u8; TAG_LEN];
+    tag_bytes.copy_from_slice(tag);
+    let (content_type, sent_at, body_start, body_len) = state.decrypt(
+        &parsed.header,
+        plaintext,
+        &tag_bytes,
+        now.as_unix_millis(),
+        |pt| {
+            let f = parse_frame(pt)?;
+            // The body sits right after the fixed frame header.
+            Ok((
+                f.content_type,
+                f.sent_at,
+                crate::limits::FRAME_HEADER_LEN,
+                f.body.len(),
+            ))
+        },
+    )?;
+    let end = body_start
+        .checked_add(body_len)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    let body = plaintext
+        .get(body_start..end)
+        .ok_or(SessionError::AuthenticationFailed)?;
+    Ok(ReceivedRef {
+        body,
+        sender,
+        message_number: parsed.header.counter,
+        content_type,
+        sent_at: Timestamp::from_unix_millis(sent_at),
+    })
+}

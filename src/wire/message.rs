@@ -1,0 +1,226 @@
+//! The two 1:1 message types on the wire (SPEC.md §7): the prekey message
+//! that opens a session and the ratchet message that carries the rest.
+//!
+//! Parsing borrows the ciphertext from the input: no allocation.
+
+use alloc::vec::Vec;
+
+use crate::error::DecodeError;
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_FRAME_LEN, MAX_MESSAGE_LEN};
+use crate::wire::codec::{Overflow, Reader, Writer};
+use crate::wire::header::{HEADER_LEN, RatchetHeader};
+use crate::wire::{TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION};
+
+/// Prekey-message flag: a one-time prekey id follows.
+pub const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
+/// Prekey-message flag reserved for the post-quantum (PQXDH) fields.
+/// This version rejects it.
+pub const FLAG_PQ_RESERVED: u8 = 0x02;
+
+/// A ratchet message: header and AES-256-GCM ciphertext with its tag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RatchetMessage<'a> {
+    /// The authenticated (not encrypted) header.
+    pub header: RatchetHeader,
+    /// Ciphertext followed by the 16-byte tag.
+    pub ciphertext: &'a [u8],
+}
+
+/// A prekey message: the initiator's X3DH fields and its first-chain
+/// ratchet message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PrekeyMessage<'a> {
+    /// Initiator's identity key.
+    pub identity_key: IdentityKey,
+    /// Initiator's ephemeral (base) key `EK_A`.
+    pub base_key: [u8; 32],
+    /// Id of the responder's signed prekey that was used.
+    pub signed_prekey_id: u32,
+    /// Id of the responder's one-time prekey, if one was used.
+    pub one_time_prekey_id: Option<u32>,
+    /// The enclosed ratchet message.
+    pub message: RatchetMessage<'a>,
+}
+
+/// Any 1:1 message.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum Message<'a> {
+    /// Opens a session (carries the X3DH fields).
+    Prekey(PrekeyMessage<'a>),
+    /// A message of an established session.
+    Ratchet(RatchetMessage<'a>),
+}
+
+impl<'a> RatchetMessage<'a> {
+    fn read_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let header = RatchetHeader::read(r)?;
+        let ciphertext = r.rest();
+        if ciphertext.len() < TAG_LEN {
+            return Err(DecodeError::Truncated);
+        }
+        if ciphertext.len() > MAX_FRAME_LEN + TAG_LEN {
+            return Err(DecodeError::TooLarge);
+        }
+        Ok(Self { header, ciphertext })
+    }
+
+    fn body_len(&self) -> usize {
+        self.ciphertext.len().saturating_add(HEADER_LEN)
+    }
+
+    fn write_body(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
+        w.bytes(&self.header.to_bytes())?;
+        w.bytes(self.ciphertext)
+    }
+}
+
+impl<'a> PrekeyMessage<'a> {
+    fn read_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let identity_key = IdentityKey::from_bytes(&r.array()?)?;
+        let base_key = r.array()?;
+        let signed_prekey_id = r.u32()?;
+        let flags = r.u8()?;
+        if flags & !FLAG_ONE_TIME_PREKEY != 0 {
+            return Err(DecodeError::UnknownFlags(flags));
+        }
+        let one_time_prekey_id = if flags & FLAG_ONE_TIME_PREKEY != 0 {
+            Some(r.u32()?)
+        } else {
+            None
+        };
+        let message = RatchetMessage::read_body(r)?;
+        Ok(Self {
+            identity_key,
+            base_key,
+            signed_prekey_id,
+            one_time_prekey_id,
+            message,
+        })
+    }
+
+    fn body_len(&self) -> usize {
+        self.message
+            .body_len()
+            .saturating_add(prekey_fields_len(self.one_time_prekey_id.is_some()))
+    }
+
+    fn write_body(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
+        write_prekey_fields(
+            w,
+            &self.identity_key,
+            &self.base_key,
+            self.signed_prekey_id,
+            self.one_time_prekey_id,
+        )?;
+        self.message.write_body(w)
+    }
+}
+
+/// Length of the prekey fields that precede the ratchet message.
+pub(crate) const fn prekey_fields_len(with_one_time_prekey: bool) -> usize {
+    const BASE: usize = 32 + 32 + 4 + 1;
+    if with_one_time_prekey { BASE + 4 } else { BASE }
+}
+
+/// Writes the prekey fields: identity, base key, SPK id, flags, OPK id.
+pub(crate) fn write_prekey_fields(
+    w: &mut Writer<'_>,
+    identity_key: &IdentityKey,
+    base_key: &[u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+) -> Result<(), Overflow> {
+    w.bytes(identity_key.as_bytes())?;
+    w.bytes(base_key)?;
+    w.u32(signed_prekey_id)?;
+    match one_time_prekey_id {
+        Some(id) => {
+            w.u8(FLAG_ONE_TIME_PREKEY)?;
+            w.u32(id)
+        }
+        None => w.u8(0),
+    }
+}
+
+impl<'a> Message<'a> {
+    /// Parses a whole message. Any input gives a message or a typed error.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_MESSAGE_LEN {
+            return Err(DecodeError::TooLarge);
+        }
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != WIRE_VERSION {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let msg = match r.u8()? {
+            TYPE_RATCHET => Message::Ratchet(RatchetMessage::read_body(&mut r)?),
+            TYPE_PREKEY => Message::Prekey(PrekeyMessage::read_body(&mut r)?),
+            other => return Err(DecodeError::UnexpectedType(other)),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+
+    /// Length of the encoding.
+    pub fn encoded_len(&self) -> usize {
+        let body = match self {
+            Message::Prekey(m) => m.body_len(),
+            Message::Ratchet(m) => m.body_len(),
+        };
+        body.saturating_add(2)
+    }
+
+    /// Writes the encoding into `out`, returning its length, or `None` if
+    /// `out` is shorter than [`encoded_len`](Self::encoded_len).
+    pub fn encode_into(&self, out: &mut [u8]) -> Option<usize> {
+        let mut w = Writer::new(out);
+        self.write(&mut w).ok()?;
+        Some(w.position())
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
+        w.u8(WIRE_VERSION)?;
+        match self {
+            Message::Prekey(m) => {
+                w.u8(TYPE_PREKEY)?;
+                m.write_body(w)
+            }
+            Message::Ratchet(m) => {
+                w.u8(TYPE_RATCHET)?;
+                m.write_body(w)
+            }
+        }
+    }
+
+    /// The encoding as a new vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = alloc::vec![0u8; self.encoded_len()];
+        let n = self.encode_into(&mut out).unwrap_or(0);
+        out.truncate(n);
+        out
+    }
+}
+
+impl core::fmt::Debug for RatchetMessage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RatchetMessage")
+            .field("header", &self.header)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for PrekeyMessage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PrekeyMessage")
+            .field("identity_key", &self.identity_key)
+            .field("base_key", &crate::hexfmt::Hex(&self.base_key))
+            .field("signed_prekey_id", &self.signed_prekey_id)
+            .field("one_time_prekey_id", &self.one_time_prekey_id)
+            .field("message", &self.message)
+            .finish()
+    }
+}

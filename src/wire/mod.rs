@@ -1,0 +1,20 @@
+//! The byte-exact wire format (SPEC.md §6–§8): one codec pair, strict
+//! parsers that borrow, encoders that write into caller buffers.
+
+pub(crate) mod codec;
+pub mod header;
+pub mod message;
+
+pub use header::{HEADER_LEN, RatchetHeader};
+pub use message::{Message, PrekeyMessage, RatchetMessage};
+
+/// The wire version byte that starts every encoding of this version.
+pub const WIRE_VERSION: u8 = 0x01;
+/// Type byte of a ratchet message.
+pub const TYPE_RATCHET: u8 = 0x01;
+/// Type byte of a prekey message.
+pub const TYPE_PREKEY: u8 = 0x02;
+/// Type byte of a prekey bundle.
+pub const TYPE_BUNDLE: u8 = 0x10;
+/// Length of the AES-256-GCM tag.
+pub const TAG_LEN: usize = 16;
