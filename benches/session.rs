@@ -1,1 +1,362 @@
-fn main() {}
+//! Session benchmarks, with the baselines the performance targets are stated
+//! against measured in the same run (so ratios are meaningful):
+//!
+//! - `in_chain`: encrypt + decrypt of one message in an established chain
+//!   (Alice → Bob, no ratchet turn) through the caller-buffer API
+//!   (`Session::encrypt_into` + `Session::decrypt_in_place`), buffers reused.
+//! - `raw_aes_gcm`: AES-256-GCM seal + open in place, key setup included.
+//! - `bare_primitives`: the primitives of one message done naively, for both
+//!   sides: two separately keyed HMAC-SHA256 chain steps, HKDF-SHA256
+//!   (`hkdf` crate) extract + expand to 44 bytes, AES-256-GCM seal; then the
+//!   same again with open.
+//! - `ping_pong`: a round trip A → B, B → A where every message turns the
+//!   ratchet (each send draws a key pair and does a DH step).
+//! - `setup`: initiator (`PendingSession::initiate`) and responder
+//!   (`Session::accept`) session creation.
+//!
+//! Run: `cargo bench --bench session -- --warm-up-time 1 --measurement-time 3`
+//!
+//! The clock is wall time. On a shared, loaded machine, where the bench
+//! thread is descheduled part of the time, `SEALWIRE_BENCH_CLOCK=thread-cpu`
+//! measures the bench thread's CPU time instead (Unix), which keeps the
+//! ratios between rows meaningful.
+
+#![allow(
+    missing_docs,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::{
+    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
+};
+
+const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+/// Message sizes of the size-dependent groups.
+const SIZES: [(usize, &str); 3] = [(100, "100B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
+
+/// Length of the AEAD associated data of a ratchet message:
+/// `Encode(IK_A) || Encode(IK_B)` (66 bytes) `|| header` (40 bytes). The
+/// baselines authenticate the same amount.
+const AEAD_AD_LEN: usize = 66 + 40;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Wall time, or with `SEALWIRE_BENCH_CLOCK=thread-cpu` the CPU time of the
+/// bench thread. Values are nanoseconds either way (criterion's own
+/// formatting and throughput).
+struct Clock {
+    thread_cpu: bool,
+    origin: Instant,
+    wall: WallTime,
+}
+
+impl Clock {
+    fn from_env() -> Self {
+        let thread_cpu = match std::env::var("SEALWIRE_BENCH_CLOCK").as_deref() {
+            Ok("thread-cpu") if cfg!(unix) => true,
+            Ok("thread-cpu") => {
+                eprintln!("SEALWIRE_BENCH_CLOCK=thread-cpu needs Unix; using wall time");
+                false
+            }
+            Ok("wall") | Err(_) => false,
+            Ok(other) => {
+                eprintln!(
+                    "unknown SEALWIRE_BENCH_CLOCK={other:?} (wall, thread-cpu); using wall time"
+                );
+                false
+            }
+        };
+        eprintln!(
+            "clock: {}",
+            if thread_cpu {
+                "bench thread CPU time"
+            } else {
+                "wall time"
+            }
+        );
+        Self {
+            thread_cpu,
+            origin: Instant::now(),
+            wall: WallTime,
+        }
+    }
+
+    fn now(&self) -> Duration {
+        #[cfg(unix)]
+        if self.thread_cpu {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            return Duration::new(
+                u64::try_from(t.tv_sec).unwrap_or(0),
+                u32::try_from(t.tv_nsec).unwrap_or(0),
+            );
+        }
+        self.origin.elapsed()
+    }
+}
+
+impl Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self.wall.formatter()
+    }
+}
+
+struct Parties {
+    rng: DangerDeterministicRng,
+    alice_id: IdentityKeyPair,
+    bob_id: IdentityKeyPair,
+    bob_prekeys: PrekeyStore,
+    bundle: PrekeyBundle,
+}
+
+fn parties(seed: u64) -> Parties {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
+    let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 1);
+    let bytes = bob_prekeys
+        .bundle(&bob_id, Some(opks[0].id))
+        .unwrap()
+        .to_vec();
+    let bundle = PrekeyBundle::parse(&bytes).unwrap();
+    Parties {
+        rng,
+        alice_id,
+        bob_id,
+        bob_prekeys,
+        bundle,
+    }
+}
+
+/// Two established sessions (Alice, Bob) with Alice's current sending chain
+/// already started, so that her next messages are in-chain.
+fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
+    let mut p = parties(seed);
+    let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
+    let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
+    let (mut bob, _) = Session::accept(&p.bob_id, &mut p.bob_prekeys, T0, &hello).unwrap();
+    let reply = bob.encrypt(&mut p.rng, T0, b"reply").unwrap();
+    let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
+    // Alice's first send after the reply turns the ratchet; from then on her
+    // messages stay in the same chain.
+    let turn = alice.encrypt(&mut p.rng, T0, b"turn").unwrap();
+    bob.decrypt(T0, &turn).unwrap();
+    (p.rng, alice, bob)
+}
+
+/// `in_chain/SIZE`: Alice → Bob in one chain, caller buffers reused.
+fn in_chain(c: &mut Criterion<Clock>, size: usize, name: &str) {
+    let mut group = c.benchmark_group("in_chain");
+    group.throughput(Throughput::Bytes(size as u64));
+    let (mut rng, mut alice, mut bob) = established(1);
+    let body = vec![0x5au8; size];
+    let mut wire = vec![0u8; alice.encrypted_len(size)];
+    group.bench_function(BenchmarkId::from_parameter(name), |b| {
+        b.iter(|| {
+            let n = alice
+                .encrypt_into(
+                    &mut rng,
+                    T0,
+                    ContentType::UserMessage,
+                    black_box(&body),
+                    &mut wire,
+                )
+                .unwrap();
+            let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
+            black_box(got.body.len())
+        });
+    });
+    group.finish();
+    // The round trip is correct and stayed in Alice's chain (message 0 of
+    // it was the ratchet turn in `established`).
+    let n = alice
+        .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
+        .unwrap();
+    let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
+    assert_eq!(got.body, &body[..]);
+    assert!(got.message_number >= 1, "messages were in-chain");
+}
+
+/// `raw_aes_gcm/SIZE`: AES-256-GCM seal + open in place, each with its key
+/// setup (`Aes256Gcm::new`).
+fn raw_aes_gcm(c: &mut Criterion<Clock>, size: usize, name: &str) {
+    let mut group = c.benchmark_group("raw_aes_gcm");
+    group.throughput(Throughput::Bytes(size as u64));
+    let key = [0x42u8; 32];
+    let nonce = [0x24u8; 12];
+    let ad = [0x11u8; AEAD_AD_LEN];
+    let mut buf = vec![0x5au8; size];
+    group.bench_function(BenchmarkId::from_parameter(name), |b| {
+        b.iter(|| {
+            let sealer = Aes256Gcm::new(black_box(&key).into());
+            let tag = sealer
+                .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]))
+                .unwrap();
+            let opener = Aes256Gcm::new(black_box(&key).into());
+            opener
+                .decrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]), &tag)
+                .unwrap();
+        });
+    });
+    group.finish();
+    assert!(buf.iter().all(|&b| b == 0x5a));
+}
+
+/// One naive chain step + message-key expansion: returns the next chain key,
+/// the AES-256-GCM cipher and its nonce.
+fn bare_keys(ck: &[u8; 32]) -> ([u8; 32], Aes256Gcm, [u8; 12]) {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(ck).unwrap();
+    mac.update(&[0x01]);
+    let mk = mac.finalize().into_bytes();
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(ck).unwrap();
+    mac.update(&[0x02]);
+    let next: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut okm = [0u8; 44];
+    Hkdf::<Sha256>::new(Some(&[0u8; 32]), &mk)
+        .expand(b"Sealwire_MessageKeys_v1", &mut okm)
+        .unwrap();
+    let key: [u8; 32] = okm[..32].try_into().unwrap();
+    let nonce: [u8; 12] = okm[32..].try_into().unwrap();
+    (next, Aes256Gcm::new(&key.into()), nonce)
+}
+
+/// `bare_primitives/SIZE`: the primitives of one message, naively, for the
+/// sender (chain step, HKDF, seal) and the receiver (the same, open).
+fn bare_primitives(c: &mut Criterion<Clock>, size: usize, name: &str) {
+    let mut group = c.benchmark_group("bare_primitives");
+    group.throughput(Throughput::Bytes(size as u64));
+    let ad = [0x11u8; AEAD_AD_LEN];
+    let mut buf = vec![0x5au8; size];
+    let mut ck_send = [0x07u8; 32];
+    let mut ck_recv = [0x07u8; 32];
+    group.bench_function(BenchmarkId::from_parameter(name), |b| {
+        b.iter(|| {
+            let (next, cipher, nonce) = bare_keys(black_box(&ck_send));
+            ck_send = next;
+            let tag = cipher
+                .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]))
+                .unwrap();
+            let (next, cipher, nonce) = bare_keys(black_box(&ck_recv));
+            ck_recv = next;
+            cipher
+                .decrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]), &tag)
+                .unwrap();
+        });
+    });
+    group.finish();
+    assert_eq!(ck_send, ck_recv);
+    assert!(buf.iter().all(|&b| b == 0x5a));
+}
+
+/// The size-dependent rows, the three of one size back to back: on a
+/// shared machine the load drifts, and the ratios compare rows of the same
+/// size, so they are measured as close together in time as possible.
+fn by_size(c: &mut Criterion<Clock>) {
+    for (size, name) in SIZES {
+        in_chain(c, size, name);
+        raw_aes_gcm(c, size, name);
+        bare_primitives(c, size, name);
+    }
+}
+
+fn ping_pong(c: &mut Criterion<Clock>) {
+    let mut group = c.benchmark_group("ping_pong");
+    let (mut rng, mut alice, mut bob) = established(2);
+    let body = [0x5au8; 100];
+    let mut wire = vec![0u8; alice.encrypted_len(body.len())];
+    group.bench_function("round_trip_100B", |b| {
+        b.iter(|| {
+            let n = bob
+                .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
+                .unwrap();
+            let got = alice.decrypt_in_place(T0, &mut wire[..n]).unwrap();
+            black_box(got.body.len());
+            let n = alice
+                .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
+                .unwrap();
+            let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
+            black_box(got.body.len())
+        });
+    });
+    // Every message opened a new chain.
+    let n = bob
+        .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
+        .unwrap();
+    assert_eq!(
+        alice
+            .decrypt_in_place(T0, &mut wire[..n])
+            .unwrap()
+            .message_number,
+        0
+    );
+    group.finish();
+}
+
+fn setup(c: &mut Criterion<Clock>) {
+    let mut group = c.benchmark_group("setup");
+    let mut p = parties(3);
+    group.bench_function("initiate", |b| {
+        b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&p.bundle)).unwrap());
+    });
+    let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
+    let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
+    group.bench_function("accept", |b| {
+        b.iter_batched(
+            || p.bob_prekeys.clone(),
+            |mut store| {
+                let session =
+                    Session::accept(&p.bob_id, &mut store, T0, black_box(&hello)).unwrap();
+                (session, store)
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = by_size, ping_pong, setup
+}
+criterion_main!(benches);

@@ -126,8 +126,6 @@ pub enum SessionError {
     /// The inner frame uses a feature (flag or content type) this version of
     /// the library does not implement.
     UnsupportedFeature,
-    /// The random number generator failed.
-    RandomnessFailure,
 }
 
 impl fmt::Display for SessionError {
@@ -148,7 +146,6 @@ impl fmt::Display for SessionError {
             Self::SessionMismatch => f.write_str("prekey message belongs to another session"),
             Self::UnexpectedMessage => f.write_str("message type not expected in this phase"),
             Self::UnsupportedFeature => f.write_str("unsupported inner-frame feature"),
-            Self::RandomnessFailure => f.write_str("random number generator failed"),
         }
     }
 }

@@ -57,7 +57,7 @@ pub fn padme(len: usize) -> usize {
     let e = usize::BITS
         .saturating_sub(1)
         .saturating_sub(len.leading_zeros()); // floor(log2 len)
-    let s = usize::BITS.saturating_sub(e.leading_zeros()); // floor(log2 e) + 1
+    let s = u32::BITS.saturating_sub(e.leading_zeros()); // floor(log2 e) + 1 (e is a u32)
     let last_bits = e.saturating_sub(s);
     let mask = (1usize << last_bits).saturating_sub(1);
     len.saturating_add(mask) & !mask

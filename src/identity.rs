@@ -28,7 +28,10 @@ impl IdentityKey {
     /// decompress, non-canonical ones, and small-order (weak) points.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let vk = VerifyingKey::from_bytes(bytes).map_err(|_| DecodeError::InvalidKey)?;
-        if vk.is_weak() || vk.to_bytes() != *bytes {
+        // `VerifyingKey` keeps the bytes it was given, so canonicity is
+        // checked against the re-compressed point: this refuses y >= p and a
+        // set sign bit on x = 0.
+        if vk.is_weak() || vk.to_edwards().compress().to_bytes() != *bytes {
             return Err(DecodeError::InvalidKey);
         }
         Ok(Self {

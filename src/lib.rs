@@ -17,6 +17,7 @@ extern crate std;
 pub mod bundle;
 mod dh;
 pub mod error;
+pub mod expiry;
 pub mod frame;
 mod handshake;
 mod hexfmt;
@@ -34,6 +35,7 @@ pub mod wire;
 
 pub use bundle::PrekeyBundle;
 pub use error::{BundleError, DecodeError, SessionError};
+pub use expiry::{Expiry, ExpiryError, ExpiryQueue, MessageId};
 pub use frame::ContentType;
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};

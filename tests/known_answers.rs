@@ -1,4 +1,14 @@
 //! Reproduces `tests/vectors/x3dh_ratchet_v1.json` (copied from the shared
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::unimplemented,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
 //! design folder) byte for byte: SK, AD, every DH, root and chain step,
 //! header and ciphertext, with out-of-order delivery.
 
@@ -11,7 +21,7 @@ use sealwire::{IdentityKeyPair, PrekeyBundle, PrekeyStore};
 use serde_json::Value;
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex");
+    assert!(s.len().is_multiple_of(2), "odd hex");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())

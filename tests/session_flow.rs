@@ -1,4 +1,14 @@
 //! End-to-end behaviour of the public session API.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::unimplemented,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
 
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::{

@@ -32,6 +32,34 @@ pub fn parse_frame(data: &[u8]) {
     let _ = crate::frame::parse_frame(data);
 }
 
+/// Parses any bytes as a message, a bundle and an inner frame: whatever
+/// parses re-encodes to exactly the same bytes, and the re-encoding parses
+/// back to the same value (the encodings are canonical).
+pub fn roundtrip(data: &[u8]) {
+    if let Ok(msg) = Message::parse(data) {
+        let mut out = alloc::vec![0u8; msg.encoded_len()];
+        assert_eq!(msg.encode_into(&mut out), Some(data.len()));
+        assert_eq!(out, data);
+        assert_eq!(Message::parse(&out), Ok(msg));
+        if let Some(short) = out.get_mut(..data.len().saturating_sub(1)) {
+            assert_eq!(msg.encode_into(short), None);
+        }
+    }
+    if let Ok(bundle) = PrekeyBundle::parse(data) {
+        assert_eq!(bundle.encoded_len(), data.len());
+        let out = bundle.to_vec();
+        assert_eq!(out, data);
+        assert_eq!(PrekeyBundle::parse(&out).as_ref(), Ok(&bundle));
+    }
+    if let Ok(frame) = crate::frame::parse_frame(data) {
+        let mut out = alloc::vec![0u8; crate::frame::frame_len(frame.body.len())];
+        let written =
+            crate::frame::write_frame(&mut out, frame.content_type, frame.sent_at, frame.body);
+        assert_eq!(written, Ok(()));
+        assert_eq!(out, data);
+    }
+}
+
 /// A fixed pair of sessions to decrypt against.
 #[derive(Clone)]
 pub struct Fixture {

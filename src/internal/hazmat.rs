@@ -12,6 +12,7 @@ use crate::prekey::PrekeyStore;
 use crate::ratchet::RatchetState;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
+use crate::session::transport::PrekeyFields;
 use crate::session::{PendingSession, Session};
 use crate::wire::{HEADER_LEN, RatchetHeader, TAG_LEN};
 
@@ -94,7 +95,16 @@ pub fn respond_with_fields(
         x3dh.associated_data,
         spk.pair().clone(),
     );
-    Ok(Session::from_parts(state, *their_identity, Some(*base_key)))
+    Ok(Session::from_parts(
+        state,
+        *their_identity,
+        Some(PrekeyFields {
+            identity_key: *their_identity,
+            base_key: *base_key,
+            signed_prekey_id,
+            one_time_prekey_id,
+        }),
+    ))
 }
 
 /// Either phase of a session, for the raw operations below.
@@ -180,4 +190,33 @@ pub fn associated_data<S: RawRatchet>(session: &S) -> [u8; 66] {
 /// the raw transcript, whose replies are not framed).
 pub fn danger_establish(pending: PendingSession) -> Session {
     pending.into_established_unchecked()
+}
+
+/// Relabels the position of a session's current sending chain, keeping its
+/// chain key, so that tests reach the end of the counter space without
+/// sending four billion messages. The peer's receiving chain must be
+/// relabelled to the same position with [`danger_set_receiving_index`] for
+/// the two to stay in step. Returns `false` if there is no sending chain.
+#[doc(hidden)]
+pub fn danger_set_sending_index<S: RawRatchet>(session: &mut S, index: u32) -> bool {
+    session.ratchet().danger_set_sending_index(index)
+}
+
+/// Relabels the position of a session's current receiving chain, keeping
+/// its chain key (see [`danger_set_sending_index`]). Returns `false` if
+/// there is no receiving chain.
+#[doc(hidden)]
+pub fn danger_set_receiving_index<S: RawRatchet>(session: &mut S, index: u32) -> bool {
+    session.ratchet().danger_set_receiving_index(index)
+}
+
+/// The signed-prekey signature check of bundle verification, on any message:
+/// the identity key is parsed as [`IdentityKey::from_bytes`] does (canonical,
+/// not of small order) and the signature verified with strict Ed25519.
+#[doc(hidden)]
+pub fn verify_signature_strict(identity_pub: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
+    match IdentityKey::from_bytes(identity_pub) {
+        Ok(key) => key.verify_strict(msg, sig),
+        Err(_) => false,
+    }
 }

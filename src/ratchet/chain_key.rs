@@ -3,7 +3,7 @@
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::kdf::{hmac_keyed, hmac_with};
+use crate::kdf::hmac_sha256_pair;
 use crate::ratchet::message_key::MessageKey;
 
 /// Input byte of `HMAC(ck, ·)` that yields the message key.
@@ -24,9 +24,7 @@ impl ChainKey {
     /// key `HMAC-SHA256(ck, 0x02)`. The HMAC key schedule is computed once
     /// for both.
     pub(crate) fn step(&self) -> (MessageKey, ChainKey) {
-        let keyed = hmac_keyed(&self.0);
-        let mk = hmac_with(&keyed, &[MESSAGE_KEY_SEED]);
-        let ck = hmac_with(&keyed, &[CHAIN_KEY_SEED]);
+        let (mk, ck) = hmac_sha256_pair(&self.0, MESSAGE_KEY_SEED, CHAIN_KEY_SEED);
         (MessageKey::new(mk), ChainKey(ck))
     }
 

@@ -5,7 +5,7 @@ use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::kdf::{MESSAGE_KEYS_INFO, hkdf_sha256};
+use crate::kdf::message_keys;
 
 /// The AEAD failed: the tag does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ impl MessageKey {
     /// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info = "Sealwire_MessageKeys_v1",
     /// L = 44)`: AES-256-GCM key `[0..32]`, nonce `[32..44]`.
     fn cipher(&self) -> (Aes256Gcm, [u8; 12]) {
-        let mut okm: [u8; 44] = hkdf_sha256(&[0u8; 32], &[&self.0], MESSAGE_KEYS_INFO);
+        let mut okm = message_keys(&self.0);
         let mut key = [0u8; 32];
         let mut nonce = [0u8; 12];
         let (k, n) = okm.split_at(32);

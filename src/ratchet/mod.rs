@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
-use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP};
+use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEY_AGE_MS};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
@@ -245,7 +245,7 @@ impl RatchetState {
         {
             {
                 if header.counter < rc.index {
-                    return self.plan_skipped(header);
+                    return self.plan_skipped(header, now);
                 }
                 let jump = header.counter.saturating_sub(rc.index);
                 if jump > MAX_SKIP {
@@ -268,7 +268,7 @@ impl RatchetState {
             .find(&header.ratchet_key, header.counter)
             .is_some()
         {
-            return self.plan_skipped(header);
+            return self.plan_skipped(header, now);
         }
         if let Some(closed) = self
             .closed
@@ -334,18 +334,25 @@ impl RatchetState {
         ))
     }
 
-    fn plan_skipped(&self, header: &RatchetHeader) -> Result<(Plan, MessageKey), SessionError> {
+    /// A stored skipped key past the maximum age counts as erased, whether
+    /// or not a purge has run since it expired.
+    fn plan_skipped(
+        &self,
+        header: &RatchetHeader,
+        now: u64,
+    ) -> Result<(Plan, MessageKey), SessionError> {
         let index = self
             .skipped
             .find(&header.ratchet_key, header.counter)
             .ok_or(SessionError::DuplicateMessage)?;
-        let key = self
+        let stored = self
             .skipped
             .get(index)
-            .ok_or(SessionError::DuplicateMessage)?
-            .key
-            .clone();
-        Ok((Plan::Skipped { index }, key))
+            .ok_or(SessionError::DuplicateMessage)?;
+        if now.saturating_sub(stored.skipped_at) > MAX_SKIPPED_KEY_AGE_MS {
+            return Err(SessionError::DuplicateMessage);
+        }
+        Ok((Plan::Skipped { index }, stored.key.clone()))
     }
 
     /// Verifies and decrypts `buf` in place (ciphertext without the tag),
@@ -423,6 +430,32 @@ impl RatchetState {
     /// Number of the next message this side will send in its current chain.
     pub(crate) fn sending_index(&self) -> Option<u32> {
         self.sending.as_ref().map(|s| s.index)
+    }
+
+    /// Relabels the position of the current sending chain (its chain key is
+    /// kept): for tests of counter exhaustion. Returns `false` if there is no
+    /// sending chain.
+    pub(crate) fn danger_set_sending_index(&mut self, index: u32) -> bool {
+        match &mut self.sending {
+            Some(chain) => {
+                chain.index = index;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Relabels the position of the current receiving chain (its chain key
+    /// is kept): for tests of counter exhaustion. Returns `false` if there is
+    /// no receiving chain.
+    pub(crate) fn danger_set_receiving_index(&mut self, index: u32) -> bool {
+        match &mut self.receiving {
+            Some(chain) => {
+                chain.index = index;
+                true
+            }
+            None => false,
+        }
     }
 
     /// (root key, sending chain key, receiving chain key) for test vectors.

@@ -10,7 +10,7 @@ use crate::prekey::PrekeyStore;
 use crate::ratchet::RatchetState;
 use crate::session::received::{Received, ReceivedRef};
 use crate::session::time::Timestamp;
-use crate::session::transport::{self, Parsed};
+use crate::session::transport::{self, Parsed, PrekeyFields};
 
 /// An established session: encrypts ratchet messages and decrypts both
 /// ratchet messages and the initiator's remaining prekey messages.
@@ -20,21 +20,23 @@ use crate::session::transport::{self, Parsed};
 pub struct Session {
     state: RatchetState,
     their_identity: IdentityKey,
-    /// For a responder: the initiator's base key, so that further prekey
-    /// messages of the same session are recognised.
-    base_key: Option<[u8; 32]>,
+    /// For a responder: the initiator's prekey fields (identity, base key,
+    /// prekey ids), so that further prekey messages of the same session are
+    /// recognised. The ratchet's AEAD does not cover these fields, so every
+    /// one of them must match.
+    prekey: Option<PrekeyFields>,
 }
 
 impl Session {
     pub(crate) fn from_parts(
         state: RatchetState,
         their_identity: IdentityKey,
-        base_key: Option<[u8; 32]>,
+        prekey: Option<PrekeyFields>,
     ) -> Self {
         Self {
             state,
             their_identity,
-            base_key,
+            prekey,
         }
     }
 
@@ -74,7 +76,7 @@ impl Session {
             x3dh.associated_data,
             spk.pair().clone(),
         );
-        let mut session = Session::from_parts(state, prekey.identity_key, Some(prekey.base_key));
+        let mut session = Session::from_parts(state, prekey.identity_key, Some(prekey));
         let received = session.decrypt_parsed(now, &parsed, message)?;
         if let Some(id) = prekey.one_time_prekey_id {
             prekeys.consume_one_time(id);
@@ -167,15 +169,14 @@ impl Session {
     }
 
     /// A prekey message is accepted only from the initiator of this session
-    /// (same identity, same base key).
+    /// with exactly the prekey fields the session was accepted with (same
+    /// identity, base key, signed and one-time prekey ids): the ratchet's
+    /// AEAD does not authenticate these fields, so a message whose fields
+    /// were altered in transit must not decrypt.
     fn check_prekey(&self, parsed: &Parsed) -> Result<(), SessionError> {
-        match (&parsed.prekey, &self.base_key) {
+        match (&parsed.prekey, &self.prekey) {
             (None, _) => Ok(()),
-            (Some(p), Some(base))
-                if p.base_key == *base && p.identity_key == self.their_identity =>
-            {
-                Ok(())
-            }
+            (Some(p), Some(ours)) if p == ours && p.identity_key == self.their_identity => Ok(()),
             (Some(_), _) => Err(SessionError::SessionMismatch),
         }
     }

@@ -80,6 +80,9 @@ impl<'a> PrekeyMessage<'a> {
     fn read_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let identity_key = IdentityKey::from_bytes(&r.array()?)?;
         let base_key = r.array()?;
+        if !is_canonical_x25519(&base_key) {
+            return Err(DecodeError::InvalidKey);
+        }
         let signed_prekey_id = r.u32()?;
         let flags = r.u8()?;
         if flags & !FLAG_ONE_TIME_PREKEY != 0 {
@@ -116,6 +119,29 @@ impl<'a> PrekeyMessage<'a> {
         )?;
         self.message.write_body(w)
     }
+}
+
+/// Whether `key` is the canonical encoding of an X25519 public key: a value
+/// below p = 2^255 - 19 (so the top bit, which X25519 ignores, is clear).
+///
+/// X25519 reduces its input, so every key has other encodings that give the
+/// same Diffie-Hellman outputs. The base key is not covered by the AEAD (it
+/// enters only through X3DH), so accepting another encoding would let a
+/// prekey message be altered in transit unnoticed; the responder also
+/// recognises the initiator's later prekey messages by these bytes.
+pub(crate) fn is_canonical_x25519(key: &[u8; 32]) -> bool {
+    // p, little-endian.
+    const P: [u8; 32] = [
+        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ];
+    for (k, p) in key.iter().rev().zip(P.iter().rev()) {
+        if k != p {
+            return k < p;
+        }
+    }
+    false
 }
 
 /// Length of the prekey fields that precede the ratchet message.

@@ -1,0 +1,284 @@
+//! The disappearing-message policy carried inside the encryption, the
+//! conversation timer and its version rules, and deadlines computed from
+//! the receiver's clock (SPEC.md §10).
+
+use crate::session::Timestamp;
+
+/// Longest time to live: 365 days, in seconds.
+pub const MAX_TTL_SECS: u32 = 365 * 24 * 60 * 60;
+
+/// Extra time a skipped message key is kept beyond the conversation TTL
+/// before it is erased: one hour, for clock skew and delivery delay.
+pub const SKIPPED_KEY_GRACE_MS: u64 = 60 * 60 * 1000;
+
+/// When a disappearing message's clock starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum ExpiryMode {
+    /// The message expires `ttl` after it was sent (measured by the
+    /// receiver's clock, never later than its arrival plus `ttl`).
+    AfterSend = 0x01,
+    /// The message expires `ttl` after the app marks it read.
+    AfterRead = 0x02,
+}
+
+/// A disappearing-message timer: a mode and a time to live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExpiryPolicy {
+    mode: ExpiryMode,
+    ttl_secs: u32,
+}
+
+/// A policy that cannot exist: TTL of zero or above [`MAX_TTL_SECS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidPolicy;
+
+impl core::fmt::Display for InvalidPolicy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("expiry TTL must be between 1 second and 365 days")
+    }
+}
+
+impl core::error::Error for InvalidPolicy {}
+
+impl ExpiryPolicy {
+    /// A policy with `1 <= ttl_secs <=` [`MAX_TTL_SECS`].
+    pub fn new(mode: ExpiryMode, ttl_secs: u32) -> Result<Self, InvalidPolicy> {
+        if ttl_secs == 0 || ttl_secs > MAX_TTL_SECS {
+            return Err(InvalidPolicy);
+        }
+        Ok(Self { mode, ttl_secs })
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> ExpiryMode {
+        self.mode
+    }
+
+    /// The time to live in seconds.
+    pub fn ttl_secs(&self) -> u32 {
+        self.ttl_secs
+    }
+
+    /// The time to live in milliseconds.
+    pub fn ttl_ms(&self) -> u64 {
+        u64::from(self.ttl_secs).saturating_mul(1000)
+    }
+}
+
+/// The stricter of two optional policies: a set timer beats none, a shorter
+/// TTL beats a longer one, and at equal TTL after-send beats after-read.
+/// Symmetric, so both sides pick the same.
+pub fn stricter(a: Option<ExpiryPolicy>, b: Option<ExpiryPolicy>) -> Option<ExpiryPolicy> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(x), Some(y)) => {
+            if (x.ttl_secs, x.mode) <= (y.ttl_secs, y.mode) {
+                Some(x)
+            } else {
+                Some(y)
+            }
+        }
+    }
+}
+
+/// The conversation's timer: the policy in force and its version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ConversationTimer {
+    /// The policy, or `None` when messages do not disappear.
+    pub policy: Option<ExpiryPolicy>,
+    /// Incremented by every explicit change (0: never changed).
+    pub version: u32,
+}
+
+/// Who changed the conversation timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangedBy {
+    /// This side, through `set_timer`.
+    Us,
+    /// The peer, through a timer-change message.
+    Peer,
+}
+
+/// A change of the conversation timer, surfaced to the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimerChange {
+    /// Who changed it.
+    pub by: ChangedBy,
+    /// The timer before.
+    pub old: ConversationTimer,
+    /// The timer after.
+    pub new: ConversationTimer,
+}
+
+impl ConversationTimer {
+    /// Applies a peer's timer-change message: a higher version wins; at the
+    /// same version the stricter policy wins on both sides; an older version
+    /// is ignored. Returns the new timer if it changed.
+    pub fn apply_change(&self, proposed: ConversationTimer) -> Option<ConversationTimer> {
+        let next = if proposed.version > self.version {
+            proposed
+        } else if proposed.version == self.version {
+            ConversationTimer {
+                policy: stricter(self.policy, proposed.policy),
+                version: self.version,
+            }
+        } else {
+            return None;
+        };
+        (next != *self).then_some(next)
+    }
+
+    /// The timer after our own change to `policy`: version = highest seen + 1.
+    /// `None` if the version space is exhausted.
+    pub fn next(&self, policy: Option<ExpiryPolicy>) -> Option<ConversationTimer> {
+        Some(ConversationTimer {
+            policy,
+            version: self.version.checked_add(1)?,
+        })
+    }
+}
+
+/// When one received message expires, from the receiver's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageExpiry {
+    /// The message does not disappear.
+    Never,
+    /// The message disappears at this time (receiver's clock).
+    At(Timestamp),
+    /// The message disappears this long after the app marks it read.
+    AfterRead {
+        /// Time to live once read, in milliseconds.
+        ttl_ms: u64,
+    },
+    /// The message arrived after its deadline: its plaintext was erased and
+    /// is not returned.
+    Expired,
+}
+
+/// The expiry of a message that carries `policy` and claims to have been
+/// sent at `sent_at`, received at `now`. A claimed send time in the future
+/// is clamped to `now`, so the sender's clock can shorten a message's life
+/// but never extend it.
+pub fn message_expiry(
+    policy: Option<ExpiryPolicy>,
+    sent_at: Timestamp,
+    now: Timestamp,
+) -> MessageExpiry {
+    match policy {
+        None => MessageExpiry::Never,
+        Some(p) => match p.mode {
+            ExpiryMode::AfterRead => MessageExpiry::AfterRead { ttl_ms: p.ttl_ms() },
+            ExpiryMode::AfterSend => {
+                let start = sent_at.min(now).as_unix_millis();
+                let deadline = start.saturating_add(p.ttl_ms());
+                if deadline <= now.as_unix_millis() {
+                    MessageExpiry::Expired
+                } else {
+                    MessageExpiry::At(Timestamp::from_unix_millis(deadline))
+                }
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(mode: ExpiryMode, ttl: u32) -> Option<ExpiryPolicy> {
+        Some(ExpiryPolicy::new(mode, ttl).unwrap())
+    }
+
+    #[test]
+    fn policy_bounds() {
+        assert_eq!(
+            ExpiryPolicy::new(ExpiryMode::AfterSend, 0),
+            Err(InvalidPolicy)
+        );
+        assert_eq!(
+            ExpiryPolicy::new(ExpiryMode::AfterSend, MAX_TTL_SECS + 1),
+            Err(InvalidPolicy)
+        );
+        assert!(ExpiryPolicy::new(ExpiryMode::AfterRead, MAX_TTL_SECS).is_ok());
+    }
+
+    #[test]
+    fn version_rules() {
+        let cur = ConversationTimer {
+            policy: p(ExpiryMode::AfterSend, 60),
+            version: 3,
+        };
+        // Older: ignored.
+        assert_eq!(
+            cur.apply_change(ConversationTimer {
+                policy: None,
+                version: 2
+            }),
+            None
+        );
+        // Same version, longer or off: no change.
+        assert_eq!(
+            cur.apply_change(ConversationTimer {
+                policy: None,
+                version: 3
+            }),
+            None
+        );
+        assert_eq!(
+            cur.apply_change(ConversationTimer {
+                policy: p(ExpiryMode::AfterSend, 61),
+                version: 3
+            }),
+            None
+        );
+        // Same version, shorter: adopted.
+        let shorter = ConversationTimer {
+            policy: p(ExpiryMode::AfterSend, 30),
+            version: 3,
+        };
+        assert_eq!(cur.apply_change(shorter), Some(shorter));
+        // Higher version: adopted whatever it says, even off.
+        let off = ConversationTimer {
+            policy: None,
+            version: 4,
+        };
+        assert_eq!(cur.apply_change(off), Some(off));
+    }
+
+    #[test]
+    fn stricter_is_symmetric() {
+        let all = [
+            None,
+            p(ExpiryMode::AfterSend, 5),
+            p(ExpiryMode::AfterRead, 5),
+            p(ExpiryMode::AfterSend, 9),
+        ];
+        for a in all {
+            for b in all {
+                assert_eq!(stricter(a, b), stricter(b, a));
+            }
+        }
+        assert_eq!(
+            stricter(p(ExpiryMode::AfterRead, 5), p(ExpiryMode::AfterSend, 5)),
+            p(ExpiryMode::AfterSend, 5)
+        );
+    }
+
+    #[test]
+    fn future_send_time_is_clamped() {
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let far = Timestamp::from_unix_millis(u64::MAX);
+        let e = message_expiry(p(ExpiryMode::AfterSend, 10), far, now);
+        assert_eq!(e, MessageExpiry::At(Timestamp::from_unix_millis(1_010_000)));
+        let past = Timestamp::from_unix_millis(1_000_000 - 10_000);
+        assert_eq!(
+            message_expiry(p(ExpiryMode::AfterSend, 10), past, now),
+            MessageExpiry::Expired
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Helpers shared by the behavioural test files (`tests/model.rs`,
+//! `tests/security.rs`, `tests/limits.rs`, `tests/wycheproof.rs`,
+//! `tests/bad_input.rs`). Each test crate uses a different subset.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::{
+    IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
+};
+
+/// The clock of every test unless a test moves it.
+pub const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+/// Offsets inside a prekey message (SPEC.md §7).
+pub mod prekey_offsets {
+    /// Initiator identity key: `2..34`.
+    pub const IDENTITY: core::ops::Range<usize> = 2..34;
+    /// Base key: `34..66`.
+    pub const BASE_KEY: core::ops::Range<usize> = 34..66;
+    /// Signed prekey id: `66..70`.
+    pub const SPK_ID: core::ops::Range<usize> = 66..70;
+    /// Flags byte.
+    pub const FLAGS: usize = 70;
+    /// One-time prekey id (when the flag is set): `71..75`.
+    pub const OPK_ID: core::ops::Range<usize> = 71..75;
+    /// Start of the ratchet header when a one-time prekey id is present.
+    pub const HEADER_WITH_OPK: usize = 75;
+    /// Start of the ratchet header without a one-time prekey id.
+    pub const HEADER_WITHOUT_OPK: usize = 71;
+}
+
+/// Offsets inside a ratchet message.
+pub mod ratchet_offsets {
+    /// Start of the 40-byte header.
+    pub const HEADER: usize = 2;
+}
+
+/// Offsets inside a header: ratchet key, PN, N.
+pub mod header_offsets {
+    /// Ratchet key: `0..32`.
+    pub const KEY: core::ops::Range<usize> = 0..32;
+    /// PN (u32 BE): `32..36`.
+    pub const PN: core::ops::Range<usize> = 32..36;
+    /// N (u32 BE): `36..40`.
+    pub const N: core::ops::Range<usize> = 36..40;
+}
+
+/// Two identities and Bob's published material.
+pub struct Setup {
+    pub rng: DangerDeterministicRng,
+    pub alice_id: IdentityKeyPair,
+    pub bob_id: IdentityKeyPair,
+    pub store: PrekeyStore,
+    pub bundle: PrekeyBundle,
+    /// The one-time prekey the bundle carries, if any.
+    pub opk_id: Option<u32>,
+}
+
+/// Bob's store holds three one-time prekeys; the bundle carries the first
+/// one if `with_opk`. The bundle goes through its encoding and parsing.
+pub fn setup(seed: u64, with_opk: bool) -> Setup {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new(&bob_id, &mut rng);
+    let opks = store.generate_one_time_prekeys(&mut rng, 3);
+    let opk_id = with_opk.then(|| opks[0].id);
+    let bytes = store.bundle(&bob_id, opk_id).unwrap().to_vec();
+    let bundle = PrekeyBundle::parse(&bytes).unwrap();
+    Setup {
+        rng,
+        alice_id,
+        bob_id,
+        store,
+        bundle,
+        opk_id,
+    }
+}
+
+/// A full handshake: Alice's first message, Bob accepts, Bob replies,
+/// Alice receives. Returns established Alice and Bob; Bob has received one
+/// message of Alice's first chain, Alice one of Bob's first chain.
+pub fn established(seed: u64) -> (Setup, Session, Session) {
+    let mut s = setup(seed, true);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let hello = pending.encrypt(&mut s.rng, T0, b"hello bob").unwrap();
+    let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
+    let reply = bob.encrypt(&mut s.rng, T0, b"hello alice").unwrap();
+    let (alice, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
+    assert_eq!(&got.plaintext[..], b"hello alice");
+    (s, alice, bob)
+}
+
+/// A distinctive body, so that a test can look for it in a buffer.
+pub fn body(tag: u64) -> Vec<u8> {
+    let mut b = b"secret-body-".to_vec();
+    b.extend_from_slice(&tag.to_be_bytes());
+    b.extend_from_slice(b"-end");
+    b
+}
+
+/// Whether `haystack` contains `needle` as a contiguous run.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Decrypts `msg` with `session` through both `decrypt` and
+/// `decrypt_in_place`, each of which must fail with the same error and leave
+/// the session exactly as it was; the in-place buffer must not hold
+/// `secret` afterwards. Returns the error.
+pub fn decrypt_fails(
+    session: &mut Session,
+    now: Timestamp,
+    msg: &[u8],
+    secret: Option<&[u8]>,
+) -> SessionError {
+    let before = session.clone();
+    let err = match session.decrypt(now, msg) {
+        Ok(r) => panic!(
+            "expected an error, decrypted message number {}",
+            r.message_number
+        ),
+        Err(e) => e,
+    };
+    assert!(
+        *session == before,
+        "a failed decrypt ({err:?}) changed the session"
+    );
+    let mut buf = msg.to_vec();
+    let err2 = session
+        .decrypt_in_place(now, &mut buf)
+        .map(|r| r.message_number)
+        .expect_err("decrypt_in_place accepted what decrypt refused");
+    assert_eq!(err, err2, "decrypt and decrypt_in_place disagree");
+    assert!(
+        *session == before,
+        "a failed decrypt_in_place ({err:?}) changed the session"
+    );
+    if let Some(secret) = secret {
+        assert!(
+            !contains(&buf, secret),
+            "the buffer holds plaintext after a failed decrypt_in_place"
+        );
+    }
+    err
+}
+
+/// Offers `msg` to `Session::accept`, which must fail and leave the store
+/// exactly as it was. Returns the error.
+pub fn accept_fails(
+    identity: &IdentityKeyPair,
+    store: &mut PrekeyStore,
+    msg: &[u8],
+) -> SessionError {
+    let before = store.clone();
+    let err = match Session::accept(identity, store, T0, msg) {
+        Ok((_, r)) => panic!(
+            "expected accept to fail, it decrypted message number {}",
+            r.message_number
+        ),
+        Err(e) => e,
+    };
+    assert!(
+        *store == before,
+        "a failed accept ({err:?}) changed the store"
+    );
+    err
+}
+
+/// Offers `msg` to a pending session, which must refuse it and hand back a
+/// session equal to the one it was. Returns the error and the session.
+pub fn receive_fails(pending: PendingSession, msg: &[u8]) -> (SessionError, PendingSession) {
+    let before = pending.clone();
+    match pending.receive(T0, msg) {
+        Ok((_, r)) => panic!(
+            "expected receive to fail, it decrypted message number {}",
+            r.message_number
+        ),
+        Err(rejected) => {
+            assert!(
+                *rejected.session == before,
+                "a refused reply ({:?}) changed the pending session",
+                rejected.error
+            );
+            (rejected.error, *rejected.session)
+        }
+    }
+}
+
+/// `msg` with `mask` XORed into byte `at`.
+pub fn flipped(msg: &[u8], at: usize, mask: u8) -> Vec<u8> {
+    let mut m = msg.to_vec();
+    m[at] ^= mask;
+    m
+}
+
+/// `msg` with bytes `range` replaced by `with`.
+pub fn replaced(msg: &[u8], range: core::ops::Range<usize>, with: &[u8]) -> Vec<u8> {
+    let mut m = msg.to_vec();
+    m[range].copy_from_slice(with);
+    m
+}
+
+/// Reads the big-endian u32 at `at`.
+pub fn be32(msg: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(msg[at..at + 4].try_into().unwrap())
+}
