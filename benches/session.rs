@@ -168,20 +168,9 @@ fn parties(seed: u64) -> Parties {
     }
 }
 
-/// Two established sessions (Alice, Bob) with Alice's current sending chain
-/// already started, so that her next messages are in-chain.
+/// Two established sessions with Alice's current chain started.
 fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
-    let mut p = parties(seed);
-    let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
-    let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
-    let (mut bob, _) = Session::accept(&p.bob_id, &mut p.bob_prekeys, T0, &hello).unwrap();
-    let reply = bob.encrypt(&mut p.rng, T0, b"reply").unwrap();
-    let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
-    // Alice's first send after the reply turns the ratchet; from then on her
-    // messages stay in the same chain.
-    let turn = alice.encrypt(&mut p.rng, T0, b"turn").unwrap();
-    bob.decrypt(T0, &turn).unwrap();
-    (p.rng, alice, bob)
+    sealwire::internal::testing::in_chain_pair(seed, T0).unwrap()
 }
 
 /// `in_chain/SIZE`: Alice → Bob in one chain, caller buffers reused.

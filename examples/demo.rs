@@ -7,6 +7,7 @@
     clippy::arithmetic_side_effects
 )]
 
+use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExpiry, MessageId};
 use sealwire::{
     IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
     os_rng,
@@ -120,6 +121,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("   body {len:>4} bytes -> message {:>4} bytes", w.len());
         bob.decrypt(now, &w)?;
     }
+    println!("\n== 7. Disappearing messages: Alice sets a 10-second timer");
+    let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 10)?;
+    let (change, _) = alice.set_timer(&mut rng, now, Some(policy))?;
+    let got = bob.decrypt(now, &change)?;
+    let event = got.timer_change.ok_or("no timer event")?;
+    println!(
+        "   Bob's app is told: {:?} changed the timer from {:?} to {:?} s (version {})",
+        event.by,
+        event.old.policy.map(|p| p.ttl_secs()),
+        event.new.policy.map(|p| p.ttl_secs()),
+        event.new.version
+    );
+    let mut queue = ExpiryQueue::new();
+    let secret = alice.encrypt(&mut rng, now, b"The door code is 4711.")?;
+    let late = alice.encrypt(&mut rng, now, b"This one is stuck in the network.")?;
+    let got = bob.decrypt(now, &secret)?;
+    let MessageExpiry::At(deadline) = got.expiry else {
+        return Err("no deadline".into());
+    };
+    println!(
+        "   Bob reads {:?}; it disappears at +{} s",
+        String::from_utf8_lossy(&got.plaintext),
+        (deadline.as_unix_millis() - now.as_unix_millis()) / 1000
+    );
+    queue.insert(MessageId::from(1), Expiry::At(deadline))?;
+    for seconds in [5u64, 10] {
+        let t = Timestamp::from_unix_millis(now.as_unix_millis() + seconds * 1000);
+        let gone = queue.pop_expired(t);
+        let what = if gone.is_empty() {
+            "nothing: still on screen"
+        } else {
+            "message #1: deleted from screen"
+        };
+        println!("   t+{seconds:>2} s: the app's expiry queue pops {what}");
+    }
+    let t = Timestamp::from_unix_millis(now.as_unix_millis() + 11_000);
+    let got = bob.decrypt(t, &late)?;
+    println!(
+        "   t+11 s: a delayed message arrives after its deadline: {:?}, {} bytes of plaintext returned",
+        got.expiry,
+        got.plaintext.len()
+    );
     println!(
         "\nDone: every message decrypted exactly once; the forgery and the replay were refused."
     );

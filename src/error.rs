@@ -126,6 +126,15 @@ pub enum SessionError {
     /// The inner frame uses a feature (flag or content type) this version of
     /// the library does not implement.
     UnsupportedFeature,
+    /// The message's disappearing-message policy is malformed or
+    /// contradictory: unknown mode, TTL of zero or above
+    /// [`MAX_TTL_SECS`](crate::expiry::MAX_TTL_SECS), "off" with a TTL, or a
+    /// timer change without a timer or with a body.
+    InvalidPolicy,
+    /// The key of this (late) message was erased on schedule: the skipped
+    /// key outlived the conversation's TTL plus grace, or the maximum age,
+    /// or was evicted by the cap on stored keys.
+    MessageKeyErased,
 }
 
 impl fmt::Display for SessionError {
@@ -146,6 +155,8 @@ impl fmt::Display for SessionError {
             Self::SessionMismatch => f.write_str("prekey message belongs to another session"),
             Self::UnexpectedMessage => f.write_str("message type not expected in this phase"),
             Self::UnsupportedFeature => f.write_str("unsupported inner-frame feature"),
+            Self::InvalidPolicy => f.write_str("invalid disappearing-message policy"),
+            Self::MessageKeyErased => f.write_str("message key erased on schedule"),
         }
     }
 }

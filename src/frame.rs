@@ -2,19 +2,21 @@
 //!
 //! ```text
 //! frame_version u8 (0x01) | content_type u8 | flags u8 | sent_at u64 BE
+//! [| timer_mode u8 | ttl_secs u32 BE | timer_version u32 BE]   (flag 0x01)
 //! | body_len u32 BE | body | zero padding to padme(max(body_len, 32))
 //! ```
 
 use crate::error::{DecodeError, SessionError};
-use crate::limits::{FRAME_HEADER_LEN, MAX_BODY_LEN, MIN_PADDED_BODY_LEN};
+use crate::expiry::{ConversationTimer, ExpiryMode, ExpiryPolicy};
+use crate::limits::{FRAME_HEADER_LEN, FRAME_TIMER_LEN, MAX_BODY_LEN, MIN_PADDED_BODY_LEN};
 use crate::wire::codec::{Reader, Writer};
 
 /// Version byte of the inner frame.
 pub const FRAME_VERSION: u8 = 0x01;
 
-/// Flag bit reserved for the expiry policy (defined by the expiry-timer
-/// revision of SPEC.md); rejected by this version.
-pub const FLAG_EXPIRY_RESERVED: u8 = 0x01;
+/// Flag bit: the sender's conversation timer (mode, TTL, version) follows
+/// `sent_at`. Set exactly when that timer is not the default (off, version 0).
+pub const FLAG_TIMER: u8 = 0x01;
 /// Flag bit reserved for the franking key; rejected by this version.
 pub const FLAG_FRANKING_RESERVED: u8 = 0x02;
 
@@ -25,12 +27,13 @@ pub const FLAG_FRANKING_RESERVED: u8 = 0x02;
 pub enum ContentType {
     /// A user's message (text or any app payload).
     UserMessage = 0x01,
+    /// An explicit change of the conversation's disappearing-message timer
+    /// (the frame's timer block is the new timer; the body is empty).
+    TimerChange = 0x02,
     /// A delivery or read receipt, app-defined body.
     Receipt = 0x04,
 }
 
-/// Content-type byte reserved for timer-change control messages.
-pub const CONTENT_TIMER_CHANGE_RESERVED: u8 = 0x02;
 /// Content-type byte reserved for group key distribution.
 pub const CONTENT_GROUP_KEY_RESERVED: u8 = 0x03;
 
@@ -38,10 +41,9 @@ impl ContentType {
     fn from_byte(b: u8) -> Result<Self, SessionError> {
         match b {
             0x01 => Ok(Self::UserMessage),
+            0x02 => Ok(Self::TimerChange),
             0x04 => Ok(Self::Receipt),
-            CONTENT_TIMER_CHANGE_RESERVED | CONTENT_GROUP_KEY_RESERVED => {
-                Err(SessionError::UnsupportedFeature)
-            }
+            CONTENT_GROUP_KEY_RESERVED => Err(SessionError::UnsupportedFeature),
             _ => Err(SessionError::Malformed(DecodeError::InvalidValue)),
         }
     }
@@ -68,16 +70,82 @@ pub fn padded_body_len(body_len: usize) -> usize {
     padme(body_len.max(MIN_PADDED_BODY_LEN))
 }
 
-/// Length of the frame (AEAD plaintext) for a body of `body_len` bytes.
-pub fn frame_len(body_len: usize) -> usize {
-    FRAME_HEADER_LEN.saturating_add(padded_body_len(body_len))
+/// Length of the frame (AEAD plaintext) for a body of `body_len` bytes,
+/// with or without the timer block.
+pub fn frame_len(body_len: usize, with_timer: bool) -> usize {
+    let header = if with_timer {
+        FRAME_HEADER_LEN + FRAME_TIMER_LEN
+    } else {
+        FRAME_HEADER_LEN
+    };
+    header.saturating_add(padded_body_len(body_len))
 }
 
-/// Writes the frame into `out`, which must be exactly `frame_len(body.len())`.
+/// Everything in the frame but the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameMeta {
+    pub(crate) content_type: ContentType,
+    /// Milliseconds since the Unix epoch, sender's clock.
+    pub(crate) sent_at: u64,
+    /// The sender's conversation timer (default: off, version 0).
+    pub(crate) timer: ConversationTimer,
+}
+
+impl FrameMeta {
+    pub(crate) fn has_timer(&self) -> bool {
+        self.timer != ConversationTimer::default()
+    }
+}
+
+/// Timer-mode byte of "no timer".
+const MODE_OFF: u8 = 0x00;
+
+fn write_timer(
+    w: &mut Writer<'_>,
+    timer: &ConversationTimer,
+) -> Result<(), crate::wire::codec::Overflow> {
+    match timer.policy {
+        Some(p) => {
+            w.u8(p.mode() as u8)?;
+            w.u32(p.ttl_secs())?;
+        }
+        None => {
+            w.u8(MODE_OFF)?;
+            w.u32(0)?;
+        }
+    }
+    w.u32(timer.version)
+}
+
+fn read_timer(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
+    let mode = r.u8()?;
+    let ttl = r.u32()?;
+    let version = r.u32()?;
+    let policy = match mode {
+        MODE_OFF if ttl == 0 => None,
+        0x01 => Some(
+            ExpiryPolicy::new(ExpiryMode::AfterSend, ttl)
+                .map_err(|_| SessionError::InvalidPolicy)?,
+        ),
+        0x02 => Some(
+            ExpiryPolicy::new(ExpiryMode::AfterRead, ttl)
+                .map_err(|_| SessionError::InvalidPolicy)?,
+        ),
+        _ => return Err(SessionError::InvalidPolicy),
+    };
+    let timer = ConversationTimer { policy, version };
+    if timer == ConversationTimer::default() {
+        // The default timer is encoded by leaving the flag clear.
+        return Err(DecodeError::InvalidValue.into());
+    }
+    Ok(timer)
+}
+
+/// Writes the frame into `out`, which must be exactly
+/// `frame_len(body.len(), meta.has_timer())` bytes.
 pub(crate) fn write_frame(
     out: &mut [u8],
-    content_type: ContentType,
-    sent_at: u64,
+    meta: &FrameMeta,
     body: &[u8],
 ) -> Result<(), SessionError> {
     if body.len() > MAX_BODY_LEN {
@@ -88,9 +156,12 @@ pub(crate) fn write_frame(
     let mut w = Writer::new(out);
     let r = (|| {
         w.u8(FRAME_VERSION)?;
-        w.u8(content_type as u8)?;
-        w.u8(0)?;
-        w.u64(sent_at)?;
+        w.u8(meta.content_type as u8)?;
+        w.u8(if meta.has_timer() { FLAG_TIMER } else { 0 })?;
+        w.u64(meta.sent_at)?;
+        if meta.has_timer() {
+            write_timer(&mut w, &meta.timer)?;
+        }
         w.u32(body_len)?;
         w.bytes(body)?;
         let pad = total
@@ -105,13 +176,16 @@ pub(crate) fn write_frame(
 /// A parsed frame borrowing its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Frame<'a> {
-    pub(crate) content_type: ContentType,
-    pub(crate) sent_at: u64,
+    pub(crate) meta: FrameMeta,
+    /// Offset of the body in the frame.
+    pub(crate) body_offset: usize,
     pub(crate) body: &'a [u8],
 }
 
-/// Parses a frame strictly: known version and flags, body length within
-/// bounds, padding of exactly the Padmé length and all zeros.
+/// Parses a frame strictly: known version and flags, a valid timer block
+/// exactly when flagged (never the default timer), a timer change that
+/// carries a timer and no body, body length within bounds, padding of
+/// exactly the Padmé length and all zeros.
 pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     let mut r = Reader::new(bytes);
     let version = r.u8()?;
@@ -120,18 +194,28 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     }
     let content_type = r.u8()?;
     let flags = r.u8()?;
-    if flags & (FLAG_EXPIRY_RESERVED | FLAG_FRANKING_RESERVED) != 0 {
+    if flags & FLAG_FRANKING_RESERVED != 0 {
         return Err(SessionError::UnsupportedFeature);
     }
-    if flags != 0 {
+    if flags & !FLAG_TIMER != 0 {
         return Err(DecodeError::UnknownFlags(flags).into());
     }
     let content_type = ContentType::from_byte(content_type)?;
     let sent_at = r.u64()?;
+    let timer = if flags & FLAG_TIMER != 0 {
+        read_timer(&mut r)?
+    } else {
+        ConversationTimer::default()
+    };
     let body_len = usize::try_from(r.u32()?).map_err(|_| DecodeError::TooLarge)?;
     if body_len > MAX_BODY_LEN {
         return Err(DecodeError::TooLarge.into());
     }
+    let body_offset = if flags & FLAG_TIMER != 0 {
+        FRAME_HEADER_LEN + FRAME_TIMER_LEN
+    } else {
+        FRAME_HEADER_LEN
+    };
     let body = r.take(body_len)?;
     let padding = r.rest();
     if padding.len() != padded_body_len(body_len).saturating_sub(body_len) {
@@ -140,9 +224,16 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     if padding.iter().fold(0u8, |acc, b| acc | b) != 0 {
         return Err(DecodeError::InvalidValue.into());
     }
+    if content_type == ContentType::TimerChange && (timer.version == 0 || !body.is_empty()) {
+        return Err(SessionError::InvalidPolicy);
+    }
     Ok(Frame {
-        content_type,
-        sent_at,
+        meta: FrameMeta {
+            content_type,
+            sent_at,
+            timer,
+        },
+        body_offset,
         body,
     })
 }
@@ -166,16 +257,62 @@ mod tests {
     fn frame_round_trips_and_rejects_nonzero_padding() {
         let body = b"hello";
         let mut buf = [0u8; 64];
-        let n = frame_len(body.len());
-        write_frame(&mut buf[..n], ContentType::UserMessage, 42, body).unwrap();
+        let n = frame_len(body.len(), false);
+        let meta = FrameMeta {
+            content_type: ContentType::UserMessage,
+            sent_at: 42,
+            timer: ConversationTimer::default(),
+        };
+        write_frame(&mut buf[..n], &meta, body).unwrap();
         let f = parse_frame(&buf[..n]).unwrap();
         assert_eq!(f.body, body);
-        assert_eq!(f.sent_at, 42);
+        assert_eq!(f.meta, meta);
         buf[n - 1] = 1;
         assert_eq!(
             parse_frame(&buf[..n]),
             Err(SessionError::Malformed(DecodeError::InvalidValue))
         );
+    }
+
+    #[test]
+    fn timer_block_round_trips_and_is_strict() {
+        let timer = ConversationTimer {
+            policy: Some(ExpiryPolicy::new(ExpiryMode::AfterRead, 3600).unwrap()),
+            version: 7,
+        };
+        let meta = FrameMeta {
+            content_type: ContentType::UserMessage,
+            sent_at: 9,
+            timer,
+        };
+        let n = frame_len(3, true);
+        let mut buf = alloc::vec![0u8; n];
+        write_frame(&mut buf, &meta, b"abc").unwrap();
+        let f = parse_frame(&buf).unwrap();
+        assert_eq!((f.meta, f.body, f.body_offset), (meta, &b"abc"[..], 24));
+        // Unknown mode, TTL out of range, off with a TTL: InvalidPolicy.
+        for (at, value) in [(11, 9u8), (12, 0xff), (11, 0)] {
+            let mut bad = buf.clone();
+            bad[at] = value;
+            assert_eq!(
+                parse_frame(&bad).unwrap_err(),
+                SessionError::InvalidPolicy,
+                "byte {at} = {value}"
+            );
+        }
+        // A zero TTL with a mode: InvalidPolicy.
+        let mut zero = buf.clone();
+        zero[12..16].copy_from_slice(&[0; 4]);
+        assert_eq!(parse_frame(&zero).unwrap_err(), SessionError::InvalidPolicy);
+        // A timer change must carry a timer and no body.
+        let change = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: 9,
+            timer: ConversationTimer::default(),
+        };
+        let mut c = alloc::vec![0u8; frame_len(0, false)];
+        write_frame(&mut c, &change, b"").unwrap();
+        assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
     }
 
     proptest::proptest! {

@@ -22,12 +22,15 @@ pub const MAX_BODY_LEN: usize = 1 << 20;
 /// Length of the inner frame's fixed header.
 pub const FRAME_HEADER_LEN: usize = 15;
 
+/// Length of the inner frame's optional timer block (mode, TTL, version).
+pub const FRAME_TIMER_LEN: usize = 9;
+
 /// Largest padded body: Padmé(`MAX_BODY_LEN`) is `MAX_BODY_LEN` itself (a
 /// power of two).
 pub const MAX_PADDED_BODY_LEN: usize = MAX_BODY_LEN;
 
 /// Largest inner frame (the AEAD plaintext).
-pub const MAX_FRAME_LEN: usize = FRAME_HEADER_LEN + MAX_PADDED_BODY_LEN;
+pub const MAX_FRAME_LEN: usize = FRAME_HEADER_LEN + FRAME_TIMER_LEN + MAX_PADDED_BODY_LEN;
 
 /// Smallest padded body length: short messages all look alike.
 pub const MIN_PADDED_BODY_LEN: usize = 32;

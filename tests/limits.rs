@@ -174,7 +174,7 @@ fn skipped_key_store_evicts_the_oldest_beyond_its_cap() {
     assert_eq!(bob.skipped_key_count(), MAX_SKIPPED_KEYS);
     assert_eq!(
         decrypt_fails(&mut bob, T0, &m[0], Some(&body(0))),
-        SessionError::DuplicateMessage
+        SessionError::MessageKeyErased
     );
     // The next oldest and the most recent still open.
     opens(&mut bob, &m[1], 1, 1);
@@ -197,7 +197,7 @@ fn skipped_key_store_evicts_the_oldest_beyond_its_cap() {
     for k in 2..=5 {
         assert_eq!(
             decrypt_fails(&mut bob, T0, &m[k], Some(&body(k as u64))),
-            SessionError::DuplicateMessage,
+            SessionError::MessageKeyErased,
             "evicted position {k}"
         );
     }
@@ -226,7 +226,7 @@ fn skipped_keys_expire_by_age() {
             &m[1],
             Some(&body(1))
         ),
-        SessionError::DuplicateMessage
+        SessionError::MessageKeyErased
     );
     assert_eq!(
         bob.skipped_key_count(),
@@ -241,7 +241,7 @@ fn skipped_keys_expire_by_age() {
     for k in 2..5 {
         assert_eq!(
             decrypt_fails(&mut bob, T0, &m[k], Some(&body(k as u64))),
-            SessionError::DuplicateMessage
+            SessionError::MessageKeyErased
         );
     }
     opens(&mut bob, &m[7], 7, 7);
@@ -259,14 +259,14 @@ fn purge_erases_only_keys_past_the_maximum_age() {
     assert_eq!(got.message_number, 6);
     assert_eq!(bob.skipped_key_count(), 5);
     let before = bob.clone();
-    bob.purge(at(MAX_SKIPPED_KEY_AGE_MS));
+    bob.erase_expired_keys(at(MAX_SKIPPED_KEY_AGE_MS));
     assert!(bob == before, "nothing is past the maximum age yet");
-    bob.purge(at(MAX_SKIPPED_KEY_AGE_MS + 1));
+    bob.erase_expired_keys(at(MAX_SKIPPED_KEY_AGE_MS + 1));
     assert_eq!(bob.skipped_key_count(), 3);
     for k in 0..2 {
         assert_eq!(
             decrypt_fails(&mut bob, at(ten_days), &m[k], Some(&body(k as u64))),
-            SessionError::DuplicateMessage
+            SessionError::MessageKeyErased
         );
     }
     for k in 3..6 {
@@ -407,7 +407,11 @@ fn body_length_limit() {
     );
     assert!(pending == before);
 
-    // Exactly MAX_BODY_LEN: the largest possible message, accepted.
+    // Exactly MAX_BODY_LEN with a conversation timer set (the frame's
+    // optional timer block present): the largest possible message, accepted.
+    let policy =
+        sealwire::expiry::ExpiryPolicy::new(sealwire::expiry::ExpiryMode::AfterRead, 60).unwrap();
+    let (_change_message, _) = pending.set_timer(&mut s.rng, T0, Some(policy)).unwrap();
     let max: Vec<u8> = (0..MAX_BODY_LEN).map(|i| (i % 251) as u8).collect();
     let m = pending.encrypt(&mut s.rng, T0, &max).unwrap();
     assert_eq!(

@@ -19,9 +19,7 @@
 )]
 
 use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
-};
+use sealwire::{ContentType, Session, Timestamp};
 use sealwire_counting_alloc::{CountingAlloc, count_allocations};
 
 #[global_allocator]
@@ -32,29 +30,9 @@ const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 /// Messages sent in each direction inside a measured window.
 const MESSAGES_PER_WINDOW: usize = 16;
 
-/// Alice and Bob, established: Alice has sent since she last received, so
-/// her next messages are in-chain (consecutive messages of one sender; a
-/// message after receiving from the peer turns the ratchet).
+/// Two established sessions with Alice's current chain started.
 fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
-    let mut rng = DangerDeterministicRng::from_u64(seed);
-    let alice_id = IdentityKeyPair::generate(&mut rng);
-    let bob_id = IdentityKeyPair::generate(&mut rng);
-    let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
-    let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 1);
-    let bytes = bob_prekeys
-        .bundle(&bob_id, Some(opks[0].id))
-        .unwrap()
-        .to_vec();
-    let bundle = PrekeyBundle::parse(&bytes).unwrap();
-    let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
-    let hello = pending.encrypt(&mut rng, T0, b"hello").unwrap();
-    let (mut bob, _) = Session::accept(&bob_id, &mut bob_prekeys, T0, &hello).unwrap();
-    let reply = bob.encrypt(&mut rng, T0, b"reply").unwrap();
-    let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
-    // Alice's first message after the reply turns the ratchet.
-    let turn = alice.encrypt(&mut rng, T0, b"turn").unwrap();
-    bob.decrypt(T0, &turn).unwrap();
-    (rng, alice, bob)
+    sealwire::internal::testing::in_chain_pair(seed, T0).unwrap()
 }
 
 /// One message from `from` to `to` through the caller-buffer API; returns

@@ -546,9 +546,10 @@ fn frame_failures_after_authentication_change_nothing() {
             frame(2, 1, 0, secret.len() as u32, &secret, pad, 0),
             SessionError::Malformed(DecodeError::UnsupportedVersion(2)),
         ),
+        // A timer change without a timer block (and with a body).
         (
             frame(1, 2, 0, secret.len() as u32, &secret, pad, 0),
-            SessionError::UnsupportedFeature,
+            SessionError::InvalidPolicy,
         ),
         (
             frame(1, 3, 0, secret.len() as u32, &secret, pad, 0),
@@ -558,9 +559,11 @@ fn frame_failures_after_authentication_change_nothing() {
             frame(1, 9, 0, secret.len() as u32, &secret, pad, 0),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
+        // The timer flag without a timer block: the body length is read as
+        // mode 0 ("off") with a non-zero TTL.
         (
             frame(1, 1, 1, secret.len() as u32, &secret, pad, 0),
-            SessionError::UnsupportedFeature,
+            SessionError::InvalidPolicy,
         ),
         (
             frame(1, 1, 2, secret.len() as u32, &secret, pad, 0),

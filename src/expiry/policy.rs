@@ -7,6 +7,12 @@ use crate::session::Timestamp;
 /// Longest time to live: 365 days, in seconds.
 pub const MAX_TTL_SECS: u32 = 365 * 24 * 60 * 60;
 
+/// A received timer version may exceed the highest version seen by at most
+/// this much; a larger jump is refused (`InvalidPolicy`), so that a peer
+/// cannot exhaust the version space (and with it our ability to change the
+/// timer) in one message.
+pub const MAX_TIMER_VERSION_STEP: u32 = 1024;
+
 /// Extra time a skipped message key is kept beyond the conversation TTL
 /// before it is erased: one hour, for clock skew and delivery delay.
 pub const SKIPPED_KEY_GRACE_MS: u64 = 60 * 60 * 1000;
@@ -67,18 +73,26 @@ impl ExpiryPolicy {
     }
 }
 
-/// The stricter of two optional policies: a set timer beats none, a shorter
-/// TTL beats a longer one, and at equal TTL after-send beats after-read.
-/// Symmetric, so both sides pick the same.
+/// The meet of two optional policies: a policy at least as strict as both.
+/// A set timer beats none; the TTL is the shorter one; the mode is
+/// after-send if either is. Every message under the result expires no later
+/// than under either input (a message is read no earlier than it was sent,
+/// so `sent + min(a, b) <= read + b`). Commutative, associative and
+/// idempotent, so both sides of a conversation reach the same result in any
+/// order.
 pub fn stricter(a: Option<ExpiryPolicy>, b: Option<ExpiryPolicy>) -> Option<ExpiryPolicy> {
     match (a, b) {
         (None, x) | (x, None) => x,
         (Some(x), Some(y)) => {
-            if (x.ttl_secs, x.mode) <= (y.ttl_secs, y.mode) {
-                Some(x)
+            let mode = if x.mode == ExpiryMode::AfterSend || y.mode == ExpiryMode::AfterSend {
+                ExpiryMode::AfterSend
             } else {
-                Some(y)
-            }
+                ExpiryMode::AfterRead
+            };
+            Some(ExpiryPolicy {
+                mode,
+                ttl_secs: x.ttl_secs.min(y.ttl_secs),
+            })
         }
     }
 }
@@ -132,12 +146,17 @@ impl ConversationTimer {
         (next != *self).then_some(next)
     }
 
-    /// The timer after our own change to `policy`: version = highest seen + 1.
+    /// The timer after our own change to `policy`: version = the highest
+    /// version seen on any message (`highest_seen`, at least our own) + 1.
     /// `None` if the version space is exhausted.
-    pub fn next(&self, policy: Option<ExpiryPolicy>) -> Option<ConversationTimer> {
+    pub fn next(
+        &self,
+        policy: Option<ExpiryPolicy>,
+        highest_seen: u32,
+    ) -> Option<ConversationTimer> {
         Some(ConversationTimer {
             policy,
-            version: self.version.checked_add(1)?,
+            version: self.version.max(highest_seen).checked_add(1)?,
         })
     }
 }
@@ -251,21 +270,36 @@ mod tests {
     }
 
     #[test]
-    fn stricter_is_symmetric() {
+    fn stricter_is_a_meet() {
         let all = [
             None,
             p(ExpiryMode::AfterSend, 5),
             p(ExpiryMode::AfterRead, 5),
             p(ExpiryMode::AfterSend, 9),
+            p(ExpiryMode::AfterRead, 90),
         ];
         for a in all {
+            assert_eq!(stricter(a, a), a);
             for b in all {
                 assert_eq!(stricter(a, b), stricter(b, a));
+                for c in all {
+                    assert_eq!(stricter(stricter(a, b), c), stricter(a, stricter(b, c)));
+                }
             }
         }
         assert_eq!(
             stricter(p(ExpiryMode::AfterRead, 5), p(ExpiryMode::AfterSend, 5)),
             p(ExpiryMode::AfterSend, 5)
+        );
+        // Mixed modes: after-send with the shorter TTL, never longer than
+        // either input.
+        assert_eq!(
+            stricter(p(ExpiryMode::AfterRead, 10), p(ExpiryMode::AfterSend, 60)),
+            p(ExpiryMode::AfterSend, 10)
+        );
+        assert_eq!(
+            stricter(p(ExpiryMode::AfterRead, 90), p(ExpiryMode::AfterSend, 60)),
+            p(ExpiryMode::AfterSend, 60)
         );
     }
 

@@ -52,9 +52,9 @@ pub fn roundtrip(data: &[u8]) {
         assert_eq!(PrekeyBundle::parse(&out).as_ref(), Ok(&bundle));
     }
     if let Ok(frame) = crate::frame::parse_frame(data) {
-        let mut out = alloc::vec![0u8; crate::frame::frame_len(frame.body.len())];
-        let written =
-            crate::frame::write_frame(&mut out, frame.content_type, frame.sent_at, frame.body);
+        let mut out =
+            alloc::vec![0u8; crate::frame::frame_len(frame.body.len(), frame.meta.has_timer())];
+        let written = crate::frame::write_frame(&mut out, &frame.meta, frame.body);
         assert_eq!(written, Ok(()));
         assert_eq!(out, data);
     }

@@ -96,7 +96,7 @@ pub fn respond_with_fields(
         spk.pair().clone(),
     );
     Ok(Session::from_parts(
-        state,
+        crate::session::conversation::Conversation::new(state),
         *their_identity,
         Some(PrekeyFields {
             identity_key: *their_identity,
@@ -170,9 +170,18 @@ pub fn decrypt_raw<S: RawRatchet>(
     let mut tag_bytes = [0u8; TAG_LEN];
     tag_bytes.copy_from_slice(tag);
     let mut buf = ct.to_vec();
-    session
-        .ratchet()
-        .decrypt(&header, &mut buf, &tag_bytes, now_ms, |_| Ok(()))?;
+    let retention = crate::ratchet::Retention {
+        max_age_ms: crate::limits::MAX_SKIPPED_KEY_AGE_MS,
+        after_send_ttl_ms: None,
+    };
+    session.ratchet().decrypt(
+        &header,
+        &mut buf,
+        &tag_bytes,
+        now_ms,
+        &retention,
+        |_| Ok(()),
+    )?;
     Ok(buf)
 }
 
@@ -219,4 +228,24 @@ pub fn verify_signature_strict(identity_pub: &[u8; 32], msg: &[u8], sig: &[u8; 6
         Ok(key) => key.verify_strict(msg, sig),
         Err(_) => false,
     }
+}
+
+/// Encrypts a frame that claims an arbitrary conversation timer and content
+/// type, as a misbehaving peer could: for tests of the timer rules. The
+/// session's own timer is not changed.
+#[doc(hidden)]
+pub fn danger_encrypt_with_timer<R: rand_core::CryptoRng + ?Sized>(
+    session: &mut Session,
+    rng: &mut R,
+    now_ms: u64,
+    content_type: crate::frame::ContentType,
+    timer: crate::expiry::ConversationTimer,
+    body: &[u8],
+) -> Result<Vec<u8>, SessionError> {
+    let meta = crate::frame::FrameMeta {
+        content_type,
+        sent_at: now_ms,
+        timer,
+    };
+    session.conversation_mut().seal_vec(None, rng, &meta, body)
 }

@@ -74,3 +74,39 @@ impl TryRng for DangerDeterministicRng {
 }
 
 impl TryCryptoRng for DangerDeterministicRng {}
+
+/// Two established sessions `(rng, alice, bob)` built from `seed`: a full
+/// handshake (bundle encoded and parsed, prekey message, reply) after which
+/// Alice has sent one more message, so that her next messages stay in her
+/// current chain (no ratchet turn). For benches and allocation tests.
+pub fn in_chain_pair(
+    seed: u64,
+    now: crate::Timestamp,
+) -> Result<(DangerDeterministicRng, crate::Session, crate::Session), crate::SessionError> {
+    use crate::{
+        IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError,
+    };
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
+    let opk = bob_prekeys
+        .generate_one_time_prekeys(&mut rng, 1)
+        .first()
+        .map(|o| o.id);
+    let bytes = bob_prekeys
+        .bundle(&bob_id, opk)
+        .ok_or(SessionError::UnknownOneTimePrekey)?
+        .to_vec();
+    let bundle = PrekeyBundle::parse(&bytes).map_err(|_| SessionError::AuthenticationFailed)?;
+    let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle)?;
+    let hello = pending.encrypt(&mut rng, now, b"hello")?;
+    let (mut bob, _) = Session::accept(&bob_id, &mut bob_prekeys, now, &hello)?;
+    let reply = bob.encrypt(&mut rng, now, b"reply")?;
+    let (mut alice, _) = pending.receive(now, &reply).map_err(|r| r.error)?;
+    // Alice's first message after the reply turns the ratchet; from then on
+    // her messages stay in that chain.
+    let turn = alice.encrypt(&mut rng, now, b"turn")?;
+    bob.decrypt(now, &turn)?;
+    Ok((rng, alice, bob))
+}

@@ -17,11 +17,12 @@ use alloc::vec::Vec;
 
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
-use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEY_AGE_MS};
+use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
 use root_key::RootKey;
+pub use skipped::Retention;
 use skipped::{SkippedKey, SkippedKeys};
 
 /// Length of the X3DH associated data `Encode(IK_A) || Encode(IK_B)`.
@@ -239,13 +240,18 @@ impl RatchetState {
         Ok((header, tag))
     }
 
-    fn plan(&self, header: &RatchetHeader, now: u64) -> Result<(Plan, MessageKey), SessionError> {
+    fn plan(
+        &self,
+        header: &RatchetHeader,
+        now: u64,
+        retention: &Retention,
+    ) -> Result<(Plan, MessageKey), SessionError> {
         if let Some(rc) = &self.receiving
             && rc.ratchet_key == header.ratchet_key
         {
             {
                 if header.counter < rc.index {
-                    return self.plan_skipped(header, now);
+                    return self.plan_skipped(header, now, retention);
                 }
                 let jump = header.counter.saturating_sub(rc.index);
                 if jump > MAX_SKIP {
@@ -268,7 +274,10 @@ impl RatchetState {
             .find(&header.ratchet_key, header.counter)
             .is_some()
         {
-            return self.plan_skipped(header, now);
+            return self.plan_skipped(header, now, retention);
+        }
+        if self.skipped.was_erased(&header.ratchet_key, header.counter) {
+            return Err(SessionError::MessageKeyErased);
         }
         if let Some(closed) = self
             .closed
@@ -334,23 +343,30 @@ impl RatchetState {
         ))
     }
 
-    /// A stored skipped key past the maximum age counts as erased, whether
-    /// or not a purge has run since it expired.
+    /// A stored skipped key past its retention window counts as erased,
+    /// whether or not an erasure has run since it expired; a position whose
+    /// key was erased is reported as such.
     fn plan_skipped(
         &self,
         header: &RatchetHeader,
         now: u64,
+        retention: &Retention,
     ) -> Result<(Plan, MessageKey), SessionError> {
-        let index = self
-            .skipped
-            .find(&header.ratchet_key, header.counter)
-            .ok_or(SessionError::DuplicateMessage)?;
+        let Some(index) = self.skipped.find(&header.ratchet_key, header.counter) else {
+            return Err(
+                if self.skipped.was_erased(&header.ratchet_key, header.counter) {
+                    SessionError::MessageKeyErased
+                } else {
+                    SessionError::DuplicateMessage
+                },
+            );
+        };
         let stored = self
             .skipped
             .get(index)
             .ok_or(SessionError::DuplicateMessage)?;
-        if now.saturating_sub(stored.skipped_at) > MAX_SKIPPED_KEY_AGE_MS {
-            return Err(SessionError::DuplicateMessage);
+        if retention.is_expired(stored.skipped_at, now) {
+            return Err(SessionError::MessageKeyErased);
         }
         Ok((Plan::Skipped { index }, stored.key.clone()))
     }
@@ -365,15 +381,16 @@ impl RatchetState {
         buf: &mut [u8],
         tag: &[u8; 16],
         now: u64,
+        retention: &Retention,
         check: impl FnOnce(&[u8]) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
-        let (plan, key) = self.plan(header, now)?;
+        let (plan, key) = self.plan(header, now, retention)?;
         let ad = self.aead_ad(&header.to_bytes());
         key.open(&ad, buf, tag)
             .map_err(|_| SessionError::AuthenticationFailed)?;
         match check(buf) {
             Ok(out) => {
-                self.commit(plan, now);
+                self.commit(plan, now, retention);
                 Ok(out)
             }
             Err(e) => {
@@ -383,7 +400,7 @@ impl RatchetState {
         }
     }
 
-    fn commit(&mut self, plan: Plan, now: u64) {
+    fn commit(&mut self, plan: Plan, now: u64, retention: &Retention) {
         match plan {
             Plan::Skipped { index } => self.skipped.remove(index),
             Plan::Advance { chain, skipped } => {
@@ -415,12 +432,17 @@ impl RatchetState {
                 self.skipped.extend(skipped);
             }
         }
-        self.skipped.purge_older_than_max_age(now);
+        self.skipped.erase_expired(now, retention);
     }
 
-    /// Erases skipped keys past the maximum age.
-    pub(crate) fn purge(&mut self, now: u64) {
-        self.skipped.purge_older_than_max_age(now);
+    /// Erases skipped keys past their retention window.
+    pub(crate) fn erase_expired_keys(&mut self, now: u64, retention: &Retention) {
+        self.skipped.erase_expired(now, retention);
+    }
+
+    /// When the next skipped key is due to be erased (milliseconds).
+    pub(crate) fn next_key_erasure(&self, retention: &Retention) -> Option<u64> {
+        self.skipped.next_erasure(retention)
     }
 
     pub(crate) fn skipped_key_count(&self) -> usize {

@@ -1,9 +1,12 @@
-//! Message keys of skipped messages, capped in count and age
-//! (SPEC.md §9: [`MAX_SKIPPED_KEYS`], [`MAX_SKIPPED_KEY_AGE_MS`]).
+//! Message keys of skipped messages, capped in count
+//! ([`MAX_SKIPPED_KEYS`]) and erased on schedule ([`Retention`]); the
+//! positions of erased keys are remembered (as many as the cap) so that a
+//! late message is told its key was erased (SPEC.md §5.8, §10.5).
 
 use alloc::collections::VecDeque;
 
-use crate::limits::{MAX_SKIPPED_KEY_AGE_MS, MAX_SKIPPED_KEYS};
+use crate::expiry::policy::SKIPPED_KEY_GRACE_MS;
+use crate::limits::MAX_SKIPPED_KEYS;
 use crate::ratchet::message_key::MessageKey;
 
 /// One stored key: which chain and position it opens, and when it was
@@ -16,10 +19,39 @@ pub(crate) struct SkippedKey {
     pub(crate) skipped_at: u64,
 }
 
-/// Skipped keys in the order they were skipped (oldest first).
+/// How long skipped keys are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Keys are erased once older than this, whatever the timer.
+    pub max_age_ms: u64,
+    /// The conversation's after-send TTL, if any: keys are erased once older
+    /// than it plus [`SKIPPED_KEY_GRACE_MS`], since every message they could
+    /// open would have expired.
+    pub after_send_ttl_ms: Option<u64>,
+}
+
+impl Retention {
+    /// How long a key is kept after it was skipped.
+    pub(crate) fn window_ms(&self) -> u64 {
+        match self.after_send_ttl_ms {
+            Some(ttl) => self
+                .max_age_ms
+                .min(ttl.saturating_add(SKIPPED_KEY_GRACE_MS)),
+            None => self.max_age_ms,
+        }
+    }
+
+    pub(crate) fn is_expired(&self, skipped_at: u64, now: u64) -> bool {
+        now.saturating_sub(skipped_at) > self.window_ms()
+    }
+}
+
+/// Skipped keys in the order they were skipped (oldest first), and the
+/// positions of erased keys.
 #[derive(Clone, PartialEq, Debug, Default)]
 pub(crate) struct SkippedKeys {
     keys: VecDeque<SkippedKey>,
+    erased: VecDeque<([u8; 32], u32)>,
 }
 
 impl SkippedKeys {
@@ -37,20 +69,57 @@ impl SkippedKeys {
         self.keys.remove(index);
     }
 
-    /// Appends keys, evicting the oldest beyond the cap.
+    /// Whether the key for this position was erased (and is still
+    /// remembered as such).
+    pub(crate) fn was_erased(&self, ratchet_key: &[u8; 32], counter: u32) -> bool {
+        self.erased
+            .iter()
+            .any(|(k, c)| *c == counter && k == ratchet_key)
+    }
+
+    fn tombstone(&mut self, key: &SkippedKey) {
+        if self.erased.len() >= MAX_SKIPPED_KEYS {
+            self.erased.pop_front();
+        }
+        self.erased.push_back((key.ratchet_key, key.counter));
+    }
+
+    /// Appends keys, erasing the oldest beyond the cap.
     pub(crate) fn extend(&mut self, new: impl IntoIterator<Item = SkippedKey>) {
         for k in new {
-            if self.keys.len() >= MAX_SKIPPED_KEYS {
-                self.keys.pop_front();
+            if self.keys.len() >= MAX_SKIPPED_KEYS
+                && let Some(old) = self.keys.pop_front()
+            {
+                self.tombstone(&old);
             }
             self.keys.push_back(k);
         }
     }
 
-    /// Erases every key skipped more than the maximum age before `now`.
-    pub(crate) fn purge_older_than_max_age(&mut self, now: u64) {
+    /// Erases every key past its retention window at `now`.
+    pub(crate) fn erase_expired(&mut self, now: u64, retention: &Retention) {
+        let mut i = 0;
+        while let Some(k) = self.keys.get(i) {
+            if retention.is_expired(k.skipped_at, now) {
+                if let Some(old) = self.keys.remove(i) {
+                    self.tombstone(&old);
+                }
+            } else {
+                i = i.saturating_add(1);
+            }
+        }
+    }
+
+    /// When the next key is due to be erased (milliseconds).
+    pub(crate) fn next_erasure(&self, retention: &Retention) -> Option<u64> {
         self.keys
-            .retain(|k| now.saturating_sub(k.skipped_at) <= MAX_SKIPPED_KEY_AGE_MS);
+            .iter()
+            .map(|k| {
+                k.skipped_at
+                    .saturating_add(retention.window_ms())
+                    .saturating_add(1)
+            })
+            .min()
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -3,11 +3,13 @@
 use alloc::vec::Vec;
 
 use crate::error::SessionError;
+use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
 use crate::frame::ContentType;
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::prekey::PrekeyStore;
 use crate::ratchet::RatchetState;
+use crate::session::conversation::Conversation;
 use crate::session::received::{Received, ReceivedRef};
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
@@ -18,7 +20,7 @@ use crate::session::transport::{self, Parsed, PrekeyFields};
 /// Every method that fails leaves the session exactly as it was.
 #[derive(Clone, PartialEq)]
 pub struct Session {
-    state: RatchetState,
+    conv: Conversation,
     their_identity: IdentityKey,
     /// For a responder: the initiator's prekey fields (identity, base key,
     /// prekey ids), so that further prekey messages of the same session are
@@ -29,12 +31,12 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn from_parts(
-        state: RatchetState,
+        conv: Conversation,
         their_identity: IdentityKey,
         prekey: Option<PrekeyFields>,
     ) -> Self {
         Self {
-            state,
+            conv,
             their_identity,
             prekey,
         }
@@ -76,7 +78,8 @@ impl Session {
             x3dh.associated_data,
             spk.pair().clone(),
         );
-        let mut session = Session::from_parts(state, prekey.identity_key, Some(prekey));
+        let mut session =
+            Session::from_parts(Conversation::new(state), prekey.identity_key, Some(prekey));
         let received = session.decrypt_parsed(now, &parsed, message)?;
         if let Some(id) = prekey.one_time_prekey_id {
             prekeys.consume_one_time(id);
@@ -92,7 +95,7 @@ impl Session {
     /// Length of the message [`encrypt_into`](Self::encrypt_into) writes for
     /// a body of `body_len` bytes.
     pub fn encrypted_len(&self, body_len: usize) -> usize {
-        transport::sealed_len(None, body_len)
+        self.conv.sealed_len(None, body_len)
     }
 
     /// Encrypts a user message.
@@ -133,7 +136,7 @@ impl Session {
         body: &[u8],
         out: &mut [u8],
     ) -> Result<usize, SessionError> {
-        transport::seal_into(&mut self.state, None, rng, now, content_type, body, out)
+        self.conv.seal_into(None, rng, now, content_type, body, out)
     }
 
     /// Decrypts a message into an owned [`Received`].
@@ -150,8 +153,9 @@ impl Session {
     ) -> Result<Received, SessionError> {
         self.check_prekey(parsed)?;
         let mut buf = zeroize::Zeroizing::new(message.to_vec());
-        let r =
-            transport::open_in_place(&mut self.state, parsed, self.their_identity, now, &mut buf)?;
+        let r = self
+            .conv
+            .open_in_place(parsed, self.their_identity, now, &mut buf)?;
         Ok(r.to_owned())
     }
 
@@ -165,7 +169,8 @@ impl Session {
     ) -> Result<ReceivedRef<'b>, SessionError> {
         let parsed = transport::parse(buf)?;
         self.check_prekey(&parsed)?;
-        transport::open_in_place(&mut self.state, &parsed, self.their_identity, now, buf)
+        self.conv
+            .open_in_place(&parsed, self.their_identity, now, buf)
     }
 
     /// A prekey message is accepted only from the initiator of this session
@@ -183,21 +188,59 @@ impl Session {
 
     /// How many skipped message keys the session holds.
     pub fn skipped_key_count(&self) -> usize {
-        self.state.skipped_key_count()
+        self.conv.state.skipped_key_count()
     }
 
-    /// Erases skipped message keys older than
-    /// [`MAX_SKIPPED_KEY_AGE_MS`](crate::limits::MAX_SKIPPED_KEY_AGE_MS).
-    pub fn purge(&mut self, now: Timestamp) {
-        self.state.purge(now.as_unix_millis());
+    /// The conversation's disappearing-message timer.
+    pub fn timer(&self) -> ConversationTimer {
+        self.conv.timer
+    }
+
+    /// Changes the conversation's timer (`None`: messages stop
+    /// disappearing): returns the timer-change message to send and the
+    /// change. The new version is the highest seen plus one. On error
+    /// nothing changed.
+    pub fn set_timer<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        policy: Option<ExpiryPolicy>,
+    ) -> Result<(Vec<u8>, TimerChange), SessionError> {
+        self.conv.set_timer(None, rng, now, policy)
+    }
+
+    /// Sets how long skipped message keys may be kept at most (default
+    /// [`MAX_SKIPPED_KEY_AGE_MS`](crate::limits::MAX_SKIPPED_KEY_AGE_MS)),
+    /// and erases those already older.
+    pub fn set_max_skipped_key_age(&mut self, now: Timestamp, max_age_ms: u64) {
+        self.conv
+            .set_retention(now, |c| c.max_skipped_key_age_ms = max_age_ms);
+    }
+
+    /// When the next skipped message key is due to be erased: call
+    /// [`erase_expired_keys`](Self::erase_expired_keys) then.
+    pub fn next_key_erasure(&self) -> Option<Timestamp> {
+        self.conv.next_key_erasure()
+    }
+
+    /// Erases the skipped message keys whose retention has run out: older
+    /// than the conversation's after-send TTL plus
+    /// [`SKIPPED_KEY_GRACE_MS`](crate::expiry::policy::SKIPPED_KEY_GRACE_MS),
+    /// or than the maximum age. Also done on every successful decrypt.
+    pub fn erase_expired_keys(&mut self, now: Timestamp) {
+        self.conv.erase_expired_keys(now);
+    }
+
+    pub(crate) fn conversation_mut(&mut self) -> &mut Conversation {
+        &mut self.conv
     }
 
     pub(crate) fn state(&self) -> &RatchetState {
-        &self.state
+        &self.conv.state
     }
 
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
-        &mut self.state
+        &mut self.conv.state
     }
 }
 
@@ -205,8 +248,9 @@ impl core::fmt::Debug for Session {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Session")
             .field("their_identity", &self.their_identity)
-            .field("sending_index", &self.state.sending_index())
-            .field("skipped_keys", &self.state.skipped_key_count())
+            .field("sending_index", &self.conv.state.sending_index())
+            .field("skipped_keys", &self.conv.state.skipped_key_count())
+            .field("timer", &self.conv.timer)
             .finish_non_exhaustive()
     }
 }

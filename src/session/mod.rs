@@ -1,6 +1,7 @@
 //! 1:1 sessions, with the protocol phases as types: a [`PendingSession`]
 //! (initiator, before the first reply) and an established [`Session`].
 
+pub(crate) mod conversation;
 pub mod established;
 pub mod pending;
 pub mod received;

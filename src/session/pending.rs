@@ -8,10 +8,12 @@ use alloc::vec::Vec;
 use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
+use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
 use crate::frame::ContentType;
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::ratchet::RatchetState;
+use crate::session::conversation::Conversation;
 use crate::session::established::Session;
 use crate::session::received::Received;
 use crate::session::time::Timestamp;
@@ -24,7 +26,7 @@ use crate::session::transport::{self, PrekeyFields};
 /// pending session cannot be used as an established one by mistake.
 #[derive(Clone, PartialEq)]
 pub struct PendingSession {
-    state: RatchetState,
+    conv: Conversation,
     prekey: PrekeyFields,
     their_identity: IdentityKey,
 }
@@ -82,7 +84,7 @@ impl PendingSession {
         // The ephemeral secret is dropped (and zeroized) here; only its
         // public half travels on.
         Ok(Self {
-            state,
+            conv: Conversation::new(state),
             prekey: PrekeyFields {
                 identity_key: *identity.public(),
                 base_key: *ephemeral.public(),
@@ -101,7 +103,7 @@ impl PendingSession {
     /// Length of the prekey message [`encrypt_into`](Self::encrypt_into)
     /// writes for a body of `body_len` bytes.
     pub fn encrypted_len(&self, body_len: usize) -> usize {
-        transport::sealed_len(Some(&self.prekey), body_len)
+        self.conv.sealed_len(Some(&self.prekey), body_len)
     }
 
     /// Encrypts a user message into a new prekey message.
@@ -140,15 +142,24 @@ impl PendingSession {
         body: &[u8],
         out: &mut [u8],
     ) -> Result<usize, SessionError> {
-        transport::seal_into(
-            &mut self.state,
-            Some(&self.prekey),
-            rng,
-            now,
-            content_type,
-            body,
-            out,
-        )
+        self.conv
+            .seal_into(Some(&self.prekey), rng, now, content_type, body, out)
+    }
+
+    /// The conversation's disappearing-message timer.
+    pub fn timer(&self) -> ConversationTimer {
+        self.conv.timer
+    }
+
+    /// Changes the conversation's timer; returns the timer-change (prekey)
+    /// message to send and the change. On error nothing changed.
+    pub fn set_timer<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        policy: Option<ExpiryPolicy>,
+    ) -> Result<(Vec<u8>, TimerChange), SessionError> {
+        self.conv.set_timer(Some(&self.prekey), rng, now, policy)
     }
 
     /// Decrypts the peer's first reply. On success the pending session
@@ -161,7 +172,7 @@ impl PendingSession {
     ) -> Result<(Session, Received), Rejected> {
         match self.receive_inner(now, message) {
             Ok(received) => Ok((
-                Session::from_parts(self.state, self.their_identity, None),
+                Session::from_parts(self.conv, self.their_identity, None),
                 received,
             )),
             Err(error) => Err(Rejected {
@@ -177,21 +188,22 @@ impl PendingSession {
             return Err(SessionError::UnexpectedMessage);
         }
         let mut buf = zeroize::Zeroizing::new(message.to_vec());
-        let r =
-            transport::open_in_place(&mut self.state, &parsed, self.their_identity, now, &mut buf)?;
+        let r = self
+            .conv
+            .open_in_place(&parsed, self.their_identity, now, &mut buf)?;
         Ok(r.to_owned())
     }
 
     pub(crate) fn into_established_unchecked(self) -> Session {
-        Session::from_parts(self.state, self.their_identity, None)
+        Session::from_parts(self.conv, self.their_identity, None)
     }
 
     pub(crate) fn state(&self) -> &RatchetState {
-        &self.state
+        &self.conv.state
     }
 
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
-        &mut self.state
+        &mut self.conv.state
     }
 }
 

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use zeroize::Zeroizing;
 
+use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
 use crate::identity::IdentityKey;
 use crate::session::time::Timestamp;
@@ -22,6 +23,11 @@ pub struct Received {
     /// The sender's claimed send time. Authenticated but set by the
     /// sender's clock: never trust it to extend anything.
     pub sent_at: Timestamp,
+    /// When this message disappears (receiver's clock). If
+    /// [`MessageExpiry::Expired`], the plaintext was erased and is empty.
+    pub expiry: MessageExpiry,
+    /// Set when this message changed the conversation's timer.
+    pub timer_change: Option<TimerChange>,
 }
 
 /// A message decrypted in the caller's buffer, borrowing its body.
@@ -38,6 +44,11 @@ pub struct ReceivedRef<'b> {
     pub content_type: ContentType,
     /// The sender's claimed send time.
     pub sent_at: Timestamp,
+    /// When this message disappears (receiver's clock). If
+    /// [`MessageExpiry::Expired`], the body was erased and is empty.
+    pub expiry: MessageExpiry,
+    /// Set when this message changed the conversation's timer.
+    pub timer_change: Option<TimerChange>,
 }
 
 impl ReceivedRef<'_> {
@@ -49,6 +60,8 @@ impl ReceivedRef<'_> {
             message_number: self.message_number,
             content_type: self.content_type,
             sent_at: self.sent_at,
+            expiry: self.expiry,
+            timer_change: self.timer_change,
         }
     }
 }
@@ -61,6 +74,8 @@ impl core::fmt::Debug for Received {
             .field("message_number", &self.message_number)
             .field("content_type", &self.content_type)
             .field("sent_at", &self.sent_at)
+            .field("expiry", &self.expiry)
+            .field("timer_change", &self.timer_change)
             .finish()
     }
 }
@@ -73,6 +88,8 @@ impl core::fmt::Debug for ReceivedRef<'_> {
             .field("message_number", &self.message_number)
             .field("content_type", &self.content_type)
             .field("sent_at", &self.sent_at)
+            .field("expiry", &self.expiry)
+            .field("timer_change", &self.timer_change)
             .finish()
     }
 }

@@ -2,12 +2,10 @@
 //! pending and the established session.
 
 use crate::error::SessionError;
-use crate::frame::{ContentType, frame_len, parse_frame, write_frame};
+use crate::frame::{FrameMeta, frame_len, parse_frame, write_frame};
 use crate::identity::IdentityKey;
 use crate::limits::MAX_BODY_LEN;
-use crate::ratchet::RatchetState;
-use crate::session::received::ReceivedRef;
-use crate::session::time::Timestamp;
+use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
 use crate::wire::message::{prekey_fields_len, write_prekey_fields};
 use crate::wire::{
@@ -24,9 +22,13 @@ pub(crate) struct PrekeyFields {
 }
 
 /// Length of the wire message for a body of `body_len` bytes.
-pub(crate) fn sealed_len(prekey: Option<&PrekeyFields>, body_len: usize) -> usize {
+pub(crate) fn sealed_len(
+    prekey: Option<&PrekeyFields>,
+    body_len: usize,
+    with_timer: bool,
+) -> usize {
     head_len(prekey)
-        .saturating_add(frame_len(body_len))
+        .saturating_add(frame_len(body_len, with_timer))
         .saturating_add(TAG_LEN)
 }
 
@@ -49,19 +51,18 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
     state: &mut RatchetState,
     prekey: Option<&PrekeyFields>,
     rng: &mut R,
-    now: Timestamp,
-    content_type: ContentType,
+    meta: &FrameMeta,
     body: &[u8],
     out: &mut [u8],
 ) -> Result<usize, SessionError> {
     if body.len() > MAX_BODY_LEN {
         return Err(SessionError::MessageTooLarge);
     }
-    let total = sealed_len(prekey, body.len());
+    let total = sealed_len(prekey, body.len(), meta.has_timer());
     let out = out.get_mut(..total).ok_or(SessionError::BufferTooSmall)?;
     let (head, rest) = out.split_at_mut(head_len(prekey));
-    let (frame, tag_out) = rest.split_at_mut(frame_len(body.len()));
-    write_frame(frame, content_type, now.as_unix_millis(), body)?;
+    let (frame, tag_out) = rest.split_at_mut(frame_len(body.len(), meta.has_timer()));
+    write_frame(frame, meta, body)?;
     let (header, tag) = match state.encrypt(rng, frame) {
         Ok(v) => v,
         Err(e) => {
@@ -122,15 +123,22 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
     })
 }
 
+/// A decrypted frame: its metadata and where its body is in the buffer.
+pub(crate) struct Opened<'b> {
+    pub(crate) meta: FrameMeta,
+    pub(crate) body: &'b mut [u8],
+}
+
 /// Decrypts the ciphertext at the end of `buf` in place and parses the
 /// frame; the state changes only if both succeed.
 pub(crate) fn open_in_place<'b>(
     state: &mut RatchetState,
     parsed: &Parsed,
-    sender: IdentityKey,
-    now: Timestamp,
+    retention: &Retention,
+    max_timer_version: u32,
+    now_ms: u64,
     buf: &'b mut [u8],
-) -> Result<ReceivedRef<'b>, SessionError> {
+) -> Result<Opened<'b>, SessionError> {
     let start = buf
         .len()
         .checked_sub(parsed.ciphertext_len)
@@ -145,33 +153,25 @@ pub(crate) fn open_in_place<'b>(
     let (plaintext, tag) = ciphertext.split_at_mut(tag_at);
     let mut tag_bytes = [0u8; TAG_LEN];
     tag_bytes.copy_from_slice(tag);
-    let (content_type, sent_at, body_start, body_len) = state.decrypt(
+    let (meta, body_start, body_len) = state.decrypt(
         &parsed.header,
         plaintext,
         &tag_bytes,
-        now.as_unix_millis(),
+        now_ms,
+        retention,
         |pt| {
             let f = parse_frame(pt)?;
-            // The body sits right after the fixed frame header.
-            Ok((
-                f.content_type,
-                f.sent_at,
-                crate::limits::FRAME_HEADER_LEN,
-                f.body.len(),
-            ))
+            if f.meta.timer.version > max_timer_version {
+                return Err(SessionError::InvalidPolicy);
+            }
+            Ok((f.meta, f.body_offset, f.body.len()))
         },
     )?;
     let end = body_start
         .checked_add(body_len)
         .ok_or(SessionError::AuthenticationFailed)?;
     let body = plaintext
-        .get(body_start..end)
+        .get_mut(body_start..end)
         .ok_or(SessionError::AuthenticationFailed)?;
-    Ok(ReceivedRef {
-        body,
-        sender,
-        message_number: parsed.header.counter,
-        content_type,
-        sent_at: Timestamp::from_unix_millis(sent_at),
-    })
+    Ok(Opened { meta, body })
 }

@@ -1,0 +1,207 @@
+//! What both session phases share: the ratchet state, the conversation's
+//! disappearing-message timer, and the retention of skipped keys
+//! (SPEC.md §10).
+
+use alloc::vec::Vec;
+
+use crate::error::SessionError;
+use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
+use crate::expiry::{
+    ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange,
+};
+use crate::frame::{ContentType, FrameMeta};
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
+use crate::ratchet::{RatchetState, Retention};
+use crate::session::received::ReceivedRef;
+use crate::session::time::Timestamp;
+use crate::session::transport::{self, Parsed, PrekeyFields};
+
+/// The ratchet, the timer and the key-retention setting of one session.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) struct Conversation {
+    pub(crate) state: RatchetState,
+    pub(crate) timer: ConversationTimer,
+    /// The highest timer version seen on any message, so that our next
+    /// change outranks a change whose message we have not received yet.
+    pub(crate) highest_timer_version: u32,
+    pub(crate) max_skipped_key_age_ms: u64,
+}
+
+impl Conversation {
+    pub(crate) fn new(state: RatchetState) -> Self {
+        Self {
+            state,
+            timer: ConversationTimer::default(),
+            highest_timer_version: 0,
+            max_skipped_key_age_ms: MAX_SKIPPED_KEY_AGE_MS,
+        }
+    }
+
+    pub(crate) fn retention(&self) -> Retention {
+        Retention {
+            max_age_ms: self.max_skipped_key_age_ms,
+            after_send_ttl_ms: self
+                .timer
+                .policy
+                .filter(|p| p.mode() == ExpiryMode::AfterSend)
+                .map(|p| p.ttl_ms()),
+        }
+    }
+
+    pub(crate) fn sealed_len(&self, prekey: Option<&PrekeyFields>, body_len: usize) -> usize {
+        transport::sealed_len(prekey, body_len, self.timer != ConversationTimer::default())
+    }
+
+    pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        if content_type == ContentType::TimerChange {
+            return Err(SessionError::InvalidPolicy);
+        }
+        let meta = FrameMeta {
+            content_type,
+            sent_at: now.as_unix_millis(),
+            timer: self.timer,
+        };
+        transport::seal_into(&mut self.state, prekey, rng, &meta, body, out)
+    }
+
+    pub(crate) fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        rng: &mut R,
+        meta: &FrameMeta,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let mut out = alloc::vec![0u8; transport::sealed_len(prekey, body.len(), meta.has_timer())];
+        let n = transport::seal_into(&mut self.state, prekey, rng, meta, body, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Our own timer change: version = highest seen + 1, sent as a
+    /// timer-change message. Nothing changes unless the message was built.
+    pub(crate) fn set_timer<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        rng: &mut R,
+        now: Timestamp,
+        policy: Option<ExpiryPolicy>,
+    ) -> Result<(Vec<u8>, TimerChange), SessionError> {
+        let new = self
+            .timer
+            .next(policy, self.highest_timer_version)
+            .ok_or(SessionError::CounterOverflow)?;
+        let meta = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: now.as_unix_millis(),
+            timer: new,
+        };
+        let message = self.seal_vec(prekey, rng, &meta, &[])?;
+        let change = TimerChange {
+            by: ChangedBy::Us,
+            old: self.timer,
+            new,
+        };
+        self.set_retention(now, |c| {
+            c.timer = new;
+            c.highest_timer_version = new.version;
+        });
+        Ok((message, change))
+    }
+
+    /// Decrypts in place and applies the timer rules. The ratchet commits
+    /// only if the tag verifies and the frame parses; everything after that
+    /// cannot fail, so the whole step is atomic.
+    pub(crate) fn open_in_place<'b>(
+        &mut self,
+        parsed: &Parsed,
+        sender: IdentityKey,
+        now: Timestamp,
+        buf: &'b mut [u8],
+    ) -> Result<ReceivedRef<'b>, SessionError> {
+        let now_ms = now.as_unix_millis();
+        let retention = self.retention();
+        let opened = transport::open_in_place(
+            &mut self.state,
+            parsed,
+            &retention,
+            self.highest_timer_version
+                .saturating_add(MAX_TIMER_VERSION_STEP),
+            now_ms,
+            buf,
+        )?;
+        let meta = opened.meta;
+        self.highest_timer_version = self.highest_timer_version.max(meta.timer.version);
+        let sent_at = Timestamp::from_unix_millis(meta.sent_at);
+        let (timer_change, expiry) = if meta.content_type == ContentType::TimerChange {
+            // The ratchet's commit has just erased against the old window.
+            let change = self.timer.apply_change(meta.timer).map(|new| {
+                let old = self.timer;
+                self.set_retention(now, |c| c.timer = new);
+                TimerChange {
+                    by: ChangedBy::Peer,
+                    old,
+                    new,
+                }
+            });
+            (change, MessageExpiry::Never)
+        } else {
+            // A message's own policy can shorten its life, never lengthen
+            // it beyond the conversation's timer.
+            (
+                None,
+                message_expiry(stricter(meta.timer.policy, self.timer.policy), sent_at, now),
+            )
+        };
+        let body: &'b [u8] = if expiry == MessageExpiry::Expired {
+            zeroize::Zeroize::zeroize(&mut *opened.body);
+            &[]
+        } else {
+            opened.body
+        };
+        Ok(ReceivedRef {
+            body,
+            sender,
+            message_number: parsed.header.counter,
+            content_type: meta.content_type,
+            sent_at,
+            expiry,
+            timer_change,
+        })
+    }
+
+    /// Changes what the retention depends on (timer, maximum age): keys past
+    /// the old window are erased first, so that widening the window never
+    /// revives a key that was already due, then keys past the new one.
+    pub(crate) fn set_retention(&mut self, now: Timestamp, change: impl FnOnce(&mut Self)) {
+        self.erase_expired_keys(now);
+        change(self);
+        self.erase_expired_keys(now);
+    }
+
+    pub(crate) fn erase_expired_keys(&mut self, now: Timestamp) {
+        let retention = self.retention();
+        self.state
+            .erase_expired_keys(now.as_unix_millis(), &retention);
+    }
+
+    pub(crate) fn next_key_erasure(&self) -> Option<Timestamp> {
+        self.state
+            .next_key_erasure(&self.retention())
+            .map(Timestamp::from_unix_millis)
+    }
+}
