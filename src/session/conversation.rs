@@ -76,6 +76,25 @@ impl Conversation {
         transport::seal_into(&mut self.state, prekey, rng, &meta, body, out)
     }
 
+    /// [`seal_into`](Self::seal_into) into a new vector of exactly the
+    /// message's length.
+    pub(crate) fn encrypt_vec<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let mut out = alloc::vec![0u8; self.sealed_len(prekey, body.len())];
+        let n = self.seal_into(prekey, rng, now, content_type, body, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
     pub(crate) fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         prekey: Option<&PrekeyFields>,

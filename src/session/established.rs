@@ -116,13 +116,7 @@ impl Session {
         content_type: ContentType,
         body: &[u8],
     ) -> Result<Vec<u8>, SessionError> {
-        if body.len() > crate::limits::MAX_BODY_LEN {
-            return Err(SessionError::MessageTooLarge);
-        }
-        let mut out = alloc::vec![0u8; self.encrypted_len(body.len())];
-        let n = self.encrypt_into(rng, now, content_type, body, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        self.conv.encrypt_vec(None, rng, now, content_type, body)
     }
 
     /// Encrypts into the caller's buffer (no heap allocation); returns the
