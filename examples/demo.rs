@@ -9,8 +9,8 @@
 
 use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExpiry, MessageId};
 use sealwire::{
-    IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
-    os_rng,
+    IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber, Session,
+    SessionError, Timestamp, os_rng,
 };
 
 fn short(bytes: &[u8]) -> String {
@@ -162,6 +162,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "   t+11 s: a delayed message arrives after its deadline: {:?}, {} bytes of plaintext returned",
         got.expiry,
         got.plaintext.len()
+    );
+    println!("\n== 8. Safety numbers: Alice and Bob compare what their screens show");
+    let on_alice = SafetyNumber::new(
+        alice_identity.public(),
+        b"alice",
+        alice.their_identity(),
+        b"bob",
+    );
+    let on_bob = SafetyNumber::new(
+        bob_identity.public(),
+        b"bob",
+        bob.their_identity(),
+        b"alice",
+    );
+    let digits = on_alice.displayable();
+    println!(
+        "   Alice sees {} {} {}",
+        &digits[..20],
+        &digits[20..40],
+        &digits[40..]
+    );
+    println!(
+        "   Bob   sees {}",
+        if on_bob.displayable() == digits {
+            "the same 60 digits"
+        } else {
+            "DIFFERENT digits"
+        }
+    );
+    println!(
+        "   Bob scans Alice's QR code: {:?}",
+        on_bob.verify_scanned(&on_alice.scannable())
     );
     println!(
         "\nDone: every message decrypted exactly once; the forgery and the replay were refused."

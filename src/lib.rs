@@ -30,6 +30,7 @@ pub mod prekey;
 #[doc(hidden)]
 pub mod ratchet;
 mod rng;
+pub mod safety_number;
 pub mod session;
 pub mod wire;
 
@@ -41,4 +42,5 @@ pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]
 pub use rng::{OsRng, os_rng};
+pub use safety_number::{SafetyNumber, SafetyNumberError};
 pub use session::{PendingSession, Received, ReceivedRef, Rejected, Session, Timestamp};
