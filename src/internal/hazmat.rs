@@ -78,33 +78,16 @@ pub fn respond_with_fields(
     signed_prekey_id: u32,
     one_time_prekey_id: Option<u32>,
 ) -> Result<Session, SessionError> {
-    let spk = prekeys
-        .signed(signed_prekey_id)
-        .ok_or(SessionError::UnknownSignedPrekey)?;
-    let opk = match one_time_prekey_id {
-        Some(id) => Some(
-            prekeys
-                .one_time(id)
-                .ok_or(SessionError::UnknownOneTimePrekey)?,
-        ),
-        None => None,
-    };
-    let x3dh = handshake::responder(identity, spk.pair(), opk, their_identity, base_key)?;
-    let state = RatchetState::new_responder(
-        &x3dh.shared_secret,
-        x3dh.associated_data,
-        spk.pair().clone(),
-    );
-    Ok(Session::from_parts(
-        crate::session::conversation::Conversation::new(state),
-        *their_identity,
-        Some(PrekeyFields {
+    Session::respond(
+        identity,
+        prekeys,
+        PrekeyFields {
             identity_key: *their_identity,
             base_key: *base_key,
             signed_prekey_id,
             one_time_prekey_id,
-        }),
-    ))
+        },
+    )
 }
 
 /// Either phase of a session, for the raw operations below.

@@ -269,12 +269,8 @@ impl RatchetState {
                 return Ok((Plan::Advance { chain, skipped }, key));
             }
         }
-        if self
-            .skipped
-            .find(&header.ratchet_key, header.counter)
-            .is_some()
-        {
-            return self.plan_skipped(header, now, retention);
+        if let Some(index) = self.skipped.find(&header.ratchet_key, header.counter) {
+            return self.plan_stored(index, now, retention);
         }
         if self.skipped.was_erased(&header.ratchet_key, header.counter) {
             return Err(SessionError::MessageKeyErased);
@@ -343,24 +339,31 @@ impl RatchetState {
         ))
     }
 
-    /// A stored skipped key past its retention window counts as erased,
-    /// whether or not an erasure has run since it expired; a position whose
-    /// key was erased is reported as such.
+    /// A position below the current receiving chain's: its stored key, or
+    /// why there is none (erased on schedule, or already used).
     fn plan_skipped(
         &self,
         header: &RatchetHeader,
         now: u64,
         retention: &Retention,
     ) -> Result<(Plan, MessageKey), SessionError> {
-        let Some(index) = self.skipped.find(&header.ratchet_key, header.counter) else {
-            return Err(
-                if self.skipped.was_erased(&header.ratchet_key, header.counter) {
-                    SessionError::MessageKeyErased
-                } else {
-                    SessionError::DuplicateMessage
-                },
-            );
-        };
+        match self.skipped.find(&header.ratchet_key, header.counter) {
+            Some(index) => self.plan_stored(index, now, retention),
+            None if self.skipped.was_erased(&header.ratchet_key, header.counter) => {
+                Err(SessionError::MessageKeyErased)
+            }
+            None => Err(SessionError::DuplicateMessage),
+        }
+    }
+
+    /// The stored key at `index`. A key past its retention window counts as
+    /// erased, whether or not an erasure has run since it expired.
+    fn plan_stored(
+        &self,
+        index: usize,
+        now: u64,
+        retention: &Retention,
+    ) -> Result<(Plan, MessageKey), SessionError> {
         let stored = self
             .skipped
             .get(index)

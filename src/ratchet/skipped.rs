@@ -77,20 +77,13 @@ impl SkippedKeys {
             .any(|(k, c)| *c == counter && k == ratchet_key)
     }
 
-    fn tombstone(&mut self, key: &SkippedKey) {
-        if self.erased.len() >= MAX_SKIPPED_KEYS {
-            self.erased.pop_front();
-        }
-        self.erased.push_back((key.ratchet_key, key.counter));
-    }
-
     /// Appends keys, erasing the oldest beyond the cap.
     pub(crate) fn extend(&mut self, new: impl IntoIterator<Item = SkippedKey>) {
         for k in new {
             if self.keys.len() >= MAX_SKIPPED_KEYS
                 && let Some(old) = self.keys.pop_front()
             {
-                self.tombstone(&old);
+                tombstone(&mut self.erased, &old);
             }
             self.keys.push_back(k);
         }
@@ -98,16 +91,14 @@ impl SkippedKeys {
 
     /// Erases every key past its retention window at `now`.
     pub(crate) fn erase_expired(&mut self, now: u64, retention: &Retention) {
-        let mut i = 0;
-        while let Some(k) = self.keys.get(i) {
-            if retention.is_expired(k.skipped_at, now) {
-                if let Some(old) = self.keys.remove(i) {
-                    self.tombstone(&old);
-                }
-            } else {
-                i = i.saturating_add(1);
+        let erased = &mut self.erased;
+        self.keys.retain(|k| {
+            let expired = retention.is_expired(k.skipped_at, now);
+            if expired {
+                tombstone(erased, k);
             }
-        }
+            !expired
+        });
     }
 
     /// When the next key is due to be erased (milliseconds).
@@ -125,4 +116,13 @@ impl SkippedKeys {
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
+}
+
+/// Remembers the position of an erased key, forgetting the oldest beyond
+/// the cap.
+fn tombstone(erased: &mut VecDeque<([u8; 32], u32)>, key: &SkippedKey) {
+    if erased.len() >= MAX_SKIPPED_KEYS {
+        erased.pop_front();
+    }
+    erased.push_back((key.ratchet_key, key.counter));
 }

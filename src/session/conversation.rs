@@ -53,6 +53,23 @@ impl Conversation {
         transport::sealed_len(prekey, body_len, self.timer != ConversationTimer::default())
     }
 
+    /// The frame metadata of an application message: any content type but
+    /// a timer change, which only [`set_timer`](Self::set_timer) sends.
+    fn app_meta(
+        &self,
+        now: Timestamp,
+        content_type: ContentType,
+    ) -> Result<FrameMeta, SessionError> {
+        if content_type == ContentType::TimerChange {
+            return Err(SessionError::InvalidPolicy);
+        }
+        Ok(FrameMeta {
+            content_type,
+            sent_at: now.as_unix_millis(),
+            timer: self.timer,
+        })
+    }
+
     pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         prekey: Option<&PrekeyFields>,
@@ -65,14 +82,7 @@ impl Conversation {
         if body.len() > MAX_BODY_LEN {
             return Err(SessionError::MessageTooLarge);
         }
-        if content_type == ContentType::TimerChange {
-            return Err(SessionError::InvalidPolicy);
-        }
-        let meta = FrameMeta {
-            content_type,
-            sent_at: now.as_unix_millis(),
-            timer: self.timer,
-        };
+        let meta = self.app_meta(now, content_type)?;
         transport::seal_into(&mut self.state, prekey, rng, &meta, body, out)
     }
 
@@ -89,12 +99,11 @@ impl Conversation {
         if body.len() > MAX_BODY_LEN {
             return Err(SessionError::MessageTooLarge);
         }
-        let mut out = alloc::vec![0u8; self.sealed_len(prekey, body.len())];
-        let n = self.seal_into(prekey, rng, now, content_type, body, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        let meta = self.app_meta(now, content_type)?;
+        self.seal_vec(prekey, rng, &meta, body)
     }
 
+    /// Seals a frame with the given metadata into a new vector.
     pub(crate) fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         prekey: Option<&PrekeyFields>,

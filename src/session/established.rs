@@ -55,6 +55,22 @@ impl Session {
     ) -> Result<(Session, Received), SessionError> {
         let parsed = transport::parse(message)?;
         let prekey = parsed.prekey.ok_or(SessionError::UnexpectedMessage)?;
+        let mut session = Session::respond(identity, prekeys, prekey)?;
+        let received = session.decrypt_parsed(now, &parsed, message)?;
+        if let Some(id) = prekey.one_time_prekey_id {
+            prekeys.consume_one_time(id);
+        }
+        Ok((session, received))
+    }
+
+    /// The responder's session from the initiator's prekey fields: looks up
+    /// the named prekeys, runs X3DH and starts the ratchet with the signed
+    /// prekey. Decrypts nothing and consumes nothing.
+    pub(crate) fn respond(
+        identity: &IdentityKeyPair,
+        prekeys: &PrekeyStore,
+        prekey: PrekeyFields,
+    ) -> Result<Session, SessionError> {
         let spk = prekeys
             .signed(prekey.signed_prekey_id)
             .ok_or(SessionError::UnknownSignedPrekey)?;
@@ -78,13 +94,11 @@ impl Session {
             x3dh.associated_data,
             spk.pair().clone(),
         );
-        let mut session =
-            Session::from_parts(Conversation::new(state), prekey.identity_key, Some(prekey));
-        let received = session.decrypt_parsed(now, &parsed, message)?;
-        if let Some(id) = prekey.one_time_prekey_id {
-            prekeys.consume_one_time(id);
-        }
-        Ok((session, received))
+        Ok(Session::from_parts(
+            Conversation::new(state),
+            prekey.identity_key,
+            Some(prekey),
+        ))
     }
 
     /// The peer's identity key.
