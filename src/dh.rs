@@ -20,6 +20,16 @@ impl DhKeyPair {
         Self { secret, public }
     }
 
+    /// A pair restored from storage: the public half is taken as stored
+    /// (the blob's checksum or tag protects it), which saves the scalar
+    /// multiplication of [`from_secret_bytes`](Self::from_secret_bytes).
+    pub(crate) fn from_stored(secret: [u8; 32], public: [u8; 32]) -> Self {
+        Self {
+            secret: StaticSecret::from(secret),
+            public,
+        }
+    }
+
     pub(crate) fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(bytes.as_mut());
@@ -28,6 +38,11 @@ impl DhKeyPair {
 
     pub(crate) fn public(&self) -> &[u8; 32] {
         &self.public
+    }
+
+    /// The secret scalar bytes, for persistence.
+    pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
+        self.secret.as_bytes()
     }
 
     /// `X25519(secret, their_public)`, refusing an all-zero output.

@@ -175,3 +175,73 @@ impl From<DecodeError> for SessionError {
         Self::Malformed(e)
     }
 }
+
+/// A state blob (SPEC.md §18) that cannot be loaded. Every variant is a
+/// different cause, so that an app can tell a wrong key from a damaged
+/// file; none of them is reachable with a valid blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The bytes do not start with a sealwire state header.
+    NotAStateBlob,
+    /// A blob of another kind (for example a session where an identity was
+    /// expected).
+    WrongKind {
+        /// The kind byte the caller asked for (several kinds may be
+        /// acceptable: this is the first).
+        expected: u8,
+        /// The kind byte found.
+        found: u8,
+    },
+    /// A format version this library does not know (written by a newer
+    /// version of sealwire).
+    UnsupportedVersion(u8),
+    /// A sealed blob given to a plain loader: use `unseal`.
+    Sealed,
+    /// A plain blob given to `unseal`.
+    NotSealed,
+    /// The blob is shorter than its header and trailer.
+    Truncated,
+    /// The checksum (plain) or the tag (sealed) does not match: the bytes
+    /// were damaged after they were written.
+    Corrupted,
+    /// The blob was sealed under another storage key.
+    WrongStorageKey,
+    /// The checksum matches but the content breaks the format's rules:
+    /// written by something other than sealwire.
+    Malformed(DecodeError),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAStateBlob => f.write_str("not a sealwire state blob"),
+            Self::WrongKind { expected, found } => write!(
+                f,
+                "state blob of kind 0x{found:02x} where kind 0x{expected:02x} was expected"
+            ),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported state format version {v}"),
+            Self::Sealed => f.write_str("state blob is sealed: unseal it with the storage key"),
+            Self::NotSealed => f.write_str("state blob is not sealed"),
+            Self::Truncated => f.write_str("state blob truncated"),
+            Self::Corrupted => f.write_str("state blob corrupted (checksum or tag mismatch)"),
+            Self::WrongStorageKey => f.write_str("state blob sealed under another storage key"),
+            Self::Malformed(e) => write!(f, "malformed state blob: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DecodeError> for StateError {
+    fn from(e: DecodeError) -> Self {
+        Self::Malformed(e)
+    }
+}

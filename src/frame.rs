@@ -49,6 +49,22 @@ impl ContentType {
     }
 }
 
+impl TryFrom<u8> for ContentType {
+    type Error = SessionError;
+
+    /// The content type of a byte (SPEC.md §8.2): the reserved group-key
+    /// byte is `UnsupportedFeature`, any other unknown byte `Malformed`.
+    fn try_from(b: u8) -> Result<Self, SessionError> {
+        Self::from_byte(b)
+    }
+}
+
+impl From<ContentType> for u8 {
+    fn from(c: ContentType) -> u8 {
+        c as u8
+    }
+}
+
 /// Padmé (Nikitin et al., PETS 2019): rounds `len` up so that only
 /// O(log log len) bits of it remain; at most 12% overhead, less for large
 /// lengths.
@@ -100,7 +116,7 @@ impl FrameMeta {
 /// Timer-mode byte of "no timer".
 const MODE_OFF: u8 = 0x00;
 
-fn write_timer(
+pub(crate) fn write_timer(
     w: &mut Writer<'_>,
     timer: &ConversationTimer,
 ) -> Result<(), crate::wire::codec::Overflow> {
@@ -118,6 +134,17 @@ fn write_timer(
 }
 
 fn read_timer(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
+    let timer = read_timer_fields(r)?;
+    if timer == ConversationTimer::default() {
+        // The default timer is encoded by leaving the flag clear.
+        return Err(DecodeError::InvalidValue.into());
+    }
+    Ok(timer)
+}
+
+/// The 9 bytes of a timer (mode, TTL, version), the default timer
+/// included.
+pub(crate) fn read_timer_fields(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
     let mode = r.u8()?;
     let ttl = r.u32()?;
     let version = r.u32()?;
@@ -133,12 +160,7 @@ fn read_timer(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
         ),
         _ => return Err(SessionError::InvalidPolicy),
     };
-    let timer = ConversationTimer { policy, version };
-    if timer == ConversationTimer::default() {
-        // The default timer is encoded by leaving the flag clear.
-        return Err(DecodeError::InvalidValue.into());
-    }
-    Ok(timer)
+    Ok(ConversationTimer { policy, version })
 }
 
 /// Writes the frame into `out`, which must be exactly

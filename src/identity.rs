@@ -40,6 +40,13 @@ impl IdentityKey {
         })
     }
 
+    /// A key restored from a state blob: both forms as stored (the blob's
+    /// checksum or tag protects them), without the point decompression and
+    /// checks of [`from_bytes`](Self::from_bytes).
+    pub(crate) fn from_stored(ed25519: [u8; 32], x25519: [u8; 32]) -> Self {
+        Self { ed25519, x25519 }
+    }
+
     /// The 32-byte Ed25519 public key.
     pub fn to_bytes(&self) -> [u8; 32] {
         self.ed25519

@@ -26,16 +26,23 @@ pub mod identity;
 pub mod internal;
 pub mod kdf;
 pub mod limits;
+pub mod persist;
 pub mod prekey;
 #[doc(hidden)]
 pub mod ratchet;
 mod rng;
 pub mod safety_number;
 pub mod session;
+pub mod store;
+mod transaction;
 pub mod wire;
 
+/// The `rand_core` version of the RNG traits every API here takes, so
+/// dependent crates name the same `CryptoRng` without their own dependency.
+pub use rand_core;
+
 pub use bundle::PrekeyBundle;
-pub use error::{BundleError, DecodeError, SessionError};
+pub use error::{BundleError, DecodeError, SessionError, StateError};
 pub use expiry::{Expiry, ExpiryError, ExpiryQueue, MessageId};
 pub use frame::ContentType;
 pub use identity::{IdentityKey, IdentityKeyPair};
@@ -43,4 +50,7 @@ pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]
 pub use rng::{OsRng, os_rng};
 pub use safety_number::{SafetyNumber, SafetyNumberError};
-pub use session::{PendingSession, Received, ReceivedRef, Rejected, Session, Timestamp};
+pub use session::{
+    PendingSession, Received, ReceivedRef, Rejected, Session, SessionRecord, Timestamp,
+};
+pub use transaction::Transaction;

@@ -55,6 +55,15 @@ impl SignedPrekey {
     pub(crate) fn pair(&self) -> &DhKeyPair {
         &self.pair
     }
+
+    /// A signed prekey as persisted (the signature is not re-checked).
+    pub(crate) fn from_parts(id: u32, pair: DhKeyPair, signature: [u8; 64]) -> Self {
+        Self {
+            id,
+            pair,
+            signature,
+        }
+    }
 }
 
 impl PartialEq for SignedPrekey {
@@ -230,6 +239,30 @@ impl PrekeyStore {
 
     pub(crate) fn consume_one_time(&mut self, id: u32) {
         self.one_time.remove(&id);
+    }
+
+    /// Signed prekeys (oldest first), one-time prekeys, and the next ids.
+    pub(crate) fn parts(&self) -> (&[SignedPrekey], &BTreeMap<u32, DhKeyPair>, u32, u32) {
+        (
+            &self.signed,
+            &self.one_time,
+            self.next_signed_id,
+            self.next_one_time_id,
+        )
+    }
+
+    pub(crate) fn from_parts(
+        signed: Vec<SignedPrekey>,
+        one_time: BTreeMap<u32, DhKeyPair>,
+        next_signed_id: u32,
+        next_one_time_id: u32,
+    ) -> Self {
+        Self {
+            signed,
+            one_time,
+            next_signed_id,
+            next_one_time_id,
+        }
     }
 }
 

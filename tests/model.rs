@@ -43,6 +43,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::MAX_RECEIVING_CHAINS;
+use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::wire::{Message, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyStore, Received, Session, SessionError,
@@ -103,6 +104,10 @@ enum Op {
     /// `who` sends one message that is delivered at once: alternating turns
     /// force a DH ratchet step on both sides.
     Turn(Who),
+    /// Both parties' sessions and Bob's prekey store go through their state
+    /// blobs (plain, or sealed when the flag is set) and are replaced by what
+    /// loads back: nothing may change.
+    Restore(bool),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,8 +509,41 @@ impl World {
                     self.deliver(i);
                 }
             }
+            Op::Restore(sealed) => self.restore(*sealed),
         }
         self.check_skipped();
+    }
+
+    fn restore(&mut self, sealed: bool) {
+        let key = StorageKey::from_bytes([0x5e; 32]);
+        let rng = &mut self.rng;
+        fn round_trip<T: StateBlob + PartialEq + std::fmt::Debug>(
+            value: &T,
+            sealed: bool,
+            key: &StorageKey,
+            rng: &mut DangerDeterministicRng,
+        ) -> T {
+            let back = if sealed {
+                T::unseal(key, &value.seal(key, rng)).unwrap()
+            } else {
+                T::from_blob(&value.to_blob()).unwrap()
+            };
+            assert_eq!(&back, value, "state changed through its blob");
+            back
+        }
+        self.alice = match self.alice.take() {
+            Some(AliceSide::Pending(p)) => {
+                Some(AliceSide::Pending(round_trip(&p, sealed, &key, rng)))
+            }
+            Some(AliceSide::Established(s)) => {
+                Some(AliceSide::Established(round_trip(&s, sealed, &key, rng)))
+            }
+            None => None,
+        };
+        if let Some(bob) = self.bob.take() {
+            self.bob = Some(round_trip(&bob, sealed, &key, rng));
+        }
+        self.store = round_trip(&self.store, sealed, &key, rng);
     }
 
     /// Delivers everything still in flight (and the dropped ones too: a
@@ -591,6 +629,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<Index>(), tamper(), any::<bool>())
             .prop_map(|(msg, how, then_original)| Op::Tamper { msg, how, then_original }),
         3 => who().prop_map(Op::Turn),
+        2 => any::<bool>().prop_map(Op::Restore),
     ]
 }
 

@@ -8,6 +8,7 @@
 //! decryption needs no randomness and wastes no key generation.
 
 pub(crate) mod chain_key;
+mod encoding;
 pub(crate) mod message_key;
 pub(crate) mod root_key;
 pub(crate) mod skipped;

@@ -50,8 +50,8 @@ impl Retention {
 /// positions of erased keys.
 #[derive(Clone, PartialEq, Debug, Default)]
 pub(crate) struct SkippedKeys {
-    keys: VecDeque<SkippedKey>,
-    erased: VecDeque<([u8; 32], u32)>,
+    pub(crate) keys: VecDeque<SkippedKey>,
+    pub(crate) erased: VecDeque<([u8; 32], u32)>,
 }
 
 impl SkippedKeys {

@@ -239,6 +239,10 @@ impl Session {
         self.conv.erase_expired_keys(now);
     }
 
+    pub(crate) fn parts(&self) -> (&Conversation, &IdentityKey, Option<&PrekeyFields>) {
+        (&self.conv, &self.their_identity, self.prekey.as_ref())
+    }
+
     pub(crate) fn conversation_mut(&mut self) -> &mut Conversation {
         &mut self.conv
     }

@@ -5,10 +5,12 @@ pub(crate) mod conversation;
 pub mod established;
 pub mod pending;
 pub mod received;
+pub mod record;
 pub mod time;
 pub(crate) mod transport;
 
 pub use established::Session;
 pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
+pub use record::SessionRecord;
 pub use time::Timestamp;

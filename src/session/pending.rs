@@ -189,6 +189,22 @@ impl PendingSession {
         Ok(r.to_owned())
     }
 
+    pub(crate) fn parts(&self) -> (&Conversation, &IdentityKey, &PrekeyFields) {
+        (&self.conv, &self.their_identity, &self.prekey)
+    }
+
+    pub(crate) fn from_parts(
+        conv: Conversation,
+        their_identity: IdentityKey,
+        prekey: PrekeyFields,
+    ) -> Self {
+        Self {
+            conv,
+            prekey,
+            their_identity,
+        }
+    }
+
     pub(crate) fn into_established_unchecked(self) -> Session {
         Session::from_parts(self.conv, self.their_identity, None)
     }

@@ -1,0 +1,617 @@
+"""A ctypes binding of the sealwire C API (ffi/include/sealwire.h).
+
+Standard library only. The shared library is found through the environment
+variable SEALWIRE_LIB (a path to libsealwire_ffi.so), else in the
+repository's target/debug or target/release (build it with
+`cargo build -p sealwire-ffi`).
+
+    import sealwire as sw
+
+    bob_id = sw.Identity.generate()
+    bob_prekeys = sw.PrekeyStore(bob_id)
+    [opk] = bob_prekeys.generate_one_time_prekeys(1)
+    published = bob_prekeys.bundle(bob_id, opk)
+
+    alice_id = sw.Identity.generate()
+    alice = sw.Session.initiate(alice_id, sw.Bundle.parse(published))
+    hello = alice.encrypt(b"hello Bob")
+    bob, received = sw.Session.accept(bob_id, bob_prekeys, hello)
+    assert received.plaintext == b"hello Bob"
+
+Every handle is freed when its Python object is collected, or at once with
+close() or a `with` block. A handle is not thread-safe: use each from one
+thread at a time. Errors raise SealwireError, whose `code` is a Code.
+"""
+
+import ctypes
+import enum
+import os
+import pathlib
+import time
+from ctypes import (POINTER, byref, c_bool, c_char, c_size_t, c_uint8, c_uint32, c_uint64,
+                    c_void_p)
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+__all__ = [
+    "Code", "SealwireError", "ContentType", "ExpiryMode", "MessageExpiry", "Timer",
+    "Received", "Rng", "Identity", "PrekeyStore", "Bundle", "Session", "ExpiryQueue",
+    "SafetyNumber", "now_ms", "library",
+]
+
+
+class Code(enum.IntEnum):
+    """The result codes of sealwire.h (stable numbers)."""
+
+    OK = 0
+    NULL_POINTER = 1
+    BUFFER_TOO_SMALL = 2
+    INVALID_ARGUMENT = 3
+    INVALID_HANDLE = 4
+    PANIC = 5
+    INTERNAL = 6
+    UNKNOWN_ERROR = 7
+    DECODE_TRUNCATED = 100
+    DECODE_TRAILING_BYTES = 101
+    DECODE_UNSUPPORTED_VERSION = 102
+    DECODE_UNEXPECTED_TYPE = 103
+    DECODE_UNKNOWN_FLAGS = 104
+    DECODE_INVALID_VALUE = 105
+    DECODE_INVALID_KEY = 106
+    DECODE_TOO_LARGE = 107
+    SESSION_AUTHENTICATION_FAILED = 200
+    SESSION_WEAK_PUBLIC_KEY = 201
+    SESSION_DUPLICATE_MESSAGE = 202
+    SESSION_TOO_MANY_SKIPPED = 203
+    SESSION_COUNTER_OVERFLOW = 204
+    SESSION_MESSAGE_TOO_LARGE = 205
+    SESSION_UNKNOWN_SIGNED_PREKEY = 206
+    SESSION_UNKNOWN_ONE_TIME_PREKEY = 207
+    SESSION_MISMATCH = 208
+    SESSION_UNEXPECTED_MESSAGE = 209
+    SESSION_UNSUPPORTED_FEATURE = 210
+    SESSION_INVALID_POLICY = 211
+    SESSION_MESSAGE_KEY_ERASED = 212
+    SESSION_NOT_ESTABLISHED = 213
+    BUNDLE_INVALID_SIGNATURE = 300
+    PREKEY_NOT_FOUND = 301
+    EXPIRY_DUPLICATE_ID = 400
+    EXPIRY_QUEUE_FULL = 401
+    EXPIRY_NOT_FOUND = 402
+    EXPIRY_INVALID_POLICY = 403
+    SAFETY_NUMBER_MISMATCH = 500
+    STATE_NOT_A_STATE_BLOB = 600
+    STATE_WRONG_KIND = 601
+    STATE_UNSUPPORTED_VERSION = 602
+    STATE_TRUNCATED = 603
+    STATE_CORRUPTED = 604
+    STATE_MALFORMED = 605
+    STATE_WRONG_STORAGE_KEY = 606
+    STATE_SEALED = 607
+    STATE_NOT_SEALED = 608
+
+
+class ContentType(enum.IntEnum):
+    USER_MESSAGE = 1
+    TIMER_CHANGE = 2
+    RECEIPT = 4
+
+
+class ExpiryMode(enum.IntEnum):
+    OFF = 0
+    AFTER_SEND = 1
+    AFTER_READ = 2
+
+
+class MessageExpiry(enum.IntEnum):
+    NEVER = 0
+    AT = 1
+    AFTER_READ = 2
+    EXPIRED = 3
+
+
+def _find_library() -> str:
+    explicit = os.environ.get("SEALWIRE_LIB")
+    if explicit:
+        return explicit
+    root = pathlib.Path(__file__).resolve().parents[2]
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
+    if not target.is_absolute():
+        target = root / target
+    for profile in ("debug", "release"):
+        for name in ("libsealwire_ffi.so", "libsealwire_ffi.dylib", "sealwire_ffi.dll"):
+            candidate = target / profile / name
+            if candidate.exists():
+                return str(candidate)
+    raise OSError("libsealwire_ffi not found: run `cargo build -p sealwire-ffi` or set SEALWIRE_LIB")
+
+
+library = ctypes.CDLL(_find_library())
+
+_p = c_void_p
+_pp = POINTER(c_void_p)
+_bytes = POINTER(c_uint8)
+_size = c_size_t
+_psize = POINTER(c_size_t)
+
+
+class _Timer(ctypes.Structure):
+    _fields_ = [("mode", c_uint32), ("ttl_secs", c_uint32), ("version", c_uint32)]
+
+
+class _ReceivedInfo(ctypes.Structure):
+    _fields_ = [
+        ("content_type", c_uint32),
+        ("message_number", c_uint32),
+        ("sent_at_ms", c_uint64),
+        ("expiry", c_uint32),
+        ("expiry_ms", c_uint64),
+        ("timer_changed", c_bool),
+        ("timer_changed_by", c_uint32),
+        ("timer_old", _Timer),
+        ("timer_new", _Timer),
+        ("sender", c_uint8 * 32),
+    ]
+
+
+# name: argument types (every function returns sw_result, a uint32_t, except
+# the _free functions).
+_SIGNATURES = {
+    "sw_result_message": [c_uint32, POINTER(c_char), _size, _psize],
+    "sw_rng_new_os": [_pp],
+    "sw_rng_danger_new_seeded": [_bytes, _size, _pp],
+    "sw_identity_new": [_p, _pp],
+    "sw_identity_from_seed": [_bytes, _size, _pp],
+    "sw_identity_public_key": [_p, _bytes, _size, _psize],
+    "sw_identity_danger_export_seed": [_p, _bytes, _size, _psize],
+    "sw_prekey_store_new": [_p, _p, _pp],
+    "sw_prekey_store_generate_one_time_prekeys": [_p, _p, _size, POINTER(c_uint32), _size, _psize],
+    "sw_prekey_store_one_time_prekey_count": [_p, _psize],
+    "sw_prekey_store_one_time_prekey_ids": [_p, POINTER(c_uint32), _size, _psize],
+    "sw_prekey_store_rotate_signed_prekey": [_p, _p, _p, POINTER(c_uint32)],
+    "sw_prekey_store_bundle": [_p, _p, _bytes, _size, _psize],
+    "sw_prekey_store_bundle_with_one_time_prekey": [_p, _p, c_uint32, _bytes, _size, _psize],
+    "sw_bundle_parse": [_bytes, _size, _pp],
+    "sw_bundle_encode": [_p, _bytes, _size, _psize],
+    "sw_bundle_identity_key": [_p, _bytes, _size, _psize],
+    "sw_bundle_signed_prekey_id": [_p, POINTER(c_uint32)],
+    "sw_bundle_one_time_prekey_id": [_p, POINTER(c_bool), POINTER(c_uint32)],
+    "sw_session_initiate": [_p, _p, _p, _pp],
+    "sw_session_accept": [_p, _p, c_uint64, _bytes, _size, _bytes, _size, _psize,
+                          POINTER(_ReceivedInfo), _pp],
+    "sw_session_is_established": [_p, POINTER(c_bool)],
+    "sw_session_their_identity": [_p, _bytes, _size, _psize],
+    "sw_session_encrypted_len": [_p, _size, _psize],
+    "sw_session_encrypt": [_p, _p, c_uint64, c_uint32, _bytes, _size, _bytes, _size, _psize],
+    "sw_session_decrypt": [_p, c_uint64, _bytes, _size, _bytes, _size, _psize,
+                           POINTER(_ReceivedInfo)],
+    "sw_session_timer": [_p, POINTER(_Timer)],
+    "sw_session_set_timer": [_p, _p, c_uint64, c_uint32, c_uint32, _bytes, _size, _psize],
+    "sw_session_next_key_erasure": [_p, POINTER(c_bool), POINTER(c_uint64)],
+    "sw_session_erase_expired_keys": [_p, c_uint64],
+    "sw_session_skipped_key_count": [_p, _psize],
+    "sw_session_set_max_skipped_key_age": [_p, c_uint64, c_uint64],
+    "sw_expiry_queue_new": [_pp],
+    "sw_expiry_queue_len": [_p, _psize],
+    "sw_expiry_queue_insert_at": [_p, _bytes, _size, c_uint64],
+    "sw_expiry_queue_insert_after_read": [_p, _bytes, _size, c_uint64],
+    "sw_expiry_queue_mark_read": [_p, _bytes, _size, c_uint64, POINTER(c_uint64)],
+    "sw_expiry_queue_remove": [_p, _bytes, _size],
+    "sw_expiry_queue_get": [_p, _bytes, _size, POINTER(c_uint32), POINTER(c_uint64)],
+    "sw_expiry_queue_next_deadline": [_p, POINTER(c_bool), POINTER(c_uint64)],
+    "sw_expiry_queue_pop_expired": [_p, c_uint64, _bytes, _size, _psize],
+    "sw_expiry_queue_encode": [_p, _bytes, _size, _psize],
+    "sw_expiry_queue_decode": [_bytes, _size, _pp],
+    "sw_safety_number_new": [_bytes, _size, _bytes, _size, _bytes, _size, _bytes, _size, _pp],
+    "sw_safety_number_displayable": [_p, POINTER(c_char), _size, _psize],
+    "sw_safety_number_scannable": [_p, _bytes, _size, _psize],
+    "sw_safety_number_verify_scanned": [_p, _bytes, _size],
+}
+for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
+    _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
+    _SIGNATURES[f"sw_{_kind}_load"] = [_bytes, _size, _pp]
+    _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _bytes, _size, _p, _bytes, _size, _psize]
+    _SIGNATURES[f"sw_{_kind}_load_sealed"] = [_bytes, _size, _bytes, _size, _pp]
+
+for _name, _args in _SIGNATURES.items():
+    _f = getattr(library, _name)
+    _f.argtypes = _args
+    _f.restype = c_uint32
+for _kind in ("rng", "identity", "prekey_store", "bundle", "session", "expiry_queue",
+              "safety_number"):
+    _f = getattr(library, f"sw_{_kind}_free")
+    _f.argtypes = [_p]
+    _f.restype = None
+
+
+def now_ms() -> int:
+    """The system clock in Unix milliseconds (the library reads no clock)."""
+    return time.time_ns() // 1_000_000
+
+
+def _message(code: int) -> str:
+    buf = ctypes.create_string_buffer(256)
+    n = c_size_t()
+    library.sw_result_message(code, buf, len(buf), byref(n))
+    return buf.value.decode()
+
+
+class SealwireError(Exception):
+    """A sealwire call failed; `code` says why (a Code, or the raw number)."""
+
+    def __init__(self, code: int, function: str):
+        try:
+            self.code = Code(code)
+        except ValueError:
+            self.code = code
+        self.function = function
+        super().__init__(f"{function}: {_message(code)} ({getattr(self.code, 'name', code)})")
+
+
+def _call(name: str, *args) -> None:
+    rc = getattr(library, name)(*args)
+    if rc != Code.OK:
+        raise SealwireError(rc, name)
+
+
+def _in(data: bytes):
+    """An input buffer: (a copy of the bytes, length); NULL for no bytes."""
+    data = bytes(data)
+    if not data:
+        return None, 0
+    return (c_uint8 * len(data)).from_buffer_copy(data), len(data)
+
+
+def _out_bytes(name: str, *args) -> bytes:
+    """Calls a function ending in (buf, buf_len, out_len): a size query, then
+    the call with a buffer of the size needed."""
+    n = c_size_t()
+    rc = getattr(library, name)(*args, None, 0, byref(n))
+    if rc == Code.OK:
+        return b""
+    if rc != Code.BUFFER_TOO_SMALL:
+        raise SealwireError(rc, name)
+    buf = (c_uint8 * n.value)()
+    _call(name, *args, buf, n.value, byref(n))
+    return bytes(buf[: n.value])
+
+
+class _Handle:
+    _free = ""
+
+    def __init__(self, ptr: c_void_p):
+        self._ptr = ptr
+
+    @property
+    def ptr(self) -> c_void_p:
+        if not self._ptr:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._ptr
+
+    def close(self) -> None:
+        """Frees the handle now (it is freed on collection otherwise)."""
+        ptr, self._ptr = getattr(self, "_ptr", None), None
+        if ptr:
+            getattr(library, self._free)(ptr)
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @classmethod
+    def _make(cls, name: str, *args):
+        out = c_void_p()
+        _call(name, *args, byref(out))
+        return cls(out)
+
+
+def _rng(rng: Optional["Rng"]):
+    return rng.ptr if rng is not None else None
+
+
+class _Persisted(_Handle):
+    """save/load, plain and sealed under a 32-byte storage key."""
+
+    _kind = ""
+
+    def save(self) -> bytes:
+        """The plain state blob (secrets in the clear: store it encrypted)."""
+        return _out_bytes(f"sw_{self._kind}_save", self.ptr)
+
+    def save_sealed(self, key: bytes, rng: Optional["Rng"] = None) -> bytes:
+        """The state blob sealed (AES-256-GCM) under the 32-byte storage key."""
+        return _out_bytes(f"sw_{self._kind}_save_sealed", self.ptr, *_in(key), _rng(rng))
+
+    @classmethod
+    def load(cls, blob: bytes):
+        return cls._make(f"sw_{cls._kind}_load", *_in(blob))
+
+    @classmethod
+    def load_sealed(cls, key: bytes, blob: bytes):
+        return cls._make(f"sw_{cls._kind}_load_sealed", *_in(key), *_in(blob))
+
+
+class Rng(_Handle):
+    """A source of randomness. Pass None anywhere for the OS generator."""
+
+    _free = "sw_rng_free"
+
+    @classmethod
+    def os(cls) -> "Rng":
+        return cls._make("sw_rng_new_os")
+
+    @classmethod
+    def danger_seeded(cls, seed: bytes) -> "Rng":
+        """DANGER, tests only: output fully determined by the 32-byte seed."""
+        return cls._make("sw_rng_danger_new_seeded", *_in(seed))
+
+
+class Identity(_Persisted):
+    """Our long-term identity key pair."""
+
+    _free = "sw_identity_free"
+    _kind = "identity"
+
+    @classmethod
+    def generate(cls, rng: Optional[Rng] = None) -> "Identity":
+        return cls._make("sw_identity_new", _rng(rng))
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> "Identity":
+        return cls._make("sw_identity_from_seed", *_in(seed))
+
+    def public_key(self) -> bytes:
+        return _out_bytes("sw_identity_public_key", self.ptr)
+
+
+class PrekeyStore(_Persisted):
+    """Our signed and one-time prekeys."""
+
+    _free = "sw_prekey_store_free"
+    _kind = "prekey_store"
+
+    def __init__(self, identity_or_ptr, rng: Optional[Rng] = None):
+        if isinstance(identity_or_ptr, Identity):
+            out = c_void_p()
+            _call("sw_prekey_store_new", identity_or_ptr.ptr, _rng(rng), byref(out))
+            identity_or_ptr = out
+        super().__init__(identity_or_ptr)
+
+    def generate_one_time_prekeys(self, count: int, rng: Optional[Rng] = None) -> List[int]:
+        ids = (c_uint32 * count)()
+        n = c_size_t()
+        _call("sw_prekey_store_generate_one_time_prekeys", self.ptr, _rng(rng), count, ids, count,
+              byref(n))
+        return list(ids[: n.value])
+
+    def one_time_prekey_count(self) -> int:
+        n = c_size_t()
+        _call("sw_prekey_store_one_time_prekey_count", self.ptr, byref(n))
+        return n.value
+
+    def rotate_signed_prekey(self, identity: Identity, rng: Optional[Rng] = None) -> int:
+        new_id = c_uint32()
+        _call("sw_prekey_store_rotate_signed_prekey", self.ptr, identity.ptr, _rng(rng),
+              byref(new_id))
+        return new_id.value
+
+    def bundle(self, identity: Identity, one_time_prekey_id: Optional[int] = None) -> bytes:
+        """The encoded bundle to publish."""
+        if one_time_prekey_id is None:
+            return _out_bytes("sw_prekey_store_bundle", self.ptr, identity.ptr)
+        return _out_bytes("sw_prekey_store_bundle_with_one_time_prekey", self.ptr, identity.ptr,
+                          one_time_prekey_id)
+
+
+class Bundle(_Handle):
+    """A peer's prekey bundle, verified."""
+
+    _free = "sw_bundle_free"
+
+    @classmethod
+    def parse(cls, data: bytes) -> "Bundle":
+        return cls._make("sw_bundle_parse", *_in(data))
+
+    def identity_key(self) -> bytes:
+        return _out_bytes("sw_bundle_identity_key", self.ptr)
+
+    def encode(self) -> bytes:
+        return _out_bytes("sw_bundle_encode", self.ptr)
+
+
+@dataclass(frozen=True)
+class Timer:
+    mode: ExpiryMode
+    ttl_secs: int
+    version: int
+
+    @classmethod
+    def _from(cls, t: _Timer) -> "Timer":
+        return cls(ExpiryMode(t.mode), t.ttl_secs, t.version)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A decrypted message and its metadata."""
+
+    plaintext: bytes
+    content_type: ContentType
+    message_number: int
+    sent_at_ms: int
+    sender: bytes
+    expiry: MessageExpiry
+    expiry_ms: int
+    timer_change: Optional[Tuple[Timer, Timer]]
+
+    @classmethod
+    def _from(cls, plaintext: bytes, info: _ReceivedInfo) -> "Received":
+        change = None
+        if info.timer_changed:
+            change = (Timer._from(info.timer_old), Timer._from(info.timer_new))
+        return cls(plaintext, ContentType(info.content_type), info.message_number,
+                   info.sent_at_ms, bytes(info.sender), MessageExpiry(info.expiry),
+                   info.expiry_ms, change)
+
+
+class Session(_Persisted):
+    """A 1:1 session, pending (initiator, until the first reply) or
+    established."""
+
+    _free = "sw_session_free"
+    _kind = "session"
+
+    @classmethod
+    def initiate(cls, identity: Identity, bundle: Bundle, rng: Optional[Rng] = None) -> "Session":
+        return cls._make("sw_session_initiate", identity.ptr, bundle.ptr, _rng(rng))
+
+    @classmethod
+    def accept(cls, identity: Identity, prekeys: PrekeyStore, message: bytes,
+               now: Optional[int] = None) -> Tuple["Session", Received]:
+        now = now_ms() if now is None else now
+        plain = (c_uint8 * max(len(message), 1))()
+        n = c_size_t()
+        info = _ReceivedInfo()
+        out = c_void_p()
+        _call("sw_session_accept", identity.ptr, prekeys.ptr, now, *_in(message), plain,
+              len(message), byref(n), byref(info), byref(out))
+        return cls(out), Received._from(bytes(plain[: n.value]), info)
+
+    def is_established(self) -> bool:
+        flag = c_bool()
+        _call("sw_session_is_established", self.ptr, byref(flag))
+        return flag.value
+
+    def their_identity(self) -> bytes:
+        return _out_bytes("sw_session_their_identity", self.ptr)
+
+    def encrypt(self, body: bytes, now: Optional[int] = None, rng: Optional[Rng] = None,
+                content_type: ContentType = ContentType.USER_MESSAGE) -> bytes:
+        now = now_ms() if now is None else now
+        need = c_size_t()
+        _call("sw_session_encrypted_len", self.ptr, len(body), byref(need))
+        out = (c_uint8 * need.value)()
+        n = c_size_t()
+        _call("sw_session_encrypt", self.ptr, _rng(rng), now, content_type, *_in(body), out,
+              need.value, byref(n))
+        return bytes(out[: n.value])
+
+    def decrypt(self, message: bytes, now: Optional[int] = None) -> Received:
+        """Decrypts; raises SealwireError (session unchanged) on a forged,
+        replayed or foreign message."""
+        now = now_ms() if now is None else now
+        plain = (c_uint8 * max(len(message), 1))()
+        n = c_size_t()
+        info = _ReceivedInfo()
+        _call("sw_session_decrypt", self.ptr, now, *_in(message), plain, len(message), byref(n),
+              byref(info))
+        return Received._from(bytes(plain[: n.value]), info)
+
+    def timer(self) -> Timer:
+        t = _Timer()
+        _call("sw_session_timer", self.ptr, byref(t))
+        return Timer._from(t)
+
+    def set_timer(self, mode: ExpiryMode, ttl_secs: int = 0, now: Optional[int] = None,
+                  rng: Optional[Rng] = None) -> bytes:
+        """Changes the disappearing-message timer; returns the message to send."""
+        now = now_ms() if now is None else now
+        return _out_bytes("sw_session_set_timer", self.ptr, _rng(rng), now, mode, ttl_secs)
+
+
+class ExpiryQueue(_Persisted):
+    """Deadlines of disappearing messages (16-byte message ids)."""
+
+    _free = "sw_expiry_queue_free"
+    _kind = "expiry_queue"
+
+    def __init__(self, ptr: Optional[c_void_p] = None):
+        if ptr is None:
+            ptr = c_void_p()
+            _call("sw_expiry_queue_new", byref(ptr))
+        super().__init__(ptr)
+
+    def __len__(self) -> int:
+        n = c_size_t()
+        _call("sw_expiry_queue_len", self.ptr, byref(n))
+        return n.value
+
+    def insert_at(self, message_id: bytes, deadline_ms: int) -> None:
+        _call("sw_expiry_queue_insert_at", self.ptr, *_in(message_id), deadline_ms)
+
+    def insert_after_read(self, message_id: bytes, ttl_ms: int) -> None:
+        _call("sw_expiry_queue_insert_after_read", self.ptr, *_in(message_id), ttl_ms)
+
+    def insert_received(self, message_id: bytes, received: Received) -> bool:
+        """Queues a received message if it disappears; returns whether it was queued."""
+        if received.expiry == MessageExpiry.AT:
+            self.insert_at(message_id, received.expiry_ms)
+        elif received.expiry == MessageExpiry.AFTER_READ:
+            self.insert_after_read(message_id, received.expiry_ms)
+        else:
+            return False
+        return True
+
+    def mark_read(self, message_id: bytes, now: Optional[int] = None) -> int:
+        now = now_ms() if now is None else now
+        deadline = c_uint64()
+        _call("sw_expiry_queue_mark_read", self.ptr, *_in(message_id), now, byref(deadline))
+        return deadline.value
+
+    def remove(self, message_id: bytes) -> None:
+        _call("sw_expiry_queue_remove", self.ptr, *_in(message_id))
+
+    def next_deadline(self) -> Optional[int]:
+        present = c_bool()
+        ms = c_uint64()
+        _call("sw_expiry_queue_next_deadline", self.ptr, byref(present), byref(ms))
+        return ms.value if present.value else None
+
+    def pop_expired(self, now: Optional[int] = None) -> List[bytes]:
+        """Removes and returns the ids whose deadline has passed, earliest first."""
+        now = now_ms() if now is None else now
+        ids: List[bytes] = []
+        batch = 64
+        buf = (c_uint8 * (16 * batch))()
+        n = c_size_t()
+        while True:
+            _call("sw_expiry_queue_pop_expired", self.ptr, now, buf, len(buf), byref(n))
+            ids.extend(bytes(buf[16 * i: 16 * (i + 1)]) for i in range(n.value))
+            if n.value < batch:
+                return ids
+
+    def encode(self) -> bytes:
+        return _out_bytes("sw_expiry_queue_encode", self.ptr)
+
+    @classmethod
+    def decode(cls, data: bytes) -> "ExpiryQueue":
+        return cls._make("sw_expiry_queue_decode", *_in(data))
+
+
+class SafetyNumber(_Handle):
+    """The safety number of two identity keys (60 digits, or a code to scan)."""
+
+    _free = "sw_safety_number_free"
+
+    @classmethod
+    def compute(cls, local_key: bytes, local_id: bytes, remote_key: bytes,
+                remote_id: bytes) -> "SafetyNumber":
+        return cls._make("sw_safety_number_new", *_in(local_key), *_in(local_id),
+                         *_in(remote_key), *_in(remote_id))
+
+    def displayable(self) -> str:
+        buf = ctypes.create_string_buffer(61)
+        n = c_size_t()
+        _call("sw_safety_number_displayable", self.ptr, buf, len(buf), byref(n))
+        return buf.value.decode()
+
+    def scannable(self) -> bytes:
+        return _out_bytes("sw_safety_number_scannable", self.ptr)
+
+    def verify_scanned(self, scanned: bytes) -> None:
+        """Raises SealwireError (SAFETY_NUMBER_MISMATCH) unless it matches."""
+        _call("sw_safety_number_verify_scanned", self.ptr, *_in(scanned))

@@ -1,0 +1,217 @@
+"""Tests of the sealwire C API through the ctypes binding (standard library
+only). Run from anywhere:
+
+    cargo build -p sealwire-ffi
+    python3 examples/python/test_sealwire.py
+
+SEALWIRE_LIB may name the shared library (default: target/debug).
+"""
+
+import ctypes
+import pathlib
+import re
+import sys
+import unittest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import sealwire as sw  # noqa: E402
+
+T0 = 1_780_000_000_000
+KEY = bytes(range(32))
+
+
+def seeded(tag: int) -> sw.Rng:
+    return sw.Rng.danger_seeded(bytes([tag]) * 32)
+
+
+class Parties:
+    """Alice and Bob with a pending session (Alice) and Bob's prekeys."""
+
+    def __init__(self):
+        self.rng = seeded(1)
+        self.alice_id = sw.Identity.generate(self.rng)
+        self.bob_id = sw.Identity.generate()  # OS randomness
+        self.bob_prekeys = sw.PrekeyStore(self.bob_id, self.rng)
+        [opk] = self.bob_prekeys.generate_one_time_prekeys(1, self.rng)
+        self.published = self.bob_prekeys.bundle(self.bob_id, opk)
+        bundle = sw.Bundle.parse(self.published)
+        self.alice = sw.Session.initiate(self.alice_id, bundle, self.rng)
+
+    def establish(self):
+        hello = self.alice.encrypt(b"hello Bob", T0, self.rng)
+        self.bob, got = sw.Session.accept(self.bob_id, self.bob_prekeys, hello, T0)
+        assert got.plaintext == b"hello Bob"
+        reply = self.bob.encrypt(b"hi Alice", T0, self.rng)
+        assert self.alice.decrypt(reply, T0).plaintext == b"hi Alice"
+        return self
+
+
+class ConversationTest(unittest.TestCase):
+    def test_two_parties_converse(self):
+        p = Parties()
+        self.assertFalse(p.alice.is_established())
+        bundle = sw.Bundle.parse(p.published)
+        self.assertEqual(bundle.identity_key(), p.bob_id.public_key())
+        self.assertEqual(bundle.encode(), p.published)
+
+        # Prekey messages, accepted from the second, the first after.
+        m0 = p.alice.encrypt(b"first", T0)
+        m1 = p.alice.encrypt(b"second", T0)
+        bob, got = sw.Session.accept(p.bob_id, p.bob_prekeys, m1, T0)
+        self.assertEqual((got.plaintext, got.message_number), (b"second", 1))
+        self.assertEqual(got.sender, p.alice_id.public_key())
+        self.assertEqual(bob.decrypt(m0, T0).plaintext, b"first")
+        self.assertEqual(p.bob_prekeys.one_time_prekey_count(), 0)
+
+        # Replies and ratchet turns, out of order both ways.
+        r = bob.encrypt(b"hi Alice", T0)
+        self.assertEqual(p.alice.decrypt(r, T0).plaintext, b"hi Alice")
+        self.assertTrue(p.alice.is_established())
+        a = [p.alice.encrypt(f"a{i}".encode(), T0) for i in range(4)]
+        for i in (3, 1, 0, 2):
+            got = bob.decrypt(a[i], T0)
+            self.assertEqual((got.plaintext, got.message_number), (f"a{i}".encode(), i))
+        b = [bob.encrypt(f"b{i}".encode(), T0) for i in range(3)]
+        for i in (2, 0, 1):
+            self.assertEqual(p.alice.decrypt(b[i], T0).plaintext, f"b{i}".encode())
+        self.assertEqual(bob.their_identity(), p.alice_id.public_key())
+        receipt = bob.encrypt(b"read", T0, content_type=sw.ContentType.RECEIPT)
+        self.assertEqual(p.alice.decrypt(receipt, T0).content_type, sw.ContentType.RECEIPT)
+
+    def test_tampered_message_is_rejected(self):
+        p = Parties().establish()
+        message = p.alice.encrypt(b"pay 10", T0)
+        before = p.bob.save()
+        for i in (len(message) - 1, len(message) // 2, 50):
+            forged = bytearray(message)
+            forged[i] ^= 0x01
+            with self.assertRaises(sw.SealwireError) as e:
+                p.bob.decrypt(bytes(forged), T0)
+            self.assertNotEqual(e.exception.code, sw.Code.OK)
+            self.assertEqual(p.bob.save(), before, "a refused message changed the session")
+        forged = bytearray(message)
+        forged[-1] ^= 0x80
+        with self.assertRaises(sw.SealwireError) as e:
+            p.bob.decrypt(bytes(forged), T0)
+        self.assertEqual(e.exception.code, sw.Code.SESSION_AUTHENTICATION_FAILED)
+        self.assertIn("authentication failed", str(e.exception))
+        # The genuine message still opens, once.
+        self.assertEqual(p.bob.decrypt(message, T0).plaintext, b"pay 10")
+        with self.assertRaises(sw.SealwireError) as e:
+            p.bob.decrypt(message, T0)
+        self.assertEqual(e.exception.code, sw.Code.SESSION_DUPLICATE_MESSAGE)
+        with self.assertRaises(sw.SealwireError) as e:
+            p.bob.decrypt(message[:10], T0)
+        self.assertEqual(e.exception.code, sw.Code.DECODE_TRUNCATED)
+
+    def test_forged_bundle_is_rejected(self):
+        p = Parties()
+        forged = bytearray(p.published)
+        forged[80] ^= 1  # inside the signature
+        with self.assertRaises(sw.SealwireError) as e:
+            sw.Bundle.parse(bytes(forged))
+        self.assertEqual(e.exception.code, sw.Code.BUNDLE_INVALID_SIGNATURE)
+
+    def test_state_saved_and_restored(self):
+        p = Parties().establish()
+        bob_blob = p.bob.save()
+        alice_sealed = p.alice.save_sealed(KEY)
+        id_sealed = p.bob_id.save_sealed(KEY, p.rng)
+        store_blob = p.bob_prekeys.save()
+        p.bob.close()
+        p.alice.close()
+        bob = sw.Session.load(bob_blob)
+        alice = sw.Session.load_sealed(KEY, alice_sealed)
+        bob_id = sw.Identity.load_sealed(KEY, id_sealed)
+        self.assertEqual(bob_id.public_key(), p.bob_id.public_key())
+        self.assertEqual(sw.PrekeyStore.load(store_blob).save(), store_blob)
+        self.assertEqual(bob.decrypt(alice.encrypt(b"still here", T0), T0).plaintext, b"still here")
+        self.assertEqual(alice.decrypt(bob.encrypt(b"me too", T0), T0).plaintext, b"me too")
+        for load, blob, code in [
+            (lambda b: sw.Session.load_sealed(bytes(32), b), alice_sealed,
+             sw.Code.STATE_WRONG_STORAGE_KEY),
+            (sw.Session.load, alice_sealed, sw.Code.STATE_SEALED),
+            (sw.Identity.load, bob_blob, sw.Code.STATE_WRONG_KIND),
+            (sw.Session.load, bob_blob[:-1], sw.Code.STATE_CORRUPTED),
+            (sw.Session.load, b"nope", sw.Code.STATE_NOT_A_STATE_BLOB),
+        ]:
+            with self.assertRaises(sw.SealwireError) as e:
+                load(blob)
+            self.assertEqual(e.exception.code, code)
+
+    def test_disappearing_messages(self):
+        p = Parties().establish()
+        change = p.alice.set_timer(sw.ExpiryMode.AFTER_SEND, 60, T0)
+        got = p.bob.decrypt(change, T0)
+        self.assertEqual(got.content_type, sw.ContentType.TIMER_CHANGE)
+        old, new = got.timer_change
+        self.assertEqual(old.mode, sw.ExpiryMode.OFF)
+        self.assertEqual((new.mode, new.ttl_secs, new.version), (sw.ExpiryMode.AFTER_SEND, 60, 1))
+        self.assertEqual(p.bob.timer(), p.alice.timer())
+        with self.assertRaises(sw.SealwireError) as e:
+            p.alice.set_timer(sw.ExpiryMode.AFTER_SEND, 0, T0)
+        self.assertEqual(e.exception.code, sw.Code.EXPIRY_INVALID_POLICY)
+
+        secret = p.alice.encrypt(b"door code 4711", T0)
+        late = p.alice.encrypt(b"late", T0)
+        queue = sw.ExpiryQueue()
+        got = p.bob.decrypt(secret, T0 + 1000)
+        self.assertEqual((got.expiry, got.expiry_ms), (sw.MessageExpiry.AT, T0 + 60_000))
+        msg_id = (1).to_bytes(16, "big")
+        self.assertTrue(queue.insert_received(msg_id, got))
+        self.assertEqual(queue.next_deadline(), T0 + 60_000)
+        self.assertEqual(queue.pop_expired(T0 + 59_999), [])
+        self.assertEqual(sw.ExpiryQueue.decode(queue.encode()).encode(), queue.encode())
+        self.assertEqual(len(sw.ExpiryQueue.load(queue.save())), 1)
+        self.assertEqual(queue.pop_expired(T0 + 60_000), [msg_id])
+        got = p.bob.decrypt(late, T0 + 61_000)
+        self.assertEqual((got.plaintext, got.expiry), (b"", sw.MessageExpiry.EXPIRED))
+        many = [(i + 10).to_bytes(16, "big") for i in range(150)]
+        for m in many:
+            queue.insert_at(m, T0)
+        self.assertEqual(queue.pop_expired(T0), many)  # in batches of 64
+        self.assertEqual(len(queue), 0)
+
+    def test_safety_numbers(self):
+        p = Parties()
+        a, b = p.alice_id.public_key(), p.bob_id.public_key()
+        at_alice = sw.SafetyNumber.compute(a, b"alice", b, b"bob")
+        at_bob = sw.SafetyNumber.compute(b, b"bob", a, b"alice")
+        self.assertEqual(at_alice.displayable(), at_bob.displayable())
+        self.assertEqual(len(at_alice.displayable()), 60)
+        at_alice.verify_scanned(at_bob.scannable())
+        with self.assertRaises(sw.SealwireError) as e:
+            at_alice.verify_scanned(at_alice.scannable())
+        self.assertEqual(e.exception.code, sw.Code.SAFETY_NUMBER_MISMATCH)
+
+
+class BoundaryTest(unittest.TestCase):
+    def test_null_and_short_buffers_give_codes(self):
+        lib = sw.library
+        n = ctypes.c_size_t()
+        info = sw._ReceivedInfo()
+        self.assertEqual(lib.sw_session_decrypt(None, T0, None, 0, None, 0, ctypes.byref(n),
+                                                ctypes.byref(info)), sw.Code.NULL_POINTER)
+        p = Parties()
+        self.assertEqual(lib.sw_identity_public_key(p.alice_id.ptr, None, 0, ctypes.byref(n)),
+                         sw.Code.BUFFER_TOO_SMALL)
+        self.assertEqual(n.value, 32)
+        self.assertEqual(lib.sw_identity_public_key(p.alice_id.ptr, None, 32, ctypes.byref(n)),
+                         sw.Code.NULL_POINTER)
+        # A handle of another type.
+        self.assertEqual(lib.sw_session_their_identity(p.bob_prekeys.ptr, None, 0,
+                                                       ctypes.byref(n)),
+                         sw.Code.INVALID_HANDLE)
+
+    def test_codes_match_the_header(self):
+        header = pathlib.Path(__file__).resolve().parents[2] / "ffi" / "include" / "sealwire.h"
+        text = header.read_text()
+        body = text[text.index("enum sw_result"):]
+        body = body[: body.index("};")]
+        codes = {m[0]: int(m[1]) for m in re.findall(r"\bSW_([A-Z_]+) = (\d+),", body)}
+        self.assertEqual(codes, {c.name: c.value for c in sw.Code})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,476 @@
+//! Saving and loading state: every long-lived handle (identity, prekey
+//! store, session, expiry queue) to a versioned state blob, plain or sealed
+//! under the app's 32-byte storage key (SPEC.md §18).
+
+use sealwire::StateError;
+use sealwire::persist::{StateBlob, StorageKey};
+
+use crate::boundary::{
+    Handle, Result, clear_handle, guard, handle_ref, input, input_array, new_handle, out, output,
+    write_bytes,
+};
+use crate::expiry::sw_expiry_queue;
+use crate::identity::sw_identity;
+use crate::prekey::sw_prekey_store;
+use crate::result::sw_result;
+use crate::rng::{check_rng, sw_rng, with_rng};
+use crate::session::sw_session;
+
+/// Length of a storage key.
+pub const SW_STORAGE_KEY_LEN: usize = 32;
+
+impl From<StateError> for sw_result {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::NotAStateBlob => Self::SW_STATE_NOT_A_STATE_BLOB,
+            StateError::WrongKind { .. } => Self::SW_STATE_WRONG_KIND,
+            StateError::UnsupportedVersion(_) => Self::SW_STATE_UNSUPPORTED_VERSION,
+            StateError::Sealed => Self::SW_STATE_SEALED,
+            StateError::NotSealed => Self::SW_STATE_NOT_SEALED,
+            StateError::Truncated => Self::SW_STATE_TRUNCATED,
+            StateError::Corrupted => Self::SW_STATE_CORRUPTED,
+            StateError::WrongStorageKey => Self::SW_STATE_WRONG_STORAGE_KEY,
+            StateError::Malformed(_) => Self::SW_STATE_MALFORMED,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+/// # Safety
+///
+/// As [`input_array`].
+unsafe fn storage_key(key: *const u8, key_len: usize) -> Result<StorageKey> {
+    // SAFETY: the caller's contract.
+    let bytes = zeroize::Zeroizing::new(unsafe { input_array::<32>(key, key_len) }?);
+    Ok(StorageKey::from_bytes(*bytes))
+}
+
+/// `*_save`: the plain blob into the caller's buffer.
+///
+/// # Safety
+///
+/// `handle` a live handle; `buf` valid for writes of `buf_len` bytes;
+/// `out_len` valid for one write.
+unsafe fn save<H: Handle>(
+    handle: *const H,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result
+where
+    H::Inner: StateBlob,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let value = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { output(buf, buf_len) }?;
+        write_bytes(buf, &mut written, &value.to_blob())
+    })
+}
+
+/// `*_save_sealed`: the sealed blob into the caller's buffer.
+///
+/// # Safety
+///
+/// `handle` a live handle; `key` valid for reads of `key_len` bytes; `rng`
+/// NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
+/// `out_len` valid for one write.
+unsafe fn save_sealed<H: Handle>(
+    handle: *const H,
+    key: *const u8,
+    key_len: usize,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result
+where
+    H::Inner: StateBlob,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let value = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract.
+        let key = unsafe { storage_key(key, key_len) }?;
+        // SAFETY: the caller's contract.
+        unsafe { check_rng(rng) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { output(buf, buf_len) }?;
+        // SAFETY: the caller's contract.
+        let sealed = unsafe { with_rng(rng, |r| Ok(value.seal(&key, r))) }?;
+        write_bytes(buf, &mut written, &sealed)
+    })
+}
+
+/// `*_load`: a new handle from a plain blob.
+///
+/// # Safety
+///
+/// `bytes` valid for reads of `len` bytes; `out_handle` valid for one write.
+unsafe fn load<H: Handle>(bytes: *const u8, len: usize, out_handle: *mut *mut H) -> sw_result
+where
+    H::Inner: StateBlob,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_handle = unsafe { out(out_handle) }?;
+        clear_handle(&mut out_handle);
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { input(bytes, len) }?;
+        let value = H::Inner::from_blob(bytes)?;
+        out_handle.set(new_handle::<H>(value));
+        Ok(())
+    })
+}
+
+/// `*_load_sealed`: a new handle from a sealed blob.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_handle` valid for one write.
+unsafe fn load_sealed<H: Handle>(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_handle: *mut *mut H,
+) -> sw_result
+where
+    H::Inner: StateBlob,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_handle = unsafe { out(out_handle) }?;
+        clear_handle(&mut out_handle);
+        // SAFETY: the caller's contract.
+        let key = unsafe { storage_key(key, key_len) }?;
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { input(bytes, len) }?;
+        let value = H::Inner::unseal(&key, bytes)?;
+        out_handle.set(new_handle::<H>(value));
+        Ok(())
+    })
+}
+
+/// Writes the identity as a plain state blob. The blob holds the secret
+/// key in the clear: store it only in an encrypted database, or use
+/// `sw_identity_save_sealed`.
+///
+/// Ownership: `buf` belongs to the caller; `*out_len` receives the length
+/// written or, with `SW_BUFFER_TOO_SMALL`, needed.
+///
+/// NULL: `identity` and `out_len` must not be NULL; `buf` may be NULL only
+/// with `buf_len` 0 (a size query).
+///
+/// # Safety
+///
+/// `identity` a live handle; `buf` valid for writes of `buf_len` bytes;
+/// `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_identity_save(
+    identity: *const sw_identity,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_identity>(identity, buf, buf_len, out_len) }
+}
+
+/// Loads an identity from a plain state blob (`sw_identity_save`, any
+/// version this library reads). A sealed blob is `SW_STATE_SEALED`, another
+/// kind `SW_STATE_WRONG_KIND`, damaged bytes `SW_STATE_CORRUPTED`.
+///
+/// Ownership: `bytes` is only read. On `SW_OK`, `*out_identity` is a new
+/// handle the caller frees with `sw_identity_free`; on error it is set to
+/// NULL.
+///
+/// NULL: `bytes` (unless `len` is 0) and `out_identity` must not be NULL.
+///
+/// # Safety
+///
+/// `bytes` valid for reads of `len` bytes; `out_identity` valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_identity_load(
+    bytes: *const u8,
+    len: usize,
+    out_identity: *mut *mut sw_identity,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_identity>(bytes, len, out_identity) }
+}
+
+/// Writes the identity as a state blob sealed (AES-256-GCM, fresh salt)
+/// under the 32-byte storage `key` (e.g. from the platform keystore).
+///
+/// Ownership: `key` is copied; `buf` belongs to the caller; `*out_len`
+/// receives the length written or, with `SW_BUFFER_TOO_SMALL`, needed.
+///
+/// NULL: `identity`, `key` and `out_len` must not be NULL (`key_len` must
+/// be 32, else `SW_INVALID_ARGUMENT`); `buf` may be NULL only with
+/// `buf_len` 0 (a size query); `rng` NULL is the OS generator.
+///
+/// # Safety
+///
+/// `identity` a live handle; `key` valid for reads of `key_len` bytes;
+/// `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
+/// `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_identity_save_sealed(
+    identity: *const sw_identity,
+    key: *const u8,
+    key_len: usize,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save_sealed::<sw_identity>(identity, key, key_len, rng, buf, buf_len, out_len) }
+}
+
+/// Loads an identity from a blob sealed under `key`. Another key is
+/// `SW_STATE_WRONG_STORAGE_KEY`, damaged bytes `SW_STATE_CORRUPTED`, a
+/// plain blob `SW_STATE_NOT_SEALED`.
+///
+/// Ownership: `key` and `bytes` are only read. On `SW_OK`, `*out_identity`
+/// is a new handle the caller frees with `sw_identity_free`; on error it is
+/// set to NULL.
+///
+/// NULL: `key`, `bytes` (unless `len` is 0) and `out_identity` must not be
+/// NULL; `key_len` must be 32.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_identity` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_identity_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_identity: *mut *mut sw_identity,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_identity>(key, key_len, bytes, len, out_identity) }
+}
+
+/// As `sw_identity_save`, for a prekey store (its secrets in the clear).
+///
+/// # Safety
+///
+/// As `sw_identity_save`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_save(
+    store: *const sw_prekey_store,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_prekey_store>(store, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load`, for a prekey store (freed with
+/// `sw_prekey_store_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_load(
+    bytes: *const u8,
+    len: usize,
+    out_store: *mut *mut sw_prekey_store,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_prekey_store>(bytes, len, out_store) }
+}
+
+/// As `sw_identity_save_sealed`, for a prekey store.
+///
+/// # Safety
+///
+/// As `sw_identity_save_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_save_sealed(
+    store: *const sw_prekey_store,
+    key: *const u8,
+    key_len: usize,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save_sealed::<sw_prekey_store>(store, key, key_len, rng, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load_sealed`, for a prekey store (freed with
+/// `sw_prekey_store_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_store: *mut *mut sw_prekey_store,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_prekey_store>(key, key_len, bytes, len, out_store) }
+}
+
+/// As `sw_identity_save`, for a session in either phase (its keys in the
+/// clear). Save after every encrypt and decrypt: a session restored from
+/// an older blob has lost the keys of messages handled since (and would
+/// reuse message keys when sending).
+///
+/// # Safety
+///
+/// As `sw_identity_save`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_save(
+    session: *const sw_session,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_session>(session, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load`, for a session (pending or established; freed with
+/// `sw_session_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_load(
+    bytes: *const u8,
+    len: usize,
+    out_session: *mut *mut sw_session,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_session>(bytes, len, out_session) }
+}
+
+/// As `sw_identity_save_sealed`, for a session.
+///
+/// # Safety
+///
+/// As `sw_identity_save_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_save_sealed(
+    session: *const sw_session,
+    key: *const u8,
+    key_len: usize,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save_sealed::<sw_session>(session, key, key_len, rng, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load_sealed`, for a session (freed with
+/// `sw_session_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_session: *mut *mut sw_session,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_session>(key, key_len, bytes, len, out_session) }
+}
+
+/// As `sw_identity_save`, for an expiry queue.
+///
+/// # Safety
+///
+/// As `sw_identity_save`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_expiry_queue_save(
+    queue: *const sw_expiry_queue,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_expiry_queue>(queue, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load`, for an expiry queue (freed with
+/// `sw_expiry_queue_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_expiry_queue_load(
+    bytes: *const u8,
+    len: usize,
+    out_queue: *mut *mut sw_expiry_queue,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_expiry_queue>(bytes, len, out_queue) }
+}
+
+/// As `sw_identity_save_sealed`, for an expiry queue.
+///
+/// # Safety
+///
+/// As `sw_identity_save_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_expiry_queue_save_sealed(
+    queue: *const sw_expiry_queue,
+    key: *const u8,
+    key_len: usize,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save_sealed::<sw_expiry_queue>(queue, key, key_len, rng, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load_sealed`, for an expiry queue (freed with
+/// `sw_expiry_queue_free`).
+///
+/// # Safety
+///
+/// As `sw_identity_load_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_expiry_queue_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_queue: *mut *mut sw_expiry_queue,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_expiry_queue>(key, key_len, bytes, len, out_queue) }
+}

@@ -1,0 +1,368 @@
+//! Result codes: every function returns one (or nothing, for `_free`).
+
+use core::ffi::c_char;
+
+use sealwire::expiry::InvalidPolicy;
+use sealwire::{BundleError, DecodeError, ExpiryError, SafetyNumberError, SessionError};
+
+use crate::boundary::{guard, out, output, write_c_string};
+
+/// The result of a sealwire call. `SW_OK` (0) is success; every other value
+/// is an error, described by `sw_result_message`.
+///
+/// The numbers are stable: a code keeps its number and meaning in every
+/// later version, new codes get new numbers, and a retired code's number is
+/// never reused. Codes are grouped by area: 1-99 the C boundary, 100-199
+/// malformed input (`DecodeError`, also inside a malformed message, bundle
+/// or queue), 200-299 sessions (`SessionError`), 300-399 bundles and
+/// prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
+/// 600-699 saved state.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum sw_result {
+    /// Success.
+    SW_OK = 0,
+    /// A required pointer argument was NULL (or a buffer pointer was NULL
+    /// with a non-zero length).
+    SW_NULL_POINTER = 1,
+    /// An output buffer is too short; the call changed nothing and stored
+    /// the length needed in its `out_len`/`out_count` parameter.
+    SW_BUFFER_TOO_SMALL = 2,
+    /// An argument is out of range: a wrong key or seed length, an unknown
+    /// enumeration value, overlapping input and output buffers, a misaligned
+    /// output pointer, a length larger than any buffer can be.
+    SW_INVALID_ARGUMENT = 3,
+    /// A handle is not a live handle of the expected type (a handle of
+    /// another type, or a misaligned pointer).
+    SW_INVALID_HANDLE = 4,
+    /// The library panicked; the panic was caught at the boundary. Discard
+    /// the handles the call was given.
+    SW_PANIC = 5,
+    /// An internal invariant failed (a bug in sealwire).
+    SW_INTERNAL = 6,
+    /// An error of the Rust library that this version of the C API has no
+    /// code for.
+    SW_UNKNOWN_ERROR = 7,
+
+    /// Malformed input: it ended before the structure was complete.
+    SW_DECODE_TRUNCATED = 100,
+    /// Malformed input: bytes were left over after the structure.
+    SW_DECODE_TRAILING_BYTES = 101,
+    /// Malformed input: a version this library does not speak.
+    SW_DECODE_UNSUPPORTED_VERSION = 102,
+    /// Malformed input: an unexpected or unknown type byte.
+    SW_DECODE_UNEXPECTED_TYPE = 103,
+    /// Malformed input: an undefined flag bit is set.
+    SW_DECODE_UNKNOWN_FLAGS = 104,
+    /// Malformed input: a field is out of its range.
+    SW_DECODE_INVALID_VALUE = 105,
+    /// Malformed input: a public key is not a valid encoding.
+    SW_DECODE_INVALID_KEY = 106,
+    /// Malformed input: longer than the maximum for its type.
+    SW_DECODE_TOO_LARGE = 107,
+
+    /// The message failed authentication (one code for every failure that
+    /// depends on key material: a wrong tag, a forgery, another session's
+    /// message). The session is unchanged.
+    SW_SESSION_AUTHENTICATION_FAILED = 200,
+    /// A peer's X25519 public key is of low order.
+    SW_SESSION_WEAK_PUBLIC_KEY = 201,
+    /// A duplicate or replayed message, or one whose key is no longer held.
+    SW_SESSION_DUPLICATE_MESSAGE = 202,
+    /// The message would need too many message keys to be skipped.
+    SW_SESSION_TOO_MANY_SKIPPED = 203,
+    /// A message counter would overflow: the chain is exhausted.
+    SW_SESSION_COUNTER_OVERFLOW = 204,
+    /// The body is longer than the maximum (1 MiB).
+    SW_SESSION_MESSAGE_TOO_LARGE = 205,
+    /// The prekey message names a signed prekey the store does not hold.
+    SW_SESSION_UNKNOWN_SIGNED_PREKEY = 206,
+    /// The prekey message names a one-time prekey the store does not hold
+    /// (never issued, or already used).
+    SW_SESSION_UNKNOWN_ONE_TIME_PREKEY = 207,
+    /// A prekey message of another session: accept it with
+    /// `sw_session_accept`.
+    SW_SESSION_MISMATCH = 208,
+    /// A message type this session cannot handle in its phase.
+    SW_SESSION_UNEXPECTED_MESSAGE = 209,
+    /// The message uses a feature this version does not implement.
+    SW_SESSION_UNSUPPORTED_FEATURE = 210,
+    /// The message's disappearing-message policy is malformed.
+    SW_SESSION_INVALID_POLICY = 211,
+    /// The key of this late message was erased on schedule.
+    SW_SESSION_MESSAGE_KEY_ERASED = 212,
+    /// The call needs an established session (one that has decrypted the
+    /// peer's first reply).
+    SW_SESSION_NOT_ESTABLISHED = 213,
+
+    /// The bundle's signed-prekey signature does not verify.
+    SW_BUNDLE_INVALID_SIGNATURE = 300,
+    /// The prekey store does not hold the one-time prekey named.
+    SW_PREKEY_NOT_FOUND = 301,
+
+    /// The expiry queue already holds this message id.
+    SW_EXPIRY_DUPLICATE_ID = 400,
+    /// The expiry queue is full.
+    SW_EXPIRY_QUEUE_FULL = 401,
+    /// The expiry queue does not hold this message id.
+    SW_EXPIRY_NOT_FOUND = 402,
+    /// A timer's TTL is not between 1 second and 365 days, or a TTL was
+    /// given with `SW_EXPIRY_OFF`.
+    SW_EXPIRY_INVALID_POLICY = 403,
+
+    /// The scanned safety number does not match: the two devices do not see
+    /// the same identity keys.
+    SW_SAFETY_NUMBER_MISMATCH = 500,
+
+    /// Saved state: the bytes are not a sealwire state blob.
+    SW_STATE_NOT_A_STATE_BLOB = 600,
+    /// Saved state: a blob of another kind (loading a session from an
+    /// identity's blob, for example).
+    SW_STATE_WRONG_KIND = 601,
+    /// Saved state: a format version this library does not read.
+    SW_STATE_UNSUPPORTED_VERSION = 602,
+    /// Saved state: the blob is cut short.
+    SW_STATE_TRUNCATED = 603,
+    /// Saved state: the blob fails its integrity check (checksum or tag):
+    /// damaged after it was written.
+    SW_STATE_CORRUPTED = 604,
+    /// Saved state: the checksum matches but the contents break the
+    /// format's rules.
+    SW_STATE_MALFORMED = 605,
+    /// Saved state: the sealed blob does not open with this storage key.
+    SW_STATE_WRONG_STORAGE_KEY = 606,
+    /// Saved state: a sealed blob given to a plain `_load`: use
+    /// `_load_sealed`.
+    SW_STATE_SEALED = 607,
+    /// Saved state: a plain blob given to `_load_sealed`: use `_load`.
+    SW_STATE_NOT_SEALED = 608,
+}
+
+impl sw_result {
+    /// Every code, in numeric order.
+    ///
+    /// cbindgen:ignore
+    pub const ALL: [sw_result; 46] = [
+        Self::SW_OK,
+        Self::SW_NULL_POINTER,
+        Self::SW_BUFFER_TOO_SMALL,
+        Self::SW_INVALID_ARGUMENT,
+        Self::SW_INVALID_HANDLE,
+        Self::SW_PANIC,
+        Self::SW_INTERNAL,
+        Self::SW_UNKNOWN_ERROR,
+        Self::SW_DECODE_TRUNCATED,
+        Self::SW_DECODE_TRAILING_BYTES,
+        Self::SW_DECODE_UNSUPPORTED_VERSION,
+        Self::SW_DECODE_UNEXPECTED_TYPE,
+        Self::SW_DECODE_UNKNOWN_FLAGS,
+        Self::SW_DECODE_INVALID_VALUE,
+        Self::SW_DECODE_INVALID_KEY,
+        Self::SW_DECODE_TOO_LARGE,
+        Self::SW_SESSION_AUTHENTICATION_FAILED,
+        Self::SW_SESSION_WEAK_PUBLIC_KEY,
+        Self::SW_SESSION_DUPLICATE_MESSAGE,
+        Self::SW_SESSION_TOO_MANY_SKIPPED,
+        Self::SW_SESSION_COUNTER_OVERFLOW,
+        Self::SW_SESSION_MESSAGE_TOO_LARGE,
+        Self::SW_SESSION_UNKNOWN_SIGNED_PREKEY,
+        Self::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY,
+        Self::SW_SESSION_MISMATCH,
+        Self::SW_SESSION_UNEXPECTED_MESSAGE,
+        Self::SW_SESSION_UNSUPPORTED_FEATURE,
+        Self::SW_SESSION_INVALID_POLICY,
+        Self::SW_SESSION_MESSAGE_KEY_ERASED,
+        Self::SW_SESSION_NOT_ESTABLISHED,
+        Self::SW_BUNDLE_INVALID_SIGNATURE,
+        Self::SW_PREKEY_NOT_FOUND,
+        Self::SW_EXPIRY_DUPLICATE_ID,
+        Self::SW_EXPIRY_QUEUE_FULL,
+        Self::SW_EXPIRY_NOT_FOUND,
+        Self::SW_EXPIRY_INVALID_POLICY,
+        Self::SW_SAFETY_NUMBER_MISMATCH,
+        Self::SW_STATE_NOT_A_STATE_BLOB,
+        Self::SW_STATE_WRONG_KIND,
+        Self::SW_STATE_UNSUPPORTED_VERSION,
+        Self::SW_STATE_TRUNCATED,
+        Self::SW_STATE_CORRUPTED,
+        Self::SW_STATE_MALFORMED,
+        Self::SW_STATE_WRONG_STORAGE_KEY,
+        Self::SW_STATE_SEALED,
+        Self::SW_STATE_NOT_SEALED,
+    ];
+
+    /// The code with this number, if there is one.
+    pub fn from_u32(code: u32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| *c as u32 == code)
+    }
+
+    /// A short English description.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::SW_OK => "success",
+            Self::SW_NULL_POINTER => "a required pointer argument is NULL",
+            Self::SW_BUFFER_TOO_SMALL => "output buffer too small",
+            Self::SW_INVALID_ARGUMENT => "invalid argument",
+            Self::SW_INVALID_HANDLE => "not a live handle of the expected type",
+            Self::SW_PANIC => "internal panic caught at the C boundary",
+            Self::SW_INTERNAL => "internal error",
+            Self::SW_UNKNOWN_ERROR => "error without a C code in this version",
+            Self::SW_DECODE_TRUNCATED => "input truncated",
+            Self::SW_DECODE_TRAILING_BYTES => "trailing bytes after the structure",
+            Self::SW_DECODE_UNSUPPORTED_VERSION => "unsupported version",
+            Self::SW_DECODE_UNEXPECTED_TYPE => "unexpected type byte",
+            Self::SW_DECODE_UNKNOWN_FLAGS => "unknown flag bits",
+            Self::SW_DECODE_INVALID_VALUE => "field value out of range",
+            Self::SW_DECODE_INVALID_KEY => "invalid public key encoding",
+            Self::SW_DECODE_TOO_LARGE => "input exceeds the maximum size",
+            Self::SW_SESSION_AUTHENTICATION_FAILED => "message authentication failed",
+            Self::SW_SESSION_WEAK_PUBLIC_KEY => "peer public key is of low order",
+            Self::SW_SESSION_DUPLICATE_MESSAGE => "duplicate message or message key no longer held",
+            Self::SW_SESSION_TOO_MANY_SKIPPED => "too many skipped messages",
+            Self::SW_SESSION_COUNTER_OVERFLOW => "message counter exhausted",
+            Self::SW_SESSION_MESSAGE_TOO_LARGE => "message body too large",
+            Self::SW_SESSION_UNKNOWN_SIGNED_PREKEY => "unknown signed prekey",
+            Self::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY => "unknown or already used one-time prekey",
+            Self::SW_SESSION_MISMATCH => "prekey message belongs to another session",
+            Self::SW_SESSION_UNEXPECTED_MESSAGE => "message type not expected in this phase",
+            Self::SW_SESSION_UNSUPPORTED_FEATURE => "unsupported inner-frame feature",
+            Self::SW_SESSION_INVALID_POLICY => "invalid disappearing-message policy",
+            Self::SW_SESSION_MESSAGE_KEY_ERASED => "message key erased on schedule",
+            Self::SW_SESSION_NOT_ESTABLISHED => "session not established yet",
+            Self::SW_BUNDLE_INVALID_SIGNATURE => "signed prekey signature does not verify",
+            Self::SW_PREKEY_NOT_FOUND => "one-time prekey not held by the store",
+            Self::SW_EXPIRY_DUPLICATE_ID => "message id already queued",
+            Self::SW_EXPIRY_QUEUE_FULL => "expiry queue full",
+            Self::SW_EXPIRY_NOT_FOUND => "message id not queued",
+            Self::SW_EXPIRY_INVALID_POLICY => "expiry TTL must be between 1 second and 365 days",
+            Self::SW_SAFETY_NUMBER_MISMATCH => "safety numbers do not match",
+            Self::SW_STATE_NOT_A_STATE_BLOB => "not a sealwire state blob",
+            Self::SW_STATE_WRONG_KIND => "state blob of another kind",
+            Self::SW_STATE_UNSUPPORTED_VERSION => "unsupported state format version",
+            Self::SW_STATE_TRUNCATED => "state blob truncated",
+            Self::SW_STATE_CORRUPTED => "state blob corrupted",
+            Self::SW_STATE_MALFORMED => "state blob malformed",
+            Self::SW_STATE_WRONG_STORAGE_KEY => "wrong storage key for this sealed state",
+            Self::SW_STATE_SEALED => "state blob is sealed: load it with the storage key",
+            Self::SW_STATE_NOT_SEALED => "state blob is not sealed",
+        }
+    }
+}
+
+impl From<DecodeError> for sw_result {
+    fn from(e: DecodeError) -> Self {
+        match e {
+            DecodeError::Truncated => Self::SW_DECODE_TRUNCATED,
+            DecodeError::TrailingBytes => Self::SW_DECODE_TRAILING_BYTES,
+            DecodeError::UnsupportedVersion(_) => Self::SW_DECODE_UNSUPPORTED_VERSION,
+            DecodeError::UnexpectedType(_) => Self::SW_DECODE_UNEXPECTED_TYPE,
+            DecodeError::UnknownFlags(_) => Self::SW_DECODE_UNKNOWN_FLAGS,
+            DecodeError::InvalidValue => Self::SW_DECODE_INVALID_VALUE,
+            DecodeError::InvalidKey => Self::SW_DECODE_INVALID_KEY,
+            DecodeError::TooLarge => Self::SW_DECODE_TOO_LARGE,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<SessionError> for sw_result {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Malformed(d) => d.into(),
+            SessionError::AuthenticationFailed => Self::SW_SESSION_AUTHENTICATION_FAILED,
+            SessionError::WeakPublicKey => Self::SW_SESSION_WEAK_PUBLIC_KEY,
+            SessionError::DuplicateMessage => Self::SW_SESSION_DUPLICATE_MESSAGE,
+            SessionError::TooManySkipped => Self::SW_SESSION_TOO_MANY_SKIPPED,
+            SessionError::CounterOverflow => Self::SW_SESSION_COUNTER_OVERFLOW,
+            SessionError::MessageTooLarge => Self::SW_SESSION_MESSAGE_TOO_LARGE,
+            SessionError::BufferTooSmall => Self::SW_BUFFER_TOO_SMALL,
+            SessionError::UnknownSignedPrekey => Self::SW_SESSION_UNKNOWN_SIGNED_PREKEY,
+            SessionError::UnknownOneTimePrekey => Self::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY,
+            SessionError::SessionMismatch => Self::SW_SESSION_MISMATCH,
+            SessionError::UnexpectedMessage => Self::SW_SESSION_UNEXPECTED_MESSAGE,
+            SessionError::UnsupportedFeature => Self::SW_SESSION_UNSUPPORTED_FEATURE,
+            SessionError::InvalidPolicy => Self::SW_SESSION_INVALID_POLICY,
+            SessionError::MessageKeyErased => Self::SW_SESSION_MESSAGE_KEY_ERASED,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<BundleError> for sw_result {
+    fn from(e: BundleError) -> Self {
+        match e {
+            BundleError::Malformed(d) => d.into(),
+            BundleError::InvalidSignature => Self::SW_BUNDLE_INVALID_SIGNATURE,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<ExpiryError> for sw_result {
+    fn from(e: ExpiryError) -> Self {
+        match e {
+            ExpiryError::DuplicateId => Self::SW_EXPIRY_DUPLICATE_ID,
+            ExpiryError::QueueFull => Self::SW_EXPIRY_QUEUE_FULL,
+            ExpiryError::Malformed(d) => d.into(),
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<InvalidPolicy> for sw_result {
+    fn from(_: InvalidPolicy) -> Self {
+        Self::SW_EXPIRY_INVALID_POLICY
+    }
+}
+
+impl From<SafetyNumberError> for sw_result {
+    fn from(e: SafetyNumberError) -> Self {
+        match e {
+            SafetyNumberError::Mismatch => Self::SW_SAFETY_NUMBER_MISMATCH,
+            SafetyNumberError::Malformed(d) => d.into(),
+            // The C API always uses the default iteration count.
+            SafetyNumberError::InvalidIterations => Self::SW_INTERNAL,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+/// Writes the description of result code `code` into `buf` as a
+/// NUL-terminated string.
+///
+/// Ownership: `buf` belongs to the caller. `*out_len` receives the bytes
+/// written, NUL included; if `buf_len` is too short nothing is written,
+/// `*out_len` receives the length needed and the result is
+/// `SW_BUFFER_TOO_SMALL` (`buf` may be NULL with `buf_len` 0 to ask). A
+/// number that is no code gets the text "unknown result code" and
+/// `SW_INVALID_ARGUMENT`.
+///
+/// NULL: `out_len` must not be NULL. Thread-safe.
+///
+/// # Safety
+///
+/// `buf` must be valid for writes of `buf_len` bytes; `out_len` valid for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_result_message(
+    code: u32,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract for `out_len`.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract for `buf`; `c_char` and `u8` have the
+        // same size and alignment.
+        let buf = unsafe { output(buf.cast::<u8>(), buf_len) }?;
+        match sw_result::from_u32(code) {
+            Some(c) => write_c_string(buf, &mut written, c.message()),
+            None => {
+                write_c_string(buf, &mut written, "unknown result code")?;
+                Err(sw_result::SW_INVALID_ARGUMENT)
+            }
+        }
+    })
+}

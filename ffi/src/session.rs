@@ -1,0 +1,837 @@
+//! `sw_session`: a 1:1 session in either phase (pending: sent prekey
+//! messages, no reply yet; established), with encrypt, decrypt and the
+//! disappearing-message timer.
+
+use sealwire::expiry::{
+    ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange,
+};
+use sealwire::limits::MAX_BODY_LEN;
+use sealwire::{ContentType, IdentityKey, PendingSession, Session, SessionRecord, Timestamp};
+
+use crate::boundary::{
+    Handle, Out, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref,
+    input_output, new_handle, out, output, write_bytes,
+};
+use crate::identity::{identity_and_rng, sw_identity};
+use crate::prekey::{sw_bundle, sw_prekey_store};
+use crate::result::sw_result;
+use crate::rng::{check_rng, sw_rng, with_rng};
+
+/// Longest message body, in bytes (1 MiB).
+pub const SW_MAX_BODY_LEN: usize = 1_048_576;
+
+/// A 1:1 session with one peer device, in either phase: pending (made by
+/// `sw_session_initiate`; sends prekey messages until the peer's first
+/// reply decrypts) or established (after that reply, or made by
+/// `sw_session_accept`). `sw_session_decrypt` moves a pending session to
+/// established. Every call that fails leaves the session exactly as it
+/// was.
+///
+/// Ownership: freed by the caller with `sw_session_free` (its keys are
+/// zeroed).
+///
+/// Thread-safety: not internally synchronised; one thread at a time per
+/// session. Different sessions may be used from different threads at once.
+pub struct sw_session {
+    _opaque: [u8; 0],
+}
+
+impl Handle for sw_session {
+    type Inner = SessionRecord;
+    const MAGIC: u64 = u64::from_be_bytes(*b"sw:sessn");
+}
+
+/// What a message carries.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_content_type {
+    /// A user's message (text or any app payload).
+    SW_CONTENT_USER_MESSAGE = 1,
+    /// A change of the disappearing-message timer (empty body; made by
+    /// `sw_session_set_timer`, never by `sw_session_encrypt`).
+    SW_CONTENT_TIMER_CHANGE = 2,
+    /// A delivery or read receipt (app-defined body).
+    SW_CONTENT_RECEIPT = 4,
+}
+
+/// A disappearing-message mode.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_expiry_mode {
+    /// Messages do not disappear.
+    SW_EXPIRY_OFF = 0,
+    /// A message disappears its TTL after it was sent (receiver's clock).
+    SW_EXPIRY_AFTER_SEND = 1,
+    /// A message disappears its TTL after the app marks it read.
+    SW_EXPIRY_AFTER_READ = 2,
+}
+
+/// When a received message (or a queued one) disappears.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_message_expiry {
+    /// It does not disappear.
+    SW_MESSAGE_EXPIRY_NEVER = 0,
+    /// At a deadline, in Unix milliseconds of the receiver's clock.
+    SW_MESSAGE_EXPIRY_AT = 1,
+    /// A TTL (milliseconds) after the app marks it read.
+    SW_MESSAGE_EXPIRY_AFTER_READ = 2,
+    /// It arrived after its deadline: its plaintext was erased, the
+    /// plaintext length is 0. Show nothing.
+    SW_MESSAGE_EXPIRY_EXPIRED = 3,
+}
+
+/// Who changed the conversation's timer.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_changed_by {
+    /// This side (`sw_session_set_timer`).
+    SW_CHANGED_BY_US = 0,
+    /// The peer, through a timer-change message.
+    SW_CHANGED_BY_PEER = 1,
+}
+
+/// A conversation's disappearing-message timer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct sw_timer {
+    /// The mode; `SW_EXPIRY_OFF` when messages do not disappear.
+    pub mode: sw_expiry_mode,
+    /// Time to live in seconds (0 when off).
+    pub ttl_secs: u32,
+    /// Incremented by every explicit change (0: never changed).
+    pub version: u32,
+}
+
+/// What `sw_session_decrypt` and `sw_session_accept` report besides the
+/// plaintext. Written by the library, never read by it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct sw_received_info {
+    /// What the message carries.
+    pub content_type: sw_content_type,
+    /// The message's number in the sender's current chain.
+    pub message_number: u32,
+    /// The sender's claimed send time (Unix ms; the sender's clock:
+    /// authenticated, but never trust it to extend anything).
+    pub sent_at_ms: u64,
+    /// When the message disappears.
+    pub expiry: sw_message_expiry,
+    /// The deadline (Unix ms) for `SW_MESSAGE_EXPIRY_AT`, the TTL (ms) for
+    /// `SW_MESSAGE_EXPIRY_AFTER_READ`, else 0.
+    pub expiry_ms: u64,
+    /// Whether this message changed the conversation's timer (then
+    /// `timer_changed_by`, `timer_old` and `timer_new` describe the change;
+    /// else they are zero).
+    pub timer_changed: bool,
+    /// Who changed the timer.
+    pub timer_changed_by: sw_changed_by,
+    /// The timer before the change.
+    pub timer_old: sw_timer,
+    /// The timer after the change.
+    pub timer_new: sw_timer,
+    /// The sender's public identity key, authenticated by the session.
+    pub sender: [u8; 32],
+}
+
+const TIMER_OFF: sw_timer = sw_timer {
+    mode: sw_expiry_mode::SW_EXPIRY_OFF,
+    ttl_secs: 0,
+    version: 0,
+};
+
+fn timer(t: ConversationTimer) -> sw_timer {
+    let (mode, ttl_secs) = match t.policy {
+        None => (sw_expiry_mode::SW_EXPIRY_OFF, 0),
+        Some(p) => (
+            match p.mode() {
+                ExpiryMode::AfterRead => sw_expiry_mode::SW_EXPIRY_AFTER_READ,
+                // After-send is the stricter reading of a mode this version
+                // does not know.
+                _ => sw_expiry_mode::SW_EXPIRY_AFTER_SEND,
+            },
+            p.ttl_secs(),
+        ),
+    };
+    sw_timer {
+        mode,
+        ttl_secs,
+        version: t.version,
+    }
+}
+
+/// The metadata of a decrypted message. The body length is returned
+/// separately; `erase` tells the caller to erase the body (an expiry this
+/// version does not know is treated as expired, the safe side for a
+/// disappearing message).
+fn info(
+    content_type: ContentType,
+    sender: &IdentityKey,
+    message_number: u32,
+    sent_at: Timestamp,
+    expiry: MessageExpiry,
+    timer_change: Option<TimerChange>,
+) -> (sw_received_info, bool) {
+    let content_type = match content_type {
+        ContentType::UserMessage => sw_content_type::SW_CONTENT_USER_MESSAGE,
+        ContentType::TimerChange => sw_content_type::SW_CONTENT_TIMER_CHANGE,
+        ContentType::Receipt => sw_content_type::SW_CONTENT_RECEIPT,
+        // The core refuses content types it does not know, so this arm is
+        // not reached; a receipt is the least harmful reading.
+        _ => sw_content_type::SW_CONTENT_RECEIPT,
+    };
+    let (expiry, expiry_ms, erase) = match expiry {
+        MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
+        MessageExpiry::At(t) => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
+            t.as_unix_millis(),
+            false,
+        ),
+        MessageExpiry::AfterRead { ttl_ms } => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
+            ttl_ms,
+            false,
+        ),
+        _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
+    };
+    let (timer_changed, timer_changed_by, timer_old, timer_new) = match timer_change {
+        None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
+        Some(c) => (
+            true,
+            match c.by {
+                ChangedBy::Us => sw_changed_by::SW_CHANGED_BY_US,
+                _ => sw_changed_by::SW_CHANGED_BY_PEER,
+            },
+            timer(c.old),
+            timer(c.new),
+        ),
+    };
+    (
+        sw_received_info {
+            content_type,
+            message_number,
+            sent_at_ms: sent_at.as_unix_millis(),
+            expiry,
+            expiry_ms,
+            timer_changed,
+            timer_changed_by,
+            timer_old,
+            timer_new,
+            sender: sender.to_bytes(),
+        },
+        erase,
+    )
+}
+
+/// Starts a session with the owner of `bundle` (X3DH, then the Double
+/// Ratchet). The session is pending: its messages are prekey messages until
+/// the peer's first reply decrypts.
+///
+/// Ownership: `identity`, `bundle` and `rng` are borrowed. On `SW_OK`,
+/// `*out_session` is a new handle the caller frees with `sw_session_free`;
+/// on error it is set to NULL.
+///
+/// NULL: `identity`, `bundle` and `out_session` must not be NULL; `rng`
+/// NULL is the OS generator.
+///
+/// # Safety
+///
+/// `identity` and `bundle` live handles; `rng` NULL or a live handle;
+/// `out_session` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_initiate(
+    identity: *const sw_identity,
+    bundle: *const sw_bundle,
+    rng: *mut sw_rng,
+    out_session: *mut *mut sw_session,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_session = unsafe { out(out_session) }?;
+        clear_handle(&mut out_session);
+        // SAFETY: the caller's contract.
+        let identity = unsafe { identity_and_rng(identity, rng) }?;
+        // SAFETY: the caller's contract.
+        let bundle = unsafe { handle_ref(bundle) }?;
+        // SAFETY: the caller's contract.
+        let pending =
+            unsafe { with_rng(rng, |r| Ok(PendingSession::initiate(r, identity, bundle)?)) }?;
+        out_session.set(new_handle::<sw_session>(SessionRecord::from(pending)));
+        Ok(())
+    })
+}
+
+/// Accepts a session from a peer's prekey message (any message of the
+/// initiator's first chain): runs X3DH with the named prekeys, decrypts the
+/// message, and only then uses up the one-time prekey. On any error neither
+/// the store nor anything else changed.
+///
+/// Ownership: `identity` and `message` are borrowed, `store` is borrowed
+/// and updated. `plaintext` belongs to the caller and must hold at least
+/// `message_len` bytes (the plaintext is never longer than its message);
+/// else nothing happens, `*out_plaintext_len` receives `message_len` and the
+/// result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_plaintext_len`
+/// receives the plaintext's length, `*out_info` its metadata, and
+/// `*out_session` a new established session the caller frees with
+/// `sw_session_free`; on error `*out_session` is set to NULL. `plaintext`
+/// and `message` must not overlap (`SW_INVALID_ARGUMENT`).
+///
+/// NULL: every pointer must be non-NULL, except `plaintext` with
+/// `plaintext_cap` 0 (a size query).
+///
+/// # Safety
+///
+/// `identity` a live handle; `store` a live handle used by no other thread;
+/// `message` valid for reads of `message_len` bytes; `plaintext` valid for
+/// writes of `plaintext_cap` bytes; the `out_*` pointers valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_accept(
+    identity: *const sw_identity,
+    store: *mut sw_prekey_store,
+    now_ms: u64,
+    message: *const u8,
+    message_len: usize,
+    plaintext: *mut u8,
+    plaintext_cap: usize,
+    out_plaintext_len: *mut usize,
+    out_info: *mut sw_received_info,
+    out_session: *mut *mut sw_session,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_session = unsafe { out(out_session) }?;
+        clear_handle(&mut out_session);
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_plaintext_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let mut out_info = unsafe { out(out_info) }?;
+        // SAFETY: the caller's contract.
+        let identity = unsafe { handle_ref(identity) }?;
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_mut(store) }?;
+        // SAFETY: the caller's contract.
+        let (message, buf) =
+            unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
+        let Some(buf) = buf.get_mut(..message.len()) else {
+            written.set(message.len());
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        let (session, received) = Session::accept(
+            identity,
+            store,
+            Timestamp::from_unix_millis(now_ms),
+            message,
+        )?;
+        let (meta, erase) = info(
+            received.content_type,
+            &received.sender,
+            received.message_number,
+            received.sent_at,
+            received.expiry,
+            received.timer_change,
+        );
+        let len = deliver(buf, &received.plaintext, erase)?;
+        written.set(len);
+        out_info.set(meta);
+        out_session.set(new_handle::<sw_session>(SessionRecord::from(session)));
+        Ok(())
+    })
+}
+
+/// Copies a decrypted body to the front of `buf` (the whole `buf` is at
+/// least as long as the message) and zeroes the rest; returns the length.
+fn deliver(buf: &mut [u8], body: &[u8], erase: bool) -> Result<usize> {
+    if erase {
+        buf.fill(0);
+        return Ok(0);
+    }
+    let (head, tail) = buf
+        .split_at_mut_checked(body.len())
+        .ok_or(sw_result::SW_INTERNAL)?;
+    head.copy_from_slice(body);
+    tail.fill(0);
+    Ok(body.len())
+}
+
+/// Stores whether the session is established (has decrypted the peer's
+/// first reply, or was accepted).
+///
+/// NULL: `session` and `out_established` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_established` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_is_established(
+    session: *const sw_session,
+    out_established: *mut bool,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut established = unsafe { out(out_established) }?;
+        established.set(false);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        established.set(session.is_established());
+        Ok(())
+    })
+}
+
+/// Writes the peer's 32-byte public identity key (compare it with the key
+/// you expect, or show a safety number).
+///
+/// Ownership: `buf` belongs to the caller; `*out_len` receives 32, the
+/// length written or needed.
+///
+/// NULL: `session` and `out_len` must not be NULL; `buf` may be NULL only
+/// with `buf_len` 0 (a size query).
+///
+/// # Safety
+///
+/// `session` a live handle; `buf` valid for writes of `buf_len` bytes;
+/// `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_their_identity(
+    session: *const sw_session,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { output(buf, buf_len) }?;
+        write_bytes(buf, &mut written, session.their_identity().as_bytes())
+    })
+}
+
+/// Stores the length of the message `sw_session_encrypt` writes for a body
+/// of `body_len` bytes (the size query for its output buffer).
+///
+/// NULL: `session` and `out_len` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_encrypted_len(
+    session: *const sw_session,
+    body_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut len = unsafe { out(out_len) }?;
+        len.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        len.set(session.encrypted_len(body_len));
+        Ok(())
+    })
+}
+
+/// Encrypts `body` (at most `SW_MAX_BODY_LEN` bytes, else
+/// `SW_SESSION_MESSAGE_TOO_LARGE`) into a message for the peer. `content_type` is
+/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT` (anything else:
+/// `SW_INVALID_ARGUMENT`; timer changes are `sw_session_set_timer`'s).
+/// `now_ms` is the current time in Unix milliseconds.
+///
+/// Ownership: `body` is borrowed; `buf` belongs to the caller and needs
+/// `sw_session_encrypted_len(body_len)` bytes: if shorter, nothing changes,
+/// `*out_len` receives that length and the result is `SW_BUFFER_TOO_SMALL`.
+/// On `SW_OK`, `*out_len` receives the message's length. `body` and `buf`
+/// must not overlap (`SW_INVALID_ARGUMENT`).
+///
+/// NULL: `session` and `out_len` must not be NULL; `body` may be NULL only
+/// with `body_len` 0, `buf` only with `buf_len` 0; `rng` NULL is the OS
+/// generator.
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread; `rng` NULL or a live
+/// handle; `body` valid for reads of `body_len` bytes; `buf` valid for
+/// writes of `buf_len` bytes; `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_encrypt(
+    session: *mut sw_session,
+    rng: *mut sw_rng,
+    now_ms: u64,
+    content_type: u32,
+    body: *const u8,
+    body_len: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        // SAFETY: the caller's contract.
+        unsafe { check_rng(rng) }?;
+        // SAFETY: the caller's contract.
+        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let content_type = match content_type {
+            1 => ContentType::UserMessage,
+            4 => ContentType::Receipt,
+            _ => return Err(sw_result::SW_INVALID_ARGUMENT),
+        };
+        if body.len() > MAX_BODY_LEN {
+            return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
+        }
+        let needed = session.encrypted_len(body.len());
+        let Some(buf) = buf.get_mut(..needed) else {
+            written.set(needed);
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        let now = Timestamp::from_unix_millis(now_ms);
+        // SAFETY: the caller's contract.
+        let n = unsafe {
+            with_rng(rng, |r| {
+                Ok(session.encrypt_into(r, now, content_type, body, buf)?)
+            })
+        }?;
+        written.set(n);
+        Ok(())
+    })
+}
+
+/// Decrypts a message from the peer. A pending session becomes established
+/// when the peer's first reply decrypts. On any error the session is
+/// unchanged (a forgery, a replay, a message of another session: nothing
+/// changes). `now_ms` is the current time in Unix milliseconds; the
+/// message's expiry is computed from it.
+///
+/// Ownership: `message` is borrowed. `plaintext` belongs to the caller and
+/// must hold at least `message_len` bytes (the plaintext is never longer
+/// than its message): else nothing happens, `*out_plaintext_len` receives
+/// `message_len` and the result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`,
+/// `*out_plaintext_len` receives the plaintext's length (0 for a message
+/// that arrived expired) and `*out_info` its metadata; the rest of
+/// `plaintext`, up to `message_len`, is zeroed. On error `plaintext` holds
+/// no plaintext. `message` and `plaintext` must not overlap
+/// (`SW_INVALID_ARGUMENT`).
+///
+/// NULL: `session`, `out_plaintext_len` and `out_info` must not be NULL;
+/// `message` may be NULL only with `message_len` 0, `plaintext` only with
+/// `plaintext_cap` 0 (a size query).
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread; `message` valid for
+/// reads of `message_len` bytes; `plaintext` valid for writes of
+/// `plaintext_cap` bytes; `out_plaintext_len` and `out_info` valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_decrypt(
+    session: *mut sw_session,
+    now_ms: u64,
+    message: *const u8,
+    message_len: usize,
+    plaintext: *mut u8,
+    plaintext_cap: usize,
+    out_plaintext_len: *mut usize,
+    out_info: *mut sw_received_info,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_plaintext_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let mut out_info = unsafe { out(out_info) }?;
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        // SAFETY: the caller's contract.
+        let (message, buf) =
+            unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
+        let Some(buf) = buf.get_mut(..message.len()) else {
+            written.set(message.len());
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        let now = Timestamp::from_unix_millis(now_ms);
+        let result = decrypt(session, now, message, buf, &mut out_info);
+        match result {
+            Ok(n) => {
+                written.set(n);
+                Ok(())
+            }
+            Err(e) => {
+                buf.fill(0);
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Decrypts `message` into `buf` (as long as the message); returns the
+/// plaintext length.
+fn decrypt(
+    session: &mut SessionRecord,
+    now: Timestamp,
+    message: &[u8],
+    buf: &mut [u8],
+    out_info: &mut Out<'_, sw_received_info>,
+) -> Result<usize> {
+    match session {
+        SessionRecord::Established(s) => {
+            // The caller-buffer path: no allocation.
+            buf.copy_from_slice(message);
+            let base = buf.as_ptr().addr();
+            let (meta, erase, start, len) = {
+                let r = s.decrypt_in_place(now, buf)?;
+                // The body is a part of `buf`, or empty (an expired
+                // message's need not point into `buf`).
+                let start = if r.body.is_empty() {
+                    0
+                } else {
+                    r.body
+                        .as_ptr()
+                        .addr()
+                        .checked_sub(base)
+                        .ok_or(sw_result::SW_INTERNAL)?
+                };
+                let (meta, erase) = info(
+                    r.content_type,
+                    &r.sender,
+                    r.message_number,
+                    r.sent_at,
+                    r.expiry,
+                    r.timer_change,
+                );
+                (meta, erase, start, r.body.len())
+            };
+            let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
+            if end > buf.len() {
+                return Err(sw_result::SW_INTERNAL);
+            }
+            buf.copy_within(start..end, 0);
+            let n = if erase { 0 } else { len };
+            buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
+            out_info.set(meta);
+            Ok(n)
+        }
+        other => {
+            let r = other.decrypt(now, message)?;
+            let (meta, erase) = info(
+                r.content_type,
+                &r.sender,
+                r.message_number,
+                r.sent_at,
+                r.expiry,
+                r.timer_change,
+            );
+            let n = deliver(buf, &r.plaintext, erase)?;
+            out_info.set(meta);
+            Ok(n)
+        }
+    }
+}
+
+/// Stores the conversation's disappearing-message timer.
+///
+/// NULL: `session` and `out_timer` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_timer` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_timer(
+    session: *const sw_session,
+    out_timer: *mut sw_timer,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_timer = unsafe { out(out_timer) }?;
+        out_timer.set(TIMER_OFF);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        out_timer.set(timer(session.timer()));
+        Ok(())
+    })
+}
+
+/// Changes the conversation's disappearing-message timer and writes the
+/// timer-change message to send to the peer. `mode` is an `sw_expiry_mode`:
+/// `SW_EXPIRY_OFF` (with `ttl_secs` 0) stops messages disappearing;
+/// `SW_EXPIRY_AFTER_SEND` or `SW_EXPIRY_AFTER_READ` with `ttl_secs` from 1
+/// to 31,536,000 (365 days) sets a timer (else `SW_EXPIRY_INVALID_POLICY`;
+/// an unknown mode is `SW_INVALID_ARGUMENT`).
+///
+/// Ownership: `buf` belongs to the caller. If it is too short, nothing
+/// changes, `*out_len` receives the length needed and the result is
+/// `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the message's
+/// length and `sw_session_timer` reports the new timer.
+///
+/// NULL: `session` and `out_len` must not be NULL; `buf` may be NULL only
+/// with `buf_len` 0 (a size query); `rng` NULL is the OS generator.
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread; `rng` NULL or a live
+/// handle; `buf` valid for writes of `buf_len` bytes; `out_len` valid for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_set_timer(
+    session: *mut sw_session,
+    rng: *mut sw_rng,
+    now_ms: u64,
+    mode: u32,
+    ttl_secs: u32,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        // SAFETY: the caller's contract.
+        unsafe { check_rng(rng) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { output(buf, buf_len) }?;
+        let policy = match mode {
+            0 if ttl_secs == 0 => None,
+            0 => return Err(sw_result::SW_EXPIRY_INVALID_POLICY),
+            1 => Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?),
+            2 => Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?),
+            _ => return Err(sw_result::SW_INVALID_ARGUMENT),
+        };
+        // The message's length is known only once it is made: make it on a
+        // copy, and keep the copy only if the message fits.
+        let mut next = session.clone();
+        let now = Timestamp::from_unix_millis(now_ms);
+        // SAFETY: the caller's contract.
+        let (message, _change) = unsafe { with_rng(rng, |r| Ok(next.set_timer(r, now, policy)?)) }?;
+        write_bytes(buf, &mut written, &message)?;
+        *session = next;
+        Ok(())
+    })
+}
+
+/// Stores when the next skipped message key is due to be erased:
+/// `*out_present` false if none is held; else call
+/// `sw_session_erase_expired_keys` at `*out_ms` (Unix ms).
+///
+/// NULL: `session`, `out_present` and `out_ms` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_present` and `out_ms` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_next_key_erasure(
+    session: *const sw_session,
+    out_present: *mut bool,
+    out_ms: *mut u64,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut present = unsafe { out(out_present) }?;
+        present.set(false);
+        // SAFETY: the caller's contract.
+        let mut ms = unsafe { out(out_ms) }?;
+        ms.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        if let Some(t) = session.next_key_erasure() {
+            present.set(true);
+            ms.set(t.as_unix_millis());
+        }
+        Ok(())
+    })
+}
+
+/// Erases the skipped message keys whose retention has run out at `now_ms`
+/// (also done on every successful decrypt).
+///
+/// NULL: `session` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_erase_expired_keys(
+    session: *mut sw_session,
+    now_ms: u64,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        session.erase_expired_keys(Timestamp::from_unix_millis(now_ms));
+        Ok(())
+    })
+}
+
+/// Stores how many skipped message keys the session holds (0 while
+/// pending).
+///
+/// NULL: `session` and `out_count` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_count` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_skipped_key_count(
+    session: *const sw_session,
+    out_count: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut count = unsafe { out(out_count) }?;
+        count.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        if let SessionRecord::Established(s) = session {
+            count.set(s.skipped_key_count());
+        }
+        Ok(())
+    })
+}
+
+/// Sets how long skipped message keys may be kept at most (default 30
+/// days), erasing those already older at `now_ms`. Established sessions
+/// only (`SW_SESSION_NOT_ESTABLISHED`).
+///
+/// NULL: `session` must not be NULL.
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_set_max_skipped_key_age(
+    session: *mut sw_session,
+    now_ms: u64,
+    max_age_ms: u64,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        match session {
+            SessionRecord::Established(s) => {
+                s.set_max_skipped_key_age(Timestamp::from_unix_millis(now_ms), max_age_ms);
+                Ok(())
+            }
+            _ => Err(sw_result::SW_SESSION_NOT_ESTABLISHED),
+        }
+    })
+}
+
+/// Frees a session, zeroing its keys. NULL is a no-op.
+///
+/// # Safety
+///
+/// `session` must be NULL or a live `sw_session` not used again afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_free(session: *mut sw_session) {
+    // SAFETY: the caller's contract.
+    guard_void(|| unsafe { free_handle(session) });
+}

@@ -1,0 +1,53 @@
+/*
+ * Test helpers for the sealwire C test suite (ffi/tests/c/). Each test
+ * program exits 0 on success; a failed check prints its location and the
+ * result code's message and exits 1.
+ */
+#ifndef SEALWIRE_TEST_CHECK_H
+#define SEALWIRE_TEST_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sealwire.h"
+
+static unsigned long checks_run = 0;
+
+static const char *result_text(sw_result rc) {
+    static char text[128];
+    size_t n = 0;
+    if (sw_result_message(rc, text, sizeof text, &n) != SW_OK) {
+        snprintf(text, sizeof text, "(no message)");
+    }
+    return text;
+}
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        checks_run++;                                                                \
+        if (!(cond)) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            exit(1);                                                                 \
+        }                                                                            \
+    } while (0)
+
+#define CHECK_RC(call, want)                                                          \
+    do {                                                                              \
+        checks_run++;                                                                 \
+        sw_result rc_ = (call);                                                       \
+        if (rc_ != (sw_result)(want)) {                                               \
+            fprintf(stderr, "%s:%d: %s\n  returned %u (%s), expected %s (%u)\n",      \
+                    __FILE__, __LINE__, #call, (unsigned)rc_, result_text(rc_), #want, \
+                    (unsigned)(want));                                                \
+            exit(1);                                                                  \
+        }                                                                             \
+    } while (0)
+
+#define OK(call) CHECK_RC(call, SW_OK)
+
+/* A fixed clock for the tests: 2026-05-28, in Unix milliseconds. */
+#define T0 1780000000000ULL
+#define SECONDS(s) ((uint64_t)(s) * 1000ULL)
+
+#endif

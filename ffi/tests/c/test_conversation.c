@@ -1,0 +1,744 @@
+/*
+ * The C API end to end, built with AddressSanitizer, UndefinedBehaviorSanitizer
+ * and LeakSanitizer by ffi/ci.sh:
+ *
+ * - a full conversation: bundle published and verified, prekey messages
+ *   accepted out of order, the first reply, ratchet turns with out-of-order
+ *   delivery in both directions;
+ * - tampered, replayed, truncated and foreign messages refused, the session
+ *   unchanged (its saved state byte for byte);
+ * - too-short output buffers and size queries, changing nothing;
+ * - disappearing messages: a timer change, deadlines, the expiry queue, a
+ *   message that arrives expired;
+ * - every handle's state saved and restored (plain and sealed) and the
+ *   conversation carried on; damaged, foreign and wrongly keyed blobs;
+ * - safety numbers; handles of the wrong type; overlapping buffers;
+ * - every handle freed (LeakSanitizer checks at exit).
+ */
+#include "check.h"
+
+typedef struct {
+    uint8_t b[4096];
+    size_t len;
+} msg_t;
+
+static const uint8_t STORAGE_KEY[32] = {
+    1, 2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+};
+
+static sw_rng *seeded(uint8_t tag) {
+    uint8_t seed[SW_SEED_LEN];
+    memset(seed, tag, sizeof seed);
+    sw_rng *rng = NULL;
+    OK(sw_rng_danger_new_seeded(seed, sizeof seed, &rng));
+    CHECK(rng != NULL);
+    return rng;
+}
+
+static void encrypt(sw_session *s, sw_rng *rng, uint64_t now, const char *text, msg_t *out) {
+    size_t need = 0;
+    OK(sw_session_encrypted_len(s, strlen(text), &need));
+    CHECK(need > strlen(text) && need <= sizeof out->b);
+    OK(sw_session_encrypt(s, rng, now, SW_CONTENT_USER_MESSAGE, (const uint8_t *)text,
+                          strlen(text), out->b, sizeof out->b, &out->len));
+    CHECK(out->len == need);
+}
+
+static void expect_text(sw_session *s, uint64_t now, const msg_t *m, const char *text,
+                        uint32_t number) {
+    uint8_t plain[4096];
+    size_t n = 12345;
+    sw_received_info info;
+    OK(sw_session_decrypt(s, now, m->b, m->len, plain, sizeof plain, &n, &info));
+    CHECK(n == strlen(text));
+    CHECK(memcmp(plain, text, n) == 0);
+    CHECK(info.content_type == SW_CONTENT_USER_MESSAGE);
+    CHECK(info.message_number == number);
+    CHECK(info.expiry == SW_MESSAGE_EXPIRY_NEVER);
+    CHECK(!info.timer_changed);
+}
+
+/* The session's plain state blob (malloc'd), through a size query. */
+static uint8_t *session_blob(const sw_session *s, size_t *len) {
+    size_t need = 0;
+    CHECK_RC(sw_session_save(s, NULL, 0, &need), SW_BUFFER_TOO_SMALL);
+    CHECK(need > 0);
+    uint8_t *b = malloc(need);
+    CHECK(b != NULL);
+    OK(sw_session_save(s, b, need, len));
+    CHECK(*len == need);
+    return b;
+}
+
+/* Asserts that `s` is byte for byte the state saved in (blob, len). */
+static void expect_unchanged(const sw_session *s, const uint8_t *blob, size_t len) {
+    size_t now_len = 0;
+    uint8_t *now = session_blob(s, &now_len);
+    CHECK(now_len == len && memcmp(now, blob, len) == 0);
+    free(now);
+}
+
+typedef struct {
+    sw_rng *rng;
+    sw_identity *id;
+    sw_prekey_store *prekeys; /* Bob only */
+    sw_session *session;
+} party_t;
+
+static void test_conversation(party_t *alice, party_t *bob) {
+    uint64_t now = T0;
+
+    /* Bob publishes a bundle with a one-time prekey. */
+    uint32_t opks[8];
+    size_t n_opks = 0;
+    OK(sw_prekey_store_new(bob->id, bob->rng, &bob->prekeys));
+    OK(sw_prekey_store_generate_one_time_prekeys(bob->prekeys, bob->rng, 5, opks, 8, &n_opks));
+    CHECK(n_opks == 5);
+    size_t count = 0;
+    OK(sw_prekey_store_one_time_prekey_count(bob->prekeys, &count));
+    CHECK(count == 5);
+    uint8_t published[SW_MAX_BUNDLE_LEN];
+    size_t published_len = 0;
+    CHECK_RC(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, opks[0], NULL, 0,
+                                                         &published_len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(published_len == SW_MAX_BUNDLE_LEN);
+    OK(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, opks[0], published,
+                                                   sizeof published, &published_len));
+    CHECK_RC(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, 999999, published,
+                                                         sizeof published, &published_len),
+             SW_PREKEY_NOT_FOUND);
+    OK(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, opks[0], published,
+                                                   sizeof published, &published_len));
+
+    /* Alice fetches and verifies it. */
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(published, published_len, &bundle));
+    uint8_t bob_key[SW_IDENTITY_KEY_LEN], key[SW_IDENTITY_KEY_LEN];
+    size_t key_len = 0;
+    OK(sw_identity_public_key(bob->id, bob_key, sizeof bob_key, &key_len));
+    CHECK(key_len == SW_IDENTITY_KEY_LEN);
+    OK(sw_bundle_identity_key(bundle, key, sizeof key, &key_len));
+    CHECK(memcmp(key, bob_key, sizeof key) == 0);
+    uint32_t spk = 0, opk = 0;
+    bool has_opk = false;
+    OK(sw_bundle_signed_prekey_id(bundle, &spk));
+    CHECK(spk == 1);
+    OK(sw_bundle_one_time_prekey_id(bundle, &has_opk, &opk));
+    CHECK(has_opk && opk == opks[0]);
+    uint8_t reencoded[SW_MAX_BUNDLE_LEN];
+    size_t reencoded_len = 0;
+    OK(sw_bundle_encode(bundle, reencoded, sizeof reencoded, &reencoded_len));
+    CHECK(reencoded_len == published_len && memcmp(reencoded, published, published_len) == 0);
+
+    /* A bundle with a flipped signature bit is refused. */
+    uint8_t forged_bundle[SW_MAX_BUNDLE_LEN];
+    memcpy(forged_bundle, published, published_len);
+    forged_bundle[2 + 32 + 4 + 32 + 10] ^= 1;
+    sw_bundle *bad = (sw_bundle *)&forged_bundle; /* overwritten with NULL */
+    CHECK_RC(sw_bundle_parse(forged_bundle, published_len, &bad), SW_BUNDLE_INVALID_SIGNATURE);
+    CHECK(bad == NULL);
+    CHECK_RC(sw_bundle_parse(published, published_len - 1, &bad), SW_DECODE_TRUNCATED);
+
+    /* Alice starts a session (pending) and sends three prekey messages. */
+    OK(sw_session_initiate(alice->id, bundle, alice->rng, &alice->session));
+    sw_bundle_free(bundle);
+    bool established = true;
+    OK(sw_session_is_established(alice->session, &established));
+    CHECK(!established);
+    msg_t m0, m1, m2;
+    encrypt(alice->session, alice->rng, now, "hello Bob", &m0);
+    encrypt(alice->session, alice->rng, now, "are you there?", &m1);
+    encrypt(alice->session, NULL, now, "third", &m2); /* OS randomness */
+
+    /* Bob accepts from the last one; the one-time prekey is used up. */
+    uint8_t plain[4096];
+    size_t plain_len = 0;
+    sw_received_info info;
+    CHECK_RC(sw_session_accept(bob->id, bob->prekeys, now, m2.b, m2.len, plain, m2.len - 1,
+                               &plain_len, &info, &bob->session),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(plain_len == m2.len && bob->session == NULL);
+    OK(sw_prekey_store_one_time_prekey_count(bob->prekeys, &count));
+    CHECK(count == 5); /* nothing happened */
+    OK(sw_session_accept(bob->id, bob->prekeys, now, m2.b, m2.len, plain, sizeof plain, &plain_len,
+                         &info, &bob->session));
+    CHECK(plain_len == 5 && memcmp(plain, "third", 5) == 0);
+    CHECK(info.message_number == 2);
+    CHECK(info.sent_at_ms == now);
+    uint8_t alice_key[SW_IDENTITY_KEY_LEN];
+    OK(sw_identity_public_key(alice->id, alice_key, sizeof alice_key, &key_len));
+    CHECK(memcmp(info.sender, alice_key, sizeof alice_key) == 0);
+    OK(sw_session_their_identity(bob->session, key, sizeof key, &key_len));
+    CHECK(memcmp(key, alice_key, sizeof key) == 0);
+    OK(sw_session_their_identity(alice->session, key, sizeof key, &key_len));
+    CHECK(memcmp(key, bob_key, sizeof key) == 0);
+    OK(sw_prekey_store_one_time_prekey_count(bob->prekeys, &count));
+    CHECK(count == 4);
+    uint32_t held[8];
+    size_t n_held = 0;
+    CHECK_RC(sw_prekey_store_one_time_prekey_ids(bob->prekeys, held, 2, &n_held),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(n_held == 4);
+    OK(sw_prekey_store_one_time_prekey_ids(bob->prekeys, held, 8, &n_held));
+    CHECK(n_held == 4 && held[0] == opks[1]);
+
+    /* The same prekey message cannot start a second session. */
+    sw_session *again = NULL;
+    CHECK_RC(sw_session_accept(bob->id, bob->prekeys, now, m2.b, m2.len, plain, sizeof plain,
+                               &plain_len, &info, &again),
+             SW_SESSION_UNKNOWN_ONE_TIME_PREKEY);
+    CHECK(again == NULL);
+    /* A prekey message is not a bundle, nor a bundle a message. */
+    CHECK_RC(sw_bundle_parse(m0.b, 50, &bad), SW_DECODE_UNEXPECTED_TYPE);
+
+    /* The earlier prekey messages, out of order. */
+    expect_text(bob->session, now, &m0, "hello Bob", 0);
+    expect_text(bob->session, now, &m1, "are you there?", 1);
+    CHECK_RC(sw_session_decrypt(bob->session, now, m1.b, m1.len, plain, sizeof plain, &plain_len,
+                                &info),
+             SW_SESSION_DUPLICATE_MESSAGE);
+
+    /* Bob's reply establishes Alice's session. */
+    now += SECONDS(5);
+    msg_t r0;
+    encrypt(bob->session, bob->rng, now, "hi Alice", &r0);
+    expect_text(alice->session, now, &r0, "hi Alice", 0);
+    OK(sw_session_is_established(alice->session, &established));
+    CHECK(established);
+
+    /* A ratchet turn: Alice's new chain, delivered 2, 0, 1. */
+    now += SECONDS(5);
+    msg_t a0, a1, a2;
+    encrypt(alice->session, alice->rng, now, "one", &a0);
+    encrypt(alice->session, alice->rng, now, "two", &a1);
+    encrypt(alice->session, alice->rng, now, "three", &a2);
+    expect_text(bob->session, now, &a2, "three", 2);
+    size_t skipped = 0;
+    OK(sw_session_skipped_key_count(bob->session, &skipped));
+    CHECK(skipped == 2);
+    bool due = false;
+    uint64_t erase_at = 0;
+    OK(sw_session_next_key_erasure(bob->session, &due, &erase_at));
+    CHECK(due && erase_at > now);
+    expect_text(bob->session, now, &a0, "one", 0);
+    expect_text(bob->session, now, &a1, "two", 1);
+    OK(sw_session_skipped_key_count(bob->session, &skipped));
+    CHECK(skipped == 0);
+
+    /* And back: Bob's new chain, delivered 1, 0. */
+    msg_t b0, b1;
+    encrypt(bob->session, bob->rng, now, "four", &b0);
+    encrypt(bob->session, bob->rng, now, "five", &b1);
+    expect_text(alice->session, now, &b1, "five", 1);
+    expect_text(alice->session, now, &b0, "four", 0);
+
+    /* A receipt. */
+    msg_t rc;
+    OK(sw_session_encrypt(bob->session, bob->rng, now, SW_CONTENT_RECEIPT,
+                          (const uint8_t *)"read:5", 6, rc.b, sizeof rc.b, &rc.len));
+    OK(sw_session_decrypt(alice->session, now, rc.b, rc.len, plain, sizeof plain, &plain_len,
+                          &info));
+    CHECK(info.content_type == SW_CONTENT_RECEIPT && plain_len == 6);
+    /* Timer changes are made by sw_session_set_timer only. */
+    CHECK_RC(sw_session_encrypt(bob->session, bob->rng, now, SW_CONTENT_TIMER_CHANGE, NULL, 0,
+                                rc.b, sizeof rc.b, &rc.len),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_session_encrypt(bob->session, bob->rng, now, 77, NULL, 0, rc.b, sizeof rc.b,
+                                &rc.len),
+             SW_INVALID_ARGUMENT);
+}
+
+static void test_bad_messages(party_t *alice, party_t *bob) {
+    uint64_t now = T0 + SECONDS(20);
+    uint8_t plain[4096];
+    size_t plain_len = 0;
+    sw_received_info info;
+    msg_t good;
+    encrypt(alice->session, alice->rng, now, "pay 10", &good);
+
+    size_t before_len = 0;
+    uint8_t *before = session_blob(bob->session, &before_len);
+
+    /* Every single-bit flip of the last byte, the header, the body. */
+    size_t positions[] = {good.len - 1, good.len / 2, 3, 40};
+    for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
+        msg_t forged = good;
+        forged.b[positions[i]] ^= 0x01;
+        sw_result rc = sw_session_decrypt(bob->session, now, forged.b, forged.len, plain,
+                                          sizeof plain, &plain_len, &info);
+        CHECK(rc != SW_OK);
+        CHECK(plain_len == 0);
+        for (size_t j = 0; j < forged.len; j++) {
+            CHECK(plain[j] == 0); /* no plaintext left behind */
+        }
+        expect_unchanged(bob->session, before, before_len);
+    }
+    msg_t forged = good;
+    forged.b[forged.len - 1] ^= 0x80;
+    CHECK_RC(sw_session_decrypt(bob->session, now, forged.b, forged.len, plain, sizeof plain,
+                                &plain_len, &info),
+             SW_SESSION_AUTHENTICATION_FAILED);
+
+    /* Truncated, empty, garbage. */
+    CHECK_RC(sw_session_decrypt(bob->session, now, good.b, 10, plain, sizeof plain, &plain_len,
+                                &info),
+             SW_DECODE_TRUNCATED);
+    CHECK_RC(sw_session_decrypt(bob->session, now, NULL, 0, plain, sizeof plain, &plain_len, &info),
+             SW_DECODE_TRUNCATED);
+    uint8_t garbage[64];
+    memset(garbage, 0xA5, sizeof garbage);
+    CHECK(sw_session_decrypt(bob->session, now, garbage, sizeof garbage, plain, sizeof plain,
+                             &plain_len, &info) != SW_OK);
+    expect_unchanged(bob->session, before, before_len);
+
+    /* Too-short plaintext buffer: a size query, nothing changes. */
+    CHECK_RC(sw_session_decrypt(bob->session, now, good.b, good.len, NULL, 0, &plain_len, &info),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(plain_len == good.len);
+    CHECK_RC(sw_session_decrypt(bob->session, now, good.b, good.len, plain, good.len - 1,
+                                &plain_len, &info),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(plain_len == good.len);
+    expect_unchanged(bob->session, before, before_len);
+
+    /* Overlapping message and plaintext buffers are refused. */
+    msg_t copy = good;
+    CHECK_RC(sw_session_decrypt(bob->session, now, copy.b, copy.len, copy.b + 8, copy.len,
+                                &plain_len, &info),
+             SW_INVALID_ARGUMENT);
+    expect_unchanged(bob->session, before, before_len);
+    free(before);
+
+    /* The genuine message still opens, exactly once. */
+    expect_text(bob->session, now, &good, "pay 10", 0);
+    CHECK_RC(sw_session_decrypt(bob->session, now, good.b, good.len, plain, sizeof plain,
+                                &plain_len, &info),
+             SW_SESSION_DUPLICATE_MESSAGE);
+
+    /* Too-short output buffers when sending: nothing changes. */
+    size_t need = 0, len = 0;
+    uint8_t out[4096];
+    OK(sw_session_encrypted_len(alice->session, 100, &need));
+    uint8_t body[100];
+    memset(body, 'x', sizeof body);
+    before = session_blob(alice->session, &before_len);
+    CHECK_RC(sw_session_encrypt(alice->session, alice->rng, now, SW_CONTENT_USER_MESSAGE, body,
+                                sizeof body, NULL, 0, &len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(len == need);
+    CHECK_RC(sw_session_encrypt(alice->session, alice->rng, now, SW_CONTENT_USER_MESSAGE, body,
+                                sizeof body, out, need - 1, &len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(len == need);
+    CHECK_RC(sw_session_encrypt(alice->session, alice->rng, now, SW_CONTENT_USER_MESSAGE, out,
+                                sizeof body, out + 50, need, &len),
+             SW_INVALID_ARGUMENT);
+    expect_unchanged(alice->session, before, before_len);
+    free(before);
+    msg_t next;
+    OK(sw_session_encrypt(alice->session, alice->rng, now, SW_CONTENT_USER_MESSAGE, body,
+                          sizeof body, next.b, need, &next.len));
+    OK(sw_session_decrypt(bob->session, now, next.b, next.len, plain, sizeof plain, &plain_len,
+                          &info));
+    CHECK(plain_len == 100 && info.message_number == 1); /* no number was skipped */
+
+    /* Other short buffers. */
+    uint8_t small[8];
+    CHECK_RC(sw_identity_public_key(alice->id, small, sizeof small, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == SW_IDENTITY_KEY_LEN);
+    char text[4];
+    CHECK_RC(sw_result_message(SW_SESSION_AUTHENTICATION_FAILED, text, sizeof text, &len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(len == strlen("message authentication failed") + 1);
+    char message[64];
+    OK(sw_result_message(SW_SESSION_AUTHENTICATION_FAILED, message, sizeof message, &len));
+    CHECK(strcmp(message, "message authentication failed") == 0 && len == strlen(message) + 1);
+    CHECK_RC(sw_result_message(9999, message, sizeof message, &len), SW_INVALID_ARGUMENT);
+    CHECK(strcmp(message, "unknown result code") == 0);
+}
+
+static void test_wrong_handles(party_t *alice, party_t *bob) {
+    /* A handle of another type is refused, not misread. */
+    size_t len = 0;
+    uint8_t key[SW_IDENTITY_KEY_LEN];
+    bool flag = false;
+    CHECK_RC(sw_session_their_identity((const sw_session *)alice->id, key, sizeof key, &len),
+             SW_INVALID_HANDLE);
+    CHECK_RC(sw_identity_public_key((const sw_identity *)bob->prekeys, key, sizeof key, &len),
+             SW_INVALID_HANDLE);
+    CHECK_RC(sw_session_is_established((const sw_session *)alice->rng, &flag), SW_INVALID_HANDLE);
+    /* Misaligned. */
+    CHECK_RC(sw_session_is_established((const sw_session *)((uint8_t *)alice->session + 1), &flag),
+             SW_INVALID_HANDLE);
+    /* A wrong-type free is ignored (the identity stays usable). */
+    sw_session_free((sw_session *)alice->id);
+    OK(sw_identity_public_key(alice->id, key, sizeof key, &len));
+    /* Bad seed and key lengths. */
+    uint8_t seed[33] = {0};
+    sw_identity *id = NULL;
+    CHECK_RC(sw_identity_from_seed(seed, 31, &id), SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_identity_from_seed(seed, 33, &id), SW_INVALID_ARGUMENT);
+    CHECK(id == NULL);
+    sw_rng *rng = NULL;
+    CHECK_RC(sw_rng_danger_new_seeded(seed, 16, &rng), SW_INVALID_ARGUMENT);
+    /* A length no buffer can have. */
+    sw_bundle *bundle = NULL;
+    CHECK_RC(sw_bundle_parse(seed, (size_t)-1, &bundle), SW_INVALID_ARGUMENT);
+    CHECK(bundle == NULL && rng == NULL);
+    /* Misaligned output pointer. */
+    _Alignas(8) uint8_t raw[16];
+    CHECK_RC(sw_session_encrypted_len(alice->session, 10, (size_t *)(raw + 1)),
+             SW_INVALID_ARGUMENT);
+
+    /* The identity from a seed is deterministic; its seed comes back. */
+    memset(seed, 9, 32);
+    OK(sw_identity_from_seed(seed, 32, &id));
+    uint8_t back[32];
+    OK(sw_identity_danger_export_seed(id, back, sizeof back, &len));
+    CHECK(len == 32 && memcmp(back, seed, 32) == 0);
+    sw_identity_free(id);
+}
+
+static void test_disappearing(party_t *alice, party_t *bob, sw_expiry_queue *queue) {
+    uint64_t now = T0 + SECONDS(100);
+    uint8_t plain[4096];
+    size_t plain_len = 0, len = 0;
+    sw_received_info info;
+    msg_t change;
+
+    /* Alice: messages disappear 60 s after they are sent. */
+    CHECK_RC(sw_session_set_timer(alice->session, alice->rng, now, SW_EXPIRY_AFTER_SEND, 0,
+                                  change.b, sizeof change.b, &change.len),
+             SW_EXPIRY_INVALID_POLICY);
+    CHECK_RC(sw_session_set_timer(alice->session, alice->rng, now, SW_EXPIRY_OFF, 5, change.b,
+                                  sizeof change.b, &change.len),
+             SW_EXPIRY_INVALID_POLICY);
+    CHECK_RC(sw_session_set_timer(alice->session, alice->rng, now, 9, 60, change.b,
+                                  sizeof change.b, &change.len),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_session_set_timer(alice->session, alice->rng, now, SW_EXPIRY_AFTER_SEND, 60, NULL,
+                                  0, &len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(len > 0);
+    sw_timer timer;
+    OK(sw_session_timer(alice->session, &timer));
+    CHECK(timer.mode == SW_EXPIRY_OFF && timer.version == 0); /* unchanged */
+    OK(sw_session_set_timer(alice->session, alice->rng, now, SW_EXPIRY_AFTER_SEND, 60, change.b,
+                            sizeof change.b, &change.len));
+    CHECK(change.len == len);
+    OK(sw_session_timer(alice->session, &timer));
+    CHECK(timer.mode == SW_EXPIRY_AFTER_SEND && timer.ttl_secs == 60 && timer.version == 1);
+
+    OK(sw_session_decrypt(bob->session, now, change.b, change.len, plain, sizeof plain,
+                          &plain_len, &info));
+    CHECK(plain_len == 0);
+    CHECK(info.content_type == SW_CONTENT_TIMER_CHANGE);
+    CHECK(info.timer_changed && info.timer_changed_by == SW_CHANGED_BY_PEER);
+    CHECK(info.timer_old.mode == SW_EXPIRY_OFF);
+    CHECK(info.timer_new.mode == SW_EXPIRY_AFTER_SEND && info.timer_new.ttl_secs == 60 &&
+          info.timer_new.version == 1);
+    OK(sw_session_timer(bob->session, &timer));
+    CHECK(timer.mode == SW_EXPIRY_AFTER_SEND && timer.ttl_secs == 60);
+
+    msg_t secret, delayed;
+    encrypt(alice->session, alice->rng, now, "the door code is 4711", &secret);
+    encrypt(alice->session, alice->rng, now, "stuck in the network", &delayed);
+
+    /* Bob receives it one second later and queues its deadline. */
+    OK(sw_session_decrypt(bob->session, now + SECONDS(1), secret.b, secret.len, plain,
+                          sizeof plain, &plain_len, &info));
+    CHECK(plain_len == strlen("the door code is 4711"));
+    CHECK(info.expiry == SW_MESSAGE_EXPIRY_AT && info.expiry_ms == now + SECONDS(60));
+    uint8_t id1[SW_MESSAGE_ID_LEN] = {0}, id2[SW_MESSAGE_ID_LEN] = {0},
+            id3[SW_MESSAGE_ID_LEN] = {0}, id4[SW_MESSAGE_ID_LEN] = {0};
+    id1[15] = 1;
+    id2[15] = 2;
+    id3[15] = 3;
+    id4[15] = 4;
+    OK(sw_expiry_queue_insert_at(queue, id1, sizeof id1, info.expiry_ms));
+    CHECK_RC(sw_expiry_queue_insert_at(queue, id1, sizeof id1, info.expiry_ms),
+             SW_EXPIRY_DUPLICATE_ID);
+    CHECK_RC(sw_expiry_queue_insert_at(queue, id1, 15, info.expiry_ms), SW_INVALID_ARGUMENT);
+    bool present = false;
+    uint64_t deadline = 0;
+    OK(sw_expiry_queue_next_deadline(queue, &present, &deadline));
+    CHECK(present && deadline == now + SECONDS(60));
+
+    uint8_t ids[4 * SW_MESSAGE_ID_LEN];
+    size_t n = 99;
+    OK(sw_expiry_queue_pop_expired(queue, now + SECONDS(59), ids, sizeof ids, &n));
+    CHECK(n == 0);
+    OK(sw_expiry_queue_pop_expired(queue, now + SECONDS(60), ids, sizeof ids, &n));
+    CHECK(n == 1 && memcmp(ids, id1, 16) == 0);
+    OK(sw_expiry_queue_len(queue, &len));
+    CHECK(len == 0);
+
+    /* A message that arrives after its deadline comes back empty. */
+    OK(sw_session_decrypt(bob->session, now + SECONDS(61), delayed.b, delayed.len, plain,
+                          sizeof plain, &plain_len, &info));
+    CHECK(plain_len == 0 && info.expiry == SW_MESSAGE_EXPIRY_EXPIRED);
+    for (size_t i = 0; i < delayed.len; i++) {
+        CHECK(plain[i] == 0);
+    }
+
+    /* After-read: Bob switches to 30 s after reading. */
+    msg_t change2;
+    now += SECONDS(100);
+    OK(sw_session_set_timer(bob->session, bob->rng, now, SW_EXPIRY_AFTER_READ, 30, change2.b,
+                            sizeof change2.b, &change2.len));
+    OK(sw_session_decrypt(alice->session, now, change2.b, change2.len, plain, sizeof plain,
+                          &plain_len, &info));
+    CHECK(info.timer_changed && info.timer_new.mode == SW_EXPIRY_AFTER_READ &&
+          info.timer_new.version == 2);
+    msg_t note;
+    encrypt(bob->session, bob->rng, now, "read me", &note);
+    OK(sw_session_decrypt(alice->session, now, note.b, note.len, plain, sizeof plain, &plain_len,
+                          &info));
+    CHECK(info.expiry == SW_MESSAGE_EXPIRY_AFTER_READ && info.expiry_ms == SECONDS(30));
+    OK(sw_expiry_queue_insert_after_read(queue, id2, sizeof id2, info.expiry_ms));
+    sw_message_expiry kind = SW_MESSAGE_EXPIRY_NEVER;
+    uint64_t value = 0;
+    OK(sw_expiry_queue_get(queue, id2, sizeof id2, &kind, &value));
+    CHECK(kind == SW_MESSAGE_EXPIRY_AFTER_READ && value == SECONDS(30));
+    OK(sw_expiry_queue_next_deadline(queue, &present, &deadline));
+    CHECK(!present); /* not read yet: no deadline runs */
+    OK(sw_expiry_queue_mark_read(queue, id2, sizeof id2, now + SECONDS(5), &deadline));
+    CHECK(deadline == now + SECONDS(35));
+    OK(sw_expiry_queue_get(queue, id2, sizeof id2, &kind, &value));
+    CHECK(kind == SW_MESSAGE_EXPIRY_AT && value == now + SECONDS(35));
+    CHECK_RC(sw_expiry_queue_mark_read(queue, id1, sizeof id1, now, &deadline),
+             SW_EXPIRY_NOT_FOUND);
+    CHECK_RC(sw_expiry_queue_get(queue, id1, sizeof id1, &kind, &value), SW_EXPIRY_NOT_FOUND);
+
+    /* Three at one deadline, popped two at a time. */
+    OK(sw_expiry_queue_insert_at(queue, id3, sizeof id3, now + SECONDS(35)));
+    OK(sw_expiry_queue_insert_at(queue, id4, sizeof id4, now + SECONDS(35)));
+    OK(sw_expiry_queue_insert_at(queue, id1, sizeof id1, now + SECONDS(36)));
+    OK(sw_expiry_queue_pop_expired(queue, now + SECONDS(40), ids, 2 * SW_MESSAGE_ID_LEN, &n));
+    CHECK(n == 2 && memcmp(ids, id2, 16) == 0 && memcmp(ids + 16, id3, 16) == 0);
+    OK(sw_expiry_queue_len(queue, &len));
+    CHECK(len == 2);
+    OK(sw_expiry_queue_pop_expired(queue, now + SECONDS(40), ids, 2 * SW_MESSAGE_ID_LEN, &n));
+    CHECK(n == 2 && memcmp(ids, id4, 16) == 0 && memcmp(ids + 16, id1, 16) == 0);
+    OK(sw_expiry_queue_pop_expired(queue, now + SECONDS(40), ids, sizeof ids, &n));
+    CHECK(n == 0);
+
+    /* Remove, encode, decode. */
+    OK(sw_expiry_queue_insert_at(queue, id3, sizeof id3, now + SECONDS(90)));
+    OK(sw_expiry_queue_insert_after_read(queue, id4, sizeof id4, SECONDS(10)));
+    OK(sw_expiry_queue_insert_at(queue, id1, sizeof id1, now + SECONDS(95)));
+    OK(sw_expiry_queue_remove(queue, id1, sizeof id1));
+    CHECK_RC(sw_expiry_queue_remove(queue, id1, sizeof id1), SW_EXPIRY_NOT_FOUND);
+    uint8_t encoded[256];
+    size_t encoded_len = 0;
+    CHECK_RC(sw_expiry_queue_encode(queue, encoded, 10, &encoded_len), SW_BUFFER_TOO_SMALL);
+    CHECK(encoded_len == 5 + 2 * 25);
+    OK(sw_expiry_queue_encode(queue, encoded, sizeof encoded, &encoded_len));
+    sw_expiry_queue *copy = NULL;
+    OK(sw_expiry_queue_decode(encoded, encoded_len, &copy));
+    OK(sw_expiry_queue_len(copy, &len));
+    CHECK(len == 2);
+    sw_expiry_queue_free(copy);
+    CHECK_RC(sw_expiry_queue_decode(encoded, encoded_len - 1, &copy), SW_DECODE_TRUNCATED);
+    CHECK(copy == NULL);
+
+    /* Skipped keys are erased on schedule. */
+    OK(sw_session_erase_expired_keys(bob->session, now));
+    OK(sw_session_set_max_skipped_key_age(bob->session, now, SECONDS(3600)));
+    CHECK_RC(sw_session_set_max_skipped_key_age(NULL, now, 1), SW_NULL_POINTER);
+}
+
+/* Saves every long-lived handle, frees it, loads it back. */
+static void test_save_restore(party_t *alice, party_t *bob, sw_expiry_queue **queue) {
+    uint64_t now = T0 + SECONDS(300);
+    size_t len = 0, need = 0;
+
+    /* Bob: identity plain, prekeys sealed, session plain. */
+    uint8_t id_blob[512];
+    size_t id_len = 0;
+    OK(sw_identity_save(bob->id, id_blob, sizeof id_blob, &id_len));
+    CHECK_RC(sw_identity_save(bob->id, id_blob, id_len - 1, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == id_len);
+    CHECK_RC(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, NULL, NULL, 0, &need),
+             SW_BUFFER_TOO_SMALL);
+    uint8_t *pk_blob = malloc(need);
+    CHECK(pk_blob != NULL);
+    size_t pk_len = 0;
+    OK(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, bob->rng, pk_blob, need,
+                                   &pk_len));
+    CHECK(pk_len == need);
+    size_t bob_len = 0;
+    uint8_t *bob_blob = session_blob(bob->session, &bob_len);
+
+    /* Alice: identity sealed, session sealed. */
+    uint8_t alice_id_blob[512];
+    size_t alice_id_len = 0;
+    OK(sw_identity_save_sealed(alice->id, STORAGE_KEY, 32, alice->rng, alice_id_blob,
+                               sizeof alice_id_blob, &alice_id_len));
+    CHECK_RC(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, NULL, NULL, 0, &need),
+             SW_BUFFER_TOO_SMALL);
+    uint8_t *alice_blob = malloc(need);
+    CHECK(alice_blob != NULL);
+    size_t alice_len = 0;
+    OK(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, alice->rng, alice_blob, need,
+                              &alice_len));
+
+    /* The queue, plain and sealed. */
+    uint8_t q_blob[512], q_sealed[512];
+    size_t q_len = 0, q_sealed_len = 0;
+    OK(sw_expiry_queue_save(*queue, q_blob, sizeof q_blob, &q_len));
+    OK(sw_expiry_queue_save_sealed(*queue, STORAGE_KEY, 32, NULL, q_sealed, sizeof q_sealed,
+                                   &q_sealed_len));
+
+    /* Everything goes away. */
+    sw_identity_free(bob->id);
+    sw_prekey_store_free(bob->prekeys);
+    sw_session_free(bob->session);
+    sw_identity_free(alice->id);
+    sw_session_free(alice->session);
+    sw_expiry_queue_free(*queue);
+
+    /* Damaged, foreign and wrongly keyed blobs are refused. */
+    sw_session *s = NULL;
+    sw_identity *i = NULL;
+    uint8_t other_key[32];
+    memset(other_key, 0x55, sizeof other_key);
+    CHECK_RC(sw_session_load(id_blob, id_len, &s), SW_STATE_WRONG_KIND);
+    CHECK(s == NULL);
+    CHECK_RC(sw_session_load(alice_blob, alice_len, &s), SW_STATE_SEALED);
+    CHECK_RC(sw_session_load_sealed(other_key, 32, alice_blob, alice_len, &s),
+             SW_STATE_WRONG_STORAGE_KEY);
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, bob_blob, bob_len, &s), SW_STATE_NOT_SEALED);
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 31, alice_blob, alice_len, &s),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_session_load(bob_blob, 3, &s), SW_STATE_NOT_A_STATE_BLOB);
+    CHECK_RC(sw_session_load(bob_blob, bob_len - 1, &s), SW_STATE_CORRUPTED);
+    bob_blob[bob_len / 2] ^= 1;
+    CHECK_RC(sw_session_load(bob_blob, bob_len, &s), SW_STATE_CORRUPTED);
+    bob_blob[bob_len / 2] ^= 1;
+    alice_blob[alice_len - 1] ^= 1;
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, alice_blob, alice_len, &s),
+             SW_STATE_CORRUPTED);
+    alice_blob[alice_len - 1] ^= 1;
+    CHECK_RC(sw_identity_load(bob_blob, bob_len, &i), SW_STATE_WRONG_KIND);
+    CHECK(s == NULL && i == NULL);
+
+    /* Restored. */
+    OK(sw_identity_load(id_blob, id_len, &bob->id));
+    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, pk_blob, pk_len, &bob->prekeys));
+    OK(sw_session_load(bob_blob, bob_len, &bob->session));
+    OK(sw_identity_load_sealed(STORAGE_KEY, 32, alice_id_blob, alice_id_len, &alice->id));
+    OK(sw_session_load_sealed(STORAGE_KEY, 32, alice_blob, alice_len, &alice->session));
+    OK(sw_expiry_queue_load(q_blob, q_len, queue));
+    sw_expiry_queue *q2 = NULL;
+    OK(sw_expiry_queue_load_sealed(STORAGE_KEY, 32, q_sealed, q_sealed_len, &q2));
+    OK(sw_expiry_queue_len(q2, &len));
+    CHECK(len == 2);
+    sw_expiry_queue_free(q2);
+    size_t again_len = 0;
+    uint8_t *again = session_blob(bob->session, &again_len);
+    CHECK(again_len == bob_len && memcmp(again, bob_blob, bob_len) == 0);
+    free(again);
+    free(pk_blob);
+    free(bob_blob);
+    free(alice_blob);
+
+    size_t count = 0;
+    OK(sw_prekey_store_one_time_prekey_count(bob->prekeys, &count));
+    CHECK(count == 4);
+    OK(sw_expiry_queue_len(*queue, &len));
+    CHECK(len == 2);
+
+    /* The conversation carries on, both ways, with a ratchet turn. */
+    msg_t m, r;
+    encrypt(alice->session, alice->rng, now, "after the restart", &m);
+    uint8_t plain[4096];
+    size_t plain_len = 0;
+    sw_received_info info;
+    OK(sw_session_decrypt(bob->session, now, m.b, m.len, plain, sizeof plain, &plain_len, &info));
+    CHECK(plain_len == strlen("after the restart"));
+    CHECK(memcmp(plain, "after the restart", plain_len) == 0);
+    encrypt(bob->session, bob->rng, now, "welcome back", &r);
+    OK(sw_session_decrypt(alice->session, now, r.b, r.len, plain, sizeof plain, &plain_len, &info));
+    CHECK(plain_len == strlen("welcome back"));
+
+    /* A restored identity signs the same bundles. */
+    uint8_t bundle_bytes[SW_MAX_BUNDLE_LEN];
+    size_t bundle_len = 0;
+    uint32_t new_spk = 0;
+    OK(sw_prekey_store_rotate_signed_prekey(bob->prekeys, bob->id, NULL, &new_spk));
+    CHECK(new_spk == 2);
+    OK(sw_prekey_store_bundle(bob->prekeys, bob->id, bundle_bytes, sizeof bundle_bytes,
+                              &bundle_len));
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
+    uint32_t spk = 0, opk = 7;
+    bool has_opk = true;
+    OK(sw_bundle_signed_prekey_id(bundle, &spk));
+    OK(sw_bundle_one_time_prekey_id(bundle, &has_opk, &opk));
+    CHECK(spk == 2 && !has_opk && opk == 0);
+    sw_bundle_free(bundle);
+}
+
+static void test_safety_numbers(party_t *alice, party_t *bob) {
+    uint8_t a[32], b[32];
+    size_t len = 0;
+    OK(sw_identity_public_key(alice->id, a, sizeof a, &len));
+    OK(sw_identity_public_key(bob->id, b, sizeof b, &len));
+    sw_safety_number *at_alice = NULL, *at_bob = NULL;
+    OK(sw_safety_number_new(a, 32, (const uint8_t *)"+14152222222", 12, b, 32,
+                            (const uint8_t *)"+14153333333", 12, &at_alice));
+    OK(sw_safety_number_new(b, 32, (const uint8_t *)"+14153333333", 12, a, 32,
+                            (const uint8_t *)"+14152222222", 12, &at_bob));
+    char da[SW_SAFETY_NUMBER_DISPLAY_LEN], db[SW_SAFETY_NUMBER_DISPLAY_LEN];
+    OK(sw_safety_number_displayable(at_alice, da, sizeof da, &len));
+    CHECK(len == SW_SAFETY_NUMBER_DISPLAY_LEN && strlen(da) == 60);
+    OK(sw_safety_number_displayable(at_bob, db, sizeof db, &len));
+    CHECK(strcmp(da, db) == 0);
+    uint8_t qa[SW_SAFETY_NUMBER_SCANNABLE_LEN], qb[SW_SAFETY_NUMBER_SCANNABLE_LEN];
+    OK(sw_safety_number_scannable(at_alice, qa, sizeof qa, &len));
+    CHECK(len == SW_SAFETY_NUMBER_SCANNABLE_LEN);
+    OK(sw_safety_number_scannable(at_bob, qb, sizeof qb, &len));
+    OK(sw_safety_number_verify_scanned(at_alice, qb, sizeof qb));
+    OK(sw_safety_number_verify_scanned(at_bob, qa, sizeof qa));
+    CHECK_RC(sw_safety_number_verify_scanned(at_alice, qa, sizeof qa), SW_SAFETY_NUMBER_MISMATCH);
+    CHECK_RC(sw_safety_number_verify_scanned(at_alice, qb, sizeof qb - 1), SW_DECODE_TRUNCATED);
+    /* An invalid key (not a curve point encoding: y >= p). */
+    uint8_t bad[32];
+    memset(bad, 0xff, sizeof bad);
+    sw_safety_number *none = NULL;
+    CHECK_RC(sw_safety_number_new(bad, 32, NULL, 0, b, 32, NULL, 0, &none),
+             SW_DECODE_INVALID_KEY);
+    CHECK(none == NULL);
+    sw_safety_number_free(at_alice);
+    sw_safety_number_free(at_bob);
+}
+
+int main(void) {
+    party_t alice = {seeded(0xA1), NULL, NULL, NULL};
+    party_t bob = {seeded(0xB0), NULL, NULL, NULL};
+    OK(sw_identity_new(alice.rng, &alice.id));
+    OK(sw_identity_new(NULL, &bob.id)); /* from the OS */
+    sw_expiry_queue *queue = NULL;
+    OK(sw_expiry_queue_new(&queue));
+
+    test_conversation(&alice, &bob);
+    test_bad_messages(&alice, &bob);
+    test_wrong_handles(&alice, &bob);
+    test_disappearing(&alice, &bob, queue);
+    test_save_restore(&alice, &bob, &queue);
+    test_safety_numbers(&alice, &bob);
+
+    sw_session_free(alice.session);
+    sw_session_free(bob.session);
+    sw_prekey_store_free(bob.prekeys);
+    sw_identity_free(alice.id);
+    sw_identity_free(bob.id);
+    sw_rng_free(alice.rng);
+    sw_rng_free(bob.rng);
+    sw_expiry_queue_free(queue);
+    printf("test_conversation: %lu checks passed\n", checks_run);
+    return 0;
+}

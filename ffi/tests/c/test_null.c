@@ -1,0 +1,359 @@
+/*
+ * NULL for every pointer parameter of every exported function: each call
+ * returns SW_NULL_POINTER (and changes nothing), every `_free(NULL)` is a
+ * no-op, and the optional pointers behave as documented (an `sw_rng *` of
+ * NULL is the OS generator; an output buffer of NULL with length 0 is a
+ * size query; an input of NULL with length 0 is empty).
+ *
+ * ffi/tests/header.rs fails if a function of sealwire.h is not called in
+ * this file, so a new export cannot go without its NULL test.
+ */
+#include "check.h"
+
+#define NUL(call) CHECK_RC(call, SW_NULL_POINTER)
+
+static const uint8_t KEY[32] = {7};
+
+int main(void) {
+    /* Fixtures: a seeded generator, two identities, Bob's prekeys and
+     * bundle, a pending session (Alice) and an established one (Bob), a
+     * queue, a safety number, state blobs. */
+    uint8_t seed[SW_SEED_LEN];
+    memset(seed, 3, sizeof seed);
+    sw_rng *rng = NULL;
+    OK(sw_rng_danger_new_seeded(seed, sizeof seed, &rng));
+    sw_identity *alice = NULL, *bob = NULL;
+    OK(sw_identity_new(rng, &alice));
+    OK(sw_identity_from_seed(seed, sizeof seed, &bob));
+    sw_prekey_store *store = NULL;
+    OK(sw_prekey_store_new(bob, rng, &store));
+    uint32_t opk_ids[2];
+    size_t count = 0;
+    OK(sw_prekey_store_generate_one_time_prekeys(store, rng, 2, opk_ids, 2, &count));
+    uint8_t bundle_bytes[SW_MAX_BUNDLE_LEN];
+    size_t bundle_len = 0;
+    OK(sw_prekey_store_bundle_with_one_time_prekey(store, bob, opk_ids[0], bundle_bytes,
+                                                   sizeof bundle_bytes, &bundle_len));
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
+    sw_session *pending = NULL, *established = NULL;
+    OK(sw_session_initiate(alice, bundle, rng, &pending));
+    uint8_t msg[1024], plain[1024];
+    size_t msg_len = 0, plain_len = 0, len = 0;
+    sw_received_info info;
+    OK(sw_session_encrypt(pending, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"hi", 2, msg,
+                          sizeof msg, &msg_len));
+    OK(sw_session_accept(bob, store, T0, msg, msg_len, plain, sizeof plain, &plain_len, &info,
+                         &established));
+    OK(sw_session_encrypt(pending, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"again", 5,
+                          msg, sizeof msg, &msg_len)); /* for the decrypt calls below */
+    sw_expiry_queue *queue = NULL;
+    OK(sw_expiry_queue_new(&queue));
+    uint8_t id[SW_MESSAGE_ID_LEN] = {1};
+    OK(sw_expiry_queue_insert_at(queue, id, sizeof id, T0));
+    uint8_t ka[32], kb[32];
+    OK(sw_identity_public_key(alice, ka, sizeof ka, &len));
+    OK(sw_identity_public_key(bob, kb, sizeof kb, &len));
+    sw_safety_number *number = NULL;
+    OK(sw_safety_number_new(ka, 32, NULL, 0, kb, 32, NULL, 0, &number));
+    uint8_t buf[4096];
+    char text[128];
+    uint8_t blob[4096];
+    size_t blob_len = 0;
+    bool flag = false;
+    uint32_t u32 = 0;
+    uint64_t u64 = 0;
+    sw_timer timer;
+    sw_message_expiry kind;
+
+    /* sw_result_message */
+    NUL(sw_result_message(SW_OK, NULL, sizeof text, &len));
+    NUL(sw_result_message(SW_OK, text, sizeof text, NULL));
+    CHECK_RC(sw_result_message(SW_OK, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == strlen("success") + 1);
+
+    /* sw_rng */
+    NUL(sw_rng_new_os(NULL));
+    sw_rng *tmp_rng = rng;
+    NUL(sw_rng_danger_new_seeded(NULL, 32, &tmp_rng));
+    CHECK(tmp_rng == NULL); /* out handles are set to NULL on error */
+    sw_rng *os = NULL;
+    NUL(sw_rng_danger_new_seeded(seed, 32, NULL));
+    OK(sw_rng_new_os(&os));
+    sw_rng_free(os);
+    sw_rng_free(NULL);
+
+    /* sw_identity */
+    sw_identity *tmp_id = NULL;
+    NUL(sw_identity_new(rng, NULL));
+    OK(sw_identity_new(NULL, &tmp_id)); /* NULL rng: the OS generator */
+    sw_identity_free(tmp_id);
+    NUL(sw_identity_from_seed(NULL, 32, &tmp_id));
+    NUL(sw_identity_from_seed(seed, 32, NULL));
+    NUL(sw_identity_public_key(NULL, buf, sizeof buf, &len));
+    NUL(sw_identity_public_key(alice, NULL, 32, &len));
+    NUL(sw_identity_public_key(alice, buf, sizeof buf, NULL));
+    CHECK_RC(sw_identity_public_key(alice, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == 32);
+    NUL(sw_identity_danger_export_seed(NULL, buf, sizeof buf, &len));
+    NUL(sw_identity_danger_export_seed(alice, NULL, 32, &len));
+    NUL(sw_identity_danger_export_seed(alice, buf, sizeof buf, NULL));
+    sw_identity_free(NULL);
+
+    /* sw_prekey_store */
+    sw_prekey_store *tmp_store = NULL;
+    NUL(sw_prekey_store_new(NULL, rng, &tmp_store));
+    NUL(sw_prekey_store_new(bob, rng, NULL));
+    OK(sw_prekey_store_new(bob, NULL, &tmp_store));
+    sw_prekey_store_free(tmp_store);
+    uint32_t ids[4];
+    NUL(sw_prekey_store_generate_one_time_prekeys(NULL, rng, 1, ids, 4, &count));
+    NUL(sw_prekey_store_generate_one_time_prekeys(store, rng, 1, NULL, 4, &count));
+    NUL(sw_prekey_store_generate_one_time_prekeys(store, rng, 1, ids, 4, NULL));
+    CHECK_RC(sw_prekey_store_generate_one_time_prekeys(store, rng, 1, NULL, 0, &count),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(count == 1);
+    NUL(sw_prekey_store_one_time_prekey_count(NULL, &count));
+    NUL(sw_prekey_store_one_time_prekey_count(store, NULL));
+    OK(sw_prekey_store_one_time_prekey_count(store, &count));
+    CHECK(count == 1); /* the failed calls generated nothing */
+    NUL(sw_prekey_store_one_time_prekey_ids(NULL, ids, 4, &count));
+    NUL(sw_prekey_store_one_time_prekey_ids(store, NULL, 4, &count));
+    NUL(sw_prekey_store_one_time_prekey_ids(store, ids, 4, NULL));
+    NUL(sw_prekey_store_rotate_signed_prekey(NULL, bob, rng, &u32));
+    NUL(sw_prekey_store_rotate_signed_prekey(store, NULL, rng, &u32));
+    NUL(sw_prekey_store_rotate_signed_prekey(store, bob, rng, NULL));
+    NUL(sw_prekey_store_bundle(NULL, bob, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle(store, NULL, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle(store, bob, NULL, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle(store, bob, buf, sizeof buf, NULL));
+    NUL(sw_prekey_store_bundle_with_one_time_prekey(NULL, bob, opk_ids[1], buf, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle_with_one_time_prekey(store, NULL, opk_ids[1], buf, sizeof buf,
+                                                    &len));
+    NUL(sw_prekey_store_bundle_with_one_time_prekey(store, bob, opk_ids[1], NULL, sizeof buf,
+                                                    &len));
+    NUL(sw_prekey_store_bundle_with_one_time_prekey(store, bob, opk_ids[1], buf, sizeof buf,
+                                                    NULL));
+    sw_prekey_store_free(NULL);
+
+    /* sw_bundle */
+    sw_bundle *tmp_bundle = NULL;
+    NUL(sw_bundle_parse(NULL, bundle_len, &tmp_bundle));
+    NUL(sw_bundle_parse(bundle_bytes, bundle_len, NULL));
+    CHECK_RC(sw_bundle_parse(NULL, 0, &tmp_bundle), SW_DECODE_TRUNCATED); /* empty input */
+    NUL(sw_bundle_encode(NULL, buf, sizeof buf, &len));
+    NUL(sw_bundle_encode(bundle, NULL, sizeof buf, &len));
+    NUL(sw_bundle_encode(bundle, buf, sizeof buf, NULL));
+    NUL(sw_bundle_identity_key(NULL, buf, sizeof buf, &len));
+    NUL(sw_bundle_identity_key(bundle, NULL, sizeof buf, &len));
+    NUL(sw_bundle_identity_key(bundle, buf, sizeof buf, NULL));
+    NUL(sw_bundle_signed_prekey_id(NULL, &u32));
+    NUL(sw_bundle_signed_prekey_id(bundle, NULL));
+    NUL(sw_bundle_one_time_prekey_id(NULL, &flag, &u32));
+    NUL(sw_bundle_one_time_prekey_id(bundle, NULL, &u32));
+    NUL(sw_bundle_one_time_prekey_id(bundle, &flag, NULL));
+    sw_bundle_free(NULL);
+
+    /* sw_session */
+    sw_session *tmp_session = NULL;
+    NUL(sw_session_initiate(NULL, bundle, rng, &tmp_session));
+    NUL(sw_session_initiate(alice, NULL, rng, &tmp_session));
+    NUL(sw_session_initiate(alice, bundle, rng, NULL));
+    OK(sw_session_initiate(alice, bundle, NULL, &tmp_session));
+    sw_session_free(tmp_session);
+    uint8_t hello[1024];
+    size_t hello_len = 0;
+    OK(sw_session_initiate(alice, bundle, rng, &tmp_session));
+    OK(sw_session_encrypt(tmp_session, NULL, T0, SW_CONTENT_USER_MESSAGE, NULL, 0, hello,
+                          sizeof hello, &hello_len)); /* NULL body of length 0: empty */
+    sw_session_free(tmp_session);
+    tmp_session = NULL;
+    NUL(sw_session_accept(NULL, store, T0, hello, hello_len, plain, sizeof plain, &plain_len, &info,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, NULL, T0, hello, hello_len, plain, sizeof plain, &plain_len, &info,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, store, T0, NULL, hello_len, plain, sizeof plain, &plain_len, &info,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, store, T0, hello, hello_len, NULL, sizeof plain, &plain_len, &info,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, store, T0, hello, hello_len, plain, sizeof plain, NULL, &info,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, store, T0, hello, hello_len, plain, sizeof plain, &plain_len, NULL,
+                          &tmp_session));
+    NUL(sw_session_accept(bob, store, T0, hello, hello_len, plain, sizeof plain, &plain_len, &info,
+                          NULL));
+    CHECK(tmp_session == NULL);
+    OK(sw_prekey_store_one_time_prekey_count(store, &count));
+    CHECK(count == 1); /* no failed accept used up a prekey */
+    NUL(sw_session_is_established(NULL, &flag));
+    NUL(sw_session_is_established(established, NULL));
+    NUL(sw_session_their_identity(NULL, buf, sizeof buf, &len));
+    NUL(sw_session_their_identity(established, NULL, sizeof buf, &len));
+    NUL(sw_session_their_identity(established, buf, sizeof buf, NULL));
+    NUL(sw_session_encrypted_len(NULL, 10, &len));
+    NUL(sw_session_encrypted_len(established, 10, NULL));
+    NUL(sw_session_encrypt(NULL, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, buf, sizeof buf,
+                           &len));
+    NUL(sw_session_encrypt(established, rng, T0, SW_CONTENT_USER_MESSAGE, NULL, 10, buf,
+                           sizeof buf, &len));
+    NUL(sw_session_encrypt(established, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, NULL,
+                           sizeof buf, &len));
+    NUL(sw_session_encrypt(established, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, buf,
+                           sizeof buf, NULL));
+    NUL(sw_session_decrypt(NULL, T0, msg, msg_len, plain, sizeof plain, &plain_len, &info));
+    NUL(sw_session_decrypt(established, T0, NULL, msg_len, plain, sizeof plain, &plain_len, &info));
+    NUL(sw_session_decrypt(established, T0, msg, msg_len, NULL, sizeof plain, &plain_len, &info));
+    NUL(sw_session_decrypt(established, T0, msg, msg_len, plain, sizeof plain, NULL, &info));
+    NUL(sw_session_decrypt(established, T0, msg, msg_len, plain, sizeof plain, &plain_len, NULL));
+    OK(sw_session_decrypt(established, T0, msg, msg_len, plain, sizeof plain, &plain_len, &info));
+    CHECK(plain_len == 5 && memcmp(plain, "again", 5) == 0); /* nothing was used up */
+    NUL(sw_session_timer(NULL, &timer));
+    NUL(sw_session_timer(established, NULL));
+    NUL(sw_session_set_timer(NULL, rng, T0, SW_EXPIRY_AFTER_SEND, 60, buf, sizeof buf, &len));
+    NUL(sw_session_set_timer(established, rng, T0, SW_EXPIRY_AFTER_SEND, 60, NULL, sizeof buf,
+                             &len));
+    NUL(sw_session_set_timer(established, rng, T0, SW_EXPIRY_AFTER_SEND, 60, buf, sizeof buf,
+                             NULL));
+    OK(sw_session_timer(established, &timer));
+    CHECK(timer.version == 0);
+    NUL(sw_session_next_key_erasure(NULL, &flag, &u64));
+    NUL(sw_session_next_key_erasure(established, NULL, &u64));
+    NUL(sw_session_next_key_erasure(established, &flag, NULL));
+    NUL(sw_session_erase_expired_keys(NULL, T0));
+    NUL(sw_session_skipped_key_count(NULL, &len));
+    NUL(sw_session_skipped_key_count(established, NULL));
+    NUL(sw_session_set_max_skipped_key_age(NULL, T0, 1000));
+    CHECK_RC(sw_session_set_max_skipped_key_age(pending, T0, 1000), SW_SESSION_NOT_ESTABLISHED);
+    sw_session_free(NULL);
+
+    /* sw_expiry_queue */
+    sw_expiry_queue *tmp_queue = NULL;
+    NUL(sw_expiry_queue_new(NULL));
+    NUL(sw_expiry_queue_len(NULL, &len));
+    NUL(sw_expiry_queue_len(queue, NULL));
+    NUL(sw_expiry_queue_insert_at(NULL, id, sizeof id, T0));
+    NUL(sw_expiry_queue_insert_at(queue, NULL, sizeof id, T0));
+    NUL(sw_expiry_queue_insert_after_read(NULL, id, sizeof id, 1000));
+    NUL(sw_expiry_queue_insert_after_read(queue, NULL, sizeof id, 1000));
+    NUL(sw_expiry_queue_mark_read(NULL, id, sizeof id, T0, &u64));
+    NUL(sw_expiry_queue_mark_read(queue, NULL, sizeof id, T0, &u64));
+    NUL(sw_expiry_queue_mark_read(queue, id, sizeof id, T0, NULL));
+    NUL(sw_expiry_queue_remove(NULL, id, sizeof id));
+    NUL(sw_expiry_queue_remove(queue, NULL, sizeof id));
+    NUL(sw_expiry_queue_get(NULL, id, sizeof id, &kind, &u64));
+    NUL(sw_expiry_queue_get(queue, NULL, sizeof id, &kind, &u64));
+    NUL(sw_expiry_queue_get(queue, id, sizeof id, NULL, &u64));
+    NUL(sw_expiry_queue_get(queue, id, sizeof id, &kind, NULL));
+    NUL(sw_expiry_queue_next_deadline(NULL, &flag, &u64));
+    NUL(sw_expiry_queue_next_deadline(queue, NULL, &u64));
+    NUL(sw_expiry_queue_next_deadline(queue, &flag, NULL));
+    NUL(sw_expiry_queue_pop_expired(NULL, T0, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_pop_expired(queue, T0, NULL, sizeof buf, &len));
+    NUL(sw_expiry_queue_pop_expired(queue, T0, buf, sizeof buf, NULL));
+    OK(sw_expiry_queue_len(queue, &len));
+    CHECK(len == 1); /* nothing was popped */
+    NUL(sw_expiry_queue_encode(NULL, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_encode(queue, NULL, sizeof buf, &len));
+    NUL(sw_expiry_queue_encode(queue, buf, sizeof buf, NULL));
+    OK(sw_expiry_queue_encode(queue, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_decode(NULL, len, &tmp_queue));
+    NUL(sw_expiry_queue_decode(buf, len, NULL));
+    sw_expiry_queue_free(NULL);
+
+    /* sw_safety_number */
+    sw_safety_number *tmp_number = NULL;
+    NUL(sw_safety_number_new(NULL, 32, NULL, 0, kb, 32, NULL, 0, &tmp_number));
+    NUL(sw_safety_number_new(ka, 32, NULL, 4, kb, 32, NULL, 0, &tmp_number));
+    NUL(sw_safety_number_new(ka, 32, NULL, 0, NULL, 32, NULL, 0, &tmp_number));
+    NUL(sw_safety_number_new(ka, 32, NULL, 0, kb, 32, NULL, 4, &tmp_number));
+    NUL(sw_safety_number_new(ka, 32, NULL, 0, kb, 32, NULL, 0, NULL));
+    NUL(sw_safety_number_displayable(NULL, text, sizeof text, &len));
+    NUL(sw_safety_number_displayable(number, NULL, sizeof text, &len));
+    NUL(sw_safety_number_displayable(number, text, sizeof text, NULL));
+    NUL(sw_safety_number_scannable(NULL, buf, sizeof buf, &len));
+    NUL(sw_safety_number_scannable(number, NULL, sizeof buf, &len));
+    NUL(sw_safety_number_scannable(number, buf, sizeof buf, NULL));
+    NUL(sw_safety_number_verify_scanned(NULL, buf, SW_SAFETY_NUMBER_SCANNABLE_LEN));
+    NUL(sw_safety_number_verify_scanned(number, NULL, SW_SAFETY_NUMBER_SCANNABLE_LEN));
+    sw_safety_number_free(NULL);
+
+    /* Saved state: identity. */
+    OK(sw_identity_save(alice, blob, sizeof blob, &blob_len));
+    NUL(sw_identity_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_identity_save(alice, NULL, sizeof buf, &len));
+    NUL(sw_identity_save(alice, buf, sizeof buf, NULL));
+    NUL(sw_identity_load(NULL, blob_len, &tmp_id));
+    NUL(sw_identity_load(blob, blob_len, NULL));
+    NUL(sw_identity_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, NULL, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, KEY, 32, rng, NULL, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, KEY, 32, rng, buf, sizeof buf, NULL));
+    OK(sw_identity_save_sealed(alice, KEY, 32, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_identity_load_sealed(NULL, 32, blob, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed(KEY, 32, NULL, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed(KEY, 32, blob, blob_len, NULL));
+
+    /* Saved state: prekey store. */
+    OK(sw_prekey_store_save(store, blob, sizeof blob, &blob_len));
+    NUL(sw_prekey_store_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save(store, NULL, sizeof buf, &len));
+    NUL(sw_prekey_store_save(store, buf, sizeof buf, NULL));
+    NUL(sw_prekey_store_load(NULL, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load(blob, blob_len, NULL));
+    NUL(sw_prekey_store_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, NULL, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, KEY, 32, rng, NULL, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, KEY, 32, rng, buf, sizeof buf, NULL));
+    OK(sw_prekey_store_save_sealed(store, KEY, 32, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_prekey_store_load_sealed(NULL, 32, blob, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed(KEY, 32, NULL, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed(KEY, 32, blob, blob_len, NULL));
+
+    /* Saved state: session. */
+    OK(sw_session_save(established, blob, sizeof blob, &blob_len));
+    NUL(sw_session_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_session_save(established, NULL, sizeof buf, &len));
+    NUL(sw_session_save(established, buf, sizeof buf, NULL));
+    NUL(sw_session_load(NULL, blob_len, &tmp_session));
+    NUL(sw_session_load(blob, blob_len, NULL));
+    NUL(sw_session_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, NULL, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, KEY, 32, rng, NULL, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, KEY, 32, rng, buf, sizeof buf, NULL));
+    OK(sw_session_save_sealed(established, KEY, 32, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_session_load_sealed(NULL, 32, blob, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed(KEY, 32, NULL, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed(KEY, 32, blob, blob_len, NULL));
+
+    /* Saved state: expiry queue. */
+    OK(sw_expiry_queue_save(queue, blob, sizeof blob, &blob_len));
+    NUL(sw_expiry_queue_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save(queue, NULL, sizeof buf, &len));
+    NUL(sw_expiry_queue_save(queue, buf, sizeof buf, NULL));
+    NUL(sw_expiry_queue_load(NULL, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load(blob, blob_len, NULL));
+    NUL(sw_expiry_queue_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, NULL, 32, rng, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, rng, NULL, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, rng, buf, sizeof buf, NULL));
+    OK(sw_expiry_queue_save_sealed(queue, KEY, 32, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_expiry_queue_load_sealed(NULL, 32, blob, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed(KEY, 32, NULL, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed(KEY, 32, blob, blob_len, NULL));
+
+    /* No constructor that failed left a handle behind. */
+    CHECK(tmp_id == NULL && tmp_store == NULL && tmp_bundle == NULL && tmp_session == NULL &&
+          tmp_queue == NULL && tmp_number == NULL);
+
+    sw_safety_number_free(number);
+    sw_expiry_queue_free(queue);
+    sw_session_free(established);
+    sw_session_free(pending);
+    sw_bundle_free(bundle);
+    sw_prekey_store_free(store);
+    sw_identity_free(alice);
+    sw_identity_free(bob);
+    sw_rng_free(rng);
+    printf("test_null: %lu checks passed\n", checks_run);
+    return 0;
+}

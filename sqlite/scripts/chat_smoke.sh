@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Scripted test of examples/chat.rs: two chat processes on loopback, each
+# with its own SQLite file, fed through FIFOs (stdin is not a terminal).
+#
+#     bash sqlite/scripts/chat_smoke.sh            # from the repository root
+#
+# 1. messages both ways; the connector starts the session;
+# 2. the connector is SIGKILLed, a message is sent meanwhile, the connector
+#    restarts: its history is printed, the message is retransmitted;
+# 3. the listener is SIGKILLed, the same the other way;
+# 4. `/timer 5`: two messages disappear from both databases after 5 s;
+# 5. a burst of 30 messages with the receiver SIGKILLed in the middle: all
+#    30 stored exactly once after the restart;
+# 6. `/timer read 3`: a message disappears 3 s after it was shown;
+# 7. the listener loses its session (identity kept): it starts the new one;
+# 8. the listener reinstalls (new identity): the connector warns and starts
+#    a new session;
+# 9. a `printf` pipeline whose input ends early.
+#
+# Needs python3 (its sqlite3 module reads the databases). Takes ~1 minute.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cargo build --quiet --manifest-path "$root/Cargo.toml" --example chat
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/examples/chat"
+port="${CHAT_PORT:-47891}"
+addr="127.0.0.1:$port"
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+mkfifo a.in b.in
+
+start_a() { "$bin" listen "$addr" alice.db <a.in >>a.log 2>&1 & pid_a=$!; exec 3>a.in; }
+start_b() { "$bin" connect "$addr" bob.db <b.in >>b.log 2>&1 & pid_b=$!; exec 4>b.in; }
+kill_a() { kill -9 "$pid_a"; wait "$pid_a" 2>/dev/null || true; exec 3>&-; }
+kill_b() { kill -9 "$pid_b"; wait "$pid_b" 2>/dev/null || true; exec 4>&-; }
+say_a() { echo "$1" >&3; }
+say_b() { echo "$1" >&4; }
+fail() { echo "FAILED: $*"; echo "--- alice"; cat a.log; echo "--- bob"; cat b.log; exit 1; }
+# user messages of a database: "in:text" / "out:text", one per line
+rows() {
+    python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for d, b in c.execute(\"select direction, body from messages where content_type = 1 order by id\"):
+    print(d + ':' + b.decode())" "$1"
+}
+has_row() { rows "$1" >rows.txt; grep -qxF "$2" rows.txt || fail "$1 lacks $2"; }
+lacks_row() { rows "$1" >rows.txt; ! grep -qxF "$2" rows.txt || fail "$1 still has $2"; }
+
+echo "== 1. both ways"
+start_a
+start_b
+sleep 3
+say_a "hello from alice"; sleep 1
+say_b "hello from bob"; sleep 1
+has_row bob.db "in:hello from alice"
+has_row alice.db "in:hello from bob"
+grep -q "started a new session with alice" b.log || fail "the connector did not initiate"
+
+echo "== 2. connector killed and restarted"
+kill_b
+sleep 1
+say_a "sent while bob is down"; sleep 1
+start_b
+sleep 3
+grep -q "hello from bob" <(sed -n '/last 2 message/,$p' b.log) || fail "no history on restart"
+has_row bob.db "in:sent while bob is down"
+
+echo "== 3. listener killed and restarted"
+kill_a
+sleep 0.5
+say_b "sent while alice is down"; sleep 1
+start_a
+sleep 3
+has_row alice.db "in:sent while alice is down"
+
+echo "== 4. after-send timer"
+say_b "/timer 5"; sleep 1
+say_a "this one disappears"; sleep 1
+say_b "so does this"; sleep 1
+for db in alice.db bob.db; do
+    rows "$db" >rows.txt
+    grep -q "this one disappears" rows.txt || fail "$db: no timed message"
+done
+sleep 6
+for db in alice.db bob.db; do
+    lacks_row "$db" "in:this one disappears"
+    lacks_row "$db" "out:this one disappears"
+    lacks_row "$db" "in:so does this"
+    lacks_row "$db" "out:so does this"
+done
+has_row alice.db "in:sent while alice is down"
+grep -q "disappeared" a.log || fail "alice's UI did not say so"
+grep -q "disappeared" b.log || fail "bob's UI did not say so"
+say_a "/timer off"; sleep 1
+
+echo "== 5. burst with the receiver killed in the middle"
+for i in $(seq 1 30); do say_a "burst $i"; sleep 0.02; done &
+burst=$!
+sleep 0.3
+kill_b
+wait "$burst"
+sleep 0.5
+start_b
+sleep 4
+rows bob.db >rows.txt
+n="$(grep -c '^in:burst ' rows.txt || true)"
+d="$(grep '^in:burst ' rows.txt | sort -u | wc -l)"
+[[ "$n" == 30 && "$d" == 30 ]] || fail "burst: $n rows, $d distinct (want 30, 30)"
+
+echo "== 6. after-read timer"
+say_a "/timer read 3"; sleep 1
+say_a "read me and I vanish"; sleep 1
+has_row bob.db "in:read me and I vanish"
+sleep 4
+lacks_row bob.db "in:read me and I vanish"
+say_a "/timer off"; sleep 1
+
+echo "== 7. the listener loses its session: it starts the new one"
+say_a "/quit"; sleep 1; exec 3>&-
+python3 -c "import sqlite3; c = sqlite3.connect('alice.db'); c.execute('delete from sessions'); c.commit()"
+start_a
+sleep 4
+grep -q "started a new session with bob" a.log || fail "the listener did not initiate"
+say_a "new session from the listener"; sleep 1
+say_b "received it"; sleep 1
+has_row bob.db "in:new session from the listener"
+has_row alice.db "in:received it"
+
+echo "== 8. the listener reinstalls"
+say_a "/quit"; sleep 1; exec 3>&-
+mv alice.db alice-old.db; rm -f alice.db-wal alice.db-shm
+start_a
+sleep 4
+grep -q "identity key changed" b.log || fail "no identity change warning"
+say_a "hello from the new install"; sleep 1
+say_b "welcome back"; sleep 1
+has_row bob.db "in:hello from the new install"
+has_row alice.db "in:welcome back"
+say_a "/quit"; say_b "/quit"
+sleep 1
+wait "$pid_a" "$pid_b"
+
+echo "== 9. a printf pipeline"
+(sleep 2; printf 'piped hello\n'; sleep 3) | "$bin" connect "$addr" p2.db >p2.log 2>&1 &
+p2=$!
+(sleep 3; printf 'piped reply\n'; sleep 2; printf '/quit\n') | "$bin" listen "$addr" p1.db >p1.log 2>&1
+kill "$p2" 2>/dev/null || true
+wait "$p2" 2>/dev/null || true
+has_row p1.db "in:piped hello"
+has_row p2.db "in:piped reply"
+
+echo "chat smoke test: ok"

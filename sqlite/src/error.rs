@@ -1,0 +1,180 @@
+//! [`StoreError`]: every way the store can fail, one variant per cause.
+
+use std::fmt;
+
+use rusqlite::ErrorCode;
+use sealwire::store::DeviceAddress;
+use sealwire::{BundleError, DecodeError, SessionError, StateError};
+
+/// The stored state a blob belongs to, named in [`StoreError::State`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateRecord {
+    /// Our identity (table `local_identity`).
+    LocalIdentity,
+    /// Our prekey store (table `prekeys`).
+    Prekeys,
+    /// The session with a peer device (table `sessions`).
+    Session(DeviceAddress),
+}
+
+impl fmt::Display for StateRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LocalIdentity => f.write_str("local identity"),
+            Self::Prekeys => f.write_str("prekey store"),
+            Self::Session(address) => write!(f, "session with {address}"),
+        }
+    }
+}
+
+/// An error of [`SqliteStore`](crate::SqliteStore).
+///
+/// A failed call never leaves a partial write behind: every method that
+/// writes runs in one SQLite transaction, rolled back on any error. A row
+/// that fails to load is reported, never deleted or rewritten.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed (I/O, a full disk, a lock held past the busy timeout,
+    /// a constraint...).
+    Sqlite(rusqlite::Error),
+    /// The file is not an SQLite database (its header is wrong or it was
+    /// overwritten).
+    NotADatabase(rusqlite::Error),
+    /// SQLite found the database file damaged (for example truncated).
+    CorruptDatabase(rusqlite::Error),
+    /// The database was written by a newer version of this crate
+    /// (`PRAGMA user_version` above what this version knows).
+    SchemaTooNew {
+        /// The schema version found in the file.
+        found: i64,
+        /// The newest schema version this crate reads.
+        supported: i64,
+    },
+    /// The database seals its state under a storage key: open it with
+    /// [`SqliteStore::open_sealed`](crate::SqliteStore::open_sealed).
+    SealedDatabase,
+    /// The database keeps its state unsealed but was opened with a storage
+    /// key.
+    PlainDatabase,
+    /// The database's state is sealed under another storage key.
+    WrongStorageKey,
+    /// A stored state blob failed to load: of the wrong kind, from a newer
+    /// version, sealed under another key, truncated, corrupted... The row
+    /// is left as it is.
+    State {
+        /// Which state.
+        record: StateRecord,
+        /// Why it failed to load.
+        error: StateError,
+    },
+    /// A stored peer identity key is not a valid key. The row is left as
+    /// it is.
+    PeerIdentity {
+        /// The peer device.
+        address: DeviceAddress,
+        /// Why the key is invalid.
+        error: DecodeError,
+    },
+    /// A row holds a value this crate never writes (an unknown direction or
+    /// content type, a negative time...).
+    InvalidRow {
+        /// The table.
+        table: &'static str,
+        /// The row's id (rowid).
+        row_id: i64,
+    },
+    /// The session refused the operation (decryption failed, a message
+    /// from an unknown session...). Nothing was written.
+    Session(SessionError),
+    /// A prekey bundle could not be used.
+    Bundle(BundleError),
+    /// No local identity is stored yet (see
+    /// [`SqliteStore::initialize`](crate::SqliteStore::initialize)).
+    NoIdentity,
+    /// No prekey store is stored yet.
+    NoPrekeys,
+    /// No session with this peer device, and the message cannot start one
+    /// (it is not a prekey message).
+    NoSession(DeviceAddress),
+    /// A prekey message of a session that was accepted before and has been
+    /// replaced (or deleted) since: a late message of the old session, or a
+    /// replay. Refused so that an old session never comes back; nothing
+    /// changed. Drop the message.
+    StaleSession(DeviceAddress),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(e) => write!(f, "SQLite error: {e}"),
+            Self::NotADatabase(e) => write!(f, "not an SQLite database: {e}"),
+            Self::CorruptDatabase(e) => write!(f, "database file corrupted: {e}"),
+            Self::SchemaTooNew { found, supported } => write!(
+                f,
+                "database schema version {found} is newer than the newest supported ({supported})"
+            ),
+            Self::SealedDatabase => {
+                f.write_str("database state is sealed: open it with its storage key")
+            }
+            Self::PlainDatabase => {
+                f.write_str("database state is not sealed: open it without a key")
+            }
+            Self::WrongStorageKey => {
+                f.write_str("database state is sealed under another storage key")
+            }
+            Self::State { record, error } => write!(f, "stored {record} failed to load: {error}"),
+            Self::PeerIdentity { address, error } => {
+                write!(f, "stored identity key of {address} is invalid: {error}")
+            }
+            Self::InvalidRow { table, row_id } => {
+                write!(f, "row {row_id} of table {table} holds an invalid value")
+            }
+            Self::Session(e) => write!(f, "session error: {e}"),
+            Self::Bundle(e) => write!(f, "prekey bundle error: {e}"),
+            Self::NoIdentity => f.write_str("no local identity stored"),
+            Self::NoPrekeys => f.write_str("no prekey store stored"),
+            Self::NoSession(address) => write!(f, "no session with {address}"),
+            Self::StaleSession(address) => write!(
+                f,
+                "prekey message of an earlier session with {address}, replaced since"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Sqlite(e) | Self::NotADatabase(e) | Self::CorruptDatabase(e) => Some(e),
+            Self::State { error, .. } => Some(error),
+            Self::PeerIdentity { error, .. } => Some(error),
+            Self::Session(e) => Some(e),
+            Self::Bundle(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => Self::NotADatabase(e),
+            Some(ErrorCode::DatabaseCorrupt) => Self::CorruptDatabase(e),
+            _ => Self::Sqlite(e),
+        }
+    }
+}
+
+impl From<SessionError> for StoreError {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
+    }
+}
+
+impl From<BundleError> for StoreError {
+    fn from(e: BundleError) -> Self {
+        Self::Bundle(e)
+    }
+}

@@ -1,0 +1,410 @@
+//! Reading and writing single rows, on a connection or inside a
+//! transaction (a `rusqlite::Transaction` dereferences to a `Connection`).
+//! Loading never writes: a row that fails to load is reported as it is.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use sealwire::store::DeviceAddress;
+use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord, Timestamp};
+
+use crate::codec::BlobCodec;
+use crate::error::{StateRecord, StoreError};
+use crate::types::{Direction, OutboxEntry, StoredMessage};
+
+/// A time as stored: milliseconds since the epoch, in an SQLite integer.
+pub(crate) fn time_to_sql(t: Timestamp) -> i64 {
+    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
+}
+
+fn time_from_sql(ms: i64) -> Option<Timestamp> {
+    u64::try_from(ms).ok().map(Timestamp::from_unix_millis)
+}
+
+fn content_type_to_sql(ct: ContentType) -> i64 {
+    i64::from(u8::from(ct))
+}
+
+fn content_type_from_sql(v: i64) -> Option<ContentType> {
+    ContentType::try_from(u8::try_from(v).ok()?).ok()
+}
+
+fn load_blob<T: sealwire::persist::StateBlob>(
+    conn: &Connection,
+    codec: &BlobCodec,
+    sql: &str,
+    params: impl rusqlite::Params,
+    record: impl FnOnce() -> StateRecord,
+) -> Result<Option<T>, StoreError> {
+    let blob: Option<Vec<u8>> = conn.query_row(sql, params, |row| row.get(0)).optional()?;
+    match blob {
+        None => Ok(None),
+        Some(bytes) => codec
+            .decode(&bytes)
+            .map(Some)
+            .map_err(|error| StoreError::State {
+                record: record(),
+                error,
+            }),
+    }
+}
+
+pub(crate) fn local_identity(
+    conn: &Connection,
+    codec: &BlobCodec,
+) -> Result<Option<IdentityKeyPair>, StoreError> {
+    load_blob(
+        conn,
+        codec,
+        "SELECT blob FROM local_identity WHERE id = 1",
+        [],
+        || StateRecord::LocalIdentity,
+    )
+}
+
+pub(crate) fn save_local_identity(
+    conn: &Connection,
+    codec: &mut BlobCodec,
+    identity: &IdentityKeyPair,
+) -> Result<(), StoreError> {
+    codec.encode(identity, |blob| {
+        conn.execute(
+            "INSERT INTO local_identity (id, blob) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
+            [blob],
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) fn prekeys(
+    conn: &Connection,
+    codec: &BlobCodec,
+) -> Result<Option<PrekeyStore>, StoreError> {
+    load_blob(
+        conn,
+        codec,
+        "SELECT blob FROM prekeys WHERE id = 1",
+        [],
+        || StateRecord::Prekeys,
+    )
+}
+
+pub(crate) fn save_prekeys(
+    conn: &Connection,
+    codec: &mut BlobCodec,
+    prekeys: &PrekeyStore,
+) -> Result<(), StoreError> {
+    codec.encode(prekeys, |blob| {
+        conn.execute(
+            "INSERT INTO prekeys (id, blob) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
+            [blob],
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) fn session(
+    conn: &Connection,
+    codec: &BlobCodec,
+    address: &DeviceAddress,
+) -> Result<Option<SessionRecord>, StoreError> {
+    load_blob(
+        conn,
+        codec,
+        "SELECT blob FROM sessions WHERE name = ?1 AND device = ?2",
+        params![address.name(), address.device_id()],
+        || StateRecord::Session(address.clone()),
+    )
+}
+
+pub(crate) fn save_session(
+    conn: &Connection,
+    codec: &mut BlobCodec,
+    address: &DeviceAddress,
+    record: &SessionRecord,
+) -> Result<(), StoreError> {
+    codec.encode(record, |blob| {
+        conn.execute(
+            "INSERT INTO sessions (name, device, blob) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name, device) DO UPDATE SET blob = excluded.blob",
+            params![address.name(), address.device_id(), blob],
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) fn delete_session(
+    conn: &Connection,
+    address: &DeviceAddress,
+) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "DELETE FROM sessions WHERE name = ?1 AND device = ?2",
+        params![address.name(), address.device_id()],
+    )?;
+    Ok(n > 0)
+}
+
+pub(crate) fn session_devices(conn: &Connection, name: &str) -> Result<Vec<u32>, StoreError> {
+    let mut stmt = conn.prepare("SELECT device FROM sessions WHERE name = ?1 ORDER BY device")?;
+    let devices = stmt
+        .query_map([name], |row| row.get::<_, u32>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(devices)
+}
+
+/// Every stored session address, in order.
+pub(crate) fn session_addresses(conn: &Connection) -> Result<Vec<DeviceAddress>, StoreError> {
+    let mut stmt = conn.prepare("SELECT name, device FROM sessions ORDER BY name, device")?;
+    let addresses = stmt
+        .query_map([], |row| {
+            Ok(DeviceAddress::new(
+                row.get::<_, String>(0)?,
+                row.get::<_, u32>(1)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(addresses)
+}
+
+pub(crate) fn peer_identity(
+    conn: &Connection,
+    address: &DeviceAddress,
+) -> Result<Option<IdentityKey>, StoreError> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT identity_key FROM peer_identities WHERE name = ?1 AND device = ?2",
+            params![address.name(), address.device_id()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let invalid = |error| StoreError::PeerIdentity {
+        address: address.clone(),
+        error,
+    };
+    let array: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| invalid(sealwire::DecodeError::InvalidKey))?;
+    IdentityKey::from_bytes(&array).map(Some).map_err(invalid)
+}
+
+/// Records a peer's key; returns the previous one if it was different. A
+/// stored key that fails to load counts as different (and is replaced:
+/// this is an explicit save of a key the session authenticated).
+pub(crate) fn save_peer_identity(
+    conn: &Connection,
+    address: &DeviceAddress,
+    key: &IdentityKey,
+) -> Result<Option<IdentityKey>, StoreError> {
+    let previous = match peer_identity(conn, address) {
+        Ok(previous) => previous,
+        Err(StoreError::PeerIdentity { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    if previous.as_ref() == Some(key) {
+        return Ok(None);
+    }
+    conn.execute(
+        "INSERT INTO peer_identities (name, device, identity_key) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name, device) DO UPDATE SET identity_key = excluded.identity_key",
+        params![
+            address.name(),
+            address.device_id(),
+            key.as_bytes().as_slice()
+        ],
+    )?;
+    Ok(previous)
+}
+
+/// A message row to insert.
+pub(crate) struct NewMessage<'a> {
+    pub(crate) peer: &'a DeviceAddress,
+    pub(crate) direction: Direction,
+    pub(crate) content_type: ContentType,
+    pub(crate) sent_at: Timestamp,
+    pub(crate) received_at: Option<Timestamp>,
+    pub(crate) expires_at: Option<Timestamp>,
+    pub(crate) read_ttl_ms: Option<u64>,
+    pub(crate) read: bool,
+    pub(crate) body: &'a [u8],
+}
+
+pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64, StoreError> {
+    let read_ttl = m
+        .read_ttl_ms
+        .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
+    conn.execute(
+        "INSERT INTO messages (peer_name, device, direction, content_type, sent_at,
+                               received_at, expires_at, read_ttl_ms, read, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            m.peer.name(),
+            m.peer.device_id(),
+            m.direction.as_sql(),
+            content_type_to_sql(m.content_type),
+            time_to_sql(m.sent_at),
+            m.received_at.map(time_to_sql),
+            m.expires_at.map(time_to_sql),
+            read_ttl,
+            m.read,
+            m.body,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The columns [`message_from_row`] reads, in order.
+pub(crate) const MESSAGE_COLUMNS: &str = "id, peer_name, device, direction, content_type, sent_at, \
+     received_at, expires_at, read_ttl_ms, read, body";
+
+/// A message row, or `Err(row id)` if a value is out of range.
+type RawMessage = Result<StoredMessage, i64>;
+
+fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
+    let id: i64 = row.get(0)?;
+    let name: String = row.get(1)?;
+    let device: u32 = row.get(2)?;
+    let direction: String = row.get(3)?;
+    let content_type: i64 = row.get(4)?;
+    let sent_at: i64 = row.get(5)?;
+    let received_at: Option<i64> = row.get(6)?;
+    let expires_at: Option<i64> = row.get(7)?;
+    let read_ttl_ms: Option<i64> = row.get(8)?;
+    let read: bool = row.get(9)?;
+    let body: Vec<u8> = row.get(10)?;
+    let optional_time = |v: Option<i64>| match v {
+        None => Some(None),
+        Some(ms) => time_from_sql(ms).map(Some),
+    };
+    let parsed = (|| {
+        Some(StoredMessage {
+            id,
+            peer: DeviceAddress::new(name, device),
+            direction: Direction::from_sql(&direction)?,
+            content_type: content_type_from_sql(content_type)?,
+            sent_at: time_from_sql(sent_at)?,
+            received_at: optional_time(received_at)?,
+            expires_at: optional_time(expires_at)?,
+            expires_after_read_ms: match read_ttl_ms {
+                None => None,
+                Some(ms) => Some(u64::try_from(ms).ok()?),
+            },
+            read,
+            body,
+        })
+    })();
+    Ok(parsed.ok_or(id))
+}
+
+/// Runs a query over `messages` (selecting [`MESSAGE_COLUMNS`]).
+pub(crate) fn query_messages(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredMessage>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let raw = stmt
+        .query_map(params, raw_message)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter()
+        .map(|m| {
+            m.map_err(|row_id| StoreError::InvalidRow {
+                table: "messages",
+                row_id,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn insert_outbox(
+    conn: &Connection,
+    peer: &DeviceAddress,
+    message_id: Option<i64>,
+    ciphertext: &[u8],
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO outbox (peer_name, device, message_id, ciphertext, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            peer.name(),
+            peer.device_id(),
+            message_id,
+            ciphertext,
+            time_to_sql(now)
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn outbox(
+    conn: &Connection,
+    peer: &DeviceAddress,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, message_id, ciphertext, created_at FROM outbox
+         WHERE peer_name = ?1 AND device = ?2 ORDER BY id",
+    )?;
+    let raw = stmt
+        .query_map(params![peer.name(), peer.device_id()], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter()
+        .map(|(id, message_id, ciphertext, created)| {
+            Ok(OutboxEntry {
+                id,
+                peer: peer.clone(),
+                message_id,
+                ciphertext,
+                created_at: time_from_sql(created).ok_or(StoreError::InvalidRow {
+                    table: "outbox",
+                    row_id: id,
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// Whether a session was ever accepted from this X3DH base key.
+pub(crate) fn base_key_accepted(
+    conn: &Connection,
+    base_key: &[u8; 32],
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM accepted_sessions WHERE base_key = ?1",
+            [base_key.as_slice()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Records the base key of a session just accepted.
+pub(crate) fn record_base_key(
+    conn: &Connection,
+    base_key: &[u8; 32],
+    address: &DeviceAddress,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO accepted_sessions (base_key, name, device, accepted_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            base_key.as_slice(),
+            address.name(),
+            address.device_id(),
+            time_to_sql(now)
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! [`SqliteStore`]: opening, the store traits, identity and prekeys.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+use sealwire::persist::StorageKey;
+use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::{IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord};
+
+use crate::codec::BlobCodec;
+use crate::error::StoreError;
+use crate::{rows, schema};
+
+/// sealwire's state and an app's messages in one SQLite database.
+///
+/// Implements [`IdentityStorage`], [`PrekeyStorage`] and [`SessionStorage`];
+/// the helpers [`receive`](Self::receive) and [`send`](Self::send) run a
+/// whole step (decrypt or encrypt, store the message, store the new
+/// session state) in one transaction. See the crate documentation for the
+/// tables and the guarantees.
+#[derive(Debug)]
+pub struct SqliteStore {
+    pub(crate) conn: Connection,
+    pub(crate) codec: BlobCodec,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path`, state blobs unsealed:
+    /// for a database that is encrypted as a whole, or for tests.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open(path)?, BlobCodec::Plain)
+    }
+
+    /// Opens (or creates) the database at `path`, every state blob sealed
+    /// under `key` (AES-256-GCM, a fresh salt per blob). A database created
+    /// with another key fails with [`StoreError::WrongStorageKey`], one
+    /// created unsealed with [`StoreError::PlainDatabase`].
+    ///
+    /// Message bodies are not sealed: keep the file on encrypted storage.
+    pub fn open_sealed(path: impl AsRef<Path>, key: StorageKey) -> Result<Self, StoreError> {
+        let codec = BlobCodec::Sealed {
+            key,
+            rng: sealwire::os_rng(),
+        };
+        Self::with_connection(Connection::open(path)?, codec)
+    }
+
+    /// A fresh in-memory database, state blobs unsealed (tests, caches).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory()?, BlobCodec::Plain)
+    }
+
+    fn with_connection(mut conn: Connection, codec: BlobCodec) -> Result<Self, StoreError> {
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        schema::check_storage_mode(&conn, codec.key_id())?;
+        Ok(Self { conn, codec })
+    }
+
+    /// The underlying connection, for the app's own queries. Writing to
+    /// the tables of this crate bypasses its guarantees.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The schema version of the database (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Copies the write-ahead log into the database file and truncates it,
+    /// so that deleted content (expired messages, old session states) no
+    /// longer lingers in the `-wal` file. Best effort while other
+    /// connections read.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Creates our identity and prekey store with `one_time_prekeys`
+    /// one-time prekeys, unless they exist; returns our identity key. One
+    /// transaction: a crash leaves either both or neither.
+    pub fn initialize<R: sealwire::rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        one_time_prekeys: usize,
+    ) -> Result<IdentityKey, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let identity = match rows::local_identity(&tx, &self.codec)? {
+            Some(identity) => identity,
+            None => {
+                let identity = IdentityKeyPair::generate(rng);
+                rows::save_local_identity(&tx, &mut self.codec, &identity)?;
+                identity
+            }
+        };
+        if rows::prekeys(&tx, &self.codec)?.is_none() {
+            let mut prekeys = PrekeyStore::new(&identity, rng);
+            prekeys.generate_one_time_prekeys(rng, one_time_prekeys);
+            rows::save_prekeys(&tx, &mut self.codec, &prekeys)?;
+        }
+        tx.commit()?;
+        Ok(*identity.public())
+    }
+
+    /// Our prekey bundle, encoded for publishing: the current signed prekey
+    /// and the lowest-numbered one-time prekey still held. When none is
+    /// left, `refill` new ones are generated (and saved) first; with
+    /// `refill == 0` the bundle then has no one-time prekey.
+    pub fn bundle<R: sealwire::rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        refill: usize,
+    ) -> Result<Vec<u8>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let identity = rows::local_identity(&tx, &self.codec)?.ok_or(StoreError::NoIdentity)?;
+        let mut prekeys = rows::prekeys(&tx, &self.codec)?.ok_or(StoreError::NoPrekeys)?;
+        if prekeys.one_time_prekey_count() == 0 && refill > 0 {
+            prekeys.generate_one_time_prekeys(rng, refill);
+            rows::save_prekeys(&tx, &mut self.codec, &prekeys)?;
+        }
+        let opk = prekeys.one_time_prekeys().iter().map(|o| o.id).min();
+        let bundle = prekeys
+            .bundle(&identity, opk)
+            .ok_or(StoreError::NoPrekeys)?
+            .to_vec();
+        tx.commit()?;
+        Ok(bundle)
+    }
+
+    /// Every peer device we hold a session with, ordered by name and
+    /// device.
+    pub fn session_addresses(&self) -> Result<Vec<DeviceAddress>, StoreError> {
+        rows::session_addresses(&self.conn)
+    }
+}
+
+impl IdentityStorage for SqliteStore {
+    type Error = StoreError;
+
+    fn local_identity(&self) -> Result<Option<IdentityKeyPair>, StoreError> {
+        rows::local_identity(&self.conn, &self.codec)
+    }
+
+    fn save_local_identity(&mut self, identity: &IdentityKeyPair) -> Result<(), StoreError> {
+        rows::save_local_identity(&self.conn, &mut self.codec, identity)
+    }
+
+    fn peer_identity(&self, address: &DeviceAddress) -> Result<Option<IdentityKey>, StoreError> {
+        rows::peer_identity(&self.conn, address)
+    }
+
+    fn save_peer_identity(
+        &mut self,
+        address: &DeviceAddress,
+        key: &IdentityKey,
+    ) -> Result<Option<IdentityKey>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let previous = rows::save_peer_identity(&tx, address, key)?;
+        tx.commit()?;
+        Ok(previous)
+    }
+}
+
+impl PrekeyStorage for SqliteStore {
+    type Error = StoreError;
+
+    fn load_prekeys(&self) -> Result<Option<PrekeyStore>, StoreError> {
+        rows::prekeys(&self.conn, &self.codec)
+    }
+
+    fn save_prekeys(&mut self, prekeys: &PrekeyStore) -> Result<(), StoreError> {
+        rows::save_prekeys(&self.conn, &mut self.codec, prekeys)
+    }
+}
+
+impl SessionStorage for SqliteStore {
+    type Error = StoreError;
+
+    fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, StoreError> {
+        rows::session(&self.conn, &self.codec, address)
+    }
+
+    fn save_session(
+        &mut self,
+        address: &DeviceAddress,
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        rows::save_session(&self.conn, &mut self.codec, address, record)
+    }
+
+    fn delete_session(&mut self, address: &DeviceAddress) -> Result<bool, StoreError> {
+        rows::delete_session(&self.conn, address)
+    }
+
+    fn session_devices(&self, name: &str) -> Result<Vec<u32>, StoreError> {
+        rows::session_devices(&self.conn, name)
+    }
+}

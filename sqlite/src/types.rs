@@ -1,0 +1,173 @@
+//! What the send and receive helpers return, and the stored rows.
+
+use sealwire::expiry::TimerChange;
+use sealwire::store::DeviceAddress;
+use sealwire::{ContentType, IdentityKey, Received, Timestamp};
+
+/// Which session a received message was decrypted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// The session already stored for the sender.
+    Existing,
+    /// A new session, accepted from this prekey message. `replaced`: a
+    /// session with this device was stored before (a pending one, or one
+    /// the peer has since replaced) and is now gone. `previous_identity`:
+    /// the identity key recorded for the device before, if it was a
+    /// different one (show the user the new safety number).
+    Accepted {
+        /// A previous session with this device was replaced.
+        replaced: bool,
+        /// The device's previous identity key, if it changed.
+        previous_identity: Option<IdentityKey>,
+    },
+}
+
+/// What [`SqliteStore::receive`](crate::SqliteStore::receive) did. It
+/// returns only after the transaction committed: whatever it reports is on
+/// disk.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReceiveOutcome {
+    /// Decrypted; the message row and the new session state are stored.
+    Stored {
+        /// The message's row in `messages`.
+        row_id: i64,
+        /// The decrypted message.
+        received: Received,
+        /// The session it was decrypted in.
+        session: SessionEvent,
+    },
+    /// Decrypted; the new session state is stored but no message row: a
+    /// timer change (content type `TimerChange`, see
+    /// [`Received::timer_change`]), or a message that arrived after its
+    /// deadline ([`MessageExpiry::Expired`](sealwire::expiry::MessageExpiry::Expired),
+    /// empty plaintext).
+    NotStored {
+        /// The decrypted message.
+        received: Received,
+        /// The session it was decrypted in.
+        session: SessionEvent,
+    },
+    /// Already received (`SessionError::DuplicateMessage`): stored before,
+    /// nothing changed. Acknowledge it again.
+    Duplicate,
+}
+
+impl ReceiveOutcome {
+    /// The decrypted message, unless a duplicate.
+    pub fn received(&self) -> Option<&Received> {
+        match self {
+            Self::Stored { received, .. } | Self::NotStored { received, .. } => Some(received),
+            Self::Duplicate => None,
+        }
+    }
+
+    /// The stored row, if any.
+    pub fn row_id(&self) -> Option<i64> {
+        match self {
+            Self::Stored { row_id, .. } => Some(*row_id),
+            _ => None,
+        }
+    }
+
+    /// The conversation timer change this message made, if any.
+    pub fn timer_change(&self) -> Option<TimerChange> {
+        self.received().and_then(|r| r.timer_change)
+    }
+
+    /// The session the message was decrypted in, unless a duplicate.
+    pub fn session(&self) -> Option<SessionEvent> {
+        match self {
+            Self::Stored { session, .. } | Self::NotStored { session, .. } => Some(*session),
+            Self::Duplicate => None,
+        }
+    }
+}
+
+/// A message encrypted and committed by the send helpers: transmit
+/// `ciphertext`, then call
+/// [`mark_delivered(outbox_id)`](crate::SqliteStore::mark_delivered) once
+/// the peer acknowledged it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outgoing {
+    /// The message's row in `messages` (`None` for a timer change).
+    pub row_id: Option<i64>,
+    /// The ciphertext's row in `outbox`.
+    pub outbox_id: i64,
+    /// The message to transmit.
+    pub ciphertext: Vec<u8>,
+}
+
+/// A ciphertext sent but not yet acknowledged (table `outbox`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutboxEntry {
+    /// The row's id, for [`mark_delivered`](crate::SqliteStore::mark_delivered).
+    pub id: i64,
+    /// The peer device.
+    pub peer: DeviceAddress,
+    /// The message row it carries (`None`: a timer change, or a message
+    /// row deleted since, for example expired).
+    pub message_id: Option<i64>,
+    /// The exact bytes to retransmit.
+    pub ciphertext: Vec<u8>,
+    /// When it was encrypted.
+    pub created_at: Timestamp,
+}
+
+/// Incoming or outgoing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Received from the peer.
+    In,
+    /// Sent by us.
+    Out,
+}
+
+impl Direction {
+    pub(crate) fn as_sql(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+
+    pub(crate) fn from_sql(s: &str) -> Option<Self> {
+        match s {
+            "in" => Some(Self::In),
+            "out" => Some(Self::Out),
+            _ => None,
+        }
+    }
+}
+
+/// A row of `messages`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredMessage {
+    /// The row's id.
+    pub id: i64,
+    /// The peer device.
+    pub peer: DeviceAddress,
+    /// Received or sent.
+    pub direction: Direction,
+    /// What the message carries.
+    pub content_type: ContentType,
+    /// The send time: our clock for an outgoing message, the sender's
+    /// claim for an incoming one.
+    pub sent_at: Timestamp,
+    /// When we received it (incoming only).
+    pub received_at: Option<Timestamp>,
+    /// When it disappears: [`SqliteStore::delete_expired`](crate::SqliteStore::delete_expired)
+    /// deletes it from then on. `None`: never, or (with
+    /// `expires_after_read_ms`) not read yet.
+    pub expires_at: Option<Timestamp>,
+    /// An after-read timer that starts when the message is marked read.
+    pub expires_after_read_ms: Option<u64>,
+    /// Whether the app marked it read (outgoing messages are read).
+    pub read: bool,
+    /// The plaintext.
+    pub body: Vec<u8>,
+}

@@ -1,0 +1,93 @@
+//! Helpers shared by `tests/store.rs` and `tests/crash.rs`.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use sealwire::Timestamp;
+
+/// The clock of every test unless a test moves it.
+pub const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+/// `T0` plus `s` seconds.
+pub fn secs(s: u64) -> Timestamp {
+    Timestamp::from_unix_millis(T0.as_unix_millis() + s * 1000)
+}
+
+/// A fresh directory under the system's temporary directory, removed on
+/// drop (kept if the test panicked, for inspection).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("sealwire-sqlite-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Every table of the schema.
+pub const TABLES: [&str; 8] = [
+    "meta",
+    "local_identity",
+    "peer_identities",
+    "prekeys",
+    "sessions",
+    "accepted_sessions",
+    "messages",
+    "outbox",
+];
+
+/// Every row of every table, in rowid order, as raw SQLite values.
+pub fn dump(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+    TABLES
+        .iter()
+        .map(|table| {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+                .unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |row| {
+                    (0..n)
+                        .map(|i| row.get::<_, Value>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            ((*table).to_owned(), rows)
+        })
+        .collect()
+}

@@ -1,0 +1,106 @@
+//! Versioned state blobs (SPEC.md §18): every long-lived object encodes to
+//! a self-describing blob (magic, kind, format version, body, checksum),
+//! or to a sealed blob encrypted under the caller's [`StorageKey`].
+//!
+//! Loading is strict: the header is checked first (a blob of another kind
+//! or of a newer version is refused with its own error), then the checksum
+//! or the tag, then the body, whose every field is range-checked. Older
+//! format versions stay loadable: a new version adds a decoder, it never
+//! replaces one.
+//!
+//! ```
+//! use sealwire::persist::{StateBlob, StorageKey};
+//! use sealwire::IdentityKeyPair;
+//!
+//! let mut rng = sealwire::os_rng();
+//! let identity = IdentityKeyPair::generate(&mut rng);
+//!
+//! // Plain: for an app whose database is encrypted already.
+//! let blob = identity.to_blob();
+//! assert_eq!(IdentityKeyPair::from_blob(&blob)?, identity);
+//!
+//! // Sealed under the app's 32-byte storage key (from the OS keystore).
+//! let key = StorageKey::from_bytes([7; 32]);
+//! let sealed = identity.seal(&key, &mut rng);
+//! assert_eq!(IdentityKeyPair::unseal(&key, &sealed)?, identity);
+//! # Ok::<(), sealwire::StateError>(())
+//! ```
+
+mod blob;
+mod identity_blob;
+mod prekey_blob;
+mod queue_blob;
+mod session_blob;
+mod storage_key;
+pub(crate) mod writer;
+
+use alloc::vec::Vec;
+use zeroize::Zeroizing;
+
+pub use crate::error::StateError;
+pub use blob::{BlobKind, SEALED_MAGIC, STATE_MAGIC, blob_kind};
+pub use storage_key::StorageKey;
+
+/// An object that persists as a versioned state blob.
+///
+/// Implemented for [`IdentityKeyPair`](crate::IdentityKeyPair),
+/// [`PrekeyStore`](crate::PrekeyStore), [`Session`](crate::Session),
+/// [`PendingSession`](crate::PendingSession),
+/// [`SessionRecord`](crate::SessionRecord) and
+/// [`ExpiryQueue`](crate::ExpiryQueue). Sealed: it cannot be implemented
+/// outside this crate.
+pub trait StateBlob: Sized + private::Codec {
+    /// The plain blob: header, body, checksum. It holds secret keys in the
+    /// clear (zeroized on drop): store it only in an encrypted database, or
+    /// use [`seal`](Self::seal).
+    fn to_blob(&self) -> Zeroizing<Vec<u8>> {
+        blob::plain(self.kind(), self.version(), |w| self.encode_body(w))
+    }
+
+    /// Loads a plain blob written by any version of sealwire this version
+    /// can read.
+    fn from_blob(bytes: &[u8]) -> Result<Self, StateError> {
+        let (kind, version, body) = blob::open_plain(bytes, Self::KINDS)?;
+        Self::decode_body(kind, version, body)
+    }
+
+    /// The blob sealed with AES-256-GCM under `key`, with a fresh random
+    /// 32-byte salt (a one-time key per blob) and the header as associated
+    /// data.
+    fn seal<R: rand_core::CryptoRng + ?Sized>(&self, key: &StorageKey, rng: &mut R) -> Vec<u8> {
+        let mut salt = [0u8; 32];
+        rng.fill_bytes(&mut salt);
+        blob::sealed(key, salt, self.kind(), self.version(), |w| {
+            self.encode_body(w)
+        })
+    }
+
+    /// Loads a sealed blob. A blob sealed under another key is
+    /// [`StateError::WrongStorageKey`]; one whose bytes were damaged is
+    /// [`StateError::Corrupted`].
+    fn unseal(key: &StorageKey, bytes: &[u8]) -> Result<Self, StateError> {
+        let (kind, version, body) = blob::open_sealed(key, bytes, Self::KINDS)?;
+        Self::decode_body(kind, version, &body)
+    }
+}
+
+pub(crate) mod private {
+    use super::writer::BlobWriter;
+    use crate::error::StateError;
+
+    /// What each persisted type provides: its kinds and its body codec.
+    pub trait Codec: Sized {
+        /// The kinds `from_blob` accepts (the first is reported in
+        /// [`StateError::WrongKind`]).
+        const KINDS: &'static [super::BlobKind];
+        /// The kind this value is written as.
+        fn kind(&self) -> super::BlobKind;
+        /// The format version written (the newest).
+        fn version(&self) -> u8 {
+            1
+        }
+        fn encode_body(&self, w: &mut BlobWriter);
+        fn decode_body(kind: super::BlobKind, version: u8, body: &[u8])
+        -> Result<Self, StateError>;
+    }
+}

@@ -1,0 +1,237 @@
+//! Session blob bodies (SPEC.md §18.3): an established session (kind
+//! 0x03) and a pending one (kind 0x04), both v1.
+//!
+//! ```text
+//! session: their_identity 64 | prekey u8 0|1 [prekey fields] | conversation | ratchet
+//! pending: their_identity 64 | prekey fields               | conversation | ratchet
+//! identity (64): ed25519 public 32 | its x25519 form 32
+//! prekey fields: identity 64 | base_key 32 | signed_prekey_id u32
+//!                | one_time u8 0|1 [one_time_prekey_id u32]
+//! conversation:  timer (mode u8 | ttl_secs u32 | version u32)
+//!                | highest_timer_version u32 | max_skipped_key_age_ms u64
+//! ```
+//!
+//! Identity keys are stored in both forms so that loading needs no point
+//! decompression; the blob's checksum or tag protects them.
+
+use super::private::Codec;
+use super::writer::BlobWriter;
+use super::{BlobKind, StateBlob};
+use crate::error::{DecodeError, StateError};
+use crate::frame::{read_timer_fields, write_timer};
+use crate::identity::{ENCODE_ED25519, IdentityKey};
+use crate::ratchet::RatchetState;
+use crate::session::conversation::Conversation;
+use crate::session::record::SessionRecord;
+use crate::session::transport::PrekeyFields;
+use crate::session::{PendingSession, Session};
+use crate::wire::codec::{Reader, Writer};
+
+fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
+    w.bytes(key.as_bytes());
+    w.bytes(key.x25519());
+}
+
+fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
+    Ok(IdentityKey::from_stored(r.array()?, r.array()?))
+}
+
+fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
+    write_identity(w, &p.identity_key);
+    w.bytes(&p.base_key);
+    w.u32(p.signed_prekey_id);
+    match p.one_time_prekey_id {
+        Some(id) => {
+            w.u8(1);
+            w.u32(id);
+        }
+        None => w.u8(0),
+    }
+}
+
+fn read_prekey(r: &mut Reader<'_>) -> Result<PrekeyFields, DecodeError> {
+    Ok(PrekeyFields {
+        identity_key: read_identity(r)?,
+        base_key: r.array()?,
+        signed_prekey_id: r.u32()?,
+        one_time_prekey_id: match r.u8()? {
+            0 => None,
+            1 => Some(r.u32()?),
+            _ => return Err(DecodeError::InvalidValue),
+        },
+    })
+}
+
+fn write_conversation(w: &mut BlobWriter, c: &Conversation) {
+    let mut timer = [0u8; 9];
+    // Nine bytes, exactly what `write_timer` writes.
+    let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
+    w.bytes(&timer);
+    w.u32(c.highest_timer_version);
+    w.u64(c.max_skipped_key_age_ms);
+    c.state.encode(w);
+}
+
+fn read_conversation(r: &mut Reader<'_>) -> Result<Conversation, DecodeError> {
+    let timer = read_timer_fields(r).map_err(|_| DecodeError::InvalidValue)?;
+    let highest_timer_version = r.u32()?;
+    if highest_timer_version < timer.version {
+        return Err(DecodeError::InvalidValue);
+    }
+    let max_skipped_key_age_ms = r.u64()?;
+    let state = RatchetState::decode(r)?;
+    Ok(Conversation {
+        state,
+        timer,
+        highest_timer_version,
+        max_skipped_key_age_ms,
+    })
+}
+
+/// The associated data must be `Encode(IK_initiator) || Encode(IK_responder)`
+/// with `their` on the given side (`None`: either).
+fn check_associated_data(
+    state: &RatchetState,
+    their: &IdentityKey,
+    their_side: Option<usize>,
+) -> Result<(), DecodeError> {
+    let ad = state.associated_data();
+    let (first, second) = ad.split_at(33);
+    let ours = |half: &[u8]| half.first() == Some(&ENCODE_ED25519);
+    if !ours(first) || !ours(second) {
+        return Err(DecodeError::InvalidValue);
+    }
+    let encoded = their.encode();
+    let ok = match their_side {
+        Some(0) => first == encoded,
+        Some(_) => second == encoded,
+        None => first == encoded || second == encoded,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidValue)
+    }
+}
+
+fn encode_session(s: &Session, w: &mut BlobWriter) {
+    let (conv, their, prekey) = s.parts();
+    write_identity(w, their);
+    match prekey {
+        Some(p) => {
+            w.u8(1);
+            write_prekey(w, p);
+        }
+        None => w.u8(0),
+    }
+    write_conversation(w, conv);
+}
+
+fn decode_session(body: &[u8]) -> Result<Session, DecodeError> {
+    let mut r = Reader::new(body);
+    let their = read_identity(&mut r)?;
+    let prekey = match r.u8()? {
+        0 => None,
+        1 => Some(read_prekey(&mut r)?),
+        _ => return Err(DecodeError::InvalidValue),
+    };
+    let conv = read_conversation(&mut r)?;
+    r.finish()?;
+    // A responder's session: the prekey fields are the initiator's.
+    let side = match &prekey {
+        Some(p) if p.identity_key != their => return Err(DecodeError::InvalidValue),
+        Some(_) => Some(0),
+        None => None,
+    };
+    check_associated_data(&conv.state, &their, side)?;
+    if !conv.state.has_sending_chain() && !conv.state.has_received() {
+        return Err(DecodeError::InvalidValue);
+    }
+    Ok(Session::from_parts(conv, their, prekey))
+}
+
+fn encode_pending(p: &PendingSession, w: &mut BlobWriter) {
+    let (conv, their, prekey) = p.parts();
+    write_identity(w, their);
+    write_prekey(w, prekey);
+    write_conversation(w, conv);
+}
+
+fn decode_pending(body: &[u8]) -> Result<PendingSession, DecodeError> {
+    let mut r = Reader::new(body);
+    let their = read_identity(&mut r)?;
+    let prekey = read_prekey(&mut r)?;
+    let conv = read_conversation(&mut r)?;
+    r.finish()?;
+    // An initiator: our identity first, theirs second; a sending chain and
+    // nothing received yet.
+    check_associated_data(&conv.state, &their, Some(1))?;
+    check_associated_data(&conv.state, &prekey.identity_key, Some(0))?;
+    if !conv.state.has_sending_chain() || conv.state.has_received() {
+        return Err(DecodeError::InvalidValue);
+    }
+    Ok(PendingSession::from_parts(conv, their, prekey))
+}
+
+impl Codec for Session {
+    const KINDS: &'static [BlobKind] = &[BlobKind::Session];
+
+    fn kind(&self) -> BlobKind {
+        BlobKind::Session
+    }
+
+    fn encode_body(&self, w: &mut BlobWriter) {
+        encode_session(self, w);
+    }
+
+    fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(decode_session(body)?)
+    }
+}
+
+impl StateBlob for Session {}
+
+impl Codec for PendingSession {
+    const KINDS: &'static [BlobKind] = &[BlobKind::PendingSession];
+
+    fn kind(&self) -> BlobKind {
+        BlobKind::PendingSession
+    }
+
+    fn encode_body(&self, w: &mut BlobWriter) {
+        encode_pending(self, w);
+    }
+
+    fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(decode_pending(body)?)
+    }
+}
+
+impl StateBlob for PendingSession {}
+
+impl Codec for SessionRecord {
+    const KINDS: &'static [BlobKind] = &[BlobKind::Session, BlobKind::PendingSession];
+
+    fn kind(&self) -> BlobKind {
+        match self {
+            Self::Pending(_) => BlobKind::PendingSession,
+            Self::Established(_) => BlobKind::Session,
+        }
+    }
+
+    fn encode_body(&self, w: &mut BlobWriter) {
+        match self {
+            Self::Pending(p) => encode_pending(p, w),
+            Self::Established(s) => encode_session(s, w),
+        }
+    }
+
+    fn decode_body(kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(match kind {
+            BlobKind::PendingSession => Self::Pending(decode_pending(body)?),
+            _ => Self::Established(decode_session(body)?),
+        })
+    }
+}
+
+impl StateBlob for SessionRecord {}

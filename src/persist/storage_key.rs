@@ -1,0 +1,61 @@
+//! The caller's 32-byte storage key and the two keys derived from it.
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::kdf::hkdf_sha256;
+
+/// HKDF info of the storage key's public identifier.
+pub(crate) const KEY_ID_INFO: &[u8] = b"Sealwire_StorageKeyId_v1";
+/// HKDF info of the per-blob sealing key and nonce.
+pub(crate) const SEAL_INFO: &[u8] = b"Sealwire_StateSeal_v1";
+
+/// A 32-byte key that seals state blobs (for example one kept in the
+/// platform keystore). Zeroized on drop, never printed.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct StorageKey {
+    key: [u8; 32],
+    id: [u8; 8],
+}
+
+impl StorageKey {
+    /// Wraps a 32-byte key. It must be uniformly random (not a password).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        let id = hkdf_sha256(&[0u8; 32], &[&key], KEY_ID_INFO);
+        Self { key, id }
+    }
+
+    /// Draws a fresh key.
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(key.as_mut());
+        Self::from_bytes(*key)
+    }
+
+    /// The key's 8-byte identifier, written in every sealed blob so that a
+    /// blob sealed under another key is told apart from a damaged one. It
+    /// is a one-way function of the key.
+    pub fn id(&self) -> [u8; 8] {
+        self.id
+    }
+
+    /// The one-time AES-256-GCM key and nonce of the blob with this salt.
+    pub(crate) fn blob_key(&self, salt: &[u8; 32]) -> zeroize::Zeroizing<[u8; 44]> {
+        zeroize::Zeroizing::new(hkdf_sha256(salt, &[&self.key], SEAL_INFO))
+    }
+}
+
+impl PartialEq for StorageKey {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(&self.key[..], &other.key[..]).into()
+    }
+}
+
+impl Eq for StorageKey {}
+
+impl core::fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StorageKey")
+            .field("id", &crate::hexfmt::Hex(&self.id))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,229 @@
+//! The ratchet state's persisted form (SPEC.md §18.4):
+//!
+//! ```text
+//! associated_data 66 | root_key 32 | our_ratchet_secret 32 | our_ratchet_public 32
+//! previous_counter u32
+//! sending   u8 0|1 [ chain_key 32 | index u32 ]
+//! receiving u8 0|1 [ ratchet_key 32 | chain_key 32 | index u32 ]
+//! closed_count u8 (<= MAX_RECEIVING_CHAINS - 1): ratchet_key 32 | end u32
+//! skipped_total u16 (<= MAX_SKIPPED_KEYS), then runs:
+//!     ratchet_key 32 | n u16 (>= 1) | n x (counter u32 | key 32 | skipped_at u64)
+//! erased_total u16 (<= MAX_SKIPPED_KEYS), then runs:
+//!     ratchet_key 32 | n u16 (>= 1) | n x counter u32
+//! ```
+//!
+//! Skipped keys and tombstones keep their order (oldest first); a run
+//! groups consecutive entries of one chain, and two adjacent runs never
+//! share a ratchet key, so the encoding is canonical.
+
+use alloc::collections::VecDeque;
+
+use super::chain_key::ChainKey;
+use super::message_key::MessageKey;
+use super::root_key::RootKey;
+use super::skipped::{SkippedKey, SkippedKeys};
+use super::{AD_LEN, ClosedChain, RatchetState, ReceivingChain, SendingChain};
+use crate::dh::DhKeyPair;
+use crate::error::DecodeError;
+use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS};
+use crate::persist::writer::BlobWriter;
+use crate::wire::codec::Reader;
+
+/// Bytes of one skipped key inside a run, and of one tombstone.
+const SKIPPED_ENTRY_LEN: usize = 4 + 32 + 8;
+const ERASED_ENTRY_LEN: usize = 4;
+
+impl RatchetState {
+    pub(crate) fn encode(&self, w: &mut BlobWriter) {
+        w.as_mut_vec().reserve(
+            self.skipped
+                .keys
+                .len()
+                .saturating_mul(SKIPPED_ENTRY_LEN)
+                .saturating_add(self.skipped.erased.len().saturating_mul(ERASED_ENTRY_LEN))
+                .saturating_add(256),
+        );
+        w.bytes(&self.associated_data);
+        w.bytes(self.root_key.as_bytes());
+        w.bytes(self.our_ratchet.secret_bytes());
+        w.bytes(self.our_ratchet.public());
+        w.u32(self.previous_counter);
+        match &self.sending {
+            Some(s) => {
+                w.u8(1);
+                w.bytes(s.chain_key.as_bytes());
+                w.u32(s.index);
+            }
+            None => w.u8(0),
+        }
+        match &self.receiving {
+            Some(r) => {
+                w.u8(1);
+                w.bytes(&r.ratchet_key);
+                w.bytes(r.chain_key.as_bytes());
+                w.u32(r.index);
+            }
+            None => w.u8(0),
+        }
+        // Capped by MAX_RECEIVING_CHAINS.
+        w.u8(u8::try_from(self.closed.len()).unwrap_or(u8::MAX));
+        for c in &self.closed {
+            w.bytes(&c.ratchet_key);
+            w.u32(c.end);
+        }
+        write_runs(
+            w,
+            self.skipped.keys.iter().map(|k| &k.ratchet_key),
+            self.skipped.keys.len(),
+            |w, i| {
+                if let Some(k) = self.skipped.keys.get(i) {
+                    w.u32(k.counter);
+                    w.bytes(k.key.as_bytes());
+                    w.u64(k.skipped_at);
+                }
+            },
+        );
+        write_runs(
+            w,
+            self.skipped.erased.iter().map(|(k, _)| k),
+            self.skipped.erased.len(),
+            |w, i| {
+                if let Some((_, c)) = self.skipped.erased.get(i) {
+                    w.u32(*c);
+                }
+            },
+        );
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let associated_data = r.array::<AD_LEN>()?;
+        let root_key = RootKey::new(r.array()?);
+        let secret = zeroize::Zeroizing::new(r.array::<32>()?);
+        let our_ratchet = DhKeyPair::from_stored(*secret, r.array()?);
+        let previous_counter = r.u32()?;
+        let sending = match flag(r)? {
+            true => Some(SendingChain {
+                chain_key: ChainKey::new(r.array()?),
+                index: r.u32()?,
+            }),
+            false => None,
+        };
+        let receiving = match flag(r)? {
+            true => Some(ReceivingChain {
+                ratchet_key: r.array()?,
+                chain_key: ChainKey::new(r.array()?),
+                index: r.u32()?,
+            }),
+            false => None,
+        };
+        let closed_count = usize::from(r.u8()?);
+        if closed_count >= MAX_RECEIVING_CHAINS {
+            return Err(DecodeError::InvalidValue);
+        }
+        let mut closed = VecDeque::with_capacity(MAX_RECEIVING_CHAINS);
+        for _ in 0..closed_count {
+            closed.push_back(ClosedChain {
+                ratchet_key: r.array()?,
+                end: r.u32()?,
+            });
+        }
+        let mut keys = VecDeque::new();
+        read_runs(r, |r, ratchet_key| {
+            keys.push_back(SkippedKey {
+                ratchet_key,
+                counter: r.u32()?,
+                key: MessageKey::new(r.array()?),
+                skipped_at: r.u64()?,
+            });
+            Ok(())
+        })?;
+        let mut erased = VecDeque::new();
+        read_runs(r, |r, ratchet_key| {
+            erased.push_back((ratchet_key, r.u32()?));
+            Ok(())
+        })?;
+        Ok(Self {
+            root_key,
+            our_ratchet,
+            sending,
+            previous_counter,
+            receiving,
+            closed,
+            skipped: SkippedKeys { keys, erased },
+            associated_data,
+        })
+    }
+
+    /// Whether the state has never received (a pending initiator's).
+    pub(crate) fn has_received(&self) -> bool {
+        self.receiving.is_some()
+            || !self.closed.is_empty()
+            || !self.skipped.keys.is_empty()
+            || !self.skipped.erased.is_empty()
+    }
+
+    pub(crate) fn has_sending_chain(&self) -> bool {
+        self.sending.is_some()
+    }
+}
+
+fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::InvalidValue),
+    }
+}
+
+/// `total u16`, then runs of consecutive entries sharing a ratchet key.
+fn write_runs<'a>(
+    w: &mut BlobWriter,
+    keys: impl Iterator<Item = &'a [u8; 32]> + Clone,
+    total: usize,
+    mut entry: impl FnMut(&mut BlobWriter, usize),
+) {
+    // Capped by MAX_SKIPPED_KEYS (2000).
+    w.u16(u16::try_from(total).unwrap_or(u16::MAX));
+    let mut start = 0usize;
+    let mut iter = keys.peekable();
+    while let Some(key) = iter.next() {
+        let mut n = 1usize;
+        while iter.peek() == Some(&key) && n < usize::from(u16::MAX) {
+            iter.next();
+            n = n.saturating_add(1);
+        }
+        w.bytes(key);
+        w.u16(u16::try_from(n).unwrap_or(u16::MAX));
+        for i in start..start.saturating_add(n) {
+            entry(w, i);
+        }
+        start = start.saturating_add(n);
+    }
+}
+
+/// Reads what [`write_runs`] wrote, refusing empty runs, adjacent runs of
+/// one key, and totals above the cap or not matching the runs.
+fn read_runs<'a>(
+    r: &mut Reader<'a>,
+    mut entry: impl FnMut(&mut Reader<'a>, [u8; 32]) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let total = usize::from(r.u16()?);
+    if total > MAX_SKIPPED_KEYS {
+        return Err(DecodeError::InvalidValue);
+    }
+    let mut read = 0usize;
+    let mut previous: Option<[u8; 32]> = None;
+    while read < total {
+        let key: [u8; 32] = r.array()?;
+        let n = usize::from(r.u16()?);
+        if n == 0 || previous == Some(key) || n > total.saturating_sub(read) {
+            return Err(DecodeError::InvalidValue);
+        }
+        for _ in 0..n {
+            entry(r, key)?;
+        }
+        read = read.saturating_add(n);
+        previous = Some(key);
+    }
+    Ok(())
+}

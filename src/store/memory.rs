@@ -1,0 +1,98 @@
+//! [`MemoryStore`]: the storage traits in memory, for tests and for apps
+//! that persist by other means.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use super::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::prekey::PrekeyStore;
+use crate::session::SessionRecord;
+
+/// Every store trait, in memory. Never fails.
+#[derive(Clone, Default, PartialEq, Debug)]
+pub struct MemoryStore {
+    identity: Option<IdentityKeyPair>,
+    peers: BTreeMap<DeviceAddress, IdentityKey>,
+    prekeys: Option<PrekeyStore>,
+    sessions: BTreeMap<DeviceAddress, SessionRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl IdentityStorage for MemoryStore {
+    type Error = Infallible;
+
+    fn local_identity(&self) -> Result<Option<IdentityKeyPair>, Infallible> {
+        Ok(self.identity.clone())
+    }
+
+    fn save_local_identity(&mut self, identity: &IdentityKeyPair) -> Result<(), Infallible> {
+        self.identity = Some(identity.clone());
+        Ok(())
+    }
+
+    fn peer_identity(&self, address: &DeviceAddress) -> Result<Option<IdentityKey>, Infallible> {
+        Ok(self.peers.get(address).copied())
+    }
+
+    fn save_peer_identity(
+        &mut self,
+        address: &DeviceAddress,
+        key: &IdentityKey,
+    ) -> Result<Option<IdentityKey>, Infallible> {
+        Ok(self
+            .peers
+            .insert(address.clone(), *key)
+            .filter(|old| old != key))
+    }
+}
+
+impl PrekeyStorage for MemoryStore {
+    type Error = Infallible;
+
+    fn load_prekeys(&self) -> Result<Option<PrekeyStore>, Infallible> {
+        Ok(self.prekeys.clone())
+    }
+
+    fn save_prekeys(&mut self, prekeys: &PrekeyStore) -> Result<(), Infallible> {
+        self.prekeys = Some(prekeys.clone());
+        Ok(())
+    }
+}
+
+impl SessionStorage for MemoryStore {
+    type Error = Infallible;
+
+    fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, Infallible> {
+        Ok(self.sessions.get(address).cloned())
+    }
+
+    fn save_session(
+        &mut self,
+        address: &DeviceAddress,
+        record: &SessionRecord,
+    ) -> Result<(), Infallible> {
+        self.sessions.insert(address.clone(), record.clone());
+        Ok(())
+    }
+
+    fn delete_session(&mut self, address: &DeviceAddress) -> Result<bool, Infallible> {
+        Ok(self.sessions.remove(address).is_some())
+    }
+
+    fn session_devices(&self, name: &str) -> Result<Vec<u32>, Infallible> {
+        Ok(self
+            .sessions
+            .keys()
+            .filter(|a| a.name() == name)
+            .map(DeviceAddress::device_id)
+            .collect())
+    }
+}

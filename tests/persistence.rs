@@ -1,0 +1,653 @@
+//! State blobs (SPEC.md §18): round trips of every kind, the distinct
+//! error of every kind of bad blob, every truncation and single-bit flip,
+//! the atomic hand-over of decrypt and accept, the in-memory store, and the
+//! frozen v1 fixtures under `tests/fixtures/state_v1/`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{T0, established, setup};
+use proptest::prelude::*;
+use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::persist::{BlobKind, StateBlob, StorageKey, blob_kind};
+use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
+use sealwire::{
+    Expiry, ExpiryQueue, IdentityKeyPair, MessageId, PendingSession, PrekeyStore, Session,
+    SessionError, SessionRecord, StateError, Timestamp, Transaction,
+};
+use sha2::Digest;
+
+/// A session that has seen everything a session holds: a timer, skipped
+/// keys of two chains, tombstones of erased keys, closed chains.
+fn rich_pair(seed: u64) -> (DangerDeterministicRng, Session, Session) {
+    let (s, mut alice, mut bob) = established(seed);
+    let mut rng = s.rng;
+    let policy = ExpiryPolicy::new(ExpiryMode::AfterRead, 3600).unwrap();
+    let (change, _) = alice.set_timer(&mut rng, T0, Some(policy)).unwrap();
+    bob.decrypt(T0, &change).unwrap();
+    for round in 0..3u64 {
+        let msgs: Vec<Vec<u8>> = (0..6u64)
+            .map(|i| {
+                alice
+                    .encrypt(&mut rng, T0, &common::body(round * 10 + i))
+                    .unwrap()
+            })
+            .collect();
+        // Deliver the last of each burst only: five keys skipped per chain.
+        bob.decrypt(T0, &msgs[5]).unwrap();
+        let reply = bob.encrypt(&mut rng, T0, b"turn").unwrap();
+        alice.decrypt(T0, &reply).unwrap();
+    }
+    // Age the first keys out: tombstones.
+    bob.set_max_skipped_key_age(Timestamp::from_unix_millis(T0.as_unix_millis() + 10), 5);
+    assert_eq!(bob.skipped_key_count(), 0);
+    let late = alice.encrypt(&mut rng, T0, b"late").unwrap();
+    let later = alice.encrypt(&mut rng, T0, b"later").unwrap();
+    bob.decrypt(T0, &later).unwrap();
+    let _ = late;
+    (rng, alice, bob)
+}
+
+fn round_trip<T: StateBlob + PartialEq + std::fmt::Debug>(value: &T) {
+    let blob = value.to_blob();
+    assert_eq!(&T::from_blob(&blob).unwrap(), value);
+    let key = StorageKey::from_bytes([3; 32]);
+    let mut rng = DangerDeterministicRng::from_u64(9);
+    let sealed = value.seal(&key, &mut rng);
+    assert_eq!(&T::unseal(&key, &sealed).unwrap(), value);
+    // Canonical: the decoded value encodes to the same bytes.
+    assert_eq!(T::from_blob(&blob).unwrap().to_blob(), blob);
+}
+
+#[test]
+fn every_kind_round_trips() {
+    let (mut s, alice, bob) = established(1);
+    round_trip(&s.alice_id);
+    round_trip(&s.store);
+    round_trip(&alice);
+    round_trip(&bob);
+    let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    round_trip(&pending);
+    round_trip(&SessionRecord::from(pending.clone()));
+    round_trip(&SessionRecord::from(bob.clone()));
+    let mut queue = ExpiryQueue::new();
+    queue
+        .insert(MessageId::from(7), Expiry::AfterRead { ttl_ms: 5 })
+        .unwrap();
+    queue.insert(MessageId::from(1), Expiry::At(T0)).unwrap();
+    round_trip(&queue);
+    round_trip(&ExpiryQueue::new());
+    let (_, alice, bob) = rich_pair(2);
+    round_trip(&alice);
+    round_trip(&bob);
+}
+
+#[test]
+fn a_restored_session_carries_on_exactly_as_the_original() {
+    let (mut rng, mut alice, mut bob) = rich_pair(3);
+    let mut restored = Session::from_blob(&bob.to_blob()).unwrap();
+    let msgs: Vec<Vec<u8>> = (0..4u64)
+        .map(|i| alice.encrypt(&mut rng, T0, &common::body(i)).unwrap())
+        .collect();
+    for m in msgs.iter().rev() {
+        let a = bob.decrypt(T0, m).unwrap();
+        let b = restored.decrypt(T0, m).unwrap();
+        assert_eq!(a, b);
+    }
+    assert_eq!(bob, restored);
+    assert_eq!(restored.timer(), alice.timer());
+}
+
+#[test]
+fn kinds_and_headers() {
+    let (s, alice, _) = established(4);
+    let blob = alice.to_blob();
+    assert_eq!(&blob[..4], b"SWST");
+    assert_eq!(blob[4], BlobKind::Session as u8);
+    assert_eq!(blob[5], 1);
+    assert_eq!(blob_kind(&blob), Ok(BlobKind::Session));
+    let key = StorageKey::from_bytes([1; 32]);
+    let sealed = s.store.seal(&key, &mut DangerDeterministicRng::from_u64(1));
+    assert_eq!(&sealed[..4], b"SWSE");
+    assert_eq!(&sealed[6..14], &key.id());
+    assert_eq!(blob_kind(&sealed), Ok(BlobKind::PrekeyStore));
+    assert_eq!(blob_kind(b"nope"), Err(StateError::NotAStateBlob));
+}
+
+/// Rewrites a plain blob's checksum after the caller edited it, so that
+/// the body's own checks are reached.
+fn fix_checksum(blob: &mut [u8]) {
+    let n = blob.len() - 16;
+    let sum = sha2::Sha256::digest(&blob[..n]);
+    blob[n..].copy_from_slice(&sum[..16]);
+}
+
+#[test]
+fn every_kind_of_bad_blob_has_its_own_error() {
+    let (mut s, alice, _) = established(5);
+    let blob = alice.to_blob().to_vec();
+    let key = StorageKey::from_bytes([2; 32]);
+    let sealed = alice.seal(&key, &mut s.rng);
+
+    // Another kind.
+    assert_eq!(
+        IdentityKeyPair::from_blob(&blob),
+        Err(StateError::WrongKind {
+            expected: BlobKind::Identity as u8,
+            found: BlobKind::Session as u8
+        })
+    );
+    assert!(matches!(
+        PendingSession::from_blob(&blob),
+        Err(StateError::WrongKind { .. })
+    ));
+    assert!(matches!(
+        IdentityKeyPair::unseal(&key, &sealed),
+        Err(StateError::WrongKind { .. })
+    ));
+    // An unknown kind byte.
+    let mut unknown = blob.clone();
+    unknown[4] = 0x7f;
+    assert!(matches!(
+        Session::from_blob(&unknown),
+        Err(StateError::WrongKind { found: 0x7f, .. })
+    ));
+    // A newer version (checksum fixed, so only the version is wrong).
+    for v in [2u8, 0xff, 0] {
+        let mut newer = blob.clone();
+        newer[5] = v;
+        fix_checksum(&mut newer);
+        assert_eq!(
+            Session::from_blob(&newer),
+            Err(StateError::UnsupportedVersion(v))
+        );
+        let mut newer_sealed = sealed.clone();
+        newer_sealed[5] = v;
+        assert_eq!(
+            Session::unseal(&key, &newer_sealed),
+            Err(StateError::UnsupportedVersion(v))
+        );
+    }
+    // Sealed and plain swapped.
+    assert_eq!(Session::from_blob(&sealed), Err(StateError::Sealed));
+    assert_eq!(Session::unseal(&key, &blob), Err(StateError::NotSealed));
+    // Wrong storage key.
+    assert_eq!(
+        Session::unseal(&StorageKey::from_bytes([9; 32]), &sealed),
+        Err(StateError::WrongStorageKey)
+    );
+    // Not a blob at all, too short for a header, too short for a trailer.
+    assert_eq!(Session::from_blob(b""), Err(StateError::NotAStateBlob));
+    assert_eq!(
+        Session::from_blob(&[0u8; 64]),
+        Err(StateError::NotAStateBlob)
+    );
+    assert_eq!(
+        Session::from_blob(&blob[..5]),
+        Err(StateError::NotAStateBlob)
+    );
+    assert_eq!(Session::from_blob(&blob[..20]), Err(StateError::Truncated));
+    assert_eq!(
+        Session::unseal(&key, &sealed[..40]),
+        Err(StateError::Truncated)
+    );
+    // Damaged bytes.
+    let mut damaged = blob.clone();
+    damaged[100] ^= 1;
+    assert_eq!(Session::from_blob(&damaged), Err(StateError::Corrupted));
+    let mut damaged = sealed.clone();
+    damaged[100] ^= 1;
+    assert_eq!(Session::unseal(&key, &damaged), Err(StateError::Corrupted));
+    // A body that breaks the format's rules behind a valid checksum.
+    let mut bad_body = blob.clone();
+    bad_body.insert(30, 0);
+    fix_checksum(&mut bad_body);
+    assert!(matches!(
+        Session::from_blob(&bad_body),
+        Err(StateError::Malformed(_))
+    ));
+    // All of these errors are distinct values.
+    let all = [
+        StateError::NotAStateBlob,
+        StateError::WrongKind {
+            expected: 1,
+            found: 3,
+        },
+        StateError::UnsupportedVersion(2),
+        StateError::Sealed,
+        StateError::NotSealed,
+        StateError::Truncated,
+        StateError::Corrupted,
+        StateError::WrongStorageKey,
+    ];
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            assert_ne!(a, b);
+            assert_ne!(a.to_string(), b.to_string());
+        }
+    }
+}
+
+/// Every proper prefix and every single-bit flip of `blob` is refused.
+fn check_all_damage<T: StateBlob + std::fmt::Debug>(
+    blob: &[u8],
+    load: impl Fn(&[u8]) -> Result<T, StateError>,
+) {
+    for len in 0..blob.len() {
+        assert!(load(&blob[..len]).is_err(), "prefix of {len} bytes loaded");
+    }
+    let mut copy = blob.to_vec();
+    for bit in 0..blob.len() * 8 {
+        copy[bit / 8] ^= 1 << (bit % 8);
+        let r = load(&copy);
+        assert!(r.is_err(), "flip of bit {bit} loaded");
+        copy[bit / 8] ^= 1 << (bit % 8);
+    }
+    assert!(load(&copy).is_ok());
+}
+
+#[test]
+fn every_truncation_and_bit_flip_of_every_kind_is_refused() {
+    let (mut rng, alice, bob) = rich_pair(6);
+    let (mut s, _, _) = established(7);
+    let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let mut queue = ExpiryQueue::new();
+    for i in 0..5u64 {
+        queue.insert(MessageId::from(i), Expiry::At(T0)).unwrap();
+    }
+    let key = StorageKey::from_bytes([4; 32]);
+    macro_rules! both {
+        ($t:ty, $v:expr) => {{
+            let v = $v;
+            check_all_damage(&v.to_blob(), <$t>::from_blob);
+            check_all_damage(&v.seal(&key, &mut rng), |b| <$t>::unseal(&key, b));
+        }};
+    }
+    both!(IdentityKeyPair, &s.alice_id);
+    both!(PrekeyStore, &s.store);
+    both!(Session, &alice);
+    both!(Session, &bob);
+    both!(PendingSession, &pending);
+    both!(SessionRecord, &SessionRecord::from(pending.clone()));
+    both!(ExpiryQueue, &queue);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Random conversations: the state after any history round-trips.
+    #[test]
+    fn sessions_round_trip_after_any_history(
+        seed in any::<u64>(),
+        bursts in proptest::collection::vec((0usize..12, any::<u16>()), 1..6),
+    ) {
+        let (s, mut alice, mut bob) = established(seed);
+        let mut rng = s.rng;
+        for (n, mask) in bursts {
+            let msgs: Vec<Vec<u8>> = (0..n)
+                .map(|i| alice.encrypt(&mut rng, T0, &common::body(i as u64)).unwrap())
+                .collect();
+            for (i, m) in msgs.iter().enumerate().rev() {
+                if mask & (1 << (i % 16)) != 0 {
+                    bob.decrypt(T0, m).unwrap();
+                }
+            }
+            round_trip(&bob);
+            round_trip(&alice);
+            std::mem::swap(&mut alice, &mut bob);
+        }
+    }
+
+    /// Prekey stores after any generation, rotation and consumption.
+    #[test]
+    fn prekey_stores_round_trip(seed in any::<u64>(), generate in 0usize..40, rotations in 0usize..5, consume in 0usize..40) {
+        let mut rng = DangerDeterministicRng::from_u64(seed);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&id, &mut rng);
+        let opks = store.generate_one_time_prekeys(&mut rng, generate);
+        for _ in 0..rotations {
+            store.rotate_signed_prekey(&id, &mut rng);
+        }
+        // Consume some through real sessions.
+        let alice = IdentityKeyPair::generate(&mut rng);
+        for o in opks.iter().take(consume.min(3)) {
+            let bundle = sealwire::PrekeyBundle::parse(&store.bundle(&id, Some(o.id)).unwrap().to_vec()).unwrap();
+            let mut p = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+            let m = p.encrypt(&mut rng, T0, b"x").unwrap();
+            Session::accept(&id, &mut store, T0, &m).unwrap();
+        }
+        round_trip(&store);
+        round_trip(&IdentityKeyPair::from_seed(&[seed as u8; 32]));
+    }
+
+    /// Expiry queues of any content.
+    #[test]
+    fn queues_round_trip(entries in proptest::collection::vec((any::<u64>(), any::<bool>(), any::<u64>()), 0..50)) {
+        let mut q = ExpiryQueue::new();
+        for (id, at, v) in entries {
+            let e = if at { Expiry::At(Timestamp::from_unix_millis(v)) } else { Expiry::AfterRead { ttl_ms: v } };
+            let _ = q.insert(MessageId::from(id), e);
+        }
+        round_trip(&q);
+    }
+
+    /// Arbitrary bytes, and arbitrary bytes behind a valid header and
+    /// checksum, never panic and never load as a session that differs from
+    /// one that was written.
+    #[test]
+    fn arbitrary_bytes_are_a_typed_error(kind in 1u8..6, body in proptest::collection::vec(any::<u8>(), 0..700)) {
+        let mut blob = b"SWST".to_vec();
+        blob.push(kind);
+        blob.push(1);
+        blob.extend_from_slice(&body);
+        blob.extend_from_slice(&[0; 16]);
+        fix_checksum(&mut blob);
+        let _ = Session::from_blob(&blob);
+        let _ = SessionRecord::from_blob(&blob);
+        let _ = PendingSession::from_blob(&blob);
+        let _ = PrekeyStore::from_blob(&blob);
+        let _ = ExpiryQueue::from_blob(&blob);
+        let r = IdentityKeyPair::from_blob(&blob);
+        prop_assert_eq!(r.is_ok(), kind == 1 && body.len() == 32);
+        let key = StorageKey::from_bytes([0; 32]);
+        prop_assert!(Session::unseal(&key, &body).is_err());
+    }
+
+    /// Random single-bit flips in a session holding many skipped keys.
+    #[test]
+    fn flips_in_a_large_session_are_refused(seed in any::<u64>(), flips in proptest::collection::vec(any::<prop::sample::Index>(), 1..8)) {
+        let (s, mut alice, mut bob) = established(seed);
+        let mut rng = s.rng;
+        let mut last = Vec::new();
+        for i in 0..500u64 {
+            last = alice.encrypt(&mut rng, T0, &common::body(i)).unwrap();
+        }
+        bob.decrypt(T0, &last).unwrap();
+        let blob = bob.to_blob();
+        let key = StorageKey::from_bytes([6; 32]);
+        let sealed = bob.seal(&key, &mut rng);
+        for f in flips {
+            let mut b = blob.to_vec();
+            let bit = f.index(b.len() * 8);
+            b[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(Session::from_blob(&b).is_err());
+            let mut c = sealed.clone();
+            let bit = f.index(c.len() * 8);
+            c[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(Session::unseal(&key, &c).is_err());
+        }
+    }
+}
+
+#[test]
+fn sealing_hides_the_secrets_and_uses_a_fresh_salt() {
+    let (mut s, _, _) = established(8);
+    let seed = s.alice_id.danger_seed_bytes();
+    let plain = s.alice_id.to_blob();
+    assert!(common::contains(&plain, &seed[..]));
+    let key = StorageKey::generate(&mut s.rng);
+    let a = s.alice_id.seal(&key, &mut s.rng);
+    let b = s.alice_id.seal(&key, &mut s.rng);
+    assert!(!common::contains(&a, &seed[..]));
+    assert_ne!(a, b);
+    assert_eq!(
+        IdentityKeyPair::unseal(&key, &a).unwrap(),
+        IdentityKeyPair::unseal(&key, &b).unwrap()
+    );
+    // The storage key is not printed.
+    let shown = format!("{key:?}");
+    assert!(!shown.contains("key:"), "{shown}");
+}
+
+/// The atomic hand-over: the stored state is what the app committed, so a
+/// crash between decrypt and store loses nothing: the message decrypts
+/// again from the stored state.
+#[test]
+fn a_crash_between_decrypt_and_store_leaves_the_message_decryptable() {
+    let (mut s, mut alice, bob) = established(9);
+    let mut stored = bob.to_blob();
+    let m1 = alice.encrypt(&mut s.rng, T0, b"one").unwrap();
+    let m2 = alice.encrypt(&mut s.rng, T0, b"two").unwrap();
+
+    // Decrypt m2 and "crash" before storing: the in-memory session is lost.
+    {
+        let mut live = Session::from_blob(&stored).unwrap();
+        assert_eq!(&live.decrypt(T0, &m2).unwrap().plaintext[..], b"two");
+    }
+    // Restart: both messages decrypt from the stored state, in any order.
+    let mut live = Session::from_blob(&stored).unwrap();
+    let mut tx = Transaction::begin(&mut live);
+    assert_eq!(&tx.decrypt(T0, &m2).unwrap().plaintext[..], b"two");
+    let new_state = tx.to_blob();
+    // The database commit fails: dropping the transaction discards it.
+    drop(tx);
+    assert_eq!(live.to_blob(), stored);
+    // This time the commit succeeds.
+    let mut tx = Transaction::begin(&mut live);
+    assert_eq!(&tx.decrypt(T0, &m2).unwrap().plaintext[..], b"two");
+    assert_eq!(tx.to_blob(), new_state);
+    assert_eq!(tx.original().to_blob(), stored);
+    stored = tx.to_blob();
+    tx.commit();
+    assert_eq!(live.to_blob(), stored);
+    // Redelivery after the commit is a duplicate; m1 still opens.
+    assert_eq!(live.decrypt(T0, &m2), Err(SessionError::DuplicateMessage));
+    assert_eq!(&live.decrypt(T0, &m1).unwrap().plaintext[..], b"one");
+}
+
+/// Accepting a session changes two objects (the prekey store consumes the
+/// one-time prekey, a session appears): if neither is stored, the prekey
+/// message is accepted again on redelivery.
+#[test]
+fn a_crash_during_accept_leaves_the_prekey_message_acceptable() {
+    let mut s = setup(10, true);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let hello = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let stored_prekeys = s.store.to_blob();
+    {
+        let mut prekeys = PrekeyStore::from_blob(&stored_prekeys).unwrap();
+        Session::accept(&s.bob_id, &mut prekeys, T0, &hello).unwrap();
+        assert_eq!(prekeys.one_time_prekey_count(), 2);
+        // Crash: neither the session nor the prekey store was stored.
+    }
+    let mut prekeys = PrekeyStore::from_blob(&stored_prekeys).unwrap();
+    assert_eq!(prekeys.one_time_prekey_count(), 3);
+    let (bob, got) = Session::accept(&s.bob_id, &mut prekeys, T0, &hello).unwrap();
+    assert_eq!(&got.plaintext[..], b"hello");
+    // Both stored together; the next prekey message of the session goes
+    // through the stored session, and the one-time prekey is gone.
+    let mut bob = Session::from_blob(&bob.to_blob()).unwrap();
+    let prekeys = PrekeyStore::from_blob(&prekeys.to_blob()).unwrap();
+    assert_eq!(prekeys.one_time_prekey_count(), 2);
+    let again = pending.encrypt(&mut s.rng, T0, b"again").unwrap();
+    assert_eq!(&bob.decrypt(T0, &again).unwrap().plaintext[..], b"again");
+}
+
+#[test]
+fn a_pending_record_becomes_established_and_persists_as_such() {
+    let mut s = setup(11, false);
+    let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let mut record = SessionRecord::from(pending);
+    let hello = record.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
+    // A tampered reply leaves the pending record as it was.
+    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let mut bad = reply.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    let before = record.clone();
+    assert_eq!(
+        record.decrypt(T0, &bad),
+        Err(SessionError::AuthenticationFailed)
+    );
+    assert_eq!(record, before);
+    let blob = record.to_blob();
+    assert_eq!(blob_kind(&blob), Ok(BlobKind::PendingSession));
+    let mut record = SessionRecord::from_blob(&blob).unwrap();
+    assert_eq!(&record.decrypt(T0, &reply).unwrap().plaintext[..], b"reply");
+    assert!(record.is_established());
+    assert_eq!(blob_kind(&record.to_blob()), Ok(BlobKind::Session));
+    assert_eq!(SessionRecord::from_blob(&record.to_blob()).unwrap(), record);
+}
+
+#[test]
+fn the_memory_store_keeps_what_it_is_given() {
+    let (s, alice, bob) = established(12);
+    let mut store = MemoryStore::new();
+    assert_eq!(store.local_identity().unwrap(), None);
+    store.save_local_identity(&s.bob_id).unwrap();
+    assert_eq!(store.local_identity().unwrap(), Some(s.bob_id.clone()));
+    store.save_prekeys(&s.store).unwrap();
+    assert_eq!(store.load_prekeys().unwrap(), Some(s.store.clone()));
+
+    let a1 = DeviceAddress::new("alice", 1);
+    let a2 = DeviceAddress::new("alice", 2);
+    assert_eq!(
+        store.save_peer_identity(&a1, s.alice_id.public()).unwrap(),
+        None
+    );
+    assert_eq!(
+        store.save_peer_identity(&a1, s.alice_id.public()).unwrap(),
+        None
+    );
+    assert_eq!(
+        store.save_peer_identity(&a1, s.bob_id.public()).unwrap(),
+        Some(*s.alice_id.public()),
+        "a changed identity is reported"
+    );
+    assert_eq!(store.peer_identity(&a1).unwrap(), Some(*s.bob_id.public()));
+
+    store
+        .save_session(&a2, &SessionRecord::from(bob.clone()))
+        .unwrap();
+    store
+        .save_session(&a1, &SessionRecord::from(alice))
+        .unwrap();
+    assert_eq!(store.session_devices("alice").unwrap(), vec![1, 2]);
+    assert_eq!(store.session_devices("bob").unwrap(), Vec::<u32>::new());
+    assert_eq!(
+        store.load_session(&a2).unwrap(),
+        Some(SessionRecord::from(bob))
+    );
+    assert!(store.delete_session(&a2).unwrap());
+    assert!(!store.delete_session(&a2).unwrap());
+    assert_eq!(store.load_session(&a2).unwrap(), None);
+    assert_eq!(a1.to_string(), "alice.1");
+}
+
+// ---------------------------------------------------------------------
+// Frozen v1 fixtures. Regenerate (only when adding a new format version's
+// fixtures, never to "fix" a failing load) with
+// `SEALWIRE_BLESS=1 cargo test --test persistence frozen`.
+
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state_v1")
+}
+
+/// The fixture key of the sealed fixtures.
+const FIXTURE_STORAGE_KEY: [u8; 32] = [0x42; 32];
+
+struct Fixtures {
+    identity: IdentityKeyPair,
+    prekeys: PrekeyStore,
+    session: Session,
+    pending: PendingSession,
+    queue: ExpiryQueue,
+    /// A message from the session's peer that the restored session opens.
+    message: Vec<u8>,
+    /// A prekey message the restored prekey store accepts.
+    prekey_message: Vec<u8>,
+}
+
+fn fixtures() -> Fixtures {
+    let (mut rng, mut alice, bob) = rich_pair(0xf1);
+    let message = alice.encrypt(&mut rng, T0, b"fixture message").unwrap();
+    let mut s = setup(0xf2, true);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let prekey_message = pending.encrypt(&mut s.rng, T0, b"fixture hello").unwrap();
+    let mut queue = ExpiryQueue::new();
+    queue.insert(MessageId::from(1), Expiry::At(T0)).unwrap();
+    queue
+        .insert(MessageId::from(2), Expiry::AfterRead { ttl_ms: 60_000 })
+        .unwrap();
+    Fixtures {
+        identity: s.bob_id,
+        prekeys: s.store,
+        session: bob,
+        pending,
+        queue,
+        message,
+        prekey_message,
+    }
+}
+
+#[test]
+fn frozen_v1_fixtures_still_load() {
+    let dir = fixture_dir();
+    let f = fixtures();
+    let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
+    if std::env::var_os("SEALWIRE_BLESS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = DangerDeterministicRng::from_u64(0xf3);
+        let files: [(&str, Vec<u8>); 9] = [
+            ("identity.bin", f.identity.to_blob().to_vec()),
+            ("prekeys.bin", f.prekeys.to_blob().to_vec()),
+            ("session.bin", f.session.to_blob().to_vec()),
+            ("pending.bin", f.pending.to_blob().to_vec()),
+            ("queue.bin", f.queue.to_blob().to_vec()),
+            ("session.sealed.bin", f.session.seal(&key, &mut rng)),
+            ("prekeys.sealed.bin", f.prekeys.seal(&key, &mut rng)),
+            ("message.bin", f.message.clone()),
+            ("prekey_message.bin", f.prekey_message.clone()),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    // Every fixture loads and equals the state it was made from.
+    assert_eq!(
+        IdentityKeyPair::from_blob(&read("identity.bin")).unwrap(),
+        f.identity
+    );
+    let prekeys = PrekeyStore::from_blob(&read("prekeys.bin")).unwrap();
+    assert_eq!(prekeys, f.prekeys);
+    assert_eq!(
+        PrekeyStore::unseal(&key, &read("prekeys.sealed.bin")).unwrap(),
+        f.prekeys
+    );
+    let session = Session::from_blob(&read("session.bin")).unwrap();
+    assert_eq!(session, f.session);
+    assert_eq!(
+        Session::unseal(&key, &read("session.sealed.bin")).unwrap(),
+        f.session
+    );
+    assert_eq!(
+        PendingSession::from_blob(&read("pending.bin")).unwrap(),
+        f.pending
+    );
+    assert_eq!(ExpiryQueue::from_blob(&read("queue.bin")).unwrap(), f.queue);
+    // And works: the session opens the committed message, the prekey store
+    // accepts the committed prekey message.
+    let mut session = session;
+    let got = session.decrypt(T0, &read("message.bin")).unwrap();
+    assert_eq!(&got.plaintext[..], b"fixture message");
+    let identity = IdentityKeyPair::from_blob(&read("identity.bin")).unwrap();
+    let mut prekeys = prekeys;
+    let (_, got) =
+        Session::accept(&identity, &mut prekeys, T0, &read("prekey_message.bin")).unwrap();
+    assert_eq!(&got.plaintext[..], b"fixture hello");
+}
