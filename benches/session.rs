@@ -12,7 +12,12 @@
 //! - `ping_pong`: a round trip A → B, B → A where every message turns the
 //!   ratchet (each send draws a key pair and does a DH step).
 //! - `setup`: initiator (`PendingSession::initiate`) and responder
-//!   (`Session::accept`) session creation.
+//!   (`Session::accept`) session creation, classic (X3DH with a one-time
+//!   prekey) against PQXDH (the same plus ML-KEM-768, with a one-time PQ
+//!   prekey and with the last-resort one), in the same run.
+//! - `baseline`: the primitives PQXDH adds, raw from the `ml-kem` crate
+//!   (key generation from a seed, encapsulation-key parsing, encapsulation,
+//!   decapsulation with an expanded key) and one X25519 DH.
 //!
 //! Run: `cargo bench --bench session -- --warm-up-time 1 --measurement-time 3`
 //!
@@ -324,12 +329,13 @@ fn ping_pong(c: &mut Criterion<Clock>) {
 fn setup(c: &mut Criterion<Clock>) {
     let mut group = c.benchmark_group("setup");
     let mut p = parties(3);
-    group.bench_function("initiate", |b| {
+    // Classic: X3DH with a one-time prekey.
+    group.bench_function("initiate_classic", |b| {
         b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&p.bundle)).unwrap());
     });
     let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
     let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
-    group.bench_function("accept", |b| {
+    group.bench_function("accept_classic", |b| {
         b.iter_batched(
             || p.bob_prekeys.clone(),
             |mut store| {
@@ -340,12 +346,77 @@ fn setup(c: &mut Criterion<Clock>) {
             BatchSize::SmallInput,
         );
     });
+    // PQXDH: the same plus a one-time PQ prekey, then the last-resort one.
+    let mut store = p.bob_prekeys.clone();
+    store.rotate_last_resort_pq_prekey(&p.bob_id, &mut p.rng);
+    let pq = store.generate_pq_one_time_prekeys(&p.bob_id, &mut p.rng, 1);
+    let opk = p.bundle.one_time_prekey().map(|o| o.id);
+    let pq_bundle = PrekeyBundle::parse(
+        &store
+            .bundle_with_pq(&p.bob_id, opk, Some(pq[0].id()))
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let last_resort_bundle = store.bundle(&p.bob_id, opk).unwrap();
+    group.bench_function("initiate_pq", |b| {
+        b.iter(|| {
+            PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&pq_bundle)).unwrap()
+        });
+    });
+    for (name, bundle) in [
+        ("accept_pq_one_time", &pq_bundle),
+        ("accept_pq_last_resort", &last_resort_bundle),
+    ] {
+        let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, bundle).unwrap();
+        let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || store.clone(),
+                |mut store| {
+                    let session =
+                        Session::accept(&p.bob_id, &mut store, T0, black_box(&hello)).unwrap();
+                    (session, store)
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+fn baseline(c: &mut Criterion<Clock>) {
+    use ml_kem::{Decapsulate, DecapsulationKey768, EncapsulationKey768, KeyExport};
+    let mut group = c.benchmark_group("baseline");
+    let seed = ml_kem::Seed::from([7u8; 64]);
+    group.bench_function("ml_kem_768_keygen_from_seed", |b| {
+        b.iter(|| DecapsulationKey768::from_seed(black_box(seed)));
+    });
+    let dk = DecapsulationKey768::from_seed(seed);
+    let ek_bytes = dk.encapsulation_key().to_bytes();
+    group.bench_function("ml_kem_768_parse_encapsulation_key", |b| {
+        b.iter(|| EncapsulationKey768::new(black_box(&ek_bytes)).unwrap());
+    });
+    let ek = EncapsulationKey768::new(&ek_bytes).unwrap();
+    let m = ml_kem::B32::from([9u8; 32]);
+    group.bench_function("ml_kem_768_encapsulate", |b| {
+        b.iter(|| ek.encapsulate_deterministic(black_box(&m)));
+    });
+    let (ct, _) = ek.encapsulate_deterministic(&m);
+    group.bench_function("ml_kem_768_decapsulate", |b| {
+        b.iter(|| dk.decapsulate(black_box(&ct)));
+    });
+    let secret = x25519_dalek::StaticSecret::from([3u8; 32]);
+    let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([4u8; 32]));
+    group.bench_function("x25519_dh", |b| {
+        b.iter(|| secret.diffie_hellman(black_box(&public)));
+    });
     group.finish();
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(Clock::from_env());
-    targets = by_size, ping_pong, setup
+    targets = by_size, ping_pong, setup, baseline
 }
 criterion_main!(benches);

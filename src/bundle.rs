@@ -1,18 +1,24 @@
 //! The prekey bundle a user publishes (SPEC.md §4). Parsing verifies it:
 //! a [`PrekeyBundle`] value always carries a valid identity key and a signed
-//! prekey whose signature passed strict Ed25519 verification.
+//! prekey whose signature passed strict Ed25519 verification, and, if it
+//! has one, a PQ prekey whose ML-KEM-768 key decodes and whose signature
+//! passed the same verification.
 
 use alloc::vec::Vec;
 
 use crate::error::{BundleError, DecodeError};
 use crate::identity::IdentityKey;
-use crate::limits::MAX_BUNDLE_LEN;
+use crate::limits::{MAX_BUNDLE_LEN, PQ_BUNDLE_FIELDS_LEN};
+use crate::pq_prekey::PQ_PUBLIC_KEY_LEN;
+use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic};
 use crate::prekey::{OneTimePrekeyPublic, signed_prekey_message};
 use crate::wire::codec::{Reader, Writer};
 use crate::wire::{TYPE_BUNDLE, WIRE_VERSION};
 
 /// Bundle flag: a one-time prekey follows.
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
+/// Bundle flag: a PQ (ML-KEM-768) prekey follows.
+const FLAG_PQ_PREKEY: u8 = 0x02;
 
 /// A verified prekey bundle.
 #[derive(Clone, PartialEq, Eq)]
@@ -22,6 +28,7 @@ pub struct PrekeyBundle {
     signed_prekey: [u8; 32],
     signed_prekey_signature: [u8; 64],
     one_time_prekey: Option<OneTimePrekeyPublic>,
+    pq_prekey: Option<PqPrekeyPublic>,
 }
 
 impl PrekeyBundle {
@@ -31,6 +38,7 @@ impl PrekeyBundle {
         signed_prekey: [u8; 32],
         signed_prekey_signature: [u8; 64],
         one_time_prekey: Option<OneTimePrekeyPublic>,
+        pq_prekey: Option<PqPrekeyPublic>,
     ) -> Self {
         Self {
             identity_key,
@@ -38,11 +46,13 @@ impl PrekeyBundle {
             signed_prekey,
             signed_prekey_signature,
             one_time_prekey,
+            pq_prekey,
         }
     }
 
-    /// Builds a bundle from its published parts (for a server that hands out
-    /// one one-time prekey per fetch), verifying the signature.
+    /// Builds a classic bundle from its published parts (for a server that
+    /// hands out one one-time prekey per fetch), verifying the signature.
+    /// Add a PQ prekey with [`with_pq_prekey`](Self::with_pq_prekey).
     pub fn new(
         identity_key: IdentityKey,
         signed_prekey_id: u32,
@@ -62,7 +72,20 @@ impl PrekeyBundle {
             signed_prekey,
             signed_prekey_signature,
             one_time_prekey,
+            None,
         ))
+    }
+
+    /// The bundle with `pq_prekey` as its PQ prekey (replacing any), after
+    /// strict verification of its signature by the bundle's identity key
+    /// ([`BundleError::InvalidSignature`]). A bundle with a PQ prekey is
+    /// always used with PQXDH.
+    pub fn with_pq_prekey(mut self, pq_prekey: PqPrekeyPublic) -> Result<Self, BundleError> {
+        if !pq_prekey.verify(&self.identity_key) {
+            return Err(BundleError::InvalidSignature);
+        }
+        self.pq_prekey = Some(pq_prekey);
+        Ok(self)
     }
 
     /// Parses and verifies a bundle.
@@ -84,7 +107,7 @@ impl PrekeyBundle {
         let signed_prekey = r.array()?;
         let signature = r.array()?;
         let flags = r.u8()?;
-        if flags & !FLAG_ONE_TIME_PREKEY != 0 {
+        if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_PQ_PREKEY) != 0 {
             return Err(DecodeError::UnknownFlags(flags).into());
         }
         let one_time_prekey = if flags & FLAG_ONE_TIME_PREKEY != 0 {
@@ -95,24 +118,44 @@ impl PrekeyBundle {
         } else {
             None
         };
+        let pq_prekey = if flags & FLAG_PQ_PREKEY != 0 {
+            let id = r.u32()?;
+            let kind = r.u8()?;
+            let kind = PqPrekeyKind::from_byte(kind).ok_or(DecodeError::InvalidValue)?;
+            let public = r.take(PQ_PUBLIC_KEY_LEN)?;
+            let pq_signature = r.array()?;
+            Some(PqPrekeyPublic::new(id, kind, public, pq_signature)?)
+        } else {
+            None
+        };
         r.finish()?;
-        Self::new(
+        let bundle = Self::new(
             identity_key,
             signed_prekey_id,
             signed_prekey,
             signature,
             one_time_prekey,
-        )
+        )?;
+        match pq_prekey {
+            Some(pq) => bundle.with_pq_prekey(pq),
+            None => Ok(bundle),
+        }
     }
 
     /// Length of the encoding.
     pub fn encoded_len(&self) -> usize {
         const BASE: usize = 2 + 32 + 4 + 32 + 64 + 1;
-        if self.one_time_prekey.is_some() {
-            BASE + 36
+        let opk = if self.one_time_prekey.is_some() {
+            36
         } else {
-            BASE
-        }
+            0
+        };
+        let pq = if self.pq_prekey.is_some() {
+            PQ_BUNDLE_FIELDS_LEN
+        } else {
+            0
+        };
+        BASE.saturating_add(opk).saturating_add(pq)
     }
 
     /// The encoding.
@@ -126,14 +169,25 @@ impl PrekeyBundle {
             w.u32(self.signed_prekey_id)?;
             w.bytes(&self.signed_prekey)?;
             w.bytes(&self.signed_prekey_signature)?;
-            match &self.one_time_prekey {
-                Some(opk) => {
-                    w.u8(FLAG_ONE_TIME_PREKEY)?;
-                    w.u32(opk.id)?;
-                    w.bytes(&opk.public)
-                }
-                None => w.u8(0),
+            let mut flags = 0;
+            if self.one_time_prekey.is_some() {
+                flags |= FLAG_ONE_TIME_PREKEY;
             }
+            if self.pq_prekey.is_some() {
+                flags |= FLAG_PQ_PREKEY;
+            }
+            w.u8(flags)?;
+            if let Some(opk) = &self.one_time_prekey {
+                w.u32(opk.id)?;
+                w.bytes(&opk.public)?;
+            }
+            if let Some(pq) = &self.pq_prekey {
+                w.u32(pq.id())?;
+                w.u8(pq.kind().to_byte())?;
+                w.bytes(pq.public())?;
+                w.bytes(pq.signature())?;
+            }
+            Ok::<(), crate::wire::codec::Overflow>(())
         })();
         let n = if written.is_ok() { w.position() } else { 0 };
         out.truncate(n);
@@ -164,6 +218,13 @@ impl PrekeyBundle {
     pub fn one_time_prekey(&self) -> Option<&OneTimePrekeyPublic> {
         self.one_time_prekey.as_ref()
     }
+
+    /// The PQ prekey, if the bundle has one: then
+    /// [`PendingSession::initiate`](crate::PendingSession::initiate) uses
+    /// PQXDH.
+    pub fn pq_prekey(&self) -> Option<&PqPrekeyPublic> {
+        self.pq_prekey.as_ref()
+    }
 }
 
 impl core::fmt::Debug for PrekeyBundle {
@@ -173,6 +234,7 @@ impl core::fmt::Debug for PrekeyBundle {
             .field("signed_prekey_id", &self.signed_prekey_id)
             .field("signed_prekey", &crate::hexfmt::Hex(&self.signed_prekey))
             .field("one_time_prekey", &self.one_time_prekey)
+            .field("pq_prekey", &self.pq_prekey)
             .finish_non_exhaustive()
     }
 }

@@ -55,7 +55,8 @@ impl core::error::Error for DecodeError {}
 pub enum BundleError {
     /// The bytes are not a well-formed bundle.
     Malformed(DecodeError),
-    /// The signed prekey's signature does not verify (strict Ed25519).
+    /// The signed prekey's or the PQ prekey's signature does not verify
+    /// (strict Ed25519).
     InvalidSignature,
 }
 
@@ -63,7 +64,7 @@ impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Malformed(e) => write!(f, "malformed bundle: {e}"),
-            Self::InvalidSignature => f.write_str("signed prekey signature does not verify"),
+            Self::InvalidSignature => f.write_str("prekey signature does not verify"),
         }
     }
 }
@@ -135,6 +136,17 @@ pub enum SessionError {
     /// key outlived the conversation's TTL plus grace, or the maximum age,
     /// or was evicted by the cap on stored keys.
     MessageKeyErased,
+    /// The prekey store requires post-quantum key agreement (PQXDH) and the
+    /// prekey message is classic (no PQ fields). Refused before any secret
+    /// is used.
+    PqRequired,
+    /// The prekey message names a PQ prekey this store does not hold (never
+    /// issued, a consumed one-time PQ prekey, or a forgotten last-resort
+    /// one).
+    UnknownPqPrekey,
+    /// A second session set up with the same last-resort PQ prekey, signed
+    /// prekey and base key: a replayed prekey message.
+    ReplayedPrekeyMessage,
 }
 
 impl fmt::Display for SessionError {
@@ -157,6 +169,11 @@ impl fmt::Display for SessionError {
             Self::UnsupportedFeature => f.write_str("unsupported inner-frame feature"),
             Self::InvalidPolicy => f.write_str("invalid disappearing-message policy"),
             Self::MessageKeyErased => f.write_str("message key erased on schedule"),
+            Self::PqRequired => f.write_str("post-quantum key agreement required"),
+            Self::UnknownPqPrekey => f.write_str("unknown or already used PQ prekey"),
+            Self::ReplayedPrekeyMessage => {
+                f.write_str("prekey message replayed against a last-resort PQ prekey")
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! X3DH key agreement (SPEC.md §3.3): both sides' computation of the shared
-//! secret `SK` and the associated data `AD`.
+//! X3DH and PQXDH key agreement (SPEC.md §3.3, §3.6): both sides'
+//! computation of the shared secret `SK` and the associated data `AD`.
 
 use zeroize::Zeroizing;
 
@@ -7,8 +7,10 @@ use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::kdf::{X3DH_INFO, hkdf_sha256};
+use crate::kdf::{PQXDH_INFO, X3DH_INFO, hkdf_sha256};
+use crate::kem::{self, KEM_CIPHERTEXT_LEN, KemKeyPair};
 use crate::ratchet::AD_LEN;
+use crate::session::transport::PqPrekeyFields;
 
 /// The 32 bytes of `0xFF` that start the X3DH key material (`F`).
 const X3DH_F: [u8; 32] = [0xFF; 32];
@@ -28,27 +30,42 @@ pub(crate) fn associated_data(initiator: &IdentityKey, responder: &IdentityKey) 
     ad
 }
 
+/// `SK = HKDF(0x00*32, F || DH1 || DH2 || DH3 [|| DH4] [|| KEM_SS], info, 32)`
+/// with the classic label without a KEM secret and the PQXDH label with one.
 fn derive(
     dh1: &[u8; 32],
     dh2: &[u8; 32],
     dh3: &[u8; 32],
     dh4: Option<&[u8; 32]>,
+    kem_ss: Option<&[u8; 32]>,
 ) -> Zeroizing<[u8; 32]> {
     let salt = [0u8; 32];
-    let sk: [u8; 32] = match dh4 {
-        Some(dh4) => hkdf_sha256(&salt, &[&X3DH_F, dh1, dh2, dh3, dh4], X3DH_INFO),
-        None => hkdf_sha256(&salt, &[&X3DH_F, dh1, dh2, dh3], X3DH_INFO),
+    let info = if kem_ss.is_some() {
+        PQXDH_INFO
+    } else {
+        X3DH_INFO
     };
-    Zeroizing::new(sk)
+    let dh4: &[u8] = dh4.map_or(&[], |d| &d[..]);
+    let kem_ss: &[u8] = kem_ss.map_or(&[], |k| &k[..]);
+    Zeroizing::new(hkdf_sha256(
+        &salt,
+        &[&X3DH_F, dh1, dh2, dh3, dh4, kem_ss],
+        info,
+    ))
 }
 
 /// Initiator: `DH1 = DH(IK_A, SPK_B)`, `DH2 = DH(EK_A, IK_B)`,
-/// `DH3 = DH(EK_A, SPK_B)`, `DH4 = DH(EK_A, OPK_B)`.
+/// `DH3 = DH(EK_A, SPK_B)`, `DH4 = DH(EK_A, OPK_B)`; and, when the bundle
+/// has a PQ prekey, `(CT, KEM_SS) = ML-KEM.Encaps(PQPK_B, m)`.
+///
+/// A bundle with a PQ prekey is never used classically: without the
+/// encapsulation randomness `m` it is refused with `PqRequired`.
 pub(crate) fn initiator(
     identity: &IdentityKeyPair,
     ephemeral: &DhKeyPair,
     bundle: &PrekeyBundle,
-) -> Result<X3dhOutput, SessionError> {
+    kem_randomness: Option<&[u8; 32]>,
+) -> Result<(X3dhOutput, Option<PqPrekeyFields>), SessionError> {
     let dh1 = identity.diffie_hellman(bundle.signed_prekey())?;
     let dh2 = ephemeral.diffie_hellman(bundle.identity_key().x25519())?;
     let dh3 = ephemeral.diffie_hellman(bundle.signed_prekey())?;
@@ -56,17 +73,43 @@ pub(crate) fn initiator(
         Some(opk) => Some(ephemeral.diffie_hellman(&opk.public)?),
         None => None,
     };
-    Ok(X3dhOutput {
-        shared_secret: derive(&dh1, &dh2, &dh3, dh4.as_deref()),
-        associated_data: associated_data(identity.public(), bundle.identity_key()),
-    })
+    let kem = match (bundle.pq_prekey(), kem_randomness) {
+        (Some(pq), Some(m)) => {
+            let (ciphertext, ss) = kem::encapsulate(pq.public(), m)?;
+            Some((
+                PqPrekeyFields {
+                    pq_prekey_id: pq.id(),
+                    ciphertext,
+                },
+                ss,
+            ))
+        }
+        (Some(_), None) => return Err(SessionError::PqRequired),
+        (None, _) => None,
+    };
+    let shared_secret = derive(
+        &dh1,
+        &dh2,
+        &dh3,
+        dh4.as_deref(),
+        kem.as_ref().map(|(_, ss)| &**ss),
+    );
+    Ok((
+        X3dhOutput {
+            shared_secret,
+            associated_data: associated_data(identity.public(), bundle.identity_key()),
+        },
+        kem.map(|(fields, _)| fields),
+    ))
 }
 
-/// Responder: the same four values from the other side.
+/// Responder: the same values from the other side; with a PQ prekey,
+/// `KEM_SS = ML-KEM.Decaps(PQSK_B, CT)`.
 pub(crate) fn responder(
     identity: &IdentityKeyPair,
     signed_prekey: &DhKeyPair,
     one_time_prekey: Option<&DhKeyPair>,
+    pq: Option<(&KemKeyPair, &[u8; KEM_CIPHERTEXT_LEN])>,
     their_identity: &IdentityKey,
     their_base_key: &[u8; 32],
 ) -> Result<X3dhOutput, SessionError> {
@@ -77,8 +120,9 @@ pub(crate) fn responder(
         Some(opk) => Some(opk.diffie_hellman(their_base_key)?),
         None => None,
     };
+    let kem_ss = pq.map(|(pair, ct)| pair.decapsulate(ct));
     Ok(X3dhOutput {
-        shared_secret: derive(&dh1, &dh2, &dh3, dh4.as_deref()),
+        shared_secret: derive(&dh1, &dh2, &dh3, dh4.as_deref(), kem_ss.as_deref()),
         associated_data: associated_data(their_identity, identity.public()),
     })
 }

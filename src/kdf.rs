@@ -20,6 +20,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// HKDF info of X3DH (classic, no post-quantum KEM).
 pub const X3DH_INFO: &[u8] = b"Sealwire_X3DH_v1";
+/// HKDF info of PQXDH: X3DH with an ML-KEM-768 shared secret appended to
+/// the key material (SPEC.md §3.6).
+pub const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
 /// HKDF info of the root-key step of the Double Ratchet.
 pub const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
 /// HKDF info that turns a message key into an AES-256-GCM key and nonce.

@@ -25,8 +25,10 @@ pub mod identity;
 #[doc(hidden)]
 pub mod internal;
 pub mod kdf;
+mod kem;
 pub mod limits;
 pub mod persist;
+pub mod pq_prekey;
 pub mod prekey;
 #[doc(hidden)]
 pub mod ratchet;
@@ -46,6 +48,7 @@ pub use error::{BundleError, DecodeError, SessionError, StateError};
 pub use expiry::{Expiry, ExpiryError, ExpiryQueue, MessageId};
 pub use frame::ContentType;
 pub use identity::{IdentityKey, IdentityKeyPair};
+pub use pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
 pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]
 pub use rng::{OsRng, os_rng};

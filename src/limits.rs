@@ -35,12 +35,22 @@ pub const MAX_FRAME_LEN: usize = FRAME_HEADER_LEN + FRAME_TIMER_LEN + MAX_PADDED
 /// Smallest padded body length: short messages all look alike.
 pub const MIN_PADDED_BODY_LEN: usize = 32;
 
-/// Largest wire message: the prekey message at its largest plus the
-/// largest ciphertext. Anything longer is rejected before parsing.
-pub const MAX_MESSAGE_LEN: usize = 2 + 32 + 32 + 4 + 1 + 4 + 40 + MAX_FRAME_LEN + 16;
+/// Length of the PQXDH fields of a prekey message: PQ prekey id (4) and
+/// ML-KEM-768 ciphertext (1088).
+pub const PQ_MESSAGE_FIELDS_LEN: usize = 4 + 1088;
 
-/// Largest bundle encoding (with a one-time prekey).
-pub const MAX_BUNDLE_LEN: usize = 2 + 32 + 4 + 32 + 64 + 1 + 4 + 32;
+/// Length of the PQ prekey of a bundle: id (4), kind (1), ML-KEM-768
+/// encapsulation key (1184), signature (64).
+pub const PQ_BUNDLE_FIELDS_LEN: usize = 4 + 1 + 1184 + 64;
+
+/// Largest wire message: the prekey message at its largest (one-time
+/// prekey id and PQXDH fields) plus the largest ciphertext. Anything longer
+/// is rejected before parsing.
+pub const MAX_MESSAGE_LEN: usize =
+    2 + 32 + 32 + 4 + 1 + 4 + PQ_MESSAGE_FIELDS_LEN + 40 + MAX_FRAME_LEN + 16;
+
+/// Largest bundle encoding (with a one-time prekey and a PQ prekey).
+pub const MAX_BUNDLE_LEN: usize = 2 + 32 + 4 + 32 + 64 + 1 + 4 + 32 + PQ_BUNDLE_FIELDS_LEN;
 
 /// At most this many one-time prekeys are held by a prekey store.
 pub const MAX_ONE_TIME_PREKEYS: usize = 10_000;
@@ -48,3 +58,17 @@ pub const MAX_ONE_TIME_PREKEYS: usize = 10_000;
 /// At most this many signed prekeys are kept (the current one and older
 /// ones still accepted for late prekey messages).
 pub const MAX_SIGNED_PREKEYS: usize = 3;
+
+/// At most this many one-time PQ (ML-KEM-768) prekeys are held by a prekey
+/// store (each is 1.3 KB: 64-byte seed, 1184-byte public key, signature).
+pub const MAX_ONE_TIME_PQ_PREKEYS: usize = 1000;
+
+/// At most this many last-resort PQ prekeys are kept (the current one and
+/// older ones still accepted for late prekey messages).
+pub const MAX_LAST_RESORT_PQ_PREKEYS: usize = 3;
+
+/// At most this many (last-resort PQ prekey, signed prekey, base key)
+/// records are kept to refuse a replayed session set-up; the oldest is
+/// dropped first, and records of forgotten last-resort PQ prekeys are
+/// dropped when the prekey is.
+pub const MAX_PQ_REPLAY_RECORDS: usize = 10_000;

@@ -1,14 +1,20 @@
-//! Our own prekeys: the signed prekey (SPK) and the one-time prekeys (OPK),
-//! held in a [`PrekeyStore`] that hands out bundles and consumes one-time
-//! prekeys exactly once.
+//! Our own prekeys: the signed prekey (SPK), the one-time prekeys (OPK)
+//! and the post-quantum prekeys (one-time and last-resort ML-KEM-768),
+//! held in a [`PrekeyStore`] that hands out bundles, consumes one-time
+//! prekeys exactly once and refuses replays against last-resort PQ prekeys.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
 use crate::identity::{ENCODE_X25519, IdentityKeyPair};
-use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_SIGNED_PREKEYS};
+use crate::kem::KemKeyPair;
+use crate::limits::{
+    MAX_LAST_RESORT_PQ_PREKEYS, MAX_ONE_TIME_PQ_PREKEYS, MAX_ONE_TIME_PREKEYS,
+    MAX_PQ_REPLAY_RECORDS, MAX_SIGNED_PREKEYS,
+};
+use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
 
 /// The message an identity signs to certify a signed prekey:
 /// `Encode(SPK) = 0x05 || spk_public` (SPEC.md §3.2).
@@ -90,31 +96,99 @@ pub struct OneTimePrekeyPublic {
     pub public: [u8; 32],
 }
 
-/// Our signed prekeys and one-time prekeys.
+/// What the responder remembers of a session set up with a last-resort PQ
+/// prekey, to refuse a second one from the same prekey message.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ReplayRecord {
+    pub(crate) pq_prekey_id: u32,
+    pub(crate) signed_prekey_id: u32,
+    pub(crate) base_key: [u8; 32],
+}
+
+/// Our post-quantum prekeys, the PQ policy and the replay records.
+#[derive(Clone, PartialEq)]
+pub(crate) struct PqPrekeys {
+    pub(crate) one_time: BTreeMap<u32, SignedPqPrekey>,
+    /// Oldest first; the last is current.
+    pub(crate) last_resort: Vec<SignedPqPrekey>,
+    pub(crate) next_id: u32,
+    pub(crate) require_pq: bool,
+    /// Oldest first.
+    pub(crate) replay: VecDeque<ReplayRecord>,
+}
+
+impl Default for PqPrekeys {
+    /// No PQ prekeys, classic prekey messages accepted, ids from 1.
+    fn default() -> Self {
+        Self {
+            one_time: BTreeMap::new(),
+            last_resort: Vec::new(),
+            next_id: 1,
+            require_pq: false,
+            replay: VecDeque::new(),
+        }
+    }
+}
+
+impl PqPrekeys {
+    /// The next PQ prekey id: one id space for both kinds, never 0, ids
+    /// still held skipped when the counter wraps.
+    fn allocate_id(&mut self) -> u32 {
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            if !self.one_time.contains_key(&id) && !self.last_resort.iter().any(|k| k.id() == id) {
+                return id;
+            }
+        }
+    }
+}
+
+/// Our signed prekeys, one-time prekeys and post-quantum prekeys.
 ///
 /// The newest signed prekey is the current one; up to
 /// [`MAX_SIGNED_PREKEYS`] are kept so that prekey messages built from an
-/// older bundle still open. One-time prekeys are removed by
+/// older bundle still open. One-time prekeys (classic and PQ) are removed by
 /// [`Session::accept`](crate::Session::accept) only once the message that
 /// used one has decrypted.
+///
+/// Post-quantum: [`rotate_last_resort_pq_prekey`](Self::rotate_last_resort_pq_prekey)
+/// and [`generate_pq_one_time_prekeys`](Self::generate_pq_one_time_prekeys)
+/// create ML-KEM-768 prekeys; once the store has one, its bundles carry a
+/// PQ prekey and initiators use PQXDH.
+/// [`set_require_pq`](Self::set_require_pq) refuses classic prekey messages.
 #[derive(Clone, PartialEq)]
 pub struct PrekeyStore {
     signed: Vec<SignedPrekey>,
     one_time: BTreeMap<u32, DhKeyPair>,
     next_signed_id: u32,
     next_one_time_id: u32,
+    pq: PqPrekeys,
 }
 
 impl PrekeyStore {
-    /// A store with a fresh signed prekey (id 1) and no one-time prekeys.
+    /// A store with a fresh signed prekey (id 1), no one-time prekeys and
+    /// no PQ prekeys (see [`new_pq`](Self::new_pq)).
     pub fn new<R: rand_core::CryptoRng + ?Sized>(identity: &IdentityKeyPair, rng: &mut R) -> Self {
         let mut store = Self {
             signed: Vec::new(),
             one_time: BTreeMap::new(),
             next_signed_id: 1,
             next_one_time_id: 1,
+            pq: PqPrekeys::default(),
         };
         store.rotate_signed_prekey(identity, rng);
+        store
+    }
+
+    /// A store with a fresh signed prekey and a fresh last-resort PQ
+    /// prekey: its bundles make initiators use PQXDH.
+    pub fn new_pq<R: rand_core::CryptoRng + ?Sized>(
+        identity: &IdentityKeyPair,
+        rng: &mut R,
+    ) -> Self {
+        let mut store = Self::new(identity, rng);
+        store.rotate_last_resort_pq_prekey(identity, rng);
         store
     }
 
@@ -137,7 +211,33 @@ impl PrekeyStore {
             one_time: map,
             next_signed_id: signed.0.saturating_add(1),
             next_one_time_id: next,
+            pq: PqPrekeys::default(),
         }
+    }
+
+    /// Adds a PQ prekey from an explicit ML-KEM-768 seed `d || z` (test
+    /// vectors); a last-resort one becomes current. Returns `false` (and
+    /// changes nothing) if the id is already held.
+    #[doc(hidden)]
+    pub fn danger_add_pq_prekey(
+        &mut self,
+        identity: &IdentityKeyPair,
+        id: u32,
+        kind: PqPrekeyKind,
+        seed: &[u8; 64],
+    ) -> bool {
+        if self.pq_prekey(id).is_some() {
+            return false;
+        }
+        let key = SignedPqPrekey::new(identity, id, kind, KemKeyPair::from_seed(seed));
+        match kind {
+            PqPrekeyKind::OneTime => {
+                self.pq.one_time.insert(id, key);
+            }
+            PqPrekeyKind::LastResort => self.push_last_resort(key),
+        }
+        self.pq.next_id = self.pq.next_id.max(id.saturating_add(1));
+        true
     }
 
     /// Generates a new signed prekey, makes it current, and forgets the
@@ -183,6 +283,100 @@ impl PrekeyStore {
         out
     }
 
+    /// Generates a new last-resort PQ (ML-KEM-768) prekey, signs it, makes
+    /// it current, and forgets the oldest beyond
+    /// [`MAX_LAST_RESORT_PQ_PREKEYS`] (with its replay records). Returns the
+    /// new id.
+    pub fn rotate_last_resort_pq_prekey<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        rng: &mut R,
+    ) -> u32 {
+        let id = self.pq.allocate_id();
+        let key = SignedPqPrekey::new(
+            identity,
+            id,
+            PqPrekeyKind::LastResort,
+            KemKeyPair::generate(rng),
+        );
+        self.push_last_resort(key);
+        id
+    }
+
+    fn push_last_resort(&mut self, key: SignedPqPrekey) {
+        self.pq.last_resort.push(key);
+        while self.pq.last_resort.len() > MAX_LAST_RESORT_PQ_PREKEYS {
+            self.pq.last_resort.remove(0);
+        }
+        // Records of forgotten keys can never match again: a prekey message
+        // naming one is refused as `UnknownPqPrekey`.
+        let held = &self.pq.last_resort;
+        self.pq
+            .replay
+            .retain(|r| held.iter().any(|k| k.id() == r.pq_prekey_id));
+    }
+
+    /// Generates up to `count` one-time PQ (ML-KEM-768) prekeys, each signed
+    /// by `identity` (fewer if the store would exceed
+    /// [`MAX_ONE_TIME_PQ_PREKEYS`]), and returns their public halves to
+    /// upload.
+    pub fn generate_pq_one_time_prekeys<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        rng: &mut R,
+        count: usize,
+    ) -> Vec<PqPrekeyPublic> {
+        let room = MAX_ONE_TIME_PQ_PREKEYS.saturating_sub(self.pq.one_time.len());
+        let n = count.min(room);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let id = self.pq.allocate_id();
+            let key = SignedPqPrekey::new(
+                identity,
+                id,
+                PqPrekeyKind::OneTime,
+                KemKeyPair::generate(rng),
+            );
+            out.push(key.to_public());
+            self.pq.one_time.insert(id, key);
+        }
+        out
+    }
+
+    /// The current last-resort PQ prekey, if the store has one.
+    pub fn current_last_resort_pq_prekey(&self) -> Option<&SignedPqPrekey> {
+        self.pq.last_resort.last()
+    }
+
+    /// The public halves of the one-time PQ prekeys still held.
+    pub fn pq_one_time_prekeys(&self) -> Vec<PqPrekeyPublic> {
+        self.pq.one_time.values().map(|k| k.to_public()).collect()
+    }
+
+    /// How many one-time PQ prekeys are still held.
+    pub fn pq_one_time_prekey_count(&self) -> usize {
+        self.pq.one_time.len()
+    }
+
+    /// Requires post-quantum key agreement: while set,
+    /// [`Session::accept`](crate::Session::accept) refuses a classic prekey
+    /// message with [`SessionError::PqRequired`](crate::SessionError::PqRequired)
+    /// before any secret is used. Persisted with the store.
+    pub fn set_require_pq(&mut self, require: bool) {
+        self.pq.require_pq = require;
+    }
+
+    /// Whether classic prekey messages are refused.
+    pub fn requires_pq(&self) -> bool {
+        self.pq.require_pq
+    }
+
+    /// How many last-resort replay records are held (at most
+    /// [`MAX_PQ_REPLAY_RECORDS`]).
+    pub fn pq_replay_record_count(&self) -> usize {
+        self.pq.replay.len()
+    }
+
     /// The current signed prekey.
     pub fn current_signed_prekey(&self) -> Option<&SignedPrekey> {
         self.signed.last()
@@ -204,13 +398,26 @@ impl PrekeyStore {
         self.one_time.len()
     }
 
-    /// A bundle to publish: our identity, the current signed prekey and, if
-    /// `one_time_prekey_id` names a held one-time prekey, that prekey.
-    /// Returns `None` if the id is not held.
+    /// A bundle to publish: our identity, the current signed prekey, if
+    /// `one_time_prekey_id` names a held one-time prekey, that prekey, and
+    /// the current last-resort PQ prekey if the store has one. Returns
+    /// `None` if the id is not held.
     pub fn bundle(
         &self,
         identity: &IdentityKeyPair,
         one_time_prekey_id: Option<u32>,
+    ) -> Option<PrekeyBundle> {
+        self.bundle_with_pq(identity, one_time_prekey_id, None)
+    }
+
+    /// A bundle as [`bundle`](Self::bundle) does, with the one-time PQ
+    /// prekey `pq_one_time_prekey_id` if given (else the current
+    /// last-resort PQ prekey, if any). Returns `None` if an id is not held.
+    pub fn bundle_with_pq(
+        &self,
+        identity: &IdentityKeyPair,
+        one_time_prekey_id: Option<u32>,
+        pq_one_time_prekey_id: Option<u32>,
     ) -> Option<PrekeyBundle> {
         let spk = self.current_signed_prekey()?;
         let opk = match one_time_prekey_id {
@@ -220,12 +427,17 @@ impl PrekeyStore {
             }),
             None => None,
         };
+        let pq = match pq_one_time_prekey_id {
+            Some(id) => Some(self.pq.one_time.get(&id)?.to_public()),
+            None => self.pq.last_resort.last().map(SignedPqPrekey::to_public),
+        };
         Some(PrekeyBundle::from_parts(
             *identity.public(),
             spk.id,
             *spk.public(),
             *spk.signature(),
             opk,
+            pq,
         ))
     }
 
@@ -239,6 +451,37 @@ impl PrekeyStore {
 
     pub(crate) fn consume_one_time(&mut self, id: u32) {
         self.one_time.remove(&id);
+    }
+
+    /// A held PQ prekey, one-time or last-resort (one id space).
+    pub(crate) fn pq_prekey(&self, id: u32) -> Option<&SignedPqPrekey> {
+        self.pq
+            .one_time
+            .get(&id)
+            .or_else(|| self.pq.last_resort.iter().find(|k| k.id() == id))
+    }
+
+    /// Whether a session was already accepted from this last-resort
+    /// prekey message.
+    pub(crate) fn is_replay(&self, record: &ReplayRecord) -> bool {
+        self.pq.replay.contains(record)
+    }
+
+    /// After an accept with a PQ prekey succeeded: a one-time PQ prekey is
+    /// consumed, a last-resort one gets a replay record (the oldest record
+    /// is dropped beyond [`MAX_PQ_REPLAY_RECORDS`]).
+    pub(crate) fn commit_pq(&mut self, record: ReplayRecord) {
+        if self.pq.one_time.remove(&record.pq_prekey_id).is_some() {
+            return;
+        }
+        self.pq.replay.push_back(record);
+        while self.pq.replay.len() > MAX_PQ_REPLAY_RECORDS {
+            self.pq.replay.pop_front();
+        }
+    }
+
+    pub(crate) fn pq_parts(&self) -> &PqPrekeys {
+        &self.pq
     }
 
     /// Signed prekeys (oldest first), one-time prekeys, and the next ids.
@@ -256,12 +499,14 @@ impl PrekeyStore {
         one_time: BTreeMap<u32, DhKeyPair>,
         next_signed_id: u32,
         next_one_time_id: u32,
+        pq: Option<PqPrekeys>,
     ) -> Self {
         Self {
             signed,
             one_time,
             next_signed_id,
             next_one_time_id,
+            pq: pq.unwrap_or_default(),
         }
     }
 }
@@ -271,6 +516,9 @@ impl core::fmt::Debug for PrekeyStore {
         f.debug_struct("PrekeyStore")
             .field("signed", &self.signed)
             .field("one_time_count", &self.one_time.len())
+            .field("pq_one_time_count", &self.pq.one_time.len())
+            .field("pq_last_resort", &self.pq.last_resort)
+            .field("require_pq", &self.pq.require_pq)
             .finish_non_exhaustive()
     }
 }

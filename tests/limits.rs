@@ -416,8 +416,8 @@ fn body_length_limit() {
     let m = pending.encrypt(&mut s.rng, T0, &max).unwrap();
     assert_eq!(
         m.len(),
-        MAX_MESSAGE_LEN,
-        "prekey message with a one-time prekey id"
+        MAX_MESSAGE_LEN - sealwire::limits::PQ_MESSAGE_FIELDS_LEN,
+        "classic prekey message with a one-time prekey id (tests/pqxdh.rs: with the PQ fields)"
     );
     assert!(Message::parse(&m).is_ok());
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();

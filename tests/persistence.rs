@@ -116,7 +116,7 @@ fn kinds_and_headers() {
     let blob = alice.to_blob();
     assert_eq!(&blob[..4], b"SWST");
     assert_eq!(blob[4], BlobKind::Session as u8);
-    assert_eq!(blob[5], 1);
+    assert_eq!(blob[5], 2);
     assert_eq!(blob_kind(&blob), Ok(BlobKind::Session));
     let key = StorageKey::from_bytes([1; 32]);
     let sealed = s.store.seal(&key, &mut DangerDeterministicRng::from_u64(1));
@@ -164,8 +164,9 @@ fn every_kind_of_bad_blob_has_its_own_error() {
         Session::from_blob(&unknown),
         Err(StateError::WrongKind { found: 0x7f, .. })
     ));
-    // A newer version (checksum fixed, so only the version is wrong).
-    for v in [2u8, 0xff, 0] {
+    // A newer version (checksum fixed, so only the version is wrong):
+    // sessions are at v2 since PQXDH.
+    for v in [3u8, 0xff, 0] {
         let mut newer = blob.clone();
         newer[5] = v;
         fix_checksum(&mut newer);
@@ -547,9 +548,7 @@ fn the_memory_store_keeps_what_it_is_given() {
 }
 
 // ---------------------------------------------------------------------
-// Frozen v1 fixtures. Regenerate (only when adding a new format version's
-// fixtures, never to "fix" a failing load) with
-// `SEALWIRE_BLESS=1 cargo test --test persistence frozen`.
+// Frozen v1 fixtures, written by the v1 writers and never regenerated.
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state_v1")
@@ -597,24 +596,15 @@ fn frozen_v1_fixtures_still_load() {
     let dir = fixture_dir();
     let f = fixtures();
     let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
-    if std::env::var_os("SEALWIRE_BLESS").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut rng = DangerDeterministicRng::from_u64(0xf3);
-        let files: [(&str, Vec<u8>); 9] = [
-            ("identity.bin", f.identity.to_blob().to_vec()),
-            ("prekeys.bin", f.prekeys.to_blob().to_vec()),
-            ("session.bin", f.session.to_blob().to_vec()),
-            ("pending.bin", f.pending.to_blob().to_vec()),
-            ("queue.bin", f.queue.to_blob().to_vec()),
-            ("session.sealed.bin", f.session.seal(&key, &mut rng)),
-            ("prekeys.sealed.bin", f.prekeys.seal(&key, &mut rng)),
-            ("message.bin", f.message.clone()),
-            ("prekey_message.bin", f.prekey_message.clone()),
-        ];
-        for (name, bytes) in files {
-            std::fs::write(dir.join(name), bytes).unwrap();
-        }
-    }
+    // No blessing: writers write the newest format version now (v2 for the
+    // prekey store and sessions), so v1 blobs can no longer be produced;
+    // these files are frozen forever. The classic wire bytes did not
+    // change: the same keys still produce the committed messages.
+    assert_eq!(std::fs::read(dir.join("message.bin")).unwrap(), f.message);
+    assert_eq!(
+        std::fs::read(dir.join("prekey_message.bin")).unwrap(),
+        f.prekey_message
+    );
     let read = |name: &str| {
         std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
     };
@@ -650,4 +640,132 @@ fn frozen_v1_fixtures_still_load() {
     let (_, got) =
         Session::accept(&identity, &mut prekeys, T0, &read("prekey_message.bin")).unwrap();
     assert_eq!(&got.plaintext[..], b"fixture hello");
+}
+
+// ---------------------------------------------------------------------
+// Frozen v2 fixtures (post-quantum material). Written once with
+// `SEALWIRE_BLESS_V2=1 cargo test --test persistence frozen_v2`; never
+// regenerated to "fix" a failing load.
+
+struct FixturesV2 {
+    identity: IdentityKeyPair,
+    prekeys: PrekeyStore,
+    session: Session,
+    pending: PendingSession,
+    message: Vec<u8>,
+    prekey_message: Vec<u8>,
+}
+
+/// A prekey store with every kind of PQ material (one-time PQ prekeys, a
+/// last-resort one with a replay record, the PQ requirement), the PQ
+/// responder session that made the record, a pending PQ session, a message
+/// for the session and a PQ prekey message the store accepts.
+fn fixtures_v2() -> FixturesV2 {
+    let mut rng = DangerDeterministicRng::from_u64(0xf4);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let mut prekeys = PrekeyStore::new_pq(&bob_id, &mut rng);
+    prekeys.generate_one_time_prekeys(&mut rng, 2);
+    let pq = prekeys.generate_pq_one_time_prekeys(&bob_id, &mut rng, 2);
+    prekeys.set_require_pq(true);
+    // A session on the last-resort PQ prekey: a replay record.
+    let bundle = prekeys.bundle(&bob_id, None).unwrap();
+    let mut alice = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
+    let hello = alice.encrypt(&mut rng, T0, b"v2 hello").unwrap();
+    let (session, _) = Session::accept(&bob_id, &mut prekeys, T0, &hello).unwrap();
+    let message = alice.encrypt(&mut rng, T0, b"v2 fixture message").unwrap();
+    // A pending PQ session on a one-time PQ prekey and a one-time prekey.
+    let bundle = prekeys
+        .bundle_with_pq(&bob_id, Some(1), Some(pq[0].id()))
+        .unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
+    let prekey_message = pending.encrypt(&mut rng, T0, b"v2 fixture hello").unwrap();
+    FixturesV2 {
+        identity: bob_id,
+        prekeys,
+        session,
+        pending,
+        message,
+        prekey_message,
+    }
+}
+
+#[test]
+fn frozen_v2_fixtures_still_load() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state_v2");
+    let f = fixtures_v2();
+    let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
+    if std::env::var_os("SEALWIRE_BLESS_V2").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = DangerDeterministicRng::from_u64(0xf5);
+        let files: [(&str, Vec<u8>); 8] = [
+            ("identity.bin", f.identity.to_blob().to_vec()),
+            ("prekeys.bin", f.prekeys.to_blob().to_vec()),
+            ("session.bin", f.session.to_blob().to_vec()),
+            ("pending.bin", f.pending.to_blob().to_vec()),
+            ("session.sealed.bin", f.session.seal(&key, &mut rng)),
+            ("prekeys.sealed.bin", f.prekeys.seal(&key, &mut rng)),
+            ("message.bin", f.message.clone()),
+            ("prekey_message.bin", f.prekey_message.clone()),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    for name in ["prekeys.bin", "session.bin", "pending.bin"] {
+        assert_eq!(read(name)[5], 2, "{name} is a v2 blob");
+    }
+    let prekeys = PrekeyStore::from_blob(&read("prekeys.bin")).unwrap();
+    assert_eq!(prekeys, f.prekeys);
+    assert!(prekeys.requires_pq());
+    assert_eq!(prekeys.pq_replay_record_count(), 1);
+    assert_eq!(prekeys.pq_one_time_prekey_count(), 2);
+    // Canonical at the newest version.
+    assert_eq!(&prekeys.to_blob()[..], &read("prekeys.bin")[..]);
+    assert_eq!(
+        PrekeyStore::unseal(&key, &read("prekeys.sealed.bin")).unwrap(),
+        f.prekeys
+    );
+    let session = Session::from_blob(&read("session.bin")).unwrap();
+    assert_eq!(session, f.session);
+    assert_eq!(
+        Session::unseal(&key, &read("session.sealed.bin")).unwrap(),
+        f.session
+    );
+    let pending = PendingSession::from_blob(&read("pending.bin")).unwrap();
+    assert_eq!(pending, f.pending);
+    assert!(pending.is_post_quantum());
+    // And works.
+    let mut session = session;
+    let got = session.decrypt(T0, &read("message.bin")).unwrap();
+    assert_eq!(&got.plaintext[..], b"v2 fixture message");
+    let identity = IdentityKeyPair::from_blob(&read("identity.bin")).unwrap();
+    let mut prekeys = prekeys;
+    let (_, got) =
+        Session::accept(&identity, &mut prekeys, T0, &read("prekey_message.bin")).unwrap();
+    assert_eq!(&got.plaintext[..], b"v2 fixture hello");
+    assert_eq!(prekeys.pq_one_time_prekey_count(), 1);
+}
+
+#[test]
+fn v1_blobs_migrate_to_v2_without_pq_material() {
+    let dir = fixture_dir();
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let prekeys = PrekeyStore::from_blob(&read("prekeys.bin")).unwrap();
+    assert!(!prekeys.requires_pq());
+    assert_eq!(prekeys.pq_one_time_prekey_count(), 0);
+    assert!(prekeys.current_last_resort_pq_prekey().is_none());
+    // Re-saved at v2, it reloads to the same store.
+    let blob = prekeys.to_blob();
+    assert_eq!(blob[5], 2);
+    assert_eq!(PrekeyStore::from_blob(&blob).unwrap(), prekeys);
+    for name in ["session.bin", "pending.bin"] {
+        let record = SessionRecord::from_blob(&read(name)).unwrap();
+        let blob = record.to_blob();
+        assert_eq!(blob[5], 2);
+        assert_eq!(SessionRecord::from_blob(&blob).unwrap(), record);
+    }
 }

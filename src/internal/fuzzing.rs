@@ -165,18 +165,186 @@ impl Default for Fixture {
     }
 }
 
+/// A responder holding every kind of prekey (two one-time prekeys, two
+/// one-time PQ prekeys, a last-resort PQ prekey) and valid prekey messages
+/// to mutate: PQXDH with a one-time PQ prekey and a one-time prekey, PQXDH
+/// with the last-resort PQ prekey, and a classic one.
+#[derive(Clone)]
+pub struct PqFixture {
+    /// The responder's identity.
+    pub bob_identity: IdentityKeyPair,
+    /// The responder's prekeys.
+    pub bob_prekeys: PrekeyStore,
+    /// Valid prekey messages (PQ one-time, PQ last-resort, classic).
+    pub samples: Vec<Vec<u8>>,
+}
+
+impl PqFixture {
+    /// Builds the fixture deterministically.
+    pub fn new() -> Self {
+        let mut rng = DangerDeterministicRng::from_u64(11);
+        let alice_id = IdentityKeyPair::generate(&mut rng);
+        let bob_identity = IdentityKeyPair::generate(&mut rng);
+        let mut bob_prekeys = PrekeyStore::new_pq(&bob_identity, &mut rng);
+        let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 2);
+        let pqs = bob_prekeys.generate_pq_one_time_prekeys(&bob_identity, &mut rng, 2);
+        let bundles = [
+            bob_prekeys.bundle_with_pq(
+                &bob_identity,
+                opks.first().map(|o| o.id),
+                pqs.first().map(|p| p.id()),
+            ),
+            bob_prekeys.bundle(&bob_identity, None),
+            bob_prekeys
+                .bundle(&bob_identity, opks.get(1).map(|o| o.id))
+                .map(|b| {
+                    // The same bundle without its PQ prekey: classic.
+                    let mut bytes = b.to_vec();
+                    let cut = bytes
+                        .len()
+                        .saturating_sub(crate::limits::PQ_BUNDLE_FIELDS_LEN);
+                    bytes.truncate(cut);
+                    if let Some(flags) = bytes.get_mut(134) {
+                        *flags &= !0x02;
+                    }
+                    PrekeyBundle::parse(&bytes).ok()
+                })
+                .unwrap_or(None),
+        ];
+        let mut samples = Vec::new();
+        for bundle in bundles {
+            let Some(bundle) = bundle else {
+                unreachable_fixture()
+            };
+            let Ok(mut alice) = PendingSession::initiate(&mut rng, &alice_id, &bundle) else {
+                unreachable_fixture()
+            };
+            match alice.encrypt(&mut rng, FIXTURE_NOW, b"hello pq") {
+                Ok(m) => samples.push(m),
+                Err(_) => unreachable_fixture(),
+            }
+        }
+        Self {
+            bob_identity,
+            bob_prekeys,
+            samples,
+        }
+    }
+
+    /// Offers a prekey message to the responder, with and without the PQ
+    /// requirement: either it is accepted, or the store is exactly as it
+    /// was. An accepted PQ message is refused the second time (its
+    /// one-time PQ prekey consumed, or its last-resort set-up recorded).
+    pub fn accept(&self, message: &[u8]) {
+        for require in [false, true] {
+            let mut base = self.bob_prekeys.clone();
+            base.set_require_pq(require);
+            let mut prekeys = base.clone();
+            match Session::accept(&self.bob_identity, &mut prekeys, FIXTURE_NOW, message) {
+                Err(_) => assert!(prekeys == base, "a failed accept changed the prekey store"),
+                Ok(_) => {
+                    let is_pq = matches!(
+                        Message::parse(message),
+                        Ok(Message::Prekey(p)) if p.pq.is_some()
+                    );
+                    assert!(!require || is_pq, "a classic message passed require_pq");
+                    if is_pq {
+                        let after = prekeys.clone();
+                        let again =
+                            Session::accept(&self.bob_identity, &mut prekeys, FIXTURE_NOW, message);
+                        assert!(again.is_err(), "a PQ prekey message was accepted twice");
+                        assert!(prekeys == after, "a refused replay changed the store");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds a message from fuzzer bytes: `data[0]` picks how. `0`: the
+    /// rest as it is; `1`: a sample (`data[1]`) with the bytes from
+    /// `data[4..]` XORed in at the offset `data[2..4]`; `2`: a sample cut
+    /// at that offset; `3`: a sample with its PQ fields stripped (flag
+    /// cleared, the 1092 bytes removed) and the rest XORed in as for `1`.
+    pub fn message_from(&self, data: &[u8]) -> Vec<u8> {
+        let (mode, rest) = match data.split_first() {
+            Some((m, r)) => (*m, r),
+            None => return Vec::new(),
+        };
+        if mode % 4 == 0 || self.samples.is_empty() {
+            return rest.to_vec();
+        }
+        let pick = usize::from(rest.first().copied().unwrap_or(0))
+            .checked_rem(self.samples.len())
+            .unwrap_or(0);
+        let mut msg = self.samples.get(pick).cloned().unwrap_or_default();
+        let offset = usize::from(u16::from_be_bytes([
+            rest.get(1).copied().unwrap_or(0),
+            rest.get(2).copied().unwrap_or(0),
+        ]));
+        let patch = rest.get(3..).unwrap_or(&[]);
+        if mode % 4 == 3 {
+            // Strip the PQ fields: after the flags byte (70) and the
+            // one-time prekey id when there is one.
+            if msg.get(70).is_some_and(|f| f & 0x02 != 0) {
+                let at: usize = if msg.get(70).is_some_and(|f| f & 0x01 != 0) {
+                    75
+                } else {
+                    71
+                };
+                if msg.len() > at.saturating_add(crate::limits::PQ_MESSAGE_FIELDS_LEN) {
+                    msg.drain(at..at.saturating_add(crate::limits::PQ_MESSAGE_FIELDS_LEN));
+                    if let Some(f) = msg.get_mut(70) {
+                        *f &= !0x02;
+                    }
+                }
+            }
+        }
+        if mode % 4 == 2 {
+            msg.truncate(offset);
+            return msg;
+        }
+        let len = msg.len();
+        if len > 0 {
+            for (i, b) in patch.iter().enumerate() {
+                if let Some(m) = msg.get_mut(offset.wrapping_add(i).checked_rem(len).unwrap_or(0)) {
+                    *m ^= *b;
+                }
+            }
+        }
+        msg
+    }
+}
+
+impl Default for PqFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Fuzz target `pq_prekey_message`: arbitrary and mutated PQ prekey
+/// messages (see [`PqFixture::message_from`]) offered to a responder with
+/// PQ prekeys ([`PqFixture::accept`]). The fixture is built once.
+#[cfg(feature = "std")]
+pub fn pq_prekey_message(data: &[u8]) {
+    static FIXTURE: std::sync::OnceLock<PqFixture> = std::sync::OnceLock::new();
+    let fixture = FIXTURE.get_or_init(PqFixture::new);
+    fixture.accept(&fixture.message_from(data));
+}
+
 #[allow(clippy::panic)]
 fn unreachable_fixture() -> ! {
     panic!("the deterministic fixture failed to build")
 }
 
 /// Loads any bytes as every kind of state blob. The first byte picks how:
-/// `0` the bytes as they are (plain), `1` a plain blob whose header and
+/// `0` the bytes as they are (plain), `1` a plain v1 blob whose header and
 /// checksum are made valid for the rest (kind = the second byte) so that
-/// the body parsers are reached, `2` the bytes as a sealed blob under a
-/// fixed key. Whatever loads re-encodes to exactly the bytes it came from
-/// (canonical encodings), and a loaded session can encrypt and decrypt
-/// without panicking.
+/// the body parsers are reached, `3` the same with format version 2, `2`
+/// the bytes as a sealed blob under a fixed key. Whatever loads at the
+/// newest version re-encodes to exactly the bytes it came from (canonical
+/// encodings); what loads at an older version re-encodes at the newest to
+/// an equal value; and a loaded session can encrypt and decrypt without
+/// panicking.
 pub fn restore_state(data: &[u8]) {
     use crate::expiry::ExpiryQueue;
     use crate::persist::{StateBlob, StorageKey};
@@ -188,14 +356,14 @@ pub fn restore_state(data: &[u8]) {
     };
     let key = StorageKey::from_bytes([0x42; 32]);
     let blob: Vec<u8> = match mode {
-        1 => {
+        1 | 3 => {
             let Some((&kind, body)) = rest.split_first() else {
                 return;
             };
             let mut b = Vec::with_capacity(rest.len().saturating_add(21));
             b.extend_from_slice(b"SWST");
             b.push(kind);
-            b.push(1);
+            b.push(if mode == 1 { 1 } else { 2 });
             b.extend_from_slice(body);
             let sum = sha2::Sha256::digest(&b);
             b.extend_from_slice(sum.get(..16).unwrap_or(&[]));
@@ -203,12 +371,21 @@ pub fn restore_state(data: &[u8]) {
         }
         _ => rest.to_vec(),
     };
-    fn check<T: StateBlob>(blob: &[u8], sealed: Option<&StorageKey>) -> Option<T> {
+    fn check<T: StateBlob + PartialEq>(blob: &[u8], sealed: Option<&StorageKey>) -> Option<T> {
         let value = match sealed {
             Some(k) => T::unseal(k, blob).ok()?,
             None => {
                 let v = T::from_blob(blob).ok()?;
-                assert_eq!(&v.to_blob()[..], blob, "non-canonical state blob loaded");
+                let again = v.to_blob();
+                if again.get(5) == blob.get(5) {
+                    assert_eq!(&again[..], blob, "non-canonical state blob loaded");
+                } else {
+                    // An older format version: migrated to the newest.
+                    assert!(
+                        T::from_blob(&again).ok().as_ref() == Some(&v),
+                        "a migrated blob does not reload to the same value"
+                    );
+                }
                 v
             }
         };

@@ -1,18 +1,20 @@
 //! Explicit-key constructors and raw (unframed) ratchet operations, for the
 //! known-answer transcript of SPEC.md and for tests. Misuse breaks security.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
-use crate::error::SessionError;
+use crate::error::{DecodeError, SessionError};
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN, KemKeyPair};
 use crate::prekey::PrekeyStore;
 use crate::ratchet::RatchetState;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
-use crate::session::transport::PrekeyFields;
+use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
 use crate::wire::{HEADER_LEN, RatchetHeader, TAG_LEN};
 
@@ -22,17 +24,72 @@ pub fn x3dh_initiator(
     ephemeral_secret: [u8; 32],
     bundle: &PrekeyBundle,
 ) -> Result<([u8; 32], [u8; 66]), SessionError> {
-    let out = handshake::initiator(
+    let (out, _) = handshake::initiator(
         identity,
         &DhKeyPair::from_secret_bytes(ephemeral_secret),
         bundle,
+        None,
     )?;
     Ok((*out.shared_secret, out.associated_data))
+}
+
+/// The result of [`pqxdh_initiator`]: `SK`, `AD`, the PQ prekey id and the
+/// ML-KEM-768 ciphertext.
+pub type PqxdhInitiatorOutput = ([u8; 32], [u8; 66], u32, Box<[u8; KEM_CIPHERTEXT_LEN]>);
+
+/// PQXDH as the initiator with an explicit ephemeral secret and explicit
+/// encapsulation randomness `m` (the bundle must have a PQ prekey):
+/// `(SK, AD, pq_prekey_id, ciphertext)`.
+pub fn pqxdh_initiator(
+    identity: &IdentityKeyPair,
+    ephemeral_secret: [u8; 32],
+    bundle: &PrekeyBundle,
+    kem_randomness: &[u8; 32],
+) -> Result<PqxdhInitiatorOutput, SessionError> {
+    let (out, pq) = handshake::initiator(
+        identity,
+        &DhKeyPair::from_secret_bytes(ephemeral_secret),
+        bundle,
+        Some(kem_randomness),
+    )?;
+    let pq = pq.ok_or(SessionError::UnknownPqPrekey)?;
+    Ok((
+        *out.shared_secret,
+        out.associated_data,
+        pq.pq_prekey_id,
+        pq.ciphertext,
+    ))
+}
+
+/// The ML-KEM-768 encapsulation key of a seed `d || z`.
+pub fn ml_kem_public(seed: &[u8; 64]) -> Box<[u8; PQ_PUBLIC_KEY_LEN]> {
+    Box::new(*KemKeyPair::from_seed(seed).public())
+}
+
+/// ML-KEM-768 encapsulation with explicit randomness `m`:
+/// `(ciphertext, shared secret)`. An encapsulation key that fails the FIPS
+/// 203 checks is `InvalidKey`.
+pub fn ml_kem_encapsulate(
+    public: &[u8; PQ_PUBLIC_KEY_LEN],
+    m: &[u8; 32],
+) -> Result<(Box<[u8; KEM_CIPHERTEXT_LEN]>, [u8; 32]), DecodeError> {
+    let (ct, ss) = crate::kem::encapsulate(public, m)?;
+    Ok((ct, *ss))
+}
+
+/// ML-KEM-768 decapsulation with the key of a seed `d || z`.
+pub fn ml_kem_decapsulate(seed: &[u8; 64], ciphertext: &[u8; KEM_CIPHERTEXT_LEN]) -> [u8; 32] {
+    *KemKeyPair::from_seed(seed).decapsulate(ciphertext)
 }
 
 /// `X25519(secret, public)` with the all-zero check.
 pub fn x25519(secret: [u8; 32], public: &[u8; 32]) -> Result<[u8; 32], SessionError> {
     Ok(*DhKeyPair::from_secret_bytes(secret).diffie_hellman(public)?)
+}
+
+/// The X25519 (Montgomery) form of an identity key, as used in `DH`.
+pub fn identity_x25519_public(identity: &IdentityKey) -> [u8; 32] {
+    *identity.x25519()
 }
 
 /// The X25519 public key of a secret.
@@ -65,6 +122,26 @@ pub fn initiate_with_keys(
         bundle,
         DhKeyPair::from_secret_bytes(ephemeral_secret),
         DhKeyPair::from_secret_bytes(ratchet_secret),
+        None,
+    )
+}
+
+/// Starts an initiator session with explicit ephemeral and first ratchet
+/// secrets and explicit encapsulation randomness `m`: PQXDH if the bundle
+/// has a PQ prekey.
+pub fn initiate_pq_with_keys(
+    identity: &IdentityKeyPair,
+    bundle: &PrekeyBundle,
+    ephemeral_secret: [u8; 32],
+    ratchet_secret: [u8; 32],
+    kem_randomness: &[u8; 32],
+) -> Result<PendingSession, SessionError> {
+    PendingSession::initiate_with_keys(
+        identity,
+        bundle,
+        DhKeyPair::from_secret_bytes(ephemeral_secret),
+        DhKeyPair::from_secret_bytes(ratchet_secret),
+        Some(kem_randomness),
     )
 }
 
@@ -86,6 +163,35 @@ pub fn respond_with_fields(
             base_key: *base_key,
             signed_prekey_id,
             one_time_prekey_id,
+            pq: None,
+        },
+    )
+}
+
+/// A responder session from the PQXDH fields alone (`pq` = PQ prekey id
+/// and ciphertext), without decrypting anything and without consuming or
+/// recording anything.
+pub fn respond_with_pq_fields(
+    identity: &IdentityKeyPair,
+    prekeys: &PrekeyStore,
+    their_identity: &IdentityKey,
+    base_key: &[u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+    pq: Option<(u32, &[u8; KEM_CIPHERTEXT_LEN])>,
+) -> Result<Session, SessionError> {
+    Session::respond(
+        identity,
+        prekeys,
+        PrekeyFields {
+            identity_key: *their_identity,
+            base_key: *base_key,
+            signed_prekey_id,
+            one_time_prekey_id,
+            pq: pq.map(|(id, ct)| PqPrekeyFields {
+                pq_prekey_id: id,
+                ciphertext: Box::new(*ct),
+            }),
         },
     )
 }

@@ -103,9 +103,14 @@ fn check_header(
     Ok((kind, version))
 }
 
-/// The newest format version of each kind this library reads.
-fn max_version(_kind: BlobKind) -> u8 {
-    1
+/// The newest format version of each kind this library reads (and
+/// writes): v2 added the post-quantum material to the prekey store and the
+/// PQXDH fields to sessions.
+pub(crate) fn max_version(kind: BlobKind) -> u8 {
+    match kind {
+        BlobKind::PrekeyStore | BlobKind::Session | BlobKind::PendingSession => 2,
+        BlobKind::Identity | BlobKind::ExpiryQueue => 1,
+    }
 }
 
 fn header(magic: [u8; 4], kind: BlobKind, version: u8) -> [u8; HEADER_LEN] {

@@ -95,9 +95,9 @@ pub(crate) mod private {
         const KINDS: &'static [super::BlobKind];
         /// The kind this value is written as.
         fn kind(&self) -> super::BlobKind;
-        /// The format version written (the newest).
+        /// The format version written (the newest of the kind).
         fn version(&self) -> u8 {
-            1
+            super::blob::max_version(self.kind())
         }
         fn encode_body(&self, w: &mut BlobWriter);
         fn decode_body(kind: super::BlobKind, version: u8, body: &[u8])

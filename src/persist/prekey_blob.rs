@@ -1,4 +1,4 @@
-//! Prekey-store blob body (kind 0x02, v1):
+//! Prekey-store blob body (kind 0x02, v1 and v2):
 //!
 //! ```text
 //! next_signed_id u32 | next_one_time_id u32
@@ -6,7 +6,19 @@
 //!     id u32 | secret 32 | public 32 | signature 64
 //! one_time_count u32 (<= MAX_ONE_TIME_PREKEYS), ids strictly increasing:
 //!     id u32 | secret 32 | public 32
+//! v2 only:
+//! next_pq_id u32 | require_pq u8 0|1
+//! pq_one_time_count u16 (<= MAX_ONE_TIME_PQ_PREKEYS), ids strictly increasing:
+//!     id u32 | seed 64 | public 1184 | signature 64
+//! pq_last_resort_count u8 (<= MAX_LAST_RESORT_PQ_PREKEYS), oldest first:
+//!     id u32 | seed 64 | public 1184 | signature 64
+//! replay_count u16 (<= MAX_PQ_REPLAY_RECORDS), oldest first:
+//!     pq_prekey_id u32 | signed_prekey_id u32 | base_key 32
 //! ```
+//!
+//! PQ prekey ids are distinct across both kinds, and every replay record
+//! names a held last-resort PQ prekey. A v1 blob loads as a store without
+//! PQ prekeys, without the PQ requirement and without replay records.
 //!
 //! The public halves are stored, not recomputed: loading 10,000 one-time
 //! prekeys costs no scalar multiplication.
@@ -14,7 +26,8 @@
 //! Used one-time prekeys are not kept: consuming one deletes it, and its
 //! id is not issued again (`next_one_time_id` only grows).
 
-use alloc::collections::BTreeMap;
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use super::private::Codec;
@@ -22,13 +35,128 @@ use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob};
 use crate::dh::DhKeyPair;
 use crate::error::{DecodeError, StateError};
-use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_SIGNED_PREKEYS};
-use crate::prekey::{PrekeyStore, SignedPrekey};
+use crate::kem::{KEM_PUBLIC_KEY_LEN, KEM_SEED_LEN, KemKeyPair};
+use crate::limits::{
+    MAX_LAST_RESORT_PQ_PREKEYS, MAX_ONE_TIME_PQ_PREKEYS, MAX_ONE_TIME_PREKEYS,
+    MAX_PQ_REPLAY_RECORDS, MAX_SIGNED_PREKEYS,
+};
+use crate::pq_prekey::{PqPrekeyKind, SignedPqPrekey};
+use crate::prekey::{PqPrekeys, PrekeyStore, ReplayRecord, SignedPrekey};
 use crate::wire::codec::Reader;
 
 /// Bytes per signed prekey and per one-time prekey.
 const SIGNED_LEN: usize = 4 + 32 + 32 + 64;
 const ONE_TIME_LEN: usize = 4 + 32 + 32;
+/// Bytes per PQ prekey and per replay record.
+const PQ_LEN: usize = 4 + KEM_SEED_LEN + KEM_PUBLIC_KEY_LEN + 64;
+const REPLAY_LEN: usize = 4 + 4 + 32;
+
+fn write_pq_prekey(w: &mut BlobWriter, k: &SignedPqPrekey) {
+    w.u32(k.id());
+    w.bytes(k.pair().seed());
+    w.bytes(k.public());
+    w.bytes(k.signature());
+}
+
+fn read_pq_prekey(r: &mut Reader<'_>, kind: PqPrekeyKind) -> Result<SignedPqPrekey, DecodeError> {
+    let id = r.u32()?;
+    let seed = zeroize::Zeroizing::new(r.array::<KEM_SEED_LEN>()?);
+    let mut public = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
+    public.copy_from_slice(r.take(KEM_PUBLIC_KEY_LEN)?);
+    let signature = r.array::<64>()?;
+    Ok(SignedPqPrekey::from_parts(
+        id,
+        kind,
+        KemKeyPair::from_stored(&seed, public),
+        signature,
+    ))
+}
+
+fn encode_pq(w: &mut BlobWriter, pq: &PqPrekeys) {
+    w.as_mut_vec().reserve(
+        pq.one_time
+            .len()
+            .saturating_add(pq.last_resort.len())
+            .saturating_mul(PQ_LEN)
+            .saturating_add(pq.replay.len().saturating_mul(REPLAY_LEN))
+            .saturating_add(12),
+    );
+    w.u32(pq.next_id);
+    w.u8(u8::from(pq.require_pq));
+    // All three counts are capped by the store below their field widths.
+    w.u16(u16::try_from(pq.one_time.len()).unwrap_or(u16::MAX));
+    for k in pq.one_time.values() {
+        write_pq_prekey(w, k);
+    }
+    w.u8(u8::try_from(pq.last_resort.len()).unwrap_or(u8::MAX));
+    for k in &pq.last_resort {
+        write_pq_prekey(w, k);
+    }
+    w.u16(u16::try_from(pq.replay.len()).unwrap_or(u16::MAX));
+    for rec in &pq.replay {
+        w.u32(rec.pq_prekey_id);
+        w.u32(rec.signed_prekey_id);
+        w.bytes(&rec.base_key);
+    }
+}
+
+fn decode_pq(r: &mut Reader<'_>) -> Result<PqPrekeys, DecodeError> {
+    let next_id = r.u32()?;
+    let require_pq = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(DecodeError::InvalidValue),
+    };
+    let count = usize::from(r.u16()?);
+    if count > MAX_ONE_TIME_PQ_PREKEYS {
+        return Err(DecodeError::TooLarge);
+    }
+    let mut one_time = BTreeMap::new();
+    let mut previous: Option<u32> = None;
+    for _ in 0..count {
+        let key = read_pq_prekey(r, PqPrekeyKind::OneTime)?;
+        if previous.is_some_and(|p| p >= key.id()) {
+            return Err(DecodeError::InvalidValue);
+        }
+        previous = Some(key.id());
+        one_time.insert(key.id(), key);
+    }
+    let count = usize::from(r.u8()?);
+    if count > MAX_LAST_RESORT_PQ_PREKEYS {
+        return Err(DecodeError::TooLarge);
+    }
+    let mut last_resort: Vec<SignedPqPrekey> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let key = read_pq_prekey(r, PqPrekeyKind::LastResort)?;
+        if one_time.contains_key(&key.id()) || last_resort.iter().any(|k| k.id() == key.id()) {
+            return Err(DecodeError::InvalidValue);
+        }
+        last_resort.push(key);
+    }
+    let count = usize::from(r.u16()?);
+    if count > MAX_PQ_REPLAY_RECORDS {
+        return Err(DecodeError::TooLarge);
+    }
+    let mut replay = VecDeque::with_capacity(count);
+    for _ in 0..count {
+        let rec = ReplayRecord {
+            pq_prekey_id: r.u32()?,
+            signed_prekey_id: r.u32()?,
+            base_key: r.array()?,
+        };
+        if !last_resort.iter().any(|k| k.id() == rec.pq_prekey_id) {
+            return Err(DecodeError::InvalidValue);
+        }
+        replay.push_back(rec);
+    }
+    Ok(PqPrekeys {
+        one_time,
+        last_resort,
+        next_id,
+        require_pq,
+        replay,
+    })
+}
 
 impl Codec for PrekeyStore {
     const KINDS: &'static [BlobKind] = &[BlobKind::PrekeyStore];
@@ -62,9 +190,10 @@ impl Codec for PrekeyStore {
             w.bytes(pair.secret_bytes());
             w.bytes(pair.public());
         }
+        encode_pq(w, self.pq_parts());
     }
 
-    fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+    fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
         let mut r = Reader::new(body);
         let next_signed = r.u32()?;
         let next_one_time = r.u32()?;
@@ -103,12 +232,18 @@ impl Codec for PrekeyStore {
             previous = Some(id);
             one_time.insert(id, DhKeyPair::from_stored(*secret, public));
         }
+        let pq = if version >= 2 {
+            Some(decode_pq(&mut r)?)
+        } else {
+            None
+        };
         r.finish()?;
         Ok(Self::from_parts(
             signed,
             one_time,
             next_signed,
             next_one_time,
+            pq,
         ))
     }
 }

@@ -1,5 +1,6 @@
-//! Session blob bodies (SPEC.md §18.3): an established session (kind
-//! 0x03) and a pending one (kind 0x04), both v1.
+//! Session blob bodies (SPEC.md §18.4): an established session (kind
+//! 0x03) and a pending one (kind 0x04), v1 and v2 (v2 adds the PQXDH
+//! fields to the prekey fields; a v1 blob loads without them).
 //!
 //! ```text
 //! session: their_identity 64 | prekey u8 0|1 [prekey fields] | conversation | ratchet
@@ -7,6 +8,7 @@
 //! identity (64): ed25519 public 32 | its x25519 form 32
 //! prekey fields: identity 64 | base_key 32 | signed_prekey_id u32
 //!                | one_time u8 0|1 [one_time_prekey_id u32]
+//!                | v2: pq u8 0|1 [pq_prekey_id u32 | kem_ciphertext 1088]
 //! conversation:  timer (mode u8 | ttl_secs u32 | version u32)
 //!                | highest_timer_version u32 | max_skipped_key_age_ms u64
 //! ```
@@ -14,16 +16,19 @@
 //! Identity keys are stored in both forms so that loading needs no point
 //! decompression; the blob's checksum or tag protects them.
 
+use alloc::boxed::Box;
+
 use super::private::Codec;
 use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob};
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields, write_timer};
 use crate::identity::{ENCODE_ED25519, IdentityKey};
+use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::record::SessionRecord;
-use crate::session::transport::PrekeyFields;
+use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
 use crate::wire::codec::{Reader, Writer};
 
@@ -47,9 +52,17 @@ fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
         }
         None => w.u8(0),
     }
+    match &p.pq {
+        Some(pq) => {
+            w.u8(1);
+            w.u32(pq.pq_prekey_id);
+            w.bytes(&pq.ciphertext[..]);
+        }
+        None => w.u8(0),
+    }
 }
 
-fn read_prekey(r: &mut Reader<'_>) -> Result<PrekeyFields, DecodeError> {
+fn read_prekey(r: &mut Reader<'_>, version: u8) -> Result<PrekeyFields, DecodeError> {
     Ok(PrekeyFields {
         identity_key: read_identity(r)?,
         base_key: r.array()?,
@@ -58,6 +71,21 @@ fn read_prekey(r: &mut Reader<'_>) -> Result<PrekeyFields, DecodeError> {
             0 => None,
             1 => Some(r.u32()?),
             _ => return Err(DecodeError::InvalidValue),
+        },
+        pq: match version {
+            1 => None,
+            _ => match r.u8()? {
+                0 => None,
+                1 => Some(PqPrekeyFields {
+                    pq_prekey_id: r.u32()?,
+                    ciphertext: {
+                        let mut ct = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+                        ct.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
+                        ct
+                    },
+                }),
+                _ => return Err(DecodeError::InvalidValue),
+            },
         },
     })
 }
@@ -127,12 +155,12 @@ fn encode_session(s: &Session, w: &mut BlobWriter) {
     write_conversation(w, conv);
 }
 
-fn decode_session(body: &[u8]) -> Result<Session, DecodeError> {
+fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     let mut r = Reader::new(body);
     let their = read_identity(&mut r)?;
     let prekey = match r.u8()? {
         0 => None,
-        1 => Some(read_prekey(&mut r)?),
+        1 => Some(read_prekey(&mut r, version)?),
         _ => return Err(DecodeError::InvalidValue),
     };
     let conv = read_conversation(&mut r)?;
@@ -157,10 +185,10 @@ fn encode_pending(p: &PendingSession, w: &mut BlobWriter) {
     write_conversation(w, conv);
 }
 
-fn decode_pending(body: &[u8]) -> Result<PendingSession, DecodeError> {
+fn decode_pending(version: u8, body: &[u8]) -> Result<PendingSession, DecodeError> {
     let mut r = Reader::new(body);
     let their = read_identity(&mut r)?;
-    let prekey = read_prekey(&mut r)?;
+    let prekey = read_prekey(&mut r, version)?;
     let conv = read_conversation(&mut r)?;
     r.finish()?;
     // An initiator: our identity first, theirs second; a sending chain and
@@ -184,8 +212,8 @@ impl Codec for Session {
         encode_session(self, w);
     }
 
-    fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
-        Ok(decode_session(body)?)
+    fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(decode_session(version, body)?)
     }
 }
 
@@ -202,8 +230,8 @@ impl Codec for PendingSession {
         encode_pending(self, w);
     }
 
-    fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
-        Ok(decode_pending(body)?)
+    fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(decode_pending(version, body)?)
     }
 }
 
@@ -226,10 +254,10 @@ impl Codec for SessionRecord {
         }
     }
 
-    fn decode_body(kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+    fn decode_body(kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
         Ok(match kind {
-            BlobKind::PendingSession => Self::Pending(decode_pending(body)?),
-            _ => Self::Established(decode_session(body)?),
+            BlobKind::PendingSession => Self::Pending(decode_pending(version, body)?),
+            _ => Self::Established(decode_session(version, body)?),
         })
     }
 }

@@ -7,7 +7,8 @@ use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
 use crate::frame::ContentType;
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::prekey::PrekeyStore;
+use crate::pq_prekey::PqPrekeyKind;
+use crate::prekey::{PrekeyStore, ReplayRecord};
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::received::{Received, ReceivedRef};
@@ -43,8 +44,15 @@ impl Session {
     }
 
     /// Accepts a session from an incoming prekey message (any message of the
-    /// initiator's first chain): runs X3DH with the named prekeys, decrypts
-    /// the message, and only then consumes the one-time prekey.
+    /// initiator's first chain): runs X3DH, or PQXDH when the message
+    /// carries the PQ fields, with the named prekeys, decrypts the message,
+    /// and only then consumes the one-time prekeys (classic and PQ) or, for
+    /// a last-resort PQ prekey, records the set-up so that a replay of it is
+    /// refused.
+    ///
+    /// A store that [requires PQ](PrekeyStore::set_require_pq) refuses a
+    /// classic prekey message with [`SessionError::PqRequired`] before any
+    /// secret is used.
     ///
     /// On any error neither the store nor anything else has changed.
     pub fn accept(
@@ -54,23 +62,39 @@ impl Session {
         message: &[u8],
     ) -> Result<(Session, Received), SessionError> {
         let parsed = transport::parse(message)?;
-        let prekey = parsed.prekey.ok_or(SessionError::UnexpectedMessage)?;
-        let mut session = Session::respond(identity, prekeys, prekey)?;
+        let prekey = parsed
+            .prekey
+            .as_ref()
+            .ok_or(SessionError::UnexpectedMessage)?;
+        let one_time_prekey_id = prekey.one_time_prekey_id;
+        let replay = prekey.pq.as_ref().map(|pq| ReplayRecord {
+            pq_prekey_id: pq.pq_prekey_id,
+            signed_prekey_id: prekey.signed_prekey_id,
+            base_key: prekey.base_key,
+        });
+        let mut session = Session::respond(identity, prekeys, prekey.clone())?;
         let received = session.decrypt_parsed(now, &parsed, message)?;
-        if let Some(id) = prekey.one_time_prekey_id {
+        if let Some(id) = one_time_prekey_id {
             prekeys.consume_one_time(id);
+        }
+        if let Some(record) = replay {
+            prekeys.commit_pq(record);
         }
         Ok((session, received))
     }
 
-    /// The responder's session from the initiator's prekey fields: looks up
-    /// the named prekeys, runs X3DH and starts the ratchet with the signed
-    /// prekey. Decrypts nothing and consumes nothing.
+    /// The responder's session from the initiator's prekey fields: checks
+    /// the PQ policy, looks up the named prekeys, refuses a replay against a
+    /// last-resort PQ prekey, runs X3DH or PQXDH and starts the ratchet with
+    /// the signed prekey. Decrypts nothing and consumes nothing.
     pub(crate) fn respond(
         identity: &IdentityKeyPair,
         prekeys: &PrekeyStore,
         prekey: PrekeyFields,
     ) -> Result<Session, SessionError> {
+        if prekey.pq.is_none() && prekeys.requires_pq() {
+            return Err(SessionError::PqRequired);
+        }
         let spk = prekeys
             .signed(prekey.signed_prekey_id)
             .ok_or(SessionError::UnknownSignedPrekey)?;
@@ -82,10 +106,28 @@ impl Session {
             ),
             None => None,
         };
+        let pq = match &prekey.pq {
+            Some(fields) => {
+                let key = prekeys
+                    .pq_prekey(fields.pq_prekey_id)
+                    .ok_or(SessionError::UnknownPqPrekey)?;
+                let record = ReplayRecord {
+                    pq_prekey_id: fields.pq_prekey_id,
+                    signed_prekey_id: prekey.signed_prekey_id,
+                    base_key: prekey.base_key,
+                };
+                if key.kind() == PqPrekeyKind::LastResort && prekeys.is_replay(&record) {
+                    return Err(SessionError::ReplayedPrekeyMessage);
+                }
+                Some((key.pair(), &*fields.ciphertext))
+            }
+            None => None,
+        };
         let x3dh = handshake::responder(
             identity,
             spk.pair(),
             opk,
+            pq,
             &prekey.identity_key,
             &prekey.base_key,
         )?;

@@ -54,7 +54,14 @@ impl core::error::Error for Rejected {
 }
 
 impl PendingSession {
-    /// Runs X3DH against a verified bundle and starts the Double Ratchet.
+    /// Runs the key agreement against a verified bundle and starts the
+    /// Double Ratchet: PQXDH (X3DH plus an ML-KEM-768 encapsulation to the
+    /// bundle's PQ prekey) whenever the bundle has a PQ prekey, X3DH
+    /// otherwise. There is no way to use a bundle with a PQ prekey
+    /// classically.
+    ///
+    /// Draws the ephemeral secret, the first ratchet secret and, with
+    /// PQXDH, the 32 bytes of encapsulation randomness, in that order.
     ///
     /// Fails with [`SessionError::WeakPublicKey`] if a key of the bundle is
     /// of low order.
@@ -65,7 +72,18 @@ impl PendingSession {
     ) -> Result<Self, SessionError> {
         let ephemeral = DhKeyPair::generate(rng);
         let ratchet = DhKeyPair::generate(rng);
-        Self::initiate_with_keys(identity, bundle, ephemeral, ratchet)
+        let kem_randomness = bundle.pq_prekey().map(|_| {
+            let mut m = zeroize::Zeroizing::new([0u8; 32]);
+            rng.fill_bytes(m.as_mut());
+            m
+        });
+        Self::initiate_with_keys(
+            identity,
+            bundle,
+            ephemeral,
+            ratchet,
+            kem_randomness.as_deref(),
+        )
     }
 
     pub(crate) fn initiate_with_keys(
@@ -73,8 +91,9 @@ impl PendingSession {
         bundle: &PrekeyBundle,
         ephemeral: DhKeyPair,
         ratchet: DhKeyPair,
+        kem_randomness: Option<&[u8; 32]>,
     ) -> Result<Self, SessionError> {
-        let x3dh = handshake::initiator(identity, &ephemeral, bundle)?;
+        let (x3dh, pq) = handshake::initiator(identity, &ephemeral, bundle, kem_randomness)?;
         let state = RatchetState::new_initiator(
             &x3dh.shared_secret,
             x3dh.associated_data,
@@ -90,6 +109,7 @@ impl PendingSession {
                 base_key: *ephemeral.public(),
                 signed_prekey_id: bundle.signed_prekey_id(),
                 one_time_prekey_id: bundle.one_time_prekey().map(|o| o.id),
+                pq,
             },
             their_identity: *bundle.identity_key(),
         })
@@ -98,6 +118,12 @@ impl PendingSession {
     /// The peer's identity key, from the bundle.
     pub fn their_identity(&self) -> &IdentityKey {
         &self.their_identity
+    }
+
+    /// Whether the session was set up with PQXDH (the bundle had a PQ
+    /// prekey); its prekey messages then carry the PQ fields.
+    pub fn is_post_quantum(&self) -> bool {
+        self.prekey.pq.is_some()
     }
 
     /// Length of the prekey message [`encrypt_into`](Self::encrypt_into)

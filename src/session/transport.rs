@@ -1,9 +1,12 @@
 //! Sealing and opening framed messages over a ratchet state: shared by the
 //! pending and the established session.
 
+use alloc::boxed::Box;
+
 use crate::error::SessionError;
 use crate::frame::{FrameMeta, frame_len, parse_frame, write_frame};
 use crate::identity::IdentityKey;
+use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::limits::MAX_BODY_LEN;
 use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
@@ -12,13 +15,30 @@ use crate::wire::{
     HEADER_LEN, Message, RatchetHeader, TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
 };
 
-/// The X3DH fields an initiator attaches until it has decrypted a reply.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// The X3DH (and PQXDH) fields an initiator attaches until it has
+/// decrypted a reply.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) struct PrekeyFields {
     pub(crate) identity_key: IdentityKey,
     pub(crate) base_key: [u8; 32],
     pub(crate) signed_prekey_id: u32,
     pub(crate) one_time_prekey_id: Option<u32>,
+    pub(crate) pq: Option<PqPrekeyFields>,
+}
+
+/// The PQXDH fields: the PQ prekey id and the ML-KEM-768 ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PqPrekeyFields {
+    pub(crate) pq_prekey_id: u32,
+    pub(crate) ciphertext: Box<[u8; KEM_CIPHERTEXT_LEN]>,
+}
+
+impl core::fmt::Debug for PqPrekeyFields {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PqPrekeyFields")
+            .field("pq_prekey_id", &self.pq_prekey_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Length of the wire message for a body of `body_len` bytes.
@@ -36,11 +56,11 @@ pub(crate) fn sealed_len(
 /// fields, header.
 fn head_len(prekey: Option<&PrekeyFields>) -> usize {
     const BASE: usize = 2 + HEADER_LEN;
-    const WITH_OPK: usize = BASE + prekey_fields_len(true);
-    const WITHOUT_OPK: usize = BASE + prekey_fields_len(false);
     match prekey {
-        Some(p) if p.one_time_prekey_id.is_some() => WITH_OPK,
-        Some(_) => WITHOUT_OPK,
+        Some(p) => BASE.saturating_add(prekey_fields_len(
+            p.one_time_prekey_id.is_some(),
+            p.pq.is_some(),
+        )),
         None => BASE,
     }
 }
@@ -83,6 +103,7 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
                     &p.base_key,
                     p.signed_prekey_id,
                     p.one_time_prekey_id,
+                    p.pq.as_ref().map(|q| (q.pq_prekey_id, &*q.ciphertext)),
                 )?;
             }
             None => w.u8(TYPE_RATCHET)?,
@@ -118,6 +139,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
                 base_key: m.base_key,
                 signed_prekey_id: m.signed_prekey_id,
                 one_time_prekey_id: m.one_time_prekey_id,
+                pq: m.pq.map(|q| PqPrekeyFields {
+                    pq_prekey_id: q.pq_prekey_id,
+                    ciphertext: Box::new(*q.ciphertext),
+                }),
             }),
         },
     })

@@ -7,16 +7,27 @@ use alloc::vec::Vec;
 
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
-use crate::limits::{MAX_FRAME_LEN, MAX_MESSAGE_LEN};
+use crate::kem::KEM_CIPHERTEXT_LEN;
+use crate::limits::{MAX_FRAME_LEN, MAX_MESSAGE_LEN, PQ_MESSAGE_FIELDS_LEN};
 use crate::wire::codec::{Overflow, Reader, Writer};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use crate::wire::{TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION};
 
 /// Prekey-message flag: a one-time prekey id follows.
 pub const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
-/// Prekey-message flag reserved for the post-quantum (PQXDH) fields.
-/// This version rejects it.
-pub const FLAG_PQ_RESERVED: u8 = 0x02;
+/// Prekey-message flag: the PQXDH fields (PQ prekey id, ML-KEM-768
+/// ciphertext) follow.
+pub const FLAG_PQ: u8 = 0x02;
+
+/// The PQXDH fields of a prekey message: the responder's PQ prekey the
+/// initiator encapsulated to, and the ML-KEM-768 ciphertext.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PqFields<'a> {
+    /// Id of the responder's PQ prekey that was used.
+    pub pq_prekey_id: u32,
+    /// The 1088-byte ML-KEM-768 ciphertext.
+    pub ciphertext: &'a [u8; KEM_CIPHERTEXT_LEN],
+}
 
 /// A ratchet message: header and AES-256-GCM ciphertext with its tag.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +50,8 @@ pub struct PrekeyMessage<'a> {
     pub signed_prekey_id: u32,
     /// Id of the responder's one-time prekey, if one was used.
     pub one_time_prekey_id: Option<u32>,
+    /// The PQXDH fields, if the initiator used PQXDH.
+    pub pq: Option<PqFields<'a>>,
     /// The enclosed ratchet message.
     pub message: RatchetMessage<'a>,
 }
@@ -85,11 +98,25 @@ impl<'a> PrekeyMessage<'a> {
         }
         let signed_prekey_id = r.u32()?;
         let flags = r.u8()?;
-        if flags & !FLAG_ONE_TIME_PREKEY != 0 {
+        if flags & !(FLAG_ONE_TIME_PREKEY | FLAG_PQ) != 0 {
             return Err(DecodeError::UnknownFlags(flags));
         }
         let one_time_prekey_id = if flags & FLAG_ONE_TIME_PREKEY != 0 {
             Some(r.u32()?)
+        } else {
+            None
+        };
+        let pq = if flags & FLAG_PQ != 0 {
+            let pq_prekey_id = r.u32()?;
+            // Every 1088-byte string is an ML-KEM-768 ciphertext (FIPS 203
+            // decapsulation accepts any input of the right length), so the
+            // length is the whole check.
+            let ciphertext = <&[u8; KEM_CIPHERTEXT_LEN]>::try_from(r.take(KEM_CIPHERTEXT_LEN)?)
+                .map_err(|_| DecodeError::Truncated)?;
+            Some(PqFields {
+                pq_prekey_id,
+                ciphertext,
+            })
         } else {
             None
         };
@@ -99,14 +126,16 @@ impl<'a> PrekeyMessage<'a> {
             base_key,
             signed_prekey_id,
             one_time_prekey_id,
+            pq,
             message,
         })
     }
 
     fn body_len(&self) -> usize {
-        self.message
-            .body_len()
-            .saturating_add(prekey_fields_len(self.one_time_prekey_id.is_some()))
+        self.message.body_len().saturating_add(prekey_fields_len(
+            self.one_time_prekey_id.is_some(),
+            self.pq.is_some(),
+        ))
     }
 
     fn write_body(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
@@ -116,6 +145,7 @@ impl<'a> PrekeyMessage<'a> {
             &self.base_key,
             self.signed_prekey_id,
             self.one_time_prekey_id,
+            self.pq.map(|p| (p.pq_prekey_id, p.ciphertext)),
         )?;
         self.message.write_body(w)
     }
@@ -145,29 +175,42 @@ pub(crate) fn is_canonical_x25519(key: &[u8; 32]) -> bool {
 }
 
 /// Length of the prekey fields that precede the ratchet message.
-pub(crate) const fn prekey_fields_len(with_one_time_prekey: bool) -> usize {
+pub(crate) const fn prekey_fields_len(with_one_time_prekey: bool, with_pq: bool) -> usize {
     const BASE: usize = 32 + 32 + 4 + 1;
-    if with_one_time_prekey { BASE + 4 } else { BASE }
+    let opk = if with_one_time_prekey { 4 } else { 0 };
+    let pq = if with_pq { PQ_MESSAGE_FIELDS_LEN } else { 0 };
+    BASE.saturating_add(opk).saturating_add(pq)
 }
 
-/// Writes the prekey fields: identity, base key, SPK id, flags, OPK id.
+/// Writes the prekey fields: identity, base key, SPK id, flags, OPK id,
+/// PQ prekey id and KEM ciphertext.
 pub(crate) fn write_prekey_fields(
     w: &mut Writer<'_>,
     identity_key: &IdentityKey,
     base_key: &[u8; 32],
     signed_prekey_id: u32,
     one_time_prekey_id: Option<u32>,
+    pq: Option<(u32, &[u8; KEM_CIPHERTEXT_LEN])>,
 ) -> Result<(), Overflow> {
     w.bytes(identity_key.as_bytes())?;
     w.bytes(base_key)?;
     w.u32(signed_prekey_id)?;
-    match one_time_prekey_id {
-        Some(id) => {
-            w.u8(FLAG_ONE_TIME_PREKEY)?;
-            w.u32(id)
-        }
-        None => w.u8(0),
+    let mut flags = 0;
+    if one_time_prekey_id.is_some() {
+        flags |= FLAG_ONE_TIME_PREKEY;
     }
+    if pq.is_some() {
+        flags |= FLAG_PQ;
+    }
+    w.u8(flags)?;
+    if let Some(id) = one_time_prekey_id {
+        w.u32(id)?;
+    }
+    if let Some((id, ciphertext)) = pq {
+        w.u32(id)?;
+        w.bytes(ciphertext)?;
+    }
+    Ok(())
 }
 
 impl<'a> Message<'a> {
@@ -239,6 +282,15 @@ impl core::fmt::Debug for RatchetMessage<'_> {
     }
 }
 
+impl core::fmt::Debug for PqFields<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PqFields")
+            .field("pq_prekey_id", &self.pq_prekey_id)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
 impl core::fmt::Debug for PrekeyMessage<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PrekeyMessage")
@@ -246,6 +298,7 @@ impl core::fmt::Debug for PrekeyMessage<'_> {
             .field("base_key", &crate::hexfmt::Hex(&self.base_key))
             .field("signed_prekey_id", &self.signed_prekey_id)
             .field("one_time_prekey_id", &self.one_time_prekey_id)
+            .field("pq_prekey_id", &self.pq.map(|p| p.pq_prekey_id))
             .field("message", &self.message)
             .finish()
     }

@@ -6,7 +6,7 @@ pub mod header;
 pub mod message;
 
 pub use header::{HEADER_LEN, RatchetHeader};
-pub use message::{Message, PrekeyMessage, RatchetMessage};
+pub use message::{Message, PqFields, PrekeyMessage, RatchetMessage};
 
 /// The wire version byte that starts every encoding of this version.
 pub const WIRE_VERSION: u8 = 0x01;
