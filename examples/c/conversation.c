@@ -8,6 +8,10 @@
  *         target/debug/libsealwire_ffi.a -lpthread -ldl -lm -o conversation
  *     ./conversation
  *
+ * Bob's prekey store is post-quantum: its bundle carries an ML-KEM-768
+ * prekey, so the session is set up with PQXDH, and Bob refuses classic
+ * (X3DH-only) session set-ups.
+ *
  * Randomness comes from the operating system (every `sw_rng *` is NULL);
  * the time is the system clock, passed in as Unix milliseconds.
  */
@@ -73,13 +77,15 @@ static sw_result receive(sw_session *to, const char *who, const wire_t *m) {
 }
 
 int main(void) {
-    /* Bob: an identity, prekeys, and a bundle to publish. */
+    /* Bob: an identity, prekeys (with a last-resort post-quantum prekey),
+     * and a bundle to publish. */
     sw_identity *bob_id = NULL;
     sw_prekey_store *bob_prekeys = NULL;
     uint32_t opk = 0;
     size_t n = 0;
     check(sw_identity_new(NULL, &bob_id), "identity");
-    check(sw_prekey_store_new(bob_id, NULL, &bob_prekeys), "prekey store");
+    check(sw_prekey_store_new_pq(bob_id, NULL, &bob_prekeys), "prekey store");
+    check(sw_prekey_store_set_require_pq(bob_prekeys, 1), "require PQ");
     check(sw_prekey_store_generate_one_time_prekeys(bob_prekeys, NULL, 1, &opk, 1, &n),
           "one-time prekeys");
     uint8_t published[SW_MAX_BUNDLE_LEN];
@@ -96,17 +102,26 @@ int main(void) {
     check(sw_bundle_parse(published, published_len, &bundle), "parse bundle");
     check(sw_session_initiate(alice_id, bundle, NULL, &alice), "initiate");
     sw_bundle_free(bundle);
+    bool known = false, post_quantum = false;
+    check(sw_session_is_post_quantum(alice, &known, &post_quantum), "is_post_quantum");
+    printf("Alice's session uses %s\n", known && post_quantum ? "PQXDH (ML-KEM-768)" : "X3DH");
     wire_t hello = send_text(alice, "hello Bob");
 
-    /* Bob accepts the session from Alice's first message. */
+    /* Bob accepts the session from Alice's first message (a prekey
+     * message: with PQXDH it carries a 1088-byte ML-KEM ciphertext). */
     sw_session *bob = NULL;
-    uint8_t plain[256];
+    uint8_t *plain = malloc(hello.len);
     size_t plain_len = 0;
     sw_received_info info;
+    if (plain == NULL) {
+        exit(1);
+    }
     check(sw_session_accept(bob_id, bob_prekeys, now_ms(), hello.bytes, hello.len, plain,
-                            sizeof plain, &plain_len, &info, &bob),
+                            hello.len, &plain_len, &info, &bob),
           "accept");
-    printf("Bob accepted a session: %.*s\n", (int)plain_len, (const char *)plain);
+    printf("Bob accepted a session (%zu-byte prekey message): %.*s\n", hello.len,
+           (int)plain_len, (const char *)plain);
+    free(plain);
     free(hello.bytes);
 
     /* A few messages back and forth (each reply turns the ratchet). */

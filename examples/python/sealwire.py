@@ -18,6 +18,11 @@ repository's target/debug or target/release (build it with
     bob, received = sw.Session.accept(bob_id, bob_prekeys, hello)
     assert received.plaintext == b"hello Bob"
 
+Post-quantum (PQXDH, ML-KEM-768): `sw.PrekeyStore.new_pq(bob_id)` makes a
+store whose bundles carry a PQ prekey; sessions started from them use PQXDH
+(`Session.is_post_quantum()` while pending), and `store.require_pq = True`
+refuses classic ones (Code.SESSION_PQ_REQUIRED).
+
 Every handle is freed when its Python object is collected, or at once with
 close() or a `with` block. A handle is not thread-safe: use each from one
 thread at a time. Errors raise SealwireError, whose `code` is a Code.
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 __all__ = [
-    "Code", "SealwireError", "ContentType", "ExpiryMode", "MessageExpiry", "Timer",
+    "Code", "SealwireError", "ContentType", "ExpiryMode", "MessageExpiry", "PqPrekeyKind", "Timer",
     "Received", "Rng", "Identity", "PrekeyStore", "Bundle", "Session", "ExpiryQueue",
     "SafetyNumber", "now_ms", "library",
 ]
@@ -73,6 +78,9 @@ class Code(enum.IntEnum):
     SESSION_INVALID_POLICY = 211
     SESSION_MESSAGE_KEY_ERASED = 212
     SESSION_NOT_ESTABLISHED = 213
+    SESSION_PQ_REQUIRED = 214
+    SESSION_UNKNOWN_PQ_PREKEY = 215
+    SESSION_REPLAYED_PREKEY_MESSAGE = 216
     BUNDLE_INVALID_SIGNATURE = 300
     PREKEY_NOT_FOUND = 301
     EXPIRY_DUPLICATE_ID = 400
@@ -108,6 +116,14 @@ class MessageExpiry(enum.IntEnum):
     AT = 1
     AFTER_READ = 2
     EXPIRED = 3
+
+
+class PqPrekeyKind(enum.IntEnum):
+    """The kind of a bundle's post-quantum (ML-KEM-768) prekey."""
+
+    NONE = 0
+    ONE_TIME = 1
+    LAST_RESORT = 2
 
 
 def _find_library() -> str:
@@ -165,21 +181,33 @@ _SIGNATURES = {
     "sw_identity_public_key": [_p, _bytes, _size, _psize],
     "sw_identity_danger_export_seed": [_p, _bytes, _size, _psize],
     "sw_prekey_store_new": [_p, _p, _pp],
+    "sw_prekey_store_new_pq": [_p, _p, _pp],
     "sw_prekey_store_generate_one_time_prekeys": [_p, _p, _size, POINTER(c_uint32), _size, _psize],
     "sw_prekey_store_one_time_prekey_count": [_p, _psize],
     "sw_prekey_store_one_time_prekey_ids": [_p, POINTER(c_uint32), _size, _psize],
     "sw_prekey_store_rotate_signed_prekey": [_p, _p, _p, POINTER(c_uint32)],
+    "sw_prekey_store_rotate_last_resort_pq_prekey": [_p, _p, _p, POINTER(c_uint32)],
+    "sw_prekey_store_last_resort_pq_prekey_id": [_p, POINTER(c_bool), POINTER(c_uint32)],
+    "sw_prekey_store_generate_pq_one_time_prekeys": [_p, _p, _p, _size, _psize],
+    "sw_prekey_store_pq_one_time_prekey_count": [_p, _psize],
+    "sw_prekey_store_pq_one_time_prekey_ids": [_p, POINTER(c_uint32), _size, _psize],
+    "sw_prekey_store_set_require_pq": [_p, c_uint32],
+    "sw_prekey_store_requires_pq": [_p, POINTER(c_bool)],
     "sw_prekey_store_bundle": [_p, _p, _bytes, _size, _psize],
     "sw_prekey_store_bundle_with_one_time_prekey": [_p, _p, c_uint32, _bytes, _size, _psize],
+    "sw_prekey_store_bundle_with_pq": [_p, _p, c_uint32, c_uint32, c_uint32, c_uint32, _bytes,
+                                       _size, _psize],
     "sw_bundle_parse": [_bytes, _size, _pp],
     "sw_bundle_encode": [_p, _bytes, _size, _psize],
     "sw_bundle_identity_key": [_p, _bytes, _size, _psize],
     "sw_bundle_signed_prekey_id": [_p, POINTER(c_uint32)],
     "sw_bundle_one_time_prekey_id": [_p, POINTER(c_bool), POINTER(c_uint32)],
+    "sw_bundle_pq_prekey_id": [_p, POINTER(c_bool), POINTER(c_uint32), POINTER(c_uint32)],
     "sw_session_initiate": [_p, _p, _p, _pp],
     "sw_session_accept": [_p, _p, c_uint64, _bytes, _size, _bytes, _size, _psize,
                           POINTER(_ReceivedInfo), _pp],
     "sw_session_is_established": [_p, POINTER(c_bool)],
+    "sw_session_is_post_quantum": [_p, POINTER(c_bool), POINTER(c_bool)],
     "sw_session_their_identity": [_p, _bytes, _size, _psize],
     "sw_session_encrypted_len": [_p, _size, _psize],
     "sw_session_encrypt": [_p, _p, c_uint64, c_uint32, _bytes, _size, _bytes, _size, _psize],
@@ -370,7 +398,9 @@ class Identity(_Persisted):
 
 
 class PrekeyStore(_Persisted):
-    """Our signed and one-time prekeys."""
+    """Our signed and one-time prekeys, and the post-quantum (ML-KEM-768)
+    ones: a store made by new_pq, or given a last-resort PQ prekey, hands
+    out bundles that make initiators use PQXDH."""
 
     _free = "sw_prekey_store_free"
     _kind = "prekey_store"
@@ -381,6 +411,11 @@ class PrekeyStore(_Persisted):
             _call("sw_prekey_store_new", identity_or_ptr.ptr, _rng(rng), byref(out))
             identity_or_ptr = out
         super().__init__(identity_or_ptr)
+
+    @classmethod
+    def new_pq(cls, identity: Identity, rng: Optional[Rng] = None) -> "PrekeyStore":
+        """A store with a signed prekey and a last-resort PQ prekey."""
+        return cls._make("sw_prekey_store_new_pq", identity.ptr, _rng(rng))
 
     def generate_one_time_prekeys(self, count: int, rng: Optional[Rng] = None) -> List[int]:
         ids = (c_uint32 * count)()
@@ -400,8 +435,60 @@ class PrekeyStore(_Persisted):
               byref(new_id))
         return new_id.value
 
-    def bundle(self, identity: Identity, one_time_prekey_id: Optional[int] = None) -> bytes:
-        """The encoded bundle to publish."""
+    def rotate_last_resort_pq_prekey(self, identity: Identity, rng: Optional[Rng] = None) -> int:
+        """A new current last-resort PQ prekey; returns its id."""
+        new_id = c_uint32()
+        _call("sw_prekey_store_rotate_last_resort_pq_prekey", self.ptr, identity.ptr, _rng(rng),
+              byref(new_id))
+        return new_id.value
+
+    def last_resort_pq_prekey_id(self) -> Optional[int]:
+        """The current last-resort PQ prekey's id, None for a classic store."""
+        present = c_bool()
+        key_id = c_uint32()
+        _call("sw_prekey_store_last_resort_pq_prekey_id", self.ptr, byref(present), byref(key_id))
+        return key_id.value if present.value else None
+
+    def generate_pq_one_time_prekeys(self, identity: Identity, count: int,
+                                     rng: Optional[Rng] = None) -> List[int]:
+        """Generates up to `count` one-time PQ prekeys; returns the new ids."""
+        held = set(self.pq_one_time_prekey_ids())
+        n = c_size_t()
+        _call("sw_prekey_store_generate_pq_one_time_prekeys", self.ptr, identity.ptr, _rng(rng),
+              count, byref(n))
+        return [i for i in self.pq_one_time_prekey_ids() if i not in held]
+
+    def pq_one_time_prekey_count(self) -> int:
+        n = c_size_t()
+        _call("sw_prekey_store_pq_one_time_prekey_count", self.ptr, byref(n))
+        return n.value
+
+    def pq_one_time_prekey_ids(self) -> List[int]:
+        n = c_size_t(self.pq_one_time_prekey_count())
+        ids = (c_uint32 * max(n.value, 1))()
+        _call("sw_prekey_store_pq_one_time_prekey_ids", self.ptr, ids, n.value, byref(n))
+        return list(ids[: n.value])
+
+    @property
+    def require_pq(self) -> bool:
+        """Whether classic (X3DH) prekey messages are refused
+        (Code.SESSION_PQ_REQUIRED). Saved with the store."""
+        flag = c_bool()
+        _call("sw_prekey_store_requires_pq", self.ptr, byref(flag))
+        return flag.value
+
+    @require_pq.setter
+    def require_pq(self, required: bool) -> None:
+        _call("sw_prekey_store_set_require_pq", self.ptr, 1 if required else 0)
+
+    def bundle(self, identity: Identity, one_time_prekey_id: Optional[int] = None,
+               pq_one_time_prekey_id: Optional[int] = None) -> bytes:
+        """The encoded bundle to publish: with the one-time prekey and the
+        one-time PQ prekey named, else the last-resort PQ prekey (if any)."""
+        if pq_one_time_prekey_id is not None:
+            return _out_bytes("sw_prekey_store_bundle_with_pq", self.ptr, identity.ptr,
+                              int(one_time_prekey_id is not None), one_time_prekey_id or 0, 1,
+                              pq_one_time_prekey_id)
         if one_time_prekey_id is None:
             return _out_bytes("sw_prekey_store_bundle", self.ptr, identity.ptr)
         return _out_bytes("sw_prekey_store_bundle_with_one_time_prekey", self.ptr, identity.ptr,
@@ -422,6 +509,14 @@ class Bundle(_Handle):
 
     def encode(self) -> bytes:
         return _out_bytes("sw_bundle_encode", self.ptr)
+
+    def pq_prekey(self) -> Optional[Tuple[int, PqPrekeyKind]]:
+        """(id, kind) of the bundle's PQ prekey, None for a classic bundle."""
+        present = c_bool()
+        key_id = c_uint32()
+        kind = c_uint32()
+        _call("sw_bundle_pq_prekey_id", self.ptr, byref(present), byref(key_id), byref(kind))
+        return (key_id.value, PqPrekeyKind(kind.value)) if present.value else None
 
 
 @dataclass(frozen=True)
@@ -485,6 +580,14 @@ class Session(_Persisted):
         flag = c_bool()
         _call("sw_session_is_established", self.ptr, byref(flag))
         return flag.value
+
+    def is_post_quantum(self) -> Optional[bool]:
+        """Whether the key agreement was PQXDH: known while pending (True or
+        False), None once established (the session does not record it)."""
+        known = c_bool()
+        pq = c_bool()
+        _call("sw_session_is_post_quantum", self.ptr, byref(known), byref(pq))
+        return pq.value if known.value else None
 
     def their_identity(self) -> bytes:
         return _out_bytes("sw_session_their_identity", self.ptr)

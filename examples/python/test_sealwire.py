@@ -186,6 +186,88 @@ class ConversationTest(unittest.TestCase):
         self.assertEqual(e.exception.code, sw.Code.SAFETY_NUMBER_MISMATCH)
 
 
+class PostQuantumTest(unittest.TestCase):
+    """PQXDH (ML-KEM-768) through the binding."""
+
+    def setUp(self):
+        self.rng = seeded(7)
+        self.alice_id = sw.Identity.generate(self.rng)
+        self.bob_id = sw.Identity.generate(self.rng)
+        self.store = sw.PrekeyStore.new_pq(self.bob_id, self.rng)
+
+    def initiate(self, published: bytes) -> sw.Session:
+        return sw.Session.initiate(self.alice_id, sw.Bundle.parse(published), self.rng)
+
+    def assertCode(self, code, call, *args):
+        with self.assertRaises(sw.SealwireError) as e:
+            call(*args)
+        self.assertEqual(e.exception.code, code)
+
+    def test_pq_session(self):
+        last_resort = self.store.last_resort_pq_prekey_id()
+        self.assertEqual(last_resort, 1)
+        pq_ids = self.store.generate_pq_one_time_prekeys(self.bob_id, 2, self.rng)
+        self.assertEqual(pq_ids, [2, 3])
+        self.assertEqual(self.store.pq_one_time_prekey_count(), 2)
+        [opk] = self.store.generate_one_time_prekeys(1, self.rng)
+        published = self.store.bundle(self.bob_id, opk, pq_ids[0])
+        self.assertEqual(sw.Bundle.parse(published).pq_prekey(),
+                         (pq_ids[0], sw.PqPrekeyKind.ONE_TIME))
+        self.assertEqual(sw.Bundle.parse(self.store.bundle(self.bob_id)).pq_prekey(),
+                         (last_resort, sw.PqPrekeyKind.LAST_RESORT))
+
+        alice = self.initiate(published)
+        self.assertIs(alice.is_post_quantum(), True)
+        m0 = alice.encrypt(b"pq first", T0)
+        m1 = alice.encrypt(b"pq second", T0)
+        self.store.require_pq = True
+        bob, got = sw.Session.accept(self.bob_id, self.store, m1, T0)
+        self.assertEqual((got.plaintext, got.message_number), (b"pq second", 1))
+        self.assertEqual(self.store.pq_one_time_prekey_ids(), [pq_ids[1]])
+        self.assertEqual(bob.decrypt(m0, T0).plaintext, b"pq first")
+        r = [bob.encrypt(f"r{i}".encode(), T0) for i in range(3)]
+        for i in (2, 0, 1):
+            self.assertEqual(alice.decrypt(r[i], T0).plaintext, f"r{i}".encode())
+        self.assertTrue(alice.is_established())
+        self.assertIsNone(alice.is_post_quantum())
+        self.assertEqual(bob.decrypt(alice.encrypt(b"turn", T0), T0).plaintext, b"turn")
+
+        # A one-time PQ prekey is used once.
+        only_pq = self.initiate(self.store.bundle(self.bob_id, None, pq_ids[1]))
+        hello = only_pq.encrypt(b"once", T0)
+        sw.Session.accept(self.bob_id, self.store, hello, T0)
+        self.assertCode(sw.Code.SESSION_UNKNOWN_PQ_PREKEY, sw.Session.accept, self.bob_id,
+                        self.store, hello, T0)
+
+        # The last-resort PQ prekey: a replayed prekey message is refused.
+        hello = self.initiate(self.store.bundle(self.bob_id)).encrypt(b"last resort", T0)
+        sw.Session.accept(self.bob_id, self.store, hello, T0)
+        before = self.store.save()
+        self.assertCode(sw.Code.SESSION_REPLAYED_PREKEY_MESSAGE, sw.Session.accept, self.bob_id,
+                        self.store, hello, T0)
+        self.assertEqual(self.store.save(), before)
+
+        # Saved and restored, with its policy and replay records.
+        restored = sw.PrekeyStore.load_sealed(KEY, self.store.save_sealed(KEY, self.rng))
+        self.assertEqual(restored.save(), before)
+        self.assertTrue(restored.require_pq)
+        self.assertCode(sw.Code.SESSION_REPLAYED_PREKEY_MESSAGE, sw.Session.accept, self.bob_id,
+                        restored, hello, T0)
+
+    def test_require_pq_refuses_classic(self):
+        classic_store = sw.PrekeyStore(self.bob_id, self.rng)
+        alice = self.initiate(classic_store.bundle(self.bob_id))
+        self.assertIs(alice.is_post_quantum(), False)
+        hello = alice.encrypt(b"classic", T0)
+        self.assertEqual(classic_store.rotate_last_resort_pq_prekey(self.bob_id, self.rng), 1)
+        classic_store.require_pq = True
+        self.assertCode(sw.Code.SESSION_PQ_REQUIRED, sw.Session.accept, self.bob_id,
+                        classic_store, hello, T0)
+        classic_store.require_pq = False
+        _, got = sw.Session.accept(self.bob_id, classic_store, hello, T0)
+        self.assertEqual(got.plaintext, b"classic")
+
+
 class BoundaryTest(unittest.TestCase):
     def test_null_and_short_buffers_give_codes(self):
         lib = sw.library

@@ -28,9 +28,22 @@
 #define SW_SEED_LEN 32
 
 /**
- * Longest encoded bundle, in bytes.
+ * Longest encoded bundle, in bytes: with a one-time prekey and a PQ
+ * prekey (a classic bundle is at most 171 bytes).
  */
-#define SW_MAX_BUNDLE_LEN 171
+#define SW_MAX_BUNDLE_LEN 1424
+
+/**
+ * Length of an ML-KEM-768 public (encapsulation) key, the key of a PQ
+ * prekey.
+ */
+#define SW_PQ_PUBLIC_KEY_LEN 1184
+
+/**
+ * Length of an ML-KEM-768 ciphertext, carried by every PQXDH prekey
+ * message.
+ */
+#define SW_KEM_CIPHERTEXT_LEN 1088
 
 /**
  * Longest message body, in bytes (1 MiB).
@@ -209,6 +222,24 @@ enum sw_result
      */
     SW_SESSION_NOT_ESTABLISHED = 213,
     /**
+     * The prekey store requires post-quantum key agreement
+     * (`sw_prekey_store_set_require_pq`) and the prekey message is classic
+     * (X3DH, no PQ prekey). Refused before any secret is used; nothing
+     * changed.
+     */
+    SW_SESSION_PQ_REQUIRED = 214,
+    /**
+     * The prekey message names a PQ prekey the store does not hold (never
+     * issued, a one-time PQ prekey already used, or a last-resort PQ
+     * prekey rotated out).
+     */
+    SW_SESSION_UNKNOWN_PQ_PREKEY = 215,
+    /**
+     * A second session from the same prekey message against a last-resort
+     * PQ prekey (same PQ prekey, signed prekey and base key): a replay.
+     */
+    SW_SESSION_REPLAYED_PREKEY_MESSAGE = 216,
+    /**
      * The bundle's signed-prekey signature does not verify.
      */
     SW_BUNDLE_INVALID_SIGNATURE = 300,
@@ -284,6 +315,36 @@ enum sw_result
 typedef enum sw_result sw_result;
 #else
 typedef uint32_t sw_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of a bundle's post-quantum (ML-KEM-768) prekey.
+ */
+enum sw_pq_prekey_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The bundle has no PQ prekey.
+     */
+    SW_PQ_PREKEY_NONE = 0,
+    /**
+     * A one-time PQ prekey: used up by the first session accepted with it.
+     */
+    SW_PQ_PREKEY_ONE_TIME = 1,
+    /**
+     * The last-resort PQ prekey: used until it is rotated; a replayed
+     * prekey message against it is refused.
+     */
+    SW_PQ_PREKEY_LAST_RESORT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sw_pq_prekey_kind sw_pq_prekey_kind;
+#else
+typedef uint32_t sw_pq_prekey_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -719,8 +780,9 @@ sw_result sw_identity_danger_export_seed(const sw_identity *identity,
 void sw_identity_free(sw_identity *identity);
 
 /**
- * Makes a prekey store for `identity`, with a fresh signed prekey (id 1)
- * and no one-time prekeys.
+ * Makes a classic prekey store for `identity`, with a fresh signed prekey
+ * (id 1), no one-time prekeys and no PQ prekeys (see
+ * `sw_prekey_store_new_pq`).
  *
  * Ownership: `identity` and `rng` are borrowed (`rng` NULL: the OS
  * generator). On `SW_OK`, `*out_store` is a new handle the caller frees
@@ -736,6 +798,30 @@ void sw_identity_free(sw_identity *identity);
 sw_result sw_prekey_store_new(const sw_identity *identity,
                               sw_rng *rng,
                               sw_prekey_store **out_store);
+
+/**
+ * Makes a post-quantum prekey store for `identity`: a fresh signed prekey
+ * (id 1), a fresh last-resort PQ (ML-KEM-768) prekey (PQ id 1), no
+ * one-time prekeys. Its bundles carry the PQ prekey, so initiators use
+ * PQXDH. Classic prekey messages are still accepted until
+ * `sw_prekey_store_set_require_pq(store, 1)`.
+ *
+ * Ownership: `identity` and `rng` are borrowed (`rng` NULL: the OS
+ * generator). On `SW_OK`, `*out_store` is a new handle the caller frees
+ * with `sw_prekey_store_free`; on error it is set to NULL.
+ *
+ * NULL: `identity` and `out_store` must not be NULL.
+ *
+ * Thread-safety: `identity` may be shared; `rng` one thread at a time.
+ *
+ * # Safety
+ *
+ * `identity` a live handle, `rng` NULL or a live handle used by no other
+ * thread, `out_store` valid for one write.
+ */
+sw_result sw_prekey_store_new_pq(const sw_identity *identity,
+                                 sw_rng *rng,
+                                 sw_prekey_store **out_store);
 
 /**
  * Generates up to `count` one-time prekeys (fewer if the store would hold
@@ -818,8 +904,147 @@ sw_result sw_prekey_store_rotate_signed_prekey(sw_prekey_store *store,
                                                uint32_t *out_id);
 
 /**
- * Writes the encoded bundle to publish: `identity`'s public key and the
- * current signed prekey, without a one-time prekey.
+ * Generates a new last-resort PQ (ML-KEM-768) prekey signed by `identity`
+ * and makes it current: bundles carry it from now on (unless they name a
+ * one-time PQ prekey). The three newest are kept, so that prekey messages
+ * built from an older bundle still open; an older one is forgotten with
+ * its replay records. A classic store becomes a post-quantum one.
+ *
+ * Ownership: `identity` and `rng` are borrowed. `*out_id` receives the new
+ * PQ prekey's id (PQ ids are one id space for both kinds, never 0).
+ *
+ * NULL: `store`, `identity` and `out_id` must not be NULL; `rng` NULL is
+ * the OS generator.
+ *
+ * Thread-safety: `store` one thread at a time.
+ *
+ * # Safety
+ *
+ * `store` a live handle used by no other thread; `identity` a live handle;
+ * `rng` NULL or a live handle; `out_id` valid for one write.
+ */
+sw_result sw_prekey_store_rotate_last_resort_pq_prekey(sw_prekey_store *store,
+                                                       const sw_identity *identity,
+                                                       sw_rng *rng,
+                                                       uint32_t *out_id);
+
+/**
+ * Stores whether the store has a last-resort PQ prekey and, if so, the
+ * current one's id (else 0).
+ *
+ * NULL: `store`, `out_present` and `out_id` must not be NULL.
+ *
+ * Thread-safety: reads `store`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `store` a live handle; `out_present` and `out_id` valid for one write.
+ */
+sw_result sw_prekey_store_last_resort_pq_prekey_id(const sw_prekey_store *store,
+                                                   bool *out_present,
+                                                   uint32_t *out_id);
+
+/**
+ * Generates up to `count` one-time PQ (ML-KEM-768) prekeys, each signed by
+ * `identity` (fewer if the store would hold more than 1,000), to publish
+ * one per bundle (`sw_prekey_store_bundle_with_pq`). `*out_generated`
+ * receives the number generated; list their ids with
+ * `sw_prekey_store_pq_one_time_prekey_ids` (new ids are the ids not held
+ * before; ids increase, so they are the highest unless the 32-bit counter
+ * wrapped). Each is one ML-KEM key generation (about 1.3 KB held per
+ * prekey).
+ *
+ * Ownership: `identity` and `rng` are borrowed.
+ *
+ * NULL: `store`, `identity` and `out_generated` must not be NULL; `rng`
+ * NULL is the OS generator.
+ *
+ * Thread-safety: `store` one thread at a time.
+ *
+ * # Safety
+ *
+ * `store` a live handle used by no other thread; `identity` a live handle;
+ * `rng` NULL or a live handle; `out_generated` valid for one write.
+ */
+sw_result sw_prekey_store_generate_pq_one_time_prekeys(sw_prekey_store *store,
+                                                       const sw_identity *identity,
+                                                       sw_rng *rng,
+                                                       size_t count,
+                                                       size_t *out_generated);
+
+/**
+ * Stores how many one-time PQ prekeys the store still holds.
+ *
+ * NULL: `store` and `out_count` must not be NULL.
+ *
+ * Thread-safety: reads `store`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `store` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_prekey_store_pq_one_time_prekey_count(const sw_prekey_store *store,
+                                                   size_t *out_count);
+
+/**
+ * Writes the ids of the one-time PQ prekeys the store still holds, in
+ * increasing order.
+ *
+ * Ownership: `out_ids` (an array of `out_ids_cap` ids) belongs to the
+ * caller; `*out_count` receives the number written or, with
+ * `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `store` and `out_count` must not be NULL; `out_ids` may be NULL
+ * only with `out_ids_cap` 0 (a size query).
+ *
+ * Thread-safety: reads `store`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `store` a live handle; `out_ids` valid for writes of `out_ids_cap`
+ * `uint32_t`s; `out_count` valid for one write.
+ */
+sw_result sw_prekey_store_pq_one_time_prekey_ids(const sw_prekey_store *store,
+                                                 uint32_t *out_ids,
+                                                 size_t out_ids_cap,
+                                                 size_t *out_count);
+
+/**
+ * Requires post-quantum key agreement (`require` 1) or not (0; anything
+ * else is `SW_INVALID_ARGUMENT`). While required, `sw_session_accept`
+ * refuses a classic (X3DH) prekey message with `SW_SESSION_PQ_REQUIRED`
+ * before any secret is used. Saved with the store.
+ *
+ * NULL: `store` must not be NULL.
+ *
+ * Thread-safety: `store` one thread at a time.
+ *
+ * # Safety
+ *
+ * `store` a live handle used by no other thread.
+ */
+sw_result sw_prekey_store_set_require_pq(sw_prekey_store *store,
+                                         uint32_t require);
+
+/**
+ * Stores whether the store refuses classic prekey messages
+ * (`sw_prekey_store_set_require_pq`).
+ *
+ * NULL: `store` and `out_required` must not be NULL.
+ *
+ * Thread-safety: reads `store`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `store` a live handle; `out_required` valid for one write.
+ */
+sw_result sw_prekey_store_requires_pq(const sw_prekey_store *store,
+                                      bool *out_required);
+
+/**
+ * Writes the encoded bundle to publish: `identity`'s public key, the
+ * current signed prekey, no one-time prekey and, if the store has PQ
+ * prekeys, the current last-resort PQ prekey (then initiators use PQXDH).
  *
  * Ownership: `buf` belongs to the caller; `*out_len` receives the length
  * written or, with `SW_BUFFER_TOO_SMALL`, needed (at most
@@ -842,7 +1067,7 @@ sw_result sw_prekey_store_bundle(const sw_prekey_store *store,
 /**
  * As `sw_prekey_store_bundle`, with the one-time prekey
  * `one_time_prekey_id` in the bundle (`SW_PREKEY_NOT_FOUND` if the store
- * does not hold it).
+ * does not hold it), and the last-resort PQ prekey if the store has one.
  *
  * # Safety
  *
@@ -854,6 +1079,39 @@ sw_result sw_prekey_store_bundle_with_one_time_prekey(const sw_prekey_store *sto
                                                       uint8_t *buf,
                                                       size_t buf_len,
                                                       size_t *out_len);
+
+/**
+ * As `sw_prekey_store_bundle`, choosing the prekeys: the one-time prekey
+ * `one_time_prekey_id` if `has_one_time_prekey` is 1 (none if 0), and the
+ * one-time PQ prekey `pq_one_time_prekey_id` if `has_pq_one_time_prekey`
+ * is 1; if 0, the bundle carries the current last-resort PQ prekey (none
+ * if the store has no PQ prekeys, as with `sw_prekey_store_bundle`). A
+ * flag other than 0 or 1 is `SW_INVALID_ARGUMENT`; an id the store does
+ * not hold is `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
+ * bundle only.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed (at most
+ * `SW_MAX_BUNDLE_LEN`).
+ *
+ * NULL: `store`, `identity` and `out_len` must not be NULL; `buf` may be
+ * NULL only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: reads `store`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * As `sw_prekey_store_bundle`.
+ */
+sw_result sw_prekey_store_bundle_with_pq(const sw_prekey_store *store,
+                                         const sw_identity *identity,
+                                         uint32_t has_one_time_prekey,
+                                         uint32_t one_time_prekey_id,
+                                         uint32_t has_pq_one_time_prekey,
+                                         uint32_t pq_one_time_prekey_id,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t *out_len);
 
 /**
  * Frees a prekey store, zeroing its secrets. NULL is a no-op.
@@ -948,6 +1206,25 @@ sw_result sw_bundle_one_time_prekey_id(const sw_bundle *bundle,
                                        uint32_t *out_id);
 
 /**
+ * Stores whether the bundle carries a post-quantum (ML-KEM-768) prekey
+ * and, if so, its id and kind (else 0 and `SW_PQ_PREKEY_NONE`). A session
+ * started from a bundle with a PQ prekey always uses PQXDH.
+ *
+ * NULL: `bundle`, `out_present`, `out_id` and `out_kind` must not be NULL.
+ *
+ * Thread-safety: `bundle` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `bundle` a live handle; `out_present`, `out_id` and `out_kind` valid for
+ * one write.
+ */
+sw_result sw_bundle_pq_prekey_id(const sw_bundle *bundle,
+                                 bool *out_present,
+                                 uint32_t *out_id,
+                                 sw_pq_prekey_kind *out_kind);
+
+/**
  * Frees a bundle. NULL is a no-op.
  *
  * # Safety
@@ -958,8 +1235,10 @@ void sw_bundle_free(sw_bundle *bundle);
 
 /**
  * Starts a session with the owner of `bundle` (X3DH, then the Double
- * Ratchet). The session is pending: its messages are prekey messages until
- * the peer's first reply decrypts.
+ * Ratchet; PQXDH, X3DH plus an ML-KEM-768 encapsulation, whenever the
+ * bundle has a PQ prekey: there is no way to use such a bundle
+ * classically). The session is pending: its messages are prekey messages
+ * (about 1.1 KB longer with PQXDH) until the peer's first reply decrypts.
  *
  * Ownership: `identity`, `bundle` and `rng` are borrowed. On `SW_OK`,
  * `*out_session` is a new handle the caller frees with `sw_session_free`;
@@ -980,9 +1259,15 @@ sw_result sw_session_initiate(const sw_identity *identity,
 
 /**
  * Accepts a session from a peer's prekey message (any message of the
- * initiator's first chain): runs X3DH with the named prekeys, decrypts the
- * message, and only then uses up the one-time prekey. On any error neither
- * the store nor anything else changed.
+ * initiator's first chain): runs X3DH, or PQXDH if the message carries a
+ * PQ prekey's ciphertext, with the named prekeys, decrypts the message,
+ * and only then uses up the one-time prekeys (classic and PQ) or, for a
+ * last-resort PQ prekey, records the set-up so that a replay of the same
+ * prekey message is refused (`SW_SESSION_REPLAYED_PREKEY_MESSAGE`). A
+ * store that requires PQ refuses a classic prekey message
+ * (`SW_SESSION_PQ_REQUIRED`); a PQ prekey the store does not hold is
+ * `SW_SESSION_UNKNOWN_PQ_PREKEY`. On any error neither the store nor
+ * anything else changed.
  *
  * Ownership: `identity` and `message` are borrowed, `store` is borrowed
  * and updated. `plaintext` belongs to the caller and must hold at least
@@ -1027,6 +1312,33 @@ sw_result sw_session_accept(const sw_identity *identity,
  */
 sw_result sw_session_is_established(const sw_session *session,
                                     bool *out_established);
+
+/**
+ * Stores whether the session's key agreement was post-quantum (PQXDH, an
+ * ML-KEM-768 encapsulation besides X3DH), as far as the session records
+ * it:
+ *
+ * - a pending session (made by `sw_session_initiate`, no reply decrypted
+ *   yet) knows: `*out_known` true, `*out_post_quantum` true for PQXDH (the
+ *   bundle had a PQ prekey), false for X3DH;
+ * - an established session does not record its key agreement:
+ *   `*out_known` false, `*out_post_quantum` false. Keep the answer from
+ *   the pending phase (initiator), or require PQ on the prekey store
+ *   (`sw_prekey_store_set_require_pq`: every accepted session is then
+ *   PQXDH).
+ *
+ * NULL: `session`, `out_known` and `out_post_quantum` must not be NULL.
+ *
+ * Thread-safety: reads `session`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `session` a live handle; `out_known` and `out_post_quantum` valid for one
+ * write.
+ */
+sw_result sw_session_is_post_quantum(const sw_session *session,
+                                     bool *out_known,
+                                     bool *out_post_quantum);
 
 /**
  * Writes the peer's 32-byte public identity key (compare it with the key

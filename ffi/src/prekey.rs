@@ -2,18 +2,55 @@
 //! bundle).
 
 use sealwire::limits::MAX_ONE_TIME_PREKEYS;
-use sealwire::{PrekeyBundle, PrekeyStore};
+use sealwire::{PqPrekeyKind, PrekeyBundle, PrekeyStore};
 
 use crate::boundary::{
-    Handle, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref, input,
+    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref, input,
     new_handle, out, output, output_u32, write_bytes,
 };
 use crate::identity::{identity_and_rng, sw_identity};
 use crate::result::sw_result;
 use crate::rng::{sw_rng, with_rng};
 
-/// Longest encoded bundle, in bytes.
-pub const SW_MAX_BUNDLE_LEN: usize = 171;
+/// Longest encoded bundle, in bytes: with a one-time prekey and a PQ
+/// prekey (a classic bundle is at most 171 bytes).
+pub const SW_MAX_BUNDLE_LEN: usize = 1424;
+
+/// Length of an ML-KEM-768 public (encapsulation) key, the key of a PQ
+/// prekey.
+pub const SW_PQ_PUBLIC_KEY_LEN: usize = 1184;
+
+/// Length of an ML-KEM-768 ciphertext, carried by every PQXDH prekey
+/// message.
+pub const SW_KEM_CIPHERTEXT_LEN: usize = 1088;
+
+/// The kind of a bundle's post-quantum (ML-KEM-768) prekey.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_pq_prekey_kind {
+    /// The bundle has no PQ prekey.
+    SW_PQ_PREKEY_NONE = 0,
+    /// A one-time PQ prekey: used up by the first session accepted with it.
+    SW_PQ_PREKEY_ONE_TIME = 1,
+    /// The last-resort PQ prekey: used until it is rotated; a replayed
+    /// prekey message against it is refused.
+    SW_PQ_PREKEY_LAST_RESORT = 2,
+}
+
+/// A boolean passed as `uint32_t`: 0 or 1, anything else
+/// `SW_INVALID_ARGUMENT`.
+fn flag(value: u32) -> Result<bool> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(sw_result::SW_INVALID_ARGUMENT),
+    }
+}
+
+/// An optional id passed as a flag (0 or 1) and the id.
+fn optional_id(present: u32, id: u32) -> Result<Option<u32>> {
+    Ok(flag(present)?.then_some(id))
+}
 
 /// Our prekeys: the signed prekeys (the newest is current) and the one-time
 /// prekeys, each used at most once. Secrets are zeroed when it is freed.
@@ -49,8 +86,9 @@ impl Handle for sw_bundle {
     const MAGIC: u64 = u64::from_be_bytes(*b"sw:bundl");
 }
 
-/// Makes a prekey store for `identity`, with a fresh signed prekey (id 1)
-/// and no one-time prekeys.
+/// Makes a classic prekey store for `identity`, with a fresh signed prekey
+/// (id 1), no one-time prekeys and no PQ prekeys (see
+/// `sw_prekey_store_new_pq`).
 ///
 /// Ownership: `identity` and `rng` are borrowed (`rng` NULL: the OS
 /// generator). On `SW_OK`, `*out_store` is a new handle the caller frees
@@ -76,6 +114,43 @@ pub unsafe extern "C" fn sw_prekey_store_new(
         let identity = unsafe { identity_and_rng(identity, rng) }?;
         // SAFETY: the caller's contract.
         let store = unsafe { with_rng(rng, |r| Ok(PrekeyStore::new(identity, r))) }?;
+        out_store.set(new_handle::<sw_prekey_store>(store));
+        Ok(())
+    })
+}
+
+/// Makes a post-quantum prekey store for `identity`: a fresh signed prekey
+/// (id 1), a fresh last-resort PQ (ML-KEM-768) prekey (PQ id 1), no
+/// one-time prekeys. Its bundles carry the PQ prekey, so initiators use
+/// PQXDH. Classic prekey messages are still accepted until
+/// `sw_prekey_store_set_require_pq(store, 1)`.
+///
+/// Ownership: `identity` and `rng` are borrowed (`rng` NULL: the OS
+/// generator). On `SW_OK`, `*out_store` is a new handle the caller frees
+/// with `sw_prekey_store_free`; on error it is set to NULL.
+///
+/// NULL: `identity` and `out_store` must not be NULL.
+///
+/// Thread-safety: `identity` may be shared; `rng` one thread at a time.
+///
+/// # Safety
+///
+/// `identity` a live handle, `rng` NULL or a live handle used by no other
+/// thread, `out_store` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_new_pq(
+    identity: *const sw_identity,
+    rng: *mut sw_rng,
+    out_store: *mut *mut sw_prekey_store,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_store = unsafe { out(out_store) }?;
+        clear_handle(&mut out_store);
+        // SAFETY: the caller's contract.
+        let identity = unsafe { identity_and_rng(identity, rng) }?;
+        // SAFETY: the caller's contract.
+        let store = unsafe { with_rng(rng, |r| Ok(PrekeyStore::new_pq(identity, r))) }?;
         out_store.set(new_handle::<sw_prekey_store>(store));
         Ok(())
     })
@@ -231,8 +306,248 @@ pub unsafe extern "C" fn sw_prekey_store_rotate_signed_prekey(
     })
 }
 
-/// Writes the encoded bundle to publish: `identity`'s public key and the
-/// current signed prekey, without a one-time prekey.
+/// Generates a new last-resort PQ (ML-KEM-768) prekey signed by `identity`
+/// and makes it current: bundles carry it from now on (unless they name a
+/// one-time PQ prekey). The three newest are kept, so that prekey messages
+/// built from an older bundle still open; an older one is forgotten with
+/// its replay records. A classic store becomes a post-quantum one.
+///
+/// Ownership: `identity` and `rng` are borrowed. `*out_id` receives the new
+/// PQ prekey's id (PQ ids are one id space for both kinds, never 0).
+///
+/// NULL: `store`, `identity` and `out_id` must not be NULL; `rng` NULL is
+/// the OS generator.
+///
+/// Thread-safety: `store` one thread at a time.
+///
+/// # Safety
+///
+/// `store` a live handle used by no other thread; `identity` a live handle;
+/// `rng` NULL or a live handle; `out_id` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_rotate_last_resort_pq_prekey(
+    store: *mut sw_prekey_store,
+    identity: *const sw_identity,
+    rng: *mut sw_rng,
+    out_id: *mut u32,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_id = unsafe { out(out_id) }?;
+        out_id.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_mut(store) }?;
+        // SAFETY: the caller's contract.
+        let identity = unsafe { identity_and_rng(identity, rng) }?;
+        // SAFETY: the caller's contract.
+        let id = unsafe { with_rng(rng, |r| Ok(store.rotate_last_resort_pq_prekey(identity, r))) }?;
+        out_id.set(id);
+        Ok(())
+    })
+}
+
+/// Stores whether the store has a last-resort PQ prekey and, if so, the
+/// current one's id (else 0).
+///
+/// NULL: `store`, `out_present` and `out_id` must not be NULL.
+///
+/// Thread-safety: reads `store`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `store` a live handle; `out_present` and `out_id` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_last_resort_pq_prekey_id(
+    store: *const sw_prekey_store,
+    out_present: *mut bool,
+    out_id: *mut u32,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_present = unsafe { out(out_present) }?;
+        out_present.set(false);
+        // SAFETY: the caller's contract.
+        let mut out_id = unsafe { out(out_id) }?;
+        out_id.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_ref(store) }?;
+        if let Some(key) = store.current_last_resort_pq_prekey() {
+            out_present.set(true);
+            out_id.set(key.id());
+        }
+        Ok(())
+    })
+}
+
+/// Generates up to `count` one-time PQ (ML-KEM-768) prekeys, each signed by
+/// `identity` (fewer if the store would hold more than 1,000), to publish
+/// one per bundle (`sw_prekey_store_bundle_with_pq`). `*out_generated`
+/// receives the number generated; list their ids with
+/// `sw_prekey_store_pq_one_time_prekey_ids` (new ids are the ids not held
+/// before; ids increase, so they are the highest unless the 32-bit counter
+/// wrapped). Each is one ML-KEM key generation (about 1.3 KB held per
+/// prekey).
+///
+/// Ownership: `identity` and `rng` are borrowed.
+///
+/// NULL: `store`, `identity` and `out_generated` must not be NULL; `rng`
+/// NULL is the OS generator.
+///
+/// Thread-safety: `store` one thread at a time.
+///
+/// # Safety
+///
+/// `store` a live handle used by no other thread; `identity` a live handle;
+/// `rng` NULL or a live handle; `out_generated` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_generate_pq_one_time_prekeys(
+    store: *mut sw_prekey_store,
+    identity: *const sw_identity,
+    rng: *mut sw_rng,
+    count: usize,
+    out_generated: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut generated = unsafe { out(out_generated) }?;
+        generated.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_mut(store) }?;
+        // SAFETY: the caller's contract.
+        let identity = unsafe { identity_and_rng(identity, rng) }?;
+        // SAFETY: the caller's contract.
+        let made = unsafe {
+            with_rng(rng, |r| {
+                Ok(store.generate_pq_one_time_prekeys(identity, r, count))
+            })
+        }?;
+        generated.set(made.len());
+        Ok(())
+    })
+}
+
+/// Stores how many one-time PQ prekeys the store still holds.
+///
+/// NULL: `store` and `out_count` must not be NULL.
+///
+/// Thread-safety: reads `store`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `store` a live handle; `out_count` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_count(
+    store: *const sw_prekey_store,
+    out_count: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_count) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_ref(store) }?;
+        written.set(store.pq_one_time_prekey_count());
+        Ok(())
+    })
+}
+
+/// Writes the ids of the one-time PQ prekeys the store still holds, in
+/// increasing order.
+///
+/// Ownership: `out_ids` (an array of `out_ids_cap` ids) belongs to the
+/// caller; `*out_count` receives the number written or, with
+/// `SW_BUFFER_TOO_SMALL`, needed.
+///
+/// NULL: `store` and `out_count` must not be NULL; `out_ids` may be NULL
+/// only with `out_ids_cap` 0 (a size query).
+///
+/// Thread-safety: reads `store`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `store` a live handle; `out_ids` valid for writes of `out_ids_cap`
+/// `uint32_t`s; `out_count` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_ids(
+    store: *const sw_prekey_store,
+    out_ids: *mut u32,
+    out_ids_cap: usize,
+    out_count: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_count) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_ref(store) }?;
+        // SAFETY: the caller's contract.
+        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
+        let held = store.pq_one_time_prekeys();
+        written.set(held.len());
+        let Some(ids) = ids.get_mut(..held.len()) else {
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        for (slot, key) in ids.iter_mut().zip(&held) {
+            *slot = key.id();
+        }
+        Ok(())
+    })
+}
+
+/// Requires post-quantum key agreement (`require` 1) or not (0; anything
+/// else is `SW_INVALID_ARGUMENT`). While required, `sw_session_accept`
+/// refuses a classic (X3DH) prekey message with `SW_SESSION_PQ_REQUIRED`
+/// before any secret is used. Saved with the store.
+///
+/// NULL: `store` must not be NULL.
+///
+/// Thread-safety: `store` one thread at a time.
+///
+/// # Safety
+///
+/// `store` a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_set_require_pq(
+    store: *mut sw_prekey_store,
+    require: u32,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_mut(store) }?;
+        store.set_require_pq(flag(require)?);
+        Ok(())
+    })
+}
+
+/// Stores whether the store refuses classic prekey messages
+/// (`sw_prekey_store_set_require_pq`).
+///
+/// NULL: `store` and `out_required` must not be NULL.
+///
+/// Thread-safety: reads `store`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `store` a live handle; `out_required` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_requires_pq(
+    store: *const sw_prekey_store,
+    out_required: *mut bool,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut required = unsafe { out(out_required) }?;
+        required.set(false);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_ref(store) }?;
+        required.set(store.requires_pq());
+        Ok(())
+    })
+}
+
+/// Writes the encoded bundle to publish: `identity`'s public key, the
+/// current signed prekey, no one-time prekey and, if the store has PQ
+/// prekeys, the current last-resort PQ prekey (then initiators use PQXDH).
 ///
 /// Ownership: `buf` belongs to the caller; `*out_len` receives the length
 /// written or, with `SW_BUFFER_TOO_SMALL`, needed (at most
@@ -254,12 +569,12 @@ pub unsafe extern "C" fn sw_prekey_store_bundle(
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { bundle(store, identity, None, buf, buf_len, out_len) }
+    unsafe { bundle(store, identity, Ok((None, None)), buf, buf_len, out_len) }
 }
 
 /// As `sw_prekey_store_bundle`, with the one-time prekey
 /// `one_time_prekey_id` in the bundle (`SW_PREKEY_NOT_FOUND` if the store
-/// does not hold it).
+/// does not hold it), and the last-resort PQ prekey if the store has one.
 ///
 /// # Safety
 ///
@@ -278,7 +593,7 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_one_time_prekey(
         bundle(
             store,
             identity,
-            Some(one_time_prekey_id),
+            Ok((Some(one_time_prekey_id), None)),
             buf,
             buf_len,
             out_len,
@@ -286,13 +601,60 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_one_time_prekey(
     }
 }
 
+/// As `sw_prekey_store_bundle`, choosing the prekeys: the one-time prekey
+/// `one_time_prekey_id` if `has_one_time_prekey` is 1 (none if 0), and the
+/// one-time PQ prekey `pq_one_time_prekey_id` if `has_pq_one_time_prekey`
+/// is 1; if 0, the bundle carries the current last-resort PQ prekey (none
+/// if the store has no PQ prekeys, as with `sw_prekey_store_bundle`). A
+/// flag other than 0 or 1 is `SW_INVALID_ARGUMENT`; an id the store does
+/// not hold is `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
+/// bundle only.
+///
+/// Ownership: `buf` belongs to the caller; `*out_len` receives the length
+/// written or, with `SW_BUFFER_TOO_SMALL`, needed (at most
+/// `SW_MAX_BUNDLE_LEN`).
+///
+/// NULL: `store`, `identity` and `out_len` must not be NULL; `buf` may be
+/// NULL only with `buf_len` 0 (a size query).
+///
+/// Thread-safety: reads `store`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// As `sw_prekey_store_bundle`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_bundle_with_pq(
+    store: *const sw_prekey_store,
+    identity: *const sw_identity,
+    has_one_time_prekey: u32,
+    one_time_prekey_id: u32,
+    has_pq_one_time_prekey: u32,
+    pq_one_time_prekey_id: u32,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    let ids = optional_id(has_one_time_prekey, one_time_prekey_id).and_then(|opk| {
+        Ok((
+            opk,
+            optional_id(has_pq_one_time_prekey, pq_one_time_prekey_id)?,
+        ))
+    });
+    // SAFETY: the caller's contract, passed on.
+    unsafe { bundle(store, identity, ids, buf, buf_len, out_len) }
+}
+
+/// The bundle functions: `ids` are the one-time prekey and one-time PQ
+/// prekey to put in the bundle, or the error of the caller's flags
+/// (reported after the pointer checks).
+///
 /// # Safety
 ///
 /// As `sw_prekey_store_bundle`.
 unsafe fn bundle(
     store: *const sw_prekey_store,
     identity: *const sw_identity,
-    one_time_prekey_id: Option<u32>,
+    ids: Result<(Option<u32>, Option<u32>)>,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
@@ -307,8 +669,9 @@ unsafe fn bundle(
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
+        let (one_time_prekey_id, pq_one_time_prekey_id) = ids?;
         let bundle = store
-            .bundle(identity, one_time_prekey_id)
+            .bundle_with_pq(identity, one_time_prekey_id, pq_one_time_prekey_id)
             .ok_or(sw_result::SW_PREKEY_NOT_FOUND)?;
         write_bytes(buf, &mut written, &bundle.to_vec())
     })
@@ -467,6 +830,51 @@ pub unsafe extern "C" fn sw_bundle_one_time_prekey_id(
         if let Some(opk) = bundle.one_time_prekey() {
             out_present.set(true);
             out_id.set(opk.id);
+        }
+        Ok(())
+    })
+}
+
+/// Stores whether the bundle carries a post-quantum (ML-KEM-768) prekey
+/// and, if so, its id and kind (else 0 and `SW_PQ_PREKEY_NONE`). A session
+/// started from a bundle with a PQ prekey always uses PQXDH.
+///
+/// NULL: `bundle`, `out_present`, `out_id` and `out_kind` must not be NULL.
+///
+/// Thread-safety: `bundle` is immutable; any thread.
+///
+/// # Safety
+///
+/// `bundle` a live handle; `out_present`, `out_id` and `out_kind` valid for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_bundle_pq_prekey_id(
+    bundle: *const sw_bundle,
+    out_present: *mut bool,
+    out_id: *mut u32,
+    out_kind: *mut sw_pq_prekey_kind,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_present = unsafe { out(out_present) }?;
+        out_present.set(false);
+        // SAFETY: the caller's contract.
+        let mut out_id = unsafe { out(out_id) }?;
+        out_id.set(0);
+        // SAFETY: the caller's contract.
+        let mut out_kind = unsafe { out(out_kind) }?;
+        out_kind.set(sw_pq_prekey_kind::SW_PQ_PREKEY_NONE);
+        // SAFETY: the caller's contract.
+        let bundle = unsafe { handle_ref(bundle) }?;
+        if let Some(pq) = bundle.pq_prekey() {
+            let kind = match pq.kind() {
+                PqPrekeyKind::OneTime => sw_pq_prekey_kind::SW_PQ_PREKEY_ONE_TIME,
+                PqPrekeyKind::LastResort => sw_pq_prekey_kind::SW_PQ_PREKEY_LAST_RESORT,
+                _ => return Err(sw_result::SW_UNKNOWN_ERROR),
+            };
+            out_present.set(true);
+            out_id.set(pq.id());
+            out_kind.set(kind);
         }
         Ok(())
     })

@@ -94,6 +94,18 @@ pub enum sw_result {
     /// The call needs an established session (one that has decrypted the
     /// peer's first reply).
     SW_SESSION_NOT_ESTABLISHED = 213,
+    /// The prekey store requires post-quantum key agreement
+    /// (`sw_prekey_store_set_require_pq`) and the prekey message is classic
+    /// (X3DH, no PQ prekey). Refused before any secret is used; nothing
+    /// changed.
+    SW_SESSION_PQ_REQUIRED = 214,
+    /// The prekey message names a PQ prekey the store does not hold (never
+    /// issued, a one-time PQ prekey already used, or a last-resort PQ
+    /// prekey rotated out).
+    SW_SESSION_UNKNOWN_PQ_PREKEY = 215,
+    /// A second session from the same prekey message against a last-resort
+    /// PQ prekey (same PQ prekey, signed prekey and base key): a replay.
+    SW_SESSION_REPLAYED_PREKEY_MESSAGE = 216,
 
     /// The bundle's signed-prekey signature does not verify.
     SW_BUNDLE_INVALID_SIGNATURE = 300,
@@ -142,7 +154,7 @@ impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 46] = [
+    pub const ALL: [sw_result; 49] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -173,6 +185,9 @@ impl sw_result {
         Self::SW_SESSION_INVALID_POLICY,
         Self::SW_SESSION_MESSAGE_KEY_ERASED,
         Self::SW_SESSION_NOT_ESTABLISHED,
+        Self::SW_SESSION_PQ_REQUIRED,
+        Self::SW_SESSION_UNKNOWN_PQ_PREKEY,
+        Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE,
         Self::SW_BUNDLE_INVALID_SIGNATURE,
         Self::SW_PREKEY_NOT_FOUND,
         Self::SW_EXPIRY_DUPLICATE_ID,
@@ -229,6 +244,11 @@ impl sw_result {
             Self::SW_SESSION_INVALID_POLICY => "invalid disappearing-message policy",
             Self::SW_SESSION_MESSAGE_KEY_ERASED => "message key erased on schedule",
             Self::SW_SESSION_NOT_ESTABLISHED => "session not established yet",
+            Self::SW_SESSION_PQ_REQUIRED => "post-quantum key agreement required",
+            Self::SW_SESSION_UNKNOWN_PQ_PREKEY => "unknown or already used PQ prekey",
+            Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE => {
+                "prekey message replayed against a last-resort PQ prekey"
+            }
             Self::SW_BUNDLE_INVALID_SIGNATURE => "signed prekey signature does not verify",
             Self::SW_PREKEY_NOT_FOUND => "one-time prekey not held by the store",
             Self::SW_EXPIRY_DUPLICATE_ID => "message id already queued",
@@ -283,6 +303,9 @@ impl From<SessionError> for sw_result {
             SessionError::UnsupportedFeature => Self::SW_SESSION_UNSUPPORTED_FEATURE,
             SessionError::InvalidPolicy => Self::SW_SESSION_INVALID_POLICY,
             SessionError::MessageKeyErased => Self::SW_SESSION_MESSAGE_KEY_ERASED,
+            SessionError::PqRequired => Self::SW_SESSION_PQ_REQUIRED,
+            SessionError::UnknownPqPrekey => Self::SW_SESSION_UNKNOWN_PQ_PREKEY,
+            SessionError::ReplayedPrekeyMessage => Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }

@@ -224,8 +224,10 @@ fn info(
 }
 
 /// Starts a session with the owner of `bundle` (X3DH, then the Double
-/// Ratchet). The session is pending: its messages are prekey messages until
-/// the peer's first reply decrypts.
+/// Ratchet; PQXDH, X3DH plus an ML-KEM-768 encapsulation, whenever the
+/// bundle has a PQ prekey: there is no way to use such a bundle
+/// classically). The session is pending: its messages are prekey messages
+/// (about 1.1 KB longer with PQXDH) until the peer's first reply decrypts.
 ///
 /// Ownership: `identity`, `bundle` and `rng` are borrowed. On `SW_OK`,
 /// `*out_session` is a new handle the caller frees with `sw_session_free`;
@@ -262,9 +264,15 @@ pub unsafe extern "C" fn sw_session_initiate(
 }
 
 /// Accepts a session from a peer's prekey message (any message of the
-/// initiator's first chain): runs X3DH with the named prekeys, decrypts the
-/// message, and only then uses up the one-time prekey. On any error neither
-/// the store nor anything else changed.
+/// initiator's first chain): runs X3DH, or PQXDH if the message carries a
+/// PQ prekey's ciphertext, with the named prekeys, decrypts the message,
+/// and only then uses up the one-time prekeys (classic and PQ) or, for a
+/// last-resort PQ prekey, records the set-up so that a replay of the same
+/// prekey message is refused (`SW_SESSION_REPLAYED_PREKEY_MESSAGE`). A
+/// store that requires PQ refuses a classic prekey message
+/// (`SW_SESSION_PQ_REQUIRED`); a PQ prekey the store does not hold is
+/// `SW_SESSION_UNKNOWN_PQ_PREKEY`. On any error neither the store nor
+/// anything else changed.
 ///
 /// Ownership: `identity` and `message` are borrowed, `store` is borrowed
 /// and updated. `plaintext` belongs to the caller and must hold at least
@@ -375,6 +383,50 @@ pub unsafe extern "C" fn sw_session_is_established(
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
         established.set(session.is_established());
+        Ok(())
+    })
+}
+
+/// Stores whether the session's key agreement was post-quantum (PQXDH, an
+/// ML-KEM-768 encapsulation besides X3DH), as far as the session records
+/// it:
+///
+/// - a pending session (made by `sw_session_initiate`, no reply decrypted
+///   yet) knows: `*out_known` true, `*out_post_quantum` true for PQXDH (the
+///   bundle had a PQ prekey), false for X3DH;
+/// - an established session does not record its key agreement:
+///   `*out_known` false, `*out_post_quantum` false. Keep the answer from
+///   the pending phase (initiator), or require PQ on the prekey store
+///   (`sw_prekey_store_set_require_pq`: every accepted session is then
+///   PQXDH).
+///
+/// NULL: `session`, `out_known` and `out_post_quantum` must not be NULL.
+///
+/// Thread-safety: reads `session`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_known` and `out_post_quantum` valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_is_post_quantum(
+    session: *const sw_session,
+    out_known: *mut bool,
+    out_post_quantum: *mut bool,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut known = unsafe { out(out_known) }?;
+        known.set(false);
+        // SAFETY: the caller's contract.
+        let mut post_quantum = unsafe { out(out_post_quantum) }?;
+        post_quantum.set(false);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        if let SessionRecord::Pending(p) = session {
+            known.set(true);
+            post_quantum.set(p.is_post_quantum());
+        }
         Ok(())
     })
 }

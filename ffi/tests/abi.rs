@@ -13,6 +13,7 @@
 use std::mem::{align_of, offset_of, size_of};
 
 use sealwire::limits::{MAX_BODY_LEN, MAX_BUNDLE_LEN};
+use sealwire::pq_prekey::{KEM_CIPHERTEXT_LEN, PQ_PUBLIC_KEY_LEN};
 use sealwire::safety_number::SCANNABLE_LEN;
 use sealwire_ffi::*;
 
@@ -20,6 +21,8 @@ use sealwire_ffi::*;
 fn constants_match_the_library() {
     assert_eq!(SW_MAX_BODY_LEN, MAX_BODY_LEN);
     assert_eq!(SW_MAX_BUNDLE_LEN, MAX_BUNDLE_LEN);
+    assert_eq!(SW_PQ_PUBLIC_KEY_LEN, PQ_PUBLIC_KEY_LEN);
+    assert_eq!(SW_KEM_CIPHERTEXT_LEN, KEM_CIPHERTEXT_LEN);
     assert_eq!(SW_SAFETY_NUMBER_SCANNABLE_LEN, SCANNABLE_LEN);
     assert_eq!(SW_SAFETY_NUMBER_DISPLAY_LEN, 60 + 1);
     assert_eq!(SW_MESSAGE_ID_LEN, size_of::<sealwire::MessageId>());
@@ -35,6 +38,7 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(size_of::<sw_expiry_mode>(), 4);
     assert_eq!(size_of::<sw_message_expiry>(), 4);
     assert_eq!(size_of::<sw_changed_by>(), 4);
+    assert_eq!(size_of::<sw_pq_prekey_kind>(), 4);
     assert_eq!(size_of::<sw_timer>(), 12);
     assert_eq!(align_of::<sw_received_info>(), 8);
     // The C layout of the header's field order (examples/python/sealwire.py
@@ -86,6 +90,8 @@ fn hostile_bytes_give_codes() {
     let key = [9u8; 32];
     let (mut id, mut store, mut bundle, mut alice, mut bob) =
         (null_mut(), null_mut(), null_mut(), null_mut(), null_mut());
+    let (mut pq_store, mut pq_bundle, mut pq_alice, mut pq_bob) =
+        (null_mut(), null_mut(), null_mut(), null_mut());
     let mut buf = vec![0u8; 8192];
     let mut plain = vec![0u8; 8192];
     let (mut n, mut pn) = (0usize, 0usize);
@@ -144,6 +150,86 @@ fn hostile_bytes_give_codes() {
             buf.len(),
             &mut n,
         ));
+        valid.push(buf[..n].to_vec());
+        // Post-quantum: a PQ store with a one-time PQ prekey, its bundle, a
+        // PQXDH prekey message, the saved store and sessions.
+        let mut generated = 0usize;
+        check(sw_prekey_store_new_pq(id, null_mut(), &mut pq_store));
+        check(sw_prekey_store_generate_pq_one_time_prekeys(
+            pq_store,
+            id,
+            null_mut(),
+            1,
+            &mut generated,
+        ));
+        assert_eq!(generated, 1);
+        check(sw_prekey_store_bundle_with_pq(
+            pq_store,
+            id,
+            0,
+            0,
+            1,
+            2,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        assert_eq!(n, SW_MAX_BUNDLE_LEN - 36);
+        valid.push(buf[..n].to_vec());
+        check(sw_bundle_parse(buf.as_ptr(), n, &mut pq_bundle));
+        check(sw_session_initiate(
+            id,
+            pq_bundle,
+            null_mut(),
+            &mut pq_alice,
+        ));
+        check(sw_session_save(
+            pq_alice,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        valid.push(buf[..n].to_vec());
+        check(sw_session_encrypt(
+            pq_alice,
+            null_mut(),
+            0,
+            1,
+            b"pq".as_ptr(),
+            2,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        assert!(n > SW_KEM_CIPHERTEXT_LEN);
+        valid.push(buf[..n].to_vec());
+        check(sw_prekey_store_save(
+            pq_store,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        valid.push(buf[..n].to_vec());
+        let pq_hello = valid[valid.len() - 2].clone();
+        // Accept from a copy, so that the one-time PQ prekey stays for the
+        // hostile rounds.
+        let mut pq_copy = null_mut();
+        check(sw_prekey_store_load(buf.as_ptr(), n, &mut pq_copy));
+        check(sw_session_accept(
+            id,
+            pq_copy,
+            0,
+            pq_hello.as_ptr(),
+            pq_hello.len(),
+            plain.as_mut_ptr(),
+            plain.len(),
+            &mut pn,
+            info.as_mut_ptr(),
+            &mut pq_bob,
+        ));
+        assert_eq!(&plain[..pn], b"pq");
+        sw_prekey_store_free(pq_copy);
+        check(sw_session_save(pq_bob, buf.as_mut_ptr(), buf.len(), &mut n));
         valid.push(buf[..n].to_vec());
 
         for round in 0..3000u32 {
@@ -214,12 +300,38 @@ fn hostile_bytes_give_codes() {
                 &mut h,
             ));
             sw_session_free(h);
+            check(sw_session_decrypt(
+                pq_bob,
+                0,
+                p,
+                len,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut pn,
+                info.as_mut_ptr(),
+            ));
+            let mut h = null_mut();
+            check(sw_session_accept(
+                id,
+                pq_store,
+                0,
+                p,
+                len,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut pn,
+                info.as_mut_ptr(),
+                &mut h,
+            ));
+            sw_session_free(h);
         }
-        for h in [alice, bob] {
+        for h in [alice, bob, pq_alice, pq_bob] {
             sw_session_free(h);
         }
         sw_bundle_free(bundle);
+        sw_bundle_free(pq_bundle);
         sw_prekey_store_free(store);
+        sw_prekey_store_free(pq_store);
         sw_identity_free(id);
     }
 }

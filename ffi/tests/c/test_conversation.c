@@ -13,6 +13,11 @@
  * - every handle's state saved and restored (plain and sealed) and the
  *   conversation carried on; damaged, foreign and wrongly keyed blobs;
  * - safety numbers; handles of the wrong type; overlapping buffers;
+ * - post-quantum (PQXDH, ML-KEM-768): a PQ prekey store, bundles with a
+ *   one-time or last-resort PQ prekey, a conversation with out-of-order
+ *   delivery, a one-time PQ prekey used once, a replay against the
+ *   last-resort PQ prekey refused, the require-PQ policy refusing a classic
+ *   prekey message, PQ state saved and restored;
  * - every handle freed (LeakSanitizer checks at exit).
  */
 #include "check.h"
@@ -103,7 +108,7 @@ static void test_conversation(party_t *alice, party_t *bob) {
     CHECK_RC(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, opks[0], NULL, 0,
                                                          &published_len),
              SW_BUFFER_TOO_SMALL);
-    CHECK(published_len == SW_MAX_BUNDLE_LEN);
+    CHECK(published_len == 171); /* a classic bundle with a one-time prekey */
     OK(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, opks[0], published,
                                                    sizeof published, &published_len));
     CHECK_RC(sw_prekey_store_bundle_with_one_time_prekey(bob->prekeys, bob->id, 999999, published,
@@ -716,6 +721,326 @@ static void test_safety_numbers(party_t *alice, party_t *bob) {
     sw_safety_number_free(at_bob);
 }
 
+/* Bob accepts a prekey message: the result code; the plaintext checked on
+ * success. The session (or NULL) is stored in *out. */
+static sw_result accept_text(const sw_identity *id, sw_prekey_store *store, uint64_t now,
+                             const msg_t *m, const char *text, sw_session **out) {
+    uint8_t plain[4096];
+    size_t n = 0;
+    sw_received_info info;
+    sw_result rc =
+        sw_session_accept(id, store, now, m->b, m->len, plain, sizeof plain, &n, &info, out);
+    if (rc == SW_OK) {
+        CHECK(*out != NULL);
+        CHECK(n == strlen(text) && memcmp(plain, text, n) == 0);
+    } else {
+        CHECK(*out == NULL && n == 0);
+    }
+    return rc;
+}
+
+/* The prekey store's plain state blob (malloc'd), through a size query. */
+static uint8_t *store_blob(const sw_prekey_store *store, size_t *len) {
+    size_t need = 0;
+    CHECK_RC(sw_prekey_store_save(store, NULL, 0, &need), SW_BUFFER_TOO_SMALL);
+    uint8_t *b = malloc(need);
+    CHECK(b != NULL);
+    OK(sw_prekey_store_save(store, b, need, len));
+    CHECK(*len == need);
+    return b;
+}
+
+static void expect_store_unchanged(const sw_prekey_store *store, const uint8_t *blob, size_t len) {
+    size_t now_len = 0;
+    uint8_t *now = store_blob(store, &now_len);
+    CHECK(now_len == len && memcmp(now, blob, len) == 0);
+    free(now);
+}
+
+/* Alice starts a session from Bob's encoded bundle. */
+static sw_session *initiate_from(const sw_identity *id, sw_rng *rng, const uint8_t *bundle_bytes,
+                                 size_t bundle_len) {
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
+    sw_session *s = NULL;
+    OK(sw_session_initiate(id, bundle, rng, &s));
+    sw_bundle_free(bundle);
+    return s;
+}
+
+static void test_post_quantum(void) {
+    uint64_t now = T0;
+    sw_rng *rng = seeded(0xC3);
+    sw_identity *alice_id = NULL, *bob_id = NULL;
+    OK(sw_identity_new(rng, &alice_id));
+    OK(sw_identity_new(rng, &bob_id));
+
+    /* Bob's PQ store: a signed prekey and a last-resort PQ prekey (id 1),
+     * then one-time PQ prekeys (ids 2, 3, 4) and classic ones. */
+    sw_prekey_store *store = NULL;
+    OK(sw_prekey_store_new_pq(bob_id, rng, &store));
+    bool present = false;
+    uint32_t last_resort = 0;
+    OK(sw_prekey_store_last_resort_pq_prekey_id(store, &present, &last_resort));
+    CHECK(present && last_resort == 1);
+    size_t generated = 0, count = 0;
+    OK(sw_prekey_store_generate_pq_one_time_prekeys(store, bob_id, rng, 3, &generated));
+    CHECK(generated == 3);
+    OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
+    CHECK(count == 3);
+    uint32_t pq_ids[8];
+    CHECK_RC(sw_prekey_store_pq_one_time_prekey_ids(store, pq_ids, 2, &count), SW_BUFFER_TOO_SMALL);
+    CHECK(count == 3);
+    OK(sw_prekey_store_pq_one_time_prekey_ids(store, pq_ids, 8, &count));
+    CHECK(count == 3 && pq_ids[0] == 2 && pq_ids[1] == 3 && pq_ids[2] == 4);
+    uint32_t opks[2];
+    OK(sw_prekey_store_generate_one_time_prekeys(store, rng, 2, opks, 2, &count));
+    bool required = true;
+    OK(sw_prekey_store_requires_pq(store, &required));
+    CHECK(!required);
+
+    /* A bundle with a classic one-time prekey and a one-time PQ prekey: the
+     * largest there is. */
+    uint8_t full[SW_MAX_BUNDLE_LEN];
+    size_t full_len = 0;
+    CHECK_RC(sw_prekey_store_bundle_with_pq(store, bob_id, 1, opks[0], 1, pq_ids[0], NULL, 0,
+                                            &full_len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(full_len == SW_MAX_BUNDLE_LEN);
+    OK(sw_prekey_store_bundle_with_pq(store, bob_id, 1, opks[0], 1, pq_ids[0], full, sizeof full,
+                                      &full_len));
+    CHECK_RC(sw_prekey_store_bundle_with_pq(store, bob_id, 0, 0, 1, 999, full, sizeof full,
+                                            &count),
+             SW_PREKEY_NOT_FOUND);
+    CHECK_RC(sw_prekey_store_bundle_with_pq(store, bob_id, 0, 0, 1, last_resort, full,
+                                            sizeof full, &count),
+             SW_PREKEY_NOT_FOUND); /* a last-resort id is no one-time PQ prekey */
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(full, full_len, &bundle));
+    uint32_t id = 0;
+    sw_pq_prekey_kind kind = SW_PQ_PREKEY_NONE;
+    OK(sw_bundle_pq_prekey_id(bundle, &present, &id, &kind));
+    CHECK(present && id == pq_ids[0] && kind == SW_PQ_PREKEY_ONE_TIME);
+    OK(sw_bundle_one_time_prekey_id(bundle, &present, &id));
+    CHECK(present && id == opks[0]);
+    uint8_t reencoded[SW_MAX_BUNDLE_LEN];
+    size_t reencoded_len = 0;
+    OK(sw_bundle_encode(bundle, reencoded, sizeof reencoded, &reencoded_len));
+    CHECK(reencoded_len == full_len && memcmp(reencoded, full, full_len) == 0);
+    sw_bundle_free(bundle);
+
+    /* The plain bundle carries the last-resort PQ prekey. */
+    uint8_t plain_bundle[SW_MAX_BUNDLE_LEN];
+    size_t plain_bundle_len = 0;
+    OK(sw_prekey_store_bundle(store, bob_id, plain_bundle, sizeof plain_bundle,
+                              &plain_bundle_len));
+    CHECK(plain_bundle_len == SW_MAX_BUNDLE_LEN - 36);
+    OK(sw_bundle_parse(plain_bundle, plain_bundle_len, &bundle));
+    OK(sw_bundle_pq_prekey_id(bundle, &present, &id, &kind));
+    CHECK(present && id == last_resort && kind == SW_PQ_PREKEY_LAST_RESORT);
+    sw_bundle_free(bundle);
+
+    /* A PQ prekey whose signature does not verify is refused. */
+    uint8_t forged[SW_MAX_BUNDLE_LEN];
+    memcpy(forged, plain_bundle, plain_bundle_len);
+    forged[plain_bundle_len - 40] ^= 1;
+    sw_bundle *bad = (sw_bundle *)&forged;
+    CHECK_RC(sw_bundle_parse(forged, plain_bundle_len, &bad), SW_BUNDLE_INVALID_SIGNATURE);
+    CHECK(bad == NULL);
+
+    /* Alice: PQXDH, three prekey messages, each carrying the ciphertext. */
+    sw_session *alice = initiate_from(alice_id, rng, full, full_len);
+    bool known = false, pq = false;
+    OK(sw_session_is_post_quantum(alice, &known, &pq));
+    CHECK(known && pq);
+    size_t need = 0;
+    OK(sw_session_encrypted_len(alice, 5, &need));
+    CHECK(need > SW_KEM_CIPHERTEXT_LEN + 5);
+    msg_t m0, m1, m2;
+    encrypt(alice, rng, now, "pq hello", &m0);
+    encrypt(alice, rng, now, "pq second", &m1);
+    encrypt(alice, rng, now, "pq third", &m2);
+
+    /* Bob requires PQ from now on and accepts from the second message. */
+    OK(sw_prekey_store_set_require_pq(store, 1));
+    OK(sw_prekey_store_requires_pq(store, &required));
+    CHECK(required);
+    sw_session *bob = NULL;
+    OK(accept_text(bob_id, store, now, &m1, "pq second", &bob));
+    OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
+    CHECK(count == 2); /* used up */
+    OK(sw_prekey_store_pq_one_time_prekey_ids(store, pq_ids, 8, &count));
+    CHECK(count == 2 && pq_ids[0] == 3 && pq_ids[1] == 4);
+    OK(sw_prekey_store_one_time_prekey_count(store, &count));
+    CHECK(count == 1);
+    OK(sw_session_is_post_quantum(bob, &known, &pq));
+    CHECK(!known && !pq); /* an established session does not record it */
+
+    /* The same prekey message again: its one-time prekeys are gone (the
+     * classic one is looked up first). */
+    sw_session *again = NULL;
+    CHECK_RC(accept_text(bob_id, store, now, &m2, NULL, &again),
+             SW_SESSION_UNKNOWN_ONE_TIME_PREKEY);
+
+    /* Out of order: the third, then the first; the reply establishes. */
+    expect_text(bob, now, &m2, "pq third", 2);
+    expect_text(bob, now, &m0, "pq hello", 0);
+    now += SECONDS(1);
+    msg_t r0, r1;
+    encrypt(bob, rng, now, "pq reply 0", &r0);
+    encrypt(bob, rng, now, "pq reply 1", &r1);
+    expect_text(alice, now, &r1, "pq reply 1", 1);
+    expect_text(alice, now, &r0, "pq reply 0", 0);
+    bool established = false;
+    OK(sw_session_is_established(alice, &established));
+    CHECK(established);
+    OK(sw_session_is_post_quantum(alice, &known, &pq));
+    CHECK(!known && !pq);
+    msg_t a0, a1, a2;
+    encrypt(alice, rng, now, "turn 0", &a0);
+    encrypt(alice, rng, now, "turn 1", &a1);
+    encrypt(alice, rng, now, "turn 2", &a2);
+    expect_text(bob, now, &a1, "turn 1", 1);
+    expect_text(bob, now, &a2, "turn 2", 2);
+    expect_text(bob, now, &a0, "turn 0", 0);
+
+    /* A one-time PQ prekey alone: used once; a second accept names a PQ
+     * prekey the store no longer holds, and changes nothing. */
+    uint8_t pq_only[SW_MAX_BUNDLE_LEN];
+    size_t pq_only_len = 0;
+    OK(sw_prekey_store_bundle_with_pq(store, bob_id, 0, 0, 1, pq_ids[0], pq_only, sizeof pq_only,
+                                      &pq_only_len));
+    CHECK(pq_only_len == SW_MAX_BUNDLE_LEN - 36);
+    sw_session *carol = initiate_from(alice_id, rng, pq_only, pq_only_len);
+    msg_t c0;
+    encrypt(carol, rng, now, "one-time", &c0);
+    sw_session *bob2 = NULL;
+    OK(accept_text(bob_id, store, now, &c0, "one-time", &bob2));
+    size_t before_len = 0;
+    uint8_t *before = store_blob(store, &before_len);
+    CHECK_RC(accept_text(bob_id, store, now, &c0, NULL, &again), SW_SESSION_UNKNOWN_PQ_PREKEY);
+    expect_store_unchanged(store, before, before_len);
+    free(before);
+
+    /* The last-resort PQ prekey: reusable by new sessions, but a replayed
+     * prekey message is refused. */
+    sw_session *dave = initiate_from(alice_id, rng, plain_bundle, plain_bundle_len);
+    sw_session *erin = initiate_from(alice_id, rng, plain_bundle, plain_bundle_len);
+    msg_t d0, e0;
+    encrypt(dave, rng, now, "last resort", &d0);
+    encrypt(erin, rng, now, "last resort too", &e0);
+    sw_session *bob3 = NULL, *bob4 = NULL;
+    OK(accept_text(bob_id, store, now, &d0, "last resort", &bob3));
+    before = store_blob(store, &before_len);
+    CHECK_RC(accept_text(bob_id, store, now, &d0, NULL, &again),
+             SW_SESSION_REPLAYED_PREKEY_MESSAGE);
+    expect_store_unchanged(store, before, before_len);
+    free(before);
+    OK(accept_text(bob_id, store, now, &e0, "last resort too", &bob4));
+
+    /* The require-PQ policy: a classic prekey message (from a bundle of the
+     * store before it had PQ prekeys) is refused with its own code,
+     * accepted once the policy is off. */
+    sw_prekey_store *upgraded = NULL;
+    OK(sw_prekey_store_new(bob_id, rng, &upgraded));
+    uint8_t classic[SW_MAX_BUNDLE_LEN];
+    size_t classic_len = 0;
+    OK(sw_prekey_store_bundle(upgraded, bob_id, classic, sizeof classic, &classic_len));
+    CHECK(classic_len == 135);
+    sw_session *frank = initiate_from(alice_id, rng, classic, classic_len);
+    OK(sw_session_is_post_quantum(frank, &known, &pq));
+    CHECK(known && !pq);
+    msg_t f0;
+    encrypt(frank, rng, now, "classic", &f0);
+    OK(sw_prekey_store_rotate_last_resort_pq_prekey(upgraded, bob_id, NULL, &id));
+    CHECK(id == 1);
+    OK(sw_prekey_store_set_require_pq(upgraded, 1));
+    before = store_blob(upgraded, &before_len);
+    CHECK_RC(accept_text(bob_id, upgraded, now, &f0, NULL, &again), SW_SESSION_PQ_REQUIRED);
+    expect_store_unchanged(upgraded, before, before_len);
+    free(before);
+    char text[128];
+    size_t text_len = 0;
+    OK(sw_result_message(SW_SESSION_PQ_REQUIRED, text, sizeof text, &text_len));
+    CHECK(strcmp(text, "post-quantum key agreement required") == 0);
+    OK(sw_prekey_store_set_require_pq(upgraded, 0));
+    sw_session *bob5 = NULL;
+    OK(accept_text(bob_id, upgraded, now, &f0, "classic", &bob5));
+
+    /* Saved and restored: the PQ store (plain and sealed) keeps its PQ
+     * prekeys, its policy and its replay records; a pending PQ session
+     * stays PQ. */
+    size_t blob_len = 0;
+    uint8_t *blob = store_blob(store, &blob_len);
+    size_t sealed_need = 0, sealed_len = 0;
+    CHECK_RC(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, rng, NULL, 0, &sealed_need),
+             SW_BUFFER_TOO_SMALL);
+    uint8_t *sealed = malloc(sealed_need);
+    CHECK(sealed != NULL);
+    OK(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, rng, sealed, sealed_need,
+                                   &sealed_len));
+    uint8_t later[SW_MAX_BUNDLE_LEN];
+    size_t later_len = 0;
+    OK(sw_prekey_store_bundle_with_pq(store, bob_id, 0, 0, 1, pq_ids[1], later, sizeof later,
+                                      &later_len));
+    sw_session *hank = initiate_from(alice_id, rng, later, later_len);
+    msg_t h0;
+    encrypt(hank, rng, now, "after restart", &h0);
+    size_t hank_len = 0;
+    uint8_t *hank_blob = session_blob(hank, &hank_len);
+    sw_session_free(hank);
+    sw_prekey_store_free(store);
+    store = NULL;
+    CHECK_RC(sw_prekey_store_load(sealed, sealed_len, &store), SW_STATE_SEALED);
+    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, sealed, sealed_len, &store));
+    expect_store_unchanged(store, blob, blob_len);
+    sw_prekey_store_free(store);
+    OK(sw_prekey_store_load(blob, blob_len, &store));
+    expect_store_unchanged(store, blob, blob_len);
+    OK(sw_prekey_store_requires_pq(store, &required));
+    CHECK(required);
+    OK(sw_prekey_store_last_resort_pq_prekey_id(store, &present, &id));
+    CHECK(present && id == last_resort);
+    OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
+    CHECK(count == 1);
+    CHECK_RC(accept_text(bob_id, store, now, &d0, NULL, &again),
+             SW_SESSION_REPLAYED_PREKEY_MESSAGE);
+    OK(sw_session_load(hank_blob, hank_len, &hank));
+    OK(sw_session_is_post_quantum(hank, &known, &pq));
+    CHECK(known && pq);
+    sw_session *bob6 = NULL;
+    OK(accept_text(bob_id, store, now, &h0, "after restart", &bob6));
+    msg_t h1;
+    encrypt(bob6, rng, now, "welcome back", &h1);
+    expect_text(hank, now, &h1, "welcome back", 0);
+    OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
+    CHECK(count == 0);
+
+    /* Rotating the last-resort PQ prekey: bundles carry the new one. */
+    OK(sw_prekey_store_rotate_last_resort_pq_prekey(store, bob_id, rng, &id));
+    CHECK(id == 5);
+    OK(sw_prekey_store_bundle(store, bob_id, plain_bundle, sizeof plain_bundle,
+                              &plain_bundle_len));
+    OK(sw_bundle_parse(plain_bundle, plain_bundle_len, &bundle));
+    OK(sw_bundle_pq_prekey_id(bundle, &present, &id, &kind));
+    CHECK(present && id == 5 && kind == SW_PQ_PREKEY_LAST_RESORT);
+    sw_bundle_free(bundle);
+
+    free(blob);
+    free(sealed);
+    free(hank_blob);
+    sw_session *sessions[] = {alice, bob, carol, bob2, dave, erin, bob3, bob4, frank, bob5, hank,
+                              bob6};
+    for (size_t i = 0; i < sizeof sessions / sizeof sessions[0]; i++) {
+        sw_session_free(sessions[i]);
+    }
+    sw_prekey_store_free(store);
+    sw_prekey_store_free(upgraded);
+    sw_identity_free(alice_id);
+    sw_identity_free(bob_id);
+    sw_rng_free(rng);
+}
+
 int main(void) {
     party_t alice = {seeded(0xA1), NULL, NULL, NULL};
     party_t bob = {seeded(0xB0), NULL, NULL, NULL};
@@ -730,6 +1055,7 @@ int main(void) {
     test_disappearing(&alice, &bob, queue);
     test_save_restore(&alice, &bob, &queue);
     test_safety_numbers(&alice, &bob);
+    test_post_quantum();
 
     sw_session_free(alice.session);
     sw_session_free(bob.session);

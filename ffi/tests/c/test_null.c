@@ -136,6 +136,50 @@ int main(void) {
                                                     NULL));
     sw_prekey_store_free(NULL);
 
+    /* sw_prekey_store, post-quantum */
+    NUL(sw_prekey_store_new_pq(NULL, rng, &tmp_store));
+    CHECK(tmp_store == NULL);
+    NUL(sw_prekey_store_new_pq(bob, rng, NULL));
+    NUL(sw_prekey_store_rotate_last_resort_pq_prekey(NULL, bob, rng, &u32));
+    NUL(sw_prekey_store_rotate_last_resort_pq_prekey(store, NULL, rng, &u32));
+    NUL(sw_prekey_store_rotate_last_resort_pq_prekey(store, bob, rng, NULL));
+    NUL(sw_prekey_store_last_resort_pq_prekey_id(NULL, &flag, &u32));
+    NUL(sw_prekey_store_last_resort_pq_prekey_id(store, NULL, &u32));
+    NUL(sw_prekey_store_last_resort_pq_prekey_id(store, &flag, NULL));
+    flag = true;
+    u32 = 7;
+    OK(sw_prekey_store_last_resort_pq_prekey_id(store, &flag, &u32));
+    CHECK(!flag && u32 == 0); /* the failed rotations made no PQ prekey */
+    NUL(sw_prekey_store_generate_pq_one_time_prekeys(NULL, bob, rng, 1, &count));
+    NUL(sw_prekey_store_generate_pq_one_time_prekeys(store, NULL, rng, 1, &count));
+    NUL(sw_prekey_store_generate_pq_one_time_prekeys(store, bob, rng, 1, NULL));
+    NUL(sw_prekey_store_pq_one_time_prekey_count(NULL, &count));
+    NUL(sw_prekey_store_pq_one_time_prekey_count(store, NULL));
+    OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
+    CHECK(count == 0); /* the failed calls generated nothing */
+    NUL(sw_prekey_store_pq_one_time_prekey_ids(NULL, ids, 4, &count));
+    NUL(sw_prekey_store_pq_one_time_prekey_ids(store, NULL, 4, &count));
+    NUL(sw_prekey_store_pq_one_time_prekey_ids(store, ids, 4, NULL));
+    OK(sw_prekey_store_pq_one_time_prekey_ids(store, NULL, 0, &count)); /* none: fits */
+    CHECK(count == 0);
+    NUL(sw_prekey_store_set_require_pq(NULL, 1));
+    CHECK_RC(sw_prekey_store_set_require_pq(store, 2), SW_INVALID_ARGUMENT);
+    NUL(sw_prekey_store_requires_pq(NULL, &flag));
+    NUL(sw_prekey_store_requires_pq(store, NULL));
+    OK(sw_prekey_store_requires_pq(store, &flag));
+    CHECK(!flag);
+    NUL(sw_prekey_store_bundle_with_pq(NULL, bob, 1, opk_ids[1], 0, 0, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle_with_pq(store, NULL, 1, opk_ids[1], 0, 0, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle_with_pq(store, bob, 1, opk_ids[1], 0, 0, NULL, sizeof buf, &len));
+    NUL(sw_prekey_store_bundle_with_pq(store, bob, 1, opk_ids[1], 0, 0, buf, sizeof buf, NULL));
+    /* NULL is reported before a flag out of range. */
+    NUL(sw_prekey_store_bundle_with_pq(store, bob, 2, 0, 0, 0, buf, sizeof buf, NULL));
+    CHECK_RC(sw_prekey_store_bundle_with_pq(store, bob, 2, 0, 0, 0, buf, sizeof buf, &len),
+             SW_INVALID_ARGUMENT);
+    CHECK(len == 0);
+    CHECK_RC(sw_prekey_store_bundle_with_pq(store, bob, 0, 0, 1, 1, buf, sizeof buf, &len),
+             SW_PREKEY_NOT_FOUND);
+
     /* sw_bundle */
     sw_bundle *tmp_bundle = NULL;
     NUL(sw_bundle_parse(NULL, bundle_len, &tmp_bundle));
@@ -152,6 +196,13 @@ int main(void) {
     NUL(sw_bundle_one_time_prekey_id(NULL, &flag, &u32));
     NUL(sw_bundle_one_time_prekey_id(bundle, NULL, &u32));
     NUL(sw_bundle_one_time_prekey_id(bundle, &flag, NULL));
+    sw_pq_prekey_kind pq_kind = SW_PQ_PREKEY_LAST_RESORT;
+    NUL(sw_bundle_pq_prekey_id(NULL, &flag, &u32, &pq_kind));
+    NUL(sw_bundle_pq_prekey_id(bundle, NULL, &u32, &pq_kind));
+    NUL(sw_bundle_pq_prekey_id(bundle, &flag, NULL, &pq_kind));
+    NUL(sw_bundle_pq_prekey_id(bundle, &flag, &u32, NULL));
+    OK(sw_bundle_pq_prekey_id(bundle, &flag, &u32, &pq_kind));
+    CHECK(!flag && u32 == 0 && pq_kind == SW_PQ_PREKEY_NONE); /* a classic bundle */
     sw_bundle_free(NULL);
 
     /* sw_session */
@@ -187,6 +238,15 @@ int main(void) {
     CHECK(count == 1); /* no failed accept used up a prekey */
     NUL(sw_session_is_established(NULL, &flag));
     NUL(sw_session_is_established(established, NULL));
+    bool known = true;
+    NUL(sw_session_is_post_quantum(NULL, &known, &flag));
+    NUL(sw_session_is_post_quantum(pending, NULL, &flag));
+    NUL(sw_session_is_post_quantum(pending, &known, NULL));
+    flag = true;
+    OK(sw_session_is_post_quantum(pending, &known, &flag));
+    CHECK(known && !flag); /* X3DH: the bundle had no PQ prekey */
+    OK(sw_session_is_post_quantum(established, &known, &flag));
+    CHECK(!known && !flag);
     NUL(sw_session_their_identity(NULL, buf, sizeof buf, &len));
     NUL(sw_session_their_identity(established, NULL, sizeof buf, &len));
     NUL(sw_session_their_identity(established, buf, sizeof buf, NULL));
