@@ -401,6 +401,58 @@ mod tests {
         assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
     }
 
+    #[test]
+    fn franked_frame_places_the_key_after_the_timer_block() {
+        let key = [0xabu8; 32];
+        for timer in [
+            ConversationTimer::default(),
+            ConversationTimer {
+                policy: Some(ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap()),
+                version: 1,
+            },
+        ] {
+            let meta = FrameMeta {
+                content_type: ContentType::Receipt,
+                sent_at: 5,
+                timer,
+            };
+            let with_timer = meta.has_timer();
+            let n = franked_frame_len(4, with_timer);
+            assert_eq!(n, frame_len(4, with_timer) + FRAME_FRANKING_LEN);
+            let mut buf = alloc::vec![0u8; n];
+            write_frame_with(&mut buf, &meta, Some(&key), b"body").unwrap();
+            assert_eq!(
+                buf[2],
+                FLAG_FRANKED | if with_timer { FLAG_TIMER } else { 0 }
+            );
+            let at = franking_key_offset(with_timer);
+            assert_eq!(at, if with_timer { 20 } else { 11 });
+            assert_eq!(&buf[at..at + 32], &key);
+            let f = parse_frame(&buf).unwrap();
+            assert_eq!(f.franking_key, Some(&key));
+            assert_eq!(
+                (f.meta, f.body, f.body_offset),
+                (meta, &b"body"[..], at + 36)
+            );
+            // A truncated key is Truncated; a franked timer change is refused.
+            assert_eq!(
+                parse_frame(&buf[..at + 10]).unwrap_err(),
+                SessionError::Malformed(DecodeError::Truncated)
+            );
+        }
+        let change = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: 5,
+            timer: ConversationTimer {
+                policy: None,
+                version: 1,
+            },
+        };
+        let mut c = alloc::vec![0u8; franked_frame_len(0, true)];
+        write_frame_with(&mut c, &change, Some(&key), b"").unwrap();
+        assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
+    }
+
     proptest::proptest! {
         #[test]
         fn padme_is_monotone_and_bounded(len in 2usize..(1 << 21)) {

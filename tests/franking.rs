@@ -914,3 +914,85 @@ proptest! {
         prop_assert_eq!(verify_report(&relay_key(1), &r.to_vec()).unwrap_err(), ReportError::BadCommitment);
     }
 }
+
+/// The seed corpora of the `parse_report` fuzz target and the franked
+/// seeds of `decrypt`: written with
+/// `SEALWIRE_BLESS_FUZZ=1 cargo test --test franking seed_corpus`; every
+/// seed is run through the targets' checks here.
+#[test]
+fn seed_corpus() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let reports = root.join("parse_report");
+    if std::env::var_os("SEALWIRE_BLESS_FUZZ").is_some() {
+        std::fs::create_dir_all(&reports).unwrap();
+        let (mut s, mut alice, mut bob) = established(20);
+        let (plain, ..) = honest_report(&mut alice, &mut bob, &mut s.rng, b"report me");
+        let picture = b"not really a png".to_vec();
+        let pointer = AttachmentPointer::new(
+            AttachmentKey::from_bytes([4; 32]),
+            &picture,
+            b"image/png",
+            b"blob:1",
+        )
+        .unwrap();
+        let wire = alice
+            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &pointer.to_vec())
+            .unwrap();
+        let st = relay_stamps(&relay_key(1), &wire);
+        let got = bob.decrypt(T0, &wire).unwrap();
+        let with_attachment = Report::from_received(&got, *s.bob_id.public(), st.clone())
+            .unwrap()
+            .with_attachment(&picture)
+            .unwrap()
+            .to_vec()
+            .to_vec();
+        let mut flipped = plain.clone();
+        flipped[200] ^= 1;
+        let seeds: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", vec![]),
+            ("report", plain.clone()),
+            ("report_attachment", with_attachment),
+            ("report_flipped_body", flipped),
+            ("report_truncated", plain[..150].to_vec()),
+            ("stamp", st.to_vec()),
+            ("attachment_pointer", pointer.to_vec().to_vec()),
+        ];
+        for (name, data) in seeds {
+            std::fs::write(reports.join(name), data).unwrap();
+        }
+        let f = sealwire::internal::fuzzing::Fixture::new();
+        let decrypt = root.join("decrypt");
+        std::fs::write(decrypt.join("franked_prekey_m2"), &f.samples[3]).unwrap();
+        std::fs::write(decrypt.join("franked_ratchet_r1"), &f.samples[4]).unwrap();
+        let mut t = f.samples[4].clone();
+        t[2 + 40 + 5] ^= 0x10;
+        std::fs::write(decrypt.join("franked_tampered_cf"), t).unwrap();
+    }
+    let mut n = 0;
+    for entry in std::fs::read_dir(&reports).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        sealwire::internal::fuzzing::parse_report(&data);
+        n += 1;
+    }
+    assert!(n >= 7, "seed corpus missing");
+    let f = sealwire::internal::fuzzing::Fixture::new();
+    for name in [
+        "franked_prekey_m2",
+        "franked_ratchet_r1",
+        "franked_tampered_cf",
+    ] {
+        let data = std::fs::read(root.join("decrypt").join(name)).unwrap();
+        f.decrypt(&data);
+    }
+}
+
+#[test]
+fn limits_grow_by_exactly_the_franking_fields() {
+    use sealwire::limits::*;
+    assert_eq!(MAX_FRAME_LEN, 1_048_632);
+    assert_eq!(MAX_MESSAGE_LEN, 1_049_887);
+    assert_eq!(REPORT_FIXED_LEN, 188);
+    assert_eq!(MAX_REPORT_LEN, 68_159_680);
+    assert_eq!(sealwire::franking::COMMITMENT_LABEL.len(), 30);
+    assert_eq!(sealwire::franking::STAMP_LABEL.len(), 25);
+}
