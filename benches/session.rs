@@ -15,6 +15,10 @@
 //!   (`Session::accept`) session creation, classic (X3DH with a one-time
 //!   prekey) against PQXDH (the same plus ML-KEM-768, with a one-time PQ
 //!   prekey and with the last-resort one), in the same run.
+//! - `franking`: in-chain encrypt + decrypt of 100 B, unfranked against
+//!   franked (`encrypt_franked_into`: a drawn key, the commitment HMAC on
+//!   both sides, 64 more bytes), and the relay's stamp and report
+//!   verification, in the same run.
 //! - `baseline`: the primitives PQXDH adds, raw from the `ml-kem` crate
 //!   (key generation from a seed, encapsulation-key parsing, encapsulation,
 //!   decapsulation with an expanded key) and one X25519 DH.
@@ -414,9 +418,75 @@ fn baseline(c: &mut Criterion<Clock>) {
     group.finish();
 }
 
+/// `franking/*`: the cost of franking one 100-byte message, against the
+/// same message unfranked, and the relay's two operations.
+fn franking(c: &mut Criterion<Clock>) {
+    use sealwire::franking::{RelayKey, Report, RoutingContext, relay};
+    let mut group = c.benchmark_group("franking");
+    let body = vec![0x5au8; 100];
+    for franked in [false, true] {
+        let (mut rng, mut alice, mut bob) = established(2);
+        let mut wire = vec![0u8; alice.franked_encrypted_len(100)];
+        let name = if franked {
+            "in_chain_franked_100B"
+        } else {
+            "in_chain_unfranked_100B"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let n = if franked {
+                    alice.encrypt_franked_into(
+                        &mut rng,
+                        T0,
+                        ContentType::UserMessage,
+                        black_box(&body),
+                        &mut wire,
+                    )
+                } else {
+                    alice.encrypt_into(
+                        &mut rng,
+                        T0,
+                        ContentType::UserMessage,
+                        black_box(&body),
+                        &mut wire,
+                    )
+                }
+                .unwrap();
+                let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
+                assert_eq!(got.franking.is_some(), franked);
+                black_box(got.body.len())
+            });
+        });
+    }
+    let (mut rng, mut alice, mut bob) = established(3);
+    let key = RelayKey::from_bytes([7; 32]);
+    let wire = alice
+        .encrypt_franked(&mut rng, T0, ContentType::UserMessage, &body)
+        .unwrap();
+    let context = RoutingContext::new(b"acct:alice", b"acct:bob", T0).unwrap();
+    group.bench_function("relay_stamp", |b| {
+        b.iter(|| {
+            black_box(relay::stamp_message(
+                &key,
+                black_box(&wire),
+                context.clone(),
+            ))
+        })
+    });
+    let stamp = relay::stamp_message(&key, &wire, context).unwrap();
+    let got = bob.decrypt(T0, &wire).unwrap();
+    let report = Report::from_received(&got, *alice.their_identity(), stamp)
+        .unwrap()
+        .to_vec();
+    group.bench_function("relay_verify_report_100B", |b| {
+        b.iter(|| black_box(relay::verify_report(&key, black_box(&report)).unwrap()))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(Clock::from_env());
-    targets = by_size, ping_pong, setup, baseline
+    targets = by_size, ping_pong, setup, franking, baseline
 }
 criterion_main!(benches);

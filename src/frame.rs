@@ -3,12 +3,15 @@
 //! ```text
 //! frame_version u8 (0x01) | content_type u8 | flags u8 | sent_at u64 BE
 //! [| timer_mode u8 | ttl_secs u32 BE | timer_version u32 BE]   (flag 0x01)
+//! [| franking_key 32]                                          (flag 0x02)
 //! | body_len u32 BE | body | zero padding to padme(max(body_len, 32))
 //! ```
 
 use crate::error::{DecodeError, SessionError};
 use crate::expiry::{ConversationTimer, ExpiryMode, ExpiryPolicy};
-use crate::limits::{FRAME_HEADER_LEN, FRAME_TIMER_LEN, MAX_BODY_LEN, MIN_PADDED_BODY_LEN};
+use crate::limits::{
+    FRAME_FRANKING_LEN, FRAME_HEADER_LEN, FRAME_TIMER_LEN, MAX_BODY_LEN, MIN_PADDED_BODY_LEN,
+};
 use crate::wire::codec::{Reader, Writer};
 
 /// Version byte of the inner frame.
@@ -17,8 +20,12 @@ pub const FRAME_VERSION: u8 = 0x01;
 /// Flag bit: the sender's conversation timer (mode, TTL, version) follows
 /// `sent_at`. Set exactly when that timer is not the default (off, version 0).
 pub const FLAG_TIMER: u8 = 0x01;
-/// Flag bit reserved for the franking key; rejected by this version.
-pub const FLAG_FRANKING_RESERVED: u8 = 0x02;
+/// Flag bit: the message is franked; the 32-byte franking key follows the
+/// timer block (or `sent_at`), SPEC.md §19.
+pub const FLAG_FRANKED: u8 = 0x02;
+/// The former name of [`FLAG_FRANKED`], from when the bit was reserved.
+#[doc(hidden)]
+pub const FLAG_FRANKING_RESERVED: u8 = FLAG_FRANKED;
 
 /// What a message carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,6 +104,30 @@ pub fn frame_len(body_len: usize, with_timer: bool) -> usize {
     header.saturating_add(padded_body_len(body_len))
 }
 
+/// Length of a franked frame: [`frame_len`] plus the franking key.
+pub fn franked_frame_len(body_len: usize, with_timer: bool) -> usize {
+    frame_len(body_len, with_timer).saturating_add(FRAME_FRANKING_LEN)
+}
+
+/// Length of the frame, franked or not.
+pub(crate) fn frame_len_for(body_len: usize, with_timer: bool, franked: bool) -> usize {
+    if franked {
+        franked_frame_len(body_len, with_timer)
+    } else {
+        frame_len(body_len, with_timer)
+    }
+}
+
+/// Offset of the franking key in a franked frame.
+pub(crate) fn franking_key_offset(with_timer: bool) -> usize {
+    let fixed = FRAME_HEADER_LEN.saturating_sub(4); // before body_len
+    if with_timer {
+        fixed.saturating_add(FRAME_TIMER_LEN)
+    } else {
+        fixed
+    }
+}
+
 /// Everything in the frame but the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FrameMeta {
@@ -170,6 +201,18 @@ pub(crate) fn write_frame(
     meta: &FrameMeta,
     body: &[u8],
 ) -> Result<(), SessionError> {
+    write_frame_with(out, meta, None, body)
+}
+
+/// Writes a frame, franked if `franking_key` is given, into `out`, which
+/// must be exactly `frame_len_for(body.len(), meta.has_timer(), franked)`
+/// bytes.
+pub(crate) fn write_frame_with(
+    out: &mut [u8],
+    meta: &FrameMeta,
+    franking_key: Option<&[u8; 32]>,
+    body: &[u8],
+) -> Result<(), SessionError> {
     if body.len() > MAX_BODY_LEN {
         return Err(SessionError::MessageTooLarge);
     }
@@ -179,10 +222,19 @@ pub(crate) fn write_frame(
     let r = (|| {
         w.u8(FRAME_VERSION)?;
         w.u8(meta.content_type as u8)?;
-        w.u8(if meta.has_timer() { FLAG_TIMER } else { 0 })?;
+        let timer_flag = if meta.has_timer() { FLAG_TIMER } else { 0 };
+        let franked_flag = if franking_key.is_some() {
+            FLAG_FRANKED
+        } else {
+            0
+        };
+        w.u8(timer_flag | franked_flag)?;
         w.u64(meta.sent_at)?;
         if meta.has_timer() {
             write_timer(&mut w, &meta.timer)?;
+        }
+        if let Some(key) = franking_key {
+            w.bytes(key)?;
         }
         w.u32(body_len)?;
         w.bytes(body)?;
@@ -202,12 +254,14 @@ pub(crate) struct Frame<'a> {
     /// Offset of the body in the frame.
     pub(crate) body_offset: usize,
     pub(crate) body: &'a [u8],
+    /// The franking key, if the frame is franked (flag bit 1).
+    pub(crate) franking_key: Option<&'a [u8; 32]>,
 }
 
 /// Parses a frame strictly: known version and flags, a valid timer block
 /// exactly when flagged (never the default timer), a timer change that
-/// carries a timer and no body, body length within bounds, padding of
-/// exactly the Padmé length and all zeros.
+/// carries a timer and no body and is not franked, body length within
+/// bounds, padding of exactly the Padmé length and all zeros.
 pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     let mut r = Reader::new(bytes);
     let version = r.u8()?;
@@ -216,10 +270,7 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     }
     let content_type = r.u8()?;
     let flags = r.u8()?;
-    if flags & FLAG_FRANKING_RESERVED != 0 {
-        return Err(SessionError::UnsupportedFeature);
-    }
-    if flags & !FLAG_TIMER != 0 {
+    if flags & !(FLAG_TIMER | FLAG_FRANKED) != 0 {
         return Err(DecodeError::UnknownFlags(flags).into());
     }
     let content_type = ContentType::from_byte(content_type)?;
@@ -229,15 +280,25 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     } else {
         ConversationTimer::default()
     };
+    let franking_key = if flags & FLAG_FRANKED != 0 {
+        Some(
+            <&[u8; 32]>::try_from(r.take(FRAME_FRANKING_LEN)?)
+                .map_err(|_| DecodeError::Truncated)?,
+        )
+    } else {
+        None
+    };
     let body_len = usize::try_from(r.u32()?).map_err(|_| DecodeError::TooLarge)?;
     if body_len > MAX_BODY_LEN {
         return Err(DecodeError::TooLarge.into());
     }
-    let body_offset = if flags & FLAG_TIMER != 0 {
-        FRAME_HEADER_LEN + FRAME_TIMER_LEN
-    } else {
-        FRAME_HEADER_LEN
-    };
+    let body_offset = franking_key_offset(flags & FLAG_TIMER != 0)
+        .saturating_add(if franking_key.is_some() {
+            FRAME_FRANKING_LEN
+        } else {
+            0
+        })
+        .saturating_add(4);
     let body = r.take(body_len)?;
     let padding = r.rest();
     if padding.len() != padded_body_len(body_len).saturating_sub(body_len) {
@@ -246,7 +307,9 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
     if padding.iter().fold(0u8, |acc, b| acc | b) != 0 {
         return Err(DecodeError::InvalidValue.into());
     }
-    if content_type == ContentType::TimerChange && (timer.version == 0 || !body.is_empty()) {
+    if content_type == ContentType::TimerChange
+        && (timer.version == 0 || !body.is_empty() || franking_key.is_some())
+    {
         return Err(SessionError::InvalidPolicy);
     }
     Ok(Frame {
@@ -257,6 +320,7 @@ pub(crate) fn parse_frame(bytes: &[u8]) -> Result<Frame<'_>, SessionError> {
         },
         body_offset,
         body,
+        franking_key,
     })
 }
 
@@ -334,6 +398,58 @@ mod tests {
         };
         let mut c = alloc::vec![0u8; frame_len(0, false)];
         write_frame(&mut c, &change, b"").unwrap();
+        assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
+    }
+
+    #[test]
+    fn franked_frame_places_the_key_after_the_timer_block() {
+        let key = [0xabu8; 32];
+        for timer in [
+            ConversationTimer::default(),
+            ConversationTimer {
+                policy: Some(ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap()),
+                version: 1,
+            },
+        ] {
+            let meta = FrameMeta {
+                content_type: ContentType::Receipt,
+                sent_at: 5,
+                timer,
+            };
+            let with_timer = meta.has_timer();
+            let n = franked_frame_len(4, with_timer);
+            assert_eq!(n, frame_len(4, with_timer) + FRAME_FRANKING_LEN);
+            let mut buf = alloc::vec![0u8; n];
+            write_frame_with(&mut buf, &meta, Some(&key), b"body").unwrap();
+            assert_eq!(
+                buf[2],
+                FLAG_FRANKED | if with_timer { FLAG_TIMER } else { 0 }
+            );
+            let at = franking_key_offset(with_timer);
+            assert_eq!(at, if with_timer { 20 } else { 11 });
+            assert_eq!(&buf[at..at + 32], &key);
+            let f = parse_frame(&buf).unwrap();
+            assert_eq!(f.franking_key, Some(&key));
+            assert_eq!(
+                (f.meta, f.body, f.body_offset),
+                (meta, &b"body"[..], at + 36)
+            );
+            // A truncated key is Truncated; a franked timer change is refused.
+            assert_eq!(
+                parse_frame(&buf[..at + 10]).unwrap_err(),
+                SessionError::Malformed(DecodeError::Truncated)
+            );
+        }
+        let change = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: 5,
+            timer: ConversationTimer {
+                policy: None,
+                version: 1,
+            },
+        };
+        let mut c = alloc::vec![0u8; franked_frame_len(0, true)];
+        write_frame_with(&mut c, &change, Some(&key), b"").unwrap();
         assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
     }
 

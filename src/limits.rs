@@ -29,8 +29,17 @@ pub const FRAME_TIMER_LEN: usize = 9;
 /// power of two).
 pub const MAX_PADDED_BODY_LEN: usize = MAX_BODY_LEN;
 
-/// Largest inner frame (the AEAD plaintext).
-pub const MAX_FRAME_LEN: usize = FRAME_HEADER_LEN + FRAME_TIMER_LEN + MAX_PADDED_BODY_LEN;
+/// Length of the inner frame's optional franking key `kf` (SPEC.md §19).
+pub const FRAME_FRANKING_LEN: usize = 32;
+
+/// Length of the franking commitment `cf` a franked message carries beside
+/// its ciphertext (SPEC.md §19).
+pub const FRANKING_COMMITMENT_LEN: usize = 32;
+
+/// Largest inner frame (the AEAD plaintext): timer block and franking key
+/// present.
+pub const MAX_FRAME_LEN: usize =
+    FRAME_HEADER_LEN + FRAME_TIMER_LEN + FRAME_FRANKING_LEN + MAX_PADDED_BODY_LEN;
 
 /// Smallest padded body length: short messages all look alike.
 pub const MIN_PADDED_BODY_LEN: usize = 32;
@@ -43,11 +52,20 @@ pub const PQ_MESSAGE_FIELDS_LEN: usize = 4 + 1088;
 /// encapsulation key (1184), signature (64).
 pub const PQ_BUNDLE_FIELDS_LEN: usize = 4 + 1 + 1184 + 64;
 
-/// Largest wire message: the prekey message at its largest (one-time
-/// prekey id and PQXDH fields) plus the largest ciphertext. Anything longer
-/// is rejected before parsing.
-pub const MAX_MESSAGE_LEN: usize =
-    2 + 32 + 32 + 4 + 1 + 4 + PQ_MESSAGE_FIELDS_LEN + 40 + MAX_FRAME_LEN + 16;
+/// Largest wire message: the franked prekey message at its largest
+/// (one-time prekey id, PQXDH fields, franking commitment) plus the largest
+/// ciphertext. Anything longer is rejected before parsing.
+pub const MAX_MESSAGE_LEN: usize = 2
+    + 32
+    + 32
+    + 4
+    + 1
+    + 4
+    + PQ_MESSAGE_FIELDS_LEN
+    + 40
+    + FRANKING_COMMITMENT_LEN
+    + MAX_FRAME_LEN
+    + 16;
 
 /// Largest bundle encoding (with a one-time prekey and a PQ prekey).
 pub const MAX_BUNDLE_LEN: usize = 2 + 32 + 4 + 32 + 64 + 1 + 4 + 32 + PQ_BUNDLE_FIELDS_LEN;
@@ -72,3 +90,30 @@ pub const MAX_LAST_RESORT_PQ_PREKEYS: usize = 3;
 /// dropped first, and records of forgotten last-resort PQ prekeys are
 /// dropped when the prekey is.
 pub const MAX_PQ_REPLAY_RECORDS: usize = 10_000;
+
+/// Longest sender or recipient id of a relay's routing context (franking,
+/// SPEC.md §19.4).
+pub const MAX_ROUTING_ID_LEN: usize = 1024;
+
+/// Largest attachment plaintext a franking report may carry (64 MiB).
+pub const MAX_REPORT_ATTACHMENT_LEN: usize = 1 << 26;
+
+/// Longest media type of an attachment pointer (SPEC.md §19.6).
+pub const MAX_ATTACHMENT_MEDIA_TYPE_LEN: usize = 255;
+
+/// Longest locator (URL or storage id) of an attachment pointer.
+pub const MAX_ATTACHMENT_LOCATOR_LEN: usize = 2048;
+
+/// Length of a routing context's fixed fields: timestamp and the two
+/// length prefixes.
+pub const ROUTING_CONTEXT_FIXED_LEN: usize = 8 + 2 + 2;
+
+/// Length of a report's fixed fields (SPEC.md §19.5): version, type,
+/// flags, content type, sent_at, two identity keys, `kf`, `cf`, the stamp's
+/// tag, the routing context's fixed fields, `body_len`.
+pub const REPORT_FIXED_LEN: usize =
+    1 + 1 + 1 + 1 + 8 + 32 + 32 + 32 + 32 + 32 + ROUTING_CONTEXT_FIXED_LEN + 4;
+
+/// Largest report: the largest body, routing ids and attachment.
+pub const MAX_REPORT_LEN: usize =
+    REPORT_FIXED_LEN + 2 * MAX_ROUTING_ID_LEN + MAX_BODY_LEN + 4 + MAX_REPORT_ATTACHMENT_LEN;

@@ -416,8 +416,12 @@ fn body_length_limit() {
     let m = pending.encrypt(&mut s.rng, T0, &max).unwrap();
     assert_eq!(
         m.len(),
-        MAX_MESSAGE_LEN - sealwire::limits::PQ_MESSAGE_FIELDS_LEN,
-        "classic prekey message with a one-time prekey id (tests/pqxdh.rs: with the PQ fields)"
+        MAX_MESSAGE_LEN
+            - sealwire::limits::PQ_MESSAGE_FIELDS_LEN
+            - sealwire::limits::FRAME_FRANKING_LEN
+            - sealwire::limits::FRANKING_COMMITMENT_LEN,
+        "classic unfranked prekey message with a one-time prekey id (tests/pqxdh.rs: \
+         franked, with the PQ fields)"
     );
     assert!(Message::parse(&m).is_ok());
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
@@ -441,9 +445,10 @@ fn body_length_limit() {
     let (_, got) = pending.receive(T0, &out[..n]).map_err(|r| r.error).unwrap();
     assert!(got.plaintext[..] == max[..]);
 
-    // One byte more than the largest message is refused before parsing.
+    // One byte more than the largest message (a franked PQ prekey message,
+    // tests/pqxdh.rs) is refused before parsing.
     let mut huge = m.clone();
-    huge.push(0);
+    huge.resize(MAX_MESSAGE_LEN + 1, 0);
     assert_eq!(
         Message::parse(&huge).map(|_| ()),
         Err(DecodeError::TooLarge)

@@ -223,10 +223,22 @@ fn the_largest_pq_prekey_message_is_max_message_len() {
         sealwire::expiry::ExpiryPolicy::new(sealwire::expiry::ExpiryMode::AfterRead, 60).unwrap();
     let (change, _) = alice.set_timer(&mut s.rng, T0, Some(policy)).unwrap();
     let max: Vec<u8> = (0..MAX_BODY_LEN).map(|i| (i % 251) as u8).collect();
-    let m = alice.encrypt(&mut s.rng, T0, &max).unwrap();
+    let unfranked = alice.encrypt(&mut s.rng, T0, &max).unwrap();
+    assert_eq!(
+        unfranked.len(),
+        MAX_MESSAGE_LEN
+            - sealwire::limits::FRAME_FRANKING_LEN
+            - sealwire::limits::FRANKING_COMMITMENT_LEN
+    );
+    // The largest message is franked (SPEC.md §19).
+    let m = alice
+        .encrypt_franked(&mut s.rng, T0, sealwire::ContentType::UserMessage, &max)
+        .unwrap();
     assert_eq!(m.len(), MAX_MESSAGE_LEN);
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
     assert!(got.plaintext[..] == max[..]);
+    assert!(got.franking.is_some());
+    assert!(bob.decrypt(T0, &unfranked).unwrap().plaintext[..] == max[..]);
     bob.decrypt(T0, &change).unwrap();
     let mut too_long = m.clone();
     too_long.push(0);

@@ -491,7 +491,18 @@ fn truncated_extended_and_relabelled_messages_are_refused() {
     }
     for t in (0..=255u8).filter(|&t| t != TYPE_RATCHET) {
         let e = decrypt_fails(&mut sc.bob, T0, &replaced(&m, 1..2, &[t]), Some(&secret));
-        if t == TYPE_PREKEY {
+        if t == sealwire::wire::TYPE_FRANKED_RATCHET {
+            // Read as a franked message, the first 32 ciphertext bytes
+            // become the commitment, which enters the associated data.
+            assert!(
+                matches!(
+                    e,
+                    SessionError::AuthenticationFailed
+                        | SessionError::Malformed(DecodeError::Truncated)
+                ),
+                "{e:?}"
+            );
+        } else if t == TYPE_PREKEY || t == sealwire::wire::TYPE_FRANKED_PREKEY {
             // Read as a prekey message the header's bytes become prekey
             // fields: refused whichever way.
             assert!(
@@ -565,9 +576,15 @@ fn frame_failures_after_authentication_change_nothing() {
             frame(1, 1, 1, secret.len() as u32, &secret, pad, 0),
             SessionError::InvalidPolicy,
         ),
+        // The franked flag (SPEC.md §19) with a well-formed franking key,
+        // in a message that carries no commitment: refused.
         (
-            frame(1, 1, 2, secret.len() as u32, &secret, pad, 0),
-            SessionError::UnsupportedFeature,
+            {
+                let mut f = frame(1, 1, 2, secret.len() as u32, &secret, pad, 0);
+                f.splice(11..11, [0x42u8; 32]);
+                f
+            },
+            SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
             frame(1, 1, 4, secret.len() as u32, &secret, pad, 0),

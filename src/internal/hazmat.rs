@@ -238,6 +238,29 @@ pub fn encrypt_raw<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
     Ok(out)
 }
 
+/// Encrypts `plaintext` as the AEAD plaintext itself with a franking
+/// commitment bound into the associated data (`AD || header || cf`):
+/// returns `header || cf || ciphertext || tag`, the body of a franked
+/// ratchet message (type `0x81`). Lets tests play a dishonest sender who
+/// commits to one frame and encrypts another.
+pub fn encrypt_raw_franked<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
+    session: &mut S,
+    rng: &mut R,
+    plaintext: &[u8],
+    commitment: &[u8; 32],
+) -> Result<Vec<u8>, SessionError> {
+    let mut buf = plaintext.to_vec();
+    let (header, tag) = session
+        .ratchet()
+        .encrypt_bound(rng, &mut buf, Some(commitment))?;
+    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + 32 + TAG_LEN));
+    out.extend_from_slice(&header.to_bytes());
+    out.extend_from_slice(commitment);
+    out.extend_from_slice(&buf);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
 /// Decrypts `header || ciphertext || tag` with no inner frame.
 pub fn decrypt_raw<S: RawRatchet>(
     session: &mut S,

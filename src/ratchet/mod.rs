@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
-use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP};
+use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_RECEIVING_CHAINS, MAX_SKIP};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
@@ -30,6 +30,9 @@ use skipped::{SkippedKey, SkippedKeys};
 pub(crate) const AD_LEN: usize = 66;
 /// Length of the AEAD associated data: `AD || header`.
 pub(crate) const AEAD_AD_LEN: usize = AD_LEN + HEADER_LEN;
+/// Length of the AEAD associated data of a franked message:
+/// `AD || header || cf`.
+pub(crate) const FRANKED_AEAD_AD_LEN: usize = AEAD_AD_LEN + FRANKING_COMMITMENT_LEN;
 
 #[derive(Clone, PartialEq, Debug)]
 struct SendingChain {
@@ -172,12 +175,25 @@ impl RatchetState {
         &self.associated_data
     }
 
-    fn aead_ad(&self, header: &[u8; HEADER_LEN]) -> [u8; AEAD_AD_LEN] {
-        let mut ad = [0u8; AEAD_AD_LEN];
-        let (a, h) = ad.split_at_mut(AD_LEN);
+    /// `AD || header`, followed by `cf` for a franked message (SPEC.md
+    /// §5.4, §19.2); returns the buffer and the length used.
+    fn aead_ad(
+        &self,
+        header: &[u8; HEADER_LEN],
+        commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
+    ) -> ([u8; FRANKED_AEAD_AD_LEN], usize) {
+        let mut ad = [0u8; FRANKED_AEAD_AD_LEN];
+        let (a, rest) = ad.split_at_mut(AD_LEN);
         a.copy_from_slice(&self.associated_data);
+        let (h, c) = rest.split_at_mut(HEADER_LEN);
         h.copy_from_slice(header);
-        ad
+        match commitment {
+            Some(cf) => {
+                c.copy_from_slice(cf);
+                (ad, FRANKED_AEAD_AD_LEN)
+            }
+            None => (ad, AEAD_AD_LEN),
+        }
     }
 
     /// Encrypts `buf` in place; returns the header and the tag. On error
@@ -186,6 +202,17 @@ impl RatchetState {
         &mut self,
         rng: &mut R,
         buf: &mut [u8],
+    ) -> Result<(RatchetHeader, [u8; 16]), SessionError> {
+        self.encrypt_bound(rng, buf, None)
+    }
+
+    /// [`encrypt`](Self::encrypt), with the franking commitment appended to
+    /// the associated data if given.
+    pub(crate) fn encrypt_bound<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        buf: &mut [u8],
+        commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
     ) -> Result<(RatchetHeader, [u8; 16]), SessionError> {
         // The lazy sending half of a DH ratchet step, computed aside.
         let stepped = match &self.sending {
@@ -225,9 +252,9 @@ impl RatchetState {
             counter: chain.index,
         };
         let (message_key, next_chain) = chain.chain_key.step();
-        let ad = self.aead_ad(&header.to_bytes());
+        let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
         let tag = message_key
-            .seal(&ad, buf)
+            .seal(ad.get(..ad_len).unwrap_or_default(), buf)
             .map_err(|_| SessionError::MessageTooLarge)?;
         // Commit.
         if let Some((pair, root_key, _)) = stepped {
@@ -388,9 +415,25 @@ impl RatchetState {
         retention: &Retention,
         check: impl FnOnce(&[u8]) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
+        self.decrypt_bound(header, None, buf, tag, now, retention, check)
+    }
+
+    /// [`decrypt`](Self::decrypt), with the franking commitment appended to
+    /// the associated data if given.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn decrypt_bound<T>(
+        &mut self,
+        header: &RatchetHeader,
+        commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
+        buf: &mut [u8],
+        tag: &[u8; 16],
+        now: u64,
+        retention: &Retention,
+        check: impl FnOnce(&[u8]) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
         let (plan, key) = self.plan(header, now, retention)?;
-        let ad = self.aead_ad(&header.to_bytes());
-        key.open(&ad, buf, tag)
+        let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
+        key.open(ad.get(..ad_len).unwrap_or_default(), buf, tag)
             .map_err(|_| SessionError::AuthenticationFailed)?;
         match check(buf) {
             Ok(out) => {

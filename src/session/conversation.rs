@@ -10,12 +10,15 @@ use crate::expiry::{
     ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange,
 };
 use crate::frame::{ContentType, FrameMeta};
+use crate::franking::FrankingKey;
+use crate::franking::FrankingRef;
+use crate::franking::commitment::commitment_encoded;
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
 use crate::session::received::ReceivedRef;
 use crate::session::time::Timestamp;
-use crate::session::transport::{self, Parsed, PrekeyFields};
+use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
 
 /// The ratchet, the timer and the key-retention setting of one session.
 #[derive(Clone, PartialEq, Debug)]
@@ -50,7 +53,104 @@ impl Conversation {
     }
 
     pub(crate) fn sealed_len(&self, prekey: Option<&PrekeyFields>, body_len: usize) -> usize {
-        transport::sealed_len(prekey, body_len, self.timer != ConversationTimer::default())
+        self.sealed_len_for(prekey, body_len, false)
+    }
+
+    /// Length of a message, franked or not.
+    pub(crate) fn sealed_len_for(
+        &self,
+        prekey: Option<&PrekeyFields>,
+        body_len: usize,
+        franked: bool,
+    ) -> usize {
+        transport::sealed_len(
+            prekey,
+            body_len,
+            self.timer != ConversationTimer::default(),
+            franked,
+        )
+    }
+
+    /// Our own `Encode(IK)`: the half of the associated data
+    /// `Encode(IK_A) || Encode(IK_B)` that is not the peer's.
+    fn our_encoded_identity(&self, their: &IdentityKey) -> [u8; 33] {
+        let (a, b) = self.state.associated_data().split_at(33);
+        let theirs = their.encode();
+        let mut ours = [0u8; 33];
+        ours.copy_from_slice(if a == theirs { b } else { a });
+        ours
+    }
+
+    /// Draws a franking key and commits to the message (SPEC.md §19.1).
+    /// The key is drawn before anything else of the message.
+    fn frank<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        their: &IdentityKey,
+        meta: &FrameMeta,
+        body: &[u8],
+    ) -> (FrankingKey, [u8; 32]) {
+        let key = FrankingKey::generate(rng);
+        let commitment = commitment_encoded(
+            key.as_bytes(),
+            meta.content_type.into(),
+            &self.our_encoded_identity(their),
+            &their.encode(),
+            meta.sent_at,
+            body,
+        );
+        (key, commitment)
+    }
+
+    /// A franked application message into `out`: draws `kf`, commits, seals.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn seal_franked_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        their: &IdentityKey,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let meta = self.app_meta(now, content_type)?;
+        let (key, commitment) = self.frank(rng, their, &meta, body);
+        let sealing = Sealing {
+            key: key.as_bytes(),
+            commitment: &commitment,
+        };
+        transport::seal_into(
+            &mut self.state,
+            prekey,
+            rng,
+            &meta,
+            Some(&sealing),
+            body,
+            out,
+        )
+    }
+
+    /// [`seal_franked_into`](Self::seal_franked_into) into a new vector.
+    pub(crate) fn encrypt_franked_vec<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        prekey: Option<&PrekeyFields>,
+        their: &IdentityKey,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(SessionError::MessageTooLarge);
+        }
+        let mut out = alloc::vec![0u8; self.sealed_len_for(prekey, body.len(), true)];
+        let n = self.seal_franked_into(prekey, their, rng, now, content_type, body, &mut out)?;
+        out.truncate(n);
+        Ok(out)
     }
 
     /// The frame metadata of an application message: any content type but
@@ -83,7 +183,7 @@ impl Conversation {
             return Err(SessionError::MessageTooLarge);
         }
         let meta = self.app_meta(now, content_type)?;
-        transport::seal_into(&mut self.state, prekey, rng, &meta, body, out)
+        transport::seal_into(&mut self.state, prekey, rng, &meta, None, body, out)
     }
 
     /// [`seal_into`](Self::seal_into) into a new vector of exactly the
@@ -114,8 +214,9 @@ impl Conversation {
         if body.len() > MAX_BODY_LEN {
             return Err(SessionError::MessageTooLarge);
         }
-        let mut out = alloc::vec![0u8; transport::sealed_len(prekey, body.len(), meta.has_timer())];
-        let n = transport::seal_into(&mut self.state, prekey, rng, meta, body, &mut out)?;
+        let mut out =
+            alloc::vec![0u8; transport::sealed_len(prekey, body.len(), meta.has_timer(), false)];
+        let n = transport::seal_into(&mut self.state, prekey, rng, meta, None, body, &mut out)?;
         out.truncate(n);
         Ok(out)
     }
@@ -163,9 +264,14 @@ impl Conversation {
     ) -> Result<ReceivedRef<'b>, SessionError> {
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
+        let parties = Parties {
+            sender: sender.encode(),
+            recipient: self.our_encoded_identity(&sender),
+        };
         let opened = transport::open_in_place(
             &mut self.state,
             parsed,
+            &parties,
             &retention,
             self.highest_timer_version
                 .saturating_add(MAX_TIMER_VERSION_STEP),
@@ -195,11 +301,23 @@ impl Conversation {
                 message_expiry(stricter(meta.timer.policy, self.timer.policy), sent_at, now),
             )
         };
-        let body: &'b [u8] = if expiry == MessageExpiry::Expired {
+        let (body, franking): (&'b [u8], _) = if expiry == MessageExpiry::Expired {
+            // Nothing of an expired message is returned: neither its body
+            // nor the franking key that would let it be reported.
             zeroize::Zeroize::zeroize(&mut *opened.body);
-            &[]
+            if let Some(key) = opened.franking_key {
+                zeroize::Zeroize::zeroize(key);
+            }
+            (&[], None)
         } else {
-            opened.body
+            let franking = match (opened.franking_key, opened.commitment) {
+                (Some(key), Some(commitment)) => Some(FrankingRef {
+                    key: &*key,
+                    commitment,
+                }),
+                _ => None,
+            };
+            (&*opened.body, franking)
         };
         Ok(ReceivedRef {
             body,
@@ -209,6 +327,7 @@ impl Conversation {
             sent_at,
             expiry,
             timer_change,
+            franking,
         })
     }
 

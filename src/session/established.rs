@@ -189,6 +189,46 @@ impl Session {
         self.conv.seal_into(None, rng, now, content_type, body, out)
     }
 
+    /// Length of the franked message
+    /// [`encrypt_franked_into`](Self::encrypt_franked_into) writes for a
+    /// body of `body_len` bytes (64 bytes more than unfranked: `kf` in the
+    /// frame, `cf` beside the ciphertext).
+    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
+        self.conv.sealed_len_for(None, body_len, true)
+    }
+
+    /// Encrypts a **franked** message (SPEC.md §19): draws a fresh franking
+    /// key, commits to the body, content type, both identities and the send
+    /// time, and sends the commitment beside the ciphertext so that the
+    /// recipient can report this message to the relay. Any content type
+    /// but a timer change.
+    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        self.conv
+            .encrypt_franked_vec(None, &self.their_identity, rng, now, content_type, body)
+    }
+
+    /// [`encrypt_franked`](Self::encrypt_franked) into the caller's buffer,
+    /// which must hold [`franked_encrypted_len`](Self::franked_encrypted_len)
+    /// bytes; returns the length written.
+    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        let their = self.their_identity;
+        self.conv
+            .seal_franked_into(None, &their, rng, now, content_type, body, out)
+    }
+
     /// Decrypts a message into an owned [`Received`].
     pub fn decrypt(&mut self, now: Timestamp, message: &[u8]) -> Result<Received, SessionError> {
         let parsed = transport::parse(message)?;

@@ -167,6 +167,51 @@ impl PendingSession {
             .seal_into(Some(&self.prekey), rng, now, content_type, body, out)
     }
 
+    /// Length of the franked prekey message
+    /// [`encrypt_franked_into`](Self::encrypt_franked_into) writes.
+    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
+        self.conv.sealed_len_for(Some(&self.prekey), body_len, true)
+    }
+
+    /// Encrypts a franked prekey message; see [`Session::encrypt_franked`].
+    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        self.conv.encrypt_franked_vec(
+            Some(&self.prekey),
+            &self.their_identity,
+            rng,
+            now,
+            content_type,
+            body,
+        )
+    }
+
+    /// Encrypts a franked prekey message into the caller's buffer; returns
+    /// the length written.
+    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        self.conv.seal_franked_into(
+            Some(&self.prekey),
+            &self.their_identity,
+            rng,
+            now,
+            content_type,
+            body,
+            out,
+        )
+    }
+
     /// The conversation's disappearing-message timer.
     pub fn timer(&self) -> ConversationTimer {
         self.conv.timer

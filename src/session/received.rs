@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
+use crate::franking::{Franking, FrankingRef};
 use crate::identity::IdentityKey;
 use crate::session::time::Timestamp;
 
@@ -28,6 +29,11 @@ pub struct Received {
     pub expiry: MessageExpiry,
     /// Set when this message changed the conversation's timer.
     pub timer_change: Option<TimerChange>,
+    /// The franking evidence (`kf`, `cf`) of a franked message, already
+    /// verified: store it with the message (and the relay's stamp) to be
+    /// able to report it (SPEC.md §19). `None` if the message was not
+    /// franked, or expired on arrival.
+    pub franking: Option<Franking>,
 }
 
 /// A message decrypted in the caller's buffer, borrowing its body.
@@ -49,6 +55,9 @@ pub struct ReceivedRef<'b> {
     pub expiry: MessageExpiry,
     /// Set when this message changed the conversation's timer.
     pub timer_change: Option<TimerChange>,
+    /// The franking evidence of a franked message, inside the caller's
+    /// buffer; see [`Received::franking`].
+    pub franking: Option<FrankingRef<'b>>,
 }
 
 impl ReceivedRef<'_> {
@@ -62,6 +71,7 @@ impl ReceivedRef<'_> {
             sent_at: self.sent_at,
             expiry: self.expiry,
             timer_change: self.timer_change,
+            franking: self.franking.map(|f| f.to_owned()),
         }
     }
 }
@@ -76,6 +86,7 @@ impl core::fmt::Debug for Received {
             .field("sent_at", &self.sent_at)
             .field("expiry", &self.expiry)
             .field("timer_change", &self.timer_change)
+            .field("franking", &self.franking)
             .finish()
     }
 }
@@ -90,6 +101,7 @@ impl core::fmt::Debug for ReceivedRef<'_> {
             .field("sent_at", &self.sent_at)
             .field("expiry", &self.expiry)
             .field("timer_change", &self.timer_change)
+            .field("franking", &self.franking)
             .finish()
     }
 }

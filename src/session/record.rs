@@ -88,6 +88,45 @@ impl SessionRecord {
         }
     }
 
+    /// Length of the franked message
+    /// [`encrypt_franked`](Self::encrypt_franked) returns.
+    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
+        match self {
+            Self::Pending(p) => p.franked_encrypted_len(body_len),
+            Self::Established(s) => s.franked_encrypted_len(body_len),
+        }
+    }
+
+    /// Encrypts a franked message; see [`Session::encrypt_franked`].
+    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Vec<u8>, SessionError> {
+        match self {
+            Self::Pending(p) => p.encrypt_franked(rng, now, content_type, body),
+            Self::Established(s) => s.encrypt_franked(rng, now, content_type, body),
+        }
+    }
+
+    /// Encrypts a franked message into the caller's buffer; returns the
+    /// length written.
+    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, SessionError> {
+        match self {
+            Self::Pending(p) => p.encrypt_franked_into(rng, now, content_type, body, out),
+            Self::Established(s) => s.encrypt_franked_into(rng, now, content_type, body, out),
+        }
+    }
+
     /// Decrypts a message. A pending record becomes established when its
     /// first reply decrypts; on error nothing changed.
     ///

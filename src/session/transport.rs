@@ -3,16 +3,18 @@
 
 use alloc::boxed::Box;
 
-use crate::error::SessionError;
-use crate::frame::{FrameMeta, frame_len, parse_frame, write_frame};
+use crate::error::{DecodeError, SessionError};
+use crate::frame::{FrameMeta, frame_len_for, franking_key_offset, parse_frame, write_frame_with};
+use crate::franking::commitment::{commitment_encoded, ct_eq32};
 use crate::identity::IdentityKey;
 use crate::kem::KEM_CIPHERTEXT_LEN;
-use crate::limits::MAX_BODY_LEN;
+use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_BODY_LEN};
 use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
 use crate::wire::message::{prekey_fields_len, write_prekey_fields};
 use crate::wire::{
-    HEADER_LEN, Message, RatchetHeader, TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
+    HEADER_LEN, Message, RatchetHeader, TAG_LEN, TYPE_FRANKED_PREKEY, TYPE_FRANKED_RATCHET,
+    TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
 };
 
 /// The X3DH (and PQXDH) fields an initiator attaches until it has
@@ -41,49 +43,73 @@ impl core::fmt::Debug for PqPrekeyFields {
     }
 }
 
-/// Length of the wire message for a body of `body_len` bytes.
+/// Length of the wire message for a body of `body_len` bytes, franked or
+/// not.
 pub(crate) fn sealed_len(
     prekey: Option<&PrekeyFields>,
     body_len: usize,
     with_timer: bool,
+    franked: bool,
 ) -> usize {
-    head_len(prekey)
-        .saturating_add(frame_len(body_len, with_timer))
+    head_len(prekey, franked)
+        .saturating_add(frame_len_for(body_len, with_timer, franked))
         .saturating_add(TAG_LEN)
 }
 
 /// Length of everything before the ciphertext: version, type, prekey
-/// fields, header.
-fn head_len(prekey: Option<&PrekeyFields>) -> usize {
+/// fields, header, and the franking commitment of a franked message.
+fn head_len(prekey: Option<&PrekeyFields>, franked: bool) -> usize {
     const BASE: usize = 2 + HEADER_LEN;
+    let base = if franked {
+        BASE.saturating_add(FRANKING_COMMITMENT_LEN)
+    } else {
+        BASE
+    };
     match prekey {
-        Some(p) => BASE.saturating_add(prekey_fields_len(
+        Some(p) => base.saturating_add(prekey_fields_len(
             p.one_time_prekey_id.is_some(),
             p.pq.is_some(),
         )),
-        None => BASE,
+        None => base,
     }
 }
 
-/// Frames, pads and encrypts `body` into `out`; returns the length written.
-/// Nothing changes on error.
+/// The franking of a message being sealed: the key `kf` (into the frame)
+/// and the commitment `cf` (beside the ciphertext, into the AEAD AD).
+pub(crate) struct Sealing<'k> {
+    pub(crate) key: &'k [u8; 32],
+    pub(crate) commitment: &'k [u8; FRANKING_COMMITMENT_LEN],
+}
+
+/// The encoded identities (`Encode(IK)`) of a message's sender and
+/// recipient, for its franking commitment.
+pub(crate) struct Parties {
+    pub(crate) sender: [u8; 33],
+    pub(crate) recipient: [u8; 33],
+}
+
+/// Frames, pads and encrypts `body` into `out`, franked if `franking` is
+/// given; returns the length written. Nothing changes on error.
 pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
     state: &mut RatchetState,
     prekey: Option<&PrekeyFields>,
     rng: &mut R,
     meta: &FrameMeta,
+    franking: Option<&Sealing<'_>>,
     body: &[u8],
     out: &mut [u8],
 ) -> Result<usize, SessionError> {
     if body.len() > MAX_BODY_LEN {
         return Err(SessionError::MessageTooLarge);
     }
-    let total = sealed_len(prekey, body.len(), meta.has_timer());
+    let franked = franking.is_some();
+    let total = sealed_len(prekey, body.len(), meta.has_timer(), franked);
     let out = out.get_mut(..total).ok_or(SessionError::BufferTooSmall)?;
-    let (head, rest) = out.split_at_mut(head_len(prekey));
-    let (frame, tag_out) = rest.split_at_mut(frame_len(body.len(), meta.has_timer()));
-    write_frame(frame, meta, body)?;
-    let (header, tag) = match state.encrypt(rng, frame) {
+    let (head, rest) = out.split_at_mut(head_len(prekey, franked));
+    let (frame, tag_out) = rest.split_at_mut(frame_len_for(body.len(), meta.has_timer(), franked));
+    write_frame_with(frame, meta, franking.map(|f| f.key), body)?;
+    let commitment = franking.map(|f| f.commitment);
+    let (header, tag) = match state.encrypt_bound(rng, frame, commitment) {
         Ok(v) => v,
         Err(e) => {
             zeroize::Zeroize::zeroize(frame);
@@ -96,7 +122,11 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
         w.u8(WIRE_VERSION)?;
         match prekey {
             Some(p) => {
-                w.u8(TYPE_PREKEY)?;
+                w.u8(if franked {
+                    TYPE_FRANKED_PREKEY
+                } else {
+                    TYPE_PREKEY
+                })?;
                 write_prekey_fields(
                     &mut w,
                     &p.identity_key,
@@ -106,9 +136,17 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
                     p.pq.as_ref().map(|q| (q.pq_prekey_id, &*q.ciphertext)),
                 )?;
             }
-            None => w.u8(TYPE_RATCHET)?,
+            None => w.u8(if franked {
+                TYPE_FRANKED_RATCHET
+            } else {
+                TYPE_RATCHET
+            })?,
         }
-        w.bytes(&header.to_bytes())
+        w.bytes(&header.to_bytes())?;
+        match commitment {
+            Some(cf) => w.bytes(cf),
+            None => Ok(()),
+        }
     })();
     // The head was sized exactly above; a failure here cannot happen, and
     // would be reported rather than produce a corrupt message.
@@ -120,6 +158,8 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
 /// mutably for decryption.
 pub(crate) struct Parsed {
     pub(crate) header: RatchetHeader,
+    /// The franking commitment of a franked message.
+    pub(crate) commitment: Option<[u8; FRANKING_COMMITMENT_LEN]>,
     pub(crate) ciphertext_len: usize,
     pub(crate) prekey: Option<PrekeyFields>,
 }
@@ -128,11 +168,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
     Ok(match Message::parse(bytes)? {
         Message::Ratchet(m) => Parsed {
             header: m.header,
+            commitment: m.commitment.copied(),
             ciphertext_len: m.ciphertext.len(),
             prekey: None,
         },
         Message::Prekey(m) => Parsed {
             header: m.message.header,
+            commitment: m.message.commitment.copied(),
             ciphertext_len: m.message.ciphertext.len(),
             prekey: Some(PrekeyFields {
                 identity_key: m.identity_key,
@@ -148,17 +190,23 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
     })
 }
 
-/// A decrypted frame: its metadata and where its body is in the buffer.
+/// A decrypted frame: its metadata, where its body is in the buffer, and
+/// for a franked message where its franking key and commitment are.
 pub(crate) struct Opened<'b> {
     pub(crate) meta: FrameMeta,
     pub(crate) body: &'b mut [u8],
+    pub(crate) franking_key: Option<&'b mut [u8; 32]>,
+    pub(crate) commitment: Option<&'b [u8; FRANKING_COMMITMENT_LEN]>,
 }
 
-/// Decrypts the ciphertext at the end of `buf` in place and parses the
-/// frame; the state changes only if both succeed.
+/// Decrypts the ciphertext at the end of `buf` in place, parses the frame
+/// and, for a franked message, checks its commitment in constant time; the
+/// state changes only if all succeed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn open_in_place<'b>(
     state: &mut RatchetState,
     parsed: &Parsed,
+    parties: &Parties,
     retention: &Retention,
     max_timer_version: u32,
     now_ms: u64,
@@ -168,8 +216,8 @@ pub(crate) fn open_in_place<'b>(
         .len()
         .checked_sub(parsed.ciphertext_len)
         .ok_or(SessionError::AuthenticationFailed)?;
-    let ciphertext = buf
-        .get_mut(start..)
+    let (head, ciphertext) = buf
+        .split_at_mut_checked(start)
         .ok_or(SessionError::AuthenticationFailed)?;
     let tag_at = ciphertext
         .len()
@@ -178,8 +226,10 @@ pub(crate) fn open_in_place<'b>(
     let (plaintext, tag) = ciphertext.split_at_mut(tag_at);
     let mut tag_bytes = [0u8; TAG_LEN];
     tag_bytes.copy_from_slice(tag);
-    let (meta, body_start, body_len) = state.decrypt(
+    let commitment = parsed.commitment.as_ref();
+    let (meta, body_start, body_len) = state.decrypt_bound(
         &parsed.header,
+        commitment,
         plaintext,
         &tag_bytes,
         now_ms,
@@ -189,14 +239,57 @@ pub(crate) fn open_in_place<'b>(
             if f.meta.timer.version > max_timer_version {
                 return Err(SessionError::InvalidPolicy);
             }
+            match (commitment, f.franking_key) {
+                (None, None) => {}
+                (Some(cf), Some(kf)) => {
+                    let expected = commitment_encoded(
+                        kf,
+                        f.meta.content_type.into(),
+                        &parties.sender,
+                        &parties.recipient,
+                        f.meta.sent_at,
+                        f.body,
+                    );
+                    if !ct_eq32(&expected, cf) {
+                        return Err(SessionError::AuthenticationFailed);
+                    }
+                }
+                // A franking key without a commitment or the reverse: only
+                // the authenticated sender can produce it.
+                _ => return Err(DecodeError::InvalidValue.into()),
+            }
             Ok((f.meta, f.body_offset, f.body.len()))
         },
     )?;
-    let end = body_start
-        .checked_add(body_len)
+    let (frame_head, rest) = plaintext
+        .split_at_mut_checked(body_start)
         .ok_or(SessionError::AuthenticationFailed)?;
-    let body = plaintext
-        .get_mut(body_start..end)
+    let body = rest
+        .get_mut(..body_len)
         .ok_or(SessionError::AuthenticationFailed)?;
-    Ok(Opened { meta, body })
+    let (franking_key, commitment) = if parsed.commitment.is_some() {
+        let head: &'b [u8] = head;
+        let cf_at = head
+            .len()
+            .checked_sub(FRANKING_COMMITMENT_LEN)
+            .ok_or(SessionError::AuthenticationFailed)?;
+        let cf = head
+            .get(cf_at..)
+            .and_then(|c| <&[u8; FRANKING_COMMITMENT_LEN]>::try_from(c).ok())
+            .ok_or(SessionError::AuthenticationFailed)?;
+        let kf_at = franking_key_offset(meta.has_timer());
+        let kf = frame_head
+            .get_mut(kf_at..kf_at.saturating_add(32))
+            .and_then(|k| <&mut [u8; 32]>::try_from(k).ok())
+            .ok_or(SessionError::AuthenticationFailed)?;
+        (Some(kf), Some(cf))
+    } else {
+        (None, None)
+    };
+    Ok(Opened {
+        meta,
+        body,
+        franking_key,
+        commitment,
+    })
 }

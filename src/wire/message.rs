@@ -8,10 +8,14 @@ use alloc::vec::Vec;
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
 use crate::kem::KEM_CIPHERTEXT_LEN;
-use crate::limits::{MAX_FRAME_LEN, MAX_MESSAGE_LEN, PQ_MESSAGE_FIELDS_LEN};
+use crate::limits::{
+    FRANKING_COMMITMENT_LEN, MAX_FRAME_LEN, MAX_MESSAGE_LEN, PQ_MESSAGE_FIELDS_LEN,
+};
 use crate::wire::codec::{Overflow, Reader, Writer};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
-use crate::wire::{TAG_LEN, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION};
+use crate::wire::{
+    TAG_LEN, TYPE_FRANKED_PREKEY, TYPE_FRANKED_RATCHET, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
+};
 
 /// Prekey-message flag: a one-time prekey id follows.
 pub const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
@@ -29,11 +33,16 @@ pub struct PqFields<'a> {
     pub ciphertext: &'a [u8; KEM_CIPHERTEXT_LEN],
 }
 
-/// A ratchet message: header and AES-256-GCM ciphertext with its tag.
+/// A ratchet message: header, the franking commitment if the message is
+/// franked, and AES-256-GCM ciphertext with its tag.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RatchetMessage<'a> {
     /// The authenticated (not encrypted) header.
     pub header: RatchetHeader,
+    /// The franking commitment `cf` (SPEC.md §19), present exactly in
+    /// franked messages (type `0x81` / `0x82`); authenticated as part of
+    /// the AEAD associated data.
+    pub commitment: Option<&'a [u8; FRANKING_COMMITMENT_LEN]>,
     /// Ciphertext followed by the 16-byte tag.
     pub ciphertext: &'a [u8],
 }
@@ -67,8 +76,16 @@ pub enum Message<'a> {
 }
 
 impl<'a> RatchetMessage<'a> {
-    fn read_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    fn read_body(r: &mut Reader<'a>, franked: bool) -> Result<Self, DecodeError> {
         let header = RatchetHeader::read(r)?;
+        let commitment = if franked {
+            Some(
+                <&[u8; FRANKING_COMMITMENT_LEN]>::try_from(r.take(FRANKING_COMMITMENT_LEN)?)
+                    .map_err(|_| DecodeError::Truncated)?,
+            )
+        } else {
+            None
+        };
         let ciphertext = r.rest();
         if ciphertext.len() < TAG_LEN {
             return Err(DecodeError::Truncated);
@@ -76,21 +93,36 @@ impl<'a> RatchetMessage<'a> {
         if ciphertext.len() > MAX_FRAME_LEN + TAG_LEN {
             return Err(DecodeError::TooLarge);
         }
-        Ok(Self { header, ciphertext })
+        Ok(Self {
+            header,
+            commitment,
+            ciphertext,
+        })
     }
 
     fn body_len(&self) -> usize {
-        self.ciphertext.len().saturating_add(HEADER_LEN)
+        let commitment = if self.commitment.is_some() {
+            FRANKING_COMMITMENT_LEN
+        } else {
+            0
+        };
+        self.ciphertext
+            .len()
+            .saturating_add(HEADER_LEN)
+            .saturating_add(commitment)
     }
 
     fn write_body(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
         w.bytes(&self.header.to_bytes())?;
+        if let Some(cf) = self.commitment {
+            w.bytes(cf)?;
+        }
         w.bytes(self.ciphertext)
     }
 }
 
 impl<'a> PrekeyMessage<'a> {
-    fn read_body(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    fn read_body(r: &mut Reader<'a>, franked: bool) -> Result<Self, DecodeError> {
         let identity_key = IdentityKey::from_bytes(&r.array()?)?;
         let base_key = r.array()?;
         if !is_canonical_x25519(&base_key) {
@@ -120,7 +152,7 @@ impl<'a> PrekeyMessage<'a> {
         } else {
             None
         };
-        let message = RatchetMessage::read_body(r)?;
+        let message = RatchetMessage::read_body(r, franked)?;
         Ok(Self {
             identity_key,
             base_key,
@@ -225,8 +257,10 @@ impl<'a> Message<'a> {
             return Err(DecodeError::UnsupportedVersion(version));
         }
         let msg = match r.u8()? {
-            TYPE_RATCHET => Message::Ratchet(RatchetMessage::read_body(&mut r)?),
-            TYPE_PREKEY => Message::Prekey(PrekeyMessage::read_body(&mut r)?),
+            TYPE_RATCHET => Message::Ratchet(RatchetMessage::read_body(&mut r, false)?),
+            TYPE_PREKEY => Message::Prekey(PrekeyMessage::read_body(&mut r, false)?),
+            TYPE_FRANKED_RATCHET => Message::Ratchet(RatchetMessage::read_body(&mut r, true)?),
+            TYPE_FRANKED_PREKEY => Message::Prekey(PrekeyMessage::read_body(&mut r, true)?),
             other => return Err(DecodeError::UnexpectedType(other)),
         };
         r.finish()?;
@@ -252,15 +286,29 @@ impl<'a> Message<'a> {
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
         w.u8(WIRE_VERSION)?;
+        w.u8(self.type_byte())?;
         match self {
-            Message::Prekey(m) => {
-                w.u8(TYPE_PREKEY)?;
-                m.write_body(w)
-            }
-            Message::Ratchet(m) => {
-                w.u8(TYPE_RATCHET)?;
-                m.write_body(w)
-            }
+            Message::Prekey(m) => m.write_body(w),
+            Message::Ratchet(m) => m.write_body(w),
+        }
+    }
+
+    /// The message's type byte (SPEC.md §6.1, §19.2).
+    pub fn type_byte(&self) -> u8 {
+        match self {
+            Message::Prekey(m) if m.message.commitment.is_some() => TYPE_FRANKED_PREKEY,
+            Message::Prekey(_) => TYPE_PREKEY,
+            Message::Ratchet(m) if m.commitment.is_some() => TYPE_FRANKED_RATCHET,
+            Message::Ratchet(_) => TYPE_RATCHET,
+        }
+    }
+
+    /// The franking commitment `cf` of a franked message, `None` for a
+    /// message that is not franked.
+    pub fn commitment(&self) -> Option<&'a [u8; FRANKING_COMMITMENT_LEN]> {
+        match self {
+            Message::Prekey(m) => m.message.commitment,
+            Message::Ratchet(m) => m.commitment,
         }
     }
 
@@ -277,6 +325,10 @@ impl core::fmt::Debug for RatchetMessage<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RatchetMessage")
             .field("header", &self.header)
+            .field(
+                "commitment",
+                &self.commitment.map(|c| crate::hexfmt::Hex(&c[..])),
+            )
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
     }

@@ -14,6 +14,11 @@ pub const WIRE_VERSION: u8 = 0x01;
 pub const TYPE_RATCHET: u8 = 0x01;
 /// Type byte of a prekey message.
 pub const TYPE_PREKEY: u8 = 0x02;
+/// Type byte of a franked ratchet message: a ratchet message with the
+/// 32-byte franking commitment after its header (SPEC.md §19.2).
+pub const TYPE_FRANKED_RATCHET: u8 = 0x81;
+/// Type byte of a franked prekey message.
+pub const TYPE_FRANKED_PREKEY: u8 = 0x82;
 /// Type byte of a prekey bundle.
 pub const TYPE_BUNDLE: u8 = 0x10;
 /// Length of the AES-256-GCM tag.
