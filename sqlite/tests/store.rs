@@ -430,7 +430,7 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
         .seal(&StorageKey::from_bytes([9; 32]), &mut p.rng);
 
     let mut newer = good.clone();
-    newer[5] = 2;
+    newer[5] = 0x7f;
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x01;
@@ -443,7 +443,7 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
                 found: 0x01,
             },
         ),
-        ("newer version", newer, StateError::UnsupportedVersion(2)),
+        ("newer version", newer, StateError::UnsupportedVersion(0x7f)),
         ("truncated", good[..20].to_vec(), StateError::Truncated),
         ("corrupted", flipped, StateError::Corrupted),
         ("sealed in a plain store", sealed, StateError::Sealed),
