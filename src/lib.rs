@@ -19,6 +19,7 @@ mod dh;
 pub mod error;
 pub mod expiry;
 pub mod frame;
+pub mod group;
 mod handshake;
 mod hexfmt;
 pub mod identity;

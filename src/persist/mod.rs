@@ -27,6 +27,7 @@
 //! ```
 
 mod blob;
+mod group_blob;
 mod identity_blob;
 mod prekey_blob;
 mod queue_blob;
