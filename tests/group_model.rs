@@ -27,6 +27,7 @@
     clippy::arithmetic_side_effects,
     clippy::panic,
     clippy::cast_possible_truncation,
+    clippy::needless_range_loop,
     missing_docs
 )]
 
@@ -293,7 +294,7 @@ impl World {
                 // Decrypted (then or before the sender's removal), or not
                 // for this member.
                 assert!(
-                    rec.delivered[m] || !(rec.recipients[m] && !self.forgot[m][rec.from]),
+                    rec.delivered[m] || !rec.recipients[m] || self.forgot[m][rec.from],
                     "post {p} never decrypted at {m}"
                 );
                 assert!(!rec.delivered[m] || rec.recipients[m], "post {p} at {m}");
