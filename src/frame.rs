@@ -37,11 +37,16 @@ pub enum ContentType {
     /// An explicit change of the conversation's disappearing-message timer
     /// (the frame's timer block is the new timer; the body is empty).
     TimerChange = 0x02,
+    /// A group or channel sender-key distribution (SPEC.md §20.3), sent to
+    /// each member over its 1:1 session; hand the received body to the
+    /// group ([`crate::group`]).
+    GroupKeyDistribution = 0x03,
     /// A delivery or read receipt, app-defined body.
     Receipt = 0x04,
 }
 
-/// Content-type byte reserved for group key distribution.
+/// Content-type byte of group key distribution (was reserved before the
+/// group revision; kept under its old name for compatibility).
 pub const CONTENT_GROUP_KEY_RESERVED: u8 = 0x03;
 
 impl ContentType {
@@ -49,8 +54,8 @@ impl ContentType {
         match b {
             0x01 => Ok(Self::UserMessage),
             0x02 => Ok(Self::TimerChange),
+            0x03 => Ok(Self::GroupKeyDistribution),
             0x04 => Ok(Self::Receipt),
-            CONTENT_GROUP_KEY_RESERVED => Err(SessionError::UnsupportedFeature),
             _ => Err(SessionError::Malformed(DecodeError::InvalidValue)),
         }
     }
@@ -59,8 +64,8 @@ impl ContentType {
 impl TryFrom<u8> for ContentType {
     type Error = SessionError;
 
-    /// The content type of a byte (SPEC.md §8.2): the reserved group-key
-    /// byte is `UnsupportedFeature`, any other unknown byte `Malformed`.
+    /// The content type of a byte (SPEC.md §8.2): an unknown byte is
+    /// `Malformed(InvalidValue)`.
     fn try_from(b: u8) -> Result<Self, SessionError> {
         Self::from_byte(b)
     }

@@ -27,6 +27,9 @@ pub const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
 pub const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
 /// HKDF info that turns a message key into an AES-256-GCM key and nonce.
 pub const MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_MessageKeys_v1";
+/// HKDF info that turns a group (sender-key) message key into an
+/// AES-256-GCM key and nonce (SPEC.md §19.4).
+pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v1";
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -127,6 +130,9 @@ const ZERO_KEY: HmacKey32 = HmacKey32 {
 /// `MESSAGE_KEYS_INFO` as an array, for the fixed-length HMAC inputs.
 const MESSAGE_KEYS_INFO_ARRAY: [u8; 23] = *b"Sealwire_MessageKeys_v1";
 const _: () = assert!(MESSAGE_KEYS_INFO_ARRAY.len() == MESSAGE_KEYS_INFO.len());
+/// `GROUP_MESSAGE_KEYS_INFO` as an array.
+const GROUP_MESSAGE_KEYS_INFO_ARRAY: [u8; 28] = *b"Sealwire_GroupMessageKeys_v1";
+const _: () = assert!(GROUP_MESSAGE_KEYS_INFO_ARRAY.len() == GROUP_MESSAGE_KEYS_INFO.len());
 
 /// The key schedule of HMAC-SHA256: the SHA-256 states after the key XOR
 /// ipad and the key XOR opad block.
@@ -266,6 +272,26 @@ pub(crate) fn hmac_sha256_pair(key: &[u8; 32], a: u8, b: u8) -> ([u8; 32], [u8; 
 /// arguments, in 9 SHA-256 compressions instead of 11 (the zero salt's key
 /// schedule is a constant) and without streaming buffers.
 pub(crate) fn message_keys(mk: &[u8; 32]) -> [u8; 44] {
+    zero_salt_hkdf_44::<23, 24, 56>(mk, &MESSAGE_KEYS_INFO_ARRAY)
+}
+
+/// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info =
+/// "Sealwire_GroupMessageKeys_v1", L = 44)` (SPEC.md §19.4), computed like
+/// [`message_keys`].
+pub(crate) fn group_message_keys(mk: &[u8; 32]) -> [u8; 44] {
+    zero_salt_hkdf_44::<28, 29, 61>(mk, &GROUP_MESSAGE_KEYS_INFO_ARRAY)
+}
+
+/// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info, L = 44)` for an `L`-byte
+/// info; `N1 = L + 1` and `N2 = 32 + L + 1` are the lengths of the two
+/// expand inputs (checked at compile time).
+fn zero_salt_hkdf_44<const L: usize, const N1: usize, const N2: usize>(
+    mk: &[u8; 32],
+    info: &[u8; L],
+) -> [u8; 44] {
+    const {
+        assert!(N1 == L + 1 && N2 == 32 + L + 1, "expand input lengths");
+    }
     let mut scratch = Scratch::<2>::new();
     // PRK = HMAC(salt, IKM)
     scratch.put(0, mk);
@@ -274,14 +300,14 @@ pub(crate) fn message_keys(mk: &[u8; 32]) -> [u8; 44] {
     prk.zeroize();
     let mut prk_key = scratch.hmac_key();
     // T(1) = HMAC(PRK, info || 0x01)
-    scratch.put(0, &MESSAGE_KEYS_INFO_ARRAY);
-    scratch.put(23, &[0x01]);
-    let mut t1 = scratch.hmac::<24>(&prk_key);
+    scratch.put(0, info);
+    scratch.put(L, &[0x01]);
+    let mut t1 = scratch.hmac::<N1>(&prk_key);
     // T(2) = HMAC(PRK, T(1) || info || 0x02)
     scratch.put_digest(&t1);
-    scratch.put(32, &MESSAGE_KEYS_INFO_ARRAY);
-    scratch.put(55, &[0x02]);
-    let mut t2 = scratch.hmac::<56>(&prk_key);
+    scratch.put(32, info);
+    scratch.put(L.saturating_add(32), &[0x02]);
+    let mut t2 = scratch.hmac::<N2>(&prk_key);
     prk_key.zeroize();
 
     let mut out = [0u8; 44];
@@ -378,6 +404,8 @@ mod tests {
             let key: [u8; 32] = core::array::from_fn(|i| (i as u8) ^ seed.wrapping_mul(53));
             let generic: [u8; 44] = hkdf_sha256(&[0u8; 32], &[&key], MESSAGE_KEYS_INFO);
             assert_eq!(message_keys(&key), generic);
+            let group: [u8; 44] = hkdf_sha256(&[0u8; 32], &[&key], GROUP_MESSAGE_KEYS_INFO);
+            assert_eq!(group_message_keys(&key), group);
             let keyed = hmac_keyed(&key);
             assert_eq!(
                 hmac_sha256_pair(&key, 0x01, 0x02),

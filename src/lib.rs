@@ -20,6 +20,7 @@ pub mod error;
 pub mod expiry;
 pub mod frame;
 pub mod franking;
+pub mod group;
 mod handshake;
 mod hexfmt;
 pub mod identity;

@@ -16,6 +16,21 @@ pub const MAX_RECEIVING_CHAINS: usize = 5;
 /// 30 days.
 pub const MAX_SKIPPED_KEY_AGE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
+/// A group post may be at most this many positions ahead of its chain
+/// (the receiver derives that many keys for it): `TooFarAhead` beyond.
+pub const MAX_GROUP_FORWARD_JUMP: u32 = 2000;
+
+/// At most this many skipped post keys are held per sender of a group; the
+/// oldest is evicted first (its post is then `MessageKeyEvicted`).
+pub const MAX_GROUP_SKIPPED_KEYS: usize = 2000;
+
+/// At most this many chains are kept per sender of a group (the newest and
+/// older ones for late posts); the oldest is dropped first.
+pub const MAX_SENDER_CHAIN_STATES: usize = 5;
+
+/// At most this many members (or subscribers) per group or channel.
+pub const MAX_GROUP_MEMBERS: usize = 1 << 20;
+
 /// Largest message body (plaintext) accepted by encrypt and decrypt: 1 MiB.
 pub const MAX_BODY_LEN: usize = 1 << 20;
 

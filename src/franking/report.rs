@@ -52,7 +52,12 @@ impl Report {
         if body.len() > MAX_BODY_LEN {
             return Err(DecodeError::TooLarge.into());
         }
-        if content_type == ContentType::TimerChange {
+        // Neither a timer change nor a group key distribution (whose body is
+        // a chain key) is reportable.
+        if matches!(
+            content_type,
+            ContentType::TimerChange | ContentType::GroupKeyDistribution
+        ) {
             return Err(ReportError::NotFranked);
         }
         Ok(Self {
@@ -207,7 +212,9 @@ impl Report {
             return Err(DecodeError::UnknownFlags(flags));
         }
         let content_type = match ContentType::try_from(r.u8()?) {
-            Ok(ContentType::TimerChange) | Err(_) => return Err(DecodeError::InvalidValue),
+            Ok(ContentType::TimerChange | ContentType::GroupKeyDistribution) | Err(_) => {
+                return Err(DecodeError::InvalidValue);
+            }
             Ok(c) => c,
         };
         let sent_at = Timestamp::from_unix_millis(r.u64()?);

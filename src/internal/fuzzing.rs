@@ -456,3 +456,112 @@ pub fn restore_state(data: &[u8]) {
         record.erase_expired_keys(now);
     }
 }
+
+/// Parses any bytes as a group post: a post that parses has a header that
+/// re-encodes to its first bytes and a length within the bounds.
+pub fn parse_post(data: &[u8]) {
+    if let Ok(h) = crate::group::parse_post_header(data) {
+        assert_eq!(
+            data.get(..crate::group::POST_HEADER_LEN),
+            Some(&h.encode()[..])
+        );
+        assert!(data.len() >= crate::group::MIN_POST_LEN);
+        assert!(data.len() <= crate::group::MAX_POST_LEN);
+    }
+    let _ = crate::group::distribution_group_id(data);
+}
+
+/// A group member holding another member's chain (with a skipped key),
+/// valid posts and a valid distribution to mutate.
+#[derive(Clone)]
+pub struct GroupFixture {
+    /// The receiving member.
+    pub member: crate::group::Group,
+    /// The sending member's identity (the distribution's 1:1 peer).
+    pub sender: crate::identity::IdentityKey,
+    /// Valid posts of the sender not yet received (the first is the
+    /// skipped one), and a valid distribution body (last).
+    pub samples: Vec<Vec<u8>>,
+}
+
+impl GroupFixture {
+    /// Builds the fixture deterministically.
+    pub fn new() -> Self {
+        use crate::group::{Group, GroupId};
+        let mut rng = DangerDeterministicRng::from_u64(0x6770);
+        let a = IdentityKeyPair::generate(&mut rng);
+        let b = IdentityKeyPair::generate(&mut rng);
+        let c = IdentityKeyPair::generate(&mut rng);
+        let gid = GroupId::from_bytes([0x47; 16]);
+        let built = (|| {
+            let (mut ga, da) = Group::create(
+                &mut rng,
+                FIXTURE_NOW,
+                gid,
+                *a.public(),
+                &[*b.public(), *c.public()],
+            )
+            .ok()?;
+            let (mut gb, _) = Group::create(
+                &mut rng,
+                FIXTURE_NOW,
+                gid,
+                *b.public(),
+                &[*a.public(), *c.public()],
+            )
+            .ok()?;
+            gb.process_distribution(a.public(), &da.body).ok()?;
+            let skipped = ga.post(&mut rng, FIXTURE_NOW, b"skipped post").ok()?.bytes;
+            let seen = ga.post(&mut rng, FIXTURE_NOW, b"seen post").ok()?.bytes;
+            gb.receive_post(FIXTURE_NOW, &seen).ok()?;
+            let next = ga.post(&mut rng, FIXTURE_NOW, &[0x55; 300]).ok()?.bytes;
+            let rotated = ga.rotate(&mut rng, FIXTURE_NOW);
+            Some((gb, alloc::vec![skipped, next, rotated.body.to_vec()]))
+        })();
+        let Some((member, samples)) = built else {
+            unreachable_fixture()
+        };
+        Self {
+            member,
+            sender: *a.public(),
+            samples,
+        }
+    }
+
+    /// Receives any bytes as a post (both paths): it decrypts, or the
+    /// member is exactly as it was.
+    pub fn decrypt_post(&self, data: &[u8]) {
+        let mut m = self.member.clone();
+        if m.receive_post(FIXTURE_NOW, data).is_err() {
+            assert!(m == self.member, "a failed receive changed the group");
+        }
+        let mut m = self.member.clone();
+        let mut buf = data.to_vec();
+        if m.receive_post_in_place(FIXTURE_NOW, &mut buf).is_err() {
+            assert!(
+                m == self.member,
+                "a failed in-place receive changed the group"
+            );
+        }
+    }
+
+    /// Offers any bytes as a distribution from the sender: refused with
+    /// nothing changed, or accepted once (a second offer is a no-op).
+    pub fn distribution(&self, data: &[u8]) {
+        let mut m = self.member.clone();
+        match m.process_distribution(&self.sender, data) {
+            Err(_) => assert!(m == self.member, "a refused distribution changed the group"),
+            Ok(_) => {
+                let after = m.clone();
+                assert_eq!(m.process_distribution(&self.sender, data), Ok(false));
+                assert!(m == after);
+            }
+        }
+    }
+}
+
+impl Default for GroupFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -110,3 +110,30 @@ pub fn in_chain_pair(
     bob.decrypt(now, &turn)?;
     Ok((rng, alice, bob))
 }
+
+/// Established sessions `(a's with b, b's with a)` between two given
+/// identities: b publishes a bundle with a one-time prekey, a initiates, b
+/// accepts and replies, a receives. For benches and examples that need
+/// many sessions with one party (group key distribution).
+pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
+    rng: &mut R,
+    a: &crate::IdentityKeyPair,
+    b: &crate::IdentityKeyPair,
+    now: crate::Timestamp,
+) -> Result<(crate::Session, crate::Session), crate::SessionError> {
+    use crate::{PendingSession, PrekeyStore, Session, SessionError};
+    let mut store = PrekeyStore::new(b, rng);
+    let opk = store
+        .generate_one_time_prekeys(rng, 1)
+        .first()
+        .map(|o| o.id);
+    let bundle = store
+        .bundle(b, opk)
+        .ok_or(SessionError::UnknownOneTimePrekey)?;
+    let mut pending = PendingSession::initiate(rng, a, &bundle)?;
+    let hello = pending.encrypt(rng, now, b"hello")?;
+    let (mut sb, _) = Session::accept(b, &mut store, now, &hello)?;
+    let reply = sb.encrypt(rng, now, b"reply")?;
+    let (sa, _) = pending.receive(now, &reply).map_err(|r| r.error)?;
+    Ok((sa, sb))
+}

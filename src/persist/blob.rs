@@ -39,6 +39,10 @@ pub enum BlobKind {
     PendingSession = 0x04,
     /// An [`ExpiryQueue`](crate::ExpiryQueue).
     ExpiryQueue = 0x05,
+    /// A [`Group`](crate::group::Group),
+    /// [`ChannelOwner`](crate::group::ChannelOwner) or
+    /// [`ChannelSubscriber`](crate::group::ChannelSubscriber).
+    Group = 0x06,
 }
 
 impl BlobKind {
@@ -49,6 +53,7 @@ impl BlobKind {
             0x03 => Self::Session,
             0x04 => Self::PendingSession,
             0x05 => Self::ExpiryQueue,
+            0x06 => Self::Group,
             _ => return None,
         })
     }
@@ -109,7 +114,7 @@ fn check_header(
 pub(crate) fn max_version(kind: BlobKind) -> u8 {
     match kind {
         BlobKind::PrekeyStore | BlobKind::Session | BlobKind::PendingSession => 2,
-        BlobKind::Identity | BlobKind::ExpiryQueue => 1,
+        BlobKind::Identity | BlobKind::ExpiryQueue | BlobKind::Group => 1,
     }
 }
 

@@ -27,6 +27,7 @@
 //! ```
 
 mod blob;
+mod group_blob;
 mod identity_blob;
 mod prekey_blob;
 mod queue_blob;
@@ -46,9 +47,12 @@ pub use storage_key::StorageKey;
 /// Implemented for [`IdentityKeyPair`](crate::IdentityKeyPair),
 /// [`PrekeyStore`](crate::PrekeyStore), [`Session`](crate::Session),
 /// [`PendingSession`](crate::PendingSession),
-/// [`SessionRecord`](crate::SessionRecord) and
-/// [`ExpiryQueue`](crate::ExpiryQueue). Sealed: it cannot be implemented
-/// outside this crate.
+/// [`SessionRecord`](crate::SessionRecord),
+/// [`ExpiryQueue`](crate::ExpiryQueue) and the group types
+/// ([`Group`](crate::group::Group),
+/// [`ChannelOwner`](crate::group::ChannelOwner),
+/// [`ChannelSubscriber`](crate::group::ChannelSubscriber)). Sealed: it
+/// cannot be implemented outside this crate.
 pub trait StateBlob: Sized + private::Codec {
     /// The plain blob: header, body, checksum. It holds secret keys in the
     /// clear (zeroized on drop): store it only in an encrypted database, or

@@ -1,0 +1,290 @@
+//! Group and channel benchmarks (SPEC.md §20), with the baselines the
+//! targets are stated against measured in the same run:
+//!
+//! - `post_encrypt/SIZE`: `ChannelOwner::post_into` into a reused buffer
+//!   (frame, AES-256-GCM in place, SHA-256 of ciphertext and tag, one
+//!   Ed25519 signature, chain step).
+//! - `post_decrypt/SIZE`: `ChannelSubscriber::receive_post_in_place` of the
+//!   next post (strict signature verification, chain step, AES-256-GCM in
+//!   place, frame); posts are made outside the timing.
+//! - `baseline/aes_256_gcm_{seal,open}/SIZE`: raw AES-256-GCM in place over
+//!   the post's frame length (key setup included); `baseline/sha256/SIZE`;
+//!   `baseline/ed25519_sign`, `baseline/ed25519_verify_strict` over the
+//!   79-byte signed message.
+//! - `distribute/N`: rotating the chain and encrypting its distribution
+//!   over N established 1:1 sessions, N = 10, 1,000, 10,000.
+//!
+//! Targets (DESIGN.md §11): at 1 MiB at least 1 GB/s each way; at 100 B
+//! encrypt ≤ `ed25519_sign` + 3 µs and decrypt ≤ `ed25519_verify_strict`
+//! + 3 µs.
+//!
+//! Run: `cargo bench --bench group -- --warm-up-time 1 --measurement-time 3`
+//! (`SEALWIRE_BENCH_CLOCK=thread-cpu` on a loaded machine).
+
+#![allow(
+    missing_docs,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::{Signer, SigningKey};
+use sha2::{Digest, Sha256};
+
+use sealwire::group::{ChannelOwner, ChannelSubscriber, GroupId, RotationPolicy};
+use sealwire::internal::testing::{DangerDeterministicRng, session_pair};
+use sealwire::{ContentType, IdentityKeyPair, Session, Timestamp};
+
+const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+const SIZES: [(usize, &str); 2] = [(100, "100B"), (1 << 20, "1MiB")];
+const GID: GroupId = GroupId::from_bytes([7; 16]);
+
+/// Wall time, or with `SEALWIRE_BENCH_CLOCK=thread-cpu` the CPU time of the
+/// bench thread. Values are nanoseconds either way (criterion's own
+/// formatting and throughput).
+struct Clock {
+    thread_cpu: bool,
+    origin: Instant,
+    wall: WallTime,
+}
+
+impl Clock {
+    fn from_env() -> Self {
+        let thread_cpu = match std::env::var("SEALWIRE_BENCH_CLOCK").as_deref() {
+            Ok("thread-cpu") if cfg!(unix) => true,
+            Ok("thread-cpu") => {
+                eprintln!("SEALWIRE_BENCH_CLOCK=thread-cpu needs Unix; using wall time");
+                false
+            }
+            Ok("wall") | Err(_) => false,
+            Ok(other) => {
+                eprintln!(
+                    "unknown SEALWIRE_BENCH_CLOCK={other:?} (wall, thread-cpu); using wall time"
+                );
+                false
+            }
+        };
+        eprintln!(
+            "clock: {}",
+            if thread_cpu {
+                "bench thread CPU time"
+            } else {
+                "wall time"
+            }
+        );
+        Self {
+            thread_cpu,
+            origin: Instant::now(),
+            wall: WallTime,
+        }
+    }
+
+    fn now(&self) -> Duration {
+        #[cfg(unix)]
+        if self.thread_cpu {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            return Duration::new(
+                u64::try_from(t.tv_sec).unwrap_or(0),
+                u32::try_from(t.tv_nsec).unwrap_or(0),
+            );
+        }
+        self.origin.elapsed()
+    }
+}
+
+impl Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        self.now()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        self.now().saturating_sub(start)
+    }
+
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self.wall.formatter()
+    }
+}
+
+/// A channel with one subscriber who holds the owner's chain; no
+/// rotation by policy during the bench.
+fn channel(seed: u64) -> (DangerDeterministicRng, ChannelOwner, ChannelSubscriber) {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let owner = IdentityKeyPair::generate(&mut rng);
+    let sub = IdentityKeyPair::generate(&mut rng);
+    let (mut ch, d) =
+        ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
+    ch.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
+    let mut s = ChannelSubscriber::new(GID, *sub.public(), *owner.public());
+    s.process_distribution(owner.public(), &d.body).unwrap();
+    (rng, ch, s)
+}
+
+fn posts(c: &mut Criterion<Clock>) {
+    for (size, name) in SIZES {
+        let body = vec![0x5au8; size];
+        let mut group = c.benchmark_group("post_encrypt");
+        group.throughput(Throughput::Bytes(size as u64));
+        let (mut rng, mut ch, _s) = channel(1);
+        let mut out = vec![0u8; ch.post_len(size)];
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                ch.post_into(
+                    &mut rng,
+                    T0,
+                    ContentType::UserMessage,
+                    black_box(&body),
+                    &mut out,
+                )
+                .unwrap()
+                .0
+            });
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("post_decrypt");
+        group.throughput(Throughput::Bytes(size as u64));
+        let (mut rng, mut ch, mut s) = channel(2);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter_batched(
+                || ch.post(&mut rng, T0, &body).unwrap().bytes,
+                |mut buf| {
+                    let n = s.receive_post_in_place(T0, &mut buf).unwrap().body.len();
+                    black_box(n);
+                    buf
+                },
+                if size > 4096 {
+                    BatchSize::PerIteration
+                } else {
+                    BatchSize::SmallInput
+                },
+            );
+        });
+        group.finish();
+
+        // Baselines over the same number of bytes as the post's frame.
+        let frame_len = ch.post_len(size) - 26 - 16 - 64;
+        let mut group = c.benchmark_group("baseline");
+        group.throughput(Throughput::Bytes(size as u64));
+        let key = [9u8; 32];
+        let nonce = [3u8; 12];
+        let ad = [1u8; 26];
+        let mut buf = vec![0x5au8; frame_len];
+        group.bench_function(BenchmarkId::new("aes_256_gcm_seal", name), |b| {
+            b.iter(|| {
+                let cipher = Aes256Gcm::new(&key.into());
+                cipher
+                    .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]))
+                    .unwrap()
+            });
+        });
+        let cipher = Aes256Gcm::new(&key.into());
+        let mut sealed = vec![0x5au8; frame_len];
+        let tag = cipher
+            .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut sealed[..]))
+            .unwrap();
+        group.bench_function(BenchmarkId::new("aes_256_gcm_open", name), |b| {
+            b.iter_batched_ref(
+                || sealed.clone(),
+                |ct| {
+                    let cipher = Aes256Gcm::new(&key.into());
+                    cipher
+                        .decrypt_inout_detached(
+                            &nonce.into(),
+                            &ad,
+                            InOutBuf::from(&mut ct[..]),
+                            &tag,
+                        )
+                        .unwrap()
+                },
+                if size > 4096 {
+                    BatchSize::PerIteration
+                } else {
+                    BatchSize::SmallInput
+                },
+            );
+        });
+        group.bench_function(BenchmarkId::new("sha256", name), |b| {
+            b.iter(|| Sha256::digest(black_box(&buf[..])));
+        });
+        group.finish();
+    }
+    let mut group = c.benchmark_group("baseline");
+    let sk = SigningKey::from_bytes(&[5u8; 32]);
+    let vk = sk.verifying_key();
+    let msg = [0x33u8; 79];
+    group.bench_function("ed25519_sign", |b| b.iter(|| sk.sign(black_box(&msg))));
+    let sig = sk.sign(&msg);
+    group.bench_function("ed25519_verify_strict", |b| {
+        b.iter(|| vk.verify_strict(black_box(&msg), &sig).unwrap())
+    });
+    group.finish();
+}
+
+/// `distribute/N`: a new chain (rotation) encrypted for N members over
+/// their 1:1 sessions.
+fn distribute(c: &mut Criterion<Clock>) {
+    let mut group = c.benchmark_group("distribute");
+    group.sample_size(10);
+    for n in [10usize, 1_000, 10_000] {
+        let mut rng = DangerDeterministicRng::from_u64(n as u64);
+        let owner = IdentityKeyPair::generate(&mut rng);
+        let started = Instant::now();
+        let mut subs = Vec::with_capacity(n);
+        let mut sessions: Vec<Session> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let sub = IdentityKeyPair::generate(&mut rng);
+            let (sa, _) = session_pair(&mut rng, &owner, &sub, T0).unwrap();
+            subs.push(*sub.public());
+            sessions.push(sa);
+        }
+        eprintln!(
+            "distribute/{n}: {n} sessions set up in {:?}",
+            started.elapsed()
+        );
+        let (mut ch, _) = ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &subs).unwrap();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let d = ch.rotate(&mut rng, T0);
+                let mut bytes = 0usize;
+                for s in &mut sessions {
+                    bytes += d.encrypt_for(s, &mut rng, T0).unwrap().len();
+                }
+                bytes
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = posts, distribute
+}
+criterion_main!(benches);

@@ -1,0 +1,10 @@
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sealwire::internal::fuzzing::GroupFixture;
+
+static FIXTURE: OnceLock<GroupFixture> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| FIXTURE.get_or_init(GroupFixture::new).distribution(data));

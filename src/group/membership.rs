@@ -1,0 +1,659 @@
+//! The state every role shares and every operation on it: membership,
+//! rotation, distributions, posting and receiving (SPEC.md §20).
+//!
+//! Receiving plans on borrowed state and commits only after the signature,
+//! the tag and the frame have all checked out, so a failure changes
+//! nothing.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use ed25519_dalek::{Signature, Signer};
+use zeroize::Zeroize;
+
+use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
+use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
+use crate::frame::{ContentType, FrameMeta, frame_len, parse_frame, write_frame};
+use crate::group::chain::{GroupChainKey, GroupMessageKey};
+use crate::group::distribution::{Distribution, DistributionBody};
+use crate::group::error::{GroupError, from_frame_error};
+use crate::group::post::{
+    POST_HEADER_LEN, POST_SIGNATURE_LEN, POST_TAG_LEN, PostHeader, parse_post, post_len,
+    signed_message,
+};
+use crate::group::received::GroupReceivedRef;
+use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
+use crate::group::sender_key::SenderKey;
+use crate::group::{GroupId, GroupMode, Post, RotationPolicy};
+use crate::identity::IdentityKey;
+use crate::limits::{
+    MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS,
+    MAX_SENDER_CHAIN_STATES,
+};
+use crate::session::Timestamp;
+
+/// Who we are in the group.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Role {
+    /// A group member: posts, and receives from every other member.
+    Member,
+    /// A channel's owner: posts, receives nothing.
+    Owner,
+    /// A channel's subscriber: receives the owner's posts only.
+    Subscriber { owner: IdentityKey },
+}
+
+/// The whole state of one group or channel, for one participant.
+#[derive(Clone, PartialEq)]
+pub(crate) struct GroupCore {
+    pub(crate) id: GroupId,
+    pub(crate) role: Role,
+    pub(crate) me: IdentityKey,
+    /// Members (group) or subscribers (channel owner), not us; empty for a
+    /// subscriber.
+    pub(crate) members: BTreeMap<[u8; 32], IdentityKey>,
+    /// Our sending chain (members and owners).
+    pub(crate) own: Option<SenderKey>,
+    /// The chains we receive, per sender.
+    pub(crate) senders: BTreeMap<[u8; 32], SenderState>,
+    pub(crate) timer: ConversationTimer,
+    pub(crate) highest_timer_version: u32,
+    pub(crate) rotation: RotationPolicy,
+}
+
+/// How a receive opens its post: the planned change, applied on success.
+enum Plan {
+    /// The post is at or ahead of the chain: these keys are skipped, the
+    /// chain moves to `next_key` at `iteration + 1`.
+    Advance {
+        skipped: Vec<(u32, GroupMessageKey)>,
+        key: GroupMessageKey,
+        next_key: GroupChainKey,
+    },
+    /// A stored skipped key, at this index.
+    Stored(usize),
+}
+
+impl GroupCore {
+    /// No members, no chains.
+    pub(crate) fn empty(id: GroupId, role: Role, me: IdentityKey) -> Self {
+        Self {
+            id,
+            role,
+            me,
+            members: BTreeMap::new(),
+            own: None,
+            senders: BTreeMap::new(),
+            timer: ConversationTimer::default(),
+            highest_timer_version: 0,
+            rotation: RotationPolicy::default(),
+        }
+    }
+
+    pub(crate) fn new<R: rand_core::CryptoRng + ?Sized>(
+        rng: &mut R,
+        now: Timestamp,
+        id: GroupId,
+        role: Role,
+        me: IdentityKey,
+        members: &[IdentityKey],
+    ) -> Result<(Self, Option<Distribution>), GroupError> {
+        let mut core = Self::empty(id, role, me);
+        for m in members {
+            core.check_new_member(m)?;
+            core.members.insert(m.to_bytes(), *m);
+        }
+        if matches!(role, Role::Subscriber { .. }) {
+            return Ok((core, None));
+        }
+        core.own = Some(SenderKey::generate(rng, now, None, core.members.clone()));
+        let dist = core.distribution_to(core.members.values().copied().collect());
+        Ok((core, dist))
+    }
+
+    pub(crate) fn mode(&self) -> GroupMode {
+        match self.role {
+            Role::Member => GroupMode::Group,
+            Role::Owner | Role::Subscriber { .. } => GroupMode::Channel,
+        }
+    }
+
+    fn check_new_member(&self, who: &IdentityKey) -> Result<(), GroupError> {
+        if *who == self.me {
+            return Err(GroupError::IsSelf);
+        }
+        if self.members.contains_key(who.as_bytes()) {
+            return Err(GroupError::AlreadyMember);
+        }
+        if self.members.len() >= MAX_GROUP_MEMBERS {
+            return Err(GroupError::GroupFull);
+        }
+        Ok(())
+    }
+
+    /// The distribution of our current chain, at its current iteration, to
+    /// `recipients` (sorted by key).
+    fn distribution_to(&self, mut recipients: Vec<IdentityKey>) -> Option<Distribution> {
+        let own = self.own.as_ref()?;
+        recipients.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        let body = DistributionBody {
+            group_id: self.id,
+            mode: self.mode(),
+            chain_id: own.chain_id,
+            iteration: own.iteration,
+            chain_key: own.chain_key.clone(),
+            signing_key: own.verifying,
+            sender: self.me,
+        };
+        Some(Distribution {
+            body: body.encode(),
+            recipients,
+        })
+    }
+
+    /// Adds a member (or subscriber) and returns our current chain for it.
+    pub(crate) fn add_member(&mut self, who: IdentityKey) -> Result<Distribution, GroupError> {
+        self.check_new_member(&who)?;
+        let dist = self
+            .distribution_to(alloc::vec![who])
+            .ok_or(GroupError::NotAMember)?;
+        self.members.insert(who.to_bytes(), who);
+        if let Some(own) = self.own.as_mut() {
+            own.holders.insert(who.to_bytes(), who);
+        }
+        Ok(dist)
+    }
+
+    /// Removes a member: forgets its chains, rotates ours (mandatory) and
+    /// returns the new chain for everyone left.
+    pub(crate) fn remove_member<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        who: &IdentityKey,
+    ) -> Result<Distribution, GroupError> {
+        if !self.members.contains_key(who.as_bytes()) {
+            return Err(GroupError::UnknownMember);
+        }
+        self.members.remove(who.as_bytes());
+        self.senders.remove(who.as_bytes());
+        Ok(self.rotate(rng, now))
+    }
+
+    /// Starts a new chain and returns it for every current member.
+    pub(crate) fn rotate<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Distribution {
+        let previous = self.own.as_ref().map(|o| o.chain_id);
+        self.own = Some(SenderKey::generate(
+            rng,
+            now,
+            previous,
+            self.members.clone(),
+        ));
+        self.distribution_to(self.members.values().copied().collect())
+            .unwrap_or(Distribution {
+                body: zeroize::Zeroizing::new(Vec::new()),
+                recipients: Vec::new(),
+            })
+    }
+
+    pub(crate) fn current_holders(&self) -> Vec<IdentityKey> {
+        self.own
+            .as_ref()
+            .map(|o| o.holders.values().copied().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn members(&self) -> Vec<IdentityKey> {
+        self.members.values().copied().collect()
+    }
+
+    /// May `sender` post here?
+    fn may_post(&self, sender: &IdentityKey) -> bool {
+        if *sender == self.me {
+            return false;
+        }
+        match self.role {
+            Role::Member => self.members.contains_key(sender.as_bytes()),
+            Role::Owner => false,
+            Role::Subscriber { owner } => *sender == owner,
+        }
+    }
+
+    /// A distribution received over the 1:1 session with `sender` (its
+    /// authenticated peer). Returns `true` if the chain is new, `false` if
+    /// it was already held.
+    pub(crate) fn process_distribution(
+        &mut self,
+        sender: &IdentityKey,
+        body: &[u8],
+    ) -> Result<bool, GroupError> {
+        let d = DistributionBody::parse(body)?;
+        if d.group_id != self.id {
+            return Err(GroupError::WrongGroup);
+        }
+        if d.mode != self.mode() {
+            return Err(GroupError::ModeMismatch);
+        }
+        if d.sender != *sender {
+            return Err(GroupError::SenderMismatch);
+        }
+        if !self.may_post(sender) {
+            return Err(GroupError::NotAMember);
+        }
+        if let Some(ch) = self
+            .senders
+            .get(sender.as_bytes())
+            .and_then(|st| st.chains.iter().find(|c| c.chain_id == d.chain_id))
+        {
+            return if ch.verifying == d.signing_key {
+                Ok(false)
+            } else {
+                Err(GroupError::ChainConflict)
+            };
+        }
+        let st = self
+            .senders
+            .entry(sender.to_bytes())
+            .or_insert_with(|| SenderState::new(*sender));
+        st.chains.push(ReceiverChain {
+            chain_id: d.chain_id,
+            next: d.iteration,
+            chain_key: d.chain_key.clone(),
+            verifying: d.signing_key,
+        });
+        if st.chains.len() > MAX_SENDER_CHAIN_STATES {
+            let old = st.chains.remove(0);
+            st.skipped.retain(|s| s.chain_id != old.chain_id);
+            st.evicted.retain(|(c, _)| *c != old.chain_id);
+        }
+        Ok(true)
+    }
+
+    fn needs_rotation(&self, own: &SenderKey, now: Timestamp) -> bool {
+        own.iteration >= self.rotation.max_posts()
+            || now
+                .as_unix_millis()
+                .saturating_sub(own.created_at.as_unix_millis())
+                >= self.rotation.max_age_ms()
+    }
+
+    pub(crate) fn post_len(&self, body_len: usize) -> usize {
+        post_len(body_len, self.timer != ConversationTimer::default())
+    }
+
+    fn app_meta(&self, now: Timestamp, content_type: ContentType) -> Result<FrameMeta, GroupError> {
+        match content_type {
+            ContentType::UserMessage | ContentType::Receipt => Ok(FrameMeta {
+                content_type,
+                sent_at: now.as_unix_millis(),
+                timer: self.timer,
+            }),
+            _ => Err(GroupError::InvalidContentType),
+        }
+    }
+
+    pub(crate) fn post_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, Option<Distribution>), GroupError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(GroupError::MessageTooLarge);
+        }
+        let meta = self.app_meta(now, content_type)?;
+        self.seal_into(rng, now, &meta, body, out)
+    }
+
+    pub(crate) fn post<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<Post, GroupError> {
+        if body.len() > MAX_BODY_LEN {
+            return Err(GroupError::MessageTooLarge);
+        }
+        let meta = self.app_meta(now, content_type)?;
+        self.seal_vec(rng, now, &meta, body)
+    }
+
+    fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        meta: &FrameMeta,
+        body: &[u8],
+    ) -> Result<Post, GroupError> {
+        let mut bytes = alloc::vec![0u8; post_len(body.len(), meta.has_timer())];
+        let (n, rotation) = self.seal_into(rng, now, meta, body, &mut bytes)?;
+        bytes.truncate(n);
+        Ok(Post { bytes, rotation })
+    }
+
+    /// Our own timer change, sent as a timer-change post.
+    pub(crate) fn set_timer<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        policy: Option<ExpiryPolicy>,
+    ) -> Result<(Post, TimerChange), GroupError> {
+        let new = self
+            .timer
+            .next(policy, self.highest_timer_version)
+            .ok_or(GroupError::CounterOverflow)?;
+        let meta = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: now.as_unix_millis(),
+            timer: new,
+        };
+        let post = self.seal_vec(rng, now, &meta, &[])?;
+        let change = TimerChange {
+            by: ChangedBy::Us,
+            old: self.timer,
+            new,
+        };
+        self.timer = new;
+        self.highest_timer_version = new.version;
+        Ok((post, change))
+    }
+
+    /// Seals one post into `out`: rotation if the policy says so, header,
+    /// frame, AES-256-GCM in place, SHA-256 of ciphertext and tag, one
+    /// Ed25519 signature. Commits (the chain step, the new chain) only at
+    /// the end.
+    fn seal_into<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        meta: &FrameMeta,
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, Option<Distribution>), GroupError> {
+        let fl = frame_len(body.len(), meta.has_timer());
+        let total = post_len(body.len(), meta.has_timer());
+        let out = out.get_mut(..total).ok_or(GroupError::BufferTooSmall)?;
+        let own = self.own.as_ref().ok_or(GroupError::NotAMember)?;
+        let rotated = if self.needs_rotation(own, now) {
+            Some(SenderKey::generate(
+                rng,
+                now,
+                Some(own.chain_id),
+                self.members.clone(),
+            ))
+        } else {
+            None
+        };
+        let key = rotated.as_ref().unwrap_or(own);
+        let next_iteration = key
+            .iteration
+            .checked_add(1)
+            .ok_or(GroupError::CounterOverflow)?;
+        let header = PostHeader {
+            group_id: self.id,
+            chain_id: key.chain_id,
+            iteration: key.iteration,
+        }
+        .encode();
+        let (h, rest) = out.split_at_mut(POST_HEADER_LEN);
+        h.copy_from_slice(&header);
+        let (frame, rest) = rest.split_at_mut(fl);
+        if let Err(e) = write_frame(frame, meta, body) {
+            frame.zeroize();
+            return Err(from_frame_error(e));
+        }
+        let (mk, next_key) = key.chain_key.step();
+        let tag = match mk.seal(&header, frame) {
+            Ok(t) => t,
+            Err(_) => {
+                frame.zeroize();
+                return Err(GroupError::AuthenticationFailed);
+            }
+        };
+        let (t, _) = rest.split_at_mut(POST_TAG_LEN);
+        t.copy_from_slice(&tag);
+        let signed_end = POST_HEADER_LEN
+            .saturating_add(fl)
+            .saturating_add(POST_TAG_LEN);
+        let msg = signed_message(
+            &header,
+            out.get(POST_HEADER_LEN..signed_end).unwrap_or_default(),
+        );
+        let signature: Signature = key.signing.sign(&msg);
+        if let Some(s) = out.get_mut(signed_end..signed_end.saturating_add(POST_SIGNATURE_LEN)) {
+            s.copy_from_slice(&signature.to_bytes());
+        }
+        // Commit.
+        let distribution = match rotated {
+            Some(k) => {
+                self.own = Some(k);
+                self.distribution_to(self.members.values().copied().collect())
+            }
+            None => None,
+        };
+        if let Some(own) = self.own.as_mut() {
+            own.chain_key = next_key;
+            own.iteration = next_iteration;
+        }
+        Ok((total, distribution))
+    }
+
+    /// Receives a post held in `buf`, decrypting it in place. Order:
+    /// parse, group id, chain lookup, signature (strict, before anything
+    /// else is touched), position (duplicate, evicted, too far ahead),
+    /// key derivation (planned, not committed), AEAD, frame, commit.
+    pub(crate) fn receive_in_place<'b>(
+        &mut self,
+        now: Timestamp,
+        buf: &'b mut [u8],
+    ) -> Result<GroupReceivedRef<'b>, GroupError> {
+        let layout = parse_post(buf)?;
+        let header = layout.header;
+        if header.group_id != self.id {
+            return Err(GroupError::WrongGroup);
+        }
+        // Every chain of that id (one, unless two senders picked the same
+        // id): the signature decides which, if any.
+        let mut candidate = false;
+        let mut found = None;
+        let mut msg = None;
+        for (sender, st) in &self.senders {
+            for (ci, ch) in st.chains.iter().enumerate() {
+                if ch.chain_id != header.chain_id {
+                    continue;
+                }
+                candidate = true;
+                let m = msg.get_or_insert_with(|| {
+                    signed_message(
+                        &layout.header_bytes,
+                        buf.get(layout.signed_range()).unwrap_or_default(),
+                    )
+                });
+                let sig = Signature::from_bytes(&layout.signature);
+                if ch.verifying.verify_strict(m, &sig).is_ok() {
+                    found = Some((*sender, ci));
+                    break;
+                }
+            }
+            if found.is_some() {
+                break;
+            }
+        }
+        let (sender_key, ci) = match (found, candidate) {
+            (Some(f), _) => f,
+            (None, true) => return Err(GroupError::BadSignature),
+            (None, false) => return Err(GroupError::UnknownChain),
+        };
+        let st = self
+            .senders
+            .get(&sender_key)
+            .ok_or(GroupError::UnknownChain)?;
+        let ch = st.chains.get(ci).ok_or(GroupError::UnknownChain)?;
+        let iteration = header.iteration;
+        let plan = if iteration >= ch.next {
+            if iteration == u32::MAX {
+                return Err(GroupError::CounterOverflow);
+            }
+            let jump = iteration.saturating_sub(ch.next);
+            if jump > MAX_GROUP_FORWARD_JUMP {
+                return Err(GroupError::TooFarAhead);
+            }
+            let mut skipped = Vec::new();
+            let mut ck = ch.chain_key.clone();
+            let mut at = ch.next;
+            while at < iteration {
+                let (mk, next) = ck.step();
+                skipped.push((at, mk));
+                ck = next;
+                at = at.saturating_add(1);
+            }
+            let (key, next_key) = ck.step();
+            Plan::Advance {
+                skipped,
+                key,
+                next_key,
+            }
+        } else if let Some(idx) = st
+            .skipped
+            .iter()
+            .position(|s| s.chain_id == header.chain_id && s.iteration == iteration)
+        {
+            Plan::Stored(idx)
+        } else if st.evicted.contains(&(header.chain_id, iteration)) {
+            return Err(GroupError::MessageKeyEvicted);
+        } else {
+            return Err(GroupError::DuplicatePost);
+        };
+        let key = match &plan {
+            Plan::Advance { key, .. } => key,
+            Plan::Stored(idx) => &st.skipped.get(*idx).ok_or(GroupError::DuplicatePost)?.key,
+        };
+        let ct_range = layout.ciphertext();
+        let ct = buf
+            .get_mut(ct_range.clone())
+            .ok_or(GroupError::Malformed(crate::error::DecodeError::Truncated))?;
+        key.open(&layout.header_bytes, ct, &layout.tag)
+            .map_err(|_| GroupError::AuthenticationFailed)?;
+        let (meta, body_start, body_len) = match parse_frame(ct) {
+            Ok(f) => (f.meta, f.body_offset, f.body.len()),
+            Err(e) => {
+                ct.zeroize();
+                return Err(from_frame_error(e));
+            }
+        };
+        if meta.content_type == ContentType::GroupKeyDistribution {
+            ct.zeroize();
+            return Err(GroupError::InvalidContentType);
+        }
+        if meta.timer.version
+            > self
+                .highest_timer_version
+                .saturating_add(MAX_TIMER_VERSION_STEP)
+        {
+            ct.zeroize();
+            return Err(GroupError::InvalidPolicy);
+        }
+        let sender = st.identity;
+        let chain_id = header.chain_id;
+        // Commit: nothing below can fail.
+        self.commit(sender_key, ci, chain_id, iteration, plan);
+        self.highest_timer_version = self.highest_timer_version.max(meta.timer.version);
+        let sent_at = Timestamp::from_unix_millis(meta.sent_at);
+        let (timer_change, expiry) = if meta.content_type == ContentType::TimerChange {
+            let change = self.timer.apply_change(meta.timer).map(|new| {
+                let old = self.timer;
+                self.timer = new;
+                TimerChange {
+                    by: ChangedBy::Peer,
+                    old,
+                    new,
+                }
+            });
+            (change, MessageExpiry::Never)
+        } else {
+            (
+                None,
+                message_expiry(stricter(meta.timer.policy, self.timer.policy), sent_at, now),
+            )
+        };
+        let body_end = body_start.saturating_add(body_len);
+        let body: &'b mut [u8] = buf
+            .get_mut(ct_range)
+            .and_then(|c| c.get_mut(body_start..body_end))
+            .unwrap_or_default();
+        let body: &'b [u8] = if expiry == MessageExpiry::Expired {
+            body.zeroize();
+            &[]
+        } else {
+            body
+        };
+        Ok(GroupReceivedRef {
+            body,
+            sender,
+            chain_id,
+            iteration,
+            content_type: meta.content_type,
+            sent_at,
+            expiry,
+            timer_change,
+        })
+    }
+
+    fn commit(&mut self, sender: [u8; 32], ci: usize, chain_id: u32, iteration: u32, plan: Plan) {
+        let Some(st) = self.senders.get_mut(&sender) else {
+            return;
+        };
+        match plan {
+            Plan::Stored(idx) => {
+                if idx < st.skipped.len() {
+                    st.skipped.remove(idx);
+                }
+            }
+            Plan::Advance {
+                skipped, next_key, ..
+            } => {
+                if let Some(ch) = st.chains.get_mut(ci) {
+                    ch.chain_key = next_key;
+                    ch.next = iteration.saturating_add(1);
+                }
+                st.skipped
+                    .extend(skipped.into_iter().map(|(at, key)| SkippedPostKey {
+                        chain_id,
+                        iteration: at,
+                        key,
+                    }));
+                let excess = st.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
+                if excess > 0 {
+                    st.evicted.extend(
+                        st.skipped
+                            .drain(..excess)
+                            .map(|s| (s.chain_id, s.iteration)),
+                    );
+                    let drop = st.evicted.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
+                    st.evicted.drain(..drop);
+                }
+            }
+        }
+    }
+}
+
+impl core::fmt::Debug for GroupCore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Group")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("me", &self.me)
+            .field("members", &self.members.len())
+            .field("own", &self.own)
+            .field("senders", &self.senders.len())
+            .field("timer", &self.timer)
+            .finish_non_exhaustive()
+    }
+}

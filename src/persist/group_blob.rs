@@ -1,0 +1,288 @@
+//! Group blob body (kind 0x06, v1, SPEC.md §18.10): a group member's, a
+//! channel owner's or a channel subscriber's whole state.
+//!
+//! ```text
+//! role u8 (0x01 member, 0x02 owner, 0x03 subscriber) | group_id 16
+//! | me (identity 64) | [owner (identity 64), subscriber only]
+//! | timer (mode u8 | ttl_secs u32 | version u32) | highest_timer_version u32
+//! | rotation_max_posts u32 | rotation_max_age_ms u64
+//! | member_count u32 | member_count x identity 64 (increasing)
+//! | own u8 0|1 [chain_id u32 | iteration u32 | chain_key 32 | signing_seed 32
+//!               | created_at u64 | holder_count u32 | holder_count x ed25519 32]
+//! | sender_count u32 | sender_count x (
+//!     identity 64 | chain_count u8 (1..=5)
+//!     | chain_count x (chain_id u32 | next u32 | chain_key 32 | signing_key 32)
+//!     | skipped_count u32 | skipped_count x (chain_id u32 | iteration u32 | key 32)
+//!     | evicted_count u32 | evicted_count x (chain_id u32 | iteration u32))
+//! identity (64): ed25519 public 32 | its x25519 form 32
+//! ```
+
+use alloc::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use super::private::Codec;
+use super::writer::BlobWriter;
+use super::{BlobKind, StateBlob};
+use crate::error::{DecodeError, StateError};
+use crate::frame::{read_timer_fields, write_timer};
+use crate::group::membership::{GroupCore, Role};
+use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
+use crate::group::sender_key::SenderKey;
+use crate::group::{
+    ChannelOwner, ChannelSubscriber, Group, GroupChainKey, GroupId, GroupMessageKey,
+    RotationPolicy, parse_signing_key,
+};
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES};
+use crate::session::Timestamp;
+use crate::wire::codec::{Reader, Writer};
+
+const ROLE_MEMBER: u8 = 0x01;
+const ROLE_OWNER: u8 = 0x02;
+const ROLE_SUBSCRIBER: u8 = 0x03;
+
+fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
+    w.bytes(key.as_bytes());
+    w.bytes(key.x25519());
+}
+
+fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
+    Ok(IdentityKey::from_stored(r.array()?, r.array()?))
+}
+
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn read_count(r: &mut Reader<'_>, max: usize) -> Result<usize, DecodeError> {
+    let n = usize::try_from(r.u32()?).map_err(|_| DecodeError::TooLarge)?;
+    if n > max {
+        return Err(DecodeError::TooLarge);
+    }
+    Ok(n)
+}
+
+fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
+    w.u8(match c.role {
+        Role::Member => ROLE_MEMBER,
+        Role::Owner => ROLE_OWNER,
+        Role::Subscriber { .. } => ROLE_SUBSCRIBER,
+    });
+    w.bytes(c.id.as_bytes());
+    write_identity(w, &c.me);
+    if let Role::Subscriber { owner } = &c.role {
+        write_identity(w, owner);
+    }
+    let mut timer = [0u8; 9];
+    // Nine bytes, exactly what `write_timer` writes.
+    let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
+    w.bytes(&timer);
+    w.u32(c.highest_timer_version);
+    w.u32(c.rotation.max_posts());
+    w.u64(c.rotation.max_age_ms());
+    w.u32(len_u32(c.members.len()));
+    for m in c.members.values() {
+        write_identity(w, m);
+    }
+    match &c.own {
+        Some(o) => {
+            w.u8(1);
+            w.u32(o.chain_id);
+            w.u32(o.iteration);
+            w.bytes(o.chain_key.as_bytes());
+            w.bytes(o.signing.as_bytes());
+            w.u64(o.created_at.as_unix_millis());
+            w.u32(len_u32(o.holders.len()));
+            for k in o.holders.keys() {
+                w.bytes(k);
+            }
+        }
+        None => w.u8(0),
+    }
+    w.u32(len_u32(c.senders.len()));
+    for st in c.senders.values() {
+        write_identity(w, &st.identity);
+        w.u8(u8::try_from(st.chains.len()).unwrap_or(u8::MAX));
+        for ch in &st.chains {
+            w.u32(ch.chain_id);
+            w.u32(ch.next);
+            w.bytes(ch.chain_key.as_bytes());
+            w.bytes(ch.verifying.as_bytes());
+        }
+        w.u32(len_u32(st.skipped.len()));
+        for s in &st.skipped {
+            w.u32(s.chain_id);
+            w.u32(s.iteration);
+            w.bytes(s.key.as_bytes());
+        }
+        w.u32(len_u32(st.evicted.len()));
+        for (c, i) in &st.evicted {
+            w.u32(*c);
+            w.u32(*i);
+        }
+    }
+}
+
+fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
+    let mut r = Reader::new(body);
+    let role_byte = r.u8()?;
+    let id = GroupId::from_bytes(r.array()?);
+    let me = read_identity(&mut r)?;
+    let role = match role_byte {
+        ROLE_MEMBER => Role::Member,
+        ROLE_OWNER => Role::Owner,
+        ROLE_SUBSCRIBER => Role::Subscriber {
+            owner: read_identity(&mut r)?,
+        },
+        _ => return Err(DecodeError::InvalidValue),
+    };
+    let timer = read_timer_fields(&mut r).map_err(|_| DecodeError::InvalidValue)?;
+    let highest_timer_version = r.u32()?;
+    if highest_timer_version < timer.version {
+        return Err(DecodeError::InvalidValue);
+    }
+    let rotation =
+        RotationPolicy::new(r.u32()?, r.u64()?).map_err(|_| DecodeError::InvalidValue)?;
+    let mut core = GroupCore::empty(id, role, me);
+    core.timer = timer;
+    core.highest_timer_version = highest_timer_version;
+    core.rotation = rotation;
+    let members = read_count(&mut r, MAX_GROUP_MEMBERS)?;
+    if role_byte == ROLE_SUBSCRIBER && members != 0 {
+        return Err(DecodeError::InvalidValue);
+    }
+    let mut last: Option<[u8; 32]> = None;
+    for _ in 0..members {
+        let m = read_identity(&mut r)?;
+        if last.is_some_and(|l| l >= m.to_bytes()) || m == me {
+            return Err(DecodeError::InvalidValue);
+        }
+        last = Some(m.to_bytes());
+        core.members.insert(m.to_bytes(), m);
+    }
+    core.own = match r.u8()? {
+        0 if role_byte == ROLE_SUBSCRIBER => None,
+        1 if role_byte != ROLE_SUBSCRIBER => {
+            let chain_id = r.u32()?;
+            let iteration = r.u32()?;
+            if iteration == u32::MAX {
+                return Err(DecodeError::InvalidValue);
+            }
+            let chain_key = GroupChainKey::new(*Zeroizing::new(r.array::<32>()?));
+            let seed = Zeroizing::new(r.array::<32>()?);
+            let created_at = Timestamp::from_unix_millis(r.u64()?);
+            let n = read_count(&mut r, MAX_GROUP_MEMBERS)?;
+            let mut holders = BTreeMap::new();
+            let mut last: Option<[u8; 32]> = None;
+            for _ in 0..n {
+                let k = r.array::<32>()?;
+                if last.is_some_and(|l| l >= k) {
+                    return Err(DecodeError::InvalidValue);
+                }
+                last = Some(k);
+                let m = core.members.get(&k).ok_or(DecodeError::InvalidValue)?;
+                holders.insert(k, *m);
+            }
+            Some(SenderKey::from_parts(
+                chain_id, iteration, chain_key, &seed, created_at, holders,
+            ))
+        }
+        _ => return Err(DecodeError::InvalidValue),
+    };
+    let senders = read_count(&mut r, MAX_GROUP_MEMBERS)?;
+    let mut last: Option<[u8; 32]> = None;
+    for _ in 0..senders {
+        let identity = read_identity(&mut r)?;
+        if last.is_some_and(|l| l >= identity.to_bytes()) {
+            return Err(DecodeError::InvalidValue);
+        }
+        last = Some(identity.to_bytes());
+        let allowed = match &core.role {
+            Role::Member => core.members.contains_key(identity.as_bytes()),
+            Role::Owner => false,
+            Role::Subscriber { owner } => *owner == identity,
+        };
+        if !allowed {
+            return Err(DecodeError::InvalidValue);
+        }
+        let mut st = SenderState::new(identity);
+        let chains = usize::from(r.u8()?);
+        if chains == 0 || chains > MAX_SENDER_CHAIN_STATES {
+            return Err(DecodeError::InvalidValue);
+        }
+        for _ in 0..chains {
+            let chain_id = r.u32()?;
+            if st.chains.iter().any(|c| c.chain_id == chain_id) {
+                return Err(DecodeError::InvalidValue);
+            }
+            st.chains.push(ReceiverChain {
+                chain_id,
+                next: r.u32()?,
+                chain_key: GroupChainKey::new(*Zeroizing::new(r.array::<32>()?)),
+                verifying: parse_signing_key(&r.array::<32>()?)?,
+            });
+        }
+        let skipped = read_count(&mut r, MAX_GROUP_SKIPPED_KEYS)?;
+        for _ in 0..skipped {
+            let chain_id = r.u32()?;
+            let iteration = r.u32()?;
+            let key = GroupMessageKey::new(*Zeroizing::new(r.array::<32>()?));
+            let chain = st
+                .chains
+                .iter()
+                .find(|c| c.chain_id == chain_id)
+                .ok_or(DecodeError::InvalidValue)?;
+            if iteration >= chain.next {
+                return Err(DecodeError::InvalidValue);
+            }
+            st.skipped.push(SkippedPostKey {
+                chain_id,
+                iteration,
+                key,
+            });
+        }
+        let evicted = read_count(&mut r, MAX_GROUP_SKIPPED_KEYS)?;
+        for _ in 0..evicted {
+            st.evicted.push((r.u32()?, r.u32()?));
+        }
+        core.senders.insert(identity.to_bytes(), st);
+    }
+    r.finish()?;
+    Ok(core)
+}
+
+fn decode_role(body: &[u8], role: u8) -> Result<GroupCore, StateError> {
+    if body.first() != Some(&role) {
+        return Err(DecodeError::InvalidValue.into());
+    }
+    Ok(decode_core(body)?)
+}
+
+macro_rules! group_codec {
+    ($ty:ty, $role:expr) => {
+        impl Codec for $ty {
+            const KINDS: &'static [BlobKind] = &[BlobKind::Group];
+
+            fn kind(&self) -> BlobKind {
+                BlobKind::Group
+            }
+
+            fn encode_body(&self, w: &mut BlobWriter) {
+                encode_core(&self.core, w);
+            }
+
+            fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+                Ok(Self {
+                    core: decode_role(body, $role)?,
+                })
+            }
+        }
+
+        impl StateBlob for $ty {}
+    };
+}
+
+group_codec!(Group, ROLE_MEMBER);
+group_codec!(ChannelOwner, ROLE_OWNER);
+group_codec!(ChannelSubscriber, ROLE_SUBSCRIBER);
