@@ -23,6 +23,13 @@ store whose bundles carry a PQ prekey; sessions started from them use PQXDH
 (`Session.is_post_quantum()` while pending), and `store.require_pq = True`
 refuses classic ones (Code.SESSION_PQ_REQUIRED).
 
+Message franking (abuse reports, SPEC.md §19): `Session.encrypt_franked`
+sends a reportable message; `Received.franking` is its evidence. The relay
+(`RelayKey`) stamps each franked message (`RelayKey.stamp_message`) and
+verifies reports (`RelayKey.verify_report` -> VerifiedReport); the recipient
+builds one with `report(received, own_key, stamp)`. Attachments:
+`AttachmentPointer`, `attachment_key`, `attachment_encrypt`.
+
 Every handle is freed when its Python object is collected, or at once with
 close() or a `with` block. A handle is not thread-safe: use each from one
 thread at a time. Errors raise SealwireError, whose `code` is a Code.
@@ -41,7 +48,8 @@ from typing import List, Optional, Tuple
 __all__ = [
     "Code", "SealwireError", "ContentType", "ExpiryMode", "MessageExpiry", "PqPrekeyKind", "Timer",
     "Received", "Rng", "Identity", "PrekeyStore", "Bundle", "Session", "ExpiryQueue",
-    "SafetyNumber", "now_ms", "library",
+    "SafetyNumber", "Franking", "RelayKey", "VerifiedReport", "AttachmentPointer", "commitment_of",
+    "report", "attachment_key", "attachment_encrypt", "now_ms", "library",
 ]
 
 
@@ -97,11 +105,41 @@ class Code(enum.IntEnum):
     STATE_WRONG_STORAGE_KEY = 606
     STATE_SEALED = 607
     STATE_NOT_SEALED = 608
+    REPORT_BAD_STAMP = 700
+    REPORT_BAD_COMMITMENT = 701
+    REPORT_NOT_AN_ATTACHMENT = 702
+    REPORT_ATTACHMENT_MISMATCH = 703
+    REPORT_NOT_FRANKED = 704
+    ATTACHMENT_MISMATCH = 705
+
+    GROUP_WRONG_GROUP = 800
+    GROUP_UNKNOWN_CHAIN = 801
+    GROUP_BAD_SIGNATURE = 802
+    GROUP_AUTHENTICATION_FAILED = 803
+    GROUP_DUPLICATE_POST = 804
+    GROUP_MESSAGE_KEY_EVICTED = 805
+    GROUP_TOO_FAR_AHEAD = 806
+    GROUP_COUNTER_OVERFLOW = 807
+    GROUP_MESSAGE_TOO_LARGE = 808
+    GROUP_INVALID_POLICY = 809
+    GROUP_UNSUPPORTED_FEATURE = 810
+    GROUP_INVALID_CONTENT_TYPE = 811
+    GROUP_SENDER_MISMATCH = 812
+    GROUP_NOT_A_MEMBER = 813
+    GROUP_MODE_MISMATCH = 814
+    GROUP_CHAIN_CONFLICT = 815
+    GROUP_NOT_A_DISTRIBUTION = 816
+    GROUP_ALREADY_MEMBER = 817
+    GROUP_UNKNOWN_MEMBER = 818
+    GROUP_IS_SELF = 819
+    GROUP_FULL = 820
+    GROUP_INVALID_ROTATION_POLICY = 821
 
 
 class ContentType(enum.IntEnum):
     USER_MESSAGE = 1
     TIMER_CHANGE = 2
+    GROUP_KEY_DISTRIBUTION = 3
     RECEIPT = 4
 
 
@@ -167,6 +205,20 @@ class _ReceivedInfo(ctypes.Structure):
         ("timer_old", _Timer),
         ("timer_new", _Timer),
         ("sender", c_uint8 * 32),
+        ("is_franked", c_bool),
+        ("franking_key", c_uint8 * 32),
+        ("commitment", c_uint8 * 32),
+    ]
+
+
+class _ReportInfo(ctypes.Structure):
+    _fields_ = [
+        ("content_type", c_uint32),
+        ("has_attachment", c_bool),
+        ("sent_at_ms", c_uint64),
+        ("routing_timestamp_ms", c_uint64),
+        ("sender", c_uint8 * 32),
+        ("recipient", c_uint8 * 32),
     ]
 
 
@@ -234,6 +286,36 @@ _SIGNATURES = {
     "sw_safety_number_displayable": [_p, POINTER(c_char), _size, _psize],
     "sw_safety_number_scannable": [_p, _bytes, _size, _psize],
     "sw_safety_number_verify_scanned": [_p, _bytes, _size],
+    "sw_session_franked_encrypted_len": [_p, _size, _psize],
+    "sw_session_encrypt_franked": [_p, _p, c_uint64, c_uint32, _bytes, _size, _bytes, _size,
+                                   _psize],
+    "sw_relay_key_new": [_p, _pp],
+    "sw_relay_key_from_bytes": [_bytes, _size, _pp],
+    "sw_relay_key_danger_export": [_p, _bytes, _size, _psize],
+    "sw_commitment_of": [_bytes, _size, _bytes, _size, _psize],
+    "sw_relay_stamp_message": [_p, _bytes, _size, _bytes, _size, _bytes, _size, c_uint64, _bytes,
+                               _size, _psize],
+    "sw_relay_verify_report": [_p, _bytes, _size, _pp],
+    "sw_verified_report_info": [_p, POINTER(_ReportInfo)],
+    "sw_verified_report_body": [_p, _bytes, _size, _psize],
+    "sw_verified_report_routing_sender": [_p, _bytes, _size, _psize],
+    "sw_verified_report_routing_recipient": [_p, _bytes, _size, _psize],
+    "sw_verified_report_attachment": [_p, _bytes, _size, _psize],
+    "sw_report_new": [c_uint32, _bytes, _size, _bytes, _size, c_uint64, _bytes, _size, _bytes,
+                      _size, _bytes, _size, _bytes, _size, _bytes, _size, _psize],
+    "sw_report_new_with_attachment": [c_uint32, _bytes, _size, _bytes, _size, c_uint64, _bytes,
+                                      _size, _bytes, _size, _bytes, _size, _bytes, _size, _bytes,
+                                      _size, _bytes, _size, _psize],
+    "sw_attachment_key_new": [_p, _bytes, _size, _psize],
+    "sw_attachment_encrypt": [_bytes, _size, _bytes, _size, _bytes, _size, _psize],
+    "sw_attachment_pointer_new": [_bytes, _size, _bytes, _size, _bytes, _size, _bytes, _size, _pp],
+    "sw_attachment_pointer_parse": [_bytes, _size, _pp],
+    "sw_attachment_pointer_encode": [_p, _bytes, _size, _psize],
+    "sw_attachment_pointer_size": [_p, POINTER(c_uint64)],
+    "sw_attachment_pointer_media_type": [_p, _bytes, _size, _psize],
+    "sw_attachment_pointer_locator": [_p, _bytes, _size, _psize],
+    "sw_attachment_pointer_verify": [_p, _bytes, _size],
+    "sw_attachment_pointer_decrypt": [_p, _bytes, _size, _bytes, _size, _psize],
 }
 for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
     _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
@@ -246,7 +328,7 @@ for _name, _args in _SIGNATURES.items():
     _f.argtypes = _args
     _f.restype = c_uint32
 for _kind in ("rng", "identity", "prekey_store", "bundle", "session", "expiry_queue",
-              "safety_number"):
+              "safety_number", "relay_key", "verified_report", "attachment_pointer"):
     _f = getattr(library, f"sw_{_kind}_free")
     _f.argtypes = [_p]
     _f.restype = None
@@ -531,8 +613,18 @@ class Timer:
 
 
 @dataclass(frozen=True)
+class Franking:
+    """The franking evidence of a received franked message: keep it with
+    the message (and the relay's stamp) to be able to report it."""
+
+    key: bytes
+    commitment: bytes
+
+
+@dataclass(frozen=True)
 class Received:
-    """A decrypted message and its metadata."""
+    """A decrypted message and its metadata; `franking` is None unless the
+    message was franked."""
 
     plaintext: bytes
     content_type: ContentType
@@ -542,15 +634,19 @@ class Received:
     expiry: MessageExpiry
     expiry_ms: int
     timer_change: Optional[Tuple[Timer, Timer]]
+    franking: Optional[Franking] = None
 
     @classmethod
     def _from(cls, plaintext: bytes, info: _ReceivedInfo) -> "Received":
         change = None
         if info.timer_changed:
             change = (Timer._from(info.timer_old), Timer._from(info.timer_new))
+        franking = None
+        if info.is_franked:
+            franking = Franking(bytes(info.franking_key), bytes(info.commitment))
         return cls(plaintext, ContentType(info.content_type), info.message_number,
                    info.sent_at_ms, bytes(info.sender), MessageExpiry(info.expiry),
-                   info.expiry_ms, change)
+                   info.expiry_ms, change, franking)
 
 
 class Session(_Persisted):
@@ -601,6 +697,18 @@ class Session(_Persisted):
         n = c_size_t()
         _call("sw_session_encrypt", self.ptr, _rng(rng), now, content_type, *_in(body), out,
               need.value, byref(n))
+        return bytes(out[: n.value])
+
+    def encrypt_franked(self, body: bytes, now: Optional[int] = None, rng: Optional[Rng] = None,
+                        content_type: ContentType = ContentType.USER_MESSAGE) -> bytes:
+        """A franked message: reportable by the recipient to the relay."""
+        now = now_ms() if now is None else now
+        need = c_size_t()
+        _call("sw_session_franked_encrypted_len", self.ptr, len(body), byref(need))
+        out = (c_uint8 * need.value)()
+        n = c_size_t()
+        _call("sw_session_encrypt_franked", self.ptr, _rng(rng), now, content_type, *_in(body),
+              out, need.value, byref(n))
         return bytes(out[: n.value])
 
     def decrypt(self, message: bytes, now: Optional[int] = None) -> Received:
@@ -718,3 +826,139 @@ class SafetyNumber(_Handle):
     def verify_scanned(self, scanned: bytes) -> None:
         """Raises SealwireError (SAFETY_NUMBER_MISMATCH) unless it matches."""
         _call("sw_safety_number_verify_scanned", self.ptr, *_in(scanned))
+
+
+def commitment_of(message: bytes) -> bytes:
+    """The franking commitment of a wire message, read without any key;
+    Code.REPORT_NOT_FRANKED for an unfranked message."""
+    return _out_bytes("sw_commitment_of", *_in(message))
+
+
+@dataclass(frozen=True)
+class VerifiedReport:
+    """What a verified report proves. The relay must still check that the
+    identity keys belong to the routing accounts (its own records)."""
+
+    content_type: ContentType
+    sent_at_ms: int
+    sender: bytes
+    recipient: bytes
+    body: bytes
+    routing_sender: bytes
+    routing_recipient: bytes
+    routing_timestamp_ms: int
+    attachment: Optional[bytes]
+
+
+class _VerifiedReportHandle(_Handle):
+    _free = "sw_verified_report_free"
+
+
+class RelayKey(_Handle):
+    """The relay's stamping key (server side): stamps franked messages and
+    verifies reports. Immutable: may be shared between threads."""
+
+    _free = "sw_relay_key_free"
+
+    @classmethod
+    def generate(cls, rng: Optional[Rng] = None) -> "RelayKey":
+        return cls._make("sw_relay_key_new", _rng(rng))
+
+    @classmethod
+    def from_bytes(cls, key: bytes) -> "RelayKey":
+        return cls._make("sw_relay_key_from_bytes", *_in(key))
+
+    def danger_export(self) -> bytes:
+        """DANGER: the 32 secret bytes, for the operator to store."""
+        return _out_bytes("sw_relay_key_danger_export", self.ptr)
+
+    def stamp_message(self, message: bytes, sender_id: bytes, recipient_id: bytes,
+                      timestamp_ms: Optional[int] = None) -> bytes:
+        """The encoded stamp of a franked message, to deliver with it."""
+        timestamp_ms = now_ms() if timestamp_ms is None else timestamp_ms
+        return _out_bytes("sw_relay_stamp_message", self.ptr, *_in(message), *_in(sender_id),
+                          *_in(recipient_id), timestamp_ms)
+
+    def verify_report(self, report_bytes: bytes) -> VerifiedReport:
+        """Verifies a report; raises SealwireError (REPORT_BAD_STAMP,
+        REPORT_BAD_COMMITMENT, ...) otherwise."""
+        out = c_void_p()
+        _call("sw_relay_verify_report", self.ptr, *_in(report_bytes), byref(out))
+        with _VerifiedReportHandle(out) as verified:
+            info = _ReportInfo()
+            _call("sw_verified_report_info", verified.ptr, byref(info))
+
+            def field(name: str) -> bytes:
+                return _out_bytes(f"sw_verified_report_{name}", verified.ptr)
+
+            return VerifiedReport(
+                ContentType(info.content_type), info.sent_at_ms, bytes(info.sender),
+                bytes(info.recipient), field("body"), field("routing_sender"),
+                field("routing_recipient"), info.routing_timestamp_ms,
+                field("attachment") if info.has_attachment else None)
+
+
+def report(received: Received, recipient_key: bytes, stamp: bytes,
+           attachment: Optional[bytes] = None, body: Optional[bytes] = None) -> bytes:
+    """The encoded report of a received franked message (to send to the
+    relay): `recipient_key` is our own public identity key, `stamp` what the
+    relay delivered with the message; `attachment` the plaintext of the
+    attachment its body points to; `body` overrides the body (tests)."""
+    if received.franking is None:
+        raise SealwireError(Code.REPORT_NOT_FRANKED, "report")
+    body = received.plaintext if body is None else body
+    args = [received.content_type, *_in(received.sender), *_in(recipient_key),
+            received.sent_at_ms, *_in(body), *_in(received.franking.key),
+            *_in(received.franking.commitment), *_in(stamp)]
+    if attachment is None:
+        return _out_bytes("sw_report_new", *args)
+    return _out_bytes("sw_report_new_with_attachment", *args, *_in(attachment))
+
+
+def attachment_key(rng: Optional[Rng] = None) -> bytes:
+    """A fresh 32-byte attachment key (one per attachment)."""
+    return _out_bytes("sw_attachment_key_new", _rng(rng))
+
+
+def attachment_encrypt(key: bytes, plaintext: bytes) -> bytes:
+    """The encrypted blob of an attachment, to upload."""
+    return _out_bytes("sw_attachment_encrypt", *_in(key), *_in(plaintext))
+
+
+class AttachmentPointer(_Handle):
+    """Points to an encrypted attachment and commits to its plaintext; its
+    encoding is the body of a franked message."""
+
+    _free = "sw_attachment_pointer_free"
+
+    @classmethod
+    def new(cls, key: bytes, plaintext: bytes, media_type: bytes = b"",
+            locator: bytes = b"") -> "AttachmentPointer":
+        return cls._make("sw_attachment_pointer_new", *_in(key), *_in(plaintext),
+                         *_in(media_type), *_in(locator))
+
+    @classmethod
+    def parse(cls, data: bytes) -> "AttachmentPointer":
+        return cls._make("sw_attachment_pointer_parse", *_in(data))
+
+    def encode(self) -> bytes:
+        return _out_bytes("sw_attachment_pointer_encode", self.ptr)
+
+    def size(self) -> int:
+        size = c_uint64()
+        _call("sw_attachment_pointer_size", self.ptr, byref(size))
+        return size.value
+
+    def media_type(self) -> bytes:
+        return _out_bytes("sw_attachment_pointer_media_type", self.ptr)
+
+    def locator(self) -> bytes:
+        return _out_bytes("sw_attachment_pointer_locator", self.ptr)
+
+    def verify(self, plaintext: bytes) -> None:
+        """Raises SealwireError (ATTACHMENT_MISMATCH) unless it matches."""
+        _call("sw_attachment_pointer_verify", self.ptr, *_in(plaintext))
+
+    def decrypt(self, blob: bytes) -> bytes:
+        """Opens a downloaded blob, checked against the pointer."""
+        return _out_bytes("sw_attachment_pointer_decrypt", self.ptr, *_in(blob))

@@ -268,6 +268,82 @@ class PostQuantumTest(unittest.TestCase):
         self.assertEqual(got.plaintext, b"classic")
 
 
+class FrankingTest(unittest.TestCase):
+    """Message franking (abuse reports) through the binding."""
+
+    def assertCode(self, code, call, *args, **kwargs):
+        with self.assertRaises(sw.SealwireError) as e:
+            call(*args, **kwargs)
+        self.assertEqual(e.exception.code, code)
+
+    def test_franked_message_reported_and_verified(self):
+        p = Parties().establish()
+        relay = sw.RelayKey.generate(p.rng)
+        abusive = p.alice.encrypt_franked(b"you will regret this", T0, p.rng)
+        ordinary = p.alice.encrypt(b"hello", T0, p.rng)
+        self.assertEqual(len(abusive) - len(p.alice.encrypt(b"you will regret this", T0)), 64)
+
+        # The relay stamps franked messages only.
+        stamp = relay.stamp_message(abusive, b"acct:alice", b"acct:bob", T0 + 5)
+        self.assertEqual(len(stamp), 46 + 10 + 8)
+        self.assertCode(sw.Code.REPORT_NOT_FRANKED, relay.stamp_message, ordinary, b"a", b"b", T0)
+
+        got = p.bob.decrypt(abusive, T0)
+        self.assertIsNotNone(got.franking)
+        self.assertEqual(got.franking.commitment, sw.commitment_of(abusive))
+        self.assertIsNone(p.bob.decrypt(ordinary, T0).franking)
+
+        # Bob reports it; the relay verifies the report.
+        bob_key = p.bob_id.public_key()
+        report = sw.report(got, bob_key, stamp)
+        verified = relay.verify_report(report)
+        self.assertEqual(verified.body, b"you will regret this")
+        self.assertEqual(verified.content_type, sw.ContentType.USER_MESSAGE)
+        self.assertEqual((verified.sender, verified.recipient), (p.alice_id.public_key(), bob_key))
+        self.assertEqual((verified.routing_sender, verified.routing_recipient),
+                         (b"acct:alice", b"acct:bob"))
+        self.assertEqual((verified.sent_at_ms, verified.routing_timestamp_ms), (T0, T0 + 5))
+        self.assertIsNone(verified.attachment)
+        # The relay key, stored and reloaded, still verifies.
+        again = sw.RelayKey.from_bytes(relay.danger_export())
+        self.assertEqual(again.verify_report(report).body, verified.body)
+
+        # An altered report is refused.
+        altered = sw.report(got, bob_key, stamp, body=b"you will regret THIS")
+        self.assertCode(sw.Code.REPORT_BAD_COMMITMENT, relay.verify_report, altered)
+        flipped = bytearray(report)
+        flipped[-1] ^= 1
+        self.assertCode(sw.Code.REPORT_BAD_COMMITMENT, relay.verify_report, bytes(flipped))
+        self.assertCode(sw.Code.REPORT_BAD_STAMP, sw.RelayKey.generate().verify_report, report)
+        self.assertCode(sw.Code.DECODE_TRUNCATED, relay.verify_report, report[:-1])
+        # An unfranked message cannot be reported.
+        self.assertCode(sw.Code.REPORT_NOT_FRANKED, sw.report,
+                        p.bob.decrypt(p.alice.encrypt(b"x", T0), T0), bob_key, stamp)
+
+    def test_attachment_reported(self):
+        p = Parties()
+        relay = sw.RelayKey.generate()
+        picture = bytes(range(256)) * 10
+        key = sw.attachment_key(p.rng)
+        blob = sw.attachment_encrypt(key, picture)
+        self.assertEqual(len(blob), len(picture) + 16)
+        pointer = sw.AttachmentPointer.new(key, picture, b"image/png", b"blob:7")
+        message = p.alice.encrypt_franked(pointer.encode(), T0, p.rng)
+        stamp = relay.stamp_message(message, b"a", b"b", T0)
+        bob, got = sw.Session.accept(p.bob_id, p.bob_prekeys, message, T0)
+        received = sw.AttachmentPointer.parse(got.plaintext)
+        self.assertEqual((received.size(), received.media_type(), received.locator()),
+                         (len(picture), b"image/png", b"blob:7"))
+        opened = received.decrypt(blob)
+        self.assertEqual(opened, picture)
+        self.assertCode(sw.Code.ATTACHMENT_MISMATCH, received.decrypt, blob[:-1] + b"\0")
+        self.assertCode(sw.Code.ATTACHMENT_MISMATCH, received.verify, picture[1:])
+        verified = relay.verify_report(sw.report(got, p.bob_id.public_key(), stamp, opened))
+        self.assertEqual(verified.attachment, picture)
+        self.assertCode(sw.Code.REPORT_ATTACHMENT_MISMATCH, relay.verify_report,
+                        sw.report(got, p.bob_id.public_key(), stamp, picture[::-1]))
+
+
 class BoundaryTest(unittest.TestCase):
     def test_null_and_short_buffers_give_codes(self):
         lib = sw.library

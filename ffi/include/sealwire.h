@@ -73,6 +73,101 @@
 #define SW_STORAGE_KEY_LEN 32
 
 /**
+ * Length of a franking key `kf`.
+ */
+#define SW_FRANKING_KEY_LEN 32
+
+/**
+ * Length of a franking commitment `cf`.
+ */
+#define SW_FRANKING_COMMITMENT_LEN 32
+
+/**
+ * Length of a relay's stamping key.
+ */
+#define SW_RELAY_KEY_LEN 32
+
+/**
+ * Length of an attachment key.
+ */
+#define SW_ATTACHMENT_KEY_LEN 32
+
+/**
+ * How much longer an encrypted attachment is than its plaintext (the
+ * AES-256-GCM tag).
+ */
+#define SW_ATTACHMENT_OVERHEAD 16
+
+/**
+ * Longest sender or recipient account id of a relay's routing context.
+ */
+#define SW_MAX_ROUTING_ID_LEN 1024
+
+/**
+ * Largest attachment plaintext a report may carry (64 MiB).
+ */
+#define SW_MAX_REPORT_ATTACHMENT_LEN 67108864
+
+/**
+ * Length of a group id.
+ */
+#define SW_GROUP_ID_LEN 16
+
+/**
+ * Most members (or subscribers) a group (or channel) holds, not counting
+ * ourselves.
+ */
+#define SW_MAX_GROUP_MEMBERS 1048576
+
+/**
+ * Furthest a post may be ahead of its chain (`SW_GROUP_TOO_FAR_AHEAD`).
+ */
+#define SW_MAX_GROUP_FORWARD_JUMP 2000
+
+/**
+ * Most skipped post keys kept per sender (older ones are evicted:
+ * `SW_GROUP_MESSAGE_KEY_EVICTED`).
+ */
+#define SW_MAX_GROUP_SKIPPED_KEYS 2000
+
+/**
+ * Most chains kept per sender (the oldest is forgotten).
+ */
+#define SW_MAX_SENDER_CHAIN_STATES 5
+
+/**
+ * Length of a distribution body (the plaintext of a
+ * `SW_CONTENT_GROUP_KEY_DISTRIBUTION` message).
+ */
+#define SW_DISTRIBUTION_LEN 122
+
+/**
+ * Length of a post's cleartext header (`sw_post_header`).
+ */
+#define SW_POST_HEADER_LEN 26
+
+/**
+ * Shortest post.
+ */
+#define SW_MIN_POST_LEN 153
+
+/**
+ * Longest post.
+ */
+#define SW_MAX_POST_LEN 1048738
+
+/**
+ * Default rotation policy: a new chain after this many posts.
+ */
+#define SW_DEFAULT_ROTATION_POSTS 10000
+
+/**
+ * Default rotation policy: a new chain once the chain is this old (7
+ * days, in milliseconds).
+ */
+#define SW_DEFAULT_ROTATION_AGE_MS 604800000
+
+/**
  * The result of a sealwire call. `SW_OK` (0) is success; every other value
  * is an error, described by `sw_result_message`.
  *
@@ -82,7 +177,8 @@
  * malformed input (`DecodeError`, also inside a malformed message, bundle
  * or queue), 200-299 sessions (`SessionError`), 300-399 bundles and
  * prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
- * 600-699 saved state.
+ * 600-699 saved state, 700-799 message franking (reports, the relay's
+ * stamp, attachments), 800-899 groups and channels (`GroupError`).
  */
 enum sw_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -309,6 +405,139 @@ enum sw_result
      * Saved state: a plain blob given to `_load_sealed`: use `_load`.
      */
     SW_STATE_NOT_SEALED = 608,
+    /**
+     * Franking report: the relay's stamp does not verify under this relay
+     * key (a stamp of another relay key, or an altered commitment, routing
+     * account id or forwarding time).
+     */
+    SW_REPORT_BAD_STAMP = 700,
+    /**
+     * Franking report: the commitment does not open to the reported
+     * message (an altered body, content type, sender or recipient identity
+     * key, send time or franking key).
+     */
+    SW_REPORT_BAD_COMMITMENT = 701,
+    /**
+     * Franking report: it carries an attachment but its body is not an
+     * attachment pointer.
+     */
+    SW_REPORT_NOT_AN_ATTACHMENT = 702,
+    /**
+     * Franking report: the attachment's size or SHA-256 digest differs from
+     * the pointer's.
+     */
+    SW_REPORT_ATTACHMENT_MISMATCH = 703,
+    /**
+     * Franking: the message is not franked (an unfranked message given to
+     * the relay, or a timer change or group key distribution given to
+     * `sw_report_new`).
+     */
+    SW_REPORT_NOT_FRANKED = 704,
+    /**
+     * Attachment: the plaintext's size or SHA-256 digest differs from the
+     * pointer's, or the blob does not decrypt under the pointer's key.
+     */
+    SW_ATTACHMENT_MISMATCH = 705,
+    /**
+     * Group: the post or distribution names another group.
+     */
+    SW_GROUP_WRONG_GROUP = 800,
+    /**
+     * Group: no chain with the post's chain id is held (never distributed to
+     * us, its sender was removed, or older than the chains kept per sender).
+     */
+    SW_GROUP_UNKNOWN_CHAIN = 801,
+    /**
+     * Group: the post's Ed25519 signature does not verify under the chain's
+     * signing key (a forgery, e.g. by another member holding the chain key).
+     * Nothing changed.
+     */
+    SW_GROUP_BAD_SIGNATURE = 802,
+    /**
+     * Group: the signature verified but the post does not decrypt (AEAD tag).
+     */
+    SW_GROUP_AUTHENTICATION_FAILED = 803,
+    /**
+     * Group: a replayed post, or one behind its chain whose key is not held.
+     */
+    SW_GROUP_DUPLICATE_POST = 804,
+    /**
+     * Group: the post's key was evicted by the cap on stored skipped keys.
+     */
+    SW_GROUP_MESSAGE_KEY_EVICTED = 805,
+    /**
+     * Group: the post is too far ahead of its chain
+     * (`SW_MAX_GROUP_FORWARD_JUMP`).
+     */
+    SW_GROUP_TOO_FAR_AHEAD = 806,
+    /**
+     * Group: a post counter would overflow: the chain is exhausted.
+     */
+    SW_GROUP_COUNTER_OVERFLOW = 807,
+    /**
+     * Group: the post body is longer than `SW_MAX_BODY_LEN`.
+     */
+    SW_GROUP_MESSAGE_TOO_LARGE = 808,
+    /**
+     * Group: the post's disappearing-message policy is malformed, or its
+     * timer version is too far ahead.
+     */
+    SW_GROUP_INVALID_POLICY = 809,
+    /**
+     * Group: the post's inner frame uses a feature this version does not
+     * implement.
+     */
+    SW_GROUP_UNSUPPORTED_FEATURE = 810,
+    /**
+     * Group: the content type cannot be posted, or a post carries a key
+     * distribution.
+     */
+    SW_GROUP_INVALID_CONTENT_TYPE = 811,
+    /**
+     * Group: the distribution names a sender other than the identity key it
+     * was given with (the 1:1 session's authenticated peer).
+     */
+    SW_GROUP_SENDER_MISMATCH = 812,
+    /**
+     * Group: the distribution comes from someone who may not post here (not
+     * a member, not the channel's owner, or ourselves), or the handle has no
+     * sending chain.
+     */
+    SW_GROUP_NOT_A_MEMBER = 813,
+    /**
+     * Group: a channel distribution given to a group, or the reverse.
+     */
+    SW_GROUP_MODE_MISMATCH = 814,
+    /**
+     * Group: the same sender distributed a different chain under a chain id
+     * already held.
+     */
+    SW_GROUP_CHAIN_CONFLICT = 815,
+    /**
+     * Group: a decrypted 1:1 message that is not a key distribution was
+     * offered as one.
+     */
+    SW_GROUP_NOT_A_DISTRIBUTION = 816,
+    /**
+     * Group: the identity is already a member (or subscriber).
+     */
+    SW_GROUP_ALREADY_MEMBER = 817,
+    /**
+     * Group: the identity is not a member (or subscriber).
+     */
+    SW_GROUP_UNKNOWN_MEMBER = 818,
+    /**
+     * Group: our own identity given as a member.
+     */
+    SW_GROUP_IS_SELF = 819,
+    /**
+     * Group: the group already has `SW_MAX_GROUP_MEMBERS` members.
+     */
+    SW_GROUP_FULL = 820,
+    /**
+     * Group: a rotation policy of zero posts (or 2^32 - 1), or zero time.
+     */
+    SW_GROUP_INVALID_ROTATION_POLICY = 821,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -365,6 +594,15 @@ enum sw_content_type
      * `sw_session_set_timer`, never by `sw_session_encrypt`).
      */
     SW_CONTENT_TIMER_CHANGE = 2,
+    /**
+     * A group or channel sender-key distribution (SPEC.md §20.3): the body
+     * is a distribution; hand it, with `sw_received_info.sender`, to
+     * `sw_group_accept_distribution` or
+     * `sw_channel_subscriber_accept_distribution` (route it with
+     * `sw_distribution_group_id`). Made by `sw_distribution_encrypt_for`,
+     * never by `sw_session_encrypt`.
+     */
+    SW_CONTENT_GROUP_KEY_DISTRIBUTION = 3,
     /**
      * A delivery or read receipt (app-defined body).
      */
@@ -467,6 +705,24 @@ typedef uint32_t sw_expiry_mode;
 #endif // __cplusplus
 
 /**
+ * An attachment pointer (SPEC.md §19.8): the key of an encrypted
+ * attachment, the SHA-256 digest and size of its plaintext, its media type
+ * and where its blob is stored. Its encoding (`sw_attachment_pointer_encode`)
+ * is the body of a franked message; the recipient parses it
+ * (`sw_attachment_pointer_parse`) and MUST open the blob with
+ * `sw_attachment_pointer_decrypt`, which refuses a plaintext other than the
+ * one committed to.
+ *
+ * Ownership: made by `sw_attachment_pointer_new` or
+ * `sw_attachment_pointer_parse`, freed by the caller with
+ * `sw_attachment_pointer_free` (its key is zeroed).
+ *
+ * Thread-safety: immutable; may be read from several threads at once
+ * (freeing it excepted).
+ */
+typedef struct sw_attachment_pointer sw_attachment_pointer;
+
+/**
  * A peer's prekey bundle, parsed and verified (its signed prekey's
  * signature checked).
  *
@@ -479,6 +735,45 @@ typedef uint32_t sw_expiry_mode;
 typedef struct sw_bundle sw_bundle;
 
 /**
+ * The owner of a broadcast channel: the only one who posts; receives
+ * nothing. Every call that fails leaves it exactly as it was.
+ *
+ * Ownership: made by `sw_channel_owner_create`, `_load` or `_load_sealed`;
+ * freed by the caller with `sw_channel_owner_free` (its keys are zeroed).
+ *
+ * Thread-safety: not internally synchronised; one thread at a time.
+ */
+typedef struct sw_channel_owner sw_channel_owner;
+
+/**
+ * A subscriber of a broadcast channel: receives the owner's posts, has no
+ * way to post. Every call that fails leaves it exactly as it was.
+ *
+ * Ownership: made by `sw_channel_subscriber_new`, `_load` or
+ * `_load_sealed`; freed by the caller with `sw_channel_subscriber_free`
+ * (its keys are zeroed).
+ *
+ * Thread-safety: not internally synchronised; one thread at a time.
+ */
+typedef struct sw_channel_subscriber sw_channel_subscriber;
+
+/**
+ * A sender chain to distribute: a distribution body (holding the chain
+ * key, a secret) and its recipients. Send it to each recipient over the
+ * 1:1 session with that recipient (`sw_distribution_encrypt_for`), before
+ * any post of the new chain. The body itself is never handed out in the
+ * clear.
+ *
+ * Ownership: made by the group and channel calls that start or extend a
+ * chain; freed by the caller with `sw_distribution_free` (the body is
+ * zeroed).
+ *
+ * Thread-safety: immutable: shareable between threads (not while it is
+ * freed).
+ */
+typedef struct sw_distribution sw_distribution;
+
+/**
  * The deadlines of the app's disappearing messages, earliest first. Every
  * operation is O(log n); no clock is read (`now_ms` is passed in).
  *
@@ -488,6 +783,22 @@ typedef struct sw_bundle sw_bundle;
  * Thread-safety: not internally synchronised; one thread at a time.
  */
 typedef struct sw_expiry_queue sw_expiry_queue;
+
+/**
+ * Our side of a group in which every member posts: our sending chain and
+ * the chains the other members distributed to us. Every member runs its
+ * own `sw_group` with the same id and member list (the app's group
+ * management keeps them in step). Every call that fails leaves the group
+ * exactly as it was.
+ *
+ * Ownership: made by `sw_group_create`, `sw_group_load` or
+ * `sw_group_load_sealed`; freed by the caller with `sw_group_free` (its keys
+ * are zeroed).
+ *
+ * Thread-safety: not internally synchronised; one thread at a time per
+ * group.
+ */
+typedef struct sw_group sw_group;
 
 /**
  * Our long-term identity key pair (Ed25519, with its X25519 form). The
@@ -513,6 +824,19 @@ typedef struct sw_identity sw_identity;
  * (`sw_session_accept` mutates it).
  */
 typedef struct sw_prekey_store sw_prekey_store;
+
+/**
+ * The relay's 32-byte stamping key (`K_relay`): kept by the relay
+ * operator, never shared. It is no key to anyone's conversation: it only
+ * makes and checks stamps. Zeroed when the handle is freed.
+ *
+ * Ownership: made by `sw_relay_key_new` or `sw_relay_key_from_bytes`,
+ * freed by the caller with `sw_relay_key_free`.
+ *
+ * Thread-safety: immutable once made; may be used from several threads at
+ * once (freeing it excepted).
+ */
+typedef struct sw_relay_key sw_relay_key;
 
 /**
  * A source of randomness: the operating system's generator, or (tests
@@ -555,6 +879,22 @@ typedef struct sw_safety_number sw_safety_number;
  * session. Different sessions may be used from different threads at once.
  */
 typedef struct sw_session sw_session;
+
+/**
+ * A report verified by the relay (`sw_relay_verify_report`): what it
+ * proves is that the holder of the sender identity key sent this body, with
+ * this content type and claimed send time, to the recipient identity key,
+ * and that this relay forwarded it from the routing sender account to the
+ * routing recipient account at the routing time. The relay MUST still check
+ * from its own records that the identity keys belong to those accounts.
+ *
+ * Ownership: freed by the caller with `sw_verified_report_free` (the body
+ * and attachment it holds are zeroed).
+ *
+ * Thread-safety: immutable; may be read from several threads at once
+ * (freeing it excepted).
+ */
+typedef struct sw_verified_report sw_verified_report;
 
 /**
  * A conversation's disappearing-message timer.
@@ -623,7 +963,137 @@ typedef struct {
      * The sender's public identity key, authenticated by the session.
      */
     uint8_t sender[32];
+    /**
+     * Whether the message was franked (sent with
+     * `sw_session_encrypt_franked`): then `franking_key` and `commitment`
+     * are its franking evidence, already checked against the message;
+     * else (and for a message that arrived expired) they are zero. Store
+     * them with the message, with the relay's stamp, to be able to report
+     * it (`sw_report_new`).
+     */
+    bool is_franked;
+    /**
+     * The franking key `kf` (32 bytes) of a franked message, else zero.
+     */
+    uint8_t franking_key[32];
+    /**
+     * The franking commitment `cf` (32 bytes) of a franked message (the
+     * value the relay stamps), else zero.
+     */
+    uint8_t commitment[32];
 } sw_received_info;
+
+/**
+ * The fixed-size fields of a verified report (`sw_verified_report_info`).
+ * Written by the library, never read by it.
+ */
+typedef struct {
+    /**
+     * The reported message's content type.
+     */
+    sw_content_type content_type;
+    /**
+     * Whether the report carried an attachment, checked against the
+     * attachment pointer of the body (`sw_verified_report_attachment`).
+     */
+    bool has_attachment;
+    /**
+     * The sender's claimed send time (Unix ms, the sender's clock), as
+     * committed by the sender.
+     */
+    uint64_t sent_at_ms;
+    /**
+     * When the relay forwarded the message (Unix ms, the relay's clock), as
+     * stamped.
+     */
+    uint64_t routing_timestamp_ms;
+    /**
+     * The sender's public identity key, as committed by the sender.
+     */
+    uint8_t sender[32];
+    /**
+     * The recipient's (reporter's) public identity key, as committed by the
+     * sender.
+     */
+    uint8_t recipient[32];
+} sw_report_info;
+
+/**
+ * A post's cleartext header, for routing it to its group before
+ * receiving it. Nothing in it is authenticated until the post is
+ * received.
+ */
+typedef struct {
+    /**
+     * The group's id.
+     */
+    uint8_t group_id[16];
+    /**
+     * The sender's chain.
+     */
+    uint32_t chain_id;
+    /**
+     * The position in the chain.
+     */
+    uint32_t iteration;
+} sw_post_header;
+
+/**
+ * What receiving a post reports besides the plaintext. Written by the
+ * library, never read by it.
+ */
+typedef struct {
+    /**
+     * The sender's public identity key: the 1:1 peer who distributed the
+     * chain (authenticated by that session and by the post's signature).
+     */
+    uint8_t sender[32];
+    /**
+     * The sender's chain.
+     */
+    uint32_t chain_id;
+    /**
+     * The post's position in that chain.
+     */
+    uint32_t iteration;
+    /**
+     * `SW_CONTENT_USER_MESSAGE`, `SW_CONTENT_RECEIPT` or
+     * `SW_CONTENT_TIMER_CHANGE`.
+     */
+    sw_content_type content_type;
+    /**
+     * The sender's claimed send time (Unix ms, the sender's clock: never
+     * trust it to extend anything).
+     */
+    uint64_t sent_at_ms;
+    /**
+     * When the post disappears; `SW_MESSAGE_EXPIRY_EXPIRED`: it arrived
+     * after its deadline, its plaintext was erased (length 0).
+     */
+    sw_message_expiry expiry;
+    /**
+     * The deadline (Unix ms) for `SW_MESSAGE_EXPIRY_AT`, the TTL (ms) for
+     * `SW_MESSAGE_EXPIRY_AFTER_READ`, else 0.
+     */
+    uint64_t expiry_ms;
+    /**
+     * Whether this post changed the group's timer (then the next three
+     * fields describe the change; else they are zero).
+     */
+    bool timer_changed;
+    /**
+     * Who changed the timer (`SW_CHANGED_BY_PEER` for a received post).
+     */
+    sw_changed_by timer_changed_by;
+    /**
+     * The timer before the change.
+     */
+    sw_timer timer_old;
+    /**
+     * The timer after the change.
+     */
+    sw_timer timer_new;
+} sw_group_received_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1408,6 +1878,68 @@ sw_result sw_session_encrypt(sw_session *session,
                              size_t *out_len);
 
 /**
+ * Stores the length of the message `sw_session_encrypt_franked` writes for
+ * a body of `body_len` bytes (the size query for its output buffer; 64
+ * bytes more than `sw_session_encrypted_len`: the franking key inside the
+ * encryption, the commitment beside it).
+ *
+ * NULL: `session` and `out_len` must not be NULL.
+ *
+ * Thread-safety: reads `session`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `session` a live handle; `out_len` valid for one write.
+ */
+sw_result sw_session_franked_encrypted_len(const sw_session *session,
+                                           size_t body_len,
+                                           size_t *out_len);
+
+/**
+ * Encrypts a **franked** message (SPEC.md §19), reportable to the relay:
+ * as `sw_session_encrypt`, and besides draws a fresh franking key, commits
+ * to the body, content type, both identity keys and the send time, and
+ * sends the commitment beside the ciphertext (the relay stamps it,
+ * `sw_relay_stamp_message`). The recipient gets the evidence in
+ * `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
+ * report the message with `sw_report_new`. Franking trades the message's
+ * deniability towards the relay for reportability; unfranked messages
+ * (`sw_session_encrypt`) keep it.
+ *
+ * `content_type` is `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`
+ * (anything else: `SW_INVALID_ARGUMENT`); `body` at most
+ * `SW_MAX_BODY_LEN` bytes (else `SW_SESSION_MESSAGE_TOO_LARGE`); `now_ms`
+ * the current time in Unix milliseconds.
+ *
+ * Ownership: `body` is borrowed; `buf` belongs to the caller and needs
+ * `sw_session_franked_encrypted_len(body_len)` bytes: if shorter, nothing
+ * changes, `*out_len` receives that length and the result is
+ * `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the message's
+ * length. `body` and `buf` must not overlap (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `session` and `out_len` must not be NULL; `body` may be NULL only
+ * with `body_len` 0, `buf` only with `buf_len` 0; `rng` NULL is the OS
+ * generator.
+ *
+ * Thread-safety: changes `session`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `session` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `body` valid for reads of `body_len` bytes; `buf` valid for
+ * writes of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_session_encrypt_franked(sw_session *session,
+                                     sw_rng *rng,
+                                     uint64_t now_ms,
+                                     uint32_t content_type,
+                                     const uint8_t *body,
+                                     size_t body_len,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
  * Decrypts a message from the peer. A pending session becomes established
  * when the peer's first reply decrypts. On any error the session is
  * unchanged (a forgery, a replay, a message of another session: nothing
@@ -2095,6 +2627,1551 @@ sw_result sw_expiry_queue_load_sealed(const uint8_t *key,
                                       const uint8_t *bytes,
                                       size_t len,
                                       sw_expiry_queue **out_queue);
+
+/**
+ * Creates a fresh random relay key.
+ *
+ * Ownership: `rng` is borrowed (NULL: the OS generator). On `SW_OK`,
+ * `*out_key` is a new handle the caller frees with `sw_relay_key_free`; on
+ * error it is set to NULL. Keep the key (`sw_relay_key_danger_export`) to
+ * verify reports of messages stamped earlier.
+ *
+ * NULL: `out_key` must not be NULL.
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `out_key` valid for one write.
+ */
+sw_result sw_relay_key_new(sw_rng *rng,
+                           sw_relay_key **out_key);
+
+/**
+ * Makes a relay key from its 32 bytes (as the operator stored them).
+ *
+ * Ownership: `bytes` is copied. On `SW_OK`, `*out_key` is a new handle the
+ * caller frees with `sw_relay_key_free`; on error it is set to NULL.
+ *
+ * NULL: `bytes` and `out_key` must not be NULL. `len` must be 32
+ * (`SW_RELAY_KEY_LEN`), else `SW_INVALID_ARGUMENT`.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` valid for reads of `len` bytes; `out_key` valid for one write.
+ */
+sw_result sw_relay_key_from_bytes(const uint8_t *bytes,
+                                  size_t len,
+                                  sw_relay_key **out_key);
+
+/**
+ * DANGER: writes the relay key's 32 secret bytes, for the operator to
+ * store (anyone holding them can forge stamps). Keep them as secret as any
+ * server key.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 32, the
+ * length written or needed.
+ *
+ * NULL: `key` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `key` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `key` a live handle; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_relay_key_danger_export(const sw_relay_key *key,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * Frees a relay key, zeroing it. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `key` must be NULL or a live `sw_relay_key` not used again afterwards.
+ */
+void sw_relay_key_free(sw_relay_key *key);
+
+/**
+ * Writes the franking commitment `cf` (32 bytes) of a wire message, read
+ * without any key (what the relay stamps). A well-formed message that is
+ * not franked is `SW_REPORT_NOT_FRANKED`; bytes that are no message give
+ * the `SW_DECODE_*` code of what is wrong with them.
+ *
+ * Ownership: `message` is borrowed; `buf` belongs to the caller; `*out_len`
+ * receives 32, the length written or needed. `message` and `buf` must not
+ * overlap (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `out_len` must not be NULL; `message` may be NULL only with
+ * `message_len` 0, `buf` only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `message` valid for reads of `message_len` bytes; `buf` valid for writes
+ * of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_commitment_of(const uint8_t *message,
+                           size_t message_len,
+                           uint8_t *buf,
+                           size_t buf_len,
+                           size_t *out_len);
+
+/**
+ * What a relay does with each franked message it forwards: reads its
+ * commitment and stamps it, with the relay key, together with the routing
+ * context (the sender's and the recipient's account ids at the relay,
+ * opaque bytes of at most `SW_MAX_ROUTING_ID_LEN` each, else
+ * `SW_DECODE_TOO_LARGE`; and the time of forwarding, `timestamp_ms`, the
+ * relay's clock). Writes the encoded stamp, which the relay delivers to the
+ * recipient with the message; the relay stores nothing. A message that is
+ * not franked is `SW_REPORT_NOT_FRANKED` (forward it without a stamp);
+ * bytes that are no message give their `SW_DECODE_*` code.
+ *
+ * Ownership: every input is borrowed; `buf` belongs to the caller.
+ * `*out_len` receives the stamp's length (46 bytes plus the two ids), or
+ * with `SW_BUFFER_TOO_SMALL` the length needed. `buf` must not overlap an
+ * input (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `key` and `out_len` must not be NULL; `message`, `sender_id` and
+ * `recipient_id` may be NULL only with length 0 (an empty id), `buf` only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `key` is immutable; any number of threads may stamp with
+ * one key at once.
+ *
+ * # Safety
+ *
+ * `key` a live handle; each input valid for reads of its length; `buf`
+ * valid for writes of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_relay_stamp_message(const sw_relay_key *key,
+                                 const uint8_t *message,
+                                 size_t message_len,
+                                 const uint8_t *sender_id,
+                                 size_t sender_id_len,
+                                 const uint8_t *recipient_id,
+                                 size_t recipient_id_len,
+                                 uint64_t timestamp_ms,
+                                 uint8_t *buf,
+                                 size_t buf_len,
+                                 size_t *out_len);
+
+/**
+ * Parses and verifies a report (SPEC.md §19.7) under this relay's key, in
+ * this order: the report's format (`SW_DECODE_*`), the stamp
+ * (`SW_REPORT_BAD_STAMP`: another relay's key, or an altered commitment,
+ * account id or forwarding time), the commitment
+ * (`SW_REPORT_BAD_COMMITMENT`: an altered body, content type, identity key,
+ * send time or franking key), then an attachment, if carried
+ * (`SW_REPORT_NOT_AN_ATTACHMENT`, `SW_REPORT_ATTACHMENT_MISMATCH`). Both
+ * comparisons are constant-time.
+ *
+ * The relay MUST then check from its own records that the sender and
+ * recipient identity keys (`sw_verified_report_info`) belong to the
+ * routing accounts (`sw_verified_report_routing_sender`, `_recipient`).
+ *
+ * Ownership: `key` and `report` are borrowed. On `SW_OK`, `*out_verified`
+ * is a new handle the caller frees with `sw_verified_report_free`; on error
+ * it is set to NULL.
+ *
+ * NULL: `key` and `out_verified` must not be NULL; `report` may be NULL
+ * only with `report_len` 0.
+ *
+ * Thread-safety: `key` is immutable; any number of threads may verify with
+ * one key at once.
+ *
+ * # Safety
+ *
+ * `key` a live handle; `report` valid for reads of `report_len` bytes;
+ * `out_verified` valid for one write.
+ */
+sw_result sw_relay_verify_report(const sw_relay_key *key,
+                                 const uint8_t *report,
+                                 size_t report_len,
+                                 sw_verified_report **out_verified);
+
+/**
+ * Stores the fixed-size fields of a verified report: content type, send
+ * time, forwarding time, the two identity keys, whether it carried an
+ * attachment.
+ *
+ * NULL: `verified` and `out_info` must not be NULL.
+ *
+ * Thread-safety: `verified` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `verified` a live handle; `out_info` valid for one write.
+ */
+sw_result sw_verified_report_info(const sw_verified_report *verified,
+                                  sw_report_info *out_info);
+
+/**
+ * Writes the reported body (at most `SW_MAX_BODY_LEN` bytes).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `verified` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `verified` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `verified` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_verified_report_body(const sw_verified_report *verified,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * Writes the routing context's sender account id (as stamped by the relay;
+ * at most `SW_MAX_ROUTING_ID_LEN` bytes, possibly empty).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `verified` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `verified` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `verified` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_verified_report_routing_sender(const sw_verified_report *verified,
+                                            uint8_t *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Writes the routing context's recipient account id (as stamped by the
+ * relay; at most `SW_MAX_ROUTING_ID_LEN` bytes, possibly empty).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `verified` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `verified` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `verified` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_verified_report_routing_recipient(const sw_verified_report *verified,
+                                               uint8_t *buf,
+                                               size_t buf_len,
+                                               size_t *out_len);
+
+/**
+ * Writes the attachment plaintext the report carried (at most
+ * `SW_MAX_REPORT_ATTACHMENT_LEN` bytes), already checked against the
+ * attachment pointer that is the body (parse the body with
+ * `sw_attachment_pointer_parse` for its media type and locator). A report
+ * without an attachment (`has_attachment` false in its `sw_report_info`)
+ * writes nothing: `*out_len` is 0.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `verified` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `verified` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `verified` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_verified_report_attachment(const sw_verified_report *verified,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
+ * Frees a verified report, zeroing the body and attachment it holds. NULL
+ * is a no-op.
+ *
+ * # Safety
+ *
+ * `verified` must be NULL or a live `sw_verified_report` not used again
+ * afterwards.
+ */
+void sw_verified_report_free(sw_verified_report *verified);
+
+/**
+ * Builds a franking report (SPEC.md §19.6) of a received franked message,
+ * from what the recipient stored with it, and writes its encoding, to send
+ * to the relay. The report reveals this one message (body, content type,
+ * identity keys, send time) and its franking evidence, nothing else of the
+ * conversation.
+ *
+ * - `content_type`, `sent_at_ms`, `franking_key` and `commitment` from the
+ *   message's `sw_received_info` (a message with `is_franked` false cannot
+ *   be reported); `content_type` `SW_CONTENT_USER_MESSAGE` or
+ *   `SW_CONTENT_RECEIPT` (a timer change or a group key distribution,
+ *   values 2 and 3: `SW_REPORT_NOT_FRANKED`; another value
+ *   `SW_INVALID_ARGUMENT`);
+ * - `sender_key`: the sender's public identity key (`sender` of the info);
+ *   `recipient_key`: the reporter's own (`sw_identity_public_key`);
+ * - `body`: the plaintext as received (at most `SW_MAX_BODY_LEN`, else
+ *   `SW_DECODE_TOO_LARGE`);
+ * - `stamp`: the encoded stamp the relay delivered with the message
+ *   (`SW_DECODE_*` if malformed).
+ *
+ * The 32-byte inputs take their length (32, else `SW_INVALID_ARGUMENT`);
+ * an identity key that is not a valid encoding is `SW_DECODE_INVALID_KEY`.
+ * Nothing is checked against the commitment here: the relay does that.
+ *
+ * Ownership: every input is borrowed; `buf` belongs to the caller.
+ * `*out_len` receives the report's length (188 bytes plus the routing ids
+ * and the body), or with `SW_BUFFER_TOO_SMALL` the length needed. `buf`
+ * must not overlap an input (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `sender_key`, `recipient_key`, `franking_key`, `commitment` and
+ * `out_len` must not be NULL; `body` and `stamp` may be NULL only with
+ * length 0, `buf` only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * Each input valid for reads of its length; `buf` valid for writes of
+ * `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_report_new(uint32_t content_type,
+                        const uint8_t *sender_key,
+                        size_t sender_key_len,
+                        const uint8_t *recipient_key,
+                        size_t recipient_key_len,
+                        uint64_t sent_at_ms,
+                        const uint8_t *body,
+                        size_t body_len,
+                        const uint8_t *franking_key,
+                        size_t franking_key_len,
+                        const uint8_t *commitment,
+                        size_t commitment_len,
+                        const uint8_t *stamp,
+                        size_t stamp_len,
+                        uint8_t *buf,
+                        size_t buf_len,
+                        size_t *out_len);
+
+/**
+ * As `sw_report_new`, for a message whose body is an attachment pointer:
+ * the report also carries the attachment's plaintext (at most
+ * `SW_MAX_REPORT_ATTACHMENT_LEN` bytes, else `SW_DECODE_TOO_LARGE`), which
+ * the relay checks against the pointer's digest and size. The report is
+ * longer by `4 + attachment_len` bytes.
+ *
+ * Ownership, NULL, thread-safety: as `sw_report_new`; `attachment` may be
+ * NULL only with `attachment_len` 0 (an empty attachment).
+ *
+ * # Safety
+ *
+ * Each input valid for reads of its length; `buf` valid for writes of
+ * `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_report_new_with_attachment(uint32_t content_type,
+                                        const uint8_t *sender_key,
+                                        size_t sender_key_len,
+                                        const uint8_t *recipient_key,
+                                        size_t recipient_key_len,
+                                        uint64_t sent_at_ms,
+                                        const uint8_t *body,
+                                        size_t body_len,
+                                        const uint8_t *franking_key,
+                                        size_t franking_key_len,
+                                        const uint8_t *commitment,
+                                        size_t commitment_len,
+                                        const uint8_t *stamp,
+                                        size_t stamp_len,
+                                        const uint8_t *attachment,
+                                        size_t attachment_len,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
+ * Writes a fresh random 32-byte attachment key (one per attachment).
+ *
+ * Ownership: `rng` is borrowed (NULL: the OS generator); `buf` belongs to
+ * the caller; `*out_len` receives 32, the length written or needed (a too
+ * short buffer draws nothing).
+ *
+ * NULL: `out_len` must not be NULL; `buf` may be NULL only with `buf_len` 0
+ * (a size query).
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_attachment_key_new(sw_rng *rng,
+                                uint8_t *buf,
+                                size_t buf_len,
+                                size_t *out_len);
+
+/**
+ * Encrypts an attachment under its 32-byte key (AES-256-GCM with a key
+ * and nonce derived from it; SPEC.md §19.8): the blob to upload,
+ * `SW_ATTACHMENT_OVERHEAD` bytes longer than the plaintext. Use each key
+ * for one attachment only.
+ *
+ * Ownership: `key` and `plaintext` are borrowed; `buf` belongs to the
+ * caller and needs `plaintext_len + SW_ATTACHMENT_OVERHEAD` bytes: if
+ * shorter, nothing is written, `*out_len` receives that length and the
+ * result is `SW_BUFFER_TOO_SMALL`. `buf` must not overlap an input
+ * (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `key` and `out_len` must not be NULL; `plaintext` may be NULL only
+ * with `plaintext_len` 0, `buf` only with `buf_len` 0 (a size query).
+ * `key_len` must be 32 (`SW_ATTACHMENT_KEY_LEN`), else
+ * `SW_INVALID_ARGUMENT`.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes, `plaintext` of `plaintext_len`
+ * bytes; `buf` valid for writes of `buf_len` bytes; `out_len` valid for one
+ * write.
+ */
+sw_result sw_attachment_encrypt(const uint8_t *key,
+                                size_t key_len,
+                                const uint8_t *plaintext,
+                                size_t plaintext_len,
+                                uint8_t *buf,
+                                size_t buf_len,
+                                size_t *out_len);
+
+/**
+ * Makes the pointer to an attachment: its 32-byte key, the SHA-256 digest
+ * and size of `plaintext` (computed here), its media type (at most 255
+ * bytes, e.g. `image/png`) and its locator (where the encrypted blob is
+ * stored, a URL or storage id, at most 2048 bytes); longer is
+ * `SW_DECODE_TOO_LARGE`. Send its encoding (`sw_attachment_pointer_encode`)
+ * as the body of a franked message (`sw_session_encrypt_franked`).
+ *
+ * Ownership: the inputs are copied (the plaintext only hashed). On `SW_OK`,
+ * `*out_pointer` is a new handle the caller frees with
+ * `sw_attachment_pointer_free`; on error it is set to NULL.
+ *
+ * NULL: `key` and `out_pointer` must not be NULL; `plaintext`,
+ * `media_type` and `locator` may be NULL only with length 0. `key_len`
+ * must be 32 (`SW_ATTACHMENT_KEY_LEN`), else `SW_INVALID_ARGUMENT`.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * Each input valid for reads of its length; `out_pointer` valid for one
+ * write.
+ */
+sw_result sw_attachment_pointer_new(const uint8_t *key,
+                                    size_t key_len,
+                                    const uint8_t *plaintext,
+                                    size_t plaintext_len,
+                                    const uint8_t *media_type,
+                                    size_t media_type_len,
+                                    const uint8_t *locator,
+                                    size_t locator_len,
+                                    sw_attachment_pointer **out_pointer);
+
+/**
+ * Parses an attachment pointer strictly (a franked message's whole body,
+ * or a verified report's body); malformed bytes give their `SW_DECODE_*`
+ * code.
+ *
+ * Ownership: `bytes` is borrowed. On `SW_OK`, `*out_pointer` is a new
+ * handle the caller frees with `sw_attachment_pointer_free`; on error it is
+ * set to NULL.
+ *
+ * NULL: `out_pointer` must not be NULL; `bytes` may be NULL only with `len`
+ * 0.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` valid for reads of `len` bytes; `out_pointer` valid for one
+ * write.
+ */
+sw_result sw_attachment_pointer_parse(const uint8_t *bytes,
+                                      size_t len,
+                                      sw_attachment_pointer **out_pointer);
+
+/**
+ * Writes the pointer's encoding (SPEC.md §19.8: 77 bytes plus the media
+ * type and locator), the body to send franked. It holds the attachment
+ * key: it is as secret as the attachment.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `pointer` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_attachment_pointer_encode(const sw_attachment_pointer *pointer,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Stores the attachment's plaintext size in bytes, as the pointer states
+ * it (the sender's claim until `sw_attachment_pointer_decrypt` or `_verify`
+ * succeeds).
+ *
+ * NULL: `pointer` and `out_size` must not be NULL.
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `out_size` valid for one write.
+ */
+sw_result sw_attachment_pointer_size(const sw_attachment_pointer *pointer,
+                                     uint64_t *out_size);
+
+/**
+ * Writes the attachment's media type (opaque bytes, at most 255, possibly
+ * empty; not NUL-terminated).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `pointer` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_attachment_pointer_media_type(const sw_attachment_pointer *pointer,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           size_t *out_len);
+
+/**
+ * Writes the attachment's locator: where its encrypted blob is stored
+ * (opaque bytes, at most 2048, possibly empty; not NUL-terminated).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `pointer` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_attachment_pointer_locator(const sw_attachment_pointer *pointer,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
+ * Checks a plaintext against the pointer: its size, then its SHA-256
+ * digest (constant-time). `SW_OK` if it is the attachment committed to,
+ * else `SW_ATTACHMENT_MISMATCH`.
+ *
+ * NULL: `pointer` must not be NULL; `plaintext` may be NULL only with
+ * `plaintext_len` 0.
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `plaintext` valid for reads of `plaintext_len`
+ * bytes.
+ */
+sw_result sw_attachment_pointer_verify(const sw_attachment_pointer *pointer,
+                                       const uint8_t *plaintext,
+                                       size_t plaintext_len);
+
+/**
+ * Decrypts a downloaded attachment blob (`sw_attachment_encrypt`'s output)
+ * with the pointer's key and checks the plaintext against the pointer's
+ * size and digest: `SW_ATTACHMENT_MISMATCH` if the blob does not decrypt or
+ * is not the attachment committed to. Recipients MUST open attachments
+ * this way, so that what they show is what a report can prove.
+ *
+ * Ownership: `blob` is borrowed; `buf` belongs to the caller and must hold
+ * `blob_len - SW_ATTACHMENT_OVERHEAD` bytes (the plaintext's length): if
+ * shorter, nothing is written, `*out_len` receives that length and the
+ * result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the
+ * plaintext's length; on any other error nothing is written. `blob` and
+ * `buf` must not overlap (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `pointer` and `out_len` must not be NULL; `blob` may be NULL only
+ * with `blob_len` 0, `buf` only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `pointer` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `pointer` a live handle; `blob` valid for reads of `blob_len` bytes;
+ * `buf` valid for writes of `buf_len` bytes; `out_len` valid for one
+ * write.
+ */
+sw_result sw_attachment_pointer_decrypt(const sw_attachment_pointer *pointer,
+                                        const uint8_t *blob,
+                                        size_t blob_len,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
+ * Frees an attachment pointer, zeroing its key. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `pointer` must be NULL or a live `sw_attachment_pointer` not used again
+ * afterwards.
+ */
+void sw_attachment_pointer_free(sw_attachment_pointer *pointer);
+
+/**
+ * Writes a new random 16-byte group id (the creator's choice; every
+ * member then uses the same id).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 16, the
+ * length written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `out_len` must not be NULL; `buf` may be NULL only with `buf_len`
+ * 0 (a size query); `rng` NULL is the OS generator.
+ *
+ * Thread-safety: uses `rng` (one thread at a time); NULL is thread-safe.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_group_id_random(sw_rng *rng,
+                             uint8_t *buf,
+                             size_t buf_len,
+                             size_t *out_len);
+
+/**
+ * Parses a post's cleartext header (its group id, chain id and iteration)
+ * to route it to its group; checks the post's layout (malformed input:
+ * its `SW_DECODE_*` code) but nothing cryptographic.
+ *
+ * Ownership: `post` is only read; `*out_header` receives the header.
+ *
+ * NULL: `post` (unless `post_len` is 0) and `out_header` must not be NULL.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `post` valid for reads of `post_len` bytes; `out_header` valid for one
+ * write.
+ */
+sw_result sw_post_header_parse(const uint8_t *post,
+                               size_t post_len,
+                               sw_post_header *out_header);
+
+/**
+ * Writes the 16-byte group id a distribution body names (the plaintext of
+ * a `SW_CONTENT_GROUP_KEY_DISTRIBUTION` message), to route it to its group
+ * before accepting it. Checks only the first fields (malformed input: its
+ * `SW_DECODE_*` code).
+ *
+ * Ownership: `body` is only read; `buf` belongs to the caller; `*out_len`
+ * receives 16, the length written or needed.
+ *
+ * NULL: `body` (unless `body_len` is 0) and `out_len` must not be NULL;
+ * `buf` may be NULL only with `buf_len` 0 (a size query). Thread-safe.
+ *
+ * # Safety
+ *
+ * `body` valid for reads of `body_len` bytes; `buf` valid for writes of
+ * `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_distribution_group_id(const uint8_t *body,
+                                   size_t body_len,
+                                   uint8_t *buf,
+                                   size_t buf_len,
+                                   size_t *out_len);
+
+/**
+ * Stores how many recipients the distribution has.
+ *
+ * NULL: `distribution` and `out_count` must not be NULL. Thread-safe (the
+ * handle is immutable).
+ *
+ * # Safety
+ *
+ * `distribution` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_distribution_recipient_count(const sw_distribution *distribution,
+                                          size_t *out_count);
+
+/**
+ * Writes the recipients' 32-byte identity keys back to back (sorted by
+ * key): `32 * sw_distribution_recipient_count` bytes.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `distribution` and `out_len` must not be NULL; `buf` may be NULL
+ * only with `buf_len` 0 (a size query). Thread-safe.
+ *
+ * # Safety
+ *
+ * `distribution` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_distribution_recipients(const sw_distribution *distribution,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * Stores whether the 32-byte identity key `who` is a recipient.
+ *
+ * NULL: `distribution`, `who` and `out_is_recipient` must not be NULL
+ * (`who_len` must be 32, else `SW_INVALID_ARGUMENT`). Thread-safe.
+ *
+ * # Safety
+ *
+ * `distribution` a live handle; `who` valid for reads of `who_len` bytes;
+ * `out_is_recipient` valid for one write.
+ */
+sw_result sw_distribution_is_recipient(const sw_distribution *distribution,
+                                       const uint8_t *who,
+                                       size_t who_len,
+                                       bool *out_is_recipient);
+
+/**
+ * Stores the length of the 1:1 message `sw_distribution_encrypt_for`
+ * writes over `session` (the size query for its output buffer).
+ *
+ * NULL: `distribution`, `session` and `out_len` must not be NULL.
+ *
+ * Thread-safety: reads `session`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `distribution` and `session` live handles; `out_len` valid for one
+ * write.
+ */
+sw_result sw_distribution_encrypted_len(const sw_distribution *distribution,
+                                        const sw_session *session,
+                                        size_t *out_len);
+
+/**
+ * Encrypts the distribution over the 1:1 session with one of its
+ * recipients: a message of content type `SW_CONTENT_GROUP_KEY_DISTRIBUTION`
+ * to send to that peer (before any post of the chain). A session whose
+ * peer is not a recipient is refused with `SW_SESSION_MISMATCH`, so that a
+ * chain key never goes to a non-member by mistake. The session may be
+ * pending or established; it advances as with `sw_session_encrypt` (save
+ * it afterwards).
+ *
+ * Ownership: `distribution` is borrowed, `session` borrowed and updated;
+ * `buf` belongs to the caller and needs `sw_distribution_encrypted_len`
+ * bytes: if shorter, nothing changes, `*out_len` receives that length and
+ * the result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the
+ * message's length.
+ *
+ * NULL: `distribution`, `session` and `out_len` must not be NULL; `buf` may
+ * be NULL only with `buf_len` 0 (a size query); `rng` NULL is the OS
+ * generator.
+ *
+ * Thread-safety: changes `session` (one thread at a time); the
+ * distribution may be used from several threads at once.
+ *
+ * # Safety
+ *
+ * `distribution` a live handle; `session` a live handle used by no other
+ * thread; `rng` NULL or a live handle; `buf` valid for writes of `buf_len`
+ * bytes; `out_len` valid for one write.
+ */
+sw_result sw_distribution_encrypt_for(const sw_distribution *distribution,
+                                      sw_session *session,
+                                      sw_rng *rng,
+                                      uint64_t now_ms,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      size_t *out_len);
+
+/**
+ * Frees a distribution, zeroing its body (the chain key). NULL is a
+ * no-op.
+ *
+ * # Safety
+ *
+ * `distribution` must be NULL or a live `sw_distribution` not used again
+ * afterwards.
+ */
+void sw_distribution_free(sw_distribution *distribution);
+
+/**
+ * Creates our side of a group (the creator and every joining member
+ * alike): draws our first sending chain and returns it for every other
+ * member. `group_id` is the group's 16 bytes (the same for every member;
+ * `sw_group_id_random` for a new group), `me` our 32-byte public identity
+ * key, `members` the other members' identity keys back to back
+ * (`32 * count` bytes, may be empty; another length is
+ * `SW_INVALID_ARGUMENT`, an invalid key `SW_DECODE_INVALID_KEY`, our own
+ * key `SW_GROUP_IS_SELF`, a key twice `SW_GROUP_ALREADY_MEMBER`).
+ *
+ * Ownership: the inputs are only read. On `SW_OK`, `*out_group` is a new
+ * handle the caller frees with `sw_group_free`, and `*out_distribution` a
+ * new distribution of our chain to every member (send it with
+ * `sw_distribution_encrypt_for`, then free it with
+ * `sw_distribution_free`), or NULL when there are no other members. On
+ * error both are set to NULL.
+ *
+ * NULL: `group_id`, `me`, `out_group` and `out_distribution` must not be
+ * NULL; `members` may be NULL only with `members_len` 0; `rng` NULL is the
+ * OS generator.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `group_id`, `me` and `members` valid for
+ * reads of their lengths; `out_group` and `out_distribution` valid for one
+ * write.
+ */
+sw_result sw_group_create(sw_rng *rng,
+                          uint64_t now_ms,
+                          const uint8_t *group_id,
+                          size_t group_id_len,
+                          const uint8_t *me,
+                          size_t me_len,
+                          const uint8_t *members,
+                          size_t members_len,
+                          sw_group **out_group,
+                          sw_distribution **out_distribution);
+
+/**
+ * Adds a member: returns our current chain (at its current position: the
+ * new member cannot read earlier posts) for it alone, in
+ * `*out_distribution`. The new member's own chain is accepted from then on.
+ * An existing member is `SW_GROUP_ALREADY_MEMBER`, our own key
+ * `SW_GROUP_IS_SELF`, a full group `SW_GROUP_FULL`.
+ *
+ * Ownership: `member` (32 bytes) is only read. On `SW_OK`,
+ * `*out_distribution` is a new handle the caller sends and frees; on error
+ * it is set to NULL.
+ *
+ * NULL: every pointer must be non-NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `member` valid for reads
+ * of `member_len` bytes; `out_distribution` valid for one write.
+ */
+sw_result sw_group_add_member(sw_group *group,
+                              const uint8_t *member,
+                              size_t member_len,
+                              sw_distribution **out_distribution);
+
+/**
+ * Removes a member: forgets its chains (its later posts are
+ * `SW_GROUP_UNKNOWN_CHAIN`), rotates our chain and returns the new one for
+ * every remaining member in `*out_distribution` (NULL when no member is
+ * left). The removed member can read none of our later posts. A
+ * non-member is `SW_GROUP_UNKNOWN_MEMBER`.
+ *
+ * Ownership: `member` (32 bytes) is only read. On `SW_OK`,
+ * `*out_distribution` is a new handle (or NULL) the caller sends and
+ * frees; on error it is set to NULL.
+ *
+ * NULL: every pointer but `rng` (NULL: the OS generator) must be non-NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `member` valid for reads of `member_len` bytes;
+ * `out_distribution` valid for one write.
+ */
+sw_result sw_group_remove_member(sw_group *group,
+                                 sw_rng *rng,
+                                 uint64_t now_ms,
+                                 const uint8_t *member,
+                                 size_t member_len,
+                                 sw_distribution **out_distribution);
+
+/**
+ * Stores the length of the post `sw_group_post` writes for a body of
+ * `body_len` bytes (the size query for its buffer).
+ *
+ * NULL: `group` and `out_len` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle; `out_len` valid for one write.
+ */
+sw_result sw_group_post_len(const sw_group *group,
+                            size_t body_len,
+                            size_t *out_len);
+
+/**
+ * Posts `body` (at most `SW_MAX_BODY_LEN` bytes, else
+ * `SW_GROUP_MESSAGE_TOO_LARGE`): encrypted and signed once, the same bytes
+ * for every member. `content_type` is `SW_CONTENT_USER_MESSAGE` or
+ * `SW_CONTENT_RECEIPT` (anything else: `SW_INVALID_ARGUMENT`).
+ *
+ * If the rotation policy started a new chain with this post,
+ * `*out_rotation` receives its distribution: send it to every recipient
+ * (`sw_distribution_encrypt_for`) **before** the post, then free it; else
+ * `*out_rotation` is NULL.
+ *
+ * Ownership: `body` is borrowed; `buf` belongs to the caller and needs
+ * `sw_group_post_len(body_len)` bytes: if shorter, nothing changes,
+ * `*out_len` receives that length and the result is `SW_BUFFER_TOO_SMALL`.
+ * On `SW_OK`, `*out_len` receives the post's length. `body` and `buf` must
+ * not overlap (`SW_INVALID_ARGUMENT`). On error `*out_rotation` is NULL
+ * and nothing changed.
+ *
+ * NULL: `group`, `out_len` and `out_rotation` must not be NULL (a
+ * rotation is never dropped silently); `body` may be NULL only with
+ * `body_len` 0, `buf` only with `buf_len` 0; `rng` NULL is the OS
+ * generator.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `body` valid for reads of `body_len` bytes; `buf` valid for
+ * writes of `buf_len` bytes; `out_len` and `out_rotation` valid for one
+ * write.
+ */
+sw_result sw_group_post(sw_group *group,
+                        sw_rng *rng,
+                        uint64_t now_ms,
+                        uint32_t content_type,
+                        const uint8_t *body,
+                        size_t body_len,
+                        uint8_t *buf,
+                        size_t buf_len,
+                        size_t *out_len,
+                        sw_distribution **out_rotation);
+
+/**
+ * Changes the group's disappearing-message timer and writes the
+ * timer-change post to broadcast. `mode` and `ttl_secs` as
+ * `sw_session_set_timer` takes them (`SW_EXPIRY_INVALID_POLICY`,
+ * `SW_INVALID_ARGUMENT`). A rotation that came with the post is in
+ * `*out_rotation`, as for `sw_group_post`.
+ *
+ * Ownership: `buf` belongs to the caller; if it is too short, nothing
+ * changes, `*out_len` receives the length needed and the result is
+ * `SW_BUFFER_TOO_SMALL`.
+ *
+ * NULL: `group`, `out_len` and `out_rotation` must not be NULL; `buf` may
+ * be NULL only with `buf_len` 0 (a size query); `rng` NULL is the OS
+ * generator.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `buf` valid for writes of `buf_len` bytes; `out_len` and
+ * `out_rotation` valid for one write.
+ */
+sw_result sw_group_set_timer(sw_group *group,
+                             sw_rng *rng,
+                             uint64_t now_ms,
+                             uint32_t mode,
+                             uint32_t ttl_secs,
+                             uint8_t *buf,
+                             size_t buf_len,
+                             size_t *out_len,
+                             sw_distribution **out_rotation);
+
+/**
+ * Stores the group's disappearing-message timer (as last set by us or by a
+ * received timer-change post).
+ *
+ * NULL: `group` and `out_timer` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle; `out_timer` valid for one write.
+ */
+sw_result sw_group_timer(const sw_group *group,
+                         sw_timer *out_timer);
+
+/**
+ * Starts a new sending chain now and returns it for every member in
+ * `*out_distribution` (NULL when there is no other member).
+ *
+ * NULL: `group` and `out_distribution` must not be NULL; `rng` NULL is the
+ * OS generator.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `out_distribution` valid for one write.
+ */
+sw_result sw_group_rotate(sw_group *group,
+                          sw_rng *rng,
+                          uint64_t now_ms,
+                          sw_distribution **out_distribution);
+
+/**
+ * Sets when our chain rotates on its own (checked when posting): after
+ * `max_posts` posts (1 to 2^32 - 2) or once the chain is `max_age_ms` old
+ * (at least 1), whichever comes first; else
+ * `SW_GROUP_INVALID_ROTATION_POLICY`. Default: `SW_DEFAULT_ROTATION_POSTS`
+ * and `SW_DEFAULT_ROTATION_AGE_MS`. Applies from the next post; saved
+ * with the group.
+ *
+ * NULL: `group` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread.
+ */
+sw_result sw_group_set_rotation_policy(sw_group *group,
+                                       uint32_t max_posts,
+                                       uint64_t max_age_ms);
+
+/**
+ * Stores how many members hold our current chain (can read our next post).
+ *
+ * NULL: `group` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_group_current_holder_count(const sw_group *group,
+                                        size_t *out_count);
+
+/**
+ * Writes the identity keys (32 bytes each, back to back, sorted) of the
+ * members who hold our current chain: `32 * sw_group_current_holder_count`
+ * bytes.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ *
+ * NULL: `group` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `group` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_group_current_holders(const sw_group *group,
+                                   uint8_t *buf,
+                                   size_t buf_len,
+                                   size_t *out_len);
+
+/**
+ * Receives a post: verifies its signature (strictly, before anything
+ * else), decrypts it and writes the plaintext. On any error nothing
+ * changed (a forgery is `SW_GROUP_BAD_SIGNATURE`, a replay
+ * `SW_GROUP_DUPLICATE_POST`, a chain we do not hold
+ * `SW_GROUP_UNKNOWN_CHAIN`, another group's post `SW_GROUP_WRONG_GROUP`).
+ * Posts may arrive in any order (up to `SW_MAX_GROUP_FORWARD_JUMP` ahead).
+ *
+ * Ownership: `post` is borrowed. `plaintext` belongs to the caller and
+ * must hold at least `post_len` bytes (the plaintext is never longer than
+ * its post): else nothing happens, `*out_plaintext_len` receives
+ * `post_len` and the result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`,
+ * `*out_plaintext_len` receives the plaintext's length (0 for a post that
+ * arrived expired) and `*out_info` its metadata; the rest of `plaintext`,
+ * up to `post_len`, is zeroed. On error `plaintext` holds no plaintext.
+ * `post` and `plaintext` must not overlap (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `group`, `out_plaintext_len` and `out_info` must not be NULL;
+ * `post` may be NULL only with `post_len` 0, `plaintext` only with
+ * `plaintext_cap` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `post` valid for reads of
+ * `post_len` bytes; `plaintext` valid for writes of `plaintext_cap` bytes;
+ * `out_plaintext_len` and `out_info` valid for one write.
+ */
+sw_result sw_group_receive_post(sw_group *group,
+                                uint64_t now_ms,
+                                const uint8_t *post,
+                                size_t post_len,
+                                uint8_t *plaintext,
+                                size_t plaintext_cap,
+                                size_t *out_plaintext_len,
+                                sw_group_received_info *out_info);
+
+/**
+ * Takes in a key distribution: `body` is the plaintext of a 1:1 message
+ * that `sw_session_decrypt` (or `sw_session_accept`) reported with content
+ * type `SW_CONTENT_GROUP_KEY_DISTRIBUTION`, and `sender` (32 bytes) that
+ * message's `sw_received_info.sender`, the session's authenticated peer.
+ * Pass nothing else: the chain is bound to `sender`, and only the 1:1
+ * session authenticates it. `*out_new` is true for a new chain, false for
+ * one already held.
+ *
+ * Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
+ * channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
+ * (`SW_GROUP_SENDER_MISMATCH`), from a non-member
+ * (`SW_GROUP_NOT_A_MEMBER`), a different chain under a held id
+ * (`SW_GROUP_CHAIN_CONFLICT`), malformed (`SW_DECODE_*`).
+ *
+ * NULL: `group`, `sender`, `body` and `out_new` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread; `sender` valid for reads
+ * of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
+ * `out_new` valid for one write.
+ */
+sw_result sw_group_accept_distribution(sw_group *group,
+                                       const uint8_t *sender,
+                                       size_t sender_len,
+                                       const uint8_t *body,
+                                       size_t body_len,
+                                       bool *out_new);
+
+/**
+ * Frees a group, zeroing its keys. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `group` must be NULL or a live `sw_group` not used again afterwards.
+ */
+void sw_group_free(sw_group *group);
+
+/**
+ * As `sw_identity_save`, for a group (its chain keys and signing key in
+ * the clear). Save after every post, receive and membership change.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_group_save(const sw_group *group,
+                        uint8_t *buf,
+                        size_t buf_len,
+                        size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for a group (freed with `sw_group_free`). A
+ * channel owner's or subscriber's blob is `SW_STATE_MALFORMED`.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_group_load(const uint8_t *bytes,
+                        size_t len,
+                        sw_group **out_group);
+
+/**
+ * As `sw_identity_save_sealed`, for a group.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_group_save_sealed(const sw_group *group,
+                               const uint8_t *key,
+                               size_t key_len,
+                               sw_rng *rng,
+                               uint8_t *buf,
+                               size_t buf_len,
+                               size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for a group (freed with `sw_group_free`).
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_group_load_sealed(const uint8_t *key,
+                               size_t key_len,
+                               const uint8_t *bytes,
+                               size_t len,
+                               sw_group **out_group);
+
+/**
+ * Creates a broadcast channel: draws the owner's chain and returns it for
+ * every subscriber, as `sw_group_create` does for a group (`subscribers`:
+ * 32-byte identity keys back to back, may be empty).
+ *
+ * Ownership: as `sw_group_create`; `*out_owner` is freed with
+ * `sw_channel_owner_free`.
+ *
+ * NULL: as `sw_group_create`.
+ *
+ * # Safety
+ *
+ * As `sw_group_create`.
+ */
+sw_result sw_channel_owner_create(sw_rng *rng,
+                                  uint64_t now_ms,
+                                  const uint8_t *group_id,
+                                  size_t group_id_len,
+                                  const uint8_t *me,
+                                  size_t me_len,
+                                  const uint8_t *subscribers,
+                                  size_t subscribers_len,
+                                  sw_channel_owner **out_owner,
+                                  sw_distribution **out_distribution);
+
+/**
+ * As `sw_group_add_member`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_group_add_member`.
+ */
+sw_result sw_channel_owner_add_subscriber(sw_channel_owner *owner,
+                                          const uint8_t *subscriber,
+                                          size_t subscriber_len,
+                                          sw_distribution **out_distribution);
+
+/**
+ * As `sw_group_remove_member`, for a channel subscriber: rotates the chain
+ * and returns it for every remaining subscriber (NULL when none is left);
+ * the removed subscriber can read nothing posted after this.
+ *
+ * # Safety
+ *
+ * As `sw_group_remove_member`.
+ */
+sw_result sw_channel_owner_remove_subscriber(sw_channel_owner *owner,
+                                             sw_rng *rng,
+                                             uint64_t now_ms,
+                                             const uint8_t *subscriber,
+                                             size_t subscriber_len,
+                                             sw_distribution **out_distribution);
+
+/**
+ * As `sw_group_post_len`, for a channel.
+ *
+ * # Safety
+ *
+ * As `sw_group_post_len`.
+ */
+sw_result sw_channel_owner_post_len(const sw_channel_owner *owner,
+                                    size_t body_len,
+                                    size_t *out_len);
+
+/**
+ * As `sw_group_post`, for a channel (the post goes to every subscriber).
+ *
+ * # Safety
+ *
+ * As `sw_group_post`.
+ */
+sw_result sw_channel_owner_post(sw_channel_owner *owner,
+                                sw_rng *rng,
+                                uint64_t now_ms,
+                                uint32_t content_type,
+                                const uint8_t *body,
+                                size_t body_len,
+                                uint8_t *buf,
+                                size_t buf_len,
+                                size_t *out_len,
+                                sw_distribution **out_rotation);
+
+/**
+ * As `sw_group_set_timer`, for a channel.
+ *
+ * # Safety
+ *
+ * As `sw_group_set_timer`.
+ */
+sw_result sw_channel_owner_set_timer(sw_channel_owner *owner,
+                                     sw_rng *rng,
+                                     uint64_t now_ms,
+                                     uint32_t mode,
+                                     uint32_t ttl_secs,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len,
+                                     sw_distribution **out_rotation);
+
+/**
+ * As `sw_group_timer`, for a channel owner.
+ *
+ * # Safety
+ *
+ * As `sw_group_timer`.
+ */
+sw_result sw_channel_owner_timer(const sw_channel_owner *owner,
+                                 sw_timer *out_timer);
+
+/**
+ * As `sw_group_rotate`, for a channel.
+ *
+ * # Safety
+ *
+ * As `sw_group_rotate`.
+ */
+sw_result sw_channel_owner_rotate(sw_channel_owner *owner,
+                                  sw_rng *rng,
+                                  uint64_t now_ms,
+                                  sw_distribution **out_distribution);
+
+/**
+ * As `sw_group_set_rotation_policy`, for a channel.
+ *
+ * # Safety
+ *
+ * As `sw_group_set_rotation_policy`.
+ */
+sw_result sw_channel_owner_set_rotation_policy(sw_channel_owner *owner,
+                                               uint32_t max_posts,
+                                               uint64_t max_age_ms);
+
+/**
+ * As `sw_group_current_holder_count`: the subscribers who hold the current
+ * chain.
+ *
+ * # Safety
+ *
+ * As `sw_group_current_holder_count`.
+ */
+sw_result sw_channel_owner_current_holder_count(const sw_channel_owner *owner,
+                                                size_t *out_count);
+
+/**
+ * As `sw_group_current_holders`, for a channel.
+ *
+ * # Safety
+ *
+ * As `sw_group_current_holders`.
+ */
+sw_result sw_channel_owner_current_holders(const sw_channel_owner *owner,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           size_t *out_len);
+
+/**
+ * Frees a channel owner, zeroing its keys. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `owner` must be NULL or a live `sw_channel_owner` not used again
+ * afterwards.
+ */
+void sw_channel_owner_free(sw_channel_owner *owner);
+
+/**
+ * As `sw_identity_save`, for a channel owner.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_channel_owner_save(const sw_channel_owner *owner,
+                                uint8_t *buf,
+                                size_t buf_len,
+                                size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for a channel owner (freed with
+ * `sw_channel_owner_free`). Another role's blob is `SW_STATE_MALFORMED`.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_channel_owner_load(const uint8_t *bytes,
+                                size_t len,
+                                sw_channel_owner **out_owner);
+
+/**
+ * As `sw_identity_save_sealed`, for a channel owner.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_channel_owner_save_sealed(const sw_channel_owner *owner,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       sw_rng *rng,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for a channel owner (freed with
+ * `sw_channel_owner_free`).
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_channel_owner_load_sealed(const uint8_t *key,
+                                       size_t key_len,
+                                       const uint8_t *bytes,
+                                       size_t len,
+                                       sw_channel_owner **out_owner);
+
+/**
+ * Our side of the channel `group_id` owned by `owner` (32-byte identity
+ * key): accepts distributions from the owner only, holds no chain until
+ * the owner's first distribution is accepted. `me` is our 32-byte public
+ * identity key.
+ *
+ * Ownership: the inputs are only read. On `SW_OK`, `*out_subscriber` is a
+ * new handle the caller frees with `sw_channel_subscriber_free`; on error
+ * it is set to NULL.
+ *
+ * NULL: every pointer must be non-NULL.
+ *
+ * # Safety
+ *
+ * `group_id`, `me` and `owner` valid for reads of their lengths;
+ * `out_subscriber` valid for one write.
+ */
+sw_result sw_channel_subscriber_new(const uint8_t *group_id,
+                                    size_t group_id_len,
+                                    const uint8_t *me,
+                                    size_t me_len,
+                                    const uint8_t *owner,
+                                    size_t owner_len,
+                                    sw_channel_subscriber **out_subscriber);
+
+/**
+ * As `sw_group_receive_post`, for a channel's posts.
+ *
+ * # Safety
+ *
+ * As `sw_group_receive_post`.
+ */
+sw_result sw_channel_subscriber_receive_post(sw_channel_subscriber *subscriber,
+                                             uint64_t now_ms,
+                                             const uint8_t *post,
+                                             size_t post_len,
+                                             uint8_t *plaintext,
+                                             size_t plaintext_cap,
+                                             size_t *out_plaintext_len,
+                                             sw_group_received_info *out_info);
+
+/**
+ * As `sw_group_accept_distribution`, for the channel owner's
+ * distributions (from anyone else: `SW_GROUP_NOT_A_MEMBER`; a group's:
+ * `SW_GROUP_MODE_MISMATCH`).
+ *
+ * # Safety
+ *
+ * As `sw_group_accept_distribution`.
+ */
+sw_result sw_channel_subscriber_accept_distribution(sw_channel_subscriber *subscriber,
+                                                    const uint8_t *sender,
+                                                    size_t sender_len,
+                                                    const uint8_t *body,
+                                                    size_t body_len,
+                                                    bool *out_new);
+
+/**
+ * As `sw_group_timer`, for a channel subscriber (the owner's last timer
+ * change received).
+ *
+ * # Safety
+ *
+ * As `sw_group_timer`.
+ */
+sw_result sw_channel_subscriber_timer(const sw_channel_subscriber *subscriber,
+                                      sw_timer *out_timer);
+
+/**
+ * Frees a channel subscriber, zeroing its keys. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `subscriber` must be NULL or a live `sw_channel_subscriber` not used
+ * again afterwards.
+ */
+void sw_channel_subscriber_free(sw_channel_subscriber *subscriber);
+
+/**
+ * As `sw_identity_save`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_channel_subscriber_save(const sw_channel_subscriber *subscriber,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for a channel subscriber (freed with
+ * `sw_channel_subscriber_free`). Another role's blob is
+ * `SW_STATE_MALFORMED`.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_channel_subscriber_load(const uint8_t *bytes,
+                                     size_t len,
+                                     sw_channel_subscriber **out_subscriber);
+
+/**
+ * As `sw_identity_save_sealed`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_channel_subscriber_save_sealed(const sw_channel_subscriber *subscriber,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            sw_rng *rng,
+                                            uint8_t *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for a channel subscriber (freed with
+ * `sw_channel_subscriber_free`).
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_channel_subscriber_load_sealed(const uint8_t *key,
+                                            size_t key_len,
+                                            const uint8_t *bytes,
+                                            size_t len,
+                                            sw_channel_subscriber **out_subscriber);
 
 #ifdef __cplusplus
 }  // extern "C"

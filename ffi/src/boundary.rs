@@ -139,6 +139,23 @@ pub(crate) unsafe fn input_output<'a, 'b>(
     Ok((i, o))
 }
 
+/// Refuses (`SW_INVALID_ARGUMENT`) an output buffer that overlaps any of a
+/// call's input buffers, for calls with several inputs (with one input,
+/// [`input_output`] does this). Reads nothing through the pointers.
+pub(crate) fn disjoint(out: *mut u8, out_len: usize, inputs: &[(*const u8, usize)]) -> Result<()> {
+    if out.is_null() {
+        return Ok(());
+    }
+    let clash = inputs
+        .iter()
+        .any(|&(p, len)| !p.is_null() && overlap(p, len, out.cast_const(), out_len));
+    if clash {
+        Err(sw_result::SW_INVALID_ARGUMENT)
+    } else {
+        Ok(())
+    }
+}
+
 /// An output parameter (`T *out`): NULL is `SW_NULL_POINTER`, a misaligned
 /// pointer `SW_INVALID_ARGUMENT`. It is only ever written, never read.
 pub(crate) struct Out<'a, T>(&'a mut MaybeUninit<T>);
@@ -399,6 +416,14 @@ mod tests {
         assert!(!overlap(p, 8, p.wrapping_add(8), 8));
         assert!(!overlap(p, 0, p, 8));
         assert!(overlap(p, 16, p.wrapping_add(4), 1));
+        let mut b = [0u8; 16];
+        let q = b.as_mut_ptr();
+        assert_eq!(disjoint(q, 16, &[(p, 16), (core::ptr::null(), 4)]), Ok(()));
+        assert_eq!(
+            disjoint(q, 16, &[(p, 16), (q.wrapping_add(15).cast_const(), 1)]),
+            Err(sw_result::SW_INVALID_ARGUMENT)
+        );
+        assert_eq!(disjoint(core::ptr::null_mut(), 0, &[(p, 16)]), Ok(()));
     }
 
     #[test]

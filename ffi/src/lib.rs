@@ -6,7 +6,8 @@
 //! `DEVELOPERS.md`:
 //!
 //! - opaque handles (`sw_identity`, `sw_prekey_store`, `sw_bundle`,
-//!   `sw_session`, `sw_expiry_queue`, `sw_safety_number`, `sw_rng`), each
+//!   `sw_session`, `sw_expiry_queue`, `sw_safety_number`, `sw_rng`,
+//!   `sw_relay_key`, `sw_verified_report`, `sw_attachment_pointer`), each
 //!   made by a constructor that writes it to its last parameter and freed by
 //!   its `_free` (`_free(NULL)` is a no-op);
 //! - every function returns an `sw_result` (stable numbers;
@@ -20,7 +21,11 @@
 //! - randomness from the OS unless an `sw_rng` is passed; time is passed in
 //!   as `now_ms` (Unix milliseconds): the library reads no clock;
 //! - every long-lived handle saves to a versioned state blob, plain or
-//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`).
+//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`);
+//! - message franking (abuse reports, SPEC.md §19): franked messages
+//!   (`sw_session_encrypt_franked`), the relay's stamp and report check
+//!   (`sw_relay_key`, `sw_verified_report`), reports and attachment
+//!   pointers (`sw_report_new`, `sw_attachment_pointer`).
 //!
 //! All `unsafe` code of the workspace lives in this crate, behind the
 //! checks of `boundary.rs`.
@@ -48,7 +53,13 @@ pub mod safety;
 
 pub mod persist;
 
+pub mod franking;
+
+pub mod group;
+
 pub use expiry::*;
+pub use franking::*;
+pub use group::*;
 pub use identity::*;
 pub use persist::*;
 pub use prekey::*;

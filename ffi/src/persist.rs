@@ -51,7 +51,7 @@ unsafe fn storage_key(key: *const u8, key_len: usize) -> Result<StorageKey> {
 ///
 /// `handle` a live handle; `buf` valid for writes of `buf_len` bytes;
 /// `out_len` valid for one write.
-unsafe fn save<H: Handle>(
+pub(crate) unsafe fn save<H: Handle>(
     handle: *const H,
     buf: *mut u8,
     buf_len: usize,
@@ -79,7 +79,7 @@ where
 /// `handle` a live handle; `key` valid for reads of `key_len` bytes; `rng`
 /// NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
 /// `out_len` valid for one write.
-unsafe fn save_sealed<H: Handle>(
+pub(crate) unsafe fn save_sealed<H: Handle>(
     handle: *const H,
     key: *const u8,
     key_len: usize,
@@ -114,7 +114,11 @@ where
 /// # Safety
 ///
 /// `bytes` valid for reads of `len` bytes; `out_handle` valid for one write.
-unsafe fn load<H: Handle>(bytes: *const u8, len: usize, out_handle: *mut *mut H) -> sw_result
+pub(crate) unsafe fn load<H: Handle>(
+    bytes: *const u8,
+    len: usize,
+    out_handle: *mut *mut H,
+) -> sw_result
 where
     H::Inner: StateBlob,
 {
@@ -136,7 +140,7 @@ where
 ///
 /// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
 /// `len` bytes; `out_handle` valid for one write.
-unsafe fn load_sealed<H: Handle>(
+pub(crate) unsafe fn load_sealed<H: Handle>(
     key: *const u8,
     key_len: usize,
     bytes: *const u8,

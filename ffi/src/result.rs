@@ -3,6 +3,8 @@
 use core::ffi::c_char;
 
 use sealwire::expiry::InvalidPolicy;
+use sealwire::franking::{AttachmentError, ReportError};
+use sealwire::group::GroupError;
 use sealwire::{BundleError, DecodeError, ExpiryError, SafetyNumberError, SessionError};
 
 use crate::boundary::{guard, out, output, write_c_string};
@@ -16,7 +18,8 @@ use crate::boundary::{guard, out, output, write_c_string};
 /// malformed input (`DecodeError`, also inside a malformed message, bundle
 /// or queue), 200-299 sessions (`SessionError`), 300-399 bundles and
 /// prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
-/// 600-699 saved state.
+/// 600-699 saved state, 700-799 message franking (reports, the relay's
+/// stamp, attachments), 800-899 groups and channels (`GroupError`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum sw_result {
@@ -148,13 +151,92 @@ pub enum sw_result {
     SW_STATE_SEALED = 607,
     /// Saved state: a plain blob given to `_load_sealed`: use `_load`.
     SW_STATE_NOT_SEALED = 608,
+
+    /// Franking report: the relay's stamp does not verify under this relay
+    /// key (a stamp of another relay key, or an altered commitment, routing
+    /// account id or forwarding time).
+    SW_REPORT_BAD_STAMP = 700,
+    /// Franking report: the commitment does not open to the reported
+    /// message (an altered body, content type, sender or recipient identity
+    /// key, send time or franking key).
+    SW_REPORT_BAD_COMMITMENT = 701,
+    /// Franking report: it carries an attachment but its body is not an
+    /// attachment pointer.
+    SW_REPORT_NOT_AN_ATTACHMENT = 702,
+    /// Franking report: the attachment's size or SHA-256 digest differs from
+    /// the pointer's.
+    SW_REPORT_ATTACHMENT_MISMATCH = 703,
+    /// Franking: the message is not franked (an unfranked message given to
+    /// the relay, or a timer change or group key distribution given to
+    /// `sw_report_new`).
+    SW_REPORT_NOT_FRANKED = 704,
+    /// Attachment: the plaintext's size or SHA-256 digest differs from the
+    /// pointer's, or the blob does not decrypt under the pointer's key.
+    SW_ATTACHMENT_MISMATCH = 705,
+
+    /// Group: the post or distribution names another group.
+    SW_GROUP_WRONG_GROUP = 800,
+    /// Group: no chain with the post's chain id is held (never distributed to
+    /// us, its sender was removed, or older than the chains kept per sender).
+    SW_GROUP_UNKNOWN_CHAIN = 801,
+    /// Group: the post's Ed25519 signature does not verify under the chain's
+    /// signing key (a forgery, e.g. by another member holding the chain key).
+    /// Nothing changed.
+    SW_GROUP_BAD_SIGNATURE = 802,
+    /// Group: the signature verified but the post does not decrypt (AEAD tag).
+    SW_GROUP_AUTHENTICATION_FAILED = 803,
+    /// Group: a replayed post, or one behind its chain whose key is not held.
+    SW_GROUP_DUPLICATE_POST = 804,
+    /// Group: the post's key was evicted by the cap on stored skipped keys.
+    SW_GROUP_MESSAGE_KEY_EVICTED = 805,
+    /// Group: the post is too far ahead of its chain
+    /// (`SW_MAX_GROUP_FORWARD_JUMP`).
+    SW_GROUP_TOO_FAR_AHEAD = 806,
+    /// Group: a post counter would overflow: the chain is exhausted.
+    SW_GROUP_COUNTER_OVERFLOW = 807,
+    /// Group: the post body is longer than `SW_MAX_BODY_LEN`.
+    SW_GROUP_MESSAGE_TOO_LARGE = 808,
+    /// Group: the post's disappearing-message policy is malformed, or its
+    /// timer version is too far ahead.
+    SW_GROUP_INVALID_POLICY = 809,
+    /// Group: the post's inner frame uses a feature this version does not
+    /// implement.
+    SW_GROUP_UNSUPPORTED_FEATURE = 810,
+    /// Group: the content type cannot be posted, or a post carries a key
+    /// distribution.
+    SW_GROUP_INVALID_CONTENT_TYPE = 811,
+    /// Group: the distribution names a sender other than the identity key it
+    /// was given with (the 1:1 session's authenticated peer).
+    SW_GROUP_SENDER_MISMATCH = 812,
+    /// Group: the distribution comes from someone who may not post here (not
+    /// a member, not the channel's owner, or ourselves), or the handle has no
+    /// sending chain.
+    SW_GROUP_NOT_A_MEMBER = 813,
+    /// Group: a channel distribution given to a group, or the reverse.
+    SW_GROUP_MODE_MISMATCH = 814,
+    /// Group: the same sender distributed a different chain under a chain id
+    /// already held.
+    SW_GROUP_CHAIN_CONFLICT = 815,
+    /// Group: a decrypted 1:1 message that is not a key distribution was
+    /// offered as one.
+    SW_GROUP_NOT_A_DISTRIBUTION = 816,
+    /// Group: the identity is already a member (or subscriber).
+    SW_GROUP_ALREADY_MEMBER = 817,
+    /// Group: the identity is not a member (or subscriber).
+    SW_GROUP_UNKNOWN_MEMBER = 818,
+    /// Group: our own identity given as a member.
+    SW_GROUP_IS_SELF = 819,
+    /// Group: the group already has `SW_MAX_GROUP_MEMBERS` members.
+    SW_GROUP_FULL = 820,
+    /// Group: a rotation policy of zero posts (or 2^32 - 1), or zero time.
+    SW_GROUP_INVALID_ROTATION_POLICY = 821,
 }
 
 impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 49] = [
+    pub const ALL: [sw_result; 77] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -204,6 +286,34 @@ impl sw_result {
         Self::SW_STATE_WRONG_STORAGE_KEY,
         Self::SW_STATE_SEALED,
         Self::SW_STATE_NOT_SEALED,
+        Self::SW_REPORT_BAD_STAMP,
+        Self::SW_REPORT_BAD_COMMITMENT,
+        Self::SW_REPORT_NOT_AN_ATTACHMENT,
+        Self::SW_REPORT_ATTACHMENT_MISMATCH,
+        Self::SW_REPORT_NOT_FRANKED,
+        Self::SW_ATTACHMENT_MISMATCH,
+        Self::SW_GROUP_WRONG_GROUP,
+        Self::SW_GROUP_UNKNOWN_CHAIN,
+        Self::SW_GROUP_BAD_SIGNATURE,
+        Self::SW_GROUP_AUTHENTICATION_FAILED,
+        Self::SW_GROUP_DUPLICATE_POST,
+        Self::SW_GROUP_MESSAGE_KEY_EVICTED,
+        Self::SW_GROUP_TOO_FAR_AHEAD,
+        Self::SW_GROUP_COUNTER_OVERFLOW,
+        Self::SW_GROUP_MESSAGE_TOO_LARGE,
+        Self::SW_GROUP_INVALID_POLICY,
+        Self::SW_GROUP_UNSUPPORTED_FEATURE,
+        Self::SW_GROUP_INVALID_CONTENT_TYPE,
+        Self::SW_GROUP_SENDER_MISMATCH,
+        Self::SW_GROUP_NOT_A_MEMBER,
+        Self::SW_GROUP_MODE_MISMATCH,
+        Self::SW_GROUP_CHAIN_CONFLICT,
+        Self::SW_GROUP_NOT_A_DISTRIBUTION,
+        Self::SW_GROUP_ALREADY_MEMBER,
+        Self::SW_GROUP_UNKNOWN_MEMBER,
+        Self::SW_GROUP_IS_SELF,
+        Self::SW_GROUP_FULL,
+        Self::SW_GROUP_INVALID_ROTATION_POLICY,
     ];
 
     /// The code with this number, if there is one.
@@ -265,6 +375,36 @@ impl sw_result {
             Self::SW_STATE_WRONG_STORAGE_KEY => "wrong storage key for this sealed state",
             Self::SW_STATE_SEALED => "state blob is sealed: load it with the storage key",
             Self::SW_STATE_NOT_SEALED => "state blob is not sealed",
+            Self::SW_REPORT_BAD_STAMP => "the relay's stamp does not verify",
+            Self::SW_REPORT_BAD_COMMITMENT => "the franking commitment does not verify",
+            Self::SW_REPORT_NOT_AN_ATTACHMENT => "the reported body is not an attachment pointer",
+            Self::SW_REPORT_ATTACHMENT_MISMATCH => {
+                "the reported attachment does not match its pointer"
+            }
+            Self::SW_REPORT_NOT_FRANKED => "the message is not franked",
+            Self::SW_ATTACHMENT_MISMATCH => "the attachment does not match its pointer",
+            Self::SW_GROUP_WRONG_GROUP => "post or distribution of another group",
+            Self::SW_GROUP_UNKNOWN_CHAIN => "unknown sender chain",
+            Self::SW_GROUP_BAD_SIGNATURE => "post signature does not verify",
+            Self::SW_GROUP_AUTHENTICATION_FAILED => "post authentication failed",
+            Self::SW_GROUP_DUPLICATE_POST => "duplicate post or post key no longer held",
+            Self::SW_GROUP_MESSAGE_KEY_EVICTED => "post key evicted by the stored-key cap",
+            Self::SW_GROUP_TOO_FAR_AHEAD => "post too far ahead of its chain",
+            Self::SW_GROUP_COUNTER_OVERFLOW => "post counter exhausted",
+            Self::SW_GROUP_MESSAGE_TOO_LARGE => "post body too large",
+            Self::SW_GROUP_INVALID_POLICY => "invalid disappearing-message policy in a post",
+            Self::SW_GROUP_UNSUPPORTED_FEATURE => "unsupported inner-frame feature in a post",
+            Self::SW_GROUP_INVALID_CONTENT_TYPE => "content type not allowed in a post",
+            Self::SW_GROUP_SENDER_MISMATCH => "distribution sender is not the authenticated peer",
+            Self::SW_GROUP_NOT_A_MEMBER => "sender may not post in this group",
+            Self::SW_GROUP_MODE_MISMATCH => "channel and group distributions mixed",
+            Self::SW_GROUP_CHAIN_CONFLICT => "conflicting chain under a held chain id",
+            Self::SW_GROUP_NOT_A_DISTRIBUTION => "not a key distribution",
+            Self::SW_GROUP_ALREADY_MEMBER => "already a member",
+            Self::SW_GROUP_UNKNOWN_MEMBER => "not a member",
+            Self::SW_GROUP_IS_SELF => "our own identity given as a member",
+            Self::SW_GROUP_FULL => "group member limit reached",
+            Self::SW_GROUP_INVALID_ROTATION_POLICY => "invalid rotation policy",
         }
     }
 }
@@ -345,6 +485,62 @@ impl From<SafetyNumberError> for sw_result {
             SafetyNumberError::Malformed(d) => d.into(),
             // The C API always uses the default iteration count.
             SafetyNumberError::InvalidIterations => Self::SW_INTERNAL,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<ReportError> for sw_result {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Malformed(d) => d.into(),
+            ReportError::BadStamp => Self::SW_REPORT_BAD_STAMP,
+            ReportError::BadCommitment => Self::SW_REPORT_BAD_COMMITMENT,
+            ReportError::NotAnAttachment => Self::SW_REPORT_NOT_AN_ATTACHMENT,
+            ReportError::AttachmentMismatch => Self::SW_REPORT_ATTACHMENT_MISMATCH,
+            ReportError::NotFranked => Self::SW_REPORT_NOT_FRANKED,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<AttachmentError> for sw_result {
+    fn from(e: AttachmentError) -> Self {
+        match e {
+            AttachmentError::Malformed(d) => d.into(),
+            AttachmentError::Mismatch => Self::SW_ATTACHMENT_MISMATCH,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<GroupError> for sw_result {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::Malformed(d) => d.into(),
+            GroupError::BufferTooSmall => Self::SW_BUFFER_TOO_SMALL,
+            GroupError::WrongGroup => Self::SW_GROUP_WRONG_GROUP,
+            GroupError::UnknownChain => Self::SW_GROUP_UNKNOWN_CHAIN,
+            GroupError::BadSignature => Self::SW_GROUP_BAD_SIGNATURE,
+            GroupError::AuthenticationFailed => Self::SW_GROUP_AUTHENTICATION_FAILED,
+            GroupError::DuplicatePost => Self::SW_GROUP_DUPLICATE_POST,
+            GroupError::MessageKeyEvicted => Self::SW_GROUP_MESSAGE_KEY_EVICTED,
+            GroupError::TooFarAhead => Self::SW_GROUP_TOO_FAR_AHEAD,
+            GroupError::CounterOverflow => Self::SW_GROUP_COUNTER_OVERFLOW,
+            GroupError::MessageTooLarge => Self::SW_GROUP_MESSAGE_TOO_LARGE,
+            GroupError::InvalidPolicy => Self::SW_GROUP_INVALID_POLICY,
+            GroupError::UnsupportedFeature => Self::SW_GROUP_UNSUPPORTED_FEATURE,
+            GroupError::InvalidContentType => Self::SW_GROUP_INVALID_CONTENT_TYPE,
+            GroupError::SenderMismatch => Self::SW_GROUP_SENDER_MISMATCH,
+            GroupError::NotAMember => Self::SW_GROUP_NOT_A_MEMBER,
+            GroupError::ModeMismatch => Self::SW_GROUP_MODE_MISMATCH,
+            GroupError::ChainConflict => Self::SW_GROUP_CHAIN_CONFLICT,
+            GroupError::NotADistribution => Self::SW_GROUP_NOT_A_DISTRIBUTION,
+            GroupError::AlreadyMember => Self::SW_GROUP_ALREADY_MEMBER,
+            GroupError::UnknownMember => Self::SW_GROUP_UNKNOWN_MEMBER,
+            GroupError::IsSelf => Self::SW_GROUP_IS_SELF,
+            GroupError::GroupFull => Self::SW_GROUP_FULL,
+            GroupError::InvalidRotationPolicy => Self::SW_GROUP_INVALID_ROTATION_POLICY,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }

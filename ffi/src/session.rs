@@ -50,6 +50,13 @@ pub enum sw_content_type {
     /// A change of the disappearing-message timer (empty body; made by
     /// `sw_session_set_timer`, never by `sw_session_encrypt`).
     SW_CONTENT_TIMER_CHANGE = 2,
+    /// A group or channel sender-key distribution (SPEC.md §20.3): the body
+    /// is a distribution; hand it, with `sw_received_info.sender`, to
+    /// `sw_group_accept_distribution` or
+    /// `sw_channel_subscriber_accept_distribution` (route it with
+    /// `sw_distribution_group_id`). Made by `sw_distribution_encrypt_for`,
+    /// never by `sw_session_encrypt`.
+    SW_CONTENT_GROUP_KEY_DISTRIBUTION = 3,
     /// A delivery or read receipt (app-defined body).
     SW_CONTENT_RECEIPT = 4,
 }
@@ -132,15 +139,27 @@ pub struct sw_received_info {
     pub timer_new: sw_timer,
     /// The sender's public identity key, authenticated by the session.
     pub sender: [u8; 32],
+    /// Whether the message was franked (sent with
+    /// `sw_session_encrypt_franked`): then `franking_key` and `commitment`
+    /// are its franking evidence, already checked against the message;
+    /// else (and for a message that arrived expired) they are zero. Store
+    /// them with the message, with the relay's stamp, to be able to report
+    /// it (`sw_report_new`).
+    pub is_franked: bool,
+    /// The franking key `kf` (32 bytes) of a franked message, else zero.
+    pub franking_key: [u8; 32],
+    /// The franking commitment `cf` (32 bytes) of a franked message (the
+    /// value the relay stamps), else zero.
+    pub commitment: [u8; 32],
 }
 
-const TIMER_OFF: sw_timer = sw_timer {
+pub(crate) const TIMER_OFF: sw_timer = sw_timer {
     mode: sw_expiry_mode::SW_EXPIRY_OFF,
     ttl_secs: 0,
     version: 0,
 };
 
-fn timer(t: ConversationTimer) -> sw_timer {
+pub(crate) fn timer(t: ConversationTimer) -> sw_timer {
     let (mode, ttl_secs) = match t.policy {
         None => (sw_expiry_mode::SW_EXPIRY_OFF, 0),
         Some(p) => (
@@ -160,6 +179,33 @@ fn timer(t: ConversationTimer) -> sw_timer {
     }
 }
 
+/// The C value of a content type.
+pub(crate) fn content_type_to_c(content_type: ContentType) -> sw_content_type {
+    match content_type {
+        ContentType::UserMessage => sw_content_type::SW_CONTENT_USER_MESSAGE,
+        ContentType::TimerChange => sw_content_type::SW_CONTENT_TIMER_CHANGE,
+        ContentType::Receipt => sw_content_type::SW_CONTENT_RECEIPT,
+        ContentType::GroupKeyDistribution => sw_content_type::SW_CONTENT_GROUP_KEY_DISTRIBUTION,
+        // The core refuses content types it does not know, so this arm is
+        // not reached; a receipt is the least harmful reading.
+        _ => sw_content_type::SW_CONTENT_RECEIPT,
+    }
+}
+
+/// The content type of a message the caller sends (or reports):
+/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; anything else is
+/// `SW_INVALID_ARGUMENT` (timer changes are `sw_session_set_timer`'s).
+pub(crate) fn sendable_content_type(content_type: u32) -> Result<ContentType> {
+    match content_type {
+        1 => Ok(ContentType::UserMessage),
+        4 => Ok(ContentType::Receipt),
+        _ => Err(sw_result::SW_INVALID_ARGUMENT),
+    }
+}
+
+/// The franking evidence of a decrypted message: `kf` and `cf`.
+type Evidence = Option<([u8; 32], [u8; 32])>;
+
 /// The metadata of a decrypted message. The body length is returned
 /// separately; `erase` tells the caller to erase the body (an expiry this
 /// version does not know is treated as expired, the safe side for a
@@ -171,15 +217,9 @@ fn info(
     sent_at: Timestamp,
     expiry: MessageExpiry,
     timer_change: Option<TimerChange>,
+    franking: Evidence,
 ) -> (sw_received_info, bool) {
-    let content_type = match content_type {
-        ContentType::UserMessage => sw_content_type::SW_CONTENT_USER_MESSAGE,
-        ContentType::TimerChange => sw_content_type::SW_CONTENT_TIMER_CHANGE,
-        ContentType::Receipt => sw_content_type::SW_CONTENT_RECEIPT,
-        // The core refuses content types it does not know, so this arm is
-        // not reached; a receipt is the least harmful reading.
-        _ => sw_content_type::SW_CONTENT_RECEIPT,
-    };
+    let content_type = content_type_to_c(content_type);
     let (expiry, expiry_ms, erase) = match expiry {
         MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
         MessageExpiry::At(t) => (
@@ -194,6 +234,10 @@ fn info(
         ),
         _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
     };
+    // An erased message keeps no evidence either (the core drops it for an
+    // expired message; this covers an expiry this version does not know).
+    let franking = if erase { None } else { franking };
+    let (franking_key, commitment) = franking.unwrap_or(([0; 32], [0; 32]));
     let (timer_changed, timer_changed_by, timer_old, timer_new) = match timer_change {
         None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
         Some(c) => (
@@ -218,6 +262,9 @@ fn info(
             timer_old,
             timer_new,
             sender: sender.to_bytes(),
+            is_franked: franking.is_some(),
+            franking_key,
+            commitment,
         },
         erase,
     )
@@ -339,6 +386,10 @@ pub unsafe extern "C" fn sw_session_accept(
             received.sent_at,
             received.expiry,
             received.timer_change,
+            received
+                .franking
+                .as_ref()
+                .map(|f| (*f.key().as_bytes(), *f.commitment())),
         );
         let len = deliver(buf, &received.plaintext, erase)?;
         written.set(len);
@@ -531,11 +582,7 @@ pub unsafe extern "C" fn sw_session_encrypt(
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
         let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
-        let content_type = match content_type {
-            1 => ContentType::UserMessage,
-            4 => ContentType::Receipt,
-            _ => return Err(sw_result::SW_INVALID_ARGUMENT),
-        };
+        let content_type = sendable_content_type(content_type)?;
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
         }
@@ -549,6 +596,110 @@ pub unsafe extern "C" fn sw_session_encrypt(
         let n = unsafe {
             with_rng(rng, |r| {
                 Ok(session.encrypt_into(r, now, content_type, body, buf)?)
+            })
+        }?;
+        written.set(n);
+        Ok(())
+    })
+}
+
+/// Stores the length of the message `sw_session_encrypt_franked` writes for
+/// a body of `body_len` bytes (the size query for its output buffer; 64
+/// bytes more than `sw_session_encrypted_len`: the franking key inside the
+/// encryption, the commitment beside it).
+///
+/// NULL: `session` and `out_len` must not be NULL.
+///
+/// Thread-safety: reads `session`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_franked_encrypted_len(
+    session: *const sw_session,
+    body_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut len = unsafe { out(out_len) }?;
+        len.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        len.set(session.franked_encrypted_len(body_len));
+        Ok(())
+    })
+}
+
+/// Encrypts a **franked** message (SPEC.md §19), reportable to the relay:
+/// as `sw_session_encrypt`, and besides draws a fresh franking key, commits
+/// to the body, content type, both identity keys and the send time, and
+/// sends the commitment beside the ciphertext (the relay stamps it,
+/// `sw_relay_stamp_message`). The recipient gets the evidence in
+/// `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
+/// report the message with `sw_report_new`. Franking trades the message's
+/// deniability towards the relay for reportability; unfranked messages
+/// (`sw_session_encrypt`) keep it.
+///
+/// `content_type` is `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`
+/// (anything else: `SW_INVALID_ARGUMENT`); `body` at most
+/// `SW_MAX_BODY_LEN` bytes (else `SW_SESSION_MESSAGE_TOO_LARGE`); `now_ms`
+/// the current time in Unix milliseconds.
+///
+/// Ownership: `body` is borrowed; `buf` belongs to the caller and needs
+/// `sw_session_franked_encrypted_len(body_len)` bytes: if shorter, nothing
+/// changes, `*out_len` receives that length and the result is
+/// `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the message's
+/// length. `body` and `buf` must not overlap (`SW_INVALID_ARGUMENT`).
+///
+/// NULL: `session` and `out_len` must not be NULL; `body` may be NULL only
+/// with `body_len` 0, `buf` only with `buf_len` 0; `rng` NULL is the OS
+/// generator.
+///
+/// Thread-safety: changes `session`: one thread at a time.
+///
+/// # Safety
+///
+/// `session` a live handle used by no other thread; `rng` NULL or a live
+/// handle; `body` valid for reads of `body_len` bytes; `buf` valid for
+/// writes of `buf_len` bytes; `out_len` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_encrypt_franked(
+    session: *mut sw_session,
+    rng: *mut sw_rng,
+    now_ms: u64,
+    content_type: u32,
+    body: *const u8,
+    body_len: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        // SAFETY: the caller's contract.
+        unsafe { check_rng(rng) }?;
+        // SAFETY: the caller's contract.
+        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let content_type = sendable_content_type(content_type)?;
+        if body.len() > MAX_BODY_LEN {
+            return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
+        }
+        let needed = session.franked_encrypted_len(body.len());
+        let Some(buf) = buf.get_mut(..needed) else {
+            written.set(needed);
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        let now = Timestamp::from_unix_millis(now_ms);
+        // SAFETY: the caller's contract.
+        let n = unsafe {
+            with_rng(rng, |r| {
+                Ok(session.encrypt_franked_into(r, now, content_type, body, buf)?)
             })
         }?;
         written.set(n);
@@ -657,6 +808,7 @@ fn decrypt(
                     r.sent_at,
                     r.expiry,
                     r.timer_change,
+                    r.franking.map(|f| (*f.key, *f.commitment)),
                 );
                 (meta, erase, start, r.body.len())
             };
@@ -679,6 +831,9 @@ fn decrypt(
                 r.sent_at,
                 r.expiry,
                 r.timer_change,
+                r.franking
+                    .as_ref()
+                    .map(|f| (*f.key().as_bytes(), *f.commitment())),
             );
             let n = deliver(buf, &r.plaintext, erase)?;
             out_info.set(meta);

@@ -12,7 +12,10 @@
 
 use std::mem::{align_of, offset_of, size_of};
 
-use sealwire::limits::{MAX_BODY_LEN, MAX_BUNDLE_LEN};
+use sealwire::limits::{
+    FRANKING_COMMITMENT_LEN, MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_REPORT_ATTACHMENT_LEN,
+    MAX_ROUTING_ID_LEN,
+};
 use sealwire::pq_prekey::{KEM_CIPHERTEXT_LEN, PQ_PUBLIC_KEY_LEN};
 use sealwire::safety_number::SCANNABLE_LEN;
 use sealwire_ffi::*;
@@ -29,6 +32,13 @@ fn constants_match_the_library() {
     assert_eq!(SW_IDENTITY_KEY_LEN, 32);
     assert_eq!(SW_SEED_LEN, 32);
     assert_eq!(SW_STORAGE_KEY_LEN, 32);
+    assert_eq!(SW_FRANKING_KEY_LEN, 32);
+    assert_eq!(SW_FRANKING_COMMITMENT_LEN, FRANKING_COMMITMENT_LEN);
+    assert_eq!(SW_RELAY_KEY_LEN, 32);
+    assert_eq!(SW_ATTACHMENT_KEY_LEN, 32);
+    assert_eq!(SW_ATTACHMENT_OVERHEAD, sealwire::wire::TAG_LEN);
+    assert_eq!(SW_MAX_ROUTING_ID_LEN, MAX_ROUTING_ID_LEN);
+    assert_eq!(SW_MAX_REPORT_ATTACHMENT_LEN, MAX_REPORT_ATTACHMENT_LEN);
 }
 
 #[test]
@@ -53,7 +63,18 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(offset_of!(sw_received_info, timer_old), 40);
     assert_eq!(offset_of!(sw_received_info, timer_new), 52);
     assert_eq!(offset_of!(sw_received_info, sender), 64);
-    assert_eq!(size_of::<sw_received_info>(), 96);
+    assert_eq!(offset_of!(sw_received_info, is_franked), 96);
+    assert_eq!(offset_of!(sw_received_info, franking_key), 97);
+    assert_eq!(offset_of!(sw_received_info, commitment), 129);
+    assert_eq!(size_of::<sw_received_info>(), 168);
+    assert_eq!(align_of::<sw_report_info>(), 8);
+    assert_eq!(offset_of!(sw_report_info, content_type), 0);
+    assert_eq!(offset_of!(sw_report_info, has_attachment), 4);
+    assert_eq!(offset_of!(sw_report_info, sent_at_ms), 8);
+    assert_eq!(offset_of!(sw_report_info, routing_timestamp_ms), 16);
+    assert_eq!(offset_of!(sw_report_info, sender), 24);
+    assert_eq!(offset_of!(sw_report_info, recipient), 56);
+    assert_eq!(size_of::<sw_report_info>(), 88);
 }
 
 #[test]
@@ -333,5 +354,325 @@ fn hostile_bytes_give_codes() {
         sw_prekey_store_free(store);
         sw_prekey_store_free(pq_store);
         sw_identity_free(id);
+    }
+}
+
+/// Franking: random and mutated stamps, reports, attachment pointers,
+/// attachment blobs and wire messages into every function that parses them
+/// (`sw_relay_verify_report`, `sw_report_new*` for the stamp,
+/// `sw_attachment_pointer_parse`, `_decrypt`, `sw_commitment_of`,
+/// `sw_relay_stamp_message`): a result code every time, never a panic or an
+/// internal error; a mutated report never verifies.
+#[test]
+fn hostile_franking_bytes_give_codes() {
+    use rand_core::Rng;
+    use sealwire::internal::testing::DangerDeterministicRng;
+    use std::ptr::{null, null_mut};
+
+    let mut rng = DangerDeterministicRng::from_u64(19);
+    let bad = [
+        sw_result::SW_PANIC,
+        sw_result::SW_INTERNAL,
+        sw_result::SW_UNKNOWN_ERROR,
+    ];
+    let check = |rc: sw_result| assert!(!bad.contains(&rc), "{rc:?}");
+    let ok = |rc: sw_result| assert_eq!(rc, sw_result::SW_OK);
+    let (mut alice_id, mut bob_id, mut store, mut bundle) =
+        (null_mut(), null_mut(), null_mut(), null_mut());
+    let (mut alice, mut bob, mut relay, mut pointer) =
+        (null_mut(), null_mut(), null_mut(), null_mut());
+    let mut buf = vec![0u8; 16384];
+    let mut plain = vec![0u8; 16384];
+    let (mut n, mut pn) = (0usize, 0usize);
+    let mut info = std::mem::MaybeUninit::<sw_received_info>::uninit();
+    let (mut alice_key, mut bob_key) = ([0u8; 32], [0u8; 32]);
+    // SAFETY: live handles, buffers with their true lengths, valid
+    // out-parameters throughout.
+    unsafe {
+        ok(sw_identity_new(null_mut(), &mut alice_id));
+        ok(sw_identity_new(null_mut(), &mut bob_id));
+        ok(sw_identity_public_key(
+            alice_id,
+            alice_key.as_mut_ptr(),
+            32,
+            &mut n,
+        ));
+        ok(sw_identity_public_key(
+            bob_id,
+            bob_key.as_mut_ptr(),
+            32,
+            &mut n,
+        ));
+        ok(sw_prekey_store_new(bob_id, null_mut(), &mut store));
+        ok(sw_prekey_store_bundle(
+            store,
+            bob_id,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        ok(sw_bundle_parse(buf.as_ptr(), n, &mut bundle));
+        ok(sw_session_initiate(
+            alice_id,
+            bundle,
+            null_mut(),
+            &mut alice,
+        ));
+        ok(sw_relay_key_new(null_mut(), &mut relay));
+
+        // An attachment, its pointer as a franked body, the stamp, the
+        // report with the attachment.
+        let picture = b"not really a picture".to_vec();
+        let mut key = [0u8; 32];
+        ok(sw_attachment_key_new(
+            null_mut(),
+            key.as_mut_ptr(),
+            32,
+            &mut n,
+        ));
+        ok(sw_attachment_encrypt(
+            key.as_ptr(),
+            32,
+            picture.as_ptr(),
+            picture.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        let blob = buf[..n].to_vec();
+        let (media, locator) = (b"image/png", b"blob:1");
+        ok(sw_attachment_pointer_new(
+            key.as_ptr(),
+            32,
+            picture.as_ptr(),
+            picture.len(),
+            media.as_ptr(),
+            media.len(),
+            locator.as_ptr(),
+            locator.len(),
+            &mut pointer,
+        ));
+        ok(sw_attachment_pointer_encode(
+            pointer,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        let body = buf[..n].to_vec();
+        ok(sw_session_encrypt_franked(
+            alice,
+            null_mut(),
+            0,
+            1,
+            body.as_ptr(),
+            body.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        let message = buf[..n].to_vec();
+        ok(sw_session_accept(
+            bob_id,
+            store,
+            0,
+            message.as_ptr(),
+            message.len(),
+            plain.as_mut_ptr(),
+            plain.len(),
+            &mut pn,
+            info.as_mut_ptr(),
+            &mut bob,
+        ));
+        let info = info.assume_init();
+        let mut scratch = std::mem::MaybeUninit::<sw_received_info>::uninit();
+        assert!(info.is_franked);
+        assert_eq!(&plain[..pn], &body[..]);
+        ok(sw_relay_stamp_message(
+            relay,
+            message.as_ptr(),
+            message.len(),
+            b"alice".as_ptr(),
+            5,
+            b"bob".as_ptr(),
+            3,
+            7,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        let stamp = buf[..n].to_vec();
+        ok(sw_report_new_with_attachment(
+            1,
+            alice_key.as_ptr(),
+            32,
+            bob_key.as_ptr(),
+            32,
+            info.sent_at_ms,
+            body.as_ptr(),
+            body.len(),
+            info.franking_key.as_ptr(),
+            32,
+            info.commitment.as_ptr(),
+            32,
+            stamp.as_ptr(),
+            stamp.len(),
+            picture.as_ptr(),
+            picture.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        let report = buf[..n].to_vec();
+        let mut verified = null_mut();
+        ok(sw_relay_verify_report(
+            relay,
+            report.as_ptr(),
+            report.len(),
+            &mut verified,
+        ));
+        sw_verified_report_free(verified);
+
+        let valid = [
+            report.clone(),
+            stamp.clone(),
+            body.clone(),
+            message,
+            blob.clone(),
+        ];
+        for round in 0..3000u32 {
+            let which = (rng.next_u32() as usize) % valid.len();
+            let input: Vec<u8> = if round % 3 == 0 {
+                let mut v = vec![0u8; (rng.next_u32() % 400) as usize];
+                rng.fill_bytes(&mut v);
+                // Sometimes with a valid version and type, to get further.
+                if v.len() > 2 && round % 2 == 0 {
+                    v[..2].copy_from_slice(&valid[which][..2]);
+                }
+                v
+            } else {
+                let mut v = valid[which].clone();
+                for _ in 0..1 + rng.next_u32() % 3 {
+                    let i = (rng.next_u32() as usize) % v.len();
+                    v[i] ^= 1 << (rng.next_u32() % 8);
+                }
+                v.truncate(v.len() - (rng.next_u32() as usize % 3).min(v.len()));
+                v
+            };
+            let (p, len) = (input.as_ptr(), input.len());
+            let mut v = null_mut();
+            let rc = sw_relay_verify_report(relay, p, len, &mut v);
+            check(rc);
+            if input != report && which == 0 {
+                // A changed report never verifies.
+                assert_ne!(rc, sw_result::SW_OK);
+            }
+            sw_verified_report_free(v);
+            // The input as the stamp of a report.
+            check(sw_report_new(
+                1,
+                alice_key.as_ptr(),
+                32,
+                bob_key.as_ptr(),
+                32,
+                0,
+                null(),
+                0,
+                info.franking_key.as_ptr(),
+                32,
+                info.commitment.as_ptr(),
+                32,
+                p,
+                len,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            ));
+            // The input as identity keys (32 bytes of it).
+            if len >= 64 {
+                check(sw_report_new(
+                    4,
+                    p,
+                    32,
+                    p.add(32),
+                    32,
+                    0,
+                    p,
+                    len,
+                    info.franking_key.as_ptr(),
+                    32,
+                    info.commitment.as_ptr(),
+                    32,
+                    stamp.as_ptr(),
+                    stamp.len(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    &mut n,
+                ));
+            }
+            let mut ap = null_mut();
+            check(sw_attachment_pointer_parse(p, len, &mut ap));
+            if !ap.is_null() {
+                check(sw_attachment_pointer_decrypt(
+                    ap,
+                    blob.as_ptr(),
+                    blob.len(),
+                    plain.as_mut_ptr(),
+                    plain.len(),
+                    &mut n,
+                ));
+            }
+            sw_attachment_pointer_free(ap);
+            let rc = sw_attachment_pointer_decrypt(
+                pointer,
+                p,
+                len,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut n,
+            );
+            check(rc);
+            if input != blob {
+                assert_ne!(rc, sw_result::SW_OK);
+            }
+            check(sw_commitment_of(
+                p,
+                len,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            ));
+            check(sw_relay_stamp_message(
+                relay,
+                p,
+                len,
+                p,
+                len.min(1100),
+                null(),
+                0,
+                0,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            ));
+            // Bob must refuse a changed franked message and stay usable.
+            check(sw_session_decrypt(
+                bob,
+                0,
+                p,
+                len,
+                plain.as_mut_ptr(),
+                plain.len(),
+                &mut pn,
+                scratch.as_mut_ptr(),
+            ));
+        }
+        sw_attachment_pointer_free(pointer);
+        sw_relay_key_free(relay);
+        sw_session_free(alice);
+        sw_session_free(bob);
+        sw_bundle_free(bundle);
+        sw_prekey_store_free(store);
+        sw_identity_free(alice_id);
+        sw_identity_free(bob_id);
     }
 }

@@ -18,6 +18,10 @@
  *   delivery, a one-time PQ prekey used once, a replay against the
  *   last-resort PQ prekey refused, the require-PQ policy refusing a classic
  *   prekey message, PQ state saved and restored;
+ * - message franking: franked and unfranked messages, the evidence from
+ *   accept and decrypt, the relay's stamp, reports verified, an altered
+ *   body (BAD_COMMITMENT) and another relay's key (BAD_STAMP) refused, an
+ *   attachment sent, opened and reported;
  * - every handle freed (LeakSanitizer checks at exit).
  */
 #include "check.h"
@@ -1041,6 +1045,465 @@ static void test_post_quantum(void) {
     sw_rng_free(rng);
 }
 
+/* Franked encryption: the size query, then the message. */
+static void encrypt_franked(sw_session *s, sw_rng *rng, uint64_t now, const uint8_t *body,
+                            size_t body_len, msg_t *out) {
+    size_t need = 0, plain_need = 0;
+    OK(sw_session_franked_encrypted_len(s, body_len, &need));
+    OK(sw_session_encrypted_len(s, body_len, &plain_need));
+    CHECK(need == plain_need + SW_FRANKING_KEY_LEN + SW_FRANKING_COMMITMENT_LEN);
+    CHECK(need <= sizeof out->b);
+    OK(sw_session_encrypt_franked(s, rng, now, SW_CONTENT_USER_MESSAGE, body, body_len, out->b,
+                                  sizeof out->b, &out->len));
+    CHECK(out->len == need);
+}
+
+/* Decrypts and checks the plaintext; returns the metadata. */
+static sw_received_info decrypt_text(sw_session *s, uint64_t now, const msg_t *m, const void *text,
+                                     size_t text_len) {
+    uint8_t plain[4096];
+    size_t n = 0;
+    sw_received_info info;
+    OK(sw_session_decrypt(s, now, m->b, m->len, plain, sizeof plain, &n, &info));
+    CHECK(n == text_len && memcmp(plain, text, n) == 0);
+    return info;
+}
+
+/* The franking evidence of `info` matches the commitment on the wire. */
+static void expect_evidence(const sw_received_info *info, const msg_t *m) {
+    uint8_t cf[SW_FRANKING_COMMITMENT_LEN];
+    size_t n = 0;
+    CHECK(info->is_franked);
+    OK(sw_commitment_of(m->b, m->len, cf, sizeof cf, &n));
+    CHECK(n == sizeof cf && memcmp(cf, info->commitment, sizeof cf) == 0);
+    static const uint8_t zero[32] = {0};
+    CHECK(memcmp(info->franking_key, zero, 32) != 0);
+}
+
+static void expect_no_evidence(const sw_received_info *info) {
+    static const uint8_t zero[32] = {0};
+    CHECK(!info->is_franked);
+    CHECK(memcmp(info->franking_key, zero, 32) == 0 && memcmp(info->commitment, zero, 32) == 0);
+}
+
+typedef struct {
+    uint8_t *b; /* malloc'd */
+    size_t len;
+} report_t;
+
+/* What a recipient keeps of a franked message to report it. */
+typedef struct {
+    sw_received_info info;
+    uint8_t body[4096];
+    size_t body_len;
+    uint8_t stamp[2200];
+    size_t stamp_len;
+} evidence_t;
+
+/* Builds a report from stored evidence (size query, then the report);
+ * `attachment` may be NULL (none). Returns the result code. */
+static sw_result make_report(const evidence_t *e, const uint8_t *recipient_key,
+                             const uint8_t *body, size_t body_len, const uint8_t *attachment,
+                             size_t attachment_len, report_t *out) {
+    size_t need = 0;
+    sw_result rc;
+#define REPORT_ARGS                                                                          \
+    SW_CONTENT_USER_MESSAGE, e->info.sender, 32, recipient_key, 32, e->info.sent_at_ms, body,     \
+        body_len, e->info.franking_key, 32, e->info.commitment, 32, e->stamp, e->stamp_len
+    if (attachment != NULL) {
+        rc = sw_report_new_with_attachment(REPORT_ARGS, attachment, attachment_len, NULL, 0,
+                                           &need);
+    } else {
+        rc = sw_report_new(REPORT_ARGS, NULL, 0, &need);
+    }
+    if (rc != SW_BUFFER_TOO_SMALL) {
+        CHECK(need == 0);
+        return rc;
+    }
+    out->b = malloc(need);
+    CHECK(out->b != NULL);
+    if (attachment != NULL) {
+        rc = sw_report_new_with_attachment(REPORT_ARGS, attachment, attachment_len, out->b, need,
+                                           &out->len);
+    } else {
+        rc = sw_report_new(REPORT_ARGS, out->b, need, &out->len);
+    }
+#undef REPORT_ARGS
+    CHECK(rc == SW_OK && out->len == need);
+    return rc;
+}
+
+/* Copies a verified report's byte field out (size query first). */
+static size_t verified_field(sw_result (*get)(const sw_verified_report *, uint8_t *, size_t,
+                                              size_t *),
+                             const sw_verified_report *v, uint8_t *buf, size_t cap) {
+    size_t need = 0, n = 0;
+    sw_result rc = get(v, NULL, 0, &need);
+    CHECK(rc == SW_OK || rc == SW_BUFFER_TOO_SMALL);
+    CHECK(need <= cap);
+    OK(get(v, buf, cap, &n));
+    CHECK(n == need);
+    return n;
+}
+
+/* Message franking (SPEC.md §19): franked and unfranked messages in one
+ * conversation, the evidence returned by accept and decrypt (both paths),
+ * the relay's stamp, reports built and verified, altered reports and a
+ * foreign relay key refused, an attachment sent, opened and reported. */
+static void test_franking(void) {
+    uint64_t now = T0;
+    sw_rng *rng = seeded(0xF4);
+    sw_identity *alice_id = NULL, *bob_id = NULL;
+    OK(sw_identity_new(rng, &alice_id));
+    OK(sw_identity_new(rng, &bob_id));
+    uint8_t alice_key[32], bob_key[32];
+    size_t n = 0;
+    OK(sw_identity_public_key(alice_id, alice_key, sizeof alice_key, &n));
+    OK(sw_identity_public_key(bob_id, bob_key, sizeof bob_key, &n));
+    sw_prekey_store *store = NULL;
+    OK(sw_prekey_store_new(bob_id, rng, &store));
+    uint8_t published[SW_MAX_BUNDLE_LEN];
+    size_t published_len = 0;
+    OK(sw_prekey_store_bundle(store, bob_id, published, sizeof published, &published_len));
+    sw_session *alice = initiate_from(alice_id, rng, published, published_len);
+
+    /* Alice (pending): a franked prekey message, an unfranked one. */
+    const char *text = "you will regret this";
+    msg_t franked_hello, plain_hello;
+    encrypt_franked(alice, rng, now, (const uint8_t *)text, strlen(text), &franked_hello);
+    encrypt(alice, rng, now, "an ordinary message", &plain_hello);
+    /* Bad arguments change nothing. */
+    size_t alice_blob_len = 0;
+    uint8_t *alice_blob = session_blob(alice, &alice_blob_len);
+    msg_t scratch;
+    CHECK_RC(sw_session_encrypt_franked(alice, rng, now, SW_CONTENT_TIMER_CHANGE,
+                                        (const uint8_t *)"x", 1, scratch.b, sizeof scratch.b,
+                                        &scratch.len),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_session_encrypt_franked(alice, rng, now, SW_CONTENT_USER_MESSAGE,
+                                        (const uint8_t *)"x", 1, scratch.b, 10, &scratch.len),
+             SW_BUFFER_TOO_SMALL);
+    size_t need = 0;
+    OK(sw_session_franked_encrypted_len(alice, 1, &need));
+    CHECK(scratch.len == need);
+    CHECK_RC(sw_session_encrypt_franked(alice, rng, now, SW_CONTENT_USER_MESSAGE, scratch.b + 8, 4,
+                                        scratch.b, sizeof scratch.b, &scratch.len),
+             SW_INVALID_ARGUMENT); /* overlapping body and buffer */
+    expect_unchanged(alice, alice_blob, alice_blob_len);
+    free(alice_blob);
+
+    /* Bob accepts the franked prekey message: the evidence comes back. */
+    evidence_t text_ev;
+    sw_session *bob = NULL;
+    OK(sw_session_accept(bob_id, store, now, franked_hello.b, franked_hello.len, text_ev.body,
+                         sizeof text_ev.body, &text_ev.body_len, &text_ev.info, &bob));
+    CHECK(text_ev.body_len == strlen(text) && memcmp(text_ev.body, text, text_ev.body_len) == 0);
+    CHECK(memcmp(text_ev.info.sender, alice_key, 32) == 0);
+    expect_evidence(&text_ev.info, &franked_hello);
+    sw_received_info info = decrypt_text(bob, now, &plain_hello, "an ordinary message", 19);
+    expect_no_evidence(&info);
+
+    /* Bob replies franked; Alice (pending, the owned decrypt path). */
+    msg_t reply;
+    encrypt_franked(bob, rng, now, (const uint8_t *)"a franked reply", 15, &reply);
+    info = decrypt_text(alice, now, &reply, "a franked reply", 15);
+    expect_evidence(&info, &reply);
+    CHECK(memcmp(info.sender, bob_key, 32) == 0);
+    /* Established both ways: Bob decrypts in place (the buffer path). */
+    msg_t later, later_plain;
+    encrypt_franked(alice, rng, now + 1, (const uint8_t *)"later", 5, &later);
+    encrypt(alice, rng, now + 1, "later, unfranked", &later_plain);
+    info = decrypt_text(bob, now + 1, &later, "later", 5);
+    expect_evidence(&info, &later);
+    CHECK(info.sent_at_ms == now + 1);
+    info = decrypt_text(bob, now + 1, &later_plain, "later, unfranked", 16);
+    expect_no_evidence(&info);
+    /* A franked message whose commitment was changed on the way fails
+     * authentication (cf is in the associated data). */
+    msg_t forged;
+    encrypt_franked(alice, rng, now, (const uint8_t *)"forged", 6, &forged);
+    uint8_t cf[32];
+    OK(sw_commitment_of(forged.b, forged.len, cf, sizeof cf, &n));
+    for (size_t i = 0; i + 32 <= forged.len; i++) {
+        if (memcmp(forged.b + i, cf, 32) == 0) {
+            forged.b[i] ^= 1;
+            break;
+        }
+    }
+    size_t bob_blob_len = 0;
+    uint8_t *bob_blob = session_blob(bob, &bob_blob_len);
+    uint8_t plain[4096];
+    CHECK_RC(sw_session_decrypt(bob, now, forged.b, forged.len, plain, sizeof plain, &n, &info),
+             SW_SESSION_AUTHENTICATION_FAILED);
+    expect_unchanged(bob, bob_blob, bob_blob_len);
+    free(bob_blob);
+
+    /* The relay: a key kept as bytes, a stamp on each franked message. */
+    sw_relay_key *relay = NULL, *relay_again = NULL, *other_relay = NULL;
+    OK(sw_relay_key_new(rng, &relay));
+    OK(sw_relay_key_new(NULL, &other_relay));
+    uint8_t relay_bytes[SW_RELAY_KEY_LEN];
+    OK(sw_relay_key_danger_export(relay, relay_bytes, sizeof relay_bytes, &n));
+    CHECK(n == SW_RELAY_KEY_LEN);
+    CHECK_RC(sw_relay_key_from_bytes(relay_bytes, 31, &relay_again), SW_INVALID_ARGUMENT);
+    CHECK(relay_again == NULL);
+    OK(sw_relay_key_from_bytes(relay_bytes, sizeof relay_bytes, &relay_again));
+    const uint8_t *from = (const uint8_t *)"acct:alice", *to = (const uint8_t *)"acct:bob";
+    uint64_t routed_at = T0 + 250;
+    CHECK_RC(sw_relay_stamp_message(relay, franked_hello.b, franked_hello.len, from, 10, to, 8,
+                                    routed_at, NULL, 0, &text_ev.stamp_len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(text_ev.stamp_len == 46 + 10 + 8);
+    OK(sw_relay_stamp_message(relay, franked_hello.b, franked_hello.len, from, 10, to, 8,
+                              routed_at, text_ev.stamp, sizeof text_ev.stamp, &text_ev.stamp_len));
+    /* Unfranked messages get no stamp; garbage is malformed. */
+    uint8_t stamp[2200];
+    size_t stamp_len = 0;
+    CHECK_RC(sw_relay_stamp_message(relay, plain_hello.b, plain_hello.len, from, 10, to, 8,
+                                    routed_at, stamp, sizeof stamp, &stamp_len),
+             SW_REPORT_NOT_FRANKED);
+    CHECK(stamp_len == 0);
+    CHECK_RC(sw_commitment_of(later_plain.b, later_plain.len, cf, sizeof cf, &n),
+             SW_REPORT_NOT_FRANKED);
+    CHECK_RC(sw_commitment_of(franked_hello.b, 20, cf, sizeof cf, &n), SW_DECODE_TRUNCATED);
+    uint8_t long_id[SW_MAX_ROUTING_ID_LEN + 1];
+    memset(long_id, 'x', sizeof long_id);
+    CHECK_RC(sw_relay_stamp_message(relay, franked_hello.b, franked_hello.len, long_id,
+                                    sizeof long_id, to, 8, routed_at, stamp, sizeof stamp,
+                                    &stamp_len),
+             SW_DECODE_TOO_LARGE);
+    OK(sw_relay_stamp_message(relay, franked_hello.b, franked_hello.len, long_id,
+                              SW_MAX_ROUTING_ID_LEN, long_id, SW_MAX_ROUTING_ID_LEN, routed_at,
+                              stamp, sizeof stamp, &stamp_len));
+    CHECK(stamp_len == 46 + 2 * SW_MAX_ROUTING_ID_LEN);
+    CHECK_RC(sw_relay_stamp_message(relay, franked_hello.b, franked_hello.len, from, 10, to, 8,
+                                    routed_at, franked_hello.b, sizeof franked_hello.b,
+                                    &stamp_len),
+             SW_INVALID_ARGUMENT); /* the output overlaps the message */
+
+    /* Bob reports the message; the relay verifies the report. */
+    report_t report = {NULL, 0};
+    OK(make_report(&text_ev, bob_key, text_ev.body, text_ev.body_len, NULL, 0, &report));
+    CHECK(report.len == 188 + 10 + 8 + strlen(text));
+    sw_verified_report *verified = NULL;
+    OK(sw_relay_verify_report(relay_again, report.b, report.len, &verified));
+    sw_report_info ri;
+    OK(sw_verified_report_info(verified, &ri));
+    CHECK(ri.content_type == SW_CONTENT_USER_MESSAGE && !ri.has_attachment);
+    CHECK(ri.sent_at_ms == now && ri.routing_timestamp_ms == routed_at);
+    CHECK(memcmp(ri.sender, alice_key, 32) == 0 && memcmp(ri.recipient, bob_key, 32) == 0);
+    uint8_t field[4096];
+    n = verified_field(sw_verified_report_body, verified, field, sizeof field);
+    CHECK(n == strlen(text) && memcmp(field, text, n) == 0);
+    n = verified_field(sw_verified_report_routing_sender, verified, field, sizeof field);
+    CHECK(n == 10 && memcmp(field, from, n) == 0);
+    n = verified_field(sw_verified_report_routing_recipient, verified, field, sizeof field);
+    CHECK(n == 8 && memcmp(field, to, n) == 0);
+    n = verified_field(sw_verified_report_attachment, verified, field, sizeof field);
+    CHECK(n == 0);
+    CHECK_RC(sw_verified_report_body(verified, field, 3, &n), SW_BUFFER_TOO_SMALL);
+    CHECK(n == strlen(text));
+    sw_verified_report_free(verified);
+
+    /* An altered body: the commitment does not open. */
+    sw_verified_report *refused = (sw_verified_report *)&report; /* overwritten with NULL */
+    report_t altered = {NULL, 0};
+    OK(make_report(&text_ev, bob_key, (const uint8_t *)"you will regret THIS", strlen(text), NULL,
+                   0, &altered));
+    CHECK_RC(sw_relay_verify_report(relay, altered.b, altered.len, &refused),
+             SW_REPORT_BAD_COMMITMENT);
+    CHECK(refused == NULL);
+    free(altered.b);
+    /* A byte of the encoded body flipped: the same. */
+    report.b[report.len - 1] ^= 0x20;
+    CHECK_RC(sw_relay_verify_report(relay, report.b, report.len, &refused),
+             SW_REPORT_BAD_COMMITMENT);
+    report.b[report.len - 1] ^= 0x20;
+    /* Another relay's key, or an altered routing id: the stamp fails. */
+    CHECK_RC(sw_relay_verify_report(other_relay, report.b, report.len, &refused),
+             SW_REPORT_BAD_STAMP);
+    report.b[172 + 10] ^= 1; /* the first byte of the sender account id */
+    CHECK_RC(sw_relay_verify_report(relay, report.b, report.len, &refused), SW_REPORT_BAD_STAMP);
+    report.b[172 + 10] ^= 1;
+    /* A stamp made by another relay's key, reported to this relay. */
+    evidence_t foreign = text_ev;
+    OK(sw_relay_stamp_message(other_relay, franked_hello.b, franked_hello.len, from, 10, to, 8,
+                              routed_at, foreign.stamp, sizeof foreign.stamp, &foreign.stamp_len));
+    report_t foreign_report = {NULL, 0};
+    OK(make_report(&foreign, bob_key, foreign.body, foreign.body_len, NULL, 0, &foreign_report));
+    CHECK_RC(sw_relay_verify_report(relay, foreign_report.b, foreign_report.len, &refused),
+             SW_REPORT_BAD_STAMP);
+    OK(sw_relay_verify_report(other_relay, foreign_report.b, foreign_report.len, &verified));
+    sw_verified_report_free(verified);
+    free(foreign_report.b);
+    /* Malformed reports, and reports that cannot be built. */
+    CHECK_RC(sw_relay_verify_report(relay, report.b, report.len - 1, &refused),
+             SW_DECODE_TRUNCATED);
+    CHECK_RC(sw_relay_verify_report(relay, franked_hello.b, franked_hello.len, &refused),
+             SW_DECODE_UNEXPECTED_TYPE);
+    CHECK(refused == NULL);
+    size_t rlen = 0;
+    uint8_t rbuf[1024];
+    CHECK_RC(sw_report_new(SW_CONTENT_TIMER_CHANGE, alice_key, 32, bob_key, 32, now, NULL, 0,
+                           text_ev.info.franking_key, 32, text_ev.info.commitment, 32,
+                           text_ev.stamp, text_ev.stamp_len, rbuf, sizeof rbuf, &rlen),
+             SW_REPORT_NOT_FRANKED);
+    CHECK_RC(sw_report_new(3, alice_key, 32, bob_key, 32, now, NULL, 0, text_ev.info.franking_key,
+                           32, text_ev.info.commitment, 32, text_ev.stamp, text_ev.stamp_len, rbuf,
+                           sizeof rbuf, &rlen),
+             SW_REPORT_NOT_FRANKED); /* a group key distribution */
+    CHECK_RC(sw_report_new(5, alice_key, 32, bob_key, 32, now, NULL, 0, text_ev.info.franking_key,
+                           32, text_ev.info.commitment, 32, text_ev.stamp, text_ev.stamp_len, rbuf,
+                           sizeof rbuf, &rlen),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_report_new(SW_CONTENT_USER_MESSAGE, alice_key, 32, bob_key, 32, now, NULL, 0,
+                           text_ev.info.franking_key, 31, text_ev.info.commitment, 32,
+                           text_ev.stamp, text_ev.stamp_len, rbuf, sizeof rbuf, &rlen),
+             SW_INVALID_ARGUMENT);
+    CHECK_RC(sw_report_new(SW_CONTENT_USER_MESSAGE, alice_key, 32, bob_key, 32, now, NULL, 0,
+                           text_ev.info.franking_key, 32, text_ev.info.commitment, 32,
+                           text_ev.stamp, text_ev.stamp_len - 1, rbuf, sizeof rbuf, &rlen),
+             SW_DECODE_TRUNCATED); /* a cut stamp */
+    CHECK_RC(sw_report_new(SW_CONTENT_USER_MESSAGE, alice_key, 32, bob_key, 32, now, rbuf + 4, 8,
+                           text_ev.info.franking_key, 32, text_ev.info.commitment, 32,
+                           text_ev.stamp, text_ev.stamp_len, rbuf, sizeof rbuf, &rlen),
+             SW_INVALID_ARGUMENT); /* the body overlaps the output */
+    CHECK(rlen == 0);
+    /* Handles of another type. */
+    CHECK_RC(sw_relay_verify_report((const sw_relay_key *)alice_id, report.b, report.len,
+                                    &refused),
+             SW_INVALID_HANDLE);
+    CHECK_RC(sw_verified_report_body((const sw_verified_report *)relay, field, sizeof field, &n),
+             SW_INVALID_HANDLE);
+    free(report.b);
+
+    /* An attachment: Alice encrypts it, uploads the blob (here: keeps it),
+     * and sends a pointer to it as a franked body. */
+    uint8_t picture[3000];
+    for (size_t i = 0; i < sizeof picture; i++) {
+        picture[i] = (uint8_t)(i * 7 + 3);
+    }
+    uint8_t att_key[SW_ATTACHMENT_KEY_LEN];
+    OK(sw_attachment_key_new(rng, att_key, sizeof att_key, &n));
+    CHECK(n == SW_ATTACHMENT_KEY_LEN);
+    size_t blob_len = 0;
+    CHECK_RC(sw_attachment_encrypt(att_key, 32, picture, sizeof picture, NULL, 0, &blob_len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(blob_len == sizeof picture + SW_ATTACHMENT_OVERHEAD);
+    uint8_t *blob = malloc(blob_len);
+    CHECK(blob != NULL);
+    OK(sw_attachment_encrypt(att_key, 32, picture, sizeof picture, blob, blob_len, &blob_len));
+    CHECK_RC(sw_attachment_encrypt(att_key, 32, blob, 100, blob + 50, blob_len - 50, &n),
+             SW_INVALID_ARGUMENT); /* overlapping */
+    sw_attachment_pointer *pointer = NULL;
+    const char *media = "image/png", *locator = "https://blobs.example/42";
+    OK(sw_attachment_pointer_new(att_key, 32, picture, sizeof picture, (const uint8_t *)media,
+                                 strlen(media), (const uint8_t *)locator, strlen(locator),
+                                 &pointer));
+    uint8_t long_media[256];
+    memset(long_media, 'm', sizeof long_media);
+    sw_attachment_pointer *bad_pointer = NULL;
+    CHECK_RC(sw_attachment_pointer_new(att_key, 32, picture, sizeof picture, long_media,
+                                       sizeof long_media, NULL, 0, &bad_pointer),
+             SW_DECODE_TOO_LARGE);
+    CHECK(bad_pointer == NULL);
+    evidence_t att_ev;
+    size_t body_len = 0;
+    OK(sw_attachment_pointer_encode(pointer, att_ev.body, sizeof att_ev.body, &body_len));
+    CHECK(body_len == 77 + strlen(media) + strlen(locator));
+    sw_attachment_pointer_free(pointer);
+    msg_t att_msg;
+    encrypt_franked(alice, rng, now + 2, att_ev.body, body_len, &att_msg);
+    OK(sw_relay_stamp_message(relay, att_msg.b, att_msg.len, from, 10, to, 8, routed_at + 2,
+                              att_ev.stamp, sizeof att_ev.stamp, &att_ev.stamp_len));
+
+    /* Bob opens it: the pointer, then the blob, checked against it. */
+    OK(sw_session_decrypt(bob, now + 2, att_msg.b, att_msg.len, att_ev.body, sizeof att_ev.body,
+                          &att_ev.body_len, &att_ev.info));
+    expect_evidence(&att_ev.info, &att_msg);
+    sw_attachment_pointer *received = NULL;
+    OK(sw_attachment_pointer_parse(att_ev.body, att_ev.body_len, &received));
+    uint64_t size = 0;
+    OK(sw_attachment_pointer_size(received, &size));
+    CHECK(size == sizeof picture);
+    OK(sw_attachment_pointer_media_type(received, field, sizeof field, &n));
+    CHECK(n == strlen(media) && memcmp(field, media, n) == 0);
+    OK(sw_attachment_pointer_locator(received, field, sizeof field, &n));
+    CHECK(n == strlen(locator) && memcmp(field, locator, n) == 0);
+    uint8_t reencoded[4096];
+    OK(sw_attachment_pointer_encode(received, reencoded, sizeof reencoded, &n));
+    CHECK(n == att_ev.body_len && memcmp(reencoded, att_ev.body, n) == 0);
+    uint8_t *opened = malloc(blob_len);
+    CHECK(opened != NULL);
+    CHECK_RC(sw_attachment_pointer_decrypt(received, blob, blob_len, opened, 10, &n),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(n == sizeof picture);
+    OK(sw_attachment_pointer_decrypt(received, blob, blob_len, opened, blob_len, &n));
+    CHECK(n == sizeof picture && memcmp(opened, picture, n) == 0);
+    OK(sw_attachment_pointer_verify(received, picture, sizeof picture));
+    CHECK_RC(sw_attachment_pointer_verify(received, picture, sizeof picture - 1),
+             SW_ATTACHMENT_MISMATCH);
+    blob[100] ^= 1;
+    CHECK_RC(sw_attachment_pointer_decrypt(received, blob, blob_len, opened, blob_len, &n),
+             SW_ATTACHMENT_MISMATCH);
+    CHECK(n == 0);
+    blob[100] ^= 1;
+    CHECK_RC(sw_attachment_pointer_decrypt(received, blob, 15, opened, blob_len, &n),
+             SW_ATTACHMENT_MISMATCH);
+    sw_attachment_pointer *not_pointer = NULL;
+    CHECK_RC(sw_attachment_pointer_parse(text_ev.body, text_ev.body_len, &not_pointer),
+             SW_DECODE_UNSUPPORTED_VERSION);
+    CHECK_RC(sw_attachment_pointer_parse(att_ev.body, att_ev.body_len - 1, &not_pointer),
+             SW_DECODE_TRUNCATED);
+    CHECK(not_pointer == NULL);
+    sw_attachment_pointer_free(received);
+
+    /* Bob reports the attachment; the relay checks it against the pointer. */
+    report_t att_report = {NULL, 0};
+    OK(make_report(&att_ev, bob_key, att_ev.body, att_ev.body_len, opened, sizeof picture,
+                   &att_report));
+    OK(sw_relay_verify_report(relay, att_report.b, att_report.len, &verified));
+    OK(sw_verified_report_info(verified, &ri));
+    CHECK(ri.has_attachment && ri.sent_at_ms == now + 2 && ri.routing_timestamp_ms == routed_at + 2);
+    uint8_t *reported = malloc(sizeof picture);
+    CHECK(reported != NULL);
+    n = verified_field(sw_verified_report_attachment, verified, reported, sizeof picture);
+    CHECK(n == sizeof picture && memcmp(reported, picture, n) == 0);
+    n = verified_field(sw_verified_report_body, verified, field, sizeof field);
+    OK(sw_attachment_pointer_parse(field, n, &received));
+    OK(sw_attachment_pointer_verify(received, reported, sizeof picture));
+    sw_attachment_pointer_free(received);
+    sw_verified_report_free(verified);
+    free(reported);
+    free(att_report.b);
+    /* Another picture under the same pointer: refused. */
+    opened[0] ^= 1;
+    OK(make_report(&att_ev, bob_key, att_ev.body, att_ev.body_len, opened, sizeof picture,
+                   &att_report));
+    CHECK_RC(sw_relay_verify_report(relay, att_report.b, att_report.len, &refused),
+             SW_REPORT_ATTACHMENT_MISMATCH);
+    free(att_report.b);
+    /* An "attachment" reported with a text message: not an attachment. */
+    OK(make_report(&text_ev, bob_key, text_ev.body, text_ev.body_len, picture, sizeof picture,
+                   &att_report));
+    CHECK_RC(sw_relay_verify_report(relay, att_report.b, att_report.len, &refused),
+             SW_REPORT_NOT_AN_ATTACHMENT);
+    CHECK(refused == NULL);
+    free(att_report.b);
+    free(opened);
+    free(blob);
+
+    sw_relay_key_free(relay);
+    sw_relay_key_free(relay_again);
+    sw_relay_key_free(other_relay);
+    sw_session_free(alice);
+    sw_session_free(bob);
+    sw_prekey_store_free(store);
+    sw_identity_free(alice_id);
+    sw_identity_free(bob_id);
+    sw_rng_free(rng);
+}
+
 int main(void) {
     party_t alice = {seeded(0xA1), NULL, NULL, NULL};
     party_t bob = {seeded(0xB0), NULL, NULL, NULL};
@@ -1056,6 +1519,7 @@ int main(void) {
     test_save_restore(&alice, &bob, &queue);
     test_safety_numbers(&alice, &bob);
     test_post_quantum();
+    test_franking();
 
     sw_session_free(alice.session);
     sw_session_free(bob.session);

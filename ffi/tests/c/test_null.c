@@ -401,6 +401,189 @@ int main(void) {
     NUL(sw_expiry_queue_load_sealed(KEY, 32, NULL, blob_len, &tmp_queue));
     NUL(sw_expiry_queue_load_sealed(KEY, 32, blob, blob_len, NULL));
 
+    /* Message franking: a franked message from Alice (pending) to Bob
+     * (established), the relay's key and stamp, a report and its
+     * verification, an attachment pointer. */
+    NUL(sw_session_franked_encrypted_len(NULL, 10, &len));
+    NUL(sw_session_franked_encrypted_len(pending, 10, NULL));
+    NUL(sw_session_encrypt_franked(NULL, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, buf,
+                                   sizeof buf, &len));
+    NUL(sw_session_encrypt_franked(pending, rng, T0, SW_CONTENT_USER_MESSAGE, NULL, 10, buf,
+                                   sizeof buf, &len));
+    NUL(sw_session_encrypt_franked(pending, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, NULL,
+                                   sizeof buf, &len));
+    NUL(sw_session_encrypt_franked(pending, rng, T0, SW_CONTENT_USER_MESSAGE, plain, 10, buf,
+                                   sizeof buf, NULL));
+    uint8_t franked[1024];
+    size_t franked_len = 0;
+    OK(sw_session_encrypt_franked(pending, NULL, T0, SW_CONTENT_USER_MESSAGE, NULL, 0, franked,
+                                  sizeof franked, &franked_len)); /* NULL body of length 0 */
+    OK(sw_session_decrypt(established, T0, franked, franked_len, plain, sizeof plain, &plain_len,
+                          &info));
+    CHECK(plain_len == 0 && info.is_franked);
+
+    sw_relay_key *relay = NULL, *tmp_relay = NULL;
+    NUL(sw_relay_key_new(rng, NULL));
+    OK(sw_relay_key_new(NULL, &relay)); /* NULL rng: the OS generator */
+    NUL(sw_relay_key_from_bytes(NULL, 32, &tmp_relay));
+    NUL(sw_relay_key_from_bytes(KEY, 32, NULL));
+    NUL(sw_relay_key_danger_export(NULL, buf, sizeof buf, &len));
+    NUL(sw_relay_key_danger_export(relay, NULL, 32, &len));
+    NUL(sw_relay_key_danger_export(relay, buf, sizeof buf, NULL));
+    CHECK_RC(sw_relay_key_danger_export(relay, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == SW_RELAY_KEY_LEN);
+    sw_relay_key_free(NULL);
+    NUL(sw_commitment_of(NULL, franked_len, buf, sizeof buf, &len));
+    NUL(sw_commitment_of(franked, franked_len, NULL, sizeof buf, &len));
+    NUL(sw_commitment_of(franked, franked_len, buf, sizeof buf, NULL));
+    CHECK_RC(sw_commitment_of(franked, franked_len, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == SW_FRANKING_COMMITMENT_LEN);
+    NUL(sw_relay_stamp_message(NULL, franked, franked_len, (const uint8_t *)"a", 1,
+                               (const uint8_t *)"b", 1, T0, buf, sizeof buf, &len));
+    NUL(sw_relay_stamp_message(relay, NULL, franked_len, (const uint8_t *)"a", 1,
+                               (const uint8_t *)"b", 1, T0, buf, sizeof buf, &len));
+    NUL(sw_relay_stamp_message(relay, franked, franked_len, NULL, 1, (const uint8_t *)"b", 1, T0,
+                               buf, sizeof buf, &len));
+    NUL(sw_relay_stamp_message(relay, franked, franked_len, (const uint8_t *)"a", 1, NULL, 1, T0,
+                               buf, sizeof buf, &len));
+    NUL(sw_relay_stamp_message(relay, franked, franked_len, (const uint8_t *)"a", 1,
+                               (const uint8_t *)"b", 1, T0, NULL, sizeof buf, &len));
+    NUL(sw_relay_stamp_message(relay, franked, franked_len, (const uint8_t *)"a", 1,
+                               (const uint8_t *)"b", 1, T0, buf, sizeof buf, NULL));
+    uint8_t stamp[128];
+    size_t stamp_len = 0;
+    OK(sw_relay_stamp_message(relay, franked, franked_len, NULL, 0, NULL, 0, T0, stamp,
+                              sizeof stamp, &stamp_len)); /* empty account ids */
+    CHECK(stamp_len == 46);
+
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, NULL, 32, kb, 32, T0, NULL, 0, info.franking_key,
+                      32, info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, NULL, 32, T0, NULL, 0, info.franking_key,
+                      32, info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 4, info.franking_key, 32,
+                      info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, NULL, 32,
+                      info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key, 32,
+                      NULL, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key, 32,
+                      info.commitment, 32, NULL, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key, 32,
+                      info.commitment, 32, stamp, stamp_len, NULL, sizeof blob, &len));
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key, 32,
+                      info.commitment, 32, stamp, stamp_len, blob, sizeof blob, NULL));
+    /* A fixed-size input of length 0 is still required. */
+    NUL(sw_report_new(SW_CONTENT_USER_MESSAGE, NULL, 0, kb, 32, T0, NULL, 0, info.franking_key,
+                      32, info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, NULL, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      plain, 1, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, NULL, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      plain, 1, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 4,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      plain, 1, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, NULL,
+                                      32, info.commitment, 32, stamp, stamp_len, plain, 1, blob,
+                                      sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, NULL, 32, stamp, stamp_len, plain, 1,
+                                      blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, NULL, stamp_len,
+                                      plain, 1, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      NULL, 1, blob, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      plain, 1, NULL, sizeof blob, &len));
+    NUL(sw_report_new_with_attachment(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0,
+                                      info.franking_key, 32, info.commitment, 32, stamp, stamp_len,
+                                      plain, 1, blob, sizeof blob, NULL));
+    /* The empty body of the franked message: a size query, then the report. */
+    CHECK_RC(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key,
+                           32, info.commitment, 32, stamp, stamp_len, NULL, 0, &blob_len),
+             SW_BUFFER_TOO_SMALL);
+    CHECK(blob_len == 188); /* the fixed fields, no ids, an empty body */
+    OK(sw_report_new(SW_CONTENT_USER_MESSAGE, ka, 32, kb, 32, T0, NULL, 0, info.franking_key, 32,
+                     info.commitment, 32, stamp, stamp_len, blob, sizeof blob, &blob_len));
+
+    sw_verified_report *verified = NULL, *tmp_verified = NULL;
+    NUL(sw_relay_verify_report(NULL, blob, blob_len, &tmp_verified));
+    NUL(sw_relay_verify_report(relay, NULL, blob_len, &tmp_verified));
+    NUL(sw_relay_verify_report(relay, blob, blob_len, NULL));
+    OK(sw_relay_verify_report(relay, blob, blob_len, &verified));
+    sw_report_info report_info;
+    NUL(sw_verified_report_info(NULL, &report_info));
+    NUL(sw_verified_report_info(verified, NULL));
+    NUL(sw_verified_report_body(NULL, buf, sizeof buf, &len));
+    NUL(sw_verified_report_body(verified, NULL, sizeof buf, &len));
+    NUL(sw_verified_report_body(verified, buf, sizeof buf, NULL));
+    OK(sw_verified_report_body(verified, NULL, 0, &len)); /* an empty body fits */
+    CHECK(len == 0);
+    NUL(sw_verified_report_routing_sender(NULL, buf, sizeof buf, &len));
+    NUL(sw_verified_report_routing_sender(verified, NULL, sizeof buf, &len));
+    NUL(sw_verified_report_routing_sender(verified, buf, sizeof buf, NULL));
+    NUL(sw_verified_report_routing_recipient(NULL, buf, sizeof buf, &len));
+    NUL(sw_verified_report_routing_recipient(verified, NULL, sizeof buf, &len));
+    NUL(sw_verified_report_routing_recipient(verified, buf, sizeof buf, NULL));
+    NUL(sw_verified_report_attachment(NULL, buf, sizeof buf, &len));
+    NUL(sw_verified_report_attachment(verified, NULL, sizeof buf, &len));
+    NUL(sw_verified_report_attachment(verified, buf, sizeof buf, NULL));
+    sw_verified_report_free(NULL);
+
+    uint8_t att_key[SW_ATTACHMENT_KEY_LEN];
+    NUL(sw_attachment_key_new(rng, NULL, sizeof att_key, &len));
+    NUL(sw_attachment_key_new(rng, att_key, sizeof att_key, NULL));
+    CHECK_RC(sw_attachment_key_new(rng, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    CHECK(len == SW_ATTACHMENT_KEY_LEN);
+    OK(sw_attachment_key_new(NULL, att_key, sizeof att_key, &len));
+    NUL(sw_attachment_encrypt(NULL, 32, plain, 4, buf, sizeof buf, &len));
+    NUL(sw_attachment_encrypt(att_key, 32, NULL, 4, buf, sizeof buf, &len));
+    NUL(sw_attachment_encrypt(att_key, 32, plain, 4, NULL, sizeof buf, &len));
+    NUL(sw_attachment_encrypt(att_key, 32, plain, 4, buf, sizeof buf, NULL));
+    OK(sw_attachment_encrypt(att_key, 32, NULL, 0, buf, sizeof buf, &len)); /* empty */
+    CHECK(len == SW_ATTACHMENT_OVERHEAD);
+    sw_attachment_pointer *pointer = NULL, *tmp_pointer = NULL;
+    NUL(sw_attachment_pointer_new(NULL, 32, plain, 4, NULL, 0, NULL, 0, &tmp_pointer));
+    NUL(sw_attachment_pointer_new(att_key, 32, NULL, 4, NULL, 0, NULL, 0, &tmp_pointer));
+    NUL(sw_attachment_pointer_new(att_key, 32, plain, 4, NULL, 1, NULL, 0, &tmp_pointer));
+    NUL(sw_attachment_pointer_new(att_key, 32, plain, 4, NULL, 0, NULL, 1, &tmp_pointer));
+    NUL(sw_attachment_pointer_new(att_key, 32, plain, 4, NULL, 0, NULL, 0, NULL));
+    OK(sw_attachment_pointer_new(att_key, 32, NULL, 0, NULL, 0, NULL, 0, &pointer));
+    NUL(sw_attachment_pointer_encode(NULL, buf, sizeof buf, &len));
+    NUL(sw_attachment_pointer_encode(pointer, NULL, sizeof buf, &len));
+    NUL(sw_attachment_pointer_encode(pointer, buf, sizeof buf, NULL));
+    OK(sw_attachment_pointer_encode(pointer, buf, sizeof buf, &len));
+    CHECK(len == 77);
+    NUL(sw_attachment_pointer_parse(NULL, len, &tmp_pointer));
+    NUL(sw_attachment_pointer_parse(buf, len, NULL));
+    NUL(sw_attachment_pointer_size(NULL, &u64));
+    NUL(sw_attachment_pointer_size(pointer, NULL));
+    NUL(sw_attachment_pointer_media_type(NULL, buf, sizeof buf, &len));
+    NUL(sw_attachment_pointer_media_type(pointer, NULL, sizeof buf, &len));
+    NUL(sw_attachment_pointer_media_type(pointer, buf, sizeof buf, NULL));
+    NUL(sw_attachment_pointer_locator(NULL, buf, sizeof buf, &len));
+    NUL(sw_attachment_pointer_locator(pointer, NULL, sizeof buf, &len));
+    NUL(sw_attachment_pointer_locator(pointer, buf, sizeof buf, NULL));
+    NUL(sw_attachment_pointer_verify(NULL, plain, 0));
+    NUL(sw_attachment_pointer_verify(pointer, NULL, 4));
+    OK(sw_attachment_pointer_verify(pointer, NULL, 0)); /* the empty attachment */
+    OK(sw_attachment_encrypt(att_key, 32, NULL, 0, blob, sizeof blob, &blob_len));
+    NUL(sw_attachment_pointer_decrypt(NULL, blob, blob_len, buf, sizeof buf, &len));
+    NUL(sw_attachment_pointer_decrypt(pointer, NULL, blob_len, buf, sizeof buf, &len));
+    NUL(sw_attachment_pointer_decrypt(pointer, blob, blob_len, NULL, sizeof buf, &len));
+    NUL(sw_attachment_pointer_decrypt(pointer, blob, blob_len, buf, sizeof buf, NULL));
+    OK(sw_attachment_pointer_decrypt(pointer, blob, blob_len, NULL, 0, &len)); /* empty: fits */
+    CHECK(len == 0);
+    sw_attachment_pointer_free(NULL);
+    CHECK(tmp_relay == NULL && tmp_verified == NULL && tmp_pointer == NULL);
+    sw_attachment_pointer_free(pointer);
+    sw_verified_report_free(verified);
+    sw_relay_key_free(relay);
+
     /* No constructor that failed left a handle behind. */
     CHECK(tmp_id == NULL && tmp_store == NULL && tmp_bundle == NULL && tmp_session == NULL &&
           tmp_queue == NULL && tmp_number == NULL);
