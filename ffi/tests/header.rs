@@ -205,8 +205,16 @@ fn every_exported_function_is_in_the_library() {
     // functions: each one is found in the sources as `pub unsafe extern "C" fn NAME(`.
     let header = std::fs::read_to_string(header_path()).unwrap();
     let mut sources = String::new();
-    for entry in std::fs::read_dir(dir().join("src")).unwrap() {
-        sources.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    let mut dirs = vec![dir().join("src")];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                sources.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
     }
     for f in exported_functions(&header) {
         assert!(

@@ -1,0 +1,134 @@
+//! Helpers of the group and channel exports.
+
+use sealwire::IdentityKey;
+use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry};
+use sealwire::group::{Distribution, GroupId, GroupReceivedRef};
+
+use super::{sw_distribution, sw_group_received_info};
+use crate::boundary::{Out, Result, input, input_array, new_handle, write_bytes};
+use crate::result::sw_result;
+use crate::session::{TIMER_OFF, content_type_to_c, sw_changed_by, sw_message_expiry, timer};
+
+/// A 32-byte identity key input: NULL is `SW_NULL_POINTER`, another length
+/// `SW_INVALID_ARGUMENT`, an invalid key `SW_DECODE_INVALID_KEY`.
+///
+/// # Safety
+///
+/// As [`input_array`].
+pub(super) unsafe fn identity_key(ptr: *const u8, len: usize) -> Result<IdentityKey> {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { input_array::<32>(ptr, len) }?;
+    Ok(IdentityKey::from_bytes(&bytes)?)
+}
+
+/// A 16-byte group id input.
+///
+/// # Safety
+///
+/// As [`input_array`].
+pub(super) unsafe fn parse_group_id(ptr: *const u8, len: usize) -> Result<GroupId> {
+    // SAFETY: the caller's contract.
+    Ok(GroupId::from_bytes(unsafe { input_array::<16>(ptr, len) }?))
+}
+
+/// A list of identity keys, 32 bytes each, back to back: a length that is
+/// not a multiple of 32 is `SW_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// As [`input`].
+pub(super) unsafe fn identity_keys(ptr: *const u8, len: usize) -> Result<Vec<IdentityKey>> {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { input(ptr, len) }?;
+    let chunks = bytes.chunks_exact(32);
+    if !chunks.remainder().is_empty() {
+        return Err(sw_result::SW_INVALID_ARGUMENT);
+    }
+    chunks
+        .map(|c| {
+            let key = <[u8; 32]>::try_from(c).map_err(|_| sw_result::SW_INTERNAL)?;
+            Ok(IdentityKey::from_bytes(&key)?)
+        })
+        .collect()
+}
+
+/// Writes identity keys back to back (32 bytes each) as [`write_bytes`].
+pub(super) fn write_keys(
+    buf: &mut [u8],
+    written: &mut Out<'_, usize>,
+    keys: &[IdentityKey],
+) -> Result<()> {
+    let mut bytes = Vec::with_capacity(keys.len().saturating_mul(32));
+    for k in keys {
+        bytes.extend_from_slice(k.as_bytes());
+    }
+    write_bytes(buf, written, &bytes)
+}
+
+/// A distribution handle for the caller, or NULL when there is no one to
+/// send it to.
+pub(super) fn distribution_handle(d: Distribution) -> *mut sw_distribution {
+    if d.recipients.is_empty() {
+        core::ptr::null_mut()
+    } else {
+        new_handle::<sw_distribution>(d)
+    }
+}
+
+/// A timer from the C mode and TTL, as `sw_session_set_timer` takes them.
+pub(super) fn timer_policy(mode: u32, ttl_secs: u32) -> Result<Option<ExpiryPolicy>> {
+    match mode {
+        0 if ttl_secs == 0 => Ok(None),
+        0 => Err(sw_result::SW_EXPIRY_INVALID_POLICY),
+        1 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?)),
+        2 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?)),
+        _ => Err(sw_result::SW_INVALID_ARGUMENT),
+    }
+}
+
+/// The C metadata of a received post, and whether its body must be erased
+/// (an expiry this version does not know is treated as expired).
+pub(super) fn group_info(r: &GroupReceivedRef<'_>) -> (sw_group_received_info, bool) {
+    let (expiry, expiry_ms, erase) = match r.expiry {
+        MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
+        MessageExpiry::At(t) => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
+            t.as_unix_millis(),
+            false,
+        ),
+        MessageExpiry::AfterRead { ttl_ms } => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
+            ttl_ms,
+            false,
+        ),
+        _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
+    };
+    let (timer_changed, timer_changed_by, timer_old, timer_new) = match r.timer_change {
+        None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
+        Some(c) => (
+            true,
+            match c.by {
+                ChangedBy::Us => sw_changed_by::SW_CHANGED_BY_US,
+                _ => sw_changed_by::SW_CHANGED_BY_PEER,
+            },
+            timer(c.old),
+            timer(c.new),
+        ),
+    };
+    (
+        sw_group_received_info {
+            sender: r.sender.to_bytes(),
+            chain_id: r.chain_id,
+            iteration: r.iteration,
+            content_type: content_type_to_c(r.content_type),
+            sent_at_ms: r.sent_at.as_unix_millis(),
+            expiry,
+            expiry_ms,
+            timer_changed,
+            timer_changed_by,
+            timer_old,
+            timer_new,
+        },
+        erase,
+    )
+}

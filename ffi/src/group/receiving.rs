@@ -1,0 +1,153 @@
+//! The generic bodies of the exports of the receiving roles (group members
+//! and channel subscribers), and of `*_timer`.
+
+use sealwire::Timestamp;
+use sealwire::expiry::ConversationTimer;
+
+use super::helpers::{group_info, identity_key};
+use super::roles::Receiver;
+use super::sw_group_received_info;
+use crate::boundary::{Handle, Result, guard, handle_mut, handle_ref, input, input_output, out};
+use crate::result::sw_result;
+use crate::session::{TIMER_OFF, sw_timer, timer};
+
+/// `*_receive_post`.
+///
+/// # Safety
+///
+/// `handle` a live handle used by no other thread; `post` valid for reads
+/// of `post_len` bytes; `plaintext` valid for writes of `plaintext_cap`
+/// bytes; `out_plaintext_len` and `out_info` valid for one write.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn receive_post<H: Handle>(
+    handle: *mut H,
+    now_ms: u64,
+    post: *const u8,
+    post_len: usize,
+    plaintext: *mut u8,
+    plaintext_cap: usize,
+    out_plaintext_len: *mut usize,
+    out_info: *mut sw_group_received_info,
+) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_plaintext_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let mut out_info = unsafe { out(out_info) }?;
+        // SAFETY: the caller's contract.
+        let receiver = unsafe { handle_mut(handle) }?;
+        // SAFETY: the caller's contract.
+        let (post, buf) = unsafe { input_output(post, post_len, plaintext, plaintext_cap) }?;
+        let Some(buf) = buf.get_mut(..post.len()) else {
+            written.set(post.len());
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        buf.copy_from_slice(post);
+        let now = Timestamp::from_unix_millis(now_ms);
+        match receive_into(receiver, now, buf) {
+            Ok((n, meta)) => {
+                written.set(n);
+                out_info.set(meta);
+                Ok(())
+            }
+            Err(e) => {
+                buf.fill(0);
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Receives the post held in `buf` in place, moves its body to the front
+/// of `buf` and zeroes the rest; returns the body's length and metadata.
+fn receive_into<R: Receiver>(
+    receiver: &mut R,
+    now: Timestamp,
+    buf: &mut [u8],
+) -> Result<(usize, sw_group_received_info)> {
+    let base = buf.as_ptr().addr();
+    let (meta, erase, start, len) = {
+        let r = receiver.receive_in_place(now, buf)?;
+        // The body is a part of `buf`, or empty.
+        let start = if r.body.is_empty() {
+            0
+        } else {
+            r.body
+                .as_ptr()
+                .addr()
+                .checked_sub(base)
+                .ok_or(sw_result::SW_INTERNAL)?
+        };
+        let (meta, erase) = group_info(&r);
+        (meta, erase, start, r.body.len())
+    };
+    let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
+    if end > buf.len() {
+        return Err(sw_result::SW_INTERNAL);
+    }
+    buf.copy_within(start..end, 0);
+    let n = if erase { 0 } else { len };
+    buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
+    Ok((n, meta))
+}
+
+/// `*_accept_distribution`.
+///
+/// # Safety
+///
+/// `handle` a live handle used by no other thread; `sender` valid for reads
+/// of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
+/// `out_new` valid for one write.
+pub(super) unsafe fn accept_distribution<H: Handle>(
+    handle: *mut H,
+    sender: *const u8,
+    sender_len: usize,
+    body: *const u8,
+    body_len: usize,
+    out_new: *mut bool,
+) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut new = unsafe { out(out_new) }?;
+        new.set(false);
+        // SAFETY: the caller's contract.
+        let receiver = unsafe { handle_mut(handle) }?;
+        // SAFETY: the caller's contract.
+        let sender = unsafe { identity_key(sender, sender_len) }?;
+        if body.is_null() {
+            return Err(sw_result::SW_NULL_POINTER);
+        }
+        // SAFETY: the caller's contract.
+        let body = unsafe { input(body, body_len) }?;
+        new.set(receiver.process_distribution(&sender, body)?);
+        Ok(())
+    })
+}
+
+/// `*_timer`.
+///
+/// # Safety
+///
+/// `handle` a live handle; `out_timer` valid for one write.
+pub(super) unsafe fn get_timer<H: Handle>(
+    handle: *const H,
+    timer_of: impl FnOnce(&H::Inner) -> ConversationTimer,
+    out_timer: *mut sw_timer,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_timer = unsafe { out(out_timer) }?;
+        out_timer.set(TIMER_OFF);
+        // SAFETY: the caller's contract.
+        let value = unsafe { handle_ref(handle) }?;
+        out_timer.set(timer(timer_of(value)));
+        Ok(())
+    })
+}
