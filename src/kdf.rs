@@ -28,7 +28,7 @@ pub const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
 /// HKDF info that turns a message key into an AES-256-GCM key and nonce.
 pub const MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_MessageKeys_v1";
 /// HKDF info that turns a group (sender-key) message key into an
-/// AES-256-GCM key and nonce (SPEC.md §19.4).
+/// AES-256-GCM key and nonce (SPEC.md §20.4).
 pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v1";
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -276,7 +276,7 @@ pub(crate) fn message_keys(mk: &[u8; 32]) -> [u8; 44] {
 }
 
 /// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info =
-/// "Sealwire_GroupMessageKeys_v1", L = 44)` (SPEC.md §19.4), computed like
+/// "Sealwire_GroupMessageKeys_v1", L = 44)` (SPEC.md §20.4), computed like
 /// [`message_keys`].
 pub(crate) fn group_message_keys(mk: &[u8; 32]) -> [u8; 44] {
     zero_salt_hkdf_44::<28, 29, 61>(mk, &GROUP_MESSAGE_KEYS_INFO_ARRAY)
