@@ -251,24 +251,12 @@ pub unsafe extern "C" fn sw_prekey_store_one_time_prekey_ids(
     out_ids_cap: usize,
     out_count: *mut usize,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let store = unsafe { handle_ref(store) }?;
-        // SAFETY: the caller's contract.
-        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
-        let held = store.one_time_prekeys();
-        written.set(held.len());
-        let Some(ids) = ids.get_mut(..held.len()) else {
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
-        for (slot, opk) in ids.iter_mut().zip(&held) {
-            *slot = opk.id;
-        }
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        write_ids(store, out_ids, out_ids_cap, out_count, |s| {
+            s.one_time_prekeys().iter().map(|k| k.id).collect()
+        })
+    }
 }
 
 /// Generates a new signed prekey and makes it current (the three newest
@@ -474,24 +462,12 @@ pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_ids(
     out_ids_cap: usize,
     out_count: *mut usize,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let store = unsafe { handle_ref(store) }?;
-        // SAFETY: the caller's contract.
-        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
-        let held = store.pq_one_time_prekeys();
-        written.set(held.len());
-        let Some(ids) = ids.get_mut(..held.len()) else {
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
-        for (slot, key) in ids.iter_mut().zip(&held) {
-            *slot = key.id();
-        }
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        write_ids(store, out_ids, out_ids_cap, out_count, |s| {
+            s.pq_one_time_prekeys().iter().map(|k| k.id()).collect()
+        })
+    }
 }
 
 /// Requires post-quantum key agreement (`require` 1) or not (0; anything
@@ -889,4 +865,36 @@ pub unsafe extern "C" fn sw_bundle_pq_prekey_id(
 pub unsafe extern "C" fn sw_bundle_free(bundle: *mut sw_bundle) {
     // SAFETY: the caller's contract.
     guard_void(|| unsafe { free_handle(bundle) });
+}
+
+/// The body of the `*_prekey_ids` listings: the ids `ids_of` gives, into
+/// the caller's array, with the count (or the needed count) in
+/// `*out_count`.
+///
+/// # Safety
+///
+/// As `sw_prekey_store_one_time_prekey_ids`.
+unsafe fn write_ids(
+    store: *const sw_prekey_store,
+    out_ids: *mut u32,
+    out_ids_cap: usize,
+    out_count: *mut usize,
+    ids_of: impl FnOnce(&sealwire::PrekeyStore) -> Vec<u32>,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_count) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let store = unsafe { handle_ref(store) }?;
+        // SAFETY: the caller's contract.
+        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
+        let held = ids_of(store);
+        written.set(held.len());
+        let Some(ids) = ids.get_mut(..held.len()) else {
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        ids.copy_from_slice(&held);
+        Ok(())
+    })
 }

@@ -572,35 +572,21 @@ pub unsafe extern "C" fn sw_session_encrypt(
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let session = unsafe { handle_mut(session) }?;
-        // SAFETY: the caller's contract.
-        unsafe { check_rng(rng) }?;
-        // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
-        let content_type = sendable_content_type(content_type)?;
-        if body.len() > MAX_BODY_LEN {
-            return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
-        }
-        let needed = session.encrypted_len(body.len());
-        let Some(buf) = buf.get_mut(..needed) else {
-            written.set(needed);
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
-        let now = Timestamp::from_unix_millis(now_ms);
-        // SAFETY: the caller's contract.
-        let n = unsafe {
-            with_rng(rng, |r| {
-                Ok(session.encrypt_into(r, now, content_type, body, buf)?)
-            })
-        }?;
-        written.set(n);
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        encrypt(
+            session,
+            rng,
+            now_ms,
+            content_type,
+            body,
+            body_len,
+            buf,
+            buf_len,
+            out_len,
+            false,
+        )
+    }
 }
 
 /// Stores the length of the message `sw_session_encrypt_franked` writes for
@@ -676,35 +662,21 @@ pub unsafe extern "C" fn sw_session_encrypt_franked(
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let session = unsafe { handle_mut(session) }?;
-        // SAFETY: the caller's contract.
-        unsafe { check_rng(rng) }?;
-        // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
-        let content_type = sendable_content_type(content_type)?;
-        if body.len() > MAX_BODY_LEN {
-            return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
-        }
-        let needed = session.franked_encrypted_len(body.len());
-        let Some(buf) = buf.get_mut(..needed) else {
-            written.set(needed);
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
-        let now = Timestamp::from_unix_millis(now_ms);
-        // SAFETY: the caller's contract.
-        let n = unsafe {
-            with_rng(rng, |r| {
-                Ok(session.encrypt_franked_into(r, now, content_type, body, buf)?)
-            })
-        }?;
-        written.set(n);
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        encrypt(
+            session,
+            rng,
+            now_ms,
+            content_type,
+            body,
+            body_len,
+            buf,
+            buf_len,
+            out_len,
+            true,
+        )
+    }
 }
 
 /// Decrypts a message from the peer. A pending session becomes established
@@ -1041,4 +1013,61 @@ pub unsafe extern "C" fn sw_session_set_max_skipped_key_age(
 pub unsafe extern "C" fn sw_session_free(session: *mut sw_session) {
     // SAFETY: the caller's contract.
     guard_void(|| unsafe { free_handle(session) });
+}
+
+/// The body of `sw_session_encrypt` and `sw_session_encrypt_franked`.
+///
+/// # Safety
+///
+/// As `sw_session_encrypt`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn encrypt(
+    session: *mut sw_session,
+    rng: *mut sw_rng,
+    now_ms: u64,
+    content_type: u32,
+    body: *const u8,
+    body_len: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+    franked: bool,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_mut(session) }?;
+        // SAFETY: the caller's contract.
+        unsafe { check_rng(rng) }?;
+        // SAFETY: the caller's contract.
+        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let content_type = sendable_content_type(content_type)?;
+        if body.len() > MAX_BODY_LEN {
+            return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
+        }
+        let needed = if franked {
+            session.franked_encrypted_len(body.len())
+        } else {
+            session.encrypted_len(body.len())
+        };
+        let Some(buf) = buf.get_mut(..needed) else {
+            written.set(needed);
+            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        };
+        let now = Timestamp::from_unix_millis(now_ms);
+        // SAFETY: the caller's contract.
+        let n = unsafe {
+            with_rng(rng, |r| {
+                Ok(if franked {
+                    session.encrypt_franked_into(r, now, content_type, body, buf)?
+                } else {
+                    session.encrypt_into(r, now, content_type, body, buf)?
+                })
+            })
+        }?;
+        written.set(n);
+        Ok(())
+    })
 }
