@@ -218,10 +218,27 @@ pub(crate) fn write_frame_with(
     franking_key: Option<&[u8; 32]>,
     body: &[u8],
 ) -> Result<(), SessionError> {
-    if body.len() > MAX_BODY_LEN {
+    let slot = write_frame_around(out, meta, franking_key, body.len())?;
+    out.get_mut(slot)
+        .ok_or(SessionError::BufferTooSmall)?
+        .copy_from_slice(body);
+    Ok(())
+}
+
+/// Writes a frame for a body of `body_len` bytes into `out` (exactly
+/// `frame_len_for(body_len, meta.has_timer(), franked)` bytes), all but
+/// the body itself: returns the range the body goes in, for a caller that
+/// encrypts the body straight from its source (group posts).
+pub(crate) fn write_frame_around(
+    out: &mut [u8],
+    meta: &FrameMeta,
+    franking_key: Option<&[u8; 32]>,
+    body_len: usize,
+) -> Result<core::ops::Range<usize>, SessionError> {
+    if body_len > MAX_BODY_LEN {
         return Err(SessionError::MessageTooLarge);
     }
-    let body_len = u32::try_from(body.len()).map_err(|_| SessionError::MessageTooLarge)?;
+    let body_len_u32 = u32::try_from(body_len).map_err(|_| SessionError::MessageTooLarge)?;
     let total = out.len();
     let mut w = Writer::new(out);
     let r = (|| {
@@ -241,13 +258,14 @@ pub(crate) fn write_frame_with(
         if let Some(key) = franking_key {
             w.bytes(key)?;
         }
-        w.u32(body_len)?;
-        w.bytes(body)?;
+        w.u32(body_len_u32)?;
+        let start = w.position();
+        w.reserve(body_len)?;
         let pad = total
             .checked_sub(w.position())
             .ok_or(crate::wire::codec::Overflow)?;
         w.reserve(pad)?.fill(0);
-        Ok::<(), crate::wire::codec::Overflow>(())
+        Ok::<_, crate::wire::codec::Overflow>(start..start.saturating_add(body_len))
     })();
     r.map_err(|_| SessionError::BufferTooSmall)
 }

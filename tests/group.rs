@@ -20,12 +20,10 @@
     missing_docs
 )]
 
-use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+mod common;
+
+use common::group_post;
 use ed25519_dalek::{Signer, SigningKey};
-use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
 
 use sealwire::error::DecodeError;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry};
@@ -277,42 +275,19 @@ fn forge(
     signing: &SigningKey,
     body: &[u8],
 ) -> Vec<u8> {
-    type H = Hmac<Sha256>;
-    let mut ck = chain_key;
-    for _ in 0..iteration {
-        let mut m = <H as hmac::KeyInit>::new_from_slice(&ck).unwrap();
-        m.update(&[2]);
-        ck = m.finalize().into_bytes().into();
-    }
-    let mut m = <H as hmac::KeyInit>::new_from_slice(&ck).unwrap();
-    m.update(&[1]);
-    let mk: [u8; 32] = m.finalize().into_bytes().into();
-    let mut okm = [0u8; 44];
-    Hkdf::<Sha256>::new(Some(&[0u8; 32]), &mk)
-        .expand(b"Sealwire_GroupMessageKeys_v1", &mut okm)
-        .unwrap();
-    let mut header = vec![0x01, 0x20];
-    header.extend_from_slice(GID.as_bytes());
-    header.extend_from_slice(&chain_id.to_be_bytes());
-    header.extend_from_slice(&iteration.to_be_bytes());
+    let mk = group_post::message_key(chain_key, iteration);
+    let (key, nonce) = group_post::cipher_keys(&mk);
+    let header = group_post::header(GID.as_bytes(), chain_id, iteration);
     // Frame: version, user message, no flags, sent_at, body_len, body, pad.
     let mut frame = vec![0x01, 0x01, 0x00];
     frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(body);
     frame.resize(15 + 32.max(body.len()), 0);
-    let cipher = Aes256Gcm::new_from_slice(&okm[..32]).unwrap();
-    let nonce: [u8; 12] = okm[32..].try_into().unwrap();
-    let tag = cipher
-        .encrypt_inout_detached(&nonce.into(), &header, InOutBuf::from(&mut frame[..]))
-        .unwrap();
-    let mut post = header.clone();
+    group_post::ctr_xor(&key, &nonce, &mut frame);
+    let msg = group_post::signed_message(&header, &frame);
+    let mut post = header;
     post.extend_from_slice(&frame);
-    post.extend_from_slice(&tag);
-    let digest = Sha256::digest(&post[26..]);
-    let mut msg = b"Sealwire_GroupPost_v1".to_vec();
-    msg.extend_from_slice(&header);
-    msg.extend_from_slice(&digest);
     post.extend_from_slice(&signing.sign(&msg).to_bytes());
     post
 }
@@ -380,7 +355,7 @@ fn member_cannot_forge_a_post_as_another() {
         let mut bad = real2.clone();
         bad[pos] ^= 0x01;
         let expected = match pos {
-            0 => GroupError::Malformed(DecodeError::UnsupportedVersion(0)),
+            0 => GroupError::Malformed(DecodeError::UnsupportedVersion(3)),
             1 => GroupError::Malformed(DecodeError::UnexpectedType(0x21)),
             2 | 17 => GroupError::WrongGroup,
             18..=21 => GroupError::UnknownChain,
@@ -388,6 +363,16 @@ fn member_cannot_forge_a_post_as_another() {
         };
         fails(&mut carol, T0, &bad, expected);
     }
+    // The unreleased version-1 layout (AES-GCM with a tag) is refused by
+    // its version byte, before anything else.
+    let mut v1 = real2.clone();
+    v1[0] = 0x01;
+    fails(
+        &mut carol,
+        T0,
+        &v1,
+        GroupError::Malformed(DecodeError::UnsupportedVersion(1)),
+    );
     assert_eq!(
         &carol.receive_post(T0, &real2).unwrap().plaintext[..],
         b"second"
@@ -782,7 +767,7 @@ fn expiry_timers_and_padding_apply_to_posts() {
     let plain = Group::create(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
         .unwrap()
         .0;
-    assert_eq!(plain.post_len(0), 26 + 15 + 32 + 16 + 64);
+    assert_eq!(plain.post_len(0), 26 + 15 + 32 + 64);
 }
 
 #[test]
@@ -915,4 +900,54 @@ fn frozen_group_fixture_still_loads() {
     let got = loaded.receive_post(T0, &p1).unwrap();
     assert_eq!(&got.plaintext[..], b"fixture post");
     assert_eq!(got.expiry, MessageExpiry::AfterRead { ttl_ms: 3_600_000 });
+}
+
+/// The seed corpora of the `parse_post`, `decrypt_post` and `distribution`
+/// fuzz targets are the fuzzing fixture's own samples: written with
+/// `SEALWIRE_BLESS_FUZZ=1 cargo test --test group seed_corpus`, and checked
+/// here to still be exactly those samples (a post format change cannot
+/// leave the fuzzers starting from posts that no longer parse).
+#[test]
+fn group_fuzz_seed_corpus_is_current() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let f = sealwire::internal::fuzzing::GroupFixture::new();
+    let (skipped, next, rotated) = (&f.samples[0], &f.samples[1], &f.samples[2]);
+    let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("decrypt_post", "skipped", skipped.clone()),
+        ("decrypt_post", "next", next.clone()),
+        ("decrypt_post", "truncated", next[..40].to_vec()),
+        ("parse_post", "skipped", skipped.clone()),
+        ("parse_post", "next", next.clone()),
+        ("parse_post", "distribution", rotated.clone()),
+        ("distribution", "empty", Vec::new()),
+        ("distribution", "rotated", rotated.clone()),
+        ("distribution", "truncated", rotated[..60].to_vec()),
+    ];
+    if std::env::var_os("SEALWIRE_BLESS_FUZZ").is_some() {
+        for (target, name, data) in &seeds {
+            std::fs::create_dir_all(root.join(target)).unwrap();
+            std::fs::write(root.join(target).join(name), data).unwrap();
+        }
+    }
+    for (target, name, data) in &seeds {
+        let committed = std::fs::read(root.join(target).join(name)).unwrap();
+        assert_eq!(&committed, data, "fuzz/corpus/{target}/{name} is stale");
+    }
+    // The two posts are valid: the fuzzers start from posts that open.
+    let mut m = f.member.clone();
+    assert_eq!(
+        &m.receive_post(T0, next).unwrap().plaintext[..],
+        &[0x55; 300]
+    );
+    assert_eq!(
+        &m.receive_post(T0, skipped).unwrap().plaintext[..],
+        b"skipped post"
+    );
+    for (target, _, data) in &seeds {
+        match *target {
+            "decrypt_post" => f.decrypt_post(data),
+            "parse_post" => sealwire::internal::fuzzing::parse_post(data),
+            _ => f.distribution(data),
+        }
+    }
 }

@@ -22,9 +22,12 @@
     missing_docs
 )]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 
+use common::vectors::{arr, counting, hex, unhex};
 use hkdf::Hkdf;
 use rand_core::{TryCryptoRng, TryRng};
 use sealwire::internal::hazmat;
@@ -36,27 +39,6 @@ use sha2::Sha256;
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pqxdh_v1.json");
 const SENT_AT: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len().is_multiple_of(2), "odd hex");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn arr<const N: usize>(v: &Value) -> [u8; N] {
-    unhex(v.as_str().unwrap()).try_into().unwrap()
-}
-
-/// `start, start + 1, ...` (explicit, readable inputs).
-fn counting<const N: usize>(start: u8) -> [u8; N] {
-    core::array::from_fn(|i| start.wrapping_add(i as u8))
-}
 
 /// Hands out listed 32-byte secrets; any other draw is a test failure.
 struct ScriptedRng(VecDeque<[u8; 32]>);

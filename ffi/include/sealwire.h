@@ -149,12 +149,12 @@
 /**
  * Shortest post.
  */
-#define SW_MIN_POST_LEN 153
+#define SW_MIN_POST_LEN 137
 
 /**
  * Longest post.
  */
-#define SW_MAX_POST_LEN 1048738
+#define SW_MAX_POST_LEN 1048722
 
 /**
  * Default rotation policy: a new chain after this many posts.
@@ -453,10 +453,6 @@ enum sw_result
      * Nothing changed.
      */
     SW_GROUP_BAD_SIGNATURE = 802,
-    /**
-     * Group: the signature verified but the post does not decrypt (AEAD tag).
-     */
-    SW_GROUP_AUTHENTICATION_FAILED = 803,
     /**
      * Group: a replayed post, or one behind its chain whose key is not held.
      */

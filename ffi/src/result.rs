@@ -183,8 +183,8 @@ pub enum sw_result {
     /// signing key (a forgery, e.g. by another member holding the chain key).
     /// Nothing changed.
     SW_GROUP_BAD_SIGNATURE = 802,
-    /// Group: the signature verified but the post does not decrypt (AEAD tag).
-    SW_GROUP_AUTHENTICATION_FAILED = 803,
+    // 803 is retired: it was the AEAD tag failure of the unreleased
+    // version-1 post format (posts have no tag; SPEC.md §20.2).
     /// Group: a replayed post, or one behind its chain whose key is not held.
     SW_GROUP_DUPLICATE_POST = 804,
     /// Group: the post's key was evicted by the cap on stored skipped keys.
@@ -236,7 +236,7 @@ impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 77] = [
+    pub const ALL: [sw_result; 76] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -295,7 +295,6 @@ impl sw_result {
         Self::SW_GROUP_WRONG_GROUP,
         Self::SW_GROUP_UNKNOWN_CHAIN,
         Self::SW_GROUP_BAD_SIGNATURE,
-        Self::SW_GROUP_AUTHENTICATION_FAILED,
         Self::SW_GROUP_DUPLICATE_POST,
         Self::SW_GROUP_MESSAGE_KEY_EVICTED,
         Self::SW_GROUP_TOO_FAR_AHEAD,
@@ -386,7 +385,6 @@ impl sw_result {
             Self::SW_GROUP_WRONG_GROUP => "post or distribution of another group",
             Self::SW_GROUP_UNKNOWN_CHAIN => "unknown sender chain",
             Self::SW_GROUP_BAD_SIGNATURE => "post signature does not verify",
-            Self::SW_GROUP_AUTHENTICATION_FAILED => "post authentication failed",
             Self::SW_GROUP_DUPLICATE_POST => "duplicate post or post key no longer held",
             Self::SW_GROUP_MESSAGE_KEY_EVICTED => "post key evicted by the stored-key cap",
             Self::SW_GROUP_TOO_FAR_AHEAD => "post too far ahead of its chain",
@@ -522,7 +520,6 @@ impl From<GroupError> for sw_result {
             GroupError::WrongGroup => Self::SW_GROUP_WRONG_GROUP,
             GroupError::UnknownChain => Self::SW_GROUP_UNKNOWN_CHAIN,
             GroupError::BadSignature => Self::SW_GROUP_BAD_SIGNATURE,
-            GroupError::AuthenticationFailed => Self::SW_GROUP_AUTHENTICATION_FAILED,
             GroupError::DuplicatePost => Self::SW_GROUP_DUPLICATE_POST,
             GroupError::MessageKeyEvicted => Self::SW_GROUP_MESSAGE_KEY_EVICTED,
             GroupError::TooFarAhead => Self::SW_GROUP_TOO_FAR_AHEAD,

@@ -68,7 +68,6 @@ fn every_group_error_has_its_code() {
         GroupError::WrongGroup,
         GroupError::UnknownChain,
         GroupError::BadSignature,
-        GroupError::AuthenticationFailed,
         GroupError::DuplicatePost,
         GroupError::MessageKeyEvicted,
         GroupError::TooFarAhead,
@@ -89,9 +88,13 @@ fn every_group_error_has_its_code() {
         GroupError::InvalidRotationPolicy,
     ];
     let mut seen = std::collections::BTreeSet::new();
+    // 803 is retired (the tag failure of the unreleased version-1 posts).
+    assert_eq!(sw_result::from_u32(803), None);
     for (i, e) in errors.into_iter().enumerate() {
         let code = sw_result::from(e);
-        assert_eq!(code as u32, 800 + i as u32, "{e:?}");
+        let number = 800 + i as u32;
+        let number = if number >= 803 { number + 1 } else { number };
+        assert_eq!(code as u32, number, "{e:?}");
         assert!(seen.insert(code as u32));
         assert_eq!(sw_result::from_u32(code as u32), Some(code));
     }

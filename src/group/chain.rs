@@ -1,8 +1,8 @@
 //! A sender-key chain: the chain key, `KDF_CK` and the per-post message
-//! key with its AEAD (SPEC.md §20.4).
+//! key with its AES-256-CTR keystream (SPEC.md §20.4).
 
-use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+use aes_gcm::aes::Aes256;
+use ctr::cipher::{KeyIvInit, StreamCipher};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -45,9 +45,15 @@ impl core::fmt::Debug for GroupChainKey {
     }
 }
 
-/// The AEAD failed: the tag does not verify.
+/// The keystream ran out (a buffer longer than 2³² AES blocks, which no
+/// post can be: posts are at most `MAX_POST_LEN` bytes), or a body slot
+/// that does not fit its frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AeadFailure;
+pub(crate) struct KeystreamExhausted;
+
+/// AES-256-CTR with a 32-bit big-endian block counter in the last four
+/// bytes of the counter block (SPEC.md §20.4).
+type PostCipher = ctr::Ctr32BE<Aes256>;
 
 /// A single-use 32-byte post key.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -62,44 +68,57 @@ impl GroupMessageKey {
         &self.0
     }
 
-    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v1", 44)`: key
-    /// `[0..32]`, nonce `[32..44]`.
-    fn cipher(&self) -> (Aes256Gcm, [u8; 12]) {
+    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v2", 44)`: key
+    /// `[0..32]`, nonce `[32..44]`; the counter block is `nonce || 0u32`
+    /// and counts up from there.
+    fn cipher(&self) -> PostCipher {
         let mut okm = group_message_keys(&self.0);
         let mut key = [0u8; 32];
-        let mut nonce = [0u8; 12];
+        let mut iv = [0u8; 16];
         let (k, n) = okm.split_at(32);
         key.copy_from_slice(k);
-        nonce.copy_from_slice(n);
-        let cipher = Aes256Gcm::new(&key.into());
+        if let Some(iv_nonce) = iv.get_mut(..12) {
+            iv_nonce.copy_from_slice(n);
+        }
+        let cipher = PostCipher::new(&key.into(), &iv.into());
         key.zeroize();
+        iv.zeroize();
         okm.zeroize();
-        (cipher, nonce)
-    }
-
-    /// Encrypts `buf` in place; returns the tag.
-    pub(crate) fn seal(self, ad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], AeadFailure> {
-        let (cipher, nonce) = self.cipher();
-        let tag = cipher
-            .encrypt_inout_detached(&nonce.into(), ad, InOutBuf::from(buf))
-            .map_err(|_| AeadFailure)?;
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&tag);
-        Ok(out)
-    }
-
-    /// Verifies `tag` and decrypts `buf` in place; on failure `buf` is
-    /// unchanged.
-    pub(crate) fn open(
-        &self,
-        ad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), AeadFailure> {
-        let (cipher, nonce) = self.cipher();
         cipher
-            .decrypt_inout_detached(&nonce.into(), ad, InOutBuf::from(buf), &(*tag).into())
-            .map_err(|_| AeadFailure)
+    }
+
+    /// XORs the post's keystream into `buf`: decrypts a ciphertext whose
+    /// signature has been verified. The post's integrity is its signature
+    /// (SPEC.md §20.2); there is no tag.
+    pub(crate) fn apply_keystream(&self, buf: &mut [u8]) -> Result<(), KeystreamExhausted> {
+        self.cipher()
+            .try_apply_keystream(buf)
+            .map_err(|_| KeystreamExhausted)
+    }
+
+    /// Encrypts a frame written around an empty body slot (`body_at`,
+    /// from [`write_frame_around`](crate::frame::write_frame_around)),
+    /// taking the body straight from `body`: the same bytes as writing the
+    /// body into the frame and applying the keystream, in one pass over
+    /// the body instead of two.
+    pub(crate) fn encrypt_frame(
+        &self,
+        frame: &mut [u8],
+        body_at: core::ops::Range<usize>,
+        body: &[u8],
+    ) -> Result<(), KeystreamExhausted> {
+        let mut cipher = self.cipher();
+        let (head, rest) = frame
+            .split_at_mut_checked(body_at.start)
+            .ok_or(KeystreamExhausted)?;
+        let (slot, padding) = rest
+            .split_at_mut_checked(body_at.len())
+            .ok_or(KeystreamExhausted)?;
+        cipher
+            .try_apply_keystream(head)
+            .and_then(|()| cipher.try_apply_keystream_b2b(body, slot))
+            .and_then(|()| cipher.try_apply_keystream(padding))
+            .map_err(|_| KeystreamExhausted)
     }
 }
 

@@ -25,9 +25,6 @@ pub enum GroupError {
     /// chain's signing key: a forgery, for example by another member who
     /// holds the chain key.
     BadSignature,
-    /// The signature verified but the AEAD tag did not: the chain's owner
-    /// produced a post that does not decrypt.
-    AuthenticationFailed,
     /// The post's key was already used (a replay), or its position is behind
     /// the chain and no key for it is held.
     DuplicatePost,
@@ -87,7 +84,6 @@ impl fmt::Display for GroupError {
             Self::WrongGroup => f.write_str("post or distribution of another group"),
             Self::UnknownChain => f.write_str("unknown sender chain"),
             Self::BadSignature => f.write_str("post signature does not verify"),
-            Self::AuthenticationFailed => f.write_str("post authentication failed"),
             Self::DuplicatePost => f.write_str("duplicate post or key no longer held"),
             Self::MessageKeyEvicted => f.write_str("post key evicted by the stored-key cap"),
             Self::TooFarAhead => f.write_str("post too far ahead of its chain"),

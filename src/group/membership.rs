@@ -1,9 +1,8 @@
 //! The state every role shares and every operation on it: membership,
 //! rotation, distributions, posting and receiving (SPEC.md §20).
 //!
-//! Receiving plans on borrowed state and commits only after the signature,
-//! the tag and the frame have all checked out, so a failure changes
-//! nothing.
+//! Receiving plans on borrowed state and commits only after the signature
+//! and the frame have both checked out, so a failure changes nothing.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -13,13 +12,12 @@ use zeroize::Zeroize;
 
 use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
-use crate::frame::{ContentType, FrameMeta, frame_len, parse_frame, write_frame};
+use crate::frame::{ContentType, FrameMeta, frame_len, parse_frame, write_frame_around};
 use crate::group::chain::{GroupChainKey, GroupMessageKey};
 use crate::group::distribution::{Distribution, DistributionBody};
 use crate::group::error::{GroupError, from_frame_error};
 use crate::group::post::{
-    POST_HEADER_LEN, POST_SIGNATURE_LEN, POST_TAG_LEN, PostHeader, parse_post, post_len,
-    signed_message,
+    POST_HEADER_LEN, POST_SIGNATURE_LEN, PostHeader, parse_post, post_len, signed_message,
 };
 use crate::group::received::GroupReceivedRef;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
@@ -366,8 +364,8 @@ impl GroupCore {
     }
 
     /// Seals one post into `out`: rotation if the policy says so, header,
-    /// frame, AES-256-GCM in place, SHA-256 of ciphertext and tag, one
-    /// Ed25519 signature. Commits (the chain step, the new chain) only at
+    /// frame, AES-256-CTR in place, SHA-256 of the ciphertext, one Ed25519
+    /// signature. Commits (the chain step, the new chain) only at
     /// the end.
     fn seal_into<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
@@ -405,29 +403,21 @@ impl GroupCore {
         let (h, rest) = out.split_at_mut(POST_HEADER_LEN);
         h.copy_from_slice(&header);
         let (frame, rest) = rest.split_at_mut(fl);
-        if let Err(e) = write_frame(frame, meta, body) {
-            frame.zeroize();
-            return Err(from_frame_error(e));
-        }
-        let (mk, next_key) = key.chain_key.step();
-        let tag = match mk.seal(&header, frame) {
-            Ok(t) => t,
-            Err(_) => {
+        let body_at = match write_frame_around(frame, meta, None, body.len()) {
+            Ok(at) => at,
+            Err(e) => {
                 frame.zeroize();
-                return Err(GroupError::AuthenticationFailed);
+                return Err(from_frame_error(e));
             }
         };
-        let (t, _) = rest.split_at_mut(POST_TAG_LEN);
-        t.copy_from_slice(&tag);
-        let signed_end = POST_HEADER_LEN
-            .saturating_add(fl)
-            .saturating_add(POST_TAG_LEN);
-        let msg = signed_message(
-            &header,
-            out.get(POST_HEADER_LEN..signed_end).unwrap_or_default(),
-        );
+        let (mk, next_key) = key.chain_key.step();
+        if mk.encrypt_frame(frame, body_at, body).is_err() {
+            frame.zeroize();
+            return Err(GroupError::MessageTooLarge);
+        }
+        let msg = signed_message(&header, frame);
         let signature: Signature = key.signing.sign(&msg);
-        if let Some(s) = out.get_mut(signed_end..signed_end.saturating_add(POST_SIGNATURE_LEN)) {
+        if let Some(s) = rest.get_mut(..POST_SIGNATURE_LEN) {
             s.copy_from_slice(&signature.to_bytes());
         }
         // Commit.
@@ -448,7 +438,7 @@ impl GroupCore {
     /// Receives a post held in `buf`, decrypting it in place. Order:
     /// parse, group id, chain lookup, signature (strict, before anything
     /// else is touched), position (duplicate, evicted, too far ahead),
-    /// key derivation (planned, not committed), AEAD, frame, commit.
+    /// key derivation (planned, not committed), AES-256-CTR, frame, commit.
     pub(crate) fn receive_in_place<'b>(
         &mut self,
         now: Timestamp,
@@ -473,7 +463,7 @@ impl GroupCore {
                 let m = msg.get_or_insert_with(|| {
                     signed_message(
                         &layout.header_bytes,
-                        buf.get(layout.signed_range()).unwrap_or_default(),
+                        buf.get(layout.ciphertext()).unwrap_or_default(),
                     )
                 });
                 let sig = Signature::from_bytes(&layout.signature);
@@ -539,8 +529,8 @@ impl GroupCore {
         let ct = buf
             .get_mut(ct_range.clone())
             .ok_or(GroupError::Malformed(crate::error::DecodeError::Truncated))?;
-        key.open(&layout.header_bytes, ct, &layout.tag)
-            .map_err(|_| GroupError::AuthenticationFailed)?;
+        key.apply_keystream(ct)
+            .map_err(|_| GroupError::Malformed(crate::error::DecodeError::TooLarge))?;
         let (meta, body_start, body_len) = match parse_frame(ct) {
             Ok(f) => (f.meta, f.body_offset, f.body.len()),
             Err(e) => {

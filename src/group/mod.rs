@@ -2,8 +2,9 @@
 //!
 //! Each sender holds, per group, a chain key stepped with HMAC-SHA256, an
 //! iteration counter and an Ed25519 signing key. A post is encrypted once
-//! (AES-256-GCM) and signed once, whatever the audience; receivers verify
-//! the signature before anything else happens. The chain reaches each
+//! (AES-256-CTR) and signed once, whatever the audience; receivers verify
+//! the signature before anything else happens, and it is the post's only
+//! integrity check (SPEC.md §20.2). The chain reaches each
 //! member in a *distribution* message sent over the 1:1 session with that
 //! member (content type [`ContentType::GroupKeyDistribution`]), so the
 //! chain's sender is the session's authenticated peer.
@@ -68,8 +69,7 @@ pub use error::GroupError;
 pub use member::Group;
 pub use post::{
     MAX_POST_LEN, MIN_POST_LEN, POST_HEADER_LEN, POST_SIGNATURE_LABEL, POST_SIGNATURE_LEN,
-    POST_SIGNED_LEN, POST_TAG_LEN, POST_VERSION, PostHeader, TYPE_GROUP_POST, parse_post_header,
-    post_len,
+    POST_SIGNED_LEN, POST_VERSION, PostHeader, TYPE_GROUP_POST, parse_post_header, post_len,
 };
 pub use received::{GroupReceived, GroupReceivedRef};
 

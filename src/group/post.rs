@@ -1,9 +1,11 @@
-//! The post wire format (SPEC.md §20.2): one AES-256-GCM encryption and one
-//! Ed25519 signature, whatever the audience.
+//! The post wire format (SPEC.md §20.2): one AES-256-CTR encryption and
+//! one Ed25519 signature, whatever the audience. The signature, over the
+//! header and a SHA-256 digest of the ciphertext, is the post's integrity
+//! check: it is verified strictly before anything is decrypted.
 //!
 //! ```text
-//! version u8 (0x01) | type u8 (0x20) | group_id [16] | chain_id u32 BE
-//! | iteration u32 BE | ciphertext (inner frame) | tag [16] | signature [64]
+//! version u8 (0x02) | type u8 (0x20) | group_id [16] | chain_id u32 BE
+//! | iteration u32 BE | ciphertext (inner frame) | signature [64]
 //! ```
 
 use sha2::{Digest, Sha256};
@@ -15,32 +17,29 @@ use crate::group::error::GroupError;
 use crate::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN, MIN_PADDED_BODY_LEN};
 use crate::wire::codec::Reader;
 
-/// Wire version of a post (the 1:1 wire version).
-pub const POST_VERSION: u8 = 0x01;
+/// Wire version of a post. Version `0x01` (AES-256-GCM with a tag) was
+/// never released and is refused (SPEC.md §20.2).
+pub const POST_VERSION: u8 = 0x02;
 /// Type byte of a group or channel post.
 pub const TYPE_GROUP_POST: u8 = 0x20;
 /// Version, type, group id, chain id, iteration.
 pub const POST_HEADER_LEN: usize = 2 + 16 + 4 + 4;
-/// The AES-256-GCM tag.
-pub const POST_TAG_LEN: usize = 16;
 /// The Ed25519 signature.
 pub const POST_SIGNATURE_LEN: usize = 64;
 /// Prefix of the signed message, binding the signature to its purpose.
-pub const POST_SIGNATURE_LABEL: &[u8; 21] = b"Sealwire_GroupPost_v1";
-/// Length of the signed message: label, header, SHA-256 of ciphertext and
-/// tag.
+pub const POST_SIGNATURE_LABEL: &[u8; 21] = b"Sealwire_GroupPost_v2";
+/// Length of the signed message: label, header, SHA-256 of the ciphertext.
 pub const POST_SIGNED_LEN: usize = 21 + POST_HEADER_LEN + 32;
 /// Smallest post: the smallest frame (15 + 32 bytes).
 pub const MIN_POST_LEN: usize =
-    POST_HEADER_LEN + FRAME_HEADER_LEN + MIN_PADDED_BODY_LEN + POST_TAG_LEN + POST_SIGNATURE_LEN;
+    POST_HEADER_LEN + FRAME_HEADER_LEN + MIN_PADDED_BODY_LEN + POST_SIGNATURE_LEN;
 /// Largest post: the largest frame.
-pub const MAX_POST_LEN: usize = POST_HEADER_LEN + MAX_FRAME_LEN + POST_TAG_LEN + POST_SIGNATURE_LEN;
+pub const MAX_POST_LEN: usize = POST_HEADER_LEN + MAX_FRAME_LEN + POST_SIGNATURE_LEN;
 
 /// Length of a post with a body of `body_len` bytes, with or without the
 /// frame's timer block.
 pub fn post_len(body_len: usize, with_timer: bool) -> usize {
-    frame_len(body_len, with_timer)
-        .saturating_add(POST_HEADER_LEN + POST_TAG_LEN + POST_SIGNATURE_LEN)
+    frame_len(body_len, with_timer).saturating_add(POST_HEADER_LEN + POST_SIGNATURE_LEN)
 }
 
 /// The cleartext header of a post.
@@ -75,21 +74,16 @@ impl PostHeader {
 pub(crate) struct PostLayout {
     pub(crate) header: PostHeader,
     pub(crate) header_bytes: [u8; POST_HEADER_LEN],
-    /// End of the ciphertext (start of the tag).
+    /// End of the ciphertext (start of the signature).
     pub(crate) ct_end: usize,
-    pub(crate) tag: [u8; POST_TAG_LEN],
     pub(crate) signature: [u8; POST_SIGNATURE_LEN],
 }
 
 impl PostLayout {
-    /// The ciphertext's range in the post.
+    /// The ciphertext's range in the post: what the signature's digest
+    /// covers.
     pub(crate) fn ciphertext(&self) -> core::ops::Range<usize> {
         POST_HEADER_LEN..self.ct_end
-    }
-
-    /// Ciphertext and tag: what the signature's digest covers.
-    pub(crate) fn signed_range(&self) -> core::ops::Range<usize> {
-        POST_HEADER_LEN..self.ct_end.saturating_add(POST_TAG_LEN)
     }
 }
 
@@ -116,10 +110,9 @@ pub(crate) fn parse_post(bytes: &[u8]) -> Result<PostLayout, GroupError> {
     }
     let ct_end = bytes
         .len()
-        .checked_sub(POST_TAG_LEN + POST_SIGNATURE_LEN)
+        .checked_sub(POST_SIGNATURE_LEN)
         .ok_or(DecodeError::Truncated)?;
     let _ciphertext = r.take(ct_end.saturating_sub(POST_HEADER_LEN))?;
-    let tag = r.array::<POST_TAG_LEN>()?;
     let signature = r.array::<POST_SIGNATURE_LEN>()?;
     r.finish()?;
     let header = PostHeader {
@@ -131,7 +124,6 @@ pub(crate) fn parse_post(bytes: &[u8]) -> Result<PostLayout, GroupError> {
         header,
         header_bytes: header.encode(),
         ct_end,
-        tag,
         signature,
     })
 }
@@ -142,13 +134,13 @@ pub fn parse_post_header(bytes: &[u8]) -> Result<PostHeader, GroupError> {
     parse_post(bytes).map(|p| p.header)
 }
 
-/// `label || header || SHA-256(ciphertext || tag)`: the message the
-/// sender signs (SPEC.md §20.2).
+/// `label || header || SHA-256(ciphertext)`: the message the sender signs
+/// (SPEC.md §20.2).
 pub(crate) fn signed_message(
     header: &[u8; POST_HEADER_LEN],
-    ciphertext_and_tag: &[u8],
+    ciphertext: &[u8],
 ) -> [u8; POST_SIGNED_LEN] {
-    let digest = Sha256::digest(ciphertext_and_tag);
+    let digest = Sha256::digest(ciphertext);
     let mut out = [0u8; POST_SIGNED_LEN];
     let (label, rest) = out.split_at_mut(POST_SIGNATURE_LABEL.len());
     label.copy_from_slice(POST_SIGNATURE_LABEL);

@@ -214,3 +214,105 @@ pub fn replaced(msg: &[u8], range: core::ops::Range<usize>, with: &[u8]) -> Vec<
 pub fn be32(msg: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(msg[at..at + 4].try_into().unwrap())
 }
+
+/// An independent model of a group post's cryptography (SPEC.md §20.2,
+/// §20.4), written from the text with the `hmac`, `hkdf`, `aes` and `sha2`
+/// crates directly, so that tests can build posts the library did not make
+/// (forgeries) and check the library's posts against the SPEC.
+pub mod group_post {
+    use aes_gcm::aes::Aes256;
+    use aes_gcm::aes::cipher::{BlockCipherEncrypt, KeyInit};
+    use hkdf::Hkdf;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    type H = Hmac<Sha256>;
+
+    fn hmac(key: &[u8; 32], byte: u8) -> [u8; 32] {
+        let mut m = <H as hmac::KeyInit>::new_from_slice(key).unwrap();
+        m.update(&[byte]);
+        m.finalize().into_bytes().into()
+    }
+
+    /// `MK` at `iteration` of the chain whose key at iteration 0 is
+    /// `chain_key`: `CK' = HMAC(CK, 0x02)` steps, then `HMAC(CK, 0x01)`.
+    pub fn message_key(chain_key: [u8; 32], iteration: u32) -> [u8; 32] {
+        let mut ck = chain_key;
+        for _ in 0..iteration {
+            ck = hmac(&ck, 0x02);
+        }
+        hmac(&ck, 0x01)
+    }
+
+    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v2", 44)` split into
+    /// the AES-256 key and the 12-byte nonce.
+    pub fn cipher_keys(mk: &[u8; 32]) -> ([u8; 32], [u8; 12]) {
+        let mut okm = [0u8; 44];
+        Hkdf::<Sha256>::new(Some(&[0u8; 32]), mk)
+            .expand(b"Sealwire_GroupMessageKeys_v2", &mut okm)
+            .unwrap();
+        (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
+    }
+
+    /// AES-256-CTR from the block cipher: block `i` of the keystream is
+    /// `AES(key, nonce || i as u32 BE)`, `i` from 0.
+    pub fn ctr_xor(key: &[u8; 32], nonce: &[u8; 12], buf: &mut [u8]) {
+        let aes = Aes256::new(key.into());
+        for (i, chunk) in buf.chunks_mut(16).enumerate() {
+            let mut block = [0u8; 16];
+            block[..12].copy_from_slice(nonce);
+            block[12..].copy_from_slice(&u32::try_from(i).unwrap().to_be_bytes());
+            let mut block = block.into();
+            aes.encrypt_block(&mut block);
+            for (b, k) in chunk.iter_mut().zip(block.iter()) {
+                *b ^= k;
+            }
+        }
+    }
+
+    /// The 26-byte post header.
+    pub fn header(group_id: &[u8; 16], chain_id: u32, iteration: u32) -> Vec<u8> {
+        let mut h = vec![0x02, 0x20];
+        h.extend_from_slice(group_id);
+        h.extend_from_slice(&chain_id.to_be_bytes());
+        h.extend_from_slice(&iteration.to_be_bytes());
+        h
+    }
+
+    /// `"Sealwire_GroupPost_v2" || header || SHA-256(ciphertext)`.
+    pub fn signed_message(header: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+        let mut msg = b"Sealwire_GroupPost_v2".to_vec();
+        msg.extend_from_slice(header);
+        msg.extend_from_slice(&Sha256::digest(ciphertext));
+        msg
+    }
+}
+
+/// Hex and explicit-input helpers of the known-answer vector files.
+pub mod vectors {
+    use serde_json::Value;
+
+    /// Lower-case hex.
+    pub fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Bytes of a hex string.
+    pub fn unhex(s: &str) -> Vec<u8> {
+        assert!(s.len().is_multiple_of(2), "odd hex");
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// A fixed-length value of a JSON hex string.
+    pub fn arr<const N: usize>(v: &Value) -> [u8; N] {
+        unhex(v.as_str().unwrap()).try_into().unwrap()
+    }
+
+    /// `start, start + 1, ...` (explicit, readable inputs).
+    pub fn counting<const N: usize>(start: u8) -> [u8; N] {
+        core::array::from_fn(|i| start.wrapping_add(i as u8))
+    }
+}
