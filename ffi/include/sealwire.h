@@ -444,7 +444,8 @@ enum sw_result
     SW_GROUP_WRONG_GROUP = 800,
     /**
      * Group: no chain with the post's chain id is held (never distributed to
-     * us, its sender was removed, or older than the chains kept per sender).
+     * us, its sender was removed, older than the chains kept per sender, or
+     * superseded longer ago than the retention window).
      */
     SW_GROUP_UNKNOWN_CHAIN = 801,
     /**
@@ -462,7 +463,8 @@ enum sw_result
      */
     SW_GROUP_DUPLICATE_POST = 804,
     /**
-     * Group: the post's key was evicted by the cap on stored skipped keys.
+     * Group: the post's key was evicted by the cap on stored skipped keys,
+     * or erased on schedule (skipped longer ago than the retention window).
      */
     SW_GROUP_MESSAGE_KEY_EVICTED = 805,
     /**
@@ -3738,7 +3740,9 @@ sw_result sw_group_receive_post(sw_group *group,
  * message's `sw_received_info.sender`, the session's authenticated peer.
  * Pass nothing else: the chain is bound to `sender`, and only the 1:1
  * session authenticates it. `*out_new` is true for a new chain, false for
- * one already held.
+ * one already held. A new chain becomes the sender's current one: its
+ * older chains count as superseded from `now_ms` (Unix ms) and are erased
+ * once past the retention window (SPEC.md §20.5).
  *
  * Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
  * channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
@@ -3755,6 +3759,7 @@ sw_result sw_group_receive_post(sw_group *group,
  * `out_new` valid for one write.
  */
 sw_result sw_group_accept_distribution(sw_group *group,
+                                       uint64_t now_ms,
                                        const uint8_t *sender,
                                        size_t sender_len,
                                        const uint8_t *body,
@@ -4092,6 +4097,7 @@ sw_result sw_channel_subscriber_receive_post(sw_channel_subscriber *subscriber,
  * As `sw_group_accept_distribution`.
  */
 sw_result sw_channel_subscriber_accept_distribution(sw_channel_subscriber *subscriber,
+                                                    uint64_t now_ms,
                                                     const uint8_t *sender,
                                                     size_t sender_len,
                                                     const uint8_t *body,

@@ -129,7 +129,7 @@ fn hostile_bytes_give_codes() {
     // The library's own objects, to get valid bytes to mutate.
     let (mut ga, da) = Group::create(&mut rng, now, gid, a, &[b]).unwrap();
     let (gb, db) = Group::create(&mut rng, now, gid, b, &[a]).unwrap();
-    ga.process_distribution(&b, &db.body).unwrap();
+    ga.process_distribution(now, &b, &db.body).unwrap();
     let (mut owner, dc) = ChannelOwner::create(&mut rng, now, cid, a, &[b]).unwrap();
     let sub = ChannelSubscriber::new(cid, b, a);
     let mut valid: Vec<Vec<u8>> = vec![da.body.to_vec(), dc.body.to_vec()];
@@ -167,6 +167,7 @@ fn hostile_bytes_give_codes() {
         assert!(!g.is_null());
         check(sw_group_accept_distribution(
             g,
+            now.as_unix_millis(),
             a.as_bytes().as_ptr(),
             32,
             da.body.as_ptr(),
@@ -183,6 +184,7 @@ fn hostile_bytes_give_codes() {
         ));
         check(sw_channel_subscriber_accept_distribution(
             s,
+            now.as_unix_millis(),
             a.as_bytes().as_ptr(),
             32,
             dc.body.as_ptr(),
@@ -248,6 +250,7 @@ fn hostile_bytes_give_codes() {
             ));
             check(sw_group_accept_distribution(
                 g,
+                now.as_unix_millis(),
                 a.as_bytes().as_ptr(),
                 32,
                 p,
@@ -256,6 +259,7 @@ fn hostile_bytes_give_codes() {
             ));
             check(sw_channel_subscriber_accept_distribution(
                 s,
+                now.as_unix_millis(),
                 a.as_bytes().as_ptr(),
                 32,
                 p,

@@ -510,7 +510,8 @@ impl GroupFixture {
                 &[*a.public(), *c.public()],
             )
             .ok()?;
-            gb.process_distribution(a.public(), &da.body).ok()?;
+            gb.process_distribution(FIXTURE_NOW, a.public(), &da.body)
+                .ok()?;
             let skipped = ga.post(&mut rng, FIXTURE_NOW, b"skipped post").ok()?.bytes;
             let seen = ga.post(&mut rng, FIXTURE_NOW, b"seen post").ok()?.bytes;
             gb.receive_post(FIXTURE_NOW, &seen).ok()?;
@@ -549,11 +550,14 @@ impl GroupFixture {
     /// nothing changed, or accepted once (a second offer is a no-op).
     pub fn distribution(&self, data: &[u8]) {
         let mut m = self.member.clone();
-        match m.process_distribution(&self.sender, data) {
+        match m.process_distribution(FIXTURE_NOW, &self.sender, data) {
             Err(_) => assert!(m == self.member, "a refused distribution changed the group"),
             Ok(_) => {
                 let after = m.clone();
-                assert_eq!(m.process_distribution(&self.sender, data), Ok(false));
+                assert_eq!(
+                    m.process_distribution(FIXTURE_NOW, &self.sender, data),
+                    Ok(false)
+                );
                 assert!(m == after);
             }
         }

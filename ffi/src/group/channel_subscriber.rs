@@ -94,6 +94,7 @@ pub unsafe extern "C" fn sw_channel_subscriber_receive_post(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_subscriber_accept_distribution(
     subscriber: *mut sw_channel_subscriber,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -101,7 +102,11 @@ pub unsafe extern "C" fn sw_channel_subscriber_accept_distribution(
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { accept_distribution(subscriber, sender, sender_len, body, body_len, out_new) }
+    unsafe {
+        accept_distribution(
+            subscriber, now_ms, sender, sender_len, body, body_len, out_new,
+        )
+    }
 }
 
 /// As `sw_group_timer`, for a channel subscriber (the owner's last timer

@@ -417,7 +417,9 @@ pub unsafe extern "C" fn sw_group_receive_post(
 /// message's `sw_received_info.sender`, the session's authenticated peer.
 /// Pass nothing else: the chain is bound to `sender`, and only the 1:1
 /// session authenticates it. `*out_new` is true for a new chain, false for
-/// one already held.
+/// one already held. A new chain becomes the sender's current one: its
+/// older chains count as superseded from `now_ms` (Unix ms) and are erased
+/// once past the retention window (SPEC.md §20.5).
 ///
 /// Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
 /// channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
@@ -435,6 +437,7 @@ pub unsafe extern "C" fn sw_group_receive_post(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_accept_distribution(
     group: *mut sw_group,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -442,7 +445,7 @@ pub unsafe extern "C" fn sw_group_accept_distribution(
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { accept_distribution(group, sender, sender_len, body, body_len, out_new) }
+    unsafe { accept_distribution(group, now_ms, sender, sender_len, body, body_len, out_new) }
 }
 
 /// Frees a group, zeroing its keys. NULL is a no-op.

@@ -104,6 +104,7 @@ fn receive_into<R: Receiver>(
 /// `out_new` valid for one write.
 pub(super) unsafe fn accept_distribution<H: Handle>(
     handle: *mut H,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -126,7 +127,8 @@ where
         }
         // SAFETY: the caller's contract.
         let body = unsafe { input(body, body_len) }?;
-        new.set(receiver.process_distribution(&sender, body)?);
+        let now = Timestamp::from_unix_millis(now_ms);
+        new.set(receiver.process_distribution(now, &sender, body)?);
         Ok(())
     })
 }

@@ -99,6 +99,7 @@ pub(super) trait Receiver {
     ) -> core::result::Result<GroupReceivedRef<'b>, GroupError>;
     fn process_distribution(
         &mut self,
+        now: Timestamp,
         sender: &IdentityKey,
         body: &[u8],
     ) -> core::result::Result<bool, GroupError>;
@@ -116,10 +117,11 @@ macro_rules! receiver {
             }
             fn process_distribution(
                 &mut self,
+                now: Timestamp,
                 sender: &IdentityKey,
                 body: &[u8],
             ) -> core::result::Result<bool, GroupError> {
-                <$ty>::process_distribution(self, sender, body)
+                <$ty>::process_distribution(self, now, sender, body)
             }
         }
     };

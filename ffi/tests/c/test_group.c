@@ -112,11 +112,11 @@ static void deliver(const sw_distribution *d, int from, sw_group *groups[N]) {
         buf_t body;
         transmit(d, from, to, &body);
         bool fresh = false;
-        OK(sw_group_accept_distribution(groups[to], keys[from], KEY_LEN, body.b, body.len,
+        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
                                         &fresh));
         CHECK(fresh);
         /* The same distribution again: already held. */
-        OK(sw_group_accept_distribution(groups[to], keys[from], KEY_LEN, body.b, body.len,
+        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
                                         &fresh));
         CHECK(!fresh);
     }
@@ -344,19 +344,21 @@ static void test_group(void) {
     OK(sw_group_rotate(groups[2], rng, T0, &extra));
     transmit(extra, 2, 1, &body);
     bool fresh = false;
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[0], KEY_LEN, body.b, body.len, &fresh),
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[0], KEY_LEN, body.b, body.len,
+                                          &fresh),
              SW_GROUP_SENDER_MISMATCH);
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, body.b, body.len - 1,
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len - 1,
                                           &fresh),
              SW_DECODE_TRUNCATED);
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, good.b, good.len, &fresh),
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, good.b, good.len,
+                                          &fresh),
              SW_DECODE_TOO_LARGE);
     expect_unchanged(groups[1], before_b, blob_len);
     free(before_b);
-    OK(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
     CHECK(fresh);
     transmit(extra, 2, 0, &body);
-    OK(sw_group_accept_distribution(groups[0], keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[0], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
     sw_distribution_free(extra);
     expect_post(groups[1], &good, "four", 0, 3);
     expect_post(groups[2], &good, "four", 0, 3);
@@ -554,11 +556,11 @@ static void test_channel(void) {
     transmit(d, 0, 1, &body);
     bool fresh = false;
     /* From someone who is not the owner. */
-    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], keys[2], KEY_LEN, body.b,
+    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[2], KEY_LEN, body.b,
                                                        body.len, &fresh),
              SW_GROUP_SENDER_MISMATCH);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     CHECK(fresh);
     sw_distribution_free(d);
 
@@ -581,8 +583,8 @@ static void test_channel(void) {
     /* C subscribes: the current chain, from here on. */
     OK(sw_channel_owner_add_subscriber(owner, keys[2], KEY_LEN, &d));
     transmit(d, 0, 2, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[2], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
     size_t holders = 0;
     OK(sw_channel_owner_current_holder_count(owner, &holders));
@@ -618,8 +620,8 @@ static void test_channel(void) {
     CHECK(count == 2);
     for (int x = 1; x < N; x++) {
         transmit(d, 0, x, &body);
-        OK(sw_channel_subscriber_accept_distribution(subs[x], keys[0], KEY_LEN, body.b, body.len,
-                                                     &fresh));
+        OK(sw_channel_subscriber_accept_distribution(subs[x], T0, keys[0], KEY_LEN, body.b,
+                                                     body.len, &fresh));
         CHECK(fresh);
     }
     sw_distribution_free(d);
@@ -629,8 +631,8 @@ static void test_channel(void) {
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
     CHECK_RC(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[2], KEY_LEN, &d),
              SW_GROUP_UNKNOWN_MEMBER);
@@ -640,8 +642,8 @@ static void test_channel(void) {
                              (const uint8_t *)"private", 7, p.b, sizeof p.b, &p.len, &rotation));
     CHECK(rotation != NULL);
     transmit(rotation, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(rotation);
     OK(sw_channel_subscriber_receive_post(subs[1], T0, p.b, p.len, plain.b, sizeof plain.b,
                                           &plain.len, &info));
@@ -656,8 +658,8 @@ static void test_channel(void) {
     CHECK(d == NULL);
     OK(sw_channel_owner_add_subscriber(owner, keys[1], KEY_LEN, &d));
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
 
     /* Save and restore the owner and a subscriber (plain and sealed). */

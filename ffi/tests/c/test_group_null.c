@@ -151,10 +151,10 @@ int main(void) {
     CHECK_RC(sw_group_receive_post(group, T0, post, post_len, NULL, 0, &len, &info),
              SW_BUFFER_TOO_SMALL); /* a size query */
     CHECK(len == post_len);
-    NUL(sw_group_accept_distribution(NULL, kb, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, kb, 32, NULL, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, kb, 32, body, sizeof body, NULL));
+    NUL(sw_group_accept_distribution(NULL, T0, kb, 32, body, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, NULL, 32, body, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, kb, 32, NULL, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, kb, 32, body, sizeof body, NULL));
     NUL(sw_group_save(NULL, blob, sizeof blob, &len));
     NUL(sw_group_save(group, NULL, sizeof blob, &len));
     NUL(sw_group_save(group, blob, sizeof blob, NULL));
@@ -248,10 +248,10 @@ int main(void) {
                                            &info));
     NUL(sw_channel_subscriber_receive_post(sub, T0, post, post_len, plain, sizeof plain, &len,
                                            NULL));
-    NUL(sw_channel_subscriber_accept_distribution(NULL, ka, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, ka, 32, NULL, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, ka, 32, body, sizeof body, NULL));
+    NUL(sw_channel_subscriber_accept_distribution(NULL, T0, ka, 32, body, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, NULL, 32, body, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, NULL, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, body, sizeof body, NULL));
     NUL(sw_channel_subscriber_timer(NULL, &timer));
     NUL(sw_channel_subscriber_timer(sub, NULL));
     NUL(sw_channel_subscriber_save(NULL, blob, sizeof blob, &len));
