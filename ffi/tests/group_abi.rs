@@ -268,12 +268,26 @@ fn hostile_bytes_give_codes() {
             ));
             let mut h = null_mut();
             check(sw_group_load(p, len, &mut h));
+            if !h.is_null() {
+                let (mut present, mut ms) = (false, 0u64);
+                check(sw_group_next_key_erasure(h, &mut present, &mut ms));
+                check(sw_group_erase_expired_keys(h, ms));
+            }
             sw_group_free(h);
             let mut h = null_mut();
             check(sw_channel_owner_load(p, len, &mut h));
             sw_channel_owner_free(h);
             let mut h = null_mut();
             check(sw_channel_subscriber_load(p, len, &mut h));
+            if !h.is_null() {
+                let (mut present, mut ms) = (false, 0u64);
+                check(sw_channel_subscriber_next_key_erasure(
+                    h,
+                    &mut present,
+                    &mut ms,
+                ));
+                check(sw_channel_subscriber_erase_expired_keys(h, ms));
+            }
             sw_channel_subscriber_free(h);
             let mut h = null_mut();
             check(sw_group_load_sealed(key.as_ptr(), 32, p, len, &mut h));
@@ -297,6 +311,11 @@ fn hostile_bytes_give_codes() {
                 sw_distribution_free(d);
             }
         }
+        // Whatever the hostile bytes did, the handles still erase.
+        let (mut present, mut ms) = (false, 0u64);
+        check(sw_group_next_key_erasure(g, &mut present, &mut ms));
+        check(sw_group_erase_expired_keys(g, u64::MAX));
+        check(sw_channel_subscriber_erase_expired_keys(s, u64::MAX));
         sw_group_free(g);
         sw_channel_subscriber_free(s);
     }

@@ -103,6 +103,10 @@ pub(super) trait Receiver {
         sender: &IdentityKey,
         body: &[u8],
     ) -> core::result::Result<bool, GroupError>;
+    fn erase_expired_keys(&mut self, now: Timestamp);
+    fn next_key_erasure(&self) -> Option<Timestamp>;
+    fn set_max_skipped_key_age(&mut self, now: Timestamp, max_age_ms: u64);
+    fn skipped_key_count(&self) -> usize;
 }
 
 macro_rules! receiver {
@@ -122,6 +126,18 @@ macro_rules! receiver {
                 body: &[u8],
             ) -> core::result::Result<bool, GroupError> {
                 <$ty>::process_distribution(self, now, sender, body)
+            }
+            fn erase_expired_keys(&mut self, now: Timestamp) {
+                <$ty>::erase_expired_keys(self, now);
+            }
+            fn next_key_erasure(&self) -> Option<Timestamp> {
+                <$ty>::next_key_erasure(self)
+            }
+            fn set_max_skipped_key_age(&mut self, now: Timestamp, max_age_ms: u64) {
+                <$ty>::set_max_skipped_key_age(self, now, max_age_ms);
+            }
+            fn skipped_key_count(&self) -> usize {
+                <$ty>::skipped_key_count(self)
             }
         }
     };
