@@ -547,3 +547,34 @@ proptest! {
         }
     }
 }
+
+/// The group seeds of the `restore_state` fuzz target are the frozen group
+/// fixtures (plain, and as bodies behind a rebuilt header, v1 and v2), and
+/// every seed of that target passes its checks (a loaded group erases what
+/// is due and then holds nothing due before a later instant).
+#[test]
+fn restore_state_seeds_include_the_group_fixtures() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read(root.join(p)).unwrap();
+    let seeds = "fuzz/corpus/restore_state";
+    for (version, fixture) in [
+        (1u8, read("tests/fixtures/state_v1/group.bin")),
+        (2, read("tests/fixtures/state_v2/group.bin")),
+    ] {
+        let tag = if version == 1 { "" } else { "v2_" };
+        let plain = read(&format!("{seeds}/plain_{tag}group.bin"));
+        assert_eq!(plain, [&[0u8][..], &fixture].concat());
+        let body = read(&format!("{seeds}/body_{tag}group.bin"));
+        let mode = if version == 1 { 1 } else { 3 };
+        assert_eq!(
+            body,
+            [&[mode, 0x06][..], &fixture[6..fixture.len() - 16]].concat()
+        );
+    }
+    let mut n = 0;
+    for entry in std::fs::read_dir(root.join(seeds)).unwrap() {
+        sealwire::internal::fuzzing::restore_state(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n >= 22, "seed corpus missing");
+}

@@ -395,8 +395,9 @@ fn unreachable_fixture() -> ! {
 /// the bytes as a sealed blob under a fixed key. Whatever loads at the
 /// newest version re-encodes to exactly the bytes it came from (canonical
 /// encodings); what loads at an older version re-encodes at the newest to
-/// an equal value; and a loaded session can encrypt and decrypt without
-/// panicking.
+/// an equal value; a loaded session can encrypt and decrypt without
+/// panicking; and a loaded group or channel subscriber erases what is due
+/// and then holds nothing past its window.
 pub fn restore_state(data: &[u8]) {
     use crate::expiry::ExpiryQueue;
     use crate::persist::{StateBlob, StorageKey};
@@ -454,6 +455,27 @@ pub fn restore_state(data: &[u8]) {
         let _ = record.encrypt(&mut rng, now, b"fuzz");
         let _ = record.decrypt(now, rest);
         record.erase_expired_keys(now);
+    }
+    let _ = check::<crate::group::ChannelOwner>(&blob, sealed);
+    if let Some(mut group) = check::<crate::group::Group>(&blob, sealed) {
+        erase_group(&mut group.core, rest);
+    }
+    if let Some(mut sub) = check::<crate::group::ChannelSubscriber>(&blob, sealed) {
+        erase_group(&mut sub.core, rest);
+    }
+}
+
+/// Erases a loaded group's expired keys at a time taken from the fuzz
+/// input: afterwards nothing is due before a later instant.
+fn erase_group(core: &mut crate::group::membership::GroupCore, rest: &[u8]) {
+    let mut t = [0u8; 8];
+    for (d, s) in t.iter_mut().zip(rest.iter().rev()) {
+        *d = *s;
+    }
+    let now = Timestamp::from_unix_millis(u64::from_be_bytes(t).saturating_sub(1));
+    core.erase_expired_keys(now);
+    if let Some(next) = core.next_key_erasure() {
+        assert!(next > now, "a key past its window survived erasure");
     }
 }
 
