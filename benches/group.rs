@@ -148,7 +148,7 @@ fn channel(seed: u64) -> (DangerDeterministicRng, ChannelOwner, ChannelSubscribe
         ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     ch.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
     let mut s = ChannelSubscriber::new(GID, *sub.public(), *owner.public());
-    s.process_distribution(owner.public(), &d.body).unwrap();
+    s.process_distribution(T0, owner.public(), &d.body).unwrap();
     (rng, ch, s)
 }
 

@@ -57,7 +57,7 @@ fn distribute(
     let t = Instant::now();
     for (i, msg) in wire {
         let got = subs[i].session.decrypt(now, &msg)?;
-        subs[i].channel.accept_distribution(&got)?;
+        subs[i].channel.accept_distribution(now, &got)?;
     }
     Ok((send, t.elapsed()))
 }

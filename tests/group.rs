@@ -23,6 +23,7 @@
 mod common;
 
 use common::group_post;
+use common::group_refuses as fails;
 use ed25519_dalek::{Signer, SigningKey};
 
 use sealwire::error::DecodeError;
@@ -43,6 +44,8 @@ use sealwire::{
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const GID: GroupId = GroupId::from_bytes([0x42; 16]);
+const HOUR: u64 = 60 * 60 * 1000;
+const DAY: u64 = 24 * HOUR;
 
 fn at(ms: u64) -> Timestamp {
     Timestamp::from_unix_millis(T0.as_unix_millis() + ms)
@@ -130,7 +133,7 @@ impl World {
                 .unwrap();
             assert_eq!(got.content_type, ContentType::GroupKeyDistribution);
             assert_eq!(got.sender, *self.ids[from].public());
-            assert!(self.groups[to].accept_distribution(&got).unwrap());
+            assert!(self.groups[to].accept_distribution(T0, &got).unwrap());
         }
     }
 
@@ -139,24 +142,6 @@ impl World {
         assert!(p.rotation.is_none());
         p.bytes
     }
-}
-
-fn fails(g: &mut Group, now: Timestamp, post: &[u8], expected: GroupError) {
-    let before = g.clone();
-    assert_eq!(g.receive_post(now, post).map(|_| ()), Err(expected));
-    assert!(
-        *g == before,
-        "a failed receive ({expected:?}) changed the group"
-    );
-    let mut buf = post.to_vec();
-    assert_eq!(
-        g.receive_post_in_place(now, &mut buf).map(|_| ()),
-        Err(expected)
-    );
-    assert!(
-        *g == before,
-        "a failed in-place receive ({expected:?}) changed the group"
-    );
 }
 
 fn sub_fails(g: &mut ChannelSubscriber, now: Timestamp, post: &[u8], expected: GroupError) {
@@ -245,7 +230,7 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
         .map(|k| ChannelSubscriber::new(GID, *k, *owner.public()))
         .collect();
     for v in &mut views {
-        assert!(v.process_distribution(owner.public(), &d.body).unwrap());
+        assert!(v.process_distribution(T0, owner.public(), &d.body).unwrap());
     }
     let p = ch.post(&mut rng, T0, b"to all").unwrap().bytes;
     for v in &mut views {
@@ -254,7 +239,8 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
     let d2 = ch.remove_subscriber(&mut rng, T0, &keys[2]).unwrap();
     assert_eq!(d2.recipients.len(), 2);
     for v in &mut views[..2] {
-        v.process_distribution(owner.public(), &d2.body).unwrap();
+        v.process_distribution(T0, owner.public(), &d2.body)
+            .unwrap();
     }
     let p2 = ch.post(&mut rng, T0, b"after").unwrap().bytes;
     for v in &mut views[..2] {
@@ -304,8 +290,8 @@ fn member_cannot_forge_a_post_as_another() {
     let (mut alice, da) = Group::create(&mut rng, T0, GID, keys[0], &others(0)).unwrap();
     let (mut bob, _db) = Group::create(&mut rng, T0, GID, keys[1], &others(1)).unwrap();
     let (mut carol, _dc) = Group::create(&mut rng, T0, GID, keys[2], &others(2)).unwrap();
-    bob.process_distribution(&keys[0], &da.body).unwrap();
-    carol.process_distribution(&keys[0], &da.body).unwrap();
+    bob.process_distribution(T0, &keys[0], &da.body).unwrap();
+    carol.process_distribution(T0, &keys[0], &da.body).unwrap();
     // Bob knows Alice's chain key (it is in the distribution he received).
     let alice_ck: [u8; 32] = da.body[26..58].try_into().unwrap();
     let alice_chain = u32::from_be_bytes(da.body[18..22].try_into().unwrap());
@@ -328,7 +314,7 @@ fn member_cannot_forge_a_post_as_another() {
     let mut probe = Group::create(&mut rng, T0, GID, keys[2], &others(2))
         .unwrap()
         .0;
-    probe.process_distribution(&keys[0], &body).unwrap();
+    probe.process_distribution(T0, &keys[0], &body).unwrap();
     let ok = forge(alice_ck, 7, 0, &bob_signer, b"I am Alice");
     assert_eq!(
         &probe.receive_post(T0, &ok).unwrap().plaintext[..],
@@ -401,7 +387,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     assert_eq!(got.sender, *w.ids[1].public());
     let before = w.groups[2].clone();
     assert_eq!(
-        w.groups[2].accept_distribution(&got),
+        w.groups[2].accept_distribution(T0, &got),
         Err(GroupError::SenderMismatch)
     );
     assert!(w.groups[2] == before);
@@ -465,7 +451,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     for (sender, body, expected) in cases {
         let before = w.groups[2].clone();
         assert_eq!(
-            w.groups[2].process_distribution(&sender, &body),
+            w.groups[2].process_distribution(T0, &sender, &body),
             Err(expected)
         );
         assert!(w.groups[2] == before, "{expected:?} changed the group");
@@ -477,14 +463,14 @@ fn distribution_is_bound_to_the_sessions_peer() {
         .unwrap();
     let got = w.sess[2][0].as_mut().unwrap().decrypt(T0, &user).unwrap();
     assert_eq!(
-        w.groups[2].accept_distribution(&got),
+        w.groups[2].accept_distribution(T0, &got),
         Err(GroupError::NotADistribution)
     );
     // A re-sent distribution of a held chain changes nothing.
     let again = w.groups[0].add_member(*outsider.public()).unwrap();
     let before = w.groups[2].clone();
     assert_eq!(
-        w.groups[2].process_distribution(&alice, &again.body),
+        w.groups[2].process_distribution(T0, &alice, &again.body),
         Ok(false)
     );
     assert!(w.groups[2] == before);
@@ -492,7 +478,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let mut conflict = again.body.to_vec();
     conflict[58..90].copy_from_slice(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes());
     assert_eq!(
-        w.groups[2].process_distribution(&alice, &conflict),
+        w.groups[2].process_distribution(T0, &alice, &conflict),
         Err(GroupError::ChainConflict)
     );
     assert!(w.groups[2] == before);
@@ -508,7 +494,7 @@ fn chain_id_collision_between_senders_is_resolved_by_the_signature() {
     body[18..22].copy_from_slice(&chain.to_be_bytes());
     assert!(
         w.groups[2]
-            .process_distribution(w.ids[1].public(), &body)
+            .process_distribution(T0, w.ids[1].public(), &body)
             .unwrap()
     );
     let got = w.groups[2].receive_post(T0, &alice_post).unwrap();
@@ -802,20 +788,20 @@ fn channel_roles() {
         ChannelOwner::create(&mut rng, T0, GID, *other.public(), &[*sub.public()]).unwrap();
     let before = s.clone();
     assert_eq!(
-        s.process_distribution(other.public(), &d2.body),
+        s.process_distribution(T0, other.public(), &d2.body),
         Err(GroupError::NotAMember)
     );
     assert_eq!(
-        s.process_distribution(owner.public(), &d2.body),
+        s.process_distribution(T0, owner.public(), &d2.body),
         Err(GroupError::SenderMismatch)
     );
     let (_g, gd) = Group::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     assert_eq!(
-        s.process_distribution(owner.public(), &gd.body),
+        s.process_distribution(T0, owner.public(), &gd.body),
         Err(GroupError::ModeMismatch)
     );
     assert!(s == before);
-    s.process_distribution(owner.public(), &d.body).unwrap();
+    s.process_distribution(T0, owner.public(), &d.body).unwrap();
     let p = ch.post(&mut rng, T0, b"broadcast").unwrap().bytes;
     let got = s.receive_post(T0, &p).unwrap();
     assert_eq!(got.sender, *owner.public());
@@ -824,7 +810,8 @@ fn channel_roles() {
     let late = IdentityKeyPair::generate(&mut rng);
     let dl = ch.add_subscriber(*late.public()).unwrap();
     let mut ls = ChannelSubscriber::new(GID, *late.public(), *owner.public());
-    ls.process_distribution(owner.public(), &dl.body).unwrap();
+    ls.process_distribution(T0, owner.public(), &dl.body)
+        .unwrap();
     sub_fails(&mut ls, T0, &p, GroupError::DuplicatePost);
     let p2 = ch.post(&mut rng, T0, b"second").unwrap().bytes;
     assert_eq!(&ls.receive_post(T0, &p2).unwrap().plaintext[..], b"second");
@@ -857,21 +844,30 @@ fn group_state_blobs_round_trip() {
     .unwrap();
     assert_eq!(ChannelOwner::from_blob(&ch.to_blob()).unwrap(), ch);
     let mut s = ChannelSubscriber::new(GID, *w.ids[1].public(), *w.ids[0].public());
-    s.process_distribution(w.ids[0].public(), &d.body).unwrap();
+    s.process_distribution(T0, w.ids[0].public(), &d.body)
+        .unwrap();
     assert_eq!(ChannelSubscriber::from_blob(&s.to_blob()).unwrap(), s);
 }
 
-/// The group fixture: deterministic, so rebuilding it gives the same
-/// state. Written once (`SEALWIRE_BLESS_GROUP=1`, only if absent) and
-/// never regenerated.
-fn group_fixture() -> (Group, Vec<u8>) {
-    let mut rng = DangerDeterministicRng::from_u64(0x6752);
+/// The two members of a group fixture, each holding the other's chain:
+/// `(rng, a's identity, a's group, b's group)`, drawn from `seed` in a
+/// fixed order (the frozen fixtures depend on it).
+fn fixture_pair(seed: u64) -> (DangerDeterministicRng, IdentityKeyPair, Group, Group) {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
     let a = IdentityKeyPair::generate(&mut rng);
     let b = IdentityKeyPair::generate(&mut rng);
     let (mut ga, da) = Group::create(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
     let (mut gb, db) = Group::create(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
-    ga.process_distribution(b.public(), &db.body).unwrap();
-    gb.process_distribution(a.public(), &da.body).unwrap();
+    ga.process_distribution(T0, b.public(), &db.body).unwrap();
+    gb.process_distribution(T0, a.public(), &da.body).unwrap();
+    (rng, a, ga, gb)
+}
+
+/// The v1 group fixture: deterministic, so rebuilding it gives the same
+/// state. Written once by the v1 writer and never regenerated (groups are
+/// written at v2 now, so it could not be).
+fn group_fixture() -> (Group, Vec<u8>, Vec<u8>) {
+    let (mut rng, _, mut ga, mut gb) = fixture_pair(0x6752);
     let policy = ExpiryPolicy::new(ExpiryMode::AfterRead, 3600).unwrap();
     let (tc, _) = ga.set_timer(&mut rng, T0, Some(policy)).unwrap();
     gb.receive_post(T0, &tc.bytes).unwrap();
@@ -879,27 +875,144 @@ fn group_fixture() -> (Group, Vec<u8>) {
     // gb skips p1: the fixture holds a skipped key.
     let p2 = ga.post(&mut rng, T0, b"two").unwrap().bytes;
     gb.receive_post(T0, &p2).unwrap();
-    (gb, p1)
+    // A later post (made after the fixture was written: gb never saw it).
+    let p3 = ga.post(&mut rng, T0, b"three").unwrap().bytes;
+    (gb, p1, p3)
 }
 
+/// The group fixture of format v1 carries no retention times: it loads with
+/// its skipped key skipped at 0 (and any superseded chain superseded at 0),
+/// so the key counts as erased at once — the conservative direction — and
+/// is erased by the next erasure. Otherwise it is the state it was made
+/// from: erasing both leaves the same group.
 #[test]
 fn frozen_group_fixture_still_loads() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/state_v1/group.bin");
-    let (gb, p1) = group_fixture();
-    if std::env::var_os("SEALWIRE_BLESS_GROUP").is_some() && !path.exists() {
-        std::fs::write(&path, &*gb.to_blob()).unwrap();
-    }
+    let (gb, p1, p3) = group_fixture();
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(
         sealwire::persist::blob_kind(&bytes),
         Ok(sealwire::persist::BlobKind::Group)
     );
+    assert_eq!(bytes[5], 1, "the v1 fixture");
     let mut loaded = Group::from_blob(&bytes).unwrap();
-    assert_eq!(loaded, gb);
-    let got = loaded.receive_post(T0, &p1).unwrap();
-    assert_eq!(&got.plaintext[..], b"fixture post");
+    assert_eq!(loaded.skipped_key_count(), 1);
+    assert_eq!(loaded.timer(), gb.timer());
+    assert_eq!(
+        loaded.max_skipped_key_age(),
+        sealwire::limits::MAX_SKIPPED_KEY_AGE_MS
+    );
+    assert_eq!(
+        loaded.next_key_erasure(),
+        Some(Timestamp::from_unix_millis(
+            sealwire::limits::MAX_SKIPPED_KEY_AGE_MS + 1
+        ))
+    );
+    // The skipped post: its key's time is unknown, so it counts as erased.
+    fails(&mut loaded, T0, &p1, GroupError::MessageKeyEvicted);
+    // Erased, the loaded group is the original erased.
+    loaded.erase_expired_keys(T0);
+    let mut erased = gb.clone();
+    erased.erase_expired_keys(at(sealwire::limits::MAX_SKIPPED_KEY_AGE_MS + 1));
+    assert_eq!(loaded, erased);
+    assert_eq!(loaded.skipped_key_count(), 0);
+    // The current chain carries on, with the fixture's timer.
+    let got = loaded.receive_post(T0, &p3).unwrap();
+    assert_eq!(&got.plaintext[..], b"three");
     assert_eq!(got.expiry, MessageExpiry::AfterRead { ttl_ms: 3_600_000 });
+    // Re-saved at v2, it reloads to the same group.
+    let blob = loaded.to_blob();
+    assert_eq!(blob[5], 2);
+    assert_eq!(Group::from_blob(&blob).unwrap(), loaded);
+}
+
+/// The v2 group fixture: deterministic, with every retention field set —
+/// a maximum age (10 days), an after-send timer (one day: a window of 25
+/// hours), a superseded chain holding a skipped key, the current chain
+/// holding one, an eviction record of a key erased by time — and the posts
+/// it must open or refuse: `[evicted, old chain's skipped, current chain's
+/// skipped, old chain's next]`. Its clock stops at `at(28 h)`.
+fn group_fixture_v2() -> (Group, Vec<Vec<u8>>) {
+    let (mut rng, a, mut ga, mut gb) = fixture_pair(0x6753);
+    gb.set_max_skipped_key_age(T0, 10 * DAY);
+    let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 24 * 3600).unwrap();
+    let (tc, _) = ga.set_timer(&mut rng, T0, Some(policy)).unwrap();
+    gb.receive_post(T0, &tc.bytes).unwrap();
+    let mut post = |now: Timestamp, body: &[u8]| ga.post(&mut rng, now, body).unwrap().bytes;
+    let e0 = post(T0, b"evicted");
+    let e1 = post(T0, b"e1");
+    let p0 = post(at(26 * HOUR), b"old chain");
+    let p1 = post(at(26 * HOUR), b"p1");
+    let p2 = post(at(26 * HOUR), b"old chain, late");
+    gb.receive_post(T0, &e1).unwrap();
+    // 26 hours later: e0's key is erased as this receive commits.
+    gb.receive_post(at(26 * HOUR), &p1).unwrap();
+    let rotation = ga.rotate(&mut rng, T0);
+    gb.process_distribution(at(27 * HOUR), a.public(), &rotation.body)
+        .unwrap();
+    let q0 = ga
+        .post(&mut rng, at(28 * HOUR), b"new chain")
+        .unwrap()
+        .bytes;
+    let q1 = ga.post(&mut rng, at(28 * HOUR), b"q1").unwrap().bytes;
+    gb.receive_post(at(28 * HOUR), &q1).unwrap();
+    (gb, vec![e0, p0, q0, p2])
+}
+
+/// Written once (`SEALWIRE_BLESS_GROUP=1`, only if absent) and never
+/// regenerated.
+#[test]
+fn frozen_group_fixture_v2_still_loads() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/state_v2/group.bin");
+    let (gb, posts) = group_fixture_v2();
+    if std::env::var_os("SEALWIRE_BLESS_GROUP").is_some() && !path.exists() {
+        std::fs::write(&path, &*gb.to_blob()).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes[5], 2, "a v2 blob");
+    let loaded = Group::from_blob(&bytes).unwrap();
+    assert_eq!(loaded, gb);
+    // Canonical at the newest version.
+    assert_eq!(&loaded.to_blob()[..], &bytes[..]);
+    assert_eq!(loaded.max_skipped_key_age(), 10 * DAY);
+    assert_eq!(loaded.skipped_key_count(), 2);
+    assert_eq!(loaded.chain_count(&gb.members()[0]), 2);
+    // Due first: the old chain's skipped key (26 h + 25 h).
+    assert_eq!(loaded.next_key_erasure(), Some(at(51 * HOUR + 1)));
+    let now = at(28 * HOUR);
+    let mut g = loaded.clone();
+    fails(&mut g, now, &posts[0], GroupError::MessageKeyEvicted);
+    for (post, body) in posts[1..].iter().zip([
+        &b"old chain"[..],
+        &b"new chain"[..],
+        &b"old chain, late"[..],
+    ]) {
+        assert_eq!(&g.receive_post(now, post).unwrap().plaintext[..], body);
+    }
+    // Past their windows, without an erasure: the old chain's key at
+    // 51 h, the old chain at 52 h, the new chain's key at 53 h.
+    let mut g = loaded.clone();
+    fails(
+        &mut g,
+        at(51 * HOUR + 1),
+        &posts[1],
+        GroupError::MessageKeyEvicted,
+    );
+    fails(
+        &mut g,
+        at(52 * HOUR + 1),
+        &posts[3],
+        GroupError::UnknownChain,
+    );
+    fails(
+        &mut g,
+        at(53 * HOUR + 1),
+        &posts[2],
+        GroupError::MessageKeyEvicted,
+    );
+    assert!(g.receive_post(at(53 * HOUR), &posts[2]).is_ok());
 }
 
 /// The seed corpora of the `parse_post`, `decrypt_post` and `distribution`

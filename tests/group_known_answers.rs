@@ -237,7 +237,11 @@ fn group_post_vectors() {
         );
         assert!(
             subscriber
-                .process_distribution(owner.public(), &dist)
+                .process_distribution(
+                    Timestamp::from_unix_millis(inp.sent_at),
+                    owner.public(),
+                    &dist
+                )
                 .unwrap()
         );
         for (i, (post, vp)) in posts.iter().zip(vposts).enumerate() {

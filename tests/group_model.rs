@@ -137,7 +137,7 @@ impl World {
             let to = self.idx(r);
             assert!(
                 self.groups[to]
-                    .process_distribution(&self.ids[from], &d.body)
+                    .process_distribution(T0, &self.ids[from], &d.body)
                     .unwrap()
             );
         }

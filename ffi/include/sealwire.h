@@ -444,7 +444,8 @@ enum sw_result
     SW_GROUP_WRONG_GROUP = 800,
     /**
      * Group: no chain with the post's chain id is held (never distributed to
-     * us, its sender was removed, or older than the chains kept per sender).
+     * us, its sender was removed, older than the chains kept per sender, or
+     * superseded longer ago than the retention window).
      */
     SW_GROUP_UNKNOWN_CHAIN = 801,
     /**
@@ -458,7 +459,8 @@ enum sw_result
      */
     SW_GROUP_DUPLICATE_POST = 804,
     /**
-     * Group: the post's key was evicted by the cap on stored skipped keys.
+     * Group: the post's key was evicted by the cap on stored skipped keys,
+     * or erased on schedule (skipped longer ago than the retention window).
      */
     SW_GROUP_MESSAGE_KEY_EVICTED = 805,
     /**
@@ -3734,7 +3736,9 @@ sw_result sw_group_receive_post(sw_group *group,
  * message's `sw_received_info.sender`, the session's authenticated peer.
  * Pass nothing else: the chain is bound to `sender`, and only the 1:1
  * session authenticates it. `*out_new` is true for a new chain, false for
- * one already held.
+ * one already held. A new chain becomes the sender's current one: its
+ * older chains count as superseded from `now_ms` (Unix ms) and are erased
+ * once past the retention window (`sw_group_erase_expired_keys`).
  *
  * Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
  * channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
@@ -3751,11 +3755,78 @@ sw_result sw_group_receive_post(sw_group *group,
  * `out_new` valid for one write.
  */
 sw_result sw_group_accept_distribution(sw_group *group,
+                                       uint64_t now_ms,
                                        const uint8_t *sender,
                                        size_t sender_len,
                                        const uint8_t *body,
                                        size_t body_len,
                                        bool *out_new);
+
+/**
+ * Erases the skipped post keys and the superseded chains whose retention
+ * has run out at `now_ms` (Unix ms): kept longer than the maximum age
+ * (`sw_group_set_max_skipped_key_age`, default 30 days) or, if the group's
+ * timer is after-send, than its TTL plus one hour, whichever is shorter. A
+ * key's time runs from the receive that skipped it, a chain's from the
+ * distribution of the sender's next chain; a sender's current chain is
+ * never erased by time. A later post that needed an erased key is
+ * `SW_GROUP_MESSAGE_KEY_EVICTED`, one of an erased chain
+ * `SW_GROUP_UNKNOWN_CHAIN`. Also done on every successful receive and
+ * accepted distribution; what is past its window is refused even before
+ * it is erased. Save the group afterwards: an older saved copy still
+ * holds the keys.
+ *
+ * NULL: `group` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread.
+ */
+sw_result sw_group_erase_expired_keys(sw_group *group,
+                                      uint64_t now_ms);
+
+/**
+ * Stores when the next skipped post key or superseded chain is due to be
+ * erased: `*out_present` false if nothing is held that time would erase
+ * (`*out_ms` 0); else call `sw_group_erase_expired_keys` at `*out_ms`
+ * (Unix ms).
+ *
+ * NULL: `group`, `out_present` and `out_ms` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle; `out_present` and `out_ms` valid for one write.
+ */
+sw_result sw_group_next_key_erasure(const sw_group *group,
+                                    bool *out_present,
+                                    uint64_t *out_ms);
+
+/**
+ * Sets how long skipped post keys and superseded chains may be kept at
+ * most (`max_age_ms`, default 30 days; saved with the group), and erases
+ * at `now_ms` what is past the old or the new window.
+ *
+ * NULL: `group` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle used by no other thread.
+ */
+sw_result sw_group_set_max_skipped_key_age(sw_group *group,
+                                           uint64_t now_ms,
+                                           uint64_t max_age_ms);
+
+/**
+ * Stores how many skipped post keys the group holds, over all senders.
+ *
+ * NULL: `group` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `group` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_group_skipped_key_count(const sw_group *group,
+                                     size_t *out_count);
 
 /**
  * Frees a group, zeroing its keys. NULL is a no-op.
@@ -4088,11 +4159,55 @@ sw_result sw_channel_subscriber_receive_post(sw_channel_subscriber *subscriber,
  * As `sw_group_accept_distribution`.
  */
 sw_result sw_channel_subscriber_accept_distribution(sw_channel_subscriber *subscriber,
+                                                    uint64_t now_ms,
                                                     const uint8_t *sender,
                                                     size_t sender_len,
                                                     const uint8_t *body,
                                                     size_t body_len,
                                                     bool *out_new);
+
+/**
+ * As `sw_group_erase_expired_keys`, for a channel subscriber (the owner's
+ * skipped post keys and superseded chains).
+ *
+ * # Safety
+ *
+ * As `sw_group_erase_expired_keys`.
+ */
+sw_result sw_channel_subscriber_erase_expired_keys(sw_channel_subscriber *subscriber,
+                                                   uint64_t now_ms);
+
+/**
+ * As `sw_group_next_key_erasure`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_group_next_key_erasure`.
+ */
+sw_result sw_channel_subscriber_next_key_erasure(const sw_channel_subscriber *subscriber,
+                                                 bool *out_present,
+                                                 uint64_t *out_ms);
+
+/**
+ * As `sw_group_set_max_skipped_key_age`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_group_set_max_skipped_key_age`.
+ */
+sw_result sw_channel_subscriber_set_max_skipped_key_age(sw_channel_subscriber *subscriber,
+                                                        uint64_t now_ms,
+                                                        uint64_t max_age_ms);
+
+/**
+ * As `sw_group_skipped_key_count`, for a channel subscriber.
+ *
+ * # Safety
+ *
+ * As `sw_group_skipped_key_count`.
+ */
+sw_result sw_channel_subscriber_skipped_key_count(const sw_channel_subscriber *subscriber,
+                                                  size_t *out_count);
 
 /**
  * As `sw_group_timer`, for a channel subscriber (the owner's last timer

@@ -325,6 +325,62 @@ pub(crate) unsafe fn handle_mut<'a, H: Handle>(ptr: *mut H) -> Result<&'a mut H:
     Ok(unsafe { &mut (*tagged).value })
 }
 
+/// The body of an export that stores one value read from a handle:
+/// `*out_value` is cleared (`T::default()`) before the handle is checked,
+/// then set to what `get` reads.
+///
+/// # Safety
+///
+/// A non-NULL `handle` must be a live handle (of any sealwire type) that no
+/// other thread mutates during the call; a non-NULL `out_value` valid for
+/// one write.
+pub(crate) unsafe fn get_value<H: Handle, T: Copy + Default>(
+    handle: *const H,
+    out_value: *mut T,
+    get: impl FnOnce(&H::Inner) -> T,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut value = unsafe { out(out_value) }?;
+        value.set(T::default());
+        // SAFETY: the caller's contract.
+        let inner = unsafe { handle_ref(handle) }?;
+        value.set(get(inner));
+        Ok(())
+    })
+}
+
+/// The body of an export that stores an optional value read from a handle:
+/// `*out_present` false and `*out_value` `T::default()` before the handle
+/// is checked; then, if `get` reads a value, `*out_present` true and the
+/// value.
+///
+/// # Safety
+///
+/// As [`get_value`]; a non-NULL `out_present` valid for one write.
+pub(crate) unsafe fn get_optional<H: Handle, T: Copy + Default>(
+    handle: *const H,
+    out_present: *mut bool,
+    out_value: *mut T,
+    get: impl FnOnce(&H::Inner) -> Option<T>,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut present = unsafe { out(out_present) }?;
+        present.set(false);
+        // SAFETY: the caller's contract.
+        let mut value = unsafe { out(out_value) }?;
+        value.set(T::default());
+        // SAFETY: the caller's contract.
+        let inner = unsafe { handle_ref(handle) }?;
+        if let Some(v) = get(inner) {
+            present.set(true);
+            value.set(v);
+        }
+        Ok(())
+    })
+}
+
 /// Frees a handle: NULL, and a pointer that is not a live `H`, are ignored.
 ///
 /// # Safety

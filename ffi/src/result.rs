@@ -177,7 +177,8 @@ pub enum sw_result {
     /// Group: the post or distribution names another group.
     SW_GROUP_WRONG_GROUP = 800,
     /// Group: no chain with the post's chain id is held (never distributed to
-    /// us, its sender was removed, or older than the chains kept per sender).
+    /// us, its sender was removed, older than the chains kept per sender, or
+    /// superseded longer ago than the retention window).
     SW_GROUP_UNKNOWN_CHAIN = 801,
     /// Group: the post's Ed25519 signature does not verify under the chain's
     /// signing key (a forgery, e.g. by another member holding the chain key).
@@ -187,7 +188,8 @@ pub enum sw_result {
     // version-1 post format (posts have no tag; SPEC.md §20.2).
     /// Group: a replayed post, or one behind its chain whose key is not held.
     SW_GROUP_DUPLICATE_POST = 804,
-    /// Group: the post's key was evicted by the cap on stored skipped keys.
+    /// Group: the post's key was evicted by the cap on stored skipped keys,
+    /// or erased on schedule (skipped longer ago than the retention window).
     SW_GROUP_MESSAGE_KEY_EVICTED = 805,
     /// Group: the post is too far ahead of its chain
     /// (`SW_MAX_GROUP_FORWARD_JUMP`).
@@ -386,7 +388,7 @@ impl sw_result {
             Self::SW_GROUP_UNKNOWN_CHAIN => "unknown sender chain",
             Self::SW_GROUP_BAD_SIGNATURE => "post signature does not verify",
             Self::SW_GROUP_DUPLICATE_POST => "duplicate post or post key no longer held",
-            Self::SW_GROUP_MESSAGE_KEY_EVICTED => "post key evicted by the stored-key cap",
+            Self::SW_GROUP_MESSAGE_KEY_EVICTED => "post key evicted or erased on schedule",
             Self::SW_GROUP_TOO_FAR_AHEAD => "post too far ahead of its chain",
             Self::SW_GROUP_COUNTER_OVERFLOW => "post counter exhausted",
             Self::SW_GROUP_MESSAGE_TOO_LARGE => "post body too large",

@@ -9,8 +9,8 @@ use sealwire::limits::MAX_BODY_LEN;
 use sealwire::{ContentType, IdentityKey, PendingSession, Session, SessionRecord, Timestamp};
 
 use crate::boundary::{
-    Handle, Out, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref,
-    input_output, new_handle, out, output, write_bytes,
+    Handle, Out, Result, clear_handle, free_handle, get_optional, guard, guard_void, handle_mut,
+    handle_ref, input_output, new_handle, out, output, write_bytes,
 };
 use crate::identity::{identity_and_rng, sw_identity};
 use crate::prekey::{sw_bundle, sw_prekey_store};
@@ -912,21 +912,12 @@ pub unsafe extern "C" fn sw_session_next_key_erasure(
     out_present: *mut bool,
     out_ms: *mut u64,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut present = unsafe { out(out_present) }?;
-        present.set(false);
-        // SAFETY: the caller's contract.
-        let mut ms = unsafe { out(out_ms) }?;
-        ms.set(0);
-        // SAFETY: the caller's contract.
-        let session = unsafe { handle_ref(session) }?;
-        if let Some(t) = session.next_key_erasure() {
-            present.set(true);
-            ms.set(t.as_unix_millis());
-        }
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        get_optional(session, out_present, out_ms, |s: &SessionRecord| {
+            s.next_key_erasure().map(|t| t.as_unix_millis())
+        })
+    }
 }
 
 /// Erases the skipped message keys whose retention has run out at `now_ms`

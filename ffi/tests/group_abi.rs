@@ -132,7 +132,7 @@ fn hostile_bytes_give_codes() {
     // The library's own objects, to get valid bytes to mutate.
     let (mut ga, da) = Group::create(&mut rng, now, gid, a, &[b]).unwrap();
     let (gb, db) = Group::create(&mut rng, now, gid, b, &[a]).unwrap();
-    ga.process_distribution(&b, &db.body).unwrap();
+    ga.process_distribution(now, &b, &db.body).unwrap();
     let (mut owner, dc) = ChannelOwner::create(&mut rng, now, cid, a, &[b]).unwrap();
     let sub = ChannelSubscriber::new(cid, b, a);
     let mut valid: Vec<Vec<u8>> = vec![da.body.to_vec(), dc.body.to_vec()];
@@ -170,6 +170,7 @@ fn hostile_bytes_give_codes() {
         assert!(!g.is_null());
         check(sw_group_accept_distribution(
             g,
+            now.as_unix_millis(),
             a.as_bytes().as_ptr(),
             32,
             da.body.as_ptr(),
@@ -186,6 +187,7 @@ fn hostile_bytes_give_codes() {
         ));
         check(sw_channel_subscriber_accept_distribution(
             s,
+            now.as_unix_millis(),
             a.as_bytes().as_ptr(),
             32,
             dc.body.as_ptr(),
@@ -251,6 +253,7 @@ fn hostile_bytes_give_codes() {
             ));
             check(sw_group_accept_distribution(
                 g,
+                now.as_unix_millis(),
                 a.as_bytes().as_ptr(),
                 32,
                 p,
@@ -259,6 +262,7 @@ fn hostile_bytes_give_codes() {
             ));
             check(sw_channel_subscriber_accept_distribution(
                 s,
+                now.as_unix_millis(),
                 a.as_bytes().as_ptr(),
                 32,
                 p,
@@ -267,12 +271,26 @@ fn hostile_bytes_give_codes() {
             ));
             let mut h = null_mut();
             check(sw_group_load(p, len, &mut h));
+            if !h.is_null() {
+                let (mut present, mut ms) = (false, 0u64);
+                check(sw_group_next_key_erasure(h, &mut present, &mut ms));
+                check(sw_group_erase_expired_keys(h, ms));
+            }
             sw_group_free(h);
             let mut h = null_mut();
             check(sw_channel_owner_load(p, len, &mut h));
             sw_channel_owner_free(h);
             let mut h = null_mut();
             check(sw_channel_subscriber_load(p, len, &mut h));
+            if !h.is_null() {
+                let (mut present, mut ms) = (false, 0u64);
+                check(sw_channel_subscriber_next_key_erasure(
+                    h,
+                    &mut present,
+                    &mut ms,
+                ));
+                check(sw_channel_subscriber_erase_expired_keys(h, ms));
+            }
             sw_channel_subscriber_free(h);
             let mut h = null_mut();
             check(sw_group_load_sealed(key.as_ptr(), 32, p, len, &mut h));
@@ -296,6 +314,11 @@ fn hostile_bytes_give_codes() {
                 sw_distribution_free(d);
             }
         }
+        // Whatever the hostile bytes did, the handles still erase.
+        let (mut present, mut ms) = (false, 0u64);
+        check(sw_group_next_key_erasure(g, &mut present, &mut ms));
+        check(sw_group_erase_expired_keys(g, u64::MAX));
+        check(sw_channel_subscriber_erase_expired_keys(s, u64::MAX));
         sw_group_free(g);
         sw_channel_subscriber_free(s);
     }

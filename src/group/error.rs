@@ -17,9 +17,11 @@ pub enum GroupError {
     /// The post or distribution names another group.
     WrongGroup,
     /// No chain with the post's chain id is held (never distributed to us,
-    /// its sender was removed, or it is older than the
+    /// its sender was removed, it is older than the
     /// [`MAX_SENDER_CHAIN_STATES`](crate::limits::MAX_SENDER_CHAIN_STATES)
-    /// chains kept per sender).
+    /// chains kept per sender, or it was superseded by a newer chain longer
+    /// ago than the retention window and is erased, or due to be: SPEC.md
+    /// §20.5).
     UnknownChain,
     /// The post's Ed25519 signature does not verify (strictly) under the
     /// chain's signing key: a forgery, for example by another member who
@@ -29,7 +31,9 @@ pub enum GroupError {
     /// the chain and no key for it is held.
     DuplicatePost,
     /// The post's key was evicted by the cap of
-    /// [`MAX_GROUP_SKIPPED_KEYS`](crate::limits::MAX_GROUP_SKIPPED_KEYS).
+    /// [`MAX_GROUP_SKIPPED_KEYS`](crate::limits::MAX_GROUP_SKIPPED_KEYS), or
+    /// erased on schedule: it was skipped longer ago than the retention
+    /// window (erased, or due to be: SPEC.md §20.5).
     MessageKeyEvicted,
     /// The post is more than
     /// [`MAX_GROUP_FORWARD_JUMP`](crate::limits::MAX_GROUP_FORWARD_JUMP)
@@ -85,7 +89,7 @@ impl fmt::Display for GroupError {
             Self::UnknownChain => f.write_str("unknown sender chain"),
             Self::BadSignature => f.write_str("post signature does not verify"),
             Self::DuplicatePost => f.write_str("duplicate post or key no longer held"),
-            Self::MessageKeyEvicted => f.write_str("post key evicted by the stored-key cap"),
+            Self::MessageKeyEvicted => f.write_str("post key evicted or erased on schedule"),
             Self::TooFarAhead => f.write_str("post too far ahead of its chain"),
             Self::CounterOverflow => f.write_str("post counter exhausted"),
             Self::MessageTooLarge => f.write_str("post body too large"),

@@ -25,8 +25,7 @@ use crate::group::sender_key::SenderKey;
 use crate::group::{GroupId, GroupMode, Post, RotationPolicy};
 use crate::identity::IdentityKey;
 use crate::limits::{
-    MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS,
-    MAX_SENDER_CHAIN_STATES,
+    MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_SKIPPED_KEY_AGE_MS,
 };
 use crate::session::Timestamp;
 
@@ -57,6 +56,9 @@ pub(crate) struct GroupCore {
     pub(crate) timer: ConversationTimer,
     pub(crate) highest_timer_version: u32,
     pub(crate) rotation: RotationPolicy,
+    /// How long skipped post keys and superseded chains are kept at most
+    /// (ms), whatever the timer.
+    pub(crate) max_skipped_key_age_ms: u64,
 }
 
 /// How a receive opens its post: the planned change, applied on success.
@@ -85,6 +87,7 @@ impl GroupCore {
             timer: ConversationTimer::default(),
             highest_timer_version: 0,
             rotation: RotationPolicy::default(),
+            max_skipped_key_age_ms: MAX_SKIPPED_KEY_AGE_MS,
         }
     }
 
@@ -226,6 +229,7 @@ impl GroupCore {
     /// it was already held.
     pub(crate) fn process_distribution(
         &mut self,
+        now: Timestamp,
         sender: &IdentityKey,
         body: &[u8],
     ) -> Result<bool, GroupError> {
@@ -257,17 +261,17 @@ impl GroupCore {
             .senders
             .entry(sender.to_bytes())
             .or_insert_with(|| SenderState::new(*sender));
-        st.chains.push(ReceiverChain {
-            chain_id: d.chain_id,
-            next: d.iteration,
-            chain_key: d.chain_key.clone(),
-            verifying: d.signing_key,
-        });
-        if st.chains.len() > MAX_SENDER_CHAIN_STATES {
-            let old = st.chains.remove(0);
-            st.skipped.retain(|s| s.chain_id != old.chain_id);
-            st.evicted.retain(|(c, _)| *c != old.chain_id);
-        }
+        st.push_chain(
+            ReceiverChain {
+                chain_id: d.chain_id,
+                next: d.iteration,
+                chain_key: d.chain_key.clone(),
+                verifying: d.signing_key,
+                superseded_at: None,
+            },
+            now.as_unix_millis(),
+        );
+        self.erase_expired_keys_of(sender.as_bytes(), now);
         Ok(true)
     }
 
@@ -358,8 +362,10 @@ impl GroupCore {
             old: self.timer,
             new,
         };
-        self.timer = new;
-        self.highest_timer_version = new.version;
+        self.set_retention(now, |c| {
+            c.timer = new;
+            c.highest_timer_version = new.version;
+        });
         Ok((post, change))
     }
 
@@ -454,9 +460,12 @@ impl GroupCore {
         let mut candidate = false;
         let mut found = None;
         let mut msg = None;
+        let now_ms = now.as_unix_millis();
+        let retention = self.retention();
         for (sender, st) in &self.senders {
             for (ci, ch) in st.chains.iter().enumerate() {
-                if ch.chain_id != header.chain_id {
+                // A superseded chain past its window counts as erased.
+                if ch.chain_id != header.chain_id || ch.is_expired(now_ms, &retention) {
                     continue;
                 }
                 candidate = true;
@@ -515,6 +524,14 @@ impl GroupCore {
             .iter()
             .position(|s| s.chain_id == header.chain_id && s.iteration == iteration)
         {
+            // A stored key past its window counts as erased.
+            if st
+                .skipped
+                .get(idx)
+                .is_none_or(|s| s.is_expired(now_ms, &retention))
+            {
+                return Err(GroupError::MessageKeyEvicted);
+            }
             Plan::Stored(idx)
         } else if st.evicted.contains(&(header.chain_id, iteration)) {
             return Err(GroupError::MessageKeyEvicted);
@@ -553,13 +570,15 @@ impl GroupCore {
         let sender = st.identity;
         let chain_id = header.chain_id;
         // Commit: nothing below can fail.
-        self.commit(sender_key, ci, chain_id, iteration, plan);
+        self.commit(sender_key, ci, chain_id, iteration, plan, now_ms);
+        self.erase_expired_keys_of(&sender_key, now);
         self.highest_timer_version = self.highest_timer_version.max(meta.timer.version);
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
         let (timer_change, expiry) = if meta.content_type == ContentType::TimerChange {
+            // The commit has just erased against the old window.
             let change = self.timer.apply_change(meta.timer).map(|new| {
                 let old = self.timer;
-                self.timer = new;
+                self.set_retention(now, |c| c.timer = new);
                 TimerChange {
                     by: ChangedBy::Peer,
                     old,
@@ -596,7 +615,15 @@ impl GroupCore {
         })
     }
 
-    fn commit(&mut self, sender: [u8; 32], ci: usize, chain_id: u32, iteration: u32, plan: Plan) {
+    fn commit(
+        &mut self,
+        sender: [u8; 32],
+        ci: usize,
+        chain_id: u32,
+        iteration: u32,
+        plan: Plan,
+        now: u64,
+    ) {
         let Some(st) = self.senders.get_mut(&sender) else {
             return;
         };
@@ -613,22 +640,12 @@ impl GroupCore {
                     ch.chain_key = next_key;
                     ch.next = iteration.saturating_add(1);
                 }
-                st.skipped
-                    .extend(skipped.into_iter().map(|(at, key)| SkippedPostKey {
-                        chain_id,
-                        iteration: at,
-                        key,
-                    }));
-                let excess = st.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
-                if excess > 0 {
-                    st.evicted.extend(
-                        st.skipped
-                            .drain(..excess)
-                            .map(|s| (s.chain_id, s.iteration)),
-                    );
-                    let drop = st.evicted.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
-                    st.evicted.drain(..drop);
-                }
+                st.store_skipped(skipped.into_iter().map(|(at, key)| SkippedPostKey {
+                    chain_id,
+                    iteration: at,
+                    key,
+                    skipped_at: now,
+                }));
             }
         }
     }

@@ -35,7 +35,7 @@
 //! // In an app, `dist.body` travels over the owner's 1:1 session with the
 //! // subscriber (`Distribution::encrypt_for`); the subscriber passes the
 //! // decrypted message to `accept_distribution`.
-//! sub.process_distribution(owner_id.public(), &dist.body)?;
+//! sub.process_distribution(now, owner_id.public(), &dist.body)?;
 //!
 //! let post = owner.post(&mut rng, now, b"hello, subscribers")?;
 //! let got = sub.receive_post(now, &post.bytes)?;
@@ -54,6 +54,7 @@ pub(crate) mod membership;
 pub(crate) mod post;
 mod received;
 pub(crate) mod receiver;
+mod retention;
 mod roles;
 pub(crate) mod sender_key;
 

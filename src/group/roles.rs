@@ -147,33 +147,91 @@ macro_rules! receiver_methods {
         /// Takes in a key distribution decrypted from a 1:1 session: the
         /// chain is bound to the session's authenticated peer
         /// (`received.sender`). Returns `true` for a new chain, `false` if
-        /// it was already held.
+        /// it was already held. A new chain becomes the sender's current
+        /// one: the sender's older chains count as superseded from `now`
+        /// and are erased once past the retention window (see
+        /// [`erase_expired_keys`](Self::erase_expired_keys)).
         pub fn accept_distribution(
             &mut self,
+            now: $crate::session::Timestamp,
             received: &$crate::session::Received,
         ) -> Result<bool, $crate::group::GroupError> {
             if received.content_type != $crate::frame::ContentType::GroupKeyDistribution {
                 return Err($crate::group::GroupError::NotADistribution);
             }
             self.core
-                .process_distribution(&received.sender, &received.plaintext)
+                .process_distribution(now, &received.sender, &received.plaintext)
         }
 
         /// Takes in a distribution body that arrived over the 1:1 session
         /// whose authenticated peer is `sender` (use
         /// [`accept_distribution`](Self::accept_distribution) when holding
-        /// the [`Received`]($crate::session::Received)).
+        /// the [`Received`]($crate::session::Received)). `now` is when the
+        /// sender's older chains count as superseded, as in
+        /// `accept_distribution`.
         pub fn process_distribution(
             &mut self,
+            now: $crate::session::Timestamp,
             sender: &$crate::identity::IdentityKey,
             body: &[u8],
         ) -> Result<bool, $crate::group::GroupError> {
-            self.core.process_distribution(sender, body)
+            self.core.process_distribution(now, sender, body)
         }
 
-        /// How many skipped post keys are held, over all senders.
+        /// How many skipped post keys are held, over all senders
+        /// (including keys past their window that no erasure has removed
+        /// yet).
         pub fn skipped_key_count(&self) -> usize {
             self.core.senders.values().map(|s| s.skipped.len()).sum()
+        }
+
+        /// Erases the skipped post keys and superseded chains whose
+        /// retention has run out at `now`: kept longer than the maximum
+        /// age ([`set_max_skipped_key_age`](Self::set_max_skipped_key_age))
+        /// or, if the group's timer is after-send, than its TTL plus
+        /// [`SKIPPED_KEY_GRACE_MS`]($crate::expiry::policy::SKIPPED_KEY_GRACE_MS),
+        /// whichever is shorter (SPEC.md §20.5). A key's time runs from the
+        /// receive that skipped it, a chain's from the distribution of the
+        /// sender's next chain. A later post that needed an erased key is
+        /// [`MessageKeyEvicted`]($crate::group::GroupError::MessageKeyEvicted),
+        /// one of an erased chain
+        /// [`UnknownChain`]($crate::group::GroupError::UnknownChain). The
+        /// newest chain of each sender is never erased by time. Also done
+        /// on every successful receive and accepted distribution; what is
+        /// past its window is refused even before it is erased. Save the
+        /// state afterwards: older saved copies still hold the keys.
+        pub fn erase_expired_keys(&mut self, now: $crate::session::Timestamp) {
+            self.core.erase_expired_keys(now);
+        }
+
+        /// When the next skipped post key or superseded chain is due to be
+        /// erased (the earliest instant past its window): call
+        /// [`erase_expired_keys`](Self::erase_expired_keys) then. `None`
+        /// when nothing is held that time would erase.
+        pub fn next_key_erasure(&self) -> Option<$crate::session::Timestamp> {
+            self.core.next_key_erasure()
+        }
+
+        /// Sets how long skipped post keys and superseded chains may be
+        /// kept at most, in milliseconds (default
+        /// [`MAX_SKIPPED_KEY_AGE_MS`]($crate::limits::MAX_SKIPPED_KEY_AGE_MS),
+        /// saved with the state), and erases at `now` what is past the
+        /// old or the new window (widening the window never revives what
+        /// was already due).
+        pub fn set_max_skipped_key_age(
+            &mut self,
+            now: $crate::session::Timestamp,
+            max_age_ms: u64,
+        ) {
+            self.core
+                .set_retention(now, |c| c.max_skipped_key_age_ms = max_age_ms);
+        }
+
+        /// The maximum age of skipped post keys and superseded chains
+        /// (ms), as set by
+        /// [`set_max_skipped_key_age`](Self::set_max_skipped_key_age).
+        pub fn max_skipped_key_age(&self) -> u64 {
+            self.core.max_skipped_key_age_ms
         }
 
         /// How many chains are held for `sender`.

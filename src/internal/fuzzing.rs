@@ -395,8 +395,9 @@ fn unreachable_fixture() -> ! {
 /// the bytes as a sealed blob under a fixed key. Whatever loads at the
 /// newest version re-encodes to exactly the bytes it came from (canonical
 /// encodings); what loads at an older version re-encodes at the newest to
-/// an equal value; and a loaded session can encrypt and decrypt without
-/// panicking.
+/// an equal value; a loaded session can encrypt and decrypt without
+/// panicking; and a loaded group or channel subscriber erases what is due
+/// and then holds nothing past its window.
 pub fn restore_state(data: &[u8]) {
     use crate::expiry::ExpiryQueue;
     use crate::persist::{StateBlob, StorageKey};
@@ -455,6 +456,27 @@ pub fn restore_state(data: &[u8]) {
         let _ = record.decrypt(now, rest);
         record.erase_expired_keys(now);
     }
+    let _ = check::<crate::group::ChannelOwner>(&blob, sealed);
+    if let Some(mut group) = check::<crate::group::Group>(&blob, sealed) {
+        erase_group(&mut group.core, rest);
+    }
+    if let Some(mut sub) = check::<crate::group::ChannelSubscriber>(&blob, sealed) {
+        erase_group(&mut sub.core, rest);
+    }
+}
+
+/// Erases a loaded group's expired keys at a time taken from the fuzz
+/// input: afterwards nothing is due before a later instant.
+fn erase_group(core: &mut crate::group::membership::GroupCore, rest: &[u8]) {
+    let mut t = [0u8; 8];
+    for (d, s) in t.iter_mut().zip(rest.iter().rev()) {
+        *d = *s;
+    }
+    let now = Timestamp::from_unix_millis(u64::from_be_bytes(t).saturating_sub(1));
+    core.erase_expired_keys(now);
+    if let Some(next) = core.next_key_erasure() {
+        assert!(next > now, "a key past its window survived erasure");
+    }
 }
 
 /// Parses any bytes as a group post: a post that parses has a header that
@@ -510,7 +532,8 @@ impl GroupFixture {
                 &[*a.public(), *c.public()],
             )
             .ok()?;
-            gb.process_distribution(a.public(), &da.body).ok()?;
+            gb.process_distribution(FIXTURE_NOW, a.public(), &da.body)
+                .ok()?;
             let skipped = ga.post(&mut rng, FIXTURE_NOW, b"skipped post").ok()?.bytes;
             let seen = ga.post(&mut rng, FIXTURE_NOW, b"seen post").ok()?.bytes;
             gb.receive_post(FIXTURE_NOW, &seen).ok()?;
@@ -549,11 +572,14 @@ impl GroupFixture {
     /// nothing changed, or accepted once (a second offer is a no-op).
     pub fn distribution(&self, data: &[u8]) {
         let mut m = self.member.clone();
-        match m.process_distribution(&self.sender, data) {
+        match m.process_distribution(FIXTURE_NOW, &self.sender, data) {
             Err(_) => assert!(m == self.member, "a refused distribution changed the group"),
             Ok(_) => {
                 let after = m.clone();
-                assert_eq!(m.process_distribution(&self.sender, data), Ok(false));
+                assert_eq!(
+                    m.process_distribution(FIXTURE_NOW, &self.sender, data),
+                    Ok(false)
+                );
                 assert!(m == after);
             }
         }

@@ -1,21 +1,29 @@
-//! Group blob body (kind 0x06, v1, SPEC.md §18.10): a group member's, a
-//! channel owner's or a channel subscriber's whole state.
+//! Group blob body (kind 0x06, v1 and v2, SPEC.md §18.10): a group
+//! member's, a channel owner's or a channel subscriber's whole state.
 //!
 //! ```text
 //! role u8 (0x01 member, 0x02 owner, 0x03 subscriber) | group_id 16
 //! | me (identity 64) | [owner (identity 64), subscriber only]
 //! | timer (mode u8 | ttl_secs u32 | version u32) | highest_timer_version u32
 //! | rotation_max_posts u32 | rotation_max_age_ms u64
+//! | v2 only: max_skipped_key_age_ms u64
 //! | member_count u32 | member_count x identity 64 (increasing)
 //! | own u8 0|1 [chain_id u32 | iteration u32 | chain_key 32 | signing_seed 32
 //!               | created_at u64 | holder_count u32 | holder_count x ed25519 32]
 //! | sender_count u32 | sender_count x (
 //!     identity 64 | chain_count u8 (1..=5)
-//!     | chain_count x (chain_id u32 | next u32 | chain_key 32 | signing_key 32)
-//!     | skipped_count u32 | skipped_count x (chain_id u32 | iteration u32 | key 32)
+//!     | chain_count x (chain_id u32 | next u32 | chain_key 32 | signing_key 32
+//!                     | v2 only: superseded u8 0|1 [superseded_at u64])
+//!     | skipped_count u32 | skipped_count x (chain_id u32 | iteration u32 | key 32
+//!                                            | v2 only: skipped_at u64)
 //!     | evicted_count u32 | evicted_count x (chain_id u32 | iteration u32))
 //! identity (64): ed25519 public 32 | its x25519 form 32
 //! ```
+//!
+//! In v2, `superseded` is 1 for every chain but the last (the newest) and 0
+//! for the last. A v1 blob carries no times: it loads with every skipped
+//! key skipped at 0 and every chain but the newest superseded at 0, so the
+//! next erasure (or receive) erases them, and with the default maximum age.
 
 use alloc::collections::BTreeMap;
 
@@ -34,7 +42,9 @@ use crate::group::{
     RotationPolicy, parse_signing_key,
 };
 use crate::identity::IdentityKey;
-use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES};
+use crate::limits::{
+    MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES, MAX_SKIPPED_KEY_AGE_MS,
+};
 use crate::session::Timestamp;
 use crate::wire::codec::{Reader, Writer};
 
@@ -81,6 +91,7 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     w.u32(c.highest_timer_version);
     w.u32(c.rotation.max_posts());
     w.u64(c.rotation.max_age_ms());
+    w.u64(c.max_skipped_key_age_ms);
     w.u32(len_u32(c.members.len()));
     for m in c.members.values() {
         write_identity(w, m);
@@ -109,12 +120,20 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
             w.u32(ch.next);
             w.bytes(ch.chain_key.as_bytes());
             w.bytes(ch.verifying.as_bytes());
+            match ch.superseded_at {
+                Some(at) => {
+                    w.u8(1);
+                    w.u64(at);
+                }
+                None => w.u8(0),
+            }
         }
         w.u32(len_u32(st.skipped.len()));
         for s in &st.skipped {
             w.u32(s.chain_id);
             w.u32(s.iteration);
             w.bytes(s.key.as_bytes());
+            w.u64(s.skipped_at);
         }
         w.u32(len_u32(st.evicted.len()));
         for (c, i) in &st.evicted {
@@ -124,7 +143,9 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     }
 }
 
-fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
+/// Decodes a body of format `version` (1 or 2; see the module's layout).
+fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
+    let v2 = version >= 2;
     let mut r = Reader::new(body);
     let role_byte = r.u8()?;
     let id = GroupId::from_bytes(r.array()?);
@@ -148,6 +169,7 @@ fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
     core.timer = timer;
     core.highest_timer_version = highest_timer_version;
     core.rotation = rotation;
+    core.max_skipped_key_age_ms = if v2 { r.u64()? } else { MAX_SKIPPED_KEY_AGE_MS };
     let members = read_count(&mut r, MAX_GROUP_MEMBERS)?;
     if role_byte == ROLE_SUBSCRIBER && members != 0 {
         return Err(DecodeError::InvalidValue);
@@ -211,16 +233,31 @@ fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
         if chains == 0 || chains > MAX_SENDER_CHAIN_STATES {
             return Err(DecodeError::InvalidValue);
         }
-        for _ in 0..chains {
+        for n in 1..=chains {
             let chain_id = r.u32()?;
             if st.chains.iter().any(|c| c.chain_id == chain_id) {
                 return Err(DecodeError::InvalidValue);
             }
+            let next = r.u32()?;
+            let chain_key = GroupChainKey::new(*Zeroizing::new(r.array::<32>()?));
+            let verifying = parse_signing_key(&r.array::<32>()?)?;
+            // Every chain but the newest is superseded (v1: at 0).
+            let newest = n == chains;
+            let superseded_at = match (v2, newest) {
+                (false, true) => None,
+                (false, false) => Some(0),
+                (true, _) => match r.u8()? {
+                    0 if newest => None,
+                    1 if !newest => Some(r.u64()?),
+                    _ => return Err(DecodeError::InvalidValue),
+                },
+            };
             st.chains.push(ReceiverChain {
                 chain_id,
-                next: r.u32()?,
-                chain_key: GroupChainKey::new(*Zeroizing::new(r.array::<32>()?)),
-                verifying: parse_signing_key(&r.array::<32>()?)?,
+                next,
+                chain_key,
+                verifying,
+                superseded_at,
             });
         }
         let skipped = read_count(&mut r, MAX_GROUP_SKIPPED_KEYS)?;
@@ -228,6 +265,7 @@ fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
             let chain_id = r.u32()?;
             let iteration = r.u32()?;
             let key = GroupMessageKey::new(*Zeroizing::new(r.array::<32>()?));
+            let skipped_at = if v2 { r.u64()? } else { 0 };
             let chain = st
                 .chains
                 .iter()
@@ -240,6 +278,7 @@ fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
                 chain_id,
                 iteration,
                 key,
+                skipped_at,
             });
         }
         let evicted = read_count(&mut r, MAX_GROUP_SKIPPED_KEYS)?;
@@ -252,11 +291,11 @@ fn decode_core(body: &[u8]) -> Result<GroupCore, DecodeError> {
     Ok(core)
 }
 
-fn decode_role(body: &[u8], role: u8) -> Result<GroupCore, StateError> {
+fn decode_role(body: &[u8], version: u8, role: u8) -> Result<GroupCore, StateError> {
     if body.first() != Some(&role) {
         return Err(DecodeError::InvalidValue.into());
     }
-    Ok(decode_core(body)?)
+    Ok(decode_core(body, version)?)
 }
 
 macro_rules! group_codec {
@@ -272,9 +311,9 @@ macro_rules! group_codec {
                 encode_core(&self.core, w);
             }
 
-            fn decode_body(_kind: BlobKind, _version: u8, body: &[u8]) -> Result<Self, StateError> {
+            fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
                 Ok(Self {
-                    core: decode_role(body, $role)?,
+                    core: decode_role(body, version, $role)?,
                 })
             }
         }

@@ -6,6 +6,7 @@
 use alloc::collections::VecDeque;
 
 use crate::expiry::policy::SKIPPED_KEY_GRACE_MS;
+use crate::expiry::{ConversationTimer, ExpiryMode};
 use crate::limits::MAX_SKIPPED_KEYS;
 use crate::ratchet::message_key::MessageKey;
 
@@ -31,6 +32,18 @@ pub struct Retention {
 }
 
 impl Retention {
+    /// The retention of a conversation (or group) with this timer: only an
+    /// after-send timer shortens it (SPEC.md §10.5).
+    pub(crate) fn for_timer(max_age_ms: u64, timer: &ConversationTimer) -> Self {
+        Self {
+            max_age_ms,
+            after_send_ttl_ms: timer
+                .policy
+                .filter(|p| p.mode() == ExpiryMode::AfterSend)
+                .map(|p| p.ttl_ms()),
+        }
+    }
+
     /// How long a key is kept after it was skipped.
     pub(crate) fn window_ms(&self) -> u64 {
         match self.after_send_ttl_ms {
@@ -43,6 +56,12 @@ impl Retention {
 
     pub(crate) fn is_expired(&self, skipped_at: u64, now: u64) -> bool {
         now.saturating_sub(skipped_at) > self.window_ms()
+    }
+
+    /// The first instant at which something kept since `since` is past
+    /// the window (`since + window + 1`, saturating).
+    pub(crate) fn erasure_at(&self, since: u64) -> u64 {
+        since.saturating_add(self.window_ms()).saturating_add(1)
     }
 }
 
@@ -105,11 +124,7 @@ impl SkippedKeys {
     pub(crate) fn next_erasure(&self, retention: &Retention) -> Option<u64> {
         self.keys
             .iter()
-            .map(|k| {
-                k.skipped_at
-                    .saturating_add(retention.window_ms())
-                    .saturating_add(1)
-            })
+            .map(|k| retention.erasure_at(k.skipped_at))
             .min()
     }
 

@@ -6,9 +6,7 @@ use alloc::vec::Vec;
 
 use crate::error::SessionError;
 use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
-use crate::expiry::{
-    ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange,
-};
+use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
 use crate::frame::{ContentType, FrameMeta};
 use crate::franking::FrankingKey;
 use crate::franking::FrankingRef;
@@ -42,14 +40,7 @@ impl Conversation {
     }
 
     pub(crate) fn retention(&self) -> Retention {
-        Retention {
-            max_age_ms: self.max_skipped_key_age_ms,
-            after_send_ttl_ms: self
-                .timer
-                .policy
-                .filter(|p| p.mode() == ExpiryMode::AfterSend)
-                .map(|p| p.ttl_ms()),
-        }
+        Retention::for_timer(self.max_skipped_key_age_ms, &self.timer)
     }
 
     pub(crate) fn sealed_len(&self, prekey: Option<&PrekeyFields>, body_len: usize) -> usize {

@@ -1,6 +1,7 @@
 //! Helpers shared by the behavioural test files (`tests/model.rs`,
 //! `tests/security.rs`, `tests/limits.rs`, `tests/wycheproof.rs`,
-//! `tests/bad_input.rs`). Each test crate uses a different subset.
+//! `tests/bad_input.rs`, `tests/group.rs`, `tests/group_retention.rs`).
+//! Each test crate uses a different subset.
 
 #![allow(
     dead_code,
@@ -12,7 +13,9 @@
     clippy::panic
 )]
 
+use sealwire::group::{Group, GroupError};
 use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::persist::StateBlob;
 use sealwire::{
     IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
 };
@@ -106,6 +109,33 @@ pub fn body(tag: u64) -> Vec<u8> {
     b.extend_from_slice(&tag.to_be_bytes());
     b.extend_from_slice(b"-end");
     b
+}
+
+/// The group refuses `post` at `now` with `expected`, through both
+/// `receive_post` and `receive_post_in_place`, and is exactly as before:
+/// equal, and its saved blob the same byte for byte.
+pub fn group_refuses(g: &mut Group, now: Timestamp, post: &[u8], expected: GroupError) {
+    let before = g.clone();
+    let blob = g.to_blob();
+    assert_eq!(g.receive_post(now, post).map(|_| ()), Err(expected));
+    assert!(
+        *g == before,
+        "a failed receive ({expected:?}) changed the group"
+    );
+    let mut buf = post.to_vec();
+    assert_eq!(
+        g.receive_post_in_place(now, &mut buf).map(|_| ()),
+        Err(expected)
+    );
+    assert!(
+        *g == before,
+        "a failed in-place receive ({expected:?}) changed the group"
+    );
+    assert_eq!(
+        &g.to_blob()[..],
+        &blob[..],
+        "a failed receive ({expected:?}) changed the saved group"
+    );
 }
 
 /// Whether `haystack` contains `needle` as a contiguous run.
@@ -311,7 +341,8 @@ pub mod vectors {
         unhex(v.as_str().unwrap()).try_into().unwrap()
     }
 
-    /// `start, start + 1, ...` (explicit, readable inputs).
+    /// `start, start + 1, ...` (explicit, readable inputs), wrapping.
+    #[allow(clippy::cast_possible_truncation)]
     pub fn counting<const N: usize>(start: u8) -> [u8; N] {
         core::array::from_fn(|i| start.wrapping_add(i as u8))
     }

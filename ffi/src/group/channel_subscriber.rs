@@ -3,7 +3,10 @@
 use sealwire::group::ChannelSubscriber;
 
 use super::helpers::{identity_key, parse_group_id};
-use super::receiving::{accept_distribution, get_timer, receive_post};
+use super::receiving::{
+    accept_distribution, erase_expired_keys, get_timer, next_key_erasure, receive_post,
+    set_max_skipped_key_age, skipped_key_count,
+};
 use super::{sw_channel_subscriber, sw_group_received_info};
 use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
 use crate::persist::{load, load_sealed, save, save_sealed};
@@ -94,6 +97,7 @@ pub unsafe extern "C" fn sw_channel_subscriber_receive_post(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_subscriber_accept_distribution(
     subscriber: *mut sw_channel_subscriber,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -101,7 +105,70 @@ pub unsafe extern "C" fn sw_channel_subscriber_accept_distribution(
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { accept_distribution(subscriber, sender, sender_len, body, body_len, out_new) }
+    unsafe {
+        accept_distribution(
+            subscriber, now_ms, sender, sender_len, body, body_len, out_new,
+        )
+    }
+}
+
+/// As `sw_group_erase_expired_keys`, for a channel subscriber (the owner's
+/// skipped post keys and superseded chains).
+///
+/// # Safety
+///
+/// As `sw_group_erase_expired_keys`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_channel_subscriber_erase_expired_keys(
+    subscriber: *mut sw_channel_subscriber,
+    now_ms: u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { erase_expired_keys(subscriber, now_ms) }
+}
+
+/// As `sw_group_next_key_erasure`, for a channel subscriber.
+///
+/// # Safety
+///
+/// As `sw_group_next_key_erasure`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_channel_subscriber_next_key_erasure(
+    subscriber: *const sw_channel_subscriber,
+    out_present: *mut bool,
+    out_ms: *mut u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { next_key_erasure(subscriber, out_present, out_ms) }
+}
+
+/// As `sw_group_set_max_skipped_key_age`, for a channel subscriber.
+///
+/// # Safety
+///
+/// As `sw_group_set_max_skipped_key_age`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_channel_subscriber_set_max_skipped_key_age(
+    subscriber: *mut sw_channel_subscriber,
+    now_ms: u64,
+    max_age_ms: u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { set_max_skipped_key_age(subscriber, now_ms, max_age_ms) }
+}
+
+/// As `sw_group_skipped_key_count`, for a channel subscriber.
+///
+/// # Safety
+///
+/// As `sw_group_skipped_key_count`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_channel_subscriber_skipped_key_count(
+    subscriber: *const sw_channel_subscriber,
+    out_count: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { skipped_key_count(subscriber, out_count) }
 }
 
 /// As `sw_group_timer`, for a channel subscriber (the owner's last timer

@@ -8,7 +8,10 @@ use super::posting::{
     add, current_holder_count, current_holders, post, post_len, remove, rotate,
     set_rotation_policy, set_timer,
 };
-use super::receiving::{accept_distribution, get_timer, receive_post};
+use super::receiving::{
+    accept_distribution, erase_expired_keys, get_timer, next_key_erasure, receive_post,
+    set_max_skipped_key_age, skipped_key_count,
+};
 use super::{sw_distribution, sw_group, sw_group_received_info};
 use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
 use crate::persist::{load, load_sealed, save, save_sealed};
@@ -417,7 +420,9 @@ pub unsafe extern "C" fn sw_group_receive_post(
 /// message's `sw_received_info.sender`, the session's authenticated peer.
 /// Pass nothing else: the chain is bound to `sender`, and only the 1:1
 /// session authenticates it. `*out_new` is true for a new chain, false for
-/// one already held.
+/// one already held. A new chain becomes the sender's current one: its
+/// older chains count as superseded from `now_ms` (Unix ms) and are erased
+/// once past the retention window (`sw_group_erase_expired_keys`).
 ///
 /// Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
 /// channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
@@ -435,6 +440,7 @@ pub unsafe extern "C" fn sw_group_receive_post(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_accept_distribution(
     group: *mut sw_group,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -442,7 +448,89 @@ pub unsafe extern "C" fn sw_group_accept_distribution(
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { accept_distribution(group, sender, sender_len, body, body_len, out_new) }
+    unsafe { accept_distribution(group, now_ms, sender, sender_len, body, body_len, out_new) }
+}
+
+/// Erases the skipped post keys and the superseded chains whose retention
+/// has run out at `now_ms` (Unix ms): kept longer than the maximum age
+/// (`sw_group_set_max_skipped_key_age`, default 30 days) or, if the group's
+/// timer is after-send, than its TTL plus one hour, whichever is shorter. A
+/// key's time runs from the receive that skipped it, a chain's from the
+/// distribution of the sender's next chain; a sender's current chain is
+/// never erased by time. A later post that needed an erased key is
+/// `SW_GROUP_MESSAGE_KEY_EVICTED`, one of an erased chain
+/// `SW_GROUP_UNKNOWN_CHAIN`. Also done on every successful receive and
+/// accepted distribution; what is past its window is refused even before
+/// it is erased. Save the group afterwards: an older saved copy still
+/// holds the keys.
+///
+/// NULL: `group` must not be NULL.
+///
+/// # Safety
+///
+/// `group` a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_group_erase_expired_keys(
+    group: *mut sw_group,
+    now_ms: u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { erase_expired_keys(group, now_ms) }
+}
+
+/// Stores when the next skipped post key or superseded chain is due to be
+/// erased: `*out_present` false if nothing is held that time would erase
+/// (`*out_ms` 0); else call `sw_group_erase_expired_keys` at `*out_ms`
+/// (Unix ms).
+///
+/// NULL: `group`, `out_present` and `out_ms` must not be NULL.
+///
+/// # Safety
+///
+/// `group` a live handle; `out_present` and `out_ms` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_group_next_key_erasure(
+    group: *const sw_group,
+    out_present: *mut bool,
+    out_ms: *mut u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { next_key_erasure(group, out_present, out_ms) }
+}
+
+/// Sets how long skipped post keys and superseded chains may be kept at
+/// most (`max_age_ms`, default 30 days; saved with the group), and erases
+/// at `now_ms` what is past the old or the new window.
+///
+/// NULL: `group` must not be NULL.
+///
+/// # Safety
+///
+/// `group` a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_group_set_max_skipped_key_age(
+    group: *mut sw_group,
+    now_ms: u64,
+    max_age_ms: u64,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { set_max_skipped_key_age(group, now_ms, max_age_ms) }
+}
+
+/// Stores how many skipped post keys the group holds, over all senders.
+///
+/// NULL: `group` and `out_count` must not be NULL.
+///
+/// # Safety
+///
+/// `group` a live handle; `out_count` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_group_skipped_key_count(
+    group: *const sw_group,
+    out_count: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { skipped_key_count(group, out_count) }
 }
 
 /// Frees a group, zeroing its keys. NULL is a no-op.

@@ -9,7 +9,8 @@ use super::helpers::{distribution_handle, identity_key, timer_policy, write_keys
 use super::roles::Poster;
 use super::sw_distribution;
 use crate::boundary::{
-    Handle, clear_handle, guard, handle_mut, handle_ref, input_output, out, output, write_bytes,
+    Handle, clear_handle, get_value, guard, handle_mut, handle_ref, input_output, out, output,
+    write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -213,15 +214,8 @@ pub(super) unsafe fn current_holder_count<H: Handle>(
 where
     H::Inner: Poster,
 {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut count = unsafe { out(out_count) }?;
-        count.set(0);
-        // SAFETY: the caller's contract.
-        let poster = unsafe { handle_ref(handle) }?;
-        count.set(poster.current_holders().len());
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe { get_value(handle, out_count, |p: &H::Inner| p.current_holders().len()) }
 }
 
 /// `*_current_holders`.

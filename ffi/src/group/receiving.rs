@@ -7,7 +7,10 @@ use sealwire::expiry::ConversationTimer;
 use super::helpers::{group_info, identity_key};
 use super::roles::Receiver;
 use super::sw_group_received_info;
-use crate::boundary::{Handle, Result, guard, handle_mut, handle_ref, input, input_output, out};
+use crate::boundary::{
+    Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref, input, input_output,
+    out,
+};
 use crate::result::sw_result;
 use crate::session::{TIMER_OFF, sw_timer, timer};
 
@@ -104,6 +107,7 @@ fn receive_into<R: Receiver>(
 /// `out_new` valid for one write.
 pub(super) unsafe fn accept_distribution<H: Handle>(
     handle: *mut H,
+    now_ms: u64,
     sender: *const u8,
     sender_len: usize,
     body: *const u8,
@@ -126,9 +130,85 @@ where
         }
         // SAFETY: the caller's contract.
         let body = unsafe { input(body, body_len) }?;
-        new.set(receiver.process_distribution(&sender, body)?);
+        let now = Timestamp::from_unix_millis(now_ms);
+        new.set(receiver.process_distribution(now, &sender, body)?);
         Ok(())
     })
+}
+
+/// `*_erase_expired_keys`.
+///
+/// # Safety
+///
+/// `handle` a live handle used by no other thread.
+pub(super) unsafe fn erase_expired_keys<H: Handle>(handle: *mut H, now_ms: u64) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let receiver = unsafe { handle_mut(handle) }?;
+        receiver.erase_expired_keys(Timestamp::from_unix_millis(now_ms));
+        Ok(())
+    })
+}
+
+/// `*_next_key_erasure`.
+///
+/// # Safety
+///
+/// `handle` a live handle; `out_present` and `out_ms` valid for one write.
+pub(super) unsafe fn next_key_erasure<H: Handle>(
+    handle: *const H,
+    out_present: *mut bool,
+    out_ms: *mut u64,
+) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        get_optional(handle, out_present, out_ms, |r: &H::Inner| {
+            r.next_key_erasure().map(|t| t.as_unix_millis())
+        })
+    }
+}
+
+/// `*_set_max_skipped_key_age`.
+///
+/// # Safety
+///
+/// `handle` a live handle used by no other thread.
+pub(super) unsafe fn set_max_skipped_key_age<H: Handle>(
+    handle: *mut H,
+    now_ms: u64,
+    max_age_ms: u64,
+) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let receiver = unsafe { handle_mut(handle) }?;
+        receiver.set_max_skipped_key_age(Timestamp::from_unix_millis(now_ms), max_age_ms);
+        Ok(())
+    })
+}
+
+/// `*_skipped_key_count`.
+///
+/// # Safety
+///
+/// `handle` a live handle; `out_count` valid for one write.
+pub(super) unsafe fn skipped_key_count<H: Handle>(
+    handle: *const H,
+    out_count: *mut usize,
+) -> sw_result
+where
+    H::Inner: Receiver,
+{
+    // SAFETY: the caller's contract, passed on.
+    unsafe { get_value(handle, out_count, |r: &H::Inner| r.skipped_key_count()) }
 }
 
 /// `*_timer`.

@@ -99,9 +99,14 @@ pub(super) trait Receiver {
     ) -> core::result::Result<GroupReceivedRef<'b>, GroupError>;
     fn process_distribution(
         &mut self,
+        now: Timestamp,
         sender: &IdentityKey,
         body: &[u8],
     ) -> core::result::Result<bool, GroupError>;
+    fn erase_expired_keys(&mut self, now: Timestamp);
+    fn next_key_erasure(&self) -> Option<Timestamp>;
+    fn set_max_skipped_key_age(&mut self, now: Timestamp, max_age_ms: u64);
+    fn skipped_key_count(&self) -> usize;
 }
 
 macro_rules! receiver {
@@ -116,10 +121,23 @@ macro_rules! receiver {
             }
             fn process_distribution(
                 &mut self,
+                now: Timestamp,
                 sender: &IdentityKey,
                 body: &[u8],
             ) -> core::result::Result<bool, GroupError> {
-                <$ty>::process_distribution(self, sender, body)
+                <$ty>::process_distribution(self, now, sender, body)
+            }
+            fn erase_expired_keys(&mut self, now: Timestamp) {
+                <$ty>::erase_expired_keys(self, now);
+            }
+            fn next_key_erasure(&self) -> Option<Timestamp> {
+                <$ty>::next_key_erasure(self)
+            }
+            fn set_max_skipped_key_age(&mut self, now: Timestamp, max_age_ms: u64) {
+                <$ty>::set_max_skipped_key_age(self, now, max_age_ms);
+            }
+            fn skipped_key_count(&self) -> usize {
+                <$ty>::skipped_key_count(self)
             }
         }
     };

@@ -19,6 +19,9 @@
  *   timer change post and a post that disappears;
  * - a channel owner and its subscribers (add, remove, posts);
  * - state saved and restored (plain and sealed) for the three handles;
+ * - retention: skipped post keys and superseded chains erased on schedule
+ *   (SW_GROUP_MESSAGE_KEY_EVICTED, SW_GROUP_UNKNOWN_CHAIN afterwards, the
+ *   receiver unchanged), before any explicit erasure too;
  * - every handle freed (LeakSanitizer checks at exit).
  */
 #include "check.h"
@@ -112,11 +115,11 @@ static void deliver(const sw_distribution *d, int from, sw_group *groups[N]) {
         buf_t body;
         transmit(d, from, to, &body);
         bool fresh = false;
-        OK(sw_group_accept_distribution(groups[to], keys[from], KEY_LEN, body.b, body.len,
+        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
                                         &fresh));
         CHECK(fresh);
         /* The same distribution again: already held. */
-        OK(sw_group_accept_distribution(groups[to], keys[from], KEY_LEN, body.b, body.len,
+        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
                                         &fresh));
         CHECK(!fresh);
     }
@@ -157,18 +160,6 @@ static bool info_never(sw_group *g, const buf_t *p) {
     return true;
 }
 
-static void expect_refused(sw_group *g, const buf_t *p, sw_result want) {
-    buf_t plain;
-    sw_group_received_info info;
-    CHECK_RC(sw_group_receive_post(g, T0, p->b, p->len, plain.b, sizeof plain.b, &plain.len,
-                                   &info),
-             want);
-    CHECK(plain.len == 0);
-    for (size_t i = 0; i < p->len; i++) {
-        CHECK(plain.b[i] == 0); /* no plaintext left behind */
-    }
-}
-
 /* A group's plain state blob (malloc'd), through a size query. */
 static uint8_t *group_blob(const sw_group *g, size_t *len) {
     size_t need = 0;
@@ -186,6 +177,28 @@ static void expect_unchanged(const sw_group *g, const uint8_t *before, size_t be
     uint8_t *now = group_blob(g, &len);
     CHECK(len == before_len && memcmp(now, before, len) == 0);
     free(now);
+}
+
+/* Receives `p` at `now` and expects `want`: no plaintext left behind, `g`
+ * byte for byte as it was. */
+static void refused_at(sw_group *g, uint64_t now, const buf_t *p, sw_result want) {
+    size_t before_len = 0;
+    uint8_t *before = group_blob(g, &before_len);
+    buf_t plain;
+    sw_group_received_info info;
+    CHECK_RC(sw_group_receive_post(g, now, p->b, p->len, plain.b, sizeof plain.b, &plain.len,
+                                   &info),
+             want);
+    CHECK(plain.len == 0);
+    for (size_t i = 0; i < p->len; i++) {
+        CHECK(plain.b[i] == 0); /* no plaintext left behind */
+    }
+    expect_unchanged(g, before, before_len);
+    free(before);
+}
+
+static void expect_refused(sw_group *g, const buf_t *p, sw_result want) {
+    refused_at(g, T0, p, want);
 }
 
 static void test_group(void) {
@@ -344,19 +357,21 @@ static void test_group(void) {
     OK(sw_group_rotate(groups[2], rng, T0, &extra));
     transmit(extra, 2, 1, &body);
     bool fresh = false;
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[0], KEY_LEN, body.b, body.len, &fresh),
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[0], KEY_LEN, body.b, body.len,
+                                          &fresh),
              SW_GROUP_SENDER_MISMATCH);
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, body.b, body.len - 1,
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len - 1,
                                           &fresh),
              SW_DECODE_TRUNCATED);
-    CHECK_RC(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, good.b, good.len, &fresh),
+    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, good.b, good.len,
+                                          &fresh),
              SW_DECODE_TOO_LARGE);
     expect_unchanged(groups[1], before_b, blob_len);
     free(before_b);
-    OK(sw_group_accept_distribution(groups[1], keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
     CHECK(fresh);
     transmit(extra, 2, 0, &body);
-    OK(sw_group_accept_distribution(groups[0], keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[0], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
     sw_distribution_free(extra);
     expect_post(groups[1], &good, "four", 0, 3);
     expect_post(groups[2], &good, "four", 0, 3);
@@ -554,11 +569,11 @@ static void test_channel(void) {
     transmit(d, 0, 1, &body);
     bool fresh = false;
     /* From someone who is not the owner. */
-    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], keys[2], KEY_LEN, body.b,
+    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[2], KEY_LEN, body.b,
                                                        body.len, &fresh),
              SW_GROUP_SENDER_MISMATCH);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     CHECK(fresh);
     sw_distribution_free(d);
 
@@ -581,8 +596,8 @@ static void test_channel(void) {
     /* C subscribes: the current chain, from here on. */
     OK(sw_channel_owner_add_subscriber(owner, keys[2], KEY_LEN, &d));
     transmit(d, 0, 2, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[2], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
     size_t holders = 0;
     OK(sw_channel_owner_current_holder_count(owner, &holders));
@@ -618,8 +633,8 @@ static void test_channel(void) {
     CHECK(count == 2);
     for (int x = 1; x < N; x++) {
         transmit(d, 0, x, &body);
-        OK(sw_channel_subscriber_accept_distribution(subs[x], keys[0], KEY_LEN, body.b, body.len,
-                                                     &fresh));
+        OK(sw_channel_subscriber_accept_distribution(subs[x], T0, keys[0], KEY_LEN, body.b,
+                                                     body.len, &fresh));
         CHECK(fresh);
     }
     sw_distribution_free(d);
@@ -629,8 +644,8 @@ static void test_channel(void) {
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
     CHECK_RC(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[2], KEY_LEN, &d),
              SW_GROUP_UNKNOWN_MEMBER);
@@ -640,8 +655,8 @@ static void test_channel(void) {
                              (const uint8_t *)"private", 7, p.b, sizeof p.b, &p.len, &rotation));
     CHECK(rotation != NULL);
     transmit(rotation, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(rotation);
     OK(sw_channel_subscriber_receive_post(subs[1], T0, p.b, p.len, plain.b, sizeof plain.b,
                                           &plain.len, &info));
@@ -656,8 +671,8 @@ static void test_channel(void) {
     CHECK(d == NULL);
     OK(sw_channel_owner_add_subscriber(owner, keys[1], KEY_LEN, &d));
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], keys[0], KEY_LEN, body.b, body.len,
-                                                 &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
+                                                 body.len, &fresh));
     sw_distribution_free(d);
 
     /* Save and restore the owner and a subscriber (plain and sealed). */
@@ -699,6 +714,128 @@ static void test_channel(void) {
     }
 }
 
+static void received_at(sw_group *g, uint64_t now, const buf_t *p) {
+    buf_t plain;
+    sw_group_received_info info;
+    OK(sw_group_receive_post(g, now, p->b, p->len, plain.b, sizeof plain.b, &plain.len, &info));
+    CHECK(memcmp(info.sender, keys[0], KEY_LEN) == 0);
+}
+
+/* When the group's next erasure is due (0: none). */
+static uint64_t next_erasure(const sw_group *g) {
+    bool present = true;
+    uint64_t ms = 1;
+    OK(sw_group_next_key_erasure(g, &present, &ms));
+    CHECK(present == (ms != 0));
+    return ms;
+}
+
+static size_t skipped(const sw_group *g) {
+    size_t count = SIZE_MAX;
+    OK(sw_group_skipped_key_count(g, &count));
+    return count;
+}
+
+static void test_retention(void) {
+    const uint64_t day = SECONDS(24 * 60 * 60);
+    uint8_t rid[SW_GROUP_ID_LEN];
+    size_t len = 0;
+    OK(sw_group_id_random(rng, rid, sizeof rid, &len));
+    /* A and B in a group of two. */
+    sw_group *groups[N] = {NULL};
+    sw_distribution *d[2] = {NULL};
+    for (int x = 0; x < 2; x++) {
+        OK(sw_group_create(rng, T0, rid, sizeof rid, keys[x], KEY_LEN, keys[1 - x], KEY_LEN,
+                           &groups[x], &d[x]));
+    }
+    for (int x = 0; x < 2; x++) {
+        deliver(d[x], x, groups);
+        sw_distribution_free(d[x]);
+    }
+    sw_group *b = groups[1];
+    CHECK(next_erasure(b) == 0 && skipped(b) == 0);
+
+    /* B gets A's third post first: two keys skipped at T0, kept 30 days by
+     * default. */
+    buf_t p[3];
+    for (int i = 0; i < 3; i++) {
+        post(groups[0], "kept?", &p[i]);
+    }
+    received_at(b, T0, &p[2]);
+    CHECK(skipped(b) == 2);
+    CHECK(next_erasure(b) == T0 + 30 * day + 1);
+    /* A maximum age of one minute. */
+    OK(sw_group_set_max_skipped_key_age(b, T0, SECONDS(60)));
+    CHECK(next_erasure(b) == T0 + SECONDS(60) + 1);
+    /* At the edge of the window the key still opens its post; one
+     * millisecond later the other is refused although no erasure ran. */
+    received_at(b, T0 + SECONDS(60), &p[1]);
+    CHECK(skipped(b) == 1);
+    refused_at(b, T0 + SECONDS(60) + 1, &p[0], SW_GROUP_MESSAGE_KEY_EVICTED);
+    CHECK(skipped(b) == 1);
+    OK(sw_group_erase_expired_keys(b, T0 + SECONDS(60) + 1));
+    CHECK(skipped(b) == 0 && next_erasure(b) == 0);
+    refused_at(b, T0 + SECONDS(60) + 1, &p[0], SW_GROUP_MESSAGE_KEY_EVICTED);
+
+    /* A rotates; B accepts the new chain at T0 + 1 day: the old chain is
+     * superseded then and erased a minute later. */
+    buf_t old[2];
+    post(groups[0], "old chain", &old[0]);
+    post(groups[0], "old chain", &old[1]);
+    sw_distribution *rot = NULL;
+    OK(sw_group_rotate(groups[0], rng, T0, &rot));
+    buf_t body;
+    transmit(rot, 0, 1, &body);
+    sw_distribution_free(rot);
+    bool fresh = false;
+    OK(sw_group_accept_distribution(b, T0 + day, keys[0], KEY_LEN, body.b, body.len, &fresh));
+    CHECK(fresh);
+    CHECK(next_erasure(b) == T0 + day + SECONDS(60) + 1);
+    received_at(b, T0 + day + SECONDS(60), &old[0]);
+    refused_at(b, T0 + day + SECONDS(60) + 1, &old[1], SW_GROUP_UNKNOWN_CHAIN);
+    OK(sw_group_erase_expired_keys(b, T0 + day + SECONDS(60) + 1));
+    CHECK(next_erasure(b) == 0);
+    refused_at(b, T0 + day + SECONDS(60) + 1, &old[1], SW_GROUP_UNKNOWN_CHAIN);
+    /* The current chain is never erased by time. */
+    buf_t current;
+    post(groups[0], "current", &current);
+    OK(sw_group_erase_expired_keys(b, T0 + 400 * day));
+    received_at(b, T0 + 400 * day, &current);
+
+    /* The maximum age is saved with the group. */
+    size_t blob_len = 0;
+    uint8_t *blob = group_blob(b, &blob_len);
+    sw_group *restored = NULL;
+    OK(sw_group_load(blob, blob_len, &restored));
+    free(blob);
+    buf_t q[2];
+    post(groups[0], "late", &q[0]);
+    post(groups[0], "later", &q[1]);
+    received_at(restored, T0 + 400 * day, &q[1]);
+    CHECK(next_erasure(restored) == T0 + 400 * day + SECONDS(60) + 1);
+    sw_group_free(restored);
+
+    /* A subscriber without a chain: nothing to erase. */
+    sw_channel_subscriber *sub = NULL;
+    OK(sw_channel_subscriber_new(rid, sizeof rid, keys[1], KEY_LEN, keys[0], KEY_LEN, &sub));
+    bool present = true;
+    uint64_t ms = 1;
+    size_t count = 1;
+    OK(sw_channel_subscriber_set_max_skipped_key_age(sub, T0, SECONDS(60)));
+    OK(sw_channel_subscriber_erase_expired_keys(sub, T0));
+    OK(sw_channel_subscriber_next_key_erasure(sub, &present, &ms));
+    CHECK(!present && ms == 0);
+    OK(sw_channel_subscriber_skipped_key_count(sub, &count));
+    CHECK(count == 0);
+    sw_channel_subscriber_free(sub);
+
+    /* The wrong handle type. */
+    CHECK_RC(sw_group_erase_expired_keys((sw_group *)rng, T0), SW_INVALID_HANDLE);
+    for (int x = 0; x < 2; x++) {
+        sw_group_free(groups[x]);
+    }
+}
+
 int main(void) {
     rng = seeded(42);
     sw_prekey_store *stores[N];
@@ -719,6 +856,7 @@ int main(void) {
 
     test_group();
     test_channel();
+    test_retention();
 
     for (int x = 0; x < N; x++) {
         for (int y = 0; y < N; y++) {

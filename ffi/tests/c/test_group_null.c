@@ -151,10 +151,22 @@ int main(void) {
     CHECK_RC(sw_group_receive_post(group, T0, post, post_len, NULL, 0, &len, &info),
              SW_BUFFER_TOO_SMALL); /* a size query */
     CHECK(len == post_len);
-    NUL(sw_group_accept_distribution(NULL, kb, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, kb, 32, NULL, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, kb, 32, body, sizeof body, NULL));
+    NUL(sw_group_accept_distribution(NULL, T0, kb, 32, body, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, NULL, 32, body, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, kb, 32, NULL, sizeof body, &flag));
+    NUL(sw_group_accept_distribution(group, T0, kb, 32, body, sizeof body, NULL));
+    uint64_t ms = 1;
+    flag = true;
+    NUL(sw_group_erase_expired_keys(NULL, T0));
+    NUL(sw_group_next_key_erasure(NULL, &flag, &ms));
+    CHECK(!flag && ms == 0); /* outputs cleared before the handle is checked */
+    NUL(sw_group_next_key_erasure(group, NULL, &ms));
+    NUL(sw_group_next_key_erasure(group, &flag, NULL));
+    NUL(sw_group_set_max_skipped_key_age(NULL, T0, 1000));
+    count = 1;
+    NUL(sw_group_skipped_key_count(NULL, &count));
+    CHECK(count == 0);
+    NUL(sw_group_skipped_key_count(group, NULL));
     NUL(sw_group_save(NULL, blob, sizeof blob, &len));
     NUL(sw_group_save(group, NULL, sizeof blob, &len));
     NUL(sw_group_save(group, blob, sizeof blob, NULL));
@@ -248,10 +260,22 @@ int main(void) {
                                            &info));
     NUL(sw_channel_subscriber_receive_post(sub, T0, post, post_len, plain, sizeof plain, &len,
                                            NULL));
-    NUL(sw_channel_subscriber_accept_distribution(NULL, ka, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, ka, 32, NULL, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, ka, 32, body, sizeof body, NULL));
+    NUL(sw_channel_subscriber_accept_distribution(NULL, T0, ka, 32, body, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, NULL, 32, body, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, NULL, sizeof body, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, body, sizeof body, NULL));
+    ms = 1;
+    flag = true;
+    NUL(sw_channel_subscriber_erase_expired_keys(NULL, T0));
+    NUL(sw_channel_subscriber_next_key_erasure(NULL, &flag, &ms));
+    CHECK(!flag && ms == 0);
+    NUL(sw_channel_subscriber_next_key_erasure(sub, NULL, &ms));
+    NUL(sw_channel_subscriber_next_key_erasure(sub, &flag, NULL));
+    NUL(sw_channel_subscriber_set_max_skipped_key_age(NULL, T0, 1000));
+    count = 1;
+    NUL(sw_channel_subscriber_skipped_key_count(NULL, &count));
+    CHECK(count == 0);
+    NUL(sw_channel_subscriber_skipped_key_count(sub, NULL));
     NUL(sw_channel_subscriber_timer(NULL, &timer));
     NUL(sw_channel_subscriber_timer(sub, NULL));
     NUL(sw_channel_subscriber_save(NULL, blob, sizeof blob, &len));
