@@ -17,6 +17,8 @@
 //!   as a receiver verifies a new signature every time: verifying one
 //!   signature over and over lets the branch predictor learn its
 //!   variable-time scalar multiplication and runs about 2 µs faster.
+//! - `post_decrypt_senders/N`: `post_decrypt/100B` for a member holding
+//!   the chains of N = 1, 1,000, 10,000 senders.
 //! - `distribute/N`: rotating the chain and encrypting its distribution
 //!   over N established 1:1 sessions, N = 10, 1,000, 10,000.
 //!
@@ -281,6 +283,43 @@ fn posts(c: &mut Criterion<Clock>) {
     group.finish();
 }
 
+/// `post_decrypt_senders/N`: a 100-byte post received by a member who
+/// holds the chains of N senders (the post's chain is found through the
+/// chain-id index, so N should not show).
+fn many_senders(c: &mut Criterion<Clock>) {
+    use sealwire::group::Group;
+    let mut group = c.benchmark_group("post_decrypt_senders");
+    for n in [1usize, 1_000, 10_000] {
+        let mut rng = DangerDeterministicRng::from_u64(0x5e + n as u64);
+        let ids: Vec<IdentityKeyPair> = (0..=n)
+            .map(|_| IdentityKeyPair::generate(&mut rng))
+            .collect();
+        let keys: Vec<_> = ids.iter().map(|k| *k.public()).collect();
+        let (mut me, _) = Group::create(&mut rng, T0, GID, keys[0], &keys[1..]).unwrap();
+        let mut senders = Vec::with_capacity(n);
+        for k in &keys[1..] {
+            let (g, d) = Group::create(&mut rng, T0, GID, *k, &[keys[0]]).unwrap();
+            me.process_distribution(T0, k, &d.body).unwrap();
+            senders.push(g);
+        }
+        // The sender in the middle of the key order.
+        let mut from = senders.swap_remove(n / 2);
+        let body = [0x5au8; 100];
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter_batched(
+                || from.post(&mut rng, T0, &body).unwrap().bytes,
+                |mut buf| {
+                    let n = me.receive_post_in_place(T0, &mut buf).unwrap().body.len();
+                    black_box(n);
+                    buf
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+}
+
 /// `distribute/N`: a new chain (rotation) encrypted for N members over
 /// their 1:1 sessions.
 fn distribute(c: &mut Criterion<Clock>) {
@@ -321,6 +360,6 @@ fn distribute(c: &mut Criterion<Clock>) {
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(Clock::from_env());
-    targets = posts, distribute
+    targets = posts, many_senders, distribute
 }
 criterion_main!(benches);

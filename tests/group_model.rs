@@ -177,6 +177,16 @@ impl World {
     }
 
     fn run(&mut self, op: &Op) {
+        self.apply(op);
+        for (m, g) in self.groups.iter().enumerate() {
+            assert!(
+                sealwire::internal::testing::group_chain_index_is_consistent(g),
+                "member {m}'s chain index after {op:?}"
+            );
+        }
+    }
+
+    fn apply(&mut self, op: &Op) {
         match op {
             Op::Post { who, len } => {
                 let from = who.index(N);

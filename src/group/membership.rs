@@ -22,6 +22,7 @@ use crate::group::post::{
 use crate::group::received::GroupReceivedRef;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::group::sender_key::SenderKey;
+use crate::group::senders::Senders;
 use crate::group::{GroupId, GroupMode, Post, RotationPolicy};
 use crate::identity::IdentityKey;
 use crate::limits::{
@@ -52,7 +53,7 @@ pub(crate) struct GroupCore {
     /// Our sending chain (members and owners).
     pub(crate) own: Option<SenderKey>,
     /// The chains we receive, per sender.
-    pub(crate) senders: BTreeMap<[u8; 32], SenderState>,
+    pub(crate) senders: Senders,
     pub(crate) timer: ConversationTimer,
     pub(crate) highest_timer_version: u32,
     pub(crate) rotation: RotationPolicy,
@@ -83,7 +84,7 @@ impl GroupCore {
             me,
             members: BTreeMap::new(),
             own: None,
-            senders: BTreeMap::new(),
+            senders: Senders::default(),
             timer: ConversationTimer::default(),
             highest_timer_version: 0,
             rotation: RotationPolicy::default(),
@@ -257,19 +258,17 @@ impl GroupCore {
                 Err(GroupError::ChainConflict)
             };
         }
-        let st = self
-            .senders
-            .entry(sender.to_bytes())
-            .or_insert_with(|| SenderState::new(*sender));
-        st.push_chain(
-            ReceiverChain {
-                chain_id: d.chain_id,
-                next: d.iteration,
-                chain_key: d.chain_key.clone(),
-                verifying: d.signing_key,
-                superseded_at: None,
-            },
-            now.as_unix_millis(),
+        let chain = ReceiverChain {
+            chain_id: d.chain_id,
+            next: d.iteration,
+            chain_key: d.chain_key.clone(),
+            verifying: d.signing_key,
+            superseded_at: None,
+        };
+        self.senders.update_or_insert(
+            sender.as_bytes(),
+            || SenderState::new(*sender),
+            |st| st.push_chain(chain, now.as_unix_millis()),
         );
         self.erase_expired_keys_of(sender.as_bytes(), now);
         Ok(true)
@@ -462,7 +461,7 @@ impl GroupCore {
         let mut msg = None;
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
-        for (sender, st) in &self.senders {
+        for (sender, st) in self.senders.with_chain(header.chain_id) {
             for (ci, ch) in st.chains.iter().enumerate() {
                 // A superseded chain past its window counts as erased.
                 if ch.chain_id != header.chain_id || ch.is_expired(now_ms, &retention) {
@@ -624,10 +623,7 @@ impl GroupCore {
         plan: Plan,
         now: u64,
     ) {
-        let Some(st) = self.senders.get_mut(&sender) else {
-            return;
-        };
-        match plan {
+        self.senders.update(&sender, |st| match plan {
             Plan::Stored(idx) => {
                 if idx < st.skipped.len() {
                     st.skipped.remove(idx);
@@ -647,7 +643,7 @@ impl GroupCore {
                     skipped_at: now,
                 }));
             }
-        }
+        });
     }
 }
 

@@ -57,6 +57,7 @@ pub(crate) mod receiver;
 mod retention;
 mod roles;
 pub(crate) mod sender_key;
+pub(crate) mod senders;
 
 use crate::hexfmt::Hex;
 

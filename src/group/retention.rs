@@ -79,9 +79,8 @@ impl GroupCore {
     /// retention window at `now`.
     pub(crate) fn erase_expired_keys(&mut self, now: Timestamp) {
         let retention = self.retention();
-        for st in self.senders.values_mut() {
-            st.erase_expired(now.as_unix_millis(), &retention);
-        }
+        self.senders
+            .update_all(|st| st.erase_expired(now.as_unix_millis(), &retention));
     }
 
     /// Erases what is past its retention window at `now` for one sender:
@@ -89,9 +88,9 @@ impl GroupCore {
     /// its cost is bounded by the per-sender caps, not by the group's size.
     pub(crate) fn erase_expired_keys_of(&mut self, sender: &[u8; 32], now: Timestamp) {
         let retention = self.retention();
-        if let Some(st) = self.senders.get_mut(sender) {
-            st.erase_expired(now.as_unix_millis(), &retention);
-        }
+        self.senders.update(sender, |st| {
+            st.erase_expired(now.as_unix_millis(), &retention)
+        });
     }
 
     /// When the next skipped post key or superseded chain is due to be

@@ -137,3 +137,9 @@ pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
     let (sa, _) = pending.receive(now, &reply).map_err(|r| r.error)?;
     Ok((sa, sb))
 }
+
+/// Whether a group's index of chains by chain id lists exactly the chains
+/// it holds (the post lookup of SPEC.md §20.6 step 3 relies on it).
+pub fn group_chain_index_is_consistent(group: &crate::group::Group) -> bool {
+    group.core.senders.index_is_consistent()
+}
