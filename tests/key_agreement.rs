@@ -195,6 +195,25 @@ fn v2_blobs_load_as_what_they_can_tell() {
 }
 
 #[test]
+fn v1_blobs_are_x3dh() {
+    // v1 predates PQXDH. An initiator's established session has no prekey
+    // fields, so its v1 body is its v2 body.
+    let (_, alice, _) = established_with(30, false);
+    let mut v1 = as_v2(&alice);
+    v1[5] = 1;
+    fix_checksum(&mut v1);
+    let old = Session::from_blob(&v1).unwrap();
+    assert_eq!(old.key_agreement(), KeyAgreement::X3dh);
+    assert_eq!(old, alice);
+    assert_eq!(
+        SessionRecord::from_blob(&v1).unwrap().key_agreement(),
+        KeyAgreement::X3dh
+    );
+    // Re-saved at v3 with the byte of X3DH.
+    assert_eq!(old.to_blob()[KEY_AGREEMENT_AT], 1);
+}
+
+#[test]
 fn a_stored_key_agreement_must_be_defined_and_agree_with_the_prekey_fields() {
     let malformed = Err(StateError::Malformed(DecodeError::InvalidValue));
     for pq in [false, true] {
