@@ -57,6 +57,7 @@ pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
 pub use rng::{OsRng, os_rng};
 pub use safety_number::{SafetyNumber, SafetyNumberError};
 pub use session::{
-    PendingSession, Received, ReceivedRef, Rejected, Session, SessionRecord, Timestamp,
+    KeyAgreement, PendingSession, Received, ReceivedRef, Rejected, Session, SessionRecord,
+    Timestamp,
 };
 pub use transaction::Transaction;

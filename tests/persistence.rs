@@ -1,7 +1,8 @@
 //! State blobs (SPEC.md §18): round trips of every kind, the distinct
 //! error of every kind of bad blob, every truncation and single-bit flip,
 //! the atomic hand-over of decrypt and accept, the in-memory store, and the
-//! frozen v1 fixtures under `tests/fixtures/state_v1/`.
+//! frozen fixtures under `tests/fixtures/state_v1/`, `state_v2/` and
+//! `state_v3/`.
 
 #![allow(
     clippy::unwrap_used,
@@ -17,15 +18,15 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{T0, established, setup};
+use common::{T0, established, established_with, setup};
 use proptest::prelude::*;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobKind, StateBlob, StorageKey, blob_kind};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
-    Expiry, ExpiryQueue, IdentityKeyPair, MessageId, PendingSession, PrekeyStore, Session,
-    SessionError, SessionRecord, StateError, Timestamp, Transaction,
+    Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, PendingSession, PrekeyStore,
+    Session, SessionError, SessionRecord, StateError, Timestamp, Transaction,
 };
 use sha2::Digest;
 
@@ -116,7 +117,7 @@ fn kinds_and_headers() {
     let blob = alice.to_blob();
     assert_eq!(&blob[..4], b"SWST");
     assert_eq!(blob[4], BlobKind::Session as u8);
-    assert_eq!(blob[5], 2);
+    assert_eq!(blob[5], 3);
     assert_eq!(blob_kind(&blob), Ok(BlobKind::Session));
     let key = StorageKey::from_bytes([1; 32]);
     let sealed = s.store.seal(&key, &mut DangerDeterministicRng::from_u64(1));
@@ -165,8 +166,8 @@ fn every_kind_of_bad_blob_has_its_own_error() {
         Err(StateError::WrongKind { found: 0x7f, .. })
     ));
     // A newer version (checksum fixed, so only the version is wrong):
-    // sessions are at v2 since PQXDH.
-    for v in [3u8, 0xff, 0] {
+    // sessions are at v3 since they record their key agreement.
+    for v in [4u8, 0xff, 0] {
         let mut newer = blob.clone();
         newer[5] = v;
         fix_checksum(&mut newer);
@@ -292,10 +293,11 @@ proptest! {
     #[test]
     fn sessions_round_trip_after_any_history(
         seed in any::<u64>(),
+        pq in any::<bool>(),
         bursts in proptest::collection::vec((0usize..12, any::<u16>()), 1..6),
     ) {
-        let (s, mut alice, mut bob) = established(seed);
-        let mut rng = s.rng;
+        let (mut rng, mut alice, mut bob) = established_with(seed, pq);
+        let expected = if pq { KeyAgreement::Pqxdh } else { KeyAgreement::X3dh };
         for (n, mask) in bursts {
             let msgs: Vec<Vec<u8>> = (0..n)
                 .map(|i| alice.encrypt(&mut rng, T0, &common::body(i as u64)).unwrap())
@@ -307,6 +309,10 @@ proptest! {
             }
             round_trip(&bob);
             round_trip(&alice);
+            for side in [&alice, &bob] {
+                let back = Session::from_blob(&side.to_blob()).unwrap();
+                prop_assert_eq!(back.key_agreement(), expected);
+            }
             std::mem::swap(&mut alice, &mut bob);
         }
     }
@@ -629,6 +635,17 @@ fn frozen_v1_fixtures_still_load() {
         PendingSession::from_blob(&read("pending.bin")).unwrap(),
         f.pending
     );
+    // v1 predates PQXDH: every v1 session is X3DH (SPEC.md §18.4).
+    assert_eq!(session.key_agreement(), KeyAgreement::X3dh);
+    for name in ["session.bin", "pending.bin"] {
+        assert_eq!(
+            SessionRecord::from_blob(&read(name))
+                .unwrap()
+                .key_agreement(),
+            KeyAgreement::X3dh,
+            "{name}"
+        );
+    }
     assert_eq!(ExpiryQueue::from_blob(&read("queue.bin")).unwrap(), f.queue);
     // And works: the session opens the committed message, the prekey store
     // accepts the committed prekey message.
@@ -738,6 +755,19 @@ fn frozen_v2_fixtures_still_load() {
     let pending = PendingSession::from_blob(&read("pending.bin")).unwrap();
     assert_eq!(pending, f.pending);
     assert!(pending.is_post_quantum());
+    // Both v2 sessions can tell: the responder's holds the initiator's PQ
+    // prekey fields, the pending one its own.
+    assert_eq!(session.key_agreement(), KeyAgreement::Pqxdh);
+    assert_eq!(pending.key_agreement(), KeyAgreement::Pqxdh);
+    for name in ["session.bin", "pending.bin"] {
+        assert_eq!(
+            SessionRecord::from_blob(&read(name))
+                .unwrap()
+                .key_agreement(),
+            KeyAgreement::Pqxdh,
+            "{name}"
+        );
+    }
     // And works.
     let mut session = session;
     let got = session.decrypt(T0, &read("message.bin")).unwrap();
@@ -762,10 +792,90 @@ fn v1_blobs_migrate_to_v2_without_pq_material() {
     let blob = prekeys.to_blob();
     assert_eq!(blob[5], 2);
     assert_eq!(PrekeyStore::from_blob(&blob).unwrap(), prekeys);
-    for name in ["session.bin", "pending.bin"] {
+    // Sessions are written at v3 (the key agreement), pending ones at v2.
+    for (name, version) in [("session.bin", 3), ("pending.bin", 2)] {
         let record = SessionRecord::from_blob(&read(name)).unwrap();
         let blob = record.to_blob();
-        assert_eq!(blob[5], 2);
+        assert_eq!(blob[5], version, "{name}");
         assert_eq!(SessionRecord::from_blob(&blob).unwrap(), record);
+        assert_eq!(record.key_agreement(), KeyAgreement::X3dh);
     }
+}
+
+// ---------------------------------------------------------------------
+// Frozen v3 session fixtures (the key agreement). Written once with
+// `SEALWIRE_BLESS_V3=1 cargo test --test persistence frozen_v3`; never
+// regenerated to "fix" a failing load.
+
+/// The v3 session fixtures: each file, the session it holds and its key
+/// agreement. Initiators and responders, X3DH and PQXDH, and an initiator's
+/// session loaded from a v2 blob (unrecorded) and saved again.
+fn fixtures_v3() -> Vec<(&'static str, Session, KeyAgreement)> {
+    let (_, x3dh_alice, x3dh_bob) = established_with(0xf6, false);
+    let (_, pq_alice, pq_bob) = established_with(0xf7, true);
+    // The v2 blob of an established initiator: the v3 one without the key
+    // agreement byte (after the header and the peer's identity).
+    let mut v2 = x3dh_alice.to_blob().to_vec();
+    v2.remove(6 + 64);
+    v2[5] = 2;
+    fix_checksum(&mut v2);
+    let unrecorded = Session::from_blob(&v2).unwrap();
+    vec![
+        ("session_x3dh_initiator.bin", x3dh_alice, KeyAgreement::X3dh),
+        ("session_x3dh_responder.bin", x3dh_bob, KeyAgreement::X3dh),
+        ("session_pqxdh_initiator.bin", pq_alice, KeyAgreement::Pqxdh),
+        ("session_pqxdh_responder.bin", pq_bob, KeyAgreement::Pqxdh),
+        (
+            "session_unrecorded.bin",
+            unrecorded,
+            KeyAgreement::Unrecorded,
+        ),
+    ]
+}
+
+#[test]
+fn frozen_v3_fixtures_still_load() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state_v3");
+    let fixtures = fixtures_v3();
+    let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
+    let (_, sealed_session, _) = &fixtures[2];
+    if std::env::var_os("SEALWIRE_BLESS_V3").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, session, _) in &fixtures {
+            std::fs::write(dir.join(name), session.to_blob()).unwrap();
+        }
+        let mut rng = DangerDeterministicRng::from_u64(0xf8);
+        std::fs::write(
+            dir.join("session_pqxdh_initiator.sealed.bin"),
+            sealed_session.seal(&key, &mut rng),
+        )
+        .unwrap();
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    let stored = [
+        (KeyAgreement::Unrecorded, 0u8),
+        (KeyAgreement::X3dh, 1),
+        (KeyAgreement::Pqxdh, 2),
+    ];
+    for (name, session, expected) in &fixtures {
+        let bytes = read(name);
+        assert_eq!(bytes[5], 3, "{name} is a v3 blob");
+        let byte = stored.iter().find(|(k, _)| k == expected).unwrap().1;
+        assert_eq!(bytes[6 + 64], byte, "{name}: the stored key agreement");
+        let loaded = Session::from_blob(&bytes).unwrap();
+        assert_eq!(&loaded, session, "{name}");
+        assert_eq!(loaded.key_agreement(), *expected, "{name}");
+        assert_eq!(
+            SessionRecord::from_blob(&bytes).unwrap().key_agreement(),
+            *expected,
+            "{name}"
+        );
+        // Canonical at the newest version.
+        assert_eq!(&loaded.to_blob()[..], &bytes[..], "{name}");
+    }
+    let sealed = Session::unseal(&key, &read("session_pqxdh_initiator.sealed.bin")).unwrap();
+    assert_eq!(&sealed, sealed_session);
+    assert_eq!(sealed.key_agreement(), KeyAgreement::Pqxdh);
 }

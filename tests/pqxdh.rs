@@ -561,12 +561,12 @@ fn pq_state_round_trips_through_blobs() {
     assert_eq!(restored_alice, alice);
     assert!(restored_alice.is_post_quantum());
     let (bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
-    for blob in [
-        s.store.to_blob().to_vec(),
-        bob.to_blob().to_vec(),
-        SessionRecord::from(alice.clone()).to_blob().to_vec(),
+    for (blob, version) in [
+        (s.store.to_blob().to_vec(), 2),
+        (bob.to_blob().to_vec(), 3),
+        (SessionRecord::from(alice.clone()).to_blob().to_vec(), 2),
     ] {
-        assert_eq!(blob[5], 2, "written at format version 2");
+        assert_eq!(blob[5], version, "written at the newest format version");
     }
     let store = PrekeyStore::from_blob(&s.store.to_blob()).unwrap();
     assert_eq!(store, s.store);
@@ -574,6 +574,7 @@ fn pq_state_round_trips_through_blobs() {
     assert_eq!(store.to_blob(), s.store.to_blob());
     let mut restored_bob = Session::from_blob(&bob.to_blob()).unwrap();
     assert_eq!(restored_bob, bob);
+    assert_eq!(restored_bob.key_agreement(), sealwire::KeyAgreement::Pqxdh);
     // The restored responder still recognises the initiator's PQ prekey
     // messages as its own.
     let m1 = alice.encrypt(&mut s.rng, T0, b"after restore").unwrap();

@@ -20,7 +20,8 @@ repository's target/debug or target/release (build it with
 
 Post-quantum (PQXDH, ML-KEM-768): `sw.PrekeyStore.new_pq(bob_id)` makes a
 store whose bundles carry a PQ prekey; sessions started from them use PQXDH
-(`Session.is_post_quantum()` while pending), and `store.require_pq = True`
+(`Session.key_agreement()` is KeyAgreement.PQXDH, in either phase and on
+both sides; show it, warn when it is not), and `store.require_pq = True`
 refuses classic ones (Code.SESSION_PQ_REQUIRED).
 
 Message franking (abuse reports, SPEC.md §19): `Session.encrypt_franked`
@@ -155,6 +156,14 @@ class MessageExpiry(enum.IntEnum):
     EXPIRED = 3
 
 
+class KeyAgreement(enum.IntEnum):
+    """The key agreement that set a session up (SPEC.md §3.7)."""
+
+    UNRECORDED = 0  # loaded from an older (v2) blob that did not store it
+    X3DH = 1
+    PQXDH = 2
+
+
 class PqPrekeyKind(enum.IntEnum):
     """The kind of a bundle's post-quantum (ML-KEM-768) prekey."""
 
@@ -259,6 +268,7 @@ _SIGNATURES = {
                           POINTER(_ReceivedInfo), _pp],
     "sw_session_is_established": [_p, POINTER(c_bool)],
     "sw_session_is_post_quantum": [_p, POINTER(c_bool), POINTER(c_bool)],
+    "sw_session_key_agreement": [_p, POINTER(c_uint32)],
     "sw_session_their_identity": [_p, _bytes, _size, _psize],
     "sw_session_encrypted_len": [_p, _size, _psize],
     "sw_session_encrypt": [_p, _p, c_uint64, c_uint32, _bytes, _size, _bytes, _size, _psize],
@@ -677,12 +687,19 @@ class Session(_Persisted):
         return flag.value
 
     def is_post_quantum(self) -> Optional[bool]:
-        """Whether the key agreement was PQXDH: known while pending (True or
-        False), None once established (the session does not record it)."""
+        """Whether the key agreement was PQXDH (True or False), None for a
+        session loaded from an older blob that did not record it."""
         known = c_bool()
         pq = c_bool()
         _call("sw_session_is_post_quantum", self.ptr, byref(known), byref(pq))
         return pq.value if known.value else None
+
+    def key_agreement(self) -> KeyAgreement:
+        """X3DH or PQXDH, in either phase and on both sides; UNRECORDED for
+        an initiator's established session loaded from a v2 blob."""
+        value = c_uint32()
+        _call("sw_session_key_agreement", self.ptr, byref(value))
+        return KeyAgreement(value.value)
 
     def their_identity(self) -> bytes:
         return _out_bytes("sw_session_their_identity", self.ptr)

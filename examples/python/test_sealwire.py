@@ -68,6 +68,9 @@ class ConversationTest(unittest.TestCase):
         r = bob.encrypt(b"hi Alice", T0)
         self.assertEqual(p.alice.decrypt(r, T0).plaintext, b"hi Alice")
         self.assertTrue(p.alice.is_established())
+        for s in (p.alice, bob):  # classic (X3DH) on both sides, also saved and loaded
+            self.assertEqual(s.key_agreement(), sw.KeyAgreement.X3DH)
+            self.assertEqual(sw.Session.load(s.save()).key_agreement(), sw.KeyAgreement.X3DH)
         a = [p.alice.encrypt(f"a{i}".encode(), T0) for i in range(4)]
         for i in (3, 1, 0, 2):
             got = bob.decrypt(a[i], T0)
@@ -218,18 +221,23 @@ class PostQuantumTest(unittest.TestCase):
 
         alice = self.initiate(published)
         self.assertIs(alice.is_post_quantum(), True)
+        self.assertEqual(alice.key_agreement(), sw.KeyAgreement.PQXDH)
         m0 = alice.encrypt(b"pq first", T0)
         m1 = alice.encrypt(b"pq second", T0)
         self.store.require_pq = True
         bob, got = sw.Session.accept(self.bob_id, self.store, m1, T0)
         self.assertEqual((got.plaintext, got.message_number), (b"pq second", 1))
+        self.assertEqual(bob.key_agreement(), sw.KeyAgreement.PQXDH)
         self.assertEqual(self.store.pq_one_time_prekey_ids(), [pq_ids[1]])
         self.assertEqual(bob.decrypt(m0, T0).plaintext, b"pq first")
         r = [bob.encrypt(f"r{i}".encode(), T0) for i in range(3)]
         for i in (2, 0, 1):
             self.assertEqual(alice.decrypt(r[i], T0).plaintext, f"r{i}".encode())
         self.assertTrue(alice.is_established())
-        self.assertIsNone(alice.is_post_quantum())
+        self.assertIs(alice.is_post_quantum(), True)
+        self.assertEqual(alice.key_agreement(), sw.KeyAgreement.PQXDH)
+        for s in (alice, bob):
+            self.assertEqual(sw.Session.load(s.save()).key_agreement(), sw.KeyAgreement.PQXDH)
         self.assertEqual(bob.decrypt(alice.encrypt(b"turn", T0), T0).plaintext, b"turn")
 
         # A one-time PQ prekey is used once.
@@ -258,6 +266,7 @@ class PostQuantumTest(unittest.TestCase):
         classic_store = sw.PrekeyStore(self.bob_id, self.rng)
         alice = self.initiate(classic_store.bundle(self.bob_id))
         self.assertIs(alice.is_post_quantum(), False)
+        self.assertEqual(alice.key_agreement(), sw.KeyAgreement.X3DH)
         hello = alice.encrypt(b"classic", T0)
         self.assertEqual(classic_store.rotate_last_resort_pq_prekey(self.bob_id, self.rng), 1)
         classic_store.require_pq = True

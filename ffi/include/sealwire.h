@@ -703,6 +703,38 @@ typedef uint32_t sw_expiry_mode;
 #endif // __cplusplus
 
 /**
+ * The key agreement that set a session up (SPEC.md §3.7). The numbers
+ * are stable: a value keeps its number in every later version.
+ */
+enum sw_key_agreement
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Not recorded: an initiator's established session loaded from a
+     * state blob of an older version (v2), which did not store it. Treat
+     * it as not known to be post-quantum.
+     */
+    SW_KEY_AGREEMENT_UNRECORDED = 0,
+    /**
+     * Classic X3DH: no post-quantum protection.
+     */
+    SW_KEY_AGREEMENT_X3DH = 1,
+    /**
+     * PQXDH: X3DH plus an ML-KEM-768 encapsulation (post-quantum).
+     */
+    SW_KEY_AGREEMENT_PQXDH = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sw_key_agreement sw_key_agreement;
+#else
+typedef uint32_t sw_key_agreement;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An attachment pointer (SPEC.md §19.8): the key of an encrypted
  * attachment, the SHA-256 digest and size of its plaintext, its media type
  * and where its blob is stored. Its encoding (`sw_attachment_pointer_encode`)
@@ -1784,16 +1816,13 @@ sw_result sw_session_is_established(const sw_session *session,
 /**
  * Stores whether the session's key agreement was post-quantum (PQXDH, an
  * ML-KEM-768 encapsulation besides X3DH), as far as the session records
- * it:
+ * it (`sw_session_key_agreement` gives the same answer as one value):
  *
- * - a pending session (made by `sw_session_initiate`, no reply decrypted
- *   yet) knows: `*out_known` true, `*out_post_quantum` true for PQXDH (the
- *   bundle had a PQ prekey), false for X3DH;
- * - an established session does not record its key agreement:
- *   `*out_known` false, `*out_post_quantum` false. Keep the answer from
- *   the pending phase (initiator), or require PQ on the prekey store
- *   (`sw_prekey_store_set_require_pq`: every accepted session is then
- *   PQXDH).
+ * - pending and established sessions made or loaded by this version know:
+ *   `*out_known` true, `*out_post_quantum` true for PQXDH, false for X3DH;
+ * - an initiator's established session loaded from an older state blob
+ *   (v2) that did not record it: `*out_known` false, `*out_post_quantum`
+ *   false.
  *
  * NULL: `session`, `out_known` and `out_post_quantum` must not be NULL.
  *
@@ -1807,6 +1836,29 @@ sw_result sw_session_is_established(const sw_session *session,
 sw_result sw_session_is_post_quantum(const sw_session *session,
                                      bool *out_known,
                                      bool *out_post_quantum);
+
+/**
+ * Stores the key agreement that set the session up, in either phase and
+ * on both sides: `SW_KEY_AGREEMENT_PQXDH` (post-quantum) or
+ * `SW_KEY_AGREEMENT_X3DH` (classic) for every session made by
+ * `sw_session_initiate` or `sw_session_accept` (kept when a pending
+ * session becomes established, and saved with it);
+ * `SW_KEY_AGREEMENT_UNRECORDED` only for an initiator's established
+ * session loaded from an older state blob (v2) that did not record it.
+ * Show it to the user; warn when it is not PQXDH.
+ *
+ * On error `*out_key_agreement` is `SW_KEY_AGREEMENT_UNRECORDED`.
+ *
+ * NULL: `session` and `out_key_agreement` must not be NULL.
+ *
+ * Thread-safety: reads `session`; no other thread may change it meanwhile.
+ *
+ * # Safety
+ *
+ * `session` a live handle; `out_key_agreement` valid for one write.
+ */
+sw_result sw_session_key_agreement(const sw_session *session,
+                                   sw_key_agreement *out_key_agreement);
 
 /**
  * Writes the peer's 32-byte public identity key (compare it with the key

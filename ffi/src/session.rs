@@ -6,7 +6,9 @@ use sealwire::expiry::{
     ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange,
 };
 use sealwire::limits::MAX_BODY_LEN;
-use sealwire::{ContentType, IdentityKey, PendingSession, Session, SessionRecord, Timestamp};
+use sealwire::{
+    ContentType, IdentityKey, KeyAgreement, PendingSession, Session, SessionRecord, Timestamp,
+};
 
 use crate::boundary::{
     Handle, Out, Result, clear_handle, free_handle, get_optional, guard, guard_void, handle_mut,
@@ -96,6 +98,21 @@ pub enum sw_changed_by {
     SW_CHANGED_BY_US = 0,
     /// The peer, through a timer-change message.
     SW_CHANGED_BY_PEER = 1,
+}
+
+/// The key agreement that set a session up (SPEC.md §3.7). The numbers
+/// are stable: a value keeps its number in every later version.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum sw_key_agreement {
+    /// Not recorded: an initiator's established session loaded from a
+    /// state blob of an older version (v2), which did not store it. Treat
+    /// it as not known to be post-quantum.
+    SW_KEY_AGREEMENT_UNRECORDED = 0,
+    /// Classic X3DH: no post-quantum protection.
+    SW_KEY_AGREEMENT_X3DH = 1,
+    /// PQXDH: X3DH plus an ML-KEM-768 encapsulation (post-quantum).
+    SW_KEY_AGREEMENT_PQXDH = 2,
 }
 
 /// A conversation's disappearing-message timer.
@@ -440,16 +457,13 @@ pub unsafe extern "C" fn sw_session_is_established(
 
 /// Stores whether the session's key agreement was post-quantum (PQXDH, an
 /// ML-KEM-768 encapsulation besides X3DH), as far as the session records
-/// it:
+/// it (`sw_session_key_agreement` gives the same answer as one value):
 ///
-/// - a pending session (made by `sw_session_initiate`, no reply decrypted
-///   yet) knows: `*out_known` true, `*out_post_quantum` true for PQXDH (the
-///   bundle had a PQ prekey), false for X3DH;
-/// - an established session does not record its key agreement:
-///   `*out_known` false, `*out_post_quantum` false. Keep the answer from
-///   the pending phase (initiator), or require PQ on the prekey store
-///   (`sw_prekey_store_set_require_pq`: every accepted session is then
-///   PQXDH).
+/// - pending and established sessions made or loaded by this version know:
+///   `*out_known` true, `*out_post_quantum` true for PQXDH, false for X3DH;
+/// - an initiator's established session loaded from an older state blob
+///   (v2) that did not record it: `*out_known` false, `*out_post_quantum`
+///   false.
 ///
 /// NULL: `session`, `out_known` and `out_post_quantum` must not be NULL.
 ///
@@ -474,10 +488,57 @@ pub unsafe extern "C" fn sw_session_is_post_quantum(
         post_quantum.set(false);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        if let SessionRecord::Pending(p) = session {
-            known.set(true);
-            post_quantum.set(p.is_post_quantum());
+        match key_agreement(session.key_agreement())? {
+            sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED => {}
+            k => {
+                known.set(true);
+                post_quantum.set(k == sw_key_agreement::SW_KEY_AGREEMENT_PQXDH);
+            }
         }
+        Ok(())
+    })
+}
+
+/// The C value of a key agreement.
+fn key_agreement(k: KeyAgreement) -> Result<sw_key_agreement> {
+    Ok(match k {
+        KeyAgreement::X3dh => sw_key_agreement::SW_KEY_AGREEMENT_X3DH,
+        KeyAgreement::Pqxdh => sw_key_agreement::SW_KEY_AGREEMENT_PQXDH,
+        KeyAgreement::Unrecorded => sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED,
+        _ => return Err(sw_result::SW_UNKNOWN_ERROR),
+    })
+}
+
+/// Stores the key agreement that set the session up, in either phase and
+/// on both sides: `SW_KEY_AGREEMENT_PQXDH` (post-quantum) or
+/// `SW_KEY_AGREEMENT_X3DH` (classic) for every session made by
+/// `sw_session_initiate` or `sw_session_accept` (kept when a pending
+/// session becomes established, and saved with it);
+/// `SW_KEY_AGREEMENT_UNRECORDED` only for an initiator's established
+/// session loaded from an older state blob (v2) that did not record it.
+/// Show it to the user; warn when it is not PQXDH.
+///
+/// On error `*out_key_agreement` is `SW_KEY_AGREEMENT_UNRECORDED`.
+///
+/// NULL: `session` and `out_key_agreement` must not be NULL.
+///
+/// Thread-safety: reads `session`; no other thread may change it meanwhile.
+///
+/// # Safety
+///
+/// `session` a live handle; `out_key_agreement` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_key_agreement(
+    session: *const sw_session,
+    out_key_agreement: *mut sw_key_agreement,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_key_agreement = unsafe { out(out_key_agreement) }?;
+        out_key_agreement.set(sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED);
+        // SAFETY: the caller's contract.
+        let session = unsafe { handle_ref(session) }?;
+        out_key_agreement.set(key_agreement(session.key_agreement())?);
         Ok(())
     })
 }

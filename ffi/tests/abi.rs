@@ -49,6 +49,11 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(size_of::<sw_message_expiry>(), 4);
     assert_eq!(size_of::<sw_changed_by>(), 4);
     assert_eq!(size_of::<sw_pq_prekey_kind>(), 4);
+    assert_eq!(size_of::<sw_key_agreement>(), 4);
+    // Stable numbers (the header's enum).
+    assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED as u32, 0);
+    assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_X3DH as u32, 1);
+    assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_PQXDH as u32, 2);
     assert_eq!(size_of::<sw_timer>(), 12);
     assert_eq!(align_of::<sw_received_info>(), 8);
     // The C layout of the header's field order (examples/python/sealwire.py

@@ -114,6 +114,7 @@ fn every_result_code_is_in_the_header_with_its_number() {
                 "SW_MESSAGE_EXPIRY_",
                 "SW_CHANGED_BY_",
                 "SW_PQ_PREKEY_",
+                "SW_KEY_AGREEMENT_",
             ]
             .iter()
             .any(|p| l.starts_with(p))

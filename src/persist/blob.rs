@@ -111,10 +111,12 @@ fn check_header(
 /// The newest format version of each kind this library reads (and
 /// writes): v2 added the post-quantum material to the prekey store and the
 /// PQXDH fields to sessions, and the retention times (skipped keys,
-/// superseded chains, maximum age) to groups.
+/// superseded chains, maximum age) to groups; v3 added the key agreement
+/// (X3DH or PQXDH) to established sessions.
 pub(crate) fn max_version(kind: BlobKind) -> u8 {
     match kind {
-        BlobKind::PrekeyStore | BlobKind::Session | BlobKind::PendingSession | BlobKind::Group => 2,
+        BlobKind::Session => 3,
+        BlobKind::PrekeyStore | BlobKind::PendingSession | BlobKind::Group => 2,
         BlobKind::Identity | BlobKind::ExpiryQueue => 1,
     }
 }

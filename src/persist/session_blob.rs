@@ -1,9 +1,12 @@
 //! Session blob bodies (SPEC.md §18.4): an established session (kind
-//! 0x03) and a pending one (kind 0x04), v1 and v2 (v2 adds the PQXDH
-//! fields to the prekey fields; a v1 blob loads without them).
+//! 0x03, v1 to v3) and a pending one (kind 0x04, v1 and v2). v2 adds the
+//! PQXDH fields to the prekey fields (a v1 blob loads without them); v3 of
+//! the session adds its key agreement (a pending session derives it from
+//! its prekey fields).
 //!
 //! ```text
-//! session: their_identity 64 | prekey u8 0|1 [prekey fields] | conversation | ratchet
+//! session: their_identity 64 | v3: key_agreement u8 (0 unrecorded, 1 X3DH, 2 PQXDH)
+//!          | prekey u8 0|1 [prekey fields] | conversation | ratchet
 //! pending: their_identity 64 | prekey fields               | conversation | ratchet
 //! identity (64): ed25519 public 32 | its x25519 form 32
 //! prekey fields: identity 64 | base_key 32 | signed_prekey_id u32
@@ -27,6 +30,7 @@ use crate::identity::{ENCODE_ED25519, IdentityKey};
 use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
+use crate::session::key_agreement::KeyAgreement;
 use crate::session::record::SessionRecord;
 use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
@@ -145,6 +149,7 @@ fn check_associated_data(
 fn encode_session(s: &Session, w: &mut BlobWriter) {
     let (conv, their, prekey) = s.parts();
     write_identity(w, their);
+    w.u8(s.key_agreement().to_byte());
     match prekey {
         Some(p) => {
             w.u8(1);
@@ -158,6 +163,10 @@ fn encode_session(s: &Session, w: &mut BlobWriter) {
 fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     let mut r = Reader::new(body);
     let their = read_identity(&mut r)?;
+    let stored = match version {
+        1 | 2 => None,
+        _ => Some(KeyAgreement::from_byte(r.u8()?).ok_or(DecodeError::InvalidValue)?),
+    };
     let prekey = match r.u8()? {
         0 => None,
         1 => Some(read_prekey(&mut r, version)?),
@@ -165,6 +174,19 @@ fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     };
     let conv = read_conversation(&mut r)?;
     r.finish()?;
+    // A responder's session holds the initiator's prekey fields, which
+    // tell; a v1 blob predates PQXDH; a v2 initiator's session cannot tell.
+    let derived = match (&prekey, version) {
+        (Some(p), _) => KeyAgreement::of_pq(p.pq.as_ref()),
+        (None, 1) => KeyAgreement::X3dh,
+        (None, _) => KeyAgreement::Unrecorded,
+    };
+    let key_agreement = match stored {
+        None => derived,
+        // A v3 responder's session must agree with its prekey fields.
+        Some(k) if prekey.is_none() || k == derived => k,
+        Some(_) => return Err(DecodeError::InvalidValue),
+    };
     // A responder's session: the prekey fields are the initiator's.
     let side = match &prekey {
         Some(p) if p.identity_key != their => return Err(DecodeError::InvalidValue),
@@ -175,7 +197,7 @@ fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     if !conv.state.has_sending_chain() && !conv.state.has_received() {
         return Err(DecodeError::InvalidValue);
     }
-    Ok(Session::from_parts(conv, their, prekey))
+    Ok(Session::from_parts(conv, their, prekey, key_agreement))
 }
 
 fn encode_pending(p: &PendingSession, w: &mut BlobWriter) {

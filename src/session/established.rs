@@ -11,6 +11,7 @@ use crate::pq_prekey::PqPrekeyKind;
 use crate::prekey::{PrekeyStore, ReplayRecord};
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
+use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
@@ -28,6 +29,9 @@ pub struct Session {
     /// recognised. The ratchet's AEAD does not cover these fields, so every
     /// one of them must match.
     prekey: Option<PrekeyFields>,
+    /// X3DH or PQXDH; `Unrecorded` only when loaded from an older blob that
+    /// could not tell. For a responder it always agrees with `prekey`.
+    key_agreement: KeyAgreement,
 }
 
 impl Session {
@@ -35,11 +39,13 @@ impl Session {
         conv: Conversation,
         their_identity: IdentityKey,
         prekey: Option<PrekeyFields>,
+        key_agreement: KeyAgreement,
     ) -> Self {
         Self {
             conv,
             their_identity,
             prekey,
+            key_agreement,
         }
     }
 
@@ -136,16 +142,29 @@ impl Session {
             x3dh.associated_data,
             spk.pair().clone(),
         );
+        let key_agreement = KeyAgreement::of_pq(prekey.pq.as_ref());
         Ok(Session::from_parts(
             Conversation::new(state),
             prekey.identity_key,
             Some(prekey),
+            key_agreement,
         ))
     }
 
     /// The peer's identity key.
     pub fn their_identity(&self) -> &IdentityKey {
         &self.their_identity
+    }
+
+    /// The key agreement that set the session up (SPEC.md §3.7), on both
+    /// sides: [`KeyAgreement::Pqxdh`] or [`KeyAgreement::X3dh`], kept from
+    /// the [`PendingSession`](crate::PendingSession) (initiator) or taken
+    /// from the prekey message [`accept`](Self::accept)ed (responder), and
+    /// saved with the session. [`KeyAgreement::Unrecorded`] only for an
+    /// initiator's session loaded from a v2 state blob, which did not
+    /// record it.
+    pub fn key_agreement(&self) -> KeyAgreement {
+        self.key_agreement
     }
 
     /// Length of the message [`encrypt_into`](Self::encrypt_into) writes for
@@ -345,6 +364,7 @@ impl core::fmt::Debug for Session {
             .field("sending_index", &self.conv.state.sending_index())
             .field("skipped_keys", &self.conv.state.skipped_key_count())
             .field("timer", &self.conv.timer)
+            .field("key_agreement", &self.key_agreement)
             .finish_non_exhaustive()
     }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod conversation;
 pub mod established;
+pub mod key_agreement;
 pub mod pending;
 pub mod received;
 pub mod record;
@@ -10,6 +11,7 @@ pub mod time;
 pub(crate) mod transport;
 
 pub use established::Session;
+pub use key_agreement::KeyAgreement;
 pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
 pub use record::SessionRecord;

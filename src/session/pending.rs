@@ -15,6 +15,7 @@ use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::established::Session;
+use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::Received;
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, PrekeyFields};
@@ -121,9 +122,19 @@ impl PendingSession {
     }
 
     /// Whether the session was set up with PQXDH (the bundle had a PQ
-    /// prekey); its prekey messages then carry the PQ fields.
+    /// prekey); its prekey messages then carry the PQ fields. The same as
+    /// `self.key_agreement() == KeyAgreement::Pqxdh`.
     pub fn is_post_quantum(&self) -> bool {
         self.prekey.pq.is_some()
+    }
+
+    /// The key agreement that set the session up: [`KeyAgreement::Pqxdh`]
+    /// when the bundle had a PQ prekey, else [`KeyAgreement::X3dh`] (never
+    /// `Unrecorded`: a pending session always holds its prekey fields). The
+    /// established [`Session`] that [`receive`](Self::receive) returns
+    /// keeps it.
+    pub fn key_agreement(&self) -> KeyAgreement {
+        KeyAgreement::of_pq(self.prekey.pq.as_ref())
     }
 
     /// Length of the prekey message [`encrypt_into`](Self::encrypt_into)
@@ -237,10 +248,13 @@ impl PendingSession {
         message: &[u8],
     ) -> Result<(Session, Received), Rejected> {
         match self.receive_inner(now, message) {
-            Ok(received) => Ok((
-                Session::from_parts(self.conv, self.their_identity, None),
-                received,
-            )),
+            Ok(received) => {
+                let key_agreement = self.key_agreement();
+                Ok((
+                    Session::from_parts(self.conv, self.their_identity, None, key_agreement),
+                    received,
+                ))
+            }
             Err(error) => Err(Rejected {
                 error,
                 session: Box::new(self),
@@ -277,7 +291,8 @@ impl PendingSession {
     }
 
     pub(crate) fn into_established_unchecked(self) -> Session {
-        Session::from_parts(self.conv, self.their_identity, None)
+        let key_agreement = self.key_agreement();
+        Session::from_parts(self.conv, self.their_identity, None, key_agreement)
     }
 
     pub(crate) fn state(&self) -> &RatchetState {

@@ -8,6 +8,7 @@ use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
 use crate::frame::ContentType;
 use crate::identity::IdentityKey;
 use crate::session::established::Session;
+use crate::session::key_agreement::KeyAgreement;
 use crate::session::pending::PendingSession;
 use crate::session::received::Received;
 use crate::session::time::Timestamp;
@@ -32,6 +33,16 @@ impl SessionRecord {
         match self {
             Self::Pending(p) => p.their_identity(),
             Self::Established(s) => s.their_identity(),
+        }
+    }
+
+    /// The key agreement that set the session up, in either phase (see
+    /// [`Session::key_agreement`]); it does not change when a pending
+    /// record becomes established.
+    pub fn key_agreement(&self) -> KeyAgreement {
+        match self {
+            Self::Pending(p) => p.key_agreement(),
+            Self::Established(s) => s.key_agreement(),
         }
     }
 

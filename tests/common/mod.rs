@@ -347,3 +347,24 @@ pub mod vectors {
         core::array::from_fn(|i| start.wrapping_add(i as u8))
     }
 }
+
+/// A full handshake as [`established`], against a PQ prekey store (PQXDH,
+/// on its last-resort PQ prekey) when `pq`, a classic one (X3DH) else.
+/// Returns the generator and established Alice and Bob.
+pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session, Session) {
+    if !pq {
+        let (s, alice, bob) = established(seed);
+        return (s.rng, alice, bob);
+    }
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new_pq(&bob_id, &mut rng);
+    let bundle = store.bundle(&bob_id, None).unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
+    let hello = pending.encrypt(&mut rng, T0, b"hello bob").unwrap();
+    let (mut bob, _) = Session::accept(&bob_id, &mut store, T0, &hello).unwrap();
+    let reply = bob.encrypt(&mut rng, T0, b"hello alice").unwrap();
+    let (alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
+    (rng, alice, bob)
+}

@@ -857,6 +857,9 @@ static void test_post_quantum(void) {
     bool known = false, pq = false;
     OK(sw_session_is_post_quantum(alice, &known, &pq));
     CHECK(known && pq);
+    sw_key_agreement agreement = SW_KEY_AGREEMENT_UNRECORDED;
+    OK(sw_session_key_agreement(alice, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_PQXDH);
     size_t need = 0;
     OK(sw_session_encrypted_len(alice, 5, &need));
     CHECK(need > SW_KEM_CIPHERTEXT_LEN + 5);
@@ -878,7 +881,10 @@ static void test_post_quantum(void) {
     OK(sw_prekey_store_one_time_prekey_count(store, &count));
     CHECK(count == 1);
     OK(sw_session_is_post_quantum(bob, &known, &pq));
-    CHECK(!known && !pq); /* an established session does not record it */
+    CHECK(known && pq); /* the responder's session records it */
+    agreement = SW_KEY_AGREEMENT_UNRECORDED;
+    OK(sw_session_key_agreement(bob, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_PQXDH);
 
     /* The same prekey message again: its one-time prekeys are gone (the
      * classic one is looked up first). */
@@ -899,7 +905,10 @@ static void test_post_quantum(void) {
     OK(sw_session_is_established(alice, &established));
     CHECK(established);
     OK(sw_session_is_post_quantum(alice, &known, &pq));
-    CHECK(!known && !pq);
+    CHECK(known && pq); /* kept from the pending phase */
+    agreement = SW_KEY_AGREEMENT_UNRECORDED;
+    OK(sw_session_key_agreement(alice, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_PQXDH);
     msg_t a0, a1, a2;
     encrypt(alice, rng, now, "turn 0", &a0);
     encrypt(alice, rng, now, "turn 1", &a1);
@@ -954,6 +963,8 @@ static void test_post_quantum(void) {
     sw_session *frank = initiate_from(alice_id, rng, classic, classic_len);
     OK(sw_session_is_post_quantum(frank, &known, &pq));
     CHECK(known && !pq);
+    OK(sw_session_key_agreement(frank, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_X3DH);
     msg_t f0;
     encrypt(frank, rng, now, "classic", &f0);
     OK(sw_prekey_store_rotate_last_resort_pq_prekey(upgraded, bob_id, NULL, &id));
@@ -970,6 +981,15 @@ static void test_post_quantum(void) {
     OK(sw_prekey_store_set_require_pq(upgraded, 0));
     sw_session *bob5 = NULL;
     OK(accept_text(bob_id, upgraded, now, &f0, "classic", &bob5));
+    agreement = SW_KEY_AGREEMENT_UNRECORDED;
+    OK(sw_session_key_agreement(bob5, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_X3DH); /* a classic responder */
+    msg_t f1;
+    encrypt(bob5, rng, now, "classic reply", &f1);
+    expect_text(frank, now, &f1, "classic reply", 0);
+    agreement = SW_KEY_AGREEMENT_UNRECORDED;
+    OK(sw_session_key_agreement(frank, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_X3DH); /* a classic initiator, established */
 
     /* Saved and restored: the PQ store (plain and sealed) keeps its PQ
      * prekeys, its policy and its replay records; a pending PQ session
@@ -1017,6 +1037,21 @@ static void test_post_quantum(void) {
     msg_t h1;
     encrypt(bob6, rng, now, "welcome back", &h1);
     expect_text(hank, now, &h1, "welcome back", 0);
+    /* Established PQ sessions, saved and restored (blob v3), keep it. */
+    sw_session *both[2] = {hank, bob6};
+    for (int i = 0; i < 2; i++) {
+        size_t saved_len = 0;
+        uint8_t *saved = session_blob(both[i], &saved_len);
+        sw_session *restored = NULL;
+        OK(sw_session_load(saved, saved_len, &restored));
+        agreement = SW_KEY_AGREEMENT_UNRECORDED;
+        OK(sw_session_key_agreement(restored, &agreement));
+        CHECK(agreement == SW_KEY_AGREEMENT_PQXDH);
+        OK(sw_session_is_established(restored, &established));
+        CHECK(established);
+        sw_session_free(restored);
+        free(saved);
+    }
     OK(sw_prekey_store_pq_one_time_prekey_count(store, &count));
     CHECK(count == 0);
 

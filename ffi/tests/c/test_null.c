@@ -246,7 +246,15 @@ int main(void) {
     OK(sw_session_is_post_quantum(pending, &known, &flag));
     CHECK(known && !flag); /* X3DH: the bundle had no PQ prekey */
     OK(sw_session_is_post_quantum(established, &known, &flag));
-    CHECK(!known && !flag);
+    CHECK(known && !flag); /* established sessions record it too */
+    sw_key_agreement agreement = SW_KEY_AGREEMENT_PQXDH;
+    NUL(sw_session_key_agreement(NULL, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_UNRECORDED); /* cleared on error */
+    NUL(sw_session_key_agreement(established, NULL));
+    OK(sw_session_key_agreement(pending, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_X3DH);
+    OK(sw_session_key_agreement(established, &agreement));
+    CHECK(agreement == SW_KEY_AGREEMENT_X3DH);
     NUL(sw_session_their_identity(NULL, buf, sizeof buf, &len));
     NUL(sw_session_their_identity(established, NULL, sizeof buf, &len));
     NUL(sw_session_their_identity(established, buf, sizeof buf, NULL));
