@@ -134,7 +134,9 @@ impl World {
             assert_eq!(got.content_type, ContentType::GroupKeyDistribution);
             assert_eq!(got.sender, *self.ids[from].public());
             assert!(self.groups[to].accept_distribution(T0, &got).unwrap());
-            assert!(sealwire::internal::testing::group_chain_index_is_consistent(&self.groups[to]));
+            assert!(sealwire::internal::testing::group_indexes_are_consistent(
+                &self.groups[to]
+            ));
         }
     }
 
@@ -589,14 +591,18 @@ fn chain_states_cap_drops_the_oldest_chain() {
     fails(&mut w.groups[1], T0, &first, GroupError::UnknownChain);
     // The dropped chain left the chain-id index too; a reload rebuilds the
     // same index.
-    assert!(sealwire::internal::testing::group_chain_index_is_consistent(&w.groups[1]));
+    assert!(sealwire::internal::testing::group_indexes_are_consistent(
+        &w.groups[1]
+    ));
     let back = Group::from_blob(&w.groups[1].to_blob()).unwrap();
     assert!(back == w.groups[1]);
     // Removing the sender empties it.
     let who = *w.ids[0].public();
     let _ = w.groups[1].remove_member(&mut w.rng, T0, &who).unwrap();
     assert_eq!(w.groups[1].chain_count(&who), 0);
-    assert!(sealwire::internal::testing::group_chain_index_is_consistent(&w.groups[1]));
+    assert!(sealwire::internal::testing::group_indexes_are_consistent(
+        &w.groups[1]
+    ));
 }
 
 #[test]

@@ -180,7 +180,7 @@ impl World {
         self.apply(op);
         for (m, g) in self.groups.iter().enumerate() {
             assert!(
-                sealwire::internal::testing::group_chain_index_is_consistent(g),
+                sealwire::internal::testing::group_indexes_are_consistent(g),
                 "member {m}'s chain index after {op:?}"
             );
         }

@@ -533,11 +533,13 @@ proptest! {
                 }
                 Step::Wait(ms) => now = Timestamp::from_unix_millis(now.as_unix_millis() + ms),
             }
+            prop_assert!(sealwire::internal::testing::group_indexes_are_consistent(&p.bob));
             // Erasing at the next due instant removes something, and
             // erasing a millisecond before it removes nothing.
             if let Some(next) = p.bob.next_key_erasure() {
                 let mut at_next = p.bob.clone();
                 at_next.erase_expired_keys(next);
+                prop_assert!(sealwire::internal::testing::group_indexes_are_consistent(&at_next));
                 prop_assert!(at_next != p.bob, "nothing was due at {next:?}");
                 prop_assert!(at_next.next_key_erasure().is_none_or(|n| n > next));
                 let mut just_before = p.bob.clone();
@@ -613,7 +615,16 @@ fn a_receive_erases_its_own_senders_keys_only() {
     // Sender 1's key is past its window: refused, nothing changes.
     refused(&mut carol, after, &late[1], GroupError::MessageKeyEvicted);
     assert_eq!(carol.skipped_key_count(), 1);
+    // The next erasure is sender 1's key, found without visiting every
+    // sender.
+    assert_eq!(
+        carol.next_key_erasure(),
+        Some(at(MAX_SKIPPED_KEY_AGE_MS + 1))
+    );
     carol.erase_expired_keys(after);
     assert_eq!(carol.skipped_key_count(), 0);
     assert_eq!(carol.next_key_erasure(), None);
+    assert!(sealwire::internal::testing::group_indexes_are_consistent(
+        &carol
+    ));
 }

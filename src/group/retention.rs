@@ -59,12 +59,13 @@ impl SenderState {
         }
     }
 
-    /// The earliest time (ms) at which a skipped key or a superseded chain
-    /// passes its window.
-    pub(crate) fn next_erasure(&self, retention: &Retention) -> Option<u64> {
+    /// The oldest time (ms) that a retention window runs from: the
+    /// earliest `skipped_at` or `superseded_at` held. Whatever the window,
+    /// this sender's next erasure is due at `erasure_at` of it.
+    pub(crate) fn oldest_retained(&self) -> Option<u64> {
         let keys = self.skipped.iter().map(|s| s.skipped_at);
         let chains = self.chains.iter().filter_map(|c| c.superseded_at);
-        keys.chain(chains).map(|t| retention.erasure_at(t)).min()
+        keys.chain(chains).min()
     }
 }
 
@@ -76,11 +77,18 @@ impl GroupCore {
     }
 
     /// Erases every skipped post key and superseded chain past its
-    /// retention window at `now`.
+    /// retention window at `now`: visits only the senders that hold
+    /// something past it (the index of oldest retained times).
     pub(crate) fn erase_expired_keys(&mut self, now: Timestamp) {
         let retention = self.retention();
-        self.senders
-            .update_all(|st| st.erase_expired(now.as_unix_millis(), &retention));
+        let now = now.as_unix_millis();
+        for sender in self
+            .senders
+            .retained_since(|oldest| retention.is_expired(oldest, now))
+        {
+            self.senders
+                .update(&sender, |st| st.erase_expired(now, &retention));
+        }
     }
 
     /// Erases what is past its retention window at `now` for one sender:
@@ -98,10 +106,8 @@ impl GroupCore {
     pub(crate) fn next_key_erasure(&self) -> Option<Timestamp> {
         let retention = self.retention();
         self.senders
-            .values()
-            .filter_map(|st| st.next_erasure(&retention))
-            .min()
-            .map(Timestamp::from_unix_millis)
+            .oldest_retained()
+            .map(|oldest| Timestamp::from_unix_millis(retention.erasure_at(oldest)))
     }
 
     /// Changes what the retention depends on (timer, maximum age): what is

@@ -1,27 +1,43 @@
-//! The chains a receiver holds, per sender, with an index by chain id: a
-//! post names its chain, not its sender, and finds it in O(log n) whatever
-//! the size of the group (SPEC.md §20.6 step 3).
+//! The chains a receiver holds, per sender, with two indexes: by chain id
+//! (a post names its chain, not its sender, and finds it in O(log n)
+//! whatever the size of the group, SPEC.md §20.6 step 3), and by the
+//! oldest time a sender's retention windows run from (the next erasure and
+//! the senders with something to erase, without visiting every sender,
+//! SPEC.md §20.5).
 //!
-//! The index is kept in step structurally: a sender's state can only be
+//! The indexes are kept in step structurally: a sender's state can only be
 //! changed through [`Senders::update`] (or its variants), which compares
-//! the sender's chain ids before and after and moves the index entries
-//! accordingly. There is no other `&mut` access.
+//! the sender's chain ids and oldest retained time before and after and
+//! moves the index entries accordingly. There is no other `&mut` access.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::group::receiver::SenderState;
 
-/// Every sender's state, by identity key, and `(chain_id, sender)` for
-/// every chain held.
+/// Every sender's state, by identity key; `(chain_id, sender)` for every
+/// chain held; `(oldest retained time, sender)` for every sender holding a
+/// skipped key or a superseded chain.
 #[derive(Clone, PartialEq, Default)]
 pub(crate) struct Senders {
     by_identity: BTreeMap<[u8; 32], SenderState>,
     by_chain: BTreeSet<(u32, [u8; 32])>,
+    by_oldest: BTreeSet<(u64, [u8; 32])>,
 }
 
-fn chain_ids(st: &SenderState) -> Vec<u32> {
-    st.chains.iter().map(|c| c.chain_id).collect()
+/// The indexes of one sender: its chain ids and its oldest retained time.
+struct Keys {
+    chains: Vec<u32>,
+    oldest: Option<u64>,
+}
+
+impl Keys {
+    fn of(st: &SenderState) -> Self {
+        Self {
+            chains: st.chains.iter().map(|c| c.chain_id).collect(),
+            oldest: st.oldest_retained(),
+        }
+    }
 }
 
 impl Senders {
@@ -51,21 +67,53 @@ impl Senders {
             .filter_map(|(_, sender)| self.by_identity.get_key_value(sender))
     }
 
+    /// The oldest time any sender's retention window runs from.
+    pub(crate) fn oldest_retained(&self) -> Option<u64> {
+        self.by_oldest.first().map(|(t, _)| *t)
+    }
+
+    /// The senders whose oldest retained time satisfies `due`, oldest
+    /// first, stopping at the first that does not (`due` must hold for
+    /// every time older than one it holds for).
+    pub(crate) fn retained_since(&self, due: impl Fn(u64) -> bool) -> Vec<[u8; 32]> {
+        self.by_oldest
+            .iter()
+            .take_while(|(t, _)| due(*t))
+            .map(|(_, sender)| *sender)
+            .collect()
+    }
+
     /// Forgets a sender and its chains.
     pub(crate) fn remove(&mut self, sender: &[u8; 32]) {
         if let Some(st) = self.by_identity.remove(sender) {
-            for c in &st.chains {
-                self.by_chain.remove(&(c.chain_id, *sender));
-            }
+            let keys = Keys::of(&st);
+            reindex(
+                &mut self.by_chain,
+                &mut self.by_oldest,
+                sender,
+                &keys,
+                &Keys {
+                    chains: Vec::new(),
+                    oldest: None,
+                },
+            );
         }
     }
 
     /// Sets a sender's whole state (loading), replacing any held.
     pub(crate) fn insert(&mut self, sender: [u8; 32], st: SenderState) {
         self.remove(&sender);
-        for c in &st.chains {
-            self.by_chain.insert((c.chain_id, sender));
-        }
+        let keys = Keys::of(&st);
+        reindex(
+            &mut self.by_chain,
+            &mut self.by_oldest,
+            &sender,
+            &Keys {
+                chains: Vec::new(),
+                oldest: None,
+            },
+            &keys,
+        );
         self.by_identity.insert(sender, st);
     }
 
@@ -77,7 +125,13 @@ impl Senders {
         f: impl FnOnce(&mut SenderState) -> R,
     ) -> Option<R> {
         let st = self.by_identity.get_mut(sender)?;
-        Some(changed(&mut self.by_chain, sender, st, f))
+        Some(changed(
+            &mut self.by_chain,
+            &mut self.by_oldest,
+            sender,
+            st,
+            f,
+        ))
     }
 
     /// As [`update`](Self::update), holding a new state from `new` first
@@ -89,47 +143,64 @@ impl Senders {
         f: impl FnOnce(&mut SenderState) -> R,
     ) -> R {
         let st = self.by_identity.entry(*sender).or_insert_with(new);
-        changed(&mut self.by_chain, sender, st, f)
+        changed(&mut self.by_chain, &mut self.by_oldest, sender, st, f)
     }
 
-    /// Applies `f` to every sender's state, keeping the index in step.
-    pub(crate) fn update_all(&mut self, mut f: impl FnMut(&mut SenderState)) {
-        let keys: Vec<[u8; 32]> = self.by_identity.keys().copied().collect();
-        for k in keys {
-            self.update(&k, &mut f);
-        }
-    }
-
-    /// Whether the index lists exactly the chains held (tests).
+    /// Whether the indexes list exactly the chains held and each
+    /// sender's oldest retained time (tests).
     pub(crate) fn index_is_consistent(&self) -> bool {
-        let mut expected = BTreeSet::new();
+        let mut chains = BTreeSet::new();
+        let mut oldest = BTreeSet::new();
         for (k, st) in &self.by_identity {
             for c in &st.chains {
-                expected.insert((c.chain_id, *k));
+                chains.insert((c.chain_id, *k));
+            }
+            if let Some(t) = st.oldest_retained() {
+                oldest.insert((t, *k));
             }
         }
-        expected == self.by_chain
+        chains == self.by_chain && oldest == self.by_oldest
     }
 }
 
-/// Runs `f` on `st` and moves `sender`'s index entries from the chain ids
-/// it had to those it has.
+/// Runs `f` on `st` and moves `sender`'s index entries from what it had
+/// to what it has.
 fn changed<R>(
-    index: &mut BTreeSet<(u32, [u8; 32])>,
+    by_chain: &mut BTreeSet<(u32, [u8; 32])>,
+    by_oldest: &mut BTreeSet<(u64, [u8; 32])>,
     sender: &[u8; 32],
     st: &mut SenderState,
     f: impl FnOnce(&mut SenderState) -> R,
 ) -> R {
-    let before = chain_ids(st);
+    let before = Keys::of(st);
     let out = f(st);
-    let after = chain_ids(st);
-    if before != after {
-        for id in before.iter().filter(|id| !after.contains(id)) {
-            index.remove(&(*id, *sender));
+    let after = Keys::of(st);
+    reindex(by_chain, by_oldest, sender, &before, &after);
+    out
+}
+
+/// Moves `sender`'s index entries from `before` to `after`.
+fn reindex(
+    by_chain: &mut BTreeSet<(u32, [u8; 32])>,
+    by_oldest: &mut BTreeSet<(u64, [u8; 32])>,
+    sender: &[u8; 32],
+    before: &Keys,
+    after: &Keys,
+) {
+    if before.chains != after.chains {
+        for id in before.chains.iter().filter(|id| !after.chains.contains(id)) {
+            by_chain.remove(&(*id, *sender));
         }
-        for id in after {
-            index.insert((id, *sender));
+        for id in &after.chains {
+            by_chain.insert((*id, *sender));
         }
     }
-    out
+    if before.oldest != after.oldest {
+        if let Some(t) = before.oldest {
+            by_oldest.remove(&(t, *sender));
+        }
+        if let Some(t) = after.oldest {
+            by_oldest.insert((t, *sender));
+        }
+    }
 }

@@ -138,8 +138,9 @@ pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
     Ok((sa, sb))
 }
 
-/// Whether a group's index of chains by chain id lists exactly the chains
-/// it holds (the post lookup of SPEC.md §20.6 step 3 relies on it).
-pub fn group_chain_index_is_consistent(group: &crate::group::Group) -> bool {
+/// Whether a group's indexes list exactly what it holds: the chains by
+/// chain id (the post lookup of SPEC.md §20.6 step 3) and each sender's
+/// oldest retained time (the erasure schedule of §20.5).
+pub fn group_indexes_are_consistent(group: &crate::group::Group) -> bool {
     group.core.senders.index_is_consistent()
 }
