@@ -44,18 +44,21 @@
     clippy::arithmetic_side_effects
 )]
 
+#[path = "common/clock.rs"]
+mod clock;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aes::Aes256;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use ed25519_dalek::{Signature, Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
+use clock::Clock;
 use sealwire::group::{ChannelOwner, ChannelSubscriber, GroupId, RotationPolicy};
 use sealwire::internal::testing::{DangerDeterministicRng, session_pair};
 use sealwire::{ContentType, IdentityKeyPair, Session, Timestamp};
@@ -63,88 +66,6 @@ use sealwire::{ContentType, IdentityKeyPair, Session, Timestamp};
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const SIZES: [(usize, &str); 2] = [(100, "100B"), (1 << 20, "1MiB")];
 const GID: GroupId = GroupId::from_bytes([7; 16]);
-
-/// Wall time, or with `SEALWIRE_BENCH_CLOCK=thread-cpu` the CPU time of the
-/// bench thread. Values are nanoseconds either way (criterion's own
-/// formatting and throughput).
-struct Clock {
-    thread_cpu: bool,
-    origin: Instant,
-    wall: WallTime,
-}
-
-impl Clock {
-    fn from_env() -> Self {
-        let thread_cpu = match std::env::var("SEALWIRE_BENCH_CLOCK").as_deref() {
-            Ok("thread-cpu") if cfg!(unix) => true,
-            Ok("thread-cpu") => {
-                eprintln!("SEALWIRE_BENCH_CLOCK=thread-cpu needs Unix; using wall time");
-                false
-            }
-            Ok("wall") | Err(_) => false,
-            Ok(other) => {
-                eprintln!(
-                    "unknown SEALWIRE_BENCH_CLOCK={other:?} (wall, thread-cpu); using wall time"
-                );
-                false
-            }
-        };
-        eprintln!(
-            "clock: {}",
-            if thread_cpu {
-                "bench thread CPU time"
-            } else {
-                "wall time"
-            }
-        );
-        Self {
-            thread_cpu,
-            origin: Instant::now(),
-            wall: WallTime,
-        }
-    }
-
-    fn now(&self) -> Duration {
-        #[cfg(unix)]
-        if self.thread_cpu {
-            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-            return Duration::new(
-                u64::try_from(t.tv_sec).unwrap_or(0),
-                u32::try_from(t.tv_nsec).unwrap_or(0),
-            );
-        }
-        self.origin.elapsed()
-    }
-}
-
-impl Measurement for Clock {
-    type Intermediate = Duration;
-    type Value = Duration;
-
-    fn start(&self) -> Duration {
-        self.now()
-    }
-
-    fn end(&self, start: Duration) -> Duration {
-        self.now().saturating_sub(start)
-    }
-
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        self.wall.formatter()
-    }
-}
 
 /// A channel with one subscriber who holds the owner's chain; no
 /// rotation by policy during the bench.
