@@ -196,9 +196,10 @@ macro_rules! receiver_methods {
         /// [`MessageKeyEvicted`]($crate::group::GroupError::MessageKeyEvicted),
         /// one of an erased chain
         /// [`UnknownChain`]($crate::group::GroupError::UnknownChain). The
-        /// newest chain of each sender is never erased by time. Also done
-        /// on every successful receive and accepted distribution; what is
-        /// past its window is refused even before it is erased. Save the
+        /// newest chain of each sender is never erased by time. Every
+        /// successful receive and accepted distribution also erases, for
+        /// its own sender only; what is past its window is refused even
+        /// before it is erased. Save the
         /// state afterwards: older saved copies still hold the keys.
         pub fn erase_expired_keys(&mut self, now: $crate::session::Timestamp) {
             self.core.erase_expired_keys(now);

@@ -32,6 +32,12 @@ struct Keys {
 }
 
 impl Keys {
+    /// No chains, nothing retained: a sender not held.
+    const NONE: Self = Self {
+        chains: Vec::new(),
+        oldest: None,
+    };
+
     fn of(st: &SenderState) -> Self {
         Self {
             chains: st.chains.iter().map(|c| c.chain_id).collect(),
@@ -92,10 +98,7 @@ impl Senders {
                 &mut self.by_oldest,
                 sender,
                 &keys,
-                &Keys {
-                    chains: Vec::new(),
-                    oldest: None,
-                },
+                &Keys::NONE,
             );
         }
     }
@@ -108,10 +111,7 @@ impl Senders {
             &mut self.by_chain,
             &mut self.by_oldest,
             &sender,
-            &Keys {
-                chains: Vec::new(),
-                oldest: None,
-            },
+            &Keys::NONE,
             &keys,
         );
         self.by_identity.insert(sender, st);

@@ -459,9 +459,9 @@ pub unsafe extern "C" fn sw_group_accept_distribution(
 /// distribution of the sender's next chain; a sender's current chain is
 /// never erased by time. A later post that needed an erased key is
 /// `SW_GROUP_MESSAGE_KEY_EVICTED`, one of an erased chain
-/// `SW_GROUP_UNKNOWN_CHAIN`. Also done on every successful receive and
-/// accepted distribution; what is past its window is refused even before
-/// it is erased. Save the group afterwards: an older saved copy still
+/// `SW_GROUP_UNKNOWN_CHAIN`. Every successful receive and accepted
+/// distribution also erases, for its own sender only; what is past its
+/// window is refused even before it is erased. Save the group afterwards: an older saved copy still
 /// holds the keys.
 ///
 /// NULL: `group` must not be NULL.
