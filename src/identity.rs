@@ -16,7 +16,9 @@ pub const ENCODE_ED25519: u8 = 0x06;
 pub const ENCODE_X25519: u8 = 0x05;
 
 /// A peer's public identity key (Ed25519), validated when it was built:
-/// a canonical encoding of a point that is not of small order.
+/// a canonical encoding of a point of the prime-order subgroup (not of
+/// small order, no torsion component), so that one identity secret has
+/// exactly one public key and one safety number (SPEC.md §3.1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IdentityKey {
     ed25519: [u8; 32],
@@ -24,14 +26,19 @@ pub struct IdentityKey {
 }
 
 impl IdentityKey {
-    /// Parses the 32-byte Ed25519 public key. Rejects encodings that do not
-    /// decompress, non-canonical ones, and small-order (weak) points.
+    /// Parses the 32-byte Ed25519 public key. Rejects
+    /// ([`DecodeError::InvalidKey`]) encodings that do not decompress,
+    /// non-canonical ones, small-order (weak) points and points with a
+    /// torsion component (`A + T`, `T` of order 2, 4 or 8): each of those
+    /// would give one identity secret a second public key, with a safety
+    /// number of its own (SPEC.md §3.1).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let vk = VerifyingKey::from_bytes(bytes).map_err(|_| DecodeError::InvalidKey)?;
+        let point = vk.to_edwards();
         // `VerifyingKey` keeps the bytes it was given, so canonicity is
         // checked against the re-compressed point: this refuses y >= p and a
         // set sign bit on x = 0.
-        if vk.is_weak() || vk.to_edwards().compress().to_bytes() != *bytes {
+        if vk.is_weak() || point.compress().to_bytes() != *bytes || !point.is_torsion_free() {
             return Err(DecodeError::InvalidKey);
         }
         Ok(Self {
@@ -40,11 +47,26 @@ impl IdentityKey {
         })
     }
 
-    /// A key restored from a state blob: both forms as stored (the blob's
-    /// checksum or tag protects them), without the point decompression and
-    /// checks of [`from_bytes`](Self::from_bytes).
+    /// A key restored from a state blob of a version whose writer checked
+    /// every identity key as [`from_bytes`](Self::from_bytes) does when it
+    /// entered: both forms as stored, without the point decompression.
+    #[allow(dead_code)] // used by the blob versions written after the torsion rule
     pub(crate) fn from_stored(ed25519: [u8; 32], x25519: [u8; 32]) -> Self {
         Self { ed25519, x25519 }
+    }
+
+    /// A key restored from a state blob of a version written before the
+    /// torsion rule of [`from_bytes`](Self::from_bytes): checked in full,
+    /// and the stored X25519 form must be the one the key gives.
+    pub(crate) fn from_stored_checked(
+        ed25519: [u8; 32],
+        x25519: [u8; 32],
+    ) -> Result<Self, DecodeError> {
+        let key = Self::from_bytes(&ed25519)?;
+        if key.x25519 != x25519 {
+            return Err(DecodeError::InvalidKey);
+        }
+        Ok(key)
     }
 
     /// The 32-byte Ed25519 public key.

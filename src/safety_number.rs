@@ -11,7 +11,7 @@ use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
 
 use crate::error::DecodeError;
-use crate::identity::IdentityKey;
+use crate::identity::{ENCODE_ED25519, IdentityKey};
 
 /// Rounds of SHA-512 per party (Signal's value).
 pub const SAFETY_NUMBER_ITERATIONS: u32 = 5200;
@@ -29,7 +29,10 @@ pub const SCANNABLE_LEN: usize = 1 + 32 + 32;
 pub enum SafetyNumberError {
     /// `iterations` is 0 or above [`MAX_SAFETY_NUMBER_ITERATIONS`].
     InvalidIterations,
-    /// The scanned code is not a well-formed scannable safety number.
+    /// The scanned code is not a well-formed scannable safety number, or
+    /// (`InvalidKey`) a key given to
+    /// [`SafetyNumber::from_encoded_keys`] as `0x06 || IK` is not a valid
+    /// identity key (SPEC.md §3.1).
     Malformed(DecodeError),
     /// The scanned code is well formed but does not match: the two devices
     /// do not see the same pair of identity keys.
@@ -58,20 +61,37 @@ pub fn fingerprint_hash(
     if iterations == 0 || iterations > MAX_SAFETY_NUMBER_ITERATIONS {
         return Err(SafetyNumberError::InvalidIterations);
     }
+    Ok(iterated_hash(encoded_key, stable_id, iterations))
+}
+
+/// [`fingerprint_hash`] without the range check (the caller did it).
+fn iterated_hash(encoded_key: &[u8], stable_id: &[u8], iterations: u32) -> [u8; 64] {
     let mut h = Sha512::new();
     h.update([0u8, 0u8]);
     h.update(encoded_key);
     h.update(stable_id);
     h.update(encoded_key);
-    let mut out = [0u8; 64];
-    out.copy_from_slice(&h.finalize());
+    let mut out: [u8; 64] = h.finalize().into();
     for _ in 1..iterations {
         let mut h = Sha512::new();
         h.update(out);
         h.update(encoded_key);
-        out.copy_from_slice(&h.finalize());
+        out = h.finalize().into();
     }
-    Ok(out)
+    out
+}
+
+/// Refuses a sealwire identity encoding (`0x06 || IK`, 33 bytes) whose key
+/// is not a valid identity key (SPEC.md §3.1, §17): one identity, one
+/// safety number. Other encodings (Signal's `0x05` keys, other lengths)
+/// are hashed as given.
+fn check_encoded_key(encoded_key: &[u8]) -> Result<(), SafetyNumberError> {
+    if let Some((&ENCODE_ED25519, key)) = encoded_key.split_first()
+        && let Ok(key) = <&[u8; 32]>::try_from(key)
+    {
+        IdentityKey::from_bytes(key).map_err(SafetyNumberError::Malformed)?;
+    }
+    Ok(())
 }
 
 /// The 30 digits of one party's hash: six 5-byte big-endian chunks, each
@@ -106,26 +126,17 @@ impl SafetyNumber {
         remote_key: &IdentityKey,
         remote_id: &[u8],
     ) -> Self {
-        match Self::from_encoded_keys(
-            &local_key.encode(),
-            local_id,
-            &remote_key.encode(),
-            remote_id,
-            SAFETY_NUMBER_ITERATIONS,
-        ) {
-            Ok(n) => n,
-            // 5200 is within range, so this arm cannot be reached; it is
-            // answered with the all-zero number rather than a panic.
-            Err(_) => Self {
-                local: [0; 32],
-                remote: [0; 32],
-                digits: [b'0'; 60],
-            },
-        }
+        Self::from_hashes(
+            &iterated_hash(&local_key.encode(), local_id, SAFETY_NUMBER_ITERATIONS),
+            &iterated_hash(&remote_key.encode(), remote_id, SAFETY_NUMBER_ITERATIONS),
+        )
     }
 
     /// The low-level form over encoded key bytes, identifiers and an
-    /// iteration count (for Signal's vectors and other key encodings).
+    /// iteration count (for Signal's vectors and other key encodings). Any
+    /// encoding is hashed as given, except that a sealwire identity
+    /// encoding (`0x06 || IK`, 33 bytes) must hold a valid identity key
+    /// (SPEC.md §3.1): `Malformed(InvalidKey)` otherwise.
     pub fn from_encoded_keys(
         local_key: &[u8],
         local_id: &[u8],
@@ -133,23 +144,35 @@ impl SafetyNumber {
         remote_id: &[u8],
         iterations: u32,
     ) -> Result<Self, SafetyNumberError> {
+        check_encoded_key(local_key)?;
+        check_encoded_key(remote_key)?;
         let l = fingerprint_hash(local_key, local_id, iterations)?;
         let r = fingerprint_hash(remote_key, remote_id, iterations)?;
-        let (ld, rd) = (displayable_half(&l), displayable_half(&r));
+        Ok(Self::from_hashes(&l, &r))
+    }
+
+    fn from_hashes(l: &[u8; 64], r: &[u8; 64]) -> Self {
+        let (ld, rd) = (displayable_half(l), displayable_half(r));
         let (first, second) = if ld <= rd { (ld, rd) } else { (rd, ld) };
         let mut digits = [0u8; 60];
         let (a, b) = digits.split_at_mut(30);
         a.copy_from_slice(&first);
         b.copy_from_slice(&second);
+        // The fingerprints are the first 32 bytes of each hash (zip stops
+        // at the shorter side).
         let mut local = [0u8; 32];
         let mut remote = [0u8; 32];
-        local.copy_from_slice(l.get(..32).unwrap_or(&[0; 32]));
-        remote.copy_from_slice(r.get(..32).unwrap_or(&[0; 32]));
-        Ok(Self {
+        for (d, s) in local.iter_mut().zip(l) {
+            *d = *s;
+        }
+        for (d, s) in remote.iter_mut().zip(r) {
+            *d = *s;
+        }
+        Self {
             local,
             remote,
             digits,
-        })
+        }
     }
 
     /// The 60 digits to show (the same on both sides).

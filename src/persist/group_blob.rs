@@ -58,7 +58,7 @@ fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
 }
 
 fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
-    Ok(IdentityKey::from_stored(r.array()?, r.array()?))
+    IdentityKey::from_stored_checked(r.array()?, r.array()?)
 }
 
 fn len_u32(n: usize) -> u32 {

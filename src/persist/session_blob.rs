@@ -42,7 +42,7 @@ fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
 }
 
 fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
-    Ok(IdentityKey::from_stored(r.array()?, r.array()?))
+    IdentityKey::from_stored_checked(r.array()?, r.array()?)
 }
 
 fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
