@@ -564,10 +564,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn identity_key_parsing_accepts_exactly_canonical_large_order_points(bytes in any::<[u8; 32]>()) {
+    fn identity_key_parsing_accepts_exactly_canonical_torsion_free_points(bytes in any::<[u8; 32]>()) {
+        // SPEC.md §3.1: canonical, not of small order, no torsion component
+        // (a random point is torsion-free one time in eight).
         let point = curve25519_dalek::edwards::CompressedEdwardsY(bytes).decompress();
         let expected = point
-            .filter(|p| !p.is_small_order() && p.compress().to_bytes() == bytes)
+            .filter(|p| {
+                !p.is_small_order() && p.is_torsion_free() && p.compress().to_bytes() == bytes
+            })
             .is_some();
         prop_assert_eq!(IdentityKey::from_bytes(&bytes).is_ok(), expected);
     }
