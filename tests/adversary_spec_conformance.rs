@@ -1,0 +1,516 @@
+//! SPEC.md and the code agree: each test pins, through the public API, a
+//! normative statement of SPEC.md §1–§19 where the text and the library
+//! once disagreed (or where nothing checked them against each other), so
+//! that either side drifting again fails here.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
+
+mod common;
+
+use common::{T0, accept_fails, body, established, prekey_offsets, replaced, setup};
+use sealwire::expiry::{ExpiryError, ExpiryQueue};
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::limits::{MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_MESSAGE_LEN};
+use sealwire::persist::StateBlob;
+use sealwire::wire::Message;
+use sealwire::{
+    BundleError, ContentType, DecodeError, IdentityKeyPair, PendingSession, PrekeyBundle,
+    PrekeyStore, Session, SessionError, Timestamp,
+};
+
+const SPEC: &str = include_str!("../SPEC.md");
+
+/// The text of the section that starts with the heading `start` and ends
+/// at the next heading of the same level.
+fn section(start: &str) -> &'static str {
+    let at = SPEC
+        .find(start)
+        .unwrap_or_else(|| panic!("SPEC.md has no heading {start:?}"));
+    let rest = &SPEC[at + start.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The leading number of a table cell: decimal digits grouped by spaces
+/// (`2 592 000 000`), up to the first other character.
+fn leading_number(cell: &str) -> Option<u128> {
+    let mut digits = String::new();
+    for c in cell.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else if c.is_whitespace() || c == '\u{202f}' || c == '\u{a0}' {
+            continue;
+        } else {
+            break;
+        }
+    }
+    digits.parse().ok()
+}
+
+/// The value of a §9 constant by the name the table gives it.
+fn constant(name: &str) -> Option<u128> {
+    use sealwire::expiry;
+    use sealwire::group;
+    use sealwire::limits as l;
+    let v: u128 = match name {
+        "MAX_SKIP" => l::MAX_SKIP.into(),
+        "MAX_SKIPPED_KEYS" => l::MAX_SKIPPED_KEYS as u128,
+        "MAX_RECEIVING_CHAINS" => l::MAX_RECEIVING_CHAINS as u128,
+        "MAX_SKIPPED_KEY_AGE_MS" => l::MAX_SKIPPED_KEY_AGE_MS.into(),
+        "MAX_BODY_LEN" => l::MAX_BODY_LEN as u128,
+        "MIN_PADDED_BODY_LEN" => l::MIN_PADDED_BODY_LEN as u128,
+        "MAX_PADDED_BODY_LEN" => l::MAX_PADDED_BODY_LEN as u128,
+        "FRAME_HEADER_LEN" => l::FRAME_HEADER_LEN as u128,
+        "FRAME_TIMER_LEN" => l::FRAME_TIMER_LEN as u128,
+        "FRAME_FRANKING_LEN" => l::FRAME_FRANKING_LEN as u128,
+        "FRANKING_COMMITMENT_LEN" => l::FRANKING_COMMITMENT_LEN as u128,
+        "MAX_FRAME_LEN" => l::MAX_FRAME_LEN as u128,
+        "MAX_MESSAGE_LEN" => l::MAX_MESSAGE_LEN as u128,
+        "MAX_ROUTING_ID_LEN" => l::MAX_ROUTING_ID_LEN as u128,
+        "MAX_REPORT_ATTACHMENT_LEN" => l::MAX_REPORT_ATTACHMENT_LEN as u128,
+        "MAX_ATTACHMENT_MEDIA_TYPE_LEN" => l::MAX_ATTACHMENT_MEDIA_TYPE_LEN as u128,
+        "MAX_ATTACHMENT_LOCATOR_LEN" => l::MAX_ATTACHMENT_LOCATOR_LEN as u128,
+        "REPORT_FIXED_LEN" => l::REPORT_FIXED_LEN as u128,
+        "MAX_REPORT_LEN" => l::MAX_REPORT_LEN as u128,
+        "MAX_BUNDLE_LEN" => l::MAX_BUNDLE_LEN as u128,
+        "PQ_MESSAGE_FIELDS_LEN" => l::PQ_MESSAGE_FIELDS_LEN as u128,
+        "PQ_BUNDLE_FIELDS_LEN" => l::PQ_BUNDLE_FIELDS_LEN as u128,
+        "MAX_ONE_TIME_PREKEYS" => l::MAX_ONE_TIME_PREKEYS as u128,
+        "MAX_SIGNED_PREKEYS" => l::MAX_SIGNED_PREKEYS as u128,
+        "MAX_ONE_TIME_PQ_PREKEYS" => l::MAX_ONE_TIME_PQ_PREKEYS as u128,
+        "MAX_LAST_RESORT_PQ_PREKEYS" => l::MAX_LAST_RESORT_PQ_PREKEYS as u128,
+        "MAX_PQ_REPLAY_RECORDS" => l::MAX_PQ_REPLAY_RECORDS as u128,
+        "MAX_GROUP_FORWARD_JUMP" => l::MAX_GROUP_FORWARD_JUMP.into(),
+        "MAX_GROUP_SKIPPED_KEYS" => l::MAX_GROUP_SKIPPED_KEYS as u128,
+        "MAX_SENDER_CHAIN_STATES" => l::MAX_SENDER_CHAIN_STATES as u128,
+        "MAX_GROUP_MEMBERS" => l::MAX_GROUP_MEMBERS as u128,
+        "group::MAX_POST_LEN" => group::MAX_POST_LEN as u128,
+        "group::MIN_POST_LEN" => group::MIN_POST_LEN as u128,
+        "group::DISTRIBUTION_LEN" => group::DISTRIBUTION_LEN as u128,
+        "expiry::MAX_TTL_SECS" => expiry::MAX_TTL_SECS.into(),
+        "expiry::policy::SKIPPED_KEY_GRACE_MS" => expiry::policy::SKIPPED_KEY_GRACE_MS.into(),
+        "expiry::MAX_QUEUE_ENTRIES" => expiry::MAX_QUEUE_ENTRIES as u128,
+        "expiry::policy::MAX_TIMER_VERSION_STEP" => expiry::policy::MAX_TIMER_VERSION_STEP.into(),
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// SPEC §9: every number of the limits table is the library's constant of
+/// that name. Rows whose first cell is not a constant name in backticks
+/// (counters, versions) are about types, not constants, and are skipped; a
+/// new constant row fails here until it is added to [`constant`].
+#[test]
+fn every_number_in_the_limits_table_is_the_constant() {
+    let table = section("## 9. Limits");
+    let mut checked = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // cells[0] is empty (before the first bar).
+        let (names, values) = (cells[1], cells[2]);
+        let names: Vec<&str> = names.split(" / ").collect();
+        let values: Vec<&str> = values.split(" / ").collect();
+        assert_eq!(
+            names.len(),
+            values.len(),
+            "§9 row {line:?}: names and values do not pair up"
+        );
+        for (name, value) in names.iter().zip(&values) {
+            let name = name.trim().trim_matches('`');
+            if name.contains(' ') || name.contains(',') {
+                continue; // "counters `N`, `PN`" and the like
+            }
+            let spec = leading_number(value)
+                .unwrap_or_else(|| panic!("§9 row {name}: no number in {value:?}"));
+            let code =
+                constant(name).unwrap_or_else(|| panic!("§9 names {name}, unknown to this test"));
+            assert_eq!(spec, code, "SPEC §9 says {name} = {spec}, the code {code}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 35, "only {checked} constants found in §9");
+}
+
+/// A PQ store with one-time prekeys; its bundle with and without the
+/// one-time prekey.
+fn pq_bundles(seed: u64) -> (Vec<u8>, Vec<u8>, PrekeyBundle) {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new_pq(&bob, &mut rng);
+    let opk = store.generate_one_time_prekeys(&mut rng, 1)[0].id;
+    let without = store.bundle(&bob, None).unwrap().to_vec();
+    let with = store.bundle(&bob, Some(opk)).unwrap();
+    (without, with.to_vec(), with)
+}
+
+/// SPEC §4.2 step 1 and step 8: only a bundle longer than
+/// `MAX_BUNDLE_LEN` (1424) is `TooLarge`; a shorter one longer than its
+/// flags announce is `TrailingBytes` (the text once said "> 171").
+#[test]
+fn bundle_size_bound_is_max_bundle_len_and_extra_bytes_are_trailing() {
+    let classic = setup(1, false).bundle.to_vec();
+    let with_opk = setup(2, true).bundle.to_vec();
+    assert_eq!((classic.len(), with_opk.len()), (135, 171));
+    let (pq, pq_opk, _) = pq_bundles(3);
+    assert_eq!((pq.len(), pq_opk.len()), (1388, MAX_BUNDLE_LEN));
+    for b in [&classic, &with_opk, &pq, &pq_opk] {
+        assert!(PrekeyBundle::parse(b).is_ok());
+        for len in [
+            b.len() + 1,
+            172,
+            1000,
+            1388,
+            MAX_BUNDLE_LEN,
+            MAX_BUNDLE_LEN + 1,
+        ] {
+            if len <= b.len() {
+                continue;
+            }
+            let mut long = b.clone();
+            long.resize(len, 0);
+            let want = if len > MAX_BUNDLE_LEN {
+                DecodeError::TooLarge
+            } else {
+                DecodeError::TrailingBytes
+            };
+            assert_eq!(
+                PrekeyBundle::parse(&long).map(|_| ()),
+                Err(BundleError::Malformed(want)),
+                "a {}-byte bundle padded to {len}",
+                b.len()
+            );
+        }
+    }
+}
+
+/// SPEC §4.1: the PQ rows' offsets are from the start of the bundle
+/// (135/171 `pq_id`, 139/175 `pq_kind`, 140/176 `PQPK_B`, 1324/1360
+/// `PQSig`).
+#[test]
+fn bundle_pq_offsets_are_from_the_start() {
+    let (pq, pq_opk, parsed) = pq_bundles(4);
+    let key = parsed.pq_prekey().unwrap();
+    for (bytes, at) in [(&pq, 135usize), (&pq_opk, 171)] {
+        assert_eq!(bytes[at..at + 4], key.id().to_be_bytes());
+        assert_eq!(bytes[at + 4], key.kind().to_byte());
+        assert_eq!(bytes[at + 5..at + 5 + 1184], key.public()[..]);
+        assert_eq!(bytes[at + 1189..at + 1189 + 64], key.signature()[..]);
+        assert_eq!(bytes.len(), at + 1253);
+    }
+    assert_eq!([pq[134], pq_opk[134]], [0x02, 0x03], "flags");
+}
+
+/// SPEC §4.2 step 7: `PQPK_B` and `PQSig` are read before the FIPS 203
+/// check, which comes before the trailing-bytes check (step 8).
+#[test]
+fn bundle_pq_key_check_comes_after_the_reads_and_before_trailing_bytes() {
+    let (_, pq_opk, _) = pq_bundles(5);
+    let mut bad = pq_opk.clone();
+    // First 12-bit coefficient of PQPK_B = 0xfff >= q = 3329.
+    bad[176] = 0xff;
+    bad[177] |= 0x0f;
+    let err = |b: &[u8]| PrekeyBundle::parse(b).map(|_| ());
+    assert_eq!(
+        err(&bad),
+        Err(BundleError::Malformed(DecodeError::InvalidKey))
+    );
+    // Truncated inside PQSig: the short read is found first.
+    assert_eq!(
+        err(&bad[..bad.len() - 1]),
+        Err(BundleError::Malformed(DecodeError::Truncated))
+    );
+    // With both prekeys the bundle is already at the bound: one byte more
+    // is TooLarge (step 1), before any key is looked at.
+    let mut long = bad.clone();
+    long.push(0);
+    assert_eq!(
+        err(&long),
+        Err(BundleError::Malformed(DecodeError::TooLarge))
+    );
+    // Without the one-time prekey there is room: InvalidKey before
+    // TrailingBytes.
+    let (pq, _, _) = pq_bundles(6);
+    let mut bad = pq.clone();
+    bad[140] = 0xff;
+    bad[141] |= 0x0f;
+    bad.push(0);
+    assert_eq!(
+        err(&bad),
+        Err(BundleError::Malformed(DecodeError::InvalidKey))
+    );
+    // A bad kind is found before the key is even read.
+    let mut bad_kind = pq[..150].to_vec();
+    bad_kind[139] = 0x03;
+    assert_eq!(
+        err(&bad_kind),
+        Err(BundleError::Malformed(DecodeError::InvalidValue))
+    );
+}
+
+/// p = 2^255 - 19, little-endian.
+const P_LE: [u8; 32] = {
+    let mut p = [0xffu8; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    p
+};
+
+/// SPEC §3.1, §11.1: a canonical X25519 `u` is read as a 256-bit
+/// little-endian integer, bit 255 included, and must be below p.
+#[test]
+fn base_key_canonicity_is_little_endian_over_all_256_bits() {
+    let mut s = setup(7, true);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
+    let with_key = |k: [u8; 32]| replaced(&m0, prekey_offsets::BASE_KEY, &k);
+    let parse = |m: &[u8]| Message::parse(m).map(|_| ());
+
+    let mut p_minus_1 = P_LE;
+    p_minus_1[0] = 0xec;
+    let mut nine_with_bit_255 = [0u8; 32];
+    nine_with_bit_255[0] = 9;
+    nine_with_bit_255[31] = 0x80;
+    let mut p_big_endian = P_LE;
+    p_big_endian.reverse();
+    let mut top_clear_rest_set = [0xffu8; 32];
+    top_clear_rest_set[31] = 0x7e;
+    let mut nine = [0u8; 32];
+    nine[0] = 9;
+
+    let refused = [
+        ("p", P_LE),
+        ("p + 1", {
+            let mut k = P_LE;
+            k[0] = 0xee;
+            k
+        }),
+        ("2^255 - 1", {
+            let mut k = [0xffu8; 32];
+            k[31] = 0x7f;
+            k
+        }),
+        ("9 with bit 255 set", nine_with_bit_255),
+        ("p written big-endian", p_big_endian),
+        ("2^256 - 1", [0xff; 32]),
+    ];
+    for (what, k) in refused {
+        let m = with_key(k);
+        assert_eq!(parse(&m), Err(DecodeError::InvalidKey), "{what}");
+        assert_eq!(
+            accept_fails(&s.bob_id, &mut s.store, &m),
+            SessionError::Malformed(DecodeError::InvalidKey),
+            "{what}"
+        );
+    }
+    for (what, k) in [
+        ("p - 1", p_minus_1),
+        ("2^255 - 2^248 - 1", top_clear_rest_set),
+        ("9", nine),
+        ("0", [0u8; 32]),
+    ] {
+        assert_eq!(parse(&with_key(k)), Ok(()), "{what} is canonical");
+    }
+    // Canonical is not "safe": the all-zero u parses and is then refused
+    // by the DH check of §1.2, changing nothing.
+    assert_eq!(
+        accept_fails(&s.bob_id, &mut s.store, &with_key([0u8; 32])),
+        SessionError::WeakPublicKey
+    );
+}
+
+/// SPEC §8.1: a franked frame is 32 bytes longer (`47 + P` / `56 + P`),
+/// and a franked message 64 (`kf` and `cf`).
+#[test]
+fn franked_frame_length_formula() {
+    use sealwire::frame::{frame_len, franked_frame_len, padded_body_len};
+    for len in [0usize, 31, 32, 33, 100, 1000, 65_537, MAX_BODY_LEN] {
+        let p = padded_body_len(len);
+        assert_eq!(frame_len(len, false), 15 + p);
+        assert_eq!(frame_len(len, true), 24 + p);
+        assert_eq!(franked_frame_len(len, false), 47 + p);
+        assert_eq!(franked_frame_len(len, true), 56 + p);
+    }
+    let (mut s, mut alice, _bob) = established(8);
+    for len in [0usize, 33, 1000] {
+        let plain = alice.encrypt(&mut s.rng, T0, &vec![7; len]).unwrap();
+        let franked = alice
+            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &vec![7; len])
+            .unwrap();
+        assert_eq!(franked.len(), plain.len() + 64, "body of {len}");
+        assert_eq!(alice.franked_encrypted_len(len), franked.len());
+        // The unfranked message is the frame plus a constant.
+        assert_eq!(
+            plain.len() - frame_len(len, false),
+            alice.encrypted_len(0) - frame_len(0, false)
+        );
+    }
+}
+
+/// SPEC §8.1: `sent_at` is the `now` passed to the call that made the
+/// message, verbatim.
+#[test]
+fn sent_at_is_the_now_passed_to_encrypt() {
+    let (mut s, mut alice, mut bob) = established(9);
+    let later = Timestamp::from_unix_millis(T0.as_unix_millis() + 60_000);
+    let cases: [(u64, &str); 4] = [
+        (T0.as_unix_millis() + 1, "encrypt"),
+        (T0.as_unix_millis() - 5_000, "encrypt_franked"),
+        (T0.as_unix_millis() + 12_345, "encrypt_into"),
+        (T0.as_unix_millis() + 777, "set_timer"),
+    ];
+    for (at, how) in cases {
+        let now = Timestamp::from_unix_millis(at);
+        let msg = match how {
+            "encrypt" => alice.encrypt(&mut s.rng, now, b"x").unwrap(),
+            "encrypt_franked" => alice
+                .encrypt_franked(&mut s.rng, now, ContentType::Receipt, b"x")
+                .unwrap(),
+            "encrypt_into" => {
+                let mut out = vec![0u8; alice.encrypted_len(1)];
+                let n = alice
+                    .encrypt_into(&mut s.rng, now, ContentType::UserMessage, b"x", &mut out)
+                    .unwrap();
+                out.truncate(n);
+                out
+            }
+            _ => alice.set_timer(&mut s.rng, now, None).unwrap().0,
+        };
+        let got = bob.decrypt(later, &msg).unwrap();
+        assert_eq!(got.sent_at.as_unix_millis(), at, "{how}");
+    }
+}
+
+/// SPEC §12: `encrypt_into`, like `encrypt`, `encrypt_content` and
+/// `encrypt_franked`, checks the body length before the content type, and
+/// the content type before the buffer (the table once put the content type
+/// first for `encrypt_into`). Every refusal changes nothing.
+#[test]
+fn encrypt_checks_body_then_content_type_then_buffer() {
+    let (mut s, mut alice, _bob) = established(10);
+    let before = alice.clone();
+    let huge = vec![0u8; MAX_BODY_LEN + 1];
+    let mut out = vec![0u8; 16];
+    let timer = ContentType::TimerChange;
+    assert_eq!(
+        alice.encrypt_into(&mut s.rng, T0, timer, &huge, &mut out),
+        Err(SessionError::MessageTooLarge)
+    );
+    assert_eq!(
+        alice.encrypt_content(&mut s.rng, T0, timer, &huge),
+        Err(SessionError::MessageTooLarge)
+    );
+    assert_eq!(
+        alice.encrypt_franked(&mut s.rng, T0, timer, &huge),
+        Err(SessionError::MessageTooLarge)
+    );
+    assert_eq!(
+        alice.encrypt_franked_into(&mut s.rng, T0, timer, &huge, &mut out),
+        Err(SessionError::MessageTooLarge)
+    );
+    // A body within bounds, a timer change, a buffer too small: the content
+    // type is refused first.
+    assert_eq!(
+        alice.encrypt_into(&mut s.rng, T0, timer, b"x", &mut out),
+        Err(SessionError::InvalidPolicy)
+    );
+    assert_eq!(
+        alice.encrypt_franked_into(&mut s.rng, T0, timer, b"x", &mut out),
+        Err(SessionError::InvalidPolicy)
+    );
+    assert_eq!(
+        alice.encrypt_into(&mut s.rng, T0, ContentType::UserMessage, b"x", &mut out),
+        Err(SessionError::BufferTooSmall)
+    );
+    assert!(alice == before, "a refused encrypt changed the session");
+    assert_eq!(&alice.to_blob()[..], &before.to_blob()[..]);
+}
+
+/// SPEC §7.3: the length bound comes before everything, and the base key
+/// is judged before the fields after it are read.
+#[test]
+fn message_parse_order() {
+    let mut s = setup(11, true);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
+    let mut huge = vec![0xEEu8; MAX_MESSAGE_LEN + 1];
+    assert_eq!(
+        Message::parse(&huge).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+    huge.truncate(MAX_MESSAGE_LEN);
+    assert_eq!(
+        Message::parse(&huge).map(|_| ()),
+        Err(DecodeError::UnsupportedVersion(0xEE))
+    );
+    let bad = replaced(&m0, prekey_offsets::BASE_KEY, &P_LE);
+    assert_eq!(
+        Message::parse(&bad[..prekey_offsets::BASE_KEY.end]).map(|_| ()),
+        Err(DecodeError::InvalidKey),
+        "a non-canonical base key is refused before the short read after it"
+    );
+}
+
+/// SPEC §10.3.4: the queue decoder checks version, then the count bound,
+/// then the total length, before anything else.
+#[test]
+fn queue_decode_order() {
+    let q = |b: &[u8]| ExpiryQueue::decode(b).map(|_| ());
+    let mal = |e| Err(ExpiryError::Malformed(e));
+    assert_eq!(q(&[0x02]), mal(DecodeError::UnsupportedVersion(2)));
+    let over = u32::try_from(sealwire::expiry::MAX_QUEUE_ENTRIES + 1).unwrap();
+    let mut b = vec![0x01];
+    b.extend_from_slice(&over.to_be_bytes());
+    assert_eq!(q(&b), mal(DecodeError::TooLarge));
+    let mut b = vec![0x01];
+    b.extend_from_slice(&1u32.to_be_bytes());
+    assert_eq!(q(&b), mal(DecodeError::Truncated));
+    b.extend_from_slice(&[0u8; 25]);
+    b.push(0);
+    assert_eq!(q(&b), mal(DecodeError::TrailingBytes));
+    b.pop();
+    b[5 + 16] = 0x07; // unknown kind, found only after the length checks
+    assert_eq!(q(&b), mal(DecodeError::InvalidValue));
+}
+
+/// SPEC §18.4: the PQ prekey fields are in session v3 blobs too (the text
+/// once marked them "v2 only"): a PQXDH responder's v3 blob holds `pq_id`
+/// and `CT` right after the one-time prekey id.
+#[test]
+fn session_v3_blob_carries_the_pq_prekey_fields() {
+    let mut rng = DangerDeterministicRng::from_u64(12);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new_pq(&bob, &mut rng);
+    let opk = store.generate_one_time_prekeys(&mut rng, 1)[0].id;
+    let bundle = store.bundle(&bob, Some(opk)).unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let m0 = pending.encrypt(&mut rng, T0, b"hi").unwrap();
+    let (session, _) = Session::accept(&bob, &mut store, T0, &m0).unwrap();
+    let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
+        panic!("not a prekey message")
+    };
+    let pq = pm.pq.unwrap();
+    let blob = session.to_blob();
+    assert_eq!(&blob[..4], b"SWST");
+    assert_eq!((blob[4], blob[5]), (0x03, 3), "kind 0x03, version 3");
+    let body = &blob[6..];
+    assert_eq!(body[64], 2, "key_agreement PQXDH");
+    assert_eq!(body[65], 1, "prekey fields present");
+    let f = &body[66..];
+    assert_eq!(&f[..32], alice.public().as_bytes(), "identity");
+    assert_eq!(&f[64..96], &pm.base_key, "base key");
+    assert_eq!(f[96..100], bundle.signed_prekey_id().to_be_bytes());
+    assert_eq!(f[100], 1, "one-time prekey present");
+    assert_eq!(f[101..105], opk.to_be_bytes());
+    assert_eq!(f[105], 1, "pq fields present");
+    assert_eq!(f[106..110], pq.pq_prekey_id.to_be_bytes());
+    assert_eq!(&f[110..110 + 1088], &pq.ciphertext[..]);
+}
