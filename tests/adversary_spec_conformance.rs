@@ -514,3 +514,103 @@ fn session_v3_blob_carries_the_pq_prekey_fields() {
     assert_eq!(f[106..110], pq.pq_prekey_id.to_be_bytes());
     assert_eq!(&f[110..110 + 1088], &pq.ciphertext[..]);
 }
+
+/// SPEC §17: a scanned code is checked for its length first (short, then
+/// long), then its version, then compared.
+#[test]
+fn scanned_safety_number_check_order() {
+    use sealwire::{SafetyNumber, SafetyNumberError};
+    let mut rng = DangerDeterministicRng::from_u64(13);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let a = SafetyNumber::new(alice.public(), b"alice", bob.public(), b"bob");
+    let b = SafetyNumber::new(bob.public(), b"bob", alice.public(), b"alice");
+    let good = b.scannable().to_vec();
+    assert_eq!(a.verify_scanned(&good), Ok(()));
+    let mal = |e| Err(SafetyNumberError::Malformed(e));
+    let mut v2 = good.clone();
+    v2[0] = 2;
+    assert_eq!(a.verify_scanned(&v2[..64]), mal(DecodeError::Truncated));
+    let mut long = v2.clone();
+    long.push(0);
+    assert_eq!(a.verify_scanned(&long), mal(DecodeError::TrailingBytes));
+    assert_eq!(
+        a.verify_scanned(&v2),
+        mal(DecodeError::UnsupportedVersion(2))
+    );
+    assert_eq!(
+        a.verify_scanned(&a.scannable()),
+        Err(SafetyNumberError::Mismatch)
+    );
+}
+
+/// SPEC §11.5, §19.6: a group key distribution is never reportable, even
+/// franked: `Report::new` and `Report::from_received` refuse it with
+/// `NotFranked`, as a timer change, and a report naming content type
+/// `0x03` is `Malformed(InvalidValue)` before any key is used.
+#[test]
+fn distributions_and_timer_changes_are_never_reportable() {
+    use sealwire::franking::RoutingContext;
+    use sealwire::franking::relay::{commitment_of, stamp, verify_report};
+    use sealwire::{RelayKey, Report, ReportError};
+    let (mut s, mut alice, mut bob) = established(14);
+    let relay = RelayKey::from_bytes([5; 32]);
+    let ctx = || RoutingContext::new(b"alice", b"bob", T0).unwrap();
+    let wire = alice
+        .encrypt_franked(
+            &mut s.rng,
+            T0,
+            ContentType::GroupKeyDistribution,
+            b"not a chain",
+        )
+        .unwrap();
+    let st = stamp(&relay, &commitment_of(&wire).unwrap(), ctx());
+    let got = bob.decrypt(T0, &wire).unwrap();
+    let franking = got.franking.clone().expect("franked");
+    assert_eq!(
+        Report::from_received(&got, *s.bob_id.public(), st.clone()).map(|_| ()),
+        Err(ReportError::NotFranked)
+    );
+    for ct in [ContentType::GroupKeyDistribution, ContentType::TimerChange] {
+        assert_eq!(
+            Report::new(
+                ct,
+                *s.alice_id.public(),
+                *s.bob_id.public(),
+                T0,
+                b"not a chain",
+                franking.clone(),
+                st.clone(),
+            )
+            .map(|_| ()),
+            Err(ReportError::NotFranked),
+            "{ct:?}"
+        );
+    }
+    // The same evidence as a user message makes a well-formed report;
+    // relabelled 0x03 or 0x02 on the wire it no longer parses.
+    let report = Report::new(
+        ContentType::UserMessage,
+        *s.alice_id.public(),
+        *s.bob_id.public(),
+        T0,
+        b"not a chain",
+        franking,
+        st,
+    )
+    .unwrap()
+    .to_vec();
+    assert_eq!(
+        verify_report(&relay, &report).map(|_| ()),
+        Err(ReportError::BadCommitment),
+        "the commitment binds the content type"
+    );
+    for ct in [0x02u8, 0x03] {
+        let mut r = report.clone();
+        r[3] = ct;
+        assert_eq!(
+            verify_report(&relay, &r).map(|_| ()),
+            Err(ReportError::Malformed(DecodeError::InvalidValue))
+        );
+    }
+}
