@@ -614,3 +614,323 @@ fn distributions_and_timer_changes_are_never_reportable() {
         );
     }
 }
+
+/// SPEC §18.5: magic, then kind, then version, then the length of header
+/// and trailer: a 6-byte header alone is judged by its kind and version
+/// before it is `Truncated`.
+#[test]
+fn blob_load_order_before_the_checksum() {
+    use sealwire::StateError;
+    let load = |b: &[u8]| Session::from_blob(b).map(|_| ());
+    assert_eq!(load(b"SWST\x03"), Err(StateError::NotAStateBlob));
+    assert_eq!(load(b"XWST\x03\x03"), Err(StateError::NotAStateBlob));
+    assert_eq!(
+        load(b"SWST\x01\x00"),
+        Err(StateError::WrongKind {
+            expected: 0x03,
+            found: 0x01
+        })
+    );
+    assert_eq!(
+        load(b"SWST\x07\x01"),
+        Err(StateError::WrongKind {
+            expected: 0x03,
+            found: 0x07
+        })
+    );
+    assert_eq!(
+        load(b"SWST\x03\x00"),
+        Err(StateError::UnsupportedVersion(0))
+    );
+    assert_eq!(
+        load(b"SWST\x03\x04"),
+        Err(StateError::UnsupportedVersion(4))
+    );
+    assert_eq!(load(b"SWST\x03\x03"), Err(StateError::Truncated));
+    assert_eq!(
+        load(&[b"SWST\x03\x03" as &[u8], &[0; 15]].concat()),
+        Err(StateError::Truncated)
+    );
+    assert_eq!(
+        load(&[b"SWST\x03\x03" as &[u8], &[0; 16]].concat()),
+        Err(StateError::Corrupted)
+    );
+}
+
+/// A frame built by hand (SPEC §8.1), for an authenticated but dishonest
+/// sender. The timer version takes whatever width the timer block leaves
+/// after mode and TTL.
+struct RawFrame {
+    version: u8,
+    content_type: u8,
+    flags: u8,
+    timer: Option<(u8, u32, u64)>,
+    kf: Option<[u8; 32]>,
+    body_len: u32,
+    body: Vec<u8>,
+    padding: Vec<u8>,
+}
+
+impl RawFrame {
+    fn user(body: &[u8]) -> Self {
+        let p = sealwire::frame::padded_body_len(body.len());
+        Self {
+            version: 1,
+            content_type: 0x01,
+            flags: 0,
+            timer: None,
+            kf: None,
+            body_len: body.len() as u32,
+            body: body.to_vec(),
+            padding: vec![0; p - body.len()],
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        use sealwire::limits::FRAME_TIMER_LEN;
+        let mut f = vec![self.version, self.content_type, self.flags];
+        f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
+        if let Some((mode, ttl, version)) = self.timer {
+            f.push(mode);
+            f.extend_from_slice(&ttl.to_be_bytes());
+            let v = version.to_be_bytes();
+            f.extend_from_slice(&v[8 - (FRAME_TIMER_LEN - 5)..]);
+        }
+        if let Some(kf) = self.kf {
+            f.extend_from_slice(&kf);
+        }
+        f.extend_from_slice(&self.body_len.to_be_bytes());
+        f.extend_from_slice(&self.body);
+        f.extend_from_slice(&self.padding);
+        f
+    }
+}
+
+/// Seals `frame` with a copy of `sender` as a ratchet message (franked,
+/// type `0x81`, with commitment `cf` if given).
+fn seal_frame(
+    rng: &mut DangerDeterministicRng,
+    sender: &Session,
+    frame: &RawFrame,
+    cf: Option<[u8; 32]>,
+) -> Vec<u8> {
+    use sealwire::internal::hazmat;
+    let mut s = sender.clone();
+    let (ty, raw) = match cf {
+        None => (
+            0x01,
+            hazmat::encrypt_raw(&mut s, rng, &frame.bytes()).unwrap(),
+        ),
+        Some(cf) => (
+            0x81,
+            hazmat::encrypt_raw_franked(&mut s, rng, &frame.bytes(), &cf).unwrap(),
+        ),
+    };
+    [vec![0x01, ty], raw].concat()
+}
+
+/// SPEC §8.5 (in this order, after the tag) and §5.7 step 7 / §19.4
+/// (timer version jump, then franking presence): a frame that breaks
+/// several rules gets the error of the first one, and nothing changes.
+#[test]
+fn frame_parse_order_for_an_authenticated_sender() {
+    use common::decrypt_fails;
+    use sealwire::expiry::MAX_TTL_SECS;
+    use sealwire::expiry::policy::MAX_TIMER_VERSION_STEP;
+    let (mut s, alice, mut bob) = established(15);
+    let good = RawFrame::user(b"body");
+    let m = seal_frame(&mut s.rng, &alice, &good, None);
+    assert_eq!(&bob.clone().decrypt(T0, &m).unwrap().plaintext[..], b"body");
+
+    let mal = SessionError::Malformed;
+    let cases: Vec<(&str, RawFrame, Option<[u8; 32]>, SessionError)> = vec![
+        (
+            "version before flags",
+            RawFrame {
+                version: 2,
+                flags: 0x80,
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::UnsupportedVersion(2)),
+        ),
+        (
+            "flags before content type",
+            RawFrame {
+                flags: 0x04,
+                content_type: 0x09,
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::UnknownFlags(0x04)),
+        ),
+        (
+            "content type before the timer block",
+            RawFrame {
+                content_type: 0x09,
+                flags: 0x01,
+                timer: Some((0x07, 0, 1)),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "an unknown mode",
+            RawFrame {
+                flags: 0x01,
+                timer: Some((0x03, 5, 1)),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "a TTL above the maximum",
+            RawFrame {
+                flags: 0x01,
+                timer: Some((0x01, MAX_TTL_SECS + 1, 1)),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "off with a TTL",
+            RawFrame {
+                flags: 0x01,
+                timer: Some((0x00, 1, 1)),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "the default timer in a block, before a bad body length",
+            RawFrame {
+                flags: 0x01,
+                timer: Some((0x00, 0, 0)),
+                body_len: u32::MAX,
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "a body length above MAX_BODY_LEN, before the short body",
+            RawFrame {
+                body_len: MAX_BODY_LEN as u32 + 1,
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::TooLarge),
+        ),
+        (
+            "a body longer than the frame",
+            RawFrame {
+                body_len: 100,
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::Truncated),
+        ),
+        (
+            "non-zero padding, before the timer-change rules",
+            RawFrame {
+                content_type: 0x02,
+                padding: {
+                    let mut p = vec![0; 31];
+                    p[30] = 1;
+                    p
+                },
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "padding of the wrong length",
+            RawFrame {
+                padding: vec![0; 32],
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "a timer change without a timer",
+            RawFrame {
+                content_type: 0x02,
+                ..RawFrame::user(b"")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "a timer change with a body",
+            RawFrame {
+                content_type: 0x02,
+                flags: 0x01,
+                timer: Some((0x01, 60, 1)),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "a franked timer change",
+            RawFrame {
+                content_type: 0x02,
+                flags: 0x03,
+                timer: Some((0x01, 60, 1)),
+                kf: Some([1; 32]),
+                ..RawFrame::user(b"")
+            },
+            Some([2; 32]),
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "a timer version jump, before the franking checks",
+            RawFrame {
+                flags: 0x03,
+                timer: Some((0x01, 60, u64::from(MAX_TIMER_VERSION_STEP) + 1)),
+                kf: Some([1; 32]),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            SessionError::InvalidPolicy,
+        ),
+        (
+            "kf without cf",
+            RawFrame {
+                flags: 0x02,
+                kf: Some([1; 32]),
+                ..RawFrame::user(b"x")
+            },
+            None,
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "cf without kf",
+            RawFrame::user(b"x"),
+            Some([1; 32]),
+            mal(DecodeError::InvalidValue),
+        ),
+        (
+            "cf that kf does not open",
+            RawFrame {
+                flags: 0x02,
+                kf: Some([1; 32]),
+                ..RawFrame::user(b"x")
+            },
+            Some([1; 32]),
+            SessionError::AuthenticationFailed,
+        ),
+    ];
+    for (what, frame, cf, want) in cases {
+        let m = seal_frame(&mut s.rng, &alice, &frame, cf);
+        assert_eq!(decrypt_fails(&mut bob, T0, &m, None), want, "{what}");
+    }
+    // Nothing was committed: the honest message still opens.
+    assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], b"body");
+}
