@@ -921,7 +921,7 @@ fn frame_parse_order_for_an_authenticated_sender() {
             RawFrame {
                 flags: 0x02,
                 kf: Some([1; 32]),
-                ..RawFrame::user(b"x")
+                ..RawFrame::user(&body(15))
             },
             Some([1; 32]),
             SessionError::AuthenticationFailed,
@@ -929,8 +929,72 @@ fn frame_parse_order_for_an_authenticated_sender() {
     ];
     for (what, frame, cf, want) in cases {
         let m = seal_frame(&mut s.rng, &alice, &frame, cf);
-        assert_eq!(decrypt_fails(&mut bob, T0, &m, None), want, "{what}");
+        // Distinctive bodies must not be left in an in-place buffer (§13).
+        let secret = (frame.body.len() >= 16).then_some(&frame.body[..]);
+        assert_eq!(decrypt_fails(&mut bob, T0, &m, secret), want, "{what}");
     }
     // Nothing was committed: the honest message still opens.
     assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], b"body");
+}
+
+/// SPEC §18.2: each kind's blob is written at the version the table says,
+/// and a version above the newest it says is read is refused as
+/// `UnsupportedVersion` (§18.5 step 3, before the checksum). Kind `0x06`
+/// (groups) is checked by `tests/group.rs`.
+#[test]
+fn blob_versions_follow_the_kinds_table() {
+    use sealwire::StateError;
+    let table = section("### 18.2 Kinds");
+    let table = &table[..table.find("\n### ").unwrap_or(table.len())];
+    let (mut s, alice, _bob) = established(16);
+    let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let mut checked = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `0x")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let kind =
+            u8::from_str_radix(cells[1].trim_matches('`').trim_start_matches("0x"), 16).unwrap();
+        let (read, written) = cells[4].split_once(" / ").unwrap();
+        let written: u8 = written.trim().parse().unwrap();
+        let newest_read: u8 = read
+            .split(',')
+            .map(|v| v.trim().parse::<u8>().unwrap())
+            .max()
+            .unwrap();
+        type Load = Box<dyn Fn(&[u8]) -> Result<(), StateError>>;
+        let (blob, load): (Vec<u8>, Load) = match kind {
+            0x01 => (
+                s.alice_id.to_blob().to_vec(),
+                Box::new(|b| IdentityKeyPair::from_blob(b).map(|_| ())),
+            ),
+            0x02 => (
+                s.store.to_blob().to_vec(),
+                Box::new(|b| PrekeyStore::from_blob(b).map(|_| ())),
+            ),
+            0x03 => (
+                alice.to_blob().to_vec(),
+                Box::new(|b| Session::from_blob(b).map(|_| ())),
+            ),
+            0x04 => (
+                pending.to_blob().to_vec(),
+                Box::new(|b| PendingSession::from_blob(b).map(|_| ())),
+            ),
+            0x05 => (
+                ExpiryQueue::new().to_blob().to_vec(),
+                Box::new(|b| ExpiryQueue::from_blob(b).map(|_| ())),
+            ),
+            0x06 => continue,
+            other => panic!("§18.2 lists kind {other:#04x}, unknown to this test"),
+        };
+        assert_eq!((blob[4], blob[5]), (kind, written), "kind {kind:#04x}");
+        assert_eq!(load(&blob), Ok(()));
+        let mut newer = blob.clone();
+        newer[5] = newest_read + 1;
+        assert_eq!(
+            load(&newer),
+            Err(StateError::UnsupportedVersion(newest_read + 1)),
+            "kind {kind:#04x}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
 }
