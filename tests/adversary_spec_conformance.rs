@@ -998,3 +998,57 @@ fn blob_versions_follow_the_kinds_table() {
     }
     assert_eq!(checked, 5);
 }
+
+/// SPEC §1.1: every top-level wire encoding checks its maximum length
+/// before it reads a byte: one byte over, with a wrong version and type,
+/// is `TooLarge`, not `UnsupportedVersion`.
+#[test]
+fn every_wire_encoding_checks_its_maximum_length_first() {
+    use sealwire::franking::{AttachmentError, AttachmentPointer};
+    use sealwire::limits::{
+        MAX_ATTACHMENT_LOCATOR_LEN, MAX_ATTACHMENT_MEDIA_TYPE_LEN, MAX_REPORT_LEN,
+        MAX_ROUTING_ID_LEN,
+    };
+    use sealwire::{Report, ReportError, Stamp};
+    let junk = |len: usize| vec![0xEEu8; len];
+    assert_eq!(
+        Message::parse(&junk(MAX_MESSAGE_LEN + 1)).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+    assert_eq!(
+        PrekeyBundle::parse(&junk(MAX_BUNDLE_LEN + 1)).map(|_| ()),
+        Err(BundleError::Malformed(DecodeError::TooLarge))
+    );
+    // Stamp: version, type, tag, context (timestamp, two length-prefixed ids).
+    let stamp_max = 2 + 32 + 8 + 2 + 2 + 2 * MAX_ROUTING_ID_LEN;
+    assert_eq!(
+        Stamp::parse(&junk(stamp_max + 1)).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+    assert_eq!(
+        Stamp::parse(&junk(stamp_max)).map(|_| ()),
+        Err(DecodeError::UnsupportedVersion(0xEE))
+    );
+    // Attachment pointer (§19.8): 2 + 32 + 32 + 8 + 1 + 2 fixed bytes.
+    let pointer_max = 77 + MAX_ATTACHMENT_MEDIA_TYPE_LEN + MAX_ATTACHMENT_LOCATOR_LEN;
+    assert_eq!(
+        AttachmentPointer::parse(&junk(pointer_max + 1)).map(|_| ()),
+        Err(AttachmentError::Malformed(DecodeError::TooLarge))
+    );
+    assert_eq!(
+        AttachmentPointer::parse(&junk(pointer_max)).map(|_| ()),
+        Err(AttachmentError::Malformed(DecodeError::UnsupportedVersion(
+            0xEE
+        )))
+    );
+    assert_eq!(
+        Report::parse(&junk(MAX_REPORT_LEN + 1)).map(|_| ()),
+        Err(ReportError::Malformed(DecodeError::TooLarge))
+    );
+    assert_eq!(
+        Report::parse(&junk(MAX_REPORT_LEN)).map(|_| ()),
+        Err(ReportError::Malformed(DecodeError::UnsupportedVersion(
+            0xEE
+        )))
+    );
+}
