@@ -1052,3 +1052,29 @@ fn every_wire_encoding_checks_its_maximum_length_first() {
         )))
     );
 }
+
+/// SPEC §19.1: the franking key is the first thing drawn for a franked
+/// message, before the ratchet key pair of a pending DH step (§5.6).
+#[test]
+fn franking_key_is_drawn_first() {
+    use rand_core::Rng;
+    let (mut s, mut alice, mut bob) = established(17);
+    // Alice has just received Bob's reply: her next send draws a new
+    // ratchet key pair, after kf.
+    let mut copy = s.rng.clone();
+    let mut first = [0u8; 32];
+    copy.fill_bytes(&mut first);
+    let m = alice
+        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"hi")
+        .unwrap();
+    let got = bob.decrypt(T0, &m).unwrap();
+    assert_eq!(got.franking.unwrap().key().as_bytes(), &first);
+    // And the next one, with no DH step, likewise.
+    let mut copy = s.rng.clone();
+    copy.fill_bytes(&mut first);
+    let m = alice
+        .encrypt_franked(&mut s.rng, T0, ContentType::Receipt, b"hi")
+        .unwrap();
+    let got = bob.decrypt(T0, &m).unwrap();
+    assert_eq!(got.franking.unwrap().key().as_bytes(), &first);
+}
