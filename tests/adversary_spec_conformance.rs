@@ -450,6 +450,20 @@ fn message_parse_order() {
         Message::parse(&huge).map(|_| ()),
         Err(DecodeError::UnsupportedVersion(0xEE))
     );
+    // §6.1: every type but 0x01, 0x02, 0x81, 0x82 is UnexpectedType, a
+    // bundle, a group post and the franking encodings included.
+    for t in [0x00u8, 0x03, 0x10, 0x20, 0x30, 0x31, 0x32, 0x80, 0x83, 0xff] {
+        let mut m = m0.clone();
+        m[1] = t;
+        assert_eq!(
+            Message::parse(&m).map(|_| ()),
+            Err(DecodeError::UnexpectedType(t))
+        );
+    }
+    assert_eq!(
+        accept_fails(&s.bob_id, &mut s.store, &s.bundle.to_vec()),
+        SessionError::Malformed(DecodeError::UnexpectedType(0x10))
+    );
     let bad = replaced(&m0, prekey_offsets::BASE_KEY, &P_LE);
     assert_eq!(
         Message::parse(&bad[..prekey_offsets::BASE_KEY.end]).map(|_| ()),
@@ -1077,4 +1091,54 @@ fn franking_key_is_drawn_first() {
         .unwrap();
     let got = bob.decrypt(T0, &m).unwrap();
     assert_eq!(got.franking.unwrap().key().as_bytes(), &first);
+}
+
+/// SPEC §3.3, §3.6, §5.5: the initiator draws `EK_A`, then its first
+/// ratchet secret, then (PQXDH) the encapsulation randomness `m`, in that
+/// order, each 32 bytes.
+#[test]
+fn initiation_draws_in_the_spec_order() {
+    use rand_core::Rng;
+    use sealwire::internal::hazmat;
+    let draws = |rng: &DangerDeterministicRng, n: usize| {
+        let mut copy = rng.clone();
+        (0..n)
+            .map(|_| {
+                let mut b = [0u8; 32];
+                copy.fill_bytes(&mut b);
+                b
+            })
+            .collect::<Vec<_>>()
+    };
+    // Classic X3DH.
+    let mut s = setup(18, true);
+    let d = draws(&s.rng, 2);
+    let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let m0 = pending.encrypt(&mut s.rng, T0, b"x").unwrap();
+    let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
+        panic!("not a prekey message")
+    };
+    assert_eq!(pm.base_key, hazmat::x25519_public(d[0]), "EK_A first");
+    assert_eq!(
+        pm.message.header.ratchet_key,
+        hazmat::x25519_public(d[1]),
+        "then DHs0"
+    );
+    // PQXDH: m third; the ciphertext is recomputed from it.
+    let mut rng = DangerDeterministicRng::from_u64(19);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let store = PrekeyStore::new_pq(&bob, &mut rng);
+    let bundle = store.bundle(&bob, None).unwrap();
+    let pq_public = *bundle.pq_prekey().unwrap().public();
+    let d = draws(&rng, 3);
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let m0 = pending.encrypt(&mut rng, T0, b"x").unwrap();
+    let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
+        panic!("not a prekey message")
+    };
+    assert_eq!(pm.base_key, hazmat::x25519_public(d[0]));
+    assert_eq!(pm.message.header.ratchet_key, hazmat::x25519_public(d[1]));
+    let (ct, _ss) = hazmat::ml_kem_encapsulate(&pq_public, &d[2]).unwrap();
+    assert_eq!(&ct[..], &pm.pq.unwrap().ciphertext[..], "then m");
 }
