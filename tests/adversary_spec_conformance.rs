@@ -1142,3 +1142,45 @@ fn initiation_draws_in_the_spec_order() {
     let (ct, _ss) = hazmat::ml_kem_encapsulate(&pq_public, &d[2]).unwrap();
     assert_eq!(&ct[..], &pm.pq.unwrap().ciphertext[..], "then m");
 }
+
+/// SPEC §18.4: a v3 session holding prekey fields (a responder's) must
+/// store the key agreement its fields tell; one without them (an
+/// initiator's) may store any of the three; any other value is refused.
+#[test]
+fn stored_key_agreement_must_agree_with_the_prekey_fields() {
+    use sealwire::{KeyAgreement, StateError};
+    use sha2::Digest;
+    let fix = |blob: &mut Vec<u8>| {
+        let n = blob.len() - 16;
+        let sum = sha2::Sha256::digest(&blob[..n]);
+        blob[n..].copy_from_slice(&sum[..16]);
+    };
+    let with = |blob: &[u8], ka: u8| {
+        let mut b = blob.to_vec();
+        b[6 + 64] = ka;
+        fix(&mut b);
+        Session::from_blob(&b).map(|s| s.key_agreement())
+    };
+    let mut rng = DangerDeterministicRng::from_u64(20);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new_pq(&bob, &mut rng);
+    let bundle = store.bundle(&bob, None).unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let m0 = pending.encrypt(&mut rng, T0, b"x").unwrap();
+    let (mut responder, _) = Session::accept(&bob, &mut store, T0, &m0).unwrap();
+    let reply = responder.encrypt(&mut rng, T0, b"y").unwrap();
+    let (initiator, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
+    let bad = Err(StateError::Malformed(DecodeError::InvalidValue));
+
+    let r = responder.to_blob();
+    assert_eq!(with(&r, 2), Ok(KeyAgreement::Pqxdh));
+    for ka in [0u8, 1, 3, 0xff] {
+        assert_eq!(with(&r, ka), bad, "responder storing {ka}");
+    }
+    let i = initiator.to_blob();
+    assert_eq!(with(&i, 0), Ok(KeyAgreement::Unrecorded));
+    assert_eq!(with(&i, 1), Ok(KeyAgreement::X3dh));
+    assert_eq!(with(&i, 2), Ok(KeyAgreement::Pqxdh));
+    assert_eq!(with(&i, 3), bad);
+}
