@@ -188,7 +188,7 @@ impl Report {
         Ok(())
     }
 
-    /// Parses a report strictly, in the order of SPEC.md §19.5; every
+    /// Parses a report strictly, in the order of SPEC.md §19.6; every
     /// failure is `Malformed` with what was wrong.
     pub fn parse(bytes: &[u8]) -> Result<Self, ReportError> {
         Ok(Self::parse_inner(bytes)?)
