@@ -34,7 +34,7 @@
 )]
 
 use rand_core::Rng;
-use sealwire::group::{Group, GroupId};
+use sealwire::group::{Group, GroupId, RotationPolicy};
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
 use sealwire::persist::{StateBlob, StorageKey};
@@ -196,8 +196,12 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
     let storage = draw32(&mut rng);
     s.add(Kind::StorageKey, storage);
     let storage = StorageKey::from_bytes(storage);
+    // Rounds 8 days apart: the keys of a round four rounds back are past
+    // the 30-day retention and erased on schedule by the next receive; the
+    // store still outgrows MAX_SKIPPED_KEYS and evicts.
     let mut now = 0;
-    for round in 0..4u32 {
+    let mut max_held = 0;
+    for _ in 0..6u32 {
         s.add_session(&alice);
         s.add_session(&bob);
         let mut wires = Vec::new();
@@ -212,6 +216,7 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
         s.add_session(&alice);
         // The last first: every earlier key of the chain is skipped.
         bob.decrypt(at(now), wires.last().unwrap()).unwrap();
+        max_held = max_held.max(bob.skipped_key_count());
         s.add_session(&bob);
         // A third of them, newest first (each use removes a stored key).
         for w in wires.iter().rev().skip(1).step_by(3) {
@@ -220,18 +225,15 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
         // Blobs of a big session, in the middle of the conversation.
         drop(bob.to_blob());
         drop(bob.seal(&storage, &mut rng));
-        if round == 1 {
-            // Some keys erased on schedule (the oldest chain's are older).
-            bob.erase_expired_keys(at(now + 30 * DAY - 2 * HOUR));
-        }
         // Bob answers: Alice's next round is a new chain.
         let reply = bob.encrypt(&mut rng, at(now), b"reply").unwrap();
         s.add_session(&bob);
         alice.decrypt(at(now), &reply).unwrap();
         s.add_session(&alice);
-        now += HOUR;
+        now += 8 * DAY;
     }
-    assert!(bob.skipped_key_count() > 1000);
+    // The store was full (evicting) at some point.
+    assert_eq!(max_held, sealwire::limits::MAX_SKIPPED_KEYS);
     drop(alice.to_blob());
     drop(alice.seal(&storage, &mut rng));
     // Everything erased on schedule.
@@ -333,9 +335,14 @@ fn group_skipped_keys(s: &mut Secrets) {
         .unwrap();
     gb.process_distribution(at(0), a.public(), &da.body)
         .unwrap();
+    // Never rotates by itself: the test rotates each round.
+    ga.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
     let mut ck = chain_key(&da.body);
+    // Rounds 8 days apart, as for the ratchet: keys and superseded chains
+    // past the 30-day retention are erased on schedule by later receives.
     let mut now = 0;
-    for round in 0..7u32 {
+    let mut max_held = 0;
+    for _ in 0..7u32 {
         s.add_chain(Kind::GroupChainKey, Kind::GroupMessageKey, ck, 1300);
         let posts: Vec<Vec<u8>> = (0..1200u32)
             .map(|i| ga.post(&mut rng, at(now), &i.to_be_bytes()).unwrap())
@@ -345,21 +352,19 @@ fn group_skipped_keys(s: &mut Secrets) {
             })
             .collect();
         gb.receive_post(at(now), posts.last().unwrap()).unwrap();
+        max_held = max_held.max(gb.skipped_key_count());
         for p in posts.iter().rev().skip(1).step_by(3) {
             gb.receive_post(at(now), p).unwrap();
         }
         drop(gb.to_blob());
         drop(gb.seal(&storage, &mut rng));
-        if round == 2 {
-            gb.erase_expired_keys(at(now + 30 * DAY - 3 * HOUR));
-        }
         let d = ga.rotate(&mut rng, at(now));
         ck = chain_key(&d.body);
-        now += HOUR;
+        now += 8 * DAY;
         gb.process_distribution(at(now), a.public(), &d.body)
             .unwrap();
     }
-    assert!(gb.skipped_key_count() > 1000);
+    assert_eq!(max_held, sealwire::limits::MAX_GROUP_SKIPPED_KEYS);
     drop(ga.to_blob());
     gb.erase_expired_keys(at(now + 31 * DAY));
     assert_eq!(gb.skipped_key_count(), 0);
