@@ -10,10 +10,13 @@
 //! [`WipingVec`] grows by allocating the new block itself, moving the
 //! elements over and zeroizing the whole old block before freeing it, and
 //! zeroizes the slots each removal leaves behind. Read access is through
-//! the slice it derefs to (which cannot reallocate).
+//! the slice it derefs to (which cannot reallocate); there is no mutable
+//! slice access, whose `sort` would copy the elements into a scratch
+//! buffer it frees unwiped: elements change in place through
+//! [`get_mut`](WipingVec::get_mut) and [`iter_mut`](WipingVec::iter_mut).
 
 use alloc::vec::Vec;
-use core::ops::{Deref, DerefMut};
+use core::ops::Deref;
 use zeroize::Zeroize;
 
 /// Smallest capacity allocated on growth.
@@ -101,6 +104,16 @@ impl<T> WipingVec<T> {
         other.inner.spare_capacity_mut().zeroize();
     }
 
+    /// The element at `index`, to change in place.
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.inner.get_mut(index)
+    }
+
+    /// The elements, to change in place.
+    pub(crate) fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
+        self.inner.iter_mut()
+    }
+
     /// Zeroizes the first `n` slots past the end.
     fn wipe_spare(&mut self, n: usize) {
         let spare = self.inner.spare_capacity_mut();
@@ -131,12 +144,6 @@ impl<T> Deref for WipingVec<T> {
 
     fn deref(&self) -> &[T] {
         &self.inner
-    }
-}
-
-impl<T> DerefMut for WipingVec<T> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.inner
     }
 }
 
