@@ -15,7 +15,12 @@
 //! recorded (root keys, chain keys, message keys — skipped or not —, one-time
 //! and signed prekey secrets, post-quantum prekey seeds, the identity seed,
 //! the storage key, group chain and post keys). Each scenario must leave
-//! zero copies.
+//! zero copies. Keys that were used, evicted, erased on schedule, consumed
+//! or rotated out must moreover be gone from live memory while their
+//! owner is still alive (a later compromise of the running process must
+//! not find them): the scenarios scan the blocks allocated since the
+//! quarantine started and still live for those (a control checks that
+//! this scan does see keys still held).
 //!
 //! The secrets are recorded in a table allocated before the quarantine
 //! starts, with room for all of them (it never grows, so it leaves no copy
@@ -40,7 +45,9 @@ use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair, session
 use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, MemoryStore, SessionStorage};
 use sealwire::{IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord, Timestamp};
-use sealwire_counting_alloc::{QuarantineAlloc, quarantine_scan, quarantine_start};
+use sealwire_counting_alloc::{
+    QuarantineAlloc, quarantine_scan, quarantine_scan_live, quarantine_start,
+};
 
 #[global_allocator]
 static ALLOC: QuarantineAlloc = QuarantineAlloc;
@@ -77,6 +84,10 @@ const CAPACITY: usize = 200_000;
 struct Secrets {
     keys: Vec<[u8; 32]>,
     kinds: Vec<Kind>,
+    /// Hits of keys that must be gone from live memory too (used,
+    /// evicted, erased, consumed, rotated out), found by the scenario's
+    /// live scans.
+    live_hits: Vec<(Kind, usize, usize)>,
 }
 
 impl Secrets {
@@ -84,6 +95,7 @@ impl Secrets {
         Self {
             keys: Vec::with_capacity(CAPACITY),
             kinds: Vec::with_capacity(CAPACITY),
+            live_hits: Vec::new(),
         }
     }
 
@@ -125,11 +137,28 @@ impl Secrets {
 
 /// Scans every freed block for every secret; returns, per kind, how many
 /// distinct secrets were found and in how many copies, and the number of
-/// blocks and bytes scanned.
+/// blocks and bytes scanned. Ends quarantine mode.
 fn scan(secrets: &Secrets) -> (Vec<(Kind, usize, usize)>, usize, usize) {
+    scan_with(secrets, |_| true, |f| quarantine_scan(f))
+}
+
+/// Scans the live blocks allocated since the quarantine started for the
+/// secrets `gone` selects (by index): keys that were used, evicted,
+/// erased or replaced must not survive in live memory either. Returns the
+/// hits per kind as [`scan`] does; quarantine mode stays on.
+fn scan_live(secrets: &Secrets, gone: impl Fn(usize) -> bool) -> Vec<(Kind, usize, usize)> {
+    scan_with(secrets, gone, |f| quarantine_scan_live(f)).0
+}
+
+fn scan_with(
+    secrets: &Secrets,
+    selected: impl Fn(usize) -> bool,
+    run: impl FnOnce(&mut dyn FnMut(&[u8])) -> usize,
+) -> (Vec<(Kind, usize, usize)>, usize, usize) {
     // Distinct secrets, indexed on the first two bytes, then on the first
-    // eight; a hit is a full 32-byte match.
-    let mut order: Vec<usize> = (0..secrets.keys.len()).collect();
+    // eight; a hit is a full 32-byte match. (These indexes hold no whole
+    // secret: they may live in scanned blocks.)
+    let mut order: Vec<usize> = (0..secrets.keys.len()).filter(|i| selected(*i)).collect();
     order.sort_unstable_by_key(|i| secrets.keys[*i]);
     order.dedup_by_key(|i| secrets.keys[*i]);
     let mut first = vec![false; 1 << 16];
@@ -142,7 +171,7 @@ fn scan(secrets: &Secrets) -> (Vec<(Kind, usize, usize)>, usize, usize) {
     by_prefix.sort_unstable();
     let mut hits = vec![0usize; secrets.keys.len()];
     let mut bytes = 0usize;
-    let blocks = quarantine_scan(|block| {
+    let blocks = run(&mut |block: &[u8]| {
         bytes += block.len();
         if block.len() < 32 {
             return;
@@ -239,6 +268,19 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
     // Everything erased on schedule.
     bob.erase_expired_keys(at(now + 31 * DAY));
     assert_eq!(bob.skipped_key_count(), 0);
+    // Both sessions alive: every message key was used or erased, every
+    // root and chain key but the current ones replaced; none may be left
+    // in live memory.
+    let (ra, sa, ca) = hazmat::session_keys(&alice);
+    let (rb, sb, cb) = hazmat::session_keys(&bob);
+    let current = [Some(ra), sa, ca, Some(rb), sb, cb];
+    let hits = scan_live(s, |i| {
+        matches!(
+            s.kinds[i],
+            Kind::RootKey | Kind::ChainKey | Kind::MessageKey
+        ) && !current.contains(&Some(s.keys[i]))
+    });
+    s.live_hits.extend(hits);
 }
 
 /// A prekey store with thousands of one-time prekeys and post-quantum
@@ -255,6 +297,7 @@ fn prekey_store(s: &mut Secrets) {
     // from the generator: a copy of it predicts them.
     let mut p = rng.clone();
     let mut store = PrekeyStore::new(&id, &mut rng);
+    let first_spk = s.keys.len();
     let spk = draw32(&mut p);
     assert_eq!(
         hazmat::x25519_public(spk),
@@ -266,21 +309,25 @@ fn prekey_store(s: &mut Secrets) {
         store.rotate_signed_prekey(&id, &mut rng);
         s.add(Kind::SignedPrekey, draw32(&mut p));
     }
+    // (prekey id, index of its secret in the table)
     let mut one_time = Vec::new();
     for batch in [3000usize, 500] {
         let mut p = rng.clone();
         for o in store.generate_one_time_prekeys(&mut rng, batch) {
             let sk = draw32(&mut p);
             assert_eq!(hazmat::x25519_public(sk), o.public);
+            one_time.push((o.id, s.keys.len()));
             s.add(Kind::OneTimePrekey, sk);
-            one_time.push(o.id);
         }
     }
+    // (PQ prekey id, index of the first half of its seed)
+    let mut pq_one_time = Vec::new();
     let mut p = rng.clone();
     for k in store.generate_pq_one_time_prekeys(&id, &mut rng, 150) {
         let mut seed = [0u8; 64];
         p.fill_bytes(&mut seed);
         assert_eq!(*hazmat::ml_kem_public(&seed), *k.public());
+        pq_one_time.push((k.id(), s.keys.len()));
         s.add(Kind::PqPrekeySeed, seed[..32].try_into().unwrap());
         s.add(Kind::PqPrekeySeed, seed[32..].try_into().unwrap());
     }
@@ -290,10 +337,16 @@ fn prekey_store(s: &mut Secrets) {
     drop(id.seal(&storage, &mut rng));
     // Consume one-time prekeys (out of order), classic and PQ.
     let alice = IdentityKeyPair::generate(&mut rng);
-    let pq_ids: Vec<u32> = store.pq_one_time_prekeys().iter().map(|k| k.id()).collect();
-    for (n, opk) in one_time.iter().rev().step_by(7).take(60).enumerate() {
-        let pq = pq_ids.get(n).copied().filter(|_| n % 2 == 0);
-        let bundle = store.bundle_with_pq(&id, Some(*opk), pq).unwrap();
+    let mut consumed = Vec::new();
+    for (n, (opk, opk_at)) in one_time.iter().rev().step_by(7).take(60).enumerate() {
+        let pq = pq_one_time.get(n).filter(|_| n % 2 == 0);
+        consumed.push(*opk_at);
+        if let Some((_, seed_at)) = pq {
+            consumed.extend([*seed_at, seed_at + 1]);
+        }
+        let bundle = store
+            .bundle_with_pq(&id, Some(*opk), pq.map(|(pq_id, _)| *pq_id))
+            .unwrap();
         let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
         let hello = pending.encrypt(&mut rng, at(0), b"hello").unwrap();
         let (bob, _) = Session::accept(&id, &mut store, at(0), &hello).unwrap();
@@ -308,6 +361,20 @@ fn prekey_store(s: &mut Secrets) {
         s.add(Kind::OneTimePrekey, sk);
     }
     drop(store.to_blob());
+    // The store alive: consumed one-time prekeys (classic and PQ) and the
+    // signed prekeys rotated out (six made, three kept) must be gone from
+    // live memory too.
+    let hits = scan_live(s, |i| {
+        consumed.contains(&i) || (first_spk..first_spk + 3).contains(&i)
+    });
+    s.live_hits.extend(hits);
+    // Control: the live scan does see the store's held one-time prekeys
+    // (boxed since the quarantine started).
+    let held = scan_live(s, |i| {
+        s.kinds[i] == Kind::OneTimePrekey && !consumed.contains(&i)
+    });
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].1, 3500 - 60 + 200);
 }
 
 /// A group receiver holding hundreds of skipped post keys per chain over
@@ -369,6 +436,9 @@ fn group_skipped_keys(s: &mut Secrets) {
     gb.erase_expired_keys(at(now + 31 * DAY));
     assert_eq!(gb.skipped_key_count(), 0);
     drop(gb.seal(&storage, &mut rng));
+    // Both groups alive: every post key was used, evicted or erased.
+    let hits = scan_live(s, |i| s.kinds[i] == Kind::GroupMessageKey);
+    s.live_hits.extend(hits);
 }
 
 /// Many sessions held in a `MemoryStore` (a map whose nodes split, merge
@@ -428,10 +498,12 @@ fn no_secret_is_left_in_freed_heap_blocks() {
         assert!(blocks > 1000, "{name}: the quarantine saw {blocks} blocks");
         report.push(format!(
             "{name}: {} secrets, {blocks} freed blocks ({bytes} bytes), \
-             hits (kind, distinct secrets, copies) {hits:?}",
-            secrets.keys.len()
+             hits (kind, distinct secrets, copies) {hits:?}, \
+             in live memory after use or erasure {:?}",
+            secrets.keys.len(),
+            secrets.live_hits
         ));
-        if !hits.is_empty() {
+        if !hits.is_empty() || !secrets.live_hits.is_empty() {
             report.push("  ^ SECRETS LEFT IN FREED MEMORY".to_owned());
         }
     }

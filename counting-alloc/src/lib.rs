@@ -17,7 +17,9 @@
 //! tests that look for secrets left in freed memory
 //! (tests/adversary_freed_memory.rs): while it is on, every `realloc` moves
 //! the block and no block is ever returned to the system; the test then
-//! scans every freed block ([`quarantine_scan`]) and releases them.
+//! scans every freed block ([`quarantine_scan`]) and releases them. It can
+//! also scan the blocks allocated since the quarantine started that are
+//! still live ([`quarantine_scan_live`]).
 //!
 //! ```ignore
 //! #[global_allocator]
@@ -101,13 +103,14 @@ unsafe impl GlobalAlloc for QuarantineAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
         // SAFETY: the caller upholds `alloc`'s contract (non-zero size).
-        unsafe { System.alloc_zeroed(layout) }
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        log_allocation(ptr, layout);
+        ptr
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
+        // SAFETY: the same contract.
+        unsafe { self.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -126,6 +129,7 @@ unsafe impl GlobalAlloc for QuarantineAlloc {
         if QUARANTINE_ON.load(Ordering::SeqCst) {
             // SAFETY: `new_layout` has a non-zero size (`realloc`'s contract).
             let new = unsafe { System.alloc_zeroed(new_layout) };
+            log_allocation(new, new_layout);
             if !new.is_null() {
                 // SAFETY: both blocks are valid for `min(old, new)` bytes and
                 // distinct.
@@ -175,42 +179,38 @@ pub fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
 // Quarantine mode (tests/adversary_freed_memory.rs).
 // ---------------------------------------------------------------------
 
-/// Whether freed blocks go to the quarantine instead of back to `System`.
+/// Whether freed blocks go to the quarantine instead of back to `System`
+/// (and new blocks are logged).
 static QUARANTINE_ON: AtomicBool = AtomicBool::new(false);
 
-/// One freed block kept for scanning.
+/// One block, freed (quarantined) or allocated during quarantine mode.
 #[derive(Clone, Copy)]
 struct Block {
     ptr: *mut u8,
     layout: Layout,
 }
 
-/// The quarantined blocks: an array of [`Block`]s allocated directly from
-/// `System` (never through the global allocator, which is this one).
-struct Quarantine {
+/// A list of blocks in an array allocated directly from `System` (never
+/// through the global allocator, which is this one).
+struct Blocks {
     blocks: *mut Block,
     len: usize,
     cap: usize,
 }
 
-// SAFETY: the pointers are owned by the quarantine (blocks nobody else
-// references any more, and its own array); it is only reached under the
-// mutex.
-unsafe impl Send for Quarantine {}
+// SAFETY: the array is owned by the list and only reached under its mutex;
+// the blocks it names are not dereferenced through it except by the scans,
+// whose contracts say when they may be.
+unsafe impl Send for Blocks {}
 
-static QUARANTINE: Mutex<Quarantine> = Mutex::new(Quarantine {
-    blocks: core::ptr::null_mut(),
-    len: 0,
-    cap: 0,
-});
+impl Blocks {
+    const EMPTY: Self = Self {
+        blocks: core::ptr::null_mut(),
+        len: 0,
+        cap: 0,
+    };
 
-fn lock() -> MutexGuard<'static, Quarantine> {
-    QUARANTINE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Quarantine {
-    /// Keeps `block`; returns `false` if the array could not grow (the
-    /// caller then frees the block normally).
+    /// Appends `block`; returns `false` if the array could not grow.
     fn push(&mut self, block: Block) -> bool {
         if self.len == self.cap {
             let new_cap = if self.cap == 0 { 1024 } else { self.cap * 2 };
@@ -241,6 +241,43 @@ impl Quarantine {
         self.len += 1;
         true
     }
+
+    fn as_mut_slice(&mut self) -> &mut [Block] {
+        if self.blocks.is_null() {
+            return &mut [];
+        }
+        // SAFETY: the first `len` slots of the array are initialised and
+        // the array is borrowed mutably with the list.
+        unsafe { core::slice::from_raw_parts_mut(self.blocks, self.len) }
+    }
+
+    /// Frees the array (not the blocks it names) and empties the list.
+    fn free_array(&mut self) {
+        if !self.blocks.is_null()
+            && let Ok(layout) = Layout::array::<Block>(self.cap)
+        {
+            // SAFETY: the array was allocated by `System` with this layout.
+            unsafe { System.dealloc(self.blocks.cast(), layout) };
+        }
+        *self = Self::EMPTY;
+    }
+}
+
+/// Blocks freed during quarantine mode, still allocated.
+static QUARANTINE: Mutex<Blocks> = Mutex::new(Blocks::EMPTY);
+/// Blocks allocated during quarantine mode (live or quarantined since).
+static LOG: Mutex<Blocks> = Mutex::new(Blocks::EMPTY);
+
+fn lock(list: &'static Mutex<Blocks>) -> MutexGuard<'static, Blocks> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Logs a block allocated in quarantine mode (a block the log cannot hold
+/// is simply not scanned by [`quarantine_scan_live`]).
+fn log_allocation(ptr: *mut u8, layout: Layout) {
+    if !ptr.is_null() && QUARANTINE_ON.load(Ordering::SeqCst) {
+        let _ = lock(&LOG).push(Block { ptr, layout });
+    }
 }
 
 /// Frees `ptr` (allocated by `System` with `layout`), or quarantines it in
@@ -249,7 +286,12 @@ impl Quarantine {
 /// # Safety
 /// `ptr` was allocated by `System` with `layout` and is not used again.
 unsafe fn release(ptr: *mut u8, layout: Layout) {
-    if QUARANTINE_ON.load(Ordering::SeqCst) && lock().push(Block { ptr, layout }) {
+    if QUARANTINE_ON.load(Ordering::SeqCst) {
+        if !lock(&QUARANTINE).push(Block { ptr, layout }) {
+            // A logged block freed behind the quarantine's back could be
+            // read by a live scan: stop rather than break that.
+            std::process::abort();
+        }
         return;
     }
     // SAFETY: the caller's contract.
@@ -260,34 +302,67 @@ unsafe fn release(ptr: *mut u8, layout: Layout) {
 /// (a new block is allocated, the contents copied, the old block
 /// quarantined) and every `dealloc` quarantines the block instead of
 /// freeing it, so that [`quarantine_scan`] can read every block freed
-/// meanwhile. Meaningful only with [`CountingAlloc`] installed as the
-/// global allocator; the per-thread counters keep counting.
+/// meanwhile; every block allocated meanwhile is logged, so that
+/// [`quarantine_scan_live`] can read those still in use. Meaningful only
+/// with [`QuarantineAlloc`] installed as the global allocator; the
+/// per-thread counters keep counting.
 pub fn quarantine_start() {
     QUARANTINE_ON.store(true, Ordering::SeqCst);
 }
 
+/// Calls `scan` once for the contents of each block allocated since
+/// [`quarantine_start`] and not freed since (the live heap of the code
+/// under test, without the blocks it held before the quarantine started).
+/// Quarantine mode stays on. Returns the number of blocks scanned.
+///
+/// Call it only while no other thread runs code that allocated since
+/// [`quarantine_start`] (the test harness's own threads are idle while a
+/// test runs): the blocks are read while they are live.
+pub fn quarantine_scan_live(mut scan: impl FnMut(&[u8])) -> usize {
+    // The live blocks, in an array of our own: `scan` may allocate, which
+    // logs and quarantines while the snapshot is read.
+    let mut live = Blocks::EMPTY;
+    {
+        let mut freed = lock(&QUARANTINE);
+        let mut log = lock(&LOG);
+        let freed = freed.as_mut_slice();
+        freed.sort_unstable_by_key(|b| b.ptr as usize);
+        for b in log.as_mut_slice().iter() {
+            // Addresses are unique among these: a quarantined block is never
+            // handed out again.
+            if freed
+                .binary_search_by_key(&(b.ptr as usize), |f| f.ptr as usize)
+                .is_err()
+                && !live.push(*b)
+            {
+                break;
+            }
+        }
+    }
+    let n = live.len;
+    for block in live.as_mut_slice().iter() {
+        // SAFETY: the block was allocated during quarantine mode and has not
+        // been freed (it is not in the quarantine, and every free in this
+        // mode quarantines), so it is allocated, `layout.size()` bytes long
+        // and initialised (zero-filled when allocated); no other thread
+        // writes it meanwhile (this function's contract), and `scan` only
+        // gets it for the duration of the call.
+        let bytes = unsafe { core::slice::from_raw_parts(block.ptr, block.layout.size()) };
+        scan(bytes);
+    }
+    live.free_array();
+    n
+}
+
 /// Ends quarantine mode, calls `scan` once for the contents of each block
-/// freed since [`quarantine_start`] (in the order they were freed), then
-/// returns them all to the system. Returns the number of blocks scanned.
-/// `scan` may allocate: those allocations are ordinary ones.
+/// freed since [`quarantine_start`], then returns them all to the system.
+/// Returns the number of blocks scanned. `scan` may allocate: those
+/// allocations are ordinary ones.
 pub fn quarantine_scan(mut scan: impl FnMut(&[u8])) -> usize {
     QUARANTINE_ON.store(false, Ordering::SeqCst);
-    let taken = {
-        let mut q = lock();
-        Quarantine {
-            blocks: core::mem::replace(&mut q.blocks, core::ptr::null_mut()),
-            len: core::mem::take(&mut q.len),
-            cap: core::mem::take(&mut q.cap),
-        }
-    };
-    let blocks: &[Block] = if taken.blocks.is_null() {
-        &[]
-    } else {
-        // SAFETY: the first `len` slots of the array are initialised, and
-        // the array is owned here (taken out of the quarantine).
-        unsafe { core::slice::from_raw_parts(taken.blocks, taken.len) }
-    };
-    for block in blocks {
+    lock(&LOG).free_array();
+    let mut taken = core::mem::replace(&mut *lock(&QUARANTINE), Blocks::EMPTY);
+    for block in taken.as_mut_slice().iter() {
         // SAFETY: a quarantined block is still allocated (never freed, never
         // handed out again), `layout.size()` bytes long, and every byte of it
         // is initialised (`QuarantineAlloc` zero-fills what it hands out).
@@ -295,16 +370,12 @@ pub fn quarantine_scan(mut scan: impl FnMut(&[u8])) -> usize {
         let bytes = unsafe { core::slice::from_raw_parts(block.ptr, block.layout.size()) };
         scan(bytes);
     }
-    for block in blocks {
+    let n = taken.len;
+    for block in taken.as_mut_slice().iter() {
         // SAFETY: the block was allocated by `System` with this layout and
         // is referenced by nobody.
         unsafe { System.dealloc(block.ptr, block.layout) };
     }
-    if !taken.blocks.is_null()
-        && let Ok(layout) = Layout::array::<Block>(taken.cap)
-    {
-        // SAFETY: the array was allocated by `System` with this layout.
-        unsafe { System.dealloc(taken.blocks.cast(), layout) };
-    }
-    taken.len
+    taken.free_array();
+    n
 }
