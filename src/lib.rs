@@ -39,6 +39,7 @@ pub mod safety_number;
 pub mod session;
 pub mod store;
 mod transaction;
+mod wipe;
 pub mod wire;
 
 /// The `rand_core` version of the RNG traits every API here takes, so

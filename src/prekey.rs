@@ -3,6 +3,7 @@
 //! held in a [`PrekeyStore`] that hands out bundles, consumes one-time
 //! prekeys exactly once and refuses replays against last-resort PQ prekeys.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
@@ -15,6 +16,15 @@ use crate::limits::{
     MAX_PQ_REPLAY_RECORDS, MAX_SIGNED_PREKEYS,
 };
 use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
+use crate::wipe::WipingVec;
+
+/// One-time prekeys by id. Each key pair is boxed: inserting and removing
+/// move entries between the map's nodes (and free emptied nodes), which
+/// would leave copies of inline secrets behind; a box never moves, and
+/// zeroizes its pair in place when it drops (SECURITY.md, "Heap hygiene").
+pub(crate) type OneTimePrekeys = BTreeMap<u32, Box<DhKeyPair>>;
+/// One-time PQ prekeys by id, boxed for the same reason.
+pub(crate) type PqOneTimePrekeys = BTreeMap<u32, Box<SignedPqPrekey>>;
 
 /// The message an identity signs to certify a signed prekey:
 /// `Encode(SPK) = 0x05 || spk_public` (SPEC.md §3.2).
@@ -108,9 +118,9 @@ pub(crate) struct ReplayRecord {
 /// Our post-quantum prekeys, the PQ policy and the replay records.
 #[derive(Clone, PartialEq)]
 pub(crate) struct PqPrekeys {
-    pub(crate) one_time: BTreeMap<u32, SignedPqPrekey>,
+    pub(crate) one_time: PqOneTimePrekeys,
     /// Oldest first; the last is current.
-    pub(crate) last_resort: Vec<SignedPqPrekey>,
+    pub(crate) last_resort: WipingVec<SignedPqPrekey>,
     pub(crate) next_id: u32,
     pub(crate) require_pq: bool,
     /// Oldest first.
@@ -122,7 +132,7 @@ impl Default for PqPrekeys {
     fn default() -> Self {
         Self {
             one_time: BTreeMap::new(),
-            last_resort: Vec::new(),
+            last_resort: WipingVec::new(),
             next_id: 1,
             require_pq: false,
             replay: VecDeque::new(),
@@ -159,8 +169,8 @@ impl PqPrekeys {
 /// [`set_require_pq`](Self::set_require_pq) refuses classic prekey messages.
 #[derive(Clone, PartialEq)]
 pub struct PrekeyStore {
-    signed: Vec<SignedPrekey>,
-    one_time: BTreeMap<u32, DhKeyPair>,
+    signed: WipingVec<SignedPrekey>,
+    one_time: OneTimePrekeys,
     next_signed_id: u32,
     next_one_time_id: u32,
     pq: PqPrekeys,
@@ -171,7 +181,7 @@ impl PrekeyStore {
     /// no PQ prekeys (see [`new_pq`](Self::new_pq)).
     pub fn new<R: rand_core::CryptoRng + ?Sized>(identity: &IdentityKeyPair, rng: &mut R) -> Self {
         let mut store = Self {
-            signed: Vec::new(),
+            signed: WipingVec::new(),
             one_time: BTreeMap::new(),
             next_signed_id: 1,
             next_one_time_id: 1,
@@ -203,11 +213,11 @@ impl PrekeyStore {
         let mut map = BTreeMap::new();
         let mut next = 1u32;
         for (id, secret) in one_time {
-            map.insert(*id, DhKeyPair::from_secret_bytes(*secret));
+            map.insert(*id, Box::new(DhKeyPair::from_secret_bytes(*secret)));
             next = next.max(id.saturating_add(1));
         }
         Self {
-            signed: alloc::vec![spk],
+            signed: core::iter::once(spk).collect(),
             one_time: map,
             next_signed_id: signed.0.saturating_add(1),
             next_one_time_id: next,
@@ -232,7 +242,7 @@ impl PrekeyStore {
         let key = SignedPqPrekey::new(identity, id, kind, KemKeyPair::from_seed(seed));
         match kind {
             PqPrekeyKind::OneTime => {
-                self.pq.one_time.insert(id, key);
+                self.pq.one_time.insert(id, Box::new(key));
             }
             PqPrekeyKind::LastResort => self.push_last_resort(key),
         }
@@ -252,7 +262,7 @@ impl PrekeyStore {
         self.signed
             .push(SignedPrekey::new(identity, id, DhKeyPair::generate(rng)));
         while self.signed.len() > MAX_SIGNED_PREKEYS {
-            self.signed.remove(0);
+            drop(self.signed.remove(0));
         }
         id
     }
@@ -278,7 +288,7 @@ impl PrekeyStore {
                 id,
                 public: *pair.public(),
             });
-            self.one_time.insert(id, pair);
+            self.one_time.insert(id, Box::new(pair));
         }
         out
     }
@@ -306,7 +316,7 @@ impl PrekeyStore {
     fn push_last_resort(&mut self, key: SignedPqPrekey) {
         self.pq.last_resort.push(key);
         while self.pq.last_resort.len() > MAX_LAST_RESORT_PQ_PREKEYS {
-            self.pq.last_resort.remove(0);
+            drop(self.pq.last_resort.remove(0));
         }
         // Records of forgotten keys can never match again: a prekey message
         // naming one is refused as `UnknownPqPrekey`.
@@ -338,7 +348,7 @@ impl PrekeyStore {
                 KemKeyPair::generate(rng),
             );
             out.push(key.to_public());
-            self.pq.one_time.insert(id, key);
+            self.pq.one_time.insert(id, Box::new(key));
         }
         out
     }
@@ -446,7 +456,7 @@ impl PrekeyStore {
     }
 
     pub(crate) fn one_time(&self, id: u32) -> Option<&DhKeyPair> {
-        self.one_time.get(&id)
+        self.one_time.get(&id).map(|b| &**b)
     }
 
     pub(crate) fn consume_one_time(&mut self, id: u32) {
@@ -458,6 +468,7 @@ impl PrekeyStore {
         self.pq
             .one_time
             .get(&id)
+            .map(|b| &**b)
             .or_else(|| self.pq.last_resort.iter().find(|k| k.id() == id))
     }
 
@@ -485,7 +496,7 @@ impl PrekeyStore {
     }
 
     /// Signed prekeys (oldest first), one-time prekeys, and the next ids.
-    pub(crate) fn parts(&self) -> (&[SignedPrekey], &BTreeMap<u32, DhKeyPair>, u32, u32) {
+    pub(crate) fn parts(&self) -> (&[SignedPrekey], &OneTimePrekeys, u32, u32) {
         (
             &self.signed,
             &self.one_time,
@@ -495,8 +506,8 @@ impl PrekeyStore {
     }
 
     pub(crate) fn from_parts(
-        signed: Vec<SignedPrekey>,
-        one_time: BTreeMap<u32, DhKeyPair>,
+        signed: WipingVec<SignedPrekey>,
+        one_time: OneTimePrekeys,
         next_signed_id: u32,
         next_one_time_id: u32,
         pq: Option<PqPrekeys>,

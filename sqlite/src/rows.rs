@@ -34,7 +34,11 @@ fn load_blob<T: sealwire::persist::StateBlob>(
     params: impl rusqlite::Params,
     record: impl FnOnce() -> StateRecord,
 ) -> Result<Option<T>, StoreError> {
-    let blob: Option<Vec<u8>> = conn.query_row(sql, params, |row| row.get(0)).optional()?;
+    // A plain blob holds secrets in the clear: zeroized once decoded.
+    let blob: Option<zeroize::Zeroizing<Vec<u8>>> = conn
+        .query_row(sql, params, |row| row.get(0))
+        .optional()?
+        .map(zeroize::Zeroizing::new);
     match blob {
         None => Ok(None),
         Some(bytes) => codec

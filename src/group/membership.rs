@@ -29,6 +29,7 @@ use crate::limits::{
     MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_SKIPPED_KEY_AGE_MS,
 };
 use crate::session::Timestamp;
+use crate::wipe::WipingVec;
 
 /// Who we are in the group.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,7 +68,9 @@ enum Plan {
     /// The post is at or ahead of the chain: these keys are skipped, the
     /// chain moves to `next_key` at `iteration + 1`.
     Advance {
-        skipped: Vec<(u32, GroupMessageKey)>,
+        /// Sized exactly up front; committing moves them to the store
+        /// and wipes this buffer.
+        skipped: WipingVec<SkippedPostKey>,
         key: GroupMessageKey,
         next_key: GroupChainKey,
     },
@@ -503,12 +506,18 @@ impl GroupCore {
             if jump > MAX_GROUP_FORWARD_JUMP {
                 return Err(GroupError::TooFarAhead);
             }
-            let mut skipped = Vec::new();
+            let mut skipped = WipingVec::with_capacity(usize::try_from(jump).unwrap_or(0));
             let mut ck = ch.chain_key.clone();
             let mut at = ch.next;
             while at < iteration {
                 let (mk, next) = ck.step();
-                skipped.push((at, mk));
+                skipped.push(SkippedPostKey {
+                    chain_id: ch.chain_id,
+                    iteration: at,
+                    key: mk,
+                    // Set when committed.
+                    skipped_at: 0,
+                });
                 ck = next;
                 at = at.saturating_add(1);
             }
@@ -630,18 +639,19 @@ impl GroupCore {
                 }
             }
             Plan::Advance {
-                skipped, next_key, ..
+                mut skipped,
+                next_key,
+                ..
             } => {
                 if let Some(ch) = st.chains.get_mut(ci) {
                     ch.chain_key = next_key;
                     ch.next = iteration.saturating_add(1);
                 }
-                st.store_skipped(skipped.into_iter().map(|(at, key)| SkippedPostKey {
-                    chain_id,
-                    iteration: at,
-                    key,
-                    skipped_at: now,
-                }));
+                for k in skipped.iter_mut() {
+                    k.chain_id = chain_id;
+                    k.skipped_at = now;
+                }
+                st.store_skipped(&mut skipped);
             }
         });
     }

@@ -10,6 +10,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::group::chain::{GroupChainKey, GroupMessageKey};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES};
+use crate::wipe::WipingVec;
 
 /// One chain of a sender, as a receiver holds it.
 #[derive(Clone, PartialEq, Debug)]
@@ -37,14 +38,16 @@ pub(crate) struct SkippedPostKey {
     pub(crate) skipped_at: u64,
 }
 
-/// Everything held for one sender.
+/// Everything held for one sender. The chains and the skipped keys are
+/// in [`WipingVec`]s: growing, using, evicting and erasing leave no copy
+/// of a key in freed or unused memory.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) struct SenderState {
     pub(crate) identity: IdentityKey,
     /// Oldest first; the last is the newest.
-    pub(crate) chains: Vec<ReceiverChain>,
+    pub(crate) chains: WipingVec<ReceiverChain>,
     /// Oldest first.
-    pub(crate) skipped: Vec<SkippedPostKey>,
+    pub(crate) skipped: WipingVec<SkippedPostKey>,
     /// `(chain_id, iteration)` of evicted keys, oldest first.
     pub(crate) evicted: Vec<(u32, u32)>,
 }
@@ -53,8 +56,8 @@ impl SenderState {
     pub(crate) fn new(identity: IdentityKey) -> Self {
         Self {
             identity,
-            chains: Vec::new(),
-            skipped: Vec::new(),
+            chains: WipingVec::new(),
+            skipped: WipingVec::new(),
             evicted: Vec::new(),
         }
     }
@@ -68,8 +71,9 @@ impl SenderState {
             ch.superseded_at.get_or_insert(now);
         }
         self.chains.push(chain);
-        if self.chains.len() > MAX_SENDER_CHAIN_STATES {
-            let old = self.chains.remove(0);
+        if self.chains.len() > MAX_SENDER_CHAIN_STATES
+            && let Some(old) = self.chains.remove(0)
+        {
             self.forget_chains(&[old.chain_id]);
         }
     }
@@ -82,15 +86,13 @@ impl SenderState {
 
     /// Stores newly skipped keys, evicting the oldest beyond
     /// [`MAX_GROUP_SKIPPED_KEYS`].
-    pub(crate) fn store_skipped(&mut self, keys: impl IntoIterator<Item = SkippedPostKey>) {
-        self.skipped.extend(keys);
+    pub(crate) fn store_skipped(&mut self, keys: &mut WipingVec<SkippedPostKey>) {
+        self.skipped.append(keys);
         let excess = self.skipped.len().saturating_sub(MAX_GROUP_SKIPPED_KEYS);
         if excess > 0 {
-            let gone: Vec<(u32, u32)> = self
-                .skipped
-                .drain(..excess)
-                .map(|s| (s.chain_id, s.iteration))
-                .collect();
+            let mut gone = Vec::with_capacity(excess);
+            self.skipped
+                .remove_front(excess, |s| gone.push((s.chain_id, s.iteration)));
             self.record_evicted(gone);
         }
     }

@@ -142,7 +142,7 @@ pub(crate) fn plain(
     let mut w = BlobWriter::with_capacity(256);
     w.bytes(&header(STATE_MAGIC, kind, version));
     body(&mut w);
-    let sum = checksum(w.as_mut_vec());
+    let sum = checksum(w.as_mut_slice());
     w.bytes(&sum);
     w.into_inner()
 }
@@ -180,8 +180,11 @@ pub(crate) fn sealed(
     w.bytes(&key.id());
     w.bytes(&salt);
     body(&mut w);
+    // Room for the tag now: appending it to the ciphertext then moves
+    // nothing.
+    w.reserve(TAG_LEN);
     let (cipher, nonce) = blob_cipher(key, &salt);
-    let out = w.as_mut_vec();
+    let out = w.as_mut_slice();
     let at = SEALED_PREFIX_LEN.min(out.len());
     let (ad, pt) = out.split_at_mut(at);
     let tag = cipher
@@ -190,12 +193,13 @@ pub(crate) fn sealed(
     match tag {
         Some(tag) => {
             // The buffer now holds only ciphertext: no secret left to wipe.
-            let mut sealed = core::mem::take(out);
+            let mut sealed = w.into_ciphertext();
             sealed.extend_from_slice(&tag);
             sealed
         }
         // Unreachable (a 32-byte key, a body below the AEAD's limit); an
-        // empty blob is refused by every loader.
+        // empty blob is refused by every loader. The writer, dropped here,
+        // zeroizes the body.
         None => Vec::new(),
     }
 }

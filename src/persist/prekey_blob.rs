@@ -28,7 +28,6 @@
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
-use alloc::vec::Vec;
 
 use super::private::Codec;
 use super::writer::BlobWriter;
@@ -42,6 +41,7 @@ use crate::limits::{
 };
 use crate::pq_prekey::{PqPrekeyKind, SignedPqPrekey};
 use crate::prekey::{PqPrekeys, PrekeyStore, ReplayRecord, SignedPrekey};
+use crate::wipe::WipingVec;
 use crate::wire::codec::Reader;
 
 /// Bytes per signed prekey and per one-time prekey.
@@ -73,7 +73,7 @@ fn read_pq_prekey(r: &mut Reader<'_>, kind: PqPrekeyKind) -> Result<SignedPqPrek
 }
 
 fn encode_pq(w: &mut BlobWriter, pq: &PqPrekeys) {
-    w.as_mut_vec().reserve(
+    w.reserve(
         pq.one_time
             .len()
             .saturating_add(pq.last_resort.len())
@@ -119,13 +119,13 @@ fn decode_pq(r: &mut Reader<'_>) -> Result<PqPrekeys, DecodeError> {
             return Err(DecodeError::InvalidValue);
         }
         previous = Some(key.id());
-        one_time.insert(key.id(), key);
+        one_time.insert(key.id(), Box::new(key));
     }
     let count = usize::from(r.u8()?);
     if count > MAX_LAST_RESORT_PQ_PREKEYS {
         return Err(DecodeError::TooLarge);
     }
-    let mut last_resort: Vec<SignedPqPrekey> = Vec::with_capacity(count);
+    let mut last_resort: WipingVec<SignedPqPrekey> = WipingVec::with_capacity(count);
     for _ in 0..count {
         let key = read_pq_prekey(r, PqPrekeyKind::LastResort)?;
         if one_time.contains_key(&key.id()) || last_resort.iter().any(|k| k.id() == key.id()) {
@@ -167,7 +167,7 @@ impl Codec for PrekeyStore {
 
     fn encode_body(&self, w: &mut BlobWriter) {
         let (signed, one_time, next_signed, next_one_time) = self.parts();
-        w.as_mut_vec().reserve(
+        w.reserve(
             signed
                 .len()
                 .saturating_mul(SIGNED_LEN)
@@ -201,7 +201,7 @@ impl Codec for PrekeyStore {
         if signed_count == 0 || signed_count > MAX_SIGNED_PREKEYS {
             return Err(DecodeError::InvalidValue.into());
         }
-        let mut signed: Vec<SignedPrekey> = Vec::with_capacity(signed_count);
+        let mut signed: WipingVec<SignedPrekey> = WipingVec::with_capacity(signed_count);
         for _ in 0..signed_count {
             let id = r.u32()?;
             let secret = zeroize::Zeroizing::new(r.array::<32>()?);
@@ -230,7 +230,7 @@ impl Codec for PrekeyStore {
                 return Err(DecodeError::InvalidValue.into());
             }
             previous = Some(id);
-            one_time.insert(id, DhKeyPair::from_stored(*secret, public));
+            one_time.insert(id, Box::new(DhKeyPair::from_stored(*secret, public)));
         }
         let pq = if version >= 2 {
             Some(decode_pq(&mut r)?)

@@ -27,6 +27,7 @@ use crate::dh::DhKeyPair;
 use crate::error::DecodeError;
 use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS};
 use crate::persist::writer::BlobWriter;
+use crate::wipe::WipingVec;
 use crate::wire::codec::Reader;
 
 /// Bytes of one skipped key inside a run, and of one tombstone.
@@ -35,7 +36,7 @@ const ERASED_ENTRY_LEN: usize = 4;
 
 impl RatchetState {
     pub(crate) fn encode(&self, w: &mut BlobWriter) {
-        w.as_mut_vec().reserve(
+        w.reserve(
             self.skipped
                 .keys
                 .len()
@@ -127,9 +128,9 @@ impl RatchetState {
                 end: r.u32()?,
             });
         }
-        let mut keys = VecDeque::new();
+        let mut keys = WipingVec::new();
         read_runs(r, |r, ratchet_key| {
-            keys.push_back(SkippedKey {
+            keys.push(SkippedKey {
                 ratchet_key,
                 counter: r.u32()?,
                 key: MessageKey::new(r.array()?),

@@ -14,11 +14,11 @@ pub(crate) mod root_key;
 pub(crate) mod skipped;
 
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_RECEIVING_CHAINS, MAX_SKIP};
+use crate::wipe::WipingVec;
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
@@ -76,19 +76,20 @@ impl PartialEq for DhKeyPair {
 }
 
 /// What a successful decryption will change, computed without touching the
-/// state.
+/// state. The skipped keys are planned in a [`WipingVec`] sized exactly up
+/// front; committing moves them to the store and wipes the plan's buffer.
 enum Plan {
     Skipped {
         index: usize,
     },
     Advance {
         chain: ReceivingChain,
-        skipped: Vec<SkippedKey>,
+        skipped: WipingVec<SkippedKey>,
     },
     NewChain {
         root_key: RootKey,
         chain: ReceivingChain,
-        skipped: Vec<SkippedKey>,
+        skipped: WipingVec<SkippedKey>,
         previous_counter: u32,
     },
 }
@@ -101,7 +102,7 @@ fn derive_to(
     mut index: u32,
     target: u32,
     now: u64,
-    skipped: &mut Vec<SkippedKey>,
+    skipped: &mut WipingVec<SkippedKey>,
 ) -> Result<(MessageKey, ReceivingChain), SessionError> {
     while index < target {
         let (key, next) = chain_key.step();
@@ -285,7 +286,7 @@ impl RatchetState {
                 if jump > MAX_SKIP {
                     return Err(SessionError::TooManySkipped);
                 }
-                let mut skipped = Vec::new();
+                let mut skipped = WipingVec::with_capacity(capacity(jump));
                 let (key, chain) = derive_to(
                     rc.ratchet_key,
                     rc.chain_key.clone(),
@@ -326,7 +327,8 @@ impl RatchetState {
         {
             return Err(SessionError::TooManySkipped);
         }
-        let mut skipped = Vec::new();
+        let mut skipped =
+            WipingVec::with_capacity(capacity(old_jump.saturating_add(header.counter)));
         if let Some(rc) = &self.receiving {
             let mut chain_key = rc.chain_key.clone();
             let mut index = rc.index;
@@ -450,14 +452,14 @@ impl RatchetState {
     fn commit(&mut self, plan: Plan, now: u64, retention: &Retention) {
         match plan {
             Plan::Skipped { index } => self.skipped.remove(index),
-            Plan::Advance { chain, skipped } => {
+            Plan::Advance { chain, mut skipped } => {
                 self.receiving = Some(chain);
-                self.skipped.extend(skipped);
+                self.skipped.append(&mut skipped);
             }
             Plan::NewChain {
                 root_key,
                 chain,
-                skipped,
+                mut skipped,
                 previous_counter,
             } => {
                 if let Some(old) = self.receiving.take() {
@@ -476,7 +478,7 @@ impl RatchetState {
                 self.receiving = Some(chain);
                 self.sending = None;
                 self.previous_counter = previous_counter;
-                self.skipped.extend(skipped);
+                self.skipped.append(&mut skipped);
             }
         }
         self.skipped.erase_expired(now, retention);
@@ -535,6 +537,11 @@ impl RatchetState {
             self.receiving.as_ref().map(|r| *r.chain_key.as_bytes()),
         )
     }
+}
+
+/// Room for `n` planned skipped keys (`n` is at most [`MAX_SKIP`]).
+fn capacity(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// The end of a closed chain: one past the highest position whose key was

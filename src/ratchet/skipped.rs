@@ -9,6 +9,7 @@ use crate::expiry::policy::SKIPPED_KEY_GRACE_MS;
 use crate::expiry::{ConversationTimer, ExpiryMode};
 use crate::limits::MAX_SKIPPED_KEYS;
 use crate::ratchet::message_key::MessageKey;
+use crate::wipe::WipingVec;
 
 /// One stored key: which chain and position it opens, and when it was
 /// skipped (milliseconds since the Unix epoch, from the caller's clock).
@@ -66,10 +67,12 @@ impl Retention {
 }
 
 /// Skipped keys in the order they were skipped (oldest first), and the
-/// positions of erased keys.
+/// positions of erased keys. The keys are in a [`WipingVec`]: growing the
+/// store, using a key and evicting or erasing keys leave no copy of a key
+/// in freed or unused memory.
 #[derive(Clone, PartialEq, Debug, Default)]
 pub(crate) struct SkippedKeys {
-    pub(crate) keys: VecDeque<SkippedKey>,
+    pub(crate) keys: WipingVec<SkippedKey>,
     pub(crate) erased: VecDeque<([u8; 32], u32)>,
 }
 
@@ -84,8 +87,9 @@ impl SkippedKeys {
         self.keys.get(index)
     }
 
+    /// Removes (and zeroizes) the key at `index`.
     pub(crate) fn remove(&mut self, index: usize) {
-        self.keys.remove(index);
+        drop(self.keys.remove(index));
     }
 
     /// Whether the key for this position was erased (and is still
@@ -96,16 +100,14 @@ impl SkippedKeys {
             .any(|(k, c)| *c == counter && k == ratchet_key)
     }
 
-    /// Appends keys, erasing the oldest beyond the cap.
-    pub(crate) fn extend(&mut self, new: impl IntoIterator<Item = SkippedKey>) {
-        for k in new {
-            if self.keys.len() >= MAX_SKIPPED_KEYS
-                && let Some(old) = self.keys.pop_front()
-            {
-                tombstone(&mut self.erased, &old);
-            }
-            self.keys.push_back(k);
-        }
+    /// Moves the keys of `new` to the end (leaving it empty and wiped),
+    /// erasing the oldest beyond the cap.
+    pub(crate) fn append(&mut self, new: &mut WipingVec<SkippedKey>) {
+        self.keys.append(new);
+        let excess = self.keys.len().saturating_sub(MAX_SKIPPED_KEYS);
+        let erased = &mut self.erased;
+        self.keys
+            .remove_front(excess, |old| tombstone(erased, &old));
     }
 
     /// Erases every key past its retention window at `now`.

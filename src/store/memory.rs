@@ -1,6 +1,7 @@
 //! [`MemoryStore`]: the storage traits in memory, for tests and for apps
 //! that persist by other means.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::convert::Infallible;
@@ -16,7 +17,11 @@ pub struct MemoryStore {
     identity: Option<IdentityKeyPair>,
     peers: BTreeMap<DeviceAddress, IdentityKey>,
     prekeys: Option<PrekeyStore>,
-    sessions: BTreeMap<DeviceAddress, SessionRecord>,
+    /// Boxed: inserting and removing move entries between the map's nodes
+    /// (and free emptied nodes), which would leave copies of a session's
+    /// inline keys behind; a box never moves, and its session zeroizes its
+    /// keys in place when it drops (SECURITY.md, "Heap hygiene").
+    sessions: BTreeMap<DeviceAddress, Box<SessionRecord>>,
 }
 
 impl MemoryStore {
@@ -71,7 +76,7 @@ impl SessionStorage for MemoryStore {
     type Error = Infallible;
 
     fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, Infallible> {
-        Ok(self.sessions.get(address).cloned())
+        Ok(self.sessions.get(address).map(|r| SessionRecord::clone(r)))
     }
 
     fn save_session(
@@ -79,7 +84,14 @@ impl SessionStorage for MemoryStore {
         address: &DeviceAddress,
         record: &SessionRecord,
     ) -> Result<(), Infallible> {
-        self.sessions.insert(address.clone(), record.clone());
+        match self.sessions.get_mut(address) {
+            // Overwritten in place: the old keys are zeroized as they drop.
+            Some(held) => **held = record.clone(),
+            None => {
+                self.sessions
+                    .insert(address.clone(), Box::new(record.clone()));
+            }
+        }
         Ok(())
     }
 
