@@ -30,7 +30,7 @@ use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair};
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{Session, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -63,7 +63,8 @@ fn bench_state(c: &mut Criterion, name: &str, session: &Session) {
     let key = StorageKey::from_bytes([7; 32]);
     let mut rng = DangerDeterministicRng::from_u64(1);
     let blob = session.to_blob();
-    let sealed = session.seal(&key, &mut rng);
+    let here = BlobAddress::local(*session.their_identity());
+    let sealed = session.seal(&key, &here, &mut rng);
     eprintln!(
         "persist/{name}: {} skipped keys, plain blob {} B, sealed blob {} B",
         session.skipped_key_count(),
@@ -79,10 +80,10 @@ fn bench_state(c: &mut Criterion, name: &str, session: &Session) {
         b.iter(|| Session::from_blob(black_box(&blob)).unwrap())
     });
     g.bench_function("seal", |b| {
-        b.iter(|| black_box(session).seal(&key, &mut rng))
+        b.iter(|| black_box(session).seal(&key, &here, &mut rng))
     });
     g.bench_function("unseal", |b| {
-        b.iter(|| Session::unseal(&key, black_box(&sealed)).unwrap())
+        b.iter(|| Session::unseal(&key, &here, black_box(&sealed)).unwrap())
     });
     let cipher = Aes256Gcm::new(&[9u8; 32].into());
     let mut buf = vec![0u8; blob.len()];

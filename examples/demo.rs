@@ -10,7 +10,7 @@
 
 use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExpiry, MessageId};
 use sealwire::franking::{RelayKey, Report, RoutingContext, Stamp, relay};
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber, Session,
     SessionError, Timestamp, os_rng,
@@ -200,12 +200,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("\n== 9. Bob's phone restarts: his session is saved sealed and restored");
     let storage_key = StorageKey::generate(&mut rng);
-    let sealed = bob.seal(&storage_key, &mut rng);
+    // Bound to where it is stored (Bob's own identity, Alice's device):
+    // moved to another row, it is refused as WrongAddress.
+    let here = BlobAddress::peer(*bob_identity.public(), *bob.their_identity(), 1);
+    let sealed = bob.seal(&storage_key, &here, &mut rng);
     println!(
         "   sealed session blob: {} bytes (AES-256-GCM under the app's storage key)",
         sealed.len()
     );
-    let mut bob = Session::unseal(&storage_key, &sealed)?;
+    let mut bob = Session::unseal(&storage_key, &here, &sealed)?;
     let after_restart = alice.encrypt(&mut rng, now, b"still there?")?;
     let got = bob.decrypt(now, &after_restart)?;
     println!(
@@ -215,7 +218,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wrong = StorageKey::generate(&mut rng);
     println!(
         "   with another storage key: {:?}",
-        Session::unseal(&wrong, &sealed).err()
+        Session::unseal(&wrong, &here, &sealed).err()
     );
     println!("\n== 10. Abuse reporting (message franking): Bob reports one message");
     let relay_key = RelayKey::generate(&mut rng);

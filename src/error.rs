@@ -224,6 +224,16 @@ pub enum StateError {
     Corrupted,
     /// The blob was sealed under another storage key.
     WrongStorageKey,
+    /// The blob was sealed for another address (another peer, device,
+    /// owner or kind): it was moved from where it belongs. Checked before
+    /// decryption.
+    WrongAddress,
+    /// A legacy sealed blob (not bound to an address) given to `unseal`:
+    /// it loads only through `open_unbound_legacy`, for a migration.
+    UnboundLegacy,
+    /// A sealed blob bound to an address given to `open_unbound_legacy`:
+    /// use `unseal` with its address.
+    AddressBound,
     /// The checksum matches but the content breaks the format's rules:
     /// written by something other than sealwire.
     Malformed(DecodeError),
@@ -243,6 +253,15 @@ impl fmt::Display for StateError {
             Self::Truncated => f.write_str("state blob truncated"),
             Self::Corrupted => f.write_str("state blob corrupted (checksum or tag mismatch)"),
             Self::WrongStorageKey => f.write_str("state blob sealed under another storage key"),
+            Self::WrongAddress => {
+                f.write_str("state blob sealed for another address (moved from where it belongs)")
+            }
+            Self::UnboundLegacy => f.write_str(
+                "legacy sealed state blob not bound to an address: migrate it with open_unbound_legacy",
+            ),
+            Self::AddressBound => {
+                f.write_str("sealed state blob bound to an address: open it with unseal")
+            }
             Self::Malformed(e) => write!(f, "malformed state blob: {e}"),
         }
     }

@@ -42,12 +42,18 @@ use rand_core::Rng;
 use sealwire::group::{Group, GroupId, RotationPolicy};
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, MemoryStore, SessionStorage};
 use sealwire::{IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord, Timestamp};
 use sealwire_counting_alloc::{
     QuarantineAlloc, quarantine_scan, quarantine_scan_live, quarantine_start,
 };
+
+/// Where the sealed blobs of these scenarios belong (the address is not
+/// what is tested here).
+fn blob_address() -> BlobAddress {
+    BlobAddress::local(*IdentityKeyPair::from_seed(&[0x5a; 32]).public())
+}
 
 #[global_allocator]
 static ALLOC: QuarantineAlloc = QuarantineAlloc;
@@ -253,7 +259,7 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
         }
         // Blobs of a big session, in the middle of the conversation.
         drop(bob.to_blob());
-        drop(bob.seal(&storage, &mut rng));
+        drop(bob.seal(&storage, &blob_address(), &mut rng));
         // Bob answers: Alice's next round is a new chain.
         let reply = bob.encrypt(&mut rng, at(now), b"reply").unwrap();
         s.add_session(&bob);
@@ -264,7 +270,7 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
     // The store was full (evicting) at some point.
     assert_eq!(max_held, sealwire::limits::MAX_SKIPPED_KEYS);
     drop(alice.to_blob());
-    drop(alice.seal(&storage, &mut rng));
+    drop(alice.seal(&storage, &blob_address(), &mut rng));
     // Everything erased on schedule.
     bob.erase_expired_keys(at(now + 31 * DAY));
     assert_eq!(bob.skipped_key_count(), 0);
@@ -332,9 +338,9 @@ fn prekey_store(s: &mut Secrets) {
         s.add(Kind::PqPrekeySeed, seed[32..].try_into().unwrap());
     }
     drop(store.to_blob());
-    drop(store.seal(&storage, &mut rng));
+    drop(store.seal(&storage, &blob_address(), &mut rng));
     drop(id.to_blob());
-    drop(id.seal(&storage, &mut rng));
+    drop(id.seal(&storage, &blob_address(), &mut rng));
     // Consume one-time prekeys (out of order), classic and PQ.
     let alice = IdentityKeyPair::generate(&mut rng);
     let mut consumed = Vec::new();
@@ -424,7 +430,7 @@ fn group_skipped_keys(s: &mut Secrets) {
             gb.receive_post(at(now), p).unwrap();
         }
         drop(gb.to_blob());
-        drop(gb.seal(&storage, &mut rng));
+        drop(gb.seal(&storage, &blob_address(), &mut rng));
         let d = ga.rotate(&mut rng, at(now));
         ck = chain_key(&d.body);
         now += 8 * DAY;
@@ -435,7 +441,7 @@ fn group_skipped_keys(s: &mut Secrets) {
     drop(ga.to_blob());
     gb.erase_expired_keys(at(now + 31 * DAY));
     assert_eq!(gb.skipped_key_count(), 0);
-    drop(gb.seal(&storage, &mut rng));
+    drop(gb.seal(&storage, &blob_address(), &mut rng));
     // Both groups alive: every post key was used, evicted or erased.
     let hits = scan_live(s, |i| s.kinds[i] == Kind::GroupMessageKey);
     s.live_hits.extend(hits);

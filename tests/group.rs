@@ -843,8 +843,9 @@ fn group_state_blobs_round_trip() {
     for g in &w.groups {
         let blob = g.to_blob();
         assert_eq!(&Group::from_blob(&blob).unwrap(), g);
-        let sealed = g.seal(&key, &mut w.rng);
-        assert_eq!(&Group::unseal(&key, &sealed).unwrap(), g);
+        let here = sealwire::persist::BlobAddress::local(*g.me()).with_context(g.id().as_bytes());
+        let sealed = g.seal(&key, &here, &mut w.rng);
+        assert_eq!(&Group::unseal(&key, &here, &sealed).unwrap(), g);
         assert!(ChannelOwner::from_blob(&blob).is_err());
         assert!(ChannelSubscriber::from_blob(&blob).is_err());
     }

@@ -99,6 +99,7 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
     bob.decrypt(T0, &m).unwrap();
     let key = StorageKey::from_bytes([9; 32]);
     for s in [&alice, &bob] {
+        let here = sealwire::persist::BlobAddress::local(*s.their_identity());
         assert_eq!(s.key_agreement(), expected);
         let blob = s.to_blob();
         assert_eq!(blob[5], 3, "sessions are written at v3");
@@ -111,7 +112,7 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
         assert_eq!(back.key_agreement(), expected);
         assert_eq!(&back, s);
         assert_eq!(
-            Session::unseal(&key, &s.seal(&key, &mut rng))
+            Session::unseal(&key, &here, &s.seal(&key, &here, &mut rng))
                 .unwrap()
                 .key_agreement(),
             expected

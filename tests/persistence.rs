@@ -22,7 +22,8 @@ use common::{T0, established, established_with, setup};
 use proptest::prelude::*;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::persist::{BlobKind, StateBlob, StorageKey, blob_kind};
+use sealwire::internal::testing::seal_unbound_legacy;
+use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
     Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, PendingSession, PrekeyStore,
@@ -61,13 +62,18 @@ fn rich_pair(seed: u64) -> (DangerDeterministicRng, Session, Session) {
     (rng, alice, bob)
 }
 
+/// The address every test blob is sealed for.
+fn addr() -> BlobAddress {
+    BlobAddress::local(*IdentityKeyPair::from_seed(&[0x11; 32]).public())
+}
+
 fn round_trip<T: StateBlob + PartialEq + std::fmt::Debug>(value: &T) {
     let blob = value.to_blob();
     assert_eq!(&T::from_blob(&blob).unwrap(), value);
     let key = StorageKey::from_bytes([3; 32]);
     let mut rng = DangerDeterministicRng::from_u64(9);
-    let sealed = value.seal(&key, &mut rng);
-    assert_eq!(&T::unseal(&key, &sealed).unwrap(), value);
+    let sealed = value.seal(&key, &addr(), &mut rng);
+    assert_eq!(&T::unseal(&key, &addr(), &sealed).unwrap(), value);
     // Canonical: the decoded value encodes to the same bytes.
     assert_eq!(T::from_blob(&blob).unwrap().to_blob(), blob);
 }
@@ -120,8 +126,10 @@ fn kinds_and_headers() {
     assert_eq!(blob[5], 3);
     assert_eq!(blob_kind(&blob), Ok(BlobKind::Session));
     let key = StorageKey::from_bytes([1; 32]);
-    let sealed = s.store.seal(&key, &mut DangerDeterministicRng::from_u64(1));
-    assert_eq!(&sealed[..4], b"SWSE");
+    let sealed = s
+        .store
+        .seal(&key, &addr(), &mut DangerDeterministicRng::from_u64(1));
+    assert_eq!(&sealed[..4], b"SWSB");
     assert_eq!(&sealed[6..14], &key.id());
     assert_eq!(blob_kind(&sealed), Ok(BlobKind::PrekeyStore));
     assert_eq!(blob_kind(b"nope"), Err(StateError::NotAStateBlob));
@@ -140,7 +148,7 @@ fn every_kind_of_bad_blob_has_its_own_error() {
     let (mut s, alice, _) = established(5);
     let blob = alice.to_blob().to_vec();
     let key = StorageKey::from_bytes([2; 32]);
-    let sealed = alice.seal(&key, &mut s.rng);
+    let sealed = alice.seal(&key, &addr(), &mut s.rng);
 
     // Another kind.
     assert_eq!(
@@ -155,7 +163,7 @@ fn every_kind_of_bad_blob_has_its_own_error() {
         Err(StateError::WrongKind { .. })
     ));
     assert!(matches!(
-        IdentityKeyPair::unseal(&key, &sealed),
+        IdentityKeyPair::unseal(&key, &addr(), &sealed),
         Err(StateError::WrongKind { .. })
     ));
     // An unknown kind byte.
@@ -178,16 +186,19 @@ fn every_kind_of_bad_blob_has_its_own_error() {
         let mut newer_sealed = sealed.clone();
         newer_sealed[5] = v;
         assert_eq!(
-            Session::unseal(&key, &newer_sealed),
+            Session::unseal(&key, &addr(), &newer_sealed),
             Err(StateError::UnsupportedVersion(v))
         );
     }
     // Sealed and plain swapped.
     assert_eq!(Session::from_blob(&sealed), Err(StateError::Sealed));
-    assert_eq!(Session::unseal(&key, &blob), Err(StateError::NotSealed));
+    assert_eq!(
+        Session::unseal(&key, &addr(), &blob),
+        Err(StateError::NotSealed)
+    );
     // Wrong storage key.
     assert_eq!(
-        Session::unseal(&StorageKey::from_bytes([9; 32]), &sealed),
+        Session::unseal(&StorageKey::from_bytes([9; 32]), &addr(), &sealed),
         Err(StateError::WrongStorageKey)
     );
     // Not a blob at all, too short for a header, too short for a trailer.
@@ -202,7 +213,7 @@ fn every_kind_of_bad_blob_has_its_own_error() {
     );
     assert_eq!(Session::from_blob(&blob[..20]), Err(StateError::Truncated));
     assert_eq!(
-        Session::unseal(&key, &sealed[..40]),
+        Session::unseal(&key, &addr(), &sealed[..40]),
         Err(StateError::Truncated)
     );
     // Damaged bytes.
@@ -211,7 +222,10 @@ fn every_kind_of_bad_blob_has_its_own_error() {
     assert_eq!(Session::from_blob(&damaged), Err(StateError::Corrupted));
     let mut damaged = sealed.clone();
     damaged[100] ^= 1;
-    assert_eq!(Session::unseal(&key, &damaged), Err(StateError::Corrupted));
+    assert_eq!(
+        Session::unseal(&key, &addr(), &damaged),
+        Err(StateError::Corrupted)
+    );
     // A body that breaks the format's rules behind a valid checksum.
     let mut bad_body = blob.clone();
     bad_body.insert(30, 0);
@@ -274,7 +288,9 @@ fn every_truncation_and_bit_flip_of_every_kind_is_refused() {
         ($t:ty, $v:expr) => {{
             let v = $v;
             check_all_damage(&v.to_blob(), <$t>::from_blob);
-            check_all_damage(&v.seal(&key, &mut rng), |b| <$t>::unseal(&key, b));
+            check_all_damage(&v.seal(&key, &addr(), &mut rng), |b| {
+                <$t>::unseal(&key, &addr(), b)
+            });
         }};
     }
     both!(IdentityKeyPair, &s.alice_id);
@@ -369,7 +385,7 @@ proptest! {
         let r = IdentityKeyPair::from_blob(&blob);
         prop_assert_eq!(r.is_ok(), kind == 1 && body.len() == 32);
         let key = StorageKey::from_bytes([0; 32]);
-        prop_assert!(Session::unseal(&key, &body).is_err());
+        prop_assert!(Session::unseal(&key, &addr(), &body).is_err());
     }
 
     /// Random single-bit flips in a session holding many skipped keys.
@@ -384,7 +400,7 @@ proptest! {
         bob.decrypt(T0, &last).unwrap();
         let blob = bob.to_blob();
         let key = StorageKey::from_bytes([6; 32]);
-        let sealed = bob.seal(&key, &mut rng);
+        let sealed = bob.seal(&key, &addr(), &mut rng);
         for f in flips {
             let mut b = blob.to_vec();
             let bit = f.index(b.len() * 8);
@@ -393,7 +409,7 @@ proptest! {
             let mut c = sealed.clone();
             let bit = f.index(c.len() * 8);
             c[bit / 8] ^= 1 << (bit % 8);
-            prop_assert!(Session::unseal(&key, &c).is_err());
+            prop_assert!(Session::unseal(&key, &addr(), &c).is_err());
         }
     }
 }
@@ -405,13 +421,13 @@ fn sealing_hides_the_secrets_and_uses_a_fresh_salt() {
     let plain = s.alice_id.to_blob();
     assert!(common::contains(&plain, &seed[..]));
     let key = StorageKey::generate(&mut s.rng);
-    let a = s.alice_id.seal(&key, &mut s.rng);
-    let b = s.alice_id.seal(&key, &mut s.rng);
+    let a = s.alice_id.seal(&key, &addr(), &mut s.rng);
+    let b = s.alice_id.seal(&key, &addr(), &mut s.rng);
     assert!(!common::contains(&a, &seed[..]));
     assert_ne!(a, b);
     assert_eq!(
-        IdentityKeyPair::unseal(&key, &a).unwrap(),
-        IdentityKeyPair::unseal(&key, &b).unwrap()
+        IdentityKeyPair::unseal(&key, &addr(), &a).unwrap(),
+        IdentityKeyPair::unseal(&key, &addr(), &b).unwrap()
     );
     // The storage key is not printed.
     let shown = format!("{key:?}");
@@ -622,13 +638,13 @@ fn frozen_v1_fixtures_still_load() {
     let prekeys = PrekeyStore::from_blob(&read("prekeys.bin")).unwrap();
     assert_eq!(prekeys, f.prekeys);
     assert_eq!(
-        PrekeyStore::unseal(&key, &read("prekeys.sealed.bin")).unwrap(),
+        PrekeyStore::open_unbound_legacy(&key, &read("prekeys.sealed.bin")).unwrap(),
         f.prekeys
     );
     let session = Session::from_blob(&read("session.bin")).unwrap();
     assert_eq!(session, f.session);
     assert_eq!(
-        Session::unseal(&key, &read("session.sealed.bin")).unwrap(),
+        Session::open_unbound_legacy(&key, &read("session.sealed.bin")).unwrap(),
         f.session
     );
     assert_eq!(
@@ -720,8 +736,14 @@ fn frozen_v2_fixtures_still_load() {
             ("prekeys.bin", f.prekeys.to_blob().to_vec()),
             ("session.bin", f.session.to_blob().to_vec()),
             ("pending.bin", f.pending.to_blob().to_vec()),
-            ("session.sealed.bin", f.session.seal(&key, &mut rng)),
-            ("prekeys.sealed.bin", f.prekeys.seal(&key, &mut rng)),
+            (
+                "session.sealed.bin",
+                seal_unbound_legacy(&f.session, &key, &mut rng),
+            ),
+            (
+                "prekeys.sealed.bin",
+                seal_unbound_legacy(&f.prekeys, &key, &mut rng),
+            ),
             ("message.bin", f.message.clone()),
             ("prekey_message.bin", f.prekey_message.clone()),
         ];
@@ -743,13 +765,13 @@ fn frozen_v2_fixtures_still_load() {
     // Canonical at the newest version.
     assert_eq!(&prekeys.to_blob()[..], &read("prekeys.bin")[..]);
     assert_eq!(
-        PrekeyStore::unseal(&key, &read("prekeys.sealed.bin")).unwrap(),
+        PrekeyStore::open_unbound_legacy(&key, &read("prekeys.sealed.bin")).unwrap(),
         f.prekeys
     );
     let session = Session::from_blob(&read("session.bin")).unwrap();
     assert_eq!(session, f.session);
     assert_eq!(
-        Session::unseal(&key, &read("session.sealed.bin")).unwrap(),
+        Session::open_unbound_legacy(&key, &read("session.sealed.bin")).unwrap(),
         f.session
     );
     let pending = PendingSession::from_blob(&read("pending.bin")).unwrap();
@@ -847,7 +869,7 @@ fn frozen_v3_fixtures_still_load() {
         let mut rng = DangerDeterministicRng::from_u64(0xf8);
         std::fs::write(
             dir.join("session_pqxdh_initiator.sealed.bin"),
-            sealed_session.seal(&key, &mut rng),
+            seal_unbound_legacy(sealed_session, &key, &mut rng),
         )
         .unwrap();
     }
@@ -875,7 +897,174 @@ fn frozen_v3_fixtures_still_load() {
         // Canonical at the newest version.
         assert_eq!(&loaded.to_blob()[..], &bytes[..], "{name}");
     }
-    let sealed = Session::unseal(&key, &read("session_pqxdh_initiator.sealed.bin")).unwrap();
+    let sealed =
+        Session::open_unbound_legacy(&key, &read("session_pqxdh_initiator.sealed.bin")).unwrap();
     assert_eq!(&sealed, sealed_session);
     assert_eq!(sealed.key_agreement(), KeyAgreement::Pqxdh);
+}
+
+/// HKDF-SHA256 written from RFC 5869 over `hmac`, for the conformance
+/// check of the bound envelope (independent of the library's own HKDF).
+fn spec_hkdf(salt: &[u8], ikm: &[u8], info: &[u8], len: usize) -> Vec<u8> {
+    use hmac::{Hmac, KeyInit, Mac};
+    type H = Hmac<sha2::Sha256>;
+    let mut ext = <H as KeyInit>::new_from_slice(salt).unwrap();
+    ext.update(ikm);
+    let prk = ext.finalize().into_bytes();
+    let mut out = Vec::new();
+    let mut prev: Vec<u8> = Vec::new();
+    let mut i = 1u8;
+    while out.len() < len {
+        let mut m = <H as KeyInit>::new_from_slice(&prk).unwrap();
+        m.update(&prev);
+        m.update(info);
+        m.update(&[i]);
+        prev = m.finalize().into_bytes().to_vec();
+        out.extend_from_slice(&prev);
+        i += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// The address of SPEC.md §18.1, encoded by hand.
+fn spec_address(
+    owner: &[u8; 32],
+    peer: Option<&[u8; 32]>,
+    name: Option<&str>,
+    device: Option<u32>,
+    context: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut a = owner.to_vec();
+    let mut field = |v: Option<Vec<u8>>, width: usize| match v {
+        Some(v) => {
+            a.push(1);
+            a.extend_from_slice(&v);
+        }
+        None => {
+            a.push(0);
+            a.extend(std::iter::repeat_n(0u8, width));
+        }
+    };
+    field(peer.map(|p| p.to_vec()), 32);
+    field(
+        name.map(|n| sha2::Sha256::digest(n.as_bytes()).to_vec()),
+        32,
+    );
+    field(device.map(|d| d.to_be_bytes().to_vec()), 4);
+    field(context.map(|c| sha2::Sha256::digest(c).to_vec()), 32);
+    assert_eq!(a.len(), 136);
+    a
+}
+
+/// Opens a bound sealed blob by the formulas of SPEC.md §18.1 alone and
+/// returns its body.
+fn spec_open(storage_key: &[u8; 32], address: &[u8], blob: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::inout::InOutBuf;
+    use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+    use hmac::{Hmac, Mac};
+    assert_eq!(&blob[..4], b"SWSB");
+    let kind = blob[4];
+    let key_id = spec_hkdf(&[0; 32], storage_key, b"Sealwire_StorageKeyId_v1", 8);
+    assert_eq!(&blob[6..14], &key_id[..]);
+    let salt = &blob[14..46];
+    let address_key = spec_hkdf(&[0; 32], storage_key, b"Sealwire_StateAddress_v2", 32);
+    let mut mac = <Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&address_key).unwrap();
+    mac.update(salt);
+    mac.update(&[kind]);
+    mac.update(address);
+    assert_eq!(
+        &blob[46..62],
+        &mac.finalize().into_bytes()[..16],
+        "address_tag"
+    );
+    let okm = spec_hkdf(salt, storage_key, b"Sealwire_StateSeal_v2", 44);
+    let cipher = Aes256Gcm::new_from_slice(&okm[..32]).unwrap();
+    let nonce: [u8; 12] = okm[32..].try_into().unwrap();
+    let mut ad = blob[..62].to_vec();
+    ad.extend_from_slice(address);
+    let (ct, tag) = blob[62..].split_at(blob.len() - 62 - 16);
+    let mut body = ct.to_vec();
+    let tag: [u8; 16] = tag.try_into().unwrap();
+    cipher
+        .decrypt_inout_detached(
+            &nonce.into(),
+            &ad,
+            InOutBuf::from(&mut body[..]),
+            &tag.into(),
+        )
+        .unwrap();
+    body
+}
+
+/// The bound envelope (SPEC.md §18.1) byte for byte: frozen blobs under
+/// `tests/fixtures/sealed_v2/` (written once with
+/// `SEALWIRE_BLESS_SEALED_V2=1 cargo test --test persistence bound_envelope`)
+/// open by the specification's formulas alone, hold the body of the plain
+/// blob, load through `unseal` at their address only, and a fresh seal
+/// opens by the formulas too.
+#[test]
+fn bound_envelope_matches_the_spec_and_frozen_blobs_load() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sealed_v2");
+    let storage_key = FIXTURE_STORAGE_KEY;
+    let key = StorageKey::from_bytes(storage_key);
+    let (_, session, _) = established(0x5e);
+    let identity = IdentityKeyPair::from_seed(&[0x21; 32]);
+    let owner = *identity.public().as_bytes();
+    let peer = *session.their_identity().as_bytes();
+    let identity_at = BlobAddress::local(*identity.public()).with_context(b"local_identity");
+    let session_at = BlobAddress::device(*identity.public(), &DeviceAddress::new("bob", 7))
+        .with_peer_identity(*session.their_identity());
+    let identity_bytes = spec_address(&owner, None, None, None, Some(b"local_identity"));
+    let session_bytes = spec_address(&owner, Some(&peer), Some("bob"), Some(7), None);
+    if std::env::var_os("SEALWIRE_BLESS_SEALED_V2").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = DangerDeterministicRng::from_u64(0xb0);
+        std::fs::write(
+            dir.join("identity.sealed.bin"),
+            identity.seal(&key, &identity_at, &mut rng),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("session.sealed.bin"),
+            session.seal(&key, &session_at, &mut rng),
+        )
+        .unwrap();
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    let plain_body = |b: &[u8]| b[6..b.len() - 16].to_vec();
+    for (blob, bytes, plain) in [
+        (
+            read("identity.sealed.bin"),
+            &identity_bytes,
+            identity.to_blob(),
+        ),
+        (
+            read("session.sealed.bin"),
+            &session_bytes,
+            session.to_blob(),
+        ),
+    ] {
+        assert_eq!(spec_open(&storage_key, bytes, &blob), plain_body(&plain));
+    }
+    assert_eq!(
+        IdentityKeyPair::unseal(&key, &identity_at, &read("identity.sealed.bin")).unwrap(),
+        identity
+    );
+    assert_eq!(
+        Session::unseal(&key, &session_at, &read("session.sealed.bin")).unwrap(),
+        session
+    );
+    assert_eq!(
+        Session::unseal(&key, &identity_at, &read("session.sealed.bin")),
+        Err(StateError::WrongAddress)
+    );
+    // A fresh seal (another salt) follows the same formulas.
+    let fresh = session.seal(&key, &session_at, &mut DangerDeterministicRng::from_u64(3));
+    assert_eq!(
+        spec_open(&storage_key, &session_bytes, &fresh),
+        plain_body(&session.to_blob())
+    );
 }

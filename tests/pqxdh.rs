@@ -583,8 +583,9 @@ fn pq_state_round_trips_through_blobs() {
         b"after restore"
     );
     let key = sealwire::persist::StorageKey::from_bytes([5; 32]);
-    let sealed = s.store.seal(&key, &mut s.rng);
-    assert_eq!(PrekeyStore::unseal(&key, &sealed).unwrap(), s.store);
+    let here = sealwire::persist::BlobAddress::local(*s.bob_id.public());
+    let sealed = s.store.seal(&key, &here, &mut s.rng);
+    assert_eq!(PrekeyStore::unseal(&key, &here, &sealed).unwrap(), s.store);
     // Damage anywhere in a PQ store blob is refused.
     let blob = s.store.to_blob().to_vec();
     for at in (0..blob.len()).step_by(97) {

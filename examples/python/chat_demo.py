@@ -68,9 +68,12 @@ def main() -> None:
 
     # Bob's app restarts: the session is saved sealed and loaded back.
     storage_key = os.urandom(32)
-    sealed = bob.save_sealed(storage_key)
+    # Bound to where it is stored (Bob's identity, Alice's device): moved to
+    # another row it would be refused (STATE_WRONG_ADDRESS).
+    here = sw.BlobAddress(owner=bob_id.public_key(), peer_name=b"alice", device_id=1)
+    sealed = bob.save_sealed(storage_key, here)
     bob.close()
-    bob = sw.Session.load_sealed(storage_key, sealed)
+    bob = sw.Session.load_sealed(storage_key, here, sealed)
     print(f"Bob restored his session from a {len(sealed)}-byte sealed blob")
     show("Alice", alice.decrypt(bob.encrypt(b"back online")))
 

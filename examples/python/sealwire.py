@@ -106,6 +106,9 @@ class Code(enum.IntEnum):
     STATE_WRONG_STORAGE_KEY = 606
     STATE_SEALED = 607
     STATE_NOT_SEALED = 608
+    STATE_WRONG_ADDRESS = 609
+    STATE_UNBOUND_LEGACY = 610
+    STATE_ADDRESS_BOUND = 611
     REPORT_BAD_STAMP = 700
     REPORT_BAD_COMMITMENT = 701
     REPORT_NOT_AN_ATTACHMENT = 702
@@ -230,6 +233,20 @@ class _ReportInfo(ctypes.Structure):
     ]
 
 
+class _BlobAddress(ctypes.Structure):
+    _fields_ = [
+        ("owner", c_uint8 * 32),
+        ("has_peer_identity", c_bool),
+        ("peer_identity", c_uint8 * 32),
+        ("peer_name", POINTER(c_uint8)),
+        ("peer_name_len", c_size_t),
+        ("has_device_id", c_bool),
+        ("device_id", c_uint32),
+        ("context", POINTER(c_uint8)),
+        ("context_len", c_size_t),
+    ]
+
+
 # name: argument types (every function returns sw_result, a uint32_t, except
 # the _free functions).
 _SIGNATURES = {
@@ -329,8 +346,11 @@ _SIGNATURES = {
 for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
     _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
     _SIGNATURES[f"sw_{_kind}_load"] = [_bytes, _size, _pp]
-    _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _bytes, _size, _p, _bytes, _size, _psize]
-    _SIGNATURES[f"sw_{_kind}_load_sealed"] = [_bytes, _size, _bytes, _size, _pp]
+    _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _bytes, _size, POINTER(_BlobAddress), _p,
+                                              _bytes, _size, _psize]
+    _SIGNATURES[f"sw_{_kind}_load_sealed"] = [_bytes, _size, POINTER(_BlobAddress), _bytes,
+                                              _size, _pp]
+    _SIGNATURES[f"sw_{_kind}_load_sealed_legacy"] = [_bytes, _size, _bytes, _size, _pp]
 
 for _name, _args in _SIGNATURES.items():
     _f = getattr(library, _name)
@@ -433,6 +453,39 @@ def _rng(rng: Optional["Rng"]):
     return rng.ptr if rng is not None else None
 
 
+@dataclass(frozen=True)
+class BlobAddress:
+    """Where a sealed blob belongs (SPEC.md §18.1): our identity key, and
+    optionally the peer's identity key, the app's name for the peer, its
+    device id and an app context. A blob opens only with the address it was
+    sealed with (else STATE_WRONG_ADDRESS)."""
+
+    owner: bytes
+    peer_identity: Optional[bytes] = None
+    peer_name: Optional[bytes] = None
+    device_id: Optional[int] = None
+    context: Optional[bytes] = None
+
+    def _c(self):
+        """The C struct and the buffers it points into (kept alive)."""
+        a = _BlobAddress()
+        a.owner[:] = bytes(self.owner)
+        if self.peer_identity is not None:
+            a.has_peer_identity = True
+            a.peer_identity[:] = bytes(self.peer_identity)
+        keep = []
+        for field, value in (("peer_name", self.peer_name), ("context", self.context)):
+            if value is not None:
+                buf = (c_uint8 * max(len(value), 1)).from_buffer_copy(bytes(value) or b"\0")
+                keep.append(buf)
+                setattr(a, field, ctypes.cast(buf, POINTER(c_uint8)))
+                setattr(a, field + "_len", len(value))
+        if self.device_id is not None:
+            a.has_device_id = True
+            a.device_id = self.device_id
+        return a, keep
+
+
 class _Persisted(_Handle):
     """save/load, plain and sealed under a 32-byte storage key."""
 
@@ -442,17 +495,28 @@ class _Persisted(_Handle):
         """The plain state blob (secrets in the clear: store it encrypted)."""
         return _out_bytes(f"sw_{self._kind}_save", self.ptr)
 
-    def save_sealed(self, key: bytes, rng: Optional["Rng"] = None) -> bytes:
-        """The state blob sealed (AES-256-GCM) under the 32-byte storage key."""
-        return _out_bytes(f"sw_{self._kind}_save_sealed", self.ptr, *_in(key), _rng(rng))
+    def save_sealed(self, key: bytes, address: BlobAddress,
+                    rng: Optional["Rng"] = None) -> bytes:
+        """The state blob sealed (AES-256-GCM) under the 32-byte storage key,
+        bound to where it is stored."""
+        a, _keep = address._c()
+        return _out_bytes(f"sw_{self._kind}_save_sealed", self.ptr, *_in(key), byref(a),
+                          _rng(rng))
 
     @classmethod
     def load(cls, blob: bytes):
         return cls._make(f"sw_{cls._kind}_load", *_in(blob))
 
     @classmethod
-    def load_sealed(cls, key: bytes, blob: bytes):
-        return cls._make(f"sw_{cls._kind}_load_sealed", *_in(key), *_in(blob))
+    def load_sealed(cls, key: bytes, address: BlobAddress, blob: bytes):
+        a, _keep = address._c()
+        return cls._make(f"sw_{cls._kind}_load_sealed", *_in(key), byref(a), *_in(blob))
+
+    @classmethod
+    def load_sealed_legacy(cls, key: bytes, blob: bytes):
+        """A legacy sealed blob (not bound to an address), for a one-time
+        migration: save it again with save_sealed and its address."""
+        return cls._make(f"sw_{cls._kind}_load_sealed_legacy", *_in(key), *_in(blob))
 
 
 class Rng(_Handle):

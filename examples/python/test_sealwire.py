@@ -119,21 +119,38 @@ class ConversationTest(unittest.TestCase):
     def test_state_saved_and_restored(self):
         p = Parties().establish()
         bob_blob = p.bob.save()
-        alice_sealed = p.alice.save_sealed(KEY)
-        id_sealed = p.bob_id.save_sealed(KEY, p.rng)
+        here = sw.BlobAddress(owner=p.alice_id.public_key(), peer_name=b"bob", device_id=1)
+        mine = sw.BlobAddress(owner=p.bob_id.public_key())
+        alice_sealed = p.alice.save_sealed(KEY, here)
+        id_sealed = p.bob_id.save_sealed(KEY, mine, p.rng)
         store_blob = p.bob_prekeys.save()
         p.bob.close()
         p.alice.close()
         bob = sw.Session.load(bob_blob)
-        alice = sw.Session.load_sealed(KEY, alice_sealed)
-        bob_id = sw.Identity.load_sealed(KEY, id_sealed)
+        alice = sw.Session.load_sealed(KEY, here, alice_sealed)
+        bob_id = sw.Identity.load_sealed(KEY, mine, id_sealed)
         self.assertEqual(bob_id.public_key(), p.bob_id.public_key())
         self.assertEqual(sw.PrekeyStore.load(store_blob).save(), store_blob)
         self.assertEqual(bob.decrypt(alice.encrypt(b"still here", T0), T0).plaintext, b"still here")
         self.assertEqual(alice.decrypt(bob.encrypt(b"me too", T0), T0).plaintext, b"me too")
         for load, blob, code in [
-            (lambda b: sw.Session.load_sealed(bytes(32), b), alice_sealed,
+            (lambda b: sw.Session.load_sealed(bytes(32), here, b), alice_sealed,
              sw.Code.STATE_WRONG_STORAGE_KEY),
+            # Moved: Alice's session with Bob into the row of Carol, or of
+            # Bob's second device; Bob's identity into Alice's storage.
+            (lambda b: sw.Session.load_sealed(
+                KEY, sw.BlobAddress(owner=p.alice_id.public_key(), peer_name=b"carol",
+                                    device_id=1), b),
+             alice_sealed, sw.Code.STATE_WRONG_ADDRESS),
+            (lambda b: sw.Session.load_sealed(
+                KEY, sw.BlobAddress(owner=p.alice_id.public_key(), peer_name=b"bob",
+                                    device_id=2), b),
+             alice_sealed, sw.Code.STATE_WRONG_ADDRESS),
+            (lambda b: sw.Identity.load_sealed(KEY, sw.BlobAddress(owner=p.alice_id.public_key()),
+                                               b),
+             id_sealed, sw.Code.STATE_WRONG_ADDRESS),
+            (lambda b: sw.Session.load_sealed_legacy(KEY, b), alice_sealed,
+             sw.Code.STATE_ADDRESS_BOUND),
             (sw.Session.load, alice_sealed, sw.Code.STATE_SEALED),
             (sw.Identity.load, bob_blob, sw.Code.STATE_WRONG_KIND),
             (sw.Session.load, bob_blob[:-1], sw.Code.STATE_CORRUPTED),
@@ -256,7 +273,8 @@ class PostQuantumTest(unittest.TestCase):
         self.assertEqual(self.store.save(), before)
 
         # Saved and restored, with its policy and replay records.
-        restored = sw.PrekeyStore.load_sealed(KEY, self.store.save_sealed(KEY, self.rng))
+        mine = sw.BlobAddress(owner=self.bob_id.public_key())
+        restored = sw.PrekeyStore.load_sealed(KEY, mine, self.store.save_sealed(KEY, mine, self.rng))
         self.assertEqual(restored.save(), before)
         self.assertTrue(restored.require_pq)
         self.assertCode(sw.Code.SESSION_REPLAYED_PREKEY_MESSAGE, sw.Session.accept, self.bob_id,

@@ -2,8 +2,8 @@
 //! store, session, expiry queue) to a versioned state blob, plain or sealed
 //! under the app's 32-byte storage key (SPEC.md §18).
 
-use sealwire::StateError;
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
+use sealwire::{IdentityKey, StateError};
 
 use crate::boundary::{
     Handle, Result, clear_handle, guard, handle_ref, input, input_array, new_handle, out, output,
@@ -30,10 +30,80 @@ impl From<StateError> for sw_result {
             StateError::Truncated => Self::SW_STATE_TRUNCATED,
             StateError::Corrupted => Self::SW_STATE_CORRUPTED,
             StateError::WrongStorageKey => Self::SW_STATE_WRONG_STORAGE_KEY,
+            StateError::WrongAddress => Self::SW_STATE_WRONG_ADDRESS,
+            StateError::UnboundLegacy => Self::SW_STATE_UNBOUND_LEGACY,
+            StateError::AddressBound => Self::SW_STATE_ADDRESS_BOUND,
             StateError::Malformed(_) => Self::SW_STATE_MALFORMED,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }
+}
+
+/// Where a sealed blob belongs (SPEC.md §18.1): given to every
+/// `*_save_sealed` and `*_load_sealed`, a blob opens only with the address
+/// it was sealed with; moved elsewhere (another peer's row, another owner's
+/// storage), loading it is `SW_STATE_WRONG_ADDRESS`.
+///
+/// `owner` (our identity key) is always bound; each other field only when
+/// its `has_` flag is set (`peer_identity`, `device_id`) or its pointer is
+/// not NULL (`peer_name`, `context`: bytes the caller chooses, for example
+/// the peer's user id and a group id; hashed, never stored in the blob).
+/// The struct and its buffers are only read during the call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct sw_blob_address {
+    /// Our public identity key.
+    pub owner: [u8; 32],
+    /// Whether `peer_identity` is bound.
+    pub has_peer_identity: bool,
+    /// The peer's public identity key (per-peer blobs).
+    pub peer_identity: [u8; 32],
+    /// The app's name for the peer, or NULL (not bound).
+    pub peer_name: *const u8,
+    /// Length of `peer_name`.
+    pub peer_name_len: usize,
+    /// Whether `device_id` is bound.
+    pub has_device_id: bool,
+    /// The peer's device id.
+    pub device_id: u32,
+    /// An app context (a group id, a table), or NULL (not bound).
+    pub context: *const u8,
+    /// Length of `context`.
+    pub context_len: usize,
+}
+
+/// Reads the caller's address. NULL is `SW_NULL_POINTER`; an identity key
+/// that is not a valid key `SW_DECODE_INVALID_KEY`.
+///
+/// # Safety
+///
+/// `address` NULL or valid for one read, its buffers as [`input`].
+unsafe fn blob_address(address: *const sw_blob_address) -> Result<BlobAddress> {
+    if address.is_null() {
+        return Err(sw_result::SW_NULL_POINTER);
+    }
+    // SAFETY: non-NULL and, by the caller's contract, valid for one read;
+    // the struct is `Copy` (plain data and pointers).
+    let a = unsafe { address.read() };
+    let key = |bytes: &[u8; 32]| {
+        IdentityKey::from_bytes(bytes).map_err(|_| sw_result::SW_DECODE_INVALID_KEY)
+    };
+    let mut out = BlobAddress::local(key(&a.owner)?);
+    if a.has_peer_identity {
+        out = out.with_peer_identity(key(&a.peer_identity)?);
+    }
+    if !a.peer_name.is_null() {
+        // SAFETY: the caller's contract.
+        out = out.with_peer_name(unsafe { input(a.peer_name, a.peer_name_len) }?);
+    }
+    if a.has_device_id {
+        out = out.with_device_id(a.device_id);
+    }
+    if !a.context.is_null() {
+        // SAFETY: the caller's contract.
+        out = out.with_context(unsafe { input(a.context, a.context_len) }?);
+    }
+    Ok(out)
 }
 
 /// # Safety
@@ -79,10 +149,12 @@ where
 /// `handle` a live handle; `key` valid for reads of `key_len` bytes; `rng`
 /// NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
 /// `out_len` valid for one write.
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn save_sealed<H: Handle>(
     handle: *const H,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
@@ -100,11 +172,13 @@ where
         // SAFETY: the caller's contract.
         let key = unsafe { storage_key(key, key_len) }?;
         // SAFETY: the caller's contract.
+        let address = unsafe { blob_address(address) }?;
+        // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
         // SAFETY: the caller's contract.
-        let sealed = unsafe { with_rng(rng, |r| Ok(value.seal(&key, r))) }?;
+        let sealed = unsafe { with_rng(rng, |r| Ok(value.seal(&key, &address, r))) }?;
         write_bytes(buf, &mut written, &sealed)
     })
 }
@@ -143,6 +217,40 @@ where
 pub(crate) unsafe fn load_sealed<H: Handle>(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
+    bytes: *const u8,
+    len: usize,
+    out_handle: *mut *mut H,
+) -> sw_result
+where
+    H::Inner: StateBlob,
+{
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut out_handle = unsafe { out(out_handle) }?;
+        clear_handle(&mut out_handle);
+        // SAFETY: the caller's contract.
+        let key = unsafe { storage_key(key, key_len) }?;
+        // SAFETY: the caller's contract.
+        let address = unsafe { blob_address(address) }?;
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { input(bytes, len) }?;
+        let value = H::Inner::unseal(&key, &address, bytes)?;
+        out_handle.set(new_handle::<H>(value));
+        Ok(())
+    })
+}
+
+/// `*_load_sealed_legacy`: a new handle from a legacy sealed blob (not
+/// bound to an address), for a one-time migration.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_handle` valid for one write.
+pub(crate) unsafe fn load_sealed_legacy<H: Handle>(
+    key: *const u8,
+    key_len: usize,
     bytes: *const u8,
     len: usize,
     out_handle: *mut *mut H,
@@ -158,7 +266,7 @@ where
         let key = unsafe { storage_key(key, key_len) }?;
         // SAFETY: the caller's contract.
         let bytes = unsafe { input(bytes, len) }?;
-        let value = H::Inner::unseal(&key, bytes)?;
+        let value = H::Inner::open_unbound_legacy(&key, bytes)?;
         out_handle.set(new_handle::<H>(value));
         Ok(())
     })
@@ -214,18 +322,22 @@ pub unsafe extern "C" fn sw_identity_load(
 }
 
 /// Writes the identity as a state blob sealed (AES-256-GCM, fresh salt)
-/// under the 32-byte storage `key` (e.g. from the platform keystore).
+/// under the 32-byte storage `key` (e.g. from the platform keystore) and
+/// bound to `address`, where the app stores it (`sw_blob_address`).
 ///
-/// Ownership: `key` is copied; `buf` belongs to the caller; `*out_len`
-/// receives the length written or, with `SW_BUFFER_TOO_SMALL`, needed.
+/// Ownership: `key` and `address` are copied; `buf` belongs to the caller;
+/// `*out_len` receives the length written or, with `SW_BUFFER_TOO_SMALL`,
+/// needed.
 ///
-/// NULL: `identity`, `key` and `out_len` must not be NULL (`key_len` must
-/// be 32, else `SW_INVALID_ARGUMENT`); `buf` may be NULL only with
-/// `buf_len` 0 (a size query); `rng` NULL is the OS generator.
+/// NULL: `identity`, `key`, `address` and `out_len` must not be NULL
+/// (`key_len` must be 32, else `SW_INVALID_ARGUMENT`; an invalid identity
+/// key in `address` is `SW_DECODE_INVALID_KEY`); `buf` may be NULL only
+/// with `buf_len` 0 (a size query); `rng` NULL is the OS generator.
 ///
 /// # Safety
 ///
 /// `identity` a live handle; `key` valid for reads of `key_len` bytes;
+/// `address` valid for one read (its buffers as documented there);
 /// `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
 /// `out_len` valid for one write.
 #[unsafe(no_mangle)]
@@ -233,32 +345,63 @@ pub unsafe extern "C" fn sw_identity_save_sealed(
     identity: *const sw_identity,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { save_sealed::<sw_identity>(identity, key, key_len, rng, buf, buf_len, out_len) }
+    unsafe {
+        save_sealed::<sw_identity>(identity, key, key_len, address, rng, buf, buf_len, out_len)
+    }
 }
 
-/// Loads an identity from a blob sealed under `key`. Another key is
-/// `SW_STATE_WRONG_STORAGE_KEY`, damaged bytes `SW_STATE_CORRUPTED`, a
-/// plain blob `SW_STATE_NOT_SEALED`.
+/// Loads an identity from a blob sealed under `key` for `address`.
+/// Another key is `SW_STATE_WRONG_STORAGE_KEY`, another address (a blob
+/// moved from where it belongs) `SW_STATE_WRONG_ADDRESS`, damaged bytes
+/// `SW_STATE_CORRUPTED`, a plain blob `SW_STATE_NOT_SEALED`, a legacy
+/// unbound blob `SW_STATE_UNBOUND_LEGACY` (see
+/// `sw_identity_load_sealed_legacy`).
 ///
-/// Ownership: `key` and `bytes` are only read. On `SW_OK`, `*out_identity`
-/// is a new handle the caller frees with `sw_identity_free`; on error it is
-/// set to NULL.
+/// Ownership: `key`, `address` and `bytes` are only read. On `SW_OK`,
+/// `*out_identity` is a new handle the caller frees with
+/// `sw_identity_free`; on error it is set to NULL.
 ///
-/// NULL: `key`, `bytes` (unless `len` is 0) and `out_identity` must not be
-/// NULL; `key_len` must be 32.
+/// NULL: `key`, `address`, `bytes` (unless `len` is 0) and `out_identity`
+/// must not be NULL; `key_len` must be 32.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `address` valid for one read;
+/// `bytes` valid for reads of
+/// `len` bytes; `out_identity` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_identity_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    address: *const sw_blob_address,
+    bytes: *const u8,
+    len: usize,
+    out_identity: *mut *mut sw_identity,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_identity>(key, key_len, address, bytes, len, out_identity) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_identity_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_identity_load_sealed`, without the address.
 ///
 /// # Safety
 ///
 /// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
 /// `len` bytes; `out_identity` valid for one write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sw_identity_load_sealed(
+pub unsafe extern "C" fn sw_identity_load_sealed_legacy(
     key: *const u8,
     key_len: usize,
     bytes: *const u8,
@@ -266,7 +409,7 @@ pub unsafe extern "C" fn sw_identity_load_sealed(
     out_identity: *mut *mut sw_identity,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_identity>(key, key_len, bytes, len, out_identity) }
+    unsafe { load_sealed_legacy::<sw_identity>(key, key_len, bytes, len, out_identity) }
 }
 
 /// As `sw_identity_save`, for a prekey store (its secrets in the clear).
@@ -311,13 +454,16 @@ pub unsafe extern "C" fn sw_prekey_store_save_sealed(
     store: *const sw_prekey_store,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { save_sealed::<sw_prekey_store>(store, key, key_len, rng, buf, buf_len, out_len) }
+    unsafe {
+        save_sealed::<sw_prekey_store>(store, key, key_len, address, rng, buf, buf_len, out_len)
+    }
 }
 
 /// As `sw_identity_load_sealed`, for a prekey store (freed with
@@ -330,12 +476,36 @@ pub unsafe extern "C" fn sw_prekey_store_save_sealed(
 pub unsafe extern "C" fn sw_prekey_store_load_sealed(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     bytes: *const u8,
     len: usize,
     out_store: *mut *mut sw_prekey_store,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_prekey_store>(key, key_len, bytes, len, out_store) }
+    unsafe { load_sealed::<sw_prekey_store>(key, key_len, address, bytes, len, out_store) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_prekey_store_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_prekey_store_load_sealed`, without the address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_store` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_prekey_store_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_store: *mut *mut sw_prekey_store,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_prekey_store>(key, key_len, bytes, len, out_store) }
 }
 
 /// As `sw_identity_save`, for a session in either phase (its keys in the
@@ -383,13 +553,14 @@ pub unsafe extern "C" fn sw_session_save_sealed(
     session: *const sw_session,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { save_sealed::<sw_session>(session, key, key_len, rng, buf, buf_len, out_len) }
+    unsafe { save_sealed::<sw_session>(session, key, key_len, address, rng, buf, buf_len, out_len) }
 }
 
 /// As `sw_identity_load_sealed`, for a session (freed with
@@ -402,12 +573,36 @@ pub unsafe extern "C" fn sw_session_save_sealed(
 pub unsafe extern "C" fn sw_session_load_sealed(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     bytes: *const u8,
     len: usize,
     out_session: *mut *mut sw_session,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_session>(key, key_len, bytes, len, out_session) }
+    unsafe { load_sealed::<sw_session>(key, key_len, address, bytes, len, out_session) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_session_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_session_load_sealed`, without the address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_session` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_session_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_session: *mut *mut sw_session,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_session>(key, key_len, bytes, len, out_session) }
 }
 
 /// As `sw_identity_save`, for an expiry queue.
@@ -452,13 +647,16 @@ pub unsafe extern "C" fn sw_expiry_queue_save_sealed(
     queue: *const sw_expiry_queue,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { save_sealed::<sw_expiry_queue>(queue, key, key_len, rng, buf, buf_len, out_len) }
+    unsafe {
+        save_sealed::<sw_expiry_queue>(queue, key, key_len, address, rng, buf, buf_len, out_len)
+    }
 }
 
 /// As `sw_identity_load_sealed`, for an expiry queue (freed with
@@ -471,10 +669,34 @@ pub unsafe extern "C" fn sw_expiry_queue_save_sealed(
 pub unsafe extern "C" fn sw_expiry_queue_load_sealed(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     bytes: *const u8,
     len: usize,
     out_queue: *mut *mut sw_expiry_queue,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_expiry_queue>(key, key_len, bytes, len, out_queue) }
+    unsafe { load_sealed::<sw_expiry_queue>(key, key_len, address, bytes, len, out_queue) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_expiry_queue_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_expiry_queue_load_sealed`, without the address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_queue` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_expiry_queue_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_queue: *mut *mut sw_expiry_queue,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_expiry_queue>(key, key_len, bytes, len, out_queue) }
 }

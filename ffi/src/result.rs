@@ -151,6 +151,15 @@ pub enum sw_result {
     SW_STATE_SEALED = 607,
     /// Saved state: a plain blob given to `_load_sealed`: use `_load`.
     SW_STATE_NOT_SEALED = 608,
+    /// Saved state: the sealed blob was sealed for another address (another
+    /// peer, device, owner or kind): it was moved from where it belongs.
+    SW_STATE_WRONG_ADDRESS = 609,
+    /// Saved state: a legacy sealed blob (not bound to an address) given to
+    /// `_load_sealed`: migrate it once with `_load_sealed_legacy`.
+    SW_STATE_UNBOUND_LEGACY = 610,
+    /// Saved state: a bound sealed blob given to `_load_sealed_legacy`: use
+    /// `_load_sealed` with its address.
+    SW_STATE_ADDRESS_BOUND = 611,
 
     /// Franking report: the relay's stamp does not verify under this relay
     /// key (a stamp of another relay key, or an altered commitment, routing
@@ -238,7 +247,7 @@ impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 76] = [
+    pub const ALL: [sw_result; 79] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -288,6 +297,9 @@ impl sw_result {
         Self::SW_STATE_WRONG_STORAGE_KEY,
         Self::SW_STATE_SEALED,
         Self::SW_STATE_NOT_SEALED,
+        Self::SW_STATE_WRONG_ADDRESS,
+        Self::SW_STATE_UNBOUND_LEGACY,
+        Self::SW_STATE_ADDRESS_BOUND,
         Self::SW_REPORT_BAD_STAMP,
         Self::SW_REPORT_BAD_COMMITMENT,
         Self::SW_REPORT_NOT_AN_ATTACHMENT,
@@ -376,6 +388,13 @@ impl sw_result {
             Self::SW_STATE_WRONG_STORAGE_KEY => "wrong storage key for this sealed state",
             Self::SW_STATE_SEALED => "state blob is sealed: load it with the storage key",
             Self::SW_STATE_NOT_SEALED => "state blob is not sealed",
+            Self::SW_STATE_WRONG_ADDRESS => "sealed state blob moved from where it belongs",
+            Self::SW_STATE_UNBOUND_LEGACY => {
+                "legacy sealed state blob: migrate it with _load_sealed_legacy"
+            }
+            Self::SW_STATE_ADDRESS_BOUND => {
+                "sealed state blob bound to an address: load it with _load_sealed"
+            }
             Self::SW_REPORT_BAD_STAMP => "the relay's stamp does not verify",
             Self::SW_REPORT_BAD_COMMITMENT => "the franking commitment does not verify",
             Self::SW_REPORT_NOT_AN_ATTACHMENT => "the reported body is not an attachment pointer",

@@ -20,6 +20,23 @@ use sealwire::pq_prekey::{KEM_CIPHERTEXT_LEN, PQ_PUBLIC_KEY_LEN};
 use sealwire::safety_number::SCANNABLE_LEN;
 use sealwire_ffi::*;
 
+/// The address every sealed blob of these tests is bound to.
+fn test_address() -> sw_blob_address {
+    sw_blob_address {
+        owner: *sealwire::IdentityKeyPair::from_seed(&[0x0a; 32])
+            .public()
+            .as_bytes(),
+        has_peer_identity: false,
+        peer_identity: [0; 32],
+        peer_name: std::ptr::null(),
+        peer_name_len: 0,
+        has_device_id: true,
+        device_id: 1,
+        context: std::ptr::null(),
+        context_len: 0,
+    }
+}
+
 #[test]
 fn constants_match_the_library() {
     assert_eq!(SW_MAX_BODY_LEN, MAX_BODY_LEN);
@@ -80,6 +97,21 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(offset_of!(sw_report_info, sender), 24);
     assert_eq!(offset_of!(sw_report_info, recipient), 56);
     assert_eq!(size_of::<sw_report_info>(), 88);
+    // The address of a sealed blob (an input struct; examples/python mirrors
+    // it).
+    #[cfg(target_pointer_width = "64")]
+    {
+        assert_eq!(offset_of!(sw_blob_address, owner), 0);
+        assert_eq!(offset_of!(sw_blob_address, has_peer_identity), 32);
+        assert_eq!(offset_of!(sw_blob_address, peer_identity), 33);
+        assert_eq!(offset_of!(sw_blob_address, peer_name), 72);
+        assert_eq!(offset_of!(sw_blob_address, peer_name_len), 80);
+        assert_eq!(offset_of!(sw_blob_address, has_device_id), 88);
+        assert_eq!(offset_of!(sw_blob_address, device_id), 92);
+        assert_eq!(offset_of!(sw_blob_address, context), 96);
+        assert_eq!(offset_of!(sw_blob_address, context_len), 104);
+        assert_eq!(size_of::<sw_blob_address>(), 112);
+    }
 }
 
 #[test]
@@ -167,10 +199,12 @@ fn hostile_bytes_give_codes() {
         valid.push(buf[..n].to_vec());
         check(sw_identity_save(id, buf.as_mut_ptr(), buf.len(), &mut n));
         valid.push(buf[..n].to_vec());
+        let address = test_address();
         check(sw_session_save_sealed(
             bob,
             key.as_ptr(),
             32,
+            &address,
             null_mut(),
             buf.as_mut_ptr(),
             buf.len(),
@@ -290,7 +324,15 @@ fn hostile_bytes_give_codes() {
             check(sw_session_load(p, len, &mut h));
             sw_session_free(h);
             let mut h = null_mut();
-            check(sw_session_load_sealed(key.as_ptr(), 32, p, len, &mut h));
+            let address = test_address();
+            check(sw_session_load_sealed(
+                key.as_ptr(),
+                32,
+                &address,
+                p,
+                len,
+                &mut h,
+            ));
             sw_session_free(h);
             check(sw_session_decrypt(
                 bob,

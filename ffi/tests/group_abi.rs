@@ -23,6 +23,23 @@ use sealwire::persist::StateBlob;
 use sealwire::{IdentityKeyPair, Timestamp};
 use sealwire_ffi::*;
 
+/// The address every sealed blob of these tests is bound to.
+fn test_address() -> sw_blob_address {
+    sw_blob_address {
+        owner: *sealwire::IdentityKeyPair::from_seed(&[0x0a; 32])
+            .public()
+            .as_bytes(),
+        has_peer_identity: false,
+        peer_identity: [0; 32],
+        peer_name: std::ptr::null(),
+        peer_name_len: 0,
+        has_device_id: true,
+        device_id: 1,
+        context: std::ptr::null(),
+        context_len: 0,
+    }
+}
+
 #[test]
 fn constants_match_the_library() {
     assert_eq!(SW_GROUP_ID_LEN, size_of::<GroupId>());
@@ -293,7 +310,15 @@ fn hostile_bytes_give_codes() {
             }
             sw_channel_subscriber_free(h);
             let mut h = null_mut();
-            check(sw_group_load_sealed(key.as_ptr(), 32, p, len, &mut h));
+            let address = test_address();
+            check(sw_group_load_sealed(
+                key.as_ptr(),
+                32,
+                &address,
+                p,
+                len,
+                &mut h,
+            ));
             sw_group_free(h);
             // Hostile identity keys as members.
             if len >= 32 {

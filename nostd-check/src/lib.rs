@@ -14,7 +14,7 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::wire::Message;
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
@@ -141,8 +141,9 @@ fn run(seed: u64) -> Result<(), u32> {
 
     // Bob's state through a sealed blob and back (persistence is no_std).
     let key = StorageKey::from_bytes([0x42; 32]);
-    let sealed = bob.seal(&key, &mut rng);
-    let mut bob = Session::unseal(&key, &sealed).map_err(|_| 16u32)?;
+    let here = BlobAddress::local(*bob.their_identity());
+    let sealed = bob.seal(&key, &here, &mut rng);
+    let mut bob = Session::unseal(&key, &here, &sealed).map_err(|_| 16u32)?;
 
     let mut next = alice.encrypt(&mut rng, now, b"again").map_err(|_| 13u32)?;
     let received = bob.decrypt_in_place(now, &mut next).map_err(|_| 14u32)?;

@@ -95,6 +95,9 @@ pub enum StoreError {
     NoIdentity,
     /// No prekey store is stored yet.
     NoPrekeys,
+    /// A sealed database binds its state to the identity first saved in
+    /// it: another identity cannot replace it. Nothing changed.
+    OtherIdentity,
     /// No session with this peer device, and the message cannot start one
     /// (it is not a prekey message).
     NoSession(DeviceAddress),
@@ -135,6 +138,9 @@ impl fmt::Display for StoreError {
             Self::Bundle(e) => write!(f, "prekey bundle error: {e}"),
             Self::NoIdentity => f.write_str("no local identity stored"),
             Self::NoPrekeys => f.write_str("no prekey store stored"),
+            Self::OtherIdentity => f.write_str(
+                "the sealed database is bound to another identity: it cannot be replaced",
+            ),
             Self::NoSession(address) => write!(f, "no session with {address}"),
             Self::StaleSession(address) => write!(
                 f,

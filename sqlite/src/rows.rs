@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use sealwire::store::DeviceAddress;
 use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord, Timestamp};
 
-use crate::codec::BlobCodec;
-use crate::error::{StateRecord, StoreError};
+use crate::codec::{BlobCodec, Slot};
+use crate::error::StoreError;
 use crate::types::{Direction, OutboxEntry, StoredMessage};
 
 /// A time as stored: milliseconds since the epoch, in an SQLite integer.
@@ -32,7 +32,7 @@ fn load_blob<T: sealwire::persist::StateBlob>(
     codec: &BlobCodec,
     sql: &str,
     params: impl rusqlite::Params,
-    record: impl FnOnce() -> StateRecord,
+    slot: Slot<'_>,
 ) -> Result<Option<T>, StoreError> {
     // A plain blob holds secrets in the clear: zeroized once decoded.
     let blob: Option<zeroize::Zeroizing<Vec<u8>>> = conn
@@ -41,14 +41,47 @@ fn load_blob<T: sealwire::persist::StateBlob>(
         .map(zeroize::Zeroizing::new);
     match blob {
         None => Ok(None),
-        Some(bytes) => codec
-            .decode(&bytes)
-            .map(Some)
-            .map_err(|error| StoreError::State {
-                record: record(),
-                error,
-            }),
+        Some(bytes) => codec.decode(&bytes, slot).map(Some),
     }
+}
+
+/// `meta` key holding our identity key, the owner sealed blobs are bound
+/// to (sealed databases, schema version 2).
+pub(crate) const OWNER_KEY: &str = "owner_identity";
+
+/// The owner recorded in `meta`, if any.
+pub(crate) fn stored_owner(conn: &Connection) -> Result<Option<IdentityKey>, StoreError> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [OWNER_KEY],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let invalid = StoreError::InvalidRow {
+        table: "meta",
+        row_id: 0,
+    };
+    let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| invalid)?;
+    IdentityKey::from_bytes(&array)
+        .map(Some)
+        .map_err(|_| StoreError::InvalidRow {
+            table: "meta",
+            row_id: 0,
+        })
+}
+
+/// Records the owner in `meta`.
+pub(crate) fn record_owner(conn: &Connection, owner: &IdentityKey) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![OWNER_KEY, owner.as_bytes().as_slice()],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn local_identity(
@@ -60,22 +93,36 @@ pub(crate) fn local_identity(
         codec,
         "SELECT blob FROM local_identity WHERE id = 1",
         [],
-        || StateRecord::LocalIdentity,
+        Slot::LocalIdentity,
     )
 }
 
+/// Saves our identity. Sealed, it becomes the owner every blob is bound
+/// to (recorded in `meta`); another identity than the recorded owner is
+/// refused ([`StoreError::OtherIdentity`]). On error the caller restores
+/// the codec's owner.
 pub(crate) fn save_local_identity(
     conn: &Connection,
     codec: &mut BlobCodec,
     identity: &IdentityKeyPair,
 ) -> Result<(), StoreError> {
-    codec.encode(identity, |blob| {
+    if let BlobCodec::Sealed { .. } = codec {
+        match codec.owner() {
+            Some(owner) if owner != *identity.public() => return Err(StoreError::OtherIdentity),
+            Some(_) => {}
+            None => {
+                record_owner(conn, identity.public())?;
+                codec.set_owner(Some(*identity.public()));
+            }
+        }
+    }
+    codec.encode(identity, Slot::LocalIdentity, |blob| {
         conn.execute(
             "INSERT INTO local_identity (id, blob) VALUES (1, ?1)
              ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
             [blob],
         )
-    })?;
+    })??;
     Ok(())
 }
 
@@ -88,7 +135,7 @@ pub(crate) fn prekeys(
         codec,
         "SELECT blob FROM prekeys WHERE id = 1",
         [],
-        || StateRecord::Prekeys,
+        Slot::Prekeys,
     )
 }
 
@@ -97,13 +144,13 @@ pub(crate) fn save_prekeys(
     codec: &mut BlobCodec,
     prekeys: &PrekeyStore,
 ) -> Result<(), StoreError> {
-    codec.encode(prekeys, |blob| {
+    codec.encode(prekeys, Slot::Prekeys, |blob| {
         conn.execute(
             "INSERT INTO prekeys (id, blob) VALUES (1, ?1)
              ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
             [blob],
         )
-    })?;
+    })??;
     Ok(())
 }
 
@@ -117,7 +164,7 @@ pub(crate) fn session(
         codec,
         "SELECT blob FROM sessions WHERE name = ?1 AND device = ?2",
         params![address.name(), address.device_id()],
-        || StateRecord::Session(address.clone()),
+        Slot::Session(address),
     )
 }
 
@@ -127,13 +174,13 @@ pub(crate) fn save_session(
     address: &DeviceAddress,
     record: &SessionRecord,
 ) -> Result<(), StoreError> {
-    codec.encode(record, |blob| {
+    codec.encode(record, Slot::Session(address), |blob| {
         conn.execute(
             "INSERT INTO sessions (name, device, blob) VALUES (?1, ?2, ?3)
              ON CONFLICT (name, device) DO UPDATE SET blob = excluded.blob",
             params![address.name(), address.device_id(), blob],
         )
-    })?;
+    })??;
     Ok(())
 }
 

@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::codec::{BlobCodec, Slot};
 use crate::error::StoreError;
+use crate::rows;
 
-/// The schema version this crate writes and the newest it reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this crate writes and the newest it reads. Version 2
+/// binds every sealed blob to its row (SPEC.md §18.1): opening a sealed
+/// version-1 database re-seals each blob once, in one transaction.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another connection's lock before
 /// [`StoreError::Sqlite`] (`SQLITE_BUSY`).
@@ -96,9 +100,15 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`], in one transaction. A database
-/// of a newer version is refused and left untouched.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Brings the schema to [`SCHEMA_VERSION`] and checks the storage mode
+/// ([`check_storage_mode`]), in one transaction: a database of a newer
+/// version, or opened with the wrong key or mode, is refused and left
+/// untouched; so is a version-1 sealed database with a row that fails to
+/// load (the error names it). Returns the owner sealed blobs are bound to.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    codec: &BlobCodec,
+) -> Result<Option<sealwire::IdentityKey>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -110,12 +120,88 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if found < 1 {
         tx.execute_batch(V1)?;
     }
-    // Future versions: `if found < 2 { tx.execute_batch(V2)?; }`, each step
-    // rewriting what the previous version wrote.
+    check_storage_mode(&tx, codec.key_id())?;
+    if (1..2).contains(&found) {
+        bind_sealed_blobs(&tx, codec)?;
+    }
+    // Future versions: `if found < 3 { ... }`, each step rewriting what
+    // the previous version wrote.
     if found != SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
+    let owner = match codec {
+        BlobCodec::Plain => None,
+        BlobCodec::Sealed { .. } => rows::stored_owner(&tx)?,
+    };
     tx.commit()?;
+    Ok(owner)
+}
+
+/// Version 1 to 2 (sealed databases): every blob was sealed unbound
+/// (`"SWSE"`). Each is opened once through the legacy path
+/// (`open_unbound_legacy`: our identity first, whose key becomes the
+/// owner, recorded in `meta`), sealed again bound to its row, and
+/// replaced. A row that fails to load fails the migration.
+fn bind_sealed_blobs(tx: &Connection, codec: &BlobCodec) -> Result<(), StoreError> {
+    use sealwire::persist::StateBlob;
+    use sealwire::{IdentityKeyPair, PrekeyStore, SessionRecord};
+
+    let Some(key) = codec.storage_key() else {
+        return Ok(());
+    };
+    let mut rng = sealwire::os_rng();
+    fn legacy<T: StateBlob>(
+        key: &sealwire::persist::StorageKey,
+        bytes: &[u8],
+        slot: Slot<'_>,
+    ) -> Result<T, StoreError> {
+        T::open_unbound_legacy(key, bytes).map_err(|error| StoreError::State {
+            record: slot.record(),
+            error,
+        })
+    }
+    let blob = |sql: &str| -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(tx.query_row(sql, [], |row| row.get(0)).optional()?)
+    };
+    let sessions: Vec<(String, u32, Vec<u8>)> = {
+        let mut stmt = tx.prepare("SELECT name, device, blob FROM sessions")?;
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let identity_blob = blob("SELECT blob FROM local_identity WHERE id = 1")?;
+    let prekeys_blob = blob("SELECT blob FROM prekeys WHERE id = 1")?;
+    let Some(identity_blob) = identity_blob else {
+        // Nothing to bind to: a database without our identity may hold
+        // nothing else.
+        return if prekeys_blob.is_none() && sessions.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::NoIdentity)
+        };
+    };
+    let identity: IdentityKeyPair = legacy(key, &identity_blob, Slot::LocalIdentity)?;
+    let owner = *identity.public();
+    rows::record_owner(tx, &owner)?;
+    let sealed = identity.seal(key, &Slot::LocalIdentity.address(owner), &mut rng);
+    tx.execute(
+        "UPDATE local_identity SET blob = ?1 WHERE id = 1",
+        [&sealed],
+    )?;
+    if let Some(bytes) = prekeys_blob {
+        let prekeys: PrekeyStore = legacy(key, &bytes, Slot::Prekeys)?;
+        let sealed = prekeys.seal(key, &Slot::Prekeys.address(owner), &mut rng);
+        tx.execute("UPDATE prekeys SET blob = ?1 WHERE id = 1", [&sealed])?;
+    }
+    for (name, device, bytes) in sessions {
+        let peer = sealwire::store::DeviceAddress::new(name, device);
+        let slot = Slot::Session(&peer);
+        let record: SessionRecord = legacy(key, &bytes, slot)?;
+        let sealed = record.seal(key, &slot.address(owner), &mut rng);
+        tx.execute(
+            "UPDATE sessions SET blob = ?1 WHERE name = ?2 AND device = ?3",
+            params![sealed, peer.name(), peer.device_id()],
+        )?;
+    }
     Ok(())
 }
 

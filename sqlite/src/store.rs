@@ -32,15 +32,25 @@ impl SqliteStore {
     }
 
     /// Opens (or creates) the database at `path`, every state blob sealed
-    /// under `key` (AES-256-GCM, a fresh salt per blob). A database created
-    /// with another key fails with [`StoreError::WrongStorageKey`], one
-    /// created unsealed with [`StoreError::PlainDatabase`].
+    /// under `key` (AES-256-GCM, a fresh salt per blob) and bound to its
+    /// row: our identity key, the table and, for a session, the peer's
+    /// name and device id (SPEC.md §18.1). A blob moved into another row
+    /// fails to load with [`StateError::WrongAddress`](sealwire::StateError::WrongAddress).
+    /// A database created with another key fails with
+    /// [`StoreError::WrongStorageKey`], one created unsealed with
+    /// [`StoreError::PlainDatabase`]. A database of schema version 1
+    /// (blobs sealed unbound) is migrated once, in one transaction.
+    ///
+    /// The first identity saved becomes the owner every blob is bound to;
+    /// another one is refused ([`StoreError::OtherIdentity`]), and no
+    /// prekeys or session can be saved before it ([`StoreError::NoIdentity`]).
     ///
     /// Message bodies are not sealed: keep the file on encrypted storage.
     pub fn open_sealed(path: impl AsRef<Path>, key: StorageKey) -> Result<Self, StoreError> {
         let codec = BlobCodec::Sealed {
             key,
             rng: sealwire::os_rng(),
+            owner: None,
         };
         Self::with_connection(Connection::open(path)?, codec)
     }
@@ -50,10 +60,10 @@ impl SqliteStore {
         Self::with_connection(Connection::open_in_memory()?, BlobCodec::Plain)
     }
 
-    fn with_connection(mut conn: Connection, codec: BlobCodec) -> Result<Self, StoreError> {
+    fn with_connection(mut conn: Connection, mut codec: BlobCodec) -> Result<Self, StoreError> {
         schema::configure(&conn)?;
-        schema::migrate(&mut conn)?;
-        schema::check_storage_mode(&conn, codec.key_id())?;
+        let owner = schema::migrate(&mut conn, &codec)?;
+        codec.set_owner(owner);
         Ok(Self { conn, codec })
     }
 
@@ -84,6 +94,19 @@ impl SqliteStore {
     /// one-time prekeys, unless they exist; returns our identity key. One
     /// transaction: a crash leaves either both or neither.
     pub fn initialize<R: sealwire::rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        one_time_prekeys: usize,
+    ) -> Result<IdentityKey, StoreError> {
+        let before = self.codec.owner();
+        let result = self.initialize_in_tx(rng, one_time_prekeys);
+        if result.is_err() {
+            self.codec.set_owner(before);
+        }
+        result
+    }
+
+    fn initialize_in_tx<R: sealwire::rand_core::CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         one_time_prekeys: usize,
@@ -150,7 +173,16 @@ impl IdentityStorage for SqliteStore {
     }
 
     fn save_local_identity(&mut self, identity: &IdentityKeyPair) -> Result<(), StoreError> {
-        rows::save_local_identity(&self.conn, &mut self.codec, identity)
+        let before = self.codec.owner();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let result = rows::save_local_identity(&tx, &mut self.codec, identity)
+            .and_then(|()| Ok(tx.commit()?));
+        if result.is_err() {
+            self.codec.set_owner(before);
+        }
+        result
     }
 
     fn peer_identity(&self, address: &DeviceAddress) -> Result<Option<IdentityKey>, StoreError> {

@@ -28,7 +28,7 @@ use common::{T0, TempDir, dump, secs};
 use rusqlite::{Connection, params};
 use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry};
 use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SessionError,
@@ -422,12 +422,11 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
     let conn = Connection::open(p.dir.file("bob.db")).unwrap();
     let good = raw_session(&conn, &alice_addr());
     let identity_blob = p.bob.local_identity().unwrap().unwrap().to_blob().to_vec();
-    let sealed = p
-        .bob
-        .load_session(&alice_addr())
-        .unwrap()
-        .unwrap()
-        .seal(&StorageKey::from_bytes([9; 32]), &mut p.rng);
+    let sealed = p.bob.load_session(&alice_addr()).unwrap().unwrap().seal(
+        &StorageKey::from_bytes([9; 32]),
+        &BlobAddress::local(*IdentityKeyPair::generate(&mut p.rng).public()),
+        &mut p.rng,
+    );
 
     let mut newer = good.clone();
     newer[5] = 0x7f;
@@ -569,7 +568,7 @@ fn sealed_store() {
         let blob: Vec<u8> = conn
             .query_row(&format!("SELECT blob FROM {table}"), [], |r| r.get(0))
             .unwrap();
-        assert_eq!(&blob[..4], b"SWSE", "{table}");
+        assert_eq!(&blob[..4], b"SWSB", "{table}");
     }
     let good = raw_session(&conn, &alice_addr());
     drop(bob);
@@ -590,10 +589,15 @@ fn sealed_store() {
 
     // A blob sealed under another key, or a plain blob, in a sealed store.
     let mut bob = SqliteStore::open_sealed(dir.file("bob.db"), key).unwrap();
+    let bob_id = bob.local_identity().unwrap().unwrap();
     let record = bob.load_session(&alice_addr()).unwrap().unwrap();
     for (bad, expected) in [
         (
-            record.seal(&other_key, &mut rng),
+            record.seal(
+                &other_key,
+                &BlobAddress::device(*bob_id.public(), &alice_addr()).with_context(b"sessions"),
+                &mut rng,
+            ),
             StateError::WrongStorageKey,
         ),
         (record.to_blob().to_vec(), StateError::NotSealed),
@@ -673,7 +677,7 @@ fn bad_database_files_are_typed_errors_and_left_untouched() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 1
+                supported: 2
             }
         ),
         "{err:?}"
@@ -1052,5 +1056,5 @@ fn connection_settings() {
     assert_eq!(get("foreign_keys"), "1");
     assert_eq!(get("secure_delete"), "1");
     assert_eq!(get("busy_timeout"), "5000");
-    assert_eq!(get("user_version"), "1");
+    assert_eq!(get("user_version"), "2");
 }

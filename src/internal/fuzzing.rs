@@ -392,7 +392,8 @@ fn unreachable_fixture() -> ! {
 /// `0` the bytes as they are (plain), `1` a plain v1 blob whose header and
 /// checksum are made valid for the rest (kind = the second byte) so that
 /// the body parsers are reached, `3` the same with format version 2, `4`
-/// with format version 3, `2` the bytes as a sealed blob under a fixed key. Whatever loads at the
+/// with format version 3, `2` the bytes as a sealed blob under a fixed key
+/// and address, then as a legacy unbound sealed blob. Whatever loads at the
 /// newest version re-encodes to exactly the bytes it came from (canonical
 /// encodings); what loads at an older version re-encodes at the newest to
 /// an equal value; a loaded session can encrypt and decrypt without
@@ -430,7 +431,17 @@ pub fn restore_state(data: &[u8]) {
     };
     fn check<T: StateBlob + PartialEq>(blob: &[u8], sealed: Option<&StorageKey>) -> Option<T> {
         let value = match sealed {
-            Some(k) => T::unseal(k, blob).ok()?,
+            Some(k) => {
+                let owner = *crate::IdentityKeyPair::from_seed(&[0x42; 32]).public();
+                let address = crate::persist::BlobAddress::local(owner);
+                let bound = T::unseal(k, &address, blob);
+                let legacy = T::open_unbound_legacy(k, blob);
+                assert!(
+                    bound.is_err() || legacy.is_err(),
+                    "a blob loaded as both bound and unbound"
+                );
+                bound.or(legacy).ok()?
+            }
             None => {
                 let v = T::from_blob(blob).ok()?;
                 let again = v.to_blob();

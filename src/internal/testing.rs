@@ -144,3 +144,15 @@ pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
 pub fn group_indexes_are_consistent(group: &crate::group::Group) -> bool {
     group.core.senders.index_is_consistent()
 }
+
+/// Seals `value` in the legacy envelope (`"SWSE"`, not bound to an
+/// address), as sealwire wrote before SPEC.md §18.1's bound envelope: for
+/// tests of the legacy path and of migrations only. Applications cannot
+/// write unbound blobs.
+pub fn seal_unbound_legacy<T: crate::persist::StateBlob, R: rand_core::CryptoRng + ?Sized>(
+    value: &T,
+    key: &crate::persist::StorageKey,
+    rng: &mut R,
+) -> alloc::vec::Vec<u8> {
+    crate::persist::seal_unbound_legacy(value, key, rng)
+}

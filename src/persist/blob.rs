@@ -7,14 +7,20 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::storage_key::StorageKey;
+use super::address::BlobAddress;
+use super::storage_key::{SEAL_INFO, SEAL_INFO_V2, StorageKey};
 use super::writer::BlobWriter;
 use crate::error::StateError;
 
 /// First four bytes of a plain state blob.
 pub const STATE_MAGIC: [u8; 4] = *b"SWST";
-/// First four bytes of a sealed state blob.
+/// First four bytes of a legacy sealed state blob, not bound to an
+/// address (read only, through
+/// [`open_unbound_legacy`](super::StateBlob::open_unbound_legacy)).
 pub const SEALED_MAGIC: [u8; 4] = *b"SWSE";
+/// First four bytes of a sealed state blob bound to its
+/// [`BlobAddress`](super::BlobAddress).
+pub const BOUND_MAGIC: [u8; 4] = *b"SWSB";
 
 /// Magic, kind, version.
 pub(crate) const HEADER_LEN: usize = 6;
@@ -22,6 +28,9 @@ pub(crate) const HEADER_LEN: usize = 6;
 pub(crate) const CHECKSUM_LEN: usize = 16;
 /// Storage-key id and salt after a sealed blob's header.
 const SEALED_PREFIX_LEN: usize = HEADER_LEN + 8 + 32;
+/// Storage-key id, salt and address tag after a bound blob's header.
+const BOUND_PREFIX_LEN: usize = SEALED_PREFIX_LEN + ADDRESS_TAG_LEN;
+const ADDRESS_TAG_LEN: usize = 16;
 const TAG_LEN: usize = 16;
 
 /// What a state blob holds (its kind byte).
@@ -64,7 +73,7 @@ impl BlobKind {
 pub fn blob_kind(bytes: &[u8]) -> Result<BlobKind, StateError> {
     let header = bytes.get(..HEADER_LEN).ok_or(StateError::NotAStateBlob)?;
     let (magic, rest) = header.split_at(4);
-    if magic != STATE_MAGIC && magic != SEALED_MAGIC {
+    if magic != STATE_MAGIC && magic != SEALED_MAGIC && magic != BOUND_MAGIC {
         return Err(StateError::NotAStateBlob);
     }
     let kind = rest.first().copied().unwrap_or(0);
@@ -83,12 +92,17 @@ fn check_header(
     let header = bytes.get(..HEADER_LEN).ok_or(StateError::NotAStateBlob)?;
     let (m, rest) = header.split_at(4);
     if m != magic {
-        return Err(if m == STATE_MAGIC {
+        let known = [STATE_MAGIC, SEALED_MAGIC, BOUND_MAGIC];
+        return Err(if !known.iter().any(|k| k == m) {
+            StateError::NotAStateBlob
+        } else if magic == STATE_MAGIC {
+            StateError::Sealed
+        } else if m == STATE_MAGIC {
             StateError::NotSealed
         } else if m == SEALED_MAGIC {
-            StateError::Sealed
+            StateError::UnboundLegacy
         } else {
-            StateError::NotAStateBlob
+            StateError::AddressBound
         });
     }
     let (kind, version) = match rest {
@@ -166,29 +180,37 @@ pub(crate) fn open_plain<'a>(
     Ok((kind, version, body))
 }
 
-/// `header || key_id || salt || AES-256-GCM(body) || tag`, the AEAD's
-/// associated data being everything before the ciphertext.
+/// `header || key_id || salt || address_tag || AES-256-GCM(body) || tag`,
+/// the AEAD's associated data being everything before the ciphertext
+/// followed by the encoded address (SPEC.md §18.1).
 pub(crate) fn sealed(
     key: &StorageKey,
+    address: &BlobAddress,
     salt: [u8; 32],
     kind: BlobKind,
     version: u8,
     body: impl FnOnce(&mut BlobWriter),
 ) -> Vec<u8> {
+    let encoded = address.encode();
     let mut w = BlobWriter::with_capacity(256);
-    w.bytes(&header(SEALED_MAGIC, kind, version));
+    w.bytes(&header(BOUND_MAGIC, kind, version));
     w.bytes(&key.id());
     w.bytes(&salt);
+    w.bytes(&key.address_tag(&salt, kind as u8, &encoded));
+    let prefix_len = w.as_mut_slice().len();
     body(&mut w);
     // Room for the tag now: appending it to the ciphertext then moves
     // nothing.
     w.reserve(TAG_LEN);
-    let (cipher, nonce) = blob_cipher(key, &salt);
+    let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO_V2);
     let out = w.as_mut_slice();
-    let at = SEALED_PREFIX_LEN.min(out.len());
-    let (ad, pt) = out.split_at_mut(at);
+    let at = prefix_len.min(out.len());
+    let (prefix, pt) = out.split_at_mut(at);
+    let mut ad = Vec::with_capacity(prefix.len().saturating_add(encoded.len()));
+    ad.extend_from_slice(prefix);
+    ad.extend_from_slice(&encoded);
     let tag = cipher
-        .encrypt_inout_detached(&nonce.into(), ad, InOutBuf::from(pt))
+        .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(pt))
         .ok();
     match tag {
         Some(tag) => {
@@ -204,17 +226,64 @@ pub(crate) fn sealed(
     }
 }
 
-/// Checks and decrypts a sealed blob; returns its kind, version and body.
+/// Checks and decrypts a bound sealed blob: header, `key_id`
+/// (`WrongStorageKey`), address tag (`WrongAddress`), then the AEAD tag
+/// (`Corrupted`); returns its kind, version and body.
 pub(crate) fn open_sealed(
+    key: &StorageKey,
+    address: &BlobAddress,
+    bytes: &[u8],
+    accepted: &[BlobKind],
+) -> Result<(BlobKind, u8, Zeroizing<Vec<u8>>), StateError> {
+    let (kind, version) = check_header(bytes, BOUND_MAGIC, accepted)?;
+    let encoded = address.encode();
+    open_envelope(
+        key,
+        bytes,
+        BOUND_PREFIX_LEN,
+        SEAL_INFO_V2,
+        |salt, prefix| {
+            let stored = prefix
+                .get(SEALED_PREFIX_LEN..)
+                .ok_or(StateError::Truncated)?;
+            let wanted = key.address_tag(salt, kind as u8, &encoded);
+            if !bool::from(stored.ct_eq(&wanted)) {
+                return Err(StateError::WrongAddress);
+            }
+            Ok(encoded.to_vec())
+        },
+    )
+    .map(|body| (kind, version, body))
+}
+
+/// Checks and decrypts a legacy sealed blob (`"SWSE"`, not bound to an
+/// address); returns its kind, version and body.
+pub(crate) fn open_unbound(
     key: &StorageKey,
     bytes: &[u8],
     accepted: &[BlobKind],
 ) -> Result<(BlobKind, u8, Zeroizing<Vec<u8>>), StateError> {
     let (kind, version) = check_header(bytes, SEALED_MAGIC, accepted)?;
-    if bytes.len() < SEALED_PREFIX_LEN.saturating_add(TAG_LEN) {
+    open_envelope(key, bytes, SEALED_PREFIX_LEN, SEAL_INFO, |_, _| {
+        Ok(Vec::new())
+    })
+    .map(|body| (kind, version, body))
+}
+
+/// The checks and decryption both envelopes share. `address` checks the
+/// prefix past the salt and returns what follows the prefix in the
+/// associated data.
+fn open_envelope(
+    key: &StorageKey,
+    bytes: &[u8],
+    prefix_len: usize,
+    info: &[u8],
+    address: impl FnOnce(&[u8; 32], &[u8]) -> Result<Vec<u8>, StateError>,
+) -> Result<Zeroizing<Vec<u8>>, StateError> {
+    if bytes.len() < prefix_len.saturating_add(TAG_LEN) {
         return Err(StateError::Truncated);
     }
-    let (prefix, rest) = bytes.split_at(SEALED_PREFIX_LEN);
+    let (prefix, rest) = bytes.split_at(prefix_len);
     let key_id = prefix
         .get(HEADER_LEN..HEADER_LEN.saturating_add(8))
         .ok_or(StateError::Truncated)?;
@@ -224,32 +293,67 @@ pub(crate) fn open_sealed(
     let mut salt = [0u8; 32];
     salt.copy_from_slice(
         prefix
-            .get(HEADER_LEN.saturating_add(8)..)
+            .get(HEADER_LEN.saturating_add(8)..SEALED_PREFIX_LEN)
             .unwrap_or(&[0u8; 32]),
     );
+    let mut ad = prefix.to_vec();
+    ad.extend_from_slice(&address(&salt, prefix)?);
     let (ciphertext, tag) = rest.split_at(rest.len().saturating_sub(TAG_LEN));
     let mut tag_bytes = [0u8; TAG_LEN];
     tag_bytes.copy_from_slice(tag);
-    let (cipher, nonce) = blob_cipher(key, &salt);
+    let (cipher, nonce) = blob_cipher(key, &salt, info);
     let mut body = Zeroizing::new(ciphertext.to_vec());
     cipher
         .decrypt_inout_detached(
             &nonce.into(),
-            prefix,
+            &ad,
             InOutBuf::from(&mut body[..]),
             &tag_bytes.into(),
         )
         .map_err(|_| StateError::Corrupted)?;
-    Ok((kind, version, body))
+    Ok(body)
 }
 
 /// The blob's one-time cipher and nonce.
-fn blob_cipher(key: &StorageKey, salt: &[u8; 32]) -> (Aes256Gcm, [u8; 12]) {
-    let okm = key.blob_key(salt);
+fn blob_cipher(key: &StorageKey, salt: &[u8; 32], info: &[u8]) -> (Aes256Gcm, [u8; 12]) {
+    let okm = key.blob_key(salt, info);
     let mut k = Zeroizing::new([0u8; 32]);
     let mut nonce = [0u8; 12];
     let (a, b) = okm.split_at(32);
     k.copy_from_slice(a);
     nonce.copy_from_slice(b);
     (Aes256Gcm::new(&(*k).into()), nonce)
+}
+
+/// Writer of the legacy unbound envelope (`"SWSE"`), kept only so that
+/// tests can build legacy blobs for the migration paths
+/// (`internal::testing::seal_unbound_legacy`).
+pub(crate) fn sealed_unbound(
+    key: &StorageKey,
+    salt: [u8; 32],
+    kind: BlobKind,
+    version: u8,
+    body: impl FnOnce(&mut BlobWriter),
+) -> Vec<u8> {
+    let mut w = BlobWriter::with_capacity(256);
+    w.bytes(&header(SEALED_MAGIC, kind, version));
+    w.bytes(&key.id());
+    w.bytes(&salt);
+    body(&mut w);
+    w.reserve(TAG_LEN);
+    let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO);
+    let out = w.as_mut_slice();
+    let at = SEALED_PREFIX_LEN.min(out.len());
+    let (ad, pt) = out.split_at_mut(at);
+    let tag = cipher
+        .encrypt_inout_detached(&nonce.into(), ad, InOutBuf::from(pt))
+        .ok();
+    match tag {
+        Some(tag) => {
+            let mut sealed = w.into_ciphertext();
+            sealed.extend_from_slice(&tag);
+            sealed
+        }
+        None => Vec::new(),
+    }
 }

@@ -9,7 +9,7 @@
 //! replaces one.
 //!
 //! ```
-//! use sealwire::persist::{StateBlob, StorageKey};
+//! use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 //! use sealwire::IdentityKeyPair;
 //!
 //! let mut rng = sealwire::os_rng();
@@ -19,13 +19,16 @@
 //! let blob = identity.to_blob();
 //! assert_eq!(IdentityKeyPair::from_blob(&blob)?, identity);
 //!
-//! // Sealed under the app's 32-byte storage key (from the OS keystore).
+//! // Sealed under the app's 32-byte storage key (from the OS keystore),
+//! // bound to where it is stored.
 //! let key = StorageKey::from_bytes([7; 32]);
-//! let sealed = identity.seal(&key, &mut rng);
-//! assert_eq!(IdentityKeyPair::unseal(&key, &sealed)?, identity);
+//! let here = BlobAddress::local(*identity.public());
+//! let sealed = identity.seal(&key, &here, &mut rng);
+//! assert_eq!(IdentityKeyPair::unseal(&key, &here, &sealed)?, identity);
 //! # Ok::<(), sealwire::StateError>(())
 //! ```
 
+mod address;
 mod blob;
 mod group_blob;
 mod identity_blob;
@@ -39,7 +42,8 @@ use alloc::vec::Vec;
 use zeroize::Zeroizing;
 
 pub use crate::error::StateError;
-pub use blob::{BlobKind, SEALED_MAGIC, STATE_MAGIC, blob_kind};
+pub use address::BlobAddress;
+pub use blob::{BOUND_MAGIC, BlobKind, SEALED_MAGIC, STATE_MAGIC, blob_kind};
 pub use storage_key::StorageKey;
 
 /// An object that persists as a versioned state blob.
@@ -68,24 +72,57 @@ pub trait StateBlob: Sized + private::Codec {
         Self::decode_body(kind, version, body)
     }
 
-    /// The blob sealed with AES-256-GCM under `key`, with a fresh random
-    /// 32-byte salt (a one-time key per blob) and the header as associated
-    /// data.
-    fn seal<R: rand_core::CryptoRng + ?Sized>(&self, key: &StorageKey, rng: &mut R) -> Vec<u8> {
+    /// The blob sealed with AES-256-GCM under `key` and bound to
+    /// `address` (where the app stores it): a fresh random 32-byte salt (a
+    /// one-time key per blob), the header, a salted tag of the address
+    /// and the address itself as associated data (SPEC.md §18.1).
+    fn seal<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        key: &StorageKey,
+        address: &BlobAddress,
+        rng: &mut R,
+    ) -> Vec<u8> {
         let mut salt = [0u8; 32];
         rng.fill_bytes(&mut salt);
-        blob::sealed(key, salt, self.kind(), self.version(), |w| {
+        blob::sealed(key, address, salt, self.kind(), self.version(), |w| {
             self.encode_body(w)
         })
     }
 
-    /// Loads a sealed blob. A blob sealed under another key is
-    /// [`StateError::WrongStorageKey`]; one whose bytes were damaged is
-    /// [`StateError::Corrupted`].
-    fn unseal(key: &StorageKey, bytes: &[u8]) -> Result<Self, StateError> {
-        let (kind, version, body) = blob::open_sealed(key, bytes, Self::KINDS)?;
+    /// Loads a sealed blob from where it belongs. A blob sealed under
+    /// another key is [`StateError::WrongStorageKey`]; one sealed for
+    /// another address (another peer, owner, device or kind: a blob moved
+    /// between rows) is [`StateError::WrongAddress`]; one whose bytes were
+    /// damaged is [`StateError::Corrupted`]; a legacy blob sealed before
+    /// addresses were bound is [`StateError::UnboundLegacy`] (see
+    /// [`open_unbound_legacy`](Self::open_unbound_legacy)).
+    fn unseal(key: &StorageKey, address: &BlobAddress, bytes: &[u8]) -> Result<Self, StateError> {
+        let (kind, version, body) = blob::open_sealed(key, address, bytes, Self::KINDS)?;
         Self::decode_body(kind, version, &body)
     }
+
+    /// Loads a legacy sealed blob (magic `"SWSE"`, written before sealed
+    /// blobs were bound to their address), for a one-time migration: load
+    /// it, [`seal`](Self::seal) it again with its address, and replace it.
+    /// Nothing tells where such a blob belongs: the caller vouches for it.
+    /// A bound blob is [`StateError::AddressBound`].
+    fn open_unbound_legacy(key: &StorageKey, bytes: &[u8]) -> Result<Self, StateError> {
+        let (kind, version, body) = blob::open_unbound(key, bytes, Self::KINDS)?;
+        Self::decode_body(kind, version, &body)
+    }
+}
+
+/// The legacy writer behind `internal::testing::seal_unbound_legacy`.
+pub(crate) fn seal_unbound_legacy<T: StateBlob, R: rand_core::CryptoRng + ?Sized>(
+    value: &T,
+    key: &StorageKey,
+    rng: &mut R,
+) -> Vec<u8> {
+    let mut salt = [0u8; 32];
+    rng.fill_bytes(&mut salt);
+    blob::sealed_unbound(key, salt, value.kind(), value.version(), |w| {
+        value.encode_body(w)
+    })
 }
 
 pub(crate) mod private {

@@ -6,8 +6,14 @@ use crate::kdf::hkdf_sha256;
 
 /// HKDF info of the storage key's public identifier.
 pub(crate) const KEY_ID_INFO: &[u8] = b"Sealwire_StorageKeyId_v1";
-/// HKDF info of the per-blob sealing key and nonce.
+/// HKDF info of the per-blob sealing key and nonce (legacy unbound
+/// envelope `"SWSE"`, read only).
 pub(crate) const SEAL_INFO: &[u8] = b"Sealwire_StateSeal_v1";
+/// HKDF info of the per-blob sealing key and nonce of the bound envelope
+/// `"SWSB"`.
+pub(crate) const SEAL_INFO_V2: &[u8] = b"Sealwire_StateSeal_v2";
+/// HKDF info of the key of the address tags (bound envelope).
+pub(crate) const ADDRESS_INFO_V2: &[u8] = b"Sealwire_StateAddress_v2";
 
 /// A 32-byte key that seals state blobs (for example one kept in the
 /// platform keystore). Zeroized on drop, never printed.
@@ -15,13 +21,19 @@ pub(crate) const SEAL_INFO: &[u8] = b"Sealwire_StateSeal_v1";
 pub struct StorageKey {
     key: [u8; 32],
     id: [u8; 8],
+    address_key: [u8; 32],
 }
 
 impl StorageKey {
     /// Wraps a 32-byte key. It must be uniformly random (not a password).
     pub fn from_bytes(key: [u8; 32]) -> Self {
         let id = hkdf_sha256(&[0u8; 32], &[&key], KEY_ID_INFO);
-        Self { key, id }
+        let address_key = hkdf_sha256(&[0u8; 32], &[&key], ADDRESS_INFO_V2);
+        Self {
+            key,
+            id,
+            address_key,
+        }
     }
 
     /// Draws a fresh key.
@@ -38,9 +50,25 @@ impl StorageKey {
         self.id
     }
 
-    /// The one-time AES-256-GCM key and nonce of the blob with this salt.
-    pub(crate) fn blob_key(&self, salt: &[u8; 32]) -> zeroize::Zeroizing<[u8; 44]> {
-        zeroize::Zeroizing::new(hkdf_sha256(salt, &[&self.key], SEAL_INFO))
+    /// The one-time AES-256-GCM key and nonce of the blob with this salt,
+    /// under `info` ([`SEAL_INFO`] or [`SEAL_INFO_V2`]).
+    pub(crate) fn blob_key(&self, salt: &[u8; 32], info: &[u8]) -> zeroize::Zeroizing<[u8; 44]> {
+        zeroize::Zeroizing::new(hkdf_sha256(salt, &[&self.key], info))
+    }
+
+    /// `HMAC-SHA256(address_key, salt || kind || address)[0..16]`.
+    pub(crate) fn address_tag(&self, salt: &[u8; 32], kind: u8, address: &[u8]) -> [u8; 16] {
+        use hmac::Mac;
+        let mut mac = crate::kdf::hmac_keyed(&self.address_key);
+        mac.update(salt);
+        mac.update(&[kind]);
+        mac.update(address);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        for (o, b) in out.iter_mut().zip(full.iter()) {
+            *o = *b;
+        }
+        out
     }
 }
 

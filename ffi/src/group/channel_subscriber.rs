@@ -9,7 +9,7 @@ use super::receiving::{
 };
 use super::{sw_channel_subscriber, sw_group_received_info};
 use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
-use crate::persist::{load, load_sealed, save, save_sealed};
+use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::sw_rng;
 use crate::session::sw_timer;
@@ -241,6 +241,7 @@ pub unsafe extern "C" fn sw_channel_subscriber_save_sealed(
     subscriber: *const sw_channel_subscriber,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
@@ -248,7 +249,9 @@ pub unsafe extern "C" fn sw_channel_subscriber_save_sealed(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        save_sealed::<sw_channel_subscriber>(subscriber, key, key_len, rng, buf, buf_len, out_len)
+        save_sealed::<sw_channel_subscriber>(
+            subscriber, key, key_len, address, rng, buf, buf_len, out_len,
+        )
     }
 }
 
@@ -262,10 +265,36 @@ pub unsafe extern "C" fn sw_channel_subscriber_save_sealed(
 pub unsafe extern "C" fn sw_channel_subscriber_load_sealed(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     bytes: *const u8,
     len: usize,
     out_subscriber: *mut *mut sw_channel_subscriber,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_channel_subscriber>(key, key_len, bytes, len, out_subscriber) }
+    unsafe {
+        load_sealed::<sw_channel_subscriber>(key, key_len, address, bytes, len, out_subscriber)
+    }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_channel_subscriber_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_channel_subscriber_load_sealed`, without the address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_subscriber` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_channel_subscriber_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_subscriber: *mut *mut sw_channel_subscriber,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_channel_subscriber>(key, key_len, bytes, len, out_subscriber) }
 }

@@ -14,7 +14,7 @@ use super::receiving::{
 };
 use super::{sw_distribution, sw_group, sw_group_received_info};
 use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
-use crate::persist::{load, load_sealed, save, save_sealed};
+use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
 use crate::session::sw_timer;
@@ -587,13 +587,14 @@ pub unsafe extern "C" fn sw_group_save_sealed(
     group: *const sw_group,
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { save_sealed::<sw_group>(group, key, key_len, rng, buf, buf_len, out_len) }
+    unsafe { save_sealed::<sw_group>(group, key, key_len, address, rng, buf, buf_len, out_len) }
 }
 
 /// As `sw_identity_load_sealed`, for a group (freed with `sw_group_free`).
@@ -605,10 +606,34 @@ pub unsafe extern "C" fn sw_group_save_sealed(
 pub unsafe extern "C" fn sw_group_load_sealed(
     key: *const u8,
     key_len: usize,
+    address: *const sw_blob_address,
     bytes: *const u8,
     len: usize,
     out_group: *mut *mut sw_group,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { load_sealed::<sw_group>(key, key_len, bytes, len, out_group) }
+    unsafe { load_sealed::<sw_group>(key, key_len, address, bytes, len, out_group) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// it again with `sw_group_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_group_load_sealed`, without the address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_group` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_group_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_group: *mut *mut sw_group,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_group>(key, key_len, bytes, len, out_group) }
 }

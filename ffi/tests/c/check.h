@@ -46,6 +46,16 @@ static const char *result_text(sw_result rc) {
 
 #define OK(call) CHECK_RC(call, SW_OK)
 
+/* The address sealed state is bound to in these tests: our identity key
+ * (here the Ed25519 base point, a valid key) and device 1. */
+static const sw_blob_address TEST_ADDRESS = {
+    .owner = {0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+              0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+              0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66},
+    .has_device_id = true,
+    .device_id = 1,
+};
+
 /* A fixed clock for the tests: 2026-05-28, in Unix milliseconds. */
 #define T0 1780000000000ULL
 #define SECONDS(s) ((uint64_t)(s) * 1000ULL)

@@ -570,12 +570,12 @@ static void test_save_restore(party_t *alice, party_t *bob, sw_expiry_queue **qu
     OK(sw_identity_save(bob->id, id_blob, sizeof id_blob, &id_len));
     CHECK_RC(sw_identity_save(bob->id, id_blob, id_len - 1, &len), SW_BUFFER_TOO_SMALL);
     CHECK(len == id_len);
-    CHECK_RC(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, NULL, NULL, 0, &need),
+    CHECK_RC(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &need),
              SW_BUFFER_TOO_SMALL);
     uint8_t *pk_blob = malloc(need);
     CHECK(pk_blob != NULL);
     size_t pk_len = 0;
-    OK(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, bob->rng, pk_blob, need,
+    OK(sw_prekey_store_save_sealed(bob->prekeys, STORAGE_KEY, 32, &TEST_ADDRESS, bob->rng, pk_blob, need,
                                    &pk_len));
     CHECK(pk_len == need);
     size_t bob_len = 0;
@@ -584,21 +584,21 @@ static void test_save_restore(party_t *alice, party_t *bob, sw_expiry_queue **qu
     /* Alice: identity sealed, session sealed. */
     uint8_t alice_id_blob[512];
     size_t alice_id_len = 0;
-    OK(sw_identity_save_sealed(alice->id, STORAGE_KEY, 32, alice->rng, alice_id_blob,
+    OK(sw_identity_save_sealed(alice->id, STORAGE_KEY, 32, &TEST_ADDRESS, alice->rng, alice_id_blob,
                                sizeof alice_id_blob, &alice_id_len));
-    CHECK_RC(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, NULL, NULL, 0, &need),
+    CHECK_RC(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &need),
              SW_BUFFER_TOO_SMALL);
     uint8_t *alice_blob = malloc(need);
     CHECK(alice_blob != NULL);
     size_t alice_len = 0;
-    OK(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, alice->rng, alice_blob, need,
+    OK(sw_session_save_sealed(alice->session, STORAGE_KEY, 32, &TEST_ADDRESS, alice->rng, alice_blob, need,
                               &alice_len));
 
     /* The queue, plain and sealed. */
     uint8_t q_blob[512], q_sealed[512];
     size_t q_len = 0, q_sealed_len = 0;
     OK(sw_expiry_queue_save(*queue, q_blob, sizeof q_blob, &q_len));
-    OK(sw_expiry_queue_save_sealed(*queue, STORAGE_KEY, 32, NULL, q_sealed, sizeof q_sealed,
+    OK(sw_expiry_queue_save_sealed(*queue, STORAGE_KEY, 32, &TEST_ADDRESS, NULL, q_sealed, sizeof q_sealed,
                                    &q_sealed_len));
 
     /* Everything goes away. */
@@ -617,18 +617,34 @@ static void test_save_restore(party_t *alice, party_t *bob, sw_expiry_queue **qu
     CHECK_RC(sw_session_load(id_blob, id_len, &s), SW_STATE_WRONG_KIND);
     CHECK(s == NULL);
     CHECK_RC(sw_session_load(alice_blob, alice_len, &s), SW_STATE_SEALED);
-    CHECK_RC(sw_session_load_sealed(other_key, 32, alice_blob, alice_len, &s),
+    CHECK_RC(sw_session_load_sealed(other_key, 32, &TEST_ADDRESS, alice_blob, alice_len, &s),
              SW_STATE_WRONG_STORAGE_KEY);
-    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, bob_blob, bob_len, &s), SW_STATE_NOT_SEALED);
-    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 31, alice_blob, alice_len, &s),
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, bob_blob, bob_len, &s), SW_STATE_NOT_SEALED);
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 31, &TEST_ADDRESS, alice_blob, alice_len, &s),
              SW_INVALID_ARGUMENT);
+    /* Moved to another row (another device of the peer, or bound to a
+     * peer name): SW_STATE_WRONG_ADDRESS, told apart from a wrong key. */
+    sw_blob_address elsewhere = TEST_ADDRESS;
+    elsewhere.device_id = 2;
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, &elsewhere, alice_blob, alice_len, &s),
+             SW_STATE_WRONG_ADDRESS);
+    CHECK(s == NULL);
+    static const uint8_t carol[] = "carol";
+    elsewhere = TEST_ADDRESS;
+    elsewhere.peer_name = carol;
+    elsewhere.peer_name_len = sizeof carol - 1;
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, &elsewhere, alice_blob, alice_len, &s),
+             SW_STATE_WRONG_ADDRESS);
+    /* A bound blob is not a legacy one. */
+    CHECK_RC(sw_session_load_sealed_legacy(STORAGE_KEY, 32, alice_blob, alice_len, &s),
+             SW_STATE_ADDRESS_BOUND);
     CHECK_RC(sw_session_load(bob_blob, 3, &s), SW_STATE_NOT_A_STATE_BLOB);
     CHECK_RC(sw_session_load(bob_blob, bob_len - 1, &s), SW_STATE_CORRUPTED);
     bob_blob[bob_len / 2] ^= 1;
     CHECK_RC(sw_session_load(bob_blob, bob_len, &s), SW_STATE_CORRUPTED);
     bob_blob[bob_len / 2] ^= 1;
     alice_blob[alice_len - 1] ^= 1;
-    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, alice_blob, alice_len, &s),
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, alice_blob, alice_len, &s),
              SW_STATE_CORRUPTED);
     alice_blob[alice_len - 1] ^= 1;
     CHECK_RC(sw_identity_load(bob_blob, bob_len, &i), SW_STATE_WRONG_KIND);
@@ -636,13 +652,13 @@ static void test_save_restore(party_t *alice, party_t *bob, sw_expiry_queue **qu
 
     /* Restored. */
     OK(sw_identity_load(id_blob, id_len, &bob->id));
-    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, pk_blob, pk_len, &bob->prekeys));
+    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, pk_blob, pk_len, &bob->prekeys));
     OK(sw_session_load(bob_blob, bob_len, &bob->session));
-    OK(sw_identity_load_sealed(STORAGE_KEY, 32, alice_id_blob, alice_id_len, &alice->id));
-    OK(sw_session_load_sealed(STORAGE_KEY, 32, alice_blob, alice_len, &alice->session));
+    OK(sw_identity_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, alice_id_blob, alice_id_len, &alice->id));
+    OK(sw_session_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, alice_blob, alice_len, &alice->session));
     OK(sw_expiry_queue_load(q_blob, q_len, queue));
     sw_expiry_queue *q2 = NULL;
-    OK(sw_expiry_queue_load_sealed(STORAGE_KEY, 32, q_sealed, q_sealed_len, &q2));
+    OK(sw_expiry_queue_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, q_sealed, q_sealed_len, &q2));
     OK(sw_expiry_queue_len(q2, &len));
     CHECK(len == 2);
     sw_expiry_queue_free(q2);
@@ -997,11 +1013,11 @@ static void test_post_quantum(void) {
     size_t blob_len = 0;
     uint8_t *blob = store_blob(store, &blob_len);
     size_t sealed_need = 0, sealed_len = 0;
-    CHECK_RC(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, rng, NULL, 0, &sealed_need),
+    CHECK_RC(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, &TEST_ADDRESS, rng, NULL, 0, &sealed_need),
              SW_BUFFER_TOO_SMALL);
     uint8_t *sealed = malloc(sealed_need);
     CHECK(sealed != NULL);
-    OK(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, rng, sealed, sealed_need,
+    OK(sw_prekey_store_save_sealed(store, STORAGE_KEY, 32, &TEST_ADDRESS, rng, sealed, sealed_need,
                                    &sealed_len));
     uint8_t later[SW_MAX_BUNDLE_LEN];
     size_t later_len = 0;
@@ -1016,7 +1032,7 @@ static void test_post_quantum(void) {
     sw_prekey_store_free(store);
     store = NULL;
     CHECK_RC(sw_prekey_store_load(sealed, sealed_len, &store), SW_STATE_SEALED);
-    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, sealed, sealed_len, &store));
+    OK(sw_prekey_store_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, sealed, sealed_len, &store));
     expect_store_unchanged(store, blob, blob_len);
     sw_prekey_store_free(store);
     OK(sw_prekey_store_load(blob, blob_len, &store));

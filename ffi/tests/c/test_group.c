@@ -515,19 +515,19 @@ static void test_group(void) {
     CHECK(damaged == NULL);
     free(blob);
     size_t sealed_len = 0;
-    CHECK_RC(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, rng, NULL, 0,
+    CHECK_RC(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, NULL, 0,
                                   &sealed_len),
              SW_BUFFER_TOO_SMALL);
     uint8_t *sealed = malloc(sealed_len);
     CHECK(sealed != NULL);
-    OK(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, rng, sealed, sealed_len,
+    OK(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, sealed, sealed_len,
                             &sealed_len));
     CHECK_RC(sw_group_load(sealed, sealed_len, &damaged), SW_STATE_SEALED);
     uint8_t other_key[32] = {1};
-    CHECK_RC(sw_group_load_sealed(other_key, sizeof other_key, sealed, sealed_len, &damaged),
+    CHECK_RC(sw_group_load_sealed(other_key, sizeof other_key, &TEST_ADDRESS, sealed, sealed_len, &damaged),
              SW_STATE_WRONG_STORAGE_KEY);
     sw_group *unsealed = NULL;
-    OK(sw_group_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, sealed, sealed_len, &unsealed));
+    OK(sw_group_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, sealed, sealed_len, &unsealed));
     free(sealed);
     post(groups[0], "to the restored", &q);
     expect_post(restored, &q, "to the restored", 0, ANY);
@@ -684,15 +684,15 @@ static void test_channel(void) {
     sw_channel_subscriber *wrong = (sw_channel_subscriber *)1;
     CHECK_RC(sw_channel_subscriber_load(blob, blob_len, &wrong), SW_STATE_MALFORMED);
     CHECK(wrong == NULL);
-    OK(sw_channel_owner_save_sealed(owner, STORAGE_KEY, sizeof STORAGE_KEY, rng, blob,
+    OK(sw_channel_owner_save_sealed(owner, STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, blob,
                                     sizeof blob, &blob_len));
     sw_channel_owner *owner3 = NULL;
-    OK(sw_channel_owner_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, blob, blob_len, &owner3));
+    OK(sw_channel_owner_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob, blob_len, &owner3));
     sw_channel_owner_free(owner3);
-    OK(sw_channel_subscriber_save_sealed(subs[1], STORAGE_KEY, sizeof STORAGE_KEY, NULL, blob,
+    OK(sw_channel_subscriber_save_sealed(subs[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, NULL, blob,
                                          sizeof blob, &blob_len));
     sw_channel_subscriber *sub2 = NULL;
-    OK(sw_channel_subscriber_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, blob, blob_len, &sub2));
+    OK(sw_channel_subscriber_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob, blob_len, &sub2));
     OK(sw_channel_subscriber_save(subs[1], blob, sizeof blob, &blob_len));
     sw_channel_subscriber *sub3 = NULL;
     OK(sw_channel_subscriber_load(blob, blob_len, &sub3));

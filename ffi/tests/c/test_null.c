@@ -352,14 +352,19 @@ int main(void) {
     NUL(sw_identity_save(alice, buf, sizeof buf, NULL));
     NUL(sw_identity_load(NULL, blob_len, &tmp_id));
     NUL(sw_identity_load(blob, blob_len, NULL));
-    NUL(sw_identity_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_identity_save_sealed(alice, NULL, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_identity_save_sealed(alice, KEY, 32, rng, NULL, sizeof buf, &len));
-    NUL(sw_identity_save_sealed(alice, KEY, 32, rng, buf, sizeof buf, NULL));
-    OK(sw_identity_save_sealed(alice, KEY, 32, NULL, blob, sizeof blob, &blob_len));
-    NUL(sw_identity_load_sealed(NULL, 32, blob, blob_len, &tmp_id));
-    NUL(sw_identity_load_sealed(KEY, 32, NULL, blob_len, &tmp_id));
-    NUL(sw_identity_load_sealed(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_identity_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
+    NUL(sw_identity_save_sealed(alice, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
+    OK(sw_identity_save_sealed(alice, KEY, 32, &TEST_ADDRESS, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_identity_load_sealed(NULL, 32, &TEST_ADDRESS, blob, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed(KEY, 32, NULL, blob, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed_legacy(NULL, 32, blob, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed_legacy(KEY, 32, NULL, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed_legacy(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_identity_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, blob_len, &tmp_id));
+    NUL(sw_identity_load_sealed(KEY, 32, &TEST_ADDRESS, blob, blob_len, NULL));
 
     /* Saved state: prekey store. */
     OK(sw_prekey_store_save(store, blob, sizeof blob, &blob_len));
@@ -368,14 +373,19 @@ int main(void) {
     NUL(sw_prekey_store_save(store, buf, sizeof buf, NULL));
     NUL(sw_prekey_store_load(NULL, blob_len, &tmp_store));
     NUL(sw_prekey_store_load(blob, blob_len, NULL));
-    NUL(sw_prekey_store_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_prekey_store_save_sealed(store, NULL, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_prekey_store_save_sealed(store, KEY, 32, rng, NULL, sizeof buf, &len));
-    NUL(sw_prekey_store_save_sealed(store, KEY, 32, rng, buf, sizeof buf, NULL));
-    OK(sw_prekey_store_save_sealed(store, KEY, 32, NULL, blob, sizeof blob, &blob_len));
-    NUL(sw_prekey_store_load_sealed(NULL, 32, blob, blob_len, &tmp_store));
-    NUL(sw_prekey_store_load_sealed(KEY, 32, NULL, blob_len, &tmp_store));
-    NUL(sw_prekey_store_load_sealed(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_prekey_store_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
+    NUL(sw_prekey_store_save_sealed(store, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
+    OK(sw_prekey_store_save_sealed(store, KEY, 32, &TEST_ADDRESS, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_prekey_store_load_sealed(NULL, 32, &TEST_ADDRESS, blob, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed(KEY, 32, NULL, blob, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed_legacy(NULL, 32, blob, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed_legacy(KEY, 32, NULL, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed_legacy(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_prekey_store_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, blob_len, &tmp_store));
+    NUL(sw_prekey_store_load_sealed(KEY, 32, &TEST_ADDRESS, blob, blob_len, NULL));
 
     /* Saved state: session. */
     OK(sw_session_save(established, blob, sizeof blob, &blob_len));
@@ -384,14 +394,19 @@ int main(void) {
     NUL(sw_session_save(established, buf, sizeof buf, NULL));
     NUL(sw_session_load(NULL, blob_len, &tmp_session));
     NUL(sw_session_load(blob, blob_len, NULL));
-    NUL(sw_session_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_session_save_sealed(established, NULL, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_session_save_sealed(established, KEY, 32, rng, NULL, sizeof buf, &len));
-    NUL(sw_session_save_sealed(established, KEY, 32, rng, buf, sizeof buf, NULL));
-    OK(sw_session_save_sealed(established, KEY, 32, NULL, blob, sizeof blob, &blob_len));
-    NUL(sw_session_load_sealed(NULL, 32, blob, blob_len, &tmp_session));
-    NUL(sw_session_load_sealed(KEY, 32, NULL, blob_len, &tmp_session));
-    NUL(sw_session_load_sealed(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_session_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
+    NUL(sw_session_save_sealed(established, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
+    OK(sw_session_save_sealed(established, KEY, 32, &TEST_ADDRESS, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_session_load_sealed(NULL, 32, &TEST_ADDRESS, blob, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed(KEY, 32, NULL, blob, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed_legacy(NULL, 32, blob, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed_legacy(KEY, 32, NULL, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed_legacy(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_session_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, blob_len, &tmp_session));
+    NUL(sw_session_load_sealed(KEY, 32, &TEST_ADDRESS, blob, blob_len, NULL));
 
     /* Saved state: expiry queue. */
     OK(sw_expiry_queue_save(queue, blob, sizeof blob, &blob_len));
@@ -400,14 +415,19 @@ int main(void) {
     NUL(sw_expiry_queue_save(queue, buf, sizeof buf, NULL));
     NUL(sw_expiry_queue_load(NULL, blob_len, &tmp_queue));
     NUL(sw_expiry_queue_load(blob, blob_len, NULL));
-    NUL(sw_expiry_queue_save_sealed(NULL, KEY, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_expiry_queue_save_sealed(queue, NULL, 32, rng, buf, sizeof buf, &len));
-    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, rng, NULL, sizeof buf, &len));
-    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, rng, buf, sizeof buf, NULL));
-    OK(sw_expiry_queue_save_sealed(queue, KEY, 32, NULL, blob, sizeof blob, &blob_len));
-    NUL(sw_expiry_queue_load_sealed(NULL, 32, blob, blob_len, &tmp_queue));
-    NUL(sw_expiry_queue_load_sealed(KEY, 32, NULL, blob_len, &tmp_queue));
-    NUL(sw_expiry_queue_load_sealed(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_expiry_queue_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
+    NUL(sw_expiry_queue_save_sealed(queue, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
+    OK(sw_expiry_queue_save_sealed(queue, KEY, 32, &TEST_ADDRESS, NULL, blob, sizeof blob, &blob_len));
+    NUL(sw_expiry_queue_load_sealed(NULL, 32, &TEST_ADDRESS, blob, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed(KEY, 32, NULL, blob, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed_legacy(NULL, 32, blob, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed_legacy(KEY, 32, NULL, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed_legacy(KEY, 32, blob, blob_len, NULL));
+    NUL(sw_expiry_queue_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, blob_len, &tmp_queue));
+    NUL(sw_expiry_queue_load_sealed(KEY, 32, &TEST_ADDRESS, blob, blob_len, NULL));
 
     /* Message franking: a franked message from Alice (pending) to Bob
      * (established), the relay's key and stamp, a report and its

@@ -1,0 +1,340 @@
+//! Attack on a sealed database by whoever can write the file (SPEC.md
+//! §18.1, SECURITY.md "disk attacker"): state blobs swapped between rows
+//! with raw SQL are refused with a typed error and nothing changes; and the
+//! one-time migration of a schema-v1 database (frozen fixtures written by
+//! the code before blobs were bound, `tests/fixtures/schema_v1/`) binds
+//! every row, after which a legacy unbound blob is refused.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use common::{T0, TempDir, dump};
+use rusqlite::{Connection, params};
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::persist::StorageKey;
+use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::{IdentityKeyPair, StateError};
+use sealwire_sqlite::{ReceiveOutcome, SqliteStore, StateRecord, StoreError};
+
+fn addr(name: &str, device: u32) -> DeviceAddress {
+    DeviceAddress::new(name, device)
+}
+
+fn raw(conn: &Connection, a: &DeviceAddress) -> Vec<u8> {
+    conn.query_row(
+        "SELECT blob FROM sessions WHERE name = ?1 AND device = ?2",
+        params![a.name(), a.device_id()],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
+
+fn set_raw(conn: &Connection, a: &DeviceAddress, blob: &[u8]) {
+    conn.execute(
+        "UPDATE sessions SET blob = ?3 WHERE name = ?1 AND device = ?2",
+        params![a.name(), a.device_id(), blob],
+    )
+    .unwrap();
+}
+
+fn refused_as(err: &StoreError, who: &DeviceAddress, expected: StateError) -> bool {
+    matches!(err, StoreError::State { record: StateRecord::Session(a), error }
+        if a == who && *error == expected)
+}
+
+/// Bob (sealed) holds sessions with Alice and Carol; each sent him one
+/// message.
+struct World {
+    dir: TempDir,
+    rng: DangerDeterministicRng,
+    bob: SqliteStore,
+    alice: SqliteStore,
+    carol: SqliteStore,
+}
+
+fn world(tag: &str) -> World {
+    let dir = TempDir::new(tag);
+    let mut rng = DangerDeterministicRng::from_u64(0xb0b);
+    let key = StorageKey::from_bytes([7; 32]);
+    let mut bob = SqliteStore::open_sealed(dir.file("bob.db"), key).unwrap();
+    let mut alice = SqliteStore::open(dir.file("alice.db")).unwrap();
+    let mut carol = SqliteStore::open(dir.file("carol.db")).unwrap();
+    bob.initialize(&mut rng, 4).unwrap();
+    alice.initialize(&mut rng, 1).unwrap();
+    carol.initialize(&mut rng, 1).unwrap();
+    for (who, me) in [
+        (&mut alice, addr("alice", 1)),
+        (&mut carol, addr("carol", 1)),
+    ] {
+        let bundle = bob.bundle(&mut rng, 4).unwrap();
+        who.start_session(&addr("bob", 1), &mut rng, &bundle)
+            .unwrap();
+        let m = who.send(&addr("bob", 1), &mut rng, T0, b"hi bob").unwrap();
+        bob.receive(&me, T0, &m.ciphertext).unwrap();
+    }
+    World {
+        dir,
+        rng,
+        bob,
+        alice,
+        carol,
+    }
+}
+
+#[test]
+fn swapped_session_rows_are_refused_and_nothing_changes() {
+    let mut w = world("swap");
+    let (alice, carol) = (addr("alice", 1), addr("carol", 1));
+    let conn = Connection::open(w.dir.file("bob.db")).unwrap();
+    let alice_blob = raw(&conn, &alice);
+    let carol_blob = raw(&conn, &carol);
+    // The attacker swaps the two rows' blobs.
+    set_raw(&conn, &alice, &carol_blob);
+    set_raw(&conn, &carol, &alice_blob);
+    let before = dump(&conn);
+
+    let err = w.bob.load_session(&alice).unwrap_err();
+    assert!(
+        refused_as(&err, &alice, StateError::WrongAddress),
+        "{err:?}"
+    );
+    let err = w.bob.load_session(&carol).unwrap_err();
+    assert!(
+        refused_as(&err, &carol, StateError::WrongAddress),
+        "{err:?}"
+    );
+    // Alice's next message and a reply to Carol are refused too.
+    let m = w
+        .alice
+        .send(&addr("bob", 1), &mut w.rng, T0, b"still there?")
+        .unwrap();
+    let err = w.bob.receive(&alice, T0, &m.ciphertext).unwrap_err();
+    assert!(
+        refused_as(&err, &alice, StateError::WrongAddress),
+        "{err:?}"
+    );
+    let err = w
+        .bob
+        .send(&carol, &mut w.rng, T0, b"to carol?")
+        .unwrap_err();
+    assert!(
+        refused_as(&err, &carol, StateError::WrongAddress),
+        "{err:?}"
+    );
+    assert!(dump(&conn) == before, "a refused swap changed the database");
+
+    // Another device of the same peer's row, and the prekey row.
+    conn.execute(
+        "INSERT INTO sessions (name, device, blob) VALUES ('alice', 2, ?1)",
+        [&carol_blob],
+    )
+    .unwrap();
+    let err = w.bob.load_session(&addr("alice", 2)).unwrap_err();
+    assert!(
+        refused_as(&err, &addr("alice", 2), StateError::WrongAddress),
+        "{err:?}"
+    );
+    conn.execute("DELETE FROM sessions WHERE device = 2", [])
+        .unwrap();
+
+    // Swapped back, everything works again.
+    set_raw(&conn, &alice, &alice_blob);
+    set_raw(&conn, &carol, &carol_blob);
+    let got = w.bob.receive(&alice, T0, &m.ciphertext).unwrap();
+    assert!(matches!(got, ReceiveOutcome::Stored { .. }));
+    let r = w.bob.send(&carol, &mut w.rng, T0, b"to carol").unwrap();
+    let got = w.carol.receive(&addr("bob", 1), T0, &r.ciphertext).unwrap();
+    assert!(matches!(got, ReceiveOutcome::Stored { .. }));
+}
+
+#[test]
+fn another_databases_rows_are_refused() {
+    // Two sealed databases under one storage key (two accounts on one
+    // device): Bob2's session with Alice copied into Bob's row of Alice.
+    let w = world("owner");
+    let key = StorageKey::from_bytes([7; 32]);
+    let mut rng = DangerDeterministicRng::from_u64(5);
+    let mut bob2 = SqliteStore::open_sealed(w.dir.file("bob2.db"), key).unwrap();
+    bob2.initialize(&mut rng, 1).unwrap();
+    let record = w.bob.load_session(&addr("alice", 1)).unwrap().unwrap();
+    bob2.save_session(&addr("alice", 1), &record).unwrap();
+    let other = raw(
+        &Connection::open(w.dir.file("bob2.db")).unwrap(),
+        &addr("alice", 1),
+    );
+    let conn = Connection::open(w.dir.file("bob.db")).unwrap();
+    set_raw(&conn, &addr("alice", 1), &other);
+    let err = w.bob.load_session(&addr("alice", 1)).unwrap_err();
+    assert!(
+        refused_as(&err, &addr("alice", 1), StateError::WrongAddress),
+        "{err:?}"
+    );
+    // Bob2's identity and prekeys in Bob's rows.
+    let conn2 = Connection::open(w.dir.file("bob2.db")).unwrap();
+    for table in ["local_identity", "prekeys"] {
+        let blob: Vec<u8> = conn2
+            .query_row(&format!("SELECT blob FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        conn.execute(&format!("UPDATE {table} SET blob = ?1"), [&blob])
+            .unwrap();
+    }
+    assert!(matches!(
+        w.bob.local_identity(),
+        Err(StoreError::State {
+            record: StateRecord::LocalIdentity,
+            error: StateError::WrongAddress
+        })
+    ));
+    assert!(matches!(
+        w.bob.load_prekeys(),
+        Err(StoreError::State {
+            record: StateRecord::Prekeys,
+            error: StateError::WrongAddress
+        })
+    ));
+    // A sealed database binds its state to its identity: another one is
+    // refused, and nothing is saved before one.
+    assert!(matches!(
+        bob2.save_local_identity(&IdentityKeyPair::generate(&mut rng)),
+        Err(StoreError::OtherIdentity)
+    ));
+    let mut empty =
+        SqliteStore::open_sealed(w.dir.file("empty.db"), StorageKey::from_bytes([7; 32])).unwrap();
+    assert!(matches!(
+        empty.save_session(&addr("alice", 1), &record),
+        Err(StoreError::NoIdentity)
+    ));
+}
+
+fn fixture(dir: &TempDir, name: &str) -> std::path::PathBuf {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schema_v1")
+        .join(name);
+    let dst = dir.file(name);
+    std::fs::copy(src, &dst).unwrap();
+    dst
+}
+
+const FIXTURE_KEY: [u8; 32] = [0x42; 32];
+
+#[test]
+fn schema_v1_sealed_database_is_migrated_once() {
+    let dir = TempDir::new("migrate");
+    let bob_path = fixture(&dir, "bob_sealed.db");
+    let alice_path = fixture(&dir, "alice_plain.db");
+    let carol_path = fixture(&dir, "carol_plain.db");
+    let original = dump(&Connection::open(&bob_path).unwrap());
+    let (alice, carol) = (addr("alice", 1), addr("carol", 2));
+    let legacy_alice = raw(&Connection::open(&bob_path).unwrap(), &alice);
+    assert_eq!(&legacy_alice[..4], b"SWSE");
+
+    // The wrong key: refused, the file untouched.
+    assert!(matches!(
+        SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes([1; 32])),
+        Err(StoreError::WrongStorageKey)
+    ));
+    assert!(dump(&Connection::open(&bob_path).unwrap()) == original);
+    let v: i64 = Connection::open(&bob_path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+
+    let mut bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
+    assert_eq!(bob.schema_version().unwrap(), 2);
+    let conn = Connection::open(&bob_path).unwrap();
+    for table in ["local_identity", "prekeys", "sessions"] {
+        let mut stmt = conn.prepare(&format!("SELECT blob FROM {table}")).unwrap();
+        let blobs: Vec<Vec<u8>> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!blobs.is_empty());
+        for b in blobs {
+            assert_eq!(&b[..4], b"SWSB", "{table}");
+        }
+    }
+    let identity = bob.local_identity().unwrap().unwrap();
+    assert!(bob.load_prekeys().unwrap().is_some());
+    assert_eq!(bob.session_devices("alice").unwrap(), [1]);
+
+    // The conversations go on: Alice's and Carol's (plain) databases are
+    // migrated too (schema version only).
+    let mut rng = DangerDeterministicRng::from_u64(0x516);
+    let mut alice_db = SqliteStore::open(&alice_path).unwrap();
+    let mut carol_db = SqliteStore::open(&carol_path).unwrap();
+    assert_eq!(alice_db.schema_version().unwrap(), 2);
+    let m = alice_db
+        .send(&addr("bob", 1), &mut rng, T0, b"after the migration")
+        .unwrap();
+    let got = bob.receive(&alice, T0, &m.ciphertext).unwrap();
+    assert_eq!(
+        &got.received().unwrap().plaintext[..],
+        b"after the migration"
+    );
+    let r = bob.send(&carol, &mut rng, T0, b"hello carol").unwrap();
+    let got = carol_db
+        .receive(&addr("bob", 1), T0, &r.ciphertext)
+        .unwrap();
+    assert_eq!(&got.received().unwrap().plaintext[..], b"hello carol");
+
+    // Reopened: no second migration, the same identity.
+    drop(bob);
+    let bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
+    assert_eq!(bob.local_identity().unwrap().unwrap(), identity);
+
+    // A legacy (unbound) blob put back after the migration is refused.
+    set_raw(&conn, &alice, &legacy_alice);
+    let before = dump(&conn);
+    let err = bob.load_session(&alice).unwrap_err();
+    assert!(
+        refused_as(&err, &alice, StateError::UnboundLegacy),
+        "{err:?}"
+    );
+    assert!(dump(&conn) == before);
+}
+
+#[test]
+fn a_failed_migration_changes_nothing() {
+    let dir = TempDir::new("migrate-fail");
+    let bob_path = fixture(&dir, "bob_sealed.db");
+    {
+        let conn = Connection::open(&bob_path).unwrap();
+        let mut blob = raw(&conn, &addr("carol", 2));
+        let mid = blob.len() / 2;
+        blob[mid] ^= 1;
+        set_raw(&conn, &addr("carol", 2), &blob);
+    }
+    let damaged = std::fs::read(&bob_path).unwrap();
+    let err = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap_err();
+    assert!(
+        refused_as(&err, &addr("carol", 2), StateError::Corrupted),
+        "{err:?}"
+    );
+    let conn = Connection::open(&bob_path).unwrap();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    let alice_blob = raw(&conn, &addr("alice", 1));
+    assert_eq!(&alice_blob[..4], b"SWSE", "a row was rewritten");
+    drop(conn);
+    // The file holds the same content (SQLite may rewrite its header
+    // counters, not the rows): compare the rows rather than the bytes.
+    let fresh = TempDir::new("migrate-fail-copy");
+    let copy = fresh.file("bob.db");
+    std::fs::write(&copy, &damaged).unwrap();
+    assert!(
+        dump(&Connection::open(&copy).unwrap()) == dump(&Connection::open(&bob_path).unwrap()),
+        "a failed migration changed a row"
+    );
+}
