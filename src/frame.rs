@@ -1,8 +1,8 @@
 //! The inner frame: the AEAD plaintext of every 1:1 message (SPEC.md §8).
 //!
 //! ```text
-//! frame_version u8 (0x01) | content_type u8 | flags u8 | sent_at u64 BE
-//! [| timer_mode u8 | ttl_secs u32 BE | timer_version u32 BE]   (flag 0x01)
+//! frame_version u8 (0x02) | content_type u8 | flags u8 | sent_at u64 BE
+//! [| timer_mode u8 | ttl_secs u32 BE | timer_version u64 BE]   (flag 0x01)
 //! [| franking_key 32]                                          (flag 0x02)
 //! | body_len u32 BE | body | zero padding to padme(max(body_len, 32))
 //! ```
@@ -15,7 +15,7 @@ use crate::limits::{
 use crate::wire::codec::{Reader, Writer};
 
 /// Version byte of the inner frame.
-pub const FRAME_VERSION: u8 = 0x01;
+pub const FRAME_VERSION: u8 = 0x02;
 
 /// Flag bit: the sender's conversation timer (mode, TTL, version) follows
 /// `sent_at`. Set exactly when that timer is not the default (off, version 0).
@@ -166,7 +166,7 @@ pub(crate) fn write_timer(
             w.u32(0)?;
         }
     }
-    w.u32(timer.version)
+    w.u64(timer.version)
 }
 
 fn read_timer(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
@@ -178,12 +178,22 @@ fn read_timer(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
     Ok(timer)
 }
 
-/// The 9 bytes of a timer (mode, TTL, version), the default timer
-/// included.
+/// The [`FRAME_TIMER_LEN`] (13) bytes of a timer (mode, TTL, version),
+/// the default timer included.
 pub(crate) fn read_timer_fields(r: &mut Reader<'_>) -> Result<ConversationTimer, SessionError> {
+    read_timer_fields_as(r, true)
+}
+
+/// A timer with a 64-bit version (`wide`, the frame and the current state
+/// blobs) or with the 32-bit version of older state blobs (SPEC.md §18.4,
+/// §18.10), which widens.
+pub(crate) fn read_timer_fields_as(
+    r: &mut Reader<'_>,
+    wide: bool,
+) -> Result<ConversationTimer, SessionError> {
     let mode = r.u8()?;
     let ttl = r.u32()?;
-    let version = r.u32()?;
+    let version = if wide { r.u64()? } else { u64::from(r.u32()?) };
     let policy = match mode {
         MODE_OFF if ttl == 0 => None,
         0x01 => Some(
@@ -398,7 +408,7 @@ mod tests {
         let mut buf = alloc::vec![0u8; n];
         write_frame(&mut buf, &meta, b"abc").unwrap();
         let f = parse_frame(&buf).unwrap();
-        assert_eq!((f.meta, f.body, f.body_offset), (meta, &b"abc"[..], 24));
+        assert_eq!((f.meta, f.body, f.body_offset), (meta, &b"abc"[..], 28));
         // Unknown mode, TTL out of range, off with a TTL: InvalidPolicy.
         for (at, value) in [(11, 9u8), (12, 0xff), (11, 0)] {
             let mut bad = buf.clone();
@@ -449,7 +459,7 @@ mod tests {
                 FLAG_FRANKED | if with_timer { FLAG_TIMER } else { 0 }
             );
             let at = franking_key_offset(with_timer);
-            assert_eq!(at, if with_timer { 20 } else { 11 });
+            assert_eq!(at, if with_timer { 24 } else { 11 });
             assert_eq!(&buf[at..at + 32], &key);
             let f = parse_frame(&buf).unwrap();
             assert_eq!(f.franking_key, Some(&key));
@@ -474,6 +484,29 @@ mod tests {
         let mut c = alloc::vec![0u8; franked_frame_len(0, true)];
         write_frame_with(&mut c, &change, Some(&key), b"").unwrap();
         assert_eq!(parse_frame(&c).unwrap_err(), SessionError::InvalidPolicy);
+    }
+
+    #[test]
+    fn frame_version_1_is_refused_and_the_timer_version_is_64_bits() {
+        let meta = FrameMeta {
+            content_type: ContentType::TimerChange,
+            sent_at: 1,
+            timer: ConversationTimer {
+                policy: None,
+                version: u64::MAX,
+            },
+        };
+        let mut buf = alloc::vec![0u8; frame_len(0, true)];
+        assert_eq!(buf.len(), FRAME_HEADER_LEN + 13 + MIN_PADDED_BODY_LEN);
+        write_frame(&mut buf, &meta, b"").unwrap();
+        assert_eq!(buf[0], 0x02);
+        assert_eq!(&buf[16..24], &u64::MAX.to_be_bytes());
+        assert_eq!(parse_frame(&buf).unwrap().meta, meta);
+        buf[0] = 0x01;
+        assert_eq!(
+            parse_frame(&buf).unwrap_err(),
+            SessionError::Malformed(DecodeError::UnsupportedVersion(1))
+        );
     }
 
     proptest::proptest! {

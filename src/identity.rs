@@ -50,7 +50,6 @@ impl IdentityKey {
     /// A key restored from a state blob of a version whose writer checked
     /// every identity key as [`from_bytes`](Self::from_bytes) does when it
     /// entered: both forms as stored, without the point decompression.
-    #[allow(dead_code)] // used by the blob versions written after the torsion rule
     pub(crate) fn from_stored(ed25519: [u8; 32], x25519: [u8; 32]) -> Self {
         Self { ed25519, x25519 }
     }

@@ -37,8 +37,9 @@ pub const MAX_BODY_LEN: usize = 1 << 20;
 /// Length of the inner frame's fixed header.
 pub const FRAME_HEADER_LEN: usize = 15;
 
-/// Length of the inner frame's optional timer block (mode, TTL, version).
-pub const FRAME_TIMER_LEN: usize = 9;
+/// Length of the inner frame's optional timer block (mode u8, TTL u32,
+/// version u64).
+pub const FRAME_TIMER_LEN: usize = 1 + 4 + 8;
 
 /// Largest padded body: Padmé(`MAX_BODY_LEN`) is `MAX_BODY_LEN` itself (a
 /// power of two).

@@ -54,7 +54,7 @@ fn after_read(secs: u32) -> Option<ExpiryPolicy> {
     Some(ExpiryPolicy::new(ExpiryMode::AfterRead, secs).unwrap())
 }
 
-fn timer(policy: Option<ExpiryPolicy>, version: u32) -> ConversationTimer {
+fn timer(policy: Option<ExpiryPolicy>, version: u64) -> ConversationTimer {
     ConversationTimer { policy, version }
 }
 
@@ -100,8 +100,8 @@ fn agree(
 }
 
 /// A raw frame (SPEC §8) with an optional timer block `(mode, ttl, version)`.
-fn frame(content: u8, flags: u8, timer_block: Option<(u8, u32, u32)>, body: &[u8]) -> Vec<u8> {
-    let mut f = vec![1u8, content, flags];
+fn frame(content: u8, flags: u8, timer_block: Option<(u8, u32, u64)>, body: &[u8]) -> Vec<u8> {
+    let mut f = vec![sealwire::frame::FRAME_VERSION, content, flags];
     f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     if let Some((mode, ttl, version)) = timer_block {
         f.push(mode);
@@ -493,9 +493,10 @@ fn a_timer_version_jump_beyond_the_step_is_refused() {
     agree(&mut s.rng, &mut alice, &mut bob, T0, after_send(60));
     let held = timer(after_send(60), 1);
     for (content, version) in [
-        (ContentType::UserMessage, u32::MAX),
+        (ContentType::UserMessage, u64::MAX),
+        (ContentType::UserMessage, u64::from(u32::MAX)),
         (ContentType::UserMessage, 1 + MAX_TIMER_VERSION_STEP + 1),
-        (ContentType::TimerChange, u32::MAX),
+        (ContentType::TimerChange, u64::MAX),
     ] {
         let msg = hazmat::danger_encrypt_with_timer(
             &mut bob,
@@ -919,7 +920,7 @@ fn invalid_policies_in_frames_change_nothing() {
     recv(&mut bob, T0, &m);
     let held = bob.clone();
     let secret = body(99);
-    let bad_timers: [(u8, u32, u32); 9] = [
+    let bad_timers: [(u8, u32, u64); 9] = [
         (0x03, 60, 1),               // unknown mode
         (0xff, 60, 1),               // unknown mode
         (0x01, 0, 1),                // TTL 0, after-send
@@ -1223,7 +1224,7 @@ struct Side {
     /// The model's timer of this side.
     model: ConversationTimer,
     /// The highest timer version this side has seen on any message.
-    highest: u32,
+    highest: u64,
     /// Messages in flight towards this side.
     inbox: Vec<InFlight>,
 }

@@ -307,7 +307,7 @@ fn a_stamp_from_another_relay_key_fails() {
 
 /// A franked frame (SPEC.md §19.3) built by hand: user message, no timer.
 fn franked_frame(kf: &[u8; 32], body: &[u8]) -> Vec<u8> {
-    let mut f = vec![1u8, 1, 0x02];
+    let mut f = vec![sealwire::frame::FRAME_VERSION, 1, 0x02];
     f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     f.extend_from_slice(kf);
     f.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -380,7 +380,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
         SessionError::AuthenticationFailed
     );
     // A franked message whose frame carries no franking key is refused.
-    let mut plain_frame = vec![1u8, 1, 0];
+    let mut plain_frame = vec![sealwire::frame::FRAME_VERSION, 1, 0];
     plain_frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     plain_frame.extend_from_slice(&(shown.len() as u32).to_be_bytes());
     plain_frame.extend_from_slice(&shown);
@@ -989,8 +989,8 @@ fn seed_corpus() {
 #[test]
 fn limits_grow_by_exactly_the_franking_fields() {
     use sealwire::limits::*;
-    assert_eq!(MAX_FRAME_LEN, 1_048_632);
-    assert_eq!(MAX_MESSAGE_LEN, 1_049_887);
+    assert_eq!(MAX_FRAME_LEN, 1_048_636); // 13-byte timer block (u64 version)
+    assert_eq!(MAX_MESSAGE_LEN, 1_049_891);
     assert_eq!(REPORT_FIXED_LEN, 188);
     assert_eq!(MAX_REPORT_LEN, 68_159_680);
     assert_eq!(sealwire::franking::COMMITMENT_LABEL.len(), 30);

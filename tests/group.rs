@@ -268,7 +268,7 @@ fn forge(
     let (key, nonce) = group_post::cipher_keys(&mk);
     let header = group_post::header(GID.as_bytes(), chain_id, iteration);
     // Frame: version, user message, no flags, sent_at, body_len, body, pad.
-    let mut frame = vec![0x01, 0x01, 0x00];
+    let mut frame = vec![sealwire::frame::FRAME_VERSION, 0x01, 0x00];
     frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(body);
@@ -939,9 +939,10 @@ fn frozen_group_fixture_still_loads() {
     let got = loaded.receive_post(T0, &p3).unwrap();
     assert_eq!(&got.plaintext[..], b"three");
     assert_eq!(got.expiry, MessageExpiry::AfterRead { ttl_ms: 3_600_000 });
-    // Re-saved at v2, it reloads to the same group.
+    // Re-saved at the newest version (v3: 64-bit timer versions), it
+    // reloads to the same group.
     let blob = loaded.to_blob();
-    assert_eq!(blob[5], 2);
+    assert_eq!(blob[5], 3);
     assert_eq!(Group::from_blob(&blob).unwrap(), loaded);
 }
 
@@ -992,8 +993,16 @@ fn frozen_group_fixture_v2_still_loads() {
     assert_eq!(bytes[5], 2, "a v2 blob");
     let loaded = Group::from_blob(&bytes).unwrap();
     assert_eq!(loaded, gb);
-    // Canonical at the newest version.
-    assert_eq!(&loaded.to_blob()[..], &bytes[..]);
+    // Re-saved at v3 (64-bit timer versions: the v2 body with both timer
+    // versions widened), it reloads equal and is canonical.
+    let resaved = loaded.to_blob();
+    assert_eq!(resaved[5], 3);
+    assert_eq!(resaved.len(), bytes.len() + 8);
+    assert_eq!(Group::from_blob(&resaved).unwrap(), gb);
+    assert_eq!(
+        &Group::from_blob(&resaved).unwrap().to_blob()[..],
+        &resaved[..]
+    );
     assert_eq!(loaded.max_skipped_key_age(), 10 * DAY);
     assert_eq!(loaded.skipped_key_count(), 2);
     assert_eq!(loaded.chain_count(&gb.members()[0]), 2);

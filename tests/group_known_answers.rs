@@ -255,9 +255,13 @@ fn group_post_vectors() {
             let signed = unhex(vp["signed_message"].as_str().unwrap());
             assert_eq!(signed.len(), 79);
             vk.verify_strict(&signed, &sig).unwrap();
-            // The frame is the SPEC's inner frame: version 1, its content
-            // type, the timer flag when a timer is set, `sent_at`.
-            assert_eq!(frame[0], 0x01);
+            // The frame is the SPEC's inner frame: version 2, its content
+            // type, the timer flag when a timer is set, `sent_at`, and the
+            // timer block's version a u64.
+            assert_eq!(frame[0], 0x02);
+            if inp.timer_secs.is_some() {
+                assert_eq!(frame[16..24], 1u64.to_be_bytes());
+            }
             let timer_change = inp.timer_secs.is_some() && i == 0;
             assert_eq!(frame[1], if timer_change { 0x02 } else { 0x01 });
             assert_eq!(frame[2], u8::from(inp.timer_secs.is_some()));

@@ -417,7 +417,7 @@ fn retention_state_survives_saving() {
     opens(&mut p.bob, at(10), &old[2]);
     p.rotate(at(20));
     let blob = p.bob.to_blob();
-    assert_eq!(blob[5], 2, "groups are written at format version 2");
+    assert_eq!(blob[5], 3, "groups are written at format version 3");
     let mut restored = Group::from_blob(&blob).unwrap();
     assert_eq!(restored, p.bob);
     assert_eq!(restored.max_skipped_key_age(), 3 * HOUR);

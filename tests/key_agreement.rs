@@ -102,7 +102,7 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
         let here = sealwire::persist::BlobAddress::local(*s.their_identity());
         assert_eq!(s.key_agreement(), expected);
         let blob = s.to_blob();
-        assert_eq!(blob[5], 3, "sessions are written at v3");
+        assert_eq!(blob[5], 4, "sessions are written at v4");
         assert_eq!(
             blob[KEY_AGREEMENT_AT],
             if pq { 2 } else { 1 },
@@ -142,9 +142,9 @@ fn fix_checksum(blob: &mut [u8]) {
     blob[end..].copy_from_slice(&sum[..16]);
 }
 
-/// The v2 blob of a session: the v3 blob without its key agreement byte.
+/// The v2 blob of a session: its v3 blob without the key agreement byte.
 fn as_v2(session: &Session) -> Vec<u8> {
-    let mut blob = session.to_blob().to_vec();
+    let mut blob = common::legacy::session_as_v3(&session.to_blob(), [0x11; 32]);
     blob.remove(KEY_AGREEMENT_AT);
     blob[5] = 2;
     fix_checksum(&mut blob);
@@ -179,9 +179,9 @@ fn v2_blobs_load_as_what_they_can_tell() {
                 .key_agreement(),
             KeyAgreement::Unrecorded
         );
-        // Re-saved at v3 it stays unrecorded: nothing is invented.
+        // Re-saved at v4 it stays unrecorded: nothing is invented.
         let resaved = old.to_blob();
-        assert_eq!(resaved[5], 3);
+        assert_eq!(resaved[5], 4);
         assert_eq!(resaved[KEY_AGREEMENT_AT], 0);
         assert_eq!(
             Session::from_blob(&resaved).unwrap().key_agreement(),

@@ -526,6 +526,9 @@ fn truncated_extended_and_relabelled_messages_are_refused() {
 
 /// Builds an inner frame with every field under the caller's control.
 #[allow(clippy::too_many_arguments)]
+/// The frame version (SPEC.md §8.1).
+const FV: u8 = sealwire::frame::FRAME_VERSION;
+
 fn frame(
     version: u8,
     content: u8,
@@ -551,65 +554,69 @@ fn frame_failures_after_authentication_change_nothing() {
     // the frame is wrong.
     let secret = body(77);
     let pad = 32 - secret.len();
-    let good = frame(1, 1, 0, secret.len() as u32, &secret, pad, 0);
+    let good = frame(FV, 1, 0, secret.len() as u32, &secret, pad, 0);
     let cases: Vec<(Vec<u8>, SessionError)> = vec![
         (
-            frame(2, 1, 0, secret.len() as u32, &secret, pad, 0),
-            SessionError::Malformed(DecodeError::UnsupportedVersion(2)),
+            frame(1, 1, 0, secret.len() as u32, &secret, pad, 0),
+            SessionError::Malformed(DecodeError::UnsupportedVersion(1)),
+        ),
+        (
+            frame(3, 1, 0, secret.len() as u32, &secret, pad, 0),
+            SessionError::Malformed(DecodeError::UnsupportedVersion(3)),
         ),
         // A timer change without a timer block (and with a body).
         (
-            frame(1, 2, 0, secret.len() as u32, &secret, pad, 0),
+            frame(FV, 2, 0, secret.len() as u32, &secret, pad, 0),
             SessionError::InvalidPolicy,
         ),
         // Content type 0x03 (group key distribution) is defined since the
         // group revision; 0x05 is not.
         (
-            frame(1, 5, 0, secret.len() as u32, &secret, pad, 0),
+            frame(FV, 5, 0, secret.len() as u32, &secret, pad, 0),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
-            frame(1, 9, 0, secret.len() as u32, &secret, pad, 0),
+            frame(FV, 9, 0, secret.len() as u32, &secret, pad, 0),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         // The timer flag without a timer block: the body length is read as
         // mode 0 ("off") with a non-zero TTL.
         (
-            frame(1, 1, 1, secret.len() as u32, &secret, pad, 0),
+            frame(FV, 1, 1, secret.len() as u32, &secret, pad, 0),
             SessionError::InvalidPolicy,
         ),
         // The franked flag (SPEC.md §19) with a well-formed franking key,
         // in a message that carries no commitment: refused.
         (
             {
-                let mut f = frame(1, 1, 2, secret.len() as u32, &secret, pad, 0);
+                let mut f = frame(FV, 1, 2, secret.len() as u32, &secret, pad, 0);
                 f.splice(11..11, [0x42u8; 32]);
                 f
             },
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
-            frame(1, 1, 4, secret.len() as u32, &secret, pad, 0),
+            frame(FV, 1, 4, secret.len() as u32, &secret, pad, 0),
             SessionError::Malformed(DecodeError::UnknownFlags(4)),
         ),
         (
-            frame(1, 1, 0, secret.len() as u32, &secret, pad, 1),
+            frame(FV, 1, 0, secret.len() as u32, &secret, pad, 1),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
-            frame(1, 1, 0, secret.len() as u32, &secret, pad + 1, 0),
+            frame(FV, 1, 0, secret.len() as u32, &secret, pad + 1, 0),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
-            frame(1, 1, 0, secret.len() as u32, &secret, pad - 1, 0),
+            frame(FV, 1, 0, secret.len() as u32, &secret, pad - 1, 0),
             SessionError::Malformed(DecodeError::InvalidValue),
         ),
         (
-            frame(1, 1, 0, 1000, &secret, pad, 0),
+            frame(FV, 1, 0, 1000, &secret, pad, 0),
             SessionError::Malformed(DecodeError::Truncated),
         ),
         (
-            frame(1, 1, 0, u32::MAX, &secret, pad, 0),
+            frame(FV, 1, 0, u32::MAX, &secret, pad, 0),
             SessionError::Malformed(DecodeError::TooLarge),
         ),
         (

@@ -201,7 +201,7 @@ _psize = POINTER(c_size_t)
 
 
 class _Timer(ctypes.Structure):
-    _fields_ = [("mode", c_uint32), ("ttl_secs", c_uint32), ("version", c_uint32)]
+    _fields_ = [("mode", c_uint32), ("ttl_secs", c_uint32), ("version", c_uint64)]
 
 
 class _ReceivedInfo(ctypes.Structure):

@@ -154,7 +154,7 @@
 /**
  * Longest post.
  */
-#define SW_MAX_POST_LEN 1048722
+#define SW_MAX_POST_LEN 1048726
 
 /**
  * Default rotation policy: a new chain after this many posts.
@@ -954,9 +954,10 @@ typedef struct {
      */
     uint32_t ttl_secs;
     /**
-     * Incremented by every explicit change (0: never changed).
+     * Incremented by every explicit change (0: never changed). 64 bits
+     * (SPEC.md §10.2).
      */
-    uint32_t version;
+    uint64_t version;
 } sw_timer;
 
 /**

@@ -40,7 +40,7 @@ pub const SW_POST_HEADER_LEN: usize = 26;
 /// Shortest post.
 pub const SW_MIN_POST_LEN: usize = 137;
 /// Longest post.
-pub const SW_MAX_POST_LEN: usize = 1_048_722;
+pub const SW_MAX_POST_LEN: usize = 1_048_726;
 /// Default rotation policy: a new chain after this many posts.
 pub const SW_DEFAULT_ROTATION_POSTS: u32 = 10_000;
 /// Default rotation policy: a new chain once the chain is this old (7

@@ -123,8 +123,9 @@ pub struct sw_timer {
     pub mode: sw_expiry_mode,
     /// Time to live in seconds (0 when off).
     pub ttl_secs: u32,
-    /// Incremented by every explicit change (0: never changed).
-    pub version: u32,
+    /// Incremented by every explicit change (0: never changed). 64 bits
+    /// (SPEC.md §10.2).
+    pub version: u64,
 }
 
 /// What `sw_session_decrypt` and `sw_session_accept` report besides the

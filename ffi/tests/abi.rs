@@ -71,7 +71,8 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED as u32, 0);
     assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_X3DH as u32, 1);
     assert_eq!(sw_key_agreement::SW_KEY_AGREEMENT_PQXDH as u32, 2);
-    assert_eq!(size_of::<sw_timer>(), 12);
+    assert_eq!(size_of::<sw_timer>(), 16); // version u64 (SPEC.md §10.2)
+    assert_eq!(align_of::<sw_timer>(), 8);
     assert_eq!(align_of::<sw_received_info>(), 8);
     // The C layout of the header's field order (examples/python/sealwire.py
     // mirrors it).
@@ -83,12 +84,12 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(offset_of!(sw_received_info, timer_changed), 32);
     assert_eq!(offset_of!(sw_received_info, timer_changed_by), 36);
     assert_eq!(offset_of!(sw_received_info, timer_old), 40);
-    assert_eq!(offset_of!(sw_received_info, timer_new), 52);
-    assert_eq!(offset_of!(sw_received_info, sender), 64);
-    assert_eq!(offset_of!(sw_received_info, is_franked), 96);
-    assert_eq!(offset_of!(sw_received_info, franking_key), 97);
-    assert_eq!(offset_of!(sw_received_info, commitment), 129);
-    assert_eq!(size_of::<sw_received_info>(), 168);
+    assert_eq!(offset_of!(sw_received_info, timer_new), 56);
+    assert_eq!(offset_of!(sw_received_info, sender), 72);
+    assert_eq!(offset_of!(sw_received_info, is_franked), 104);
+    assert_eq!(offset_of!(sw_received_info, franking_key), 105);
+    assert_eq!(offset_of!(sw_received_info, commitment), 137);
+    assert_eq!(size_of::<sw_received_info>(), 176);
     assert_eq!(align_of::<sw_report_info>(), 8);
     assert_eq!(offset_of!(sw_report_info, content_type), 0);
     assert_eq!(offset_of!(sw_report_info, has_attachment), 4);

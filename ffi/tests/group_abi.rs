@@ -72,8 +72,8 @@ fn structs_have_c_layout() {
     assert_eq!(offset_of!(sw_group_received_info, timer_changed), 72);
     assert_eq!(offset_of!(sw_group_received_info, timer_changed_by), 76);
     assert_eq!(offset_of!(sw_group_received_info, timer_old), 80);
-    assert_eq!(offset_of!(sw_group_received_info, timer_new), 92);
-    assert_eq!(size_of::<sw_group_received_info>(), 104);
+    assert_eq!(offset_of!(sw_group_received_info, timer_new), 96);
+    assert_eq!(size_of::<sw_group_received_info>(), 112);
     assert_eq!(size_of::<sw_post_header>(), 24);
     assert_eq!(offset_of!(sw_post_header, chain_id), 16);
     assert_eq!(offset_of!(sw_post_header, iteration), 20);

@@ -11,7 +11,7 @@ pub const MAX_TTL_SECS: u32 = 365 * 24 * 60 * 60;
 /// this much; a larger jump is refused (`InvalidPolicy`), so that a peer
 /// cannot exhaust the version space (and with it our ability to change the
 /// timer) in one message.
-pub const MAX_TIMER_VERSION_STEP: u32 = 1024;
+pub const MAX_TIMER_VERSION_STEP: u64 = 1024;
 
 /// Extra time a skipped message key is kept beyond the conversation TTL
 /// before it is erased: one hour, for clock skew and delivery delay.
@@ -102,8 +102,10 @@ pub fn stricter(a: Option<ExpiryPolicy>, b: Option<ExpiryPolicy>) -> Option<Expi
 pub struct ConversationTimer {
     /// The policy, or `None` when messages do not disappear.
     pub policy: Option<ExpiryPolicy>,
-    /// Incremented by every explicit change (0: never changed).
-    pub version: u32,
+    /// Incremented by every explicit change (0: never changed). 64 bits:
+    /// with [`MAX_TIMER_VERSION_STEP`] per message, a peer needs 2^54
+    /// messages to exhaust it.
+    pub version: u64,
 }
 
 /// Who changed the conversation timer.
@@ -152,7 +154,7 @@ impl ConversationTimer {
     pub fn next(
         &self,
         policy: Option<ExpiryPolicy>,
-        highest_seen: u32,
+        highest_seen: u64,
     ) -> Option<ConversationTimer> {
         Some(ConversationTimer {
             policy,

@@ -56,7 +56,7 @@ pub(crate) struct GroupCore {
     /// The chains we receive, per sender.
     pub(crate) senders: Senders,
     pub(crate) timer: ConversationTimer,
-    pub(crate) highest_timer_version: u32,
+    pub(crate) highest_timer_version: u64,
     pub(crate) rotation: RotationPolicy,
     /// How long skipped post keys and superseded chains are kept at most
     /// (ms), whatever the timer.
@@ -329,7 +329,7 @@ impl GroupCore {
         self.seal_vec(rng, now, &meta, body)
     }
 
-    fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
+    pub(crate) fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: Timestamp,

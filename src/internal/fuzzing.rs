@@ -392,8 +392,9 @@ fn unreachable_fixture() -> ! {
 /// `0` the bytes as they are (plain), `1` a plain v1 blob whose header and
 /// checksum are made valid for the rest (kind = the second byte) so that
 /// the body parsers are reached, `3` the same with format version 2, `4`
-/// with format version 3, `2` the bytes as a sealed blob under a fixed key
-/// and address, then as a legacy unbound sealed blob. Whatever loads at the
+/// with format version 3, `5` with format version 4, `2` the bytes as a
+/// sealed blob under a fixed key and address, then as a legacy unbound
+/// sealed blob. Whatever loads at the
 /// newest version re-encodes to exactly the bytes it came from (canonical
 /// encodings); what loads at an older version re-encodes at the newest to
 /// an equal value; a loaded session can encrypt and decrypt without
@@ -410,7 +411,7 @@ pub fn restore_state(data: &[u8]) {
     };
     let key = StorageKey::from_bytes([0x42; 32]);
     let blob: Vec<u8> = match mode {
-        1 | 3 | 4 => {
+        1 | 3 | 4 | 5 => {
             let Some((&kind, body)) = rest.split_first() else {
                 return;
             };
@@ -420,7 +421,8 @@ pub fn restore_state(data: &[u8]) {
             b.push(match mode {
                 1 => 1,
                 3 => 2,
-                _ => 3,
+                4 => 3,
+                _ => 4,
             });
             b.extend_from_slice(body);
             let sum = sha2::Sha256::digest(&b);

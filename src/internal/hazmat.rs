@@ -361,3 +361,23 @@ pub fn danger_encrypt_with_timer<R: rand_core::CryptoRng + ?Sized>(
     };
     session.conversation_mut().seal_vec(None, rng, &meta, body)
 }
+
+/// Seals a group post whose frame claims an arbitrary timer and content
+/// type, as a misbehaving member could: for tests of the timer rules. The
+/// group's own timer is not changed.
+#[doc(hidden)]
+pub fn danger_post_with_timer<R: rand_core::CryptoRng + ?Sized>(
+    group: &mut crate::group::Group,
+    rng: &mut R,
+    now: crate::session::Timestamp,
+    content_type: crate::frame::ContentType,
+    timer: crate::expiry::ConversationTimer,
+    body: &[u8],
+) -> Result<crate::group::Post, crate::group::GroupError> {
+    let meta = crate::frame::FrameMeta {
+        content_type,
+        sent_at: now.as_unix_millis(),
+        timer,
+    };
+    group.core.seal_vec(rng, now, &meta, body)
+}

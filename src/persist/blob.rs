@@ -126,11 +126,14 @@ fn check_header(
 /// writes): v2 added the post-quantum material to the prekey store and the
 /// PQXDH fields to sessions, and the retention times (skipped keys,
 /// superseded chains, maximum age) to groups; v3 added the key agreement
-/// (X3DH or PQXDH) to established sessions.
+/// (X3DH or PQXDH) to established sessions; session v4, pending v3 and
+/// group v3 widened the timer versions to u64, and session v4 and pending
+/// v3 store our ratchet secret only while a sending chain exists.
 pub(crate) fn max_version(kind: BlobKind) -> u8 {
     match kind {
-        BlobKind::Session => 3,
-        BlobKind::PrekeyStore | BlobKind::PendingSession | BlobKind::Group => 2,
+        BlobKind::Session => 4,
+        BlobKind::PendingSession | BlobKind::Group => 3,
+        BlobKind::PrekeyStore => 2,
         BlobKind::Identity | BlobKind::ExpiryQueue => 1,
     }
 }

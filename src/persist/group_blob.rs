@@ -1,10 +1,11 @@
-//! Group blob body (kind 0x06, v1 and v2, SPEC.md §18.10): a group
+//! Group blob body (kind 0x06, v1 to v3, SPEC.md §18.10): a group
 //! member's, a channel owner's or a channel subscriber's whole state.
 //!
 //! ```text
 //! role u8 (0x01 member, 0x02 owner, 0x03 subscriber) | group_id 16
 //! | me (identity 64) | [owner (identity 64), subscriber only]
-//! | timer (mode u8 | ttl_secs u32 | version u32) | highest_timer_version u32
+//! | timer (mode u8 | ttl_secs u32 | version u64) | highest_timer_version u64
+//!   (v1, v2: both versions u32)
 //! | rotation_max_posts u32 | rotation_max_age_ms u64
 //! | v2 only: max_skipped_key_age_ms u64
 //! | member_count u32 | member_count x identity 64 (increasing)
@@ -31,9 +32,9 @@ use zeroize::Zeroizing;
 
 use super::private::Codec;
 use super::writer::BlobWriter;
-use super::{BlobKind, StateBlob};
+use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
 use crate::error::{DecodeError, StateError};
-use crate::frame::{read_timer_fields, write_timer};
+use crate::frame::{read_timer_fields_as, write_timer};
 use crate::group::membership::{GroupCore, Role};
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::group::sender_key::SenderKey;
@@ -41,9 +42,9 @@ use crate::group::{
     ChannelOwner, ChannelSubscriber, Group, GroupChainKey, GroupId, GroupMessageKey,
     RotationPolicy, parse_signing_key,
 };
-use crate::identity::IdentityKey;
 use crate::limits::{
-    MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES, MAX_SKIPPED_KEY_AGE_MS,
+    FRAME_TIMER_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES,
+    MAX_SKIPPED_KEY_AGE_MS,
 };
 use crate::session::Timestamp;
 use crate::wire::codec::{Reader, Writer};
@@ -51,15 +52,6 @@ use crate::wire::codec::{Reader, Writer};
 const ROLE_MEMBER: u8 = 0x01;
 const ROLE_OWNER: u8 = 0x02;
 const ROLE_SUBSCRIBER: u8 = 0x03;
-
-fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
-    w.bytes(key.as_bytes());
-    w.bytes(key.x25519());
-}
-
-fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
-    IdentityKey::from_stored_checked(r.array()?, r.array()?)
-}
 
 fn len_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -84,11 +76,11 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     if let Role::Subscriber { owner } = &c.role {
         write_identity(w, owner);
     }
-    let mut timer = [0u8; 9];
-    // Nine bytes, exactly what `write_timer` writes.
+    let mut timer = [0u8; FRAME_TIMER_LEN];
+    // Exactly what `write_timer` writes.
     let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
     w.bytes(&timer);
-    w.u32(c.highest_timer_version);
+    w.u64(c.highest_timer_version);
     w.u32(c.rotation.max_posts());
     w.u64(c.rotation.max_age_ms());
     w.u64(c.max_skipped_key_age_ms);
@@ -143,23 +135,26 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     }
 }
 
-/// Decodes a body of format `version` (1 or 2; see the module's layout).
+/// Decodes a body of format `version` (1 to 3; see the module's layout).
 fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
     let v2 = version >= 2;
+    // Group v3 is the first version written under SPEC §3.1's torsion rule.
+    let keys = StoredKeys::for_version(version, 3);
     let mut r = Reader::new(body);
     let role_byte = r.u8()?;
     let id = GroupId::from_bytes(r.array()?);
-    let me = read_identity(&mut r)?;
+    let me = read_identity(&mut r, keys)?;
     let role = match role_byte {
         ROLE_MEMBER => Role::Member,
         ROLE_OWNER => Role::Owner,
         ROLE_SUBSCRIBER => Role::Subscriber {
-            owner: read_identity(&mut r)?,
+            owner: read_identity(&mut r, keys)?,
         },
         _ => return Err(DecodeError::InvalidValue),
     };
-    let timer = read_timer_fields(&mut r).map_err(|_| DecodeError::InvalidValue)?;
-    let highest_timer_version = r.u32()?;
+    let wide = version >= 3;
+    let timer = read_timer_fields_as(&mut r, wide).map_err(|_| DecodeError::InvalidValue)?;
+    let highest_timer_version = if wide { r.u64()? } else { u64::from(r.u32()?) };
     if highest_timer_version < timer.version {
         return Err(DecodeError::InvalidValue);
     }
@@ -176,7 +171,7 @@ fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
     }
     let mut last: Option<[u8; 32]> = None;
     for _ in 0..members {
-        let m = read_identity(&mut r)?;
+        let m = read_identity(&mut r, keys)?;
         if last.is_some_and(|l| l >= m.to_bytes()) || m == me {
             return Err(DecodeError::InvalidValue);
         }
@@ -215,7 +210,7 @@ fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
     let senders = read_count(&mut r, MAX_GROUP_MEMBERS)?;
     let mut last: Option<[u8; 32]> = None;
     for _ in 0..senders {
-        let identity = read_identity(&mut r)?;
+        let identity = read_identity(&mut r, keys)?;
         if last.is_some_and(|l| l >= identity.to_bytes()) {
             return Err(DecodeError::InvalidValue);
         }

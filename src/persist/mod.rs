@@ -145,3 +145,47 @@ pub(crate) mod private {
         -> Result<Self, StateError>;
     }
 }
+
+/// Writes an identity key as blobs store it: the Ed25519 key, then its
+/// X25519 form.
+pub(crate) fn write_identity(w: &mut writer::BlobWriter, key: &crate::IdentityKey) {
+    w.bytes(key.as_bytes());
+    w.bytes(key.x25519());
+}
+
+/// How an identity key stored in a blob is read back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoredKeys {
+    /// A blob version written before the torsion rule of SPEC.md §3.1:
+    /// every key is checked in full, and its stored X25519 form must be the
+    /// one it gives (§18.5).
+    Checked,
+    /// A blob version whose writer took every identity key through
+    /// `IdentityKey::from_bytes`: loaded as stored, with no public-key
+    /// operation (§18.9).
+    Trusted,
+}
+
+impl StoredKeys {
+    /// `Checked` below `first_trusted`, the kind's first version written
+    /// under the torsion rule.
+    pub(crate) fn for_version(version: u8, first_trusted: u8) -> Self {
+        if version < first_trusted {
+            Self::Checked
+        } else {
+            Self::Trusted
+        }
+    }
+}
+
+/// Reads an identity key written by [`write_identity`].
+pub(crate) fn read_identity(
+    r: &mut crate::wire::codec::Reader<'_>,
+    keys: StoredKeys,
+) -> Result<crate::IdentityKey, crate::DecodeError> {
+    let (ed25519, x25519) = (r.array()?, r.array()?);
+    match keys {
+        StoredKeys::Checked => crate::IdentityKey::from_stored_checked(ed25519, x25519),
+        StoredKeys::Trusted => Ok(crate::IdentityKey::from_stored(ed25519, x25519)),
+    }
+}

@@ -1,8 +1,10 @@
 //! Session blob bodies (SPEC.md §18.4): an established session (kind
-//! 0x03, v1 to v3) and a pending one (kind 0x04, v1 and v2). v2 adds the
+//! 0x03, v1 to v4) and a pending one (kind 0x04, v1 to v3). v2 adds the
 //! PQXDH fields to the prekey fields (a v1 blob loads without them); v3 of
 //! the session adds its key agreement (a pending session derives it from
-//! its prekey fields).
+//! its prekey fields). Session v4 and pending v3 widen the timer versions
+//! to u64 and store our ratchet secret only while a sending chain exists
+//! (older blobs load with it dropped otherwise, SPEC.md §5.5).
 //!
 //! ```text
 //! session: their_identity 64 | v3: key_agreement u8 (0 unrecorded, 1 X3DH, 2 PQXDH)
@@ -12,8 +14,9 @@
 //! prekey fields: identity 64 | base_key 32 | signed_prekey_id u32
 //!                | one_time u8 0|1 [one_time_prekey_id u32]
 //!                | v2: pq u8 0|1 [pq_prekey_id u32 | kem_ciphertext 1088]
-//! conversation:  timer (mode u8 | ttl_secs u32 | version u32)
-//!                | highest_timer_version u32 | max_skipped_key_age_ms u64
+//! conversation:  timer (mode u8 | ttl_secs u32 | version u64)
+//!                | highest_timer_version u64 | max_skipped_key_age_ms u64
+//!                (session v1-v3, pending v1-v2: both versions u32)
 //! ```
 //!
 //! Identity keys are stored in both forms so that loading needs no point
@@ -23,11 +26,12 @@ use alloc::boxed::Box;
 
 use super::private::Codec;
 use super::writer::BlobWriter;
-use super::{BlobKind, StateBlob};
+use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
 use crate::error::{DecodeError, StateError};
-use crate::frame::{read_timer_fields, write_timer};
+use crate::frame::{read_timer_fields_as, write_timer};
 use crate::identity::{ENCODE_ED25519, IdentityKey};
 use crate::kem::KEM_CIPHERTEXT_LEN;
+use crate::limits::FRAME_TIMER_LEN;
 use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
@@ -35,15 +39,6 @@ use crate::session::record::SessionRecord;
 use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
 use crate::wire::codec::{Reader, Writer};
-
-fn write_identity(w: &mut BlobWriter, key: &IdentityKey) {
-    w.bytes(key.as_bytes());
-    w.bytes(key.x25519());
-}
-
-fn read_identity(r: &mut Reader<'_>) -> Result<IdentityKey, DecodeError> {
-    IdentityKey::from_stored_checked(r.array()?, r.array()?)
-}
 
 fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
     write_identity(w, &p.identity_key);
@@ -66,9 +61,13 @@ fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
     }
 }
 
-fn read_prekey(r: &mut Reader<'_>, version: u8) -> Result<PrekeyFields, DecodeError> {
+fn read_prekey(
+    r: &mut Reader<'_>,
+    version: u8,
+    keys: StoredKeys,
+) -> Result<PrekeyFields, DecodeError> {
     Ok(PrekeyFields {
-        identity_key: read_identity(r)?,
+        identity_key: read_identity(r, keys)?,
         base_key: r.array()?,
         signed_prekey_id: r.u32()?,
         one_time_prekey_id: match r.u8()? {
@@ -95,23 +94,29 @@ fn read_prekey(r: &mut Reader<'_>, version: u8) -> Result<PrekeyFields, DecodeEr
 }
 
 fn write_conversation(w: &mut BlobWriter, c: &Conversation) {
-    let mut timer = [0u8; 9];
-    // Nine bytes, exactly what `write_timer` writes.
+    let mut timer = [0u8; FRAME_TIMER_LEN];
+    // Exactly what `write_timer` writes.
     let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
     w.bytes(&timer);
-    w.u32(c.highest_timer_version);
+    w.u64(c.highest_timer_version);
     w.u64(c.max_skipped_key_age_ms);
     c.state.encode(w);
 }
 
-fn read_conversation(r: &mut Reader<'_>) -> Result<Conversation, DecodeError> {
-    let timer = read_timer_fields(r).map_err(|_| DecodeError::InvalidValue)?;
-    let highest_timer_version = r.u32()?;
+/// `current`: session v4 or pending v3 (u64 timer versions, the current
+/// ratchet format); else the legacy layout, whose u32 versions widen.
+fn read_conversation(r: &mut Reader<'_>, current: bool) -> Result<Conversation, DecodeError> {
+    let timer = read_timer_fields_as(r, current).map_err(|_| DecodeError::InvalidValue)?;
+    let highest_timer_version = if current {
+        r.u64()?
+    } else {
+        u64::from(r.u32()?)
+    };
     if highest_timer_version < timer.version {
         return Err(DecodeError::InvalidValue);
     }
     let max_skipped_key_age_ms = r.u64()?;
-    let state = RatchetState::decode(r)?;
+    let state = RatchetState::decode(r, !current)?;
     Ok(Conversation {
         state,
         timer,
@@ -162,17 +167,19 @@ fn encode_session(s: &Session, w: &mut BlobWriter) {
 
 fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     let mut r = Reader::new(body);
-    let their = read_identity(&mut r)?;
+    // Session v4 is the first version written under SPEC §3.1's torsion rule.
+    let keys = StoredKeys::for_version(version, 4);
+    let their = read_identity(&mut r, keys)?;
     let stored = match version {
         1 | 2 => None,
         _ => Some(KeyAgreement::from_byte(r.u8()?).ok_or(DecodeError::InvalidValue)?),
     };
     let prekey = match r.u8()? {
         0 => None,
-        1 => Some(read_prekey(&mut r, version)?),
+        1 => Some(read_prekey(&mut r, version, keys)?),
         _ => return Err(DecodeError::InvalidValue),
     };
-    let conv = read_conversation(&mut r)?;
+    let conv = read_conversation(&mut r, version >= 4)?;
     r.finish()?;
     // A responder's session holds the initiator's prekey fields, which
     // tell; a v1 blob predates PQXDH; a v2 initiator's session cannot tell.
@@ -209,9 +216,11 @@ fn encode_pending(p: &PendingSession, w: &mut BlobWriter) {
 
 fn decode_pending(version: u8, body: &[u8]) -> Result<PendingSession, DecodeError> {
     let mut r = Reader::new(body);
-    let their = read_identity(&mut r)?;
-    let prekey = read_prekey(&mut r, version)?;
-    let conv = read_conversation(&mut r)?;
+    // Pending v3 is the first version written under SPEC §3.1's torsion rule.
+    let keys = StoredKeys::for_version(version, 3);
+    let their = read_identity(&mut r, keys)?;
+    let prekey = read_prekey(&mut r, version, keys)?;
+    let conv = read_conversation(&mut r, version >= 3)?;
     r.finish()?;
     // An initiator: our identity first, theirs second; a sending chain and
     // nothing received yet.

@@ -1,7 +1,10 @@
 //! The ratchet state's persisted form (SPEC.md §18.4):
 //!
 //! ```text
-//! associated_data 66 | root_key 32 | our_ratchet_secret 32 | our_ratchet_public 32
+//! associated_data 66 | root_key 32
+//! | current: our_ratchet_secret u8 0|1 [secret 32]   (1 exactly when `sending` is 1)
+//!   legacy (session v1-v3, pending v1-v2): our_ratchet_secret 32
+//! | our_ratchet_public 32
 //! previous_counter u32
 //! sending   u8 0|1 [ chain_key 32 | index u32 ]
 //! receiving u8 0|1 [ ratchet_key 32 | chain_key 32 | index u32 ]
@@ -22,7 +25,7 @@ use super::chain_key::ChainKey;
 use super::message_key::MessageKey;
 use super::root_key::RootKey;
 use super::skipped::{SkippedKey, SkippedKeys};
-use super::{AD_LEN, ClosedChain, RatchetState, ReceivingChain, SendingChain};
+use super::{AD_LEN, ClosedChain, OurRatchet, RatchetState, ReceivingChain, SendingChain};
 use crate::dh::DhKeyPair;
 use crate::error::DecodeError;
 use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS};
@@ -46,7 +49,13 @@ impl RatchetState {
         );
         w.bytes(&self.associated_data);
         w.bytes(self.root_key.as_bytes());
-        w.bytes(self.our_ratchet.secret_bytes());
+        match self.our_ratchet.secret_bytes() {
+            Some(secret) => {
+                w.u8(1);
+                w.bytes(secret);
+            }
+            None => w.u8(0),
+        }
         w.bytes(self.our_ratchet.public());
         w.u32(self.previous_counter);
         match &self.sending {
@@ -96,11 +105,19 @@ impl RatchetState {
         );
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// Decodes the current format, or with `legacy` the format of session
+    /// v1-v3 and pending v1-v2, which always stored our ratchet secret: it
+    /// loads dropped when there is no sending chain (SPEC.md §5.5, §18.4),
+    /// exactly the states in which the current format stores none.
+    pub(crate) fn decode(r: &mut Reader<'_>, legacy: bool) -> Result<Self, DecodeError> {
         let associated_data = r.array::<AD_LEN>()?;
         let root_key = RootKey::new(r.array()?);
-        let secret = zeroize::Zeroizing::new(r.array::<32>()?);
-        let our_ratchet = DhKeyPair::from_stored(*secret, r.array()?);
+        let secret = if legacy || flag(r)? {
+            Some(zeroize::Zeroizing::new(r.array::<32>()?))
+        } else {
+            None
+        };
+        let public = r.array()?;
         let previous_counter = r.u32()?;
         let sending = match flag(r)? {
             true => Some(SendingChain {
@@ -116,6 +133,13 @@ impl RatchetState {
                 index: r.u32()?,
             }),
             false => None,
+        };
+        let our_ratchet = match (secret, &sending) {
+            (Some(secret), Some(_)) => OurRatchet::Pair(DhKeyPair::from_stored(*secret, public)),
+            // Legacy: a secret no genuine message can need is dropped.
+            (Some(_), None) if legacy => OurRatchet::PublicOnly(public),
+            (None, None) => OurRatchet::PublicOnly(public),
+            _ => return Err(DecodeError::InvalidValue),
         };
         let closed_count = usize::from(r.u8()?);
         if closed_count >= MAX_RECEIVING_CHAINS {

@@ -55,12 +55,52 @@ struct ClosedChain {
     end: u32,
 }
 
+/// Our current ratchet key `DHs` (SPEC.md §5.1, §5.5). Its secret is
+/// needed only to receive a *new* peer ratchet key, and a genuine peer
+/// sends one only after it has received our next ratchet key, which our
+/// next send draws afresh (§5.6). So from the moment a new peer ratchet key
+/// is received until our next send, the secret can never be used by a
+/// genuine message and is not kept: for a responder that is the signed
+/// prekey's secret, shared with every other session set up against that
+/// prekey.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum OurRatchet {
+    /// The key pair: we have sent with it (or are the initiator, whose
+    /// first chain is keyed with it), or have not yet received on it.
+    Pair(DhKeyPair),
+    /// The public half only: a new ratchet key has been received since we
+    /// last drew one; the next send draws a fresh pair.
+    PublicOnly([u8; 32]),
+}
+
+impl OurRatchet {
+    pub(crate) fn public(&self) -> &[u8; 32] {
+        match self {
+            Self::Pair(p) => p.public(),
+            Self::PublicOnly(p) => p,
+        }
+    }
+
+    /// The secret, if held (for persistence).
+    pub(crate) fn secret_bytes(&self) -> Option<&[u8; 32]> {
+        match self {
+            Self::Pair(p) => Some(p.secret_bytes()),
+            Self::PublicOnly(_) => None,
+        }
+    }
+
+    /// The same key with its secret dropped (zeroized).
+    fn without_secret(&self) -> Self {
+        Self::PublicOnly(*self.public())
+    }
+}
+
 /// The whole ratchet state of one session (hidden; reached only through
 /// the session types and `internal::hazmat`).
 #[derive(Clone, PartialEq, Debug)]
 pub struct RatchetState {
     root_key: RootKey,
-    our_ratchet: DhKeyPair,
+    our_ratchet: OurRatchet,
     sending: Option<SendingChain>,
     previous_counter: u32,
     receiving: Option<ReceivingChain>,
@@ -140,7 +180,7 @@ impl RatchetState {
         let (root_key, chain_key) = RootKey::new(*shared_secret).advance(&dh);
         Ok(Self {
             root_key,
-            our_ratchet,
+            our_ratchet: OurRatchet::Pair(our_ratchet),
             sending: Some(SendingChain {
                 chain_key,
                 index: 0,
@@ -154,7 +194,9 @@ impl RatchetState {
     }
 
     /// Responder (Bob): root key = SK, his ratchet key pair is the signed
-    /// prekey; both chains are derived from the first incoming message.
+    /// prekey; both chains are derived from the first incoming message,
+    /// whose commit drops the signed prekey's secret from this state (it is
+    /// never needed again, [`OurRatchet`]).
     pub(crate) fn new_responder(
         shared_secret: &[u8; 32],
         associated_data: [u8; AD_LEN],
@@ -162,7 +204,7 @@ impl RatchetState {
     ) -> Self {
         Self {
             root_key: RootKey::new(*shared_secret),
-            our_ratchet: signed_prekey,
+            our_ratchet: OurRatchet::Pair(signed_prekey),
             sending: None,
             previous_counter: 0,
             receiving: None,
@@ -259,7 +301,7 @@ impl RatchetState {
             .map_err(|_| SessionError::MessageTooLarge)?;
         // Commit.
         if let Some((pair, root_key, _)) = stepped {
-            self.our_ratchet = pair;
+            self.our_ratchet = OurRatchet::Pair(pair);
             self.root_key = root_key;
         }
         self.sending = Some(SendingChain {
@@ -344,7 +386,13 @@ impl RatchetState {
                 index = index.checked_add(1).ok_or(SessionError::CounterOverflow)?;
             }
         }
-        let dh = self.our_ratchet.diffie_hellman(&header.ratchet_key)?;
+        // Without our secret (a new key was received since our last send)
+        // no genuine message can carry a new ratchet key (SPEC.md §5.7
+        // step 5.3): it is a forgery.
+        let OurRatchet::Pair(our_pair) = &self.our_ratchet else {
+            return Err(SessionError::AuthenticationFailed);
+        };
+        let dh = our_pair.diffie_hellman(&header.ratchet_key)?;
         let (root_key, chain_key) = self.root_key.advance(&dh);
         let (key, chain) = derive_to(
             header.ratchet_key,
@@ -477,6 +525,8 @@ impl RatchetState {
                 self.root_key = root_key;
                 self.receiving = Some(chain);
                 self.sending = None;
+                // Never needed again: our next send draws a fresh pair.
+                self.our_ratchet = self.our_ratchet.without_secret();
                 self.previous_counter = previous_counter;
                 self.skipped.append(&mut skipped);
             }

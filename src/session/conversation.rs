@@ -25,7 +25,7 @@ pub(crate) struct Conversation {
     pub(crate) timer: ConversationTimer,
     /// The highest timer version seen on any message, so that our next
     /// change outranks a change whose message we have not received yet.
-    pub(crate) highest_timer_version: u32,
+    pub(crate) highest_timer_version: u64,
     pub(crate) max_skipped_key_age_ms: u64,
 }
 

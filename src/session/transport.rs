@@ -208,7 +208,7 @@ pub(crate) fn open_in_place<'b>(
     parsed: &Parsed,
     parties: &Parties,
     retention: &Retention,
-    max_timer_version: u32,
+    max_timer_version: u64,
     now_ms: u64,
     buf: &'b mut [u8],
 ) -> Result<Opened<'b>, SessionError> {

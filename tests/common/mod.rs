@@ -368,3 +368,130 @@ pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session
     let (alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     (rng, alice, bob)
 }
+
+/// Legacy state-blob layouts, rewritten from current blobs (SPEC.md §18.4,
+/// §18.10): for tests that load old formats without a frozen fixture.
+pub mod legacy {
+    use sha2::Digest;
+
+    /// Rewrites a plain blob's checksum after an edit.
+    pub fn fix_checksum(blob: &mut [u8]) {
+        let n = blob.len() - 16;
+        let sum = sha2::Sha256::digest(&blob[..n]);
+        blob[n..].copy_from_slice(&sum[..16]);
+    }
+
+    /// Length of prekey fields (v2 and later) starting at `at`.
+    fn prekey_fields_len(b: &[u8], at: usize) -> usize {
+        let mut n = 64 + 32 + 4;
+        if b[at + n] == 1 {
+            n += 4;
+        }
+        n += 1;
+        if b[at + n] == 1 {
+            n += 4 + 1088;
+        }
+        n + 1
+    }
+
+    /// Narrows the timer (mode, TTL, version u64) and the highest version
+    /// (u64) at `at` to u32 versions; `None` if a version does not fit.
+    fn narrow_timer(out: &mut Vec<u8>, b: &[u8], at: usize) -> Option<usize> {
+        out.extend_from_slice(&b[at..at + 5]);
+        let version = u64::from_be_bytes(b[at + 5..at + 13].try_into().unwrap());
+        let highest = u64::from_be_bytes(b[at + 13..at + 21].try_into().unwrap());
+        out.extend_from_slice(&u32::try_from(version).ok()?.to_be_bytes());
+        out.extend_from_slice(&u32::try_from(highest).ok()?.to_be_bytes());
+        Some(at + 21)
+    }
+
+    /// The conversation and ratchet from `at` in the legacy layout: u32
+    /// timer versions, our ratchet secret always 32 bytes (`filler` when
+    /// the current blob holds none).
+    fn legacy_conversation(out: &mut Vec<u8>, b: &[u8], at: usize, filler: [u8; 32]) {
+        let at = narrow_timer(out, b, at).expect("timer versions fit in u32");
+        // max_skipped_key_age_ms 8 | associated_data 66 | root_key 32
+        out.extend_from_slice(&b[at..at + 8 + 66 + 32]);
+        let at = at + 8 + 66 + 32;
+        let at = match b[at] {
+            1 => {
+                out.extend_from_slice(&b[at + 1..at + 33]);
+                at + 33
+            }
+            _ => {
+                out.extend_from_slice(&filler);
+                at + 1
+            }
+        };
+        out.extend_from_slice(&b[at..b.len() - 16]);
+        out.extend_from_slice(&[0; 16]);
+    }
+
+    /// Offset of the conversation timer in a session blob of v3 or later.
+    pub fn session_timer_at(blob: &[u8]) -> usize {
+        let at = 6 + 64 + 1;
+        if blob[at] == 1 {
+            at + 1 + prekey_fields_len(blob, at + 1)
+        } else {
+            at + 1
+        }
+    }
+
+    /// Offset of the timer in a group blob.
+    pub fn group_timer_at(blob: &[u8]) -> usize {
+        6 + 1 + 16 + 64 + if blob[6] == 0x03 { 64 } else { 0 }
+    }
+
+    /// Sets the timer version and the highest version seen (u64) of a
+    /// current blob whose timer is at `timer_at`.
+    pub fn set_u64_versions(blob: &mut [u8], timer_at: usize, version: u64, highest: u64) {
+        blob[timer_at + 5..timer_at + 13].copy_from_slice(&version.to_be_bytes());
+        blob[timer_at + 13..timer_at + 21].copy_from_slice(&highest.to_be_bytes());
+        fix_checksum(blob);
+    }
+
+    /// A current (v4) session blob in the session v3 layout; where the
+    /// session holds no ratchet secret, `filler` stands in its place (as
+    /// the secret an old version would have kept).
+    pub fn session_as_v3(blob: &[u8], filler: [u8; 32]) -> Vec<u8> {
+        assert_eq!(blob[5], 4);
+        let at = session_timer_at(blob);
+        let mut out = blob[..at].to_vec();
+        out[5] = 3;
+        legacy_conversation(&mut out, blob, at, filler);
+        fix_checksum(&mut out);
+        out
+    }
+
+    /// A current (v3) pending-session blob in the pending v2 layout.
+    pub fn pending_as_v2(blob: &[u8]) -> Vec<u8> {
+        assert_eq!(blob[5], 3);
+        let at = 6 + 64 + prekey_fields_len(blob, 6 + 64);
+        let mut out = blob[..at].to_vec();
+        out[5] = 2;
+        legacy_conversation(&mut out, blob, at, [0; 32]);
+        fix_checksum(&mut out);
+        out
+    }
+
+    /// A current (v3) group blob in the group v2 layout.
+    pub fn group_as_v2(blob: &[u8]) -> Vec<u8> {
+        assert_eq!(blob[5], 3);
+        let at = group_timer_at(blob);
+        let mut out = blob[..at].to_vec();
+        out[5] = 2;
+        let at = narrow_timer(&mut out, blob, at).expect("timer versions fit in u32");
+        out.extend_from_slice(&blob[at..]);
+        fix_checksum(&mut out);
+        out
+    }
+
+    /// Sets the timer version and the highest version seen of a legacy
+    /// session (v3) or group (v2) blob made by the functions above, at
+    /// the timer found at `timer_at`.
+    pub fn set_u32_versions(blob: &mut [u8], timer_at: usize, version: u32, highest: u32) {
+        blob[timer_at + 5..timer_at + 9].copy_from_slice(&version.to_be_bytes());
+        blob[timer_at + 9..timer_at + 13].copy_from_slice(&highest.to_be_bytes());
+        fix_checksum(blob);
+    }
+}
