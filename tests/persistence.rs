@@ -597,6 +597,15 @@ fn fixtures() -> Fixtures {
     }
 }
 
+/// Rewrites a fixture directory's two message files (never its state
+/// files) when `SEALWIRE_REGENERATE_VECTORS` is set.
+fn regenerate_messages(dir: &std::path::Path, message: &[u8], prekey_message: &[u8]) {
+    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
+        std::fs::write(dir.join("message.bin"), message).unwrap();
+        std::fs::write(dir.join("prekey_message.bin"), prekey_message).unwrap();
+    }
+}
+
 #[test]
 fn frozen_v1_fixtures_still_load() {
     let dir = fixture_dir();
@@ -604,8 +613,12 @@ fn frozen_v1_fixtures_still_load() {
     let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
     // No blessing: writers write the newest format version now (v2 for the
     // prekey store and sessions), so v1 blobs can no longer be produced;
-    // these files are frozen forever. The classic wire bytes did not
-    // change: the same keys still produce the committed messages.
+    // these state files are frozen forever. The two message files are not
+    // state: they follow the message version (0x02 since the nonce mask,
+    // SPEC.md §6), and the same keys still produce them. Rewrite them (and
+    // only them) with `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test
+    // persistence frozen_`.
+    regenerate_messages(&dir, &f.message, &f.prekey_message);
     assert_eq!(std::fs::read(dir.join("message.bin")).unwrap(), f.message);
     assert_eq!(
         std::fs::read(dir.join("prekey_message.bin")).unwrap(),
@@ -729,9 +742,12 @@ fn frozen_v2_fixtures_still_load() {
             std::fs::write(dir.join(name), bytes).unwrap();
         }
     }
+    regenerate_messages(&dir, &f.message, &f.prekey_message);
     let read = |name: &str| {
         std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
     };
+    assert_eq!(read("message.bin"), f.message);
+    assert_eq!(read("prekey_message.bin"), f.prekey_message);
     for name in ["prekeys.bin", "session.bin", "pending.bin"] {
         assert_eq!(read(name)[5], 2, "{name} is a v2 blob");
     }
