@@ -25,6 +25,11 @@
 //!
 //! Run: `cargo bench --bench session -- --warm-up-time 1 --measurement-time 3`
 //!
+//! Against an earlier revision, in paired alternating rounds (each round's
+//! ratio, then median and quartiles): `bash benches/compare_revisions.sh
+//! REV session 'in_chain/100B$'` (SPEC.md §5.9 records the cost of the
+//! nonce mask measured this way).
+//!
 //! The clock is wall time. On a shared, loaded machine, where the bench
 //! thread is descheduled part of the time, `SEALWIRE_BENCH_CLOCK=thread-cpu`
 //! measures the bench thread's CPU time instead (Unix), which keeps the
@@ -63,9 +68,9 @@ const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const SIZES: [(usize, &str); 3] = [(100, "100B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
 /// Length of the AEAD associated data of a ratchet message:
-/// `Encode(IK_A) || Encode(IK_B)` (66 bytes) `|| header` (40 bytes). The
+/// `Encode(IK_A) || Encode(IK_B)` (66 bytes) `|| header` (52 bytes). The
 /// baselines authenticate the same amount.
-const AEAD_AD_LEN: usize = 66 + 40;
+const AEAD_AD_LEN: usize = 66 + 52;
 
 type HmacSha256 = Hmac<Sha256>;
 

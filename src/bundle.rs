@@ -13,7 +13,7 @@ use crate::pq_prekey::PQ_PUBLIC_KEY_LEN;
 use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic};
 use crate::prekey::{OneTimePrekeyPublic, signed_prekey_message};
 use crate::wire::codec::{Reader, Writer};
-use crate::wire::{TYPE_BUNDLE, WIRE_VERSION};
+use crate::wire::{BUNDLE_VERSION, TYPE_BUNDLE};
 
 /// Bundle flag: a one-time prekey follows.
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
@@ -95,7 +95,7 @@ impl PrekeyBundle {
         }
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != WIRE_VERSION {
+        if version != BUNDLE_VERSION {
             return Err(DecodeError::UnsupportedVersion(version).into());
         }
         let ty = r.u8()?;
@@ -163,7 +163,7 @@ impl PrekeyBundle {
         let mut out = alloc::vec![0u8; self.encoded_len()];
         let mut w = Writer::new(&mut out);
         let written = (|| {
-            w.u8(WIRE_VERSION)?;
+            w.u8(BUNDLE_VERSION)?;
             w.u8(TYPE_BUNDLE)?;
             w.bytes(self.identity_key.as_bytes())?;
             w.u32(self.signed_prekey_id)?;

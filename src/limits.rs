@@ -69,8 +69,9 @@ pub const PQ_MESSAGE_FIELDS_LEN: usize = 4 + 1088;
 pub const PQ_BUNDLE_FIELDS_LEN: usize = 4 + 1 + 1184 + 64;
 
 /// Largest wire message: the franked prekey message at its largest
-/// (one-time prekey id, PQXDH fields, franking commitment) plus the largest
-/// ciphertext. Anything longer is rejected before parsing.
+/// (one-time prekey id, PQXDH fields, the 52-byte header with its nonce
+/// mask, franking commitment) plus the largest ciphertext. Anything longer
+/// is rejected before parsing.
 pub const MAX_MESSAGE_LEN: usize = 2
     + 32
     + 32
@@ -78,7 +79,7 @@ pub const MAX_MESSAGE_LEN: usize = 2
     + 1
     + 4
     + PQ_MESSAGE_FIELDS_LEN
-    + 40
+    + crate::wire::HEADER_LEN
     + FRANKING_COMMITMENT_LEN
     + MAX_FRAME_LEN
     + 16;

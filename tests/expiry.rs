@@ -31,7 +31,7 @@ use sealwire::frame::padded_body_len;
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;
-use sealwire::wire::{TYPE_RATCHET, WIRE_VERSION};
+use sealwire::wire::{MESSAGE_VERSION, TYPE_RATCHET};
 use sealwire::{
     ContentType, DecodeError, Expiry, ExpiryQueue, MessageId, PendingSession, Received, Session,
     SessionError, Timestamp,
@@ -118,7 +118,7 @@ fn frame(content: u8, flags: u8, timer_block: Option<(u8, u32, u64)>, body: &[u8
 fn seal_raw(rng: &mut DangerDeterministicRng, sender: &Session, plaintext: &[u8]) -> Vec<u8> {
     let mut s = sender.clone();
     let raw = hazmat::encrypt_raw(&mut s, rng, plaintext).unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_RATCHET];
     wire.extend_from_slice(&raw);
     wire
 }

@@ -29,7 +29,7 @@ use sealwire::franking::{
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{FRAME_FRANKING_LEN, FRANKING_COMMITMENT_LEN};
-use sealwire::wire::{Message, TYPE_FRANKED_RATCHET, TYPE_RATCHET, WIRE_VERSION};
+use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_FRANKED_RATCHET, TYPE_RATCHET};
 use sealwire::{
     ContentType, IdentityKey, PendingSession, Received, Session, SessionError, SessionRecord,
     Timestamp,
@@ -334,7 +334,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
     let mut a = alice.clone();
     let raw =
         hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf).unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_FRANKED_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_FRANKED_RATCHET];
     wire.extend_from_slice(&raw);
     // The tag verifies (cf is in the associated data), the commitment does
     // not: AuthenticationFailed, no state change, no plaintext left.
@@ -354,7 +354,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
     let mut a = alice.clone();
     let raw = hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf_ok)
         .unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_FRANKED_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_FRANKED_RATCHET];
     wire.extend_from_slice(&raw);
     let got = bob.clone().decrypt(T0, &wire).unwrap();
     assert_eq!(&got.plaintext[..], &shown[..]);
@@ -373,7 +373,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
     let raw =
         hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf_swapped)
             .unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_FRANKED_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_FRANKED_RATCHET];
     wire.extend_from_slice(&raw);
     assert_eq!(
         decrypt_fails(&mut bob, T0, &wire, Some(&shown)),
@@ -386,7 +386,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
     plain_frame.extend_from_slice(&shown);
     plain_frame.extend(std::iter::repeat_n(0u8, 32 - shown.len()));
     let raw = hazmat::encrypt_raw_franked(&mut alice, &mut s.rng, &plain_frame, &cf_ok).unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_FRANKED_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_FRANKED_RATCHET];
     wire.extend_from_slice(&raw);
     assert_eq!(
         decrypt_fails(&mut bob, T0, &wire, Some(&shown)),
@@ -402,7 +402,7 @@ fn a_tampered_commitment_on_the_wire_fails_with_no_state_change() {
         .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &secret)
         .unwrap();
     assert_eq!(wire[1], TYPE_FRANKED_RATCHET);
-    let cf_at = 2 + 40;
+    let cf_at = 2 + HEADER_LEN;
     assert_eq!(&wire[cf_at..cf_at + 32], &commitment_of(&wire).unwrap()[..]);
     for i in cf_at..cf_at + 32 {
         for bit in [0x01u8, 0x80] {
@@ -546,7 +546,7 @@ fn franked_prekey_messages_open_sessions_and_can_be_reported() {
         let m = p2
             .encrypt_franked(&mut s2.rng, T0, ContentType::UserMessage, b"x")
             .unwrap();
-        let cf_at = m.len() - p2.franked_encrypted_len(1) + 2 + 32 + 32 + 4 + 1 + 4 + 40;
+        let cf_at = m.len() - p2.franked_encrypted_len(1) + 2 + 32 + 32 + 4 + 1 + 4 + HEADER_LEN;
         let mut t = m.clone();
         t[cf_at] ^= 1;
         let before = s2.store.clone();
@@ -634,7 +634,7 @@ fn commitment_of_reads_franked_messages_only() {
         .unwrap();
     // Too short to hold the commitment.
     assert_eq!(
-        commitment_of(&franked[..2 + 40 + 20]),
+        commitment_of(&franked[..2 + HEADER_LEN + 20]),
         Err(DecodeError::Truncated)
     );
     // A franked message re-encodes canonically.
@@ -965,7 +965,7 @@ fn seed_corpus() {
         std::fs::write(decrypt.join("franked_prekey_m2"), &f.samples[3]).unwrap();
         std::fs::write(decrypt.join("franked_ratchet_r1"), &f.samples[4]).unwrap();
         let mut t = f.samples[4].clone();
-        t[2 + 40 + 5] ^= 0x10;
+        t[2 + HEADER_LEN + 5] ^= 0x10;
         std::fs::write(decrypt.join("franked_tampered_cf"), t).unwrap();
     }
     let mut n = 0;
@@ -990,7 +990,7 @@ fn seed_corpus() {
 fn limits_grow_by_exactly_the_franking_fields() {
     use sealwire::limits::*;
     assert_eq!(MAX_FRAME_LEN, 1_048_636); // 13-byte timer block (u64 version)
-    assert_eq!(MAX_MESSAGE_LEN, 1_049_891);
+    assert_eq!(MAX_MESSAGE_LEN, 1_049_903); // 52-byte header
     assert_eq!(REPORT_FIXED_LEN, 188);
     assert_eq!(MAX_REPORT_LEN, 68_159_680);
     assert_eq!(sealwire::franking::COMMITMENT_LABEL.len(), 30);

@@ -613,6 +613,15 @@ fn fixtures() -> Fixtures {
     }
 }
 
+/// Rewrites a fixture directory's two message files (never its state
+/// files) when `SEALWIRE_REGENERATE_VECTORS` is set.
+fn regenerate_messages(dir: &std::path::Path, message: &[u8], prekey_message: &[u8]) {
+    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
+        std::fs::write(dir.join("message.bin"), message).unwrap();
+        std::fs::write(dir.join("prekey_message.bin"), prekey_message).unwrap();
+    }
+}
+
 #[test]
 fn frozen_v1_fixtures_still_load() {
     let dir = fixture_dir();
@@ -620,10 +629,17 @@ fn frozen_v1_fixtures_still_load() {
     let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
     // No blessing: writers write the newest format version now (v2 for the
     // prekey store and sessions), so v1 blobs can no longer be produced;
-    // these files are frozen forever. The committed messages carry inner
-    // frame version 0x01, refused since frame 0x02 (64-bit timer
-    // versions, SPEC.md §8.1): the same keys now produce `f.message` and
-    // `f.prekey_message`, which the loaded state opens below.
+    // these state files are frozen forever. The two message files are not
+    // state: they follow the message version (0x02 since the nonce mask,
+    // SPEC.md §6), and the same keys still produce them. Rewrite them (and
+    // only them) with `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test
+    // persistence frozen_`.
+    regenerate_messages(&dir, &f.message, &f.prekey_message);
+    assert_eq!(std::fs::read(dir.join("message.bin")).unwrap(), f.message);
+    assert_eq!(
+        std::fs::read(dir.join("prekey_message.bin")).unwrap(),
+        f.prekey_message
+    );
     let read = |name: &str| {
         std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
     };
@@ -661,45 +677,33 @@ fn frozen_v1_fixtures_still_load() {
     }
     assert_eq!(ExpiryQueue::from_blob(&read("queue.bin")).unwrap(), f.queue);
     // And works: the session opens the message, the prekey store accepts
-    // the prekey message; the committed ones (frame 0x01) authenticate and
-    // are refused, changing nothing.
+    // the prekey message.
     let mut session = session;
     let identity = IdentityKeyPair::from_blob(&read("identity.bin")).unwrap();
     let mut prekeys = prekeys;
-    opens_after_refusing_frame_v1(
+    opens_the_committed_messages(
         &mut session,
         &identity,
         &mut prekeys,
-        [&read("message.bin"), &f.message],
-        [&read("prekey_message.bin"), &f.prekey_message],
+        &read("message.bin"),
+        &read("prekey_message.bin"),
         [b"fixture message", b"fixture hello"],
     );
 }
 
-/// The frozen messages carry frame version 0x01: each authenticates with
-/// the loaded keys and is then refused (`UnsupportedVersion(1)`, nothing
-/// changed); the same message made now (frame 0x02) opens.
-fn opens_after_refusing_frame_v1(
+/// The committed messages (regenerated with the message format, see
+/// `regenerate_messages`) open with the loaded keys.
+fn opens_the_committed_messages(
     session: &mut Session,
     identity: &IdentityKeyPair,
     prekeys: &mut PrekeyStore,
-    message: [&[u8]; 2],
-    prekey_message: [&[u8]; 2],
+    message: &[u8],
+    prekey_message: &[u8],
     plaintexts: [&[u8]; 2],
 ) {
-    let v1 = SessionError::Malformed(sealwire::DecodeError::UnsupportedVersion(1));
-    let before = session.clone();
-    assert_eq!(session.decrypt(T0, message[0]).unwrap_err(), v1);
-    assert_eq!(*session, before);
-    let got = session.decrypt(T0, message[1]).unwrap();
+    let got = session.decrypt(T0, message).unwrap();
     assert_eq!(&got.plaintext[..], plaintexts[0]);
-    let store_before = prekeys.clone();
-    assert_eq!(
-        Session::accept(identity, prekeys, T0, prekey_message[0]).unwrap_err(),
-        v1
-    );
-    assert_eq!(*prekeys, store_before);
-    let (_, got) = Session::accept(identity, prekeys, T0, prekey_message[1]).unwrap();
+    let (_, got) = Session::accept(identity, prekeys, T0, prekey_message).unwrap();
     assert_eq!(&got.plaintext[..], plaintexts[1]);
 }
 
@@ -779,9 +783,12 @@ fn frozen_v2_fixtures_still_load() {
             std::fs::write(dir.join(name), bytes).unwrap();
         }
     }
+    regenerate_messages(&dir, &f.message, &f.prekey_message);
     let read = |name: &str| {
         std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
     };
+    assert_eq!(read("message.bin"), f.message);
+    assert_eq!(read("prekey_message.bin"), f.prekey_message);
     for name in ["prekeys.bin", "session.bin", "pending.bin"] {
         assert_eq!(read(name)[5], 2, "{name} is a v2 blob");
     }
@@ -822,12 +829,12 @@ fn frozen_v2_fixtures_still_load() {
     let mut session = session;
     let identity = IdentityKeyPair::from_blob(&read("identity.bin")).unwrap();
     let mut prekeys = prekeys;
-    opens_after_refusing_frame_v1(
+    opens_the_committed_messages(
         &mut session,
         &identity,
         &mut prekeys,
-        [&read("message.bin"), &f.message],
-        [&read("prekey_message.bin"), &f.prekey_message],
+        &read("message.bin"),
+        &read("prekey_message.bin"),
         [b"v2 fixture message", b"v2 fixture hello"],
     );
     assert_eq!(prekeys.pq_one_time_prekey_count(), 1);

@@ -1,5 +1,5 @@
 //! Known-answer vectors of sealwire's own PQXDH (SPEC.md §3.6, §15):
-//! `tests/vectors/pqxdh_v1.json`, generated once from explicit inputs
+//! `tests/vectors/pqxdh_v2.json`, generated once from explicit inputs
 //! (identity seeds, prekey secrets, the ML-KEM-768 seed `d || z`, the
 //! encapsulation randomness `m`, ephemeral and ratchet secrets) and
 //! committed. Every intermediate value is listed and checked here:
@@ -8,8 +8,12 @@
 //! `SK` recomputed with the `hkdf` crate, `AD`, the bundle, the first prekey
 //! message and the reply, byte for byte.
 //!
-//! Regenerate only for a new profile (never to make a failing check pass):
-//! `SEALWIRE_BLESS_PQXDH=1 cargo test --test pqxdh_known_answers`.
+//! Regenerate only for a new profile or message version (never to make a
+//! failing check pass):
+//! `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test pqxdh_known_answers`
+//! (or the older `SEALWIRE_BLESS_PQXDH=1`). Version 2 of the file holds
+//! message version `0x02` (52-byte header with the nonce mask `r`, drawn
+//! from the listed `*_nonce_mask_r` inputs); every other input is v1's.
 
 #![allow(
     clippy::unwrap_used,
@@ -36,24 +40,28 @@ use sealwire::{IdentityKeyPair, PqPrekeyKind, PrekeyBundle, PrekeyStore, Session
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pqxdh_v1.json");
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pqxdh_v2.json");
 const SENT_AT: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
 
-/// Hands out listed 32-byte secrets; any other draw is a test failure.
-struct ScriptedRng(VecDeque<[u8; 32]>);
+/// Hands out listed 32-byte secrets and 12-byte nonce masks, each from its
+/// own list; any other draw is a test failure.
+struct ScriptedRng(VecDeque<[u8; 32]>, VecDeque<[u8; 12]>);
 
 impl TryRng for ScriptedRng {
     type Error = Infallible;
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        unimplemented!("only 32-byte secrets are drawn")
+        unimplemented!("only 32-byte secrets and 12-byte masks are drawn")
     }
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        unimplemented!("only 32-byte secrets are drawn")
+        unimplemented!("only 32-byte secrets and 12-byte masks are drawn")
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        assert_eq!(dst.len(), 32);
-        dst.copy_from_slice(&self.0.pop_front().expect("no more listed secrets"));
+        match dst.len() {
+            32 => dst.copy_from_slice(&self.0.pop_front().expect("no more listed secrets")),
+            12 => dst.copy_from_slice(&self.1.pop_front().expect("no more listed masks")),
+            n => panic!("unexpected draw of {n} bytes"),
+        }
         Ok(())
     }
 }
@@ -75,6 +83,8 @@ struct Inputs {
     alice_ratchet_secret: [u8; 32],
     kem_randomness: [u8; 32],
     bob_ratchet_secret: [u8; 32],
+    alice_nonce_mask: [u8; 12],
+    bob_nonce_mask: [u8; 12],
     first_plaintext: &'static [u8],
     reply_plaintext: &'static [u8],
 }
@@ -95,6 +105,8 @@ fn inputs() -> Vec<Inputs> {
             alice_ratchet_secret: counting(0xb0),
             kem_randomness: counting(0xc0),
             bob_ratchet_secret: counting(0xd0),
+            alice_nonce_mask: counting(0xe0),
+            bob_nonce_mask: counting(0xf0),
             first_plaintext: b"Hello Bob! (PQXDH)",
             reply_plaintext: b"Hello Alice! (PQ reply)",
         },
@@ -112,6 +124,8 @@ fn inputs() -> Vec<Inputs> {
             alice_ratchet_secret: counting(0xb1),
             kem_randomness: counting(0xc1),
             bob_ratchet_secret: counting(0xd1),
+            alice_nonce_mask: counting(0xe1),
+            bob_nonce_mask: counting(0xf1),
             first_plaintext: b"Hello Bob! (last resort)",
             reply_plaintext: b"Hello Alice!",
         },
@@ -166,7 +180,7 @@ fn generate(i: &Inputs) -> Value {
     .unwrap();
     let first = pending
         .encrypt(
-            &mut ScriptedRng(VecDeque::new()),
+            &mut ScriptedRng(VecDeque::new(), VecDeque::from([i.alice_nonce_mask])),
             SENT_AT,
             i.first_plaintext,
         )
@@ -175,7 +189,10 @@ fn generate(i: &Inputs) -> Value {
     assert_eq!(&got.plaintext[..], i.first_plaintext);
     let reply = bob_session
         .encrypt(
-            &mut ScriptedRng(VecDeque::from([i.bob_ratchet_secret])),
+            &mut ScriptedRng(
+                VecDeque::from([i.bob_ratchet_secret]),
+                VecDeque::from([i.bob_nonce_mask]),
+            ),
             SENT_AT,
             i.reply_plaintext,
         )
@@ -202,6 +219,8 @@ fn generate(i: &Inputs) -> Value {
             "alice_ratchet_secret": hex(&i.alice_ratchet_secret),
             "kem_randomness_m": hex(&i.kem_randomness),
             "bob_ratchet_secret": hex(&i.bob_ratchet_secret),
+            "alice_nonce_mask_r": hex(&i.alice_nonce_mask),
+            "bob_nonce_mask_r": hex(&i.bob_nonce_mask),
             "sent_at_ms": SENT_AT.as_unix_millis(),
             "first_plaintext": hex(i.first_plaintext),
             "reply_plaintext": hex(i.reply_plaintext),
@@ -238,10 +257,12 @@ fn generate(i: &Inputs) -> Value {
 }
 
 fn vectors() -> Value {
-    if std::env::var_os("SEALWIRE_BLESS_PQXDH").is_some() {
+    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some()
+        || std::env::var_os("SEALWIRE_BLESS_PQXDH").is_some()
+    {
         let cases: Vec<Value> = inputs().iter().map(generate).collect();
         let doc = json!({
-            "description": "sealwire PQXDH (X3DH + ML-KEM-768) known answers, SPEC.md §3.6. Generated once by tests/pqxdh_known_answers.rs from the listed inputs; hex throughout. The first message is a prekey message carrying a framed body (SPEC.md §8) sent at sent_at_ms; the reply is a ratchet message whose ratchet key comes from bob_ratchet_secret.",
+            "description": "sealwire PQXDH (X3DH + ML-KEM-768) known answers, SPEC.md §3.6. Generated once by tests/pqxdh_known_answers.rs from the listed inputs; hex throughout. The first message is a prekey message (message version 0x02, SPEC.md §6-§7) carrying a framed body (SPEC.md §8) sent at sent_at_ms, its header's nonce mask r being alice_nonce_mask_r; the reply is a ratchet message whose ratchet key comes from bob_ratchet_secret and whose r is bob_nonce_mask_r.",
             "profile": "sealwire-v1-ed25519-pqxdh-mlkem768",
             "cases": cases,
         });

@@ -33,7 +33,7 @@ use common::{
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{MAX_MESSAGE_LEN, MAX_SKIP};
-use sealwire::wire::{Message, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION};
+use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{ContentType, DecodeError, IdentityKeyPair, PendingSession, Session, SessionError};
 
 const H: usize = ratchet_offsets::HEADER;
@@ -272,6 +272,7 @@ fn scene_still_works(sc: &mut Scene) {
 fn tampered_ciphertext_or_tag_every_bit() {
     let mut sc = scene(20);
     let m = sc.chain[3].clone();
+    // From the nonce mask r (bytes 40..52 of the header) to the tag.
     for at in H + 40..m.len() {
         for bit in 0..8 {
             let e = decrypt_fails(&mut sc.bob, T0, &flipped(&m, at, 1 << bit), Some(&body(3)));
@@ -461,7 +462,7 @@ fn truncated_extended_and_relabelled_messages_are_refused() {
     let secret = body(3);
     for len in 0..m.len() {
         let e = decrypt_fails(&mut sc.bob, T0, &m[..len], Some(&secret));
-        if len < H + 40 + 16 {
+        if len < H + HEADER_LEN + 16 {
             assert_eq!(
                 e,
                 SessionError::Malformed(DecodeError::Truncated),
@@ -481,7 +482,7 @@ fn truncated_extended_and_relabelled_messages_are_refused() {
         );
     }
     for v in 0..=255u8 {
-        if v == WIRE_VERSION {
+        if v == MESSAGE_VERSION {
             continue;
         }
         assert_eq!(
@@ -627,7 +628,7 @@ fn frame_failures_after_authentication_change_nothing() {
     for (plaintext, expected) in cases {
         let mut a = sc.alice.clone();
         let raw = hazmat::encrypt_raw(&mut a, &mut sc.s.rng, &plaintext).unwrap();
-        let mut wire = vec![WIRE_VERSION, TYPE_RATCHET];
+        let mut wire = vec![MESSAGE_VERSION, TYPE_RATCHET];
         wire.extend_from_slice(&raw);
         assert_eq!(be32(&wire, n_range().start), 5);
         let e = decrypt_fails(&mut sc.bob, T0, &wire, Some(&secret));
@@ -637,7 +638,7 @@ fn frame_failures_after_authentication_change_nothing() {
     // consumed by the failures).
     let mut a = sc.alice.clone();
     let raw = hazmat::encrypt_raw(&mut a, &mut sc.s.rng, &good).unwrap();
-    let mut wire = vec![WIRE_VERSION, TYPE_RATCHET];
+    let mut wire = vec![MESSAGE_VERSION, TYPE_RATCHET];
     wire.extend_from_slice(&raw);
     let mut bob = sc.bob.clone();
     let got = bob.decrypt(T0, &wire).unwrap();

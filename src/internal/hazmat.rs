@@ -16,7 +16,7 @@ use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
 use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
-use crate::wire::{HEADER_LEN, RatchetHeader, TAG_LEN};
+use crate::wire::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader, TAG_LEN};
 
 /// X3DH as the initiator with an explicit ephemeral secret: `(SK, AD)`.
 pub fn x3dh_initiator(
@@ -231,6 +231,29 @@ pub fn encrypt_raw<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
     let (header, tag) = session.ratchet().encrypt(rng, &mut buf)?;
+    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
+    out.extend_from_slice(&header.to_bytes());
+    out.extend_from_slice(&buf);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// [`encrypt_raw`] with the header's nonce mask `r` given instead of drawn
+/// (SPEC.md §5.4): with `r = 0` the AEAD key and nonce are the derived
+/// ones, so the ciphertext is the known-answer transcript's, whose headers
+/// are the first 40 bytes of ours (the tag differs: `r` is in the AAD).
+/// Reusing an `r` at a repeated chain position reuses a (key, nonce) pair:
+/// tests only.
+pub fn encrypt_raw_with_nonce_mask<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
+    session: &mut S,
+    rng: &mut R,
+    plaintext: &[u8],
+    nonce_mask: [u8; NONCE_MASK_LEN],
+) -> Result<Vec<u8>, SessionError> {
+    let mut buf = plaintext.to_vec();
+    let (header, tag) = session
+        .ratchet()
+        .encrypt_masked(rng, &mut buf, None, Some(nonce_mask))?;
     let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
     out.extend_from_slice(&header.to_bytes());
     out.extend_from_slice(&buf);

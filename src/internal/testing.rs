@@ -7,13 +7,23 @@ use core::convert::Infallible;
 use rand_core::{TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 
+use crate::wire::NONCE_MASK_LEN;
+
 /// SHA-256 in counter mode over a 32-byte seed.
+///
+/// A draw of exactly [`NONCE_MASK_LEN`] (12) bytes, the nonce mask `r` of
+/// a message header (SPEC.md §5.4), comes from a second, domain-separated
+/// stream (`SHA-256(seed || "nonce-mask" || n)`), so that every other
+/// output for a seed (keys, ids, salts) is the one it was before messages
+/// drew `r`: the deterministic states behind the frozen fixtures and the
+/// tests' seeds did not move.
 #[derive(Clone, Debug)]
 pub struct DangerDeterministicRng {
     seed: [u8; 32],
     counter: u64,
     block: [u8; 32],
     used: usize,
+    masks: u64,
 }
 
 impl DangerDeterministicRng {
@@ -24,6 +34,7 @@ impl DangerDeterministicRng {
             counter: 0,
             block: [0; 32],
             used: 32,
+            masks: 0,
         }
     }
 
@@ -60,6 +71,18 @@ impl TryRng for DangerDeterministicRng {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        if dst.len() == NONCE_MASK_LEN {
+            let mut h = Sha256::new();
+            h.update(self.seed);
+            h.update(b"nonce-mask");
+            h.update(self.masks.to_be_bytes());
+            let block = h.finalize();
+            for (d, b) in dst.iter_mut().zip(block.iter()) {
+                *d = *b;
+            }
+            self.masks = self.masks.wrapping_add(1);
+            return Ok(());
+        }
         for byte in dst.iter_mut() {
             if self.used >= 32 {
                 self.refill();

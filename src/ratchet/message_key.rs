@@ -6,6 +6,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::kdf::message_keys;
+use crate::wire::header::NONCE_MASK_LEN;
 
 /// The AEAD failed: the tag does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,27 +22,32 @@ impl MessageKey {
     }
 
     /// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info = "Sealwire_MessageKeys_v1",
-    /// L = 44)`: AES-256-GCM key `[0..32]`, nonce `[32..44]`.
-    fn cipher(&self) -> (Aes256Gcm, [u8; 12]) {
+    /// L = 44)`: AES-256-GCM key `[0..32]`, nonce `[32..44] XOR r`, `r` the
+    /// header's nonce mask (SPEC.md §5.4).
+    fn cipher(&self, nonce_mask: &[u8; NONCE_MASK_LEN]) -> (Aes256Gcm, [u8; 12]) {
         let mut okm = message_keys(&self.0);
         let mut key = [0u8; 32];
         let mut nonce = [0u8; 12];
         let (k, n) = okm.split_at(32);
         key.copy_from_slice(k);
-        nonce.copy_from_slice(n);
+        for ((out, derived), mask) in nonce.iter_mut().zip(n).zip(nonce_mask) {
+            *out = derived ^ mask;
+        }
         let cipher = Aes256Gcm::new(&key.into());
         key.zeroize();
         okm.zeroize();
         (cipher, nonce)
     }
 
-    /// Encrypts `buf` in place and returns the 16-byte tag.
+    /// Encrypts `buf` in place under the nonce masked with `nonce_mask` and
+    /// returns the 16-byte tag.
     pub(crate) fn seal(
         self,
+        nonce_mask: &[u8; NONCE_MASK_LEN],
         associated_data: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; 16], AeadFailure> {
-        let (cipher, nonce) = self.cipher();
+        let (cipher, nonce) = self.cipher(nonce_mask);
         let tag = cipher
             .encrypt_inout_detached(&nonce.into(), associated_data, InOutBuf::from(buf))
             .map_err(|_| AeadFailure)?;
@@ -54,11 +60,12 @@ impl MessageKey {
     /// as it was.
     pub(crate) fn open(
         &self,
+        nonce_mask: &[u8; NONCE_MASK_LEN],
         associated_data: &[u8],
         buf: &mut [u8],
         tag: &[u8; 16],
     ) -> Result<(), AeadFailure> {
-        let (cipher, nonce) = self.cipher();
+        let (cipher, nonce) = self.cipher(nonce_mask);
         cipher
             .decrypt_inout_detached(
                 &nonce.into(),

@@ -19,7 +19,7 @@ use crate::dh::DhKeyPair;
 use crate::error::SessionError;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_RECEIVING_CHAINS, MAX_SKIP};
 use crate::wipe::WipingVec;
-use crate::wire::header::{HEADER_LEN, RatchetHeader};
+use crate::wire::header::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
 use root_key::RootKey;
@@ -257,6 +257,19 @@ impl RatchetState {
         buf: &mut [u8],
         commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
     ) -> Result<(RatchetHeader, [u8; 16]), SessionError> {
+        self.encrypt_masked(rng, buf, commitment, None)
+    }
+
+    /// [`encrypt_bound`](Self::encrypt_bound) with the nonce mask `r` given
+    /// (for the known-answer tests, which inject `r = 0`) or, if `None`,
+    /// drawn from `rng` after any ratchet key pair (SPEC.md §5.6).
+    pub(crate) fn encrypt_masked<R: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        buf: &mut [u8],
+        commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
+        nonce_mask: Option<[u8; NONCE_MASK_LEN]>,
+    ) -> Result<(RatchetHeader, [u8; 16]), SessionError> {
         // The lazy sending half of a DH ratchet step, computed aside.
         let stepped = match &self.sending {
             Some(_) => None,
@@ -289,15 +302,24 @@ impl RatchetState {
             .index
             .checked_add(1)
             .ok_or(SessionError::CounterOverflow)?;
+        let nonce_mask = match nonce_mask {
+            Some(r) => r,
+            None => {
+                let mut r = [0u8; NONCE_MASK_LEN];
+                rng.fill_bytes(&mut r);
+                r
+            }
+        };
         let header = RatchetHeader {
             ratchet_key: ratchet_pub,
             previous_counter: self.previous_counter,
             counter: chain.index,
+            nonce_mask,
         };
         let (message_key, next_chain) = chain.chain_key.step();
         let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
         let tag = message_key
-            .seal(ad.get(..ad_len).unwrap_or_default(), buf)
+            .seal(&nonce_mask, ad.get(..ad_len).unwrap_or_default(), buf)
             .map_err(|_| SessionError::MessageTooLarge)?;
         // Commit.
         if let Some((pair, root_key, _)) = stepped {
@@ -483,8 +505,13 @@ impl RatchetState {
     ) -> Result<T, SessionError> {
         let (plan, key) = self.plan(header, now, retention)?;
         let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
-        key.open(ad.get(..ad_len).unwrap_or_default(), buf, tag)
-            .map_err(|_| SessionError::AuthenticationFailed)?;
+        key.open(
+            &header.nonce_mask,
+            ad.get(..ad_len).unwrap_or_default(),
+            buf,
+            tag,
+        )
+        .map_err(|_| SessionError::AuthenticationFailed)?;
         match check(buf) {
             Ok(out) => {
                 self.commit(plan, now, retention);

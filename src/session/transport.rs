@@ -13,8 +13,8 @@ use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
 use crate::wire::message::{prekey_fields_len, write_prekey_fields};
 use crate::wire::{
-    HEADER_LEN, Message, RatchetHeader, TAG_LEN, TYPE_FRANKED_PREKEY, TYPE_FRANKED_RATCHET,
-    TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
+    HEADER_LEN, MESSAGE_VERSION, Message, RatchetHeader, TAG_LEN, TYPE_FRANKED_PREKEY,
+    TYPE_FRANKED_RATCHET, TYPE_PREKEY, TYPE_RATCHET,
 };
 
 /// The X3DH (and PQXDH) fields an initiator attaches until it has
@@ -119,7 +119,7 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
     tag_out.copy_from_slice(&tag);
     let mut w = Writer::new(head);
     let written = (|| {
-        w.u8(WIRE_VERSION)?;
+        w.u8(MESSAGE_VERSION)?;
         match prekey {
             Some(p) => {
                 w.u8(if franked {

@@ -14,7 +14,7 @@ use crate::limits::{
 use crate::wire::codec::{Overflow, Reader, Writer};
 use crate::wire::header::{HEADER_LEN, RatchetHeader};
 use crate::wire::{
-    TAG_LEN, TYPE_FRANKED_PREKEY, TYPE_FRANKED_RATCHET, TYPE_PREKEY, TYPE_RATCHET, WIRE_VERSION,
+    MESSAGE_VERSION, TAG_LEN, TYPE_FRANKED_PREKEY, TYPE_FRANKED_RATCHET, TYPE_PREKEY, TYPE_RATCHET,
 };
 
 /// Prekey-message flag: a one-time prekey id follows.
@@ -253,7 +253,7 @@ impl<'a> Message<'a> {
         }
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != WIRE_VERSION {
+        if version != MESSAGE_VERSION {
             return Err(DecodeError::UnsupportedVersion(version));
         }
         let msg = match r.u8()? {
@@ -285,7 +285,7 @@ impl<'a> Message<'a> {
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
-        w.u8(WIRE_VERSION)?;
+        w.u8(MESSAGE_VERSION)?;
         w.u8(self.type_byte())?;
         match self {
             Message::Prekey(m) => m.write_body(w),

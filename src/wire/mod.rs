@@ -5,11 +5,17 @@ pub(crate) mod codec;
 pub mod header;
 pub mod message;
 
-pub use header::{HEADER_LEN, RatchetHeader};
+pub use header::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader};
 pub use message::{Message, PqFields, PrekeyMessage, RatchetMessage};
 
-/// The wire version byte that starts every encoding of this version.
-pub const WIRE_VERSION: u8 = 0x01;
+/// The version byte that starts every 1:1 message (ratchet, prekey and
+/// their franked forms, SPEC.md §6.1). Version `0x01` (a 40-byte header
+/// without the nonce mask `r`) was never released and is refused as
+/// `UnsupportedVersion(1)`.
+pub const MESSAGE_VERSION: u8 = 0x02;
+/// The version byte that starts every prekey bundle (SPEC.md §4.1): bundles
+/// have their own version, unchanged by the message version.
+pub const BUNDLE_VERSION: u8 = 0x01;
 /// Type byte of a ratchet message.
 pub const TYPE_RATCHET: u8 = 0x01;
 /// Type byte of a prekey message.

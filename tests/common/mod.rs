@@ -43,11 +43,11 @@ pub mod prekey_offsets {
 
 /// Offsets inside a ratchet message.
 pub mod ratchet_offsets {
-    /// Start of the 40-byte header.
+    /// Start of the 52-byte header.
     pub const HEADER: usize = 2;
 }
 
-/// Offsets inside a header: ratchet key, PN, N.
+/// Offsets inside a header: ratchet key, PN, N, nonce mask r.
 pub mod header_offsets {
     /// Ratchet key: `0..32`.
     pub const KEY: core::ops::Range<usize> = 0..32;
@@ -55,6 +55,8 @@ pub mod header_offsets {
     pub const PN: core::ops::Range<usize> = 32..36;
     /// N (u32 BE): `36..40`.
     pub const N: core::ops::Range<usize> = 36..40;
+    /// The nonce mask r: `40..52`.
+    pub const R: core::ops::Range<usize> = 40..52;
 }
 
 /// Two identities and Bob's published material.

@@ -199,8 +199,9 @@ static void test_conversation(party_t *alice, party_t *bob) {
                                &plain_len, &info, &again),
              SW_SESSION_UNKNOWN_ONE_TIME_PREKEY);
     CHECK(again == NULL);
-    /* A prekey message is not a bundle, nor a bundle a message. */
-    CHECK_RC(sw_bundle_parse(m0.b, 50, &bad), SW_DECODE_UNEXPECTED_TYPE);
+    /* A prekey message is not a bundle, nor a bundle a message: messages
+     * are version 0x02, bundles 0x01 (SPEC.md §14 rule 1). */
+    CHECK_RC(sw_bundle_parse(m0.b, 50, &bad), SW_DECODE_UNSUPPORTED_VERSION);
 
     /* The earlier prekey messages, out of order. */
     expect_text(bob->session, now, &m0, "hello Bob", 0);
@@ -1390,8 +1391,9 @@ static void test_franking(void) {
     /* Malformed reports, and reports that cannot be built. */
     CHECK_RC(sw_relay_verify_report(relay, report.b, report.len - 1, &refused),
              SW_DECODE_TRUNCATED);
+    /* A message (version 0x02) is not a report (version 0x01). */
     CHECK_RC(sw_relay_verify_report(relay, franked_hello.b, franked_hello.len, &refused),
-             SW_DECODE_UNEXPECTED_TYPE);
+             SW_DECODE_UNSUPPORTED_VERSION);
     CHECK(refused == NULL);
     size_t rlen = 0;
     uint8_t rbuf[1024];

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Independent cross-check of tests/vectors/pqxdh_v1.json with pyca/cryptography
+"""Independent cross-check of tests/vectors/pqxdh_v2.json with pyca/cryptography
 (OpenSSL's X25519 and ML-KEM-768, Python's HMAC): the encapsulation key of the
 seed d || z, the KEM shared secret decapsulated from the listed ciphertext,
 DH1..DH4, and SK = HKDF-SHA256 over the listed IKM. Needs cryptography >= 47.
-Run: python3 tests/vectors/check_pqxdh_v1.py"""
+Run: python3 tests/vectors/check_pqxdh_v2.py"""
 import hashlib
 import hmac
 import json
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import mlkem
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-doc = json.loads((pathlib.Path(__file__).parent / "pqxdh_v1.json").read_text())
+doc = json.loads((pathlib.Path(__file__).parent / "pqxdh_v2.json").read_text())
 
 
 def dh(secret_hex, public_hex):

@@ -1,0 +1,148 @@
+//! The seed corpora of the 1:1 message fuzz targets (`decrypt`, `accept`,
+//! `parse_message`, `receive_reply`, the `msg_*` seeds of `roundtrip`),
+//! made from `internal::fuzzing::Fixture` and a second initiator of the
+//! same responder. Checked against `fuzz/corpus/` here; rewritten with
+//! `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test fuzz_seeds` after a
+//! change to the message bytes (SPEC.md §6–§7). The franked `decrypt`
+//! seeds are written by `tests/franking.rs` and the `pq_prekey_message`
+//! corpus by `tests/pqxdh.rs` (`SEALWIRE_BLESS_FUZZ=1`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    missing_docs
+)]
+
+use std::path::PathBuf;
+
+use sealwire::internal::fuzzing::{FIXTURE_NOW, Fixture};
+use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION};
+use sealwire::{IdentityKeyPair, PendingSession};
+
+fn flip_last(m: &[u8]) -> Vec<u8> {
+    let mut t = m.to_vec();
+    *t.last_mut().unwrap() ^= 0x01;
+    t
+}
+
+fn with_byte(m: &[u8], at: usize, v: u8) -> Vec<u8> {
+    let mut t = m.to_vec();
+    t[at] = v;
+    t
+}
+
+fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let f = Fixture::new();
+    let (m0, m1, r0) = (&f.samples[0], &f.samples[1], &f.samples[2]);
+    // A second initiator: one without a one-time prekey, one with the
+    // responder's last one.
+    let mut rng = DangerDeterministicRng::from_u64(70);
+    let carol = IdentityKeyPair::generate(&mut rng);
+    let last_opk = f.bob_prekeys.one_time_prekeys()[0].id;
+    let no_opk_bundle = f.bob_prekeys.bundle(&f.bob_identity, None).unwrap();
+    let opk_bundle = f
+        .bob_prekeys
+        .bundle(&f.bob_identity, Some(last_opk))
+        .unwrap();
+    let mut no_opk = PendingSession::initiate(&mut rng, &carol, &no_opk_bundle).unwrap();
+    let other = no_opk.encrypt(&mut rng, FIXTURE_NOW, b"hello").unwrap();
+    let other_2 = no_opk
+        .encrypt(&mut rng, FIXTURE_NOW, b"a longer second message")
+        .unwrap();
+    let mut with_opk = PendingSession::initiate(&mut rng, &carol, &opk_bundle).unwrap();
+    let last = with_opk.encrypt(&mut rng, FIXTURE_NOW, b"hello").unwrap();
+    let header_only = r0[..2 + HEADER_LEN].to_vec();
+    let short_tag = r0[..2 + HEADER_LEN + 15].to_vec();
+    let mut trailing = r0.clone();
+    trailing.push(0);
+    let mut counter_5 = r0.clone();
+    counter_5[2 + 36..2 + 40].copy_from_slice(&5u32.to_be_bytes());
+    // Flags at 70 (SPEC.md §7.1): claim the PQ fields.
+    let pq_flag = with_byte(m0, 70, m0[70] | 0x02);
+    vec![
+        ("decrypt", "empty", vec![]),
+        ("decrypt", "flipped_tag", flip_last(m0)),
+        ("decrypt", "prekey_m0_replay", m0.clone()),
+        ("decrypt", "prekey_m1", m1.clone()),
+        ("decrypt", "prekey_other_session", other.clone()),
+        ("decrypt", "ratchet_r0", r0.clone()),
+        ("decrypt", "ratchet_short_tag", short_tag.clone()),
+        ("decrypt", "trailing_byte", trailing.clone()),
+        ("accept", "empty", vec![]),
+        ("accept", "pq_flag", pq_flag.clone()),
+        ("accept", "prekey_consumed_opk", m0.clone()),
+        ("accept", "prekey_last_opk", last.clone()),
+        ("accept", "prekey_no_opk", other.clone()),
+        ("accept", "prekey_no_opk_2", other_2),
+        ("accept", "ratchet_r0", r0.clone()),
+        ("accept", "truncated", last[..last.len() - 1].to_vec()),
+        ("parse_message", "empty", vec![]),
+        ("parse_message", "flipped_tag", flip_last(m0)),
+        ("parse_message", "prekey_m0", m0.clone()),
+        ("parse_message", "prekey_m1", m1.clone()),
+        ("parse_message", "prekey_no_opk", other.clone()),
+        ("parse_message", "prekey_pq_flag", pq_flag),
+        (
+            "parse_message",
+            "prekey_truncated_fields",
+            m0[..70].to_vec(),
+        ),
+        ("parse_message", "ratchet_header_only", header_only.clone()),
+        ("parse_message", "ratchet_r0", r0.clone()),
+        ("parse_message", "ratchet_short_tag", short_tag.clone()),
+        ("parse_message", "trailing_byte", trailing.clone()),
+        ("parse_message", "unknown_type", with_byte(r0, 1, 0x7f)),
+        ("parse_message", "version_only", vec![MESSAGE_VERSION]),
+        // The unreleased version 0x01: refused as UnsupportedVersion(1).
+        ("parse_message", "wrong_version", with_byte(r0, 0, 0x01)),
+        ("receive_reply", "counter_5", counter_5),
+        ("receive_reply", "empty", vec![]),
+        ("receive_reply", "flipped_tag", flip_last(r0)),
+        ("receive_reply", "header_only", header_only.clone()),
+        ("receive_reply", "prekey_m0", m0.clone()),
+        ("receive_reply", "ratchet_r0", r0.clone()),
+        ("receive_reply", "trailing_byte", trailing),
+        ("roundtrip", "msg_empty", vec![]),
+        ("roundtrip", "msg_prekey_m0", m0.clone()),
+        ("roundtrip", "msg_prekey_m1", m1.clone()),
+        ("roundtrip", "msg_prekey_no_opk", other),
+        ("roundtrip", "msg_ratchet_header_only", header_only),
+        ("roundtrip", "msg_ratchet_r0", r0.clone()),
+        ("roundtrip", "msg_ratchet_short_tag", short_tag),
+        ("roundtrip", "msg_version_only", vec![MESSAGE_VERSION]),
+    ]
+}
+
+#[test]
+fn one_to_one_fuzz_seed_corpora_are_current() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let seeds = seeds();
+    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
+        for (target, name, data) in &seeds {
+            std::fs::write(root.join(target).join(name), data).unwrap();
+        }
+    }
+    let f = Fixture::new();
+    for (target, name, data) in &seeds {
+        let committed = std::fs::read(root.join(target).join(name))
+            .unwrap_or_else(|e| panic!("fuzz/corpus/{target}/{name}: {e}"));
+        assert_eq!(&committed, data, "fuzz/corpus/{target}/{name} is stale");
+        // Each seed runs through its target without a panic.
+        match *target {
+            "decrypt" => f.decrypt(data),
+            "accept" => f.accept(data),
+            "receive_reply" => f.receive_reply(data),
+            "parse_message" => sealwire::internal::fuzzing::parse_message(data),
+            _ => sealwire::internal::fuzzing::roundtrip(data),
+        }
+    }
+    // The valid samples are what they claim to be.
+    let m0 = &f.samples[0];
+    assert_eq!(m0[0], MESSAGE_VERSION);
+    let mut bob = f.bob.clone();
+    assert!(bob.decrypt(FIXTURE_NOW, &f.samples[1]).is_ok());
+}
