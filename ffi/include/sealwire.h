@@ -144,17 +144,17 @@
 /**
  * Length of a post's cleartext header (`sw_post_header`).
  */
-#define SW_POST_HEADER_LEN 26
+#define SW_POST_HEADER_LEN 38
 
 /**
  * Shortest post.
  */
-#define SW_MIN_POST_LEN 137
+#define SW_MIN_POST_LEN 149
 
 /**
  * Longest post.
  */
-#define SW_MAX_POST_LEN 1048722
+#define SW_MAX_POST_LEN 1048734
 
 /**
  * Default rotation policy: a new chain after this many posts.
