@@ -172,3 +172,52 @@ pub(crate) fn signed_message(
     d.copy_from_slice(digest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn header_carries_r_and_the_signed_message_names_the_sender() {
+        let h = PostHeader {
+            group_id: GroupId::from_bytes([1; 16]),
+            chain_id: 0x0102_0304,
+            iteration: 5,
+            random: [0xab; POST_RANDOM_LEN],
+        };
+        let bytes = h.encode();
+        assert_eq!(bytes.len(), 38);
+        assert_eq!(&bytes[..2], &[0x03, 0x20]);
+        assert_eq!(&bytes[26..], &[0xab; 12]);
+        let mut post = bytes.to_vec();
+        post.resize(MIN_POST_LEN, 0);
+        let layout = parse_post(&post).unwrap();
+        assert_eq!(layout.header, h);
+        let digest = ciphertext_digest(&post[layout.ciphertext()]);
+        let a = signed_message(&bytes, &[0x11; 32], &digest);
+        let b = signed_message(&bytes, &[0x22; 32], &digest);
+        assert_eq!(a.len(), POST_SIGNED_LEN);
+        assert_eq!(&a[..21], b"Sealwire_GroupPost_v3");
+        assert_eq!(&a[21..59], &bytes[..]);
+        assert_eq!(&a[59..91], &[0x11; 32]);
+        assert_eq!(&a[91..], &digest);
+        assert_ne!(a, b);
+        assert_eq!(MIN_POST_LEN, 149);
+        assert_eq!(MAX_POST_LEN, 1_048_734);
+    }
+
+    #[test]
+    fn earlier_versions_are_refused() {
+        let mut post = alloc::vec![0u8; MIN_POST_LEN];
+        post[1] = TYPE_GROUP_POST;
+        for v in [0x01, 0x02] {
+            post[0] = v;
+            assert_eq!(
+                parse_post(&post),
+                Err(GroupError::Malformed(DecodeError::UnsupportedVersion(v)))
+            );
+        }
+    }
+}
