@@ -12,7 +12,7 @@
 //!   `baseline/sha256` over the same length, and `baseline/ctr_then_sha256`,
 //!   both passes back to back: the floor of a post's symmetric work.
 //! - `baseline/ed25519_sign`, `baseline/ed25519_verify_strict`: one
-//!   signature over a 79-byte message (the signed message's length). Each
+//!   signature over a 123-byte message (the signed message's length). Each
 //!   iteration takes the next of 4096 different messages (and signatures),
 //!   as a receiver verifies a new signature every time: verifying one
 //!   signature over and over lets the branch predictor learn its
@@ -28,7 +28,11 @@
 //!
 //! After the criterion rows, `interleaved_100b` measures the two 100-byte
 //! targets as paired, alternating rounds (post operation, then its Ed25519
-//! baseline) and prints the medians and their differences.
+//! baseline) and prints the medians and their differences; then
+//! `v3_vs_v2_1mib` compares 1 MiB posts of version 0x03 (the library)
+//! with version 0x02 built from the primitives, in paired rounds
+//! (`SEALWIRE_BENCH_V3_VS_V2=1 cargo bench --bench group` runs it alone;
+//! target: at most +1 %).
 //!
 //! Run: `cargo bench --bench group -- --warm-up-time 1 --measurement-time 3`;
 //! the paired rounds alone, repeated in separate processes:
@@ -124,12 +128,12 @@ fn posts(c: &mut Criterion<Clock>) {
         group.finish();
 
         // Baselines over the same number of bytes as the post's frame.
-        let frame_len = ch.post_len(size) - 26 - 64;
+        let frame_len = ch.post_len(size) - 38 - 64;
         let mut group = c.benchmark_group("baseline");
         group.throughput(Throughput::BytesDecimal(size as u64));
         let key = [9u8; 32];
         let nonce = [3u8; 12];
-        let ad = [1u8; 26];
+        let ad = [1u8; 38];
         let mut buf = vec![0x5au8; frame_len];
         group.bench_function(BenchmarkId::new("aes_256_gcm_seal", name), |b| {
             b.iter(|| {
@@ -186,9 +190,9 @@ fn posts(c: &mut Criterion<Clock>) {
     let mut group = c.benchmark_group("baseline");
     let sk = SigningKey::from_bytes(&[5u8; 32]);
     let vk = sk.verifying_key();
-    let pool: Vec<([u8; 79], Signature)> = (0..4096u32)
+    let pool: Vec<([u8; 123], Signature)> = (0..4096u32)
         .map(|i| {
-            let mut msg = [0x33u8; 79];
+            let mut msg = [0x33u8; 123];
             msg[..4].copy_from_slice(&i.to_be_bytes());
             (msg, sk.sign(&msg))
         })
@@ -305,9 +309,9 @@ fn interleaved_100b() {
         .collect();
     let sk = SigningKey::from_bytes(&[6u8; 32]);
     let vk = sk.verifying_key();
-    let pool: Vec<([u8; 79], Signature)> = (0..total)
+    let pool: Vec<([u8; 123], Signature)> = (0..total)
         .map(|i| {
-            let mut msg = [0x44u8; 79];
+            let mut msg = [0x44u8; 123];
             msg[..8].copy_from_slice(&(i as u64).to_be_bytes());
             (msg, sk.sign(&msg))
         })
@@ -324,7 +328,7 @@ fn interleaved_100b() {
             }
             per(clock.now().saturating_sub(t))
         };
-        let verify = |pool: &[([u8; 79], Signature)]| {
+        let verify = |pool: &[([u8; 123], Signature)]| {
             let t = clock.now();
             for (m, s) in pool {
                 vk.verify_strict(black_box(m), s).unwrap();
@@ -345,7 +349,7 @@ fn interleaved_100b() {
             }
             per(clock.now().saturating_sub(t))
         };
-        let sign = |pool: &[([u8; 79], Signature)]| {
+        let sign = |pool: &[([u8; 123], Signature)]| {
             let t = clock.now();
             for (m, _) in pool {
                 black_box(sk.sign(black_box(m)));
@@ -396,6 +400,197 @@ fn interleaved_100b() {
     }
 }
 
+/// The post format's cost, version 0x03 against version 0x02, on 1 MiB
+/// posts, as paired alternating rounds in one process: the library's
+/// `post_into` and `receive_post_in_place` (version 0x03: `r` drawn from
+/// the RNG, counter block `(nonce XOR r) || 0`, the sender's identity key
+/// in the signed message) against the version 0x02 path built here from
+/// the primitives exactly as the old code did (chain step, HKDF with the
+/// `_v2` label, frame header, AES-256-CTR from `nonce || 0` straight from
+/// the body, SHA-256 of the ciphertext, Ed25519 over
+/// `"Sealwire_GroupPost_v2" || header[26] || digest`; the receive: SHA-256,
+/// `verify_strict`, chain step, HKDF, AES-256-CTR in place, the frame's
+/// length field). Prints the median and quartiles of the per-round ratio
+/// (target: at most +1 %).
+fn v3_vs_v2_1mib() {
+    use hmac::{Hmac, Mac};
+    const ROUNDS: usize = 41;
+    const ITERS: usize = 2;
+    const SIZE: usize = 1 << 20;
+    let clock = Clock::from_env();
+    let (mut rng, mut ch, mut sub) = channel(4);
+    let body = vec![0x5au8; SIZE];
+    let total = (ROUNDS + 1) * ITERS;
+    let post_len = ch.post_len(SIZE);
+    let frame_len = post_len - 38 - 64;
+
+    // Version 0x02 from primitives.
+    let hmac1 = |ck: &[u8; 32], b: u8| -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(ck).unwrap();
+        m.update(&[b]);
+        m.finalize().into_bytes().into()
+    };
+    let v2_keys = |ck: &[u8; 32]| -> ([u8; 32], [u8; 32], [u8; 16]) {
+        let mk = hmac1(ck, 0x01);
+        let next = hmac1(ck, 0x02);
+        let mut okm = [0u8; 44];
+        hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), &mk)
+            .expand(b"Sealwire_GroupMessageKeys_v2", &mut okm)
+            .unwrap();
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&okm[..32]);
+        let mut iv = [0u8; 16];
+        iv[..12].copy_from_slice(&okm[32..]);
+        (key, next, iv)
+    };
+    let v2_sk = SigningKey::from_bytes(&[8u8; 32]);
+    let v2_vk = v2_sk.verifying_key();
+    let mut v2_ck = [0x21u8; 32];
+    let mut v2_it = 0u32;
+    let mut v2_out = vec![0u8; 26 + frame_len + 64];
+    let mut v2_seal = |body: &[u8], out: &mut [u8]| {
+        let (key, next, iv) = v2_keys(&v2_ck);
+        let (h, rest) = out.split_at_mut(26);
+        h[0] = 0x02;
+        h[1] = 0x20;
+        h[2..18].copy_from_slice(GID.as_bytes());
+        h[18..22].copy_from_slice(&7u32.to_be_bytes());
+        h[22..26].copy_from_slice(&v2_it.to_be_bytes());
+        let (frame, sig) = rest.split_at_mut(frame_len);
+        frame[0] = 0x01;
+        frame[1] = 0x01;
+        frame[2] = 0x00;
+        frame[3..11].copy_from_slice(&T0.as_unix_millis().to_be_bytes());
+        frame[11..15].copy_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+        let (head, rest) = frame.split_at_mut(15);
+        let (slot, pad) = rest.split_at_mut(body.len());
+        pad.fill(0);
+        let mut c = ctr::Ctr32BE::<Aes256>::new(&key.into(), &iv.into());
+        c.apply_keystream(head);
+        c.apply_keystream_b2b(body, slot);
+        c.apply_keystream(pad);
+        let mut msg = [0u8; 79];
+        msg[..21].copy_from_slice(b"Sealwire_GroupPost_v2");
+        msg[21..47].copy_from_slice(h);
+        msg[47..].copy_from_slice(&Sha256::digest(&*frame));
+        sig.copy_from_slice(&v2_sk.sign(&msg).to_bytes());
+        v2_ck = next;
+        v2_it += 1;
+    };
+    // The receiver's copy of the version 0x02 chain, and its posts.
+    let mut v2_posts: Vec<Vec<u8>> = Vec::with_capacity(total);
+    for _ in 0..total {
+        v2_seal(&body, &mut v2_out);
+        v2_posts.push(v2_out.clone());
+    }
+    let mut v2_rck = [0x21u8; 32];
+    let mut v2_open = |post: &mut [u8]| -> usize {
+        let (h, rest) = post.split_at_mut(26);
+        let (ct, sig) = rest.split_at_mut(rest.len() - 64);
+        let mut msg = [0u8; 79];
+        msg[..21].copy_from_slice(b"Sealwire_GroupPost_v2");
+        msg[21..47].copy_from_slice(h);
+        msg[47..].copy_from_slice(&Sha256::digest(&*ct));
+        let sig = Signature::from_bytes(&sig[..].try_into().unwrap());
+        v2_vk.verify_strict(&msg, &sig).unwrap();
+        let (key, next, iv) = v2_keys(&v2_rck);
+        v2_rck = next;
+        let mut c = ctr::Ctr32BE::<Aes256>::new(&key.into(), &iv.into());
+        c.apply_keystream(ct);
+        u32::from_be_bytes(ct[11..15].try_into().unwrap()) as usize
+    };
+    let mut v3_posts: Vec<Vec<u8>> = (0..total)
+        .map(|_| ch.post(&mut rng, T0, &body).unwrap().bytes)
+        .collect();
+    let mut v3_out = vec![0u8; post_len];
+    let ms = |d: Duration| d.as_nanos() as f64 / ITERS as f64 / 1e6;
+    let (mut seal_ratio, mut open_ratio) = (vec![], vec![]);
+    let (mut s3, mut s2, mut o3, mut o2) = (vec![], vec![], vec![], vec![]);
+    for round in 0..=ROUNDS {
+        let batch = round * ITERS..(round + 1) * ITERS;
+        let mut seal3 = || {
+            let t = clock.now();
+            for _ in 0..ITERS {
+                ch.post_into(
+                    &mut rng,
+                    T0,
+                    ContentType::UserMessage,
+                    black_box(&body),
+                    &mut v3_out,
+                )
+                .unwrap();
+            }
+            ms(clock.now().saturating_sub(t))
+        };
+        let mut seal2 = || {
+            let t = clock.now();
+            for _ in 0..ITERS {
+                v2_seal(black_box(&body), &mut v2_out);
+            }
+            ms(clock.now().saturating_sub(t))
+        };
+        let mut open3 = |posts: &mut [Vec<u8>]| {
+            let t = clock.now();
+            for p in posts {
+                black_box(sub.receive_post_in_place(T0, p).unwrap().body.len());
+            }
+            ms(clock.now().saturating_sub(t))
+        };
+        let mut open2 = |posts: &mut [Vec<u8>]| {
+            let t = clock.now();
+            for p in posts {
+                black_box(v2_open(p));
+            }
+            ms(clock.now().saturating_sub(t))
+        };
+        let (a, b, c, d) = if round % 2 == 0 {
+            let a = seal3();
+            let b = seal2();
+            let c = open3(&mut v3_posts[batch.clone()]);
+            let d = open2(&mut v2_posts[batch]);
+            (a, b, c, d)
+        } else {
+            let b = seal2();
+            let a = seal3();
+            let d = open2(&mut v2_posts[batch.clone()]);
+            let c = open3(&mut v3_posts[batch]);
+            (a, b, c, d)
+        };
+        // Round 0 warms up.
+        if round > 0 {
+            seal_ratio.push(a / b);
+            open_ratio.push(c / d);
+            s3.push(a);
+            s2.push(b);
+            o3.push(c);
+            o2.push(d);
+        }
+    }
+    let quartiles = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 4], v[v.len() / 2], v[3 * v.len() / 4])
+    };
+    eprintln!();
+    eprintln!(
+        "1 MiB posts, version 0x03 against 0x02, paired rounds ({ROUNDS} rounds of {ITERS}; median, [quartiles] of the per-round ratio):"
+    );
+    for (what, ratio, v3, v2) in [
+        ("post", seal_ratio, s3, s2),
+        ("receive", open_ratio, o3, o2),
+    ] {
+        let (q1, m, q3) = quartiles(ratio);
+        let (_, m3, _) = quartiles(v3);
+        let (_, m2, _) = quartiles(v2);
+        eprintln!(
+            "  {what}: v3 {m3:.3} ms, v2 {m2:.3} ms: ratio {:+.2} % [{:+.2} %, {:+.2} %] (target <= +1 %: {})",
+            (m - 1.0) * 100.0,
+            (q1 - 1.0) * 100.0,
+            (q3 - 1.0) * 100.0,
+            if m <= 1.01 { "met" } else { "NOT met" }
+        );
+    }
+}
+
 fn main() {
     // `SEALWIRE_BENCH_PAIRED_ONLY=1`: only the paired 100-byte rounds, for
     // repeating them in separate processes (each process has its own
@@ -403,6 +598,12 @@ fn main() {
     // machine).
     if std::env::var_os("SEALWIRE_BENCH_PAIRED_ONLY").is_some() {
         interleaved_100b();
+        return;
+    }
+    // `SEALWIRE_BENCH_V3_VS_V2=1`: only the paired 1 MiB rounds of post
+    // version 0x03 against 0x02.
+    if std::env::var_os("SEALWIRE_BENCH_V3_VS_V2").is_some() {
+        v3_vs_v2_1mib();
         return;
     }
     let mut c = Criterion::default()
@@ -414,5 +615,6 @@ fn main() {
     c.final_summary();
     if std::env::args().any(|a| a == "--bench") {
         interleaved_100b();
+        v3_vs_v2_1mib();
     }
 }

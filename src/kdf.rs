@@ -29,7 +29,7 @@ pub const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
 pub const MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_MessageKeys_v1";
 /// HKDF info that turns a group (sender-key) message key into an
 /// AES-256-CTR key and nonce (SPEC.md §20.4).
-pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v2";
+pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v3";
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -131,7 +131,7 @@ const ZERO_KEY: HmacKey32 = HmacKey32 {
 const MESSAGE_KEYS_INFO_ARRAY: [u8; 23] = *b"Sealwire_MessageKeys_v1";
 const _: () = assert!(MESSAGE_KEYS_INFO_ARRAY.len() == MESSAGE_KEYS_INFO.len());
 /// `GROUP_MESSAGE_KEYS_INFO` as an array.
-const GROUP_MESSAGE_KEYS_INFO_ARRAY: [u8; 28] = *b"Sealwire_GroupMessageKeys_v2";
+const GROUP_MESSAGE_KEYS_INFO_ARRAY: [u8; 28] = *b"Sealwire_GroupMessageKeys_v3";
 const _: () = assert!(GROUP_MESSAGE_KEYS_INFO_ARRAY.len() == GROUP_MESSAGE_KEYS_INFO.len());
 
 /// The key schedule of HMAC-SHA256: the SHA-256 states after the key XOR
@@ -276,7 +276,7 @@ pub(crate) fn message_keys(mk: &[u8; 32]) -> [u8; 44] {
 }
 
 /// `HKDF-SHA256(salt = 0x00*32, IKM = mk, info =
-/// "Sealwire_GroupMessageKeys_v2", L = 44)` (SPEC.md §20.4), computed like
+/// "Sealwire_GroupMessageKeys_v3", L = 44)` (SPEC.md §20.4), computed like
 /// [`message_keys`].
 pub(crate) fn group_message_keys(mk: &[u8; 32]) -> [u8; 44] {
     zero_salt_hkdf_44::<28, 29, 61>(mk, &GROUP_MESSAGE_KEYS_INFO_ARRAY)

@@ -24,7 +24,7 @@ mod common;
 
 use common::group_post;
 use common::group_refuses as fails;
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 
 use sealwire::error::DecodeError;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry};
@@ -261,24 +261,26 @@ fn forge(
     chain_key: [u8; 32],
     chain_id: u32,
     iteration: u32,
+    sender: &IdentityKey,
     signing: &SigningKey,
     body: &[u8],
 ) -> Vec<u8> {
-    let mk = group_post::message_key(chain_key, iteration);
-    let (key, nonce) = group_post::cipher_keys(&mk);
-    let header = group_post::header(GID.as_bytes(), chain_id, iteration);
     // Frame: version, user message, no flags, sent_at, body_len, body, pad.
     let mut frame = vec![sealwire::frame::FRAME_VERSION, 0x01, 0x00];
     frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(body);
     frame.resize(15 + 32.max(body.len()), 0);
-    group_post::ctr_xor(&key, &nonce, &mut frame);
-    let msg = group_post::signed_message(&header, &frame);
-    let mut post = header;
-    post.extend_from_slice(&frame);
-    post.extend_from_slice(&signing.sign(&msg).to_bytes());
-    post
+    group_post::build(
+        GID.as_bytes(),
+        chain_key,
+        chain_id,
+        iteration,
+        &[0x33; 12],
+        &frame,
+        sender.as_bytes(),
+        signing,
+    )
 }
 
 #[test]
@@ -299,7 +301,14 @@ fn member_cannot_forge_a_post_as_another() {
     let alice_ck: [u8; 32] = da.body[26..58].try_into().unwrap();
     let alice_chain = u32::from_be_bytes(da.body[18..22].try_into().unwrap());
     let bob_signer = SigningKey::from_bytes(&[9u8; 32]);
-    let forged = forge(alice_ck, alice_chain, 0, &bob_signer, b"I am Alice");
+    let forged = forge(
+        alice_ck,
+        alice_chain,
+        0,
+        &keys[0],
+        &bob_signer,
+        b"I am Alice",
+    );
     fails(&mut carol, T0, &forged, GroupError::BadSignature);
     // Alice's real post at that position still decrypts.
     let real = alice.post(&mut rng, T0, b"really Alice").unwrap().bytes;
@@ -318,7 +327,7 @@ fn member_cannot_forge_a_post_as_another() {
         .unwrap()
         .0;
     probe.process_distribution(T0, &keys[0], &body).unwrap();
-    let ok = forge(alice_ck, 7, 0, &bob_signer, b"I am Alice");
+    let ok = forge(alice_ck, 7, 0, &keys[0], &bob_signer, b"I am Alice");
     assert_eq!(
         &probe.receive_post(T0, &ok).unwrap().plaintext[..],
         b"I am Alice"
@@ -336,6 +345,9 @@ fn member_cannot_forge_a_post_as_another() {
         22,
         25,
         26,
+        30,
+        37,
+        38,
         40,
         real2.len() - 81,
         real2.len() - 65,
@@ -344,7 +356,8 @@ fn member_cannot_forge_a_post_as_another() {
         let mut bad = real2.clone();
         bad[pos] ^= 0x01;
         let expected = match pos {
-            0 => GroupError::Malformed(DecodeError::UnsupportedVersion(3)),
+            // 0x03 ^ 0x01: the unreleased version 0x02 is refused.
+            0 => GroupError::Malformed(DecodeError::UnsupportedVersion(2)),
             1 => GroupError::Malformed(DecodeError::UnexpectedType(0x21)),
             2 | 17 => GroupError::WrongGroup,
             18..=21 => GroupError::UnknownChain,
@@ -770,7 +783,7 @@ fn expiry_timers_and_padding_apply_to_posts() {
     let plain = Group::create(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
         .unwrap()
         .0;
-    assert_eq!(plain.post_len(0), 26 + 15 + 32 + 64);
+    assert_eq!(plain.post_len(0), 38 + 15 + 32 + 64);
 }
 
 #[test]
@@ -954,11 +967,15 @@ fn frozen_group_fixture_still_loads() {
 /// skipped, old chain's next]`. Its clock stops at `at(28 h)`.
 fn group_fixture_v2() -> (Group, Vec<Vec<u8>>) {
     let (mut rng, a, mut ga, mut gb) = fixture_pair(0x6753);
+    // Posts draw their `r` (post version 0x03) from a generator of their
+    // own, so that `rng` draws the same chains as when the blob was frozen
+    // (version 0x02 posts drew nothing).
+    let mut post_rng = DangerDeterministicRng::from_u64(0x6753_0003);
     gb.set_max_skipped_key_age(T0, 10 * DAY);
     let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 24 * 3600).unwrap();
-    let (tc, _) = ga.set_timer(&mut rng, T0, Some(policy)).unwrap();
+    let (tc, _) = ga.set_timer(&mut post_rng, T0, Some(policy)).unwrap();
     gb.receive_post(T0, &tc.bytes).unwrap();
-    let mut post = |now: Timestamp, body: &[u8]| ga.post(&mut rng, now, body).unwrap().bytes;
+    let mut post = |now: Timestamp, body: &[u8]| ga.post(&mut post_rng, now, body).unwrap().bytes;
     let e0 = post(T0, b"evicted");
     let e1 = post(T0, b"e1");
     let p0 = post(at(26 * HOUR), b"old chain");
@@ -971,10 +988,10 @@ fn group_fixture_v2() -> (Group, Vec<Vec<u8>>) {
     gb.process_distribution(at(27 * HOUR), a.public(), &rotation.body)
         .unwrap();
     let q0 = ga
-        .post(&mut rng, at(28 * HOUR), b"new chain")
+        .post(&mut post_rng, at(28 * HOUR), b"new chain")
         .unwrap()
         .bytes;
-    let q1 = ga.post(&mut rng, at(28 * HOUR), b"q1").unwrap().bytes;
+    let q1 = ga.post(&mut post_rng, at(28 * HOUR), b"q1").unwrap().bytes;
     gb.receive_post(at(28 * HOUR), &q1).unwrap();
     (gb, vec![e0, p0, q0, p2])
 }

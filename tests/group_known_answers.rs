@@ -1,7 +1,8 @@
 //! Known-answer vectors of group posts (SPEC.md §20.2, §20.4, §15):
-//! `tests/vectors/group_post_v2.json`, generated once from explicit inputs
-//! (group id, chain id, chain key, Ed25519 seed of the chain, `sent_at`,
-//! bodies, timer) and committed. Each case is checked three ways:
+//! `tests/vectors/group_post_v3.json`, generated once from explicit inputs
+//! (group id, chain id, chain key, Ed25519 seed of the chain, the owner's
+//! identity seed, each post's random bytes `r`, `sent_at`, bodies, timer)
+//! and committed. Each case is checked three ways:
 //!
 //! 1. the library, given the same inputs through a scripted RNG, makes the
 //!    same distribution and the same posts, byte for byte;
@@ -12,7 +13,8 @@
 //! 3. a subscriber holding the distribution opens each post.
 //!
 //! Regenerate only for a new post version (never to make a failing check
-//! pass): `SEALWIRE_BLESS_GROUP=1 cargo test --test group_known_answers`.
+//! pass): `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test group_known_answers`
+//! (`SEALWIRE_BLESS_GROUP=1` also works).
 
 #![allow(
     clippy::unwrap_used,
@@ -40,14 +42,16 @@ use serde_json::{Value, json};
 
 const PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/vectors/group_post_v2.json"
+    "/tests/vectors/group_post_v3.json"
 );
 
 /// Hands out exactly the listed values: the chain id (one `u32`), then the
-/// chain key and the signing seed (32 bytes each).
+/// chain key and the signing seed (32 bytes each), then each post's `r`
+/// (12 bytes).
 struct ScriptedRng {
     words: VecDeque<u32>,
     secrets: VecDeque<[u8; 32]>,
+    randoms: VecDeque<[u8; 12]>,
 }
 
 impl TryRng for ScriptedRng {
@@ -59,8 +63,11 @@ impl TryRng for ScriptedRng {
         panic!("no 64-bit value is drawn")
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        assert_eq!(dst.len(), 32);
-        dst.copy_from_slice(&self.secrets.pop_front().expect("no more listed secrets"));
+        match dst.len() {
+            32 => dst.copy_from_slice(&self.secrets.pop_front().expect("no more listed secrets")),
+            12 => dst.copy_from_slice(&self.randoms.pop_front().expect("no more listed r")),
+            n => panic!("unexpected draw of {n} bytes"),
+        }
         Ok(())
     }
 }
@@ -73,6 +80,11 @@ struct Inputs {
     chain_id: u32,
     chain_key: [u8; 32],
     signing_seed: [u8; 32],
+    /// The owner's identity key seed (the Ed25519 key every post's signed
+    /// message names).
+    owner_seed: [u8; 32],
+    /// `r` of each post, in order.
+    randoms: Vec<[u8; 12]>,
     sent_at: u64,
     /// Set this after-send timer (seconds) first: the first post is then the
     /// timer change.
@@ -88,9 +100,11 @@ fn cases() -> Vec<Inputs> {
             chain_id: 0x0102_0304,
             chain_key: counting(0x60),
             signing_seed: counting(0x80),
+            owner_seed: counting(0xe0),
+            randoms: vec![counting(0x10)],
             sent_at: 1_780_000_000_000,
             timer_secs: None,
-            bodies: vec![b"Hello, channel (v2)".to_vec()],
+            bodies: vec![b"Hello, channel (v3)".to_vec()],
         },
         Inputs {
             name: "timer change, then two posts with the timer block",
@@ -98,6 +112,8 @@ fn cases() -> Vec<Inputs> {
             chain_id: 0xfedc_ba98,
             chain_key: counting(0xa0),
             signing_seed: counting(0xc0),
+            owner_seed: counting(0x20),
+            randoms: vec![counting(0x70), [0; 12], [0xff; 12]],
             sent_at: 1_780_000_123_456,
             timer_secs: Some(86_400),
             bodies: vec![b"disappears in a day".to_vec(), vec![0x5a; 100]],
@@ -108,11 +124,12 @@ fn cases() -> Vec<Inputs> {
 /// Runs the library on the inputs: the distribution body and every post.
 fn library_posts(inp: &Inputs) -> (Vec<u8>, Vec<Vec<u8>>, IdentityKeyPair, IdentityKeyPair) {
     let mut ids = sealwire::internal::testing::DangerDeterministicRng::from_u64(1);
-    let owner = IdentityKeyPair::generate(&mut ids);
+    let owner = IdentityKeyPair::from_seed(&inp.owner_seed);
     let sub = IdentityKeyPair::generate(&mut ids);
     let mut rng = ScriptedRng {
         words: VecDeque::from([inp.chain_id]),
         secrets: VecDeque::from([inp.chain_key, inp.signing_seed]),
+        randoms: inp.randoms.iter().copied().collect(),
     };
     let now = Timestamp::from_unix_millis(inp.sent_at);
     let (mut ch, dist) = ChannelOwner::create(
@@ -133,18 +150,29 @@ fn library_posts(inp: &Inputs) -> (Vec<u8>, Vec<Vec<u8>>, IdentityKeyPair, Ident
         assert!(p.rotation.is_none());
         posts.push(p.bytes);
     }
-    assert!(rng.words.is_empty() && rng.secrets.is_empty());
+    assert!(rng.words.is_empty() && rng.secrets.is_empty() && rng.randoms.is_empty());
     (dist.body.to_vec(), posts, owner, sub)
+}
+
+/// The owner's Ed25519 identity key, from its seed (RFC 8032 key
+/// generation, as `IdentityKeyPair::from_seed`).
+fn owner_identity(inp: &Inputs) -> [u8; 32] {
+    SigningKey::from_bytes(&inp.owner_seed)
+        .verifying_key()
+        .to_bytes()
 }
 
 /// The independent model: every intermediate value of one post.
 fn model_post(inp: &Inputs, iteration: u32, frame: &[u8]) -> Value {
+    let r = &inp.randoms[iteration as usize];
     let mk = group_post::message_key(inp.chain_key, iteration);
     let (key, nonce) = group_post::cipher_keys(&mk);
-    let header = group_post::header(&inp.group_id, inp.chain_id, iteration);
+    let prefix = group_post::counter_prefix(&nonce, r);
+    let header = group_post::header(&inp.group_id, inp.chain_id, iteration, r);
     let mut ct = frame.to_vec();
-    group_post::ctr_xor(&key, &nonce, &mut ct);
-    let signed = group_post::signed_message(&header, &ct);
+    group_post::ctr_xor(&key, &prefix, &mut ct);
+    let sender = owner_identity(inp);
+    let signed = group_post::signed_message(&header, &sender, &ct);
     let signing = SigningKey::from_bytes(&inp.signing_seed);
     let sig = signing.sign(&signed);
     let mut post = header.clone();
@@ -155,6 +183,8 @@ fn model_post(inp: &Inputs, iteration: u32, frame: &[u8]) -> Value {
         "message_key": hex(&mk),
         "aes_key": hex(&key),
         "nonce": hex(&nonce),
+        "r": hex(r),
+        "counter_block_0": hex(&[&prefix[..], &[0u8; 4]].concat()),
         "header": hex(&header),
         "frame": hex(frame),
         "ciphertext": hex(&ct),
@@ -173,8 +203,9 @@ fn frames_of(inp: &Inputs, posts: &[Vec<u8>]) -> Vec<Vec<u8>> {
         .map(|(i, p)| {
             let mk = group_post::message_key(inp.chain_key, i as u32);
             let (key, nonce) = group_post::cipher_keys(&mk);
-            let mut frame = p[26..p.len() - 64].to_vec();
-            group_post::ctr_xor(&key, &nonce, &mut frame);
+            let prefix = group_post::counter_prefix(&nonce, &inp.randoms[i]);
+            let mut frame = p[38..p.len() - 64].to_vec();
+            group_post::ctr_xor(&key, &prefix, &mut frame);
             frame
         })
         .collect()
@@ -190,11 +221,14 @@ fn case_json(inp: &Inputs) -> Value {
             "chain_id": inp.chain_id,
             "chain_key": hex(&inp.chain_key),
             "signing_seed": hex(&inp.signing_seed),
+            "sender_identity_seed": hex(&inp.owner_seed),
+            "randoms": inp.randoms.iter().map(|r| hex(r)).collect::<Vec<_>>(),
             "sent_at": inp.sent_at,
             "timer_after_send_secs": inp.timer_secs,
             "bodies": inp.bodies.iter().map(|b| hex(b)).collect::<Vec<_>>(),
         },
         "verifying_key": hex(SigningKey::from_bytes(&inp.signing_seed).verifying_key().as_bytes()),
+        "sender_identity_key": hex(&owner_identity(inp)),
         "distribution": hex(&dist),
         "posts": frames
             .iter()
@@ -206,9 +240,11 @@ fn case_json(inp: &Inputs) -> Value {
 
 #[test]
 fn group_post_vectors() {
-    if std::env::var_os("SEALWIRE_BLESS_GROUP").is_some() {
+    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some()
+        || std::env::var_os("SEALWIRE_BLESS_GROUP").is_some()
+    {
         let all = json!({
-            "profile": "sealwire post version 0x02 (SPEC.md §20.2): AES-256-CTR, Ed25519 over label || header || SHA-256(ciphertext)",
+            "profile": "sealwire post version 0x03 (SPEC.md §20.2, §20.4): AES-256-CTR from (nonce XOR r) || 0u32, Ed25519 over label || header || IK_sender || SHA-256(ciphertext)",
             "cases": cases().iter().map(case_json).collect::<Vec<_>>(),
         });
         std::fs::write(PATH, serde_json::to_string_pretty(&all).unwrap() + "\n").unwrap();
@@ -226,6 +262,8 @@ fn group_post_vectors() {
         assert_eq!(posts.len(), vposts.len(), "{}", inp.name);
         let vk = SigningKey::from_bytes(&inp.signing_seed).verifying_key();
         assert_eq!(hex(vk.as_bytes()), v["verifying_key"]);
+        assert_eq!(owner.public().as_bytes(), &owner_identity(inp));
+        assert_eq!(hex(&owner_identity(inp)), v["sender_identity_key"]);
         // The distribution carries the chain as listed (SPEC.md §20.3).
         assert_eq!(&dist[18..22], &inp.chain_id.to_be_bytes());
         assert_eq!(&dist[26..58], &inp.chain_key);
@@ -253,7 +291,8 @@ fn group_post_vectors() {
             assert_eq!(model_post(inp, i as u32, &frame), *vp, "{what}: model");
             let sig = Signature::from_bytes(&arr::<64>(&vp["signature"]));
             let signed = unhex(vp["signed_message"].as_str().unwrap());
-            assert_eq!(signed.len(), 79);
+            assert_eq!(signed.len(), 123);
+            assert_eq!(signed.len(), sealwire::group::POST_SIGNED_LEN);
             vk.verify_strict(&signed, &sig).unwrap();
             // The frame is the SPEC's inner frame: version 2, its content
             // type, the timer flag when a timer is set, `sent_at`, and the

@@ -33,7 +33,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use sealwire::group::{Group, GroupError, GroupId};
+use sealwire::group::{Group, GroupError, GroupId, POST_VERSION, parse_post_header};
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
 use sealwire::{IdentityKey, IdentityKeyPair, Timestamp};
@@ -195,6 +195,16 @@ impl World {
                     .collect();
                 let post = self.groups[from].post(&mut self.rng, T0, &body).unwrap();
                 assert!(post.rotation.is_none());
+                // Post version 0x03: every post carries fresh `r`.
+                assert_eq!(post.bytes[0], POST_VERSION);
+                assert_eq!(POST_VERSION, 0x03);
+                let r = parse_post_header(&post.bytes).unwrap().random;
+                assert!(
+                    self.posts
+                        .iter()
+                        .all(|q| parse_post_header(&q.bytes).unwrap().random != r),
+                    "r repeated"
+                );
                 let holders = self.groups[from].current_holders();
                 let mut recipients = [false; N];
                 for h in &holders {

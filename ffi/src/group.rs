@@ -36,11 +36,11 @@ pub const SW_MAX_SENDER_CHAIN_STATES: usize = 5;
 /// `SW_CONTENT_GROUP_KEY_DISTRIBUTION` message).
 pub const SW_DISTRIBUTION_LEN: usize = 122;
 /// Length of a post's cleartext header (`sw_post_header`).
-pub const SW_POST_HEADER_LEN: usize = 26;
+pub const SW_POST_HEADER_LEN: usize = 38;
 /// Shortest post.
-pub const SW_MIN_POST_LEN: usize = 137;
+pub const SW_MIN_POST_LEN: usize = 149;
 /// Longest post.
-pub const SW_MAX_POST_LEN: usize = 1_048_726;
+pub const SW_MAX_POST_LEN: usize = 1_048_738;
 /// Default rotation policy: a new chain after this many posts.
 pub const SW_DEFAULT_ROTATION_POSTS: u32 = 10_000;
 /// Default rotation policy: a new chain once the chain is this old (7

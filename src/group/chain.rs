@@ -6,6 +6,7 @@ use ctr::cipher::{KeyIvInit, StreamCipher};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::group::post::POST_RANDOM_LEN;
 use crate::kdf::{group_message_keys, hmac_sha256_pair};
 
 /// Input byte of `HMAC(ck, ·)` that yields the message key.
@@ -68,17 +69,18 @@ impl GroupMessageKey {
         &self.0
     }
 
-    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v2", 44)`: key
-    /// `[0..32]`, nonce `[32..44]`; the counter block is `nonce || 0u32`
-    /// and counts up from there.
-    fn cipher(&self) -> PostCipher {
+    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v3", 44)`: key
+    /// `[0..32]`, nonce `[32..44]`; the counter block is
+    /// `(nonce XOR r) || 0u32` and counts up from there, `r` being the
+    /// post's fresh random bytes (SPEC.md §20.4).
+    fn cipher(&self, random: &[u8; POST_RANDOM_LEN]) -> PostCipher {
         let mut okm = group_message_keys(&self.0);
         let mut key = [0u8; 32];
         let mut iv = [0u8; 16];
         let (k, n) = okm.split_at(32);
         key.copy_from_slice(k);
-        if let Some(iv_nonce) = iv.get_mut(..12) {
-            iv_nonce.copy_from_slice(n);
+        for (b, (n, r)) in iv.iter_mut().zip(n.iter().zip(random)) {
+            *b = n ^ r;
         }
         let cipher = PostCipher::new(&key.into(), &iv.into());
         key.zeroize();
@@ -90,8 +92,12 @@ impl GroupMessageKey {
     /// XORs the post's keystream into `buf`: decrypts a ciphertext whose
     /// signature has been verified. The post's integrity is its signature
     /// (SPEC.md §20.2); there is no tag.
-    pub(crate) fn apply_keystream(&self, buf: &mut [u8]) -> Result<(), KeystreamExhausted> {
-        self.cipher()
+    pub(crate) fn apply_keystream(
+        &self,
+        random: &[u8; POST_RANDOM_LEN],
+        buf: &mut [u8],
+    ) -> Result<(), KeystreamExhausted> {
+        self.cipher(random)
             .try_apply_keystream(buf)
             .map_err(|_| KeystreamExhausted)
     }
@@ -103,11 +109,12 @@ impl GroupMessageKey {
     /// the body instead of two.
     pub(crate) fn encrypt_frame(
         &self,
+        random: &[u8; POST_RANDOM_LEN],
         frame: &mut [u8],
         body_at: core::ops::Range<usize>,
         body: &[u8],
     ) -> Result<(), KeystreamExhausted> {
-        let mut cipher = self.cipher();
+        let mut cipher = self.cipher(random);
         let (head, rest) = frame
             .split_at_mut_checked(body_at.start)
             .ok_or(KeystreamExhausted)?;

@@ -17,7 +17,8 @@ use crate::group::chain::{GroupChainKey, GroupMessageKey};
 use crate::group::distribution::{Distribution, DistributionBody};
 use crate::group::error::{GroupError, from_frame_error};
 use crate::group::post::{
-    POST_HEADER_LEN, POST_SIGNATURE_LEN, PostHeader, parse_post, post_len, signed_message,
+    POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LEN, PostHeader, ciphertext_digest,
+    parse_post, post_len, signed_message,
 };
 use crate::group::received::GroupReceivedRef;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
@@ -30,6 +31,9 @@ use crate::limits::{
 };
 use crate::session::Timestamp;
 use crate::wipe::WipingVec;
+
+/// Offset of the flags byte in an inner frame (SPEC.md §8.5).
+const FRAME_FLAGS_AT: usize = 2;
 
 /// Who we are in the group.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -402,10 +406,15 @@ impl GroupCore {
             .iteration
             .checked_add(1)
             .ok_or(GroupError::CounterOverflow)?;
+        // Fresh per post: a position reused after a rollback to an older
+        // state never reuses a counter block (SPEC.md §20.4).
+        let mut random = [0u8; POST_RANDOM_LEN];
+        rng.fill_bytes(&mut random);
         let header = PostHeader {
             group_id: self.id,
             chain_id: key.chain_id,
             iteration: key.iteration,
+            random,
         }
         .encode();
         let (h, rest) = out.split_at_mut(POST_HEADER_LEN);
@@ -419,11 +428,11 @@ impl GroupCore {
             }
         };
         let (mk, next_key) = key.chain_key.step();
-        if mk.encrypt_frame(frame, body_at, body).is_err() {
+        if mk.encrypt_frame(&random, frame, body_at, body).is_err() {
             frame.zeroize();
             return Err(GroupError::MessageTooLarge);
         }
-        let msg = signed_message(&header, frame);
+        let msg = signed_message(&header, self.me.as_bytes(), &ciphertext_digest(frame));
         let signature: Signature = key.signing.sign(&msg);
         if let Some(s) = rest.get_mut(..POST_SIGNATURE_LEN) {
             s.copy_from_slice(&signature.to_bytes());
@@ -458,10 +467,15 @@ impl GroupCore {
             return Err(GroupError::WrongGroup);
         }
         // Every chain of that id (one, unless two senders picked the same
-        // id): the signature decides which, if any.
+        // id, or a member re-sent another's chain under its own name): the
+        // signature, which binds the sender's identity, decides which, if
+        // any. Each chain is tried under its own sender's identity, so a
+        // copy held under the wrong name can neither claim the genuine
+        // sender's posts nor keep its chain from being tried (SPEC.md
+        // §20.3, §16).
         let mut candidate = false;
         let mut found = None;
-        let mut msg = None;
+        let mut digest = None;
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
         for (sender, st) in self.senders.with_chain(header.chain_id) {
@@ -471,14 +485,12 @@ impl GroupCore {
                     continue;
                 }
                 candidate = true;
-                let m = msg.get_or_insert_with(|| {
-                    signed_message(
-                        &layout.header_bytes,
-                        buf.get(layout.ciphertext()).unwrap_or_default(),
-                    )
+                let d = digest.get_or_insert_with(|| {
+                    ciphertext_digest(buf.get(layout.ciphertext()).unwrap_or_default())
                 });
+                let m = signed_message(&layout.header_bytes, st.identity.as_bytes(), d);
                 let sig = Signature::from_bytes(&layout.signature);
-                if ch.verifying.verify_strict(m, &sig).is_ok() {
+                if ch.verifying.verify_strict(&m, &sig).is_ok() {
                     found = Some((*sender, ci));
                     break;
                 }
@@ -554,15 +566,30 @@ impl GroupCore {
         let ct = buf
             .get_mut(ct_range.clone())
             .ok_or(GroupError::Malformed(crate::error::DecodeError::Truncated))?;
-        key.apply_keystream(ct)
+        key.apply_keystream(&header.random, ct)
             .map_err(|_| GroupError::Malformed(crate::error::DecodeError::TooLarge))?;
-        let (meta, body_start, body_len) = match parse_frame(ct) {
-            Ok(f) => (f.meta, f.body_offset, f.body.len()),
+        let (meta, body_start, body_len, franked) = match parse_frame(ct) {
+            Ok(f) => (
+                f.meta,
+                f.body_offset,
+                f.body.len(),
+                f.franking_key.is_some(),
+            ),
             Err(e) => {
                 ct.zeroize();
                 return Err(from_frame_error(e));
             }
         };
+        // A post frame is never franked (SPEC.md §20.2): the franking key
+        // would reach every member and report nothing a platform could
+        // verify. Refused like an unknown flag.
+        if franked {
+            let flags = ct.get(FRAME_FLAGS_AT).copied().unwrap_or_default();
+            ct.zeroize();
+            return Err(GroupError::Malformed(
+                crate::error::DecodeError::UnknownFlags(flags),
+            ));
+        }
         if meta.content_type == ContentType::GroupKeyDistribution {
             ct.zeroize();
             return Err(GroupError::InvalidContentType);

@@ -70,8 +70,9 @@ pub use distribution::{
 pub use error::GroupError;
 pub use member::Group;
 pub use post::{
-    MAX_POST_LEN, MIN_POST_LEN, POST_HEADER_LEN, POST_SIGNATURE_LABEL, POST_SIGNATURE_LEN,
-    POST_SIGNED_LEN, POST_VERSION, PostHeader, TYPE_GROUP_POST, parse_post_header, post_len,
+    MAX_POST_LEN, MIN_POST_LEN, POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LABEL,
+    POST_SIGNATURE_LEN, POST_SIGNED_LEN, POST_VERSION, PostHeader, TYPE_GROUP_POST,
+    parse_post_header, post_len,
 };
 pub use received::{GroupReceived, GroupReceivedRef};
 

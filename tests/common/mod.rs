@@ -276,23 +276,29 @@ pub mod group_post {
         hmac(&ck, 0x01)
     }
 
-    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v2", 44)` split into
+    /// `HKDF(0x00*32, MK, "Sealwire_GroupMessageKeys_v3", 44)` split into
     /// the AES-256 key and the 12-byte nonce.
     pub fn cipher_keys(mk: &[u8; 32]) -> ([u8; 32], [u8; 12]) {
         let mut okm = [0u8; 44];
         Hkdf::<Sha256>::new(Some(&[0u8; 32]), mk)
-            .expand(b"Sealwire_GroupMessageKeys_v2", &mut okm)
+            .expand(b"Sealwire_GroupMessageKeys_v3", &mut okm)
             .unwrap();
         (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
     }
 
+    /// The first 12 bytes of every counter block of a post: `nonce XOR r`.
+    pub fn counter_prefix(nonce: &[u8; 12], r: &[u8; 12]) -> [u8; 12] {
+        core::array::from_fn(|i| nonce[i] ^ r[i])
+    }
+
     /// AES-256-CTR from the block cipher: block `i` of the keystream is
-    /// `AES(key, nonce || i as u32 BE)`, `i` from 0.
-    pub fn ctr_xor(key: &[u8; 32], nonce: &[u8; 12], buf: &mut [u8]) {
+    /// `AES(key, prefix || i as u32 BE)`, `i` from 0, where `prefix` is
+    /// [`counter_prefix`]`(nonce, r)`.
+    pub fn ctr_xor(key: &[u8; 32], prefix: &[u8; 12], buf: &mut [u8]) {
         let aes = Aes256::new(key.into());
         for (i, chunk) in buf.chunks_mut(16).enumerate() {
             let mut block = [0u8; 16];
-            block[..12].copy_from_slice(nonce);
+            block[..12].copy_from_slice(prefix);
             block[12..].copy_from_slice(&u32::try_from(i).unwrap().to_be_bytes());
             let mut block = block.into();
             aes.encrypt_block(&mut block);
@@ -302,21 +308,51 @@ pub mod group_post {
         }
     }
 
-    /// The 26-byte post header.
-    pub fn header(group_id: &[u8; 16], chain_id: u32, iteration: u32) -> Vec<u8> {
-        let mut h = vec![0x02, 0x20];
+    /// The 38-byte post header: version 0x03, type 0x20, group id, chain
+    /// id, iteration, `r`.
+    pub fn header(group_id: &[u8; 16], chain_id: u32, iteration: u32, r: &[u8; 12]) -> Vec<u8> {
+        let mut h = vec![0x03, 0x20];
         h.extend_from_slice(group_id);
         h.extend_from_slice(&chain_id.to_be_bytes());
         h.extend_from_slice(&iteration.to_be_bytes());
+        h.extend_from_slice(r);
         h
     }
 
-    /// `"Sealwire_GroupPost_v2" || header || SHA-256(ciphertext)`.
-    pub fn signed_message(header: &[u8], ciphertext: &[u8]) -> Vec<u8> {
-        let mut msg = b"Sealwire_GroupPost_v2".to_vec();
+    /// `"Sealwire_GroupPost_v3" || header || IK_sender || SHA-256(ciphertext)`.
+    pub fn signed_message(header: &[u8], sender: &[u8; 32], ciphertext: &[u8]) -> Vec<u8> {
+        let mut msg = b"Sealwire_GroupPost_v3".to_vec();
         msg.extend_from_slice(header);
+        msg.extend_from_slice(sender);
         msg.extend_from_slice(&Sha256::digest(ciphertext));
         msg
+    }
+
+    /// A whole post at `iteration` of `chain_id` under `chain_key`, of the
+    /// inner `frame` (not yet encrypted), with random bytes `r`, signed by
+    /// `signing` as `sender`'s: what anyone holding a chain key can build.
+    #[allow(clippy::too_many_arguments, dead_code)]
+    pub fn build(
+        group_id: &[u8; 16],
+        chain_key: [u8; 32],
+        chain_id: u32,
+        iteration: u32,
+        r: &[u8; 12],
+        frame: &[u8],
+        sender: &[u8; 32],
+        signing: &ed25519_dalek::SigningKey,
+    ) -> Vec<u8> {
+        use ed25519_dalek::Signer;
+        let mk = message_key(chain_key, iteration);
+        let (key, nonce) = cipher_keys(&mk);
+        let header = header(group_id, chain_id, iteration, r);
+        let mut ct = frame.to_vec();
+        ctr_xor(&key, &counter_prefix(&nonce, r), &mut ct);
+        let msg = signed_message(&header, sender, &ct);
+        let mut post = header;
+        post.extend_from_slice(&ct);
+        post.extend_from_slice(&signing.sign(&msg).to_bytes());
+        post
     }
 }
 
