@@ -209,7 +209,11 @@ fn chain_we_sign() -> (Group, SigningKey, [u8; 32], sealwire::IdentityKey) {
 
 /// A user-message frame, franked (flag bit 1, key `kf`) when asked.
 fn frame(body: &[u8], franking_key: Option<[u8; 32]>) -> Vec<u8> {
-    let mut f = vec![0x01, 0x01, u8::from(franking_key.is_some()) << 1];
+    let mut f = vec![
+        sealwire::frame::FRAME_VERSION,
+        0x01,
+        u8::from(franking_key.is_some()) << 1,
+    ];
     f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     if let Some(kf) = franking_key {
         f.extend_from_slice(&kf);

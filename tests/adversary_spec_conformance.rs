@@ -326,7 +326,7 @@ fn base_key_canonicity_is_little_endian_over_all_256_bits() {
     );
 }
 
-/// SPEC §8.1: a franked frame is 32 bytes longer (`47 + P` / `56 + P`),
+/// SPEC §8.1: a franked frame is 32 bytes longer (`47 + P` / `60 + P`),
 /// and a franked message 64 (`kf` and `cf`).
 #[test]
 fn franked_frame_length_formula() {
@@ -334,9 +334,9 @@ fn franked_frame_length_formula() {
     for len in [0usize, 31, 32, 33, 100, 1000, 65_537, MAX_BODY_LEN] {
         let p = padded_body_len(len);
         assert_eq!(frame_len(len, false), 15 + p);
-        assert_eq!(frame_len(len, true), 24 + p);
+        assert_eq!(frame_len(len, true), 28 + p);
         assert_eq!(franked_frame_len(len, false), 47 + p);
-        assert_eq!(franked_frame_len(len, true), 56 + p);
+        assert_eq!(franked_frame_len(len, true), 60 + p);
     }
     let (mut s, mut alice, _bob) = established(8);
     for len in [0usize, 33, 1000] {
@@ -460,9 +460,11 @@ fn message_parse_order() {
             Err(DecodeError::UnexpectedType(t))
         );
     }
+    // A bundle keeps version 0x01 (§4.1), which is not a message version
+    // (§6.1): it is refused by its version byte first.
     assert_eq!(
         accept_fails(&s.bob_id, &mut s.store, &s.bundle.to_vec()),
-        SessionError::Malformed(DecodeError::UnexpectedType(0x10))
+        SessionError::Malformed(DecodeError::UnsupportedVersion(0x01))
     );
     let bad = replaced(&m0, prekey_offsets::BASE_KEY, &P_LE);
     assert_eq!(
@@ -498,7 +500,7 @@ fn queue_decode_order() {
 /// once marked them "v2 only"): a PQXDH responder's v3 blob holds `pq_id`
 /// and `CT` right after the one-time prekey id.
 #[test]
-fn session_v3_blob_carries_the_pq_prekey_fields() {
+fn session_blobs_from_v3_on_carry_the_pq_prekey_fields() {
     let mut rng = DangerDeterministicRng::from_u64(12);
     let alice = IdentityKeyPair::generate(&mut rng);
     let bob = IdentityKeyPair::generate(&mut rng);
@@ -514,7 +516,7 @@ fn session_v3_blob_carries_the_pq_prekey_fields() {
     let pq = pm.pq.unwrap();
     let blob = session.to_blob();
     assert_eq!(&blob[..4], b"SWST");
-    assert_eq!((blob[4], blob[5]), (0x03, 3), "kind 0x03, version 3");
+    assert_eq!((blob[4], blob[5]), (0x03, 4), "kind 0x03, version 4");
     let body = &blob[6..];
     assert_eq!(body[64], 2, "key_agreement PQXDH");
     assert_eq!(body[65], 1, "prekey fields present");
@@ -657,8 +659,8 @@ fn blob_load_order_before_the_checksum() {
         Err(StateError::UnsupportedVersion(0))
     );
     assert_eq!(
-        load(b"SWST\x03\x04"),
-        Err(StateError::UnsupportedVersion(4))
+        load(b"SWST\x03\x05"),
+        Err(StateError::UnsupportedVersion(5))
     );
     assert_eq!(load(b"SWST\x03\x03"), Err(StateError::Truncated));
     assert_eq!(
@@ -689,7 +691,7 @@ impl RawFrame {
     fn user(body: &[u8]) -> Self {
         let p = sealwire::frame::padded_body_len(body.len());
         Self {
-            version: 1,
+            version: sealwire::frame::FRAME_VERSION,
             content_type: 0x01,
             flags: 0,
             timer: None,
@@ -740,7 +742,7 @@ fn seal_frame(
             hazmat::encrypt_raw_franked(&mut s, rng, &frame.bytes(), &cf).unwrap(),
         ),
     };
-    [vec![0x01, ty], raw].concat()
+    [vec![sealwire::wire::MESSAGE_VERSION, ty], raw].concat()
 }
 
 /// SPEC §8.5 (in this order, after the tag) and §5.7 step 7 / §19.4
@@ -761,12 +763,12 @@ fn frame_parse_order_for_an_authenticated_sender() {
         (
             "version before flags",
             RawFrame {
-                version: 2,
+                version: 1,
                 flags: 0x80,
                 ..RawFrame::user(b"x")
             },
             None,
-            mal(DecodeError::UnsupportedVersion(2)),
+            mal(DecodeError::UnsupportedVersion(1)),
         ),
         (
             "flags before content type",

@@ -154,7 +154,7 @@
 /**
  * Longest post.
  */
-#define SW_MAX_POST_LEN 1048734
+#define SW_MAX_POST_LEN 1048738
 
 /**
  * Default rotation policy: a new chain after this many posts.
@@ -405,6 +405,21 @@ enum sw_result
      * Saved state: a plain blob given to `_load_sealed`: use `_load`.
      */
     SW_STATE_NOT_SEALED = 608,
+    /**
+     * Saved state: the sealed blob was sealed for another address (another
+     * peer, device, owner or kind): it was moved from where it belongs.
+     */
+    SW_STATE_WRONG_ADDRESS = 609,
+    /**
+     * Saved state: a legacy sealed blob (not bound to an address) given to
+     * `_load_sealed`: migrate it once with `_load_sealed_legacy`.
+     */
+    SW_STATE_UNBOUND_LEGACY = 610,
+    /**
+     * Saved state: a bound sealed blob given to `_load_sealed_legacy`: use
+     * `_load_sealed` with its address.
+     */
+    SW_STATE_ADDRESS_BOUND = 611,
     /**
      * Franking report: the relay's stamp does not verify under this relay
      * key (a stamp of another relay key, or an altered commitment, routing
@@ -939,9 +954,10 @@ typedef struct {
      */
     uint32_t ttl_secs;
     /**
-     * Incremented by every explicit change (0: never changed).
+     * Incremented by every explicit change (0: never changed). 64 bits
+     * (SPEC.md §10.2).
      */
-    uint32_t version;
+    uint64_t version;
 } sw_timer;
 
 /**
@@ -1012,6 +1028,57 @@ typedef struct {
      */
     uint8_t commitment[32];
 } sw_received_info;
+
+/**
+ * Where a sealed blob belongs (SPEC.md §18.1): given to every
+ * `*_save_sealed` and `*_load_sealed`, a blob opens only with the address
+ * it was sealed with; moved elsewhere (another peer's row, another owner's
+ * storage), loading it is `SW_STATE_WRONG_ADDRESS`.
+ *
+ * `owner` (our identity key) is always bound; each other field only when
+ * its `has_` flag is set (`peer_identity`, `device_id`) or its pointer is
+ * not NULL (`peer_name`, `context`: bytes the caller chooses, for example
+ * the peer's user id and a group id; hashed, never stored in the blob).
+ * The struct and its buffers are only read during the call.
+ */
+typedef struct {
+    /**
+     * Our public identity key.
+     */
+    uint8_t owner[32];
+    /**
+     * Whether `peer_identity` is bound.
+     */
+    bool has_peer_identity;
+    /**
+     * The peer's public identity key (per-peer blobs).
+     */
+    uint8_t peer_identity[32];
+    /**
+     * The app's name for the peer, or NULL (not bound).
+     */
+    const uint8_t *peer_name;
+    /**
+     * Length of `peer_name`.
+     */
+    size_t peer_name_len;
+    /**
+     * Whether `device_id` is bound.
+     */
+    bool has_device_id;
+    /**
+     * The peer's device id.
+     */
+    uint32_t device_id;
+    /**
+     * An app context (a group id, a table), or NULL (not bound).
+     */
+    const uint8_t *context;
+    /**
+     * Length of `context`.
+     */
+    size_t context_len;
+} sw_blob_address;
 
 /**
  * The fixed-size fields of a verified report (`sw_verified_report_info`).
@@ -2470,51 +2537,80 @@ sw_result sw_identity_load(const uint8_t *bytes,
 
 /**
  * Writes the identity as a state blob sealed (AES-256-GCM, fresh salt)
- * under the 32-byte storage `key` (e.g. from the platform keystore).
+ * under the 32-byte storage `key` (e.g. from the platform keystore) and
+ * bound to `address`, where the app stores it (`sw_blob_address`).
  *
- * Ownership: `key` is copied; `buf` belongs to the caller; `*out_len`
- * receives the length written or, with `SW_BUFFER_TOO_SMALL`, needed.
+ * Ownership: `key` and `address` are copied; `buf` belongs to the caller;
+ * `*out_len` receives the length written or, with `SW_BUFFER_TOO_SMALL`,
+ * needed.
  *
- * NULL: `identity`, `key` and `out_len` must not be NULL (`key_len` must
- * be 32, else `SW_INVALID_ARGUMENT`); `buf` may be NULL only with
- * `buf_len` 0 (a size query); `rng` NULL is the OS generator.
+ * NULL: `identity`, `key`, `address` and `out_len` must not be NULL
+ * (`key_len` must be 32, else `SW_INVALID_ARGUMENT`; an invalid identity
+ * key in `address` is `SW_DECODE_INVALID_KEY`); `buf` may be NULL only
+ * with `buf_len` 0 (a size query); `rng` NULL is the OS generator.
  *
  * # Safety
  *
  * `identity` a live handle; `key` valid for reads of `key_len` bytes;
+ * `address` valid for one read (its buffers as documented there);
  * `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
  * `out_len` valid for one write.
  */
 sw_result sw_identity_save_sealed(const sw_identity *identity,
                                   const uint8_t *key,
                                   size_t key_len,
+                                  const sw_blob_address *address,
                                   sw_rng *rng,
                                   uint8_t *buf,
                                   size_t buf_len,
                                   size_t *out_len);
 
 /**
- * Loads an identity from a blob sealed under `key`. Another key is
- * `SW_STATE_WRONG_STORAGE_KEY`, damaged bytes `SW_STATE_CORRUPTED`, a
- * plain blob `SW_STATE_NOT_SEALED`.
+ * Loads an identity from a blob sealed under `key` for `address`.
+ * Another key is `SW_STATE_WRONG_STORAGE_KEY`, another address (a blob
+ * moved from where it belongs) `SW_STATE_WRONG_ADDRESS`, damaged bytes
+ * `SW_STATE_CORRUPTED`, a plain blob `SW_STATE_NOT_SEALED`, a legacy
+ * unbound blob `SW_STATE_UNBOUND_LEGACY` (see
+ * `sw_identity_load_sealed_legacy`).
  *
- * Ownership: `key` and `bytes` are only read. On `SW_OK`, `*out_identity`
- * is a new handle the caller frees with `sw_identity_free`; on error it is
- * set to NULL.
+ * Ownership: `key`, `address` and `bytes` are only read. On `SW_OK`,
+ * `*out_identity` is a new handle the caller frees with
+ * `sw_identity_free`; on error it is set to NULL.
  *
- * NULL: `key`, `bytes` (unless `len` is 0) and `out_identity` must not be
- * NULL; `key_len` must be 32.
+ * NULL: `key`, `address`, `bytes` (unless `len` is 0) and `out_identity`
+ * must not be NULL; `key_len` must be 32.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `address` valid for one read;
+ * `bytes` valid for reads of
+ * `len` bytes; `out_identity` valid for one write.
+ */
+sw_result sw_identity_load_sealed(const uint8_t *key,
+                                  size_t key_len,
+                                  const sw_blob_address *address,
+                                  const uint8_t *bytes,
+                                  size_t len,
+                                  sw_identity **out_identity);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_identity_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_identity_load_sealed`, without the address.
  *
  * # Safety
  *
  * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
  * `len` bytes; `out_identity` valid for one write.
  */
-sw_result sw_identity_load_sealed(const uint8_t *key,
-                                  size_t key_len,
-                                  const uint8_t *bytes,
-                                  size_t len,
-                                  sw_identity **out_identity);
+sw_result sw_identity_load_sealed_legacy(const uint8_t *key,
+                                         size_t key_len,
+                                         const uint8_t *bytes,
+                                         size_t len,
+                                         sw_identity **out_identity);
 
 /**
  * As `sw_identity_save`, for a prekey store (its secrets in the clear).
@@ -2550,6 +2646,7 @@ sw_result sw_prekey_store_load(const uint8_t *bytes,
 sw_result sw_prekey_store_save_sealed(const sw_prekey_store *store,
                                       const uint8_t *key,
                                       size_t key_len,
+                                      const sw_blob_address *address,
                                       sw_rng *rng,
                                       uint8_t *buf,
                                       size_t buf_len,
@@ -2565,9 +2662,29 @@ sw_result sw_prekey_store_save_sealed(const sw_prekey_store *store,
  */
 sw_result sw_prekey_store_load_sealed(const uint8_t *key,
                                       size_t key_len,
+                                      const sw_blob_address *address,
                                       const uint8_t *bytes,
                                       size_t len,
                                       sw_prekey_store **out_store);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_prekey_store_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_prekey_store_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_store` valid for one write.
+ */
+sw_result sw_prekey_store_load_sealed_legacy(const uint8_t *key,
+                                             size_t key_len,
+                                             const uint8_t *bytes,
+                                             size_t len,
+                                             sw_prekey_store **out_store);
 
 /**
  * As `sw_identity_save`, for a session in either phase (its keys in the
@@ -2606,6 +2723,7 @@ sw_result sw_session_load(const uint8_t *bytes,
 sw_result sw_session_save_sealed(const sw_session *session,
                                  const uint8_t *key,
                                  size_t key_len,
+                                 const sw_blob_address *address,
                                  sw_rng *rng,
                                  uint8_t *buf,
                                  size_t buf_len,
@@ -2621,9 +2739,29 @@ sw_result sw_session_save_sealed(const sw_session *session,
  */
 sw_result sw_session_load_sealed(const uint8_t *key,
                                  size_t key_len,
+                                 const sw_blob_address *address,
                                  const uint8_t *bytes,
                                  size_t len,
                                  sw_session **out_session);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_session_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_session_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_session` valid for one write.
+ */
+sw_result sw_session_load_sealed_legacy(const uint8_t *key,
+                                        size_t key_len,
+                                        const uint8_t *bytes,
+                                        size_t len,
+                                        sw_session **out_session);
 
 /**
  * As `sw_identity_save`, for an expiry queue.
@@ -2659,6 +2797,7 @@ sw_result sw_expiry_queue_load(const uint8_t *bytes,
 sw_result sw_expiry_queue_save_sealed(const sw_expiry_queue *queue,
                                       const uint8_t *key,
                                       size_t key_len,
+                                      const sw_blob_address *address,
                                       sw_rng *rng,
                                       uint8_t *buf,
                                       size_t buf_len,
@@ -2674,9 +2813,29 @@ sw_result sw_expiry_queue_save_sealed(const sw_expiry_queue *queue,
  */
 sw_result sw_expiry_queue_load_sealed(const uint8_t *key,
                                       size_t key_len,
+                                      const sw_blob_address *address,
                                       const uint8_t *bytes,
                                       size_t len,
                                       sw_expiry_queue **out_queue);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_expiry_queue_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_expiry_queue_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_queue` valid for one write.
+ */
+sw_result sw_expiry_queue_load_sealed_legacy(const uint8_t *key,
+                                             size_t key_len,
+                                             const uint8_t *bytes,
+                                             size_t len,
+                                             sw_expiry_queue **out_queue);
 
 /**
  * Creates a fresh random relay key.
@@ -3924,6 +4083,7 @@ sw_result sw_group_load(const uint8_t *bytes,
 sw_result sw_group_save_sealed(const sw_group *group,
                                const uint8_t *key,
                                size_t key_len,
+                               const sw_blob_address *address,
                                sw_rng *rng,
                                uint8_t *buf,
                                size_t buf_len,
@@ -3938,9 +4098,29 @@ sw_result sw_group_save_sealed(const sw_group *group,
  */
 sw_result sw_group_load_sealed(const uint8_t *key,
                                size_t key_len,
+                               const sw_blob_address *address,
                                const uint8_t *bytes,
                                size_t len,
                                sw_group **out_group);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_group_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_group_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_group` valid for one write.
+ */
+sw_result sw_group_load_sealed_legacy(const uint8_t *key,
+                                      size_t key_len,
+                                      const uint8_t *bytes,
+                                      size_t len,
+                                      sw_group **out_group);
 
 /**
  * Creates a broadcast channel: draws the owner's chain and returns it for
@@ -4141,6 +4321,7 @@ sw_result sw_channel_owner_load(const uint8_t *bytes,
 sw_result sw_channel_owner_save_sealed(const sw_channel_owner *owner,
                                        const uint8_t *key,
                                        size_t key_len,
+                                       const sw_blob_address *address,
                                        sw_rng *rng,
                                        uint8_t *buf,
                                        size_t buf_len,
@@ -4156,9 +4337,29 @@ sw_result sw_channel_owner_save_sealed(const sw_channel_owner *owner,
  */
 sw_result sw_channel_owner_load_sealed(const uint8_t *key,
                                        size_t key_len,
+                                       const sw_blob_address *address,
                                        const uint8_t *bytes,
                                        size_t len,
                                        sw_channel_owner **out_owner);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_channel_owner_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_channel_owner_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_owner` valid for one write.
+ */
+sw_result sw_channel_owner_load_sealed_legacy(const uint8_t *key,
+                                              size_t key_len,
+                                              const uint8_t *bytes,
+                                              size_t len,
+                                              sw_channel_owner **out_owner);
 
 /**
  * Our side of the channel `group_id` owned by `owner` (32-byte identity
@@ -4317,6 +4518,7 @@ sw_result sw_channel_subscriber_load(const uint8_t *bytes,
 sw_result sw_channel_subscriber_save_sealed(const sw_channel_subscriber *subscriber,
                                             const uint8_t *key,
                                             size_t key_len,
+                                            const sw_blob_address *address,
                                             sw_rng *rng,
                                             uint8_t *buf,
                                             size_t buf_len,
@@ -4332,9 +4534,29 @@ sw_result sw_channel_subscriber_save_sealed(const sw_channel_subscriber *subscri
  */
 sw_result sw_channel_subscriber_load_sealed(const uint8_t *key,
                                             size_t key_len,
+                                            const sw_blob_address *address,
                                             const uint8_t *bytes,
                                             size_t len,
                                             sw_channel_subscriber **out_subscriber);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, SPEC.md §18.8), for a one-time migration: load it, save
+ * it again with `sw_channel_subscriber_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_channel_subscriber_load_sealed`, without the address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_subscriber` valid for one write.
+ */
+sw_result sw_channel_subscriber_load_sealed_legacy(const uint8_t *key,
+                                                   size_t key_len,
+                                                   const uint8_t *bytes,
+                                                   size_t len,
+                                                   sw_channel_subscriber **out_subscriber);
 
 #ifdef __cplusplus
 }  // extern "C"
