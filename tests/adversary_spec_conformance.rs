@@ -909,7 +909,7 @@ fn frame_parse_order_for_an_authenticated_sender() {
             "a timer version jump, before the franking checks",
             RawFrame {
                 flags: 0x03,
-                timer: Some((0x01, 60, u64::from(MAX_TIMER_VERSION_STEP) + 1)),
+                timer: Some((0x01, 60, MAX_TIMER_VERSION_STEP + 1)),
                 kf: Some([1; 32]),
                 ..RawFrame::user(b"x")
             },
