@@ -202,16 +202,30 @@ pub(crate) fn sealed(
     w.bytes(&key.address_tag(&salt, kind as u8, &encoded));
     let prefix_len = w.as_mut_slice().len();
     body(&mut w);
+    let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO_V2);
+    encrypt_body(w, prefix_len, &cipher, nonce, &encoded)
+}
+
+/// Encrypts the body that follows the first `prefix_len` bytes of `w` in
+/// place and appends the tag; the associated data is that prefix followed
+/// by `ad_suffix` (the encoded address, or nothing for the legacy
+/// envelope).
+fn encrypt_body(
+    mut w: BlobWriter,
+    prefix_len: usize,
+    cipher: &Aes256Gcm,
+    nonce: [u8; 12],
+    ad_suffix: &[u8],
+) -> Vec<u8> {
     // Room for the tag now: appending it to the ciphertext then moves
     // nothing.
     w.reserve(TAG_LEN);
-    let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO_V2);
     let out = w.as_mut_slice();
     let at = prefix_len.min(out.len());
     let (prefix, pt) = out.split_at_mut(at);
-    let mut ad = Vec::with_capacity(prefix.len().saturating_add(encoded.len()));
+    let mut ad = Vec::with_capacity(prefix.len().saturating_add(ad_suffix.len()));
     ad.extend_from_slice(prefix);
-    ad.extend_from_slice(&encoded);
+    ad.extend_from_slice(ad_suffix);
     let tag = cipher
         .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(pt))
         .ok();
@@ -343,20 +357,6 @@ pub(crate) fn sealed_unbound(
     w.bytes(&key.id());
     w.bytes(&salt);
     body(&mut w);
-    w.reserve(TAG_LEN);
     let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO);
-    let out = w.as_mut_slice();
-    let at = SEALED_PREFIX_LEN.min(out.len());
-    let (ad, pt) = out.split_at_mut(at);
-    let tag = cipher
-        .encrypt_inout_detached(&nonce.into(), ad, InOutBuf::from(pt))
-        .ok();
-    match tag {
-        Some(tag) => {
-            let mut sealed = w.into_ciphertext();
-            sealed.extend_from_slice(&tag);
-            sealed
-        }
-        None => Vec::new(),
-    }
+    encrypt_body(w, SEALED_PREFIX_LEN, &cipher, nonce, &[])
 }
