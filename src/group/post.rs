@@ -220,4 +220,31 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_length_bounds_are_inclusive() {
+        // MAX_POST_LEN itself parses; one byte more is TooLarge before the
+        // version is read. MIN_POST_LEN parses; one byte less is Truncated.
+        let h = PostHeader {
+            group_id: GroupId::from_bytes([2; 16]),
+            chain_id: 7,
+            iteration: 0,
+            random: [0; POST_RANDOM_LEN],
+        };
+        let mut post = h.encode().to_vec();
+        post.resize(MAX_POST_LEN, 0);
+        assert_eq!(parse_post(&post).map(|l| l.header), Ok(h));
+        post.push(0);
+        assert_eq!(
+            parse_post(&post),
+            Err(GroupError::Malformed(DecodeError::TooLarge))
+        );
+        post.truncate(MIN_POST_LEN);
+        assert_eq!(parse_post(&post).map(|l| l.header), Ok(h));
+        post.pop();
+        assert_eq!(
+            parse_post(&post),
+            Err(GroupError::Malformed(DecodeError::Truncated))
+        );
+    }
 }

@@ -87,3 +87,20 @@ impl core::fmt::Debug for StorageKey {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_is_by_value_and_debug_shows_only_the_key_id() {
+        let a = StorageKey::from_bytes([0x42; 32]);
+        assert_eq!(a, StorageKey::from_bytes([0x42; 32]));
+        assert_ne!(a, StorageKey::from_bytes([0x43; 32]));
+        let shown = alloc::format!("{a:?}");
+        let id: alloc::string::String = a.id().iter().map(|b| alloc::format!("{b:02x}")).collect();
+        assert!(shown.starts_with("StorageKey"), "{shown}");
+        assert!(shown.contains(&id), "{shown}");
+        assert!(!shown.contains("4242"), "{shown}");
+    }
+}

@@ -92,3 +92,17 @@ impl core::fmt::Debug for MessageKey {
         f.write_str("MessageKey(..)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_is_by_value_and_debug_shows_no_key() {
+        let a = MessageKey::new([7; 32]);
+        assert!(a == MessageKey::new([7; 32]));
+        assert!(a != MessageKey::new([8; 32]));
+        let shown = alloc::format!("{a:?}");
+        assert_eq!(shown, "MessageKey(..)");
+    }
+}
