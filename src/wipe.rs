@@ -229,4 +229,21 @@ mod tests {
         assert_eq!(&v[v.len() - 3..], &[200, 201, 202]);
         assert_eq!(v.clone(), v);
     }
+
+    #[test]
+    fn capacity_access_equality_and_debug() {
+        let mut v: WipingVec<u32> = WipingVec::with_capacity(10);
+        assert!(v.inner.capacity() >= 10);
+        v.extend([1, 2, 3]);
+        *v.get_mut(1).unwrap() = 20;
+        assert_eq!(v.get_mut(3), None);
+        for x in &mut v {
+            *x += 1;
+        }
+        assert_eq!(&v[..], &[2, 21, 4]);
+        let w: WipingVec<u32> = [2, 21, 4].into_iter().collect();
+        assert!(v == w);
+        assert!(v != WipingVec::new());
+        assert_eq!(alloc::format!("{v:?}"), "[2, 21, 4]");
+    }
 }

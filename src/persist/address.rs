@@ -167,4 +167,16 @@ mod tests {
         let none = BlobAddress::local(k(1)).with_peer_identity(k(2)).encode();
         assert_ne!(zero, none);
     }
+
+    #[test]
+    fn accessors_return_what_was_bound() {
+        let k = |b: u8| *crate::IdentityKeyPair::from_seed(&[b; 32]).public();
+        let local = BlobAddress::local(k(1));
+        assert_eq!(local.owner(), &k(1));
+        assert_eq!(local.peer_identity(), None);
+        assert_eq!(local.device_id(), None);
+        let peer = BlobAddress::peer(k(1), k(2), 7);
+        assert_eq!(peer.peer_identity(), Some(&k(2)));
+        assert_eq!(peer.device_id(), Some(7));
+    }
 }

@@ -189,3 +189,16 @@ pub(crate) fn read_identity(
         StoredKeys::Trusted => Ok(crate::IdentityKey::from_stored(ed25519, x25519)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StoredKeys;
+
+    #[test]
+    fn keys_are_checked_exactly_below_the_first_trusted_version() {
+        assert!(StoredKeys::for_version(1, 4) == StoredKeys::Checked);
+        assert!(StoredKeys::for_version(3, 4) == StoredKeys::Checked);
+        assert!(StoredKeys::for_version(4, 4) == StoredKeys::Trusted);
+        assert!(StoredKeys::for_version(5, 4) == StoredKeys::Trusted);
+    }
+}
