@@ -22,7 +22,7 @@
 //! - `distribute/N`: rotating the chain and encrypting its distribution
 //!   over N established 1:1 sessions, N = 10, 1,000, 10,000.
 //!
-//! Targets (DESIGN.md §11): at 1 MiB at least 1 GB/s each way; at 100 B
+//! Targets (RATIONALE.md, "Measured costs"): at 1 MiB at least 1 GB/s each way; at 100 B
 //! encrypt ≤ `ed25519_sign` + 3 µs and decrypt ≤ `ed25519_verify_strict`
 //! + 3 µs.
 //!

@@ -1,4 +1,4 @@
-//! Save and load of session state (SPEC.md §18), with baselines measured in
+//! Save and load of session state (STORAGE.md), with baselines measured in
 //! the same run:
 //!
 //! - `clone`: an in-memory copy of the same session (what a save costs at

@@ -193,7 +193,7 @@ impl From<DecodeError> for SessionError {
     }
 }
 
-/// A state blob (SPEC.md §18) that cannot be loaded. Every variant is a
+/// A state blob (STORAGE.md) that cannot be loaded. Every variant is a
 /// different cause, so that an app can tell a wrong key from a damaged
 /// file; none of them is reachable with a valid blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

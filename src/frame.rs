@@ -185,8 +185,8 @@ pub(crate) fn read_timer_fields(r: &mut Reader<'_>) -> Result<ConversationTimer,
 }
 
 /// A timer with a 64-bit version (`wide`, the frame and the current state
-/// blobs) or with the 32-bit version of older state blobs (SPEC.md §18.4,
-/// §18.10), which widens.
+/// blobs) or with the 32-bit version of older state blobs (STORAGE.md §4,
+/// STORAGE.md §10), which widens.
 pub(crate) fn read_timer_fields_as(
     r: &mut Reader<'_>,
     wide: bool,

@@ -4,7 +4,7 @@
 /// A working copy of `T` that replaces the original only on
 /// [`commit`](Self::commit); dropping it discards every change.
 ///
-/// This is the explicit commit step of SPEC.md §18.6: decrypt (or encrypt)
+/// This is the explicit commit step of STORAGE.md §6: decrypt (or encrypt)
 /// through the transaction, store the result and the new state (from
 /// [`Deref`](core::ops::Deref)) in one database transaction, and commit the
 /// in-memory object only once the database has. A crash or a failed write

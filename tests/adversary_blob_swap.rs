@@ -1,5 +1,5 @@
 //! Attack: whoever can write the app's storage moves sealed state blobs
-//! between rows (SPEC.md §18.1, SECURITY.md "disk attacker"): Bob's
+//! between rows (STORAGE.md §1, SECURITY.md "disk attacker"): Bob's
 //! session into Carol's row, a session into the pending or group row,
 //! another owner's blob into ours, or an old unbound blob back in. Every
 //! move is refused with a typed error before anything is decrypted, and
@@ -246,7 +246,7 @@ fn another_owners_blob_is_refused() {
 #[test]
 fn legacy_unbound_blobs_load_only_through_the_legacy_path() {
     let mut s = storage();
-    // A frozen blob written before addresses were bound (SPEC §18.8).
+    // A frozen blob written before addresses were bound (STORAGE.md §8).
     let frozen = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/state_v1/session.sealed.bin"),
@@ -275,7 +275,7 @@ fn legacy_unbound_blobs_load_only_through_the_legacy_path() {
         Session::unseal(&s.key, &s.bob_row(), &legacy),
         Err(StateError::UnboundLegacy)
     );
-    // Plain blobs are neither (SPEC §18.1: not bound).
+    // Plain blobs are neither (STORAGE.md §1: not bound).
     assert_eq!(
         Session::unseal(&s.key, &s.bob_row(), &s.with_bob.to_blob()),
         Err(StateError::NotSealed)

@@ -1,5 +1,5 @@
 //! Attack: a member re-sends another member's chain as its own (SPEC.md
-//! §16 "chain id collisions", §20.3, §20.6).
+//! RATIONALE.md "chain id collisions", §20.3, §20.6).
 //!
 //! A malicious member M holds honest member H's distribution (chain id,
 //! chain key, verifying key): it was sent to M as a member. M re-sends it

@@ -1,5 +1,5 @@
 //! Attack: a sender restored from an older group blob posts again at a
-//! chain position it already used (SPEC.md §20.4, §16).
+//! chain position it already used (SPEC.md §20.4, RATIONALE.md).
 //!
 //! The post key comes from the chain position alone, so without more the
 //! second post would be encrypted under the same AES-256-CTR key and

@@ -27,14 +27,22 @@ use sealwire::{
 };
 
 const SPEC: &str = include_str!("../SPEC.md");
+/// Local storage, formerly SPEC.md §18 (its §N was §18.N).
+const STORAGE: &str = include_str!("../STORAGE.md");
 
-/// The text of the section that starts with the heading `start` and ends
-/// at the next heading of the same level.
+/// The text of SPEC.md's section that starts with the heading `start` and
+/// ends at the next top-level heading.
 fn section(start: &str) -> &'static str {
-    let at = SPEC
+    section_of(SPEC, start)
+}
+
+/// The text of `doc`'s section that starts with the heading `start` and
+/// ends at the next `## ` heading.
+fn section_of(doc: &'static str, start: &str) -> &'static str {
+    let at = doc
         .find(start)
-        .unwrap_or_else(|| panic!("SPEC.md has no heading {start:?}"));
-    let rest = &SPEC[at + start.len()..];
+        .unwrap_or_else(|| panic!("the document has no heading {start:?}"));
+    let rest = &doc[at + start.len()..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     &rest[..end]
 }
@@ -496,7 +504,7 @@ fn queue_decode_order() {
     assert_eq!(q(&b), mal(DecodeError::InvalidValue));
 }
 
-/// SPEC §18.4: the PQ prekey fields are in session v3 blobs too (the text
+/// STORAGE.md §4: the PQ prekey fields are in session v3 blobs too (the text
 /// once marked them "v2 only"): a PQXDH responder's v3 blob holds `pq_id`
 /// and `CT` right after the one-time prekey id.
 #[test]
@@ -631,7 +639,7 @@ fn distributions_and_timer_changes_are_never_reportable() {
     }
 }
 
-/// SPEC §18.5: magic, then kind, then version, then the length of header
+/// STORAGE.md §5: magic, then kind, then version, then the length of header
 /// and trailer: a 6-byte header alone is judged by its kind and version
 /// before it is `Truncated`.
 #[test]
@@ -953,14 +961,14 @@ fn frame_parse_order_for_an_authenticated_sender() {
     assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], b"body");
 }
 
-/// SPEC §18.2: each kind's blob is written at the version the table says,
-/// and a version above the newest it says is read is refused as
-/// `UnsupportedVersion` (§18.5 step 3, before the checksum). Kind `0x06`
+/// STORAGE.md §2 (formerly STORAGE.md §2): each kind's blob is written at the
+/// version the table says, and a version above the newest it says is read
+/// is refused as `UnsupportedVersion` (§5 step 3, before the checksum). Kind `0x06`
 /// (groups) is checked by `tests/group.rs`.
 #[test]
 fn blob_versions_follow_the_kinds_table() {
     use sealwire::StateError;
-    let table = section("### 18.2 Kinds");
+    let table = section_of(STORAGE, "## 2. Kinds");
     let table = &table[..table.find("\n### ").unwrap_or(table.len())];
     let (mut s, alice, _bob) = established(16);
     let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
@@ -999,7 +1007,7 @@ fn blob_versions_follow_the_kinds_table() {
                 Box::new(|b| ExpiryQueue::from_blob(b).map(|_| ())),
             ),
             0x06 => continue,
-            other => panic!("§18.2 lists kind {other:#04x}, unknown to this test"),
+            other => panic!("STORAGE.md §2 lists kind {other:#04x}, unknown to this test"),
         };
         assert_eq!((blob[4], blob[5]), (kind, written), "kind {kind:#04x}");
         assert_eq!(load(&blob), Ok(()));
@@ -1145,7 +1153,7 @@ fn initiation_draws_in_the_spec_order() {
     assert_eq!(&ct[..], &pm.pq.unwrap().ciphertext[..], "then m");
 }
 
-/// SPEC §18.4: a v3 session holding prekey fields (a responder's) must
+/// STORAGE.md §4: a v3 session holding prekey fields (a responder's) must
 /// store the key agreement its fields tell; one without them (an
 /// initiator's) may store any of the three; any other value is refused.
 #[test]

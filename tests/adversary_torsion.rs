@@ -270,7 +270,7 @@ fn fixture(path: &str) -> Vec<u8> {
 fn old_state_blobs_with_a_torsioned_peer_identity_are_refused() {
     // Blobs of the versions written before the rule (session v1-v3,
     // pending v1-v2, group v1-v2) are checked key by key at load (SPEC.md
-    // §18.5): an older library may have accepted such a key.
+    // STORAGE.md §5): an older library may have accepted such a key.
     for path in [
         "state_v3/session_x3dh_responder.bin",
         "state_v2/session.bin",

@@ -1,5 +1,5 @@
 //! Attack: a stolen session blob of an unanswered responder session
-//! (SPEC.md §5.5, §18.4). A responder's first ratchet key is its signed
+//! (SPEC.md §5.5, STORAGE.md §4). A responder's first ratchet key is its signed
 //! prekey (SPK). Before, a session that never replied kept the SPK secret
 //! after the prekey store had rotated it out, so an attacker holding that
 //! blob and the identity key could still run X3DH for every other

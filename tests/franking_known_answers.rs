@@ -400,6 +400,11 @@ fn franking_vectors() {
     let cases = cases();
     let listed = file["cases"].as_array().unwrap();
     assert_eq!(listed.len(), cases.len());
+    // SPEC.md §19.10 quotes the first case's commitment.
+    assert!(
+        include_str!("../SPEC.md").contains(listed[0]["commitment"].as_str().unwrap()),
+        "SPEC.md §19.10 does not quote the first case's cf"
+    );
     for (inp, v) in cases.iter().zip(listed) {
         let name = inp.name;
         // 2. The model, from the SPEC alone, gives every listed value.

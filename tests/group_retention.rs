@@ -1,5 +1,5 @@
-//! Groups and channels erase what they hold on schedule (SPEC.md §20.5,
-//! DESIGN.md §5): skipped post keys and superseded chains, with the same
+//! Groups and channels erase what they hold on schedule (SPEC.md §20.5):
+//! skipped post keys and superseded chains, with the same
 //! retention window as the 1:1 skipped keys (§10.5).
 //!
 //! - a skipped key is erased once older than the maximum age, or than the

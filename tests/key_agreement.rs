@@ -1,4 +1,4 @@
-//! Which key agreement set a session up (SPEC.md §3.7, §18.4):
+//! Which key agreement set a session up (SPEC.md §3.7, STORAGE.md §4):
 //! `KeyAgreement` on `PendingSession`, `Session` and `SessionRecord`, on
 //! both sides, before and after the first reply, through v3 blobs, and from
 //! v1 and v2 blobs (where an initiator's established session is

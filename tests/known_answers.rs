@@ -1,4 +1,4 @@
-//! Reproduces `tests/vectors/x3dh_ratchet_v1.json` (copied from the shared
+//! Reproduces `tests/vectors/x3dh_ratchet_v1.json` (an independent
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,7 +9,7 @@
     clippy::cast_possible_truncation,
     missing_docs
 )]
-//! design folder) byte for byte: SK, AD, every DH, root and chain step,
+//! implementation's transcript) byte for byte: SK, AD, every DH, root and chain step,
 //! header and ciphertext, with out-of-order delivery.
 
 use std::collections::VecDeque;

@@ -1,4 +1,4 @@
-//! State blobs (SPEC.md §18): round trips of every kind, the distinct
+//! State blobs (STORAGE.md): round trips of every kind, the distinct
 //! error of every kind of bad blob, every truncation and single-bit flip,
 //! the atomic hand-over of decrypt and accept, the in-memory store, and the
 //! frozen fixtures under `tests/fixtures/state_v1/`, `state_v2/` and
@@ -664,7 +664,7 @@ fn frozen_v1_fixtures_still_load() {
         PendingSession::from_blob(&read("pending.bin")).unwrap(),
         f.pending
     );
-    // v1 predates PQXDH: every v1 session is X3DH (SPEC.md §18.4).
+    // v1 predates PQXDH: every v1 session is X3DH (STORAGE.md §4).
     assert_eq!(session.key_agreement(), KeyAgreement::X3dh);
     for name in ["session.bin", "pending.bin"] {
         assert_eq!(
@@ -975,7 +975,7 @@ fn spec_hkdf(salt: &[u8], ikm: &[u8], info: &[u8], len: usize) -> Vec<u8> {
     out
 }
 
-/// The address of SPEC.md §18.1, encoded by hand.
+/// The address of STORAGE.md §1, encoded by hand.
 fn spec_address(
     owner: &[u8; 32],
     peer: Option<&[u8; 32]>,
@@ -1005,7 +1005,7 @@ fn spec_address(
     a
 }
 
-/// Opens a bound sealed blob by the formulas of SPEC.md §18.1 alone and
+/// Opens a bound sealed blob by the formulas of STORAGE.md §1 alone and
 /// returns its body.
 fn spec_open(storage_key: &[u8; 32], address: &[u8], blob: &[u8]) -> Vec<u8> {
     use aes_gcm::aead::inout::InOutBuf;
@@ -1045,7 +1045,7 @@ fn spec_open(storage_key: &[u8; 32], address: &[u8], blob: &[u8]) -> Vec<u8> {
     body
 }
 
-/// The bound envelope (SPEC.md §18.1) byte for byte: frozen blobs under
+/// The bound envelope (STORAGE.md §1) byte for byte: frozen blobs under
 /// `tests/fixtures/sealed_v2/` (written once with
 /// `SEALWIRE_BLESS_SEALED_V2=1 cargo test --test persistence bound_envelope`)
 /// open by the specification's formulas alone, hold the body of the plain

@@ -192,6 +192,18 @@ fn safety_number_vectors() {
             local.verify_scanned(&local.scannable()),
             Err(SafetyNumberError::Mismatch)
         );
+        // SPEC.md §17 quotes the displayable number and the local device's
+        // code of each case.
+        let spec: String = include_str!("../SPEC.md")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for k in ["displayable", "local_scannable", "local_key", "remote_key"] {
+            assert!(
+                spec.contains(v[k].as_str().unwrap()),
+                "{name}: SPEC.md §17 does not quote {k}"
+            );
+        }
         if let (Key::Seed(ls), Key::Seed(rs)) = (&inp.local.0, &inp.remote.0) {
             let (l, r) = (
                 IdentityKeyPair::from_seed(ls),

@@ -455,7 +455,7 @@ def _rng(rng: Optional["Rng"]):
 
 @dataclass(frozen=True)
 class BlobAddress:
-    """Where a sealed blob belongs (SPEC.md §18.1): our identity key, and
+    """Where a sealed blob belongs (STORAGE.md §1): our identity key, and
     optionally the peer's identity key, the app's name for the peer, its
     device id and an app context. A blob opens only with the address it was
     sealed with (else STATE_WRONG_ADDRESS)."""

@@ -1,6 +1,6 @@
 //! Saving and loading state: every long-lived handle (identity, prekey
 //! store, session, expiry queue) to a versioned state blob, plain or sealed
-//! under the app's 32-byte storage key (SPEC.md §18).
+//! under the app's 32-byte storage key (STORAGE.md).
 
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{IdentityKey, StateError};
@@ -39,7 +39,7 @@ impl From<StateError> for sw_result {
     }
 }
 
-/// Where a sealed blob belongs (SPEC.md §18.1): given to every
+/// Where a sealed blob belongs (STORAGE.md §1): given to every
 /// `*_save_sealed` and `*_load_sealed`, a blob opens only with the address
 /// it was sealed with; moved elsewhere (another peer's row, another owner's
 /// storage), loading it is `SW_STATE_WRONG_ADDRESS`.
@@ -390,7 +390,7 @@ pub unsafe extern "C" fn sw_identity_load_sealed(
 }
 
 /// Loads a legacy sealed blob (written before sealed blobs were bound to
-/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// their address, STORAGE.md §8), for a one-time migration: load it, save
 /// it again with `sw_identity_save_sealed` and its address, replace it. A
 /// bound blob is `SW_STATE_ADDRESS_BOUND`.
 ///
@@ -486,7 +486,7 @@ pub unsafe extern "C" fn sw_prekey_store_load_sealed(
 }
 
 /// Loads a legacy sealed blob (written before sealed blobs were bound to
-/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// their address, STORAGE.md §8), for a one-time migration: load it, save
 /// it again with `sw_prekey_store_save_sealed` and its address, replace it. A
 /// bound blob is `SW_STATE_ADDRESS_BOUND`.
 ///
@@ -583,7 +583,7 @@ pub unsafe extern "C" fn sw_session_load_sealed(
 }
 
 /// Loads a legacy sealed blob (written before sealed blobs were bound to
-/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// their address, STORAGE.md §8), for a one-time migration: load it, save
 /// it again with `sw_session_save_sealed` and its address, replace it. A
 /// bound blob is `SW_STATE_ADDRESS_BOUND`.
 ///
@@ -679,7 +679,7 @@ pub unsafe extern "C" fn sw_expiry_queue_load_sealed(
 }
 
 /// Loads a legacy sealed blob (written before sealed blobs were bound to
-/// their address, SPEC.md §18.8), for a one-time migration: load it, save
+/// their address, STORAGE.md §8), for a one-time migration: load it, save
 /// it again with `sw_expiry_queue_save_sealed` and its address, replace it. A
 /// bound blob is `SW_STATE_ADDRESS_BOUND`.
 ///

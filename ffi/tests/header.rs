@@ -121,13 +121,13 @@ fn every_result_code_is_in_the_header_with_its_number() {
         })
         .count();
     assert_eq!(in_header - other_enums, sw_result::ALL.len());
-    // DEVELOPERS.md's table lists every code with its number.
-    let developers = std::fs::read_to_string(dir().join("..").join("DEVELOPERS.md")).unwrap();
+    // ffi/README.md's table lists every code with its number.
+    let developers = std::fs::read_to_string(dir().join("README.md")).unwrap();
     for code in sw_result::ALL {
         let row = format!("| {} | `{code:?}` |", code as u32);
         assert!(
             developers.contains(&row),
-            "DEVELOPERS.md lacks the row `{row}`"
+            "ffi/README.md lacks the row `{row}`"
         );
     }
 }

@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::rows;
 
 /// The schema version this crate writes and the newest it reads. Version 2
-/// binds every sealed blob to its row (SPEC.md §18.1): opening a sealed
+/// binds every sealed blob to its row (STORAGE.md §1): opening a sealed
 /// version-1 database re-seals each blob once, in one transaction.
 pub const SCHEMA_VERSION: i64 = 2;
 

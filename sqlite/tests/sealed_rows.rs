@@ -1,5 +1,5 @@
 //! Attack on a sealed database by whoever can write the file (SPEC.md
-//! §18.1, SECURITY.md "disk attacker"): state blobs swapped between rows
+//! STORAGE.md §1, SECURITY.md "disk attacker"): state blobs swapped between rows
 //! with raw SQL are refused with a typed error and nothing changes; and the
 //! one-time migration of a schema-v1 database (frozen fixtures written by
 //! the code before blobs were bound, `tests/fixtures/schema_v1/`) binds

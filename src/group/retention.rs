@@ -1,4 +1,4 @@
-//! Erasure on schedule (SPEC.md §20.5, DESIGN.md §5): skipped post keys
+//! Erasure on schedule (SPEC.md §20.5): skipped post keys
 //! and superseded chains are kept for the retention window of the 1:1
 //! skipped keys ([`Retention`], SPEC.md §10.5) with the group's timer and
 //! maximum age, then erased. A sender's newest chain is never erased by

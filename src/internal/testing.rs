@@ -169,7 +169,7 @@ pub fn group_indexes_are_consistent(group: &crate::group::Group) -> bool {
 }
 
 /// Seals `value` in the legacy envelope (`"SWSE"`, not bound to an
-/// address), as sealwire wrote before SPEC.md §18.1's bound envelope: for
+/// address), as sealwire wrote before STORAGE.md §1's bound envelope: for
 /// tests of the legacy path and of migrations only. Applications cannot
 /// write unbound blobs.
 pub fn seal_unbound_legacy<T: crate::persist::StateBlob, R: rand_core::CryptoRng + ?Sized>(

@@ -1,4 +1,4 @@
-//! [`BlobAddress`]: where a sealed blob belongs (SPEC.md §18.1).
+//! [`BlobAddress`]: where a sealed blob belongs (STORAGE.md §1).
 
 use sha2::{Digest, Sha256};
 
@@ -114,7 +114,7 @@ impl BlobAddress {
         self.device_id
     }
 
-    /// The fixed-width encoding (SPEC.md §18.1): `owner 32 | present u8 |
+    /// The fixed-width encoding (STORAGE.md §1): `owner 32 | present u8 |
     /// peer_identity 32 | present u8 | SHA-256(peer_name) 32 | present u8 |
     /// device_id u32 | present u8 | SHA-256(context) 32`, an absent field
     /// being a 0 presence byte and zeros.

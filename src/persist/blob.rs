@@ -1,4 +1,4 @@
-//! The blob envelope (SPEC.md §18.1): header, checksum, sealing.
+//! The blob envelope (STORAGE.md §1): header, checksum, sealing.
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
@@ -185,7 +185,7 @@ pub(crate) fn open_plain<'a>(
 
 /// `header || key_id || salt || address_tag || AES-256-GCM(body) || tag`,
 /// the AEAD's associated data being everything before the ciphertext
-/// followed by the encoded address (SPEC.md §18.1).
+/// followed by the encoded address (STORAGE.md §1).
 pub(crate) fn sealed(
     key: &StorageKey,
     address: &BlobAddress,

@@ -1,4 +1,4 @@
-//! Group blob body (kind 0x06, v1 to v3, SPEC.md §18.10): a group
+//! Group blob body (kind 0x06, v1 to v3, STORAGE.md §10): a group
 //! member's, a channel owner's or a channel subscriber's whole state.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! Versioned state blobs (SPEC.md §18): every long-lived object encodes to
+//! Versioned state blobs (STORAGE.md): every long-lived object encodes to
 //! a self-describing blob (magic, kind, format version, body, checksum),
 //! or to a sealed blob encrypted under the caller's [`StorageKey`].
 //!
@@ -75,7 +75,7 @@ pub trait StateBlob: Sized + private::Codec {
     /// The blob sealed with AES-256-GCM under `key` and bound to
     /// `address` (where the app stores it): a fresh random 32-byte salt (a
     /// one-time key per blob), the header, a salted tag of the address
-    /// and the address itself as associated data (SPEC.md §18.1).
+    /// and the address itself as associated data (STORAGE.md §1).
     fn seal<R: rand_core::CryptoRng + ?Sized>(
         &self,
         key: &StorageKey,
@@ -158,11 +158,11 @@ pub(crate) fn write_identity(w: &mut writer::BlobWriter, key: &crate::IdentityKe
 pub(crate) enum StoredKeys {
     /// A blob version written before the torsion rule of SPEC.md §3.1:
     /// every key is checked in full, and its stored X25519 form must be the
-    /// one it gives (§18.5).
+    /// one it gives (STORAGE.md §5).
     Checked,
     /// A blob version whose writer took every identity key through
     /// `IdentityKey::from_bytes`: loaded as stored, with no public-key
-    /// operation (§18.9).
+    /// operation (STORAGE.md §9).
     Trusted,
 }
 

@@ -1,4 +1,4 @@
-//! Session blob bodies (SPEC.md §18.4): an established session (kind
+//! Session blob bodies (STORAGE.md §4): an established session (kind
 //! 0x03, v1 to v4) and a pending one (kind 0x04, v1 to v3). v2 adds the
 //! PQXDH fields to the prekey fields (a v1 blob loads without them); v3 of
 //! the session adds its key agreement (a pending session derives it from

@@ -1,4 +1,4 @@
-//! The ratchet state's persisted form (SPEC.md §18.4):
+//! The ratchet state's persisted form (STORAGE.md §4):
 //!
 //! ```text
 //! associated_data 66 | root_key 32
@@ -107,7 +107,7 @@ impl RatchetState {
 
     /// Decodes the current format, or with `legacy` the format of session
     /// v1-v3 and pending v1-v2, which always stored our ratchet secret: it
-    /// loads dropped when there is no sending chain (SPEC.md §5.5, §18.4),
+    /// loads dropped when there is no sending chain (SPEC.md §5.5, STORAGE.md §4),
     /// exactly the states in which the current format stores none.
     pub(crate) fn decode(r: &mut Reader<'_>, legacy: bool) -> Result<Self, DecodeError> {
         let associated_data = r.array::<AD_LEN>()?;

@@ -6,7 +6,7 @@
 /// An app can show it per conversation and warn when a session is not
 /// post-quantum. [`Unrecorded`](Self::Unrecorded) is a session loaded from
 /// an older state blob that did not record it and cannot tell (SPEC.md
-/// §18.4): treat it as not known to be post-quantum.
+/// STORAGE.md §4): treat it as not known to be post-quantum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyAgreement {
@@ -38,7 +38,7 @@ impl KeyAgreement {
         }
     }
 
-    /// The byte stored in a v3 session blob (SPEC.md §18.4).
+    /// The byte stored in a v3 session blob (STORAGE.md §4).
     pub(crate) fn to_byte(self) -> u8 {
         match self {
             Self::Unrecorded => 0,

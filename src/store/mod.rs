@@ -1,4 +1,4 @@
-//! Storage traits (SPEC.md §18.7): where an app keeps its identity, its
+//! Storage traits (STORAGE.md §7): where an app keeps its identity, its
 //! prekeys, the identities of its peers and one [`SessionRecord`] per peer
 //! device. [`MemoryStore`] implements them in memory; the
 //! `sealwire-sqlite` crate on SQLite.

@@ -407,8 +407,8 @@ pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session
     (rng, alice, bob)
 }
 
-/// Legacy state-blob layouts, rewritten from current blobs (SPEC.md §18.4,
-/// §18.10): for tests that load old formats without a frozen fixture.
+/// Legacy state-blob layouts, rewritten from current blobs (STORAGE.md §4,
+/// STORAGE.md §10): for tests that load old formats without a frozen fixture.
 pub mod legacy {
     use sha2::Digest;
 
