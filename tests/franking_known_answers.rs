@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::vectors::{counting, hex, unhex};
+use common::vectors::{counting, hex, listed_cases, unhex};
 use sealwire::franking::{
     AttachmentKey, AttachmentPointer, Franking, FrankingKey, RelayKey, Report, RoutingContext,
     Stamp, commitment, relay,
@@ -389,23 +389,19 @@ fn model_json(inp: &Inputs) -> Value {
 
 #[test]
 fn franking_vectors() {
-    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
-        let all = json!({
-            "description": "sealwire message franking known answers (SPEC.md §19): the commitment cf (§19.1), the relay's stamp (§19.5), the report (§19.6) and, in the attachment case, the attachment pointer and blob (§19.8). Generated once by tests/franking_known_answers.rs from the listed inputs; hex throughout (byte strings), integers in decimal. commitment_input is the HMAC message after the key kf; routing_context is Encode(context).",
-            "cases": cases().iter().map(model_json).collect::<Vec<_>>(),
-        });
-        std::fs::write(PATH, serde_json::to_string_pretty(&all).unwrap() + "\n").unwrap();
-    }
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     let cases = cases();
-    let listed = file["cases"].as_array().unwrap();
-    assert_eq!(listed.len(), cases.len());
+    let listed = listed_cases(
+        PATH,
+        "sealwire message franking known answers (SPEC.md §19): the commitment cf (§19.1), the relay's stamp (§19.5), the report (§19.6) and, in the attachment case, the attachment pointer and blob (§19.8). Generated once by tests/franking_known_answers.rs from the listed inputs; hex throughout (byte strings), integers in decimal. commitment_input is the HMAC message after the key kf; routing_context is Encode(context).",
+        || cases.iter().map(model_json).collect(),
+        cases.len(),
+    );
     // SPEC.md §19.10 quotes the first case's commitment.
     assert!(
         include_str!("../SPEC.md").contains(listed[0]["commitment"].as_str().unwrap()),
         "SPEC.md §19.10 does not quote the first case's cf"
     );
-    for (inp, v) in cases.iter().zip(listed) {
+    for (inp, v) in cases.iter().zip(&listed) {
         let name = inp.name;
         // 2. The model, from the SPEC alone, gives every listed value.
         assert_eq!(&model_json(inp), v, "{name}: the model disagrees");

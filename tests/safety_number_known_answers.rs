@@ -24,7 +24,7 @@
 
 mod common;
 
-use common::vectors::{counting, hex, unhex};
+use common::vectors::{counting, hex, listed_cases, unhex};
 use sealwire::IdentityKeyPair;
 use sealwire::safety_number::{SafetyNumber, SafetyNumberError};
 use serde_json::{Value, json};
@@ -160,18 +160,14 @@ fn model_json(inp: &Inputs) -> Value {
 
 #[test]
 fn safety_number_vectors() {
-    if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
-        let all = json!({
-            "description": "sealwire safety numbers (SPEC.md §17). Generated once by tests/safety_number_known_answers.rs; byte strings in hex (ids are the identifiers' bytes), digits as strings. local is the device that shows local_scannable = 0x01 || local_hash[0..32] || remote_hash[0..32]; the peer shows remote_scannable. The signal case is libsignal's published vector; the sealwire case uses Encode(IK) = 0x06 || IK of the two identity seeds.",
-            "cases": cases().iter().map(model_json).collect::<Vec<_>>(),
-        });
-        std::fs::write(PATH, serde_json::to_string_pretty(&all).unwrap() + "\n").unwrap();
-    }
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     let cases = cases();
-    let listed = file["cases"].as_array().unwrap();
-    assert_eq!(listed.len(), cases.len());
-    for (inp, v) in cases.iter().zip(listed) {
+    let listed = listed_cases(
+        PATH,
+        "sealwire safety numbers (SPEC.md §17). Generated once by tests/safety_number_known_answers.rs; byte strings in hex (ids are the identifiers' bytes), digits as strings. local is the device that shows local_scannable = 0x01 || local_hash[0..32] || remote_hash[0..32]; the peer shows remote_scannable. The signal case is libsignal's published vector; the sealwire case uses Encode(IK) = 0x06 || IK of the two identity seeds.",
+        || cases.iter().map(model_json).collect(),
+        cases.len(),
+    );
+    for (inp, v) in cases.iter().zip(&listed) {
         let name = inp.name;
         // 1. The model, from the SPEC alone.
         assert_eq!(&model_json(inp), v, "{name}: the model disagrees");

@@ -384,6 +384,26 @@ pub mod vectors {
     pub fn counting<const N: usize>(start: u8) -> [u8; N] {
         core::array::from_fn(|i| start.wrapping_add(i as u8))
     }
+
+    /// The listed cases of the vector file at `path`, after rewriting it as
+    /// `{"description", "cases"}` from `cases` when
+    /// `SEALWIRE_REGENERATE_VECTORS` is set; `expected` cases must be
+    /// listed.
+    pub fn listed_cases(
+        path: &str,
+        description: &str,
+        cases: impl FnOnce() -> Vec<Value>,
+        expected: usize,
+    ) -> Vec<Value> {
+        if std::env::var_os("SEALWIRE_REGENERATE_VECTORS").is_some() {
+            let all = serde_json::json!({ "description": description, "cases": cases() });
+            std::fs::write(path, serde_json::to_string_pretty(&all).unwrap() + "\n").unwrap();
+        }
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let listed = file["cases"].as_array().unwrap().clone();
+        assert_eq!(listed.len(), expected, "{path}: number of cases");
+        listed
+    }
 }
 
 /// A full handshake as [`established`], against a PQ prekey store (PQXDH,
