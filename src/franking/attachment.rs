@@ -1,4 +1,4 @@
-//! Attachment pointers (SPEC.md §19.6): a hash commitment to an
+//! Attachment pointers (SPEC.md §19.8): a hash commitment to an
 //! attachment's plaintext inside the franked body.
 //!
 //! AES-GCM is not key-committing: one ciphertext can be made to decrypt,
@@ -211,7 +211,7 @@ impl AttachmentPointer {
             .saturating_add(self.locator.len())
     }
 
-    /// The encoding (SPEC.md §19.6), to send as a franked message's body.
+    /// The encoding (SPEC.md §19.8), to send as a franked message's body.
     pub fn to_vec(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(alloc::vec![0u8; self.encoded_len()]);
         let mut w = Writer::new(&mut out);

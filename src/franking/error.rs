@@ -1,4 +1,4 @@
-//! Errors of franking reports and attachment pointers (SPEC.md §19.8).
+//! Errors of franking reports and attachment pointers (SPEC.md §11.5, §19.6–§19.8).
 
 use core::fmt;
 
@@ -8,7 +8,7 @@ use crate::error::DecodeError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// The report's bytes do not parse (SPEC.md §19.5).
+    /// The report's bytes do not parse (SPEC.md §19.6).
     Malformed(DecodeError),
     /// The stamp does not verify under this relay's key for the report's
     /// commitment and routing context: another relay key, or an altered
@@ -19,7 +19,7 @@ pub enum ReportError {
     /// franking key.
     BadCommitment,
     /// The report carries an attachment but its body is not an attachment
-    /// pointer (SPEC.md §19.6).
+    /// pointer (SPEC.md §19.8).
     NotAnAttachment,
     /// The attachment's SHA-256 digest or size differs from the pointer's.
     AttachmentMismatch,
@@ -61,7 +61,7 @@ impl From<DecodeError> for ReportError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AttachmentError {
-    /// The pointer's bytes do not parse (SPEC.md §19.6), or a field is
+    /// The pointer's bytes do not parse (SPEC.md §19.8), or a field is
     /// longer than its limit.
     Malformed(DecodeError),
     /// The attachment's SHA-256 digest or size differs from the pointer's,

@@ -38,9 +38,9 @@ pub const STAMP_LABEL: &[u8] = b"Sealwire_FrankingStamp_v1";
 /// Version byte of the franking encodings (stamp, report, attachment
 /// pointer).
 pub const FRANKING_VERSION: u8 = 0x01;
-/// Type byte of a report (SPEC.md §19.5).
+/// Type byte of a report (SPEC.md §19.6).
 pub const TYPE_REPORT: u8 = 0x30;
-/// Type byte of a stamp (SPEC.md §19.4).
+/// Type byte of a stamp (SPEC.md §19.5).
 pub const TYPE_STAMP: u8 = 0x31;
-/// Type byte of an attachment pointer (SPEC.md §19.6).
+/// Type byte of an attachment pointer (SPEC.md §19.8).
 pub const TYPE_ATTACHMENT_POINTER: u8 = 0x32;

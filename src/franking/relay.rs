@@ -1,4 +1,4 @@
-//! The relay's side of franking (SPEC.md §19.4, §19.7): no session, no
+//! The relay's side of franking (SPEC.md §19.5, §19.7): no session, no
 //! state, no key to anyone's chats. It reads the commitment off a message,
 //! stamps it with its own key and the routing context, and verifies
 //! reports. `no_std`, usable by a server.

@@ -1,4 +1,4 @@
-//! The report a recipient sends to the relay (SPEC.md §19.5): one message,
+//! The report a recipient sends to the relay (SPEC.md §19.6): one message,
 //! its franking evidence and the relay's stamp, and nothing else of the
 //! conversation.
 
@@ -156,7 +156,7 @@ impl Report {
             .saturating_add(attachment)
     }
 
-    /// The encoding (SPEC.md §19.5).
+    /// The encoding (SPEC.md §19.6).
     pub fn to_vec(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(alloc::vec![0u8; self.encoded_len()]);
         let mut w = Writer::new(&mut out);
