@@ -4,8 +4,8 @@
 
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::{
-    BundleError, DecodeError, IdentityKey, IdentityKeyPair, PendingSession, PrekeyBundle,
-    PrekeyStore, Received, Rejected, Session, SessionError, Timestamp,
+    BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,
+    PrekeyBundle, PrekeyStore, Received, Rejected, Session, SessionError, Timestamp,
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -40,7 +40,10 @@ fn debug_output_never_contains_secrets() {
     let bundle = store.bundle(&bob_id, Some(opk.id)).unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
     let now = Timestamp::from_unix_millis(1);
-    let m = pending.encrypt(&mut rng, now, b"top secret body").unwrap();
+    let m = pending
+        .encrypt(&mut rng, now, Outgoing::message(b"top secret body"))
+        .unwrap()
+        .message;
     let (bob, received) = Session::accept(&bob_id, &mut store, now, &m).unwrap();
 
     let seed_hex = hex(&seed);
