@@ -588,3 +588,50 @@ impl core::fmt::Debug for PrekeyStore {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::internal::testing::DangerDeterministicRng;
+
+    #[test]
+    fn bundle_names_what_is_missing() {
+        let mut rng = DangerDeterministicRng::from_u64(8);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&id, &mut rng);
+        let opk = store.generate_one_time_prekeys(&mut rng, 1)[0].id;
+        let bundle = store.bundle(&id, Some(opk)).unwrap();
+        assert_eq!(bundle.one_time_prekey().map(|o| o.id), Some(opk));
+        let other = opk.wrapping_add(1);
+        assert_eq!(
+            store.bundle(&id, Some(other)).unwrap_err(),
+            MissingPrekey::OneTimePrekey { id: other }
+        );
+        assert_eq!(
+            store.bundle_with_pq(&id, None, Some(7)).unwrap_err(),
+            MissingPrekey::PqOneTimePrekey { id: 7 }
+        );
+        store.signed.retain(|_| false);
+        assert_eq!(
+            store.bundle(&id, Some(other)).unwrap_err(),
+            MissingPrekey::SignedPrekey
+        );
+    }
+
+    #[test]
+    fn missing_prekey_display() {
+        use alloc::string::ToString;
+        assert_eq!(
+            MissingPrekey::SignedPrekey.to_string(),
+            "the prekey store holds no signed prekey"
+        );
+        assert_eq!(
+            MissingPrekey::OneTimePrekey { id: 4 }.to_string(),
+            "one-time prekey 4 is not held (consumed or never generated)"
+        );
+        assert_eq!(
+            MissingPrekey::PqOneTimePrekey { id: 9 }.to_string(),
+            "one-time PQ prekey 9 is not held (consumed or never generated)"
+        );
+    }
+}

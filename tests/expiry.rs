@@ -1040,8 +1040,7 @@ fn invalid_policy_refused_by_a_pending_session() {
     // Bob opens his sending chain (message 0, never delivered), so the
     // frames below are sealed at position 1 with the same key.
     bob.encrypt(&mut s.rng, T0, Outgoing::message(b"lost"))
-        .unwrap()
-        .message;
+        .unwrap();
     let bad = seal_raw(&mut s.rng, &bob, &frame(CHANGE, 1, Some((0x01, 0, 1)), &[]));
     let (e, pending) = receive_fails(pending, &bad);
     assert_eq!(e, SessionError::InvalidPolicy);

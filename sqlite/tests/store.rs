@@ -178,8 +178,7 @@ fn store_traits_round_trip_like_memory_store() {
     let mut pending = PendingSession::initiate(&mut rng, &peer, &bundle).unwrap();
     pending
         .encrypt(&mut rng, T0, Outgoing::message(b"advance the chain"))
-        .unwrap()
-        .message;
+        .unwrap();
     let record = SessionRecord::from(pending);
     for device in [3, 1, 2] {
         let addr = DeviceAddress::new("dave", device);

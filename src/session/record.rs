@@ -167,3 +167,50 @@ impl From<PendingSession> for SessionRecord {
         Self::Pending(p)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+    use crate::internal::testing::DangerDeterministicRng;
+    use crate::prekey::PrekeyStore;
+    use crate::session::send::Outgoing;
+
+    #[test]
+    fn as_established_follows_the_phase() {
+        let mut rng = DangerDeterministicRng::from_u64(3);
+        let now = Timestamp::from_unix_millis(1);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&bob, &mut rng);
+        let bundle = store.bundle(&bob, None).unwrap();
+        let pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+        let mut record = SessionRecord::from(pending);
+        assert!(record.as_established().is_none());
+        assert!(record.as_established_mut().is_none());
+
+        let hello = record
+            .encrypt(&mut rng, now, Outgoing::message(b"hi"))
+            .unwrap();
+        let (mut bob_session, _) = Session::accept(&bob, &mut store, now, &hello.message).unwrap();
+        let reply = bob_session
+            .encrypt(&mut rng, now, Outgoing::message(b"yo"))
+            .unwrap();
+        record.decrypt(now, &reply.message).unwrap();
+        assert!(record.is_established());
+        assert_eq!(
+            record.as_established().map(Session::their_identity),
+            Some(bob.public())
+        );
+        // The mutable view is the record's own session.
+        let session = record.as_established_mut().unwrap();
+        let m = session
+            .encrypt(&mut rng, now, Outgoing::message(b"again"))
+            .unwrap();
+        bob_session.decrypt(now, &m.message).unwrap();
+        let SessionRecord::Established(inner) = &record else {
+            panic!("established")
+        };
+        assert_eq!(record.as_established(), Some(inner));
+    }
+}
