@@ -110,7 +110,7 @@ fn run(seed: u64) -> Result<(), u32> {
     let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
     let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 1);
     let opk = opks.first().map(|o| o.id);
-    let published = bob_prekeys.bundle(&bob_id, opk).ok_or(1u32)?.to_vec();
+    let published = bob_prekeys.bundle(&bob_id, opk).map_err(|_| 1u32)?.to_vec();
 
     let bundle = PrekeyBundle::parse(&published).map_err(|_| 2u32)?;
     let mut alice = PendingSession::initiate(&mut rng, &alice_id, &bundle).map_err(|_| 3u32)?;
