@@ -1102,8 +1102,7 @@ fn failed_set_timer_changes_nothing() {
     // A timer change cannot be sent as ordinary content.
     let before = bob.clone();
     assert_eq!(
-        bob.encrypt(&mut s.rng, T0, Outgoing::new(ContentType::TimerChange, b""))
-            .map(|s| s.message),
+        bob.encrypt(&mut s.rng, T0, Outgoing::new(ContentType::TimerChange, b"")),
         Err(SessionError::InvalidPolicy)
     );
     assert!(bob == before);

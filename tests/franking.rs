@@ -480,14 +480,12 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
     );
     let mut out = vec![0u8; n];
     assert_eq!(
-        alice
-            .encrypt_into(
-                &mut s.rng,
-                T0,
-                Outgoing::message(&[1; 100]).franked(),
-                &mut out[..n - 1]
-            )
-            .map(|s| s.len),
+        alice.encrypt_into(
+            &mut s.rng,
+            T0,
+            Outgoing::message(&[1; 100]).franked(),
+            &mut out[..n - 1]
+        ),
         Err(SessionError::BufferTooSmall)
     );
     let w = alice
@@ -503,13 +501,11 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
     assert!(bob.decrypt(T0, &out).unwrap().franking.is_some());
     // Timer changes are never franked.
     assert_eq!(
-        alice
-            .encrypt(
-                &mut s.rng,
-                T0,
-                Outgoing::new(ContentType::TimerChange, b"").franked()
-            )
-            .map(|s| s.message),
+        alice.encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::TimerChange, b"").franked()
+        ),
         Err(SessionError::InvalidPolicy)
     );
     // Session blobs are unchanged by franking (no new state).
