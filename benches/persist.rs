@@ -31,7 +31,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::{Session, Timestamp};
+use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 
@@ -42,10 +42,16 @@ fn with_skipped(seed: u64, chains: usize, skip: usize) -> Session {
     for _ in 0..chains {
         let mut last = Vec::new();
         for _ in 0..=skip {
-            last = alice.encrypt(&mut rng, T0, b"skipped").unwrap();
+            last = alice
+                .encrypt(&mut rng, T0, Outgoing::message(b"skipped"))
+                .unwrap()
+                .message;
         }
         bob.decrypt(T0, &last).unwrap();
-        let reply = bob.encrypt(&mut rng, T0, b"turn").unwrap();
+        let reply = bob
+            .encrypt(&mut rng, T0, Outgoing::message(b"turn"))
+            .unwrap()
+            .message;
         alice.decrypt(T0, &reply).unwrap();
     }
     bob

@@ -16,7 +16,7 @@
 //!   prekey) against PQXDH (the same plus ML-KEM-768, with a one-time PQ
 //!   prekey and with the last-resort one), in the same run.
 //! - `franking`: in-chain encrypt + decrypt of 100 B, unfranked against
-//!   franked (`encrypt_franked_into`: a drawn key, the commitment HMAC on
+//!   franked (franked `encrypt_into`: a drawn key, the commitment HMAC on
 //!   both sides, 64 more bytes), and the relay's stamp and report
 //!   verification, in the same run.
 //! - `baseline`: the primitives PQXDH adds, raw from the `ml-kem` crate
@@ -59,7 +59,8 @@ use sha2::Sha256;
 use clock::Clock;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
+    Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -113,18 +114,13 @@ fn in_chain(c: &mut Criterion<Clock>, size: usize, name: &str) {
     group.throughput(Throughput::Bytes(size as u64));
     let (mut rng, mut alice, mut bob) = established(1);
     let body = vec![0x5au8; size];
-    let mut wire = vec![0u8; alice.encrypted_len(size)];
+    let mut wire = vec![0u8; alice.encrypted_len(size, false)];
     group.bench_function(BenchmarkId::from_parameter(name), |b| {
         b.iter(|| {
             let n = alice
-                .encrypt_into(
-                    &mut rng,
-                    T0,
-                    ContentType::UserMessage,
-                    black_box(&body),
-                    &mut wire,
-                )
-                .unwrap();
+                .encrypt_into(&mut rng, T0, Outgoing::message(black_box(&body)), &mut wire)
+                .unwrap()
+                .len;
             let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
             black_box(got.body.len())
         });
@@ -133,8 +129,9 @@ fn in_chain(c: &mut Criterion<Clock>, size: usize, name: &str) {
     // The round trip is correct and stayed in Alice's chain (message 0 of
     // it was the ratchet turn in `established`).
     let n = alice
-        .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
-        .unwrap();
+        .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
+        .unwrap()
+        .len;
     let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
     assert_eq!(got.body, &body[..]);
     assert!(got.message_number >= 1, "messages were in-chain");
@@ -226,25 +223,28 @@ fn ping_pong(c: &mut Criterion<Clock>) {
     let mut group = c.benchmark_group("ping_pong");
     let (mut rng, mut alice, mut bob) = established(2);
     let body = [0x5au8; 100];
-    let mut wire = vec![0u8; alice.encrypted_len(body.len())];
+    let mut wire = vec![0u8; alice.encrypted_len(body.len(), false)];
     group.bench_function("round_trip_100B", |b| {
         b.iter(|| {
             let n = bob
-                .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
-                .unwrap();
+                .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
+                .unwrap()
+                .len;
             let got = alice.decrypt_in_place(T0, &mut wire[..n]).unwrap();
             black_box(got.body.len());
             let n = alice
-                .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
-                .unwrap();
+                .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
+                .unwrap()
+                .len;
             let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
             black_box(got.body.len())
         });
     });
     // Every message opened a new chain.
     let n = bob
-        .encrypt_into(&mut rng, T0, ContentType::UserMessage, &body, &mut wire)
-        .unwrap();
+        .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
+        .unwrap()
+        .len;
     assert_eq!(
         alice
             .decrypt_in_place(T0, &mut wire[..n])
@@ -263,7 +263,10 @@ fn setup(c: &mut Criterion<Clock>) {
         b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&p.bundle)).unwrap());
     });
     let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
-    let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     group.bench_function("accept_classic", |b| {
         b.iter_batched(
             || p.bob_prekeys.clone(),
@@ -298,7 +301,10 @@ fn setup(c: &mut Criterion<Clock>) {
         ("accept_pq_last_resort", &last_resort_bundle),
     ] {
         let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, bundle).unwrap();
-        let hello = pending.encrypt(&mut p.rng, T0, b"hello").unwrap();
+        let hello = pending
+            .encrypt(&mut p.rng, T0, Outgoing::message(b"hello"))
+            .unwrap()
+            .message;
         group.bench_function(name, |b| {
             b.iter_batched(
                 || store.clone(),
@@ -351,7 +357,7 @@ fn franking(c: &mut Criterion<Clock>) {
     let body = vec![0x5au8; 100];
     for franked in [false, true] {
         let (mut rng, mut alice, mut bob) = established(2);
-        let mut wire = vec![0u8; alice.franked_encrypted_len(100)];
+        let mut wire = vec![0u8; alice.encrypted_len(100, true)];
         let name = if franked {
             "in_chain_franked_100B"
         } else {
@@ -360,21 +366,18 @@ fn franking(c: &mut Criterion<Clock>) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let n = if franked {
-                    alice.encrypt_franked_into(
-                        &mut rng,
-                        T0,
-                        ContentType::UserMessage,
-                        black_box(&body),
-                        &mut wire,
-                    )
+                    alice
+                        .encrypt_into(
+                            &mut rng,
+                            T0,
+                            Outgoing::message(black_box(&body)).franked(),
+                            &mut wire,
+                        )
+                        .map(|s| s.len)
                 } else {
-                    alice.encrypt_into(
-                        &mut rng,
-                        T0,
-                        ContentType::UserMessage,
-                        black_box(&body),
-                        &mut wire,
-                    )
+                    alice
+                        .encrypt_into(&mut rng, T0, Outgoing::message(black_box(&body)), &mut wire)
+                        .map(|s| s.len)
                 }
                 .unwrap();
                 let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
@@ -386,8 +389,9 @@ fn franking(c: &mut Criterion<Clock>) {
     let (mut rng, mut alice, mut bob) = established(3);
     let key = RelayKey::from_bytes([7; 32]);
     let wire = alice
-        .encrypt_franked(&mut rng, T0, ContentType::UserMessage, &body)
-        .unwrap();
+        .encrypt(&mut rng, T0, Outgoing::message(&body).franked())
+        .unwrap()
+        .message;
     let context = RoutingContext::new(b"acct:alice", b"acct:bob", T0).unwrap();
     group.bench_function("relay_stamp", |b| {
         b.iter(|| {

@@ -12,8 +12,8 @@ use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExp
 use sealwire::franking::{RelayKey, Report, RoutingContext, Stamp, relay};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber, Session,
-    SessionError, Timestamp, os_rng,
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber,
+    Session, SessionError, Timestamp, os_rng,
 };
 
 fn short(bytes: &[u8]) -> String {
@@ -34,8 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut bob_prekeys = PrekeyStore::new(&bob_identity, &mut rng);
     let one_time = bob_prekeys.generate_one_time_prekeys(&mut rng, 5);
     let bundle_bytes = bob_prekeys
-        .bundle(&bob_identity, Some(one_time[0].id))
-        .ok_or("no bundle")?
+        .bundle(&bob_identity, Some(one_time[0].id))?
         .to_vec();
     println!(
         "   identity {}  signed prekey #{}  one-time prekey #{}  ({} bytes on the server)",
@@ -56,7 +55,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut sent = Vec::new();
     for text in texts {
-        let wire = alice.encrypt(&mut rng, now, text.as_bytes())?;
+        let wire = alice
+            .encrypt(&mut rng, now, Outgoing::message(text.as_bytes()))?
+            .message;
         println!(
             "   Alice sends prekey message: {} bytes  {}",
             wire.len(),
@@ -87,7 +88,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     println!("\n== 4. A relay flips one bit of a message");
-    let mut forged = alice.encrypt(&mut rng, now, b"Transfer 10 EUR")?;
+    let mut forged = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"Transfer 10 EUR"))?
+        .message;
     let before = bob.clone();
     let last = forged.len() - 20;
     forged[last] ^= 0x01;
@@ -99,14 +102,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     println!("\n== 5. Bob replies: the reply turns the ratchet and establishes Alice's session");
-    let reply = bob.encrypt(&mut rng, now, b"Hi Alice! Calling in 5.")?;
+    let reply = bob
+        .encrypt(&mut rng, now, Outgoing::message(b"Hi Alice! Calling in 5."))?
+        .message;
     let (mut alice, got) = alice.receive(now, &reply).map_err(|r| r.error)?;
     println!(
         "   Alice decrypts: {:?} (sender {})",
         String::from_utf8_lossy(&got.plaintext),
         short(got.sender.as_bytes())
     );
-    let next = alice.encrypt(&mut rng, now, b"Great, talk soon.")?;
+    let next = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"Great, talk soon."))?
+        .message;
     println!(
         "   Alice now sends plain ratchet messages: {} bytes, type byte 0x{:02x}",
         next.len(),
@@ -120,7 +127,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== 6. Padding hides exact lengths");
     for len in [1usize, 30, 33, 100, 1000] {
-        let w = alice.encrypt(&mut rng, now, &vec![b'x'; len])?;
+        let w = alice
+            .encrypt(&mut rng, now, Outgoing::message(&vec![b'x'; len]))?
+            .message;
         println!("   body {len:>4} bytes -> message {:>4} bytes", w.len());
         bob.decrypt(now, &w)?;
     }
@@ -137,8 +146,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         event.new.version
     );
     let mut queue = ExpiryQueue::new();
-    let secret = alice.encrypt(&mut rng, now, b"The door code is 4711.")?;
-    let late = alice.encrypt(&mut rng, now, b"This one is stuck in the network.")?;
+    let secret = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"The door code is 4711."))?
+        .message;
+    let late = alice
+        .encrypt(
+            &mut rng,
+            now,
+            Outgoing::message(b"This one is stuck in the network."),
+        )?
+        .message;
     let got = bob.decrypt(now, &secret)?;
     let MessageExpiry::At(deadline) = got.expiry else {
         return Err("no deadline".into());
@@ -209,7 +226,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sealed.len()
     );
     let mut bob = Session::unseal(&storage_key, &here, &sealed)?;
-    let after_restart = alice.encrypt(&mut rng, now, b"still there?")?;
+    let after_restart = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"still there?"))?
+        .message;
     let got = bob.decrypt(now, &after_restart)?;
     println!(
         "   restored session decrypts: {:?}",
@@ -222,14 +241,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("\n== 10. Abuse reporting (message franking): Bob reports one message");
     let relay_key = RelayKey::generate(&mut rng);
-    let earlier =
-        alice.encrypt_franked(&mut rng, now, ContentType::UserMessage, b"See you at 8.")?;
-    let abusive = alice.encrypt_franked(
-        &mut rng,
-        now,
-        ContentType::UserMessage,
-        b"Send me 500 EUR or your photos go public.",
-    )?;
+    let earlier = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"See you at 8.").franked())?
+        .message;
+    let abusive = alice
+        .encrypt(
+            &mut rng,
+            now,
+            Outgoing::message(b"Send me 500 EUR or your photos go public.").franked(),
+        )?
+        .message;
     // The relay forwards each message and stamps its commitment; it keeps
     // nothing.
     let mut deliveries = Vec::new();

@@ -53,12 +53,12 @@ pub use frame::ContentType;
 pub use franking::{Franking, FrankingKey, RelayKey, Report, ReportError, RoutingContext, Stamp};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
-pub use prekey::{OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
+pub use prekey::{MissingPrekey, OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]
 pub use rng::{OsRng, os_rng};
 pub use safety_number::{SafetyNumber, SafetyNumberError};
 pub use session::{
-    KeyAgreement, PendingSession, Received, ReceivedRef, Rejected, Session, SessionRecord,
-    Timestamp,
+    Encrypt, KeyAgreement, Outgoing, PendingSession, Received, ReceivedRef, Rejected, Sent,
+    SentInto, Session, SessionRecord, Timestamp,
 };
 pub use transaction::Transaction;

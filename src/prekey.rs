@@ -26,6 +26,47 @@ pub(crate) type OneTimePrekeys = BTreeMap<u32, Box<DhKeyPair>>;
 /// One-time PQ prekeys by id, boxed for the same reason.
 pub(crate) type PqOneTimePrekeys = BTreeMap<u32, Box<SignedPqPrekey>>;
 
+/// Why [`PrekeyStore::bundle`] could not make a bundle: the prekey it
+/// needs is not in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MissingPrekey {
+    /// The store holds no signed prekey.
+    SignedPrekey,
+    /// The one-time prekey asked for is not held: already consumed by a
+    /// session, or never generated.
+    OneTimePrekey {
+        /// The id asked for.
+        id: u32,
+    },
+    /// The one-time PQ prekey asked for is not held: already consumed by a
+    /// session, or never generated.
+    PqOneTimePrekey {
+        /// The id asked for.
+        id: u32,
+    },
+}
+
+impl core::fmt::Display for MissingPrekey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::SignedPrekey => f.write_str("the prekey store holds no signed prekey"),
+            Self::OneTimePrekey { id } => {
+                write!(
+                    f,
+                    "one-time prekey {id} is not held (consumed or never generated)"
+                )
+            }
+            Self::PqOneTimePrekey { id } => write!(
+                f,
+                "one-time PQ prekey {id} is not held (consumed or never generated)"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for MissingPrekey {}
+
 /// The message an identity signs to certify a signed prekey:
 /// `Encode(SPK) = 0x05 || spk_public` (SPEC.md §3.2).
 pub(crate) fn signed_prekey_message(public: &[u8; 32]) -> [u8; 33] {
@@ -410,38 +451,52 @@ impl PrekeyStore {
 
     /// A bundle to publish: our identity, the current signed prekey, if
     /// `one_time_prekey_id` names a held one-time prekey, that prekey, and
-    /// the current last-resort PQ prekey if the store has one. Returns
-    /// `None` if the id is not held.
+    /// the current last-resort PQ prekey if the store has one. Fails with
+    /// the prekey that is missing (a one-time prekey id not held: already
+    /// consumed, or never generated).
     pub fn bundle(
         &self,
         identity: &IdentityKeyPair,
         one_time_prekey_id: Option<u32>,
-    ) -> Option<PrekeyBundle> {
+    ) -> Result<PrekeyBundle, MissingPrekey> {
         self.bundle_with_pq(identity, one_time_prekey_id, None)
     }
 
     /// A bundle as [`bundle`](Self::bundle) does, with the one-time PQ
     /// prekey `pq_one_time_prekey_id` if given (else the current
-    /// last-resort PQ prekey, if any). Returns `None` if an id is not held.
+    /// last-resort PQ prekey, if any). Fails with the first prekey that is
+    /// missing: signed, one-time, one-time PQ, in that order.
     pub fn bundle_with_pq(
         &self,
         identity: &IdentityKeyPair,
         one_time_prekey_id: Option<u32>,
         pq_one_time_prekey_id: Option<u32>,
-    ) -> Option<PrekeyBundle> {
-        let spk = self.current_signed_prekey()?;
+    ) -> Result<PrekeyBundle, MissingPrekey> {
+        let spk = self
+            .current_signed_prekey()
+            .ok_or(MissingPrekey::SignedPrekey)?;
         let opk = match one_time_prekey_id {
             Some(id) => Some(OneTimePrekeyPublic {
                 id,
-                public: *self.one_time.get(&id)?.public(),
+                public: *self
+                    .one_time
+                    .get(&id)
+                    .ok_or(MissingPrekey::OneTimePrekey { id })?
+                    .public(),
             }),
             None => None,
         };
         let pq = match pq_one_time_prekey_id {
-            Some(id) => Some(self.pq.one_time.get(&id)?.to_public()),
+            Some(id) => Some(
+                self.pq
+                    .one_time
+                    .get(&id)
+                    .ok_or(MissingPrekey::PqOneTimePrekey { id })?
+                    .to_public(),
+            ),
             None => self.pq.last_resort.last().map(SignedPqPrekey::to_public),
         };
-        Some(PrekeyBundle::from_parts(
+        Ok(PrekeyBundle::from_parts(
             *identity.public(),
             spk.id,
             *spk.public(),
@@ -531,5 +586,52 @@ impl core::fmt::Debug for PrekeyStore {
             .field("pq_last_resort", &self.pq.last_resort)
             .field("require_pq", &self.pq.require_pq)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::internal::testing::DangerDeterministicRng;
+
+    #[test]
+    fn bundle_names_what_is_missing() {
+        let mut rng = DangerDeterministicRng::from_u64(8);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&id, &mut rng);
+        let opk = store.generate_one_time_prekeys(&mut rng, 1)[0].id;
+        let bundle = store.bundle(&id, Some(opk)).unwrap();
+        assert_eq!(bundle.one_time_prekey().map(|o| o.id), Some(opk));
+        let other = opk.wrapping_add(1);
+        assert_eq!(
+            store.bundle(&id, Some(other)).unwrap_err(),
+            MissingPrekey::OneTimePrekey { id: other }
+        );
+        assert_eq!(
+            store.bundle_with_pq(&id, None, Some(7)).unwrap_err(),
+            MissingPrekey::PqOneTimePrekey { id: 7 }
+        );
+        store.signed.retain(|_| false);
+        assert_eq!(
+            store.bundle(&id, Some(other)).unwrap_err(),
+            MissingPrekey::SignedPrekey
+        );
+    }
+
+    #[test]
+    fn missing_prekey_display() {
+        use alloc::string::ToString;
+        assert_eq!(
+            MissingPrekey::SignedPrekey.to_string(),
+            "the prekey store holds no signed prekey"
+        );
+        assert_eq!(
+            MissingPrekey::OneTimePrekey { id: 4 }.to_string(),
+            "one-time prekey 4 is not held (consumed or never generated)"
+        );
+        assert_eq!(
+            MissingPrekey::PqOneTimePrekey { id: 9 }.to_string(),
+            "one-time PQ prekey 9 is not held (consumed or never generated)"
+        );
     }
 }

@@ -23,7 +23,8 @@ use sealwire::internal::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::DeviceAddress;
 use sealwire::{
-    IdentityKey, IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord, StateError,
+    Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session,
+    SessionRecord, StateError,
 };
 
 /// Alice's storage: her identity, her sessions with Bob and Carol (each
@@ -47,9 +48,15 @@ fn storage() -> Storage {
     let mut s2 = common::setup(2, true);
     let carol_bundle = s2.bundle.clone();
     let mut pending_carol = PendingSession::initiate(&mut s2.rng, &alice, &carol_bundle).unwrap();
-    let hello = pending_carol.encrypt(&mut s2.rng, T0, b"hi carol").unwrap();
+    let hello = pending_carol
+        .encrypt(&mut s2.rng, T0, Outgoing::message(b"hi carol"))
+        .unwrap()
+        .message;
     let (mut carol_side, _) = Session::accept(&s2.bob_id, &mut s2.store, T0, &hello).unwrap();
-    let reply = carol_side.encrypt(&mut s2.rng, T0, b"hi alice").unwrap();
+    let reply = carol_side
+        .encrypt(&mut s2.rng, T0, Outgoing::message(b"hi alice"))
+        .unwrap()
+        .message;
     let (with_carol, _) = pending_carol
         .receive(T0, &reply)
         .map_err(|r| r.error)

@@ -44,7 +44,10 @@ use sealwire::internal::hazmat;
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, MemoryStore, SessionStorage};
-use sealwire::{IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord, Timestamp};
+use sealwire::{
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionRecord,
+    Timestamp,
+};
 use sealwire_counting_alloc::{
     QuarantineAlloc, quarantine_scan, quarantine_scan_live, quarantine_start,
 };
@@ -246,7 +249,12 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
             if let Some(ck) = send {
                 s.add_chain(Kind::ChainKey, Kind::MessageKey, ck, 1);
             }
-            wires.push(alice.encrypt(&mut rng, at(now), &i.to_be_bytes()).unwrap());
+            wires.push(
+                alice
+                    .encrypt(&mut rng, at(now), Outgoing::message(&i.to_be_bytes()))
+                    .unwrap()
+                    .message,
+            );
         }
         s.add_session(&alice);
         // The last first: every earlier key of the chain is skipped.
@@ -261,7 +269,10 @@ fn ratchet_skipped_keys(s: &mut Secrets) {
         drop(bob.to_blob());
         drop(bob.seal(&storage, &blob_address(), &mut rng));
         // Bob answers: Alice's next round is a new chain.
-        let reply = bob.encrypt(&mut rng, at(now), b"reply").unwrap();
+        let reply = bob
+            .encrypt(&mut rng, at(now), Outgoing::message(b"reply"))
+            .unwrap()
+            .message;
         s.add_session(&bob);
         alice.decrypt(at(now), &reply).unwrap();
         s.add_session(&alice);
@@ -354,7 +365,10 @@ fn prekey_store(s: &mut Secrets) {
             .bundle_with_pq(&id, Some(*opk), pq.map(|(pq_id, _)| *pq_id))
             .unwrap();
         let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-        let hello = pending.encrypt(&mut rng, at(0), b"hello").unwrap();
+        let hello = pending
+            .encrypt(&mut rng, at(0), Outgoing::message(b"hello"))
+            .unwrap()
+            .message;
         let (bob, _) = Session::accept(&id, &mut store, at(0), &hello).unwrap();
         s.add_session(&bob);
     }
@@ -462,9 +476,15 @@ fn session_store(s: &mut Secrets) {
             .save_session(&address, &SessionRecord::Established(sa.clone()))
             .unwrap();
         // The session moves on and is saved again.
-        let m = sb.encrypt(&mut rng, at(0), b"hi").unwrap();
+        let m = sb
+            .encrypt(&mut rng, at(0), Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
         sa.decrypt(at(0), &m).unwrap();
-        let m = sa.encrypt(&mut rng, at(0), b"hi").unwrap();
+        let m = sa
+            .encrypt(&mut rng, at(0), Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
         sb.decrypt(at(0), &m).unwrap();
         s.add_session(&sa);
         store

@@ -45,7 +45,8 @@ use sealwire::group::{
 };
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    Session, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -68,9 +69,15 @@ fn sessions(
     let opk = store.generate_one_time_prekeys(rng, 1)[0].id;
     let bundle = PrekeyBundle::parse(&store.bundle(b, Some(opk)).unwrap().to_vec()).unwrap();
     let mut pending = PendingSession::initiate(rng, a, &bundle).unwrap();
-    let hello = pending.encrypt(rng, T0, b"hi").unwrap();
+    let hello = pending
+        .encrypt(rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let (mut sb, _) = Session::accept(b, &mut store, T0, &hello).unwrap();
-    let reply = sb.encrypt(rng, T0, b"hi").unwrap();
+    let reply = sb
+        .encrypt(rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let (sa, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     (sa, sb)
 }
@@ -186,8 +193,13 @@ fn copy_of(t: &Trio, kind: Forgery) -> Vec<u8> {
 fn m_sends(t: &mut Trio, body: &[u8]) {
     let msg = t
         .m_to_v
-        .encrypt_content(&mut t.rng, T0, ContentType::GroupKeyDistribution, body)
-        .unwrap();
+        .encrypt(
+            &mut t.rng,
+            T0,
+            Outgoing::new(ContentType::GroupKeyDistribution, body),
+        )
+        .unwrap()
+        .message;
     let got = t.v_from_m.decrypt(T0, &msg).unwrap();
     assert_eq!(got.sender, *t.m.public());
     assert_eq!(t.gv.accept_distribution(T0, &got), Ok(true));
@@ -257,8 +269,13 @@ fn the_unmodified_distribution_is_refused_from_the_wrong_peer() {
     let before = t.gv.clone();
     let msg = t
         .m_to_v
-        .encrypt_content(&mut t.rng, T0, ContentType::GroupKeyDistribution, &t.h_dist)
-        .unwrap();
+        .encrypt(
+            &mut t.rng,
+            T0,
+            Outgoing::new(ContentType::GroupKeyDistribution, &t.h_dist),
+        )
+        .unwrap()
+        .message;
     let got = t.v_from_m.decrypt(T0, &msg).unwrap();
     assert_eq!(
         t.gv.accept_distribution(T0, &got),
@@ -348,8 +365,13 @@ fn in_a_channel_only_the_owner_reaches_a_subscriber() {
     let (mut s2_to_v, mut v_from_s2) = sessions(&mut rng, &s2, &s1);
     let mut via_s2 = |body: &[u8], v: &mut ChannelSubscriber| -> Result<bool, GroupError> {
         let msg = s2_to_v
-            .encrypt_content(&mut rng, T0, ContentType::GroupKeyDistribution, body)
-            .unwrap();
+            .encrypt(
+                &mut rng,
+                T0,
+                Outgoing::new(ContentType::GroupKeyDistribution, body),
+            )
+            .unwrap()
+            .message;
         let got = v_from_s2.decrypt(T0, &msg).unwrap();
         v.accept_distribution(T0, &got)
     };

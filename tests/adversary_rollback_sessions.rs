@@ -36,7 +36,7 @@ use sealwire::persist::StateBlob;
 use sealwire::wire::{
     BUNDLE_VERSION, HEADER_LEN, MESSAGE_VERSION, Message, NONCE_MASK_LEN, RatchetHeader, TAG_LEN,
 };
-use sealwire::{ContentType, DecodeError, PendingSession, Session, SessionError};
+use sealwire::{DecodeError, Encrypt, Outgoing, PendingSession, Session, SessionError};
 
 /// Two bodies of the same length, so the two frames have the same length
 /// and differ only in the body bytes.
@@ -115,13 +115,22 @@ fn share_no_keystream(receiver: Option<&Session>, m1: &[u8], m2: &[u8]) {
 fn a_restored_established_session_reuses_no_keystream() {
     let (mut s, mut alice, mut bob) = established(71);
     // One message to open Alice's sending chain, received.
-    let m0 = alice.encrypt(&mut s.rng, T0, b"first").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"first"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &m0).unwrap();
     // Backup, send, crash, restore, send something else.
     let backup = alice.to_blob();
-    let m1 = alice.encrypt(&mut s.rng, T0, FIRST).unwrap();
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     let mut restored = Session::from_blob(&backup).unwrap();
-    let m2 = restored.encrypt(&mut s.rng, T0, SECOND).unwrap();
+    let m2 = restored
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND))
+        .unwrap()
+        .message;
     share_no_keystream(Some(&bob), &m1, &m2);
     // The receiver: the first opens, the second is a duplicate position.
     let got = bob.decrypt(T0, &m1).unwrap();
@@ -135,14 +144,21 @@ fn a_restored_established_session_reuses_no_keystream() {
 #[test]
 fn the_other_delivery_order_opens_the_second_message() {
     let (mut s, mut alice, mut bob) = established(72);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"first").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"first"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &m0).unwrap();
     let backup = alice.to_blob();
-    let m1 = alice.encrypt(&mut s.rng, T0, FIRST).unwrap();
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     let m2 = Session::from_blob(&backup)
         .unwrap()
-        .encrypt(&mut s.rng, T0, SECOND)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND))
+        .unwrap()
+        .message;
     let got = bob.decrypt(T0, &m2).unwrap();
     assert_eq!(&got.plaintext[..], SECOND);
     assert_eq!(
@@ -155,12 +171,21 @@ fn the_other_delivery_order_opens_the_second_message() {
 fn a_restored_pending_initiator_reuses_no_keystream() {
     let mut s = setup(73, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
     let backup = pending.to_blob();
-    let m1 = pending.encrypt(&mut s.rng, T0, FIRST).unwrap();
+    let m1 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     let mut restored = PendingSession::from_blob(&backup).unwrap();
-    let m2 = restored.encrypt(&mut s.rng, T0, SECOND).unwrap();
+    let m2 = restored
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND))
+        .unwrap()
+        .message;
     assert!(matches!(Message::parse(&m1), Ok(Message::Prekey(_))));
     share_no_keystream(Some(&bob), &m1, &m2);
     let got = bob.decrypt(T0, &m1).unwrap();
@@ -180,12 +205,14 @@ fn a_restored_first_prekey_message_reuses_no_keystream() {
     let backup = pending.to_blob();
     let m1 = PendingSession::from_blob(&backup)
         .unwrap()
-        .encrypt(&mut s.rng, T0, FIRST)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     let m2 = PendingSession::from_blob(&backup)
         .unwrap()
-        .encrypt(&mut s.rng, T0, SECOND)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND))
+        .unwrap()
+        .message;
     share_no_keystream(None, &m1, &m2);
     // Either one alone would open the session.
     let (_, got) = Session::accept(&s.bob_id, &mut s.store.clone(), T0, &m2).unwrap();
@@ -207,16 +234,21 @@ fn a_restored_first_prekey_message_reuses_no_keystream() {
 #[test]
 fn a_restored_session_sending_franked_messages_reuses_no_keystream() {
     let (mut s, mut alice, mut bob) = established(75);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"first").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"first"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &m0).unwrap();
     let backup = alice.to_blob();
     let m1 = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, FIRST)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST).franked())
+        .unwrap()
+        .message;
     let m2 = Session::from_blob(&backup)
         .unwrap()
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, SECOND)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND).franked())
+        .unwrap()
+        .message;
     assert_eq!(Message::parse(&m1).unwrap().type_byte(), 0x81);
     share_no_keystream(Some(&bob), &m1, &m2);
     let got = bob.decrypt(T0, &m1).unwrap();
@@ -232,16 +264,21 @@ fn a_restored_session_sending_franked_messages_reuses_no_keystream() {
 fn a_restored_pending_initiator_sending_franked_messages_reuses_no_keystream() {
     let mut s = setup(76, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
     let backup = pending.to_blob();
     let m1 = pending
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, FIRST)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST).franked())
+        .unwrap()
+        .message;
     let m2 = PendingSession::from_blob(&backup)
         .unwrap()
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, SECOND)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(SECOND).franked())
+        .unwrap()
+        .message;
     assert_eq!(Message::parse(&m1).unwrap().type_byte(), 0x82);
     share_no_keystream(Some(&bob), &m1, &m2);
     bob.decrypt(T0, &m1).unwrap();
@@ -257,10 +294,14 @@ fn a_relay_flipping_any_bit_of_r_gets_authentication_failed() {
     for franked in [false, true] {
         let m = if franked {
             alice
-                .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, FIRST)
+                .encrypt(&mut s.rng, T0, Outgoing::message(FIRST).franked())
                 .unwrap()
+                .message
         } else {
-            alice.encrypt(&mut s.rng, T0, FIRST).unwrap()
+            alice
+                .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+                .unwrap()
+                .message
         };
         let r_at = 2 + HEADER_LEN - NONCE_MASK_LEN;
         for bit in 0..NONCE_MASK_LEN * 8 {
@@ -281,7 +322,10 @@ fn a_relay_flipping_any_bit_of_r_gets_authentication_failed() {
 fn flipping_r_in_a_prekey_message_fails_and_consumes_nothing() {
     let mut s = setup(78, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m = pending.encrypt(&mut s.rng, T0, FIRST).unwrap();
+    let m = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     // Classic, with a one-time prekey: the header starts at 75.
     let r_at = 75 + HEADER_LEN - NONCE_MASK_LEN;
     let (h, _) = header_and_ciphertext(&m);
@@ -302,7 +346,10 @@ fn version_1_messages_are_refused_and_bundles_keep_version_1() {
     let (mut s, mut alice, mut bob) = established(79);
     assert_eq!(MESSAGE_VERSION, 0x02);
     assert_eq!(BUNDLE_VERSION, 0x01);
-    let m = alice.encrypt(&mut s.rng, T0, FIRST).unwrap();
+    let m = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(FIRST))
+        .unwrap()
+        .message;
     assert_eq!(m[0], 0x02);
     let mut old = m.clone();
     old[0] = 0x01;

@@ -22,8 +22,8 @@ use sealwire::limits::{MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_MESSAGE_LEN};
 use sealwire::persist::StateBlob;
 use sealwire::wire::Message;
 use sealwire::{
-    BundleError, ContentType, DecodeError, IdentityKeyPair, PendingSession, PrekeyBundle,
-    PrekeyStore, Session, SessionError, Timestamp,
+    BundleError, ContentType, DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession,
+    PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
 };
 
 const SPEC: &str = include_str!("../SPEC.md");
@@ -277,7 +277,10 @@ const P_LE: [u8; 32] = {
 fn base_key_canonicity_is_little_endian_over_all_256_bits() {
     let mut s = setup(7, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
     let with_key = |k: [u8; 32]| replaced(&m0, prekey_offsets::BASE_KEY, &k);
     let parse = |m: &[u8]| Message::parse(m).map(|_| ());
 
@@ -348,16 +351,20 @@ fn franked_frame_length_formula() {
     }
     let (mut s, mut alice, _bob) = established(8);
     for len in [0usize, 33, 1000] {
-        let plain = alice.encrypt(&mut s.rng, T0, &vec![7; len]).unwrap();
+        let plain = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(&vec![7; len]))
+            .unwrap()
+            .message;
         let franked = alice
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &vec![7; len])
-            .unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(&vec![7; len]).franked())
+            .unwrap()
+            .message;
         assert_eq!(franked.len(), plain.len() + 64, "body of {len}");
-        assert_eq!(alice.franked_encrypted_len(len), franked.len());
+        assert_eq!(alice.encrypted_len(len, true), franked.len());
         // The unfranked message is the frame plus a constant.
         assert_eq!(
             plain.len() - frame_len(len, false),
-            alice.encrypted_len(0) - frame_len(0, false)
+            alice.encrypted_len(0, false) - frame_len(0, false)
         );
     }
 }
@@ -377,15 +384,28 @@ fn sent_at_is_the_now_passed_to_encrypt() {
     for (at, how) in cases {
         let now = Timestamp::from_unix_millis(at);
         let msg = match how {
-            "encrypt" => alice.encrypt(&mut s.rng, now, b"x").unwrap(),
-            "encrypt_franked" => alice
-                .encrypt_franked(&mut s.rng, now, ContentType::Receipt, b"x")
-                .unwrap(),
+            "encrypt" => {
+                alice
+                    .encrypt(&mut s.rng, now, Outgoing::message(b"x"))
+                    .unwrap()
+                    .message
+            }
+            "encrypt_franked" => {
+                alice
+                    .encrypt(
+                        &mut s.rng,
+                        now,
+                        Outgoing::new(ContentType::Receipt, b"x").franked(),
+                    )
+                    .unwrap()
+                    .message
+            }
             "encrypt_into" => {
-                let mut out = vec![0u8; alice.encrypted_len(1)];
+                let mut out = vec![0u8; alice.encrypted_len(1, false)];
                 let n = alice
-                    .encrypt_into(&mut s.rng, now, ContentType::UserMessage, b"x", &mut out)
-                    .unwrap();
+                    .encrypt_into(&mut s.rng, now, Outgoing::message(b"x"), &mut out)
+                    .unwrap()
+                    .len;
                 out.truncate(n);
                 out
             }
@@ -396,8 +416,8 @@ fn sent_at_is_the_now_passed_to_encrypt() {
     }
 }
 
-/// SPEC §12: `encrypt_into`, like `encrypt`, `encrypt_content` and
-/// `encrypt_franked`, checks the body length before the content type, and
+/// SPEC §12: `encrypt_into`, like `encrypt` (franked or not),
+/// checks the body length before the content type, and
 /// the content type before the buffer (the table once put the content type
 /// first for `encrypt_into`). Every refusal changes nothing.
 #[test]
@@ -408,33 +428,43 @@ fn encrypt_checks_body_then_content_type_then_buffer() {
     let mut out = vec![0u8; 16];
     let timer = ContentType::TimerChange;
     assert_eq!(
-        alice.encrypt_into(&mut s.rng, T0, timer, &huge, &mut out),
+        alice.encrypt_into(&mut s.rng, T0, Outgoing::new(timer, &huge), &mut out),
         Err(SessionError::MessageTooLarge)
     );
     assert_eq!(
-        alice.encrypt_content(&mut s.rng, T0, timer, &huge),
+        alice.encrypt(&mut s.rng, T0, Outgoing::new(timer, &huge)),
         Err(SessionError::MessageTooLarge)
     );
     assert_eq!(
-        alice.encrypt_franked(&mut s.rng, T0, timer, &huge),
+        alice.encrypt(&mut s.rng, T0, Outgoing::new(timer, &huge).franked()),
         Err(SessionError::MessageTooLarge)
     );
     assert_eq!(
-        alice.encrypt_franked_into(&mut s.rng, T0, timer, &huge, &mut out),
+        alice.encrypt_into(
+            &mut s.rng,
+            T0,
+            Outgoing::new(timer, &huge).franked(),
+            &mut out
+        ),
         Err(SessionError::MessageTooLarge)
     );
     // A body within bounds, a timer change, a buffer too small: the content
     // type is refused first.
     assert_eq!(
-        alice.encrypt_into(&mut s.rng, T0, timer, b"x", &mut out),
+        alice.encrypt_into(&mut s.rng, T0, Outgoing::new(timer, b"x"), &mut out),
         Err(SessionError::InvalidPolicy)
     );
     assert_eq!(
-        alice.encrypt_franked_into(&mut s.rng, T0, timer, b"x", &mut out),
+        alice.encrypt_into(
+            &mut s.rng,
+            T0,
+            Outgoing::new(timer, b"x").franked(),
+            &mut out
+        ),
         Err(SessionError::InvalidPolicy)
     );
     assert_eq!(
-        alice.encrypt_into(&mut s.rng, T0, ContentType::UserMessage, b"x", &mut out),
+        alice.encrypt_into(&mut s.rng, T0, Outgoing::message(b"x"), &mut out),
         Err(SessionError::BufferTooSmall)
     );
     assert!(alice == before, "a refused encrypt changed the session");
@@ -447,7 +477,10 @@ fn encrypt_checks_body_then_content_type_then_buffer() {
 fn message_parse_order() {
     let mut s = setup(11, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
     let mut huge = vec![0xEEu8; MAX_MESSAGE_LEN + 1];
     assert_eq!(
         Message::parse(&huge).map(|_| ()),
@@ -516,7 +549,10 @@ fn session_blobs_from_v3_on_carry_the_pq_prekey_fields() {
     let opk = store.generate_one_time_prekeys(&mut rng, 1)[0].id;
     let bundle = store.bundle(&bob, Some(opk)).unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-    let m0 = pending.encrypt(&mut rng, T0, b"hi").unwrap();
+    let m0 = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let (session, _) = Session::accept(&bob, &mut store, T0, &m0).unwrap();
     let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
         panic!("not a prekey message")
@@ -581,13 +617,13 @@ fn distributions_and_timer_changes_are_never_reportable() {
     let relay = RelayKey::from_bytes([5; 32]);
     let ctx = || RoutingContext::new(b"alice", b"bob", T0).unwrap();
     let wire = alice
-        .encrypt_franked(
+        .encrypt(
             &mut s.rng,
             T0,
-            ContentType::GroupKeyDistribution,
-            b"not a chain",
+            Outgoing::new(ContentType::GroupKeyDistribution, b"not a chain").franked(),
         )
-        .unwrap();
+        .unwrap()
+        .message;
     let st = stamp(&relay, &commitment_of(&wire).unwrap(), ctx());
     let got = bob.decrypt(T0, &wire).unwrap();
     let franking = got.franking.clone().expect("franked");
@@ -1089,16 +1125,22 @@ fn franking_key_is_drawn_first() {
     let mut first = [0u8; 32];
     copy.fill_bytes(&mut first);
     let m = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"hi")
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hi").franked())
+        .unwrap()
+        .message;
     let got = bob.decrypt(T0, &m).unwrap();
     assert_eq!(got.franking.unwrap().key().as_bytes(), &first);
     // And the next one, with no DH step, likewise.
     let mut copy = s.rng.clone();
     copy.fill_bytes(&mut first);
     let m = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::Receipt, b"hi")
-        .unwrap();
+        .encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::Receipt, b"hi").franked(),
+        )
+        .unwrap()
+        .message;
     let got = bob.decrypt(T0, &m).unwrap();
     assert_eq!(got.franking.unwrap().key().as_bytes(), &first);
 }
@@ -1124,7 +1166,10 @@ fn initiation_draws_in_the_spec_order() {
     let mut s = setup(18, true);
     let d = draws(&s.rng, 2);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, b"x").unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
         panic!("not a prekey message")
     };
@@ -1143,7 +1188,10 @@ fn initiation_draws_in_the_spec_order() {
     let pq_public = *bundle.pq_prekey().unwrap().public();
     let d = draws(&rng, 3);
     let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-    let m0 = pending.encrypt(&mut rng, T0, b"x").unwrap();
+    let m0 = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     let Message::Prekey(pm) = Message::parse(&m0).unwrap() else {
         panic!("not a prekey message")
     };
@@ -1177,9 +1225,15 @@ fn stored_key_agreement_must_agree_with_the_prekey_fields() {
     let mut store = PrekeyStore::new_pq(&bob, &mut rng);
     let bundle = store.bundle(&bob, None).unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-    let m0 = pending.encrypt(&mut rng, T0, b"x").unwrap();
+    let m0 = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     let (mut responder, _) = Session::accept(&bob, &mut store, T0, &m0).unwrap();
-    let reply = responder.encrypt(&mut rng, T0, b"y").unwrap();
+    let reply = responder
+        .encrypt(&mut rng, T0, Outgoing::message(b"y"))
+        .unwrap()
+        .message;
     let (initiator, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     let bad = Err(StateError::Malformed(DecodeError::InvalidValue));
 

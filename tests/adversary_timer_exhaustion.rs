@@ -26,7 +26,7 @@ use sealwire::group::{Group, GroupError, GroupId};
 use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
-use sealwire::{IdentityKeyPair, Session, SessionError};
+use sealwire::{Encrypt, IdentityKeyPair, Outgoing, Session, SessionError};
 
 fn policy() -> Option<ExpiryPolicy> {
     Some(ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap())
@@ -151,9 +151,15 @@ fn the_u64_ceiling_is_a_typed_error() {
     );
     assert!(alice == before);
     // Ordinary traffic carries on at the ceiling, both ways.
-    let m = alice.encrypt(&mut s.rng, T0, b"still here").unwrap();
+    let m = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"still here"))
+        .unwrap()
+        .message;
     assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], b"still here");
-    let m = bob.encrypt(&mut s.rng, T0, b"me too").unwrap();
+    let m = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"me too"))
+        .unwrap()
+        .message;
     assert_eq!(&alice.decrypt(T0, &m).unwrap().plaintext[..], b"me too");
 }
 

@@ -30,8 +30,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
 use sealwire::safety_number::{SafetyNumber, SafetyNumberError};
 use sealwire::{
-    BundleError, DecodeError, IdentityKey, IdentityKeyPair, PendingSession, PrekeyBundle,
-    ReportError, Session, SessionError, StateError,
+    BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,
+    PrekeyBundle, ReportError, Session, SessionError, StateError,
 };
 use sha2::{Digest, Sha256};
 
@@ -123,7 +123,10 @@ fn a_bundle_with_a_torsioned_identity_key_is_refused() {
 fn a_prekey_message_with_a_torsioned_identity_key_is_refused_and_changes_nothing() {
     let mut s = setup(4, true);
     let mut alice = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let hello = alice.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let store_before = s.store.to_blob();
     for v in torsioned(s.alice_id.public()) {
         let forged = replaced(&hello, prekey_offsets::IDENTITY, &v);
@@ -170,13 +173,9 @@ fn a_report_naming_a_torsioned_identity_is_refused() {
     use sealwire::{RelayKey, Report, RoutingContext};
     let (mut s, mut alice, mut bob) = common::established(6);
     let msg = alice
-        .encrypt_franked(
-            &mut s.rng,
-            T0,
-            sealwire::ContentType::UserMessage,
-            b"report me",
-        )
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"report me").franked())
+        .unwrap()
+        .message;
     let ctx = RoutingContext::new(b"alice", b"bob", T0).unwrap();
     let stamp = stamp_message(&RelayKey::from_bytes([7; 32]), &msg, ctx).unwrap();
     let got = bob.decrypt(T0, &msg).unwrap();

@@ -26,7 +26,8 @@ use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{
-    IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionError, SessionRecord,
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionError,
+    SessionRecord,
 };
 
 const SPK_ID: u32 = 1;
@@ -52,10 +53,16 @@ fn world(seed: u64) -> World {
     let mut store = PrekeyStore::danger_from_keys(&bob_id, (SPK_ID, SPK_SECRET), &[]);
     let bundle = store.bundle(&bob_id, None).unwrap();
     let mut alice = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
-    let hello = alice.encrypt(&mut rng, T0, b"hello bob").unwrap();
+    let hello = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello bob"))
+        .unwrap()
+        .message;
     let (bob, _) = Session::accept(&bob_id, &mut store, T0, &hello).unwrap();
     let mut carol = PendingSession::initiate(&mut rng, &carol_id, &bundle).unwrap();
-    let carol_first = carol.encrypt(&mut rng, T0, b"carol's secret").unwrap();
+    let carol_first = carol
+        .encrypt(&mut rng, T0, Outgoing::message(b"carol's secret"))
+        .unwrap()
+        .message;
     // Bob's store rotates the SPK out (it keeps MAX_SIGNED_PREKEYS).
     for _ in 0..sealwire::limits::MAX_SIGNED_PREKEYS {
         store.rotate_signed_prekey(&bob_id, &mut rng);
@@ -136,11 +143,18 @@ fn the_unanswered_session_still_works() {
     let mut bob = restored;
     // Alice's further messages of her first chain open.
     for i in 0..3 {
-        let m = w.alice.encrypt(&mut w.rng, T0, &body(i)).unwrap();
+        let m = w
+            .alice
+            .encrypt(&mut w.rng, T0, Outgoing::message(&body(i)))
+            .unwrap()
+            .message;
         assert_eq!(bob.decrypt(T0, &m).unwrap().plaintext[..], body(i)[..]);
     }
     // Bob's reply draws a fresh ratchet key; Alice establishes.
-    let reply = bob.encrypt(&mut w.rng, T0, b"finally").unwrap();
+    let reply = bob
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"finally"))
+        .unwrap()
+        .message;
     let (mut alice, got) = w
         .alice
         .clone()
@@ -148,7 +162,10 @@ fn the_unanswered_session_still_works() {
         .map_err(|r| r.error)
         .unwrap();
     assert_eq!(&got.plaintext[..], b"finally");
-    let m = alice.encrypt(&mut w.rng, T0, b"new chain").unwrap();
+    let m = alice
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"new chain"))
+        .unwrap()
+        .message;
     assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], b"new chain");
 }
 
@@ -160,7 +177,10 @@ fn the_unanswered_session_still_works() {
 fn a_new_ratchet_key_before_our_first_send_is_refused() {
     let mut w = world(0x7303);
     let mut alice = w.alice.clone();
-    let m = alice.encrypt(&mut w.rng, T0, b"first chain").unwrap();
+    let m = alice
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"first chain"))
+        .unwrap()
+        .message;
     // Another ratchet key in the header of a prekey message of Alice's.
     let mut forged = m.clone();
     // Classic, without a one-time prekey: the header follows the flags.
@@ -196,14 +216,18 @@ fn old_blobs_of_unanswered_sessions_load_without_the_spk_secret() {
     let mut bob = loaded;
     let m = w
         .alice
-        .encrypt(&mut w.rng, T0, b"after the upgrade")
-        .unwrap();
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"after the upgrade"))
+        .unwrap()
+        .message;
     assert_eq!(
         &bob.decrypt(T0, &m).unwrap().plaintext[..],
         b"after the upgrade"
     );
     // A session with a sending chain keeps its (own, fresh) ratchet secret.
-    let reply = bob.encrypt(&mut w.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let blob = bob.to_blob();
     assert!(secrets_of(&blob, &spk_public).is_empty());
     let (_, got) = w
@@ -237,7 +261,11 @@ fn the_secret_flag_must_match_the_sending_chain() {
     legacy::fix_checksum(&mut with_secret);
     assert_eq!(Session::from_blob(&with_secret), malformed);
     // A sending chain: flag 1 and the secret; without it, refused.
-    let _ = w.bob.encrypt(&mut w.rng, T0, b"reply").unwrap();
+    let _ = w
+        .bob
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let blob = w.bob.to_blob().to_vec();
     let at = flag_at(&blob);
     assert_eq!(blob[at], 1);

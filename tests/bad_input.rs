@@ -34,8 +34,8 @@ use proptest::sample::Index;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::wire::{Message, RatchetHeader, TYPE_BUNDLE, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
-    BundleError, DecodeError, IdentityKey, IdentityKeyPair, PendingSession, PrekeyBundle,
-    PrekeyStore, Session, SessionError,
+    BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,
+    PrekeyBundle, PrekeyStore, Session, SessionError,
 };
 
 /// Every receiver, in a state with messages in flight, and valid samples.
@@ -72,11 +72,19 @@ fn fixture() -> &'static Fixture {
         let store = s.store.clone();
         let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
         let prekey: Vec<Vec<u8>> = (0..2)
-            .map(|k| pending.encrypt(&mut s.rng, T0, &common::body(k)).unwrap())
+            .map(|k| {
+                pending
+                    .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(k)))
+                    .unwrap()
+                    .message
+            })
             .collect();
         let mut store_after = store.clone();
         let (mut bob, _) = Session::accept(&s.bob_id, &mut store_after, T0, &prekey[0]).unwrap();
-        let reply = bob.encrypt(&mut s.rng, T0, &common::body(10)).unwrap();
+        let reply = bob
+            .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(10)))
+            .unwrap()
+            .message;
         let (mut alice_est, _) = pending
             .clone()
             .receive(T0, &reply)
@@ -84,9 +92,13 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let mut bob_est = bob.clone();
         let ratchet = alice_est
-            .encrypt(&mut s.rng, T0, &common::body(20))
-            .unwrap();
-        let ratchet_back = bob_est.encrypt(&mut s.rng, T0, &common::body(30)).unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(20)))
+            .unwrap()
+            .message;
+        let ratchet_back = bob_est
+            .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(30)))
+            .unwrap()
+            .message;
         let bundle = store.bundle(&s.bob_id, s.opk_id).unwrap().to_vec();
         let bundle_no_opk = store.bundle(&s.bob_id, None).unwrap().to_vec();
         Fixture {
@@ -483,7 +495,10 @@ fn every_single_byte_flip_of_a_bundle_is_refused_or_yields_a_refused_session() {
                 match PendingSession::initiate(&mut rng, &f.alice_id, &bundle) {
                     Err(e) => assert_eq!(e, SessionError::WeakPublicKey),
                     Ok(mut p) => {
-                        let m = p.encrypt(&mut rng, T0, b"via altered bundle").unwrap();
+                        let m = p
+                            .encrypt(&mut rng, T0, Outgoing::message(b"via altered bundle"))
+                            .unwrap()
+                            .message;
                         let mut store = f.store.clone();
                         let r = Session::accept(&f.bob_id, &mut store, T0, &m).map(|_| ());
                         if same_key {

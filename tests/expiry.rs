@@ -33,8 +33,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;
 use sealwire::wire::{MESSAGE_VERSION, TYPE_RATCHET};
 use sealwire::{
-    ContentType, DecodeError, Expiry, ExpiryQueue, MessageId, PendingSession, Received, Session,
-    SessionError, Timestamp,
+    ContentType, DecodeError, Encrypt, Expiry, ExpiryQueue, MessageId, Outgoing, PendingSession,
+    Received, Session, SessionError, Timestamp,
 };
 
 // ---------------------------------------------------------------------------
@@ -175,7 +175,10 @@ fn race(
             }
         }
         // The agreed timer is what the next messages of both sides carry.
-        let m = alice.encrypt(&mut s.rng, at(5), b"after").unwrap();
+        let m = alice
+            .encrypt(&mut s.rng, at(5), Outgoing::message(b"after"))
+            .unwrap()
+            .message;
         let got = recv(&mut bob, at(5), &m);
         assert_eq!(got.expiry, expected_expiry(expected, at(5)));
         assert_eq!(got.timer_change, None);
@@ -598,11 +601,17 @@ fn a_future_send_time_does_not_extend_the_deadline() {
     }
     // An honest sender whose clock is a year ahead.
     let year = 365 * 24 * 3600 * 1000;
-    let msg = alice.encrypt(&mut s.rng, at(year), b"skewed").unwrap();
+    let msg = alice
+        .encrypt(&mut s.rng, at(year), Outgoing::message(b"skewed"))
+        .unwrap()
+        .message;
     let got = recv(&mut bob, now, &msg);
     assert_eq!(got.expiry, MessageExpiry::At(at(10_000 + 60_000)));
     // Control: a send time in the past counts from the send time.
-    let msg = alice.encrypt(&mut s.rng, at(5_000), b"past").unwrap();
+    let msg = alice
+        .encrypt(&mut s.rng, at(5_000), Outgoing::message(b"past"))
+        .unwrap()
+        .message;
     let got = recv(&mut bob, now, &msg);
     assert_eq!(got.expiry, MessageExpiry::At(at(5_000 + 60_000)));
     assert_eq!(bob.timer(), timer(after_send(60), 1));
@@ -618,8 +627,14 @@ fn expired_on_arrival_is_consumed_without_plaintext() {
     agree(&mut s.rng, &mut alice, &mut bob, T0, after_send(10));
     let t = 1_000;
     let secret = body(4);
-    let m0 = alice.encrypt(&mut s.rng, at(t), &secret).unwrap();
-    let m1 = alice.encrypt(&mut s.rng, at(t), &body(5)).unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, at(t), Outgoing::message(&secret))
+        .unwrap()
+        .message;
+    let m1 = alice
+        .encrypt(&mut s.rng, at(t), Outgoing::message(&body(5)))
+        .unwrap()
+        .message;
 
     // Boundaries: 1 ms before the deadline it opens; at the deadline it is
     // expired (deadline ≤ now).
@@ -673,7 +688,10 @@ fn expired_on_arrival_is_consumed_without_plaintext() {
 fn after_read_deadline_starts_at_mark_read() {
     let (mut s, mut alice, mut bob) = established(60);
     agree(&mut s.rng, &mut alice, &mut bob, T0, after_read(30));
-    let msg = alice.encrypt(&mut s.rng, at(1_000), b"read me").unwrap();
+    let msg = alice
+        .encrypt(&mut s.rng, at(1_000), Outgoing::message(b"read me"))
+        .unwrap()
+        .message;
     // Received long after sending: after-read does not run before reading.
     let got = recv(&mut bob, at(3_600_000), &msg);
     let MessageExpiry::AfterRead { ttl_ms } = got.expiry else {
@@ -706,7 +724,10 @@ fn after_read_deadline_starts_at_mark_read() {
 
     // An after-send message's deadline pops exactly then.
     agree(&mut s.rng, &mut alice, &mut bob, at(1), after_send(20));
-    let m = alice.encrypt(&mut s.rng, at(2_000), b"x").unwrap();
+    let m = alice
+        .encrypt(&mut s.rng, at(2_000), Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     let got = recv(&mut bob, at(3_000), &m);
     let MessageExpiry::At(deadline) = got.expiry else {
         panic!("expected At, got {:?}", got.expiry);
@@ -733,7 +754,12 @@ fn skip_all_but_last(
     n: usize,
 ) -> Vec<Vec<u8>> {
     let m: Vec<Vec<u8>> = (0..n)
-        .map(|k| alice.encrypt(&mut s.rng, sent, &body(k as u64)).unwrap())
+        .map(|k| {
+            alice
+                .encrypt(&mut s.rng, sent, Outgoing::message(&body(k as u64)))
+                .unwrap()
+                .message
+        })
         .collect();
     bob.decrypt(now, &m[n - 1]).unwrap();
     assert_eq!(bob.skipped_key_count(), n - 1);
@@ -784,7 +810,10 @@ fn skipped_keys_are_erased_after_ttl_plus_grace() {
     );
     assert_eq!(b.skipped_key_count(), 2);
     // ...and erased implicitly by a later successful decrypt.
-    let later = alice.encrypt(&mut s.rng, gone, b"later").unwrap();
+    let later = alice
+        .encrypt(&mut s.rng, gone, Outgoing::message(b"later"))
+        .unwrap()
+        .message;
     let mut b = bob.clone();
     assert_eq!(&b.decrypt(gone, &later).unwrap().plaintext[..], b"later");
     assert_eq!(b.skipped_key_count(), 0);
@@ -916,7 +945,10 @@ fn invalid_policies_in_frames_change_nothing() {
     agree(&mut s.rng, &mut bob, &mut alice, T0, after_send(60));
     // Alice opens a sending chain, so that every forged frame below is
     // sealed at the same position with the same key.
-    let m = alice.encrypt(&mut s.rng, T0, b"open").unwrap();
+    let m = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"open"))
+        .unwrap()
+        .message;
     recv(&mut bob, T0, &m);
     let held = bob.clone();
     let secret = body(99);
@@ -1000,11 +1032,15 @@ fn invalid_policies_in_frames_change_nothing() {
 fn invalid_policy_refused_by_a_pending_session() {
     let mut s = setup(81, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let hello = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
     // Bob opens his sending chain (message 0, never delivered), so the
     // frames below are sealed at position 1 with the same key.
-    bob.encrypt(&mut s.rng, T0, b"lost").unwrap();
+    bob.encrypt(&mut s.rng, T0, Outgoing::message(b"lost"))
+        .unwrap();
     let bad = seal_raw(&mut s.rng, &bob, &frame(CHANGE, 1, Some((0x01, 0, 1)), &[]));
     let (e, pending) = receive_fails(pending, &bad);
     assert_eq!(e, SessionError::InvalidPolicy);
@@ -1066,7 +1102,7 @@ fn failed_set_timer_changes_nothing() {
     // A timer change cannot be sent as ordinary content.
     let before = bob.clone();
     assert_eq!(
-        bob.encrypt_content(&mut s.rng, T0, ContentType::TimerChange, b""),
+        bob.encrypt(&mut s.rng, T0, Outgoing::new(ContentType::TimerChange, b"")),
         Err(SessionError::InvalidPolicy)
     );
     assert!(bob == before);
@@ -1084,7 +1120,10 @@ fn timer_survives_the_phase_change() {
     let t = timer(after_send(120), 1);
     assert_change(Some(c), ChangedBy::Us, ConversationTimer::default(), t);
     assert_eq!(pending.timer(), t);
-    let hello = pending.encrypt(&mut s.rng, at(1), b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, at(1), Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     // Bob starts from the timer change (a prekey message).
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, at(2), &change).unwrap();
     assert_eq!(bob.timer(), t);
@@ -1096,7 +1135,10 @@ fn timer_survives_the_phase_change() {
     );
     let got = recv(&mut bob, at(3), &hello);
     assert_eq!(got.expiry, MessageExpiry::At(at(1 + 120_000)));
-    let reply = bob.encrypt(&mut s.rng, at(4), b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, at(4), Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let (mut alice, got) = pending.receive(at(5), &reply).unwrap();
     assert_eq!(alice.timer(), t);
     assert_eq!(got.expiry, MessageExpiry::At(at(4 + 120_000)));
@@ -1112,7 +1154,10 @@ fn timer_survives_the_phase_change() {
     let mut s = setup(91, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let (change, _) = pending.set_timer(&mut s.rng, T0, after_send(120)).unwrap();
-    let hello = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
     // The user message carries Alice's timer: it bounds that message, but
     // only a timer-change message changes Bob's timer.
@@ -1300,7 +1345,7 @@ proptest! {
                 }
                 Op::Send { alice } => {
                     let (me, peer) = if alice { (&mut a, &mut b) } else { (&mut b, &mut a) };
-                    let msg = me.session.encrypt(&mut s.rng, now, b"m").unwrap();
+                    let msg = me.session.encrypt(&mut s.rng, now, Outgoing::message(b"m")).unwrap().message;
                     peer.inbox.push(InFlight { bytes: msg, carried: me.model, is_change: false, sent: now });
                 }
                 Op::Deliver { to_alice, pick } => {

@@ -31,8 +31,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{FRAME_FRANKING_LEN, FRANKING_COMMITMENT_LEN};
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_FRANKED_RATCHET, TYPE_RATCHET};
 use sealwire::{
-    ContentType, IdentityKey, PendingSession, Received, Session, SessionError, SessionRecord,
-    Timestamp,
+    ContentType, Encrypt, IdentityKey, Outgoing, PendingSession, Received, Session, SessionError,
+    SessionRecord, Timestamp,
 };
 
 const RELAY_TIME: Timestamp = Timestamp::from_unix_millis(1_780_000_000_500);
@@ -63,8 +63,9 @@ fn honest_report(
     text: &[u8],
 ) -> (Vec<u8>, Received, Stamp) {
     let wire = alice
-        .encrypt_franked(rng, T0, ContentType::UserMessage, text)
-        .unwrap();
+        .encrypt(rng, T0, Outgoing::message(text).franked())
+        .unwrap()
+        .message;
     let st = relay_stamps(&relay_key(1), &wire);
     let got = bob.decrypt(T0, &wire).unwrap();
     assert_eq!(&got.plaintext[..], text);
@@ -399,8 +400,9 @@ fn a_tampered_commitment_on_the_wire_fails_with_no_state_change() {
     let (mut s, mut alice, mut bob) = established(5);
     let secret = body(5);
     let wire = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &secret)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(&secret).franked())
+        .unwrap()
+        .message;
     assert_eq!(wire[1], TYPE_FRANKED_RATCHET);
     let cf_at = 2 + HEADER_LEN;
     assert_eq!(&wire[cf_at..cf_at + 32], &commitment_of(&wire).unwrap()[..]);
@@ -432,11 +434,15 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
     let mut sent = Vec::new();
     for i in 0..8u64 {
         let m = if i % 3 == 0 {
-            alice.encrypt(&mut s.rng, T0, &body(i)).unwrap()
+            alice
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(i)))
+                .unwrap()
+                .message
         } else {
             alice
-                .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &body(i))
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(i)).franked())
                 .unwrap()
+                .message
         };
         sent.push((i, m));
     }
@@ -448,8 +454,13 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
     }
     // Replies, franked, across a DH step, with decrypt_in_place.
     let reply = bob
-        .encrypt_franked(&mut s.rng, T0, ContentType::Receipt, b"read")
-        .unwrap();
+        .encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::Receipt, b"read").franked(),
+        )
+        .unwrap()
+        .message;
     let mut buf = reply.clone();
     let mut a2 = alice.clone();
     let r = a2.decrypt_in_place(T0, &mut buf).unwrap();
@@ -460,38 +471,41 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
     assert_eq!(f.commitment(), &commitment_of(&reply).unwrap());
     let got = alice.decrypt(T0, &reply).unwrap();
     assert!(got == owned);
-    // encrypt_franked_into writes exactly franked_encrypted_len bytes,
+    // A franked encrypt_into writes exactly encrypted_len(_, true) bytes,
     // 64 more than unfranked.
-    let n = alice.franked_encrypted_len(100);
+    let n = alice.encrypted_len(100, true);
     assert_eq!(
         n,
-        alice.encrypted_len(100) + FRAME_FRANKING_LEN + FRANKING_COMMITMENT_LEN
+        alice.encrypted_len(100, false) + FRAME_FRANKING_LEN + FRANKING_COMMITMENT_LEN
     );
     let mut out = vec![0u8; n];
     assert_eq!(
-        alice.encrypt_franked_into(
+        alice.encrypt_into(
             &mut s.rng,
             T0,
-            ContentType::UserMessage,
-            &[1; 100],
+            Outgoing::message(&[1; 100]).franked(),
             &mut out[..n - 1]
         ),
         Err(SessionError::BufferTooSmall)
     );
     let w = alice
-        .encrypt_franked_into(
+        .encrypt_into(
             &mut s.rng,
             T0,
-            ContentType::UserMessage,
-            &[1; 100],
+            Outgoing::message(&[1; 100]).franked(),
             &mut out,
         )
-        .unwrap();
+        .unwrap()
+        .len;
     assert_eq!(w, n);
     assert!(bob.decrypt(T0, &out).unwrap().franking.is_some());
     // Timer changes are never franked.
     assert_eq!(
-        alice.encrypt_franked(&mut s.rng, T0, ContentType::TimerChange, b""),
+        alice.encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::TimerChange, b"").franked()
+        ),
         Err(SessionError::InvalidPolicy)
     );
     // Session blobs are unchanged by franking (no new state).
@@ -517,11 +531,19 @@ fn franked_prekey_messages_open_sessions_and_can_be_reported() {
             PendingSession::initiate(&mut s.rng, &s.alice_id, &bundle).unwrap(),
         );
         let first = record
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"first, franked")
-            .unwrap();
-        let second = record.encrypt(&mut s.rng, T0, b"second, plain").unwrap();
+            .encrypt(
+                &mut s.rng,
+                T0,
+                Outgoing::message(b"first, franked").franked(),
+            )
+            .unwrap()
+            .message;
+        let second = record
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"second, plain"))
+            .unwrap()
+            .message;
         assert_eq!(first[1], sealwire::wire::TYPE_FRANKED_PREKEY);
-        assert_eq!(first.len(), record.franked_encrypted_len(14));
+        assert_eq!(first.len(), record.encrypted_len(14, true));
         assert!(
             matches!(Message::parse(&first), Ok(Message::Prekey(p)) if p.message.commitment.is_some())
         );
@@ -534,8 +556,9 @@ fn franked_prekey_messages_open_sessions_and_can_be_reported() {
         assert_eq!(&v.body[..], b"first, franked");
         // The reply establishes Alice's record; franked replies flow back.
         let reply = bob
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"reply")
-            .unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"reply").franked())
+            .unwrap()
+            .message;
         let got = record.decrypt(T0, &reply).unwrap();
         assert!(record.is_established());
         assert!(got.franking.is_some());
@@ -544,9 +567,10 @@ fn franked_prekey_messages_open_sessions_and_can_be_reported() {
         let mut s2 = setup(8, true);
         let mut p2 = PendingSession::initiate(&mut s2.rng, &s2.alice_id, &s2.bundle).unwrap();
         let m = p2
-            .encrypt_franked(&mut s2.rng, T0, ContentType::UserMessage, b"x")
-            .unwrap();
-        let cf_at = m.len() - p2.franked_encrypted_len(1) + 2 + 32 + 32 + 4 + 1 + 4 + HEADER_LEN;
+            .encrypt(&mut s2.rng, T0, Outgoing::message(b"x").franked())
+            .unwrap()
+            .message;
+        let cf_at = m.len() - p2.encrypted_len(1, true) + 2 + 32 + 32 + 4 + 1 + 4 + HEADER_LEN;
         let mut t = m.clone();
         t[cf_at] ^= 1;
         let before = s2.store.clone();
@@ -567,20 +591,25 @@ fn a_report_reveals_only_its_own_message() {
     let mut other_keys = Vec::new();
     for i in 0..3u64 {
         let m = alice
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &body(100 + i))
-            .unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(100 + i)).franked())
+            .unwrap()
+            .message;
         let got = bob.decrypt(T0, &m).unwrap();
         other_keys.push(got.franking.unwrap());
         others.push(body(100 + i));
     }
-    let plain = alice.encrypt(&mut s.rng, T0, &body(200)).unwrap();
+    let plain = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(200)))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &plain).unwrap();
     others.push(body(200));
     let (bytes, _, _) = honest_report(&mut alice, &mut bob, &mut s.rng, &body(300));
     for i in 0..2u64 {
         let m = alice
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &body(400 + i))
-            .unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(400 + i)).franked())
+            .unwrap()
+            .message;
         let got = bob.decrypt(T0, &m).unwrap();
         other_keys.push(got.franking.unwrap());
         others.push(body(400 + i));
@@ -619,7 +648,10 @@ fn a_report_reveals_only_its_own_message() {
 #[test]
 fn commitment_of_reads_franked_messages_only() {
     let (mut s, mut alice, _) = established(10);
-    let plain = alice.encrypt(&mut s.rng, T0, b"x").unwrap();
+    let plain = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     assert_eq!(
         commitment_of(&plain),
         Err(DecodeError::UnexpectedType(TYPE_RATCHET))
@@ -630,8 +662,9 @@ fn commitment_of_reads_franked_messages_only() {
         DecodeError::UnexpectedType(TYPE_RATCHET)
     );
     let franked = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"x")
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x").franked())
+        .unwrap()
+        .message;
     // Too short to hold the commitment.
     assert_eq!(
         commitment_of(&franked[..2 + HEADER_LEN + 20]),
@@ -650,8 +683,9 @@ fn an_expired_franked_message_returns_no_evidence() {
     let (change, _) = alice.set_timer(&mut s.rng, T0, Some(p)).unwrap();
     bob.decrypt(T0, &change).unwrap();
     let m = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"gone")
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"gone").franked())
+        .unwrap()
+        .message;
     let late = Timestamp::from_unix_millis(T0.as_unix_millis() + 61_000);
     let mut buf = m.clone();
     let got = bob.clone().decrypt_in_place(late, &mut buf).unwrap();
@@ -666,8 +700,9 @@ fn an_expired_franked_message_returns_no_evidence() {
     );
     // With the timer block the franked message still opens in time.
     let m = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, b"kept")
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"kept").franked())
+        .unwrap()
+        .message;
     let got = bob.decrypt(T0, &m).unwrap();
     let st = relay_stamps(&relay_key(1), &m);
     let r = Report::from_received(&got, *s.bob_id.public(), st).unwrap();
@@ -684,8 +719,13 @@ fn attachments_are_reported_through_their_plaintext_digest() {
     assert!(AttachmentPointer::parse(&pointer.to_vec()).unwrap() == pointer);
     assert_eq!(&pointer.decrypt(&blob).unwrap()[..], &picture[..]);
     let wire = alice
-        .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &pointer.to_vec())
-        .unwrap();
+        .encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::message(&pointer.to_vec()).franked(),
+        )
+        .unwrap()
+        .message;
     let st = relay_stamps(&relay_key(1), &wire);
     let got = bob.decrypt(T0, &wire).unwrap();
     let received_pointer = AttachmentPointer::parse(&got.plaintext).unwrap();
@@ -896,8 +936,8 @@ proptest! {
         let (mut s, mut alice, mut bob) = established(seed);
         let at = Timestamp::from_unix_millis(at);
         let wire = alice
-            .encrypt_franked(&mut s.rng, at, ContentType::UserMessage, &text)
-            .unwrap();
+            .encrypt(&mut s.rng, at, Outgoing::message(&text).franked())
+            .unwrap().message;
         let st = relay_stamps(&relay_key(1), &wire);
         let got = bob.decrypt(T0, &wire).unwrap();
         let franking = got.franking.clone().unwrap();
@@ -936,8 +976,13 @@ fn seed_corpus() {
         )
         .unwrap();
         let wire = alice
-            .encrypt_franked(&mut s.rng, T0, ContentType::UserMessage, &pointer.to_vec())
-            .unwrap();
+            .encrypt(
+                &mut s.rng,
+                T0,
+                Outgoing::message(&pointer.to_vec()).franked(),
+            )
+            .unwrap()
+            .message;
         let st = relay_stamps(&relay_key(1), &wire);
         let got = bob.decrypt(T0, &wire).unwrap();
         let with_attachment = Report::from_received(&got, *s.bob_id.public(), st.clone())

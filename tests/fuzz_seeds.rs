@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use sealwire::internal::fuzzing::{FIXTURE_NOW, Fixture};
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION};
-use sealwire::{IdentityKeyPair, PendingSession};
+use sealwire::{Encrypt, IdentityKeyPair, Outgoing, PendingSession};
 
 fn flip_last(m: &[u8]) -> Vec<u8> {
     let mut t = m.to_vec();
@@ -49,12 +49,23 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         .bundle(&f.bob_identity, Some(last_opk))
         .unwrap();
     let mut no_opk = PendingSession::initiate(&mut rng, &carol, &no_opk_bundle).unwrap();
-    let other = no_opk.encrypt(&mut rng, FIXTURE_NOW, b"hello").unwrap();
+    let other = no_opk
+        .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let other_2 = no_opk
-        .encrypt(&mut rng, FIXTURE_NOW, b"a longer second message")
-        .unwrap();
+        .encrypt(
+            &mut rng,
+            FIXTURE_NOW,
+            Outgoing::message(b"a longer second message"),
+        )
+        .unwrap()
+        .message;
     let mut with_opk = PendingSession::initiate(&mut rng, &carol, &opk_bundle).unwrap();
-    let last = with_opk.encrypt(&mut rng, FIXTURE_NOW, b"hello").unwrap();
+    let last = with_opk
+        .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let header_only = r0[..2 + HEADER_LEN].to_vec();
     let short_tag = r0[..2 + HEADER_LEN + 15].to_vec();
     let mut trailing = r0.clone();

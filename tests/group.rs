@@ -38,8 +38,8 @@ use sealwire::limits::{
 };
 use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::{
-    ContentType, IdentityKey, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session,
-    Timestamp,
+    ContentType, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle,
+    PrekeyStore, Session, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -61,9 +61,15 @@ fn sessions(
     let opk = store.generate_one_time_prekeys(rng, 1)[0].id;
     let bundle = PrekeyBundle::parse(&store.bundle(b, Some(opk)).unwrap().to_vec()).unwrap();
     let mut pending = PendingSession::initiate(rng, a, &bundle).unwrap();
-    let hello = pending.encrypt(rng, T0, b"hi").unwrap();
+    let hello = pending
+        .encrypt(rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let (mut sb, _) = Session::accept(b, &mut store, T0, &hello).unwrap();
-    let reply = sb.encrypt(rng, T0, b"hi").unwrap();
+    let reply = sb
+        .encrypt(rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let (sa, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     (sa, sb)
 }
@@ -397,8 +403,13 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let msg = w.sess[1][2]
         .as_mut()
         .unwrap()
-        .encrypt_content(&mut w.rng, T0, ContentType::GroupKeyDistribution, &d.body)
-        .unwrap();
+        .encrypt(
+            &mut w.rng,
+            T0,
+            Outgoing::new(ContentType::GroupKeyDistribution, &d.body),
+        )
+        .unwrap()
+        .message;
     let got = w.sess[2][1].as_mut().unwrap().decrypt(T0, &msg).unwrap();
     assert_eq!(got.sender, *w.ids[1].public());
     let before = w.groups[2].clone();
@@ -475,8 +486,9 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let user = w.sess[0][2]
         .as_mut()
         .unwrap()
-        .encrypt(&mut w.rng, T0, b"plain")
-        .unwrap();
+        .encrypt(&mut w.rng, T0, Outgoing::message(b"plain"))
+        .unwrap()
+        .message;
     let got = w.sess[2][0].as_mut().unwrap().decrypt(T0, &user).unwrap();
     assert_eq!(
         w.groups[2].accept_distribution(T0, &got),
@@ -792,8 +804,13 @@ fn one_to_one_sessions_carry_content_type_0x03() {
     let m = w.sess[0][1]
         .as_mut()
         .unwrap()
-        .encrypt_content(&mut w.rng, T0, ContentType::GroupKeyDistribution, b"opaque")
-        .unwrap();
+        .encrypt(
+            &mut w.rng,
+            T0,
+            Outgoing::new(ContentType::GroupKeyDistribution, b"opaque"),
+        )
+        .unwrap()
+        .message;
     let got = w.sess[1][0].as_mut().unwrap().decrypt(T0, &m).unwrap();
     assert_eq!(got.content_type, ContentType::GroupKeyDistribution);
     assert_eq!(

@@ -19,8 +19,8 @@ use common::{T0, established_with};
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::{
-    DecodeError, IdentityKeyPair, KeyAgreement, PendingSession, PrekeyStore, Session,
-    SessionRecord, StateError,
+    DecodeError, Encrypt, IdentityKeyPair, KeyAgreement, Outgoing, PendingSession, PrekeyStore,
+    Session, SessionRecord, StateError,
 };
 use sha2::Digest;
 
@@ -71,7 +71,10 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
     );
 
     // Responder, from the prekey message.
-    let hello = pending.encrypt(&mut rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&bob_id, &mut store, T0, &hello).unwrap();
     assert_eq!(bob.key_agreement(), expected);
     assert_eq!(SessionRecord::from(bob.clone()).key_agreement(), expected);
@@ -79,7 +82,10 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
     // A refused reply hands the pending session back with its key
     // agreement; the first reply keeps it, through `receive` and through
     // `SessionRecord::decrypt`.
-    let reply = bob.encrypt(&mut rng, T0, b"hi").unwrap();
+    let reply = bob
+        .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let mut bad = reply.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
@@ -95,7 +101,10 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
     assert_eq!(alice.key_agreement(), expected);
 
     // Both sides after more traffic, and through plain and sealed v3 blobs.
-    let m = alice.encrypt(&mut rng, T0, b"more").unwrap();
+    let m = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"more"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &m).unwrap();
     let key = StorageKey::from_bytes([9; 32]);
     for s in [&alice, &bob] {

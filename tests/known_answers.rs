@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use rand_core::{TryCryptoRng, TryRng};
 use sealwire::internal::hazmat;
 use sealwire::wire::{HEADER_LEN, NONCE_MASK_LEN};
-use sealwire::{IdentityKeyPair, PrekeyBundle, PrekeyStore};
+use sealwire::{Encrypt, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore};
 use serde_json::Value;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -426,9 +426,10 @@ fn appendix_a_prekey_block() -> (String, usize) {
         .encrypt(
             &mut MaskRng(Some(APPENDIX_A_R)),
             sealwire::Timestamp::from_unix_millis(1_780_000_000_000),
-            b"Hello Bob! (A0)",
+            Outgoing::message(b"Hello Bob! (A0)"),
         )
-        .unwrap();
+        .unwrap()
+        .message;
     let line = |bytes: &[u8], label: &str| {
         let h = hex::encode(bytes);
         if label.is_empty() {

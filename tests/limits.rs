@@ -24,7 +24,9 @@ use sealwire::limits::{
     MAX_SKIPPED_KEYS,
 };
 use sealwire::wire::Message;
-use sealwire::{ContentType, DecodeError, PendingSession, Session, SessionError, Timestamp};
+use sealwire::{
+    ContentType, DecodeError, Encrypt, Outgoing, PendingSession, Session, SessionError, Timestamp,
+};
 
 const SKIP: usize = MAX_SKIP as usize;
 
@@ -36,7 +38,11 @@ fn burst(
     tag0: u64,
 ) -> Vec<Vec<u8>> {
     (0..n)
-        .map(|k| from.encrypt(rng, T0, &body(tag0 + k as u64)).unwrap())
+        .map(|k| {
+            from.encrypt(rng, T0, Outgoing::message(&body(tag0 + k as u64)))
+                .unwrap()
+                .message
+        })
         .collect()
 }
 
@@ -87,7 +93,10 @@ fn max_skip_counts_the_old_chain_up_to_pn_and_the_new_chain() {
     // Alice's chain 1: 501 messages, Bob reads only the first.
     let a = burst(&mut s.rng, &mut alice, SKIP / 2 + 1, 0);
     opens(&mut bob, &a[0], 0, 0);
-    let r = bob.encrypt(&mut s.rng, T0, b"turn").unwrap();
+    let r = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"turn"))
+        .unwrap()
+        .message;
     alice.decrypt(T0, &r).unwrap();
     // Alice's chain 2 (PN = 501): c[N] needs (501 - 1) + N skipped keys.
     let c = burst(&mut s.rng, &mut alice, SKIP / 2 + 2, 10_000);
@@ -120,10 +129,16 @@ fn max_skip_on_the_old_chain_alone_and_recovery() {
     let (mut s, mut alice, mut bob) = established(102);
     let a = burst(&mut s.rng, &mut alice, SKIP + 2, 0);
     opens(&mut bob, &a[0], 0, 0);
-    let r = bob.encrypt(&mut s.rng, T0, b"turn").unwrap();
+    let r = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"turn"))
+        .unwrap()
+        .message;
     alice.decrypt(T0, &r).unwrap();
     // PN = 1002: the first message of the next chain needs 1001 old keys.
-    let c0 = alice.encrypt(&mut s.rng, T0, &body(7)).unwrap();
+    let c0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(7)))
+        .unwrap()
+        .message;
     assert_eq!(
         decrypt_fails(&mut bob, T0, &c0, Some(&body(7))),
         SessionError::TooManySkipped
@@ -138,7 +153,12 @@ fn max_skip_when_accepting() {
     let mut s = setup(103, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let m: Vec<Vec<u8>> = (0..SKIP + 2)
-        .map(|k| pending.encrypt(&mut s.rng, T0, &body(k as u64)).unwrap())
+        .map(|k| {
+            pending
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(k as u64)))
+                .unwrap()
+                .message
+        })
         .collect();
     assert_eq!(
         accept_fails(&s.bob_id, &mut s.store, &m[SKIP + 1]),
@@ -189,7 +209,10 @@ fn skipped_key_store_evicts_the_oldest_beyond_its_cap() {
     // Eviction reaches into a closed chain: after a ratchet turn, skipping
     // 6 more keys (1998 + 6) evicts the four oldest, positions 2..=5 of the
     // now closed chain.
-    let r = bob.encrypt(&mut s.rng, T0, b"turn").unwrap();
+    let r = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"turn"))
+        .unwrap()
+        .message;
     alice.decrypt(T0, &r).unwrap();
     let c = burst(&mut s.rng, &mut alice, 7, 50_000);
     opens(&mut bob, &c[6], 50_006, 6);
@@ -285,12 +308,19 @@ fn receiving_chain_records_are_capped() {
     let mut y = Vec::new();
     let turns = MAX_RECEIVING_CHAINS + 1;
     for t in 0..turns {
-        let xt = alice.encrypt(&mut s.rng, T0, &body(t as u64)).unwrap();
+        let xt = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(t as u64)))
+            .unwrap()
+            .message;
         let yt = alice
-            .encrypt(&mut s.rng, T0, &body(100 + t as u64))
-            .unwrap();
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(100 + t as u64)))
+            .unwrap()
+            .message;
         bob.decrypt(T0, &xt).unwrap();
-        let r = bob.encrypt(&mut s.rng, T0, b"turn").unwrap();
+        let r = bob
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"turn"))
+            .unwrap()
+            .message;
         alice.decrypt(T0, &r).unwrap();
         x.push(xt);
         y.push(yt);
@@ -324,13 +354,21 @@ fn receiving_chain_records_are_capped() {
 #[test]
 fn counters_are_refused_at_the_end_not_wrapped() {
     let (mut s, mut alice, mut bob) = established(108);
-    let a0 = alice.encrypt(&mut s.rng, T0, b"a0").unwrap();
+    let a0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"a0"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &a0).unwrap();
     // Relabel both ends of Alice's sending chain near the top.
     assert!(hazmat::danger_set_sending_index(&mut alice, u32::MAX - 3));
     assert!(hazmat::danger_set_receiving_index(&mut bob, u32::MAX - 3));
     let m: Vec<Vec<u8>> = (0..3)
-        .map(|k| alice.encrypt(&mut s.rng, T0, &body(k)).unwrap())
+        .map(|k| {
+            alice
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+                .unwrap()
+                .message
+        })
         .collect();
     // The last message has N = u32::MAX - 1: skipping up to it works.
     let got = bob.decrypt(T0, &m[2]).unwrap();
@@ -339,12 +377,17 @@ fn counters_are_refused_at_the_end_not_wrapped() {
     // The chain is exhausted: no message with N = u32::MAX is sent.
     let before = alice.clone();
     assert_eq!(
-        alice.encrypt(&mut s.rng, T0, b"one more"),
+        alice.encrypt(&mut s.rng, T0, Outgoing::message(b"one more")),
         Err(SessionError::CounterOverflow)
     );
-    let mut out = vec![0u8; alice.encrypted_len(8)];
+    let mut out = vec![0u8; alice.encrypted_len(8, false)];
     assert_eq!(
-        alice.encrypt_into(&mut s.rng, T0, ContentType::Receipt, b"one more", &mut out),
+        alice.encrypt_into(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::Receipt, b"one more"),
+            &mut out
+        ),
         Err(SessionError::CounterOverflow)
     );
     assert!(alice == before, "a refused send changes nothing");
@@ -369,9 +412,15 @@ fn counters_are_refused_at_the_end_not_wrapped() {
         assert_eq!(got.message_number, u32::MAX - 3 + k as u32);
     }
     // A ratchet turn starts fresh chains.
-    let r = bob.encrypt(&mut s.rng, T0, b"turn").unwrap();
+    let r = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"turn"))
+        .unwrap()
+        .message;
     alice.decrypt(T0, &r).unwrap();
-    let next = alice.encrypt(&mut s.rng, T0, b"fresh").unwrap();
+    let next = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"fresh"))
+        .unwrap()
+        .message;
     assert_eq!(bob.decrypt(T0, &next).unwrap().message_number, 0);
 
     // A pending session's chain is exhausted the same way.
@@ -380,7 +429,7 @@ fn counters_are_refused_at_the_end_not_wrapped() {
     assert!(hazmat::danger_set_sending_index(&mut pending, u32::MAX));
     let before = pending.clone();
     assert_eq!(
-        pending.encrypt(&mut s2.rng, T0, b"x"),
+        pending.encrypt(&mut s2.rng, T0, Outgoing::message(b"x")),
         Err(SessionError::CounterOverflow)
     );
     assert!(pending == before);
@@ -393,16 +442,20 @@ fn body_length_limit() {
     let too_big = vec![0x11u8; MAX_BODY_LEN + 1];
     let before = pending.clone();
     assert_eq!(
-        pending.encrypt(&mut s.rng, T0, &too_big),
+        pending.encrypt(&mut s.rng, T0, Outgoing::message(&too_big)),
         Err(SessionError::MessageTooLarge)
     );
     assert_eq!(
-        pending.encrypt_content(&mut s.rng, T0, ContentType::Receipt, &too_big),
+        pending.encrypt(
+            &mut s.rng,
+            T0,
+            Outgoing::new(ContentType::Receipt, &too_big)
+        ),
         Err(SessionError::MessageTooLarge)
     );
-    let mut out = vec![0u8; pending.encrypted_len(MAX_BODY_LEN) + 64];
+    let mut out = vec![0u8; pending.encrypted_len(MAX_BODY_LEN, false) + 64];
     assert_eq!(
-        pending.encrypt_into(&mut s.rng, T0, ContentType::UserMessage, &too_big, &mut out),
+        pending.encrypt_into(&mut s.rng, T0, Outgoing::message(&too_big), &mut out),
         Err(SessionError::MessageTooLarge)
     );
     assert!(pending == before);
@@ -413,7 +466,10 @@ fn body_length_limit() {
         sealwire::expiry::ExpiryPolicy::new(sealwire::expiry::ExpiryMode::AfterRead, 60).unwrap();
     let (_change_message, _) = pending.set_timer(&mut s.rng, T0, Some(policy)).unwrap();
     let max: Vec<u8> = (0..MAX_BODY_LEN).map(|i| (i % 251) as u8).collect();
-    let m = pending.encrypt(&mut s.rng, T0, &max).unwrap();
+    let m = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&max))
+        .unwrap()
+        .message;
     assert_eq!(
         m.len(),
         MAX_MESSAGE_LEN
@@ -429,19 +485,20 @@ fn body_length_limit() {
 
     let before = bob.clone();
     assert_eq!(
-        bob.encrypt(&mut s.rng, T0, &too_big),
+        bob.encrypt(&mut s.rng, T0, Outgoing::message(&too_big)),
         Err(SessionError::MessageTooLarge)
     );
     let mut out = vec![0u8; MAX_MESSAGE_LEN + 64];
     assert_eq!(
-        bob.encrypt_into(&mut s.rng, T0, ContentType::UserMessage, &too_big, &mut out),
+        bob.encrypt_into(&mut s.rng, T0, Outgoing::message(&too_big), &mut out),
         Err(SessionError::MessageTooLarge)
     );
     assert!(bob == before);
     let n = bob
-        .encrypt_into(&mut s.rng, T0, ContentType::UserMessage, &max, &mut out)
-        .unwrap();
-    assert_eq!(n, bob.encrypted_len(MAX_BODY_LEN));
+        .encrypt_into(&mut s.rng, T0, Outgoing::message(&max), &mut out)
+        .unwrap()
+        .len;
+    assert_eq!(n, bob.encrypted_len(MAX_BODY_LEN, false));
     let (_, got) = pending.receive(T0, &out[..n]).map_err(|r| r.error).unwrap();
     assert!(got.plaintext[..] == max[..]);
 

@@ -46,8 +46,8 @@ use sealwire::limits::MAX_RECEIVING_CHAINS;
 use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::wire::{Message, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyStore, Received, Session, SessionError,
-    Timestamp,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Received,
+    Session, SessionError, Timestamp,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,25 +226,28 @@ impl World {
             Who::Alice => match self.alice.as_mut().unwrap() {
                 AliceSide::Pending(p) => {
                     let b = p
-                        .encrypt_content(&mut self.rng, now, content, &body)
-                        .unwrap();
-                    assert_eq!(b.len(), p.encrypted_len(body.len()));
+                        .encrypt(&mut self.rng, now, Outgoing::new(content, &body))
+                        .unwrap()
+                        .message;
+                    assert_eq!(b.len(), p.encrypted_len(body.len(), false));
                     (b, TYPE_PREKEY)
                 }
                 AliceSide::Established(s) => {
                     let b = s
-                        .encrypt_content(&mut self.rng, now, content, &body)
-                        .unwrap();
-                    assert_eq!(b.len(), s.encrypted_len(body.len()));
+                        .encrypt(&mut self.rng, now, Outgoing::new(content, &body))
+                        .unwrap()
+                        .message;
+                    assert_eq!(b.len(), s.encrypted_len(body.len(), false));
                     (b, TYPE_RATCHET)
                 }
             },
             Who::Bob => {
                 let s = self.bob.as_mut().unwrap();
                 let b = s
-                    .encrypt_content(&mut self.rng, now, content, &body)
-                    .unwrap();
-                assert_eq!(b.len(), s.encrypted_len(body.len()));
+                    .encrypt(&mut self.rng, now, Outgoing::new(content, &body))
+                    .unwrap()
+                    .message;
+                assert_eq!(b.len(), s.encrypted_len(body.len(), false));
                 (b, TYPE_RATCHET)
             }
         };

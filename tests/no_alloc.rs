@@ -19,7 +19,7 @@
 )]
 
 use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::{ContentType, Session, Timestamp};
+use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 use sealwire_counting_alloc::{CountingAlloc, count_allocations};
 
 #[global_allocator]
@@ -45,8 +45,9 @@ fn send(
     wire: &mut [u8],
 ) -> u32 {
     let n = from
-        .encrypt_into(rng, T0, ContentType::UserMessage, body, wire)
-        .unwrap();
+        .encrypt_into(rng, T0, Outgoing::message(body), wire)
+        .unwrap()
+        .len;
     assert_eq!(n, wire.len());
     let got = to.decrypt_in_place(T0, &mut wire[..n]).unwrap();
     assert!(got.body == body);
@@ -92,8 +93,8 @@ fn assert_in_chain_window_allocates_nothing(
 fn assert_no_allocation_in_chain(body_len: usize) {
     let (mut rng, mut alice, mut bob) = established(body_len as u64);
     let body: Vec<u8> = (0..body_len).map(|i| i as u8).collect();
-    let mut wire = vec![0u8; alice.encrypted_len(body_len)];
-    assert_eq!(bob.encrypted_len(body_len), wire.len());
+    let mut wire = vec![0u8; alice.encrypted_len(body_len, false)];
+    assert_eq!(bob.encrypted_len(body_len, false), wire.len());
     // Alice to Bob, then Bob to Alice (his warm-up turns the ratchet).
     assert_in_chain_window_allocates_nothing(&mut rng, &mut alice, &mut bob, &body, &mut wire);
     assert_in_chain_window_allocates_nothing(&mut rng, &mut bob, &mut alice, &body, &mut wire);
@@ -126,10 +127,18 @@ fn control_the_vec_api_allocates() {
     let (mut rng, mut alice, mut bob) = established(7);
     let body = [0x5au8; 100];
     // Warm-up as above.
-    let m = alice.encrypt(&mut rng, T0, &body).unwrap();
+    let m = alice
+        .encrypt(&mut rng, T0, Outgoing::message(&body))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &m).unwrap();
 
-    let (message, allocations) = count_allocations(|| alice.encrypt(&mut rng, T0, &body).unwrap());
+    let (message, allocations) = count_allocations(|| {
+        alice
+            .encrypt(&mut rng, T0, Outgoing::message(&body))
+            .unwrap()
+            .message
+    });
     assert!(allocations >= 1, "encrypt returns a Vec");
     let (received, allocations) = count_allocations(|| bob.decrypt(T0, &message).unwrap());
     assert!(allocations >= 1, "decrypt copies the message and the body");

@@ -26,8 +26,9 @@ use sealwire::internal::testing::seal_unbound_legacy;
 use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
-    Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, PendingSession, PrekeyStore,
-    Session, SessionError, SessionRecord, StateError, Timestamp, Transaction,
+    Encrypt, Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, Outgoing,
+    PendingSession, PrekeyStore, Session, SessionError, SessionRecord, StateError, Timestamp,
+    Transaction,
 };
 use sha2::Digest;
 
@@ -43,20 +44,34 @@ fn rich_pair(seed: u64) -> (DangerDeterministicRng, Session, Session) {
         let msgs: Vec<Vec<u8>> = (0..6u64)
             .map(|i| {
                 alice
-                    .encrypt(&mut rng, T0, &common::body(round * 10 + i))
+                    .encrypt(
+                        &mut rng,
+                        T0,
+                        Outgoing::message(&common::body(round * 10 + i)),
+                    )
                     .unwrap()
+                    .message
             })
             .collect();
         // Deliver the last of each burst only: five keys skipped per chain.
         bob.decrypt(T0, &msgs[5]).unwrap();
-        let reply = bob.encrypt(&mut rng, T0, b"turn").unwrap();
+        let reply = bob
+            .encrypt(&mut rng, T0, Outgoing::message(b"turn"))
+            .unwrap()
+            .message;
         alice.decrypt(T0, &reply).unwrap();
     }
     // Age the first keys out: tombstones.
     bob.set_max_skipped_key_age(Timestamp::from_unix_millis(T0.as_unix_millis() + 10), 5);
     assert_eq!(bob.skipped_key_count(), 0);
-    let late = alice.encrypt(&mut rng, T0, b"late").unwrap();
-    let later = alice.encrypt(&mut rng, T0, b"later").unwrap();
+    let late = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"late"))
+        .unwrap()
+        .message;
+    let later = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"later"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &later).unwrap();
     let _ = late;
     (rng, alice, bob)
@@ -106,7 +121,12 @@ fn a_restored_session_carries_on_exactly_as_the_original() {
     let (mut rng, mut alice, mut bob) = rich_pair(3);
     let mut restored = Session::from_blob(&bob.to_blob()).unwrap();
     let msgs: Vec<Vec<u8>> = (0..4u64)
-        .map(|i| alice.encrypt(&mut rng, T0, &common::body(i)).unwrap())
+        .map(|i| {
+            alice
+                .encrypt(&mut rng, T0, Outgoing::message(&common::body(i)))
+                .unwrap()
+                .message
+        })
         .collect();
     for m in msgs.iter().rev() {
         let a = bob.decrypt(T0, m).unwrap();
@@ -316,7 +336,7 @@ proptest! {
         let expected = if pq { KeyAgreement::Pqxdh } else { KeyAgreement::X3dh };
         for (n, mask) in bursts {
             let msgs: Vec<Vec<u8>> = (0..n)
-                .map(|i| alice.encrypt(&mut rng, T0, &common::body(i as u64)).unwrap())
+                .map(|i| alice.encrypt(&mut rng, T0, Outgoing::message(&common::body(i as u64))).unwrap().message)
                 .collect();
             for (i, m) in msgs.iter().enumerate().rev() {
                 if mask & (1 << (i % 16)) != 0 {
@@ -348,7 +368,7 @@ proptest! {
         for o in opks.iter().take(consume.min(3)) {
             let bundle = sealwire::PrekeyBundle::parse(&store.bundle(&id, Some(o.id)).unwrap().to_vec()).unwrap();
             let mut p = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-            let m = p.encrypt(&mut rng, T0, b"x").unwrap();
+            let m = p.encrypt(&mut rng, T0, Outgoing::message(b"x")).unwrap().message;
             Session::accept(&id, &mut store, T0, &m).unwrap();
         }
         round_trip(&store);
@@ -395,7 +415,7 @@ proptest! {
         let mut rng = s.rng;
         let mut last = Vec::new();
         for i in 0..500u64 {
-            last = alice.encrypt(&mut rng, T0, &common::body(i)).unwrap();
+            last = alice.encrypt(&mut rng, T0, Outgoing::message(&common::body(i))).unwrap().message;
         }
         bob.decrypt(T0, &last).unwrap();
         let blob = bob.to_blob();
@@ -441,8 +461,14 @@ fn sealing_hides_the_secrets_and_uses_a_fresh_salt() {
 fn a_crash_between_decrypt_and_store_leaves_the_message_decryptable() {
     let (mut s, mut alice, bob) = established(9);
     let mut stored = bob.to_blob();
-    let m1 = alice.encrypt(&mut s.rng, T0, b"one").unwrap();
-    let m2 = alice.encrypt(&mut s.rng, T0, b"two").unwrap();
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"one"))
+        .unwrap()
+        .message;
+    let m2 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"two"))
+        .unwrap()
+        .message;
 
     // Decrypt m2 and "crash" before storing: the in-memory session is lost.
     {
@@ -477,7 +503,10 @@ fn a_crash_between_decrypt_and_store_leaves_the_message_decryptable() {
 fn a_crash_during_accept_leaves_the_prekey_message_acceptable() {
     let mut s = setup(10, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let hello = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let stored_prekeys = s.store.to_blob();
     {
         let mut prekeys = PrekeyStore::from_blob(&stored_prekeys).unwrap();
@@ -494,7 +523,10 @@ fn a_crash_during_accept_leaves_the_prekey_message_acceptable() {
     let mut bob = Session::from_blob(&bob.to_blob()).unwrap();
     let prekeys = PrekeyStore::from_blob(&prekeys.to_blob()).unwrap();
     assert_eq!(prekeys.one_time_prekey_count(), 2);
-    let again = pending.encrypt(&mut s.rng, T0, b"again").unwrap();
+    let again = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"again"))
+        .unwrap()
+        .message;
     assert_eq!(&bob.decrypt(T0, &again).unwrap().plaintext[..], b"again");
 }
 
@@ -503,10 +535,16 @@ fn a_pending_record_becomes_established_and_persists_as_such() {
     let mut s = setup(11, false);
     let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let mut record = SessionRecord::from(pending);
-    let hello = record.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = record
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
     // A tampered reply leaves the pending record as it was.
-    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let mut bad = reply.clone();
     *bad.last_mut().unwrap() ^= 1;
     let before = record.clone();
@@ -593,10 +631,16 @@ struct Fixtures {
 
 fn fixtures() -> Fixtures {
     let (mut rng, mut alice, bob) = rich_pair(0xf1);
-    let message = alice.encrypt(&mut rng, T0, b"fixture message").unwrap();
+    let message = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"fixture message"))
+        .unwrap()
+        .message;
     let mut s = setup(0xf2, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let prekey_message = pending.encrypt(&mut s.rng, T0, b"fixture hello").unwrap();
+    let prekey_message = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"fixture hello"))
+        .unwrap()
+        .message;
     let mut queue = ExpiryQueue::new();
     queue.insert(MessageId::from(1), Expiry::At(T0)).unwrap();
     queue
@@ -736,15 +780,24 @@ fn fixtures_v2() -> FixturesV2 {
     // A session on the last-resort PQ prekey: a replay record.
     let bundle = prekeys.bundle(&bob_id, None).unwrap();
     let mut alice = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
-    let hello = alice.encrypt(&mut rng, T0, b"v2 hello").unwrap();
+    let hello = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"v2 hello"))
+        .unwrap()
+        .message;
     let (session, _) = Session::accept(&bob_id, &mut prekeys, T0, &hello).unwrap();
-    let message = alice.encrypt(&mut rng, T0, b"v2 fixture message").unwrap();
+    let message = alice
+        .encrypt(&mut rng, T0, Outgoing::message(b"v2 fixture message"))
+        .unwrap()
+        .message;
     // A pending PQ session on a one-time PQ prekey and a one-time prekey.
     let bundle = prekeys
         .bundle_with_pq(&bob_id, Some(1), Some(pq[0].id()))
         .unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
-    let prekey_message = pending.encrypt(&mut rng, T0, b"v2 fixture hello").unwrap();
+    let prekey_message = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"v2 fixture hello"))
+        .unwrap()
+        .message;
     FixturesV2 {
         identity: bob_id,
         prekeys,
@@ -1276,12 +1329,18 @@ fn frozen_v4_fixtures_still_load() {
     // initiator) sends, the responder opens it and replies.
     let (mut unanswered, mut pending) = (unanswered, pending);
     let mut rng = DangerDeterministicRng::from_u64(0xfc);
-    let m = pending.encrypt(&mut rng, T0, b"v4 fixture").unwrap();
+    let m = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"v4 fixture"))
+        .unwrap()
+        .message;
     assert_eq!(
         &unanswered.decrypt(T0, &m).unwrap().plaintext[..],
         b"v4 fixture"
     );
-    let reply = unanswered.encrypt(&mut rng, T0, b"v4 reply").unwrap();
+    let reply = unanswered
+        .encrypt(&mut rng, T0, Outgoing::message(b"v4 reply"))
+        .unwrap()
+        .message;
     let (_, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     assert_eq!(&got.plaintext[..], b"v4 reply");
 }

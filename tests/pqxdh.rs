@@ -27,8 +27,8 @@ use sealwire::limits::{
 use sealwire::persist::StateBlob;
 use sealwire::wire::Message;
 use sealwire::{
-    BundleError, DecodeError, IdentityKeyPair, PendingSession, PqPrekeyKind, PqPrekeyPublic,
-    PrekeyBundle, PrekeyStore, Session, SessionError, SessionRecord,
+    BundleError, DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PqPrekeyKind,
+    PqPrekeyPublic, PrekeyBundle, PrekeyStore, Session, SessionError, SessionRecord,
 };
 
 /// Offsets in a bundle (SPEC.md §4.1).
@@ -137,9 +137,15 @@ fn pq_sessions_end_to_end() {
         );
         let mut alice = s.initiate(&bundle);
         assert!(alice.is_post_quantum());
-        let m0 = alice.encrypt(&mut s.rng, T0, b"hello pq bob").unwrap();
-        let m1 = alice.encrypt(&mut s.rng, T0, b"second").unwrap();
-        assert_eq!(m0.len(), alice.encrypted_len(12));
+        let m0 = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"hello pq bob"))
+            .unwrap()
+            .message;
+        let m1 = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"second"))
+            .unwrap()
+            .message;
+        assert_eq!(m0.len(), alice.encrypted_len(12, false));
         // Every prekey message carries the same PQ fields.
         let (Ok(Message::Prekey(p0)), Ok(Message::Prekey(p1))) =
             (Message::parse(&m0), Message::parse(&m1))
@@ -172,16 +178,25 @@ fn pq_sessions_end_to_end() {
             decrypt_fails(&mut bob, T0, &other, None),
             SessionError::SessionMismatch
         );
-        let reply = bob.encrypt(&mut s.rng, T0, b"hello pq alice").unwrap();
+        let reply = bob
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"hello pq alice"))
+            .unwrap()
+            .message;
         let (mut alice, got) = alice.receive(T0, &reply).map_err(|r| r.error).unwrap();
         assert_eq!(&got.plaintext[..], b"hello pq alice");
         for i in 0..3u64 {
-            let m = alice.encrypt(&mut s.rng, T0, &common::body(i)).unwrap();
+            let m = alice
+                .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(i)))
+                .unwrap()
+                .message;
             assert_eq!(
                 bob.decrypt(T0, &m).unwrap().plaintext[..],
                 common::body(i)[..]
             );
-            let r = bob.encrypt(&mut s.rng, T0, &common::body(i + 10)).unwrap();
+            let r = bob
+                .encrypt(&mut s.rng, T0, Outgoing::message(&common::body(i + 10)))
+                .unwrap()
+                .message;
             assert_eq!(
                 alice.decrypt(T0, &r).unwrap().plaintext[..],
                 common::body(i + 10)[..]
@@ -223,7 +238,10 @@ fn the_largest_pq_prekey_message_is_max_message_len() {
         sealwire::expiry::ExpiryPolicy::new(sealwire::expiry::ExpiryMode::AfterRead, 60).unwrap();
     let (change, _) = alice.set_timer(&mut s.rng, T0, Some(policy)).unwrap();
     let max: Vec<u8> = (0..MAX_BODY_LEN).map(|i| (i % 251) as u8).collect();
-    let unfranked = alice.encrypt(&mut s.rng, T0, &max).unwrap();
+    let unfranked = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(&max))
+        .unwrap()
+        .message;
     assert_eq!(
         unfranked.len(),
         MAX_MESSAGE_LEN
@@ -232,8 +250,9 @@ fn the_largest_pq_prekey_message_is_max_message_len() {
     );
     // The largest message is franked (SPEC.md §19).
     let m = alice
-        .encrypt_franked(&mut s.rng, T0, sealwire::ContentType::UserMessage, &max)
-        .unwrap();
+        .encrypt(&mut s.rng, T0, Outgoing::message(&max).franked())
+        .unwrap()
+        .message;
     assert_eq!(m.len(), MAX_MESSAGE_LEN);
     let (mut bob, got) = Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
     assert!(got.plaintext[..] == max[..]);
@@ -255,7 +274,10 @@ fn a_tampered_kem_ciphertext_fails_authentication_and_changes_nothing() {
     for (with_opk, one_time_pq) in [(true, true), (false, false)] {
         let bundle = s.bundle(with_opk, one_time_pq);
         let mut alice = s.initiate(&bundle);
-        let m0 = alice.encrypt(&mut s.rng, T0, b"hi").unwrap();
+        let m0 = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
         let ct_at = pq_fields_at(&m0) + 4;
         for offset in [0, 1, 500, 1087] {
             for mask in [0x01, 0x80] {
@@ -403,7 +425,10 @@ fn a_stripped_pq_prekey_gives_a_classic_session_that_require_pq_refuses() {
     assert!(classic.pq_prekey().is_none());
     let mut alice = s.initiate(&classic);
     assert!(!alice.is_post_quantum());
-    let m0 = alice.encrypt(&mut s.rng, T0, b"classic").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"classic"))
+        .unwrap()
+        .message;
     assert_eq!(m0[MSG_FLAGS], 0x01);
     s.store.set_require_pq(true);
     assert_eq!(
@@ -422,7 +447,10 @@ fn pq_fields_stripped_from_a_prekey_message_are_refused() {
     for (with_opk, one_time_pq) in [(true, true), (false, false)] {
         let bundle = s.bundle(with_opk, one_time_pq);
         let mut alice = s.initiate(&bundle);
-        let m0 = alice.encrypt(&mut s.rng, T0, b"hi").unwrap();
+        let m0 = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
         let stripped = strip_pq_from_message(&m0);
         assert!(Message::parse(&stripped).is_ok());
         // The classic derivation gives another SK: the tag fails.
@@ -446,7 +474,10 @@ fn an_unknown_pq_prekey_id_is_a_typed_error() {
     let mut s = pq_setup(12);
     let bundle = s.bundle(false, true);
     let mut alice = s.initiate(&bundle);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"hi").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
     let at = pq_fields_at(&m0);
     let mut bad = m0.clone();
     bad[at..at + 4].copy_from_slice(&0xdead_beefu32.to_be_bytes());
@@ -476,8 +507,14 @@ fn one_time_pq_prekeys_are_consumed_exactly_once() {
     let bundle = s.bundle(false, true);
     let id = bundle.pq_prekey().unwrap().id();
     let mut alice = s.initiate(&bundle);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"once").unwrap();
-    let m1 = alice.encrypt(&mut s.rng, T0, b"twice").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"once"))
+        .unwrap()
+        .message;
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"twice"))
+        .unwrap()
+        .message;
     // A failed accept consumes nothing.
     let bad = flipped(&m0, m0.len() - 1, 1);
     accept_fails(&s.bob_id, &mut s.store, &bad);
@@ -491,9 +528,15 @@ fn one_time_pq_prekeys_are_consumed_exactly_once() {
         );
     }
     // Another initiator with a bundle naming the consumed id: refused.
-    assert!(s.store.bundle_with_pq(&s.bob_id, None, Some(id)).is_none());
+    assert!(matches!(
+        s.store.bundle_with_pq(&s.bob_id, None, Some(id)),
+        Err(sealwire::MissingPrekey::PqOneTimePrekey { id: missing }) if missing == id
+    ));
     let mut alice2 = s.initiate(&bundle);
-    let n0 = alice2.encrypt(&mut s.rng, T0, b"late").unwrap();
+    let n0 = alice2
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"late"))
+        .unwrap()
+        .message;
     assert_eq!(
         accept_fails(&s.bob_id, &mut s.store, &n0),
         SessionError::UnknownPqPrekey
@@ -505,8 +548,14 @@ fn a_replay_against_a_last_resort_pq_prekey_is_refused() {
     let mut s = pq_setup(14);
     let bundle = s.bundle(false, false);
     let mut alice = s.initiate(&bundle);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"first").unwrap();
-    let m1 = alice.encrypt(&mut s.rng, T0, b"second").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"first"))
+        .unwrap()
+        .message;
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"second"))
+        .unwrap()
+        .message;
     // A failed accept records nothing.
     accept_fails(&s.bob_id, &mut s.store, &flipped(&m0, m0.len() - 1, 1));
     assert_eq!(s.store.pq_replay_record_count(), 0);
@@ -524,7 +573,10 @@ fn a_replay_against_a_last_resort_pq_prekey_is_refused() {
     // Another initiator (another base key) with the same last-resort key
     // is accepted.
     let mut carol = s.initiate(&bundle);
-    let c0 = carol.encrypt(&mut s.rng, T0, b"carol").unwrap();
+    let c0 = carol
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"carol"))
+        .unwrap()
+        .message;
     Session::accept(&s.bob_id, &mut s.store, T0, &c0).unwrap();
     assert_eq!(s.store.pq_replay_record_count(), 2);
     // The records survive persistence.
@@ -554,7 +606,10 @@ fn pq_state_round_trips_through_blobs() {
     s.store.set_require_pq(true);
     let bundle = s.bundle(true, false);
     let mut alice = s.initiate(&bundle);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"persist").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"persist"))
+        .unwrap()
+        .message;
     // Pending PQ session: the blob keeps the PQ fields, so the restored
     // session's messages still carry them.
     let restored_alice = PendingSession::from_blob(&alice.to_blob()).unwrap();
@@ -577,7 +632,10 @@ fn pq_state_round_trips_through_blobs() {
     assert_eq!(restored_bob.key_agreement(), sealwire::KeyAgreement::Pqxdh);
     // The restored responder still recognises the initiator's PQ prekey
     // messages as its own.
-    let m1 = alice.encrypt(&mut s.rng, T0, b"after restore").unwrap();
+    let m1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"after restore"))
+        .unwrap()
+        .message;
     assert_eq!(
         &restored_bob.decrypt(T0, &m1).unwrap().plaintext[..],
         b"after restore"
@@ -663,7 +721,10 @@ fn require_pq_is_checked_before_any_prekey_lookup() {
     let mut s = pq_setup(16);
     let classic = PrekeyBundle::parse(&strip_pq_from_bundle(&s.bundle(false, false))).unwrap();
     let mut alice = s.initiate(&classic);
-    let m0 = alice.encrypt(&mut s.rng, T0, b"x").unwrap();
+    let m0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     let mut other = PrekeyStore::new(&s.bob_id, &mut s.rng);
     other.set_require_pq(true);
     let mut bad = m0.clone();

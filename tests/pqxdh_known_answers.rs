@@ -36,7 +36,9 @@ use hkdf::Hkdf;
 use rand_core::{TryCryptoRng, TryRng};
 use sealwire::internal::hazmat;
 use sealwire::wire::Message;
-use sealwire::{IdentityKeyPair, PqPrekeyKind, PrekeyBundle, PrekeyStore, Session, Timestamp};
+use sealwire::{
+    Encrypt, IdentityKeyPair, Outgoing, PqPrekeyKind, PrekeyBundle, PrekeyStore, Session, Timestamp,
+};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -182,9 +184,10 @@ fn generate(i: &Inputs) -> Value {
         .encrypt(
             &mut ScriptedRng(VecDeque::new(), VecDeque::from([i.alice_nonce_mask])),
             SENT_AT,
-            i.first_plaintext,
+            Outgoing::message(i.first_plaintext),
         )
-        .unwrap();
+        .unwrap()
+        .message;
     let (mut bob_session, got) = Session::accept(&bob, &mut store, SENT_AT, &first).unwrap();
     assert_eq!(&got.plaintext[..], i.first_plaintext);
     let reply = bob_session
@@ -194,9 +197,10 @@ fn generate(i: &Inputs) -> Value {
                 VecDeque::from([i.bob_nonce_mask]),
             ),
             SENT_AT,
-            i.reply_plaintext,
+            Outgoing::message(i.reply_plaintext),
         )
-        .unwrap();
+        .unwrap()
+        .message;
     let (_, got) = pending
         .receive(SENT_AT, &reply)
         .map_err(|r| r.error)

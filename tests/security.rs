@@ -34,7 +34,9 @@ use sealwire::internal::hazmat;
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{MAX_MESSAGE_LEN, MAX_SKIP};
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_PREKEY, TYPE_RATCHET};
-use sealwire::{ContentType, DecodeError, IdentityKeyPair, PendingSession, Session, SessionError};
+use sealwire::{
+    DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession, Session, SessionError,
+};
 
 const H: usize = ratchet_offsets::HEADER;
 
@@ -61,18 +63,33 @@ fn forward_secrecy_stolen_copy_cannot_reopen_read_messages() {
     let first: Vec<(Vec<u8>, Vec<u8>)> = (0..3)
         .map(|k| {
             let b = body(k);
-            (pending.encrypt(&mut s.rng, T0, &b).unwrap(), b)
+            (
+                pending
+                    .encrypt(&mut s.rng, T0, Outgoing::message(&b))
+                    .unwrap()
+                    .message,
+                b,
+            )
         })
         .collect();
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &first[2].0).unwrap();
     bob.decrypt(T0, &first[0].0).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     // Alice's second chain, read out of order (5, 0, 3, then 1, 2, 4).
     let second: Vec<(Vec<u8>, Vec<u8>)> = (10..16)
         .map(|k| {
             let b = body(k);
-            (alice.encrypt(&mut s.rng, T0, &b).unwrap(), b)
+            (
+                alice
+                    .encrypt(&mut s.rng, T0, Outgoing::message(&b))
+                    .unwrap()
+                    .message,
+                b,
+            )
         })
         .collect();
     for &k in &[5usize, 0, 3, 1, 2, 4] {
@@ -104,7 +121,10 @@ fn forward_secrecy_stolen_copy_cannot_reopen_read_messages() {
 
     // Same on Alice's side after more ratchet steps: her copy cannot reread
     // the reply.
-    let b2 = bob.encrypt(&mut s.rng, T0, &body(99)).unwrap();
+    let b2 = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(99)))
+        .unwrap()
+        .message;
     alice.decrypt(T0, &b2).unwrap();
     let mut alice_stolen = alice.clone();
     assert_eq!(
@@ -124,10 +144,16 @@ fn forward_secrecy_holds_for_consumed_keys_of_closed_chains() {
     // Five ratchet turns; Bob reads each of Alice's messages.
     for turn in 0..5u64 {
         let b = body(turn);
-        let m = alice.encrypt(&mut s.rng, T0, &b).unwrap();
+        let m = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(&b))
+            .unwrap()
+            .message;
         bob.decrypt(T0, &m).unwrap();
         read.push((m, b));
-        let r = bob.encrypt(&mut s.rng, T0, b"ack").unwrap();
+        let r = bob
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"ack"))
+            .unwrap()
+            .message;
         alice.decrypt(T0, &r).unwrap();
     }
     let mut stolen = bob.clone();
@@ -152,7 +178,10 @@ fn forward_secrecy_holds_for_consumed_keys_of_closed_chains() {
 #[test]
 fn post_compromise_security_after_one_round_trip() {
     let (mut s, mut alice, mut bob) = established(12);
-    let a0 = alice.encrypt(&mut s.rng, T0, b"a0").unwrap();
+    let a0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"a0"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &a0).unwrap();
 
     // The thief copies Alice's whole state; it has its own randomness.
@@ -161,12 +190,18 @@ fn post_compromise_security_after_one_round_trip() {
 
     // The compromise is real: with the copy the thief reads Bob's next
     // message and forges Alice's next one.
-    let b0 = bob.encrypt(&mut s.rng, T0, &body(0)).unwrap();
+    let b0 = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
     {
         let mut t = thief.clone();
         assert_eq!(&t.decrypt(T0, &b0).unwrap().plaintext[..], &body(0)[..]);
         let mut t = thief.clone();
-        let forged = t.encrypt(&mut thief_rng, T0, b"forged early").unwrap();
+        let forged = t
+            .encrypt(&mut thief_rng, T0, Outgoing::message(b"forged early"))
+            .unwrap()
+            .message;
         let mut b = bob.clone();
         assert_eq!(
             &b.decrypt(T0, &forged).unwrap().plaintext[..],
@@ -176,12 +211,20 @@ fn post_compromise_security_after_one_round_trip() {
 
     // One round trip with fresh randomness the thief does not see.
     alice.decrypt(T0, &b0).unwrap();
-    let a1 = alice.encrypt(&mut s.rng, T0, b"a1").unwrap();
+    let a1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"a1"))
+        .unwrap()
+        .message;
     bob.decrypt(T0, &a1).unwrap();
     let later: Vec<(Vec<u8>, Vec<u8>)> = (1..4)
         .map(|k| {
             let b = body(k);
-            (bob.encrypt(&mut s.rng, T0, &b).unwrap(), b)
+            (
+                bob.encrypt(&mut s.rng, T0, Outgoing::message(&b))
+                    .unwrap()
+                    .message,
+                b,
+            )
         })
         .collect();
 
@@ -201,8 +244,13 @@ fn post_compromise_security_after_one_round_trip() {
     for t in [&mut thief_plain, &mut thief_read] {
         for k in 0..3 {
             let forged = t
-                .encrypt(&mut thief_rng, T0, format!("forged {k}").as_bytes())
-                .unwrap();
+                .encrypt(
+                    &mut thief_rng,
+                    T0,
+                    Outgoing::message(format!("forged {k}").as_bytes()),
+                )
+                .unwrap()
+                .message;
             let e = decrypt_fails(&mut bob, T0, &forged, None);
             assert_eq!(e, SessionError::AuthenticationFailed);
         }
@@ -212,7 +260,10 @@ fn post_compromise_security_after_one_round_trip() {
     for (m, b) in &later {
         assert_eq!(&alice.decrypt(T0, m).unwrap().plaintext[..], &b[..]);
     }
-    let a2 = alice.encrypt(&mut s.rng, T0, b"a2").unwrap();
+    let a2 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"a2"))
+        .unwrap()
+        .message;
     assert_eq!(&bob.decrypt(T0, &a2).unwrap().plaintext[..], b"a2");
 }
 
@@ -234,12 +285,23 @@ struct Scene {
 fn scene(seed: u64) -> Scene {
     let mut s = setup(seed, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let hello = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     let chain: Vec<Vec<u8>> = (0..5)
-        .map(|k| alice.encrypt(&mut s.rng, T0, &body(k)).unwrap())
+        .map(|k| {
+            alice
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+                .unwrap()
+                .message
+        })
         .collect();
     bob.decrypt(T0, &chain[0]).unwrap();
     bob.decrypt(T0, &chain[2]).unwrap();
@@ -261,7 +323,11 @@ fn scene_still_works(sc: &mut Scene) {
         assert_eq!(got.message_number, k as u32);
     }
     assert_eq!(sc.bob.skipped_key_count(), 0);
-    let r = sc.bob.encrypt(&mut sc.s.rng, T0, b"still fine").unwrap();
+    let r = sc
+        .bob
+        .encrypt(&mut sc.s.rng, T0, Outgoing::message(b"still fine"))
+        .unwrap()
+        .message;
     assert_eq!(
         &sc.alice.decrypt(T0, &r).unwrap().plaintext[..],
         b"still fine"
@@ -370,12 +436,19 @@ fn message_of_another_session_is_refused() {
     let bundle = sc.s.store.bundle(&sc.s.bob_id, None).unwrap();
     let mut carol_pending = PendingSession::initiate(&mut carol_rng, &carol, &bundle).unwrap();
     let c0 = carol_pending
-        .encrypt(&mut carol_rng, T0, &body(50))
-        .unwrap();
+        .encrypt(&mut carol_rng, T0, Outgoing::message(&body(50)))
+        .unwrap()
+        .message;
     let (mut bob_carol, _) = Session::accept(&sc.s.bob_id, &mut sc.s.store, T0, &c0).unwrap();
-    let r = bob_carol.encrypt(&mut carol_rng, T0, b"hi carol").unwrap();
+    let r = bob_carol
+        .encrypt(&mut carol_rng, T0, Outgoing::message(b"hi carol"))
+        .unwrap()
+        .message;
     let (mut carol_s, _) = carol_pending.receive(T0, &r).map_err(|r| r.error).unwrap();
-    let c1 = carol_s.encrypt(&mut carol_rng, T0, &body(51)).unwrap();
+    let c1 = carol_s
+        .encrypt(&mut carol_rng, T0, Outgoing::message(&body(51)))
+        .unwrap()
+        .message;
     let c2 = alice_second_session_message(&mut sc);
 
     // Carol's prekey message to the Alice session: another initiator.
@@ -397,8 +470,9 @@ fn message_of_another_session_is_refused() {
     let reflected = sc
         .bob
         .clone()
-        .encrypt(&mut sc.s.rng, T0, &body(53))
-        .unwrap();
+        .encrypt(&mut sc.s.rng, T0, Outgoing::message(&body(53)))
+        .unwrap()
+        .message;
     assert_eq!(
         decrypt_fails(&mut sc.bob, T0, &reflected, Some(&body(53))),
         SessionError::AuthenticationFailed
@@ -420,7 +494,10 @@ fn message_of_another_session_is_refused() {
 fn alice_second_session_message(sc: &mut Scene) -> Vec<u8> {
     let bundle = sc.s.store.bundle(&sc.s.bob_id, None).unwrap();
     let mut again = PendingSession::initiate(&mut sc.s.rng, &sc.s.alice_id, &bundle).unwrap();
-    again.encrypt(&mut sc.s.rng, T0, &body(52)).unwrap()
+    again
+        .encrypt(&mut sc.s.rng, T0, Outgoing::message(&body(52)))
+        .unwrap()
+        .message
 }
 
 #[test]
@@ -447,7 +524,11 @@ fn replays_are_refused() {
         SessionError::DuplicateMessage
     );
     // Replays to the initiator: Bob's reply.
-    let r = sc.bob.encrypt(&mut sc.s.rng, T0, &body(60)).unwrap();
+    let r = sc
+        .bob
+        .encrypt(&mut sc.s.rng, T0, Outgoing::message(&body(60)))
+        .unwrap()
+        .message;
     sc.alice.decrypt(T0, &r).unwrap();
     assert_eq!(
         decrypt_fails(&mut sc.alice, T0, &r, Some(&body(60))),
@@ -651,8 +732,14 @@ fn frame_failures_after_authentication_change_nothing() {
 fn accept_failures_leave_the_store_unchanged() {
     let mut s = setup(30, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
-    let m1 = pending.encrypt(&mut s.rng, T0, &body(1)).unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
+    let m1 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(1)))
+        .unwrap()
+        .message;
     let original = s.store.clone();
     let held: Vec<u32> = s.store.one_time_prekeys().iter().map(|o| o.id).collect();
     assert_eq!(held.len(), 3);
@@ -711,7 +798,10 @@ fn accept_failures_leave_the_store_unchanged() {
     assert!(accept_fails(&s.bob_id, &mut s.store, &t) == SessionError::AuthenticationFailed);
     // A ratchet message is not a prekey message.
     let (_, mut a, mut b) = established(32);
-    let ratchet = a.encrypt(&mut s.rng, T0, b"x").unwrap();
+    let ratchet = a
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
     assert_eq!(
         accept_fails(&s.bob_id, &mut s.store, &ratchet),
         SessionError::UnexpectedMessage
@@ -747,7 +837,10 @@ fn accept_failures_leave_the_store_unchanged() {
     // A signed prekey rotated out of the store.
     let mut s2 = setup(33, false);
     let mut p2 = PendingSession::initiate(&mut s2.rng, &s2.alice_id, &s2.bundle).unwrap();
-    let old = p2.encrypt(&mut s2.rng, T0, b"old spk").unwrap();
+    let old = p2
+        .encrypt(&mut s2.rng, T0, Outgoing::message(b"old spk"))
+        .unwrap()
+        .message;
     for _ in 0..sealwire::limits::MAX_SIGNED_PREKEYS - 1 {
         s2.store.rotate_signed_prekey(&s2.bob_id, &mut s2.rng);
     }
@@ -766,13 +859,22 @@ fn accept_failures_leave_the_store_unchanged() {
 fn pending_receive_rejections_hand_back_an_equal_session() {
     let mut s = setup(40, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, b"open").unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"open"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, &body(1)).unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(1)))
+        .unwrap()
+        .message;
 
     // Another session's reply (Bob's session with someone else).
     let (mut s_other, _, mut bob_other) = established(41);
-    let foreign = bob_other.encrypt(&mut s_other.rng, T0, &body(2)).unwrap();
+    let foreign = bob_other
+        .encrypt(&mut s_other.rng, T0, Outgoing::message(&body(2)))
+        .unwrap()
+        .message;
 
     let mut cases: Vec<(Vec<u8>, Option<SessionError>)> = vec![
         (m0.clone(), Some(SessionError::UnexpectedMessage)),
@@ -808,13 +910,19 @@ fn pending_receive_rejections_hand_back_an_equal_session() {
         pending = back;
     }
     // Still pending: still sends prekey messages.
-    let m1 = pending.encrypt(&mut s.rng, T0, &body(3)).unwrap();
+    let m1 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(3)))
+        .unwrap()
+        .message;
     assert_eq!(m1[1], TYPE_PREKEY);
     assert_eq!(&bob.decrypt(T0, &m1).unwrap().plaintext[..], &body(3)[..]);
     // The genuine reply establishes the session.
     let (mut alice, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     assert_eq!(&got.plaintext[..], &body(1)[..]);
-    let m2 = alice.encrypt(&mut s.rng, T0, b"established").unwrap();
+    let m2 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"established"))
+        .unwrap()
+        .message;
     assert_eq!(m2[1], TYPE_RATCHET);
     assert_eq!(&bob.decrypt(T0, &m2).unwrap().plaintext[..], b"established");
 }
@@ -829,7 +937,12 @@ fn one_time_prekeys_are_consumed_exactly_once() {
     let opk = s.opk_id.unwrap();
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let first: Vec<Vec<u8>> = (0..5)
-        .map(|k| pending.encrypt(&mut s.rng, T0, &body(k)).unwrap())
+        .map(|k| {
+            pending
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+                .unwrap()
+                .message
+        })
         .collect();
     assert_eq!(s.store.one_time_prekey_count(), 3);
     // Bob starts from the fifth message.
@@ -854,7 +967,10 @@ fn one_time_prekeys_are_consumed_exactly_once() {
     // A second initiator with the same bundle (same one-time prekey): the
     // prekey is gone.
     let mut again = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let other = again.encrypt(&mut s.rng, T0, &body(9)).unwrap();
+    let other = again
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(9)))
+        .unwrap()
+        .message;
     assert_eq!(
         accept_fails(&s.bob_id, &mut s.store, &other),
         SessionError::UnknownOneTimePrekey
@@ -868,14 +984,23 @@ fn one_time_prekeys_are_consumed_exactly_once() {
     let next = s.store.one_time_prekeys()[0].id;
     let bundle = s.store.bundle(&s.bob_id, Some(next)).unwrap();
     let mut third = PendingSession::initiate(&mut s.rng, &s.alice_id, &bundle).unwrap();
-    let m = third.encrypt(&mut s.rng, T0, b"third").unwrap();
+    let m = third
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"third"))
+        .unwrap()
+        .message;
     Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
     assert_eq!(s.store.one_time_prekey_count(), 1);
-    assert!(s.store.bundle(&s.bob_id, Some(next)).is_none());
+    assert!(matches!(
+        s.store.bundle(&s.bob_id, Some(next)),
+        Err(sealwire::MissingPrekey::OneTimePrekey { id }) if id == next
+    ));
     // No one-time prekey in the bundle: the store is not touched.
     let bundle = s.store.bundle(&s.bob_id, None).unwrap();
     let mut fourth = PendingSession::initiate(&mut s.rng, &s.alice_id, &bundle).unwrap();
-    let m = fourth.encrypt(&mut s.rng, T0, b"fourth").unwrap();
+    let m = fourth
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"fourth"))
+        .unwrap()
+        .message;
     assert_eq!(m[prekey_offsets::FLAGS], 0);
     let before = s.store.clone();
     Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
@@ -889,7 +1014,10 @@ fn initiator_attaches_prekey_fields_until_it_decrypts_a_reply() {
     let mut base_key = None;
     let mut sent = Vec::new();
     for k in 0..3 {
-        let m = pending.encrypt(&mut s.rng, T0, &body(k)).unwrap();
+        let m = pending
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+            .unwrap()
+            .message;
         match Message::parse(&m).unwrap() {
             Message::Prekey(p) => {
                 assert_eq!(p.identity_key, *s.alice_id.public());
@@ -903,21 +1031,33 @@ fn initiator_attaches_prekey_fields_until_it_decrypts_a_reply() {
         sent.push(m);
     }
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &sent[1]).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     // Bob has replied, but Alice has not read it: still prekey messages.
-    let m = pending.encrypt(&mut s.rng, T0, &body(3)).unwrap();
+    let m = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(3)))
+        .unwrap()
+        .message;
     assert_eq!(m[1], TYPE_PREKEY);
     bob.decrypt(T0, &m).unwrap();
     // A refused reply does not count.
     let (_, back) = receive_fails(pending, &flipped(&reply, reply.len() - 1, 1));
     pending = back;
-    let m = pending.encrypt(&mut s.rng, T0, &body(4)).unwrap();
+    let m = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(4)))
+        .unwrap()
+        .message;
     assert_eq!(m[1], TYPE_PREKEY);
     bob.decrypt(T0, &m).unwrap();
     // Once a reply decrypted: ratchet messages only.
     let (mut alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     for k in 5..8 {
-        let m = alice.encrypt(&mut s.rng, T0, &body(k)).unwrap();
+        let m = alice
+            .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+            .unwrap()
+            .message;
         assert_eq!(m[1], TYPE_RATCHET);
         assert!(matches!(Message::parse(&m).unwrap(), Message::Ratchet(_)));
         assert_eq!(&bob.decrypt(T0, &m).unwrap().plaintext[..], &body(k)[..]);
@@ -936,7 +1076,12 @@ fn responder_starts_from_any_message_of_the_first_chain() {
     let mut s = setup(52, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let first: Vec<Vec<u8>> = (0..8)
-        .map(|k| pending.encrypt(&mut s.rng, T0, &body(k)).unwrap())
+        .map(|k| {
+            pending
+                .encrypt(&mut s.rng, T0, Outgoing::message(&body(k)))
+                .unwrap()
+                .message
+        })
         .collect();
     for start in 0..first.len() {
         let mut store = s.store.clone();
@@ -958,7 +1103,10 @@ fn responder_starts_from_any_message_of_the_first_chain() {
         assert_eq!(bob.skipped_key_count(), 0);
         // And the reply establishes Alice, whichever message Bob started
         // from.
-        let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+        let reply = bob
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+            .unwrap()
+            .message;
         let (_, got) = pending
             .clone()
             .receive(T0, &reply)
@@ -975,8 +1123,14 @@ fn prekey_fields_of_later_prekey_messages_are_checked() {
     // in transit used to decrypt through the established session.
     let mut s = setup(53, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
-    let m1 = pending.encrypt(&mut s.rng, T0, &body(1)).unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
+    let m1 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(1)))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
     for at in 0..prekey_offsets::HEADER_WITH_OPK {
         for mask in [0x01u8, 0x80, 0xff] {
@@ -1003,8 +1157,14 @@ fn base_key_must_be_canonical() {
     // base key (Alice's genuine later prekey messages then mismatched).
     let mut s = setup(55, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m0 = pending.encrypt(&mut s.rng, T0, &body(0)).unwrap();
-    let m1 = pending.encrypt(&mut s.rng, T0, &body(1)).unwrap();
+    let m0 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(0)))
+        .unwrap()
+        .message;
+    let m1 = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(&body(1)))
+        .unwrap()
+        .message;
     let top = prekey_offsets::BASE_KEY.end - 1;
     assert_eq!(m0[top] & 0x80, 0, "generated keys are canonical");
     for m in [&m0, &m1] {
@@ -1035,22 +1195,23 @@ fn failed_encrypts_change_nothing() {
     let before = alice.clone();
     let mut out = vec![0u8; 10];
     assert_eq!(
-        alice.encrypt_into(&mut s.rng, T0, ContentType::UserMessage, b"hello", &mut out),
+        alice.encrypt_into(&mut s.rng, T0, Outgoing::message(b"hello"), &mut out),
         Err(SessionError::BufferTooSmall)
     );
     assert!(alice == before);
     assert!(out.iter().all(|&b| b == 0), "nothing written on failure");
     let big = vec![0u8; sealwire::limits::MAX_BODY_LEN + 1];
     assert_eq!(
-        alice.encrypt(&mut s.rng, T0, &big),
+        alice.encrypt(&mut s.rng, T0, Outgoing::message(&big)),
         Err(SessionError::MessageTooLarge)
     );
     assert!(alice == before);
     // A buffer exactly `encrypted_len` long works.
-    let mut out = vec![0u8; alice.encrypted_len(5)];
+    let mut out = vec![0u8; alice.encrypted_len(5, false)];
     let n = alice
-        .encrypt_into(&mut s.rng, T0, ContentType::UserMessage, b"hello", &mut out)
-        .unwrap();
+        .encrypt_into(&mut s.rng, T0, Outgoing::message(b"hello"), &mut out)
+        .unwrap()
+        .len;
     assert_eq!(n, out.len());
     assert!(alice != before);
 }

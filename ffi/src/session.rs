@@ -7,7 +7,8 @@ use sealwire::expiry::{
 };
 use sealwire::limits::MAX_BODY_LEN;
 use sealwire::{
-    ContentType, IdentityKey, KeyAgreement, PendingSession, Session, SessionRecord, Timestamp,
+    ContentType, Encrypt, IdentityKey, KeyAgreement, Outgoing, PendingSession, Session,
+    SessionRecord, Timestamp,
 };
 
 use crate::boundary::{
@@ -596,7 +597,7 @@ pub unsafe extern "C" fn sw_session_encrypted_len(
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.encrypted_len(body_len));
+        len.set(session.encrypted_len(body_len, false));
         Ok(())
     })
 }
@@ -675,7 +676,7 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.franked_encrypted_len(body_len));
+        len.set(session.encrypted_len(body_len, true));
         Ok(())
     })
 }
@@ -1100,26 +1101,16 @@ unsafe fn encrypt(
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
         }
-        let needed = if franked {
-            session.franked_encrypted_len(body.len())
-        } else {
-            session.encrypted_len(body.len())
-        };
+        let msg = Outgoing::new(content_type, body);
+        let msg = if franked { msg.franked() } else { msg };
+        let needed = session.encrypted_len(body.len(), franked);
         let Some(buf) = buf.get_mut(..needed) else {
             written.set(needed);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
         };
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let n = unsafe {
-            with_rng(rng, |r| {
-                Ok(if franked {
-                    session.encrypt_franked_into(r, now, content_type, body, buf)?
-                } else {
-                    session.encrypt_into(r, now, content_type, body, buf)?
-                })
-            })
-        }?;
+        let n = unsafe { with_rng(rng, |r| Ok(session.encrypt_into(r, now, msg, buf)?.len)) }?;
         written.set(n);
         Ok(())
     })

@@ -17,7 +17,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::wire::Message;
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    Session, Timestamp,
 };
 
 /// Size of the static heap.
@@ -109,11 +110,14 @@ fn run(seed: u64) -> Result<(), u32> {
     let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
     let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 1);
     let opk = opks.first().map(|o| o.id);
-    let published = bob_prekeys.bundle(&bob_id, opk).ok_or(1u32)?.to_vec();
+    let published = bob_prekeys.bundle(&bob_id, opk).map_err(|_| 1u32)?.to_vec();
 
     let bundle = PrekeyBundle::parse(&published).map_err(|_| 2u32)?;
     let mut alice = PendingSession::initiate(&mut rng, &alice_id, &bundle).map_err(|_| 3u32)?;
-    let first = alice.encrypt(&mut rng, now, b"hello").map_err(|_| 4u32)?;
+    let first = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"hello"))
+        .map(|s| s.message)
+        .map_err(|_| 4u32)?;
     if !matches!(Message::parse(&first), Ok(Message::Prekey(_))) {
         return Err(5);
     }
@@ -125,9 +129,15 @@ fn run(seed: u64) -> Result<(), u32> {
     }
 
     let mut reply = [0u8; 256];
-    let len = bob.encrypted_len(4);
+    let len = bob.encrypted_len(4, false);
     let n = bob
-        .encrypt_into(&mut rng, now, ContentType::Receipt, b"read", &mut reply)
+        .encrypt_into(
+            &mut rng,
+            now,
+            Outgoing::new(ContentType::Receipt, b"read"),
+            &mut reply,
+        )
+        .map(|s| s.len)
         .map_err(|_| 8u32)?;
     if n != len {
         return Err(9);
@@ -145,7 +155,10 @@ fn run(seed: u64) -> Result<(), u32> {
     let sealed = bob.seal(&key, &here, &mut rng);
     let mut bob = Session::unseal(&key, &here, &sealed).map_err(|_| 16u32)?;
 
-    let mut next = alice.encrypt(&mut rng, now, b"again").map_err(|_| 13u32)?;
+    let mut next = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"again"))
+        .map(|s| s.message)
+        .map_err(|_| 13u32)?;
     let received = bob.decrypt_in_place(now, &mut next).map_err(|_| 14u32)?;
     if received.body != b"again" {
         return Err(15);

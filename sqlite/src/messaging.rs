@@ -6,8 +6,8 @@ use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
 use sealwire::store::DeviceAddress;
 use sealwire::wire::Message;
 use sealwire::{
-    ContentType, IdentityKey, PendingSession, PrekeyBundle, Session, SessionError, SessionRecord,
-    Timestamp,
+    ContentType, Encrypt, IdentityKey, PendingSession, PrekeyBundle, Session, SessionError,
+    SessionRecord, Timestamp,
 };
 
 use crate::error::StoreError;
@@ -177,7 +177,9 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut record = rows::session(&tx, &self.codec, to)?
             .ok_or_else(|| StoreError::NoSession(to.clone()))?;
-        let ciphertext = record.encrypt_content(rng, now, content_type, body)?;
+        let ciphertext = record
+            .encrypt(rng, now, sealwire::Outgoing::new(content_type, body))?
+            .message;
         rows::save_session(&tx, &mut self.codec, to, &record)?;
         let row_id = rows::insert_message(
             &tx,

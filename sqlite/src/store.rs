@@ -152,7 +152,7 @@ impl SqliteStore {
         let opk = prekeys.one_time_prekeys().iter().map(|o| o.id).min();
         let bundle = prekeys
             .bundle(&identity, opk)
-            .ok_or(StoreError::NoPrekeys)?
+            .map_err(|_| StoreError::NoPrekeys)?
             .to_vec();
         tx.commit()?;
         Ok(bundle)

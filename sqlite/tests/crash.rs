@@ -59,7 +59,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::rand_core::Rng;
 use sealwire::store::DeviceAddress;
 use sealwire::{
-    IdentityKeyPair, PendingSession, PrekeyBundle, SessionError, SessionRecord, Timestamp,
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, SessionError, SessionRecord,
+    Timestamp,
 };
 use sealwire_sqlite::{ReceiveOutcome, SqliteStore};
 
@@ -557,8 +558,13 @@ fn receiver_survives_sigkill() {
         for seq in range.clone() {
             let c = h
                 .sender
-                .encrypt(&mut h.rng, Timestamp::now(), &plaintexts[seq])
-                .unwrap();
+                .encrypt(
+                    &mut h.rng,
+                    Timestamp::now(),
+                    Outgoing::message(&plaintexts[seq]),
+                )
+                .unwrap()
+                .message;
             h.ciphertexts.push(c);
         }
         // Release the previous chain's held-back messages; hold back some
@@ -621,7 +627,11 @@ fn receiver_survives_sigkill() {
         .unwrap();
     let got = h.sender.decrypt(now, &out.ciphertext).unwrap();
     assert_eq!(&got.plaintext[..], b"final reply");
-    let last = h.sender.encrypt(&mut h.rng, now, b"final message").unwrap();
+    let last = h
+        .sender
+        .encrypt(&mut h.rng, now, Outgoing::message(b"final message"))
+        .unwrap()
+        .message;
     match store.receive(&sender_addr(), now, &last).unwrap() {
         ReceiveOutcome::Stored { received, .. } => {
             assert_eq!(&received.plaintext[..], b"final message");

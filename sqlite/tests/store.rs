@@ -31,8 +31,8 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
-    ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SessionError,
-    SessionRecord, StateError,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    SessionError, SessionRecord, StateError,
 };
 use sealwire_sqlite::{
     Direction, ReceiveOutcome, SessionEvent, SqliteStore, StateRecord, StoreError,
@@ -176,7 +176,9 @@ fn store_traits_round_trip_like_memory_store() {
 
     let bundle = PrekeyBundle::parse(&prekeys.bundle(&id, None).unwrap().to_vec()).unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &peer, &bundle).unwrap();
-    pending.encrypt(&mut rng, T0, b"advance the chain").unwrap();
+    pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"advance the chain"))
+        .unwrap();
     let record = SessionRecord::from(pending);
     for device in [3, 1, 2] {
         let addr = DeviceAddress::new("dave", device);
@@ -222,7 +224,10 @@ fn initialize_and_bundle() {
         let bundle = PrekeyBundle::parse(&store.bundle(&mut rng, 0).unwrap()).unwrap();
         let peer = IdentityKeyPair::generate(&mut rng);
         let mut pending = PendingSession::initiate(&mut rng, &peer, &bundle).unwrap();
-        let msg = pending.encrypt(&mut rng, T0, b"hi").unwrap();
+        let msg = pending
+            .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
         let got = store
             .receive(&DeviceAddress::new(format!("peer{n}"), 1), T0, &msg)
             .unwrap();

@@ -5,7 +5,9 @@
 //!   in the inner frame and sends the commitment
 //!   `cf = HMAC(kf, label || content type || sender || recipient || sent_at
 //!   || body)` beside the ciphertext, bound into the AEAD associated data
-//!   (`encrypt_franked` on the session types).
+//!   (an [`Outgoing`](crate::Outgoing) message made
+//!   [`franked`](crate::Outgoing::franked), sent with
+//!   [`Encrypt`](crate::Encrypt)).
 //! - The **recipient** recomputes `cf` after the tag verifies and compares
 //!   it in constant time before any plaintext is returned; a mismatch is
 //!   `AuthenticationFailed` and changes nothing. [`Received::franking`]

@@ -18,7 +18,7 @@ use crate::group::chain::GroupChainKey;
 use crate::group::error::GroupError;
 use crate::group::{GroupId, GroupMode};
 use crate::identity::IdentityKey;
-use crate::session::{Session, Timestamp};
+use crate::session::{Encrypt, Outgoing, Session, Timestamp};
 use crate::wire::codec::Reader;
 
 /// Version byte of a distribution body.
@@ -157,7 +157,13 @@ impl Distribution {
         if !self.is_recipient(session.their_identity()) {
             return Err(SessionError::SessionMismatch);
         }
-        session.encrypt_content(rng, now, ContentType::GroupKeyDistribution, &self.body)
+        session
+            .encrypt(
+                rng,
+                now,
+                Outgoing::new(ContentType::GroupKeyDistribution, &self.body),
+            )
+            .map(|s| s.message)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::bundle::PrekeyBundle;
 use crate::identity::IdentityKeyPair;
 use crate::internal::testing::DangerDeterministicRng;
 use crate::prekey::PrekeyStore;
-use crate::session::{PendingSession, Session, Timestamp};
+use crate::session::{Encrypt, Outgoing, PendingSession, Session, Timestamp};
 use crate::wire::Message;
 
 /// Parses any bytes as a message; a parsed message re-encodes to the same
@@ -120,17 +120,19 @@ impl Fixture {
         let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 2);
         let first = opks.first().map(|o| o.id);
         let mut samples = Vec::new();
-        let bundle = bob_prekeys.bundle(&bob_identity, first);
+        let bundle = bob_prekeys.bundle(&bob_identity, first).ok();
         let mut alice =
             match bundle.and_then(|b| PendingSession::initiate(&mut rng, &alice_id, &b).ok()) {
                 Some(a) => a,
                 None => unreachable_fixture(),
             };
         let m0 = alice
-            .encrypt(&mut rng, FIXTURE_NOW, b"hello")
+            .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"hello"))
+            .map(|s| s.message)
             .unwrap_or_default();
         let m1 = alice
-            .encrypt(&mut rng, FIXTURE_NOW, b"second")
+            .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"second"))
+            .map(|s| s.message)
             .unwrap_or_default();
         let bob = match Session::accept(&bob_identity, &mut bob_prekeys, FIXTURE_NOW, &m0) {
             Ok((s, _)) => s,
@@ -138,25 +140,26 @@ impl Fixture {
         };
         let mut bob_reply = bob.clone();
         let r0 = bob_reply
-            .encrypt(&mut rng, FIXTURE_NOW, b"reply")
+            .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"reply"))
+            .map(|s| s.message)
             .unwrap_or_default();
         // Franked samples (SPEC.md §19), drawn after the others so that
         // those keep their bytes.
         let m2 = alice
-            .encrypt_franked(
+            .encrypt(
                 &mut rng,
                 FIXTURE_NOW,
-                crate::frame::ContentType::UserMessage,
-                b"franked",
+                Outgoing::message(b"franked").franked(),
             )
+            .map(|s| s.message)
             .unwrap_or_default();
         let r1 = bob_reply
-            .encrypt_franked(
+            .encrypt(
                 &mut rng,
                 FIXTURE_NOW,
-                crate::frame::ContentType::UserMessage,
-                b"franked reply",
+                Outgoing::message(b"franked reply").franked(),
             )
+            .map(|s| s.message)
             .unwrap_or_default();
         samples.push(m0);
         samples.push(m1);
@@ -241,12 +244,14 @@ impl PqFixture {
         let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 2);
         let pqs = bob_prekeys.generate_pq_one_time_prekeys(&bob_identity, &mut rng, 2);
         let bundles = [
-            bob_prekeys.bundle_with_pq(
-                &bob_identity,
-                opks.first().map(|o| o.id),
-                pqs.first().map(|p| p.id()),
-            ),
-            bob_prekeys.bundle(&bob_identity, None),
+            bob_prekeys
+                .bundle_with_pq(
+                    &bob_identity,
+                    opks.first().map(|o| o.id),
+                    pqs.first().map(|p| p.id()),
+                )
+                .ok(),
+            bob_prekeys.bundle(&bob_identity, None).ok(),
             bob_prekeys
                 .bundle(&bob_identity, opks.get(1).map(|o| o.id))
                 .map(|b| {
@@ -271,7 +276,10 @@ impl PqFixture {
             let Ok(mut alice) = PendingSession::initiate(&mut rng, &alice_id, &bundle) else {
                 unreachable_fixture()
             };
-            match alice.encrypt(&mut rng, FIXTURE_NOW, b"hello pq") {
+            match alice
+                .encrypt(&mut rng, FIXTURE_NOW, Outgoing::message(b"hello pq"))
+                .map(|s| s.message)
+            {
                 Ok(m) => samples.push(m),
                 Err(_) => unreachable_fixture(),
             }
@@ -469,7 +477,7 @@ pub fn restore_state(data: &[u8]) {
     if let Some(mut record) = check::<SessionRecord>(&blob, sealed) {
         let mut rng = DangerDeterministicRng::from_u64(1);
         let now = Timestamp::from_unix_millis(1_800_000_000_000);
-        let _ = record.encrypt(&mut rng, now, b"fuzz");
+        let _ = record.encrypt(&mut rng, now, Outgoing::message(b"fuzz"));
         let _ = record.decrypt(now, rest);
         record.erase_expired_keys(now);
     }

@@ -107,7 +107,8 @@ pub fn in_chain_pair(
     now: crate::Timestamp,
 ) -> Result<(DangerDeterministicRng, crate::Session, crate::Session), crate::SessionError> {
     use crate::{
-        IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError,
+        Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
+        SessionError,
     };
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let alice_id = IdentityKeyPair::generate(&mut rng);
@@ -119,17 +120,23 @@ pub fn in_chain_pair(
         .map(|o| o.id);
     let bytes = bob_prekeys
         .bundle(&bob_id, opk)
-        .ok_or(SessionError::UnknownOneTimePrekey)?
+        .map_err(|_| SessionError::UnknownOneTimePrekey)?
         .to_vec();
     let bundle = PrekeyBundle::parse(&bytes).map_err(|_| SessionError::AuthenticationFailed)?;
     let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle)?;
-    let hello = pending.encrypt(&mut rng, now, b"hello")?;
+    let hello = pending
+        .encrypt(&mut rng, now, Outgoing::message(b"hello"))?
+        .message;
     let (mut bob, _) = Session::accept(&bob_id, &mut bob_prekeys, now, &hello)?;
-    let reply = bob.encrypt(&mut rng, now, b"reply")?;
+    let reply = bob
+        .encrypt(&mut rng, now, Outgoing::message(b"reply"))?
+        .message;
     let (mut alice, _) = pending.receive(now, &reply).map_err(|r| r.error)?;
     // Alice's first message after the reply turns the ratchet; from then on
     // her messages stay in that chain.
-    let turn = alice.encrypt(&mut rng, now, b"turn")?;
+    let turn = alice
+        .encrypt(&mut rng, now, Outgoing::message(b"turn"))?
+        .message;
     bob.decrypt(now, &turn)?;
     Ok((rng, alice, bob))
 }
@@ -144,7 +151,7 @@ pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
     b: &crate::IdentityKeyPair,
     now: crate::Timestamp,
 ) -> Result<(crate::Session, crate::Session), crate::SessionError> {
-    use crate::{PendingSession, PrekeyStore, Session, SessionError};
+    use crate::{Encrypt, Outgoing, PendingSession, PrekeyStore, Session, SessionError};
     let mut store = PrekeyStore::new(b, rng);
     let opk = store
         .generate_one_time_prekeys(rng, 1)
@@ -152,11 +159,13 @@ pub fn session_pair<R: rand_core::CryptoRng + ?Sized>(
         .map(|o| o.id);
     let bundle = store
         .bundle(b, opk)
-        .ok_or(SessionError::UnknownOneTimePrekey)?;
+        .map_err(|_| SessionError::UnknownOneTimePrekey)?;
     let mut pending = PendingSession::initiate(rng, a, &bundle)?;
-    let hello = pending.encrypt(rng, now, b"hello")?;
+    let hello = pending
+        .encrypt(rng, now, Outgoing::message(b"hello"))?
+        .message;
     let (mut sb, _) = Session::accept(b, &mut store, now, &hello)?;
-    let reply = sb.encrypt(rng, now, b"reply")?;
+    let reply = sb.encrypt(rng, now, Outgoing::message(b"reply"))?.message;
     let (sa, _) = pending.receive(now, &reply).map_err(|r| r.error)?;
     Ok((sa, sb))
 }

@@ -8,13 +8,13 @@ use crate::error::SessionError;
 use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
 use crate::frame::{ContentType, FrameMeta};
-use crate::franking::FrankingKey;
-use crate::franking::FrankingRef;
 use crate::franking::commitment::commitment_encoded;
+use crate::franking::{Franking, FrankingKey, FrankingRef};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
 use crate::session::received::ReceivedRef;
+use crate::session::send::{Outgoing, SentInto};
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
 
@@ -43,12 +43,8 @@ impl Conversation {
         Retention::for_timer(self.max_skipped_key_age_ms, &self.timer)
     }
 
-    pub(crate) fn sealed_len(&self, prekey: Option<&PrekeyFields>, body_len: usize) -> usize {
-        self.sealed_len_for(prekey, body_len, false)
-    }
-
     /// Length of a message, franked or not.
-    pub(crate) fn sealed_len_for(
+    pub(crate) fn sealed_len(
         &self,
         prekey: Option<&PrekeyFields>,
         body_len: usize,
@@ -80,7 +76,7 @@ impl Conversation {
         their: &IdentityKey,
         meta: &FrameMeta,
         body: &[u8],
-    ) -> (FrankingKey, [u8; 32]) {
+    ) -> Franking {
         let key = FrankingKey::generate(rng);
         let commitment = commitment_encoded(
             key.as_bytes(),
@@ -90,58 +86,45 @@ impl Conversation {
             meta.sent_at,
             body,
         );
-        (key, commitment)
+        Franking::new(key, commitment)
     }
 
-    /// A franked application message into `out`: draws `kf`, commits, seals.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn seal_franked_into<R: rand_core::CryptoRng + ?Sized>(
+    /// The one send path of an application message (the [`Encrypt`]
+    /// trait's): frames `msg` and seals it into `out`, franked if asked
+    /// (the franking key is drawn first). Nothing changes on error.
+    ///
+    /// [`Encrypt`]: crate::session::Encrypt
+    pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         prekey: Option<&PrekeyFields>,
         their: &IdentityKey,
         rng: &mut R,
         now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
+        msg: Outgoing<'_>,
         out: &mut [u8],
-    ) -> Result<usize, SessionError> {
+    ) -> Result<SentInto, SessionError> {
+        let body = msg.body();
         if body.len() > MAX_BODY_LEN {
             return Err(SessionError::MessageTooLarge);
         }
-        let meta = self.app_meta(now, content_type)?;
-        let (key, commitment) = self.frank(rng, their, &meta, body);
-        let sealing = Sealing {
-            key: key.as_bytes(),
-            commitment: &commitment,
-        };
-        transport::seal_into(
+        let meta = self.app_meta(now, msg.content_type())?;
+        let franking = msg
+            .is_franked()
+            .then(|| self.frank(rng, their, &meta, body));
+        let sealing = franking.as_ref().map(|f| Sealing {
+            key: f.key().as_bytes(),
+            commitment: f.commitment(),
+        });
+        let len = transport::seal_into(
             &mut self.state,
             prekey,
             rng,
             &meta,
-            Some(&sealing),
+            sealing.as_ref(),
             body,
             out,
-        )
-    }
-
-    /// [`seal_franked_into`](Self::seal_franked_into) into a new vector.
-    pub(crate) fn encrypt_franked_vec<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        prekey: Option<&PrekeyFields>,
-        their: &IdentityKey,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        if body.len() > MAX_BODY_LEN {
-            return Err(SessionError::MessageTooLarge);
-        }
-        let mut out = alloc::vec![0u8; self.sealed_len_for(prekey, body.len(), true)];
-        let n = self.seal_franked_into(prekey, their, rng, now, content_type, body, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        )?;
+        Ok(SentInto { len, franking })
     }
 
     /// The frame metadata of an application message: any content type but
@@ -161,40 +144,8 @@ impl Conversation {
         })
     }
 
-    pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        prekey: Option<&PrekeyFields>,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        if body.len() > MAX_BODY_LEN {
-            return Err(SessionError::MessageTooLarge);
-        }
-        let meta = self.app_meta(now, content_type)?;
-        transport::seal_into(&mut self.state, prekey, rng, &meta, None, body, out)
-    }
-
-    /// [`seal_into`](Self::seal_into) into a new vector of exactly the
-    /// message's length.
-    pub(crate) fn encrypt_vec<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        prekey: Option<&PrekeyFields>,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        if body.len() > MAX_BODY_LEN {
-            return Err(SessionError::MessageTooLarge);
-        }
-        let meta = self.app_meta(now, content_type)?;
-        self.seal_vec(prekey, rng, &meta, body)
-    }
-
-    /// Seals a frame with the given metadata into a new vector.
+    /// Seals an unfranked frame with the given metadata (a timer change)
+    /// into a new vector.
     pub(crate) fn seal_vec<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         prekey: Option<&PrekeyFields>,
@@ -202,14 +153,10 @@ impl Conversation {
         meta: &FrameMeta,
         body: &[u8],
     ) -> Result<Vec<u8>, SessionError> {
-        if body.len() > MAX_BODY_LEN {
-            return Err(SessionError::MessageTooLarge);
-        }
-        let mut out =
-            alloc::vec![0u8; transport::sealed_len(prekey, body.len(), meta.has_timer(), false)];
-        let n = transport::seal_into(&mut self.state, prekey, rng, meta, None, body, &mut out)?;
-        out.truncate(n);
-        Ok(out)
+        let len = transport::sealed_len(prekey, body.len(), meta.has_timer(), false);
+        transport::seal_to_vec(body.len(), len, |out| {
+            transport::seal_into(&mut self.state, prekey, rng, meta, None, body, out)
+        })
     }
 
     /// Our own timer change: version = highest seen + 1, sent as a

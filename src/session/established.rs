@@ -4,7 +4,6 @@ use alloc::vec::Vec;
 
 use crate::error::SessionError;
 use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
-use crate::frame::ContentType;
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::pq_prekey::PqPrekeyKind;
@@ -13,11 +12,14 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
+use crate::session::send::Encrypt;
+use crate::session::send::sealed::{Sealed, Sender, SenderRef};
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
 
-/// An established session: encrypts ratchet messages and decrypts both
-/// ratchet messages and the initiator's remaining prekey messages.
+/// An established session: encrypts ratchet messages (through
+/// [`Encrypt`]) and decrypts both ratchet messages and the initiator's
+/// remaining prekey messages.
 ///
 /// Every method that fails leaves the session exactly as it was.
 #[derive(Clone, PartialEq)]
@@ -167,87 +169,6 @@ impl Session {
         self.key_agreement
     }
 
-    /// Length of the message [`encrypt_into`](Self::encrypt_into) writes for
-    /// a body of `body_len` bytes.
-    pub fn encrypted_len(&self, body_len: usize) -> usize {
-        self.conv.sealed_len(None, body_len)
-    }
-
-    /// Encrypts a user message.
-    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.encrypt_content(rng, now, ContentType::UserMessage, body)
-    }
-
-    /// Encrypts a body of the given content type.
-    pub fn encrypt_content<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.conv.encrypt_vec(None, rng, now, content_type, body)
-    }
-
-    /// Encrypts into the caller's buffer (no heap allocation); returns the
-    /// length written. `out` must hold [`encrypted_len`](Self::encrypted_len)
-    /// bytes.
-    pub fn encrypt_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        self.conv.seal_into(None, rng, now, content_type, body, out)
-    }
-
-    /// Length of the franked message
-    /// [`encrypt_franked_into`](Self::encrypt_franked_into) writes for a
-    /// body of `body_len` bytes (64 bytes more than unfranked: `kf` in the
-    /// frame, `cf` beside the ciphertext).
-    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
-        self.conv.sealed_len_for(None, body_len, true)
-    }
-
-    /// Encrypts a **franked** message (SPEC.md §19): draws a fresh franking
-    /// key, commits to the body, content type, both identities and the send
-    /// time, and sends the commitment beside the ciphertext so that the
-    /// recipient can report this message to the relay. Any content type
-    /// but a timer change.
-    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.conv
-            .encrypt_franked_vec(None, &self.their_identity, rng, now, content_type, body)
-    }
-
-    /// [`encrypt_franked`](Self::encrypt_franked) into the caller's buffer,
-    /// which must hold [`franked_encrypted_len`](Self::franked_encrypted_len)
-    /// bytes; returns the length written.
-    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        let their = self.their_identity;
-        self.conv
-            .seal_franked_into(None, &their, rng, now, content_type, body, out)
-    }
-
     /// Decrypts a message into an owned [`Received`].
     pub fn decrypt(&mut self, now: Timestamp, message: &[u8]) -> Result<Received, SessionError> {
         let parsed = transport::parse(message)?;
@@ -356,6 +277,25 @@ impl Session {
         &mut self.conv.state
     }
 }
+
+impl Sealed for Session {
+    fn sender(&mut self) -> Sender<'_> {
+        Sender {
+            conv: &mut self.conv,
+            prekey: None,
+            their_identity: &self.their_identity,
+        }
+    }
+
+    fn sender_ref(&self) -> SenderRef<'_> {
+        SenderRef {
+            conv: &self.conv,
+            prekey: None,
+        }
+    }
+}
+
+impl Encrypt for Session {}
 
 impl core::fmt::Debug for Session {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -7,6 +7,7 @@ pub mod key_agreement;
 pub mod pending;
 pub mod received;
 pub mod record;
+mod send;
 pub mod time;
 pub(crate) mod transport;
 
@@ -15,4 +16,5 @@ pub use key_agreement::KeyAgreement;
 pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
 pub use record::SessionRecord;
+pub use send::{Encrypt, Outgoing, Sent, SentInto};
 pub use time::Timestamp;

@@ -9,7 +9,6 @@ use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
 use crate::error::SessionError;
 use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
-use crate::frame::ContentType;
 use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::ratchet::RatchetState;
@@ -17,12 +16,15 @@ use crate::session::conversation::Conversation;
 use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::Received;
+use crate::session::send::Encrypt;
+use crate::session::send::sealed::{Sealed, Sender, SenderRef};
 use crate::session::time::Timestamp;
 use crate::session::transport::{self, PrekeyFields};
 
 /// An outbound session waiting for the peer's first reply.
 ///
-/// It can only encrypt prekey messages; [`receive`](Self::receive) consumes
+/// It can only encrypt prekey messages (through [`Encrypt`]);
+/// [`receive`](Self::receive) consumes
 /// it and returns the established [`Session`] once a reply decrypts, so a
 /// pending session cannot be used as an established one by mistake.
 #[derive(Clone, PartialEq)]
@@ -137,92 +139,6 @@ impl PendingSession {
         KeyAgreement::of_pq(self.prekey.pq.as_ref())
     }
 
-    /// Length of the prekey message [`encrypt_into`](Self::encrypt_into)
-    /// writes for a body of `body_len` bytes.
-    pub fn encrypted_len(&self, body_len: usize) -> usize {
-        self.conv.sealed_len(Some(&self.prekey), body_len)
-    }
-
-    /// Encrypts a user message into a new prekey message.
-    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.encrypt_content(rng, now, ContentType::UserMessage, body)
-    }
-
-    /// Encrypts a body of the given content type into a new prekey message.
-    pub fn encrypt_content<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.conv
-            .encrypt_vec(Some(&self.prekey), rng, now, content_type, body)
-    }
-
-    /// Encrypts into the caller's buffer; returns the length written.
-    pub fn encrypt_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        self.conv
-            .seal_into(Some(&self.prekey), rng, now, content_type, body, out)
-    }
-
-    /// Length of the franked prekey message
-    /// [`encrypt_franked_into`](Self::encrypt_franked_into) writes.
-    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
-        self.conv.sealed_len_for(Some(&self.prekey), body_len, true)
-    }
-
-    /// Encrypts a franked prekey message; see [`Session::encrypt_franked`].
-    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.conv.encrypt_franked_vec(
-            Some(&self.prekey),
-            &self.their_identity,
-            rng,
-            now,
-            content_type,
-            body,
-        )
-    }
-
-    /// Encrypts a franked prekey message into the caller's buffer; returns
-    /// the length written.
-    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        self.conv.seal_franked_into(
-            Some(&self.prekey),
-            &self.their_identity,
-            rng,
-            now,
-            content_type,
-            body,
-            out,
-        )
-    }
-
     /// The conversation's disappearing-message timer.
     pub fn timer(&self) -> ConversationTimer {
         self.conv.timer
@@ -303,6 +219,26 @@ impl PendingSession {
         &mut self.conv.state
     }
 }
+
+impl Sealed for PendingSession {
+    fn sender(&mut self) -> Sender<'_> {
+        Sender {
+            conv: &mut self.conv,
+            prekey: Some(&self.prekey),
+            their_identity: &self.their_identity,
+        }
+    }
+
+    fn sender_ref(&self) -> SenderRef<'_> {
+        SenderRef {
+            conv: &self.conv,
+            prekey: Some(&self.prekey),
+        }
+    }
+}
+
+/// Every message of a pending session is a prekey message.
+impl Encrypt for PendingSession {}
 
 impl core::fmt::Debug for PendingSession {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

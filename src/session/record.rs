@@ -1,16 +1,18 @@
 //! [`SessionRecord`]: what an app stores per peer device, a session in
-//! either phase, with one encrypt and one decrypt whatever the phase.
+//! either phase, with one encrypt ([`Encrypt`]) and one decrypt whatever
+//! the phase.
 
 use alloc::vec::Vec;
 
 use crate::error::SessionError;
 use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
-use crate::frame::ContentType;
 use crate::identity::IdentityKey;
 use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::pending::PendingSession;
 use crate::session::received::Received;
+use crate::session::send::Encrypt;
+use crate::session::send::sealed::{Sealed, Sender, SenderRef};
 use crate::session::time::Timestamp;
 
 /// A session in either phase: pending (initiator, before the first reply)
@@ -51,90 +53,19 @@ impl SessionRecord {
         matches!(self, Self::Established(_))
     }
 
-    /// Length of the message [`encrypt`](Self::encrypt) returns for a body
-    /// of `body_len` bytes.
-    pub fn encrypted_len(&self, body_len: usize) -> usize {
+    /// The established session, or `None` while pending.
+    pub fn as_established(&self) -> Option<&Session> {
         match self {
-            Self::Pending(p) => p.encrypted_len(body_len),
-            Self::Established(s) => s.encrypted_len(body_len),
+            Self::Established(s) => Some(s),
+            Self::Pending(_) => None,
         }
     }
 
-    /// Encrypts a user message.
-    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        self.encrypt_content(rng, now, ContentType::UserMessage, body)
-    }
-
-    /// Encrypts a body of the given content type.
-    pub fn encrypt_content<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
+    /// The established session, mutably, or `None` while pending.
+    pub fn as_established_mut(&mut self) -> Option<&mut Session> {
         match self {
-            Self::Pending(p) => p.encrypt_content(rng, now, content_type, body),
-            Self::Established(s) => s.encrypt_content(rng, now, content_type, body),
-        }
-    }
-
-    /// Encrypts into the caller's buffer; returns the length written.
-    pub fn encrypt_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        match self {
-            Self::Pending(p) => p.encrypt_into(rng, now, content_type, body, out),
-            Self::Established(s) => s.encrypt_into(rng, now, content_type, body, out),
-        }
-    }
-
-    /// Length of the franked message
-    /// [`encrypt_franked`](Self::encrypt_franked) returns.
-    pub fn franked_encrypted_len(&self, body_len: usize) -> usize {
-        match self {
-            Self::Pending(p) => p.franked_encrypted_len(body_len),
-            Self::Established(s) => s.franked_encrypted_len(body_len),
-        }
-    }
-
-    /// Encrypts a franked message; see [`Session::encrypt_franked`].
-    pub fn encrypt_franked<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-    ) -> Result<Vec<u8>, SessionError> {
-        match self {
-            Self::Pending(p) => p.encrypt_franked(rng, now, content_type, body),
-            Self::Established(s) => s.encrypt_franked(rng, now, content_type, body),
-        }
-    }
-
-    /// Encrypts a franked message into the caller's buffer; returns the
-    /// length written.
-    pub fn encrypt_franked_into<R: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: Timestamp,
-        content_type: ContentType,
-        body: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize, SessionError> {
-        match self {
-            Self::Pending(p) => p.encrypt_franked_into(rng, now, content_type, body, out),
-            Self::Established(s) => s.encrypt_franked_into(rng, now, content_type, body, out),
+            Self::Established(s) => Some(s),
+            Self::Pending(_) => None,
         }
     }
 
@@ -205,6 +136,26 @@ impl SessionRecord {
     }
 }
 
+impl Sealed for SessionRecord {
+    fn sender(&mut self) -> Sender<'_> {
+        match self {
+            Self::Pending(p) => p.sender(),
+            Self::Established(s) => s.sender(),
+        }
+    }
+
+    fn sender_ref(&self) -> SenderRef<'_> {
+        match self {
+            Self::Pending(p) => p.sender_ref(),
+            Self::Established(s) => s.sender_ref(),
+        }
+    }
+}
+
+/// Sends in either phase: prekey messages while pending, ratchet messages
+/// once established.
+impl Encrypt for SessionRecord {}
+
 impl From<Session> for SessionRecord {
     fn from(s: Session) -> Self {
         Self::Established(s)
@@ -214,5 +165,52 @@ impl From<Session> for SessionRecord {
 impl From<PendingSession> for SessionRecord {
     fn from(p: PendingSession) -> Self {
         Self::Pending(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+    use crate::internal::testing::DangerDeterministicRng;
+    use crate::prekey::PrekeyStore;
+    use crate::session::send::Outgoing;
+
+    #[test]
+    fn as_established_follows_the_phase() {
+        let mut rng = DangerDeterministicRng::from_u64(3);
+        let now = Timestamp::from_unix_millis(1);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&bob, &mut rng);
+        let bundle = store.bundle(&bob, None).unwrap();
+        let pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+        let mut record = SessionRecord::from(pending);
+        assert!(record.as_established().is_none());
+        assert!(record.as_established_mut().is_none());
+
+        let hello = record
+            .encrypt(&mut rng, now, Outgoing::message(b"hi"))
+            .unwrap();
+        let (mut bob_session, _) = Session::accept(&bob, &mut store, now, &hello.message).unwrap();
+        let reply = bob_session
+            .encrypt(&mut rng, now, Outgoing::message(b"yo"))
+            .unwrap();
+        record.decrypt(now, &reply.message).unwrap();
+        assert!(record.is_established());
+        assert_eq!(
+            record.as_established().map(Session::their_identity),
+            Some(bob.public())
+        );
+        // The mutable view is the record's own session.
+        let session = record.as_established_mut().unwrap();
+        let m = session
+            .encrypt(&mut rng, now, Outgoing::message(b"again"))
+            .unwrap();
+        bob_session.decrypt(now, &m.message).unwrap();
+        let SessionRecord::Established(inner) = &record else {
+            panic!("established")
+        };
+        assert_eq!(record.as_established(), Some(inner));
     }
 }

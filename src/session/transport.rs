@@ -2,6 +2,7 @@
 //! pending and the established session.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 use crate::error::{DecodeError, SessionError};
 use crate::frame::{FrameMeta, frame_len_for, franking_key_offset, parse_frame, write_frame_with};
@@ -152,6 +153,23 @@ pub(crate) fn seal_into<R: rand_core::CryptoRng + ?Sized>(
     // would be reported rather than produce a corrupt message.
     written.map_err(|_| SessionError::BufferTooSmall)?;
     Ok(total)
+}
+
+/// A message that `seal` writes into a new vector of `len` bytes, cut to
+/// the length written. A body over [`MAX_BODY_LEN`] is refused before
+/// anything is allocated (`len` saturates for one).
+pub(crate) fn seal_to_vec(
+    body_len: usize,
+    len: usize,
+    seal: impl FnOnce(&mut [u8]) -> Result<usize, SessionError>,
+) -> Result<Vec<u8>, SessionError> {
+    if body_len > MAX_BODY_LEN {
+        return Err(SessionError::MessageTooLarge);
+    }
+    let mut out = alloc::vec![0u8; len];
+    let written = seal(&mut out)?;
+    out.truncate(written);
+    Ok(out)
 }
 
 /// What a parsed message says, copied out so the buffer can be borrowed

@@ -17,7 +17,8 @@ use sealwire::group::{Group, GroupError};
 use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
 use sealwire::{
-    IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, SessionError, Timestamp,
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
+    SessionError, Timestamp,
 };
 
 /// The clock of every test unless a test moves it.
@@ -97,9 +98,15 @@ pub fn setup(seed: u64, with_opk: bool) -> Setup {
 pub fn established(seed: u64) -> (Setup, Session, Session) {
     let mut s = setup(seed, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
-    let hello = pending.encrypt(&mut s.rng, T0, b"hello bob").unwrap();
+    let hello = pending
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello bob"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &hello).unwrap();
-    let reply = bob.encrypt(&mut s.rng, T0, b"hello alice").unwrap();
+    let reply = bob
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"hello alice"))
+        .unwrap()
+        .message;
     let (alice, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     assert_eq!(&got.plaintext[..], b"hello alice");
     (s, alice, bob)
@@ -420,9 +427,15 @@ pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session
     let mut store = PrekeyStore::new_pq(&bob_id, &mut rng);
     let bundle = store.bundle(&bob_id, None).unwrap();
     let mut pending = PendingSession::initiate(&mut rng, &alice_id, &bundle).unwrap();
-    let hello = pending.encrypt(&mut rng, T0, b"hello bob").unwrap();
+    let hello = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello bob"))
+        .unwrap()
+        .message;
     let (mut bob, _) = Session::accept(&bob_id, &mut store, T0, &hello).unwrap();
-    let reply = bob.encrypt(&mut rng, T0, b"hello alice").unwrap();
+    let reply = bob
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello alice"))
+        .unwrap()
+        .message;
     let (alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     (rng, alice, bob)
 }

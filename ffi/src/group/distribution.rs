@@ -1,6 +1,6 @@
 //! `sw_distribution`.
 
-use sealwire::{ContentType, Timestamp};
+use sealwire::{ContentType, Encrypt, Outgoing, Timestamp};
 
 use super::helpers::{identity_key, write_keys};
 use super::sw_distribution;
@@ -119,7 +119,7 @@ pub unsafe extern "C" fn sw_distribution_encrypted_len(
         let d = unsafe { handle_ref(distribution) }?;
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.encrypted_len(d.body.len()));
+        len.set(session.encrypted_len(d.body.len(), false));
         Ok(())
     })
 }
@@ -175,25 +175,25 @@ pub unsafe extern "C" fn sw_distribution_encrypt_for(
         if !d.is_recipient(session.their_identity()) {
             return Err(sw_result::SW_SESSION_MISMATCH);
         }
-        let needed = session.encrypted_len(d.body.len());
+        let needed = session.encrypted_len(d.body.len(), false);
         let Some(buf) = buf.get_mut(..needed) else {
             written.set(needed);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
         };
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let n =
-            unsafe {
-                with_rng(rng, |r| {
-                    Ok(session.encrypt_into(
+        let n = unsafe {
+            with_rng(rng, |r| {
+                Ok(session
+                    .encrypt_into(
                         r,
                         now,
-                        ContentType::GroupKeyDistribution,
-                        &d.body,
+                        Outgoing::new(ContentType::GroupKeyDistribution, &d.body),
                         buf,
-                    )?)
-                })
-            }?;
+                    )?
+                    .len)
+            })
+        }?;
         written.set(n);
         Ok(())
     })
