@@ -1,14 +1,14 @@
 //! Key derivation: HMAC-SHA256 and HKDF-SHA256 (RFC 5869) with every label
 //! of the protocol. SPEC.md §5 is normative.
 //!
-//! HMAC and HKDF are the `hmac` and `hkdf` crates ([`hmac_keyed`],
-//! [`hkdf_sha256`]): HKDF-Expand keys the pseudorandom key once for all
+//! HMAC and HKDF are the `hmac` and `hkdf` crates (`hmac_keyed`,
+//! `hkdf_sha256`): HKDF-Expand keys the pseudorandom key once for all
 //! its blocks ([`hkdf::Hkdf::from_prk`]). With the `zeroize` features of
 //! `hmac` and `sha2` every hash state is wiped on drop; the pseudorandom
 //! key is wiped here.
 //!
-//! The per-message path, the chain step `KDF_CK` ([`hmac_sha256_pair`])
-//! and the message-key HKDFs ([`message_keys`], [`group_message_keys`]),
+//! The per-message path, the chain step `KDF_CK` (`hmac_sha256_pair`)
+//! and the message-key HKDFs (`message_keys`, `group_message_keys`),
 //! is written directly over the SHA-256 compression function of `sha2`,
 //! for a 32-byte key and short fixed-length messages: the key schedule is
 //! computed once per key, or (for the message-key HKDF's all-zero salt) is
