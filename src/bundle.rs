@@ -12,7 +12,7 @@ use crate::limits::{MAX_BUNDLE_LEN, PQ_BUNDLE_FIELDS_LEN};
 use crate::pq_prekey::PQ_PUBLIC_KEY_LEN;
 use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic};
 use crate::prekey::{OneTimePrekeyPublic, signed_prekey_message};
-use crate::wire::codec::{Reader, Writer};
+use crate::wire::codec::{Reader, write_exact};
 use crate::wire::{BUNDLE_VERSION, TYPE_BUNDLE};
 
 /// Bundle flag: a one-time prekey follows.
@@ -160,9 +160,7 @@ impl PrekeyBundle {
 
     /// The encoding.
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = alloc::vec![0u8; self.encoded_len()];
-        let mut w = Writer::new(&mut out);
-        let written = (|| {
+        write_exact(alloc::vec![0u8; self.encoded_len()], |w| {
             w.u8(BUNDLE_VERSION)?;
             w.u8(TYPE_BUNDLE)?;
             w.bytes(self.identity_key.as_bytes())?;
@@ -187,11 +185,8 @@ impl PrekeyBundle {
                 w.bytes(pq.public())?;
                 w.bytes(pq.signature())?;
             }
-            Ok::<(), crate::wire::codec::Overflow>(())
-        })();
-        let n = if written.is_ok() { w.position() } else { 0 };
-        out.truncate(n);
-        out
+            Ok(())
+        })
     }
 
     /// The owner's identity key.

@@ -83,7 +83,7 @@ impl KemKeyPair {
         let dk = expand(&self.seed);
         let ct = Array::from(*ciphertext);
         let mut ss = dk.decapsulate(&ct);
-        let out = Zeroizing::new(to_array(ss.as_slice()));
+        let out = Zeroizing::new(ss.0);
         ss.as_mut_slice().zeroize();
         out
     }
@@ -107,14 +107,6 @@ fn expand(seed: &[u8; KEM_SEED_LEN]) -> DecapsulationKey768 {
     let dk = DecapsulationKey768::from_seed(s);
     s.as_mut_slice().zeroize();
     dk
-}
-
-fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    if let Some(src) = bytes.get(..N) {
-        out.copy_from_slice(src);
-    }
-    out
 }
 
 /// Parses an encapsulation key with the checks of FIPS 203 §7.2: the
@@ -143,7 +135,7 @@ pub(crate) fn encapsulate(
     m_arr.as_mut_slice().zeroize();
     let mut ciphertext = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
     ciphertext.copy_from_slice(ct.as_slice());
-    let shared = Zeroizing::new(to_array(ss.as_slice()));
+    let shared = Zeroizing::new(ss.0);
     ss.as_mut_slice().zeroize();
     Ok((ciphertext, shared))
 }

@@ -125,7 +125,7 @@ impl core::fmt::Debug for PqPrekeyPublic {
             .field("kind", &self.kind)
             .field(
                 "public_prefix",
-                &crate::hexfmt::Hex(self.public.get(..8).unwrap_or(&[])),
+                &crate::hexfmt::Hex(self.public.split_at(8).0),
             )
             .finish_non_exhaustive()
     }

@@ -102,7 +102,9 @@ pub fn displayable_half(hash: &[u8; 64]) -> [u8; 30] {
         let value = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) % 100_000;
         let mut v = value;
         for d in out.iter_mut().rev() {
-            *d = b'0'.saturating_add(u8::try_from(v % 10).unwrap_or(0));
+            #[allow(clippy::expect_used, reason = "`v % 10` is a decimal digit")]
+            let digit = u8::try_from(v % 10).expect("below 10");
+            *d = b'0'.saturating_add(digit);
             v /= 10;
         }
     }
@@ -177,7 +179,11 @@ impl SafetyNumber {
 
     /// The 60 digits to show (the same on both sides).
     pub fn displayable(&self) -> &str {
-        core::str::from_utf8(&self.digits).unwrap_or("")
+        #[allow(
+            clippy::expect_used,
+            reason = "`digits` holds only the ASCII digits `displayable_half` writes"
+        )]
+        core::str::from_utf8(&self.digits).expect("ASCII digits")
     }
 
     /// The scannable form to put in a QR code:
@@ -199,11 +205,12 @@ impl SafetyNumber {
         if scanned.len() > SCANNABLE_LEN {
             return Err(SafetyNumberError::Malformed(DecodeError::TrailingBytes));
         }
-        let (version, rest) = scanned.split_at(1);
-        if version != [SCANNABLE_VERSION] {
-            let v = version.first().copied().unwrap_or(0);
+        let Some((&version, rest)) = scanned.split_first() else {
+            return Err(SafetyNumberError::Malformed(DecodeError::Truncated));
+        };
+        if version != SCANNABLE_VERSION {
             return Err(SafetyNumberError::Malformed(
-                DecodeError::UnsupportedVersion(v),
+                DecodeError::UnsupportedVersion(version),
             ));
         }
         let (their_local, their_remote) = rest.split_at(32);

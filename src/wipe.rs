@@ -118,9 +118,7 @@ impl<T> WipingVec<T> {
     fn wipe_spare(&mut self, n: usize) {
         let spare = self.inner.spare_capacity_mut();
         let n = n.min(spare.len());
-        if let Some(slots) = spare.get_mut(..n) {
-            slots.zeroize();
-        }
+        spare.split_at_mut(n).0.zeroize();
     }
 }
 

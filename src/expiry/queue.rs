@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::error::DecodeError;
 use crate::session::Timestamp;
-use crate::wire::codec::{Reader, Writer};
+use crate::wire::codec::{Reader, write_exact};
 
 /// The app's identifier of a stored message (16 bytes: a UUID, or a row id
 /// via `From<u64>`).
@@ -187,20 +187,21 @@ impl ExpiryQueue {
     /// `id (16) || kind u8 || value u64`, in increasing id order (SPEC.md
     /// §10.3). Canonical: one queue, one encoding.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = alloc::vec![0u8; self.encoded_len()];
-        let mut w = Writer::new(&mut out);
         let count = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        let mut ok = w.u8(QUEUE_FORMAT_VERSION).is_ok() && w.u32(count).is_ok();
-        for (id, expiry) in &self.entries {
-            let (kind, value) = match expiry {
-                Expiry::At(t) => (KIND_AT, t.as_unix_millis()),
-                Expiry::AfterRead { ttl_ms } => (KIND_AFTER_READ, *ttl_ms),
-            };
-            ok &= w.bytes(&id.0).is_ok() && w.u8(kind).is_ok() && w.u64(value).is_ok();
-        }
-        let n = if ok { w.position() } else { 0 };
-        out.truncate(n);
-        out
+        write_exact(alloc::vec![0u8; self.encoded_len()], |w| {
+            w.u8(QUEUE_FORMAT_VERSION)?;
+            w.u32(count)?;
+            for (id, expiry) in &self.entries {
+                let (kind, value) = match expiry {
+                    Expiry::At(t) => (KIND_AT, t.as_unix_millis()),
+                    Expiry::AfterRead { ttl_ms } => (KIND_AFTER_READ, *ttl_ms),
+                };
+                w.bytes(&id.0)?;
+                w.u8(kind)?;
+                w.u64(value)?;
+            }
+            Ok(())
+        })
     }
 
     /// Parses an encoding strictly: known version, ids strictly increasing,

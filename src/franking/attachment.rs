@@ -23,7 +23,7 @@ use crate::franking::{FRANKING_VERSION, TYPE_ATTACHMENT_POINTER};
 use crate::kdf::hkdf_sha256;
 use crate::limits::{MAX_ATTACHMENT_LOCATOR_LEN, MAX_ATTACHMENT_MEDIA_TYPE_LEN};
 use crate::wire::TAG_LEN;
-use crate::wire::codec::{Overflow, Reader, Writer};
+use crate::wire::codec::{Overflow, Reader, Writer, write_exact};
 
 /// HKDF info that turns an attachment key into an AES-256-GCM key and
 /// nonce.
@@ -213,11 +213,10 @@ impl AttachmentPointer {
 
     /// The encoding (SPEC.md §19.8), to send as a franked message's body.
     pub fn to_vec(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(alloc::vec![0u8; self.encoded_len()]);
-        let mut w = Writer::new(&mut out);
-        // Sized exactly above, lengths bounded by the constructors.
-        let _ = self.write(&mut w);
-        out
+        // Lengths bounded by the constructors.
+        write_exact(Zeroizing::new(alloc::vec![0u8; self.encoded_len()]), |w| {
+            self.write(w)
+        })
     }
 
     fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {

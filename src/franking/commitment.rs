@@ -8,7 +8,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::frame::ContentType;
 use crate::franking::COMMITMENT_LABEL;
 use crate::identity::IdentityKey;
-use crate::kdf::hmac_keyed;
+use crate::kdf::{hmac_finalize, hmac_keyed};
 use crate::limits::FRANKING_COMMITMENT_LEN;
 use crate::session::time::Timestamp;
 
@@ -99,9 +99,7 @@ pub(crate) fn commitment_encoded(
     let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
     mac.update(&len.to_be_bytes());
     mac.update(body);
-    let mut out = [0u8; FRANKING_COMMITMENT_LEN];
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
+    hmac_finalize(mac)
 }
 
 /// Constant-time comparison of two commitments (or stamps).

@@ -16,11 +16,11 @@ use crate::franking::error::ReportError;
 use crate::franking::report::Report;
 use crate::franking::{FRANKING_VERSION, STAMP_LABEL, TYPE_STAMP};
 use crate::identity::IdentityKey;
-use crate::kdf::hmac_keyed;
+use crate::kdf::{hmac_finalize, hmac_keyed};
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_ROUTING_ID_LEN};
 use crate::session::time::Timestamp;
 use crate::wire::Message;
-use crate::wire::codec::{Overflow, Reader, Writer};
+use crate::wire::codec::{Overflow, Reader, Writer, write_exact};
 
 /// The relay's 32-byte stamping key `K_relay`: uniformly random, kept by
 /// the relay operator, never shared. Zeroized on drop.
@@ -129,11 +129,8 @@ impl RoutingContext {
     }
 
     fn to_vec(&self) -> Vec<u8> {
-        let mut out = alloc::vec![0u8; self.encoded_len()];
-        let mut w = Writer::new(&mut out);
-        // Sized exactly above, ids bounded by the constructor.
-        let _ = self.write(&mut w);
-        out
+        // Ids bounded by the constructor.
+        write_exact(alloc::vec![0u8; self.encoded_len()], |w| self.write(w))
     }
 }
 
@@ -180,17 +177,12 @@ impl Stamp {
     /// `version 0x01 | type 0x31 | tag 32 | routing context` (SPEC.md
     /// §19.4).
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = alloc::vec![0u8; self.encoded_len()];
-        let mut w = Writer::new(&mut out);
-        let written = (|| {
+        write_exact(alloc::vec![0u8; self.encoded_len()], |w| {
             w.u8(FRANKING_VERSION)?;
             w.u8(TYPE_STAMP)?;
             w.bytes(&self.tag)?;
-            self.context.write(&mut w)
-        })();
-        // Sized exactly above; a failure cannot happen.
-        let _ = written;
-        out
+            self.context.write(w)
+        })
     }
 
     /// Parses a stamp strictly; any input gives a stamp or a typed error.
@@ -240,9 +232,7 @@ fn stamp_tag(key: &RelayKey, commitment: &[u8; 32], context: &RoutingContext) ->
     mac.update(STAMP_LABEL);
     mac.update(commitment);
     mac.update(&context.to_vec());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
+    hmac_finalize(mac)
 }
 
 /// Stamps a commitment: binds it to the routing context under the relay's

@@ -16,7 +16,7 @@ use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_REPORT_ATTACHMENT_LEN, MAX_REPORT_LEN, REPORT_FIXED_LEN};
 use crate::session::received::Received;
 use crate::session::time::Timestamp;
-use crate::wire::codec::{Overflow, Reader, Writer};
+use crate::wire::codec::{Overflow, Reader, Writer, write_exact};
 
 /// Report flag: the attachment plaintext follows the body.
 pub const FLAG_ATTACHMENT: u8 = 0x01;
@@ -158,11 +158,10 @@ impl Report {
 
     /// The encoding (SPEC.md §19.6).
     pub fn to_vec(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(alloc::vec![0u8; self.encoded_len()]);
-        let mut w = Writer::new(&mut out);
-        // Sized exactly above, every length bounded by the constructors.
-        let _ = self.write(&mut w);
-        out
+        // Every length bounded by the constructors.
+        write_exact(Zeroizing::new(alloc::vec![0u8; self.encoded_len()]), |w| {
+            self.write(w)
+        })
     }
 
     fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {

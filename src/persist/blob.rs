@@ -71,12 +71,13 @@ impl BlobKind {
 /// The kind of a plain or sealed blob, read from its header without
 /// checking anything else.
 pub fn blob_kind(bytes: &[u8]) -> Result<BlobKind, StateError> {
-    let header = bytes.get(..HEADER_LEN).ok_or(StateError::NotAStateBlob)?;
-    let (magic, rest) = header.split_at(4);
+    let [a, b, c, d, kind, _] = *bytes
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(StateError::NotAStateBlob)?;
+    let magic = [a, b, c, d];
     if magic != STATE_MAGIC && magic != SEALED_MAGIC && magic != BOUND_MAGIC {
         return Err(StateError::NotAStateBlob);
     }
-    let kind = rest.first().copied().unwrap_or(0);
     BlobKind::from_byte(kind).ok_or(StateError::WrongKind {
         expected: 0,
         found: kind,
@@ -89,11 +90,13 @@ fn check_header(
     magic: [u8; 4],
     accepted: &[BlobKind],
 ) -> Result<(BlobKind, u8), StateError> {
-    let header = bytes.get(..HEADER_LEN).ok_or(StateError::NotAStateBlob)?;
-    let (m, rest) = header.split_at(4);
+    let [a, b, c, d, kind, version] = *bytes
+        .first_chunk::<HEADER_LEN>()
+        .ok_or(StateError::NotAStateBlob)?;
+    let m = [a, b, c, d];
     if m != magic {
         let known = [STATE_MAGIC, SEALED_MAGIC, BOUND_MAGIC];
-        return Err(if !known.iter().any(|k| k == m) {
+        return Err(if !known.contains(&m) {
             StateError::NotAStateBlob
         } else if magic == STATE_MAGIC {
             StateError::Sealed
@@ -105,10 +108,6 @@ fn check_header(
             StateError::AddressBound
         });
     }
-    let (kind, version) = match rest {
-        [k, v] => (*k, *v),
-        _ => return Err(StateError::NotAStateBlob),
-    };
     let expected = accepted.first().map_or(0, |k| *k as u8);
     let kind = BlobKind::from_byte(kind)
         .filter(|k| accepted.contains(k))
@@ -144,9 +143,12 @@ fn header(magic: [u8; 4], kind: BlobKind, version: u8) -> [u8; HEADER_LEN] {
 }
 
 fn checksum(data: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let digest = Sha256::digest(data);
+    const { assert!(CHECKSUM_LEN <= 32, "a truncated SHA-256") };
+    let digest: [u8; 32] = Sha256::digest(data).into();
     let mut out = [0u8; CHECKSUM_LEN];
-    out.copy_from_slice(digest.get(..CHECKSUM_LEN).unwrap_or(&[0u8; CHECKSUM_LEN]));
+    for (o, d) in out.iter_mut().zip(digest) {
+        *o = d;
+    }
     out
 }
 
@@ -220,27 +222,29 @@ fn encrypt_body(
     // Room for the tag now: appending it to the ciphertext then moves
     // nothing.
     w.reserve(TAG_LEN);
-    let out = w.as_mut_slice();
-    let at = prefix_len.min(out.len());
-    let (prefix, pt) = out.split_at_mut(at);
+    #[allow(
+        clippy::expect_used,
+        reason = "the caller wrote the `prefix_len` bytes of the prefix before the body"
+    )]
+    let (prefix, pt) = w
+        .as_mut_slice()
+        .split_at_mut_checked(prefix_len)
+        .expect("the prefix is in the buffer");
     let mut ad = Vec::with_capacity(prefix.len().saturating_add(ad_suffix.len()));
     ad.extend_from_slice(prefix);
     ad.extend_from_slice(ad_suffix);
+    #[allow(
+        clippy::expect_used,
+        reason = "AES-256-GCM refuses only a plaintext over 2^36 - 32 bytes or \
+                  associated data over 2^61 - 1; a state blob is megabytes at most"
+    )]
     let tag = cipher
         .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(pt))
-        .ok();
-    match tag {
-        Some(tag) => {
-            // The buffer now holds only ciphertext: no secret left to wipe.
-            let mut sealed = w.into_ciphertext();
-            sealed.extend_from_slice(&tag);
-            sealed
-        }
-        // Unreachable (a 32-byte key, a body below the AEAD's limit); an
-        // empty blob is refused by every loader. The writer, dropped here,
-        // zeroizes the body.
-        None => Vec::new(),
-    }
+        .expect("a state blob is within the AES-GCM length limits");
+    // The buffer now holds only ciphertext: no secret left to wipe.
+    let mut sealed = w.into_ciphertext();
+    sealed.extend_from_slice(&tag);
+    sealed
 }
 
 /// Checks and decrypts a bound sealed blob: header, `key_id`
@@ -301,23 +305,19 @@ fn open_envelope(
         return Err(StateError::Truncated);
     }
     let (prefix, rest) = bytes.split_at(prefix_len);
-    let key_id = prefix
-        .get(HEADER_LEN..HEADER_LEN.saturating_add(8))
+    let (key_id, after_id) = prefix
+        .get(HEADER_LEN..)
+        .and_then(<[u8]>::split_first_chunk::<8>)
         .ok_or(StateError::Truncated)?;
     if !bool::from(key_id.ct_eq(&key.id())) {
         return Err(StateError::WrongStorageKey);
     }
-    let mut salt = [0u8; 32];
-    salt.copy_from_slice(
-        prefix
-            .get(HEADER_LEN.saturating_add(8)..SEALED_PREFIX_LEN)
-            .unwrap_or(&[0u8; 32]),
-    );
+    let salt: [u8; 32] = *after_id.first_chunk().ok_or(StateError::Truncated)?;
     let mut ad = prefix.to_vec();
     ad.extend_from_slice(&address(&salt, prefix)?);
-    let (ciphertext, tag) = rest.split_at(rest.len().saturating_sub(TAG_LEN));
-    let mut tag_bytes = [0u8; TAG_LEN];
-    tag_bytes.copy_from_slice(tag);
+    let (ciphertext, tag) = rest
+        .split_last_chunk::<TAG_LEN>()
+        .ok_or(StateError::Truncated)?;
     let (cipher, nonce) = blob_cipher(key, &salt, info);
     let mut body = Zeroizing::new(ciphertext.to_vec());
     cipher
@@ -325,7 +325,7 @@ fn open_envelope(
             &nonce.into(),
             &ad,
             InOutBuf::from(&mut body[..]),
-            &tag_bytes.into(),
+            &(*tag).into(),
         )
         .map_err(|_| StateError::Corrupted)?;
     Ok(body)

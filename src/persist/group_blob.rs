@@ -47,7 +47,7 @@ use crate::limits::{
     MAX_SKIPPED_KEY_AGE_MS,
 };
 use crate::session::Timestamp;
-use crate::wire::codec::{Reader, Writer};
+use crate::wire::codec::{Reader, write_exact};
 
 const ROLE_MEMBER: u8 = 0x01;
 const ROLE_OWNER: u8 = 0x02;
@@ -76,9 +76,8 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     if let Role::Subscriber { owner } = &c.role {
         write_identity(w, owner);
     }
-    let mut timer = [0u8; FRAME_TIMER_LEN];
     // Exactly what `write_timer` writes.
-    let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
+    let timer = write_exact([0u8; FRAME_TIMER_LEN], |t| write_timer(t, &c.timer));
     w.bytes(&timer);
     w.u64(c.highest_timer_version);
     w.u32(c.rotation.max_posts());

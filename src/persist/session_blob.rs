@@ -38,7 +38,7 @@ use crate::session::key_agreement::KeyAgreement;
 use crate::session::record::SessionRecord;
 use crate::session::transport::{PqPrekeyFields, PrekeyFields};
 use crate::session::{PendingSession, Session};
-use crate::wire::codec::{Reader, Writer};
+use crate::wire::codec::{Reader, write_exact};
 
 fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
     write_identity(w, &p.identity_key);
@@ -94,9 +94,8 @@ fn read_prekey(
 }
 
 fn write_conversation(w: &mut BlobWriter, c: &Conversation) {
-    let mut timer = [0u8; FRAME_TIMER_LEN];
     // Exactly what `write_timer` writes.
-    let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
+    let timer = write_exact([0u8; FRAME_TIMER_LEN], |t| write_timer(t, &c.timer));
     w.bytes(&timer);
     w.u64(c.highest_timer_version);
     w.u64(c.max_skipped_key_age_ms);

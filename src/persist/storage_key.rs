@@ -63,7 +63,7 @@ impl StorageKey {
         mac.update(salt);
         mac.update(&[kind]);
         mac.update(address);
-        let full = mac.finalize().into_bytes();
+        let full = crate::kdf::hmac_finalize(mac);
         let mut out = [0u8; 16];
         for (o, b) in out.iter_mut().zip(full.iter()) {
             *o = *b;

@@ -83,25 +83,21 @@ impl RatchetState {
         }
         write_runs(
             w,
-            self.skipped.keys.iter().map(|k| &k.ratchet_key),
+            self.skipped.keys.iter(),
             self.skipped.keys.len(),
-            |w, i| {
-                if let Some(k) = self.skipped.keys.get(i) {
-                    w.u32(k.counter);
-                    w.bytes(k.key.as_bytes());
-                    w.u64(k.skipped_at);
-                }
+            |k| &k.ratchet_key,
+            |w, k| {
+                w.u32(k.counter);
+                w.bytes(k.key.as_bytes());
+                w.u64(k.skipped_at);
             },
         );
         write_runs(
             w,
-            self.skipped.erased.iter().map(|(k, _)| k),
+            self.skipped.erased.iter(),
             self.skipped.erased.len(),
-            |w, i| {
-                if let Some((_, c)) = self.skipped.erased.get(i) {
-                    w.u32(*c);
-                }
-            },
+            |(k, _)| k,
+            |w, (_, c)| w.u32(*c),
         );
     }
 
@@ -200,29 +196,31 @@ fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
     }
 }
 
-/// `total u16`, then runs of consecutive entries sharing a ratchet key.
-fn write_runs<'a>(
+/// `total u16`, then runs of consecutive entries sharing a ratchet key
+/// (`key u8[32] || n u16 || n entries`, a run at most `u16::MAX` long).
+fn write_runs<'a, T: 'a>(
     w: &mut BlobWriter,
-    keys: impl Iterator<Item = &'a [u8; 32]> + Clone,
+    entries: impl Iterator<Item = &'a T> + Clone,
     total: usize,
-    mut entry: impl FnMut(&mut BlobWriter, usize),
+    key_of: impl Fn(&'a T) -> &'a [u8; 32],
+    mut entry: impl FnMut(&mut BlobWriter, &'a T),
 ) {
-    // Capped by MAX_SKIPPED_KEYS (2000).
+    // Capped by MAX_SKIPPED_KEYS (2000); the reader refuses a total that
+    // does not match the runs.
     w.u16(u16::try_from(total).unwrap_or(u16::MAX));
-    let mut start = 0usize;
-    let mut iter = keys.peekable();
-    while let Some(key) = iter.next() {
-        let mut n = 1usize;
-        while iter.peek() == Some(&key) && n < usize::from(u16::MAX) {
-            iter.next();
+    let mut rest = entries.peekable();
+    while let Some(&first) = rest.peek() {
+        let key = key_of(first);
+        let run = rest.clone();
+        let mut n: u16 = 0;
+        while n < u16::MAX && rest.next_if(|e| key_of(e) == key).is_some() {
             n = n.saturating_add(1);
         }
         w.bytes(key);
-        w.u16(u16::try_from(n).unwrap_or(u16::MAX));
-        for i in start..start.saturating_add(n) {
-            entry(w, i);
+        w.u16(n);
+        for e in run.take(usize::from(n)) {
+            entry(w, e);
         }
-        start = start.saturating_add(n);
     }
 }
 

@@ -34,6 +34,23 @@ pub(crate) const AEAD_AD_LEN: usize = AD_LEN + HEADER_LEN;
 /// `AD || header || cf`.
 pub(crate) const FRANKED_AEAD_AD_LEN: usize = AEAD_AD_LEN + FRANKING_COMMITMENT_LEN;
 
+/// The AEAD associated data of one message, its length in its type.
+enum AeadAd {
+    /// `AD || header`.
+    Plain([u8; AEAD_AD_LEN]),
+    /// `AD || header || cf`.
+    Franked([u8; FRANKED_AEAD_AD_LEN]),
+}
+
+impl AeadAd {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Plain(ad) => ad,
+            Self::Franked(ad) => ad,
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Debug)]
 struct SendingChain {
     chain_key: ChainKey,
@@ -219,23 +236,25 @@ impl RatchetState {
     }
 
     /// `AD || header`, followed by `cf` for a franked message (SPEC.md
-    /// §5.4, §19.2); returns the buffer and the length used.
+    /// §5.4, §19.2).
     fn aead_ad(
         &self,
         header: &[u8; HEADER_LEN],
         commitment: Option<&[u8; FRANKING_COMMITMENT_LEN]>,
-    ) -> ([u8; FRANKED_AEAD_AD_LEN], usize) {
-        let mut ad = [0u8; FRANKED_AEAD_AD_LEN];
-        let (a, rest) = ad.split_at_mut(AD_LEN);
+    ) -> AeadAd {
+        let mut plain = [0u8; AEAD_AD_LEN];
+        let (a, h) = plain.split_at_mut(AD_LEN);
         a.copy_from_slice(&self.associated_data);
-        let (h, c) = rest.split_at_mut(HEADER_LEN);
         h.copy_from_slice(header);
         match commitment {
+            None => AeadAd::Plain(plain),
             Some(cf) => {
+                let mut franked = [0u8; FRANKED_AEAD_AD_LEN];
+                let (p, c) = franked.split_at_mut(AEAD_AD_LEN);
+                p.copy_from_slice(&plain);
                 c.copy_from_slice(cf);
-                (ad, FRANKED_AEAD_AD_LEN)
+                AeadAd::Franked(franked)
             }
-            None => (ad, AEAD_AD_LEN),
         }
     }
 
@@ -317,9 +336,9 @@ impl RatchetState {
             nonce_mask,
         };
         let (message_key, next_chain) = chain.chain_key.step();
-        let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
+        let ad = self.aead_ad(&header.to_bytes(), commitment);
         let tag = message_key
-            .seal(&nonce_mask, ad.get(..ad_len).unwrap_or_default(), buf)
+            .seal(&nonce_mask, ad.as_slice(), buf)
             .map_err(|_| SessionError::MessageTooLarge)?;
         // Commit.
         if let Some((pair, root_key, _)) = stepped {
@@ -362,8 +381,8 @@ impl RatchetState {
                 return Ok((Plan::Advance { chain, skipped }, key));
             }
         }
-        if let Some(index) = self.skipped.find(&header.ratchet_key, header.counter) {
-            return self.plan_stored(index, now, retention);
+        if let Some((index, stored)) = self.skipped.find(&header.ratchet_key, header.counter) {
+            return plan_stored(index, stored, now, retention);
         }
         if self.skipped.was_erased(&header.ratchet_key, header.counter) {
             return Err(SessionError::MessageKeyErased);
@@ -448,30 +467,12 @@ impl RatchetState {
         retention: &Retention,
     ) -> Result<(Plan, MessageKey), SessionError> {
         match self.skipped.find(&header.ratchet_key, header.counter) {
-            Some(index) => self.plan_stored(index, now, retention),
+            Some((index, stored)) => plan_stored(index, stored, now, retention),
             None if self.skipped.was_erased(&header.ratchet_key, header.counter) => {
                 Err(SessionError::MessageKeyErased)
             }
             None => Err(SessionError::DuplicateMessage),
         }
-    }
-
-    /// The stored key at `index`. A key past its retention window counts as
-    /// erased, whether or not an erasure has run since it expired.
-    fn plan_stored(
-        &self,
-        index: usize,
-        now: u64,
-        retention: &Retention,
-    ) -> Result<(Plan, MessageKey), SessionError> {
-        let stored = self
-            .skipped
-            .get(index)
-            .ok_or(SessionError::DuplicateMessage)?;
-        if retention.is_expired(stored.skipped_at, now) {
-            return Err(SessionError::MessageKeyErased);
-        }
-        Ok((Plan::Skipped { index }, stored.key.clone()))
     }
 
     /// Verifies and decrypts `buf` in place (ciphertext without the tag),
@@ -504,14 +505,9 @@ impl RatchetState {
         check: impl FnOnce(&[u8]) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
         let (plan, key) = self.plan(header, now, retention)?;
-        let (ad, ad_len) = self.aead_ad(&header.to_bytes(), commitment);
-        key.open(
-            &header.nonce_mask,
-            ad.get(..ad_len).unwrap_or_default(),
-            buf,
-            tag,
-        )
-        .map_err(|_| SessionError::AuthenticationFailed)?;
+        let ad = self.aead_ad(&header.to_bytes(), commitment);
+        key.open(&header.nonce_mask, ad.as_slice(), buf, tag)
+            .map_err(|_| SessionError::AuthenticationFailed)?;
         match check(buf) {
             Ok(out) => {
                 self.commit(plan, now, retention);
@@ -614,6 +610,20 @@ impl RatchetState {
             self.receiving.as_ref().map(|r| *r.chain_key.as_bytes()),
         )
     }
+}
+
+/// The stored key `stored` at `index`. A key past its retention window
+/// counts as erased, whether or not an erasure has run since it expired.
+fn plan_stored(
+    index: usize,
+    stored: &SkippedKey,
+    now: u64,
+    retention: &Retention,
+) -> Result<(Plan, MessageKey), SessionError> {
+    if retention.is_expired(stored.skipped_at, now) {
+        return Err(SessionError::MessageKeyErased);
+    }
+    Ok((Plan::Skipped { index }, stored.key.clone()))
 }
 
 /// Room for `n` planned skipped keys (`n` is at most [`MAX_SKIP`]).

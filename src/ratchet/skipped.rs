@@ -77,14 +77,16 @@ pub(crate) struct SkippedKeys {
 }
 
 impl SkippedKeys {
-    pub(crate) fn find(&self, ratchet_key: &[u8; 32], counter: u32) -> Option<usize> {
+    /// The stored key for this position, with its index.
+    pub(crate) fn find(
+        &self,
+        ratchet_key: &[u8; 32],
+        counter: u32,
+    ) -> Option<(usize, &SkippedKey)> {
         self.keys
             .iter()
-            .position(|k| k.counter == counter && &k.ratchet_key == ratchet_key)
-    }
-
-    pub(crate) fn get(&self, index: usize) -> Option<&SkippedKey> {
-        self.keys.get(index)
+            .enumerate()
+            .find(|(_, k)| k.counter == counter && &k.ratchet_key == ratchet_key)
     }
 
     /// Removes (and zeroizes) the key at `index`.

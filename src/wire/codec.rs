@@ -70,6 +70,22 @@ pub(crate) struct Writer<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overflow;
 
+/// Runs `write` over all of `buf` and returns it: for an encoding into a
+/// buffer allocated with the exact length of what `write` writes (the
+/// caller's `encoded_len`), so that running out of room is a bug, not a
+/// short or zero-filled encoding.
+pub(crate) fn write_exact<B: AsMut<[u8]>>(
+    mut buf: B,
+    write: impl FnOnce(&mut Writer<'_>) -> Result<(), Overflow>,
+) -> B {
+    #[allow(
+        clippy::expect_used,
+        reason = "every caller sizes `buf` with the `encoded_len` of what `write` writes"
+    )]
+    write(&mut Writer::new(buf.as_mut())).expect("the buffer is sized for the encoding");
+    buf
+}
+
 impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Self { buf, pos: 0 }

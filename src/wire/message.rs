@@ -315,7 +315,13 @@ impl<'a> Message<'a> {
     /// The encoding as a new vector.
     pub fn to_vec(&self) -> Vec<u8> {
         let mut out = alloc::vec![0u8; self.encoded_len()];
-        let n = self.encode_into(&mut out).unwrap_or(0);
+        #[allow(
+            clippy::expect_used,
+            reason = "`encode_into` fails only on a buffer shorter than `encoded_len()`"
+        )]
+        let n = self
+            .encode_into(&mut out)
+            .expect("the buffer is `encoded_len()` bytes");
         out.truncate(n);
         out
     }
