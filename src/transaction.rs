@@ -15,7 +15,7 @@
 /// use sealwire::persist::StateBlob;
 /// use sealwire::{Transaction, Timestamp};
 /// # let now = Timestamp::from_unix_millis(1_700_000_000_000);
-/// # let (mut rng, mut alice, mut bob) = sealwire::internal::testing::in_chain_pair(1, now)?;
+/// # let (mut rng, mut alice, mut bob) = sealwire::testing::in_chain_pair(1, now)?;
 /// # let message = alice.encrypt(&mut rng, now, b"hi")?;
 /// let mut tx = Transaction::begin(&mut bob);
 /// let received = tx.decrypt(now, &message)?;

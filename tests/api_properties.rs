@@ -2,7 +2,7 @@
 //! never contains secret material.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     BundleError, DecodeError, IdentityKey, IdentityKeyPair, PendingSession, PrekeyBundle,
     PrekeyStore, Received, Rejected, Session, SessionError, Timestamp,
@@ -45,7 +45,7 @@ fn debug_output_never_contains_secrets() {
 
     let seed_hex = hex(&seed);
     let bob_seed_hex = hex(&bob_id.danger_seed_bytes()[..]);
-    let keys = sealwire::internal::hazmat::session_keys(&bob);
+    let keys = sealwire::hazmat::session_keys(&bob);
     let root_hex = hex(&keys.0);
     let recv_hex = hex(&keys.2.unwrap());
     let all =
