@@ -13,8 +13,8 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use sealwire::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::Message;
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, Session, Timestamp,
