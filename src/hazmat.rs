@@ -274,12 +274,8 @@ pub fn encrypt_raw<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) = session.ratchet().0.encrypt(rng, &mut buf)?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
-    out.extend_from_slice(&header.to_bytes());
-    out.extend_from_slice(&buf);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    let sealed = session.ratchet().0.encrypt(rng, &mut buf)?;
+    Ok(raw_message(sealed, None, &buf))
 }
 
 /// [`encrypt_raw`] with the header's nonce mask `r` given instead of drawn
@@ -295,16 +291,11 @@ pub fn encrypt_raw_with_nonce_mask<S: RawRatchet, R: rand_core::CryptoRng + ?Siz
     nonce_mask: [u8; NONCE_MASK_LEN],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) =
-        session
-            .ratchet()
-            .0
-            .encrypt_masked(rng, &mut buf, None, Some(nonce_mask))?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
-    out.extend_from_slice(&header.to_bytes());
-    out.extend_from_slice(&buf);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    let sealed = session
+        .ratchet()
+        .0
+        .encrypt_masked(rng, &mut buf, None, Some(nonce_mask))?;
+    Ok(raw_message(sealed, None, &buf))
 }
 
 /// Encrypts `plaintext` as the AEAD plaintext itself with a franking
@@ -319,16 +310,31 @@ pub fn encrypt_raw_franked<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
     commitment: &[u8; 32],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) = session
+    let sealed = session
         .ratchet()
         .0
         .encrypt_bound(rng, &mut buf, Some(commitment))?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + 32 + TAG_LEN));
+    Ok(raw_message(sealed, Some(commitment), &buf))
+}
+
+/// `header || [commitment] || ciphertext || tag`.
+fn raw_message(
+    (header, tag): (RatchetHeader, [u8; TAG_LEN]),
+    commitment: Option<&[u8; 32]>,
+    ciphertext: &[u8],
+) -> Vec<u8> {
+    let commitment: &[u8] = commitment.map_or(&[], |c| c);
+    let mut out = Vec::with_capacity(
+        ciphertext
+            .len()
+            .saturating_add(HEADER_LEN + TAG_LEN)
+            .saturating_add(commitment.len()),
+    );
     out.extend_from_slice(&header.to_bytes());
     out.extend_from_slice(commitment);
-    out.extend_from_slice(&buf);
+    out.extend_from_slice(ciphertext);
     out.extend_from_slice(&tag);
-    Ok(out)
+    out
 }
 
 /// Decrypts `header || ciphertext || tag` with no inner frame.
