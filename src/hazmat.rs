@@ -224,6 +224,11 @@ pub fn respond_with_pq_fields(
 /// Either phase of a session ([`Session`], [`PendingSession`]), for the raw
 /// operations of this module. Sealed: only this crate implements it, and it
 /// gives no access to the ratchet state.
+///
+/// ```compile_fail,E0277
+/// struct Mine;
+/// impl sealwire::hazmat::RawRatchet for Mine {}
+/// ```
 pub trait RawRatchet: sealed::Sealed {}
 
 impl RawRatchet for Session {}
