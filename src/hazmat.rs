@@ -142,13 +142,7 @@ pub fn initiate_with_keys(
     ephemeral_secret: [u8; 32],
     ratchet_secret: [u8; 32],
 ) -> Result<PendingSession, SessionError> {
-    PendingSession::initiate_with_keys(
-        identity,
-        bundle,
-        DhKeyPair::from_secret_bytes(ephemeral_secret),
-        DhKeyPair::from_secret_bytes(ratchet_secret),
-        None,
-    )
+    initiate(identity, bundle, ephemeral_secret, ratchet_secret, None)
 }
 
 /// Starts an initiator session with explicit ephemeral and first ratchet
@@ -161,12 +155,29 @@ pub fn initiate_pq_with_keys(
     ratchet_secret: [u8; 32],
     kem_randomness: &[u8; 32],
 ) -> Result<PendingSession, SessionError> {
+    initiate(
+        identity,
+        bundle,
+        ephemeral_secret,
+        ratchet_secret,
+        Some(kem_randomness),
+    )
+}
+
+/// The initiator of [`initiate_with_keys`] and [`initiate_pq_with_keys`].
+fn initiate(
+    identity: &IdentityKeyPair,
+    bundle: &PrekeyBundle,
+    ephemeral_secret: [u8; 32],
+    ratchet_secret: [u8; 32],
+    kem_randomness: Option<&[u8; 32]>,
+) -> Result<PendingSession, SessionError> {
     PendingSession::initiate_with_keys(
         identity,
         bundle,
         DhKeyPair::from_secret_bytes(ephemeral_secret),
         DhKeyPair::from_secret_bytes(ratchet_secret),
-        Some(kem_randomness),
+        kem_randomness,
     )
 }
 
@@ -180,16 +191,14 @@ pub fn respond_with_fields(
     signed_prekey_id: u32,
     one_time_prekey_id: Option<u32>,
 ) -> Result<Session, SessionError> {
-    Session::respond(
+    respond_with_pq_fields(
         identity,
         prekeys,
-        PrekeyFields {
-            identity_key: *their_identity,
-            base_key: *base_key,
-            signed_prekey_id,
-            one_time_prekey_id,
-            pq: None,
-        },
+        their_identity,
+        base_key,
+        signed_prekey_id,
+        one_time_prekey_id,
+        None,
     )
 }
 
