@@ -64,7 +64,7 @@ use sha2::{Digest, Sha256};
 
 use clock::Clock;
 use sealwire::group::{ChannelOwner, ChannelSubscriber, GroupId, RotationPolicy};
-use sealwire::internal::testing::{DangerDeterministicRng, session_pair};
+use sealwire::testing::{DangerDeterministicRng, session_pair};
 use sealwire::{ContentType, IdentityKeyPair, Session, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);

@@ -29,8 +29,8 @@ use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
+use sealwire::testing::{DangerDeterministicRng, in_chain_pair};
 use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);

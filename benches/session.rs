@@ -57,7 +57,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use clock::Clock;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
     Timestamp,
@@ -105,7 +105,7 @@ fn parties(seed: u64) -> Parties {
 
 /// Two established sessions with Alice's current chain started.
 fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
-    sealwire::internal::testing::in_chain_pair(seed, T0).unwrap()
+    sealwire::testing::in_chain_pair(seed, T0).unwrap()
 }
 
 /// `in_chain/SIZE`: Alice → Bob in one chain, caller buffers reused.

@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Distribution, GroupError, GroupId};
-use sealwire::internal::testing::session_pair;
+use sealwire::testing::session_pair;
 use sealwire::{IdentityKeyPair, Session, Timestamp, os_rng};
 
 struct Subscriber {

@@ -4,7 +4,9 @@
 #
 #     bash ffi/ci.sh
 #
-# 1. builds the crate (staticlib + cdylib, debug);
+# 1. builds the crate (staticlib + cdylib, debug) with its test-only
+#    `test-utils` feature (the seeded generator the C and Python tests use;
+#    the C tests see it in the header through -DSW_TEST_UTILS);
 # 2. checks the committed header against cbindgen and that every exported
 #    function has its NULL test (ffi/tests/header.rs);
 # 3. builds the C test suite (ffi/tests/c/*.c) and the C example
@@ -35,8 +37,8 @@ step() {
     echo "==> $*"
 }
 
-step "cargo build -p sealwire-ffi"
-cargo build -p sealwire-ffi
+step "cargo build -p sealwire-ffi --features test-utils"
+cargo build -p sealwire-ffi --features test-utils
 
 step "header up to date; every export has a NULL test (ffi/tests/header.rs)"
 cargo test -p sealwire-ffi --test header -q
@@ -55,7 +57,7 @@ if [[ "$checker" == auto ]]; then
 fi
 echo "memory checker: $checker"
 
-cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -I "$root/ffi/include" -I "$root/ffi/tests/c")
+cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -DSW_TEST_UTILS -I "$root/ffi/include" -I "$root/ffi/tests/c")
 libs=("$staticlib" -lpthread -ldl -lm)
 if [[ "$checker" == asan ]]; then
     cflags+=(-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

@@ -211,6 +211,7 @@ pub(crate) fn read_timer_fields_as(
 
 /// Writes the frame into `out`, which must be exactly
 /// `frame_len(body.len(), meta.has_timer())` bytes.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn write_frame(
     out: &mut [u8],
     meta: &FrameMeta,

@@ -20,12 +20,15 @@ pub mod error;
 pub mod expiry;
 pub mod frame;
 pub mod franking;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod group;
 mod handshake;
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
 mod hexfmt;
 pub mod identity;
-#[doc(hidden)]
-pub mod internal;
 pub mod kdf;
 mod kem;
 pub mod limits;
@@ -38,6 +41,8 @@ mod rng;
 pub mod safety_number;
 pub mod session;
 pub mod store;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 mod transaction;
 mod wipe;
 pub mod wire;

@@ -243,8 +243,9 @@ impl PrekeyStore {
         store
     }
 
-    /// Builds a store from explicit keys (test vectors, migration).
-    #[doc(hidden)]
+    /// DANGER (feature `hazmat`): builds a store from explicit keys (test
+    /// vectors).
+    #[cfg(feature = "hazmat")]
     pub fn danger_from_keys(
         identity: &IdentityKeyPair,
         signed: (u32, [u8; 32]),
@@ -266,10 +267,11 @@ impl PrekeyStore {
         }
     }
 
-    /// Adds a PQ prekey from an explicit ML-KEM-768 seed `d || z` (test
-    /// vectors); a last-resort one becomes current. Returns `false` (and
-    /// changes nothing) if the id is already held.
-    #[doc(hidden)]
+    /// DANGER (feature `hazmat`): adds a PQ prekey from an explicit
+    /// ML-KEM-768 seed `d || z` (test vectors); a last-resort one becomes
+    /// current. Returns `false` (and changes nothing) if the id is already
+    /// held.
+    #[cfg(feature = "hazmat")]
     pub fn danger_add_pq_prekey(
         &mut self,
         identity: &IdentityKeyPair,
@@ -592,7 +594,7 @@ impl core::fmt::Debug for PrekeyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::internal::testing::DangerDeterministicRng;
+    use crate::testing::DangerDeterministicRng;
 
     #[test]
     fn bundle_names_what_is_missing() {

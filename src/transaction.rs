@@ -16,7 +16,7 @@
 /// use sealwire::{Transaction, Timestamp};
 /// # let now = Timestamp::from_unix_millis(1_700_000_000_000);
 /// # use sealwire::{Encrypt, Outgoing};
-/// # let (mut rng, mut alice, mut bob) = sealwire::internal::testing::in_chain_pair(1, now)?;
+/// # let (mut rng, mut alice, mut bob) = sealwire::testing::in_chain_pair(1, now)?;
 /// # let message = alice.encrypt(&mut rng, now, Outgoing::message(b"hi"))?.message;
 /// let mut tx = Transaction::begin(&mut bob);
 /// let received = tx.decrypt(now, &message)?;

@@ -19,9 +19,9 @@ mod common;
 use common::{T0, established};
 use proptest::prelude::*;
 use sealwire::group::{Group, GroupId};
-use sealwire::internal::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::DeviceAddress;
+use sealwire::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::{
     Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session,
     SessionRecord, StateError,

@@ -24,7 +24,7 @@
 //!
 //! The secrets are recorded in a table allocated before the quarantine
 //! starts, with room for all of them (it never grows, so it leaves no copy
-//! of its own in a freed block); keys are recomputed with `internal::hazmat`
+//! of its own in a freed block); keys are recomputed with `sealwire::hazmat`
 //! into stack values only. The scenarios run one after the other in a
 //! single `#[test]`, because the quarantine is process-wide.
 
@@ -40,10 +40,10 @@
 
 use rand_core::Rng;
 use sealwire::group::{Group, GroupId, RotationPolicy};
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
+use sealwire::hazmat;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, MemoryStore, SessionStorage};
+use sealwire::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionRecord,
     Timestamp,

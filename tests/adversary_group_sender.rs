@@ -43,7 +43,7 @@ use ed25519_dalek::SigningKey;
 use sealwire::group::{
     ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId, parse_post_header,
 };
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
     Session, Timestamp,

@@ -37,8 +37,8 @@ use ed25519_dalek::SigningKey;
 
 use sealwire::error::DecodeError;
 use sealwire::group::{Group, GroupError, GroupId, POST_HEADER_LEN, parse_post_header};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);

@@ -30,9 +30,9 @@ mod common;
 
 use common::{T0, accept_fails, decrypt_fails, established, setup};
 use proptest::prelude::*;
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{
     BUNDLE_VERSION, HEADER_LEN, MESSAGE_VERSION, Message, NONCE_MASK_LEN, RatchetHeader, TAG_LEN,
 };

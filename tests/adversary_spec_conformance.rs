@@ -17,9 +17,9 @@ mod common;
 
 use common::{T0, accept_fails, body, established, prekey_offsets, replaced, setup};
 use sealwire::expiry::{ExpiryError, ExpiryQueue};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_MESSAGE_LEN};
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::Message;
 use sealwire::{
     BundleError, ContentType, DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession,
@@ -774,7 +774,7 @@ fn seal_frame(
     frame: &RawFrame,
     cf: Option<[u8; 32]>,
 ) -> Vec<u8> {
-    use sealwire::internal::hazmat;
+    use sealwire::hazmat;
     let mut s = sender.clone();
     let (ty, raw) = match cf {
         None => (
@@ -1151,7 +1151,7 @@ fn franking_key_is_drawn_first() {
 #[test]
 fn initiation_draws_in_the_spec_order() {
     use rand_core::Rng;
-    use sealwire::internal::hazmat;
+    use sealwire::hazmat;
     let draws = |rng: &DangerDeterministicRng, n: usize| {
         let mut copy = rng.clone();
         (0..n)

@@ -23,9 +23,9 @@ use sealwire::expiry::policy::MAX_TIMER_VERSION_STEP;
 use sealwire::expiry::{ConversationTimer, ExpiryMode, ExpiryPolicy};
 use sealwire::frame::ContentType;
 use sealwire::group::{Group, GroupError, GroupId};
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{Encrypt, IdentityKeyPair, Outgoing, Session, SessionError};
 
 fn policy() -> Option<ExpiryPolicy> {

@@ -26,9 +26,9 @@ use common::{T0, prekey_offsets, replaced, setup};
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use sealwire::group::{Group, GroupError, GroupId};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
 use sealwire::safety_number::{SafetyNumber, SafetyNumberError};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,
     PrekeyBundle, ReportError, Session, SessionError, StateError,

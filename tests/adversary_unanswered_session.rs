@@ -22,9 +22,9 @@ mod common;
 
 use common::legacy;
 use common::{T0, body};
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionError,
     SessionRecord,

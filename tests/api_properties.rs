@@ -9,7 +9,7 @@
 )]
 
 use proptest::prelude::*;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     BundleError, ContentType, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, MissingPrekey,
     Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Received, Rejected, Sent, SentInto,
@@ -61,7 +61,7 @@ fn debug_output_never_contains_secrets() {
 
     let seed_hex = hex(&seed);
     let bob_seed_hex = hex(&bob_id.danger_seed_bytes()[..]);
-    let keys = sealwire::internal::hazmat::session_keys(&bob);
+    let keys = sealwire::hazmat::session_keys(&bob);
     let root_hex = hex(&keys.0);
     let recv_hex = hex(&keys.2.unwrap());
     let all =

@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use common::{T0, prekey_offsets, setup};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{Message, RatchetHeader, TYPE_BUNDLE, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
     BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,

@@ -28,9 +28,9 @@ use sealwire::expiry::{
     MessageExpiry, TimerChange,
 };
 use sealwire::frame::padded_body_len;
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{MESSAGE_VERSION, TYPE_RATCHET};
 use sealwire::{
     ContentType, DecodeError, Encrypt, Expiry, ExpiryQueue, MessageId, Outgoing, PendingSession,

@@ -26,9 +26,9 @@ use sealwire::franking::{
     AttachmentError, AttachmentKey, AttachmentPointer, Franking, FrankingKey, RelayKey, Report,
     ReportError, RoutingContext, Stamp, commitment,
 };
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::limits::{FRAME_FRANKING_LEN, FRANKING_COMMITMENT_LEN};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_FRANKED_RATCHET, TYPE_RATCHET};
 use sealwire::{
     ContentType, Encrypt, IdentityKey, Outgoing, PendingSession, Received, Session, SessionError,
@@ -1005,7 +1005,7 @@ fn seed_corpus() {
         for (name, data) in seeds {
             std::fs::write(reports.join(name), data).unwrap();
         }
-        let f = sealwire::internal::fuzzing::Fixture::new();
+        let f = sealwire_fuzz_fixtures::Fixture::new();
         let decrypt = root.join("decrypt");
         std::fs::write(decrypt.join("franked_prekey_m2"), &f.samples[3]).unwrap();
         std::fs::write(decrypt.join("franked_ratchet_r1"), &f.samples[4]).unwrap();
@@ -1016,11 +1016,11 @@ fn seed_corpus() {
     let mut n = 0;
     for entry in std::fs::read_dir(&reports).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
-        sealwire::internal::fuzzing::parse_report(&data);
+        sealwire_fuzz_fixtures::parse_report(&data);
         n += 1;
     }
     assert!(n >= 7, "seed corpus missing");
-    let f = sealwire::internal::fuzzing::Fixture::new();
+    let f = sealwire_fuzz_fixtures::Fixture::new();
     for name in [
         "franked_prekey_m2",
         "franked_ratchet_r1",

@@ -1,6 +1,6 @@
 //! The seed corpora of the 1:1 message fuzz targets (`decrypt`, `accept`,
 //! `parse_message`, `receive_reply`, the `msg_*` seeds of `roundtrip`),
-//! made from `internal::fuzzing::Fixture` and a second initiator of the
+//! made from `sealwire_fuzz_fixtures::Fixture` and a second initiator of the
 //! same responder. Checked against `fuzz/corpus/` here; rewritten with
 //! `SEALWIRE_REGENERATE_VECTORS=1 cargo test --test fuzz_seeds` after a
 //! change to the message bytes (SPEC.md §6–§7). The franked `decrypt`
@@ -18,10 +18,10 @@
 
 use std::path::PathBuf;
 
-use sealwire::internal::fuzzing::{FIXTURE_NOW, Fixture};
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION};
 use sealwire::{Encrypt, IdentityKeyPair, Outgoing, PendingSession};
+use sealwire_fuzz_fixtures::{FIXTURE_NOW, Fixture};
 
 fn flip_last(m: &[u8]) -> Vec<u8> {
     let mut t = m.to_vec();
@@ -147,8 +147,8 @@ fn one_to_one_fuzz_seed_corpora_are_current() {
             "decrypt" => f.decrypt(data),
             "accept" => f.accept(data),
             "receive_reply" => f.receive_reply(data),
-            "parse_message" => sealwire::internal::fuzzing::parse_message(data),
-            _ => sealwire::internal::fuzzing::roundtrip(data),
+            "parse_message" => sealwire_fuzz_fixtures::parse_message(data),
+            _ => sealwire_fuzz_fixtures::roundtrip(data),
         }
     }
     // The valid samples are what they claim to be.

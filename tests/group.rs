@@ -32,11 +32,11 @@ use sealwire::group::{
     ChannelOwner, ChannelSubscriber, Distribution, Group, GroupError, GroupId, MAX_POST_LEN,
     MIN_POST_LEN, RotationPolicy, parse_post_header,
 };
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::{
     MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES,
 };
 use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle,
     PrekeyStore, Session, Timestamp,
@@ -140,7 +140,7 @@ impl World {
             assert_eq!(got.content_type, ContentType::GroupKeyDistribution);
             assert_eq!(got.sender, *self.ids[from].public());
             assert!(self.groups[to].accept_distribution(T0, &got).unwrap());
-            assert!(sealwire::internal::testing::group_indexes_are_consistent(
+            assert!(sealwire::testing::group_indexes_are_consistent(
                 &self.groups[to]
             ));
         }
@@ -616,7 +616,7 @@ fn chain_states_cap_drops_the_oldest_chain() {
     fails(&mut w.groups[1], T0, &first, GroupError::UnknownChain);
     // The dropped chain left the chain-id index too; a reload rebuilds the
     // same index.
-    assert!(sealwire::internal::testing::group_indexes_are_consistent(
+    assert!(sealwire::testing::group_indexes_are_consistent(
         &w.groups[1]
     ));
     let back = Group::from_blob(&w.groups[1].to_blob()).unwrap();
@@ -625,7 +625,7 @@ fn chain_states_cap_drops_the_oldest_chain() {
     let who = *w.ids[0].public();
     let _ = w.groups[1].remove_member(&mut w.rng, T0, &who).unwrap();
     assert_eq!(w.groups[1].chain_count(&who), 0);
-    assert!(sealwire::internal::testing::group_indexes_are_consistent(
+    assert!(sealwire::testing::group_indexes_are_consistent(
         &w.groups[1]
     ));
 }
@@ -1084,7 +1084,7 @@ fn frozen_group_fixture_v2_still_loads() {
 #[test]
 fn group_fuzz_seed_corpus_is_current() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let f = sealwire::internal::fuzzing::GroupFixture::new();
+    let f = sealwire_fuzz_fixtures::GroupFixture::new();
     let (skipped, next, rotated) = (&f.samples[0], &f.samples[1], &f.samples[2]);
     let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
         ("decrypt_post", "skipped", skipped.clone()),
@@ -1120,7 +1120,7 @@ fn group_fuzz_seed_corpus_is_current() {
     for (target, _, data) in &seeds {
         match *target {
             "decrypt_post" => f.decrypt_post(data),
-            "parse_post" => sealwire::internal::fuzzing::parse_post(data),
+            "parse_post" => sealwire_fuzz_fixtures::parse_post(data),
             _ => f.distribution(data),
         }
     }

@@ -123,7 +123,7 @@ fn cases() -> Vec<Inputs> {
 
 /// Runs the library on the inputs: the distribution body and every post.
 fn library_posts(inp: &Inputs) -> (Vec<u8>, Vec<Vec<u8>>, IdentityKeyPair, IdentityKeyPair) {
-    let mut ids = sealwire::internal::testing::DangerDeterministicRng::from_u64(1);
+    let mut ids = sealwire::testing::DangerDeterministicRng::from_u64(1);
     let owner = IdentityKeyPair::from_seed(&inp.owner_seed);
     let sub = IdentityKeyPair::generate(&mut ids);
     let mut rng = ScriptedRng {

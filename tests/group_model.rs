@@ -34,8 +34,8 @@
 use proptest::prelude::*;
 use proptest::sample::Index;
 use sealwire::group::{Group, GroupError, GroupId, POST_VERSION, parse_post_header};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKey, IdentityKeyPair, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -180,7 +180,7 @@ impl World {
         self.apply(op);
         for (m, g) in self.groups.iter().enumerate() {
             assert!(
-                sealwire::internal::testing::group_indexes_are_consistent(g),
+                sealwire::testing::group_indexes_are_consistent(g),
                 "member {m}'s chain index after {op:?}"
             );
         }

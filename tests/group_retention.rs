@@ -28,9 +28,9 @@ use sha2::Sha256;
 use sealwire::expiry::policy::SKIPPED_KEY_GRACE_MS;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, Timestamp};
 
 mod common;
@@ -533,13 +533,13 @@ proptest! {
                 }
                 Step::Wait(ms) => now = Timestamp::from_unix_millis(now.as_unix_millis() + ms),
             }
-            prop_assert!(sealwire::internal::testing::group_indexes_are_consistent(&p.bob));
+            prop_assert!(sealwire::testing::group_indexes_are_consistent(&p.bob));
             // Erasing at the next due instant removes something, and
             // erasing a millisecond before it removes nothing.
             if let Some(next) = p.bob.next_key_erasure() {
                 let mut at_next = p.bob.clone();
                 at_next.erase_expired_keys(next);
-                prop_assert!(sealwire::internal::testing::group_indexes_are_consistent(&at_next));
+                prop_assert!(sealwire::testing::group_indexes_are_consistent(&at_next));
                 prop_assert!(at_next != p.bob, "nothing was due at {next:?}");
                 prop_assert!(at_next.next_key_erasure().is_none_or(|n| n > next));
                 let mut just_before = p.bob.clone();
@@ -575,7 +575,7 @@ fn restore_state_seeds_include_the_group_fixtures() {
     }
     let mut n = 0;
     for entry in std::fs::read_dir(root.join(seeds)).unwrap() {
-        sealwire::internal::fuzzing::restore_state(&std::fs::read(entry.unwrap().path()).unwrap());
+        sealwire_fuzz_fixtures::restore_state(&std::fs::read(entry.unwrap().path()).unwrap());
         n += 1;
     }
     assert!(n >= 22, "seed corpus missing");
@@ -624,7 +624,5 @@ fn a_receive_erases_its_own_senders_keys_only() {
     carol.erase_expired_keys(after);
     assert_eq!(carol.skipped_key_count(), 0);
     assert_eq!(carol.next_key_erasure(), None);
-    assert!(sealwire::internal::testing::group_indexes_are_consistent(
-        &carol
-    ));
+    assert!(sealwire::testing::group_indexes_are_consistent(&carol));
 }

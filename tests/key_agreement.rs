@@ -16,8 +16,8 @@
 mod common;
 
 use common::{T0, established_with};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     DecodeError, Encrypt, IdentityKeyPair, KeyAgreement, Outgoing, PendingSession, PrekeyStore,
     Session, SessionRecord, StateError,
@@ -280,8 +280,8 @@ fn restore_state_seeds_include_the_v3_session_fixtures() {
         let sum = sha2::Sha256::digest(&rebuilt);
         rebuilt.extend_from_slice(&sum[..16]);
         assert_eq!(rebuilt, fixture);
-        sealwire::internal::fuzzing::restore_state(&plain);
-        sealwire::internal::fuzzing::restore_state(&body);
+        sealwire_fuzz_fixtures::restore_state(&plain);
+        sealwire_fuzz_fixtures::restore_state(&body);
         assert!(Session::from_blob(&fixture).is_ok());
     }
 }

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
-use sealwire::internal::hazmat;
+use sealwire::hazmat;
 use sealwire::wire::{HEADER_LEN, NONCE_MASK_LEN};
 use sealwire::{Encrypt, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore};
 use serde_json::Value;

@@ -18,7 +18,7 @@ use common::{
     T0, accept_fails, body, decrypt_fails, established, header_offsets, ratchet_offsets, replaced,
     setup,
 };
-use sealwire::internal::hazmat;
+use sealwire::hazmat;
 use sealwire::limits::{
     MAX_BODY_LEN, MAX_MESSAGE_LEN, MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEY_AGE_MS,
     MAX_SKIPPED_KEYS,
@@ -32,7 +32,7 @@ const SKIP: usize = MAX_SKIP as usize;
 
 /// `n` messages from `from`, bodies `body(tag0 + k)`.
 fn burst(
-    rng: &mut sealwire::internal::testing::DangerDeterministicRng,
+    rng: &mut sealwire::testing::DangerDeterministicRng,
     from: &mut Session,
     n: usize,
     tag0: u64,

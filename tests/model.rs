@@ -41,9 +41,9 @@ mod common;
 use common::{T0, setup};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits::MAX_RECEIVING_CHAINS;
 use sealwire::persist::{StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{Message, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Received,

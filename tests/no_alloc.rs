@@ -18,7 +18,7 @@
     clippy::cast_possible_truncation
 )]
 
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 use sealwire_counting_alloc::{CountingAlloc, count_allocations};
 
@@ -32,7 +32,7 @@ const MESSAGES_PER_WINDOW: usize = 16;
 
 /// Two established sessions with Alice's current chain started.
 fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
-    sealwire::internal::testing::in_chain_pair(seed, T0).unwrap()
+    sealwire::testing::in_chain_pair(seed, T0).unwrap()
 }
 
 /// One message from `from` to `to` through the caller-buffer API; returns

@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use common::{T0, established, established_with, setup};
 use proptest::prelude::*;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
-use sealwire::internal::testing::DangerDeterministicRng;
-use sealwire::internal::testing::seal_unbound_legacy;
 use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
+use sealwire::testing::DangerDeterministicRng;
+use sealwire::testing::seal_unbound_legacy;
 use sealwire::{
     Encrypt, Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, Outgoing,
     PendingSession, PrekeyStore, Session, SessionError, SessionRecord, StateError, Timestamp,
@@ -1322,8 +1322,8 @@ fn frozen_v4_fixtures_still_load() {
             .concat(),
             "{name}"
         );
-        sealwire::internal::fuzzing::restore_state(&plain);
-        sealwire::internal::fuzzing::restore_state(&body);
+        sealwire_fuzz_fixtures::restore_state(&plain);
+        sealwire_fuzz_fixtures::restore_state(&body);
     }
     // And they work: the pending session (the unanswered responder's
     // initiator) sends, the responder opens it and replies.

@@ -17,19 +17,19 @@ mod common;
 
 use common::{T0, accept_fails, decrypt_fails, flipped};
 use proptest::prelude::*;
-use sealwire::internal::fuzzing::PqFixture;
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::limits::{
     MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_LAST_RESORT_PQ_PREKEYS, MAX_MESSAGE_LEN,
     PQ_BUNDLE_FIELDS_LEN, PQ_MESSAGE_FIELDS_LEN,
 };
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::Message;
 use sealwire::{
     BundleError, DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PqPrekeyKind,
     PqPrekeyPublic, PrekeyBundle, PrekeyStore, Session, SessionError, SessionRecord,
 };
+use sealwire_fuzz_fixtures::PqFixture;
 
 /// Offsets in a bundle (SPEC.md §4.1).
 const BUNDLE_FLAGS: usize = 134;

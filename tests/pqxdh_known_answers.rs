@@ -34,7 +34,7 @@ use std::convert::Infallible;
 use common::vectors::{arr, counting, hex, unhex};
 use hkdf::Hkdf;
 use rand_core::{TryCryptoRng, TryRng};
-use sealwire::internal::hazmat;
+use sealwire::hazmat;
 use sealwire::wire::Message;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PqPrekeyKind, PrekeyBundle, PrekeyStore, Session, Timestamp,

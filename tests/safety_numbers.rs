@@ -2,10 +2,10 @@
 //! sensitivity to every input, and the scannable form.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::safety_number::{
     MAX_SAFETY_NUMBER_ITERATIONS, SCANNABLE_LEN, SafetyNumber, SafetyNumberError,
 };
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{DecodeError, IdentityKeyPair};
 
 /// libsignal's NumericFingerprintGenerator test vector (version 0 keys,

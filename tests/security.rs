@@ -30,9 +30,9 @@ use common::{
     T0, accept_fails, be32, body, decrypt_fails, established, flipped, header_offsets,
     prekey_offsets, ratchet_offsets, receive_fails, replaced, setup,
 };
-use sealwire::internal::hazmat;
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::hazmat;
 use sealwire::limits::{MAX_MESSAGE_LEN, MAX_SKIP};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
     DecodeError, Encrypt, IdentityKeyPair, Outgoing, PendingSession, Session, SessionError,

@@ -10,7 +10,7 @@
     missing_docs
 )]
 
-use sealwire::internal::testing::DangerDeterministicRng;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
     Session, SessionError, Timestamp,

@@ -30,7 +30,7 @@ use common::{
     receive_fails, replaced, setup,
 };
 use ed25519_dalek::{Signer, SigningKey};
-use sealwire::internal::hazmat;
+use sealwire::hazmat;
 use sealwire::{
     DecodeError, Encrypt, IdentityKeyPair, OneTimePrekeyPublic, Outgoing, PendingSession,
     PrekeyBundle, Session, SessionError,

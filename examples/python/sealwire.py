@@ -352,7 +352,11 @@ for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
                                               _size, _pp]
     _SIGNATURES[f"sw_{_kind}_load_sealed_legacy"] = [_bytes, _size, _bytes, _size, _pp]
 
+# Only in a library built with the `test-utils` cargo feature.
+_TEST_ONLY = {"sw_rng_danger_new_seeded"}
 for _name, _args in _SIGNATURES.items():
+    if _name in _TEST_ONLY and not hasattr(library, _name):
+        continue
     _f = getattr(library, _name)
     _f.argtypes = _args
     _f.restype = c_uint32

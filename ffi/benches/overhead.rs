@@ -29,7 +29,7 @@ use std::ptr::null_mut;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use sealwire::internal::testing::{DangerDeterministicRng, in_chain_pair};
+use sealwire::testing::{DangerDeterministicRng, in_chain_pair};
 use sealwire::{Encrypt, Outgoing, Session, Timestamp};
 use sealwire_ffi::*;
 

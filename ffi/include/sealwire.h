@@ -885,9 +885,10 @@ typedef struct sw_relay_key sw_relay_key;
 
 /**
  * A source of randomness: the operating system's generator, or (tests
- * only) a deterministic generator from a seed.
+ * only, in a library built with the `test-utils` feature) a deterministic
+ * generator from a seed.
  *
- * Ownership: made by `sw_rng_new_os` or `sw_rng_danger_new_seeded`, freed
+ * Ownership: made by `sw_rng_new_os` (or `sw_rng_danger_new_seeded`), freed
  * by the caller with `sw_rng_free`. Functions that take an `sw_rng *` only
  * borrow it.
  *
@@ -1234,10 +1235,13 @@ sw_result sw_result_message(uint32_t code,
  */
 sw_result sw_rng_new_os(sw_rng **out_rng);
 
+#if defined(SW_TEST_UTILS)
 /**
  * DANGER, tests only: makes a deterministic generator whose whole output is
  * fixed by the 32-byte `seed` (SHA-256 in counter mode). Keys drawn from it
- * are as secret as the seed: never use it for real keys.
+ * are as secret as the seed: never use it for real keys. Only in a library
+ * built with the `test-utils` cargo feature; the header declares it when
+ * `SW_TEST_UTILS` is defined.
  *
  * Ownership: `seed` is copied. On `SW_OK`, `*out_rng` is a new handle the
  * caller frees with `sw_rng_free`; on error it is set to NULL.
@@ -1253,6 +1257,7 @@ sw_result sw_rng_new_os(sw_rng **out_rng);
 sw_result sw_rng_danger_new_seeded(const uint8_t *seed,
                                    size_t seed_len,
                                    sw_rng **out_rng);
+#endif
 
 /**
  * Frees a generator. NULL is a no-op.

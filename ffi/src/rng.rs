@@ -5,19 +5,22 @@
 use core::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
-use sealwire::internal::testing::DangerDeterministicRng;
+#[cfg(feature = "test-utils")]
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{OsRng, os_rng};
 
+#[cfg(feature = "test-utils")]
+use crate::boundary::input_array;
 use crate::boundary::{
-    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, input_array,
-    new_handle, out,
+    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, new_handle, out,
 };
 use crate::result::sw_result;
 
 /// A source of randomness: the operating system's generator, or (tests
-/// only) a deterministic generator from a seed.
+/// only, in a library built with the `test-utils` feature) a deterministic
+/// generator from a seed.
 ///
-/// Ownership: made by `sw_rng_new_os` or `sw_rng_danger_new_seeded`, freed
+/// Ownership: made by `sw_rng_new_os` (or `sw_rng_danger_new_seeded`), freed
 /// by the caller with `sw_rng_free`. Functions that take an `sw_rng *` only
 /// borrow it.
 ///
@@ -34,6 +37,7 @@ pub(crate) enum Rng {
     /// The operating system's generator.
     Os(OsRng),
     /// A deterministic generator (tests).
+    #[cfg(feature = "test-utils")]
     Seeded(DangerDeterministicRng),
 }
 
@@ -48,6 +52,7 @@ impl TryRng for Rng {
     fn try_next_u32(&mut self) -> core::result::Result<u32, Infallible> {
         match self {
             Self::Os(r) => r.try_next_u32(),
+            #[cfg(feature = "test-utils")]
             Self::Seeded(r) => r.try_next_u32(),
         }
     }
@@ -55,6 +60,7 @@ impl TryRng for Rng {
     fn try_next_u64(&mut self) -> core::result::Result<u64, Infallible> {
         match self {
             Self::Os(r) => r.try_next_u64(),
+            #[cfg(feature = "test-utils")]
             Self::Seeded(r) => r.try_next_u64(),
         }
     }
@@ -62,6 +68,7 @@ impl TryRng for Rng {
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Infallible> {
         match self {
             Self::Os(r) => r.try_fill_bytes(dst),
+            #[cfg(feature = "test-utils")]
             Self::Seeded(r) => r.try_fill_bytes(dst),
         }
     }
@@ -126,7 +133,9 @@ pub unsafe extern "C" fn sw_rng_new_os(out_rng: *mut *mut sw_rng) -> sw_result {
 
 /// DANGER, tests only: makes a deterministic generator whose whole output is
 /// fixed by the 32-byte `seed` (SHA-256 in counter mode). Keys drawn from it
-/// are as secret as the seed: never use it for real keys.
+/// are as secret as the seed: never use it for real keys. Only in a library
+/// built with the `test-utils` cargo feature; the header declares it when
+/// `SW_TEST_UTILS` is defined.
 ///
 /// Ownership: `seed` is copied. On `SW_OK`, `*out_rng` is a new handle the
 /// caller frees with `sw_rng_free`; on error it is set to NULL.
@@ -138,6 +147,7 @@ pub unsafe extern "C" fn sw_rng_new_os(out_rng: *mut *mut sw_rng) -> sw_result {
 ///
 /// `seed` must be valid for reads of `seed_len` bytes; `out_rng` valid for
 /// one write.
+#[cfg(feature = "test-utils")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_rng_danger_new_seeded(
     seed: *const u8,

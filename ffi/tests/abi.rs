@@ -136,7 +136,7 @@ fn every_code_has_a_distinct_message() {
 #[test]
 fn hostile_bytes_give_codes() {
     use rand_core::Rng;
-    use sealwire::internal::testing::DangerDeterministicRng;
+    use sealwire::testing::DangerDeterministicRng;
     use std::ptr::null_mut;
 
     let mut rng = DangerDeterministicRng::from_u64(42);
@@ -414,7 +414,7 @@ fn hostile_bytes_give_codes() {
 #[test]
 fn hostile_franking_bytes_give_codes() {
     use rand_core::Rng;
-    use sealwire::internal::testing::DangerDeterministicRng;
+    use sealwire::testing::DangerDeterministicRng;
     use std::ptr::{null, null_mut};
 
     let mut rng = DangerDeterministicRng::from_u64(19);

@@ -17,9 +17,9 @@ use std::ptr::null_mut;
 
 use sealwire::DecodeError;
 use sealwire::group::{self, ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::limits;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, Timestamp};
 use sealwire_ffi::*;
 

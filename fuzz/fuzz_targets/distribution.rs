@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealwire::internal::fuzzing::GroupFixture;
+use sealwire_fuzz_fixtures::GroupFixture;
 
 static FIXTURE: OnceLock<GroupFixture> = OnceLock::new();
 

@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| sealwire::internal::fuzzing::parse_post(data));
+fuzz_target!(|data: &[u8]| sealwire_fuzz_fixtures::parse_post(data));

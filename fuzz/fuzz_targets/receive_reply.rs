@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealwire::internal::fuzzing::Fixture;
+use sealwire_fuzz_fixtures::Fixture;
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();
 

@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| sealwire::internal::fuzzing::restore_state(data));
+fuzz_target!(|data: &[u8]| sealwire_fuzz_fixtures::restore_state(data));

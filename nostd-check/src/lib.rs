@@ -13,8 +13,8 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::Message;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,

@@ -55,9 +55,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use common::TempDir;
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::rand_core::Rng;
 use sealwire::store::DeviceAddress;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, SessionError, SessionRecord,
     Timestamp,

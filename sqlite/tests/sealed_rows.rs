@@ -18,9 +18,9 @@ mod common;
 
 use common::{T0, TempDir, dump};
 use rusqlite::{Connection, params};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StorageKey;
 use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, StateError};
 use sealwire_sqlite::{ReceiveOutcome, SqliteStore, StateRecord, StoreError};
 

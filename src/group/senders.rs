@@ -148,6 +148,7 @@ impl Senders {
 
     /// Whether the indexes list exactly the chains held and each
     /// sender's oldest retained time (tests).
+    #[cfg(feature = "test-utils")]
     pub(crate) fn index_is_consistent(&self) -> bool {
         let mut chains = BTreeSet::new();
         let mut oldest = BTreeSet::new();

@@ -344,7 +344,8 @@ fn blob_cipher(key: &StorageKey, salt: &[u8; 32], info: &[u8]) -> (Aes256Gcm, [u
 
 /// Writer of the legacy unbound envelope (`"SWSE"`), kept only so that
 /// tests can build legacy blobs for the migration paths
-/// (`internal::testing::seal_unbound_legacy`).
+/// (`testing::seal_unbound_legacy`, feature `test-utils`).
+#[cfg(feature = "test-utils")]
 pub(crate) fn sealed_unbound(
     key: &StorageKey,
     salt: [u8; 32],

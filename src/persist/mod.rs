@@ -112,7 +112,8 @@ pub trait StateBlob: Sized + private::Codec {
     }
 }
 
-/// The legacy writer behind `internal::testing::seal_unbound_legacy`.
+/// The legacy writer behind `testing::seal_unbound_legacy`.
+#[cfg(feature = "test-utils")]
 pub(crate) fn seal_unbound_legacy<T: StateBlob, R: rand_core::CryptoRng + ?Sized>(
     value: &T,
     key: &StorageKey,

@@ -113,7 +113,7 @@ impl OurRatchet {
 }
 
 /// The whole ratchet state of one session (hidden; reached only through
-/// the session types and `internal::hazmat`).
+/// the session types and `hazmat`).
 #[derive(Clone, PartialEq, Debug)]
 pub struct RatchetState {
     root_key: RootKey,
@@ -260,6 +260,7 @@ impl RatchetState {
 
     /// Encrypts `buf` in place; returns the header and the tag. On error
     /// nothing changed.
+    #[cfg(feature = "hazmat")]
     pub(crate) fn encrypt<R: rand_core::CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -479,6 +480,7 @@ impl RatchetState {
     /// then runs `check` on the plaintext. The state changes only if the tag
     /// verifies and `check` accepts; if `check` refuses, the plaintext is
     /// erased from `buf`.
+    #[cfg(feature = "hazmat")]
     pub(crate) fn decrypt<T>(
         &mut self,
         header: &RatchetHeader,
@@ -579,6 +581,7 @@ impl RatchetState {
     /// Relabels the position of the current sending chain (its chain key is
     /// kept): for tests of counter exhaustion. Returns `false` if there is no
     /// sending chain.
+    #[cfg(feature = "hazmat")]
     pub(crate) fn danger_set_sending_index(&mut self, index: u32) -> bool {
         match &mut self.sending {
             Some(chain) => {
@@ -592,6 +595,7 @@ impl RatchetState {
     /// Relabels the position of the current receiving chain (its chain key
     /// is kept): for tests of counter exhaustion. Returns `false` if there is
     /// no receiving chain.
+    #[cfg(feature = "hazmat")]
     pub(crate) fn danger_set_receiving_index(&mut self, index: u32) -> bool {
         match &mut self.receiving {
             Some(chain) => {
@@ -603,6 +607,7 @@ impl RatchetState {
     }
 
     /// (root key, sending chain key, receiving chain key) for test vectors.
+    #[cfg(feature = "hazmat")]
     pub(crate) fn danger_keys(&self) -> ([u8; 32], Option<[u8; 32]>, Option<[u8; 32]>) {
         (
             *self.root_key.as_bytes(),

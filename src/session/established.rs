@@ -265,14 +265,17 @@ impl Session {
         (&self.conv, &self.their_identity, self.prekey.as_ref())
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn conversation_mut(&mut self) -> &mut Conversation {
         &mut self.conv
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn state(&self) -> &RatchetState {
         &self.conv.state
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
         &mut self.conv.state
     }

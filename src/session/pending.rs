@@ -206,15 +206,18 @@ impl PendingSession {
         }
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn into_established_unchecked(self) -> Session {
         let key_agreement = self.key_agreement();
         Session::from_parts(self.conv, self.their_identity, None, key_agreement)
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn state(&self) -> &RatchetState {
         &self.conv.state
     }
 
+    #[cfg(feature = "hazmat")]
     pub(crate) fn state_mut(&mut self) -> &mut RatchetState {
         &mut self.conv.state
     }

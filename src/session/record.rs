@@ -172,9 +172,9 @@ impl From<PendingSession> for SessionRecord {
 mod tests {
     use super::*;
     use crate::identity::IdentityKeyPair;
-    use crate::internal::testing::DangerDeterministicRng;
     use crate::prekey::PrekeyStore;
     use crate::session::send::Outgoing;
+    use crate::testing::DangerDeterministicRng;
 
     #[test]
     fn as_established_follows_the_phase() {

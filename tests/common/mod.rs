@@ -14,8 +14,8 @@
 )]
 
 use sealwire::group::{Group, GroupError};
-use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::StateBlob;
+use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
     SessionError, Timestamp,

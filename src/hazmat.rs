@@ -1,5 +1,31 @@
-//! Explicit-key constructors and raw (unframed) ratchet operations, for the
-//! known-answer transcript of SPEC.md and for tests. Misuse breaks security.
+//! **DANGER: the low-level API, behind the `hazmat` cargo feature.** It
+//! exists for the known-answer transcripts of SPEC.md, for interop tests and
+//! for tests that play a misbehaving peer; a product never needs it, and
+//! misuse breaks security outright:
+//!
+//! - the explicit-key constructors ([`x3dh_initiator`], [`pqxdh_initiator`],
+//!   [`initiate_with_keys`], [`initiate_pq_with_keys`],
+//!   [`ml_kem_encapsulate`]) take the ephemeral secrets and the KEM
+//!   randomness from the caller: a repeated or guessable value reveals the
+//!   session keys;
+//! - [`respond_with_fields`] and [`respond_with_pq_fields`] build a
+//!   responder without consuming the one-time prekeys (replays succeed);
+//! - the raw ratchet operations ([`encrypt_raw`], [`decrypt_raw`] and
+//!   their variants) skip the inner frame, and
+//!   [`encrypt_raw_with_nonce_mask`] reuses a (key, nonce) pair when a mask
+//!   is repeated at a chain position;
+//! - [`session_keys`] hands out the root and chain keys, [`x25519`],
+//!   [`kdf_rk`] and [`kdf_ck`] the primitives' secret outputs;
+//! - [`danger_establish`] skips the typestate (a pending session becomes
+//!   established without its peer's reply), and
+//!   [`danger_set_sending_index`] / [`danger_set_receiving_index`] relabel
+//!   chain positions;
+//! - [`danger_encrypt_with_timer`] and [`danger_post_with_timer`] send frames
+//!   whose timer the session never set.
+//!
+//! Nothing here exposes the ratchet state itself: the raw operations take
+//! any [`RawRatchet`] (a sealed trait of [`Session`] and
+//! [`PendingSession`]).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -11,12 +37,11 @@ use crate::handshake;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN, KemKeyPair};
 use crate::prekey::PrekeyStore;
-use crate::ratchet::RatchetState;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
 use crate::session::transport::{PqPrekeyFields, PrekeyFields};
-use crate::session::{PendingSession, Session};
 use crate::wire::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader, TAG_LEN};
+use crate::{PendingSession, Session};
 
 /// X3DH as the initiator with an explicit ephemeral secret: `(SK, AD)`.
 pub fn x3dh_initiator(
@@ -117,13 +142,7 @@ pub fn initiate_with_keys(
     ephemeral_secret: [u8; 32],
     ratchet_secret: [u8; 32],
 ) -> Result<PendingSession, SessionError> {
-    PendingSession::initiate_with_keys(
-        identity,
-        bundle,
-        DhKeyPair::from_secret_bytes(ephemeral_secret),
-        DhKeyPair::from_secret_bytes(ratchet_secret),
-        None,
-    )
+    initiate(identity, bundle, ephemeral_secret, ratchet_secret, None)
 }
 
 /// Starts an initiator session with explicit ephemeral and first ratchet
@@ -136,12 +155,29 @@ pub fn initiate_pq_with_keys(
     ratchet_secret: [u8; 32],
     kem_randomness: &[u8; 32],
 ) -> Result<PendingSession, SessionError> {
+    initiate(
+        identity,
+        bundle,
+        ephemeral_secret,
+        ratchet_secret,
+        Some(kem_randomness),
+    )
+}
+
+/// The initiator of [`initiate_with_keys`] and [`initiate_pq_with_keys`].
+fn initiate(
+    identity: &IdentityKeyPair,
+    bundle: &PrekeyBundle,
+    ephemeral_secret: [u8; 32],
+    ratchet_secret: [u8; 32],
+    kem_randomness: Option<&[u8; 32]>,
+) -> Result<PendingSession, SessionError> {
     PendingSession::initiate_with_keys(
         identity,
         bundle,
         DhKeyPair::from_secret_bytes(ephemeral_secret),
         DhKeyPair::from_secret_bytes(ratchet_secret),
-        Some(kem_randomness),
+        kem_randomness,
     )
 }
 
@@ -155,16 +191,14 @@ pub fn respond_with_fields(
     signed_prekey_id: u32,
     one_time_prekey_id: Option<u32>,
 ) -> Result<Session, SessionError> {
-    Session::respond(
+    respond_with_pq_fields(
         identity,
         prekeys,
-        PrekeyFields {
-            identity_key: *their_identity,
-            base_key: *base_key,
-            signed_prekey_id,
-            one_time_prekey_id,
-            pq: None,
-        },
+        their_identity,
+        base_key,
+        signed_prekey_id,
+        one_time_prekey_id,
+        None,
     )
 }
 
@@ -196,29 +230,53 @@ pub fn respond_with_pq_fields(
     )
 }
 
-/// Either phase of a session, for the raw operations below.
-pub trait RawRatchet {
-    #[doc(hidden)]
-    fn ratchet(&mut self) -> &mut RatchetState;
-    #[doc(hidden)]
-    fn ratchet_ref(&self) -> &RatchetState;
-}
+/// Either phase of a session ([`Session`], [`PendingSession`]), for the raw
+/// operations of this module. Sealed: only this crate implements it, and it
+/// gives no access to the ratchet state.
+///
+/// ```compile_fail,E0277
+/// struct Mine;
+/// impl sealwire::hazmat::RawRatchet for Mine {}
+/// ```
+pub trait RawRatchet: sealed::Sealed {}
 
-impl RawRatchet for Session {
-    fn ratchet(&mut self) -> &mut RatchetState {
-        self.state_mut()
-    }
-    fn ratchet_ref(&self) -> &RatchetState {
-        self.state()
-    }
-}
+impl RawRatchet for Session {}
+impl RawRatchet for PendingSession {}
 
-impl RawRatchet for PendingSession {
-    fn ratchet(&mut self) -> &mut RatchetState {
-        self.state_mut()
+mod sealed {
+    use crate::ratchet::RatchetState;
+    use crate::{PendingSession, Session};
+
+    /// A borrow of a session's ratchet, opaque outside this crate.
+    pub struct Ratchet<'a>(pub(super) &'a mut RatchetState);
+
+    /// A shared borrow of a session's ratchet, opaque outside this crate.
+    pub struct RatchetRef<'a>(pub(super) &'a RatchetState);
+
+    /// The private half of [`RawRatchet`](super::RawRatchet).
+    pub trait Sealed {
+        /// The session's ratchet.
+        fn ratchet(&mut self) -> Ratchet<'_>;
+        /// The session's ratchet, shared.
+        fn ratchet_ref(&self) -> RatchetRef<'_>;
     }
-    fn ratchet_ref(&self) -> &RatchetState {
-        self.state()
+
+    impl Sealed for Session {
+        fn ratchet(&mut self) -> Ratchet<'_> {
+            Ratchet(self.state_mut())
+        }
+        fn ratchet_ref(&self) -> RatchetRef<'_> {
+            RatchetRef(self.state())
+        }
+    }
+
+    impl Sealed for PendingSession {
+        fn ratchet(&mut self) -> Ratchet<'_> {
+            Ratchet(self.state_mut())
+        }
+        fn ratchet_ref(&self) -> RatchetRef<'_> {
+            RatchetRef(self.state())
+        }
     }
 }
 
@@ -230,12 +288,8 @@ pub fn encrypt_raw<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) = session.ratchet().encrypt(rng, &mut buf)?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
-    out.extend_from_slice(&header.to_bytes());
-    out.extend_from_slice(&buf);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    let sealed = session.ratchet().0.encrypt(rng, &mut buf)?;
+    Ok(raw_message(sealed, None, &buf))
 }
 
 /// [`encrypt_raw`] with the header's nonce mask `r` given instead of drawn
@@ -251,14 +305,11 @@ pub fn encrypt_raw_with_nonce_mask<S: RawRatchet, R: rand_core::CryptoRng + ?Siz
     nonce_mask: [u8; NONCE_MASK_LEN],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) = session
+    let sealed = session
         .ratchet()
+        .0
         .encrypt_masked(rng, &mut buf, None, Some(nonce_mask))?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + TAG_LEN));
-    out.extend_from_slice(&header.to_bytes());
-    out.extend_from_slice(&buf);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    Ok(raw_message(sealed, None, &buf))
 }
 
 /// Encrypts `plaintext` as the AEAD plaintext itself with a franking
@@ -273,15 +324,31 @@ pub fn encrypt_raw_franked<S: RawRatchet, R: rand_core::CryptoRng + ?Sized>(
     commitment: &[u8; 32],
 ) -> Result<Vec<u8>, SessionError> {
     let mut buf = plaintext.to_vec();
-    let (header, tag) = session
+    let sealed = session
         .ratchet()
+        .0
         .encrypt_bound(rng, &mut buf, Some(commitment))?;
-    let mut out = Vec::with_capacity(buf.len().saturating_add(HEADER_LEN + 32 + TAG_LEN));
+    Ok(raw_message(sealed, Some(commitment), &buf))
+}
+
+/// `header || [commitment] || ciphertext || tag`.
+fn raw_message(
+    (header, tag): (RatchetHeader, [u8; TAG_LEN]),
+    commitment: Option<&[u8; 32]>,
+    ciphertext: &[u8],
+) -> Vec<u8> {
+    let commitment: &[u8] = commitment.map_or(&[], |c| c);
+    let mut out = Vec::with_capacity(
+        ciphertext
+            .len()
+            .saturating_add(HEADER_LEN + TAG_LEN)
+            .saturating_add(commitment.len()),
+    );
     out.extend_from_slice(&header.to_bytes());
     out.extend_from_slice(commitment);
-    out.extend_from_slice(&buf);
+    out.extend_from_slice(ciphertext);
     out.extend_from_slice(&tag);
-    Ok(out)
+    out
 }
 
 /// Decrypts `header || ciphertext || tag` with no inner frame.
@@ -309,7 +376,7 @@ pub fn decrypt_raw<S: RawRatchet>(
         max_age_ms: crate::limits::MAX_SKIPPED_KEY_AGE_MS,
         after_send_ttl_ms: None,
     };
-    session.ratchet().decrypt(
+    session.ratchet().0.decrypt(
         &header,
         &mut buf,
         &tag_bytes,
@@ -322,12 +389,12 @@ pub fn decrypt_raw<S: RawRatchet>(
 
 /// `(root key, sending chain key, receiving chain key)` of a session.
 pub fn session_keys<S: RawRatchet>(session: &S) -> ([u8; 32], Option<[u8; 32]>, Option<[u8; 32]>) {
-    session.ratchet_ref().danger_keys()
+    session.ratchet_ref().0.danger_keys()
 }
 
 /// The X3DH associated data a session binds into every message.
 pub fn associated_data<S: RawRatchet>(session: &S) -> [u8; 66] {
-    *session.ratchet_ref().associated_data()
+    *session.ratchet_ref().0.associated_data()
 }
 
 /// Turns a pending session into an established one without a reply (for
@@ -341,23 +408,20 @@ pub fn danger_establish(pending: PendingSession) -> Session {
 /// sending four billion messages. The peer's receiving chain must be
 /// relabelled to the same position with [`danger_set_receiving_index`] for
 /// the two to stay in step. Returns `false` if there is no sending chain.
-#[doc(hidden)]
 pub fn danger_set_sending_index<S: RawRatchet>(session: &mut S, index: u32) -> bool {
-    session.ratchet().danger_set_sending_index(index)
+    session.ratchet().0.danger_set_sending_index(index)
 }
 
 /// Relabels the position of a session's current receiving chain, keeping
 /// its chain key (see [`danger_set_sending_index`]). Returns `false` if
 /// there is no receiving chain.
-#[doc(hidden)]
 pub fn danger_set_receiving_index<S: RawRatchet>(session: &mut S, index: u32) -> bool {
-    session.ratchet().danger_set_receiving_index(index)
+    session.ratchet().0.danger_set_receiving_index(index)
 }
 
 /// The signed-prekey signature check of bundle verification, on any message:
 /// the identity key is parsed as [`IdentityKey::from_bytes`] does (canonical,
 /// not of small order) and the signature verified with strict Ed25519.
-#[doc(hidden)]
 pub fn verify_signature_strict(identity_pub: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     match IdentityKey::from_bytes(identity_pub) {
         Ok(key) => key.verify_strict(msg, sig),
@@ -368,12 +432,11 @@ pub fn verify_signature_strict(identity_pub: &[u8; 32], msg: &[u8], sig: &[u8; 6
 /// Encrypts a frame that claims an arbitrary conversation timer and content
 /// type, as a misbehaving peer could: for tests of the timer rules. The
 /// session's own timer is not changed.
-#[doc(hidden)]
 pub fn danger_encrypt_with_timer<R: rand_core::CryptoRng + ?Sized>(
     session: &mut Session,
     rng: &mut R,
     now_ms: u64,
-    content_type: crate::frame::ContentType,
+    content_type: crate::ContentType,
     timer: crate::expiry::ConversationTimer,
     body: &[u8],
 ) -> Result<Vec<u8>, SessionError> {
@@ -388,12 +451,11 @@ pub fn danger_encrypt_with_timer<R: rand_core::CryptoRng + ?Sized>(
 /// Seals a group post whose frame claims an arbitrary timer and content
 /// type, as a misbehaving member could: for tests of the timer rules. The
 /// group's own timer is not changed.
-#[doc(hidden)]
 pub fn danger_post_with_timer<R: rand_core::CryptoRng + ?Sized>(
     group: &mut crate::group::Group,
     rng: &mut R,
-    now: crate::session::Timestamp,
-    content_type: crate::frame::ContentType,
+    now: crate::Timestamp,
+    content_type: crate::ContentType,
     timer: crate::expiry::ConversationTimer,
     body: &[u8],
 ) -> Result<crate::group::Post, crate::group::GroupError> {

@@ -1,6 +1,8 @@
-//! A deterministic generator for tests, fuzzing and benches. It is NOT a
-//! secure source of randomness for production keys: its output is fully
-//! determined by the seed.
+//! Test utilities, behind the `test-utils` cargo feature (tests, fuzzing,
+//! benches and examples only): a seeded deterministic generator and helpers
+//! that build sessions and groups. [`DangerDeterministicRng`] is NOT a
+//! secure source of randomness: its whole output is determined by the
+//! seed, so a build without the feature does not contain it.
 
 use core::convert::Infallible;
 
