@@ -14,7 +14,8 @@ use crate::prekey::PrekeyStore;
 use crate::ratchet::RatchetState;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
-use crate::session::transport::{PqPrekeyFields, PrekeyFields};
+use crate::handshake::PqPrekeyFields;
+use crate::session::transport::PrekeyFields;
 use crate::session::{PendingSession, Session};
 use crate::wire::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader, TAG_LEN};
 
@@ -392,7 +393,7 @@ pub fn danger_encrypt_with_timer<R: rand_core::CryptoRng + ?Sized>(
 pub fn danger_post_with_timer<R: rand_core::CryptoRng + ?Sized>(
     group: &mut crate::group::Group,
     rng: &mut R,
-    now: crate::session::Timestamp,
+    now: crate::time::Timestamp,
     content_type: crate::frame::ContentType,
     timer: crate::expiry::ConversationTimer,
     body: &[u8],

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::address::BlobAddress;
 use super::storage_key::{SEAL_INFO, SEAL_INFO_V2, StorageKey};
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use crate::error::StateError;
 
 /// First four bytes of a plain state blob.

@@ -31,7 +31,7 @@ use alloc::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::private::Codec;
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
@@ -46,7 +46,7 @@ use crate::limits::{
     FRAME_TIMER_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES,
     MAX_SKIPPED_KEY_AGE_MS,
 };
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 use crate::wire::codec::{Reader, Writer};
 
 const ROLE_MEMBER: u8 = 0x01;

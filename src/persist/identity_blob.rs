@@ -1,7 +1,7 @@
 //! Identity blob body (kind 0x01, v1): the 32-byte Ed25519 seed.
 
 use super::private::Codec;
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob};
 use crate::error::StateError;
 use crate::identity::IdentityKeyPair;

@@ -36,7 +36,6 @@ mod prekey_blob;
 mod queue_blob;
 mod session_blob;
 mod storage_key;
-pub(crate) mod writer;
 
 use alloc::vec::Vec;
 use zeroize::Zeroizing;
@@ -126,7 +125,7 @@ pub(crate) fn seal_unbound_legacy<T: StateBlob, R: rand_core::CryptoRng + ?Sized
 }
 
 pub(crate) mod private {
-    use super::writer::BlobWriter;
+    use crate::blob_writer::BlobWriter;
     use crate::error::StateError;
 
     /// What each persisted type provides: its kinds and its body codec.
@@ -148,7 +147,7 @@ pub(crate) mod private {
 
 /// Writes an identity key as blobs store it: the Ed25519 key, then its
 /// X25519 form.
-pub(crate) fn write_identity(w: &mut writer::BlobWriter, key: &crate::IdentityKey) {
+pub(crate) fn write_identity(w: &mut crate::blob_writer::BlobWriter, key: &crate::IdentityKey) {
     w.bytes(key.as_bytes());
     w.bytes(key.x25519());
 }

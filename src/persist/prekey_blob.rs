@@ -30,7 +30,7 @@ use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 
 use super::private::Codec;
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob};
 use crate::dh::DhKeyPair;
 use crate::error::{DecodeError, StateError};

@@ -2,7 +2,7 @@
 //! (SPEC.md §10.3).
 
 use super::private::Codec;
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob};
 use crate::error::{DecodeError, StateError};
 use crate::expiry::{ExpiryError, ExpiryQueue};

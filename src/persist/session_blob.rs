@@ -25,7 +25,7 @@
 use alloc::boxed::Box;
 
 use super::private::Codec;
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
@@ -36,7 +36,8 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::record::SessionRecord;
-use crate::session::transport::{PqPrekeyFields, PrekeyFields};
+use crate::handshake::PqPrekeyFields;
+use crate::session::transport::PrekeyFields;
 use crate::session::{PendingSession, Session};
 use crate::wire::codec::{Reader, Writer};
 

@@ -29,7 +29,7 @@ use super::{AD_LEN, ClosedChain, OurRatchet, RatchetState, ReceivingChain, Sendi
 use crate::dh::DhKeyPair;
 use crate::error::DecodeError;
 use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS};
-use crate::persist::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use crate::wipe::WipingVec;
 use crate::wire::codec::Reader;
 

@@ -15,7 +15,7 @@ use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
 use crate::session::received::ReceivedRef;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
 
 /// The ratchet, the timer and the key-retention setting of one session.

@@ -13,7 +13,7 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
 
 /// An established session: encrypts ratchet messages and decrypts both

@@ -2,12 +2,11 @@
 //! (initiator, before the first reply) and an established [`Session`].
 
 pub(crate) mod conversation;
-pub mod established;
-pub mod key_agreement;
-pub mod pending;
-pub mod received;
-pub mod record;
-pub mod time;
+mod established;
+pub(crate) mod key_agreement;
+mod pending;
+pub(crate) mod received;
+pub(crate) mod record;
 pub(crate) mod transport;
 
 pub use established::Session;
@@ -15,4 +14,3 @@ pub use key_agreement::KeyAgreement;
 pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
 pub use record::SessionRecord;
-pub use time::Timestamp;

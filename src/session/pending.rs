@@ -17,7 +17,7 @@ use crate::session::conversation::Conversation;
 use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::Received;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 use crate::session::transport::{self, PrekeyFields};
 
 /// An outbound session waiting for the peer's first reply.

@@ -11,7 +11,7 @@ use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::pending::PendingSession;
 use crate::session::received::Received;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 
 /// A session in either phase: pending (initiator, before the first reply)
 /// or established. [`decrypt`](Self::decrypt) moves a pending record to
