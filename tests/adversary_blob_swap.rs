@@ -23,7 +23,8 @@ use sealwire::internal::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::DeviceAddress;
 use sealwire::{
-    IdentityKey, IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord, StateError,
+    IdentityKey, IdentityKeyPair, PendingSession, PrekeyStore, Session, SessionRecord,
+    persist::StateError,
 };
 
 /// Alice's storage: her identity, her sessions with Bob and Carol (each

@@ -20,7 +20,7 @@ use sealwire::internal::testing::DangerDeterministicRng;
 use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::{
     DecodeError, IdentityKeyPair, KeyAgreement, PendingSession, PrekeyStore, Session,
-    SessionRecord, StateError,
+    SessionRecord, persist::StateError,
 };
 use sha2::Digest;
 

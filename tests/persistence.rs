@@ -26,8 +26,10 @@ use sealwire::internal::testing::seal_unbound_legacy;
 use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
-    Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, PendingSession, PrekeyStore,
-    Session, SessionError, SessionRecord, StateError, Timestamp, Transaction,
+    IdentityKeyPair, KeyAgreement, PendingSession, PrekeyStore, Session, SessionError,
+    SessionRecord, Timestamp, Transaction,
+    expiry::{Expiry, ExpiryQueue, MessageId},
+    persist::StateError,
 };
 use sha2::Digest;
 

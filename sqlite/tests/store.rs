@@ -32,7 +32,7 @@ use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::{
     ContentType, IdentityKeyPair, PendingSession, PrekeyBundle, PrekeyStore, SessionError,
-    SessionRecord, StateError,
+    SessionRecord, persist::StateError,
 };
 use sealwire_sqlite::{
     Direction, ReceiveOutcome, SessionEvent, SqliteStore, StateRecord, StoreError,

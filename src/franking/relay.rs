@@ -10,10 +10,10 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::DecodeError;
 use crate::frame::ContentType;
+use crate::franking::STAMP_LABEL;
 use crate::franking::attachment::AttachmentPointer;
 use crate::franking::commitment::{commitment_encoded, ct_eq32};
 use crate::franking::error::ReportError;
-use crate::franking::STAMP_LABEL;
 use crate::franking::report::Report;
 use crate::franking::stamp::{RoutingContext, Stamp};
 use crate::identity::IdentityKey;

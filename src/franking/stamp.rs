@@ -181,4 +181,3 @@ impl core::fmt::Debug for Stamp {
             .finish()
     }
 }
-

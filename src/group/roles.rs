@@ -219,11 +219,7 @@ macro_rules! receiver_methods {
         /// saved with the state), and erases at `now` what is past the
         /// old or the new window (widening the window never revives what
         /// was already due).
-        pub fn set_max_skipped_key_age(
-            &mut self,
-            now: $crate::time::Timestamp,
-            max_age_ms: u64,
-        ) {
+        pub fn set_max_skipped_key_age(&mut self, now: $crate::time::Timestamp, max_age_ms: u64) {
             self.core
                 .set_retention(now, |c| c.max_skipped_key_age_ms = max_age_ms);
         }

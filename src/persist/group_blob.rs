@@ -31,8 +31,8 @@ use alloc::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::private::Codec;
-use crate::blob_writer::BlobWriter;
 use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
+use crate::blob_writer::BlobWriter;
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
 use crate::group::membership::{GroupCore, Role};

@@ -13,8 +13,8 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
-use crate::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
+use crate::time::Timestamp;
 
 /// An established session: encrypts ratchet messages and decrypts both
 /// ratchet messages and the initiator's remaining prekey messages.

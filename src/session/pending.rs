@@ -17,8 +17,8 @@ use crate::session::conversation::Conversation;
 use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::Received;
-use crate::time::Timestamp;
 use crate::session::transport::{self, PrekeyFields};
+use crate::time::Timestamp;
 
 /// An outbound session waiting for the peer's first reply.
 ///

@@ -20,7 +20,9 @@ pub use crate::pq_prekey::{
     ENCODE_ML_KEM_768, KEM_CIPHERTEXT_LEN, PQ_PREKEY_MESSAGE_LEN, PQ_PUBLIC_KEY_LEN,
 };
 pub use header::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader};
-pub use message::{FLAG_ONE_TIME_PREKEY, FLAG_PQ, Message, PqFields, PrekeyMessage, RatchetMessage};
+pub use message::{
+    FLAG_ONE_TIME_PREKEY, FLAG_PQ, Message, PqFields, PrekeyMessage, RatchetMessage,
+};
 
 /// The version byte that starts every 1:1 message (ratchet, prekey and
 /// their franked forms, SPEC.md §6.1). Version `0x01` (a 40-byte header
