@@ -59,5 +59,5 @@ pub use safety_number::{SafetyNumber, SafetyNumberError};
 pub use session::{
     KeyAgreement, PendingSession, Received, ReceivedRef, Rejected, Session, SessionRecord,
 };
-pub use time::Timestamp;
+pub use time::{Timestamp, TimestampOutOfRange};
 pub use transaction::Transaction;

@@ -46,7 +46,7 @@ pub enum BlobKind {
     Session = 0x03,
     /// A [`PendingSession`](crate::PendingSession).
     PendingSession = 0x04,
-    /// An [`ExpiryQueue`](crate::ExpiryQueue).
+    /// An [`ExpiryQueue`](crate::expiry::ExpiryQueue).
     ExpiryQueue = 0x05,
     /// A [`Group`](crate::group::Group),
     /// [`ChannelOwner`](crate::group::ChannelOwner) or

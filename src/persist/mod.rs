@@ -51,7 +51,7 @@ pub use storage_key::StorageKey;
 /// [`PrekeyStore`](crate::PrekeyStore), [`Session`](crate::Session),
 /// [`PendingSession`](crate::PendingSession),
 /// [`SessionRecord`](crate::SessionRecord),
-/// [`ExpiryQueue`](crate::ExpiryQueue) and the group types
+/// [`ExpiryQueue`](crate::expiry::ExpiryQueue) and the group types
 /// ([`Group`](crate::group::Group),
 /// [`ChannelOwner`](crate::group::ChannelOwner),
 /// [`ChannelSubscriber`](crate::group::ChannelSubscriber)). Sealed: it
