@@ -264,15 +264,15 @@ impl Table {
             };
         };
         let depth_of_unit = unit.split("::").count();
-        if let Some(next) = segments.get(depth_of_unit) {
-            if let Some(target) = self.facades.get(unit).and_then(|f| f.get(*next)) {
-                if target != path && self.unit_of(target) != Some(unit) {
-                    let rest = segments[depth_of_unit + 1..]
-                        .iter()
-                        .fold(target.clone(), |acc, s| acc + "::" + s);
-                    return self.resolve(&rest, depth + 1);
-                }
-            }
+        if let Some(next) = segments.get(depth_of_unit)
+            && let Some(target) = self.facades.get(unit).and_then(|f| f.get(*next))
+            && target != path
+            && self.unit_of(target) != Some(unit)
+        {
+            let rest = segments[depth_of_unit + 1..]
+                .iter()
+                .fold(target.clone(), |acc, s| acc + "::" + s);
+            return self.resolve(&rest, depth + 1);
         }
         Ok(unit.to_owned())
     }
