@@ -25,7 +25,7 @@
 //! let here = BlobAddress::local(*identity.public());
 //! let sealed = identity.seal(&key, &here, &mut rng);
 //! assert_eq!(IdentityKeyPair::unseal(&key, &here, &sealed)?, identity);
-//! # Ok::<(), sealwire::StateError>(())
+//! # Ok::<(), sealwire::persist::StateError>(())
 //! ```
 
 mod address;
