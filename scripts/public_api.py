@@ -14,6 +14,8 @@ import json
 import sys
 from collections import defaultdict
 
+# Marker traits the compiler adds to derives; not API anyone names.
+HIDDEN_TRAITS = ("StructuralPartialEq",)
 TYPE_KINDS = ("struct", "enum", "trait", "type_alias", "union")
 _SELF = {"generic": "Self"}
 SELF_FORMS = {
@@ -279,6 +281,8 @@ def main() -> None:
                         lines.append("assoc-const " + canon + "::" + mi["name"])
             else:
                 tr = imp["trait"]
+                if tr["path"] in HIDDEN_TRAITS:
+                    continue
                 tname = tr["path"]
                 if tr.get("id") is not None and item(tr["id"]) is not None:
                     tname = public_path(tr["id"]) or tname
