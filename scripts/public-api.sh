@@ -14,6 +14,13 @@ RUSTC_BOOTSTRAP=1 cargo rustdoc -q -p sealwire --lib -- -Zunstable-options --out
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 current="$(python3 scripts/public_api.py "$target_dir/doc/sealwire.json")"
 
+# One path per public item (ARCHITECTURE.md): no blessing accepts a second.
+if ! grep -qx '# items reachable by more than one path: 0' <<<"$current"; then
+    grep -A1000 '^# items reachable by more than one path' <<<"$current"
+    echo "A public item is reachable by more than one path: re-export it once."
+    exit 1
+fi
+
 if [[ "${1:-}" == "--bless" ]]; then
     printf '%s\n' "$current" >"$listing"
     grep '^# ' "$listing"
