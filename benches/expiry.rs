@@ -44,7 +44,10 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use sealwire::{Expiry, ExpiryQueue, MessageId, Timestamp};
+use sealwire::{
+    Timestamp,
+    expiry::{Expiry, ExpiryQueue, MessageId},
+};
 use sealwire_counting_alloc::{CountingAlloc, allocated_bytes, allocations};
 
 #[global_allocator]

@@ -352,7 +352,7 @@ fn baseline(c: &mut Criterion<Clock>) {
 /// `franking/*`: the cost of franking one 100-byte message, against the
 /// same message unfranked, and the relay's two operations.
 fn franking(c: &mut Criterion<Clock>) {
-    use sealwire::franking::{RelayKey, Report, RoutingContext, relay};
+    use sealwire::franking::{self, RelayKey, Report, RoutingContext};
     let mut group = c.benchmark_group("franking");
     let body = vec![0x5au8; 100];
     for franked in [false, true] {
@@ -395,20 +395,20 @@ fn franking(c: &mut Criterion<Clock>) {
     let context = RoutingContext::new(b"acct:alice", b"acct:bob", T0).unwrap();
     group.bench_function("relay_stamp", |b| {
         b.iter(|| {
-            black_box(relay::stamp_message(
+            black_box(franking::stamp_message(
                 &key,
                 black_box(&wire),
                 context.clone(),
             ))
         })
     });
-    let stamp = relay::stamp_message(&key, &wire, context).unwrap();
+    let stamp = franking::stamp_message(&key, &wire, context).unwrap();
     let got = bob.decrypt(T0, &wire).unwrap();
     let report = Report::from_received(&got, *alice.their_identity(), stamp)
         .unwrap()
         .to_vec();
     group.bench_function("relay_verify_report_100B", |b| {
-        b.iter(|| black_box(relay::verify_report(&key, black_box(&report)).unwrap()))
+        b.iter(|| black_box(franking::verify_report(&key, black_box(&report)).unwrap()))
     });
     group.finish();
 }

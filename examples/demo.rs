@@ -9,7 +9,7 @@
 )]
 
 use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExpiry, MessageId};
-use sealwire::franking::{RelayKey, Report, RoutingContext, Stamp, relay};
+use sealwire::franking::{self, RelayKey, Report, RoutingContext, Stamp};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber,
@@ -256,7 +256,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut deliveries = Vec::new();
     for wire in [&earlier, &abusive] {
         let context = RoutingContext::new(b"acct:alice", b"acct:bob", now)?;
-        let stamp = relay::stamp(&relay_key, &relay::commitment_of(wire)?, context);
+        let stamp = franking::stamp(&relay_key, &franking::commitment_of(wire)?, context);
         deliveries.push((wire, stamp.to_vec()));
     }
     println!(
@@ -280,7 +280,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "   Bob sends a report of the second message: {} bytes",
         report.len()
     );
-    let verified = relay::verify_report(&relay_key, &report)?;
+    let verified = franking::verify_report(&relay_key, &report)?;
     println!(
         "   relay verifies it: sent by {} to {}, body {:?}",
         String::from_utf8_lossy(verified.context.sender()),
@@ -304,8 +304,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!(
         "   a doctored report: {:?}; checked with another relay's key: {:?}",
-        relay::verify_report(&relay_key, &doctored.to_vec()).err(),
-        relay::verify_report(&RelayKey::generate(&mut rng), &report).err()
+        franking::verify_report(&relay_key, &doctored.to_vec()).err(),
+        franking::verify_report(&RelayKey::generate(&mut rng), &report).err()
     );
     println!(
         "\nDone: every message decrypted exactly once; the forgery and the replay were refused."

@@ -7,11 +7,10 @@
 use alloc::vec::Vec;
 
 use crate::error::{BundleError, DecodeError};
-use crate::identity::IdentityKey;
+use crate::identity::{ENCODE_X25519, IdentityKey};
 use crate::limits::{MAX_BUNDLE_LEN, PQ_BUNDLE_FIELDS_LEN};
 use crate::pq_prekey::PQ_PUBLIC_KEY_LEN;
 use crate::pq_prekey::{PqPrekeyKind, PqPrekeyPublic};
-use crate::prekey::{OneTimePrekeyPublic, signed_prekey_message};
 use crate::wire::codec::{Reader, write_exact};
 use crate::wire::{BUNDLE_VERSION, TYPE_BUNDLE};
 
@@ -19,6 +18,24 @@ use crate::wire::{BUNDLE_VERSION, TYPE_BUNDLE};
 const FLAG_ONE_TIME_PREKEY: u8 = 0x01;
 /// Bundle flag: a PQ (ML-KEM-768) prekey follows.
 const FLAG_PQ_PREKEY: u8 = 0x02;
+
+/// The message an identity signs to certify a signed prekey:
+/// `Encode(SPK) = 0x05 || spk_public` (SPEC.md §3.2).
+pub(crate) fn signed_prekey_message(public: &[u8; 32]) -> [u8; 33] {
+    let mut m = [0u8; 33];
+    m[0] = ENCODE_X25519;
+    m[1..].copy_from_slice(public);
+    m
+}
+
+/// The public half of a one-time prekey, as uploaded to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OneTimePrekeyPublic {
+    /// The prekey's id.
+    pub id: u32,
+    /// The X25519 public key.
+    pub public: [u8; 32],
+}
 
 /// A verified prekey bundle.
 #[derive(Clone, PartialEq, Eq)]

@@ -23,9 +23,6 @@ pub const FLAG_TIMER: u8 = 0x01;
 /// Flag bit: the message is franked; the 32-byte franking key follows the
 /// timer block (or `sent_at`), SPEC.md §19.
 pub const FLAG_FRANKED: u8 = 0x02;
-/// The former name of [`FLAG_FRANKED`], from when the bit was reserved.
-#[doc(hidden)]
-pub const FLAG_FRANKING_RESERVED: u8 = FLAG_FRANKED;
 
 /// What a message carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

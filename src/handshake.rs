@@ -1,6 +1,8 @@
 //! X3DH and PQXDH key agreement (SPEC.md §3.3, §3.6): both sides'
 //! computation of the shared secret `SK` and the associated data `AD`.
 
+use alloc::boxed::Box;
+
 use zeroize::Zeroizing;
 
 use crate::bundle::PrekeyBundle;
@@ -10,7 +12,21 @@ use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kdf::{PQXDH_INFO, X3DH_INFO, hkdf_sha256};
 use crate::kem::{self, KEM_CIPHERTEXT_LEN, KemKeyPair};
 use crate::ratchet::AD_LEN;
-use crate::session::transport::PqPrekeyFields;
+
+/// The PQXDH fields: the PQ prekey id and the ML-KEM-768 ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PqPrekeyFields {
+    pub(crate) pq_prekey_id: u32,
+    pub(crate) ciphertext: Box<[u8; KEM_CIPHERTEXT_LEN]>,
+}
+
+impl core::fmt::Debug for PqPrekeyFields {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PqPrekeyFields")
+            .field("pq_prekey_id", &self.pq_prekey_id)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The 32 bytes of `0xFF` that start the X3DH key material (`F`).
 const X3DH_F: [u8; 32] = [0xFF; 32];

@@ -34,12 +34,13 @@ use crate::bundle::PrekeyBundle;
 use crate::dh::DhKeyPair;
 use crate::error::{DecodeError, SessionError};
 use crate::handshake;
+use crate::handshake::PqPrekeyFields;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN, KemKeyPair};
 use crate::prekey::PrekeyStore;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::root_key::RootKey;
-use crate::session::transport::{PqPrekeyFields, PrekeyFields};
+use crate::session::transport::PrekeyFields;
 use crate::wire::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader, TAG_LEN};
 use crate::{PendingSession, Session};
 

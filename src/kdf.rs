@@ -27,17 +27,19 @@ use sha2::block_api::compress256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// HKDF info of X3DH (classic, no post-quantum KEM).
-pub const X3DH_INFO: &[u8] = b"Sealwire_X3DH_v1";
+pub(crate) const X3DH_INFO: &[u8] = b"Sealwire_X3DH_v1";
 /// HKDF info of PQXDH: X3DH with an ML-KEM-768 shared secret appended to
 /// the key material (SPEC.md §3.6).
-pub const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
+pub(crate) const PQXDH_INFO: &[u8] = b"Sealwire_PQXDH_MLKEM768_v1";
 /// HKDF info of the root-key step of the Double Ratchet.
-pub const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
+pub(crate) const RATCHET_INFO: &[u8] = b"Sealwire_Ratchet_v1";
 /// HKDF info that turns a message key into an AES-256-GCM key and nonce.
-pub const MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_MessageKeys_v1";
+#[cfg(test)]
+pub(crate) const MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_MessageKeys_v1";
 /// HKDF info that turns a group (sender-key) message key into an
 /// AES-256-CTR key and nonce (SPEC.md §20.4).
-pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v3";
+#[cfg(test)]
+pub(crate) const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Sealwire_GroupMessageKeys_v3";
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 

@@ -21,7 +21,7 @@ pub const KEM_PUBLIC_KEY_LEN: usize = 1184;
 /// Length of an ML-KEM-768 ciphertext.
 pub const KEM_CIPHERTEXT_LEN: usize = 1088;
 /// Length of an ML-KEM-768 decapsulation-key seed `d || z` (FIPS 203).
-pub const KEM_SEED_LEN: usize = 64;
+pub(crate) const KEM_SEED_LEN: usize = 64;
 /// Length of the ML-KEM shared secret.
 pub(crate) const KEM_SHARED_SECRET_LEN: usize = 32;
 

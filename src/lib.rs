@@ -14,11 +14,12 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod bundle;
+mod blob_writer;
+mod bundle;
 mod dh;
-pub mod error;
+mod error;
 pub mod expiry;
-pub mod frame;
+mod frame;
 pub mod franking;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -28,21 +29,21 @@ mod handshake;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod hexfmt;
-pub mod identity;
-pub mod kdf;
+mod identity;
+mod kdf;
 mod kem;
 pub mod limits;
 pub mod persist;
-pub mod pq_prekey;
-pub mod prekey;
-#[doc(hidden)]
-pub mod ratchet;
+mod pq_prekey;
+mod prekey;
+mod ratchet;
 mod rng;
-pub mod safety_number;
-pub mod session;
+mod safety_number;
+mod session;
 pub mod store;
 #[cfg(feature = "test-utils")]
 pub mod testing;
+mod time;
 mod transaction;
 mod wipe;
 pub mod wire;
@@ -51,19 +52,18 @@ pub mod wire;
 /// dependent crates name the same `CryptoRng` without their own dependency.
 pub use rand_core;
 
-pub use bundle::PrekeyBundle;
-pub use error::{BundleError, DecodeError, SessionError, StateError};
-pub use expiry::{Expiry, ExpiryError, ExpiryQueue, MessageId};
+pub use bundle::{OneTimePrekeyPublic, PrekeyBundle};
+pub use error::{BundleError, DecodeError, SessionError};
 pub use frame::ContentType;
-pub use franking::{Franking, FrankingKey, RelayKey, Report, ReportError, RoutingContext, Stamp};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
-pub use prekey::{MissingPrekey, OneTimePrekeyPublic, PrekeyStore, SignedPrekey};
+pub use prekey::{MissingPrekey, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]
 pub use rng::{OsRng, os_rng};
 pub use safety_number::{SafetyNumber, SafetyNumberError};
 pub use session::{
     Encrypt, KeyAgreement, Outgoing, PendingSession, Received, ReceivedRef, Rejected, Sent,
-    SentInto, Session, SessionRecord, Timestamp,
+    SentInto, Session, SessionRecord,
 };
+pub use time::{Timestamp, TimestampOutOfRange};
 pub use transaction::Transaction;

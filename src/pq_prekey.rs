@@ -8,7 +8,7 @@ use crate::error::DecodeError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kem::{KEM_PUBLIC_KEY_LEN, KemKeyPair, parse_public_key};
 
-pub use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN, KEM_SEED_LEN};
+pub use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN};
 
 /// Type byte of `Encode(PQPK)` for an ML-KEM-768 encapsulation key
 /// (distinct from X25519 `0x05` and Ed25519 `0x06`).

@@ -7,9 +7,9 @@ use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
-use crate::bundle::PrekeyBundle;
+use crate::bundle::{OneTimePrekeyPublic, PrekeyBundle, signed_prekey_message};
 use crate::dh::DhKeyPair;
-use crate::identity::{ENCODE_X25519, IdentityKeyPair};
+use crate::identity::IdentityKeyPair;
 use crate::kem::KemKeyPair;
 use crate::limits::{
     MAX_LAST_RESORT_PQ_PREKEYS, MAX_ONE_TIME_PQ_PREKEYS, MAX_ONE_TIME_PREKEYS,
@@ -66,15 +66,6 @@ impl core::fmt::Display for MissingPrekey {
 }
 
 impl core::error::Error for MissingPrekey {}
-
-/// The message an identity signs to certify a signed prekey:
-/// `Encode(SPK) = 0x05 || spk_public` (SPEC.md §3.2).
-pub(crate) fn signed_prekey_message(public: &[u8; 32]) -> [u8; 33] {
-    let mut m = [0u8; 33];
-    m[0] = ENCODE_X25519;
-    m[1..].copy_from_slice(public);
-    m
-}
 
 /// A signed prekey with its id and the identity's signature over it.
 #[derive(Clone)]
@@ -136,15 +127,6 @@ impl core::fmt::Debug for SignedPrekey {
             .field("public", &crate::hexfmt::Hex(self.public()))
             .finish_non_exhaustive()
     }
-}
-
-/// The public half of a one-time prekey, as uploaded to the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OneTimePrekeyPublic {
-    /// The prekey's id.
-    pub id: u32,
-    /// The X25519 public key.
-    pub public: [u8; 32],
 }
 
 /// What the responder remembers of a session set up with a last-resort PQ

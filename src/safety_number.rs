@@ -14,20 +14,20 @@ use crate::error::DecodeError;
 use crate::identity::{ENCODE_ED25519, IdentityKey};
 
 /// Rounds of SHA-512 per party (Signal's value).
-pub const SAFETY_NUMBER_ITERATIONS: u32 = 5200;
+pub(crate) const SAFETY_NUMBER_ITERATIONS: u32 = 5200;
 /// Most rounds accepted by the low-level function (bounded cost).
-pub const MAX_SAFETY_NUMBER_ITERATIONS: u32 = 1 << 20;
+pub(crate) const MAX_SAFETY_NUMBER_ITERATIONS: u32 = 1 << 20;
 /// Version byte of the scannable form.
-pub const SCANNABLE_VERSION: u8 = 0x01;
+pub(crate) const SCANNABLE_VERSION: u8 = 0x01;
 /// Length of the scannable form: version, the scanner's own 32-byte
 /// fingerprint, the peer's.
-pub const SCANNABLE_LEN: usize = 1 + 32 + 32;
+pub(crate) const SCANNABLE_LEN: usize = 1 + 32 + 32;
 
 /// Errors of safety numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SafetyNumberError {
-    /// `iterations` is 0 or above [`MAX_SAFETY_NUMBER_ITERATIONS`].
+    /// `iterations` is 0 or above [`SafetyNumber::MAX_ITERATIONS`].
     InvalidIterations,
     /// The scanned code is not a well-formed scannable safety number, or
     /// (`InvalidKey`) a key given to
@@ -53,7 +53,7 @@ impl core::error::Error for SafetyNumberError {}
 
 /// The iterated hash of one party: `SHA-512(0x0000 || key || id || key)`,
 /// then `iterations − 1` rounds of `SHA-512(h || key)`.
-pub fn fingerprint_hash(
+pub(crate) fn fingerprint_hash(
     encoded_key: &[u8],
     stable_id: &[u8],
     iterations: u32,
@@ -96,7 +96,7 @@ fn check_encoded_key(encoded_key: &[u8]) -> Result<(), SafetyNumberError> {
 
 /// The 30 digits of one party's hash: six 5-byte big-endian chunks, each
 /// mod 100000, as ASCII digits.
-pub fn displayable_half(hash: &[u8; 64]) -> [u8; 30] {
+pub(crate) fn displayable_half(hash: &[u8; 64]) -> [u8; 30] {
     let mut digits = [b'0'; 30];
     for (chunk, out) in hash.chunks_exact(5).zip(digits.chunks_exact_mut(5)) {
         let value = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) % 100_000;
@@ -120,6 +120,35 @@ pub struct SafetyNumber {
 }
 
 impl SafetyNumber {
+    /// Rounds of SHA-512 per party (Signal's value), as [`Self::new`] uses.
+    pub const ITERATIONS: u32 = SAFETY_NUMBER_ITERATIONS;
+    /// Most rounds [`Self::fingerprint_hash`] accepts (bounded cost).
+    pub const MAX_ITERATIONS: u32 = MAX_SAFETY_NUMBER_ITERATIONS;
+    /// Version byte of the scannable form.
+    pub const SCANNABLE_VERSION: u8 = SCANNABLE_VERSION;
+    /// Length of the scannable form: version, the scanner's own 32-byte
+    /// fingerprint, the peer's.
+    pub const SCANNABLE_LEN: usize = SCANNABLE_LEN;
+
+    /// The low-level iterated hash of one party:
+    /// `SHA-512(0x0000 || key || id || key)`, then `iterations − 1` rounds
+    /// of `SHA-512(h || key)`. `encoded_key` is any key encoding (33 bytes
+    /// for `Encode(IK)`); `InvalidIterations` for 0 or more than
+    /// [`Self::MAX_ITERATIONS`].
+    pub fn fingerprint_hash(
+        encoded_key: &[u8],
+        stable_id: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 64], SafetyNumberError> {
+        fingerprint_hash(encoded_key, stable_id, iterations)
+    }
+
+    /// The 30 digits of one party's hash: six 5-byte big-endian chunks,
+    /// each mod 100000, as ASCII digits.
+    pub fn displayable_half(hash: &[u8; 64]) -> [u8; 30] {
+        displayable_half(hash)
+    }
+
     /// From two identity keys (`Encode(IK)`, 33 bytes each) and the stable
     /// identifiers the app chose for each party, with 5200 iterations.
     pub fn new(

@@ -24,7 +24,7 @@ use sealwire::store::DeviceAddress;
 use sealwire::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::{
     Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session,
-    SessionRecord, StateError,
+    SessionRecord, persist::StateError,
 };
 
 /// Alice's storage: her identity, her sessions with Bob and Carol (each

@@ -297,7 +297,7 @@ fn m_cannot_post_under_the_copy_as_h() {
         let ck: [u8; 32] = t.h_dist[CHAIN_KEY].try_into().unwrap();
         let chain = u32::from_be_bytes(t.h_dist[CHAIN_ID].try_into().unwrap());
         let m_signer = SigningKey::from_bytes(&[0x4d; 32]);
-        let mut frame = vec![sealwire::frame::FRAME_VERSION, 0x01, 0x00];
+        let mut frame = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
         frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
         frame.extend_from_slice(&5u32.to_be_bytes());
         frame.extend_from_slice(b"hello");
@@ -398,7 +398,7 @@ fn in_a_channel_only_the_owner_reaches_a_subscriber() {
     // signs in the owner's name is refused.
     let ck: [u8; 32] = d.body[CHAIN_KEY].try_into().unwrap();
     let chain = u32::from_be_bytes(d.body[CHAIN_ID].try_into().unwrap());
-    let mut frame = vec![sealwire::frame::FRAME_VERSION, 0x01, 0x00];
+    let mut frame = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
     frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     frame.extend_from_slice(&2u32.to_be_bytes());
     frame.extend_from_slice(b"hi");
@@ -432,7 +432,7 @@ fn version_2_posts_are_refused() {
             &mut t.gv,
             T0,
             &p,
-            GroupError::Malformed(sealwire::error::DecodeError::UnsupportedVersion(v)),
+            GroupError::Malformed(sealwire::DecodeError::UnsupportedVersion(v)),
         );
     }
     p[0] = 0x03;

@@ -35,7 +35,7 @@ use common::group_post;
 use common::group_refuses;
 use ed25519_dalek::SigningKey;
 
-use sealwire::error::DecodeError;
+use sealwire::DecodeError;
 use sealwire::group::{Group, GroupError, GroupId, POST_HEADER_LEN, parse_post_header};
 use sealwire::persist::StateBlob;
 use sealwire::testing::DangerDeterministicRng;
@@ -210,7 +210,7 @@ fn chain_we_sign() -> (Group, SigningKey, [u8; 32], sealwire::IdentityKey) {
 /// A user-message frame, franked (flag bit 1, key `kf`) when asked.
 fn frame(body: &[u8], franking_key: Option<[u8; 32]>) -> Vec<u8> {
     let mut f = vec![
-        sealwire::frame::FRAME_VERSION,
+        sealwire::wire::FRAME_VERSION,
         0x01,
         u8::from(franking_key.is_some()) << 1,
     ];

@@ -19,9 +19,9 @@ mod common;
 
 use common::legacy;
 use common::{T0, established};
-use sealwire::expiry::policy::MAX_TIMER_VERSION_STEP;
+use sealwire::ContentType;
+use sealwire::expiry::MAX_TIMER_VERSION_STEP;
 use sealwire::expiry::{ConversationTimer, ExpiryMode, ExpiryPolicy};
-use sealwire::frame::ContentType;
 use sealwire::group::{Group, GroupError, GroupId};
 use sealwire::hazmat;
 use sealwire::persist::StateBlob;

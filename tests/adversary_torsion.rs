@@ -27,12 +27,12 @@ use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use sealwire::group::{Group, GroupError, GroupId};
 use sealwire::persist::StateBlob;
-use sealwire::safety_number::{SafetyNumber, SafetyNumberError};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     BundleError, DecodeError, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession,
-    PrekeyBundle, ReportError, Session, SessionError, StateError,
+    PrekeyBundle, Session, SessionError, franking::ReportError, persist::StateError,
 };
+use sealwire::{SafetyNumber, SafetyNumberError};
 use sha2::{Digest, Sha256};
 
 /// The eight keys `A + T` of a real identity key `A`: index 0 is `A` itself.
@@ -169,8 +169,8 @@ fn a_distribution_naming_a_torsioned_sender_is_refused_and_changes_nothing() {
 
 #[test]
 fn a_report_naming_a_torsioned_identity_is_refused() {
-    use sealwire::franking::relay::stamp_message;
-    use sealwire::{RelayKey, Report, RoutingContext};
+    use sealwire::franking::stamp_message;
+    use sealwire::franking::{RelayKey, Report, RoutingContext};
     let (mut s, mut alice, mut bob) = common::established(6);
     let msg = alice
         .encrypt(&mut s.rng, T0, Outgoing::message(b"report me").franked())
@@ -207,7 +207,7 @@ fn safety_numbers_refuse_torsioned_sealwire_keys() {
         b"a",
         &b.public().encode(),
         b"b",
-        sealwire::safety_number::SAFETY_NUMBER_ITERATIONS,
+        sealwire::SafetyNumber::ITERATIONS,
     )
     .unwrap();
     assert_eq!(low.displayable(), genuine.displayable());

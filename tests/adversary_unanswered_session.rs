@@ -247,7 +247,7 @@ fn old_blobs_of_unanswered_sessions_load_without_the_spk_secret() {
 #[test]
 fn the_secret_flag_must_match_the_sending_chain() {
     let mut w = world(0x7305);
-    let malformed = Err(sealwire::StateError::Malformed(
+    let malformed = Err(sealwire::persist::StateError::Malformed(
         sealwire::DecodeError::InvalidValue,
     ));
     let flag_at = |b: &[u8]| legacy::session_timer_at(b) + 13 + 8 + 8 + 66 + 32;

@@ -22,19 +22,20 @@ mod common;
 
 use common::{T0, body, contains, decrypt_fails, established, receive_fails, setup};
 use proptest::prelude::*;
-use sealwire::expiry::policy::{SKIPPED_KEY_GRACE_MS, stricter};
 use sealwire::expiry::{
     ChangedBy, ConversationTimer, ExpiryMode, ExpiryPolicy, InvalidPolicy, MAX_TTL_SECS,
     MessageExpiry, TimerChange,
 };
-use sealwire::frame::padded_body_len;
+use sealwire::expiry::{SKIPPED_KEY_GRACE_MS, stricter};
 use sealwire::hazmat;
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;
 use sealwire::testing::DangerDeterministicRng;
+use sealwire::wire::padded_body_len;
 use sealwire::wire::{MESSAGE_VERSION, TYPE_RATCHET};
 use sealwire::{
-    ContentType, DecodeError, Encrypt, Expiry, ExpiryQueue, MessageId, Outgoing, PendingSession,
-    Received, Session, SessionError, Timestamp,
+    ContentType, DecodeError, Encrypt, Outgoing, PendingSession, Received, Session, SessionError,
+    Timestamp,
+    expiry::{Expiry, ExpiryQueue, MessageId},
 };
 
 // ---------------------------------------------------------------------------
@@ -101,7 +102,7 @@ fn agree(
 
 /// A raw frame (SPEC §8) with an optional timer block `(mode, ttl, version)`.
 fn frame(content: u8, flags: u8, timer_block: Option<(u8, u32, u64)>, body: &[u8]) -> Vec<u8> {
-    let mut f = vec![sealwire::frame::FRAME_VERSION, content, flags];
+    let mut f = vec![sealwire::wire::FRAME_VERSION, content, flags];
     f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     if let Some((mode, ttl, version)) = timer_block {
         f.push(mode);
@@ -491,7 +492,7 @@ fn downgrade_attempts_change_nothing() {
 /// `set_timer` keeps working and outranks it.
 #[test]
 fn a_timer_version_jump_beyond_the_step_is_refused() {
-    use sealwire::expiry::policy::MAX_TIMER_VERSION_STEP;
+    use sealwire::expiry::MAX_TIMER_VERSION_STEP;
     let (mut s, mut alice, mut bob) = established(32);
     agree(&mut s.rng, &mut alice, &mut bob, T0, after_send(60));
     let held = timer(after_send(60), 1);

@@ -19,13 +19,13 @@ mod common;
 
 use common::{T0, body, contains, decrypt_fails, established, setup};
 use proptest::prelude::*;
-use sealwire::error::DecodeError;
+use sealwire::DecodeError;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry};
-use sealwire::franking::relay::{self, commitment_of, stamp, stamp_message, verify_report};
 use sealwire::franking::{
     AttachmentError, AttachmentKey, AttachmentPointer, Franking, FrankingKey, RelayKey, Report,
     ReportError, RoutingContext, Stamp, commitment,
 };
+use sealwire::franking::{commitment_of, stamp, stamp_message, verify_report};
 use sealwire::hazmat;
 use sealwire::limits::{FRAME_FRANKING_LEN, FRANKING_COMMITMENT_LEN};
 use sealwire::testing::DangerDeterministicRng;
@@ -308,12 +308,12 @@ fn a_stamp_from_another_relay_key_fails() {
 
 /// A franked frame (SPEC.md §19.3) built by hand: user message, no timer.
 fn franked_frame(kf: &[u8; 32], body: &[u8]) -> Vec<u8> {
-    let mut f = vec![sealwire::frame::FRAME_VERSION, 1, 0x02];
+    let mut f = vec![sealwire::wire::FRAME_VERSION, 1, 0x02];
     f.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     f.extend_from_slice(kf);
     f.extend_from_slice(&(body.len() as u32).to_be_bytes());
     f.extend_from_slice(body);
-    let padded = sealwire::frame::padme(body.len().max(32));
+    let padded = sealwire::wire::padme(body.len().max(32));
     f.extend(std::iter::repeat_n(0u8, padded - body.len()));
     f
 }
@@ -381,7 +381,7 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
         SessionError::AuthenticationFailed
     );
     // A franked message whose frame carries no franking key is refused.
-    let mut plain_frame = vec![sealwire::frame::FRAME_VERSION, 1, 0];
+    let mut plain_frame = vec![sealwire::wire::FRAME_VERSION, 1, 0];
     plain_frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     plain_frame.extend_from_slice(&(shown.len() as u32).to_be_bytes());
     plain_frame.extend_from_slice(&shown);
@@ -658,7 +658,7 @@ fn commitment_of_reads_franked_messages_only() {
     );
     assert_eq!(commitment_of(&[]), Err(DecodeError::Truncated));
     assert_eq!(
-        relay::stamp_message(&relay_key(1), &plain, routing()).unwrap_err(),
+        stamp_message(&relay_key(1), &plain, routing()).unwrap_err(),
         DecodeError::UnexpectedType(TYPE_RATCHET)
     );
     let franked = alice

@@ -31,7 +31,7 @@ mod common;
 use common::vectors::{counting, hex, listed_cases, unhex};
 use sealwire::franking::{
     AttachmentKey, AttachmentPointer, Franking, FrankingKey, RelayKey, Report, RoutingContext,
-    Stamp, commitment, relay,
+    Stamp, commitment, stamp, verify_report,
 };
 use sealwire::{ContentType, IdentityKeyPair, Timestamp};
 use serde_json::{Value, json};
@@ -158,7 +158,7 @@ fn library(inp: &Inputs) -> Made {
         Timestamp::from_unix_millis(inp.forwarded_at),
     )
     .unwrap();
-    let stamp = relay::stamp(&RelayKey::from_bytes(inp.relay_key), &cf, context);
+    let stamp = stamp(&RelayKey::from_bytes(inp.relay_key), &cf, context);
     let mut report = Report::new(
         ct,
         sender,
@@ -432,8 +432,7 @@ fn franking_vectors() {
         );
 
         // The relay verifies the report and learns exactly the message.
-        let verified =
-            relay::verify_report(&RelayKey::from_bytes(inp.relay_key), &made.report).unwrap();
+        let verified = verify_report(&RelayKey::from_bytes(inp.relay_key), &made.report).unwrap();
         assert_eq!(u8::from(verified.content_type), inp.content_type);
         assert_eq!(verified.sender.as_bytes(), &made.sender_ik);
         assert_eq!(verified.recipient.as_bytes(), &made.recipient_ik);

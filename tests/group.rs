@@ -26,7 +26,7 @@ use common::group_post;
 use common::group_refuses as fails;
 use ed25519_dalek::SigningKey;
 
-use sealwire::error::DecodeError;
+use sealwire::DecodeError;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry};
 use sealwire::group::{
     ChannelOwner, ChannelSubscriber, Distribution, Group, GroupError, GroupId, MAX_POST_LEN,
@@ -272,7 +272,7 @@ fn forge(
     body: &[u8],
 ) -> Vec<u8> {
     // Frame: version, user message, no flags, sent_at, body_len, body, pad.
-    let mut frame = vec![sealwire::frame::FRAME_VERSION, 0x01, 0x00];
+    let mut frame = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
     frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(body);

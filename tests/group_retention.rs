@@ -25,7 +25,7 @@ use hmac::{Hmac, Mac};
 use proptest::prelude::*;
 use sha2::Sha256;
 
-use sealwire::expiry::policy::SKIPPED_KEY_GRACE_MS;
+use sealwire::expiry::SKIPPED_KEY_GRACE_MS;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId};
 use sealwire::limits::MAX_SKIPPED_KEY_AGE_MS;

@@ -20,7 +20,7 @@ use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     DecodeError, Encrypt, IdentityKeyPair, KeyAgreement, Outgoing, PendingSession, PrekeyStore,
-    Session, SessionRecord, StateError,
+    Session, SessionRecord, persist::StateError,
 };
 use sha2::Digest;
 

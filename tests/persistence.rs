@@ -26,9 +26,10 @@ use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::testing::seal_unbound_legacy;
 use sealwire::{
-    Encrypt, Expiry, ExpiryQueue, IdentityKeyPair, KeyAgreement, MessageId, Outgoing,
-    PendingSession, PrekeyStore, Session, SessionError, SessionRecord, StateError, Timestamp,
-    Transaction,
+    Encrypt, IdentityKeyPair, KeyAgreement, Outgoing, PendingSession, PrekeyStore, Session,
+    SessionError, SessionRecord, Timestamp, Transaction,
+    expiry::{Expiry, ExpiryQueue, MessageId},
+    persist::StateError,
 };
 use sha2::Digest;
 

@@ -26,7 +26,7 @@ mod common;
 
 use common::vectors::{counting, hex, listed_cases, unhex};
 use sealwire::IdentityKeyPair;
-use sealwire::safety_number::{SafetyNumber, SafetyNumberError};
+use sealwire::{SafetyNumber, SafetyNumberError};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 

@@ -2,11 +2,9 @@
 //! sensitivity to every input, and the scannable form.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
-use sealwire::safety_number::{
-    MAX_SAFETY_NUMBER_ITERATIONS, SCANNABLE_LEN, SafetyNumber, SafetyNumberError,
-};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{DecodeError, IdentityKeyPair};
+use sealwire::{SafetyNumber, SafetyNumberError};
 
 /// libsignal's NumericFingerprintGenerator test vector (version 0 keys,
 /// `0x05 || X25519 public`), 5200 iterations.
@@ -91,7 +89,7 @@ fn scannable_form_is_strict() {
     let a = SafetyNumber::new(alice.public(), b"a", bob.public(), b"b");
     let b = SafetyNumber::new(bob.public(), b"b", alice.public(), b"a");
     let code = a.scannable();
-    assert_eq!(code.len(), SCANNABLE_LEN);
+    assert_eq!(code.len(), SafetyNumber::SCANNABLE_LEN);
     for cut in 0..code.len() {
         assert_eq!(
             b.verify_scanned(&code[..cut]),
@@ -125,14 +123,14 @@ fn scannable_form_is_strict() {
 
 #[test]
 fn iterations_are_bounded() {
-    for bad in [0, MAX_SAFETY_NUMBER_ITERATIONS + 1] {
+    for bad in [0, SafetyNumber::MAX_ITERATIONS + 1] {
         assert_eq!(
             SafetyNumber::from_encoded_keys(b"k", b"i", b"k2", b"i2", bad).unwrap_err(),
             SafetyNumberError::InvalidIterations
         );
     }
     // One iteration is SHA-512(0x0000 || key || id || key) alone.
-    let one = sealwire::safety_number::fingerprint_hash(b"key", b"id", 1).unwrap();
+    let one = sealwire::SafetyNumber::fingerprint_hash(b"key", b"id", 1).unwrap();
     use sha2::Digest;
     let direct: [u8; 64] = sha2::Sha512::digest(b"\0\0keyidkey").into();
     assert_eq!(one, direct);

@@ -609,7 +609,7 @@ fn truncated_extended_and_relabelled_messages_are_refused() {
 /// Builds an inner frame with every field under the caller's control.
 #[allow(clippy::too_many_arguments)]
 /// The frame version (SPEC.md §8.1).
-const FV: u8 = sealwire::frame::FRAME_VERSION;
+const FV: u8 = sealwire::wire::FRAME_VERSION;
 
 fn frame(
     version: u8,

@@ -3,7 +3,7 @@
 //! under the app's 32-byte storage key (STORAGE.md).
 
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::{IdentityKey, StateError};
+use sealwire::{IdentityKey, persist::StateError};
 
 use crate::boundary::{
     Handle, Result, clear_handle, guard, handle_ref, input, input_array, new_handle, out, output,

@@ -5,7 +5,7 @@ use core::ffi::c_char;
 use sealwire::expiry::InvalidPolicy;
 use sealwire::franking::{AttachmentError, ReportError};
 use sealwire::group::GroupError;
-use sealwire::{BundleError, DecodeError, ExpiryError, SafetyNumberError, SessionError};
+use sealwire::{BundleError, DecodeError, SafetyNumberError, SessionError, expiry::ExpiryError};
 
 use crate::boundary::{guard, out, output, write_c_string};
 

@@ -12,12 +12,12 @@
 
 use std::mem::{align_of, offset_of, size_of};
 
+use sealwire::SafetyNumber;
 use sealwire::limits::{
     FRANKING_COMMITMENT_LEN, MAX_BODY_LEN, MAX_BUNDLE_LEN, MAX_REPORT_ATTACHMENT_LEN,
     MAX_ROUTING_ID_LEN,
 };
-use sealwire::pq_prekey::{KEM_CIPHERTEXT_LEN, PQ_PUBLIC_KEY_LEN};
-use sealwire::safety_number::SCANNABLE_LEN;
+use sealwire::wire::{KEM_CIPHERTEXT_LEN, PQ_PUBLIC_KEY_LEN};
 use sealwire_ffi::*;
 
 /// The address every sealed blob of these tests is bound to.
@@ -43,9 +43,9 @@ fn constants_match_the_library() {
     assert_eq!(SW_MAX_BUNDLE_LEN, MAX_BUNDLE_LEN);
     assert_eq!(SW_PQ_PUBLIC_KEY_LEN, PQ_PUBLIC_KEY_LEN);
     assert_eq!(SW_KEM_CIPHERTEXT_LEN, KEM_CIPHERTEXT_LEN);
-    assert_eq!(SW_SAFETY_NUMBER_SCANNABLE_LEN, SCANNABLE_LEN);
+    assert_eq!(SW_SAFETY_NUMBER_SCANNABLE_LEN, SafetyNumber::SCANNABLE_LEN);
     assert_eq!(SW_SAFETY_NUMBER_DISPLAY_LEN, 60 + 1);
-    assert_eq!(SW_MESSAGE_ID_LEN, size_of::<sealwire::MessageId>());
+    assert_eq!(SW_MESSAGE_ID_LEN, size_of::<sealwire::expiry::MessageId>());
     assert_eq!(SW_IDENTITY_KEY_LEN, 32);
     assert_eq!(SW_SEED_LEN, 32);
     assert_eq!(SW_STORAGE_KEY_LEN, 32);

@@ -3,7 +3,7 @@
 
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::DeviceAddress;
-use sealwire::{IdentityKey, OsRng, StateError};
+use sealwire::{IdentityKey, OsRng, persist::StateError};
 
 use crate::error::{StateRecord, StoreError};
 

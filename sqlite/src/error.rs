@@ -4,7 +4,7 @@ use std::fmt;
 
 use rusqlite::ErrorCode;
 use sealwire::store::DeviceAddress;
-use sealwire::{BundleError, DecodeError, SessionError, StateError};
+use sealwire::{BundleError, DecodeError, SessionError, persist::StateError};
 
 /// The stored state a blob belongs to, named in [`StoreError::State`].
 #[derive(Clone, Debug, PartialEq, Eq)]

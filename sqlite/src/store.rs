@@ -35,7 +35,7 @@ impl SqliteStore {
     /// under `key` (AES-256-GCM, a fresh salt per blob) and bound to its
     /// row: our identity key, the table and, for a session, the peer's
     /// name and device id (STORAGE.md §1). A blob moved into another row
-    /// fails to load with [`StateError::WrongAddress`](sealwire::StateError::WrongAddress).
+    /// fails to load with [`StateError::WrongAddress`](sealwire::persist::StateError::WrongAddress).
     /// A database created with another key fails with
     /// [`StoreError::WrongStorageKey`], one created unsealed with
     /// [`StoreError::PlainDatabase`]. A database of schema version 1

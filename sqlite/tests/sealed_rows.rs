@@ -21,7 +21,7 @@ use rusqlite::{Connection, params};
 use sealwire::persist::StorageKey;
 use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
-use sealwire::{IdentityKeyPair, StateError};
+use sealwire::{IdentityKeyPair, persist::StateError};
 use sealwire_sqlite::{ReceiveOutcome, SqliteStore, StateRecord, StoreError};
 
 fn addr(name: &str, device: u32) -> DeviceAddress {

@@ -32,7 +32,7 @@ use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
-    SessionError, SessionRecord, StateError,
+    SessionError, SessionRecord, persist::StateError,
 };
 use sealwire_sqlite::{
     Direction, ReceiveOutcome, SessionEvent, SqliteStore, StateRecord, StoreError,

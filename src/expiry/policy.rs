@@ -2,7 +2,7 @@
 //! conversation timer and its version rules, and deadlines computed from
 //! the receiver's clock (SPEC.md §10).
 
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 /// Longest time to live: 365 days, in seconds.
 pub const MAX_TTL_SECS: u32 = 365 * 24 * 60 * 60;

@@ -6,7 +6,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::error::DecodeError;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 use crate::wire::codec::{Reader, write_exact};
 
 /// The app's identifier of a stored message (16 bytes: a UUID, or a row id

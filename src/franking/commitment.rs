@@ -10,7 +10,7 @@ use crate::franking::COMMITMENT_LABEL;
 use crate::identity::IdentityKey;
 use crate::kdf::{hmac_finalize, hmac_keyed};
 use crate::limits::FRANKING_COMMITMENT_LEN;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 
 /// The 32-byte franking key `kf` of one message: drawn by the sender,
 /// carried inside the encryption, revealed to the relay only in a report.

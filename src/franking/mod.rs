@@ -12,26 +12,30 @@
 //!   it in constant time before any plaintext is returned; a mismatch is
 //!   `AuthenticationFailed` and changes nothing. [`Received::franking`]
 //!   holds the evidence (`kf`, `cf`) to store with the message.
-//! - The **relay** ([`relay`]) reads `cf` off the wire without any key
-//!   ([`relay::commitment_of`]), stamps it with its own key and the routing
-//!   context ([`relay::stamp`]), stores nothing, and later verifies a
-//!   [`Report`] ([`relay::verify_report`]).
+//! - The **relay** ([`RelayKey`]) reads `cf` off the wire without any key
+//!   ([`commitment_of`]), stamps it with its own key and the routing
+//!   context ([`stamp`], [`stamp_message`]), stores nothing, and later
+//!   verifies a [`Report`] ([`verify_report`]).
 //! - **Attachments** are reported through a hash commitment to their
 //!   plaintext inside the franked body ([`AttachmentPointer`]).
 //!
 //! [`Received::franking`]: crate::Received::franking
 
-pub mod attachment;
+mod attachment;
 pub(crate) mod commitment;
 mod error;
-pub mod relay;
-pub mod report;
+mod relay;
+mod report;
+mod stamp;
 
-pub use attachment::{AttachmentKey, AttachmentPointer};
+pub use attachment::{
+    ATTACHMENT_KEYS_INFO, ATTACHMENT_POINTER_FIXED_LEN, AttachmentKey, AttachmentPointer,
+};
 pub use commitment::{Franking, FrankingKey, FrankingRef, commitment};
 pub use error::{AttachmentError, ReportError};
-pub use relay::{RelayKey, RoutingContext, Stamp, VerifiedReport};
-pub use report::Report;
+pub use relay::{RelayKey, VerifiedReport, commitment_of, stamp, stamp_message, verify_report};
+pub use report::{FLAG_ATTACHMENT, Report};
+pub use stamp::{RoutingContext, Stamp};
 
 /// HMAC label of the franking commitment `cf` (30 bytes).
 pub const COMMITMENT_LABEL: &[u8] = b"Sealwire_FrankingCommitment_v1";

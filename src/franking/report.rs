@@ -10,12 +10,11 @@ use crate::error::DecodeError;
 use crate::frame::ContentType;
 use crate::franking::commitment::{Franking, FrankingKey};
 use crate::franking::error::ReportError;
-use crate::franking::relay::{RoutingContext, Stamp};
+use crate::franking::stamp::{RoutingContext, Stamp};
 use crate::franking::{FRANKING_VERSION, TYPE_REPORT};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_REPORT_ATTACHMENT_LEN, MAX_REPORT_LEN, REPORT_FIXED_LEN};
-use crate::session::received::Received;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 use crate::wire::codec::{Overflow, Reader, Writer, write_exact};
 
 /// Report flag: the attachment plaintext follows the body.
@@ -70,25 +69,6 @@ impl Report {
             stamp,
             attachment: None,
         })
-    }
-
-    /// A report of a message just decrypted: `NotFranked` if it was not
-    /// franked (or expired on arrival, so that nothing of it was kept).
-    pub fn from_received(
-        received: &Received,
-        recipient: IdentityKey,
-        stamp: Stamp,
-    ) -> Result<Self, ReportError> {
-        let franking = received.franking.clone().ok_or(ReportError::NotFranked)?;
-        Self::new(
-            received.content_type,
-            received.sender,
-            recipient,
-            received.sent_at,
-            &received.plaintext,
-            franking,
-            stamp,
-        )
     }
 
     /// Adds the plaintext of the attachment the body points to

@@ -9,7 +9,7 @@ use crate::group::error::GroupError;
 use crate::group::membership::{GroupCore, Role};
 use crate::group::roles::{common_methods, receiver_methods, sender_methods};
 use crate::identity::IdentityKey;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 /// The owner of a channel: the only one who posts. Receives nothing.
 #[derive(Clone, PartialEq)]

@@ -18,7 +18,8 @@ use crate::group::chain::GroupChainKey;
 use crate::group::error::GroupError;
 use crate::group::{GroupId, GroupMode};
 use crate::identity::IdentityKey;
-use crate::session::{Encrypt, Outgoing, Session, Timestamp};
+use crate::session::{Encrypt, Outgoing, Session};
+use crate::time::Timestamp;
 use crate::wire::codec::Reader;
 
 /// Version byte of a distribution body.

@@ -8,7 +8,7 @@ use crate::group::error::GroupError;
 use crate::group::membership::{GroupCore, Role};
 use crate::group::roles::{common_methods, receiver_methods, sender_methods};
 use crate::identity::IdentityKey;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 /// Our side of a group in which every member posts.
 ///

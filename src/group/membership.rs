@@ -29,7 +29,7 @@ use crate::identity::IdentityKey;
 use crate::limits::{
     MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_SKIPPED_KEY_AGE_MS,
 };
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 use crate::wipe::WipingVec;
 
 /// Offset of the flags byte in an inner frame (SPEC.md §8.5).

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
 use crate::identity::IdentityKey;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 /// A decrypted post, owning its plaintext (zeroized on drop).
 #[derive(Clone, PartialEq, Eq)]

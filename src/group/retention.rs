@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use crate::group::membership::GroupCore;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::ratchet::Retention;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 impl ReceiverChain {
     /// Whether the chain is past its retention window at `now`, and so

@@ -31,7 +31,7 @@ macro_rules! sender_methods {
         pub fn post<R: rand_core::CryptoRng + ?Sized>(
             &mut self,
             rng: &mut R,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             body: &[u8],
         ) -> Result<$crate::group::Post, $crate::group::GroupError> {
             self.core
@@ -44,7 +44,7 @@ macro_rules! sender_methods {
         pub fn post_content<R: rand_core::CryptoRng + ?Sized>(
             &mut self,
             rng: &mut R,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             content_type: $crate::frame::ContentType,
             body: &[u8],
         ) -> Result<$crate::group::Post, $crate::group::GroupError> {
@@ -63,7 +63,7 @@ macro_rules! sender_methods {
         pub fn post_into<R: rand_core::CryptoRng + ?Sized>(
             &mut self,
             rng: &mut R,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             content_type: $crate::frame::ContentType,
             body: &[u8],
             out: &mut [u8],
@@ -76,7 +76,7 @@ macro_rules! sender_methods {
         pub fn set_timer<R: rand_core::CryptoRng + ?Sized>(
             &mut self,
             rng: &mut R,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             policy: Option<$crate::expiry::ExpiryPolicy>,
         ) -> Result<($crate::group::Post, $crate::expiry::TimerChange), $crate::group::GroupError> {
             self.core.set_timer(rng, now, policy)
@@ -86,7 +86,7 @@ macro_rules! sender_methods {
         pub fn rotate<R: rand_core::CryptoRng + ?Sized>(
             &mut self,
             rng: &mut R,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
         ) -> $crate::group::Distribution {
             self.core.rotate(rng, now)
         }
@@ -124,7 +124,7 @@ macro_rules! receiver_methods {
         /// sender and expiry. On error nothing changed.
         pub fn receive_post(
             &mut self,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             post: &[u8],
         ) -> Result<$crate::group::GroupReceived, $crate::group::GroupError> {
             let mut buf = zeroize::Zeroizing::new(post.to_vec());
@@ -138,7 +138,7 @@ macro_rules! receiver_methods {
         /// plaintext.
         pub fn receive_post_in_place<'b>(
             &mut self,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             buf: &'b mut [u8],
         ) -> Result<$crate::group::GroupReceivedRef<'b>, $crate::group::GroupError> {
             self.core.receive_in_place(now, buf)
@@ -153,7 +153,7 @@ macro_rules! receiver_methods {
         /// [`erase_expired_keys`](Self::erase_expired_keys)).
         pub fn accept_distribution(
             &mut self,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             received: &$crate::session::Received,
         ) -> Result<bool, $crate::group::GroupError> {
             if received.content_type != $crate::frame::ContentType::GroupKeyDistribution {
@@ -171,7 +171,7 @@ macro_rules! receiver_methods {
         /// `accept_distribution`.
         pub fn process_distribution(
             &mut self,
-            now: $crate::session::Timestamp,
+            now: $crate::time::Timestamp,
             sender: &$crate::identity::IdentityKey,
             body: &[u8],
         ) -> Result<bool, $crate::group::GroupError> {
@@ -201,7 +201,7 @@ macro_rules! receiver_methods {
         /// its own sender only; what is past its window is refused even
         /// before it is erased. Save the
         /// state afterwards: older saved copies still hold the keys.
-        pub fn erase_expired_keys(&mut self, now: $crate::session::Timestamp) {
+        pub fn erase_expired_keys(&mut self, now: $crate::time::Timestamp) {
             self.core.erase_expired_keys(now);
         }
 
@@ -209,7 +209,7 @@ macro_rules! receiver_methods {
         /// erased (the earliest instant past its window): call
         /// [`erase_expired_keys`](Self::erase_expired_keys) then. `None`
         /// when nothing is held that time would erase.
-        pub fn next_key_erasure(&self) -> Option<$crate::session::Timestamp> {
+        pub fn next_key_erasure(&self) -> Option<$crate::time::Timestamp> {
             self.core.next_key_erasure()
         }
 
@@ -219,11 +219,7 @@ macro_rules! receiver_methods {
         /// saved with the state), and erases at `now` what is past the
         /// old or the new window (widening the window never revives what
         /// was already due).
-        pub fn set_max_skipped_key_age(
-            &mut self,
-            now: $crate::session::Timestamp,
-            max_age_ms: u64,
-        ) {
+        pub fn set_max_skipped_key_age(&mut self, now: $crate::time::Timestamp, max_age_ms: u64) {
             self.core
                 .set_retention(now, |c| c.max_skipped_key_age_ms = max_age_ms);
         }

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::group::chain::GroupChainKey;
 use crate::identity::IdentityKey;
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 
 /// Our sender key for one group.
 #[derive(Clone, PartialEq)]

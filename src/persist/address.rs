@@ -15,7 +15,7 @@ pub(crate) const ADDRESS_LEN: usize = 32 + 33 + 33 + 5 + 33;
 /// A blob sealed with [`StateBlob::seal`](super::StateBlob::seal) opens
 /// only with the same address and kind: a blob moved into another row of
 /// the database (another peer's, another owner's, another kind's) is
-/// refused with [`StateError::WrongAddress`](crate::StateError::WrongAddress)
+/// refused with [`StateError::WrongAddress`](crate::persist::StateError::WrongAddress)
 /// before anything is decrypted. The address is never written in the blob
 /// (only a salted tag of it), so a reader of the disk learns nothing of it.
 ///

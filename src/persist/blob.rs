@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::address::BlobAddress;
 use super::storage_key::{SEAL_INFO, SEAL_INFO_V2, StorageKey};
-use super::writer::BlobWriter;
+use crate::blob_writer::BlobWriter;
 use crate::error::StateError;
 
 /// First four bytes of a plain state blob.
@@ -46,7 +46,7 @@ pub enum BlobKind {
     Session = 0x03,
     /// A [`PendingSession`](crate::PendingSession).
     PendingSession = 0x04,
-    /// An [`ExpiryQueue`](crate::ExpiryQueue).
+    /// An [`ExpiryQueue`](crate::expiry::ExpiryQueue).
     ExpiryQueue = 0x05,
     /// A [`Group`](crate::group::Group),
     /// [`ChannelOwner`](crate::group::ChannelOwner) or

@@ -31,8 +31,8 @@ use alloc::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::private::Codec;
-use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
+use crate::blob_writer::BlobWriter;
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
 use crate::group::membership::{GroupCore, Role};
@@ -46,7 +46,7 @@ use crate::limits::{
     FRAME_TIMER_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES,
     MAX_SKIPPED_KEY_AGE_MS,
 };
-use crate::session::Timestamp;
+use crate::time::Timestamp;
 use crate::wire::codec::{Reader, write_exact};
 
 const ROLE_MEMBER: u8 = 0x01;

@@ -1,8 +1,8 @@
 //! Identity blob body (kind 0x01, v1): the 32-byte Ed25519 seed.
 
 use super::private::Codec;
-use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob};
+use crate::blob_writer::BlobWriter;
 use crate::error::StateError;
 use crate::identity::IdentityKeyPair;
 use crate::wire::codec::Reader;

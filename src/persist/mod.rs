@@ -25,7 +25,7 @@
 //! let here = BlobAddress::local(*identity.public());
 //! let sealed = identity.seal(&key, &here, &mut rng);
 //! assert_eq!(IdentityKeyPair::unseal(&key, &here, &sealed)?, identity);
-//! # Ok::<(), sealwire::StateError>(())
+//! # Ok::<(), sealwire::persist::StateError>(())
 //! ```
 
 mod address;
@@ -36,7 +36,6 @@ mod prekey_blob;
 mod queue_blob;
 mod session_blob;
 mod storage_key;
-pub(crate) mod writer;
 
 use alloc::vec::Vec;
 use zeroize::Zeroizing;
@@ -52,7 +51,7 @@ pub use storage_key::StorageKey;
 /// [`PrekeyStore`](crate::PrekeyStore), [`Session`](crate::Session),
 /// [`PendingSession`](crate::PendingSession),
 /// [`SessionRecord`](crate::SessionRecord),
-/// [`ExpiryQueue`](crate::ExpiryQueue) and the group types
+/// [`ExpiryQueue`](crate::expiry::ExpiryQueue) and the group types
 /// ([`Group`](crate::group::Group),
 /// [`ChannelOwner`](crate::group::ChannelOwner),
 /// [`ChannelSubscriber`](crate::group::ChannelSubscriber)). Sealed: it
@@ -127,7 +126,7 @@ pub(crate) fn seal_unbound_legacy<T: StateBlob, R: rand_core::CryptoRng + ?Sized
 }
 
 pub(crate) mod private {
-    use super::writer::BlobWriter;
+    use crate::blob_writer::BlobWriter;
     use crate::error::StateError;
 
     /// What each persisted type provides: its kinds and its body codec.
@@ -149,7 +148,7 @@ pub(crate) mod private {
 
 /// Writes an identity key as blobs store it: the Ed25519 key, then its
 /// X25519 form.
-pub(crate) fn write_identity(w: &mut writer::BlobWriter, key: &crate::IdentityKey) {
+pub(crate) fn write_identity(w: &mut crate::blob_writer::BlobWriter, key: &crate::IdentityKey) {
     w.bytes(key.as_bytes());
     w.bytes(key.x25519());
 }

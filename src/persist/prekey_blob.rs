@@ -30,8 +30,8 @@ use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 
 use super::private::Codec;
-use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob};
+use crate::blob_writer::BlobWriter;
 use crate::dh::DhKeyPair;
 use crate::error::{DecodeError, StateError};
 use crate::kem::{KEM_PUBLIC_KEY_LEN, KEM_SEED_LEN, KemKeyPair};

@@ -2,8 +2,8 @@
 //! (SPEC.md §10.3).
 
 use super::private::Codec;
-use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob};
+use crate::blob_writer::BlobWriter;
 use crate::error::{DecodeError, StateError};
 use crate::expiry::{ExpiryError, ExpiryQueue};
 

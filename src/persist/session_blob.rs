@@ -25,10 +25,11 @@
 use alloc::boxed::Box;
 
 use super::private::Codec;
-use super::writer::BlobWriter;
 use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
+use crate::blob_writer::BlobWriter;
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
+use crate::handshake::PqPrekeyFields;
 use crate::identity::{ENCODE_ED25519, IdentityKey};
 use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::limits::FRAME_TIMER_LEN;
@@ -36,7 +37,7 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::record::SessionRecord;
-use crate::session::transport::{PqPrekeyFields, PrekeyFields};
+use crate::session::transport::PrekeyFields;
 use crate::session::{PendingSession, Session};
 use crate::wire::codec::{Reader, write_exact};
 

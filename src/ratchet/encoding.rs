@@ -26,10 +26,10 @@ use super::message_key::MessageKey;
 use super::root_key::RootKey;
 use super::skipped::{SkippedKey, SkippedKeys};
 use super::{AD_LEN, ClosedChain, OurRatchet, RatchetState, ReceivingChain, SendingChain};
+use crate::blob_writer::BlobWriter;
 use crate::dh::DhKeyPair;
 use crate::error::DecodeError;
 use crate::limits::{MAX_RECEIVING_CHAINS, MAX_SKIPPED_KEYS};
-use crate::persist::writer::BlobWriter;
 use crate::wipe::WipingVec;
 use crate::wire::codec::Reader;
 

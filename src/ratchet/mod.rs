@@ -23,7 +23,7 @@ use crate::wire::header::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader};
 use chain_key::ChainKey;
 use message_key::MessageKey;
 use root_key::RootKey;
-pub use skipped::Retention;
+pub(crate) use skipped::Retention;
 use skipped::{SkippedKey, SkippedKeys};
 
 /// Length of the X3DH associated data `Encode(IK_A) || Encode(IK_B)`.
@@ -115,7 +115,7 @@ impl OurRatchet {
 /// The whole ratchet state of one session (hidden; reached only through
 /// the session types and `hazmat`).
 #[derive(Clone, PartialEq, Debug)]
-pub struct RatchetState {
+pub(crate) struct RatchetState {
     root_key: RootKey,
     our_ratchet: OurRatchet,
     sending: Option<SendingChain>,

@@ -23,7 +23,7 @@ pub(crate) struct SkippedKey {
 
 /// How long skipped keys are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retention {
+pub(crate) struct Retention {
     /// Keys are erased once older than this, whatever the timer.
     pub max_age_ms: u64,
     /// The conversation's after-send TTL, if any: keys are erased once older

@@ -15,8 +15,8 @@ use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
 use crate::session::received::ReceivedRef;
 use crate::session::send::{Outgoing, SentInto};
-use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
+use crate::time::Timestamp;
 
 /// The ratchet, the timer and the key-retention setting of one session.
 #[derive(Clone, PartialEq, Debug)]

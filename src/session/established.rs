@@ -14,8 +14,8 @@ use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
-use crate::session::time::Timestamp;
 use crate::session::transport::{self, Parsed, PrekeyFields};
+use crate::time::Timestamp;
 
 /// An established session: encrypts ratchet messages (through
 /// [`Encrypt`]) and decrypts both ratchet messages and the initiator's

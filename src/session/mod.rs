@@ -2,13 +2,12 @@
 //! (initiator, before the first reply) and an established [`Session`].
 
 pub(crate) mod conversation;
-pub mod established;
-pub mod key_agreement;
-pub mod pending;
-pub mod received;
-pub mod record;
+mod established;
+pub(crate) mod key_agreement;
+mod pending;
+pub(crate) mod received;
+pub(crate) mod record;
 mod send;
-pub mod time;
 pub(crate) mod transport;
 
 pub use established::Session;
@@ -17,4 +16,3 @@ pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
 pub use record::SessionRecord;
 pub use send::{Encrypt, Outgoing, Sent, SentInto};
-pub use time::Timestamp;

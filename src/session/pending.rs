@@ -18,8 +18,8 @@ use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::Received;
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
-use crate::session::time::Timestamp;
 use crate::session::transport::{self, PrekeyFields};
+use crate::time::Timestamp;
 
 /// An outbound session waiting for the peer's first reply.
 ///

@@ -5,9 +5,9 @@ use zeroize::Zeroizing;
 
 use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
-use crate::franking::{Franking, FrankingRef};
+use crate::franking::{Franking, FrankingRef, Report, ReportError, Stamp};
 use crate::identity::IdentityKey;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 
 /// A decrypted message, owning its plaintext (zeroized on drop).
 #[derive(Clone, PartialEq, Eq)]
@@ -103,5 +103,29 @@ impl core::fmt::Debug for ReceivedRef<'_> {
             .field("timer_change", &self.timer_change)
             .field("franking", &self.franking)
             .finish()
+    }
+}
+
+// Built here rather than in `franking`: a report is franking data, and the
+// franking module sits below the sessions (ARCHITECTURE.md), so the one
+// constructor that reads a decrypted message lives with that message.
+impl Report {
+    /// A report of a message just decrypted: `NotFranked` if it was not
+    /// franked (or expired on arrival, so that nothing of it was kept).
+    pub fn from_received(
+        received: &Received,
+        recipient: IdentityKey,
+        stamp: Stamp,
+    ) -> Result<Self, ReportError> {
+        let franking = received.franking.clone().ok_or(ReportError::NotFranked)?;
+        Self::new(
+            received.content_type,
+            received.sender,
+            recipient,
+            received.sent_at,
+            &received.plaintext,
+            franking,
+            stamp,
+        )
     }
 }

@@ -13,7 +13,7 @@ use crate::session::pending::PendingSession;
 use crate::session::received::Received;
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 
 /// A session in either phase: pending (initiator, before the first reply)
 /// or established. [`decrypt`](Self::decrypt) moves a pending record to

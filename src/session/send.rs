@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use crate::error::SessionError;
 use crate::frame::ContentType;
 use crate::franking::Franking;
-use crate::session::time::Timestamp;
+use crate::time::Timestamp;
 
 /// One message to send: its content type, its body, and whether it is
 /// franked (SPEC.md §19). Cheap to copy; borrows the body.

@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use crate::error::{DecodeError, SessionError};
 use crate::frame::{FrameMeta, frame_len_for, franking_key_offset, parse_frame, write_frame_with};
 use crate::franking::commitment::{commitment_encoded, ct_eq32};
+use crate::handshake::PqPrekeyFields;
 use crate::identity::IdentityKey;
-use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_BODY_LEN};
 use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
@@ -27,21 +27,6 @@ pub(crate) struct PrekeyFields {
     pub(crate) signed_prekey_id: u32,
     pub(crate) one_time_prekey_id: Option<u32>,
     pub(crate) pq: Option<PqPrekeyFields>,
-}
-
-/// The PQXDH fields: the PQ prekey id and the ML-KEM-768 ciphertext.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct PqPrekeyFields {
-    pub(crate) pq_prekey_id: u32,
-    pub(crate) ciphertext: Box<[u8; KEM_CIPHERTEXT_LEN]>,
-}
-
-impl core::fmt::Debug for PqPrekeyFields {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PqPrekeyFields")
-            .field("pq_prekey_id", &self.pq_prekey_id)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Length of the wire message for a body of `body_len` bytes, franked or

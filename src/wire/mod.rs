@@ -1,12 +1,28 @@
 //! The byte-exact wire format (SPEC.md §6–§8): one codec pair, strict
 //! parsers that borrow, encoders that write into caller buffers.
+//!
+//! Everything a wire implementer needs from one place: the message parser
+//! ([`Message`]), the version, type and flag bytes, the key encodings, the
+//! inner frame's constants and its length and padding functions
+//! ([`padme`], [`padded_body_len`], [`frame_len`], [`franked_frame_len`]).
+//! The size limits are in [`crate::limits`].
 
 pub(crate) mod codec;
-pub mod header;
-pub mod message;
+pub(crate) mod header;
+pub(crate) mod message;
 
+pub use crate::frame::{
+    CONTENT_GROUP_KEY_RESERVED, FLAG_FRANKED, FLAG_TIMER, FRAME_VERSION, frame_len,
+    franked_frame_len, padded_body_len, padme,
+};
+pub use crate::identity::{ENCODE_ED25519, ENCODE_X25519};
+pub use crate::pq_prekey::{
+    ENCODE_ML_KEM_768, KEM_CIPHERTEXT_LEN, PQ_PREKEY_MESSAGE_LEN, PQ_PUBLIC_KEY_LEN,
+};
 pub use header::{HEADER_LEN, NONCE_MASK_LEN, RatchetHeader};
-pub use message::{Message, PqFields, PrekeyMessage, RatchetMessage};
+pub use message::{
+    FLAG_ONE_TIME_PREKEY, FLAG_PQ, Message, PqFields, PrekeyMessage, RatchetMessage,
+};
 
 /// The version byte that starts every 1:1 message (ratchet, prekey and
 /// their franked forms, SPEC.md §6.1). Version `0x01` (a 40-byte header

@@ -2,7 +2,7 @@
 //! the commitment of a franked message.
 
 use sealwire::Timestamp;
-use sealwire::franking::{RelayKey, RoutingContext, relay};
+use sealwire::franking::{self, RelayKey, RoutingContext};
 use sealwire::wire::Message;
 use zeroize::Zeroizing;
 
@@ -235,7 +235,7 @@ pub unsafe extern "C" fn sw_relay_stamp_message(
             Timestamp::from_unix_millis(timestamp_ms),
         )?;
         let commitment = franked_commitment(message)?;
-        let stamp = relay::stamp(key, &commitment, context);
+        let stamp = franking::stamp(key, &commitment, context);
         write_bytes(buf, &mut written, &stamp.to_vec())
     })
 }

@@ -1,7 +1,7 @@
 //! Verifying a report (`sw_relay_verify_report`) and reading what it
 //! proves (`sw_verified_report`).
 
-use sealwire::franking::{VerifiedReport, relay};
+use sealwire::franking::{self, VerifiedReport};
 
 use super::{sw_relay_key, sw_report_info, sw_verified_report};
 use crate::boundary::{
@@ -53,7 +53,7 @@ pub unsafe extern "C" fn sw_relay_verify_report(
         let key = unsafe { handle_ref(key) }?;
         // SAFETY: the caller's contract.
         let report = unsafe { input(report, report_len) }?;
-        let verified = relay::verify_report(key, report)?;
+        let verified = franking::verify_report(key, report)?;
         out_verified.set(new_handle::<sw_verified_report>(verified));
         Ok(())
     })
