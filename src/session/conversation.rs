@@ -13,8 +13,8 @@ use crate::franking::{Franking, FrankingKey, FrankingRef};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
+use crate::session::outgoing::{Outgoing, SentInto};
 use crate::session::received::ReceivedRef;
-use crate::session::send::{Outgoing, SentInto};
 use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
 use crate::time::Timestamp;
 

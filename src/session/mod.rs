@@ -4,6 +4,7 @@
 pub(crate) mod conversation;
 mod established;
 pub(crate) mod key_agreement;
+pub(crate) mod outgoing;
 mod pending;
 pub(crate) mod received;
 pub(crate) mod record;
@@ -12,7 +13,8 @@ pub(crate) mod transport;
 
 pub use established::Session;
 pub use key_agreement::KeyAgreement;
+pub use outgoing::{Outgoing, Sent, SentInto};
 pub use pending::{PendingSession, Rejected};
 pub use received::{Received, ReceivedRef};
 pub use record::SessionRecord;
-pub use send::{Encrypt, Outgoing, Sent, SentInto};
+pub use send::Encrypt;

@@ -173,7 +173,7 @@ mod tests {
     use super::*;
     use crate::identity::IdentityKeyPair;
     use crate::prekey::PrekeyStore;
-    use crate::session::send::Outgoing;
+    use crate::session::outgoing::Outgoing;
     use crate::testing::DangerDeterministicRng;
 
     #[test]
