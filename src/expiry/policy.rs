@@ -207,6 +207,66 @@ pub fn message_expiry(
     }
 }
 
+/// What a received message's frame does to the conversation (SPEC.md
+/// §10.3): the same rules for a 1:1 session and a group, so both call
+/// [`ConversationTimer::on_receive`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerOnReceive {
+    /// The highest timer version seen, the message's included.
+    pub(crate) highest_version: u64,
+    /// The change, if the message is a timer change that changed the
+    /// timer: the caller installs `change.new`.
+    pub(crate) change: Option<TimerChange>,
+    /// When the message disappears ([`MessageExpiry::Never`] for a timer
+    /// change).
+    pub(crate) expiry: MessageExpiry,
+}
+
+impl ConversationTimer {
+    /// The highest timer version a received message may carry when the
+    /// highest seen is `highest_seen`: above it, the message is refused
+    /// (`InvalidPolicy`) before anything is committed.
+    pub(crate) fn version_limit(highest_seen: u64) -> u64 {
+        highest_seen.saturating_add(MAX_TIMER_VERSION_STEP)
+    }
+
+    /// The effect of a received message that carries the timer `carried`
+    /// and claims `sent_at`, received at `now`, on a conversation whose
+    /// timer is `self` and highest seen version `highest_seen`. A timer
+    /// change is applied by the version rules ([`apply_change`](Self::apply_change))
+    /// and never expires; any other message expires under the stricter of
+    /// its own policy and the conversation's (its policy can shorten its
+    /// life, never lengthen it).
+    pub(crate) fn on_receive(
+        &self,
+        highest_seen: u64,
+        carried: ConversationTimer,
+        is_timer_change: bool,
+        sent_at: Timestamp,
+        now: Timestamp,
+    ) -> TimerOnReceive {
+        let highest_version = highest_seen.max(carried.version);
+        if is_timer_change {
+            let change = self.apply_change(carried).map(|new| TimerChange {
+                by: ChangedBy::Peer,
+                old: *self,
+                new,
+            });
+            TimerOnReceive {
+                highest_version,
+                change,
+                expiry: MessageExpiry::Never,
+            }
+        } else {
+            TimerOnReceive {
+                highest_version,
+                change: None,
+                expiry: message_expiry(stricter(carried.policy, self.policy), sent_at, now),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
