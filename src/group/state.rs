@@ -361,8 +361,9 @@ impl<R: Receives> GroupState<R> {
     /// whose authenticated peer is `sender`: the caller vouches for the
     /// sender, which [`accept_distribution`](Self::accept_distribution)
     /// takes from the decrypted message itself. For bindings (the C ABI)
-    /// whose callers hold the body and its sender apart.
-    #[cfg(feature = "hazmat")]
+    /// whose callers hold the body and its sender apart (feature
+    /// `bindings`).
+    #[cfg(feature = "bindings")]
     pub fn accept_distribution_from(
         &mut self,
         now: Timestamp,
