@@ -239,10 +239,10 @@ fn many_senders(c: &mut Criterion<Clock>) {
             .map(|_| IdentityKeyPair::generate(&mut rng))
             .collect();
         let keys: Vec<_> = ids.iter().map(|k| *k.public()).collect();
-        let (mut me, _) = Group::join(&mut rng, T0, GID, keys[0], &keys[1..]).unwrap();
+        let (mut me, _) = Group::create_with_id(&mut rng, T0, GID, keys[0], &keys[1..]).unwrap();
         let mut senders = Vec::with_capacity(n);
         for (k, id) in keys[1..].iter().zip(&ids[1..]) {
-            let (g, d) = Group::join(&mut rng, T0, GID, *k, &[keys[0]]).unwrap();
+            let (g, d) = Group::create_with_id(&mut rng, T0, GID, *k, &[keys[0]]).unwrap();
             me.accept_distribution(T0, &distribution_from(id, &d.body))
                 .unwrap();
             senders.push(g);

@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== 4. Subscriber 0 is removed: the chain rotates");
     let removed = *subs[0].identity.public();
     let t = Instant::now();
-    let d2 = ch.remove_subscriber(&mut rng, now, &removed)?;
+    let d2 = ch.remove_member(&mut rng, now, &removed)?;
     println!(
         "   rotation: {:?}; {} recipients",
         t.elapsed(),

@@ -397,8 +397,10 @@ fn group_skipped_keys(s: &mut Secrets) {
     let storage = draw32(&mut rng);
     s.add(Kind::StorageKey, storage);
     let storage = StorageKey::from_bytes(storage);
-    let (mut ga, da) = Group::join(&mut rng, at(0), GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, db) = Group::join(&mut rng, at(0), GID, *b.public(), &[*a.public()]).unwrap();
+    let (mut ga, da) =
+        Group::create_with_id(&mut rng, at(0), GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, db) =
+        Group::create_with_id(&mut rng, at(0), GID, *b.public(), &[*a.public()]).unwrap();
     // A distribution body carries the chain key at [26..58].
     let chain_key = |body: &[u8]| -> [u8; 32] { body[26..58].try_into().unwrap() };
     s.add_chain(

@@ -106,9 +106,9 @@ fn trio(seed: u64, m_first: bool) -> Trio {
         "M sorts as asked"
     );
     let (hk, mk, vk) = (*h.public(), *m.public(), *v.public());
-    let (gh, dh) = Group::join(&mut rng, T0, GID, hk, &[mk, vk]).unwrap();
-    let (mut gm, dm) = Group::join(&mut rng, T0, GID, mk, &[hk, vk]).unwrap();
-    let (mut gv, _dv) = Group::join(&mut rng, T0, GID, vk, &[hk, mk]).unwrap();
+    let (gh, dh) = Group::create_with_id(&mut rng, T0, GID, hk, &[mk, vk]).unwrap();
+    let (mut gm, dm) = Group::create_with_id(&mut rng, T0, GID, mk, &[hk, vk]).unwrap();
+    let (mut gv, _dv) = Group::create_with_id(&mut rng, T0, GID, vk, &[hk, mk]).unwrap();
     gm.accept_distribution(T0, &distribution_from(&h, T0, &dh.body))
         .unwrap();
     gv.accept_distribution(T0, &distribution_from(&m, T0, &dm.body))

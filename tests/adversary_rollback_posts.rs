@@ -79,9 +79,9 @@ fn setup(seed: u64) -> Setup {
         .map(|_| IdentityKeyPair::generate(&mut rng))
         .collect();
     let k: Vec<_> = ids.iter().map(|i| *i.public()).collect();
-    let (a, da) = Group::join(&mut rng, T0, GID, k[0], &[k[1], k[2]]).unwrap();
-    let (mut b, _) = Group::join(&mut rng, T0, GID, k[1], &[k[0], k[2]]).unwrap();
-    let (mut c, _) = Group::join(&mut rng, T0, GID, k[2], &[k[0], k[1]]).unwrap();
+    let (a, da) = Group::create_with_id(&mut rng, T0, GID, k[0], &[k[1], k[2]]).unwrap();
+    let (mut b, _) = Group::create_with_id(&mut rng, T0, GID, k[1], &[k[0], k[2]]).unwrap();
+    let (mut c, _) = Group::create_with_id(&mut rng, T0, GID, k[2], &[k[0], k[1]]).unwrap();
     let from_a = distribution_from(&ids[0], T0, &da.body);
     b.accept_distribution(T0, &from_a).unwrap();
     c.accept_distribution(T0, &from_a).unwrap();
@@ -197,8 +197,9 @@ fn chain_we_sign() -> (Group, SigningKey, [u8; 32], sealwire::IdentityKey) {
     let mut rng = DangerDeterministicRng::from_u64(0x70_0003);
     let a = IdentityKeyPair::generate(&mut rng);
     let b = IdentityKeyPair::generate(&mut rng);
-    let (_ga, da) = Group::join(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, _) = Group::join(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
+    let (_ga, da) = Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, _) =
+        Group::create_with_id(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
     let signer = SigningKey::from_bytes(&[0x5f; 32]);
     let ck = [0x3c; 32];
     let mut body = da.body.to_vec();

@@ -168,8 +168,10 @@ fn group_pair(seed: u64) -> (DangerDeterministicRng, Group, Group) {
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let a = IdentityKeyPair::generate(&mut rng);
     let m = IdentityKeyPair::generate(&mut rng);
-    let (mut alice, da) = Group::join(&mut rng, T0, GID, *a.public(), &[*m.public()]).unwrap();
-    let (mut mallory, dm) = Group::join(&mut rng, T0, GID, *m.public(), &[*a.public()]).unwrap();
+    let (mut alice, da) =
+        Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*m.public()]).unwrap();
+    let (mut mallory, dm) =
+        Group::create_with_id(&mut rng, T0, GID, *m.public(), &[*a.public()]).unwrap();
     alice
         .accept_distribution(T0, &distribution_from(&m, T0, &dm.body))
         .unwrap();

@@ -144,9 +144,9 @@ fn a_distribution_naming_a_torsioned_sender_is_refused_and_changes_nothing() {
     let bob = IdentityKeyPair::generate(&mut rng);
     let gid = GroupId::from_bytes([9; 16]);
     let (_alice_group, dist) =
-        Group::join(&mut rng, T0, gid, *alice.public(), &[*bob.public()]).unwrap();
+        Group::create_with_id(&mut rng, T0, gid, *alice.public(), &[*bob.public()]).unwrap();
     let (mut bob_group, _) =
-        Group::join(&mut rng, T0, gid, *bob.public(), &[*alice.public()]).unwrap();
+        Group::create_with_id(&mut rng, T0, gid, *bob.public(), &[*alice.public()]).unwrap();
     let body = dist.body.to_vec();
     // Distribution layout (SPEC §20.3): the sender's identity at 90..122.
     assert_eq!(&body[90..122], alice.public().as_bytes());

@@ -105,7 +105,8 @@ impl World {
                 .filter(|j| *j != i)
                 .map(|j| *w.ids[j].public())
                 .collect();
-            let (g, d) = Group::join(&mut w.rng, T0, GID, *w.ids[i].public(), &others).unwrap();
+            let (g, d) =
+                Group::create_with_id(&mut w.rng, T0, GID, *w.ids[i].public(), &others).unwrap();
             w.groups.push(g);
             dists.push((i, d));
         }
@@ -244,7 +245,7 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
     for v in &mut views {
         assert_eq!(&v.receive_post(T0, &p).unwrap().plaintext[..], b"to all");
     }
-    let d2 = ch.remove_subscriber(&mut rng, T0, &keys[2]).unwrap();
+    let d2 = ch.remove_member(&mut rng, T0, &keys[2]).unwrap();
     assert_eq!(d2.recipients.len(), 2);
     for v in &mut views[..2] {
         v.accept_distribution(T0, &distribution_from(&owner, T0, &d2.body))
@@ -255,8 +256,8 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
         assert_eq!(&v.receive_post(T0, &p2).unwrap().plaintext[..], b"after");
     }
     sub_fails(&mut views[2], T0, &p2, GroupError::UnknownChain);
-    assert_eq!(ch.subscribers().len(), 2);
-    assert_eq!(ch.current_holders(), ch.subscribers());
+    assert_eq!(ch.members().len(), 2);
+    assert_eq!(ch.current_holders(), ch.members());
 }
 
 /// A post at `iteration` of `chain_id` under `chain_key`, encrypted
@@ -297,9 +298,9 @@ fn member_cannot_forge_a_post_as_another() {
     let keys: Vec<IdentityKey> = ids.iter().map(|s| *s.public()).collect();
     let others =
         |i: usize| -> Vec<IdentityKey> { (0..3).filter(|j| *j != i).map(|j| keys[j]).collect() };
-    let (mut alice, da) = Group::join(&mut rng, T0, GID, keys[0], &others(0)).unwrap();
-    let (mut bob, _db) = Group::join(&mut rng, T0, GID, keys[1], &others(1)).unwrap();
-    let (mut carol, _dc) = Group::join(&mut rng, T0, GID, keys[2], &others(2)).unwrap();
+    let (mut alice, da) = Group::create_with_id(&mut rng, T0, GID, keys[0], &others(0)).unwrap();
+    let (mut bob, _db) = Group::create_with_id(&mut rng, T0, GID, keys[1], &others(1)).unwrap();
+    let (mut carol, _dc) = Group::create_with_id(&mut rng, T0, GID, keys[2], &others(2)).unwrap();
     let from_alice = distribution_from(&ids[0], T0, &da.body);
     bob.accept_distribution(T0, &from_alice).unwrap();
     carol.accept_distribution(T0, &from_alice).unwrap();
@@ -329,7 +330,7 @@ fn member_cannot_forge_a_post_as_another() {
     let mut body = da.body.to_vec();
     body[58..90].copy_from_slice(bob_signer.verifying_key().as_bytes());
     body[18..22].copy_from_slice(&7u32.to_be_bytes());
-    let mut probe = Group::join(&mut rng, T0, GID, keys[2], &others(2))
+    let mut probe = Group::create_with_id(&mut rng, T0, GID, keys[2], &others(2))
         .unwrap()
         .0;
     probe
@@ -394,7 +395,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let mut w = World::new(5, 3);
     // Bob builds a distribution that names Alice as the chain's sender and
     // sends it over his own session with Carol.
-    let (mut fake, d) = Group::join(
+    let (mut fake, d) = Group::create_with_id(
         &mut w.rng,
         T0,
         GID,
@@ -423,9 +424,10 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let outsider = IdentityKeyPair::generate(&mut w.rng);
     let carol = *w.ids[2].public();
     let alice = *w.ids[0].public();
-    let (_g, od) = Group::join(&mut w.rng, T0, GID, *outsider.public(), &[carol]).unwrap();
-    let (_g, own) = Group::join(&mut w.rng, T0, GID, carol, &[alice]).unwrap();
-    let (_g, other_group) = Group::join(
+    let (_g, od) =
+        Group::create_with_id(&mut w.rng, T0, GID, *outsider.public(), &[carol]).unwrap();
+    let (_g, own) = Group::create_with_id(&mut w.rng, T0, GID, carol, &[alice]).unwrap();
+    let (_g, other_group) = Group::create_with_id(
         &mut w.rng,
         T0,
         GroupId::from_bytes([1; 16]),
@@ -789,7 +791,7 @@ fn expiry_timers_and_padding_apply_to_posts() {
         w.groups[0].post_len(100) - w.groups[0].post_len(0),
         104 - 32
     );
-    let plain = Group::join(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
+    let plain = Group::create_with_id(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
         .unwrap()
         .0;
     assert_eq!(plain.post_len(0), 38 + 15 + 32 + 64);
@@ -834,7 +836,8 @@ fn channel_roles() {
         s.accept_distribution(T0, &distribution_from(&owner, T0, &d2.body)),
         Err(GroupError::SenderMismatch)
     );
-    let (_g, gd) = Group::join(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
+    let (_g, gd) =
+        Group::create_with_id(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     assert_eq!(
         s.accept_distribution(T0, &distribution_from(&owner, T0, &gd.body)),
         Err(GroupError::ModeMismatch)
@@ -848,7 +851,7 @@ fn channel_roles() {
     // A new subscriber gets the chain at its current position: it reads
     // the next post, not the earlier one.
     let late = IdentityKeyPair::generate(&mut rng);
-    let dl = ch.add_subscriber(*late.public()).unwrap();
+    let dl = ch.add_member(*late.public()).unwrap();
     let mut ls = ChannelSubscriber::new(GID, *late.public(), *owner.public());
     ls.accept_distribution(T0, &distribution_from(&owner, T0, &dl.body))
         .unwrap();
@@ -897,8 +900,10 @@ fn fixture_pair(seed: u64) -> (DangerDeterministicRng, IdentityKeyPair, Group, G
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let a = IdentityKeyPair::generate(&mut rng);
     let b = IdentityKeyPair::generate(&mut rng);
-    let (mut ga, da) = Group::join(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, db) = Group::join(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
+    let (mut ga, da) =
+        Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, db) =
+        Group::create_with_id(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
     ga.accept_distribution(T0, &distribution_from(&b, T0, &db.body))
         .unwrap();
     gb.accept_distribution(T0, &distribution_from(&a, T0, &da.body))

@@ -116,7 +116,7 @@ impl World {
         let mut dists = Vec::new();
         for i in 0..N {
             let others: Vec<IdentityKey> = (0..N).filter(|j| *j != i).map(|j| ids[j]).collect();
-            let (g, d) = Group::join(&mut rng, T0, gid, ids[i], &others).unwrap();
+            let (g, d) = Group::create_with_id(&mut rng, T0, gid, ids[i], &others).unwrap();
             groups.push(g);
             dists.push(d);
         }

@@ -61,9 +61,11 @@ impl Pair {
         let alice_id = IdentityKeyPair::generate(&mut rng);
         let bob_id = IdentityKeyPair::generate(&mut rng);
         let (alice, da) =
-            Group::join(&mut rng, T0, GID, *alice_id.public(), &[*bob_id.public()]).unwrap();
+            Group::create_with_id(&mut rng, T0, GID, *alice_id.public(), &[*bob_id.public()])
+                .unwrap();
         let (mut bob, _) =
-            Group::join(&mut rng, T0, GID, *bob_id.public(), &[*alice_id.public()]).unwrap();
+            Group::create_with_id(&mut rng, T0, GID, *bob_id.public(), &[*alice_id.public()])
+                .unwrap();
         assert!(
             bob.accept_distribution(T0, &distribution_from(&alice_id, T0, &da.body))
                 .unwrap()
@@ -594,10 +596,10 @@ fn a_receive_erases_its_own_senders_keys_only() {
         .map(|_| IdentityKeyPair::generate(&mut rng))
         .collect();
     let keys: Vec<_> = ids.iter().map(|k| *k.public()).collect();
-    let (mut carol, _) = Group::join(&mut rng, T0, GID, keys[2], &keys[..2]).unwrap();
+    let (mut carol, _) = Group::create_with_id(&mut rng, T0, GID, keys[2], &keys[..2]).unwrap();
     let mut senders = Vec::new();
     for i in 0..2 {
-        let (g, d) = Group::join(&mut rng, T0, GID, keys[i], &[keys[2]]).unwrap();
+        let (g, d) = Group::create_with_id(&mut rng, T0, GID, keys[i], &[keys[2]]).unwrap();
         let got = distribution_from(&ids[i], T0, &d.body);
         assert!(carol.accept_distribution(T0, &got).unwrap());
         senders.push(g);

@@ -147,8 +147,8 @@ fn hostile_bytes_give_codes() {
     let cid = GroupId::random(&mut rng);
 
     // The library's own objects, to get valid bytes to mutate.
-    let (mut ga, da) = Group::join(&mut rng, now, gid, a, &[b]).unwrap();
-    let (gb, db) = Group::join(&mut rng, now, gid, b, &[a]).unwrap();
+    let (mut ga, da) = Group::create_with_id(&mut rng, now, gid, a, &[b]).unwrap();
+    let (gb, db) = Group::create_with_id(&mut rng, now, gid, b, &[a]).unwrap();
     ga.accept_distribution_from(now, &b, &db.body).unwrap();
     let (mut owner, dc) = ChannelOwner::create_with_id(&mut rng, now, cid, a, &[b]).unwrap();
     let sub = ChannelSubscriber::new(cid, b, a);

@@ -267,6 +267,41 @@ impl ConversationTimer {
     }
 }
 
+/// A conversation with a disappearing-message timer (a 1:1 session, a
+/// group): what the timer rules of a received message read and change,
+/// written once in [`receive_timer`](Self::receive_timer).
+pub(crate) trait Timed {
+    /// The timer in force.
+    fn current_timer(&self) -> ConversationTimer;
+    /// The highest timer version seen on any message.
+    fn highest_timer_version_mut(&mut self) -> &mut u64;
+    /// Installs a peer's new timer at `now`, erasing what is past the old
+    /// window first (so that a wider window revives nothing).
+    fn install_timer(&mut self, now: Timestamp, new: ConversationTimer);
+
+    /// Applies the timer rules to a received message that carries the
+    /// timer `carried` and claims `sent_at`, once the message is committed
+    /// (see [`ConversationTimer::on_receive`]); returns the change and the
+    /// message's expiry.
+    fn receive_timer(
+        &mut self,
+        carried: ConversationTimer,
+        is_timer_change: bool,
+        sent_at: Timestamp,
+        now: Timestamp,
+    ) -> TimerOnReceive {
+        let highest = *self.highest_timer_version_mut();
+        let timed =
+            self.current_timer()
+                .on_receive(highest, carried, is_timer_change, sent_at, now);
+        *self.highest_timer_version_mut() = timed.highest_version;
+        if let Some(change) = timed.change {
+            self.install_timer(now, change.new);
+        }
+        timed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +410,67 @@ mod tests {
         assert_eq!(
             message_expiry(p(ExpiryMode::AfterSend, 10), past, now),
             MessageExpiry::Expired
+        );
+    }
+
+    /// A conversation whose timer changes are recorded.
+    struct Conv {
+        timer: ConversationTimer,
+        highest: u64,
+        installed: alloc::vec::Vec<(u64, ConversationTimer)>,
+    }
+
+    impl Timed for Conv {
+        fn current_timer(&self) -> ConversationTimer {
+            self.timer
+        }
+        fn highest_timer_version_mut(&mut self) -> &mut u64 {
+            &mut self.highest
+        }
+        fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
+            self.installed.push((now.as_unix_millis(), new));
+            self.timer = new;
+        }
+    }
+
+    #[test]
+    fn the_shared_receive_rules() {
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let sent = Timestamp::from_unix_millis(999_000);
+        let five = ConversationTimer {
+            policy: p(ExpiryMode::AfterSend, 5),
+            version: 2,
+        };
+        let mut c = Conv {
+            timer: ConversationTimer::default(),
+            highest: 1,
+            installed: alloc::vec::Vec::new(),
+        };
+        // A message under a newer timer: not a change, but its version is
+        // seen and its own policy shortens its life.
+        let t = c.receive_timer(five, false, sent, now);
+        assert_eq!((t.change, c.highest), (None, 2));
+        assert_eq!(
+            t.expiry,
+            MessageExpiry::At(Timestamp::from_unix_millis(1_004_000))
+        );
+        assert!(c.installed.is_empty());
+        // A timer change: installed at `now`, never expires.
+        let t = c.receive_timer(five, true, sent, now);
+        assert_eq!(t.expiry, MessageExpiry::Never);
+        let change = t.change.unwrap();
+        assert_eq!(
+            (change.by, change.old, change.new),
+            (ChangedBy::Peer, ConversationTimer::default(), five)
+        );
+        assert_eq!(c.installed, alloc::vec![(1_000_000, five)]);
+        // The same change again: nothing changes.
+        assert_eq!(c.receive_timer(five, true, sent, now).change, None);
+        assert_eq!(c.installed.len(), 1);
+        assert_eq!(ConversationTimer::version_limit(u64::MAX), u64::MAX);
+        assert_eq!(
+            ConversationTimer::version_limit(1),
+            1 + MAX_TIMER_VERSION_STEP
         );
     }
 }

@@ -11,6 +11,7 @@ use ed25519_dalek::{Signature, Signer};
 use zeroize::Zeroize;
 
 use crate::error::DecodeError;
+use crate::expiry::policy::Timed;
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
 use crate::frame::{
     ContentType, FLAG_FRANKED, FLAG_TIMER, FrameMeta, frame_len, parse_frame, write_frame_around,
@@ -452,18 +453,13 @@ impl GroupCore {
         self.erase_expired_keys_of(sender.as_bytes(), now);
         let meta = opened.meta;
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
-        let timed = self.timer.on_receive(
-            self.highest_timer_version,
+        // The commit has just erased against the old window.
+        let timed = self.receive_timer(
             meta.timer,
             meta.content_type == ContentType::TimerChange,
             sent_at,
             now,
         );
-        self.highest_timer_version = timed.highest_version;
-        if let Some(change) = timed.change {
-            // The commit has just erased against the old window.
-            self.set_retention(now, |c| c.timer = change.new);
-        }
         let body: &'b [u8] = if timed.expiry == MessageExpiry::Expired {
             opened.body.zeroize();
             &[]

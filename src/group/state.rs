@@ -13,7 +13,7 @@ use crate::group::error::GroupError;
 use crate::group::membership::GroupCore;
 use crate::group::received::{GroupReceived, GroupReceivedRef};
 use crate::group::roles::sealed::RoleImpl;
-use crate::group::roles::{Member, Owner, Posts, Receives, Role, Subscriber};
+use crate::group::roles::{Posts, Receives, Role, Subscriber};
 use crate::group::{GroupId, Post, RotationPolicy};
 use crate::identity::IdentityKey;
 use crate::session::{Received, Timestamp};
@@ -98,117 +98,36 @@ impl<R: Role> GroupState<R> {
     }
 }
 
-/// A posting role's state with its first chain: a new group (`id: None`:
-/// drawn here) or our side of an existing one.
-fn create<R: Posts<Data = ()>, G: rand_core::CryptoRng + ?Sized>(
-    rng: &mut G,
-    now: Timestamp,
-    id: Option<GroupId>,
-    me: IdentityKey,
-    members: &[IdentityKey],
-) -> Result<(GroupState<R>, Distribution), GroupError> {
-    let id = id.unwrap_or_else(|| GroupId::random(rng));
-    let (core, dist) = GroupCore::new(rng, now, id, R::MODE, me, members)?;
-    Ok((GroupState::from_parts(core, ()), dist))
-}
-
-impl GroupState<Member> {
-    /// Creates a new group: draws its id (see [`id`](Self::id)) and our
-    /// first chain, and returns the chain for every other member, who
-    /// then [`join`](Self::join) with the id.
+impl<R: Posts<Data = ()>> GroupState<R> {
+    /// Creates a new group or channel: draws its id (see [`id`](Self::id))
+    /// and our first chain, and returns the chain for every other member
+    /// (a channel's subscribers). A group's other members then create
+    /// their sides with [`create_with_id`](Self::create_with_id); a
+    /// channel's subscribers with [`ChannelSubscriber::new`].
+    ///
+    /// [`ChannelSubscriber::new`]: GroupState::<Subscriber>::new
     pub fn create<G: rand_core::CryptoRng + ?Sized>(
         rng: &mut G,
         now: Timestamp,
         me: IdentityKey,
         members: &[IdentityKey],
     ) -> Result<(Self, Distribution), GroupError> {
-        create(rng, now, None, me, members)
+        let id = GroupId::random(rng);
+        Self::create_with_id(rng, now, id, me, members)
     }
 
-    /// Creates our side of the group `id` (every member runs its own, with
-    /// the same id and member list): draws our first chain and returns it
-    /// for every other member.
-    pub fn join<G: rand_core::CryptoRng + ?Sized>(
-        rng: &mut G,
-        now: Timestamp,
-        id: GroupId,
-        me: IdentityKey,
-        members: &[IdentityKey],
-    ) -> Result<(Self, Distribution), GroupError> {
-        create(rng, now, Some(id), me, members)
-    }
-
-    /// The other members.
-    pub fn members(&self) -> Vec<IdentityKey> {
-        self.core.members()
-    }
-
-    /// Adds a member: returns our current chain (at its current position:
-    /// the new member cannot read earlier posts) for it. The new member's
-    /// own chain is accepted from then on.
-    pub fn add_member(&mut self, who: IdentityKey) -> Result<Distribution, GroupError> {
-        self.core.add_member(who)
-    }
-
-    /// Removes a member: forgets its chains (its later posts are
-    /// [`UnknownChain`](GroupError::UnknownChain)), rotates our chain and
-    /// returns the new one for every remaining member. The removed member
-    /// can read none of our posts after this.
-    pub fn remove_member<G: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut G,
-        now: Timestamp,
-        who: &IdentityKey,
-    ) -> Result<Distribution, GroupError> {
-        self.core.remove_member(rng, now, who)
-    }
-}
-
-impl GroupState<Owner> {
-    /// Creates a channel: draws its id (see [`id`](Self::id)) and the
-    /// owner's chain, and returns the chain for every subscriber.
-    pub fn create<G: rand_core::CryptoRng + ?Sized>(
-        rng: &mut G,
-        now: Timestamp,
-        me: IdentityKey,
-        subscribers: &[IdentityKey],
-    ) -> Result<(Self, Distribution), GroupError> {
-        create(rng, now, None, me, subscribers)
-    }
-
-    /// As [`create`](Self::create), for a channel whose id is already
-    /// chosen.
+    /// Creates our side of the group (or channel) `id`: every member of a
+    /// group runs its own, with the same id and member list. Draws our
+    /// first chain and returns it for every other member.
     pub fn create_with_id<G: rand_core::CryptoRng + ?Sized>(
         rng: &mut G,
         now: Timestamp,
         id: GroupId,
         me: IdentityKey,
-        subscribers: &[IdentityKey],
+        members: &[IdentityKey],
     ) -> Result<(Self, Distribution), GroupError> {
-        create(rng, now, Some(id), me, subscribers)
-    }
-
-    /// The subscribers.
-    pub fn subscribers(&self) -> Vec<IdentityKey> {
-        self.core.members()
-    }
-
-    /// Adds a subscriber: returns the current chain (at its current
-    /// position) for it.
-    pub fn add_subscriber(&mut self, who: IdentityKey) -> Result<Distribution, GroupError> {
-        self.core.add_member(who)
-    }
-
-    /// Removes a subscriber: rotates the chain and returns the new one for
-    /// every remaining subscriber. The removed subscriber can read nothing
-    /// posted after this.
-    pub fn remove_subscriber<G: rand_core::CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut G,
-        now: Timestamp,
-        who: &IdentityKey,
-    ) -> Result<Distribution, GroupError> {
-        self.core.remove_member(rng, now, who)
+        let (core, dist) = GroupCore::new(rng, now, id, R::MODE, me, members)?;
+        Ok((Self::from_parts(core, ()), dist))
     }
 }
 
@@ -226,6 +145,32 @@ impl GroupState<Subscriber> {
 }
 
 impl<R: Posts> GroupState<R> {
+    /// The other members (a channel's subscribers).
+    pub fn members(&self) -> Vec<IdentityKey> {
+        self.core.members()
+    }
+
+    /// Adds a member (a channel's subscriber): returns our current chain
+    /// (at its current position: the new member cannot read earlier
+    /// posts) for it. In a group, the new member's own chain is accepted
+    /// from then on.
+    pub fn add_member(&mut self, who: IdentityKey) -> Result<Distribution, GroupError> {
+        self.core.add_member(who)
+    }
+
+    /// Removes a member (a channel's subscriber): forgets its chains (its
+    /// later posts are [`UnknownChain`](GroupError::UnknownChain)), rotates
+    /// our chain and returns the new one for every remaining member. The
+    /// removed member can read none of our posts after this.
+    pub fn remove_member<G: rand_core::CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut G,
+        now: Timestamp,
+        who: &IdentityKey,
+    ) -> Result<Distribution, GroupError> {
+        self.core.remove_member(rng, now, who)
+    }
+
     /// Posts a user message: returns the post to broadcast and, if the
     /// rotation policy started a new chain, its distribution (send that
     /// first). On error nothing changed.

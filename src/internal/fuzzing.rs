@@ -533,7 +533,7 @@ impl GroupFixture {
         let c = IdentityKeyPair::generate(&mut rng);
         let gid = GroupId::from_bytes([0x47; 16]);
         let built = (|| {
-            let (mut ga, da) = Group::join(
+            let (mut ga, da) = Group::create_with_id(
                 &mut rng,
                 FIXTURE_NOW,
                 gid,
@@ -541,7 +541,7 @@ impl GroupFixture {
                 &[*b.public(), *c.public()],
             )
             .ok()?;
-            let (mut gb, _) = Group::join(
+            let (mut gb, _) = Group::create_with_id(
                 &mut rng,
                 FIXTURE_NOW,
                 gid,

@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use crate::error::SessionError;
+use crate::expiry::policy::Timed;
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
 use crate::frame::{ContentType, FrameMeta};
 use crate::franking::FrankingKey;
@@ -269,18 +270,13 @@ impl Conversation {
         )?;
         let meta = opened.meta;
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
-        let timed = self.timer.on_receive(
-            self.highest_timer_version,
+        // The ratchet's commit has just erased against the old window.
+        let timed = self.receive_timer(
             meta.timer,
             meta.content_type == ContentType::TimerChange,
             sent_at,
             now,
         );
-        self.highest_timer_version = timed.highest_version;
-        if let Some(change) = timed.change {
-            // The ratchet's commit has just erased against the old window.
-            self.set_retention(now, |c| c.timer = change.new);
-        }
         let (timer_change, expiry) = (timed.change, timed.expiry);
         let (body, franking): (&'b [u8], _) = if expiry == MessageExpiry::Expired {
             // Nothing of an expired message is returned: neither its body
@@ -331,5 +327,19 @@ impl Conversation {
         self.state
             .next_key_erasure(&self.retention())
             .map(Timestamp::from_unix_millis)
+    }
+}
+
+impl Timed for Conversation {
+    fn current_timer(&self) -> ConversationTimer {
+        self.timer
+    }
+
+    fn highest_timer_version_mut(&mut self) -> &mut u64 {
+        &mut self.highest_timer_version
+    }
+
+    fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
+        self.set_retention(now, |c| c.timer = new);
     }
 }

@@ -6,7 +6,6 @@ use sealwire::group::{GroupState, Posts, RotationPolicy};
 use sealwire::limits::MAX_BODY_LEN;
 
 use super::helpers::{distribution_handle, identity_key, timer_policy, write_keys};
-use super::roles::Manages;
 use super::sw_distribution;
 use crate::boundary::{
     Handle, clear_handle, get_value, guard, handle_mut, handle_ref, input_output, out, output,
@@ -258,14 +257,15 @@ where
 ///
 /// `handle` a live handle used by no other thread; `member` valid for reads
 /// of `member_len` bytes; `out_distribution` valid for one write.
-pub(super) unsafe fn add<H: Handle>(
+pub(super) unsafe fn add<H, R>(
     handle: *mut H,
     member: *const u8,
     member_len: usize,
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Manages,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -275,7 +275,7 @@ where
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
         let who = unsafe { identity_key(member, member_len) }?;
-        let d = poster.add(who)?;
+        let d = poster.add_member(who)?;
         out_distribution.set(distribution_handle(d));
         Ok(())
     })
@@ -286,7 +286,7 @@ where
 /// # Safety
 ///
 /// As [`add`]; `rng` NULL or a live handle.
-pub(super) unsafe fn remove<H: Handle>(
+pub(super) unsafe fn remove<H, R>(
     handle: *mut H,
     rng: *mut sw_rng,
     now_ms: u64,
@@ -295,7 +295,8 @@ pub(super) unsafe fn remove<H: Handle>(
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Manages,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -309,7 +310,7 @@ where
         let who = unsafe { identity_key(member, member_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let d = unsafe { with_rng(rng, |r| Ok(poster.remove(r, now, &who)?)) }?;
+        let d = unsafe { with_rng(rng, |r| Ok(poster.remove_member(r, now, &who)?)) }?;
         out_distribution.set(distribution_handle(d));
         Ok(())
     })
