@@ -601,20 +601,21 @@ impl GroupCore {
         now: u64,
     ) {
         self.senders.update(sender, |st| match plan {
+            // The plan was made from this sender's state, unchanged since:
+            // its key and its chain are held.
             Plan::Stored(idx) => {
-                if idx < st.skipped.len() {
-                    st.skipped.remove(idx);
-                }
+                #[allow(clippy::expect_used, reason = "the plan's key is held")]
+                st.skipped.remove(idx).expect("the planned key is held");
             }
             Plan::Advance {
                 mut skipped,
                 next_key,
                 ..
             } => {
-                if let Some(ch) = st.chains.get_mut(ci) {
-                    ch.chain_key = next_key;
-                    ch.next = iteration.saturating_add(1);
-                }
+                #[allow(clippy::expect_used, reason = "the plan's chain is held")]
+                let ch = st.chains.get_mut(ci).expect("the planned chain is held");
+                ch.chain_key = next_key;
+                ch.next = iteration.saturating_add(1);
                 for k in skipped.iter_mut() {
                     k.chain_id = chain_id;
                     k.skipped_at = now;

@@ -52,8 +52,14 @@ use crate::wire::codec::{Reader, Writer};
 /// holds no members and no chain of its own.
 const ROLE_SUBSCRIBER: u8 = 0x03;
 
+/// A count as the blob writes it: every list a group holds is capped far
+/// below 2³² ([`MAX_GROUP_MEMBERS`], [`MAX_GROUP_SKIPPED_KEYS`]).
 fn len_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    #[allow(
+        clippy::expect_used,
+        reason = "every list a group holds is capped far below 2^32"
+    )]
+    u32::try_from(n).expect("group lists are capped")
 }
 
 fn read_count(r: &mut Reader<'_>, max: usize) -> Result<usize, DecodeError> {
@@ -73,8 +79,11 @@ fn encode_state<R: Role>(g: &GroupState<R>, w: &mut BlobWriter) {
         write_identity(w, owner);
     }
     let mut timer = [0u8; FRAME_TIMER_LEN];
-    // Exactly what `write_timer` writes.
-    let _ = write_timer(&mut Writer::new(&mut timer), &c.timer);
+    #[allow(
+        clippy::expect_used,
+        reason = "FRAME_TIMER_LEN is exactly what write_timer writes"
+    )]
+    write_timer(&mut Writer::new(&mut timer), &c.timer).expect("the timer block fits");
     w.bytes(&timer);
     w.u64(c.highest_timer_version);
     w.u32(c.rotation.max_posts());
@@ -102,7 +111,11 @@ fn encode_state<R: Role>(g: &GroupState<R>, w: &mut BlobWriter) {
     w.u32(len_u32(c.senders.len()));
     for st in c.senders.values() {
         write_identity(w, &st.identity);
-        w.u8(u8::try_from(st.chains.len()).unwrap_or(u8::MAX));
+        #[allow(
+            clippy::expect_used,
+            reason = "a sender holds at most MAX_SENDER_CHAIN_STATES (5) chains"
+        )]
+        w.u8(u8::try_from(st.chains.len()).expect("chains per sender are capped"));
         for ch in &st.chains {
             w.u32(ch.chain_id);
             w.u32(ch.next);
