@@ -416,12 +416,13 @@ impl GroupCore {
         Ok((total, distribution))
     }
 
-    /// Receives a post held in `buf`, decrypting it in place, in named
-    /// steps: [parse](Self::parse_own_post), [find the chain whose
-    /// signature verifies](Self::find_signed_chain), [plan the key](Self::plan_key)
-    /// (derived, not committed), [decrypt and check the frame](open_frame),
-    /// then commit and apply the frame's timer. Everything before the
-    /// commit only reads `self`, so a failure changes nothing.
+    /// Receives a post held in `buf`, decrypting it in place, in the named
+    /// steps of SPEC.md §20.6: [parse](Self::parse_own_post), [find the
+    /// chain whose signature verifies](Self::find_signed_chain), [plan the
+    /// key](Self::plan_key) (derived, not committed), [decrypt and check
+    /// the frame](open_frame), then (step 7) commit, erase and apply the
+    /// frame's timer. Everything before the commit only reads `self`, so a
+    /// failure changes nothing.
     pub(crate) fn receive_in_place<'b>(
         &mut self,
         now: Timestamp,
@@ -478,8 +479,7 @@ impl GroupCore {
         })
     }
 
-    /// Step 1: the post's layout (SPEC.md §20.6 steps 1–2), naming this
-    /// group.
+    /// Steps 1–2 of SPEC.md §20.6: the post's layout, naming this group.
     fn parse_own_post(&self, buf: &[u8]) -> Result<PostLayout, GroupError> {
         let layout = parse_post(buf)?;
         if layout.header.group_id != self.id {
@@ -488,9 +488,9 @@ impl GroupCore {
         Ok(layout)
     }
 
-    /// Step 2: the chain the post names whose signature verifies
-    /// (strictly, before anything else is touched): `(sender, index of the
-    /// chain)`.
+    /// Step 3 of SPEC.md §20.6: the chain the post names whose signature
+    /// verifies (strictly, before anything else is touched): `(sender,
+    /// index of the chain)`.
     ///
     /// Every chain of that id is a candidate (one, unless two senders
     /// picked the same id, or a member re-sent another's chain under its
@@ -535,7 +535,7 @@ impl GroupCore {
         })
     }
 
-    /// Step 3: how the post's key is obtained (SPEC.md §20.6 steps 5–6):
+    /// Step 4 of SPEC.md §20.6: how the post's key is obtained:
     /// at or ahead of the chain, derived by stepping it (at most
     /// [`MAX_GROUP_FORWARD_JUMP`] positions); behind it, a stored skipped
     /// key; else evicted or a duplicate. Nothing is committed.
@@ -666,8 +666,8 @@ struct OpenedFrame<'b> {
     body: &'b mut [u8],
 }
 
-/// Step 4: decrypts the ciphertext `ct` in place with `key` (AES-256-CTR)
-/// and checks its frame (SPEC.md §20.6 steps 7–8): it parses, is not
+/// Steps 5–6 of SPEC.md §20.6: decrypts the ciphertext `ct` in place with
+/// `key` (AES-256-CTR) and checks its frame: it parses, is not
 /// franked, carries no key distribution and no timer version beyond what
 /// [`ConversationTimer::version_limit`] allows from `highest_timer_version`.
 /// On error `ct` is zeroed: it holds no plaintext.
