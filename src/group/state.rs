@@ -403,3 +403,48 @@ impl<R: Role> core::fmt::Debug for GroupState<R> {
         s.finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use alloc::format;
+    use alloc::string::String;
+
+    use super::*;
+    use crate::group::{ChannelOwner, ChannelSubscriber, Group};
+    use crate::identity::IdentityKeyPair;
+
+    /// Every way `Debug` could print 32 key bytes: hex either case, or as
+    /// a list of numbers.
+    fn forms(bytes: &[u8]) -> [String; 3] {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        [hex.clone(), hex.to_uppercase(), format!("{bytes:?}")]
+    }
+
+    #[test]
+    fn debug_names_the_role_and_shows_no_key() {
+        let mut rng = crate::os_rng();
+        let now = Timestamp::from_unix_millis(1_780_000_000_000);
+        let me = IdentityKeyPair::generate(&mut rng);
+        let other = IdentityKeyPair::generate(&mut rng);
+        let (group, d) = Group::create(&mut rng, now, *me.public(), &[*other.public()]).unwrap();
+        let (owner, od) =
+            ChannelOwner::create(&mut rng, now, *me.public(), &[*other.public()]).unwrap();
+        let sub = ChannelSubscriber::new(owner.id(), *other.public(), *me.public());
+        let shown = [
+            format!("{group:?}"),
+            format!("{owner:?}"),
+            format!("{sub:?}"),
+        ];
+        assert!(shown[0].contains("\"Member\""));
+        assert!(shown[1].contains("\"Owner\""));
+        assert!(shown[2].contains("\"Subscriber\"") && shown[2].contains("owner"));
+        // The chain key is at 26..58 of a distribution body.
+        for body in [&d.body, &od.body] {
+            for form in forms(&body[26..58]) {
+                assert!(shown.iter().all(|s| !s.contains(&form)), "{form}");
+            }
+        }
+    }
+}
