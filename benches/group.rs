@@ -65,11 +65,30 @@ use sha2::{Digest, Sha256};
 use clock::Clock;
 use sealwire::group::{ChannelOwner, ChannelSubscriber, GroupId, RotationPolicy};
 use sealwire::testing::{DangerDeterministicRng, session_pair};
-use sealwire::{ContentType, IdentityKeyPair, Session, Timestamp};
+use sealwire::{
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, Received, SessionRecord, Timestamp,
+};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 const SIZES: [(usize, &str); 2] = [(100, "100B"), (1 << 20, "1MiB")];
 const GID: GroupId = GroupId::from_bytes([7; 16]);
+
+/// `body` as a distribution from `from`, decrypted over a fresh 1:1
+/// session (its own generator), as `accept_distribution` takes it.
+fn distribution_from(from: &IdentityKeyPair, body: &[u8]) -> Received {
+    let mut rng = DangerDeterministicRng::from_u64(0xd157);
+    let to = IdentityKeyPair::generate(&mut rng);
+    let (mut sa, mut sb) = session_pair(&mut rng, from, &to, T0).unwrap();
+    let m = sa
+        .encrypt(
+            &mut rng,
+            T0,
+            Outgoing::new(ContentType::GroupKeyDistribution, body),
+        )
+        .unwrap()
+        .message;
+    sb.decrypt(T0, &m).unwrap()
+}
 
 /// A channel with one subscriber who holds the owner's chain; no
 /// rotation by policy during the bench.
@@ -78,10 +97,11 @@ fn channel(seed: u64) -> (DangerDeterministicRng, ChannelOwner, ChannelSubscribe
     let owner = IdentityKeyPair::generate(&mut rng);
     let sub = IdentityKeyPair::generate(&mut rng);
     let (mut ch, d) =
-        ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
+        ChannelOwner::create_with_id(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     ch.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
     let mut s = ChannelSubscriber::new(GID, *sub.public(), *owner.public());
-    s.process_distribution(T0, owner.public(), &d.body).unwrap();
+    s.accept_distribution(T0, &distribution_from(&owner, &d.body))
+        .unwrap();
     (rng, ch, s)
 }
 
@@ -226,11 +246,12 @@ fn many_senders(c: &mut Criterion<Clock>) {
             .map(|_| IdentityKeyPair::generate(&mut rng))
             .collect();
         let keys: Vec<_> = ids.iter().map(|k| *k.public()).collect();
-        let (mut me, _) = Group::create(&mut rng, T0, GID, keys[0], &keys[1..]).unwrap();
+        let (mut me, _) = Group::create_with_id(&mut rng, T0, GID, keys[0], &keys[1..]).unwrap();
         let mut senders = Vec::with_capacity(n);
-        for k in &keys[1..] {
-            let (g, d) = Group::create(&mut rng, T0, GID, *k, &[keys[0]]).unwrap();
-            me.process_distribution(T0, k, &d.body).unwrap();
+        for (k, id) in keys[1..].iter().zip(&ids[1..]) {
+            let (g, d) = Group::create_with_id(&mut rng, T0, GID, *k, &[keys[0]]).unwrap();
+            me.accept_distribution(T0, &distribution_from(id, &d.body))
+                .unwrap();
             senders.push(g);
         }
         // The sender in the middle of the key order.
@@ -264,18 +285,19 @@ fn distribute(c: &mut Criterion<Clock>) {
         let owner = IdentityKeyPair::generate(&mut rng);
         let started = Instant::now();
         let mut subs = Vec::with_capacity(n);
-        let mut sessions: Vec<Session> = Vec::with_capacity(n);
+        let mut sessions: Vec<SessionRecord> = Vec::with_capacity(n);
         for _ in 0..n {
             let sub = IdentityKeyPair::generate(&mut rng);
             let (sa, _) = session_pair(&mut rng, &owner, &sub, T0).unwrap();
             subs.push(*sub.public());
-            sessions.push(sa);
+            sessions.push(sa.into());
         }
         eprintln!(
             "distribute/{n}: {n} sessions set up in {:?}",
             started.elapsed()
         );
-        let (mut ch, _) = ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &subs).unwrap();
+        let (mut ch, _) =
+            ChannelOwner::create_with_id(&mut rng, T0, GID, *owner.public(), &subs).unwrap();
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Distribution, GroupError, GroupId};
 use sealwire::testing::session_pair;
-use sealwire::{IdentityKeyPair, Session, Timestamp, os_rng};
+use sealwire::{IdentityKeyPair, Session, SessionRecord, Timestamp, os_rng};
 
 struct Subscriber {
     identity: IdentityKeyPair,
@@ -42,7 +42,7 @@ fn distribute(
     rng: &mut impl sealwire::rand_core::CryptoRng,
     now: Timestamp,
     d: &Distribution,
-    owner_sessions: &mut [Session],
+    owner_sessions: &mut [SessionRecord],
     subs: &mut [Subscriber],
     active: &[bool],
 ) -> Result<(Duration, Duration), Box<dyn std::error::Error>> {
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..n {
         let identity = IdentityKeyPair::generate(&mut rng);
         let (owner_side, sub_side) = session_pair(&mut rng, &owner, &identity, now)?;
-        owner_sessions.push(owner_side);
+        owner_sessions.push(SessionRecord::from(owner_side));
         let channel = ChannelSubscriber::new(id, *identity.public(), *owner.public());
         subs.push(Subscriber {
             identity,
@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== 2. The owner creates the channel and distributes its chain");
     let keys: Vec<_> = subs.iter().map(|s| *s.identity.public()).collect();
     let t = Instant::now();
-    let (mut ch, d) = ChannelOwner::create(&mut rng, now, id, *owner.public(), &keys)?;
+    let (mut ch, d) = ChannelOwner::create_with_id(&mut rng, now, id, *owner.public(), &keys)?;
     println!("   create: {:?}", t.elapsed());
     let mut active = vec![true; n];
     let (send, recv) = distribute(&mut rng, now, &d, &mut owner_sessions, &mut subs, &active)?;
@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== 4. Subscriber 0 is removed: the chain rotates");
     let removed = *subs[0].identity.public();
     let t = Instant::now();
-    let d2 = ch.remove_subscriber(&mut rng, now, &removed)?;
+    let d2 = ch.remove_member(&mut rng, now, &removed)?;
     println!(
         "   rotation: {:?}; {} recipients",
         t.elapsed(),

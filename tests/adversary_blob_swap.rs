@@ -65,7 +65,7 @@ fn storage() -> Storage {
     let s3 = common::setup(3, true);
     let pending = PendingSession::initiate(&mut rng, &alice, &s3.bundle).unwrap();
     let id = GroupId::random(&mut rng);
-    let (group, _) = Group::create(
+    let (group, _) = Group::create_with_id(
         &mut rng,
         T0,
         id,

@@ -38,6 +38,9 @@
     clippy::print_stdout
 )]
 
+mod common;
+
+use common::distribution_from;
 use rand_core::Rng;
 use sealwire::group::{Group, GroupId, RotationPolicy};
 use sealwire::hazmat;
@@ -408,8 +411,10 @@ fn group_skipped_keys(s: &mut Secrets) {
     let storage = draw32(&mut rng);
     s.add(Kind::StorageKey, storage);
     let storage = StorageKey::from_bytes(storage);
-    let (mut ga, da) = Group::create(&mut rng, at(0), GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, db) = Group::create(&mut rng, at(0), GID, *b.public(), &[*a.public()]).unwrap();
+    let (mut ga, da) =
+        Group::create_with_id(&mut rng, at(0), GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, db) =
+        Group::create_with_id(&mut rng, at(0), GID, *b.public(), &[*a.public()]).unwrap();
     // A distribution body carries the chain key at [26..58].
     let chain_key = |body: &[u8]| -> [u8; 32] { body[26..58].try_into().unwrap() };
     s.add_chain(
@@ -418,9 +423,9 @@ fn group_skipped_keys(s: &mut Secrets) {
         chain_key(&db.body),
         4,
     );
-    ga.process_distribution(at(0), b.public(), &db.body)
+    ga.accept_distribution(at(0), &distribution_from(&b, at(0), &db.body))
         .unwrap();
-    gb.process_distribution(at(0), a.public(), &da.body)
+    gb.accept_distribution(at(0), &distribution_from(&a, at(0), &da.body))
         .unwrap();
     // Never rotates by itself: the test rotates each round.
     ga.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
@@ -448,7 +453,7 @@ fn group_skipped_keys(s: &mut Secrets) {
         let d = ga.rotate(&mut rng, at(now));
         ck = chain_key(&d.body);
         now += 8 * DAY;
-        gb.process_distribution(at(now), a.public(), &d.body)
+        gb.accept_distribution(at(now), &distribution_from(&a, at(now), &d.body))
             .unwrap();
     }
     assert_eq!(max_held, sealwire::limits::MAX_GROUP_SKIPPED_KEYS);

@@ -36,6 +36,7 @@
 
 mod common;
 
+use common::distribution_from;
 use common::group_post;
 use common::group_refuses;
 use ed25519_dalek::SigningKey;
@@ -112,11 +113,13 @@ fn trio(seed: u64, m_first: bool) -> Trio {
         "M sorts as asked"
     );
     let (hk, mk, vk) = (*h.public(), *m.public(), *v.public());
-    let (gh, dh) = Group::create(&mut rng, T0, GID, hk, &[mk, vk]).unwrap();
-    let (mut gm, dm) = Group::create(&mut rng, T0, GID, mk, &[hk, vk]).unwrap();
-    let (mut gv, _dv) = Group::create(&mut rng, T0, GID, vk, &[hk, mk]).unwrap();
-    gm.process_distribution(T0, &hk, &dh.body).unwrap();
-    gv.process_distribution(T0, &mk, &dm.body).unwrap();
+    let (gh, dh) = Group::create_with_id(&mut rng, T0, GID, hk, &[mk, vk]).unwrap();
+    let (mut gm, dm) = Group::create_with_id(&mut rng, T0, GID, mk, &[hk, vk]).unwrap();
+    let (mut gv, _dv) = Group::create_with_id(&mut rng, T0, GID, vk, &[hk, mk]).unwrap();
+    gm.accept_distribution(T0, &distribution_from(&h, T0, &dh.body))
+        .unwrap();
+    gv.accept_distribution(T0, &distribution_from(&m, T0, &dm.body))
+        .unwrap();
     let (m_to_v, v_from_m) = sessions(&mut rng, &m, &v);
     Trio {
         rng,
@@ -207,8 +210,8 @@ fn m_sends(t: &mut Trio, body: &[u8]) {
 
 /// H's genuine distribution reaches V; it is accepted whatever M sent.
 fn h_delivers(t: &mut Trio) {
-    let hk = *t.h.public();
-    assert_eq!(t.gv.process_distribution(T0, &hk, &t.h_dist), Ok(true));
+    let got = distribution_from(&t.h, T0, &t.h_dist);
+    assert_eq!(t.gv.accept_distribution(T0, &got), Ok(true));
 }
 
 /// H posts; V opens it and attributes it to H.
@@ -360,7 +363,7 @@ fn in_a_channel_only_the_owner_reaches_a_subscriber() {
     let s1 = IdentityKeyPair::generate(&mut rng);
     let s2 = IdentityKeyPair::generate(&mut rng);
     let (ok, k1, k2) = (*o.public(), *s1.public(), *s2.public());
-    let (mut owner, d) = ChannelOwner::create(&mut rng, T0, GID, ok, &[k1, k2]).unwrap();
+    let (mut owner, d) = ChannelOwner::create_with_id(&mut rng, T0, GID, ok, &[k1, k2]).unwrap();
     let mut v = ChannelSubscriber::new(GID, k1, ok);
     let (mut s2_to_v, mut v_from_s2) = sessions(&mut rng, &s2, &s1);
     let mut via_s2 = |body: &[u8], v: &mut ChannelSubscriber| -> Result<bool, GroupError> {
@@ -389,7 +392,10 @@ fn in_a_channel_only_the_owner_reaches_a_subscriber() {
     assert!(v == before, "refused distributions changed nothing");
     // The owner's genuine chain is accepted afterwards, and its posts open
     // as the owner's.
-    assert_eq!(v.process_distribution(T0, &ok, &d.body), Ok(true));
+    assert_eq!(
+        v.accept_distribution(T0, &distribution_from(&o, T0, &d.body)),
+        Ok(true)
+    );
     let p = owner.post(&mut rng, T0, b"from the owner").unwrap().bytes;
     let got = v.receive_post(T0, &p).unwrap();
     assert_eq!(got.sender, ok);

@@ -31,6 +31,7 @@ mod common;
 
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::{BlockCipherEncrypt, KeyInit};
+use common::distribution_from;
 use common::group_post;
 use common::group_refuses;
 use ed25519_dalek::SigningKey;
@@ -78,11 +79,12 @@ fn setup(seed: u64) -> Setup {
         .map(|_| IdentityKeyPair::generate(&mut rng))
         .collect();
     let k: Vec<_> = ids.iter().map(|i| *i.public()).collect();
-    let (a, da) = Group::create(&mut rng, T0, GID, k[0], &[k[1], k[2]]).unwrap();
-    let (mut b, _) = Group::create(&mut rng, T0, GID, k[1], &[k[0], k[2]]).unwrap();
-    let (mut c, _) = Group::create(&mut rng, T0, GID, k[2], &[k[0], k[1]]).unwrap();
-    b.process_distribution(T0, &k[0], &da.body).unwrap();
-    c.process_distribution(T0, &k[0], &da.body).unwrap();
+    let (a, da) = Group::create_with_id(&mut rng, T0, GID, k[0], &[k[1], k[2]]).unwrap();
+    let (mut b, _) = Group::create_with_id(&mut rng, T0, GID, k[1], &[k[0], k[2]]).unwrap();
+    let (mut c, _) = Group::create_with_id(&mut rng, T0, GID, k[2], &[k[0], k[1]]).unwrap();
+    let from_a = distribution_from(&ids[0], T0, &da.body);
+    b.accept_distribution(T0, &from_a).unwrap();
+    c.accept_distribution(T0, &from_a).unwrap();
     let chain_key = da.body[26..58].try_into().unwrap();
     Setup {
         rng,
@@ -195,15 +197,17 @@ fn chain_we_sign() -> (Group, SigningKey, [u8; 32], sealwire::IdentityKey) {
     let mut rng = DangerDeterministicRng::from_u64(0x70_0003);
     let a = IdentityKeyPair::generate(&mut rng);
     let b = IdentityKeyPair::generate(&mut rng);
-    let (_ga, da) = Group::create(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, _) = Group::create(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
+    let (_ga, da) = Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, _) =
+        Group::create_with_id(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
     let signer = SigningKey::from_bytes(&[0x5f; 32]);
     let ck = [0x3c; 32];
     let mut body = da.body.to_vec();
     body[18..22].copy_from_slice(&9u32.to_be_bytes());
     body[26..58].copy_from_slice(&ck);
     body[58..90].copy_from_slice(signer.verifying_key().as_bytes());
-    gb.process_distribution(T0, a.public(), &body).unwrap();
+    gb.accept_distribution(T0, &distribution_from(&a, T0, &body))
+        .unwrap();
     (gb, signer, ck, *a.public())
 }
 

@@ -17,6 +17,7 @@
 
 mod common;
 
+use common::distribution_from;
 use common::legacy;
 use common::{T0, established};
 use sealwire::ContentType;
@@ -173,13 +174,15 @@ fn group_pair(seed: u64) -> (DangerDeterministicRng, Group, Group) {
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let a = IdentityKeyPair::generate(&mut rng);
     let m = IdentityKeyPair::generate(&mut rng);
-    let (mut alice, da) = Group::create(&mut rng, T0, GID, *a.public(), &[*m.public()]).unwrap();
-    let (mut mallory, dm) = Group::create(&mut rng, T0, GID, *m.public(), &[*a.public()]).unwrap();
+    let (mut alice, da) =
+        Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*m.public()]).unwrap();
+    let (mut mallory, dm) =
+        Group::create_with_id(&mut rng, T0, GID, *m.public(), &[*a.public()]).unwrap();
     alice
-        .process_distribution(T0, m.public(), &dm.body)
+        .accept_distribution(T0, &distribution_from(&m, T0, &dm.body))
         .unwrap();
     mallory
-        .process_distribution(T0, a.public(), &da.body)
+        .accept_distribution(T0, &distribution_from(&a, T0, &da.body))
         .unwrap();
     (rng, alice, mallory)
 }

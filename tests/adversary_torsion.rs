@@ -22,6 +22,7 @@
 
 mod common;
 
+use common::distribution_from;
 use common::{T0, prekey_offsets, replaced, setup};
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::CompressedEdwardsY;
@@ -146,9 +147,9 @@ fn a_distribution_naming_a_torsioned_sender_is_refused_and_changes_nothing() {
     let bob = IdentityKeyPair::generate(&mut rng);
     let gid = GroupId::from_bytes([9; 16]);
     let (_alice_group, dist) =
-        Group::create(&mut rng, T0, gid, *alice.public(), &[*bob.public()]).unwrap();
+        Group::create_with_id(&mut rng, T0, gid, *alice.public(), &[*bob.public()]).unwrap();
     let (mut bob_group, _) =
-        Group::create(&mut rng, T0, gid, *bob.public(), &[*alice.public()]).unwrap();
+        Group::create_with_id(&mut rng, T0, gid, *bob.public(), &[*alice.public()]).unwrap();
     let body = dist.body.to_vec();
     // Distribution layout (SPEC §20.3): the sender's identity at 90..122.
     assert_eq!(&body[90..122], alice.public().as_bytes());
@@ -156,13 +157,13 @@ fn a_distribution_naming_a_torsioned_sender_is_refused_and_changes_nothing() {
     for v in torsioned(alice.public()) {
         let forged = replaced(&body, 90..122, &v);
         assert_eq!(
-            bob_group.process_distribution(T0, alice.public(), &forged),
+            bob_group.accept_distribution(T0, &distribution_from(&alice, T0, &forged)),
             Err(GroupError::Malformed(DecodeError::InvalidKey))
         );
         assert_eq!(bob_group.to_blob(), before, "the group is unchanged");
     }
     assert_eq!(
-        bob_group.process_distribution(T0, alice.public(), &body),
+        bob_group.accept_distribution(T0, &distribution_from(&alice, T0, &body)),
         Ok(true)
     );
 }

@@ -22,6 +22,7 @@
 
 mod common;
 
+use common::distribution_from;
 use common::group_post;
 use common::group_refuses as fails;
 use ed25519_dalek::SigningKey;
@@ -39,7 +40,7 @@ use sealwire::persist::{StateBlob, StorageKey};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle,
-    PrekeyStore, Session, Timestamp,
+    PrekeyStore, Session, SessionRecord, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -80,7 +81,7 @@ struct World {
     rng: DangerDeterministicRng,
     ids: Vec<IdentityKeyPair>,
     groups: Vec<Group>,
-    sess: Vec<Vec<Option<Session>>>,
+    sess: Vec<Vec<Option<SessionRecord>>>,
 }
 
 impl World {
@@ -89,13 +90,13 @@ impl World {
         let ids: Vec<IdentityKeyPair> = (0..n)
             .map(|_| IdentityKeyPair::generate(&mut rng))
             .collect();
-        let mut sess: Vec<Vec<Option<Session>>> =
+        let mut sess: Vec<Vec<Option<SessionRecord>>> =
             (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
         for i in 0..n {
             for j in i + 1..n {
                 let (a, b) = sessions(&mut rng, &ids[i], &ids[j]);
-                sess[i][j] = Some(a);
-                sess[j][i] = Some(b);
+                sess[i][j] = Some(a.into());
+                sess[j][i] = Some(b.into());
             }
         }
         let mut w = World {
@@ -110,7 +111,8 @@ impl World {
                 .filter(|j| *j != i)
                 .map(|j| *w.ids[j].public())
                 .collect();
-            let (g, d) = Group::create(&mut w.rng, T0, GID, *w.ids[i].public(), &others).unwrap();
+            let (g, d) =
+                Group::create_with_id(&mut w.rng, T0, GID, *w.ids[i].public(), &others).unwrap();
             w.groups.push(g);
             dists.push((i, d));
         }
@@ -233,22 +235,26 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
         .map(|_| IdentityKeyPair::generate(&mut rng))
         .collect();
     let keys: Vec<IdentityKey> = subs.iter().map(|s| *s.public()).collect();
-    let (mut ch, d) = ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &keys).unwrap();
+    let (mut ch, d) =
+        ChannelOwner::create_with_id(&mut rng, T0, GID, *owner.public(), &keys).unwrap();
     let mut views: Vec<ChannelSubscriber> = keys
         .iter()
         .map(|k| ChannelSubscriber::new(GID, *k, *owner.public()))
         .collect();
     for v in &mut views {
-        assert!(v.process_distribution(T0, owner.public(), &d.body).unwrap());
+        assert!(
+            v.accept_distribution(T0, &distribution_from(&owner, T0, &d.body))
+                .unwrap()
+        );
     }
     let p = ch.post(&mut rng, T0, b"to all").unwrap().bytes;
     for v in &mut views {
         assert_eq!(&v.receive_post(T0, &p).unwrap().plaintext[..], b"to all");
     }
-    let d2 = ch.remove_subscriber(&mut rng, T0, &keys[2]).unwrap();
+    let d2 = ch.remove_member(&mut rng, T0, &keys[2]).unwrap();
     assert_eq!(d2.recipients.len(), 2);
     for v in &mut views[..2] {
-        v.process_distribution(T0, owner.public(), &d2.body)
+        v.accept_distribution(T0, &distribution_from(&owner, T0, &d2.body))
             .unwrap();
     }
     let p2 = ch.post(&mut rng, T0, b"after").unwrap().bytes;
@@ -256,8 +262,8 @@ fn channel_subscriber_removed_cannot_decrypt_after_rotation() {
         assert_eq!(&v.receive_post(T0, &p2).unwrap().plaintext[..], b"after");
     }
     sub_fails(&mut views[2], T0, &p2, GroupError::UnknownChain);
-    assert_eq!(ch.subscribers().len(), 2);
-    assert_eq!(ch.current_holders(), ch.subscribers());
+    assert_eq!(ch.members().len(), 2);
+    assert_eq!(ch.current_holders(), ch.members());
 }
 
 /// A post at `iteration` of `chain_id` under `chain_key`, encrypted
@@ -298,11 +304,12 @@ fn member_cannot_forge_a_post_as_another() {
     let keys: Vec<IdentityKey> = ids.iter().map(|s| *s.public()).collect();
     let others =
         |i: usize| -> Vec<IdentityKey> { (0..3).filter(|j| *j != i).map(|j| keys[j]).collect() };
-    let (mut alice, da) = Group::create(&mut rng, T0, GID, keys[0], &others(0)).unwrap();
-    let (mut bob, _db) = Group::create(&mut rng, T0, GID, keys[1], &others(1)).unwrap();
-    let (mut carol, _dc) = Group::create(&mut rng, T0, GID, keys[2], &others(2)).unwrap();
-    bob.process_distribution(T0, &keys[0], &da.body).unwrap();
-    carol.process_distribution(T0, &keys[0], &da.body).unwrap();
+    let (mut alice, da) = Group::create_with_id(&mut rng, T0, GID, keys[0], &others(0)).unwrap();
+    let (mut bob, _db) = Group::create_with_id(&mut rng, T0, GID, keys[1], &others(1)).unwrap();
+    let (mut carol, _dc) = Group::create_with_id(&mut rng, T0, GID, keys[2], &others(2)).unwrap();
+    let from_alice = distribution_from(&ids[0], T0, &da.body);
+    bob.accept_distribution(T0, &from_alice).unwrap();
+    carol.accept_distribution(T0, &from_alice).unwrap();
     // Bob knows Alice's chain key (it is in the distribution he received).
     let alice_ck: [u8; 32] = da.body[26..58].try_into().unwrap();
     let alice_chain = u32::from_be_bytes(da.body[18..22].try_into().unwrap());
@@ -329,10 +336,12 @@ fn member_cannot_forge_a_post_as_another() {
     let mut body = da.body.to_vec();
     body[58..90].copy_from_slice(bob_signer.verifying_key().as_bytes());
     body[18..22].copy_from_slice(&7u32.to_be_bytes());
-    let mut probe = Group::create(&mut rng, T0, GID, keys[2], &others(2))
+    let mut probe = Group::create_with_id(&mut rng, T0, GID, keys[2], &others(2))
         .unwrap()
         .0;
-    probe.process_distribution(T0, &keys[0], &body).unwrap();
+    probe
+        .accept_distribution(T0, &distribution_from(&ids[0], T0, &body))
+        .unwrap();
     let ok = forge(alice_ck, 7, 0, &keys[0], &bob_signer, b"I am Alice");
     assert_eq!(
         &probe.receive_post(T0, &ok).unwrap().plaintext[..],
@@ -392,7 +401,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let mut w = World::new(5, 3);
     // Bob builds a distribution that names Alice as the chain's sender and
     // sends it over his own session with Carol.
-    let (mut fake, d) = Group::create(
+    let (mut fake, d) = Group::create_with_id(
         &mut w.rng,
         T0,
         GID,
@@ -426,9 +435,10 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let outsider = IdentityKeyPair::generate(&mut w.rng);
     let carol = *w.ids[2].public();
     let alice = *w.ids[0].public();
-    let (_g, od) = Group::create(&mut w.rng, T0, GID, *outsider.public(), &[carol]).unwrap();
-    let (_g, own) = Group::create(&mut w.rng, T0, GID, carol, &[alice]).unwrap();
-    let (_g, other_group) = Group::create(
+    let (_g, od) =
+        Group::create_with_id(&mut w.rng, T0, GID, *outsider.public(), &[carol]).unwrap();
+    let (_g, own) = Group::create_with_id(&mut w.rng, T0, GID, carol, &[alice]).unwrap();
+    let (_g, other_group) = Group::create_with_id(
         &mut w.rng,
         T0,
         GroupId::from_bytes([1; 16]),
@@ -436,7 +446,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
         &[carol],
     )
     .unwrap();
-    let (_c, channel) = ChannelOwner::create(&mut w.rng, T0, GID, alice, &[carol]).unwrap();
+    let (_c, channel) = ChannelOwner::create_with_id(&mut w.rng, T0, GID, alice, &[carol]).unwrap();
     let edit = |at: usize, v: u8| {
         let mut b = d.body.to_vec();
         b[at] = v;
@@ -444,8 +454,9 @@ fn distribution_is_bound_to_the_sessions_peer() {
     };
     let mut zero_key = d.body.to_vec();
     zero_key[58..90].fill(0);
-    let cases: Vec<(IdentityKey, Vec<u8>, GroupError)> = vec![
-        (*outsider.public(), od.body.to_vec(), GroupError::NotAMember),
+    let (alice, carol) = (&w.ids[0], &w.ids[2]);
+    let cases: Vec<(&IdentityKeyPair, Vec<u8>, GroupError)> = vec![
+        (&outsider, od.body.to_vec(), GroupError::NotAMember),
         (carol, own.body.to_vec(), GroupError::NotAMember),
         (alice, other_group.body.to_vec(), GroupError::WrongGroup),
         (alice, channel.body.to_vec(), GroupError::ModeMismatch),
@@ -478,7 +489,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     for (sender, body, expected) in cases {
         let before = w.groups[2].clone();
         assert_eq!(
-            w.groups[2].process_distribution(T0, &sender, &body),
+            w.groups[2].accept_distribution(T0, &distribution_from(sender, T0, &body)),
             Err(expected)
         );
         assert!(w.groups[2] == before, "{expected:?} changed the group");
@@ -498,7 +509,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let again = w.groups[0].add_member(*outsider.public()).unwrap();
     let before = w.groups[2].clone();
     assert_eq!(
-        w.groups[2].process_distribution(T0, &alice, &again.body),
+        w.groups[2].accept_distribution(T0, &distribution_from(alice, T0, &again.body)),
         Ok(false)
     );
     assert!(w.groups[2] == before);
@@ -506,7 +517,7 @@ fn distribution_is_bound_to_the_sessions_peer() {
     let mut conflict = again.body.to_vec();
     conflict[58..90].copy_from_slice(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes());
     assert_eq!(
-        w.groups[2].process_distribution(T0, &alice, &conflict),
+        w.groups[2].accept_distribution(T0, &distribution_from(alice, T0, &conflict)),
         Err(GroupError::ChainConflict)
     );
     assert!(w.groups[2] == before);
@@ -522,7 +533,7 @@ fn chain_id_collision_between_senders_is_resolved_by_the_signature() {
     body[18..22].copy_from_slice(&chain.to_be_bytes());
     assert!(
         w.groups[2]
-            .process_distribution(T0, w.ids[1].public(), &body)
+            .accept_distribution(T0, &distribution_from(&w.ids[1], T0, &body))
             .unwrap()
     );
     let got = w.groups[2].receive_post(T0, &alice_post).unwrap();
@@ -792,7 +803,7 @@ fn expiry_timers_and_padding_apply_to_posts() {
         w.groups[0].post_len(100) - w.groups[0].post_len(0),
         104 - 32
     );
-    let plain = Group::create(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
+    let plain = Group::create_with_id(&mut w.rng, T0, GID, *w.ids[0].public(), &[])
         .unwrap()
         .0;
     assert_eq!(plain.post_len(0), 38 + 15 + 32 + 64);
@@ -827,37 +838,39 @@ fn channel_roles() {
     let sub = IdentityKeyPair::generate(&mut rng);
     let other = IdentityKeyPair::generate(&mut rng);
     let (mut ch, d) =
-        ChannelOwner::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
+        ChannelOwner::create_with_id(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     let mut s = ChannelSubscriber::new(GID, *sub.public(), *owner.public());
     assert_eq!(s.owner(), *owner.public());
     // Only the owner's distributions are accepted.
     let (_c2, d2) =
-        ChannelOwner::create(&mut rng, T0, GID, *other.public(), &[*sub.public()]).unwrap();
+        ChannelOwner::create_with_id(&mut rng, T0, GID, *other.public(), &[*sub.public()]).unwrap();
     let before = s.clone();
     assert_eq!(
-        s.process_distribution(T0, other.public(), &d2.body),
+        s.accept_distribution(T0, &distribution_from(&other, T0, &d2.body)),
         Err(GroupError::NotAMember)
     );
     assert_eq!(
-        s.process_distribution(T0, owner.public(), &d2.body),
+        s.accept_distribution(T0, &distribution_from(&owner, T0, &d2.body)),
         Err(GroupError::SenderMismatch)
     );
-    let (_g, gd) = Group::create(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
+    let (_g, gd) =
+        Group::create_with_id(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
     assert_eq!(
-        s.process_distribution(T0, owner.public(), &gd.body),
+        s.accept_distribution(T0, &distribution_from(&owner, T0, &gd.body)),
         Err(GroupError::ModeMismatch)
     );
     assert!(s == before);
-    s.process_distribution(T0, owner.public(), &d.body).unwrap();
+    s.accept_distribution(T0, &distribution_from(&owner, T0, &d.body))
+        .unwrap();
     let p = ch.post(&mut rng, T0, b"broadcast").unwrap().bytes;
     let got = s.receive_post(T0, &p).unwrap();
     assert_eq!(got.sender, *owner.public());
     // A new subscriber gets the chain at its current position: it reads
     // the next post, not the earlier one.
     let late = IdentityKeyPair::generate(&mut rng);
-    let dl = ch.add_subscriber(*late.public()).unwrap();
+    let dl = ch.add_member(*late.public()).unwrap();
     let mut ls = ChannelSubscriber::new(GID, *late.public(), *owner.public());
-    ls.process_distribution(T0, owner.public(), &dl.body)
+    ls.accept_distribution(T0, &distribution_from(&owner, T0, &dl.body))
         .unwrap();
     sub_fails(&mut ls, T0, &p, GroupError::DuplicatePost);
     let p2 = ch.post(&mut rng, T0, b"second").unwrap().bytes;
@@ -882,7 +895,7 @@ fn group_state_blobs_round_trip() {
     let mut restored = Group::from_blob(&w.groups[1].to_blob()).unwrap();
     assert_eq!(restored.skipped_key_count(), 3);
     restored.receive_post(T0, &posts[1]).unwrap();
-    let (ch, d) = ChannelOwner::create(
+    let (ch, d) = ChannelOwner::create_with_id(
         &mut w.rng,
         T0,
         GID,
@@ -892,7 +905,7 @@ fn group_state_blobs_round_trip() {
     .unwrap();
     assert_eq!(ChannelOwner::from_blob(&ch.to_blob()).unwrap(), ch);
     let mut s = ChannelSubscriber::new(GID, *w.ids[1].public(), *w.ids[0].public());
-    s.process_distribution(T0, w.ids[0].public(), &d.body)
+    s.accept_distribution(T0, &distribution_from(&w.ids[0], T0, &d.body))
         .unwrap();
     assert_eq!(ChannelSubscriber::from_blob(&s.to_blob()).unwrap(), s);
 }
@@ -904,10 +917,14 @@ fn fixture_pair(seed: u64) -> (DangerDeterministicRng, IdentityKeyPair, Group, G
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let a = IdentityKeyPair::generate(&mut rng);
     let b = IdentityKeyPair::generate(&mut rng);
-    let (mut ga, da) = Group::create(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
-    let (mut gb, db) = Group::create(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
-    ga.process_distribution(T0, b.public(), &db.body).unwrap();
-    gb.process_distribution(T0, a.public(), &da.body).unwrap();
+    let (mut ga, da) =
+        Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*b.public()]).unwrap();
+    let (mut gb, db) =
+        Group::create_with_id(&mut rng, T0, GID, *b.public(), &[*a.public()]).unwrap();
+    ga.accept_distribution(T0, &distribution_from(&b, T0, &db.body))
+        .unwrap();
+    gb.accept_distribution(T0, &distribution_from(&a, T0, &da.body))
+        .unwrap();
     (rng, a, ga, gb)
 }
 
@@ -1002,8 +1019,11 @@ fn group_fixture_v2() -> (Group, Vec<Vec<u8>>) {
     // 26 hours later: e0's key is erased as this receive commits.
     gb.receive_post(at(26 * HOUR), &p1).unwrap();
     let rotation = ga.rotate(&mut rng, T0);
-    gb.process_distribution(at(27 * HOUR), a.public(), &rotation.body)
-        .unwrap();
+    gb.accept_distribution(
+        at(27 * HOUR),
+        &distribution_from(&a, at(27 * HOUR), &rotation.body),
+    )
+    .unwrap();
     let q0 = ga
         .post(&mut post_rng, at(28 * HOUR), b"new chain")
         .unwrap()

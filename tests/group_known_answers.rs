@@ -31,6 +31,7 @@ mod common;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 
+use common::distribution_from;
 use common::group_post;
 use common::vectors::{arr, counting, hex, unhex};
 use ed25519_dalek::{Signature, Signer, SigningKey};
@@ -132,7 +133,7 @@ fn library_posts(inp: &Inputs) -> (Vec<u8>, Vec<Vec<u8>>, IdentityKeyPair, Ident
         randoms: inp.randoms.iter().copied().collect(),
     };
     let now = Timestamp::from_unix_millis(inp.sent_at);
-    let (mut ch, dist) = ChannelOwner::create(
+    let (mut ch, dist) = ChannelOwner::create_with_id(
         &mut rng,
         now,
         GroupId::from_bytes(inp.group_id),
@@ -275,10 +276,9 @@ fn group_post_vectors() {
         );
         assert!(
             subscriber
-                .process_distribution(
+                .accept_distribution(
                     Timestamp::from_unix_millis(inp.sent_at),
-                    owner.public(),
-                    &dist
+                    &distribution_from(&owner, Timestamp::from_unix_millis(inp.sent_at), &dist)
                 )
                 .unwrap()
         );

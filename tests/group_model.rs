@@ -31,6 +31,9 @@
     missing_docs
 )]
 
+mod common;
+
+use common::distribution_from;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use sealwire::group::{Group, GroupError, GroupId, POST_VERSION, parse_post_header};
@@ -89,6 +92,9 @@ struct PostRec {
 
 struct World {
     rng: DangerDeterministicRng,
+    /// The members' identities (the senders of the 1:1 sessions that carry
+    /// distributions).
+    pairs: Vec<IdentityKeyPair>,
     ids: Vec<IdentityKey>,
     groups: Vec<Group>,
     removed: [bool; N],
@@ -101,20 +107,22 @@ struct World {
 impl World {
     fn new(seed: u64) -> Self {
         let mut rng = DangerDeterministicRng::from_u64(seed);
-        let ids: Vec<IdentityKey> = (0..N)
-            .map(|_| *IdentityKeyPair::generate(&mut rng).public())
+        let pairs: Vec<IdentityKeyPair> = (0..N)
+            .map(|_| IdentityKeyPair::generate(&mut rng))
             .collect();
+        let ids: Vec<IdentityKey> = pairs.iter().map(|p| *p.public()).collect();
         let gid = GroupId::random(&mut rng);
         let mut groups = Vec::new();
         let mut dists = Vec::new();
         for i in 0..N {
             let others: Vec<IdentityKey> = (0..N).filter(|j| *j != i).map(|j| ids[j]).collect();
-            let (g, d) = Group::create(&mut rng, T0, gid, ids[i], &others).unwrap();
+            let (g, d) = Group::create_with_id(&mut rng, T0, gid, ids[i], &others).unwrap();
             groups.push(g);
             dists.push(d);
         }
         let mut w = World {
             rng,
+            pairs,
             ids,
             groups,
             removed: [false; N],
@@ -137,7 +145,7 @@ impl World {
             let to = self.idx(r);
             assert!(
                 self.groups[to]
-                    .process_distribution(T0, &self.ids[from], &d.body)
+                    .accept_distribution(T0, &distribution_from(&self.pairs[from], T0, &d.body))
                     .unwrap()
             );
         }

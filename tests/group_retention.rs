@@ -35,6 +35,7 @@ use sealwire::{IdentityKeyPair, Timestamp};
 
 mod common;
 
+use common::distribution_from;
 use common::{T0, contains, group_refuses as refused};
 
 const GID: GroupId = GroupId::from_bytes([0x52; 16]);
@@ -60,11 +61,13 @@ impl Pair {
         let alice_id = IdentityKeyPair::generate(&mut rng);
         let bob_id = IdentityKeyPair::generate(&mut rng);
         let (alice, da) =
-            Group::create(&mut rng, T0, GID, *alice_id.public(), &[*bob_id.public()]).unwrap();
+            Group::create_with_id(&mut rng, T0, GID, *alice_id.public(), &[*bob_id.public()])
+                .unwrap();
         let (mut bob, _) =
-            Group::create(&mut rng, T0, GID, *bob_id.public(), &[*alice_id.public()]).unwrap();
+            Group::create_with_id(&mut rng, T0, GID, *bob_id.public(), &[*alice_id.public()])
+                .unwrap();
         assert!(
-            bob.process_distribution(T0, alice_id.public(), &da.body)
+            bob.accept_distribution(T0, &distribution_from(&alice_id, T0, &da.body))
                 .unwrap()
         );
         Self {
@@ -90,7 +93,7 @@ impl Pair {
         let d = self.alice.rotate(&mut self.rng, T0);
         assert!(
             self.bob
-                .process_distribution(now, self.alice_id.public(), &d.body)
+                .accept_distribution(now, &distribution_from(&self.alice_id, now, &d.body))
                 .unwrap()
         );
     }
@@ -277,7 +280,7 @@ fn an_erased_chain_takes_its_skipped_keys_and_key_material_with_it() {
     let first = p.alice.rotate(&mut p.rng, T0);
     assert!(
         p.bob
-            .process_distribution(T0, p.alice_id.public(), &first.body)
+            .accept_distribution(T0, &distribution_from(&p.alice_id, T0, &first.body))
             .unwrap()
     );
     let old = p.posts(3);
@@ -435,10 +438,11 @@ fn channel_subscribers_erase_on_schedule() {
     let owner_id = IdentityKeyPair::generate(&mut rng);
     let sub_id = IdentityKeyPair::generate(&mut rng);
     let (mut owner, d) =
-        ChannelOwner::create(&mut rng, T0, GID, *owner_id.public(), &[*sub_id.public()]).unwrap();
+        ChannelOwner::create_with_id(&mut rng, T0, GID, *owner_id.public(), &[*sub_id.public()])
+            .unwrap();
     let mut sub = ChannelSubscriber::new(GID, *sub_id.public(), *owner_id.public());
     assert_eq!(sub.next_key_erasure(), None);
-    sub.process_distribution(T0, owner_id.public(), &d.body)
+    sub.accept_distribution(T0, &distribution_from(&owner_id, T0, &d.body))
         .unwrap();
     sub.set_max_skipped_key_age(T0, 1000);
     let posts: Vec<Vec<u8>> = (0..3)
@@ -456,7 +460,7 @@ fn channel_subscribers_erase_on_schedule() {
     sub.erase_expired_keys(at(1001));
     assert_eq!(sub.skipped_key_count(), 0);
     let d2 = owner.rotate(&mut rng, T0);
-    sub.process_distribution(at(5000), owner_id.public(), &d2.body)
+    sub.accept_distribution(at(5000), &distribution_from(&owner_id, at(5000), &d2.body))
         .unwrap();
     assert_eq!(sub.next_key_erasure(), Some(at(6001)));
     sub.erase_expired_keys(at(6001));
@@ -592,11 +596,12 @@ fn a_receive_erases_its_own_senders_keys_only() {
         .map(|_| IdentityKeyPair::generate(&mut rng))
         .collect();
     let keys: Vec<_> = ids.iter().map(|k| *k.public()).collect();
-    let (mut carol, _) = Group::create(&mut rng, T0, GID, keys[2], &keys[..2]).unwrap();
+    let (mut carol, _) = Group::create_with_id(&mut rng, T0, GID, keys[2], &keys[..2]).unwrap();
     let mut senders = Vec::new();
     for i in 0..2 {
-        let (g, d) = Group::create(&mut rng, T0, GID, keys[i], &[keys[2]]).unwrap();
-        assert!(carol.process_distribution(T0, &keys[i], &d.body).unwrap());
+        let (g, d) = Group::create_with_id(&mut rng, T0, GID, keys[i], &[keys[2]]).unwrap();
+        let got = distribution_from(&ids[i], T0, &d.body);
+        assert!(carol.accept_distribution(T0, &got).unwrap());
         senders.push(g);
     }
     // Each sender's first post is skipped: one stored key per sender.

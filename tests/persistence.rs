@@ -1232,7 +1232,8 @@ fn fixtures_v4() -> FixturesV4 {
     let b = IdentityKeyPair::generate(&mut rng);
     let gid = sealwire::group::GroupId::from_bytes([0xf4; 16]);
     let (ga, _) =
-        sealwire::group::Group::create(&mut rng, T0, gid, *a.public(), &[*b.public()]).unwrap();
+        sealwire::group::Group::create_with_id(&mut rng, T0, gid, *a.public(), &[*b.public()])
+            .unwrap();
     let mut blob = ga.to_blob().to_vec();
     let at = legacy::group_timer_at(&blob);
     legacy::set_u64_versions(&mut blob, at, 1 << 40, 1 << 40);

@@ -173,8 +173,6 @@ pub struct sw_post_header {
 
 // The submodules, in the order of the header's functions (cbindgen follows
 // the source order); each is its own group so that rustfmt keeps it.
-mod roles;
-
 mod helpers;
 
 mod posting;

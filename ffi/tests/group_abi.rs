@@ -147,10 +147,10 @@ fn hostile_bytes_give_codes() {
     let cid = GroupId::random(&mut rng);
 
     // The library's own objects, to get valid bytes to mutate.
-    let (mut ga, da) = Group::create(&mut rng, now, gid, a, &[b]).unwrap();
-    let (gb, db) = Group::create(&mut rng, now, gid, b, &[a]).unwrap();
-    ga.process_distribution(now, &b, &db.body).unwrap();
-    let (mut owner, dc) = ChannelOwner::create(&mut rng, now, cid, a, &[b]).unwrap();
+    let (mut ga, da) = Group::create_with_id(&mut rng, now, gid, a, &[b]).unwrap();
+    let (gb, db) = Group::create_with_id(&mut rng, now, gid, b, &[a]).unwrap();
+    ga.accept_distribution_from(now, &b, &db.body).unwrap();
+    let (mut owner, dc) = ChannelOwner::create_with_id(&mut rng, now, cid, a, &[b]).unwrap();
     let sub = ChannelSubscriber::new(cid, b, a);
     let mut valid: Vec<Vec<u8>> = vec![da.body.to_vec(), dc.body.to_vec()];
     for i in 0..3 {

@@ -207,6 +207,101 @@ pub fn message_expiry(
     }
 }
 
+/// What a received message's frame does to the conversation (SPEC.md
+/// §10.3): the same rules for a 1:1 session and a group, so both call
+/// [`ConversationTimer::on_receive`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerOnReceive {
+    /// The highest timer version seen, the message's included.
+    pub(crate) highest_version: u64,
+    /// The change, if the message is a timer change that changed the
+    /// timer: the caller installs `change.new`.
+    pub(crate) change: Option<TimerChange>,
+    /// When the message disappears ([`MessageExpiry::Never`] for a timer
+    /// change).
+    pub(crate) expiry: MessageExpiry,
+}
+
+impl ConversationTimer {
+    /// The highest timer version a received message may carry when the
+    /// highest seen is `highest_seen`: above it, the message is refused
+    /// (`InvalidPolicy`) before anything is committed.
+    pub(crate) fn version_limit(highest_seen: u64) -> u64 {
+        highest_seen.saturating_add(MAX_TIMER_VERSION_STEP)
+    }
+
+    /// The effect of a received message that carries the timer `carried`
+    /// and claims `sent_at`, received at `now`, on a conversation whose
+    /// timer is `self` and highest seen version `highest_seen`. A timer
+    /// change is applied by the version rules ([`apply_change`](Self::apply_change))
+    /// and never expires; any other message expires under the stricter of
+    /// its own policy and the conversation's (its policy can shorten its
+    /// life, never lengthen it).
+    pub(crate) fn on_receive(
+        &self,
+        highest_seen: u64,
+        carried: ConversationTimer,
+        is_timer_change: bool,
+        sent_at: Timestamp,
+        now: Timestamp,
+    ) -> TimerOnReceive {
+        let highest_version = highest_seen.max(carried.version);
+        if is_timer_change {
+            let change = self.apply_change(carried).map(|new| TimerChange {
+                by: ChangedBy::Peer,
+                old: *self,
+                new,
+            });
+            TimerOnReceive {
+                highest_version,
+                change,
+                expiry: MessageExpiry::Never,
+            }
+        } else {
+            TimerOnReceive {
+                highest_version,
+                change: None,
+                expiry: message_expiry(stricter(carried.policy, self.policy), sent_at, now),
+            }
+        }
+    }
+}
+
+/// A conversation with a disappearing-message timer (a 1:1 session, a
+/// group): what the timer rules of a received message read and change,
+/// written once in [`receive_timer`](Self::receive_timer).
+pub(crate) trait Timed {
+    /// The timer in force.
+    fn current_timer(&self) -> ConversationTimer;
+    /// The highest timer version seen on any message.
+    fn highest_timer_version_mut(&mut self) -> &mut u64;
+    /// Installs a peer's new timer at `now`, erasing what is past the old
+    /// window first (so that a wider window revives nothing).
+    fn install_timer(&mut self, now: Timestamp, new: ConversationTimer);
+
+    /// Applies the timer rules to a received message that carries the
+    /// timer `carried` and claims `sent_at`, once the message is committed
+    /// (see [`ConversationTimer::on_receive`]); returns the change and the
+    /// message's expiry.
+    fn receive_timer(
+        &mut self,
+        carried: ConversationTimer,
+        is_timer_change: bool,
+        sent_at: Timestamp,
+        now: Timestamp,
+    ) -> TimerOnReceive {
+        let highest = *self.highest_timer_version_mut();
+        let timed =
+            self.current_timer()
+                .on_receive(highest, carried, is_timer_change, sent_at, now);
+        *self.highest_timer_version_mut() = timed.highest_version;
+        if let Some(change) = timed.change {
+            self.install_timer(now, change.new);
+        }
+        timed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +410,67 @@ mod tests {
         assert_eq!(
             message_expiry(p(ExpiryMode::AfterSend, 10), past, now),
             MessageExpiry::Expired
+        );
+    }
+
+    /// A conversation whose timer changes are recorded.
+    struct Conv {
+        timer: ConversationTimer,
+        highest: u64,
+        installed: alloc::vec::Vec<(u64, ConversationTimer)>,
+    }
+
+    impl Timed for Conv {
+        fn current_timer(&self) -> ConversationTimer {
+            self.timer
+        }
+        fn highest_timer_version_mut(&mut self) -> &mut u64 {
+            &mut self.highest
+        }
+        fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
+            self.installed.push((now.as_unix_millis(), new));
+            self.timer = new;
+        }
+    }
+
+    #[test]
+    fn the_shared_receive_rules() {
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let sent = Timestamp::from_unix_millis(999_000);
+        let five = ConversationTimer {
+            policy: p(ExpiryMode::AfterSend, 5),
+            version: 2,
+        };
+        let mut c = Conv {
+            timer: ConversationTimer::default(),
+            highest: 1,
+            installed: alloc::vec::Vec::new(),
+        };
+        // A message under a newer timer: not a change, but its version is
+        // seen and its own policy shortens its life.
+        let t = c.receive_timer(five, false, sent, now);
+        assert_eq!((t.change, c.highest), (None, 2));
+        assert_eq!(
+            t.expiry,
+            MessageExpiry::At(Timestamp::from_unix_millis(1_004_000))
+        );
+        assert!(c.installed.is_empty());
+        // A timer change: installed at `now`, never expires.
+        let t = c.receive_timer(five, true, sent, now);
+        assert_eq!(t.expiry, MessageExpiry::Never);
+        let change = t.change.unwrap();
+        assert_eq!(
+            (change.by, change.old, change.new),
+            (ChangedBy::Peer, ConversationTimer::default(), five)
+        );
+        assert_eq!(c.installed, alloc::vec![(1_000_000, five)]);
+        // The same change again: nothing changes.
+        assert_eq!(c.receive_timer(five, true, sent, now).change, None);
+        assert_eq!(c.installed.len(), 1);
+        assert_eq!(ConversationTimer::version_limit(u64::MAX), u64::MAX);
+        assert_eq!(
+            ConversationTimer::version_limit(1),
+            1 + MAX_TIMER_VERSION_STEP
         );
     }
 }

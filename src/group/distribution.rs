@@ -18,7 +18,7 @@ use crate::group::chain::GroupChainKey;
 use crate::group::error::GroupError;
 use crate::group::{GroupId, GroupMode};
 use crate::identity::IdentityKey;
-use crate::session::{Encrypt, Outgoing, Session};
+use crate::session::{Encrypt, Outgoing, SessionRecord};
 use crate::time::Timestamp;
 use crate::wire::codec::Reader;
 
@@ -146,12 +146,12 @@ impl Distribution {
     }
 
     /// Encrypts the body over the 1:1 session with one recipient (content
-    /// type `0x03`). A session with someone who is not a recipient is
+    /// type `0x03`), pending or established. A session with someone who is not a recipient is
     /// refused with [`SessionError::SessionMismatch`], so that a chain key
     /// never goes to a non-member by mistake.
     pub fn encrypt_for<R: rand_core::CryptoRng + ?Sized>(
         &self,
-        session: &mut Session,
+        session: &mut SessionRecord,
         rng: &mut R,
         now: Timestamp,
     ) -> Result<Vec<u8>, SessionError> {

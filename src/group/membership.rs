@@ -10,15 +10,18 @@ use alloc::vec::Vec;
 use ed25519_dalek::{Signature, Signer};
 use zeroize::Zeroize;
 
-use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
+use crate::error::DecodeError;
+use crate::expiry::policy::Timed;
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
-use crate::frame::{ContentType, FrameMeta, frame_len, parse_frame, write_frame_around};
+use crate::frame::{
+    ContentType, FLAG_FRANKED, FLAG_TIMER, FrameMeta, frame_len, parse_frame, write_frame_around,
+};
 use crate::group::chain::{GroupChainKey, GroupMessageKey};
 use crate::group::distribution::{Distribution, DistributionBody};
 use crate::group::error::{GroupError, from_frame_error};
 use crate::group::post::{
-    POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LEN, PostHeader, ciphertext_digest,
-    parse_post, post_len, signed_message,
+    POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LEN, PostHeader, PostLayout,
+    ciphertext_digest, parse_post, post_len, signed_message,
 };
 use crate::group::received::GroupReceivedRef;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
@@ -32,25 +35,14 @@ use crate::limits::{
 use crate::time::Timestamp;
 use crate::wipe::WipingVec;
 
-/// Offset of the flags byte in an inner frame (SPEC.md §8.5).
-const FRAME_FLAGS_AT: usize = 2;
-
-/// Who we are in the group.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Role {
-    /// A group member: posts, and receives from every other member.
-    Member,
-    /// A channel's owner: posts, receives nothing.
-    Owner,
-    /// A channel's subscriber: receives the owner's posts only.
-    Subscriber { owner: IdentityKey },
-}
-
-/// The whole state of one group or channel, for one participant.
+/// The state of one group or channel, for one participant, that every
+/// role shares (the role's own data is in
+/// [`GroupState`](crate::group::GroupState)).
 #[derive(Clone, PartialEq)]
 pub(crate) struct GroupCore {
     pub(crate) id: GroupId,
-    pub(crate) role: Role,
+    /// Group or channel: the role's mode, fixed at creation.
+    pub(crate) mode: GroupMode,
     pub(crate) me: IdentityKey,
     /// Members (group) or subscribers (channel owner), not us; empty for a
     /// subscriber.
@@ -84,10 +76,10 @@ enum Plan {
 
 impl GroupCore {
     /// No members, no chains.
-    pub(crate) fn empty(id: GroupId, role: Role, me: IdentityKey) -> Self {
+    pub(crate) fn empty(id: GroupId, mode: GroupMode, me: IdentityKey) -> Self {
         Self {
             id,
-            role,
+            mode,
             me,
             members: BTreeMap::new(),
             own: None,
@@ -99,32 +91,25 @@ impl GroupCore {
         }
     }
 
+    /// A posting role's state: `members`, and our first chain, returned
+    /// for every member.
     pub(crate) fn new<R: rand_core::CryptoRng + ?Sized>(
         rng: &mut R,
         now: Timestamp,
         id: GroupId,
-        role: Role,
+        mode: GroupMode,
         me: IdentityKey,
         members: &[IdentityKey],
-    ) -> Result<(Self, Option<Distribution>), GroupError> {
-        let mut core = Self::empty(id, role, me);
+    ) -> Result<(Self, Distribution), GroupError> {
+        let mut core = Self::empty(id, mode, me);
         for m in members {
             core.check_new_member(m)?;
             core.members.insert(m.to_bytes(), *m);
         }
-        if matches!(role, Role::Subscriber { .. }) {
-            return Ok((core, None));
-        }
-        core.own = Some(SenderKey::generate(rng, now, None, core.members.clone()));
-        let dist = core.distribution_to(core.members.values().copied().collect());
+        let own = SenderKey::generate(rng, now, None, core.members.clone());
+        let dist = core.distribution_of(&own, core.members.values().copied().collect());
+        core.own = Some(own);
         Ok((core, dist))
-    }
-
-    pub(crate) fn mode(&self) -> GroupMode {
-        match self.role {
-            Role::Member => GroupMode::Group,
-            Role::Owner | Role::Subscriber { .. } => GroupMode::Channel,
-        }
     }
 
     fn check_new_member(&self, who: &IdentityKey) -> Result<(), GroupError> {
@@ -140,32 +125,30 @@ impl GroupCore {
         Ok(())
     }
 
-    /// The distribution of our current chain, at its current iteration, to
+    /// The distribution of the chain `own`, at its current iteration, to
     /// `recipients` (sorted by key).
-    fn distribution_to(&self, mut recipients: Vec<IdentityKey>) -> Option<Distribution> {
-        let own = self.own.as_ref()?;
+    fn distribution_of(&self, own: &SenderKey, mut recipients: Vec<IdentityKey>) -> Distribution {
         recipients.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         let body = DistributionBody {
             group_id: self.id,
-            mode: self.mode(),
+            mode: self.mode,
             chain_id: own.chain_id,
             iteration: own.iteration,
             chain_key: own.chain_key.clone(),
             signing_key: own.verifying,
             sender: self.me,
         };
-        Some(Distribution {
+        Distribution {
             body: body.encode(),
             recipients,
-        })
+        }
     }
 
     /// Adds a member (or subscriber) and returns our current chain for it.
     pub(crate) fn add_member(&mut self, who: IdentityKey) -> Result<Distribution, GroupError> {
         self.check_new_member(&who)?;
-        let dist = self
-            .distribution_to(alloc::vec![who])
-            .ok_or(GroupError::NotAMember)?;
+        let own = self.own.as_ref().ok_or(GroupError::NotAMember)?;
+        let dist = self.distribution_of(own, alloc::vec![who]);
         self.members.insert(who.to_bytes(), who);
         if let Some(own) = self.own.as_mut() {
             own.holders.insert(who.to_bytes(), who);
@@ -196,17 +179,10 @@ impl GroupCore {
         now: Timestamp,
     ) -> Distribution {
         let previous = self.own.as_ref().map(|o| o.chain_id);
-        self.own = Some(SenderKey::generate(
-            rng,
-            now,
-            previous,
-            self.members.clone(),
-        ));
-        self.distribution_to(self.members.values().copied().collect())
-            .unwrap_or(Distribution {
-                body: zeroize::Zeroizing::new(Vec::new()),
-                recipients: Vec::new(),
-            })
+        let own = SenderKey::generate(rng, now, previous, self.members.clone());
+        let dist = self.distribution_of(&own, self.members.values().copied().collect());
+        self.own = Some(own);
+        dist
     }
 
     pub(crate) fn current_holders(&self) -> Vec<IdentityKey> {
@@ -220,38 +196,28 @@ impl GroupCore {
         self.members.values().copied().collect()
     }
 
-    /// May `sender` post here?
-    fn may_post(&self, sender: &IdentityKey) -> bool {
-        if *sender == self.me {
-            return false;
-        }
-        match self.role {
-            Role::Member => self.members.contains_key(sender.as_bytes()),
-            Role::Owner => false,
-            Role::Subscriber { owner } => *sender == owner,
-        }
-    }
-
     /// A distribution received over the 1:1 session with `sender` (its
-    /// authenticated peer). Returns `true` if the chain is new, `false` if
-    /// it was already held.
+    /// authenticated peer); `allowed`: whether our role lets `sender`
+    /// post here. Returns `true` if the chain is new, `false` if it was
+    /// already held.
     pub(crate) fn process_distribution(
         &mut self,
         now: Timestamp,
         sender: &IdentityKey,
+        allowed: bool,
         body: &[u8],
     ) -> Result<bool, GroupError> {
         let d = DistributionBody::parse(body)?;
         if d.group_id != self.id {
             return Err(GroupError::WrongGroup);
         }
-        if d.mode != self.mode() {
+        if d.mode != self.mode {
             return Err(GroupError::ModeMismatch);
         }
         if d.sender != *sender {
             return Err(GroupError::SenderMismatch);
         }
-        if !self.may_post(sender) {
+        if !allowed {
             return Err(GroupError::NotAMember);
         }
         if let Some(ch) = self
@@ -419,7 +385,9 @@ impl GroupCore {
         .encode();
         let (h, rest) = out.split_at_mut(POST_HEADER_LEN);
         h.copy_from_slice(&header);
-        let (frame, rest) = rest.split_at_mut(fl);
+        let (frame, sig_out) = rest.split_at_mut(fl);
+        let sig_out = <&mut [u8; POST_SIGNATURE_LEN]>::try_from(sig_out)
+            .map_err(|_| GroupError::BufferTooSmall)?;
         let body_at = match write_frame_around(frame, meta, None, body.len()) {
             Ok(at) => at,
             Err(e) => {
@@ -434,17 +402,13 @@ impl GroupCore {
         }
         let msg = signed_message(&header, self.me.as_bytes(), &ciphertext_digest(frame));
         let signature: Signature = key.signing.sign(&msg);
-        if let Some(s) = rest.get_mut(..POST_SIGNATURE_LEN) {
-            s.copy_from_slice(&signature.to_bytes());
-        }
+        *sig_out = signature.to_bytes();
         // Commit.
-        let distribution = match rotated {
-            Some(k) => {
-                self.own = Some(k);
-                self.distribution_to(self.members.values().copied().collect())
-            }
-            None => None,
-        };
+        let distribution = rotated.map(|k| {
+            let d = self.distribution_of(&k, self.members.values().copied().collect());
+            self.own = Some(k);
+            d
+        });
         if let Some(own) = self.own.as_mut() {
             own.chain_key = next_key;
             own.iteration = next_iteration;
@@ -452,228 +416,206 @@ impl GroupCore {
         Ok((total, distribution))
     }
 
-    /// Receives a post held in `buf`, decrypting it in place. Order:
-    /// parse, group id, chain lookup, signature (strict, before anything
-    /// else is touched), position (duplicate, evicted, too far ahead),
-    /// key derivation (planned, not committed), AES-256-CTR, frame, commit.
+    /// Receives a post held in `buf`, decrypting it in place, in the named
+    /// steps of SPEC.md §20.6: [parse](Self::parse_own_post), [find the
+    /// chain whose signature verifies](Self::find_signed_chain), [plan the
+    /// key](Self::plan_key) (derived, not committed), [decrypt and check
+    /// the frame](open_frame), then (step 7) commit, erase and apply the
+    /// frame's timer. Everything before the commit only reads `self`, so a
+    /// failure changes nothing.
     pub(crate) fn receive_in_place<'b>(
         &mut self,
         now: Timestamp,
         buf: &'b mut [u8],
     ) -> Result<GroupReceivedRef<'b>, GroupError> {
-        let layout = parse_post(buf)?;
+        let layout = self.parse_own_post(buf)?;
+        let (sender, ci) = self.find_signed_chain(&layout, buf, now)?;
+        let plan = self.plan_key(sender.as_bytes(), ci, &layout.header, now)?;
+        let ct = buf
+            .get_mut(layout.ciphertext())
+            .ok_or(GroupError::Malformed(DecodeError::Truncated))?;
+        let opened = open_frame(
+            self.planned_key(sender.as_bytes(), &plan)?,
+            &layout.header,
+            ct,
+            self.highest_timer_version,
+        )?;
+        // Commit: nothing below can fail.
         let header = layout.header;
-        if header.group_id != self.id {
+        let now_ms = now.as_unix_millis();
+        self.commit(
+            sender.as_bytes(),
+            ci,
+            header.chain_id,
+            header.iteration,
+            plan,
+            now_ms,
+        );
+        self.erase_expired_keys_of(sender.as_bytes(), now);
+        let meta = opened.meta;
+        let sent_at = Timestamp::from_unix_millis(meta.sent_at);
+        // The commit has just erased against the old window.
+        let timed = self.receive_timer(
+            meta.timer,
+            meta.content_type == ContentType::TimerChange,
+            sent_at,
+            now,
+        );
+        let body: &'b [u8] = if timed.expiry == MessageExpiry::Expired {
+            opened.body.zeroize();
+            &[]
+        } else {
+            opened.body
+        };
+        Ok(GroupReceivedRef {
+            body,
+            sender,
+            chain_id: header.chain_id,
+            iteration: header.iteration,
+            content_type: meta.content_type,
+            sent_at,
+            expiry: timed.expiry,
+            timer_change: timed.change,
+        })
+    }
+
+    /// Steps 1–2 of SPEC.md §20.6: the post's layout, naming this group.
+    fn parse_own_post(&self, buf: &[u8]) -> Result<PostLayout, GroupError> {
+        let layout = parse_post(buf)?;
+        if layout.header.group_id != self.id {
             return Err(GroupError::WrongGroup);
         }
-        // Every chain of that id (one, unless two senders picked the same
-        // id, or a member re-sent another's chain under its own name): the
-        // signature, which binds the sender's identity, decides which, if
-        // any. Each chain is tried under its own sender's identity, so a
-        // copy held under the wrong name can neither claim the genuine
-        // sender's posts nor keep its chain from being tried (SPEC.md
-        // §20.3, §16).
-        let mut candidate = false;
-        let mut found = None;
-        let mut digest = None;
+        Ok(layout)
+    }
+
+    /// Step 3 of SPEC.md §20.6: the chain the post names whose signature
+    /// verifies (strictly, before anything else is touched): `(sender,
+    /// index of the chain)`.
+    ///
+    /// Every chain of that id is a candidate (one, unless two senders
+    /// picked the same id, or a member re-sent another's chain under its
+    /// own name): the signature, which binds the sender's identity,
+    /// decides which, if any. Each chain is tried under its own sender's
+    /// identity, so a copy held under the wrong name can neither claim the
+    /// genuine sender's posts nor keep its chain from being tried (SPEC.md
+    /// §20.3, §16). A superseded chain past its window counts as erased.
+    fn find_signed_chain(
+        &self,
+        layout: &PostLayout,
+        buf: &[u8],
+        now: Timestamp,
+    ) -> Result<(IdentityKey, usize), GroupError> {
+        let ciphertext = buf
+            .get(layout.ciphertext())
+            .ok_or(GroupError::Malformed(DecodeError::Truncated))?;
+        let chain_id = layout.header.chain_id;
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
-        for (sender, st) in self.senders.with_chain(header.chain_id) {
+        let signature = Signature::from_bytes(&layout.signature);
+        // SHA-256 of the ciphertext: once, and only if a chain is held.
+        let mut digest = None;
+        let mut candidate = false;
+        for (_, st) in self.senders.with_chain(chain_id) {
             for (ci, ch) in st.chains.iter().enumerate() {
-                // A superseded chain past its window counts as erased.
-                if ch.chain_id != header.chain_id || ch.is_expired(now_ms, &retention) {
+                if ch.chain_id != chain_id || ch.is_expired(now_ms, &retention) {
                     continue;
                 }
                 candidate = true;
-                let d = digest.get_or_insert_with(|| {
-                    ciphertext_digest(buf.get(layout.ciphertext()).unwrap_or_default())
-                });
+                let d = digest.get_or_insert_with(|| ciphertext_digest(ciphertext));
                 let m = signed_message(&layout.header_bytes, st.identity.as_bytes(), d);
-                let sig = Signature::from_bytes(&layout.signature);
-                if ch.verifying.verify_strict(&m, &sig).is_ok() {
-                    found = Some((*sender, ci));
-                    break;
+                if ch.verifying.verify_strict(&m, &signature).is_ok() {
+                    return Ok((st.identity, ci));
                 }
             }
-            if found.is_some() {
-                break;
-            }
         }
-        let (sender_key, ci) = match (found, candidate) {
-            (Some(f), _) => f,
-            (None, true) => return Err(GroupError::BadSignature),
-            (None, false) => return Err(GroupError::UnknownChain),
-        };
-        let st = self
-            .senders
-            .get(&sender_key)
-            .ok_or(GroupError::UnknownChain)?;
+        Err(if candidate {
+            GroupError::BadSignature
+        } else {
+            GroupError::UnknownChain
+        })
+    }
+
+    /// Step 4 of SPEC.md §20.6: how the post's key is obtained:
+    /// at or ahead of the chain, derived by stepping it (at most
+    /// [`MAX_GROUP_FORWARD_JUMP`] positions); behind it, a stored skipped
+    /// key; else evicted or a duplicate. Nothing is committed.
+    fn plan_key(
+        &self,
+        sender: &[u8; 32],
+        ci: usize,
+        header: &PostHeader,
+        now: Timestamp,
+    ) -> Result<Plan, GroupError> {
+        let st = self.senders.get(sender).ok_or(GroupError::UnknownChain)?;
         let ch = st.chains.get(ci).ok_or(GroupError::UnknownChain)?;
         let iteration = header.iteration;
-        let plan = if iteration >= ch.next {
-            if iteration == u32::MAX {
-                return Err(GroupError::CounterOverflow);
-            }
-            let jump = iteration.saturating_sub(ch.next);
-            if jump > MAX_GROUP_FORWARD_JUMP {
-                return Err(GroupError::TooFarAhead);
-            }
-            let mut skipped = WipingVec::with_capacity(usize::try_from(jump).unwrap_or(0));
-            let mut ck = ch.chain_key.clone();
-            let mut at = ch.next;
-            while at < iteration {
-                let (mk, next) = ck.step();
-                skipped.push(SkippedPostKey {
-                    chain_id: ch.chain_id,
-                    iteration: at,
-                    key: mk,
-                    // Set when committed.
-                    skipped_at: 0,
-                });
-                ck = next;
-                at = at.saturating_add(1);
-            }
-            let (key, next_key) = ck.step();
-            Plan::Advance {
-                skipped,
-                key,
-                next_key,
-            }
-        } else if let Some(idx) = st
+        if iteration >= ch.next {
+            return advance(ch, iteration);
+        }
+        match st
             .skipped
             .iter()
             .position(|s| s.chain_id == header.chain_id && s.iteration == iteration)
         {
             // A stored key past its window counts as erased.
-            if st
-                .skipped
-                .get(idx)
-                .is_none_or(|s| s.is_expired(now_ms, &retention))
+            Some(idx)
+                if st
+                    .skipped
+                    .get(idx)
+                    .is_some_and(|s| !s.is_expired(now.as_unix_millis(), &self.retention())) =>
             {
-                return Err(GroupError::MessageKeyEvicted);
+                Ok(Plan::Stored(idx))
             }
-            Plan::Stored(idx)
-        } else if st.evicted.contains(&(header.chain_id, iteration)) {
-            return Err(GroupError::MessageKeyEvicted);
-        } else {
-            return Err(GroupError::DuplicatePost);
-        };
-        let key = match &plan {
-            Plan::Advance { key, .. } => key,
-            Plan::Stored(idx) => &st.skipped.get(*idx).ok_or(GroupError::DuplicatePost)?.key,
-        };
-        let ct_range = layout.ciphertext();
-        let ct = buf
-            .get_mut(ct_range.clone())
-            .ok_or(GroupError::Malformed(crate::error::DecodeError::Truncated))?;
-        key.apply_keystream(&header.random, ct)
-            .map_err(|_| GroupError::Malformed(crate::error::DecodeError::TooLarge))?;
-        let (meta, body_start, body_len, franked) = match parse_frame(ct) {
-            Ok(f) => (
-                f.meta,
-                f.body_offset,
-                f.body.len(),
-                f.franking_key.is_some(),
-            ),
-            Err(e) => {
-                ct.zeroize();
-                return Err(from_frame_error(e));
+            Some(_) => Err(GroupError::MessageKeyEvicted),
+            None if st.evicted.contains(&(header.chain_id, iteration)) => {
+                Err(GroupError::MessageKeyEvicted)
             }
-        };
-        // A post frame is never franked (SPEC.md §20.2): the franking key
-        // would reach every member and report nothing a platform could
-        // verify. Refused like an unknown flag.
-        if franked {
-            let flags = ct.get(FRAME_FLAGS_AT).copied().unwrap_or_default();
-            ct.zeroize();
-            return Err(GroupError::Malformed(
-                crate::error::DecodeError::UnknownFlags(flags),
-            ));
+            None => Err(GroupError::DuplicatePost),
         }
-        if meta.content_type == ContentType::GroupKeyDistribution {
-            ct.zeroize();
-            return Err(GroupError::InvalidContentType);
+    }
+
+    /// The post key a plan names.
+    fn planned_key<'a>(
+        &'a self,
+        sender: &[u8; 32],
+        plan: &'a Plan,
+    ) -> Result<&'a GroupMessageKey, GroupError> {
+        match plan {
+            Plan::Advance { key, .. } => Ok(key),
+            Plan::Stored(idx) => self
+                .senders
+                .get(sender)
+                .and_then(|st| st.skipped.get(*idx))
+                .map(|s| &s.key)
+                .ok_or(GroupError::DuplicatePost),
         }
-        if meta.timer.version
-            > self
-                .highest_timer_version
-                .saturating_add(MAX_TIMER_VERSION_STEP)
-        {
-            ct.zeroize();
-            return Err(GroupError::InvalidPolicy);
-        }
-        let sender = st.identity;
-        let chain_id = header.chain_id;
-        // Commit: nothing below can fail.
-        self.commit(sender_key, ci, chain_id, iteration, plan, now_ms);
-        self.erase_expired_keys_of(&sender_key, now);
-        self.highest_timer_version = self.highest_timer_version.max(meta.timer.version);
-        let sent_at = Timestamp::from_unix_millis(meta.sent_at);
-        let (timer_change, expiry) = if meta.content_type == ContentType::TimerChange {
-            // The commit has just erased against the old window.
-            let change = self.timer.apply_change(meta.timer).map(|new| {
-                let old = self.timer;
-                self.set_retention(now, |c| c.timer = new);
-                TimerChange {
-                    by: ChangedBy::Peer,
-                    old,
-                    new,
-                }
-            });
-            (change, MessageExpiry::Never)
-        } else {
-            (
-                None,
-                message_expiry(stricter(meta.timer.policy, self.timer.policy), sent_at, now),
-            )
-        };
-        let body_end = body_start.saturating_add(body_len);
-        let body: &'b mut [u8] = buf
-            .get_mut(ct_range)
-            .and_then(|c| c.get_mut(body_start..body_end))
-            .unwrap_or_default();
-        let body: &'b [u8] = if expiry == MessageExpiry::Expired {
-            body.zeroize();
-            &[]
-        } else {
-            body
-        };
-        Ok(GroupReceivedRef {
-            body,
-            sender,
-            chain_id,
-            iteration,
-            content_type: meta.content_type,
-            sent_at,
-            expiry,
-            timer_change,
-        })
     }
 
     fn commit(
         &mut self,
-        sender: [u8; 32],
+        sender: &[u8; 32],
         ci: usize,
         chain_id: u32,
         iteration: u32,
         plan: Plan,
         now: u64,
     ) {
-        self.senders.update(&sender, |st| match plan {
+        self.senders.update(sender, |st| match plan {
+            // The plan was made from this sender's state, unchanged since:
+            // its key and its chain are held.
             Plan::Stored(idx) => {
-                if idx < st.skipped.len() {
-                    st.skipped.remove(idx);
-                }
+                #[allow(clippy::expect_used, reason = "the plan's key is held")]
+                st.skipped.remove(idx).expect("the planned key is held");
             }
             Plan::Advance {
                 mut skipped,
                 next_key,
                 ..
             } => {
-                if let Some(ch) = st.chains.get_mut(ci) {
-                    ch.chain_key = next_key;
-                    ch.next = iteration.saturating_add(1);
-                }
+                #[allow(clippy::expect_used, reason = "the plan's chain is held")]
+                let ch = st.chains.get_mut(ci).expect("the planned chain is held");
+                ch.chain_key = next_key;
+                ch.next = iteration.saturating_add(1);
                 for k in skipped.iter_mut() {
                     k.chain_id = chain_id;
                     k.skipped_at = now;
@@ -684,16 +626,127 @@ impl GroupCore {
     }
 }
 
-impl core::fmt::Debug for GroupCore {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Group")
-            .field("id", &self.id)
-            .field("role", &self.role)
-            .field("me", &self.me)
-            .field("members", &self.members.len())
-            .field("own", &self.own)
-            .field("senders", &self.senders.len())
-            .field("timer", &self.timer)
-            .finish_non_exhaustive()
+/// The plan of a post at `iteration`, at or ahead of the chain `ch`: the
+/// keys it skips (exactly sized up front), its own key and the chain key
+/// after it.
+fn advance(ch: &ReceiverChain, iteration: u32) -> Result<Plan, GroupError> {
+    if iteration == u32::MAX {
+        return Err(GroupError::CounterOverflow);
+    }
+    let jump = iteration.saturating_sub(ch.next);
+    if jump > MAX_GROUP_FORWARD_JUMP {
+        return Err(GroupError::TooFarAhead);
+    }
+    let mut skipped =
+        WipingVec::with_capacity(usize::try_from(jump).map_err(|_| GroupError::TooFarAhead)?);
+    let mut ck = ch.chain_key.clone();
+    for at in ch.next..iteration {
+        let (mk, next) = ck.step();
+        skipped.push(SkippedPostKey {
+            chain_id: ch.chain_id,
+            iteration: at,
+            key: mk,
+            // Set when committed.
+            skipped_at: 0,
+        });
+        ck = next;
+    }
+    let (key, next_key) = ck.step();
+    Ok(Plan::Advance {
+        skipped,
+        key,
+        next_key,
+    })
+}
+
+/// A post's inner frame, decrypted in place and checked.
+struct OpenedFrame<'b> {
+    meta: FrameMeta,
+    /// The body, inside the caller's buffer.
+    body: &'b mut [u8],
+}
+
+/// Steps 5–6 of SPEC.md §20.6: decrypts the ciphertext `ct` in place with
+/// `key` (AES-256-CTR) and checks its frame: it parses, is not
+/// franked, carries no key distribution and no timer version beyond what
+/// [`ConversationTimer::version_limit`] allows from `highest_timer_version`.
+/// On error `ct` is zeroed: it holds no plaintext.
+fn open_frame<'b>(
+    key: &GroupMessageKey,
+    header: &PostHeader,
+    ct: &'b mut [u8],
+    highest_timer_version: u64,
+) -> Result<OpenedFrame<'b>, GroupError> {
+    key.apply_keystream(&header.random, ct)
+        .map_err(|_| GroupError::Malformed(DecodeError::TooLarge))?;
+    let checked = match parse_frame(ct) {
+        Ok(f) => check_post_frame(&f.meta, f.franking_key.is_some(), highest_timer_version)
+            .map(|()| (f.meta, f.body_offset, f.body.len())),
+        Err(e) => Err(from_frame_error(e)),
+    };
+    let (meta, start, len) = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            ct.zeroize();
+            return Err(e);
+        }
+    };
+    #[allow(
+        clippy::expect_used,
+        reason = "parse_frame found the body at body_offset..+len inside ct"
+    )]
+    let body = ct
+        .get_mut(start..start.saturating_add(len))
+        .expect("the parsed body lies inside the frame");
+    Ok(OpenedFrame { meta, body })
+}
+
+/// What a post's frame may not be, beyond a frame that parses.
+fn check_post_frame(
+    meta: &FrameMeta,
+    franked: bool,
+    highest_timer_version: u64,
+) -> Result<(), GroupError> {
+    // A post frame is never franked (SPEC.md §20.2): the franking key
+    // would reach every member and report nothing a platform could
+    // verify. Refused like an unknown flag: the flags the frame carries.
+    if franked {
+        let timer = if meta.has_timer() { FLAG_TIMER } else { 0 };
+        return Err(GroupError::Malformed(DecodeError::UnknownFlags(
+            FLAG_FRANKED | timer,
+        )));
+    }
+    if meta.content_type == ContentType::GroupKeyDistribution {
+        return Err(GroupError::InvalidContentType);
+    }
+    if meta.timer.version > ConversationTimer::version_limit(highest_timer_version) {
+        return Err(GroupError::InvalidPolicy);
+    }
+    Ok(())
+}
+
+impl GroupCore {
+    /// The fields `Debug` shows (no key material: counts, ids, the own
+    /// chain's redacted `Debug`).
+    pub(crate) fn debug_fields(&self, s: &mut core::fmt::DebugStruct<'_, '_>) {
+        let Self {
+            id,
+            mode,
+            me,
+            members,
+            own,
+            senders,
+            timer,
+            highest_timer_version: _,
+            rotation: _,
+            max_skipped_key_age_ms: _,
+        } = self;
+        s.field("id", id)
+            .field("mode", mode)
+            .field("me", me)
+            .field("members", &members.len())
+            .field("own", own)
+            .field("senders", &senders.len())
+            .field("timer", timer);
     }
 }

@@ -9,75 +9,102 @@
 //! member (content type [`ContentType::GroupKeyDistribution`]), so the
 //! chain's sender is the session's authenticated peer.
 //!
-//! Three roles, three types:
+//! Three roles, one generic state [`GroupState<R>`] with a role marker,
+//! three aliases:
 //!
-//! - [`Group`]: every member posts and receives every other member's posts.
-//! - [`ChannelOwner`]: posts; manages subscribers; receives nothing.
-//! - [`ChannelSubscriber`]: receives the owner's posts; has no way to post.
+//! - [`Group`] ([`Member`]): every member posts and receives every other
+//!   member's posts.
+//! - [`ChannelOwner`] ([`Owner`]): posts; manages subscribers; receives
+//!   nothing.
+//! - [`ChannelSubscriber`] ([`Subscriber`]): receives the owner's posts; has
+//!   no way to post.
+//!
+//! What a role may do is a sealed trait its marker implements: [`Posts`]
+//! (members, owners), [`Receives`] (members, subscribers). A call the role
+//! does not allow does not compile.
 //!
 //! Sans-I/O: membership changes return [`Distribution`]s (what to send to
 //! whom); posting returns the post bytes (to broadcast) and, when the chain
 //! was rotated, the distribution to send first.
 //!
 //! ```
-//! use sealwire::group::{ChannelOwner, ChannelSubscriber, GroupId};
+//! use sealwire::group::{ChannelOwner, ChannelSubscriber};
 //! use sealwire::{IdentityKeyPair, Timestamp};
 //!
 //! let mut rng = sealwire::os_rng();
 //! let now = Timestamp::from_unix_millis(1_780_000_000_000);
 //! let owner_id = IdentityKeyPair::generate(&mut rng);
 //! let sub_id = IdentityKeyPair::generate(&mut rng);
-//! let group_id = GroupId::random(&mut rng);
+//! # use sealwire::{PendingSession, PrekeyStore, Session, SessionRecord};
+//! # let mut store = PrekeyStore::new(&sub_id, &mut rng);
+//! # let bundle = store.bundle(&sub_id, None).unwrap();
+//! # let mut to_sub = SessionRecord::from(PendingSession::initiate(&mut rng, &owner_id, &bundle)?);
 //!
 //! let (mut owner, dist) =
-//!     ChannelOwner::create(&mut rng, now, group_id, *owner_id.public(), &[*sub_id.public()])?;
-//! let mut sub = ChannelSubscriber::new(group_id, *sub_id.public(), *owner_id.public());
-//! // In an app, `dist.body` travels over the owner's 1:1 session with the
-//! // subscriber (`Distribution::encrypt_for`); the subscriber passes the
-//! // decrypted message to `accept_distribution`.
-//! sub.process_distribution(now, owner_id.public(), &dist.body)?;
+//!     ChannelOwner::create(&mut rng, now, *owner_id.public(), &[*sub_id.public()])?;
+//! let mut sub = ChannelSubscriber::new(owner.id(), *sub_id.public(), *owner_id.public());
+//! // The chain travels over the owner's 1:1 session with the subscriber
+//! // (`to_sub`), who hands the decrypted message to `accept_distribution`.
+//! let message = dist.encrypt_for(&mut to_sub, &mut rng, now)?;
+//! # let (_from_owner, received) = Session::accept(&sub_id, &mut store, now, &message)?;
+//! sub.accept_distribution(now, &received)?;
 //!
 //! let post = owner.post(&mut rng, now, b"hello, subscribers")?;
 //! let got = sub.receive_post(now, &post.bytes)?;
 //! assert_eq!(&got.plaintext[..], b"hello, subscribers");
-//! # Ok::<(), sealwire::group::GroupError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! [`ContentType::GroupKeyDistribution`]: crate::ContentType::GroupKeyDistribution
 
 mod chain;
-mod channel;
 mod distribution;
 mod error;
-mod member;
 pub(crate) mod membership;
 pub(crate) mod post;
 mod received;
 pub(crate) mod receiver;
 mod retention;
-mod roles;
+pub(crate) mod roles;
 pub(crate) mod sender_key;
 pub(crate) mod senders;
+mod state;
 
 use crate::hexfmt::Hex;
-
-pub use channel::{ChannelOwner, ChannelSubscriber};
 
 pub use distribution::{
     DISTRIBUTION_FLAG_CHANNEL, DISTRIBUTION_LEN, DISTRIBUTION_VERSION, Distribution,
     distribution_group_id,
 };
 pub use error::GroupError;
-pub use member::Group;
 pub use post::{
     MAX_POST_LEN, MIN_POST_LEN, POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LABEL,
     POST_SIGNATURE_LEN, POST_SIGNED_LEN, POST_VERSION, PostHeader, TYPE_GROUP_POST,
     parse_post_header, post_len,
 };
 pub use received::{GroupReceived, GroupReceivedRef};
+pub use roles::{Member, Owner, Posts, Receives, Role, Subscriber};
+pub use state::GroupState;
 
 pub(crate) use chain::{GroupChainKey, GroupMessageKey};
 pub(crate) use distribution::parse_signing_key;
+
+/// Our side of a group in which every member posts.
+///
+/// Every member runs its own `Group` with the same id and member list (the
+/// app's group management keeps them in step): each has its own sending
+/// chain and holds the chains the others distributed to it. When a member
+/// leaves, every remaining member calls
+/// [`remove_member`](GroupState::remove_member), which rotates its own
+/// chain.
+pub type Group = GroupState<Member>;
+
+/// The owner of a channel: the only one who posts. Receives nothing.
+pub type ChannelOwner = GroupState<Owner>;
+
+/// A channel subscriber: receives the owner's posts. It has no sending
+/// chain and no method that posts.
+pub type ChannelSubscriber = GroupState<Subscriber>;
 
 /// A group's 16-byte identifier, chosen by its creator (random), the same
 /// for every member.

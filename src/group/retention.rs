@@ -7,6 +7,8 @@
 
 use alloc::vec::Vec;
 
+use crate::expiry::ConversationTimer;
+use crate::expiry::policy::Timed;
 use crate::group::membership::GroupCore;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::ratchet::Retention;
@@ -118,5 +120,19 @@ impl GroupCore {
         self.erase_expired_keys(now);
         change(self);
         self.erase_expired_keys(now);
+    }
+}
+
+impl Timed for GroupCore {
+    fn current_timer(&self) -> ConversationTimer {
+        self.timer
+    }
+
+    fn highest_timer_version_mut(&mut self) -> &mut u64 {
+        &mut self.highest_timer_version
+    }
+
+    fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
+        self.set_retention(now, |c| c.timer = new);
     }
 }

@@ -70,10 +70,19 @@ impl SenderKey {
 
 impl core::fmt::Debug for SenderKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            chain_id,
+            iteration,
+            chain_key: _,
+            signing: _,
+            verifying: _,
+            created_at: _,
+            holders,
+        } = self;
         f.debug_struct("SenderKey")
-            .field("chain_id", &self.chain_id)
-            .field("iteration", &self.iteration)
-            .field("holders", &self.holders.len())
+            .field("chain_id", chain_id)
+            .field("iteration", iteration)
+            .field("holders", &holders.len())
             .finish_non_exhaustive()
     }
 }

@@ -35,12 +35,11 @@ use super::{BlobKind, StateBlob, StoredKeys, read_identity, write_identity};
 use crate::blob_writer::BlobWriter;
 use crate::error::{DecodeError, StateError};
 use crate::frame::{read_timer_fields_as, write_timer};
-use crate::group::membership::{GroupCore, Role};
+use crate::group::membership::GroupCore;
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::group::sender_key::SenderKey;
 use crate::group::{
-    ChannelOwner, ChannelSubscriber, Group, GroupChainKey, GroupId, GroupMessageKey,
-    RotationPolicy, parse_signing_key,
+    GroupChainKey, GroupId, GroupMessageKey, GroupState, Role, RotationPolicy, parse_signing_key,
 };
 use crate::limits::{
     FRAME_TIMER_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIPPED_KEYS, MAX_SENDER_CHAIN_STATES,
@@ -49,12 +48,18 @@ use crate::limits::{
 use crate::time::Timestamp;
 use crate::wire::codec::{Reader, write_exact};
 
-const ROLE_MEMBER: u8 = 0x01;
-const ROLE_OWNER: u8 = 0x02;
+/// A subscriber's role byte: the one role whose blob names an owner and
+/// holds no members and no chain of its own.
 const ROLE_SUBSCRIBER: u8 = 0x03;
 
+/// A count as the blob writes it: every list a group holds is capped far
+/// below 2³² ([`MAX_GROUP_MEMBERS`], [`MAX_GROUP_SKIPPED_KEYS`]).
 fn len_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    #[allow(
+        clippy::expect_used,
+        reason = "every list a group holds is capped far below 2^32"
+    )]
+    u32::try_from(n).expect("group lists are capped")
 }
 
 fn read_count(r: &mut Reader<'_>, max: usize) -> Result<usize, DecodeError> {
@@ -65,15 +70,12 @@ fn read_count(r: &mut Reader<'_>, max: usize) -> Result<usize, DecodeError> {
     Ok(n)
 }
 
-fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
-    w.u8(match c.role {
-        Role::Member => ROLE_MEMBER,
-        Role::Owner => ROLE_OWNER,
-        Role::Subscriber { .. } => ROLE_SUBSCRIBER,
-    });
+fn encode_state<R: Role>(g: &GroupState<R>, w: &mut BlobWriter) {
+    let c = &g.core;
+    w.u8(R::BLOB_ROLE);
     w.bytes(c.id.as_bytes());
     write_identity(w, &c.me);
-    if let Role::Subscriber { owner } = &c.role {
+    if let Some(owner) = R::owner(&g.role) {
         write_identity(w, owner);
     }
     // Exactly what `write_timer` writes.
@@ -105,7 +107,11 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     w.u32(len_u32(c.senders.len()));
     for st in c.senders.values() {
         write_identity(w, &st.identity);
-        w.u8(u8::try_from(st.chains.len()).unwrap_or(u8::MAX));
+        #[allow(
+            clippy::expect_used,
+            reason = "a sender holds at most MAX_SENDER_CHAIN_STATES (5) chains"
+        )]
+        w.u8(u8::try_from(st.chains.len()).expect("chains per sender are capped"));
         for ch in &st.chains {
             w.u32(ch.chain_id);
             w.u32(ch.next);
@@ -134,23 +140,26 @@ fn encode_core(c: &GroupCore, w: &mut BlobWriter) {
     }
 }
 
-/// Decodes a body of format `version` (1 to 3; see the module's layout).
-fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
+/// Decodes a body of format `version` (1 to 3; see the module's layout)
+/// whose role byte is `R`'s.
+fn decode_state<R: Role>(body: &[u8], version: u8) -> Result<GroupState<R>, DecodeError> {
     let v2 = version >= 2;
     // Group v3 is the first version written under SPEC §3.1's torsion rule.
     let keys = StoredKeys::for_version(version, 3);
+    // Another role's blob (or none) is refused before anything is read.
+    if body.first() != Some(&R::BLOB_ROLE) {
+        return Err(DecodeError::InvalidValue);
+    }
     let mut r = Reader::new(body);
     let role_byte = r.u8()?;
     let id = GroupId::from_bytes(r.array()?);
     let me = read_identity(&mut r, keys)?;
-    let role = match role_byte {
-        ROLE_MEMBER => Role::Member,
-        ROLE_OWNER => Role::Owner,
-        ROLE_SUBSCRIBER => Role::Subscriber {
-            owner: read_identity(&mut r, keys)?,
-        },
-        _ => return Err(DecodeError::InvalidValue),
+    let owner = if role_byte == ROLE_SUBSCRIBER {
+        Some(read_identity(&mut r, keys)?)
+    } else {
+        None
     };
+    let role = R::from_owner(owner).ok_or(DecodeError::InvalidValue)?;
     let wide = version >= 3;
     let timer = read_timer_fields_as(&mut r, wide).map_err(|_| DecodeError::InvalidValue)?;
     let highest_timer_version = if wide { r.u64()? } else { u64::from(r.u32()?) };
@@ -159,7 +168,7 @@ fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
     }
     let rotation =
         RotationPolicy::new(r.u32()?, r.u64()?).map_err(|_| DecodeError::InvalidValue)?;
-    let mut core = GroupCore::empty(id, role, me);
+    let mut core = GroupCore::empty(id, R::MODE, me);
     core.timer = timer;
     core.highest_timer_version = highest_timer_version;
     core.rotation = rotation;
@@ -214,12 +223,8 @@ fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
             return Err(DecodeError::InvalidValue);
         }
         last = Some(identity.to_bytes());
-        let allowed = match &core.role {
-            Role::Member => core.members.contains_key(identity.as_bytes()),
-            Role::Owner => false,
-            Role::Subscriber { owner } => *owner == identity,
-        };
-        if !allowed {
+        let is_member = core.members.contains_key(identity.as_bytes());
+        if !R::may_post(&role, is_member, &identity) {
             return Err(DecodeError::InvalidValue);
         }
         let mut st = SenderState::new(identity);
@@ -282,40 +287,23 @@ fn decode_core(body: &[u8], version: u8) -> Result<GroupCore, DecodeError> {
         core.senders.insert(identity.to_bytes(), st);
     }
     r.finish()?;
-    Ok(core)
+    Ok(GroupState::from_parts(core, role))
 }
 
-fn decode_role(body: &[u8], version: u8, role: u8) -> Result<GroupCore, StateError> {
-    if body.first() != Some(&role) {
-        return Err(DecodeError::InvalidValue.into());
+impl<R: Role> Codec for GroupState<R> {
+    const KINDS: &'static [BlobKind] = &[BlobKind::Group];
+
+    fn kind(&self) -> BlobKind {
+        BlobKind::Group
     }
-    Ok(decode_core(body, version)?)
+
+    fn encode_body(&self, w: &mut BlobWriter) {
+        encode_state(self, w);
+    }
+
+    fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
+        Ok(decode_state(body, version)?)
+    }
 }
 
-macro_rules! group_codec {
-    ($ty:ty, $role:expr) => {
-        impl Codec for $ty {
-            const KINDS: &'static [BlobKind] = &[BlobKind::Group];
-
-            fn kind(&self) -> BlobKind {
-                BlobKind::Group
-            }
-
-            fn encode_body(&self, w: &mut BlobWriter) {
-                encode_core(&self.core, w);
-            }
-
-            fn decode_body(_kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
-                Ok(Self {
-                    core: decode_role(body, version, $role)?,
-                })
-            }
-        }
-
-        impl StateBlob for $ty {}
-    };
-}
-
-group_codec!(Group, ROLE_MEMBER);
-group_codec!(ChannelOwner, ROLE_OWNER);
-group_codec!(ChannelSubscriber, ROLE_SUBSCRIBER);
+impl<R: Role> StateBlob for GroupState<R> {}

@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 
 use crate::error::SessionError;
-use crate::expiry::policy::{MAX_TIMER_VERSION_STEP, message_expiry, stricter};
+use crate::expiry::policy::Timed;
 use crate::expiry::{ChangedBy, ConversationTimer, ExpiryPolicy, MessageExpiry, TimerChange};
 use crate::frame::{ContentType, FrameMeta};
 use crate::franking::commitment::commitment_encoded;
@@ -211,34 +211,20 @@ impl Conversation {
             parsed,
             &parties,
             &retention,
-            self.highest_timer_version
-                .saturating_add(MAX_TIMER_VERSION_STEP),
+            ConversationTimer::version_limit(self.highest_timer_version),
             now_ms,
             buf,
         )?;
         let meta = opened.meta;
-        self.highest_timer_version = self.highest_timer_version.max(meta.timer.version);
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
-        let (timer_change, expiry) = if meta.content_type == ContentType::TimerChange {
-            // The ratchet's commit has just erased against the old window.
-            let change = self.timer.apply_change(meta.timer).map(|new| {
-                let old = self.timer;
-                self.set_retention(now, |c| c.timer = new);
-                TimerChange {
-                    by: ChangedBy::Peer,
-                    old,
-                    new,
-                }
-            });
-            (change, MessageExpiry::Never)
-        } else {
-            // A message's own policy can shorten its life, never lengthen
-            // it beyond the conversation's timer.
-            (
-                None,
-                message_expiry(stricter(meta.timer.policy, self.timer.policy), sent_at, now),
-            )
-        };
+        // The ratchet's commit has just erased against the old window.
+        let timed = self.receive_timer(
+            meta.timer,
+            meta.content_type == ContentType::TimerChange,
+            sent_at,
+            now,
+        );
+        let (timer_change, expiry) = (timed.change, timed.expiry);
         let (body, franking): (&'b [u8], _) = if expiry == MessageExpiry::Expired {
             // Nothing of an expired message is returned: neither its body
             // nor the franking key that would let it be reported.
@@ -288,5 +274,19 @@ impl Conversation {
         self.state
             .next_key_erasure(&self.retention())
             .map(Timestamp::from_unix_millis)
+    }
+}
+
+impl Timed for Conversation {
+    fn current_timer(&self) -> ConversationTimer {
+        self.timer
+    }
+
+    fn highest_timer_version_mut(&mut self) -> &mut u64 {
+        &mut self.highest_timer_version
+    }
+
+    fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
+        self.set_retention(now, |c| c.timer = new);
     }
 }

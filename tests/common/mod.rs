@@ -17,8 +17,8 @@ use sealwire::group::{Group, GroupError};
 use sealwire::persist::StateBlob;
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
-    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
-    SessionError, Timestamp,
+    ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    Received, Session, SessionError, SessionRecord, Timestamp,
 };
 
 /// The clock of every test unless a test moves it.
@@ -110,6 +110,32 @@ pub fn established(seed: u64) -> (Setup, Session, Session) {
     let (alice, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     assert_eq!(&got.plaintext[..], b"hello alice");
     (s, alice, bob)
+}
+
+/// `body` as a key distribution from `from` decrypted by its recipient: a
+/// fresh 1:1 session (its own generator, so no caller's sequence moves)
+/// carries it, content type `0x03`, and the recipient's [`Received`] is
+/// what `accept_distribution` takes (the chain is bound to the session's
+/// authenticated peer, `from`). A recipient's identity does not enter:
+/// any will do.
+pub fn distribution_from(from: &IdentityKeyPair, now: Timestamp, body: &[u8]) -> Received {
+    let mut rng = DangerDeterministicRng::from_u64(0xd157);
+    let to = IdentityKeyPair::generate(&mut rng);
+    let mut store = PrekeyStore::new(&to, &mut rng);
+    let bundle = store.bundle(&to, None).unwrap();
+    let mut session =
+        SessionRecord::from(PendingSession::initiate(&mut rng, from, &bundle).unwrap());
+    let message = session
+        .encrypt(
+            &mut rng,
+            now,
+            Outgoing::new(ContentType::GroupKeyDistribution, body),
+        )
+        .unwrap()
+        .message;
+    let (_, received) = Session::accept(&to, &mut store, now, &message).unwrap();
+    assert_eq!(received.sender, *from.public());
+    received
 }
 
 /// A distinctive body, so that a test can look for it in a buffer.

@@ -60,7 +60,7 @@ pub unsafe extern "C" fn sw_channel_owner_create(
         // SAFETY: the caller's contract.
         let (owner, d) = unsafe {
             with_rng(rng, |r| {
-                Ok(ChannelOwner::create(r, now, id, me, &subscribers)?)
+                Ok(ChannelOwner::create_with_id(r, now, id, me, &subscribers)?)
             })
         }?;
         out_owner.set(new_handle::<sw_channel_owner>(owner));

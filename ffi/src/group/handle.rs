@@ -74,8 +74,11 @@ pub unsafe extern "C" fn sw_group_create(
         let members = unsafe { identity_keys(members, members_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let (group, d) =
-            unsafe { with_rng(rng, |r| Ok(Group::create(r, now, id, me, &members)?)) }?;
+        let (group, d) = unsafe {
+            with_rng(rng, |r| {
+                Ok(Group::create_with_id(r, now, id, me, &members)?)
+            })
+        }?;
         out_group.set(new_handle::<sw_group>(group));
         out_distribution.set(distribution_handle(d));
         Ok(())

@@ -2,11 +2,10 @@
 //! and channel owners).
 
 use sealwire::Timestamp;
-use sealwire::group::RotationPolicy;
+use sealwire::group::{GroupState, Posts, RotationPolicy};
 use sealwire::limits::MAX_BODY_LEN;
 
 use super::helpers::{distribution_handle, identity_key, timer_policy, write_keys};
-use super::roles::Poster;
 use super::sw_distribution;
 use crate::boundary::{
     Handle, clear_handle, get_value, guard, handle_mut, handle_ref, input_output, out, output,
@@ -21,13 +20,14 @@ use crate::session::sendable_content_type;
 /// # Safety
 ///
 /// `handle` a live handle; `out_len` valid for one write.
-pub(super) unsafe fn post_len<H: Handle>(
+pub(super) unsafe fn post_len<H, R>(
     handle: *const H,
     body_len: usize,
     out_len: *mut usize,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -49,7 +49,7 @@ where
 /// writes of `buf_len` bytes; `out_len` and `out_rotation` valid for one
 /// write.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn post<H: Handle>(
+pub(super) unsafe fn post<H, R>(
     handle: *mut H,
     rng: *mut sw_rng,
     now_ms: u64,
@@ -62,7 +62,8 @@ pub(super) unsafe fn post<H: Handle>(
     out_rotation: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -107,7 +108,7 @@ where
 ///
 /// As [`post`], without the body.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn set_timer<H: Handle>(
+pub(super) unsafe fn set_timer<H, R>(
     handle: *mut H,
     rng: *mut sw_rng,
     now_ms: u64,
@@ -119,7 +120,8 @@ pub(super) unsafe fn set_timer<H: Handle>(
     out_rotation: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -140,7 +142,7 @@ where
         let mut next = poster.clone();
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let made = unsafe { with_rng(rng, |r| Ok(next.set_timer(r, now, policy)?)) }?;
+        let made = unsafe { with_rng(rng, |r| Ok(next.set_timer(r, now, policy)?.0)) }?;
         write_bytes(buf, &mut written, &made.bytes)?;
         *poster = next;
         if let Some(d) = made.rotation {
@@ -156,14 +158,15 @@ where
 ///
 /// `handle` a live handle used by no other thread; `rng` NULL or a live
 /// handle; `out_distribution` valid for one write.
-pub(super) unsafe fn rotate<H: Handle>(
+pub(super) unsafe fn rotate<H, R>(
     handle: *mut H,
     rng: *mut sw_rng,
     now_ms: u64,
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -186,13 +189,14 @@ where
 /// # Safety
 ///
 /// `handle` a live handle used by no other thread.
-pub(super) unsafe fn set_rotation_policy<H: Handle>(
+pub(super) unsafe fn set_rotation_policy<H, R>(
     handle: *mut H,
     max_posts: u32,
     max_age_ms: u64,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -207,12 +211,13 @@ where
 /// # Safety
 ///
 /// `handle` a live handle; `out_count` valid for one write.
-pub(super) unsafe fn current_holder_count<H: Handle>(
+pub(super) unsafe fn current_holder_count<H, R>(
     handle: *const H,
     out_count: *mut usize,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     // SAFETY: the caller's contract, passed on.
     unsafe { get_value(handle, out_count, |p: &H::Inner| p.current_holders().len()) }
@@ -224,14 +229,15 @@ where
 ///
 /// `handle` a live handle; `buf` valid for writes of `buf_len` bytes;
 /// `out_len` valid for one write.
-pub(super) unsafe fn current_holders<H: Handle>(
+pub(super) unsafe fn current_holders<H, R>(
     handle: *const H,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -251,14 +257,15 @@ where
 ///
 /// `handle` a live handle used by no other thread; `member` valid for reads
 /// of `member_len` bytes; `out_distribution` valid for one write.
-pub(super) unsafe fn add<H: Handle>(
+pub(super) unsafe fn add<H, R>(
     handle: *mut H,
     member: *const u8,
     member_len: usize,
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -268,7 +275,7 @@ where
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
         let who = unsafe { identity_key(member, member_len) }?;
-        let d = poster.add(who)?;
+        let d = poster.add_member(who)?;
         out_distribution.set(distribution_handle(d));
         Ok(())
     })
@@ -279,7 +286,7 @@ where
 /// # Safety
 ///
 /// As [`add`]; `rng` NULL or a live handle.
-pub(super) unsafe fn remove<H: Handle>(
+pub(super) unsafe fn remove<H, R>(
     handle: *mut H,
     rng: *mut sw_rng,
     now_ms: u64,
@@ -288,7 +295,8 @@ pub(super) unsafe fn remove<H: Handle>(
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result
 where
-    H::Inner: Poster,
+    H: Handle<Inner = GroupState<R>>,
+    R: Posts,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -302,7 +310,7 @@ where
         let who = unsafe { identity_key(member, member_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let d = unsafe { with_rng(rng, |r| Ok(poster.remove(r, now, &who)?)) }?;
+        let d = unsafe { with_rng(rng, |r| Ok(poster.remove_member(r, now, &who)?)) }?;
         out_distribution.set(distribution_handle(d));
         Ok(())
     })

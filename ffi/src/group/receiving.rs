@@ -3,9 +3,9 @@
 
 use sealwire::Timestamp;
 use sealwire::expiry::ConversationTimer;
+use sealwire::group::{GroupState, Receives};
 
 use super::helpers::{group_info, identity_key};
-use super::roles::Receiver;
 use super::sw_group_received_info;
 use crate::boundary::{
     Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref, input, input_output,
@@ -22,7 +22,7 @@ use crate::session::{TIMER_OFF, sw_timer, timer};
 /// of `post_len` bytes; `plaintext` valid for writes of `plaintext_cap`
 /// bytes; `out_plaintext_len` and `out_info` valid for one write.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn receive_post<H: Handle>(
+pub(super) unsafe fn receive_post<H, R>(
     handle: *mut H,
     now_ms: u64,
     post: *const u8,
@@ -33,7 +33,8 @@ pub(super) unsafe fn receive_post<H: Handle>(
     out_info: *mut sw_group_received_info,
 ) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -67,14 +68,14 @@ where
 
 /// Receives the post held in `buf` in place, moves its body to the front
 /// of `buf` and zeroes the rest; returns the body's length and metadata.
-fn receive_into<R: Receiver>(
-    receiver: &mut R,
+fn receive_into<R: Receives>(
+    receiver: &mut GroupState<R>,
     now: Timestamp,
     buf: &mut [u8],
 ) -> Result<(usize, sw_group_received_info)> {
     let base = buf.as_ptr().addr();
     let (meta, erase, start, len) = {
-        let r = receiver.receive_in_place(now, buf)?;
+        let r = receiver.receive_post_in_place(now, buf)?;
         // The body is a part of `buf`, or empty.
         let start = if r.body.is_empty() {
             0
@@ -105,7 +106,7 @@ fn receive_into<R: Receiver>(
 /// `handle` a live handle used by no other thread; `sender` valid for reads
 /// of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
 /// `out_new` valid for one write.
-pub(super) unsafe fn accept_distribution<H: Handle>(
+pub(super) unsafe fn accept_distribution<H, R>(
     handle: *mut H,
     now_ms: u64,
     sender: *const u8,
@@ -115,7 +116,8 @@ pub(super) unsafe fn accept_distribution<H: Handle>(
     out_new: *mut bool,
 ) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -131,7 +133,7 @@ where
         // SAFETY: the caller's contract.
         let body = unsafe { input(body, body_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
-        new.set(receiver.process_distribution(now, &sender, body)?);
+        new.set(receiver.accept_distribution_from(now, &sender, body)?);
         Ok(())
     })
 }
@@ -141,9 +143,10 @@ where
 /// # Safety
 ///
 /// `handle` a live handle used by no other thread.
-pub(super) unsafe fn erase_expired_keys<H: Handle>(handle: *mut H, now_ms: u64) -> sw_result
+pub(super) unsafe fn erase_expired_keys<H, R>(handle: *mut H, now_ms: u64) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -158,13 +161,14 @@ where
 /// # Safety
 ///
 /// `handle` a live handle; `out_present` and `out_ms` valid for one write.
-pub(super) unsafe fn next_key_erasure<H: Handle>(
+pub(super) unsafe fn next_key_erasure<H, R>(
     handle: *const H,
     out_present: *mut bool,
     out_ms: *mut u64,
 ) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     // SAFETY: the caller's contract, passed on.
     unsafe {
@@ -179,13 +183,14 @@ where
 /// # Safety
 ///
 /// `handle` a live handle used by no other thread.
-pub(super) unsafe fn set_max_skipped_key_age<H: Handle>(
+pub(super) unsafe fn set_max_skipped_key_age<H, R>(
     handle: *mut H,
     now_ms: u64,
     max_age_ms: u64,
 ) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -200,12 +205,10 @@ where
 /// # Safety
 ///
 /// `handle` a live handle; `out_count` valid for one write.
-pub(super) unsafe fn skipped_key_count<H: Handle>(
-    handle: *const H,
-    out_count: *mut usize,
-) -> sw_result
+pub(super) unsafe fn skipped_key_count<H, R>(handle: *const H, out_count: *mut usize) -> sw_result
 where
-    H::Inner: Receiver,
+    H: Handle<Inner = GroupState<R>>,
+    R: Receives,
 {
     // SAFETY: the caller's contract, passed on.
     unsafe { get_value(handle, out_count, |r: &H::Inner| r.skipped_key_count()) }
