@@ -425,7 +425,7 @@ mod tests {
 
     #[test]
     fn debug_names_the_role_and_shows_no_key() {
-        let mut rng = crate::os_rng();
+        let mut rng = crate::rng::os_rng();
         let now = Timestamp::from_unix_millis(1_780_000_000_000);
         let me = IdentityKeyPair::generate(&mut rng);
         let other = IdentityKeyPair::generate(&mut rng);
