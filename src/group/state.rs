@@ -20,8 +20,10 @@ use crate::session::Received;
 use crate::time::Timestamp;
 
 /// The state of one group or channel for one participant, in the role `R`
-/// ([`Member`], [`Owner`] or [`Subscriber`]); use the aliases [`Group`],
-/// [`ChannelOwner`] and [`ChannelSubscriber`].
+/// ([`Member`](crate::group::Member), [`Owner`](crate::group::Owner) or
+/// [`Subscriber`]); use the aliases [`Group`](crate::group::Group),
+/// [`ChannelOwner`](crate::group::ChannelOwner) and
+/// [`ChannelSubscriber`](crate::group::ChannelSubscriber).
 ///
 /// A subscriber cannot post:
 ///
