@@ -104,15 +104,9 @@ fn constant(name: &str) -> Option<u128> {
         "group::MIN_POST_LEN" => group::MIN_POST_LEN as u128,
         "group::DISTRIBUTION_LEN" => group::DISTRIBUTION_LEN as u128,
         "expiry::MAX_TTL_SECS" => expiry::MAX_TTL_SECS.into(),
-        // SPEC.md may still name the module the constant lived in before
-        // the leaves of `expiry` became private (ARCHITECTURE.md).
-        "expiry::SKIPPED_KEY_GRACE_MS" | "expiry::policy::SKIPPED_KEY_GRACE_MS" => {
-            expiry::SKIPPED_KEY_GRACE_MS.into()
-        }
+        "expiry::SKIPPED_KEY_GRACE_MS" => expiry::SKIPPED_KEY_GRACE_MS.into(),
         "expiry::MAX_QUEUE_ENTRIES" => expiry::MAX_QUEUE_ENTRIES as u128,
-        "expiry::MAX_TIMER_VERSION_STEP" | "expiry::policy::MAX_TIMER_VERSION_STEP" => {
-            expiry::MAX_TIMER_VERSION_STEP.into()
-        }
+        "expiry::MAX_TIMER_VERSION_STEP" => expiry::MAX_TIMER_VERSION_STEP.into(),
         _ => return None,
     };
     Some(v)
