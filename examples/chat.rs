@@ -40,8 +40,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use sealwire::DeviceAddress;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
-use sealwire::store::{DeviceAddress, IdentityStorage, SessionStorage};
+use sealwire::store::{IdentityStorage, SessionStorage};
 use sealwire::{ContentType, IdentityKey, OsRng, PrekeyBundle, SessionRecord, Timestamp};
 use sealwire_sqlite::{
     Direction, Outgoing, ReceiveOutcome, SessionEvent, SqliteStore, StoreError, StoredMessage,

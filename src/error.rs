@@ -147,6 +147,16 @@ pub enum SessionError {
     /// A second session set up with the same last-resort PQ prekey, signed
     /// prekey and base key: a replayed prekey message.
     ReplayedPrekeyMessage,
+    /// No session with this peer device could take the message: none is
+    /// held, or the message is a ratchet message none of the held sessions
+    /// decrypts and none of them was current. A candidate for a recovery
+    /// request (SPEC.md §21.4).
+    NoSession,
+    /// The message comes from an identity key that is not the one the
+    /// device list holds (and the app confirmed) for the sending device:
+    /// refused before any secret is used; update and confirm the device
+    /// list first.
+    UntrustedIdentity,
 }
 
 impl fmt::Display for SessionError {
@@ -173,6 +183,10 @@ impl fmt::Display for SessionError {
             Self::UnknownPqPrekey => f.write_str("unknown or already used PQ prekey"),
             Self::ReplayedPrekeyMessage => {
                 f.write_str("prekey message replayed against a last-resort PQ prekey")
+            }
+            Self::NoSession => f.write_str("no session with this device takes the message"),
+            Self::UntrustedIdentity => {
+                f.write_str("message from an identity key the device list does not hold")
             }
         }
     }

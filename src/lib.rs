@@ -14,8 +14,10 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod address;
 mod blob_writer;
 mod bundle;
+pub mod devices;
 mod dh;
 mod error;
 pub mod expiry;
@@ -52,6 +54,7 @@ pub mod wire;
 /// dependent crates name the same `CryptoRng` without their own dependency.
 pub use rand_core;
 
+pub use address::DeviceAddress;
 pub use bundle::{OneTimePrekeyPublic, PrekeyBundle};
 pub use error::{BundleError, DecodeError, SessionError};
 pub use frame::ContentType;

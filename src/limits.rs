@@ -134,3 +134,26 @@ pub const REPORT_FIXED_LEN: usize =
 /// Largest report: the largest body, routing ids and attachment.
 pub const MAX_REPORT_LEN: usize =
     REPORT_FIXED_LEN + 2 * MAX_ROUTING_ID_LEN + MAX_BODY_LEN + 4 + MAX_REPORT_ATTACHMENT_LEN;
+
+/// Previous sessions a [`DeviceSessions`](crate::devices::DeviceSessions)
+/// keeps besides its current one (SPEC.md §21.2); the oldest is dropped
+/// (and its keys zeroized) when a 41st would be added.
+pub const MAX_PREVIOUS_SESSIONS: usize = 40;
+
+/// Devices a [`DeviceList`](crate::devices::DeviceList) holds for one user
+/// (SPEC.md §21.1).
+pub const MAX_DEVICES_PER_USER: usize = 32;
+
+/// Longest user id of a [`DeviceAddress`](crate::DeviceAddress) in a
+/// device list, in bytes (SPEC.md §21.1).
+pub const MAX_USER_ID_LEN: usize = 255;
+
+/// Least time between two recovery requests one device makes for the same
+/// peer device, and between two restarts it makes on a peer's requests
+/// (receiver's clock, SPEC.md §21.4).
+pub const RECOVERY_INTERVAL_MS: u64 = 60_000;
+
+/// Length of a recovery request (SPEC.md §21.4): version, type, two
+/// identity keys, the failed message's ratchet key and counter, the
+/// request time and the signature.
+pub const RECOVERY_REQUEST_LEN: usize = 1 + 1 + 32 + 32 + 32 + 4 + 8 + 64;

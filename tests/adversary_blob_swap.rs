@@ -18,9 +18,9 @@ mod common;
 
 use common::{T0, established};
 use proptest::prelude::*;
+use sealwire::DeviceAddress;
 use sealwire::group::{Group, GroupId};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::store::DeviceAddress;
 use sealwire::testing::{DangerDeterministicRng, seal_unbound_legacy};
 use sealwire::{
     Encrypt, IdentityKey, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session,

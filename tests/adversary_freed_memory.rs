@@ -42,10 +42,11 @@ mod common;
 
 use common::distribution_from;
 use rand_core::Rng;
+use sealwire::DeviceAddress;
 use sealwire::group::{Group, GroupId, RotationPolicy};
 use sealwire::hazmat;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::store::{DeviceAddress, MemoryStore, SessionStorage};
+use sealwire::store::{MemoryStore, SessionStorage};
 use sealwire::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionRecord,

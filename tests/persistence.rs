@@ -20,9 +20,10 @@ use std::path::PathBuf;
 
 use common::{T0, established, established_with, setup};
 use proptest::prelude::*;
+use sealwire::DeviceAddress;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
-use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
+use sealwire::store::{IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::testing::seal_unbound_legacy;
 use sealwire::{

@@ -1,8 +1,8 @@
 //! How state objects become the blobs in the database: plain state blobs,
 //! or blobs sealed under the caller's storage key and bound to their row.
 
+use sealwire::DeviceAddress;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::store::DeviceAddress;
 use sealwire::{IdentityKey, OsRng, persist::StateError};
 
 use crate::error::{StateRecord, StoreError};

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use rusqlite::ErrorCode;
-use sealwire::store::DeviceAddress;
+use sealwire::DeviceAddress;
 use sealwire::{BundleError, DecodeError, SessionError, persist::StateError};
 
 /// The stored state a blob belongs to, named in [`StoreError::State`].

@@ -2,8 +2,8 @@
 //! their expiry.
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use sealwire::DeviceAddress;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
-use sealwire::store::DeviceAddress;
 use sealwire::wire::Message;
 use sealwire::{
     ContentType, Encrypt, IdentityKey, PendingSession, PrekeyBundle, Session, SessionError,

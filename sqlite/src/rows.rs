@@ -3,7 +3,7 @@
 //! Loading never writes: a row that fails to load is reported as it is.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use sealwire::store::DeviceAddress;
+use sealwire::DeviceAddress;
 use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord, Timestamp};
 
 use crate::codec::{BlobCodec, Slot};

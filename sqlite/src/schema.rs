@@ -193,7 +193,7 @@ fn bind_sealed_blobs(tx: &Connection, codec: &BlobCodec) -> Result<(), StoreErro
         tx.execute("UPDATE prekeys SET blob = ?1 WHERE id = 1", [&sealed])?;
     }
     for (name, device, bytes) in sessions {
-        let peer = sealwire::store::DeviceAddress::new(name, device);
+        let peer = sealwire::DeviceAddress::new(name, device);
         let slot = Slot::Session(&peer);
         let record: SessionRecord = legacy(key, &bytes, slot)?;
         let sealed = record.seal(key, &slot.address(owner), &mut rng);

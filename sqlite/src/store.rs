@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
+use sealwire::DeviceAddress;
 use sealwire::persist::StorageKey;
-use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::store::{IdentityStorage, PrekeyStorage, SessionStorage};
 use sealwire::{IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord};
 
 use crate::codec::BlobCodec;

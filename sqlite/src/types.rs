@@ -1,7 +1,7 @@
 //! What the send and receive helpers return, and the stored rows.
 
+use sealwire::DeviceAddress;
 use sealwire::expiry::TimerChange;
-use sealwire::store::DeviceAddress;
 use sealwire::{ContentType, IdentityKey, Received, Timestamp};
 
 /// Which session a received message was decrypted in.

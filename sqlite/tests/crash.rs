@@ -55,8 +55,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use common::TempDir;
+use sealwire::DeviceAddress;
 use sealwire::rand_core::Rng;
-use sealwire::store::DeviceAddress;
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, SessionError, SessionRecord,

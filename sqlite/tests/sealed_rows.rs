@@ -18,8 +18,9 @@ mod common;
 
 use common::{T0, TempDir, dump};
 use rusqlite::{Connection, params};
+use sealwire::DeviceAddress;
 use sealwire::persist::StorageKey;
-use sealwire::store::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::store::{IdentityStorage, PrekeyStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, persist::StateError};
 use sealwire_sqlite::{ReceiveOutcome, SqliteStore, StateRecord, StoreError};

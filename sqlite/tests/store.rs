@@ -26,9 +26,10 @@ mod common;
 
 use common::{T0, TempDir, dump, secs};
 use rusqlite::{Connection, params};
+use sealwire::DeviceAddress;
 use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::store::{DeviceAddress, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
+use sealwire::store::{IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,

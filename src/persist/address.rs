@@ -2,8 +2,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::address::DeviceAddress;
 use crate::identity::IdentityKey;
-use crate::store::DeviceAddress;
 
 /// Length of [`BlobAddress::encode`]'s output.
 pub(crate) const ADDRESS_LEN: usize = 32 + 33 + 33 + 5 + 33;
@@ -21,7 +21,7 @@ pub(crate) const ADDRESS_LEN: usize = 32 + 33 + 33 + 5 + 33;
 ///
 /// ```
 /// use sealwire::persist::BlobAddress;
-/// use sealwire::store::DeviceAddress;
+/// use sealwire::DeviceAddress;
 /// # let mut rng = sealwire::os_rng();
 /// # let ours = sealwire::IdentityKeyPair::generate(&mut rng);
 /// # let bobs = sealwire::IdentityKeyPair::generate(&mut rng);

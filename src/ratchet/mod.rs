@@ -573,6 +573,24 @@ impl RatchetState {
         self.skipped.len()
     }
 
+    /// Our current ratchet public key `DHs` (what our next message's
+    /// header carries until the ratchet turns).
+    pub(crate) fn our_ratchet_public(&self) -> &[u8; 32] {
+        self.our_ratchet.public()
+    }
+
+    /// Whether `key` is a peer ratchet key this state has received on (its
+    /// receiving chain, a closed chain, or a skipped key): a message under
+    /// it belongs to this session or to none, without a DH step to find
+    /// out.
+    pub(crate) fn knows_their_ratchet_key(&self, key: &[u8; 32]) -> bool {
+        self.receiving
+            .as_ref()
+            .is_some_and(|r| &r.ratchet_key == key)
+            || self.closed.iter().any(|c| &c.ratchet_key == key)
+            || self.skipped.keys.iter().any(|k| &k.ratchet_key == key)
+    }
+
     /// Number of the next message this side will send in its current chain.
     pub(crate) fn sending_index(&self) -> Option<u32> {
         self.sending.as_ref().map(|s| s.index)

@@ -7,12 +7,14 @@ use alloc::vec::Vec;
 use crate::error::SessionError;
 use crate::expiry::{ConversationTimer, ExpiryPolicy, TimerChange};
 use crate::identity::IdentityKey;
+use crate::ratchet::RatchetState;
 use crate::session::established::Session;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::pending::PendingSession;
 use crate::session::received::Received;
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
+use crate::session::transport::PrekeyFields;
 use crate::time::Timestamp;
 
 /// A session in either phase: pending (initiator, before the first reply)
@@ -132,6 +134,34 @@ impl SessionRecord {
     pub fn erase_expired_keys(&mut self, now: Timestamp) {
         if let Self::Established(s) = self {
             s.erase_expired_keys(now);
+        }
+    }
+}
+
+impl SessionRecord {
+    /// The ratchet state, in either phase.
+    pub(crate) fn ratchet(&self) -> &RatchetState {
+        match self {
+            Self::Pending(p) => &p.parts().0.state,
+            Self::Established(s) => &s.parts().0.state,
+        }
+    }
+
+    /// Whether we initiated this session (a pending record, or an
+    /// established one that was not accepted from a prekey message).
+    pub(crate) fn initiated_by_us(&self) -> bool {
+        match self {
+            Self::Pending(_) => true,
+            Self::Established(s) => s.parts().2.is_none(),
+        }
+    }
+
+    /// For a session accepted from a prekey message: the initiator's
+    /// prekey fields it was accepted with.
+    pub(crate) fn accepted_from(&self) -> Option<&PrekeyFields> {
+        match self {
+            Self::Pending(_) => None,
+            Self::Established(s) => s.parts().2,
         }
     }
 }

@@ -7,13 +7,13 @@
 //! what a step needs, runs it, and saves the results together, in one
 //! transaction where the store has them.
 
-mod address;
 mod memory;
 
 use alloc::vec::Vec;
 
-pub use address::DeviceAddress;
 pub use memory::MemoryStore;
+
+use crate::address::DeviceAddress;
 
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::prekey::PrekeyStore;

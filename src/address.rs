@@ -1,4 +1,4 @@
-//! [`DeviceAddress`]: a peer's name and device id.
+//! [`DeviceAddress`]: a peer device, named by its user and device id.
 
 use alloc::string::String;
 
