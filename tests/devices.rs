@@ -1,0 +1,614 @@
+//! Several devices per user and sessions that heal (SPEC.md §21): the
+//! behaviour of `sealwire::devices`, and every limit and bad input of the
+//! issue as an attack against the public API.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sealwire::devices::{
+    DeviceError, DeviceEvent, DeviceList, DeviceSessions, Recovery, RecoveryRequest,
+    UserSessions, encrypt_for_devices,
+};
+use sealwire::limits::{MAX_PREVIOUS_SESSIONS, RECOVERY_INTERVAL_MS, RECOVERY_REQUEST_LEN};
+use sealwire::testing::DangerDeterministicRng;
+use sealwire::{
+    DeviceAddress, IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore,
+    SessionError, Timestamp,
+};
+
+const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+/// One device: its identity, prekeys, and its sessions with other devices.
+struct Device {
+    address: DeviceAddress,
+    identity: IdentityKeyPair,
+    prekeys: PrekeyStore,
+    sessions: BTreeMap<DeviceAddress, DeviceSessions>,
+}
+
+impl Device {
+    fn new(rng: &mut DangerDeterministicRng, user: &str, id: u32) -> Self {
+        let identity = IdentityKeyPair::generate(rng);
+        let mut prekeys = PrekeyStore::new(&identity, rng);
+        prekeys.generate_one_time_prekeys(rng, 50);
+        Self {
+            address: DeviceAddress::new(user, id),
+            identity,
+            prekeys,
+            sessions: BTreeMap::new(),
+        }
+    }
+
+    fn key(&self) -> IdentityKey {
+        *self.identity.public()
+    }
+
+    fn bundle(&self) -> PrekeyBundle {
+        let otk = self.prekeys.one_time_prekeys().first().map(|k| k.id);
+        self.prekeys.bundle(&self.identity, otk).unwrap()
+    }
+
+    fn sessions(&mut self, peer: &Device) -> &mut DeviceSessions {
+        self.sessions.entry(peer.address.clone()).or_default()
+    }
+
+    /// Starts a session with `peer` from its bundle.
+    fn initiate(&mut self, rng: &mut DangerDeterministicRng, peer: &Device) {
+        let (identity, key, bundle) = (self.identity.clone(), peer.key(), peer.bundle());
+        self.sessions(peer)
+            .initiate(rng, &identity, &key, &bundle)
+            .unwrap();
+    }
+
+    fn send(&mut self, rng: &mut DangerDeterministicRng, peer: &Device, body: &[u8]) -> Vec<u8> {
+        let key = peer.key();
+        self.sessions(peer)
+            .encrypt(rng, T0, &key, Outgoing::message(body))
+            .unwrap()
+            .message
+    }
+
+    fn receive(&mut self, from: &Device, message: &[u8]) -> Result<Vec<u8>, SessionError> {
+        let identity = self.identity.clone();
+        let key = from.key();
+        let mut prekeys = self.prekeys.clone();
+        let sessions = self.sessions.entry(from.address.clone()).or_default();
+        let r = sessions.decrypt(&identity, &mut prekeys, &key, T0, message)?;
+        self.prekeys = prekeys;
+        Ok(r.plaintext.to_vec())
+    }
+}
+
+/// The lower and the higher of two devices by identity key (SPEC §21.3).
+fn ordered(a: Device, b: Device) -> (Device, Device) {
+    if a.key().as_bytes() < b.key().as_bytes() {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+fn rng(n: u64) -> DangerDeterministicRng {
+    DangerDeterministicRng::from_u64(n)
+}
+
+#[test]
+fn one_message_reaches_every_device_of_the_peer_and_our_other_devices() {
+    let mut rng = rng(1);
+    let mut alice1 = Device::new(&mut rng, "alice", 1);
+    let mut alice2 = Device::new(&mut rng, "alice", 2);
+    let mut bobs: Vec<Device> = (1..=3).map(|d| Device::new(&mut rng, "bob", d)).collect();
+
+    let mut bob_list = DeviceList::new("bob").unwrap();
+    let entries: Vec<_> = bobs.iter().map(|b| (b.address.device_id(), b.key())).collect();
+    let events = bob_list.update(&entries).unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(matches!(events[0], DeviceEvent::Added { device: 1, .. }));
+    let mut alice_list = DeviceList::new("alice").unwrap();
+    alice_list
+        .update(&[(1, alice1.key()), (2, alice2.key())])
+        .unwrap();
+
+    let mut to_bob: UserSessions = BTreeMap::new();
+    // Without sessions nothing is sent and the first device is named.
+    let err = encrypt_for_devices(
+        &mut rng,
+        T0,
+        Outgoing::message(b"hi"),
+        Some(&alice1.address),
+        &mut [(&bob_list, &mut to_bob)],
+    )
+    .unwrap_err();
+    assert_eq!(err, DeviceError::NoSession(DeviceAddress::new("bob", 1)));
+    for b in &bobs {
+        let mut s = DeviceSessions::new();
+        s.initiate(&mut rng, &alice1.identity, &b.key(), &b.bundle())
+            .unwrap();
+        to_bob.insert(b.address.device_id(), s);
+    }
+    let mut to_me: UserSessions = BTreeMap::new();
+    let mut s = DeviceSessions::new();
+    s.initiate(&mut rng, &alice1.identity, &alice2.key(), &alice2.bundle())
+        .unwrap();
+    to_me.insert(2, s);
+
+    let out = encrypt_for_devices(
+        &mut rng,
+        T0,
+        Outgoing::message(b"hello, every device"),
+        Some(&alice1.address),
+        &mut [(&bob_list, &mut to_bob), (&alice_list, &mut to_me)],
+    )
+    .unwrap();
+    let addresses: Vec<_> = out.iter().map(|m| m.address.to_string()).collect();
+    assert_eq!(addresses, ["bob.1", "bob.2", "bob.3", "alice.2"]);
+
+    alice1.sessions.clear();
+    for (m, b) in out.iter().zip(bobs.iter_mut()) {
+        assert_eq!(b.receive(&alice1, &m.sent.message).unwrap(), b"hello, every device");
+    }
+    assert_eq!(
+        alice2.receive(&alice1, &out[3].sent.message).unwrap(),
+        b"hello, every device"
+    );
+    // No device decrypts a message made for another one.
+    let mut other = Device::new(&mut rng, "bob", 9);
+    for (i, m) in out.iter().enumerate() {
+        let wrong = &mut bobs[(i + 1) % 3];
+        assert!(wrong.receive(&alice1, &m.sent.message).is_err());
+        assert!(other.receive(&alice1, &m.sent.message).is_err());
+    }
+}
+
+#[test]
+fn a_failing_device_sends_nothing_to_any() {
+    let mut rng = rng(2);
+    let alice = Device::new(&mut rng, "alice", 1);
+    let bobs: Vec<Device> = (1..=2).map(|d| Device::new(&mut rng, "bob", d)).collect();
+    let mut list = DeviceList::new("bob").unwrap();
+    list.update(&[(1, bobs[0].key()), (2, bobs[1].key())]).unwrap();
+    let mut sessions: UserSessions = BTreeMap::new();
+    for b in &bobs {
+        let mut s = DeviceSessions::new();
+        s.initiate(&mut rng, &alice.identity, &b.key(), &b.bundle())
+            .unwrap();
+        sessions.insert(b.address.device_id(), s);
+    }
+    let before = sessions.clone();
+    // Bob's second device announces a new key: nothing goes out until the
+    // app confirms it.
+    let new_key = *IdentityKeyPair::generate(&mut rng).public();
+    let events = list.update(&[(1, bobs[0].key()), (2, new_key)]).unwrap();
+    assert_eq!(
+        events,
+        [DeviceEvent::IdentityChanged {
+            device: 2,
+            old: bobs[1].key(),
+            new: new_key
+        }]
+    );
+    let err = encrypt_for_devices(
+        &mut rng,
+        T0,
+        Outgoing::message(b"x"),
+        None,
+        &mut [(&list, &mut sessions)],
+    )
+    .unwrap_err();
+    assert_eq!(err, DeviceError::UnconfirmedIdentity(DeviceAddress::new("bob", 2)));
+    assert!(sessions == before);
+    // Confirmed: the old session is for another key, so a new one is needed.
+    list.confirm_identity(2, &new_key).unwrap();
+    let err = encrypt_for_devices(
+        &mut rng,
+        T0,
+        Outgoing::message(b"x"),
+        None,
+        &mut [(&list, &mut sessions)],
+    )
+    .unwrap_err();
+    assert_eq!(err, DeviceError::NoSession(DeviceAddress::new("bob", 2)));
+    assert!(sessions == before);
+    // A body over the limit fails on the first device and changes nothing.
+    list.update(&[(1, bobs[0].key())]).unwrap();
+    let big = vec![0u8; sealwire::limits::MAX_BODY_LEN + 1];
+    let err = encrypt_for_devices(
+        &mut rng,
+        T0,
+        Outgoing::message(&big),
+        None,
+        &mut [(&list, &mut sessions)],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        DeviceError::Session(DeviceAddress::new("bob", 1), SessionError::MessageTooLarge)
+    );
+    assert!(sessions == before);
+}
+
+#[test]
+fn simultaneous_initiation_settles_on_the_lower_identitys_session() {
+    for seed in 0..6 {
+        let mut rng = rng(100 + seed);
+        let a = Device::new(&mut rng, "a", 1);
+        let b = Device::new(&mut rng, "b", 1);
+        let (mut low, mut high) = ordered(a, b);
+        // Both start at once; both first messages cross.
+        low.initiate(&mut rng, &high);
+        high.initiate(&mut rng, &low);
+        let from_low = low.send(&mut rng, &high, b"low first");
+        let from_high = high.send(&mut rng, &low, b"high first");
+        assert_eq!(high.receive(&low, &from_low).unwrap(), b"low first");
+        assert_eq!(low.receive(&high, &from_high).unwrap(), b"high first");
+        // A late prekey message of the losing session still decrypts.
+        let late = {
+            let s = high.sessions(&low);
+            assert_eq!(s.previous().len(), 1);
+            let mut losing = s.previous().next().unwrap().clone();
+            use sealwire::Encrypt;
+            losing
+                .encrypt(&mut rng, T0, Outgoing::message(b"late"))
+                .unwrap()
+                .message
+        };
+        assert_eq!(low.receive(&high, &late).unwrap(), b"late");
+
+        // Both now send on the same session: each side's message decrypts
+        // in the other's *current* session alone.
+        for round in 0..3 {
+            let m = high.send(&mut rng, &low, format!("h{round}").as_bytes());
+            let mut current = low.sessions(&high).current().unwrap().clone();
+            assert!(current.decrypt(T0, &m).is_ok(), "seed {seed} round {round}");
+            assert_eq!(low.receive(&high, &m).unwrap(), format!("h{round}").as_bytes());
+            let m = low.send(&mut rng, &high, format!("l{round}").as_bytes());
+            let mut current = high.sessions(&low).current().unwrap().clone();
+            assert!(current.decrypt(T0, &m).is_ok(), "seed {seed} round {round}");
+            assert_eq!(high.receive(&low, &m).unwrap(), format!("l{round}").as_bytes());
+        }
+        assert!(low.sessions(&high).current().unwrap().is_established());
+    }
+}
+
+#[test]
+fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
+    let mut rng = rng(3);
+    let a = Device::new(&mut rng, "a", 1);
+    let b = Device::new(&mut rng, "b", 1);
+    let (mut low, mut high) = ordered(a, b);
+    low.initiate(&mut rng, &high);
+    let m = low.send(&mut rng, &high, b"1");
+    high.receive(&low, &m).unwrap();
+    let r = high.send(&mut rng, &low, b"2");
+    low.receive(&high, &r).unwrap();
+    // High starts a second session on its own (say its app thought the
+    // first was broken); low keeps its own (it leads) and goes on in it.
+    high.initiate(&mut rng, &low);
+    let restart = high.send(&mut rng, &low, b"3");
+    assert_eq!(low.receive(&high, &restart).unwrap(), b"3");
+    assert_eq!(low.sessions(&high).previous().len(), 1);
+    let m = low.send(&mut rng, &high, b"4");
+    assert_eq!(high.receive(&low, &m).unwrap(), b"4");
+    // High followed: its current session is low's again.
+    let m = high.send(&mut rng, &low, b"5");
+    let mut current = low.sessions(&high).current().unwrap().clone();
+    assert!(current.decrypt(T0, &m).is_ok());
+}
+
+#[test]
+fn a_restarted_peer_becomes_current_and_old_messages_still_decrypt() {
+    let mut rng = rng(4);
+    let mut alice = Device::new(&mut rng, "alice", 1);
+    let mut bob = Device::new(&mut rng, "bob", 1);
+    alice.initiate(&mut rng, &bob);
+    let m1 = alice.send(&mut rng, &bob, b"one");
+    bob.receive(&alice, &m1).unwrap();
+    let r = bob.send(&mut rng, &alice, b"ack");
+    alice.receive(&bob, &r).unwrap();
+    let in_flight = alice.send(&mut rng, &bob, b"in flight");
+    // Bob restarts; Alice's message of the old session arrives after.
+    bob.initiate(&mut rng, &alice);
+    let m2 = bob.send(&mut rng, &alice, b"new session");
+    assert_eq!(alice.receive(&bob, &m2).unwrap(), b"new session");
+    assert_eq!(bob.receive(&alice, &in_flight).unwrap(), b"in flight");
+    // Decrypting twice is refused, in whichever session it belongs to.
+    let before = bob.sessions(&alice).clone();
+    assert!(bob.receive(&alice, &in_flight).is_err());
+    assert!(bob.sessions(&alice).clone() == before);
+}
+
+#[test]
+fn previous_sessions_are_capped_at_the_limit_oldest_dropped() {
+    let mut rng = rng(5);
+    let mut alice = Device::new(&mut rng, "alice", 1);
+    let mut bob = Device::new(&mut rng, "bob", 1);
+    bob.prekeys.generate_one_time_prekeys(&mut rng, 100);
+    let mut firsts = Vec::new();
+    for i in 0..=MAX_PREVIOUS_SESSIONS {
+        alice.initiate(&mut rng, &bob);
+        let m = alice.send(&mut rng, &bob, format!("session {i}").as_bytes());
+        bob.receive(&alice, &m).unwrap();
+        let r = bob.send(&mut rng, &alice, format!("reply {i}").as_bytes());
+        firsts.push(r);
+    }
+    let s = bob.sessions(&alice);
+    assert_eq!(s.previous().len(), MAX_PREVIOUS_SESSIONS);
+    assert_eq!(alice.sessions(&bob).previous().len(), MAX_PREVIOUS_SESSIONS);
+    // One more session drops Alice's oldest: its reply no longer decrypts,
+    // with a typed error and nothing changed.
+    alice.initiate(&mut rng, &bob);
+    assert_eq!(alice.sessions(&bob).previous().len(), MAX_PREVIOUS_SESSIONS);
+    let before = alice.sessions(&bob).clone();
+    let r = alice.receive(&bob, &firsts[0]);
+    assert!(
+        matches!(r, Err(SessionError::AuthenticationFailed)),
+        "{r:?}"
+    );
+    assert!(alice.sessions(&bob).clone() == before);
+    // The reply in the oldest session still held decrypts (the last of
+    // the 40 previous sessions tried).
+    assert_eq!(alice.receive(&bob, &firsts[1]).unwrap(), b"reply 1");
+}
+
+#[test]
+fn a_message_from_an_unconfirmed_or_unknown_identity_is_refused_unchanged() {
+    let mut rng = rng(6);
+    let mut alice = Device::new(&mut rng, "alice", 1);
+    let mut bob = Device::new(&mut rng, "bob", 1);
+    let mallory = Device::new(&mut rng, "bob", 1);
+    // Mallory (a new identity claiming bob.1) starts a session with Alice.
+    let mut mal = DeviceSessions::new();
+    mal.initiate(&mut rng, &mallory.identity, &alice.key(), &alice.bundle())
+        .unwrap();
+    let m = mal
+        .encrypt(&mut rng, T0, &alice.key(), Outgoing::message(b"trust me"))
+        .unwrap()
+        .message;
+    let prekeys_before = alice.prekeys.clone();
+    // Alice's list holds Bob's key for bob.1: refused before any secret is
+    // used; no one-time prekey consumed, no session made.
+    assert_eq!(alice.receive(&bob, &m), Err(SessionError::UntrustedIdentity));
+    assert!(alice.prekeys == prekeys_before);
+    assert_eq!(alice.sessions(&bob).current().map(|_| ()), None);
+    // A session with the right key works.
+    bob.initiate(&mut rng, &alice);
+    let m = bob.send(&mut rng, &alice, b"real");
+    assert_eq!(alice.receive(&bob, &m).unwrap(), b"real");
+    // Initiating against a bundle of another key is refused.
+    let mut s = DeviceSessions::new();
+    assert_eq!(
+        s.initiate(&mut rng, &alice.identity, &bob.key(), &mallory.bundle()),
+        Err(SessionError::UntrustedIdentity)
+    );
+    assert!(s == DeviceSessions::new());
+}
+
+/// Alice and Bob with an established session; Bob then loses it.
+fn lost_session(seed: u64) -> (DangerDeterministicRng, Device, Device, Vec<u8>) {
+    let mut rng = rng(seed);
+    let mut alice = Device::new(&mut rng, "alice", 1);
+    let mut bob = Device::new(&mut rng, "bob", 1);
+    alice.initiate(&mut rng, &bob);
+    let m = alice.send(&mut rng, &bob, b"hi");
+    bob.receive(&alice, &m).unwrap();
+    let r = bob.send(&mut rng, &alice, b"hey");
+    alice.receive(&bob, &r).unwrap();
+    // Bob restores an old backup: the session is gone.
+    bob.sessions.clear();
+    let lost = alice.send(&mut rng, &bob, b"lost");
+    assert_eq!(bob.receive(&alice, &lost), Err(SessionError::NoSession));
+    (rng, alice, bob, lost)
+}
+
+#[test]
+fn a_lost_session_heals_through_a_recovery_request() {
+    let (mut rng, mut alice, mut bob, lost) = lost_session(7);
+    let (bob_id, alice_key) = (bob.identity.clone(), alice.key());
+    let request = bob
+        .sessions(&alice)
+        .recovery_request(&bob_id, &alice_key, T0, &lost)
+        .unwrap();
+    assert_eq!(request.counter(), 0);
+    let bytes = request.to_bytes();
+    assert_eq!(bytes.len(), RECOVERY_REQUEST_LEN);
+    assert_eq!(RecoveryRequest::parse(&bytes), Ok(request));
+
+    let (us, bob_key) = (alice.key(), bob.key());
+    let outcome = alice
+        .sessions(&bob)
+        .accept_recovery_request(&us, &bob_key, T0, &bytes)
+        .unwrap();
+    assert_eq!(outcome, Recovery::Restart { counter: 0 });
+    assert!(alice.sessions(&bob).current().is_none());
+    // The app restarts and re-sends; Bob reads it and the session works
+    // both ways.
+    alice.initiate(&mut rng, &bob);
+    let again = alice.send(&mut rng, &bob, b"lost");
+    assert_eq!(bob.receive(&alice, &again).unwrap(), b"lost");
+    let r = bob.send(&mut rng, &alice, b"got it");
+    assert_eq!(alice.receive(&bob, &r).unwrap(), b"got it");
+}
+
+#[test]
+fn recovery_requests_from_strangers_replays_and_for_unknown_sessions_are_refused() {
+    let (mut rng, mut alice, mut bob, lost) = lost_session(8);
+    let mallory = IdentityKeyPair::generate(&mut rng);
+    let (us, bob_key, bob_id) = (alice.key(), bob.key(), bob.identity.clone());
+    let good = bob
+        .sessions(&alice)
+        .recovery_request(&bob_id, &us, T0, &lost)
+        .unwrap()
+        .to_bytes();
+    let before = alice.sessions(&bob).clone();
+
+    // A stranger's request (signed by its own key) claiming to be Bob.
+    let forged = DeviceSessions::new()
+        .recovery_request(&mallory, &us, T0, &lost)
+        .unwrap()
+        .to_bytes();
+    let s = alice.sessions(&bob);
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, T0, &forged),
+        Err(DeviceError::AuthenticationFailed)
+    );
+    // Bob's request with the requester key swapped for Mallory's, and
+    // every single-bit flip of the signed fields or the signature.
+    for i in 2..RECOVERY_REQUEST_LEN {
+        let mut b = good;
+        b[i] ^= 0x01;
+        let r = s.accept_recovery_request(&us, &bob_key, T0, &b);
+        assert!(
+            matches!(r, Err(DeviceError::AuthenticationFailed | DeviceError::Malformed(_))),
+            "byte {i}: {r:?}"
+        );
+    }
+    // Wrong version, type, length.
+    let mut b = good;
+    b[0] = 2;
+    assert!(matches!(
+        s.accept_recovery_request(&us, &bob_key, T0, &b),
+        Err(DeviceError::Malformed(_))
+    ));
+    assert!(matches!(
+        s.accept_recovery_request(&us, &bob_key, T0, &good[..RECOVERY_REQUEST_LEN - 1]),
+        Err(DeviceError::Malformed(_))
+    ));
+    let mut long = good.to_vec();
+    long.push(0);
+    assert!(matches!(
+        s.accept_recovery_request(&us, &bob_key, T0, &long),
+        Err(DeviceError::Malformed(_))
+    ));
+    // Addressed to someone else.
+    let carol = IdentityKeyPair::generate(&mut rng);
+    assert_eq!(
+        s.accept_recovery_request(carol.public(), &bob_key, T0, &good),
+        Err(DeviceError::NotForUs)
+    );
+    assert!(*s == before, "refused requests change nothing");
+
+    // For a session Alice never had: a message of another conversation.
+    let mut other = Device::new(&mut rng, "other", 1);
+    other.initiate(&mut rng, &bob);
+    let foreign = other.send(&mut rng, &bob, b"x");
+    let unknown = DeviceSessions::new()
+        .recovery_request(&bob_id, &us, T0, &foreign)
+        .unwrap()
+        .to_bytes();
+    let s = alice.sessions(&bob);
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, T0, &unknown),
+        Err(DeviceError::UnknownSession)
+    );
+    assert!(*s == before);
+
+    // Accepted once; the same bytes again are a replay.
+    assert!(s.accept_recovery_request(&us, &bob_key, T0, &good).is_ok());
+    let after = s.clone();
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, T0, &good),
+        Err(DeviceError::ReplayedRequest)
+    );
+    assert!(*s == after);
+}
+
+#[test]
+fn recovery_is_rate_limited_on_both_sides() {
+    let (mut rng, mut alice, mut bob, lost) = lost_session(9);
+    let (us, bob_key, bob_id) = (alice.key(), bob.key(), bob.identity.clone());
+    // The requester makes at most one request per interval per device.
+    let first = bob
+        .sessions(&alice)
+        .recovery_request(&bob_id, &us, T0, &lost)
+        .unwrap();
+    let before = bob.sessions(&alice).clone();
+    let just_before = T0.checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS - 1)).unwrap();
+    assert_eq!(
+        bob.sessions(&alice)
+            .recovery_request(&bob_id, &us, just_before, &lost),
+        Err(DeviceError::TooManyRequests)
+    );
+    assert!(*bob.sessions(&alice) == before);
+    let at = T0.checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS)).unwrap();
+    let second = bob
+        .sessions(&alice)
+        .recovery_request(&bob_id, &us, at, &lost)
+        .unwrap();
+
+    // The sender restarts at most once per interval, however many valid
+    // requests arrive.
+    let s = alice.sessions(&bob);
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, T0, &first.to_bytes()),
+        Ok(Recovery::Restart { counter: 0 })
+    );
+    alice.initiate(&mut rng, &bob);
+    let new_msg = alice.send(&mut rng, &bob, b"new");
+    // A request naming the new session, too soon after the restart.
+    let bob_sessions = bob.sessions(&alice);
+    let mut fresh = DeviceSessions::new();
+    let third = fresh
+        .recovery_request(&bob_id, &us, at, &new_msg)
+        .unwrap()
+        .to_bytes();
+    let _ = bob_sessions;
+    let s = alice.sessions(&bob);
+    let before = s.clone();
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, just_before, &third),
+        Err(DeviceError::TooManyRequests)
+    );
+    assert!(*s == before);
+    // The older session's request is only a re-send hint now.
+    assert_eq!(
+        s.accept_recovery_request(&us, &bob_key, just_before, &second.to_bytes()),
+        Ok(Recovery::Resend { counter: 0 })
+    );
+    let s = alice.sessions(&bob);
+    let mut third_later = DeviceSessions::new();
+    let later = T0.checked_add(Duration::from_millis(2 * RECOVERY_INTERVAL_MS + 1)).unwrap();
+    let third = third_later
+        .recovery_request(&bob_id, &us, later, &new_msg)
+        .unwrap()
+        .to_bytes();
+    assert!(matches!(
+        s.accept_recovery_request(&us, &bob_key, later, &third),
+        Ok(Recovery::Restart { .. })
+    ));
+}
+
+#[test]
+fn a_recovery_request_for_garbage_is_a_typed_error() {
+    let mut rng = rng(10);
+    let id = IdentityKeyPair::generate(&mut rng);
+    let peer = *IdentityKeyPair::generate(&mut rng).public();
+    let mut s = DeviceSessions::new();
+    for bad in [&b""[..], &[2, 1][..], &[0xff; 40][..]] {
+        assert!(matches!(
+            s.recovery_request(&id, &peer, T0, bad),
+            Err(DeviceError::Malformed(_))
+        ));
+    }
+    assert!(s == DeviceSessions::new(), "no request was counted");
+    for len in 0..RECOVERY_REQUEST_LEN + 2 {
+        let bytes = vec![0x5a; len];
+        assert!(RecoveryRequest::parse(&bytes).is_err());
+    }
+}
+
+#[test]
+fn debug_shows_no_key_material() {
+    let (_, alice, _, _) = lost_session(11);
+    let s = alice.sessions.values().next().unwrap();
+    let text = format!("{s:?}");
+    assert!(text.contains("DeviceSessions"));
+    assert!(text.contains("previous: 0"));
+}
