@@ -14,14 +14,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sealwire::devices::{
-    DeviceError, DeviceEvent, DeviceList, DeviceSessions, Recovery, RecoveryRequest,
-    UserSessions, encrypt_for_devices,
+    DeviceError, DeviceEvent, DeviceList, DeviceSessions, Recovery, RecoveryRequest, UserSessions,
+    encrypt_for_devices,
 };
 use sealwire::limits::{MAX_PREVIOUS_SESSIONS, RECOVERY_INTERVAL_MS, RECOVERY_REQUEST_LEN};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
-    DeviceAddress, IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore,
-    SessionError, Timestamp,
+    DeviceAddress, IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore, SessionError,
+    Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -108,7 +108,10 @@ fn one_message_reaches_every_device_of_the_peer_and_our_other_devices() {
     let mut bobs: Vec<Device> = (1..=3).map(|d| Device::new(&mut rng, "bob", d)).collect();
 
     let mut bob_list = DeviceList::new("bob").unwrap();
-    let entries: Vec<_> = bobs.iter().map(|b| (b.address.device_id(), b.key())).collect();
+    let entries: Vec<_> = bobs
+        .iter()
+        .map(|b| (b.address.device_id(), b.key()))
+        .collect();
     let events = bob_list.update(&entries).unwrap();
     assert_eq!(events.len(), 3);
     assert!(matches!(events[0], DeviceEvent::Added { device: 1, .. }));
@@ -153,7 +156,10 @@ fn one_message_reaches_every_device_of_the_peer_and_our_other_devices() {
 
     alice1.sessions.clear();
     for (m, b) in out.iter().zip(bobs.iter_mut()) {
-        assert_eq!(b.receive(&alice1, &m.sent.message).unwrap(), b"hello, every device");
+        assert_eq!(
+            b.receive(&alice1, &m.sent.message).unwrap(),
+            b"hello, every device"
+        );
     }
     assert_eq!(
         alice2.receive(&alice1, &out[3].sent.message).unwrap(),
@@ -174,7 +180,8 @@ fn a_failing_device_sends_nothing_to_any() {
     let alice = Device::new(&mut rng, "alice", 1);
     let bobs: Vec<Device> = (1..=2).map(|d| Device::new(&mut rng, "bob", d)).collect();
     let mut list = DeviceList::new("bob").unwrap();
-    list.update(&[(1, bobs[0].key()), (2, bobs[1].key())]).unwrap();
+    list.update(&[(1, bobs[0].key()), (2, bobs[1].key())])
+        .unwrap();
     let mut sessions: UserSessions = BTreeMap::new();
     for b in &bobs {
         let mut s = DeviceSessions::new();
@@ -203,7 +210,10 @@ fn a_failing_device_sends_nothing_to_any() {
         &mut [(&list, &mut sessions)],
     )
     .unwrap_err();
-    assert_eq!(err, DeviceError::UnconfirmedIdentity(DeviceAddress::new("bob", 2)));
+    assert_eq!(
+        err,
+        DeviceError::UnconfirmedIdentity(DeviceAddress::new("bob", 2))
+    );
     assert!(sessions == before);
     // Confirmed: the old session is for another key, so a new one is needed.
     list.confirm_identity(2, &new_key).unwrap();
@@ -268,11 +278,17 @@ fn simultaneous_initiation_settles_on_the_lower_identitys_session() {
             let m = high.send(&mut rng, &low, format!("h{round}").as_bytes());
             let mut current = low.sessions(&high).current().unwrap().clone();
             assert!(current.decrypt(T0, &m).is_ok(), "seed {seed} round {round}");
-            assert_eq!(low.receive(&high, &m).unwrap(), format!("h{round}").as_bytes());
+            assert_eq!(
+                low.receive(&high, &m).unwrap(),
+                format!("h{round}").as_bytes()
+            );
             let m = low.send(&mut rng, &high, format!("l{round}").as_bytes());
             let mut current = high.sessions(&low).current().unwrap().clone();
             assert!(current.decrypt(T0, &m).is_ok(), "seed {seed} round {round}");
-            assert_eq!(high.receive(&low, &m).unwrap(), format!("l{round}").as_bytes());
+            assert_eq!(
+                high.receive(&low, &m).unwrap(),
+                format!("l{round}").as_bytes()
+            );
         }
         assert!(low.sessions(&high).current().unwrap().is_established());
     }
@@ -375,7 +391,10 @@ fn a_message_from_an_unconfirmed_or_unknown_identity_is_refused_unchanged() {
     let prekeys_before = alice.prekeys.clone();
     // Alice's list holds Bob's key for bob.1: refused before any secret is
     // used; no one-time prekey consumed, no session made.
-    assert_eq!(alice.receive(&bob, &m), Err(SessionError::UntrustedIdentity));
+    assert_eq!(
+        alice.receive(&bob, &m),
+        Err(SessionError::UntrustedIdentity)
+    );
     assert!(alice.prekeys == prekeys_before);
     assert_eq!(alice.sessions(&bob).current().map(|_| ()), None);
     // A session with the right key works.
@@ -466,7 +485,10 @@ fn recovery_requests_from_strangers_replays_and_for_unknown_sessions_are_refused
         b[i] ^= 0x01;
         let r = s.accept_recovery_request(&us, &bob_key, T0, &b);
         assert!(
-            matches!(r, Err(DeviceError::AuthenticationFailed | DeviceError::Malformed(_))),
+            matches!(
+                r,
+                Err(DeviceError::AuthenticationFailed | DeviceError::Malformed(_))
+            ),
             "byte {i}: {r:?}"
         );
     }
@@ -530,14 +552,18 @@ fn recovery_is_rate_limited_on_both_sides() {
         .recovery_request(&bob_id, &us, T0, &lost)
         .unwrap();
     let before = bob.sessions(&alice).clone();
-    let just_before = T0.checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS - 1)).unwrap();
+    let just_before = T0
+        .checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS - 1))
+        .unwrap();
     assert_eq!(
         bob.sessions(&alice)
             .recovery_request(&bob_id, &us, just_before, &lost),
         Err(DeviceError::TooManyRequests)
     );
     assert!(*bob.sessions(&alice) == before);
-    let at = T0.checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS)).unwrap();
+    let at = T0
+        .checked_add(Duration::from_millis(RECOVERY_INTERVAL_MS))
+        .unwrap();
     let second = bob
         .sessions(&alice)
         .recovery_request(&bob_id, &us, at, &lost)
@@ -574,7 +600,9 @@ fn recovery_is_rate_limited_on_both_sides() {
     );
     let s = alice.sessions(&bob);
     let mut third_later = DeviceSessions::new();
-    let later = T0.checked_add(Duration::from_millis(2 * RECOVERY_INTERVAL_MS + 1)).unwrap();
+    let later = T0
+        .checked_add(Duration::from_millis(2 * RECOVERY_INTERVAL_MS + 1))
+        .unwrap();
     let third = third_later
         .recovery_request(&bob_id, &us, later, &new_msg)
         .unwrap()
@@ -611,4 +639,60 @@ fn debug_shows_no_key_material() {
     let text = format!("{s:?}");
     assert!(text.contains("DeviceSessions"));
     assert!(text.contains("previous: 0"));
+}
+
+/// The seed corpora of the `device_decrypt` and `recovery_request` fuzz
+/// targets, from `sealwire_fuzz_fixtures::DevicesFixture`: written with
+/// `SEALWIRE_BLESS_FUZZ=1 cargo test --test devices seed_corpus`; every
+/// seed is run through the targets' checks here, and the valid ones must
+/// succeed (a fixture that stopped decrypting would fuzz nothing).
+#[test]
+fn device_fuzz_seed_corpus() {
+    use sealwire_fuzz_fixtures::{DevicesFixture, FIXTURE_NOW};
+    let f = DevicesFixture::new();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let (messages, request) = f.samples.split_at(f.samples.len() - 1);
+    assert_eq!(messages.len(), 8);
+    for (i, m) in messages.iter().enumerate() {
+        let mut s = f.sessions.clone();
+        let mut p = f.bob_prekeys.clone();
+        let r = s.decrypt(&f.bob, &mut p, &f.alice, FIXTURE_NOW, m);
+        // The prekey messages were all read when the fixture was built
+        // (a second time is a duplicate); each session's next message is new.
+        if i % 2 == 1 {
+            assert!(r.is_ok(), "sample {i}: {r:?}");
+        } else {
+            assert_eq!(
+                r.map(|_| ()),
+                Err(SessionError::DuplicateMessage),
+                "sample {i}"
+            );
+        }
+    }
+    let mut s = f.sessions.clone();
+    assert!(
+        s.accept_recovery_request(f.bob.public(), &f.alice, FIXTURE_NOW, &request[0])
+            .is_ok()
+    );
+    if std::env::var_os("SEALWIRE_BLESS_FUZZ").is_some() {
+        for (target, seeds) in [("device_decrypt", messages), ("recovery_request", request)] {
+            let dir = root.join(target);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (i, seed) in seeds.iter().enumerate() {
+                std::fs::write(dir.join(format!("sample_{i}")), seed).unwrap();
+            }
+        }
+    }
+    for target in ["device_decrypt", "recovery_request"] {
+        let mut n = 0;
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            match target {
+                "device_decrypt" => f.decrypt(&data),
+                _ => f.recovery_request(&data),
+            }
+            n += 1;
+        }
+        assert!(n >= 1, "{target}: seed corpus missing");
+    }
 }

@@ -117,7 +117,11 @@ fn recovery_request_vector() {
         .unwrap();
     let bytes = made.to_bytes();
     assert_eq!(bytes.len(), RECOVERY_REQUEST_LEN);
-    assert_eq!(hex(&bytes), v["request"].as_str().unwrap(), "the library disagrees");
+    assert_eq!(
+        hex(&bytes),
+        v["request"].as_str().unwrap(),
+        "the library disagrees"
+    );
     let parsed = RecoveryRequest::parse(&unhex(v["request"].as_str().unwrap())).unwrap();
     assert_eq!(parsed, made);
     assert_eq!(parsed.requester(), requester.public());
