@@ -7,6 +7,9 @@
 //! assertions are the properties the fuzzer checks.
 
 use crate::frame::{self, parse_frame as parse};
+use crate::group::{GroupError, GroupState, Receives};
+use crate::identity::IdentityKey;
+use crate::time::Timestamp;
 
 /// Parses any bytes as an inner frame (SPEC.md §8).
 pub fn parse_frame(data: &[u8]) {
@@ -33,4 +36,17 @@ pub fn roundtrip_frame(data: &[u8]) {
     };
     assert_eq!(written, Ok(()));
     assert_eq!(out, data);
+}
+
+/// Offers any bytes to `group` as a distribution body from the 1:1 peer
+/// `sender`, as if a session with `sender` had decrypted them (the fuzz
+/// target `distribution`; the API takes only a decrypted
+/// [`Received`](crate::Received), whose sender is the session's).
+pub fn accept_distribution_body<R: Receives>(
+    group: &mut GroupState<R>,
+    now: Timestamp,
+    sender: &IdentityKey,
+    body: &[u8],
+) -> Result<bool, GroupError> {
+    group.process_distribution(now, sender, body)
 }

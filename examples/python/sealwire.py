@@ -137,6 +137,7 @@ class Code(enum.IntEnum):
     GROUP_IS_SELF = 819
     GROUP_FULL = 820
     GROUP_INVALID_ROTATION_POLICY = 821
+    GROUP_NO_DISTRIBUTION = 822
 
 
 class ContentType(enum.IntEnum):

@@ -507,8 +507,8 @@ enum sw_result
      */
     SW_GROUP_INVALID_CONTENT_TYPE = 811,
     /**
-     * Group: the distribution names a sender other than the identity key it
-     * was given with (the 1:1 session's authenticated peer).
+     * Group: the distribution names a sender other than the 1:1 session's
+     * authenticated peer it arrived from.
      */
     SW_GROUP_SENDER_MISMATCH = 812,
     /**
@@ -528,7 +528,8 @@ enum sw_result
     SW_GROUP_CHAIN_CONFLICT = 815,
     /**
      * Group: a decrypted 1:1 message that is not a key distribution was
-     * offered as one.
+     * offered as one (the Rust API's `accept_distribution`; the C API keeps
+     * only distributions: `SW_GROUP_NO_DISTRIBUTION`).
      */
     SW_GROUP_NOT_A_DISTRIBUTION = 816,
     /**
@@ -551,6 +552,12 @@ enum sw_result
      * Group: a rotation policy of zero posts (or 2^32 - 1), or zero time.
      */
     SW_GROUP_INVALID_ROTATION_POLICY = 821,
+    /**
+     * Group: the session holds no pending key distribution to accept (none
+     * decrypted since it was made or loaded, or already taken by an
+     * `_accept_distribution`). Nothing changed.
+     */
+    SW_GROUP_NO_DISTRIBUTION = 822,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -609,11 +616,13 @@ enum sw_content_type
     SW_CONTENT_TIMER_CHANGE = 2,
     /**
      * A group or channel sender-key distribution (SPEC.md §20.3): the body
-     * is a distribution; hand it, with `sw_received_info.sender`, to
+     * is a distribution, kept in the session as its pending distribution
+     * (with its authenticated sender). Route the body with
+     * `sw_distribution_group_id`, then pass the session to that group's
      * `sw_group_accept_distribution` or
-     * `sw_channel_subscriber_accept_distribution` (route it with
-     * `sw_distribution_group_id`). Made by `sw_distribution_encrypt_for`,
-     * never by `sw_session_encrypt`.
+     * `sw_channel_subscriber_accept_distribution`, which takes the pending
+     * distribution: the caller never names the sender. Made by
+     * `sw_distribution_encrypt_for`, never by `sw_session_encrypt`.
      */
     SW_CONTENT_GROUP_KEY_DISTRIBUTION = 3,
     /**
@@ -917,6 +926,15 @@ typedef struct sw_safety_number sw_safety_number;
  * `sw_session_accept`). `sw_session_decrypt` moves a pending session to
  * established. Every call that fails leaves the session exactly as it
  * was.
+ *
+ * Pending distribution: besides the session, the handle keeps the last
+ * group key distribution it decrypted (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`,
+ * by `sw_session_decrypt` or `sw_session_accept`), whole with its
+ * authenticated sender, until `sw_group_accept_distribution` or
+ * `sw_channel_subscriber_accept_distribution` takes it; the next
+ * distribution decrypted replaces it, other messages leave it alone. It
+ * is never saved (`sw_session_save` writes the session only; a loaded
+ * session holds none) and is zeroed when replaced, taken or freed.
  *
  * Ownership: freed by the caller with `sw_session_free` (its keys are
  * zeroed).
@@ -1849,7 +1867,9 @@ sw_result sw_session_initiate(const sw_identity *identity,
  * receives the plaintext's length, `*out_info` its metadata, and
  * `*out_session` a new established session the caller frees with
  * `sw_session_free`; on error `*out_session` is set to NULL. `plaintext`
- * and `message` must not overlap (`SW_INVALID_ARGUMENT`).
+ * and `message` must not overlap (`SW_INVALID_ARGUMENT`). A key
+ * distribution (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`) is also kept as the
+ * new session's pending distribution (see `sw_session_decrypt`).
  *
  * NULL: every pointer must be non-NULL, except `plaintext` with
  * `plaintext_cap` 0 (a size query).
@@ -2078,6 +2098,14 @@ sw_result sw_session_encrypt_franked(sw_session *session,
  * no plaintext. `message` and `plaintext` must not overlap
  * (`SW_INVALID_ARGUMENT`).
  *
+ * A key distribution (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`): the body is
+ * written out as any other (route it with `sw_distribution_group_id`) and
+ * the message is also kept in the session as its pending distribution,
+ * replacing any earlier one, for `sw_group_accept_distribution` or
+ * `sw_channel_subscriber_accept_distribution` to take; one that arrived
+ * expired (body erased) leaves none. Any other message leaves the pending
+ * distribution as it was; so does an error.
+ *
  * NULL: `session`, `out_plaintext_len` and `out_info` must not be NULL;
  * `message` may be NULL only with `message_len` 0, `plaintext` only with
  * `plaintext_cap` 0 (a size query).
@@ -2198,7 +2226,8 @@ sw_result sw_session_set_max_skipped_key_age(sw_session *session,
                                              uint64_t max_age_ms);
 
 /**
- * Frees a session, zeroing its keys. NULL is a no-op.
+ * Frees a session, zeroing its keys and its pending distribution. NULL is
+ * a no-op.
  *
  * # Safety
  *
@@ -2695,7 +2724,8 @@ sw_result sw_prekey_store_load_sealed_legacy(const uint8_t *key,
  * As `sw_identity_save`, for a session in either phase (its keys in the
  * clear). Save after every encrypt and decrypt: a session restored from
  * an older blob has lost the keys of messages handled since (and would
- * reuse message keys when sending).
+ * reuse message keys when sending). The pending distribution (see
+ * `sw_session`) is not saved: accept it before dropping the handle.
  *
  * # Safety
  *
@@ -2708,7 +2738,7 @@ sw_result sw_session_save(const sw_session *session,
 
 /**
  * As `sw_identity_load`, for a session (pending or established; freed with
- * `sw_session_free`).
+ * `sw_session_free`), with no pending distribution.
  *
  * # Safety
  *
@@ -3946,36 +3976,40 @@ sw_result sw_group_receive_post(sw_group *group,
                                 sw_group_received_info *out_info);
 
 /**
- * Takes in a key distribution: `body` is the plaintext of a 1:1 message
- * that `sw_session_decrypt` (or `sw_session_accept`) reported with content
- * type `SW_CONTENT_GROUP_KEY_DISTRIBUTION`, and `sender` (32 bytes) that
- * message's `sw_received_info.sender`, the session's authenticated peer.
- * Pass nothing else: the chain is bound to `sender`, and only the 1:1
- * session authenticates it. `*out_new` is true for a new chain, false for
- * one already held. A new chain becomes the sender's current one: its
- * older chains count as superseded from `now_ms` (Unix ms) and are erased
- * once past the retention window (`sw_group_erase_expired_keys`).
+ * Takes in a key distribution: the one pending in `session`, the 1:1
+ * session it arrived over (`sw_session_decrypt` or `sw_session_accept`
+ * reported it with content type `SW_CONTENT_GROUP_KEY_DISTRIBUTION` and
+ * kept it; route its body to this group with `sw_distribution_group_id`).
+ * The chain is bound to the session's authenticated peer, taken from the
+ * decrypted message itself: the caller never names the sender. `*out_new`
+ * is true for a new chain, false for one already held. A new chain becomes
+ * the sender's current one: its older chains count as superseded from
+ * `now_ms` (Unix ms) and are erased once past the retention window
+ * (`sw_group_erase_expired_keys`).
  *
- * Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
- * channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
- * (`SW_GROUP_SENDER_MISMATCH`), from a non-member
- * (`SW_GROUP_NOT_A_MEMBER`), a different chain under a held id
- * (`SW_GROUP_CHAIN_CONFLICT`), malformed (`SW_DECODE_*`).
+ * On `SW_OK` the session's pending distribution is taken: a second call
+ * gives `SW_GROUP_NO_DISTRIBUTION`. No pending distribution (none
+ * decrypted, already taken, or the session was loaded since):
+ * `SW_GROUP_NO_DISTRIBUTION`. Refused: another group's
+ * (`SW_GROUP_WRONG_GROUP`), a channel's (`SW_GROUP_MODE_MISMATCH`), naming
+ * a sender other than the session's peer (`SW_GROUP_SENDER_MISMATCH`), from
+ * a non-member (`SW_GROUP_NOT_A_MEMBER`), a different chain under a held id
+ * (`SW_GROUP_CHAIN_CONFLICT`), malformed (`SW_DECODE_*`). On any error
+ * nothing changes: neither the group nor the session's pending
+ * distribution (offer it to the right group).
  *
- * NULL: `group`, `sender`, `body` and `out_new` must not be NULL.
+ * NULL: `group`, `session` and `out_new` must not be NULL.
+ *
+ * Thread-safety: changes `group` and `session`: one thread at a time.
  *
  * # Safety
  *
- * `group` a live handle used by no other thread; `sender` valid for reads
- * of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
- * `out_new` valid for one write.
+ * `group` and `session` live handles used by no other thread; `out_new`
+ * valid for one write.
  */
 sw_result sw_group_accept_distribution(sw_group *group,
+                                       sw_session *session,
                                        uint64_t now_ms,
-                                       const uint8_t *sender,
-                                       size_t sender_len,
-                                       const uint8_t *body,
-                                       size_t body_len,
                                        bool *out_new);
 
 /**
@@ -4409,19 +4443,17 @@ sw_result sw_channel_subscriber_receive_post(sw_channel_subscriber *subscriber,
 
 /**
  * As `sw_group_accept_distribution`, for the channel owner's
- * distributions (from anyone else: `SW_GROUP_NOT_A_MEMBER`; a group's:
- * `SW_GROUP_MODE_MISMATCH`).
+ * distributions: takes the one pending in `session`, the 1:1 session with
+ * the owner (from anyone else: `SW_GROUP_NOT_A_MEMBER`; a group's:
+ * `SW_GROUP_MODE_MISMATCH`; none pending: `SW_GROUP_NO_DISTRIBUTION`).
  *
  * # Safety
  *
  * As `sw_group_accept_distribution`.
  */
 sw_result sw_channel_subscriber_accept_distribution(sw_channel_subscriber *subscriber,
+                                                    sw_session *session,
                                                     uint64_t now_ms,
-                                                    const uint8_t *sender,
-                                                    size_t sender_len,
-                                                    const uint8_t *body,
-                                                    size_t body_len,
                                                     bool *out_new);
 
 /**

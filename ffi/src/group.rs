@@ -10,10 +10,12 @@
 //! `sw_distribution_encrypt_for` over its 1:1 `sw_session` and sends those
 //! messages **before** any post made with the new chain. The recipient
 //! decrypts with `sw_session_decrypt` (content type
-//! `SW_CONTENT_GROUP_KEY_DISTRIBUTION`) and passes the plaintext with the
-//! sender's identity key (`sw_received_info.sender`) to
-//! `sw_group_accept_distribution`. Posts are encrypted and signed once and
-//! broadcast as they are to every member.
+//! `SW_CONTENT_GROUP_KEY_DISTRIBUTION`), which keeps the distribution in the
+//! session, routes the plaintext with `sw_distribution_group_id`, and passes
+//! the session to that group's `sw_group_accept_distribution`: the chain's
+//! sender is the session's authenticated peer, never a value the caller
+//! names. Posts are encrypted and signed once and broadcast as they are to
+//! every member.
 
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Distribution, Group};
 

@@ -14,7 +14,7 @@ use crate::identity::sw_identity;
 use crate::prekey::sw_prekey_store;
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
-use crate::session::sw_session;
+use crate::session::{SessionHandle, sw_session};
 
 /// Length of a storage key.
 pub const SW_STORAGE_KEY_LEN: usize = 32;
@@ -115,6 +115,38 @@ unsafe fn storage_key(key: *const u8, key_len: usize) -> Result<StorageKey> {
     Ok(StorageKey::from_bytes(*bytes))
 }
 
+/// What a handle saves: the state blob behind its value. The value itself
+/// for most handles; for `sw_session`, the session record alone (its
+/// pending distribution is never saved).
+pub(crate) trait Persisted: Sized {
+    /// The saved value.
+    type Blob: StateBlob;
+    /// The value to save.
+    fn blob(&self) -> &Self::Blob;
+    /// The handle's value from a loaded blob.
+    fn loaded(blob: Self::Blob) -> Self;
+}
+
+impl<T: StateBlob> Persisted for T {
+    type Blob = T;
+    fn blob(&self) -> &T {
+        self
+    }
+    fn loaded(blob: T) -> T {
+        blob
+    }
+}
+
+impl Persisted for SessionHandle {
+    type Blob = sealwire::SessionRecord;
+    fn blob(&self) -> &Self::Blob {
+        &self.record
+    }
+    fn loaded(blob: Self::Blob) -> Self {
+        Self::new(blob)
+    }
+}
+
 /// `*_save`: the plain blob into the caller's buffer.
 ///
 /// # Safety
@@ -128,7 +160,7 @@ pub(crate) unsafe fn save<H: Handle>(
     out_len: *mut usize,
 ) -> sw_result
 where
-    H::Inner: StateBlob,
+    H::Inner: Persisted,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -138,7 +170,7 @@ where
         let value = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
-        write_bytes(buf, &mut written, &value.to_blob())
+        write_bytes(buf, &mut written, &value.blob().to_blob())
     })
 }
 
@@ -161,7 +193,7 @@ pub(crate) unsafe fn save_sealed<H: Handle>(
     out_len: *mut usize,
 ) -> sw_result
 where
-    H::Inner: StateBlob,
+    H::Inner: Persisted,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -178,7 +210,7 @@ where
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
         // SAFETY: the caller's contract.
-        let sealed = unsafe { with_rng(rng, |r| Ok(value.seal(&key, &address, r))) }?;
+        let sealed = unsafe { with_rng(rng, |r| Ok(value.blob().seal(&key, &address, r))) }?;
         write_bytes(buf, &mut written, &sealed)
     })
 }
@@ -194,7 +226,7 @@ pub(crate) unsafe fn load<H: Handle>(
     out_handle: *mut *mut H,
 ) -> sw_result
 where
-    H::Inner: StateBlob,
+    H::Inner: Persisted,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -202,7 +234,7 @@ where
         clear_handle(&mut out_handle);
         // SAFETY: the caller's contract.
         let bytes = unsafe { input(bytes, len) }?;
-        let value = H::Inner::from_blob(bytes)?;
+        let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::from_blob(bytes)?);
         out_handle.set(new_handle::<H>(value));
         Ok(())
     })
@@ -223,7 +255,7 @@ pub(crate) unsafe fn load_sealed<H: Handle>(
     out_handle: *mut *mut H,
 ) -> sw_result
 where
-    H::Inner: StateBlob,
+    H::Inner: Persisted,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -235,7 +267,9 @@ where
         let address = unsafe { blob_address(address) }?;
         // SAFETY: the caller's contract.
         let bytes = unsafe { input(bytes, len) }?;
-        let value = H::Inner::unseal(&key, &address, bytes)?;
+        let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::unseal(
+            &key, &address, bytes,
+        )?);
         out_handle.set(new_handle::<H>(value));
         Ok(())
     })
@@ -256,7 +290,7 @@ pub(crate) unsafe fn load_sealed_legacy<H: Handle>(
     out_handle: *mut *mut H,
 ) -> sw_result
 where
-    H::Inner: StateBlob,
+    H::Inner: Persisted,
 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -266,7 +300,9 @@ where
         let key = unsafe { storage_key(key, key_len) }?;
         // SAFETY: the caller's contract.
         let bytes = unsafe { input(bytes, len) }?;
-        let value = H::Inner::open_unbound_legacy(&key, bytes)?;
+        let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::open_unbound_legacy(
+            &key, bytes,
+        )?);
         out_handle.set(new_handle::<H>(value));
         Ok(())
     })
@@ -511,7 +547,8 @@ pub unsafe extern "C" fn sw_prekey_store_load_sealed_legacy(
 /// As `sw_identity_save`, for a session in either phase (its keys in the
 /// clear). Save after every encrypt and decrypt: a session restored from
 /// an older blob has lost the keys of messages handled since (and would
-/// reuse message keys when sending).
+/// reuse message keys when sending). The pending distribution (see
+/// `sw_session`) is not saved: accept it before dropping the handle.
 ///
 /// # Safety
 ///
@@ -528,7 +565,7 @@ pub unsafe extern "C" fn sw_session_save(
 }
 
 /// As `sw_identity_load`, for a session (pending or established; freed with
-/// `sw_session_free`).
+/// `sw_session_free`), with no pending distribution.
 ///
 /// # Safety
 ///

@@ -216,8 +216,8 @@ pub enum sw_result {
     /// Group: the content type cannot be posted, or a post carries a key
     /// distribution.
     SW_GROUP_INVALID_CONTENT_TYPE = 811,
-    /// Group: the distribution names a sender other than the identity key it
-    /// was given with (the 1:1 session's authenticated peer).
+    /// Group: the distribution names a sender other than the 1:1 session's
+    /// authenticated peer it arrived from.
     SW_GROUP_SENDER_MISMATCH = 812,
     /// Group: the distribution comes from someone who may not post here (not
     /// a member, not the channel's owner, or ourselves), or the handle has no
@@ -229,7 +229,8 @@ pub enum sw_result {
     /// already held.
     SW_GROUP_CHAIN_CONFLICT = 815,
     /// Group: a decrypted 1:1 message that is not a key distribution was
-    /// offered as one.
+    /// offered as one (the Rust API's `accept_distribution`; the C API keeps
+    /// only distributions: `SW_GROUP_NO_DISTRIBUTION`).
     SW_GROUP_NOT_A_DISTRIBUTION = 816,
     /// Group: the identity is already a member (or subscriber).
     SW_GROUP_ALREADY_MEMBER = 817,
@@ -241,13 +242,17 @@ pub enum sw_result {
     SW_GROUP_FULL = 820,
     /// Group: a rotation policy of zero posts (or 2^32 - 1), or zero time.
     SW_GROUP_INVALID_ROTATION_POLICY = 821,
+    /// Group: the session holds no pending key distribution to accept (none
+    /// decrypted since it was made or loaded, or already taken by an
+    /// `_accept_distribution`). Nothing changed.
+    SW_GROUP_NO_DISTRIBUTION = 822,
 }
 
 impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 79] = [
+    pub const ALL: [sw_result; 80] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -327,6 +332,7 @@ impl sw_result {
         Self::SW_GROUP_IS_SELF,
         Self::SW_GROUP_FULL,
         Self::SW_GROUP_INVALID_ROTATION_POLICY,
+        Self::SW_GROUP_NO_DISTRIBUTION,
     ];
 
     /// The code with this number, if there is one.
@@ -424,6 +430,7 @@ impl sw_result {
             Self::SW_GROUP_IS_SELF => "our own identity given as a member",
             Self::SW_GROUP_FULL => "group member limit reached",
             Self::SW_GROUP_INVALID_ROTATION_POLICY => "invalid rotation policy",
+            Self::SW_GROUP_NO_DISTRIBUTION => "no pending key distribution in the session",
         }
     }
 }

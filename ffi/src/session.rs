@@ -7,7 +7,7 @@ use sealwire::expiry::{
 };
 use sealwire::limits::MAX_BODY_LEN;
 use sealwire::{
-    ContentType, Encrypt, IdentityKey, KeyAgreement, Outgoing, PendingSession, Session,
+    ContentType, Encrypt, IdentityKey, KeyAgreement, Outgoing, PendingSession, Received, Session,
     SessionRecord, Timestamp,
 };
 
@@ -30,6 +30,15 @@ pub const SW_MAX_BODY_LEN: usize = 1_048_576;
 /// established. Every call that fails leaves the session exactly as it
 /// was.
 ///
+/// Pending distribution: besides the session, the handle keeps the last
+/// group key distribution it decrypted (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`,
+/// by `sw_session_decrypt` or `sw_session_accept`), whole with its
+/// authenticated sender, until `sw_group_accept_distribution` or
+/// `sw_channel_subscriber_accept_distribution` takes it; the next
+/// distribution decrypted replaces it, other messages leave it alone. It
+/// is never saved (`sw_session_save` writes the session only; a loaded
+/// session holds none) and is zeroed when replaced, taken or freed.
+///
 /// Ownership: freed by the caller with `sw_session_free` (its keys are
 /// zeroed).
 ///
@@ -40,8 +49,47 @@ pub struct sw_session {
 }
 
 impl Handle for sw_session {
-    type Inner = SessionRecord;
+    type Inner = SessionHandle;
     const MAGIC: u64 = u64::from_be_bytes(*b"sw:sessn");
+}
+
+/// What an `sw_session` holds: the session, and the pending distribution.
+pub(crate) struct SessionHandle {
+    /// The session (what is saved and loaded).
+    pub(crate) record: SessionRecord,
+    /// The last group key distribution the session decrypted, kept whole
+    /// (plaintext and authenticated sender) until a group or channel takes
+    /// it: the C caller never names a distribution's sender. `Received`
+    /// zeroizes its plaintext (the chain key) on drop. Not saved.
+    pub(crate) distribution: Option<Received>,
+}
+
+impl SessionHandle {
+    /// A handle with no pending distribution.
+    pub(crate) fn new(record: SessionRecord) -> Self {
+        Self {
+            record,
+            distribution: None,
+        }
+    }
+
+    /// Keeps a message just decrypted if it is a key distribution (its
+    /// body handed out to the caller, not `erased`): it replaces any
+    /// pending one. A distribution that arrived expired leaves none.
+    fn keep_distribution(&mut self, received: Option<Received>, erased: bool) {
+        if let Some(r) = received {
+            self.distribution = (!erased).then_some(r);
+        }
+    }
+}
+
+/// The owned copy of a decrypted message to keep, if it is a key
+/// distribution.
+fn distribution_of(
+    content_type: ContentType,
+    received: impl FnOnce() -> Received,
+) -> Option<Received> {
+    (content_type == ContentType::GroupKeyDistribution).then(received)
 }
 
 /// What a message carries.
@@ -54,11 +102,13 @@ pub enum sw_content_type {
     /// `sw_session_set_timer`, never by `sw_session_encrypt`).
     SW_CONTENT_TIMER_CHANGE = 2,
     /// A group or channel sender-key distribution (SPEC.md §20.3): the body
-    /// is a distribution; hand it, with `sw_received_info.sender`, to
+    /// is a distribution, kept in the session as its pending distribution
+    /// (with its authenticated sender). Route the body with
+    /// `sw_distribution_group_id`, then pass the session to that group's
     /// `sw_group_accept_distribution` or
-    /// `sw_channel_subscriber_accept_distribution` (route it with
-    /// `sw_distribution_group_id`). Made by `sw_distribution_encrypt_for`,
-    /// never by `sw_session_encrypt`.
+    /// `sw_channel_subscriber_accept_distribution`, which takes the pending
+    /// distribution: the caller never names the sender. Made by
+    /// `sw_distribution_encrypt_for`, never by `sw_session_encrypt`.
     SW_CONTENT_GROUP_KEY_DISTRIBUTION = 3,
     /// A delivery or read receipt (app-defined body).
     SW_CONTENT_RECEIPT = 4,
@@ -324,7 +374,9 @@ pub unsafe extern "C" fn sw_session_initiate(
         // SAFETY: the caller's contract.
         let pending =
             unsafe { with_rng(rng, |r| Ok(PendingSession::initiate(r, identity, bundle)?)) }?;
-        out_session.set(new_handle::<sw_session>(SessionRecord::from(pending)));
+        out_session.set(new_handle::<sw_session>(SessionHandle::new(
+            SessionRecord::from(pending),
+        )));
         Ok(())
     })
 }
@@ -348,7 +400,9 @@ pub unsafe extern "C" fn sw_session_initiate(
 /// receives the plaintext's length, `*out_info` its metadata, and
 /// `*out_session` a new established session the caller frees with
 /// `sw_session_free`; on error `*out_session` is set to NULL. `plaintext`
-/// and `message` must not overlap (`SW_INVALID_ARGUMENT`).
+/// and `message` must not overlap (`SW_INVALID_ARGUMENT`). A key
+/// distribution (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`) is also kept as the
+/// new session's pending distribution (see `sw_session_decrypt`).
 ///
 /// NULL: every pointer must be non-NULL, except `plaintext` with
 /// `plaintext_cap` 0 (a size query).
@@ -413,7 +467,9 @@ pub unsafe extern "C" fn sw_session_accept(
         let len = deliver(buf, &received.plaintext, erase)?;
         written.set(len);
         out_info.set(meta);
-        out_session.set(new_handle::<sw_session>(SessionRecord::from(session)));
+        let mut handle = SessionHandle::new(SessionRecord::from(session));
+        handle.keep_distribution(distribution_of(received.content_type, || received), erase);
+        out_session.set(new_handle::<sw_session>(handle));
         Ok(())
     })
 }
@@ -452,7 +508,7 @@ pub unsafe extern "C" fn sw_session_is_established(
         established.set(false);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        established.set(session.is_established());
+        established.set(session.record.is_established());
         Ok(())
     })
 }
@@ -490,7 +546,7 @@ pub unsafe extern "C" fn sw_session_is_post_quantum(
         post_quantum.set(false);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        match key_agreement(session.key_agreement())? {
+        match key_agreement(session.record.key_agreement())? {
             sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED => {}
             k => {
                 known.set(true);
@@ -540,7 +596,7 @@ pub unsafe extern "C" fn sw_session_key_agreement(
         out_key_agreement.set(sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        out_key_agreement.set(key_agreement(session.key_agreement())?);
+        out_key_agreement.set(key_agreement(session.record.key_agreement())?);
         Ok(())
     })
 }
@@ -573,7 +629,11 @@ pub unsafe extern "C" fn sw_session_their_identity(
         let session = unsafe { handle_ref(session) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
-        write_bytes(buf, &mut written, session.their_identity().as_bytes())
+        write_bytes(
+            buf,
+            &mut written,
+            session.record.their_identity().as_bytes(),
+        )
     })
 }
 
@@ -597,7 +657,7 @@ pub unsafe extern "C" fn sw_session_encrypted_len(
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.encrypted_len(body_len, false));
+        len.set(session.record.encrypted_len(body_len, false));
         Ok(())
     })
 }
@@ -676,7 +736,7 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.encrypted_len(body_len, true));
+        len.set(session.record.encrypted_len(body_len, true));
         Ok(())
     })
 }
@@ -758,6 +818,14 @@ pub unsafe extern "C" fn sw_session_encrypt_franked(
 /// no plaintext. `message` and `plaintext` must not overlap
 /// (`SW_INVALID_ARGUMENT`).
 ///
+/// A key distribution (`SW_CONTENT_GROUP_KEY_DISTRIBUTION`): the body is
+/// written out as any other (route it with `sw_distribution_group_id`) and
+/// the message is also kept in the session as its pending distribution,
+/// replacing any earlier one, for `sw_group_accept_distribution` or
+/// `sw_channel_subscriber_accept_distribution` to take; one that arrived
+/// expired (body erased) leaves none. Any other message leaves the pending
+/// distribution as it was; so does an error.
+///
 /// NULL: `session`, `out_plaintext_len` and `out_info` must not be NULL;
 /// `message` may be NULL only with `message_len` 0, `plaintext` only with
 /// `plaintext_cap` 0 (a size query).
@@ -810,20 +878,21 @@ pub unsafe extern "C" fn sw_session_decrypt(
 }
 
 /// Decrypts `message` into `buf` (as long as the message); returns the
-/// plaintext length.
+/// plaintext length. A key distribution is also kept in the handle.
 fn decrypt(
-    session: &mut SessionRecord,
+    session: &mut SessionHandle,
     now: Timestamp,
     message: &[u8],
     buf: &mut [u8],
     out_info: &mut Out<'_, sw_received_info>,
 ) -> Result<usize> {
-    match session {
+    match &mut session.record {
         SessionRecord::Established(s) => {
-            // The caller-buffer path: no allocation.
+            // The caller-buffer path: no allocation (but for the copy of a
+            // key distribution kept in the handle).
             buf.copy_from_slice(message);
             let base = buf.as_ptr().addr();
-            let (meta, erase, start, len) = {
+            let (meta, erase, start, len, distribution) = {
                 let r = s.decrypt_in_place(now, buf)?;
                 // The body is a part of `buf`, or empty (an expired
                 // message's need not point into `buf`).
@@ -845,7 +914,8 @@ fn decrypt(
                     r.timer_change,
                     r.franking.map(|f| (*f.key, *f.commitment)),
                 );
-                (meta, erase, start, r.body.len())
+                let distribution = distribution_of(r.content_type, || r.to_owned());
+                (meta, erase, start, r.body.len(), distribution)
             };
             let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
             if end > buf.len() {
@@ -855,6 +925,7 @@ fn decrypt(
             let n = if erase { 0 } else { len };
             buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
             out_info.set(meta);
+            session.keep_distribution(distribution, erase);
             Ok(n)
         }
         other => {
@@ -872,6 +943,7 @@ fn decrypt(
             );
             let n = deliver(buf, &r.plaintext, erase)?;
             out_info.set(meta);
+            session.keep_distribution(distribution_of(r.content_type, || r), erase);
             Ok(n)
         }
     }
@@ -895,7 +967,7 @@ pub unsafe extern "C" fn sw_session_timer(
         out_timer.set(TIMER_OFF);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        out_timer.set(timer(session.timer()));
+        out_timer.set(timer(session.record.timer()));
         Ok(())
     })
 }
@@ -950,12 +1022,12 @@ pub unsafe extern "C" fn sw_session_set_timer(
         };
         // The message's length is known only once it is made: make it on a
         // copy, and keep the copy only if the message fits.
-        let mut next = session.clone();
+        let mut next = session.record.clone();
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
         let (message, _change) = unsafe { with_rng(rng, |r| Ok(next.set_timer(r, now, policy)?)) }?;
         write_bytes(buf, &mut written, &message)?;
-        *session = next;
+        session.record = next;
         Ok(())
     })
 }
@@ -977,8 +1049,8 @@ pub unsafe extern "C" fn sw_session_next_key_erasure(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_optional(session, out_present, out_ms, |s: &SessionRecord| {
-            s.next_key_erasure().map(|t| t.as_unix_millis())
+        get_optional(session, out_present, out_ms, |s: &SessionHandle| {
+            s.record.next_key_erasure().map(|t| t.as_unix_millis())
         })
     }
 }
@@ -999,7 +1071,9 @@ pub unsafe extern "C" fn sw_session_erase_expired_keys(
     guard(|| {
         // SAFETY: the caller's contract.
         let session = unsafe { handle_mut(session) }?;
-        session.erase_expired_keys(Timestamp::from_unix_millis(now_ms));
+        session
+            .record
+            .erase_expired_keys(Timestamp::from_unix_millis(now_ms));
         Ok(())
     })
 }
@@ -1023,7 +1097,7 @@ pub unsafe extern "C" fn sw_session_skipped_key_count(
         count.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        if let SessionRecord::Established(s) = session {
+        if let SessionRecord::Established(s) = &session.record {
             count.set(s.skipped_key_count());
         }
         Ok(())
@@ -1048,7 +1122,7 @@ pub unsafe extern "C" fn sw_session_set_max_skipped_key_age(
     guard(|| {
         // SAFETY: the caller's contract.
         let session = unsafe { handle_mut(session) }?;
-        match session {
+        match &mut session.record {
             SessionRecord::Established(s) => {
                 s.set_max_skipped_key_age(Timestamp::from_unix_millis(now_ms), max_age_ms);
                 Ok(())
@@ -1058,7 +1132,8 @@ pub unsafe extern "C" fn sw_session_set_max_skipped_key_age(
     })
 }
 
-/// Frees a session, zeroing its keys. NULL is a no-op.
+/// Frees a session, zeroing its keys and its pending distribution. NULL is
+/// a no-op.
 ///
 /// # Safety
 ///
@@ -1103,14 +1178,18 @@ unsafe fn encrypt(
         }
         let msg = Outgoing::new(content_type, body);
         let msg = if franked { msg.franked() } else { msg };
-        let needed = session.encrypted_len(body.len(), franked);
+        let needed = session.record.encrypted_len(body.len(), franked);
         let Some(buf) = buf.get_mut(..needed) else {
             written.set(needed);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
         };
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
-        let n = unsafe { with_rng(rng, |r| Ok(session.encrypt_into(r, now, msg, buf)?.len)) }?;
+        let n = unsafe {
+            with_rng(rng, |r| {
+                Ok(session.record.encrypt_into(r, now, msg, buf)?.len)
+            })
+        }?;
         written.set(n);
         Ok(())
     })

@@ -19,8 +19,8 @@ use sealwire::DecodeError;
 use sealwire::group::{self, ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId};
 use sealwire::limits;
 use sealwire::persist::StateBlob;
-use sealwire::testing::DangerDeterministicRng;
-use sealwire::{IdentityKeyPair, Timestamp};
+use sealwire::testing::{DangerDeterministicRng, session_pair};
+use sealwire::{ContentType, Encrypt, IdentityKeyPair, Outgoing, SessionRecord, Timestamp};
 use sealwire_ffi::*;
 
 /// The address every sealed blob of these tests is bound to.
@@ -107,6 +107,9 @@ fn every_group_error_has_its_code() {
     let mut seen = std::collections::BTreeSet::new();
     // 803 is retired (the tag failure of the unreleased version-1 posts).
     assert_eq!(sw_result::from_u32(803), None);
+    // The one group code of the C API alone: no pending distribution in the
+    // session given to an `_accept_distribution`.
+    assert_eq!(sw_result::SW_GROUP_NO_DISTRIBUTION as u32, 822);
     for (i, e) in errors.into_iter().enumerate() {
         let code = sw_result::from(e);
         let number = 800 + i as u32;
@@ -123,17 +126,18 @@ fn every_group_error_has_its_code() {
         sw_result::from(GroupError::BufferTooSmall),
         sw_result::SW_BUFFER_TOO_SMALL
     );
-    // Every 8xx code is one of them.
+    // Every 8xx code is one of them, or the C API's own.
     let group_codes = sw_result::ALL
         .iter()
         .filter(|c| (800..900).contains(&(**c as u32)))
         .count();
-    assert_eq!(group_codes, seen.len());
+    assert_eq!(group_codes, seen.len() + 1);
 }
 
 /// Random and mutated posts, distributions and saved state into every
 /// group function that parses bytes: a result code every time, never a
-/// panic, never an internal error.
+/// panic, never an internal error. Distributions reach the groups as they
+/// must, decrypted from a 1:1 session (Alice's, sending any bytes).
 #[test]
 fn hostile_bytes_give_codes() {
     use rand_core::Rng;
@@ -149,7 +153,24 @@ fn hostile_bytes_give_codes() {
     // The library's own objects, to get valid bytes to mutate.
     let (mut ga, da) = Group::create_with_id(&mut rng, now, gid, a, &[b]).unwrap();
     let (gb, db) = Group::create_with_id(&mut rng, now, gid, b, &[a]).unwrap();
-    ga.accept_distribution_from(now, &b, &db.body).unwrap();
+    // Alice's and Bob's ends of their 1:1 session.
+    let (a_to_b, b_to_a) = session_pair(&mut rng, &alice, &bob, now).unwrap();
+    let (mut a_to_b, mut b_to_a) = (SessionRecord::from(a_to_b), SessionRecord::from(b_to_a));
+    let from_bob = db.encrypt_for(&mut b_to_a, &mut rng, now).unwrap();
+    let got = a_to_b.decrypt(now, &from_bob).unwrap();
+    ga.accept_distribution(now, &got).unwrap();
+    // Bob's end in C; Alice sends `body` as a distribution.
+    let b_blob = b_to_a.to_blob();
+    let mut send = |rng: &mut DangerDeterministicRng, body: &[u8]| {
+        a_to_b
+            .encrypt(
+                rng,
+                now,
+                Outgoing::new(ContentType::GroupKeyDistribution, body),
+            )
+            .unwrap()
+            .message
+    };
     let (mut owner, dc) = ChannelOwner::create_with_id(&mut rng, now, cid, a, &[b]).unwrap();
     let sub = ChannelSubscriber::new(cid, b, a);
     let mut valid: Vec<Vec<u8>> = vec![da.body.to_vec(), dc.body.to_vec()];
@@ -177,21 +198,43 @@ fn hostile_bytes_give_codes() {
     let mut id = [0u8; 16];
     let mut fresh = false;
     let mut receive_codes = std::collections::BTreeSet::new();
+    let mut distribution_codes = std::collections::BTreeSet::new();
     // SAFETY: live handles, buffers with their true lengths, valid
     // out-parameters throughout.
     unsafe {
-        // Bob's side of the group and of the channel, holding Alice's chains.
+        // Bob's side of the group and of the channel, holding Alice's
+        // chains, and of the 1:1 session with Alice.
+        let mut bs = null_mut();
+        check(sw_session_load(b_blob.as_ptr(), b_blob.len(), &mut bs));
+        assert!(!bs.is_null());
+        // Bob decrypts a distribution from Alice (C).
+        let mut receive_distribution = |rng: &mut DangerDeterministicRng, body: &[u8]| {
+            let m = send(rng, body);
+            let mut d = vec![0u8; m.len()];
+            let mut dn = 0usize;
+            let mut info = MaybeUninit::<sw_received_info>::uninit();
+            let rc = sw_session_decrypt(
+                bs,
+                now.as_unix_millis(),
+                m.as_ptr(),
+                m.len(),
+                d.as_mut_ptr(),
+                d.len(),
+                &mut dn,
+                info.as_mut_ptr(),
+            );
+            assert_eq!(rc, sw_result::SW_OK);
+            assert_eq!(&d[..dn], body);
+        };
         let blob = gb.to_blob();
         let mut g = null_mut();
         check(sw_group_load(blob.as_ptr(), blob.len(), &mut g));
         assert!(!g.is_null());
+        receive_distribution(&mut rng, &da.body);
         check(sw_group_accept_distribution(
             g,
+            bs,
             now.as_unix_millis(),
-            a.as_bytes().as_ptr(),
-            32,
-            da.body.as_ptr(),
-            da.body.len(),
             &mut fresh,
         ));
         assert!(fresh);
@@ -202,13 +245,11 @@ fn hostile_bytes_give_codes() {
             blob.len(),
             &mut s,
         ));
+        receive_distribution(&mut rng, &dc.body);
         check(sw_channel_subscriber_accept_distribution(
             s,
+            bs,
             now.as_unix_millis(),
-            a.as_bytes().as_ptr(),
-            32,
-            dc.body.as_ptr(),
-            dc.body.len(),
             &mut fresh,
         ));
         assert!(fresh);
@@ -268,22 +309,16 @@ fn hostile_bytes_give_codes() {
                 &mut pn,
                 info.as_mut_ptr(),
             ));
-            check(sw_group_accept_distribution(
-                g,
-                now.as_unix_millis(),
-                a.as_bytes().as_ptr(),
-                32,
-                p,
-                len,
-                &mut fresh,
-            ));
+            // As a distribution from Alice: offered to the group, then
+            // (still pending if the group refused it) to the channel.
+            receive_distribution(&mut rng, &input);
+            let rc = sw_group_accept_distribution(g, bs, now.as_unix_millis(), &mut fresh);
+            check(rc);
+            distribution_codes.insert(rc as u32);
             check(sw_channel_subscriber_accept_distribution(
                 s,
+                bs,
                 now.as_unix_millis(),
-                a.as_bytes().as_ptr(),
-                32,
-                p,
-                len,
                 &mut fresh,
             ));
             let mut h = null_mut();
@@ -346,6 +381,17 @@ fn hostile_bytes_give_codes() {
         check(sw_channel_subscriber_erase_expired_keys(s, u64::MAX));
         sw_group_free(g);
         sw_channel_subscriber_free(s);
+        sw_session_free(bs);
+    }
+    // The distributions got past the parser to the group's checks.
+    for code in [
+        sw_result::SW_GROUP_WRONG_GROUP,
+        sw_result::SW_DECODE_TRUNCATED,
+    ] {
+        assert!(
+            distribution_codes.contains(&(code as u32)),
+            "{code:?} never seen from a distribution"
+        );
     }
     // The mutations reached the signature check, not only the parser.
     for code in [

@@ -305,22 +305,6 @@ impl<R: Receives> GroupState<R> {
         self.process_distribution(now, &received.sender, &received.plaintext)
     }
 
-    /// Takes in a distribution body that arrived over the 1:1 session
-    /// whose authenticated peer is `sender`: the caller vouches for the
-    /// sender, which [`accept_distribution`](Self::accept_distribution)
-    /// takes from the decrypted message itself. For bindings (the C ABI)
-    /// whose callers hold the body and its sender apart (feature
-    /// `bindings`).
-    #[cfg(feature = "bindings")]
-    pub fn accept_distribution_from(
-        &mut self,
-        now: Timestamp,
-        sender: &IdentityKey,
-        body: &[u8],
-    ) -> Result<bool, GroupError> {
-        self.process_distribution(now, sender, body)
-    }
-
     /// A distribution body from the 1:1 peer `sender`.
     pub(crate) fn process_distribution(
         &mut self,

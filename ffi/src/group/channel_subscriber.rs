@@ -12,7 +12,7 @@ use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, 
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::sw_rng;
-use crate::session::sw_timer;
+use crate::session::{sw_session, sw_timer};
 
 /// Our side of the channel `group_id` owned by `owner` (32-byte identity
 /// key): accepts distributions from the owner only, holds no chain until
@@ -88,8 +88,9 @@ pub unsafe extern "C" fn sw_channel_subscriber_receive_post(
 }
 
 /// As `sw_group_accept_distribution`, for the channel owner's
-/// distributions (from anyone else: `SW_GROUP_NOT_A_MEMBER`; a group's:
-/// `SW_GROUP_MODE_MISMATCH`).
+/// distributions: takes the one pending in `session`, the 1:1 session with
+/// the owner (from anyone else: `SW_GROUP_NOT_A_MEMBER`; a group's:
+/// `SW_GROUP_MODE_MISMATCH`; none pending: `SW_GROUP_NO_DISTRIBUTION`).
 ///
 /// # Safety
 ///
@@ -97,19 +98,12 @@ pub unsafe extern "C" fn sw_channel_subscriber_receive_post(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_subscriber_accept_distribution(
     subscriber: *mut sw_channel_subscriber,
+    session: *mut sw_session,
     now_ms: u64,
-    sender: *const u8,
-    sender_len: usize,
-    body: *const u8,
-    body_len: usize,
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe {
-        accept_distribution(
-            subscriber, now_ms, sender, sender_len, body, body_len, out_new,
-        )
-    }
+    unsafe { accept_distribution(subscriber, session, now_ms, out_new) }
 }
 
 /// As `sw_group_erase_expired_keys`, for a channel subscriber (the owner's

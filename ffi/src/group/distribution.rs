@@ -119,7 +119,7 @@ pub unsafe extern "C" fn sw_distribution_encrypted_len(
         let d = unsafe { handle_ref(distribution) }?;
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
-        len.set(session.encrypted_len(d.body.len(), false));
+        len.set(session.record.encrypted_len(d.body.len(), false));
         Ok(())
     })
 }
@@ -172,10 +172,10 @@ pub unsafe extern "C" fn sw_distribution_encrypt_for(
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output(buf, buf_len) }?;
-        if !d.is_recipient(session.their_identity()) {
+        if !d.is_recipient(session.record.their_identity()) {
             return Err(sw_result::SW_SESSION_MISMATCH);
         }
-        let needed = session.encrypted_len(d.body.len(), false);
+        let needed = session.record.encrypted_len(d.body.len(), false);
         let Some(buf) = buf.get_mut(..needed) else {
             written.set(needed);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
@@ -185,6 +185,7 @@ pub unsafe extern "C" fn sw_distribution_encrypt_for(
         let n = unsafe {
             with_rng(rng, |r| {
                 Ok(session
+                    .record
                     .encrypt_into(
                         r,
                         now,

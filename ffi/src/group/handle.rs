@@ -17,7 +17,7 @@ use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, 
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
-use crate::session::sw_timer;
+use crate::session::{sw_session, sw_timer};
 
 /// Creates our side of a group (the creator and every joining member
 /// alike): draws our first sending chain and returns it for every other
@@ -417,41 +417,45 @@ pub unsafe extern "C" fn sw_group_receive_post(
     }
 }
 
-/// Takes in a key distribution: `body` is the plaintext of a 1:1 message
-/// that `sw_session_decrypt` (or `sw_session_accept`) reported with content
-/// type `SW_CONTENT_GROUP_KEY_DISTRIBUTION`, and `sender` (32 bytes) that
-/// message's `sw_received_info.sender`, the session's authenticated peer.
-/// Pass nothing else: the chain is bound to `sender`, and only the 1:1
-/// session authenticates it. `*out_new` is true for a new chain, false for
-/// one already held. A new chain becomes the sender's current one: its
-/// older chains count as superseded from `now_ms` (Unix ms) and are erased
-/// once past the retention window (`sw_group_erase_expired_keys`).
+/// Takes in a key distribution: the one pending in `session`, the 1:1
+/// session it arrived over (`sw_session_decrypt` or `sw_session_accept`
+/// reported it with content type `SW_CONTENT_GROUP_KEY_DISTRIBUTION` and
+/// kept it; route its body to this group with `sw_distribution_group_id`).
+/// The chain is bound to the session's authenticated peer, taken from the
+/// decrypted message itself: the caller never names the sender. `*out_new`
+/// is true for a new chain, false for one already held. A new chain becomes
+/// the sender's current one: its older chains count as superseded from
+/// `now_ms` (Unix ms) and are erased once past the retention window
+/// (`sw_group_erase_expired_keys`).
 ///
-/// Refused (nothing changes): another group's (`SW_GROUP_WRONG_GROUP`), a
-/// channel's (`SW_GROUP_MODE_MISMATCH`), naming another sender
-/// (`SW_GROUP_SENDER_MISMATCH`), from a non-member
-/// (`SW_GROUP_NOT_A_MEMBER`), a different chain under a held id
-/// (`SW_GROUP_CHAIN_CONFLICT`), malformed (`SW_DECODE_*`).
+/// On `SW_OK` the session's pending distribution is taken: a second call
+/// gives `SW_GROUP_NO_DISTRIBUTION`. No pending distribution (none
+/// decrypted, already taken, or the session was loaded since):
+/// `SW_GROUP_NO_DISTRIBUTION`. Refused: another group's
+/// (`SW_GROUP_WRONG_GROUP`), a channel's (`SW_GROUP_MODE_MISMATCH`), naming
+/// a sender other than the session's peer (`SW_GROUP_SENDER_MISMATCH`), from
+/// a non-member (`SW_GROUP_NOT_A_MEMBER`), a different chain under a held id
+/// (`SW_GROUP_CHAIN_CONFLICT`), malformed (`SW_DECODE_*`). On any error
+/// nothing changes: neither the group nor the session's pending
+/// distribution (offer it to the right group).
 ///
-/// NULL: `group`, `sender`, `body` and `out_new` must not be NULL.
+/// NULL: `group`, `session` and `out_new` must not be NULL.
+///
+/// Thread-safety: changes `group` and `session`: one thread at a time.
 ///
 /// # Safety
 ///
-/// `group` a live handle used by no other thread; `sender` valid for reads
-/// of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
-/// `out_new` valid for one write.
+/// `group` and `session` live handles used by no other thread; `out_new`
+/// valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_accept_distribution(
     group: *mut sw_group,
+    session: *mut sw_session,
     now_ms: u64,
-    sender: *const u8,
-    sender_len: usize,
-    body: *const u8,
-    body_len: usize,
     out_new: *mut bool,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { accept_distribution(group, now_ms, sender, sender_len, body, body_len, out_new) }
+    unsafe { accept_distribution(group, session, now_ms, out_new) }
 }
 
 /// Erases the skipped post keys and the superseded chains whose retention

@@ -5,14 +5,13 @@ use sealwire::Timestamp;
 use sealwire::expiry::ConversationTimer;
 use sealwire::group::{GroupState, Receives};
 
-use super::helpers::{group_info, identity_key};
+use super::helpers::group_info;
 use super::sw_group_received_info;
 use crate::boundary::{
-    Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref, input, input_output,
-    out,
+    Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref, input_output, out,
 };
 use crate::result::sw_result;
-use crate::session::{TIMER_OFF, sw_timer, timer};
+use crate::session::{TIMER_OFF, sw_session, sw_timer, timer};
 
 /// `*_receive_post`.
 ///
@@ -99,20 +98,20 @@ fn receive_into<R: Receives>(
     Ok((n, meta))
 }
 
-/// `*_accept_distribution`.
+/// `*_accept_distribution`: takes the session's pending distribution
+/// (the decrypted message, with its authenticated sender) into the group,
+/// through the library's `accept_distribution`. The pending distribution
+/// is taken only on success: on error the group and the session are as
+/// they were.
 ///
 /// # Safety
 ///
-/// `handle` a live handle used by no other thread; `sender` valid for reads
-/// of `sender_len` bytes; `body` valid for reads of `body_len` bytes;
-/// `out_new` valid for one write.
+/// `handle` and `session` live handles used by no other thread; `out_new`
+/// valid for one write.
 pub(super) unsafe fn accept_distribution<H, R>(
     handle: *mut H,
+    session: *mut sw_session,
     now_ms: u64,
-    sender: *const u8,
-    sender_len: usize,
-    body: *const u8,
-    body_len: usize,
     out_new: *mut bool,
 ) -> sw_result
 where
@@ -123,17 +122,21 @@ where
         // SAFETY: the caller's contract.
         let mut new = unsafe { out(out_new) }?;
         new.set(false);
-        // SAFETY: the caller's contract.
+        // SAFETY: the caller's contract. The two handles are of different
+        // types: one pointer passed as both fails one of the tag checks, so
+        // the two references never alias.
         let receiver = unsafe { handle_mut(handle) }?;
-        // SAFETY: the caller's contract.
-        let sender = unsafe { identity_key(sender, sender_len) }?;
-        if body.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
-        // SAFETY: the caller's contract.
-        let body = unsafe { input(body, body_len) }?;
+        // SAFETY: as above.
+        let session = unsafe { handle_mut(session) }?;
+        let received = session
+            .distribution
+            .as_ref()
+            .ok_or(sw_result::SW_GROUP_NO_DISTRIBUTION)?;
         let now = Timestamp::from_unix_millis(now_ms);
-        new.set(receiver.accept_distribution_from(now, &sender, body)?);
+        let fresh = receiver.accept_distribution(now, received)?;
+        // Taken (and zeroed) only now that the group holds the chain.
+        session.distribution = None;
+        new.set(fresh);
         Ok(())
     })
 }

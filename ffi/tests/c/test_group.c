@@ -6,8 +6,10 @@
  * - a 3-member group over real 1:1 sessions: every distribution encrypted
  *   over the sender's session with each recipient
  *   (sw_distribution_encrypt_for), decrypted with sw_session_decrypt (content
- *   type SW_CONTENT_GROUP_KEY_DISTRIBUTION), routed by its group id and
- *   accepted;
+ *   type SW_CONTENT_GROUP_KEY_DISTRIBUTION: the session keeps it), routed by
+ *   its group id and accepted from the session, once
+ *   (SW_GROUP_NO_DISTRIBUTION afterwards); a refused distribution stays
+ *   pending, the caller never names a sender;
  * - posts received out of order, a replay, size queries, a post header
  *   parsed for routing;
  * - tampered and foreign posts refused with their codes, the receiver
@@ -77,7 +79,8 @@ static void pair(int x, int y, sw_prekey_store *y_store) {
 }
 
 /* Sends `d` (a distribution from `from`) to member `to` over their 1:1
- * sessions and returns the decrypted body (for the tests that reuse it). */
+ * sessions and returns the decrypted body (for routing). The distribution is
+ * then pending in `sessions[to][from]`, for an `_accept_distribution`. */
 static void transmit(const sw_distribution *d, int from, int to, buf_t *body) {
     size_t need = 0;
     OK(sw_distribution_encrypted_len(d, sessions[from][to], &need));
@@ -115,12 +118,16 @@ static void deliver(const sw_distribution *d, int from, sw_group *groups[N]) {
         buf_t body;
         transmit(d, from, to, &body);
         bool fresh = false;
-        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
-                                        &fresh));
+        OK(sw_group_accept_distribution(groups[to], sessions[to][from], T0, &fresh));
         CHECK(fresh);
-        /* The same distribution again: already held. */
-        OK(sw_group_accept_distribution(groups[to], T0, keys[from], KEY_LEN, body.b, body.len,
-                                        &fresh));
+        /* Taken: a second accept finds none, and changes nothing. */
+        fresh = true;
+        CHECK_RC(sw_group_accept_distribution(groups[to], sessions[to][from], T0, &fresh),
+                 SW_GROUP_NO_DISTRIBUTION);
+        CHECK(!fresh);
+        /* The same distribution sent again: already held. */
+        transmit(d, from, to, &body);
+        OK(sw_group_accept_distribution(groups[to], sessions[to][from], T0, &fresh));
         CHECK(!fresh);
     }
     CHECK(count == 0);
@@ -350,28 +357,40 @@ static void test_group(void) {
                                    &plain.len, &info),
              SW_BUFFER_TOO_SMALL);
     CHECK(plain.len == good.len);
-    /* A distribution from a non-member, naming another sender, or not a
-     * distribution at all. */
+    /* C's new chain, pending in B's session with C. Offered through
+     * another session (B's with A, which holds none: the caller cannot
+     * lend C's chain A's name), through the wrong handles, to a channel of
+     * the same id: refused, B unchanged, the distribution still pending. */
     buf_t body;
     sw_distribution *extra = NULL;
     OK(sw_group_rotate(groups[2], rng, T0, &extra));
     transmit(extra, 2, 1, &body);
-    bool fresh = false;
-    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[0], KEY_LEN, body.b, body.len,
-                                          &fresh),
-             SW_GROUP_SENDER_MISMATCH);
-    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len - 1,
-                                          &fresh),
-             SW_DECODE_TRUNCATED);
-    CHECK_RC(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, good.b, good.len,
-                                          &fresh),
-             SW_DECODE_TOO_LARGE);
+    bool fresh = true;
+    CHECK_RC(sw_group_accept_distribution(groups[1], sessions[1][0], T0, &fresh),
+             SW_GROUP_NO_DISTRIBUTION);
+    CHECK(!fresh);
+    CHECK_RC(sw_group_accept_distribution(groups[1], (sw_session *)groups[0], T0, &fresh),
+             SW_INVALID_HANDLE);
+    CHECK_RC(sw_group_accept_distribution((sw_group *)sessions[1][2], sessions[1][2], T0, &fresh),
+             SW_INVALID_HANDLE);
+    sw_channel_subscriber *same_id = NULL;
+    OK(sw_channel_subscriber_new(gid, sizeof gid, keys[1], KEY_LEN, keys[2], KEY_LEN, &same_id));
+    CHECK_RC(sw_channel_subscriber_accept_distribution(same_id, sessions[1][2], T0, &fresh),
+             SW_GROUP_MODE_MISMATCH);
+    sw_channel_subscriber_free(same_id);
+    /* A user message from C in between leaves it pending. */
+    buf_t m1, p1;
+    sw_received_info info1;
+    OK(sw_session_encrypt(sessions[2][1], rng, T0, SW_CONTENT_USER_MESSAGE,
+                          (const uint8_t *)"hi B", 4, m1.b, sizeof m1.b, &m1.len));
+    OK(sw_session_decrypt(sessions[1][2], T0, m1.b, m1.len, p1.b, sizeof p1.b, &p1.len, &info1));
+    CHECK(info1.content_type == SW_CONTENT_USER_MESSAGE);
     expect_unchanged(groups[1], before_b, blob_len);
     free(before_b);
-    OK(sw_group_accept_distribution(groups[1], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[1], sessions[1][2], T0, &fresh));
     CHECK(fresh);
     transmit(extra, 2, 0, &body);
-    OK(sw_group_accept_distribution(groups[0], T0, keys[2], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(groups[0], sessions[0][2], T0, &fresh));
     sw_distribution_free(extra);
     expect_post(groups[1], &good, "four", 0, 3);
     expect_post(groups[2], &good, "four", 0, 3);
@@ -566,14 +585,22 @@ static void test_channel(void) {
     buf_t m;
     CHECK_RC(sw_distribution_encrypt_for(d, sessions[0][2], rng, T0, m.b, sizeof m.b, &m.len),
              SW_SESSION_MISMATCH);
-    transmit(d, 0, 1, &body);
     bool fresh = false;
-    /* From someone who is not the owner. */
-    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[2], KEY_LEN, body.b,
-                                                       body.len, &fresh),
-             SW_GROUP_SENDER_MISMATCH);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
-                                                 body.len, &fresh));
+    /* From someone who is not the owner: C runs a channel of the same id. */
+    sw_channel_owner *impostor = NULL;
+    sw_distribution *fake = NULL;
+    OK(sw_channel_owner_create(rng, T0, cid, sizeof cid, keys[2], KEY_LEN, keys[1], KEY_LEN,
+                               &impostor, &fake));
+    transmit(fake, 2, 1, &body);
+    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][2], T0, &fresh),
+             SW_GROUP_NOT_A_MEMBER);
+    sw_distribution_free(fake);
+    sw_channel_owner_free(impostor);
+    /* C's session with A holds nothing to accept. */
+    CHECK_RC(sw_channel_subscriber_accept_distribution(subs[2], sessions[2][0], T0, &fresh),
+             SW_GROUP_NO_DISTRIBUTION);
+    transmit(d, 0, 1, &body);
+    OK(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][0], T0, &fresh));
     CHECK(fresh);
     sw_distribution_free(d);
 
@@ -596,8 +623,7 @@ static void test_channel(void) {
     /* C subscribes: the current chain, from here on. */
     OK(sw_channel_owner_add_subscriber(owner, keys[2], KEY_LEN, &d));
     transmit(d, 0, 2, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[2], T0, keys[0], KEY_LEN, body.b,
-                                                 body.len, &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[2], sessions[2][0], T0, &fresh));
     sw_distribution_free(d);
     size_t holders = 0;
     OK(sw_channel_owner_current_holder_count(owner, &holders));
@@ -633,8 +659,7 @@ static void test_channel(void) {
     CHECK(count == 2);
     for (int x = 1; x < N; x++) {
         transmit(d, 0, x, &body);
-        OK(sw_channel_subscriber_accept_distribution(subs[x], T0, keys[0], KEY_LEN, body.b,
-                                                     body.len, &fresh));
+        OK(sw_channel_subscriber_accept_distribution(subs[x], sessions[x][0], T0, &fresh));
         CHECK(fresh);
     }
     sw_distribution_free(d);
@@ -644,8 +669,7 @@ static void test_channel(void) {
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
-                                                 body.len, &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][0], T0, &fresh));
     sw_distribution_free(d);
     CHECK_RC(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[2], KEY_LEN, &d),
              SW_GROUP_UNKNOWN_MEMBER);
@@ -655,8 +679,7 @@ static void test_channel(void) {
                              (const uint8_t *)"private", 7, p.b, sizeof p.b, &p.len, &rotation));
     CHECK(rotation != NULL);
     transmit(rotation, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
-                                                 body.len, &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][0], T0, &fresh));
     sw_distribution_free(rotation);
     OK(sw_channel_subscriber_receive_post(subs[1], T0, p.b, p.len, plain.b, sizeof plain.b,
                                           &plain.len, &info));
@@ -671,8 +694,7 @@ static void test_channel(void) {
     CHECK(d == NULL);
     OK(sw_channel_owner_add_subscriber(owner, keys[1], KEY_LEN, &d));
     transmit(d, 0, 1, &body);
-    OK(sw_channel_subscriber_accept_distribution(subs[1], T0, keys[0], KEY_LEN, body.b,
-                                                 body.len, &fresh));
+    OK(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][0], T0, &fresh));
     sw_distribution_free(d);
 
     /* Save and restore the owner and a subscriber (plain and sealed). */
@@ -788,7 +810,7 @@ static void test_retention(void) {
     transmit(rot, 0, 1, &body);
     sw_distribution_free(rot);
     bool fresh = false;
-    OK(sw_group_accept_distribution(b, T0 + day, keys[0], KEY_LEN, body.b, body.len, &fresh));
+    OK(sw_group_accept_distribution(b, sessions[1][0], T0 + day, &fresh));
     CHECK(fresh);
     CHECK(next_erasure(b) == T0 + day + SECONDS(60) + 1);
     received_at(b, T0 + day + SECONDS(60), &old[0]);

@@ -151,10 +151,13 @@ int main(void) {
     CHECK_RC(sw_group_receive_post(group, T0, post, post_len, NULL, 0, &len, &info),
              SW_BUFFER_TOO_SMALL); /* a size query */
     CHECK(len == post_len);
-    NUL(sw_group_accept_distribution(NULL, T0, kb, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, T0, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, T0, kb, 32, NULL, sizeof body, &flag));
-    NUL(sw_group_accept_distribution(group, T0, kb, 32, body, sizeof body, NULL));
+    flag = true;
+    NUL(sw_group_accept_distribution(NULL, session, T0, &flag));
+    CHECK(!flag); /* cleared before the handles are checked */
+    NUL(sw_group_accept_distribution(group, NULL, T0, &flag));
+    NUL(sw_group_accept_distribution(group, session, T0, NULL));
+    /* A session that decrypted no distribution has none pending. */
+    CHECK_RC(sw_group_accept_distribution(group, session, T0, &flag), SW_GROUP_NO_DISTRIBUTION);
     uint64_t ms = 1;
     flag = true;
     NUL(sw_group_erase_expired_keys(NULL, T0));
@@ -270,10 +273,11 @@ int main(void) {
                                            &info));
     NUL(sw_channel_subscriber_receive_post(sub, T0, post, post_len, plain, sizeof plain, &len,
                                            NULL));
-    NUL(sw_channel_subscriber_accept_distribution(NULL, T0, ka, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, T0, NULL, 32, body, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, NULL, sizeof body, &flag));
-    NUL(sw_channel_subscriber_accept_distribution(sub, T0, ka, 32, body, sizeof body, NULL));
+    NUL(sw_channel_subscriber_accept_distribution(NULL, session, T0, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, NULL, T0, &flag));
+    NUL(sw_channel_subscriber_accept_distribution(sub, session, T0, NULL));
+    CHECK_RC(sw_channel_subscriber_accept_distribution(sub, session, T0, &flag),
+             SW_GROUP_NO_DISTRIBUTION);
     ms = 1;
     flag = true;
     NUL(sw_channel_subscriber_erase_expired_keys(NULL, T0));
