@@ -43,8 +43,10 @@ mod common;
 use common::distribution_from;
 use rand_core::Rng;
 use sealwire::DeviceAddress;
+use sealwire::devices::{DeviceList, DeviceSessions, UserSessions, encrypt_for_devices};
 use sealwire::group::{Group, GroupId, RotationPolicy};
 use sealwire::hazmat;
+use sealwire::limits::{MAX_DEVICES_PER_USER, MAX_PREVIOUS_SESSIONS};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::store::{MemoryStore, SessionStorage};
 use sealwire::testing::{DangerDeterministicRng, in_chain_pair, session_pair};
@@ -141,10 +143,24 @@ impl Secrets {
 
     /// Root key and chain keys of a session.
     fn add_session(&mut self, s: &Session) {
+        self.add_ratchet(s);
+    }
+
+    /// Root key and chain keys of a session in either phase.
+    fn add_ratchet<S: hazmat::RawRatchet>(&mut self, s: &S) {
         let (rk, send, recv) = hazmat::session_keys(s);
         self.add(Kind::RootKey, rk);
         self.add_opt(Kind::ChainKey, send);
         self.add_opt(Kind::ChainKey, recv);
+    }
+
+    /// Root key and chain keys of a session record.
+    fn add_record(&mut self, r: Option<&SessionRecord>) {
+        match r {
+            Some(SessionRecord::Established(s)) => self.add_ratchet(s),
+            Some(SessionRecord::Pending(p)) => self.add_ratchet(p),
+            _ => {}
+        }
     }
 }
 
@@ -503,12 +519,95 @@ fn session_store(s: &mut Secrets) {
     }
 }
 
+/// The sessions with peer devices (SPEC.md §21): one device's
+/// `DeviceSessions` taking more new sessions than it keeps (the deque of
+/// previous sessions grows, drops the oldest, and a previous session the
+/// peer still uses moves back to current), and a `UserSessions` map of
+/// many devices (its nodes split and merge) sent to with
+/// `encrypt_for_devices`.
+fn device_sessions(s: &mut Secrets) {
+    let mut rng = DangerDeterministicRng::from_u64(0xde71);
+    let me = IdentityKeyPair::generate(&mut rng);
+    let mut prekeys = PrekeyStore::new(&me, &mut rng);
+    let bundle = prekeys.bundle(&me, None).unwrap();
+    let peer = IdentityKeyPair::generate(&mut rng);
+    let mut sessions = DeviceSessions::new();
+    // The peer's sessions, in a vector that never grows.
+    let mut theirs: Vec<PendingSession> = Vec::with_capacity(MAX_PREVIOUS_SESSIONS + 5);
+    for _ in 0..MAX_PREVIOUS_SESSIONS + 5 {
+        let mut pending = PendingSession::initiate(&mut rng, &peer, &bundle).unwrap();
+        let m = pending
+            .encrypt(&mut rng, at(0), Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
+        s.add_ratchet(&pending);
+        sessions
+            .decrypt(&me, &mut prekeys, peer.public(), at(0), &m)
+            .unwrap();
+        s.add_record(sessions.current());
+        theirs.push(pending);
+    }
+    assert_eq!(sessions.previous().len(), MAX_PREVIOUS_SESSIONS);
+    // The peer goes on in older sessions (their prekey messages go to the
+    // sessions that accepted them).
+    for i in [10, 30, 20] {
+        let m = theirs[i]
+            .encrypt(&mut rng, at(0), Outgoing::message(b"again"))
+            .unwrap()
+            .message;
+        s.add_ratchet(&theirs[i]);
+        sessions
+            .decrypt(&me, &mut prekeys, peer.public(), at(0), &m)
+            .unwrap();
+    }
+    drop(theirs);
+
+    // Many devices of one user, one message to all of them, ten times.
+    const DEVICES: usize = MAX_DEVICES_PER_USER;
+    let mut list = DeviceList::new("peer").unwrap();
+    let mut map = UserSessions::new();
+    let mut entries = Vec::with_capacity(DEVICES);
+    for d in 0..DEVICES as u32 {
+        let id = IdentityKeyPair::generate(&mut rng);
+        let store = PrekeyStore::new(&id, &mut rng);
+        let mut ds = DeviceSessions::new();
+        ds.initiate(
+            &mut rng,
+            &me,
+            id.public(),
+            &store.bundle(&id, None).unwrap(),
+        )
+        .unwrap();
+        s.add_record(ds.current());
+        map.insert(d, ds);
+        entries.push((d, *id.public()));
+    }
+    list.update(&entries).unwrap();
+    for _ in 0..10 {
+        let sent = encrypt_for_devices(
+            &mut rng,
+            at(0),
+            Outgoing::message(b"to all"),
+            None,
+            &mut [(&list, &mut map)],
+        )
+        .unwrap();
+        assert_eq!(sent.len(), DEVICES);
+        for ds in map.values() {
+            s.add_record(ds.current());
+        }
+    }
+    for d in (0..DEVICES as u32).step_by(2) {
+        map.remove(&d);
+    }
+}
+
 /// A scenario: builds, uses and drops objects, recording their secrets.
 type Scenario = fn(&mut Secrets);
 
 #[test]
 fn no_secret_is_left_in_freed_heap_blocks() {
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
         (
             "ratchet skipped keys and session blobs",
             ratchet_skipped_keys,
@@ -516,6 +615,7 @@ fn no_secret_is_left_in_freed_heap_blocks() {
         ("prekey store and its blobs", prekey_store),
         ("group skipped keys and group blobs", group_skipped_keys),
         ("sessions in a MemoryStore", session_store),
+        ("device sessions and a multi-device send", device_sessions),
     ];
     let mut report = Vec::new();
     for (name, scenario) in scenarios {

@@ -31,6 +31,13 @@ verifies reports (`RelayKey.verify_report` -> VerifiedReport); the recipient
 builds one with `report(received, own_key, stamp)`. Attachments:
 `AttachmentPointer`, `attachment_key`, `attachment_encrypt`.
 
+Several devices per user (SPEC.md §21): a `DeviceList` per user (updated
+from the server; identity changes held until `confirm_identity`), one
+`DeviceSessions` per peer device, `encrypt_for_devices` (one body, one
+message per device, all or nothing), and recovery requests
+(`DeviceSessions.recovery_request`, `parse_recovery_request`,
+`DeviceSessions.accept_recovery_request`) that heal a session a device lost.
+
 Every handle is freed when its Python object is collected, or at once with
 close() or a `with` block. A handle is not thread-safe: use each from one
 thread at a time. Errors raise SealwireError, whose `code` is a Code.
@@ -44,13 +51,15 @@ import time
 from ctypes import (POINTER, byref, c_bool, c_char, c_size_t, c_uint8, c_uint32, c_uint64,
                     c_void_p)
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 __all__ = [
     "Code", "SealwireError", "ContentType", "ExpiryMode", "MessageExpiry", "PqPrekeyKind", "Timer",
     "Received", "Rng", "Identity", "PrekeyStore", "Bundle", "Session", "ExpiryQueue",
     "SafetyNumber", "Franking", "RelayKey", "VerifiedReport", "AttachmentPointer", "commitment_of",
-    "report", "attachment_key", "attachment_encrypt", "now_ms", "library",
+    "report", "attachment_key", "attachment_encrypt", "now_ms", "library", "DeviceEventKind",
+    "DeviceEvent", "DeviceList", "DeviceSessions", "DeviceMessage", "encrypt_for_devices",
+    "RecoveryAction", "RecoveryRequestInfo", "parse_recovery_request",
 ]
 
 
@@ -90,6 +99,8 @@ class Code(enum.IntEnum):
     SESSION_PQ_REQUIRED = 214
     SESSION_UNKNOWN_PQ_PREKEY = 215
     SESSION_REPLAYED_PREKEY_MESSAGE = 216
+    SESSION_NO_SESSION = 217
+    SESSION_UNTRUSTED_IDENTITY = 218
     BUNDLE_INVALID_SIGNATURE = 300
     PREKEY_NOT_FOUND = 301
     EXPIRY_DUPLICATE_ID = 400
@@ -139,6 +150,18 @@ class Code(enum.IntEnum):
     GROUP_INVALID_ROTATION_POLICY = 821
     GROUP_NO_DISTRIBUTION = 822
 
+    DEVICE_TOO_MANY_DEVICES = 900
+    DEVICE_DUPLICATE_DEVICE = 901
+    DEVICE_UNKNOWN_DEVICE = 902
+    DEVICE_NO_PENDING_CHANGE = 903
+    DEVICE_UNCONFIRMED_IDENTITY = 904
+    DEVICE_NO_SESSION = 905
+    RECOVERY_AUTHENTICATION_FAILED = 906
+    RECOVERY_NOT_FOR_US = 907
+    RECOVERY_UNKNOWN_SESSION = 908
+    RECOVERY_REPLAYED_REQUEST = 909
+    RECOVERY_TOO_MANY_REQUESTS = 910
+
 
 class ContentType(enum.IntEnum):
     USER_MESSAGE = 1
@@ -166,6 +189,22 @@ class KeyAgreement(enum.IntEnum):
     UNRECORDED = 0  # loaded from an older (v2) blob that did not store it
     X3DH = 1
     PQXDH = 2
+
+
+class DeviceEventKind(enum.IntEnum):
+    """What a device list update changed for one device."""
+
+    ADDED = 1
+    REMOVED = 2
+    IDENTITY_CHANGED = 3
+
+
+class RecoveryAction(enum.IntEnum):
+    """What to do after accepting a recovery request."""
+
+    NONE = 0
+    RESTART = 1  # the session stopped sending: fetch a bundle, initiate
+    RESEND = 2  # the lost message's session is a previous one
 
 
 class PqPrekeyKind(enum.IntEnum):
@@ -246,6 +285,48 @@ class _BlobAddress(ctypes.Structure):
         ("context", POINTER(c_uint8)),
         ("context_len", c_size_t),
     ]
+
+
+class _DeviceEntry(ctypes.Structure):
+    _fields_ = [("device_id", c_uint32), ("identity", c_uint8 * 32)]
+
+
+class _DeviceEvent(ctypes.Structure):
+    _fields_ = [("kind", c_uint32), ("device_id", c_uint32), ("identity", c_uint8 * 32),
+                ("old_identity", c_uint8 * 32)]
+
+
+class _DeviceIdentity(ctypes.Structure):
+    _fields_ = [("identity", c_uint8 * 32), ("has_announced", c_bool),
+                ("announced", c_uint8 * 32)]
+
+
+class _RecoveryRequestInfo(ctypes.Structure):
+    _fields_ = [("requester", c_uint8 * 32), ("target", c_uint8 * 32),
+                ("ratchet_key", c_uint8 * 32), ("counter", c_uint32),
+                ("requested_at_ms", c_uint64)]
+
+
+class _DeviceAddress(ctypes.Structure):
+    _fields_ = [("user", POINTER(c_uint8)), ("user_len", c_size_t), ("device_id", c_uint32)]
+
+
+class _DeviceSessionsEntry(ctypes.Structure):
+    _fields_ = [("device_id", c_uint32), ("sessions", c_void_p)]
+
+
+class _Recipient(ctypes.Structure):
+    _fields_ = [("devices", c_void_p), ("sessions", POINTER(_DeviceSessionsEntry)),
+                ("sessions_len", c_size_t)]
+
+
+class _DeviceFailure(ctypes.Structure):
+    _fields_ = [("failed", c_bool), ("device_id", c_uint32), ("recipient_index", c_size_t)]
+
+
+class _DeviceMessageInfo(ctypes.Structure):
+    _fields_ = [("recipient_index", c_size_t), ("device_id", c_uint32),
+                ("message_len", c_size_t)]
 
 
 # name: argument types (every function returns sw_result, a uint32_t, except
@@ -343,6 +424,37 @@ _SIGNATURES = {
     "sw_attachment_pointer_locator": [_p, _bytes, _size, _psize],
     "sw_attachment_pointer_verify": [_p, _bytes, _size],
     "sw_attachment_pointer_decrypt": [_p, _bytes, _size, _bytes, _size, _psize],
+    "sw_device_list_new": [_bytes, _size, _pp],
+    "sw_device_list_update": [_p, POINTER(_DeviceEntry), _size, POINTER(_DeviceEvent), _size,
+                              _psize],
+    "sw_device_list_confirm_identity": [_p, c_uint32, _bytes, _size],
+    "sw_device_list_identity": [_p, c_uint32, POINTER(_DeviceIdentity), POINTER(c_bool)],
+    "sw_device_list_len": [_p, _psize],
+    "sw_device_list_device_ids": [_p, POINTER(c_uint32), _size, _psize],
+    "sw_device_list_user": [_p, _bytes, _size, _psize],
+    "sw_device_sessions_new": [_pp],
+    "sw_device_sessions_initiate": [_p, _p, _p, _bytes, _size, _bytes, _size],
+    "sw_device_sessions_encrypted_len": [_p, _size, c_uint32, _psize],
+    "sw_device_sessions_encrypt": [_p, _p, c_uint64, _bytes, _size, c_uint32, c_uint32, _bytes,
+                                   _size, _bytes, _size, _psize],
+    "sw_device_sessions_decrypt": [_p, _p, _p, _bytes, _size, c_uint64, _bytes, _size, _bytes,
+                                   _size, _psize, POINTER(_ReceivedInfo)],
+    "sw_device_sessions_has_current": [_p, POINTER(c_bool)],
+    "sw_device_sessions_is_established": [_p, POINTER(c_bool)],
+    "sw_device_sessions_previous_count": [_p, _psize],
+    "sw_device_sessions_their_identity": [_p, _bytes, _size, _psize],
+    "sw_recovery_request_parse": [_bytes, _size, POINTER(_RecoveryRequestInfo)],
+    "sw_device_sessions_recovery_request": [_p, _p, _bytes, _size, c_uint64, _bytes, _size,
+                                            _bytes, _size, _psize],
+    "sw_device_sessions_accept_recovery_request": [_p, _p, _bytes, _size, c_uint64, _bytes,
+                                                   _size, POINTER(c_uint32), POINTER(c_uint32)],
+    "sw_encrypt_for_devices": [_p, c_uint64, c_uint32, c_uint32, _bytes, _size,
+                               POINTER(_DeviceAddress), POINTER(_Recipient), _size,
+                               POINTER(_DeviceFailure), _pp],
+    "sw_device_messages_count": [_p, _psize],
+    "sw_device_messages_info": [_p, _size, POINTER(_DeviceMessageInfo)],
+    "sw_device_messages_message": [_p, _size, _bytes, _size, _psize],
+    "sw_device_messages_user": [_p, _size, _bytes, _size, _psize],
 }
 for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
     _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
@@ -362,7 +474,8 @@ for _name, _args in _SIGNATURES.items():
     _f.argtypes = _args
     _f.restype = c_uint32
 for _kind in ("rng", "identity", "prekey_store", "bundle", "session", "expiry_queue",
-              "safety_number", "relay_key", "verified_report", "attachment_pointer"):
+              "safety_number", "relay_key", "verified_report", "attachment_pointer",
+              "device_list", "device_sessions", "device_messages"):
     _f = getattr(library, f"sw_{_kind}_free")
     _f.argtypes = [_p]
     _f.restype = None
@@ -1047,3 +1160,233 @@ class AttachmentPointer(_Handle):
     def decrypt(self, blob: bytes) -> bytes:
         """Opens a downloaded blob, checked against the pointer."""
         return _out_bytes("sw_attachment_pointer_decrypt", self.ptr, *_in(blob))
+
+
+MAX_DEVICE_EVENTS = 64
+RECOVERY_REQUEST_LEN = 174
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """One change of a device list update: ADDED (`identity` is the new
+    device's key), REMOVED, or IDENTITY_CHANGED (`identity` the announced
+    key, `old_identity` the one held until `confirm_identity`)."""
+
+    kind: DeviceEventKind
+    device_id: int
+    identity: Optional[bytes] = None
+    old_identity: Optional[bytes] = None
+
+
+class DeviceList(_Handle):
+    """The devices of one user (device id -> identity key), as the server
+    last listed them. An announced identity change is held until confirmed:
+    nothing is sent to that device meanwhile."""
+
+    _free = "sw_device_list_free"
+
+    def __init__(self, user: str):
+        ptr = c_void_p()
+        _call("sw_device_list_new", *_in(user.encode()), byref(ptr))
+        super().__init__(ptr)
+
+    def update(self, devices: List[Tuple[int, bytes]]) -> List[DeviceEvent]:
+        """Replaces the list with `devices` (the whole list); returns what
+        changed, ascending by device."""
+        entries = (_DeviceEntry * max(len(devices), 1))()
+        for entry, (device_id, key) in zip(entries, devices):
+            entry.device_id = device_id
+            entry.identity[:] = bytes(key)
+        events = (_DeviceEvent * MAX_DEVICE_EVENTS)()
+        n = c_size_t()
+        _call("sw_device_list_update", self.ptr, entries if devices else None, len(devices),
+              events, len(events), byref(n))
+        out = []
+        for e in events[: n.value]:
+            kind = DeviceEventKind(e.kind)
+            identity = bytes(e.identity) if kind != DeviceEventKind.REMOVED else None
+            old = bytes(e.old_identity) if kind == DeviceEventKind.IDENTITY_CHANGED else None
+            out.append(DeviceEvent(kind, e.device_id, identity, old))
+        return out
+
+    def confirm_identity(self, device_id: int, key: bytes) -> None:
+        """Accepts the key a device announced (Code.DEVICE_NO_PENDING_CHANGE
+        if it is not the one announced)."""
+        _call("sw_device_list_confirm_identity", self.ptr, device_id, *_in(key))
+
+    def identity(self, device_id: int) -> Optional[Tuple[bytes, Optional[bytes]]]:
+        """(confirmed key, announced key or None), or None if not listed."""
+        who = _DeviceIdentity()
+        found = c_bool()
+        _call("sw_device_list_identity", self.ptr, device_id, byref(who), byref(found))
+        if not found.value:
+            return None
+        return bytes(who.identity), bytes(who.announced) if who.has_announced else None
+
+    def __len__(self) -> int:
+        n = c_size_t()
+        _call("sw_device_list_len", self.ptr, byref(n))
+        return n.value
+
+    def device_ids(self) -> List[int]:
+        ids = (c_uint32 * 32)()
+        n = c_size_t()
+        _call("sw_device_list_device_ids", self.ptr, ids, len(ids), byref(n))
+        return list(ids[: n.value])
+
+    def user(self) -> str:
+        return _out_bytes("sw_device_list_user", self.ptr).decode()
+
+
+@dataclass(frozen=True)
+class RecoveryRequestInfo:
+    """A recovery request's fields (not authenticated until accepted)."""
+
+    requester: bytes
+    target: bytes
+    ratchet_key: bytes
+    counter: int
+    requested_at_ms: int
+
+
+def parse_recovery_request(request: bytes) -> RecoveryRequestInfo:
+    """Reads a recovery request to route it (`requester`: the device that
+    asks); the signature is checked by accept_recovery_request."""
+    info = _RecoveryRequestInfo()
+    _call("sw_recovery_request_parse", *_in(request), byref(info))
+    return RecoveryRequestInfo(bytes(info.requester), bytes(info.target),
+                               bytes(info.ratchet_key), info.counter, info.requested_at_ms)
+
+
+class DeviceSessions(_Handle):
+    """The sessions with one peer device: the current one (sends) and up to
+    40 previous ones (still receive). Keep exactly one per peer device."""
+
+    _free = "sw_device_sessions_free"
+
+    def __init__(self):
+        ptr = c_void_p()
+        _call("sw_device_sessions_new", byref(ptr))
+        super().__init__(ptr)
+
+    def initiate(self, identity: Identity, expected: bytes, bundle: bytes,
+                 rng: Optional[Rng] = None) -> None:
+        """Starts a session from the device's encoded bundle, checked against
+        `expected` (the key its device list holds)."""
+        _call("sw_device_sessions_initiate", self.ptr, _rng(rng), identity.ptr, *_in(expected),
+              *_in(bundle))
+
+    def encrypt(self, expected: bytes, body: bytes, now: Optional[int] = None,
+                rng: Optional[Rng] = None, content_type: ContentType = ContentType.USER_MESSAGE,
+                franked: bool = False) -> bytes:
+        """Encrypts with the current session (Code.SESSION_NO_SESSION if
+        there is none with `expected`)."""
+        now = now_ms() if now is None else now
+        return _out_bytes("sw_device_sessions_encrypt", self.ptr, _rng(rng), now, *_in(expected),
+                          content_type, int(franked), *_in(body))
+
+    def decrypt(self, identity: Identity, prekeys: PrekeyStore, expected: bytes, message: bytes,
+                now: Optional[int] = None) -> Received:
+        """Decrypts a message from the device whose key is `expected`;
+        Code.SESSION_NO_SESSION when no session takes it (answer with
+        recovery_request)."""
+        now = now_ms() if now is None else now
+        plain = (c_uint8 * max(len(message), 1))()
+        n = c_size_t()
+        info = _ReceivedInfo()
+        _call("sw_device_sessions_decrypt", self.ptr, identity.ptr, prekeys.ptr, *_in(expected),
+              now, *_in(message), plain, len(message), byref(n), byref(info))
+        return Received._from(bytes(plain[: n.value]), info)
+
+    def has_current(self) -> bool:
+        flag = c_bool()
+        _call("sw_device_sessions_has_current", self.ptr, byref(flag))
+        return flag.value
+
+    def is_established(self) -> bool:
+        flag = c_bool()
+        _call("sw_device_sessions_is_established", self.ptr, byref(flag))
+        return flag.value
+
+    def previous_count(self) -> int:
+        n = c_size_t()
+        _call("sw_device_sessions_previous_count", self.ptr, byref(n))
+        return n.value
+
+    def recovery_request(self, identity: Identity, peer: bytes, failed: bytes,
+                         now: Optional[int] = None) -> bytes:
+        """A signed request asking the peer device to restart, for a message
+        that no session took (at most one a minute per device)."""
+        now = now_ms() if now is None else now
+        return _out_bytes("sw_device_sessions_recovery_request", self.ptr, identity.ptr,
+                          *_in(peer), now, *_in(failed))
+
+    def accept_recovery_request(self, us: Identity, peer: bytes, request: bytes,
+                                now: Optional[int] = None) -> Tuple[RecoveryAction, int]:
+        """(RESTART or RESEND, the lost message's counter)."""
+        now = now_ms() if now is None else now
+        action = c_uint32()
+        counter = c_uint32()
+        _call("sw_device_sessions_accept_recovery_request", self.ptr, us.ptr, *_in(peer), now,
+              *_in(request), byref(action), byref(counter))
+        return RecoveryAction(action.value), counter.value
+
+
+class _DeviceMessagesHandle(_Handle):
+    _free = "sw_device_messages_free"
+
+
+@dataclass(frozen=True)
+class DeviceMessage:
+    """One message of encrypt_for_devices: for device `device_id` of the
+    user `user` (recipients[recipient_index])."""
+
+    recipient_index: int
+    user: str
+    device_id: int
+    message: bytes
+
+
+def encrypt_for_devices(me: Tuple[str, int],
+                        recipients: List[Tuple[DeviceList, Dict[int, DeviceSessions]]],
+                        body: bytes, now: Optional[int] = None, rng: Optional[Rng] = None,
+                        content_type: ContentType = ContentType.USER_MESSAGE,
+                        franked: bool = False) -> List[DeviceMessage]:
+    """Encrypts `body` once for every device of every recipient (a device
+    list and the sessions with its devices; include our own list, `me` is
+    skipped), all or nothing. On a device's failure the SealwireError has
+    `failure` = (recipient index, device id), else None."""
+    now = now_ms() if now is None else now
+    keep = []
+    c_recipients = (_Recipient * max(len(recipients), 1))()
+    for r, (devices, sessions) in zip(c_recipients, recipients):
+        entries = (_DeviceSessionsEntry * max(len(sessions), 1))()
+        for e, (device_id, s) in zip(entries, sessions.items()):
+            e.device_id = device_id
+            e.sessions = s.ptr
+        keep.append(entries)
+        r.devices = devices.ptr
+        r.sessions = entries if sessions else None
+        r.sessions_len = len(sessions)
+    user = (c_uint8 * max(len(me[0].encode()), 1)).from_buffer_copy(me[0].encode() or b"\0")
+    address = _DeviceAddress(ctypes.cast(user, POINTER(c_uint8)), len(me[0].encode()), me[1])
+    failure = _DeviceFailure()
+    out = c_void_p()
+    rc = library.sw_encrypt_for_devices(_rng(rng), now, content_type, int(franked), *_in(body),
+                                        byref(address), c_recipients if recipients else None,
+                                        len(recipients), byref(failure), byref(out))
+    if rc != Code.OK:
+        error = SealwireError(rc, "sw_encrypt_for_devices")
+        error.failure = (failure.recipient_index, failure.device_id) if failure.failed else None
+        raise error
+    with _DeviceMessagesHandle(out) as msgs:
+        n = c_size_t()
+        _call("sw_device_messages_count", msgs.ptr, byref(n))
+        result = []
+        for i in range(n.value):
+            info = _DeviceMessageInfo()
+            _call("sw_device_messages_info", msgs.ptr, i, byref(info))
+            result.append(DeviceMessage(
+                info.recipient_index, _out_bytes("sw_device_messages_user", msgs.ptr, i).decode(),
+                info.device_id, _out_bytes("sw_device_messages_message", msgs.ptr, i)))
+        return result

@@ -371,6 +371,114 @@ class FrankingTest(unittest.TestCase):
                         sw.report(got, p.bob_id.public_key(), stamp, picture[::-1]))
 
 
+class DevicesTest(unittest.TestCase):
+    """Alice with two devices, Bob with one: one call sends to every device,
+    each decrypts; Bob loses his sessions and heals them with a recovery
+    request."""
+
+    def assertCode(self, code, fn, *args, **kwargs):
+        with self.assertRaises(sw.SealwireError) as e:
+            fn(*args, **kwargs)
+        self.assertEqual(e.exception.code, code)
+        return e.exception
+
+    def test_device_list_events_and_identity_changes(self):
+        k1, k2, k3 = (sw.Identity.from_seed(bytes([i]) * 32).public_key() for i in (1, 2, 3))
+        bob = sw.DeviceList("bob")
+        self.assertEqual(bob.user(), "bob")
+        self.assertEqual(bob.update([(2, k2), (1, k1)]),
+                         [sw.DeviceEvent(sw.DeviceEventKind.ADDED, 1, k1),
+                          sw.DeviceEvent(sw.DeviceEventKind.ADDED, 2, k2)])
+        self.assertEqual((len(bob), bob.device_ids()), (2, [1, 2]))
+        self.assertEqual(bob.update([(1, k3)]),
+                         [sw.DeviceEvent(sw.DeviceEventKind.IDENTITY_CHANGED, 1, k3, k1),
+                          sw.DeviceEvent(sw.DeviceEventKind.REMOVED, 2)])
+        self.assertEqual(bob.identity(1), (k1, k3))
+        self.assertIsNone(bob.identity(2))
+        self.assertCode(sw.Code.DEVICE_NO_PENDING_CHANGE, bob.confirm_identity, 1, k2)
+        bob.confirm_identity(1, k3)
+        self.assertEqual(bob.identity(1), (k3, None))
+        self.assertCode(sw.Code.DEVICE_DUPLICATE_DEVICE, bob.update, [(1, k1), (1, k2)])
+        self.assertCode(sw.Code.DEVICE_TOO_MANY_DEVICES, bob.update,
+                        [(i, k1) for i in range(33)])
+        self.assertCode(sw.Code.DECODE_INVALID_KEY, bob.update, [(1, b"\xff" * 32)])
+        self.assertEqual(bob.identity(1), (k3, None))
+        self.assertCode(sw.Code.DEVICE_TOO_MANY_DEVICES, sw.DeviceList, "x" * 256)
+
+    def test_two_devices_fan_out_and_recovery(self):
+        rng = seeded(7)
+        ids = {name: sw.Identity.generate(rng) for name in ("a1", "a2", "b1")}
+        keys = {name: i.public_key() for name, i in ids.items()}
+        prekeys = {name: sw.PrekeyStore(i, rng) for name, i in ids.items()}
+
+        def bundle(name):
+            return prekeys[name].bundle(ids[name])
+
+        bob_list, alice_list = sw.DeviceList("bob"), sw.DeviceList("alice")
+        bob_list.update([(1, keys["b1"])])
+        alice_list.update([(1, keys["a1"]), (2, keys["a2"])])
+        a1_b1, a1_a2 = sw.DeviceSessions(), sw.DeviceSessions()
+        recipients = [(bob_list, {1: a1_b1}), (alice_list, {2: a1_a2})]
+        me = ("alice", 1)
+
+        e = self.assertCode(sw.Code.DEVICE_NO_SESSION, sw.encrypt_for_devices, me, recipients,
+                            b"hi", T0, rng)
+        self.assertEqual(e.failure, (0, 1))
+        self.assertCode(sw.Code.SESSION_UNTRUSTED_IDENTITY, a1_b1.initiate, ids["a1"],
+                        keys["a2"], bundle("b1"), rng)
+        a1_b1.initiate(ids["a1"], keys["b1"], bundle("b1"), rng)
+        a1_a2.initiate(ids["a1"], keys["a2"], bundle("a2"), rng)
+
+        sent = sw.encrypt_for_devices(me, recipients, b"hello", T0, rng)
+        self.assertEqual([(m.recipient_index, m.user, m.device_id) for m in sent],
+                         [(0, "bob", 1), (1, "alice", 2)])
+        b1_a1, a2_a1 = sw.DeviceSessions(), sw.DeviceSessions()
+        got = b1_a1.decrypt(ids["b1"], prekeys["b1"], keys["a1"], sent[0].message, T0)
+        self.assertEqual((got.plaintext, got.sender), (b"hello", keys["a1"]))
+        got = a2_a1.decrypt(ids["a2"], prekeys["a2"], keys["a1"], sent[1].message, T0)
+        self.assertEqual(got.plaintext, b"hello")
+        reply = b1_a1.encrypt(keys["a1"], b"hi Alice", T0, rng)
+        self.assertEqual(a1_b1.decrypt(ids["a1"], prekeys["a1"], keys["b1"], reply, T0).plaintext,
+                         b"hi Alice")
+
+        # Bob loses his sessions: Alice's next message is taken by none.
+        b1_a1.close()
+        b1_a1 = sw.DeviceSessions()
+        lost = sw.encrypt_for_devices(me, recipients, b"lost", T0 + 1000, rng)[0].message
+        self.assertCode(sw.Code.SESSION_NO_SESSION, b1_a1.decrypt, ids["b1"], prekeys["b1"],
+                        keys["a1"], lost, T0 + 1000)
+        request = b1_a1.recovery_request(ids["b1"], keys["a1"], lost, T0 + 1000)
+        self.assertEqual(len(request), sw.RECOVERY_REQUEST_LEN)
+        self.assertCode(sw.Code.RECOVERY_TOO_MANY_REQUESTS, b1_a1.recovery_request, ids["b1"],
+                        keys["a1"], lost, T0 + 2000)
+        info = sw.parse_recovery_request(request)
+        self.assertEqual((info.requester, info.target, info.counter),
+                         (keys["b1"], keys["a1"], 0))
+        forged = bytearray(request)
+        forged[-1] ^= 1
+        self.assertCode(sw.Code.RECOVERY_AUTHENTICATION_FAILED, a1_b1.accept_recovery_request,
+                        ids["a1"], keys["b1"], bytes(forged), T0 + 1000)
+        self.assertCode(sw.Code.DECODE_TRUNCATED, sw.parse_recovery_request, request[:-1])
+        self.assertEqual(a1_b1.accept_recovery_request(ids["a1"], keys["b1"], request, T0 + 1000),
+                         (sw.RecoveryAction.RESTART, 0))
+        self.assertFalse(a1_b1.has_current())
+        self.assertCode(sw.Code.RECOVERY_REPLAYED_REQUEST, a1_b1.accept_recovery_request,
+                        ids["a1"], keys["b1"], request, T0 + 1000)
+
+        # A new session, and the conversation carries on.
+        e = self.assertCode(sw.Code.DEVICE_NO_SESSION, sw.encrypt_for_devices, me, recipients,
+                            b"again", T0 + 2000, rng)
+        self.assertEqual(e.failure, (0, 1))
+        a1_b1.initiate(ids["a1"], keys["b1"], bundle("b1"), rng)
+        sent = sw.encrypt_for_devices(me, recipients, b"again", T0 + 2000, rng, franked=True)
+        got = b1_a1.decrypt(ids["b1"], prekeys["b1"], keys["a1"], sent[0].message, T0 + 2000)
+        self.assertEqual(got.plaintext, b"again")
+        self.assertIsNotNone(got.franking)
+        self.assertEqual(a2_a1.decrypt(ids["a2"], prekeys["a2"], keys["a1"], sent[1].message,
+                                       T0 + 2000).plaintext, b"again")
+        self.assertEqual(a1_b1.previous_count(), 1)
+
+
 class BoundaryTest(unittest.TestCase):
     def test_null_and_short_buffers_give_codes(self):
         lib = sw.library

@@ -168,6 +168,39 @@
 #define SW_DEFAULT_ROTATION_AGE_MS 604800000
 
 /**
+ * Most devices a device list holds.
+ */
+#define SW_MAX_DEVICES_PER_USER 32
+
+/**
+ * Longest user id of a device list or device address, in bytes (UTF-8).
+ */
+#define SW_MAX_USER_ID_LEN 255
+
+/**
+ * Most events one `sw_device_list_update` reports (every device of the
+ * old list removed, every device of the new one added): an event array of
+ * this many entries is always long enough.
+ */
+#define SW_MAX_DEVICE_EVENTS 64
+
+/**
+ * Most previous sessions kept per peer device (the oldest is dropped).
+ */
+#define SW_MAX_PREVIOUS_SESSIONS 40
+
+/**
+ * Length of a recovery request.
+ */
+#define SW_RECOVERY_REQUEST_LEN 174
+
+/**
+ * Least time between two recovery requests made for one peer device, and
+ * between two restarts granted to one (milliseconds).
+ */
+#define SW_RECOVERY_INTERVAL_MS 60000
+
+/**
  * The result of a sealwire call. `SW_OK` (0) is success; every other value
  * is an error, described by `sw_result_message`.
  *
@@ -178,7 +211,8 @@
  * or queue), 200-299 sessions (`SessionError`), 300-399 bundles and
  * prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
  * 600-699 saved state, 700-799 message franking (reports, the relay's
- * stamp, attachments), 800-899 groups and channels (`GroupError`).
+ * stamp, attachments), 800-899 groups and channels (`GroupError`), 900-999
+ * device lists, multi-device sends and recovery requests (`DeviceError`).
  */
 enum sw_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -335,6 +369,19 @@ enum sw_result
      * PQ prekey (same PQ prekey, signed prekey and base key): a replay.
      */
     SW_SESSION_REPLAYED_PREKEY_MESSAGE = 216,
+    /**
+     * No session with this peer device takes the message
+     * (`sw_device_sessions_decrypt`): none is held, or none of the
+     * sessions held decrypts it. The peer's session may be gone: ask it to
+     * restart with `sw_device_sessions_recovery_request`.
+     */
+    SW_SESSION_NO_SESSION = 217,
+    /**
+     * The message or bundle comes from an identity key other than the one
+     * expected for the device (the key its device list holds): refused
+     * before any secret is used. Update and confirm the device list first.
+     */
+    SW_SESSION_UNTRUSTED_IDENTITY = 218,
     /**
      * The bundle's signed-prekey signature does not verify.
      */
@@ -558,6 +605,60 @@ enum sw_result
      * `_accept_distribution`). Nothing changed.
      */
     SW_GROUP_NO_DISTRIBUTION = 822,
+    /**
+     * Devices: a device list would hold more than `SW_MAX_DEVICES_PER_USER`
+     * devices, or a user id is longer than `SW_MAX_USER_ID_LEN` bytes.
+     */
+    SW_DEVICE_TOO_MANY_DEVICES = 900,
+    /**
+     * Devices: a device list update names the same device twice.
+     */
+    SW_DEVICE_DUPLICATE_DEVICE = 901,
+    /**
+     * Devices: the device is not in the list.
+     */
+    SW_DEVICE_UNKNOWN_DEVICE = 902,
+    /**
+     * Devices: no identity change is waiting for confirmation for this
+     * device, or the key confirmed is not the one announced.
+     */
+    SW_DEVICE_NO_PENDING_CHANGE = 903,
+    /**
+     * Devices: a device's identity key changed and the change is not
+     * confirmed (`sw_device_list_confirm_identity`): nothing is sent to it
+     * until then.
+     */
+    SW_DEVICE_UNCONFIRMED_IDENTITY = 904,
+    /**
+     * Devices: no usable session with a device to send to (none, or only
+     * sessions with an identity key the device list no longer holds): fetch
+     * its bundle and start one (`sw_device_sessions_initiate`).
+     */
+    SW_DEVICE_NO_SESSION = 905,
+    /**
+     * Recovery request: not signed by the identity key it names, or that
+     * key is not the peer device's (one code, no oracle).
+     */
+    SW_RECOVERY_AUTHENTICATION_FAILED = 906,
+    /**
+     * Recovery request: addressed to another identity.
+     */
+    SW_RECOVERY_NOT_FOR_US = 907,
+    /**
+     * Recovery request: names a message of no session held with the peer
+     * device.
+     */
+    SW_RECOVERY_UNKNOWN_SESSION = 908,
+    /**
+     * Recovery request: not newer than the last one accepted from this
+     * device (a replay).
+     */
+    SW_RECOVERY_REPLAYED_REQUEST = 909,
+    /**
+     * Recovery request: too soon after the last request made, or the last
+     * restart granted, for this device (`SW_RECOVERY_INTERVAL_MS`).
+     */
+    SW_RECOVERY_TOO_MANY_REQUESTS = 910,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -759,6 +860,73 @@ typedef uint32_t sw_key_agreement;
 #endif // __cplusplus
 
 /**
+ * What a device list update changed for one device. The numbers are
+ * stable.
+ */
+enum sw_device_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A device that was not in the list, with its identity key (trusted on
+     * first use): show it to the user.
+     */
+    SW_DEVICE_EVENT_ADDED = 1,
+    /**
+     * A device left the list.
+     */
+    SW_DEVICE_EVENT_REMOVED = 2,
+    /**
+     * A device announced a different identity key: its old key stays its
+     * key, and nothing is sent to it, until the app confirms the new one
+     * (`sw_device_list_confirm_identity`). Show it as a changed safety
+     * number.
+     */
+    SW_DEVICE_EVENT_IDENTITY_CHANGED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sw_device_event_kind sw_device_event_kind;
+#else
+typedef uint32_t sw_device_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What to do after accepting a recovery request. The numbers are stable.
+ */
+enum sw_recovery_action
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Nothing (written on error).
+     */
+    SW_RECOVERY_ACTION_NONE = 0,
+    /**
+     * The session the lost message was sent in was current and no longer
+     * sends: fetch the peer device's bundle, start a new session
+     * (`sw_device_sessions_initiate`), and re-send, if the app chooses,
+     * what was sent from message `counter` of that chain on.
+     */
+    SW_RECOVERY_ACTION_RESTART = 1,
+    /**
+     * The session the lost message was sent in is already a previous one:
+     * re-send, if the app chooses, on the current session.
+     */
+    SW_RECOVERY_ACTION_RESEND = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sw_recovery_action sw_recovery_action;
+#else
+typedef uint32_t sw_recovery_action;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An attachment pointer (SPEC.md §19.8): the key of an encrypted
  * attachment, the SHA-256 digest and size of its plaintext, its media type
  * and where its blob is stored. Its encoding (`sw_attachment_pointer_encode`)
@@ -810,6 +978,53 @@ typedef struct sw_channel_owner sw_channel_owner;
  * Thread-safety: not internally synchronised; one thread at a time.
  */
 typedef struct sw_channel_subscriber sw_channel_subscriber;
+
+/**
+ * The devices of one user, as the app last learned them from its server:
+ * device id → identity key. A device that announces a new identity key
+ * keeps its old one until the app confirms the change
+ * (`sw_device_list_confirm_identity`); nothing is sent to it meanwhile.
+ * For our own user, the list names our other devices.
+ *
+ * Ownership: made by `sw_device_list_new`, freed by the caller with
+ * `sw_device_list_free`.
+ *
+ * Thread-safety: not internally synchronised; one thread at a time while
+ * it is changed. Calls that only read it (`const sw_device_list *`,
+ * including `sw_encrypt_for_devices`) may run on several threads at once.
+ */
+typedef struct sw_device_list sw_device_list;
+
+/**
+ * The messages of one `sw_encrypt_for_devices` call, one per device:
+ * which recipient and device each is for, and its bytes.
+ *
+ * Ownership: made by `sw_encrypt_for_devices`, freed by the caller with
+ * `sw_device_messages_free`. Reading it copies into the caller's buffers;
+ * no pointer into it is handed out.
+ *
+ * Thread-safety: immutable: shareable between threads (not while it is
+ * freed).
+ */
+typedef struct sw_device_messages sw_device_messages;
+
+/**
+ * The sessions with one peer device: the current one, which sends, and up
+ * to `SW_MAX_PREVIOUS_SESSIONS` previous ones, newest first, which still
+ * receive. Decrypting finds the session a message belongs to, accepts new
+ * sessions, and settles simultaneous initiation by a fixed tie-break (the
+ * session of the device with the lower identity key wins on both sides).
+ * Every call that fails leaves it exactly as it was.
+ *
+ * Keep exactly one per peer device: there is no way to copy one (two
+ * copies of a ratchet would encrypt under the same keys).
+ *
+ * Ownership: made by `sw_device_sessions_new`, freed by the caller with
+ * `sw_device_sessions_free` (its keys are zeroed).
+ *
+ * Thread-safety: not internally synchronised; one thread at a time.
+ */
+typedef struct sw_device_sessions sw_device_sessions;
 
 /**
  * A sender chain to distribute: a distribution body (holding the chain
@@ -1210,6 +1425,193 @@ typedef struct {
      */
     sw_timer timer_new;
 } sw_group_received_info;
+
+/**
+ * One device of a device list update: its id and its 32-byte identity
+ * key.
+ */
+typedef struct {
+    /**
+     * The device id.
+     */
+    uint32_t device_id;
+    /**
+     * Its public identity key.
+     */
+    uint8_t identity[32];
+} sw_device_entry;
+
+/**
+ * One change of a device list update. Written by the library, never read
+ * by it.
+ */
+typedef struct {
+    /**
+     * What changed.
+     */
+    sw_device_event_kind kind;
+    /**
+     * The device id.
+     */
+    uint32_t device_id;
+    /**
+     * `SW_DEVICE_EVENT_ADDED`: the device's key; `_IDENTITY_CHANGED`: the
+     * key announced; `_REMOVED`: zero.
+     */
+    uint8_t identity[32];
+    /**
+     * `SW_DEVICE_EVENT_IDENTITY_CHANGED`: the key held until now; else
+     * zero.
+     */
+    uint8_t old_identity[32];
+} sw_device_event;
+
+/**
+ * The identity keys a device list holds for one device. Written by the
+ * library, never read by it.
+ */
+typedef struct {
+    /**
+     * The confirmed identity key: the one sessions with the device use.
+     */
+    uint8_t identity[32];
+    /**
+     * Whether the device announced another key that is not confirmed yet
+     * (then nothing is sent to it: `SW_DEVICE_UNCONFIRMED_IDENTITY`).
+     */
+    bool has_announced;
+    /**
+     * The announced key, else zero.
+     */
+    uint8_t announced[32];
+} sw_device_identity;
+
+/**
+ * A recovery request's fields, as `sw_recovery_request_parse` reads them
+ * (its signature is checked by
+ * `sw_device_sessions_accept_recovery_request`, not by the parser).
+ * Written by the library, never read by it.
+ */
+typedef struct {
+    /**
+     * The identity key of the device that asks (route the request to the
+     * `sw_device_sessions` of the device with this key).
+     */
+    uint8_t requester[32];
+    /**
+     * The identity key of the device asked to restart.
+     */
+    uint8_t target[32];
+    /**
+     * The ratchet key in the header of the message that failed.
+     */
+    uint8_t ratchet_key[32];
+    /**
+     * The number of the message that failed.
+     */
+    uint32_t counter;
+    /**
+     * When the request was made (Unix ms, the requester's clock).
+     */
+    uint64_t requested_at_ms;
+} sw_recovery_request_info;
+
+/**
+ * A peer device: a user id (UTF-8, at most `SW_MAX_USER_ID_LEN` bytes) and
+ * a device id. Only read by the library, during the call.
+ */
+typedef struct {
+    /**
+     * The user id's bytes (may be NULL when `user_len` is 0).
+     */
+    const uint8_t *user;
+    /**
+     * The user id's length.
+     */
+    size_t user_len;
+    /**
+     * The device id.
+     */
+    uint32_t device_id;
+} sw_device_address;
+
+/**
+ * The sessions with one device of a recipient: the device id and the
+ * caller's `sw_device_sessions` for it. Only read by the library.
+ */
+typedef struct {
+    /**
+     * The device id.
+     */
+    uint32_t device_id;
+    /**
+     * The sessions with that device (changed by a successful send).
+     */
+    sw_device_sessions *sessions;
+} sw_device_sessions_entry;
+
+/**
+ * One recipient user of `sw_encrypt_for_devices`: its device list and
+ * the sessions with its devices. Only read by the library.
+ */
+typedef struct {
+    /**
+     * The user's device list.
+     */
+    const sw_device_list *devices;
+    /**
+     * The sessions with its devices, one entry per device (may be NULL
+     * when `sessions_len` is 0); entries for devices no longer listed are
+     * left alone.
+     */
+    const sw_device_sessions_entry *sessions;
+    /**
+     * The number of entries.
+     */
+    size_t sessions_len;
+} sw_recipient;
+
+/**
+ * Where `sw_encrypt_for_devices` failed, for the errors about one device
+ * (`SW_DEVICE_NO_SESSION`, `SW_DEVICE_UNCONFIRMED_IDENTITY`, or a session
+ * error while encrypting for it). Written by the library, never read by
+ * it.
+ */
+typedef struct {
+    /**
+     * Whether the error concerns one device (then the other fields name
+     * it; else they are zero).
+     */
+    bool failed;
+    /**
+     * The device id.
+     */
+    uint32_t device_id;
+    /**
+     * The index of its user in the `recipients` array.
+     */
+    size_t recipient_index;
+} sw_device_failure;
+
+/**
+ * One message of an `sw_device_messages`. Written by the library, never
+ * read by it.
+ */
+typedef struct {
+    /**
+     * The index of the message's user in the `recipients` array of the
+     * call.
+     */
+    size_t recipient_index;
+    /**
+     * The device to deliver it to.
+     */
+    uint32_t device_id;
+    /**
+     * The message's length in bytes.
+     */
+    size_t message_len;
+} sw_device_message_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -4594,6 +4996,648 @@ sw_result sw_channel_subscriber_load_sealed_legacy(const uint8_t *key,
                                                    const uint8_t *bytes,
                                                    size_t len,
                                                    sw_channel_subscriber **out_subscriber);
+
+/**
+ * Makes an empty device list for the user `user` (the app's id for the
+ * user: UTF-8, at most `SW_MAX_USER_ID_LEN` bytes, else
+ * `SW_INVALID_ARGUMENT` or `SW_DEVICE_TOO_MANY_DEVICES`).
+ *
+ * Ownership: `user` is copied. On `SW_OK`, `*out_list` is a new handle the
+ * caller frees with `sw_device_list_free`; on error it is set to NULL.
+ *
+ * NULL: `out_list` must not be NULL; `user` may be NULL only with
+ * `user_len` 0 (an empty id).
+ *
+ * # Safety
+ *
+ * `user` valid for reads of `user_len` bytes; `out_list` valid for one
+ * write.
+ */
+sw_result sw_device_list_new(const uint8_t *user,
+                             size_t user_len,
+                             sw_device_list **out_list);
+
+/**
+ * Replaces the list with `devices` (the user's whole device list, as the
+ * server now has it: at most `SW_MAX_DEVICES_PER_USER` entries, each
+ * device once) and writes what changed to `out_events`, ascending by
+ * device: a new device is added with its key (`SW_DEVICE_EVENT_ADDED`); a
+ * device not named is removed (`_REMOVED`); a device named with another
+ * key keeps its old key and records the new one as announced
+ * (`_IDENTITY_CHANGED`, once per announced key) until
+ * `sw_device_list_confirm_identity`.
+ *
+ * Errors: more than `SW_MAX_DEVICES_PER_USER` entries
+ * `SW_DEVICE_TOO_MANY_DEVICES`, a device twice `SW_DEVICE_DUPLICATE_DEVICE`,
+ * an invalid key `SW_DECODE_INVALID_KEY`. On every error the list is
+ * unchanged.
+ *
+ * Ownership: `devices` (an array of `devices_len` entries) is only read.
+ * `out_events` (an array of `out_events_cap` events) belongs to the
+ * caller; `*out_count` receives the number of events written. If the
+ * array is too short, nothing changes, `*out_count` receives the number of
+ * events the update gives and the result is `SW_BUFFER_TOO_SMALL` (NULL
+ * and 0 is a size query); `SW_MAX_DEVICE_EVENTS` entries are always
+ * enough.
+ *
+ * NULL: `list` and `out_count` must not be NULL; `devices` may be NULL only
+ * with `devices_len` 0 (every device removed), `out_events` only with
+ * `out_events_cap` 0.
+ *
+ * Thread-safety: changes `list`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `list` a live handle used by no other thread; `devices` valid for reads
+ * of `devices_len` entries; `out_events` valid for writes of
+ * `out_events_cap` events; `out_count` valid for one write.
+ */
+sw_result sw_device_list_update(sw_device_list *list,
+                                const sw_device_entry *devices,
+                                size_t devices_len,
+                                sw_device_event *out_events,
+                                size_t out_events_cap,
+                                size_t *out_count);
+
+/**
+ * Accepts the identity key a device announced (an
+ * `SW_DEVICE_EVENT_IDENTITY_CHANGED`, after the user checked it): from now
+ * on it is the device's key, and sessions with the old key are no longer
+ * used to send or receive. `identity` (32 bytes) must be the announced
+ * key, else `SW_DEVICE_NO_PENDING_CHANGE`; a device not in the list is
+ * `SW_DEVICE_UNKNOWN_DEVICE`. On error nothing changed.
+ *
+ * NULL: `list` and `identity` must not be NULL.
+ *
+ * Thread-safety: changes `list`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `list` a live handle used by no other thread; `identity` valid for reads
+ * of `identity_len` bytes.
+ */
+sw_result sw_device_list_confirm_identity(sw_device_list *list,
+                                          uint32_t device_id,
+                                          const uint8_t *identity,
+                                          size_t identity_len);
+
+/**
+ * Stores the identity keys the list holds for a device: `*out_found`
+ * false (and `*out_identity` zero) if the device is not in the list; else
+ * true, the confirmed key, and the announced one if a change waits for
+ * confirmation.
+ *
+ * NULL: `list`, `out_identity` and `out_found` must not be NULL.
+ *
+ * # Safety
+ *
+ * `list` a live handle; `out_identity` and `out_found` valid for one
+ * write.
+ */
+sw_result sw_device_list_identity(const sw_device_list *list,
+                                  uint32_t device_id,
+                                  sw_device_identity *out_identity,
+                                  bool *out_found);
+
+/**
+ * Stores how many devices the list holds.
+ *
+ * NULL: `list` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `list` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_device_list_len(const sw_device_list *list,
+                             size_t *out_count);
+
+/**
+ * Writes the list's device ids, ascending, to `out_ids`.
+ *
+ * Ownership: `out_ids` (an array of `out_ids_cap` ids) belongs to the
+ * caller; `*out_count` receives the number written. If the array is too
+ * short, nothing is written, `*out_count` receives the number of devices
+ * and the result is `SW_BUFFER_TOO_SMALL` (`SW_MAX_DEVICES_PER_USER`
+ * entries are always enough).
+ *
+ * NULL: `list` and `out_count` must not be NULL; `out_ids` may be NULL only
+ * with `out_ids_cap` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `list` a live handle; `out_ids` valid for writes of `out_ids_cap`
+ * `uint32_t`s; `out_count` valid for one write.
+ */
+sw_result sw_device_list_device_ids(const sw_device_list *list,
+                                    uint32_t *out_ids,
+                                    size_t out_ids_cap,
+                                    size_t *out_count);
+
+/**
+ * Writes the list's user id (not NUL-terminated).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed (at most
+ * `SW_MAX_USER_ID_LEN`).
+ *
+ * NULL: `list` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `list` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_device_list_user(const sw_device_list *list,
+                              uint8_t *buf,
+                              size_t buf_len,
+                              size_t *out_len);
+
+/**
+ * Frees a device list. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `list` must be NULL or a live `sw_device_list` not used again
+ * afterwards.
+ */
+void sw_device_list_free(sw_device_list *list);
+
+/**
+ * Makes an empty set of sessions with one peer device (no session yet:
+ * start one with `sw_device_sessions_initiate`, or decrypt the peer's
+ * prekey message).
+ *
+ * Ownership: on `SW_OK`, `*out_sessions` is a new handle the caller frees
+ * with `sw_device_sessions_free`; on error it is set to NULL.
+ *
+ * NULL: `out_sessions` must not be NULL.
+ *
+ * # Safety
+ *
+ * `out_sessions` valid for one write.
+ */
+sw_result sw_device_sessions_new(sw_device_sessions **out_sessions);
+
+/**
+ * Starts a new session with the peer device from its encoded bundle
+ * (X3DH, or PQXDH when the bundle has a PQ prekey): it becomes current
+ * and sends prekey messages until the peer's first reply; the old current
+ * session becomes the newest previous one (it still receives).
+ * `expected` is the device's 32-byte identity key as its device list holds
+ * it: a bundle of another key is `SW_SESSION_UNTRUSTED_IDENTITY`. A
+ * malformed bundle is its `SW_DECODE_*` code, a bad signature
+ * `SW_BUNDLE_INVALID_SIGNATURE`. On error nothing changed.
+ *
+ * Ownership: `identity`, `expected` and `bundle` are only read.
+ *
+ * NULL: `sessions`, `identity`, `expected` and `bundle` must not be NULL;
+ * `rng` NULL is the OS generator.
+ *
+ * Thread-safety: changes `sessions`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `identity` a live handle; `expected` valid for reads of
+ * `expected_len` bytes, `bundle` of `bundle_len` bytes.
+ */
+sw_result sw_device_sessions_initiate(sw_device_sessions *sessions,
+                                      sw_rng *rng,
+                                      const sw_identity *identity,
+                                      const uint8_t *expected,
+                                      size_t expected_len,
+                                      const uint8_t *bundle,
+                                      size_t bundle_len);
+
+/**
+ * Stores the length of the message `sw_device_sessions_encrypt` writes for
+ * a body of `body_len` bytes (`franked`: 0 or 1, else
+ * `SW_INVALID_ARGUMENT`) with the current session;
+ * `SW_SESSION_NO_SESSION` if there is none.
+ *
+ * NULL: `sessions` and `out_len` must not be NULL.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle; `out_len` valid for one write.
+ */
+sw_result sw_device_sessions_encrypted_len(const sw_device_sessions *sessions,
+                                           size_t body_len,
+                                           uint32_t franked,
+                                           size_t *out_len);
+
+/**
+ * Encrypts `body` (at most `SW_MAX_BODY_LEN` bytes, else
+ * `SW_SESSION_MESSAGE_TOO_LARGE`) with the current session, for the one
+ * peer device. `expected` is the device's 32-byte identity key as its
+ * device list holds it: if there is no current session, or its peer is
+ * not `expected`, the result is `SW_SESSION_NO_SESSION` (start one with
+ * `sw_device_sessions_initiate`). `content_type` is
+ * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes a
+ * franked (reportable) message as `sw_session_encrypt_franked`, 0 a plain
+ * one (anything else: `SW_INVALID_ARGUMENT`). To send to every device of
+ * a user, use `sw_encrypt_for_devices`.
+ *
+ * Ownership: `expected` and `body` are only read; `buf` belongs to the
+ * caller and needs `sw_device_sessions_encrypted_len` bytes: if shorter,
+ * nothing changes, `*out_len` receives that length and the result is
+ * `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_len` receives the message's
+ * length. `buf` must not overlap `body` or `expected`
+ * (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `sessions`, `expected` and `out_len` must not be NULL; `body` may
+ * be NULL only with `body_len` 0, `buf` only with `buf_len` 0; `rng` NULL
+ * is the OS generator.
+ *
+ * Thread-safety: changes `sessions`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle used by no other thread; `rng` NULL or a live
+ * handle; `expected` valid for reads of `expected_len` bytes, `body` of
+ * `body_len` bytes; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_device_sessions_encrypt(sw_device_sessions *sessions,
+                                     sw_rng *rng,
+                                     uint64_t now_ms,
+                                     const uint8_t *expected,
+                                     size_t expected_len,
+                                     uint32_t content_type,
+                                     uint32_t franked,
+                                     const uint8_t *body,
+                                     size_t body_len,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * Decrypts a message from the peer device whose 32-byte identity key (as
+ * its device list holds it) is `expected`: a prekey message goes to the
+ * session it belongs to, or starts a new one (using up its one-time
+ * prekeys in `store`); a ratchet message goes to the session that knows
+ * its ratchet key, else is tried on the current session and then on the
+ * previous ones, newest first. Simultaneous initiation is settled by the
+ * tie-break of SPEC.md §21.3.
+ *
+ * Errors: a message from another identity key
+ * `SW_SESSION_UNTRUSTED_IDENTITY`; no session that takes it
+ * `SW_SESSION_NO_SESSION` (the peer's session may be gone: answer with
+ * `sw_device_sessions_recovery_request`); else the error of the session
+ * tried first, as `sw_session_decrypt`'s. On every error nothing changed
+ * (sessions, prekeys) and `plaintext` is not written.
+ *
+ * Ownership: `identity` and `expected` are only read, `store` is read and
+ * updated. `plaintext` belongs to the caller and must hold at least
+ * `message_len` bytes (the plaintext is never longer than its message):
+ * else nothing happens, `*out_plaintext_len` receives `message_len` and
+ * the result is `SW_BUFFER_TOO_SMALL`. On `SW_OK`, `*out_plaintext_len`
+ * receives the plaintext's length (0 for a message that arrived expired),
+ * `*out_info` its metadata (as `sw_session_decrypt`'s), and the rest of
+ * `plaintext`, up to `message_len`, is zeroed. `plaintext` must not
+ * overlap `message` or `expected` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: every pointer must be non-NULL, except `message` with
+ * `message_len` 0 and `plaintext` with `plaintext_cap` 0 (a size query).
+ *
+ * Thread-safety: changes `sessions` and `store`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `sessions` and `store` live handles used by no other thread; `identity`
+ * a live handle; `expected` valid for reads of `expected_len` bytes,
+ * `message` of `message_len` bytes; `plaintext` valid for writes of
+ * `plaintext_cap` bytes; `out_plaintext_len` and `out_info` valid for one
+ * write.
+ */
+sw_result sw_device_sessions_decrypt(sw_device_sessions *sessions,
+                                     const sw_identity *identity,
+                                     sw_prekey_store *store,
+                                     const uint8_t *expected,
+                                     size_t expected_len,
+                                     uint64_t now_ms,
+                                     const uint8_t *message,
+                                     size_t message_len,
+                                     uint8_t *plaintext,
+                                     size_t plaintext_cap,
+                                     size_t *out_plaintext_len,
+                                     sw_received_info *out_info);
+
+/**
+ * Stores whether there is a current session (one that sends). After
+ * `sw_device_sessions_accept_recovery_request` gave
+ * `SW_RECOVERY_ACTION_RESTART` there is none until a new one starts.
+ *
+ * NULL: `sessions` and `out_has_current` must not be NULL.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle; `out_has_current` valid for one write.
+ */
+sw_result sw_device_sessions_has_current(const sw_device_sessions *sessions,
+                                         bool *out_has_current);
+
+/**
+ * Stores whether the current session is established (has decrypted the
+ * peer's first reply, or was accepted from the peer's prekey message);
+ * false when there is no current session.
+ *
+ * NULL: `sessions` and `out_established` must not be NULL.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle; `out_established` valid for one write.
+ */
+sw_result sw_device_sessions_is_established(const sw_device_sessions *sessions,
+                                            bool *out_established);
+
+/**
+ * Stores how many previous sessions are kept (at most
+ * `SW_MAX_PREVIOUS_SESSIONS`).
+ *
+ * NULL: `sessions` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_device_sessions_previous_count(const sw_device_sessions *sessions,
+                                            size_t *out_count);
+
+/**
+ * Writes the current session's peer identity key (32 bytes); with no
+ * current session, `SW_SESSION_NO_SESSION`.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 32, the
+ * length written or needed.
+ *
+ * NULL: `sessions` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `sessions` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_device_sessions_their_identity(const sw_device_sessions *sessions,
+                                            uint8_t *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Frees the sessions with a device, zeroing their keys. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `sessions` must be NULL or a live `sw_device_sessions` not used again
+ * afterwards.
+ */
+void sw_device_sessions_free(sw_device_sessions *sessions);
+
+/**
+ * Reads a recovery request's fields (`SW_RECOVERY_REQUEST_LEN` bytes), to
+ * route it: `requester` names the device that asks (find the
+ * `sw_device_sessions` of the device with that key, then call
+ * `sw_device_sessions_accept_recovery_request`). The signature is not
+ * checked here: nothing read is authenticated until the request is
+ * accepted. Malformed bytes give their `SW_DECODE_*` code.
+ *
+ * NULL: `request` and `out_info` must not be NULL.
+ *
+ * # Safety
+ *
+ * `request` valid for reads of `request_len` bytes; `out_info` valid for
+ * one write.
+ */
+sw_result sw_recovery_request_parse(const uint8_t *request,
+                                    size_t request_len,
+                                    sw_recovery_request_info *out_info);
+
+/**
+ * Makes a recovery request for `failed`, a message from the peer device
+ * (32-byte identity key `peer`) that could not be decrypted
+ * (`SW_SESSION_NO_SESSION` from `sw_device_sessions_decrypt`, typically
+ * after this device lost its state), signed with `identity`. Send the
+ * bytes to the peer device by any channel (they hold no secret); its
+ * `sw_device_sessions_accept_recovery_request` stops the broken session.
+ * At most one per `SW_RECOVERY_INTERVAL_MS` per peer device
+ * (`SW_RECOVERY_TOO_MANY_REQUESTS`), so that a peer sending garbage cannot
+ * make us flood it. A `failed` that is not a message gives its
+ * `SW_DECODE_*` code. On error nothing changed.
+ *
+ * Ownership: `identity`, `peer` and `failed` are only read. `buf` belongs
+ * to the caller and needs `SW_RECOVERY_REQUEST_LEN` bytes: if shorter,
+ * nothing changes, `*out_len` receives that length and the result is
+ * `SW_BUFFER_TOO_SMALL`. `buf` must not overlap `peer` or `failed`
+ * (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `sessions`, `identity`, `peer`, `failed` and `out_len` must not be
+ * NULL; `buf` may be NULL only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: changes `sessions` (the time of the last request made):
+ * one thread at a time.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle used by no other thread; `identity` a live
+ * handle; `peer` valid for reads of `peer_len` bytes, `failed` of
+ * `failed_len` bytes; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_device_sessions_recovery_request(sw_device_sessions *sessions,
+                                              const sw_identity *identity,
+                                              const uint8_t *peer,
+                                              size_t peer_len,
+                                              uint64_t now_ms,
+                                              const uint8_t *failed,
+                                              size_t failed_len,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              size_t *out_len);
+
+/**
+ * Takes in a recovery request from the peer device whose 32-byte identity
+ * key (as its device list holds it) is `peer`, addressed to `us`. Checks,
+ * in order: the encoding (`SW_DECODE_*`), that `peer` made and signed it
+ * (`SW_RECOVERY_AUTHENTICATION_FAILED`), that it is for `us`
+ * (`SW_RECOVERY_NOT_FOR_US`), that it is newer than the last one accepted
+ * (`SW_RECOVERY_REPLAYED_REQUEST`), that it names a session held
+ * (`SW_RECOVERY_UNKNOWN_SESSION`). If that session is current, it stops
+ * sending (`*out_action` `SW_RECOVERY_ACTION_RESTART`: start a new session
+ * with `sw_device_sessions_initiate`; at most once per
+ * `SW_RECOVERY_INTERVAL_MS`, else `SW_RECOVERY_TOO_MANY_REQUESTS`); if it
+ * is a previous one, `SW_RECOVERY_ACTION_RESEND`. `*out_counter` is the
+ * number of the lost message in its chain: what to re-send, if anything,
+ * is the app's choice (the library never re-sends). On error nothing
+ * changed, `*out_action` is `SW_RECOVERY_ACTION_NONE` and `*out_counter`
+ * 0.
+ *
+ * NULL: every pointer must be non-NULL.
+ *
+ * Thread-safety: changes `sessions`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `sessions` a live handle used by no other thread; `us` a live handle;
+ * `peer` valid for reads of `peer_len` bytes, `request` of `request_len`
+ * bytes; `out_action` and `out_counter` valid for one write.
+ */
+sw_result sw_device_sessions_accept_recovery_request(sw_device_sessions *sessions,
+                                                     const sw_identity *us,
+                                                     const uint8_t *peer,
+                                                     size_t peer_len,
+                                                     uint64_t now_ms,
+                                                     const uint8_t *request,
+                                                     size_t request_len,
+                                                     sw_recovery_action *out_action,
+                                                     uint32_t *out_counter);
+
+/**
+ * Encrypts one body for every device of every recipient user (SPEC.md
+ * §21.1), all or nothing: one message per device, in one
+ * `sw_device_messages`. Pass the peer users and, so that our other devices
+ * see what we sent, our own device list and sessions as one more
+ * recipient; `me` is our own address (user id and device id), which is
+ * skipped.
+ *
+ * Every device of every list must have a confirmed identity key
+ * (`SW_DEVICE_UNCONFIRMED_IDENTITY`) and an entry in its recipient's
+ * `sessions` whose current session is with that key
+ * (`SW_DEVICE_NO_SESSION`: fetch the device's bundle and
+ * `sw_device_sessions_initiate`). Sessions of devices no longer listed are
+ * left alone. If any device fails, no session changed, `*out_messages` is
+ * NULL and `*out_failure` names the device (its recipient index and
+ * device id) when the error is about one device. `content_type` is
+ * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes
+ * every message franked (reportable), 0 plain; `body` at most
+ * `SW_MAX_BODY_LEN` bytes (`SW_SESSION_MESSAGE_TOO_LARGE`).
+ *
+ * Each user may appear once among the recipients, each device once among
+ * a recipient's sessions, and each `sw_device_sessions` handle once in the
+ * whole call (else `SW_INVALID_ARGUMENT`): the handles are changed, and a
+ * handle given twice would be two views of one ratchet. A user id or `me`
+ * that is not UTF-8 is `SW_INVALID_ARGUMENT`.
+ *
+ * Ownership: `me`, `recipients`, their arrays and the device lists are
+ * only read; the `sw_device_sessions` they name are changed on success
+ * (save them then). On `SW_OK`, `*out_messages` is a new handle (possibly
+ * of no message, when there is no device to send to) the caller reads
+ * with `sw_device_messages_count`, `_info`, `_message` and `_user`, and
+ * frees with `sw_device_messages_free`; on error it is set to NULL.
+ *
+ * NULL: `me`, `out_failure` and `out_messages` must not be NULL; `body`
+ * may be NULL only with `body_len` 0, `recipients` only with
+ * `recipients_len` 0; inside `recipients`, `devices` must not be NULL,
+ * `sessions` may be NULL only with `sessions_len` 0, and each entry's
+ * `sessions` must not be NULL; `rng` NULL is the OS generator.
+ *
+ * Thread-safety: changes the `sw_device_sessions` named: no other thread
+ * may use them meanwhile; the device lists are only read.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `body` valid for reads of `body_len` bytes;
+ * `me` valid for one read, its `user` for `user_len` bytes; `recipients`
+ * valid for reads of `recipients_len` entries, each naming a live
+ * `sw_device_list` and an array of `sessions_len` entries, each naming a
+ * live `sw_device_sessions` used by no other thread; `out_failure` and
+ * `out_messages` valid for one write.
+ */
+sw_result sw_encrypt_for_devices(sw_rng *rng,
+                                 uint64_t now_ms,
+                                 uint32_t content_type,
+                                 uint32_t franked,
+                                 const uint8_t *body,
+                                 size_t body_len,
+                                 const sw_device_address *me,
+                                 const sw_recipient *recipients,
+                                 size_t recipients_len,
+                                 sw_device_failure *out_failure,
+                                 sw_device_messages **out_messages);
+
+/**
+ * Stores how many messages there are (one per device sent to).
+ *
+ * NULL: `messages` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `messages` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_device_messages_count(const sw_device_messages *messages,
+                                   size_t *out_count);
+
+/**
+ * Stores where message `index` (from 0 to the count - 1, else
+ * `SW_INVALID_ARGUMENT`) goes: the index of its user in the `recipients`
+ * array of the call, the device id, and the message's length. The
+ * messages come in the order of the recipients, each by ascending device
+ * id.
+ *
+ * NULL: `messages` and `out_info` must not be NULL.
+ *
+ * # Safety
+ *
+ * `messages` a live handle; `out_info` valid for one write.
+ */
+sw_result sw_device_messages_info(const sw_device_messages *messages,
+                                  size_t index,
+                                  sw_device_message_info *out_info);
+
+/**
+ * Writes message `index` (the bytes to deliver to its device).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed (also in
+ * `sw_device_messages_info`). An `index` past the end is
+ * `SW_INVALID_ARGUMENT`.
+ *
+ * NULL: `messages` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `messages` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_device_messages_message(const sw_device_messages *messages,
+                                     size_t index,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * Writes the user id of message `index`'s device address (not
+ * NUL-terminated; at most `SW_MAX_USER_ID_LEN` bytes).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives the length
+ * written or, with `SW_BUFFER_TOO_SMALL`, needed. An `index` past the end
+ * is `SW_INVALID_ARGUMENT`.
+ *
+ * NULL: `messages` and `out_len` must not be NULL; `buf` may be NULL only
+ * with `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `messages` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_device_messages_user(const sw_device_messages *messages,
+                                  size_t index,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * Frees the messages of a multi-device send. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `messages` must be NULL or a live `sw_device_messages` not used again
+ * afterwards.
+ */
+void sw_device_messages_free(sw_device_messages *messages);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -107,6 +107,89 @@ pub(crate) unsafe fn output_u32<'a>(ptr: *mut u32, len: usize) -> Result<&'a mut
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
 }
 
+/// The caller's input array of `len` `T`s (plain C structs whose every bit
+/// pattern is a valid `T`). NULL with length 0 is the empty array; NULL
+/// with a length is `SW_NULL_POINTER`; a misaligned pointer or a length no
+/// array can have is `SW_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must be valid for reads of `len` initialised `T`s that
+/// do not change for the returned lifetime; every bit pattern must be a
+/// valid `T` (integers, byte arrays, raw pointers).
+pub(crate) unsafe fn input_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(sw_result::SW_NULL_POINTER)
+        };
+    }
+    let fits = len
+        .checked_mul(core::mem::size_of::<T>())
+        .is_some_and(|bytes| bytes <= MAX_SLICE_LEN);
+    if !ptr.is_aligned() || !fits {
+        return Err(sw_result::SW_INVALID_ARGUMENT);
+    }
+    // SAFETY: `ptr` is non-NULL, aligned for `T` and, by this function's
+    // contract, valid for reads of `len` initialised `T`s that do not change
+    // while the slice lives; the byte length fits a slice.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// The caller's output array of `len` `T`s, as [`output`]: NULL with length
+/// 0 is an empty array (a size query); a misaligned pointer or a length no
+/// array can have is `SW_INVALID_ARGUMENT`. Its elements are only written,
+/// never read (the caller's memory need not be initialised).
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must be valid for writes of `len` `T`s, and not
+/// accessed otherwise, for the returned lifetime.
+pub(crate) unsafe fn output_slice<'a, T>(
+    ptr: *mut T,
+    len: usize,
+) -> Result<&'a mut [MaybeUninit<T>]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&mut [])
+        } else {
+            Err(sw_result::SW_NULL_POINTER)
+        };
+    }
+    let fits = len
+        .checked_mul(core::mem::size_of::<T>())
+        .is_some_and(|bytes| bytes <= MAX_SLICE_LEN);
+    if !ptr.is_aligned() || !fits {
+        return Err(sw_result::SW_INVALID_ARGUMENT);
+    }
+    // SAFETY: `ptr` is non-NULL, aligned for `T` and, by this function's
+    // contract, valid for writes of `len` `T`s that nothing else accesses
+    // while the slice lives; `MaybeUninit<T>` has the layout of `T` and asks
+    // nothing of the current contents.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<T>>(), len) })
+}
+
+/// Reads the caller's input struct: NULL is `SW_NULL_POINTER`, a
+/// misaligned pointer `SW_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must be valid for one read of an initialised `T`, and
+/// every bit pattern must be a valid `T` (integers, byte arrays, raw
+/// pointers).
+pub(crate) unsafe fn input_struct<T: Copy>(ptr: *const T) -> Result<T> {
+    if ptr.is_null() {
+        return Err(sw_result::SW_NULL_POINTER);
+    }
+    if !ptr.is_aligned() {
+        return Err(sw_result::SW_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, aligned, and by this function's contract valid for
+    // one read of a `T` whose every bit pattern is valid.
+    Ok(unsafe { ptr.read() })
+}
+
 /// Whether two byte ranges share a byte.
 fn overlap(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
     if a_len == 0 || b_len == 0 {
@@ -461,6 +544,64 @@ mod tests {
             );
             assert_eq!(out(misaligned).err(), Some(sw_result::SW_INVALID_ARGUMENT));
         }
+    }
+
+    #[test]
+    fn typed_arrays_and_structs() {
+        let words = [1u32, 2, 3, 4];
+        let misaligned = words.as_ptr().cast::<u8>().wrapping_add(1).cast::<u32>();
+        // SAFETY: NULL and misaligned pointers are refused before any
+        // access; the live array is read within its length.
+        unsafe {
+            assert_eq!(input_slice::<u32>(core::ptr::null(), 0), Ok(&[][..]));
+            assert_eq!(
+                input_slice::<u32>(core::ptr::null(), 1),
+                Err(sw_result::SW_NULL_POINTER)
+            );
+            assert_eq!(input_slice(words.as_ptr(), 4), Ok(&words[..]));
+            assert_eq!(
+                input_slice(misaligned, 1),
+                Err(sw_result::SW_INVALID_ARGUMENT)
+            );
+            assert_eq!(
+                input_slice(words.as_ptr(), usize::MAX / 2),
+                Err(sw_result::SW_INVALID_ARGUMENT)
+            );
+            assert_eq!(input_struct(words.as_ptr()), Ok(1));
+            assert_eq!(
+                input_struct::<u32>(core::ptr::null()),
+                Err(sw_result::SW_NULL_POINTER)
+            );
+            assert_eq!(
+                input_struct(misaligned),
+                Err(sw_result::SW_INVALID_ARGUMENT)
+            );
+        }
+        let mut out_words = [0u32; 2];
+        let misaligned = out_words
+            .as_mut_ptr()
+            .cast::<u8>()
+            .wrapping_add(1)
+            .cast::<u32>();
+        // SAFETY: as above; the live array is written within its length.
+        unsafe {
+            assert!(output_slice::<u32>(core::ptr::null_mut(), 0).is_ok_and(|s| s.is_empty()));
+            assert_eq!(
+                output_slice::<u32>(core::ptr::null_mut(), 1).err(),
+                Some(sw_result::SW_NULL_POINTER)
+            );
+            assert_eq!(
+                output_slice(misaligned, 1).err(),
+                Some(sw_result::SW_INVALID_ARGUMENT)
+            );
+            assert_eq!(
+                output_slice(out_words.as_mut_ptr(), usize::MAX / 4).err(),
+                Some(sw_result::SW_INVALID_ARGUMENT)
+            );
+            let slots = output_slice(out_words.as_mut_ptr(), 2).unwrap_or_else(|_| unreachable!());
+            slots[1].write(9);
+        }
+        assert_eq!(out_words, [0, 9]);
     }
 
     #[test]

@@ -178,3 +178,18 @@ pub(crate) unsafe fn identity_and_rng<'a>(
     unsafe { check_rng(rng) }?;
     Ok(identity)
 }
+
+/// A 32-byte public identity key input: NULL is `SW_NULL_POINTER`, another
+/// length `SW_INVALID_ARGUMENT`, an invalid key `SW_DECODE_INVALID_KEY`.
+///
+/// # Safety
+///
+/// As [`input_array`].
+pub(crate) unsafe fn identity_key(
+    ptr: *const u8,
+    len: usize,
+) -> crate::boundary::Result<sealwire::IdentityKey> {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { input_array::<32>(ptr, len) }?;
+    Ok(sealwire::IdentityKey::from_bytes(&bytes)?)
+}

@@ -21,11 +21,16 @@
 //! - randomness from the OS unless an `sw_rng` is passed; time is passed in
 //!   as `now_ms` (Unix milliseconds): the library reads no clock;
 //! - every long-lived handle saves to a versioned state blob, plain or
-//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`);
+//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`), except,
+//!   in this version, device lists and device sessions;
 //! - message franking (abuse reports, SPEC.md §19): franked messages
 //!   (`sw_session_encrypt_franked`), the relay's stamp and report check
 //!   (`sw_relay_key`, `sw_verified_report`), reports and attachment
-//!   pointers (`sw_report_new`, `sw_attachment_pointer`).
+//!   pointers (`sw_report_new`, `sw_attachment_pointer`);
+//! - several devices per user (SPEC.md §21): device lists
+//!   (`sw_device_list`), the sessions with one device (`sw_device_sessions`),
+//!   one message per device in one call (`sw_encrypt_for_devices`,
+//!   `sw_device_messages`) and signed recovery requests.
 //!
 //! All `unsafe` code of the workspace lives in this crate, behind the
 //! checks of `boundary.rs`.
@@ -57,6 +62,9 @@ pub mod franking;
 
 pub mod group;
 
+pub mod devices;
+
+pub use devices::*;
 pub use expiry::*;
 pub use franking::*;
 pub use group::*;

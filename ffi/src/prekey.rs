@@ -39,7 +39,7 @@ pub enum sw_pq_prekey_kind {
 
 /// A boolean passed as `uint32_t`: 0 or 1, anything else
 /// `SW_INVALID_ARGUMENT`.
-fn flag(value: u32) -> Result<bool> {
+pub(crate) fn flag(value: u32) -> Result<bool> {
     match value {
         0 => Ok(false),
         1 => Ok(true),

@@ -2,6 +2,7 @@
 
 use core::ffi::c_char;
 
+use sealwire::devices::DeviceError;
 use sealwire::expiry::InvalidPolicy;
 use sealwire::franking::{AttachmentError, ReportError};
 use sealwire::group::GroupError;
@@ -19,7 +20,8 @@ use crate::boundary::{guard, out, output, write_c_string};
 /// or queue), 200-299 sessions (`SessionError`), 300-399 bundles and
 /// prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
 /// 600-699 saved state, 700-799 message franking (reports, the relay's
-/// stamp, attachments), 800-899 groups and channels (`GroupError`).
+/// stamp, attachments), 800-899 groups and channels (`GroupError`), 900-999
+/// device lists, multi-device sends and recovery requests (`DeviceError`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum sw_result {
@@ -109,6 +111,15 @@ pub enum sw_result {
     /// A second session from the same prekey message against a last-resort
     /// PQ prekey (same PQ prekey, signed prekey and base key): a replay.
     SW_SESSION_REPLAYED_PREKEY_MESSAGE = 216,
+    /// No session with this peer device takes the message
+    /// (`sw_device_sessions_decrypt`): none is held, or none of the
+    /// sessions held decrypts it. The peer's session may be gone: ask it to
+    /// restart with `sw_device_sessions_recovery_request`.
+    SW_SESSION_NO_SESSION = 217,
+    /// The message or bundle comes from an identity key other than the one
+    /// expected for the device (the key its device list holds): refused
+    /// before any secret is used. Update and confirm the device list first.
+    SW_SESSION_UNTRUSTED_IDENTITY = 218,
 
     /// The bundle's signed-prekey signature does not verify.
     SW_BUNDLE_INVALID_SIGNATURE = 300,
@@ -246,13 +257,46 @@ pub enum sw_result {
     /// decrypted since it was made or loaded, or already taken by an
     /// `_accept_distribution`). Nothing changed.
     SW_GROUP_NO_DISTRIBUTION = 822,
+
+    /// Devices: a device list would hold more than `SW_MAX_DEVICES_PER_USER`
+    /// devices, or a user id is longer than `SW_MAX_USER_ID_LEN` bytes.
+    SW_DEVICE_TOO_MANY_DEVICES = 900,
+    /// Devices: a device list update names the same device twice.
+    SW_DEVICE_DUPLICATE_DEVICE = 901,
+    /// Devices: the device is not in the list.
+    SW_DEVICE_UNKNOWN_DEVICE = 902,
+    /// Devices: no identity change is waiting for confirmation for this
+    /// device, or the key confirmed is not the one announced.
+    SW_DEVICE_NO_PENDING_CHANGE = 903,
+    /// Devices: a device's identity key changed and the change is not
+    /// confirmed (`sw_device_list_confirm_identity`): nothing is sent to it
+    /// until then.
+    SW_DEVICE_UNCONFIRMED_IDENTITY = 904,
+    /// Devices: no usable session with a device to send to (none, or only
+    /// sessions with an identity key the device list no longer holds): fetch
+    /// its bundle and start one (`sw_device_sessions_initiate`).
+    SW_DEVICE_NO_SESSION = 905,
+    /// Recovery request: not signed by the identity key it names, or that
+    /// key is not the peer device's (one code, no oracle).
+    SW_RECOVERY_AUTHENTICATION_FAILED = 906,
+    /// Recovery request: addressed to another identity.
+    SW_RECOVERY_NOT_FOR_US = 907,
+    /// Recovery request: names a message of no session held with the peer
+    /// device.
+    SW_RECOVERY_UNKNOWN_SESSION = 908,
+    /// Recovery request: not newer than the last one accepted from this
+    /// device (a replay).
+    SW_RECOVERY_REPLAYED_REQUEST = 909,
+    /// Recovery request: too soon after the last request made, or the last
+    /// restart granted, for this device (`SW_RECOVERY_INTERVAL_MS`).
+    SW_RECOVERY_TOO_MANY_REQUESTS = 910,
 }
 
 impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 80] = [
+    pub const ALL: [sw_result; 93] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -286,6 +330,8 @@ impl sw_result {
         Self::SW_SESSION_PQ_REQUIRED,
         Self::SW_SESSION_UNKNOWN_PQ_PREKEY,
         Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE,
+        Self::SW_SESSION_NO_SESSION,
+        Self::SW_SESSION_UNTRUSTED_IDENTITY,
         Self::SW_BUNDLE_INVALID_SIGNATURE,
         Self::SW_PREKEY_NOT_FOUND,
         Self::SW_EXPIRY_DUPLICATE_ID,
@@ -333,6 +379,17 @@ impl sw_result {
         Self::SW_GROUP_FULL,
         Self::SW_GROUP_INVALID_ROTATION_POLICY,
         Self::SW_GROUP_NO_DISTRIBUTION,
+        Self::SW_DEVICE_TOO_MANY_DEVICES,
+        Self::SW_DEVICE_DUPLICATE_DEVICE,
+        Self::SW_DEVICE_UNKNOWN_DEVICE,
+        Self::SW_DEVICE_NO_PENDING_CHANGE,
+        Self::SW_DEVICE_UNCONFIRMED_IDENTITY,
+        Self::SW_DEVICE_NO_SESSION,
+        Self::SW_RECOVERY_AUTHENTICATION_FAILED,
+        Self::SW_RECOVERY_NOT_FOR_US,
+        Self::SW_RECOVERY_UNKNOWN_SESSION,
+        Self::SW_RECOVERY_REPLAYED_REQUEST,
+        Self::SW_RECOVERY_TOO_MANY_REQUESTS,
     ];
 
     /// The code with this number, if there is one.
@@ -377,6 +434,10 @@ impl sw_result {
             Self::SW_SESSION_UNKNOWN_PQ_PREKEY => "unknown or already used PQ prekey",
             Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE => {
                 "prekey message replayed against a last-resort PQ prekey"
+            }
+            Self::SW_SESSION_NO_SESSION => "no session with this device takes the message",
+            Self::SW_SESSION_UNTRUSTED_IDENTITY => {
+                "identity key is not the one the device list holds"
             }
             Self::SW_BUNDLE_INVALID_SIGNATURE => "signed prekey signature does not verify",
             Self::SW_PREKEY_NOT_FOUND => "one-time prekey not held by the store",
@@ -431,6 +492,17 @@ impl sw_result {
             Self::SW_GROUP_FULL => "group member limit reached",
             Self::SW_GROUP_INVALID_ROTATION_POLICY => "invalid rotation policy",
             Self::SW_GROUP_NO_DISTRIBUTION => "no pending key distribution in the session",
+            Self::SW_DEVICE_TOO_MANY_DEVICES => "too many devices, or user id too long",
+            Self::SW_DEVICE_DUPLICATE_DEVICE => "device named twice in a device list update",
+            Self::SW_DEVICE_UNKNOWN_DEVICE => "device not in the list",
+            Self::SW_DEVICE_NO_PENDING_CHANGE => "no identity change to confirm for this device",
+            Self::SW_DEVICE_UNCONFIRMED_IDENTITY => "device identity change not confirmed",
+            Self::SW_DEVICE_NO_SESSION => "no usable session with a device: start one",
+            Self::SW_RECOVERY_AUTHENTICATION_FAILED => "recovery request authentication failed",
+            Self::SW_RECOVERY_NOT_FOR_US => "recovery request addressed to another identity",
+            Self::SW_RECOVERY_UNKNOWN_SESSION => "recovery request names no session held",
+            Self::SW_RECOVERY_REPLAYED_REQUEST => "recovery request replayed",
+            Self::SW_RECOVERY_TOO_MANY_REQUESTS => "too many recovery requests",
         }
     }
 }
@@ -472,6 +544,8 @@ impl From<SessionError> for sw_result {
             SessionError::PqRequired => Self::SW_SESSION_PQ_REQUIRED,
             SessionError::UnknownPqPrekey => Self::SW_SESSION_UNKNOWN_PQ_PREKEY,
             SessionError::ReplayedPrekeyMessage => Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE,
+            SessionError::NoSession => Self::SW_SESSION_NO_SESSION,
+            SessionError::UntrustedIdentity => Self::SW_SESSION_UNTRUSTED_IDENTITY,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }
@@ -566,6 +640,27 @@ impl From<GroupError> for sw_result {
             GroupError::IsSelf => Self::SW_GROUP_IS_SELF,
             GroupError::GroupFull => Self::SW_GROUP_FULL,
             GroupError::InvalidRotationPolicy => Self::SW_GROUP_INVALID_ROTATION_POLICY,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<DeviceError> for sw_result {
+    fn from(e: DeviceError) -> Self {
+        match e {
+            DeviceError::Malformed(d) => d.into(),
+            DeviceError::TooManyDevices => Self::SW_DEVICE_TOO_MANY_DEVICES,
+            DeviceError::DuplicateDevice(_) => Self::SW_DEVICE_DUPLICATE_DEVICE,
+            DeviceError::UnknownDevice(_) => Self::SW_DEVICE_UNKNOWN_DEVICE,
+            DeviceError::NoPendingChange(_) => Self::SW_DEVICE_NO_PENDING_CHANGE,
+            DeviceError::UnconfirmedIdentity(_) => Self::SW_DEVICE_UNCONFIRMED_IDENTITY,
+            DeviceError::NoSession(_) => Self::SW_DEVICE_NO_SESSION,
+            DeviceError::Session(_, e) => e.into(),
+            DeviceError::AuthenticationFailed => Self::SW_RECOVERY_AUTHENTICATION_FAILED,
+            DeviceError::NotForUs => Self::SW_RECOVERY_NOT_FOR_US,
+            DeviceError::UnknownSession => Self::SW_RECOVERY_UNKNOWN_SESSION,
+            DeviceError::ReplayedRequest => Self::SW_RECOVERY_REPLAYED_REQUEST,
+            DeviceError::TooManyRequests => Self::SW_RECOVERY_TOO_MANY_REQUESTS,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }

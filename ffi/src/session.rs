@@ -273,13 +273,13 @@ pub(crate) fn sendable_content_type(content_type: u32) -> Result<ContentType> {
 }
 
 /// The franking evidence of a decrypted message: `kf` and `cf`.
-type Evidence = Option<([u8; 32], [u8; 32])>;
+pub(crate) type Evidence = Option<([u8; 32], [u8; 32])>;
 
 /// The metadata of a decrypted message. The body length is returned
 /// separately; `erase` tells the caller to erase the body (an expiry this
 /// version does not know is treated as expired, the safe side for a
 /// disappearing message).
-fn info(
+pub(crate) fn info(
     content_type: ContentType,
     sender: &IdentityKey,
     message_number: u32,
@@ -476,7 +476,7 @@ pub unsafe extern "C" fn sw_session_accept(
 
 /// Copies a decrypted body to the front of `buf` (the whole `buf` is at
 /// least as long as the message) and zeroes the rest; returns the length.
-fn deliver(buf: &mut [u8], body: &[u8], erase: bool) -> Result<usize> {
+pub(crate) fn deliver(buf: &mut [u8], body: &[u8], erase: bool) -> Result<usize> {
     if erase {
         buf.fill(0);
         return Ok(0);

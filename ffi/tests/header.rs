@@ -4,7 +4,7 @@
 //!
 //! Also checks the header against the crate: every result code appears with
 //! its number, and every exported function has a NULL test in
-//! `ffi/tests/c/test_null.c`.
+//! `ffi/tests/c/test_null.c` (or `test_group_null.c`, `test_devices_null.c`).
 
 #![allow(
     clippy::unwrap_used,
@@ -115,6 +115,8 @@ fn every_result_code_is_in_the_header_with_its_number() {
                 "SW_CHANGED_BY_",
                 "SW_PQ_PREKEY_",
                 "SW_KEY_AGREEMENT_",
+                "SW_DEVICE_EVENT_",
+                "SW_RECOVERY_ACTION_",
             ]
             .iter()
             .any(|p| l.starts_with(p))
@@ -169,8 +171,9 @@ fn every_exported_function_has_a_null_test() {
     assert_eq!(decls.len(), exported_functions(&header).len());
     assert!(decls.len() > 40, "found only {decls:?}");
     let c = |name: &str| std::fs::read_to_string(dir().join("tests").join("c").join(name)).unwrap();
-    // Groups and channels keep their NULL calls in a file of their own.
-    let tests = c("test_null.c") + &c("test_group_null.c");
+    // Groups and channels, and devices, keep their NULL calls in files of
+    // their own.
+    let tests = c("test_null.c") + &c("test_group_null.c") + &c("test_devices_null.c");
     let mut missing = Vec::new();
     for (name, params) in &decls {
         if name.ends_with("_free") {

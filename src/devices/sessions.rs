@@ -2,6 +2,7 @@
 //! and up to [`MAX_PREVIOUS_SESSIONS`] previous ones (SPEC.md §21.2), with
 //! the tie-break of simultaneous initiation (§21.3).
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 
 use crate::bundle::PrekeyBundle;
@@ -40,10 +41,16 @@ pub(crate) struct RecoveryState {
 ///   lower one), so both converge on one session.
 ///
 /// Every method that fails leaves every session exactly as it was.
+///
+/// Each session is boxed, so that moving a `DeviceSessions` (into a
+/// [`UserSessions`](crate::devices::UserSessions) map whose nodes split
+/// and merge, or a vector that grows) or growing and shifting the deque of
+/// previous sessions moves pointers only: no block the allocator moves or
+/// frees ever holds a key (SECURITY.md, "Heap hygiene").
 #[derive(Clone, PartialEq, Default)]
 pub struct DeviceSessions {
-    current: Option<SessionRecord>,
-    previous: VecDeque<SessionRecord>,
+    current: Option<Box<SessionRecord>>,
+    previous: VecDeque<Box<SessionRecord>>,
     recovery: RecoveryState,
 }
 
@@ -62,17 +69,17 @@ impl DeviceSessions {
 
     /// The current session: the one that sends.
     pub fn current(&self) -> Option<&SessionRecord> {
-        self.current.as_ref()
+        self.current.as_deref()
     }
 
     /// The current session, mutably (to set its timer, erase keys, ...).
     pub fn current_mut(&mut self) -> Option<&mut SessionRecord> {
-        self.current.as_mut()
+        self.current.as_deref_mut()
     }
 
     /// The previous sessions, newest first.
     pub fn previous(&self) -> impl ExactSizeIterator<Item = &SessionRecord> + '_ {
-        self.previous.iter()
+        self.previous.iter().map(|r| &**r)
     }
 
     /// Whether a current session exists whose peer is `identity`.
@@ -156,7 +163,7 @@ impl DeviceSessions {
                     .as_ref()
                     .is_some_and(|c| c.initiated_by_us() && c.their_identity() == expected);
             if keep_ours {
-                self.push_previous(theirs);
+                self.push_previous(Box::new(theirs));
             } else {
                 self.make_current(theirs);
             }
@@ -200,21 +207,24 @@ impl DeviceSessions {
             && (!we_lead || self.current.is_none())
             && let Some(record) = self.previous.remove(i)
         {
-            self.make_current(record);
+            self.make_current_boxed(record);
         }
     }
 
     fn find(&self, mut pred: impl FnMut(&SessionRecord) -> bool) -> Option<Slot> {
-        if self.current.as_ref().is_some_and(&mut pred) {
+        if self.current.as_deref().is_some_and(&mut pred) {
             return Some(Slot::Current);
         }
-        self.previous.iter().position(pred).map(Slot::Previous)
+        self.previous
+            .iter()
+            .position(|r| pred(r))
+            .map(Slot::Previous)
     }
 
     fn record_mut(&mut self, slot: Slot) -> Option<&mut SessionRecord> {
         match slot {
-            Slot::Current => self.current.as_mut(),
-            Slot::Previous(i) => self.previous.get_mut(i),
+            Slot::Current => self.current.as_deref_mut(),
+            Slot::Previous(i) => self.previous.get_mut(i).map(|r| &mut **r),
         }
     }
 
@@ -233,6 +243,10 @@ impl DeviceSessions {
     /// `record` becomes current; the current one, if any, the newest
     /// previous one.
     fn make_current(&mut self, record: SessionRecord) {
+        self.make_current_boxed(Box::new(record));
+    }
+
+    fn make_current_boxed(&mut self, record: Box<SessionRecord>) {
         if let Some(old) = self.current.replace(record) {
             self.push_previous(old);
         }
@@ -240,7 +254,7 @@ impl DeviceSessions {
 
     /// Adds the newest previous session, dropping the oldest beyond the
     /// cap (its keys are zeroized on drop).
-    fn push_previous(&mut self, record: SessionRecord) {
+    fn push_previous(&mut self, record: Box<SessionRecord>) {
         self.previous.push_front(record);
         self.previous.truncate(MAX_PREVIOUS_SESSIONS);
     }
@@ -277,21 +291,22 @@ impl DeviceSessions {
         &mut self.recovery
     }
 
-    /// For state blobs: the parts.
+    /// For state blobs: the parts (the previous sessions newest first).
     pub(crate) fn parts(
         &self,
     ) -> (
         Option<&SessionRecord>,
-        &VecDeque<SessionRecord>,
+        impl ExactSizeIterator<Item = &SessionRecord> + '_,
         &RecoveryState,
     ) {
-        (self.current.as_ref(), &self.previous, &self.recovery)
+        (self.current(), self.previous(), &self.recovery)
     }
 
-    /// For state blobs: from stored parts (the caller checked the cap).
+    /// For state blobs: from stored parts (the caller checked the cap),
+    /// each session boxed as it is loaded (see the type's docs).
     pub(crate) fn from_parts(
-        current: Option<SessionRecord>,
-        previous: VecDeque<SessionRecord>,
+        current: Option<Box<SessionRecord>>,
+        previous: VecDeque<Box<SessionRecord>>,
         recovery: RecoveryState,
     ) -> Self {
         Self {
@@ -307,7 +322,7 @@ impl From<SessionRecord> for DeviceSessions {
     /// per device) as the current one.
     fn from(record: SessionRecord) -> Self {
         Self {
-            current: Some(record),
+            current: Some(Box::new(record)),
             ..Self::default()
         }
     }
