@@ -149,8 +149,12 @@ pub enum SessionError {
     ReplayedPrekeyMessage,
     /// No session with this peer device could take the message: none is
     /// held, or the message is a ratchet message none of the held sessions
-    /// decrypts and none of them was current. A candidate for a recovery
-    /// request (SPEC.md §21.4).
+    /// decrypts and none of them was current, or a prekey message of a
+    /// session no longer held whose prekeys are gone (what
+    /// [`Session::accept`](crate::Session::accept) reports as
+    /// `UnknownOneTimePrekey`, `UnknownSignedPrekey`, `UnknownPqPrekey` or
+    /// `ReplayedPrekeyMessage`). A candidate for a recovery request
+    /// (SPEC.md §21.4).
     NoSession,
     /// The message comes from an identity key that is not the one the
     /// device list holds (and the app confirmed) for the sending device:

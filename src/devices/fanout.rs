@@ -8,7 +8,7 @@ use crate::address::DeviceAddress;
 use crate::devices::error::DeviceError;
 use crate::devices::list::DeviceList;
 use crate::devices::sessions::DeviceSessions;
-use crate::session::{Outgoing, Sent};
+use crate::session::{Encrypt, Outgoing, Sent};
 use crate::time::Timestamp;
 
 /// The message for one device.
@@ -54,8 +54,9 @@ pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
     me: Option<&DeviceAddress>,
     recipients: &mut [(&DeviceList, &mut UserSessions)],
 ) -> Result<Vec<DeviceMessage>, DeviceError> {
-    // Encrypt on copies of the current sessions; commit only if all
-    // succeed.
+    // Encrypt on copies of the current sessions (only the current one
+    // sends: copying the previous ones too would cost a clone per previous
+    // session per device and message); commit only if all succeed.
     let mut staged = Vec::new();
     for (i, (list, sessions)) in recipients.iter().enumerate() {
         for (device, _) in list.devices() {
@@ -66,19 +67,24 @@ pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
             let identity = *list.trusted_identity(device)?;
             let mut copy = sessions
                 .get(&device)
-                .filter(|s| s.has_current_with(&identity))
+                .and_then(DeviceSessions::current)
+                .filter(|c| c.their_identity() == &identity)
                 .cloned()
                 .ok_or_else(|| DeviceError::NoSession(address.clone()))?;
             let sent = copy
-                .encrypt(rng, now, &identity, outgoing)
+                .encrypt(rng, now, outgoing)
                 .map_err(|e| DeviceError::Session(address.clone(), e))?;
             staged.push((i, device, copy, DeviceMessage { address, sent }));
         }
     }
     let mut out = Vec::with_capacity(staged.len());
     for (i, device, copy, message) in staged {
-        if let Some((_, sessions)) = recipients.get_mut(i) {
-            sessions.insert(device, copy);
+        if let Some(current) = recipients
+            .get_mut(i)
+            .and_then(|(_, sessions)| sessions.get_mut(&device))
+            .and_then(DeviceSessions::current_mut)
+        {
+            *current = copy;
         }
         out.push(message);
     }

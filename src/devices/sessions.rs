@@ -128,7 +128,11 @@ impl DeviceSessions {
     ///
     /// - a prekey message goes to the session accepted from the same
     ///   prekey fields if we hold one (never promoted), else starts a new
-    ///   session ([`Session::accept`], consuming its one-time prekeys);
+    ///   session ([`Session::accept`], consuming its one-time prekeys); if
+    ///   the prekeys it names are gone (a one-time prekey consumed by a
+    ///   session we no longer hold, a deleted signed prekey), that is
+    ///   [`SessionError::NoSession`]: only a restart gets the peer out of
+    ///   its pending session;
     /// - a ratchet message goes to the session that has received under its
     ///   ratchet key if one has (the answer is final), else is tried on
     ///   the current session and then on each previous one, newest first.
@@ -155,7 +159,8 @@ impl DeviceSessions {
                 // A further prekey message of a session we hold.
                 return self.decrypt_at(slot, now, message);
             }
-            let (session, received) = Session::accept(identity, prekeys, now, message)?;
+            let (session, received) =
+                Session::accept(identity, prekeys, now, message).map_err(lost_prekeys)?;
             let theirs = SessionRecord::Established(session);
             let keep_ours = we_lead
                 && self
@@ -314,6 +319,21 @@ impl DeviceSessions {
             previous,
             recovery,
         }
+    }
+}
+
+/// A prekey message of a session we do not hold that cannot start one
+/// because the prekeys it names are gone is [`SessionError::NoSession`]:
+/// the peer keeps sending in that pending session until it hears from us,
+/// so the failure must lead to a recovery request (SPEC.md §21.4) like any
+/// message no session takes, or the conversation is stuck.
+fn lost_prekeys(e: SessionError) -> SessionError {
+    match e {
+        SessionError::UnknownOneTimePrekey
+        | SessionError::UnknownSignedPrekey
+        | SessionError::UnknownPqPrekey
+        | SessionError::ReplayedPrekeyMessage => SessionError::NoSession,
+        e => e,
     }
 }
 
