@@ -1,6 +1,7 @@
 //! [`encrypt_for_devices`]: one message to every device of some users,
 //! all or nothing.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -65,11 +66,13 @@ pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
                 continue;
             }
             let identity = *list.trusted_identity(device)?;
+            // Boxed: the staging vector may move as it grows, and a moved
+            // session would leave its keys in the freed block.
             let mut copy = sessions
                 .get(&device)
                 .and_then(DeviceSessions::current)
                 .filter(|c| c.their_identity() == &identity)
-                .cloned()
+                .map(|c| Box::new(c.clone()))
                 .ok_or_else(|| DeviceError::NoSession(address.clone()))?;
             let sent = copy
                 .encrypt(rng, now, outgoing)
@@ -79,12 +82,13 @@ pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
     }
     let mut out = Vec::with_capacity(staged.len());
     for (i, device, copy, message) in staged {
-        if let Some(current) = recipients
+        if let Some(sessions) = recipients
             .get_mut(i)
             .and_then(|(_, sessions)| sessions.get_mut(&device))
-            .and_then(DeviceSessions::current_mut)
         {
-            *current = copy;
+            // Swaps the box, so the old session is dropped (and zeroized)
+            // in place and the new one never moves.
+            sessions.replace_current(copy);
         }
         out.push(message);
     }

@@ -264,6 +264,13 @@ impl DeviceSessions {
         self.previous.truncate(MAX_PREVIOUS_SESSIONS);
     }
 
+    /// Puts `record` in place of the current session (whose keys are
+    /// zeroized as it drops), keeping the previous ones: for a send
+    /// committed from a copy.
+    pub(crate) fn replace_current(&mut self, record: Box<SessionRecord>) {
+        self.current = Some(record);
+    }
+
     /// The current session stops sending (a peer asked for a restart):
     /// it becomes the newest previous one; nothing is current until a new
     /// session starts.
