@@ -70,9 +70,9 @@ pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
             // session would leave its keys in the freed block.
             let mut copy = sessions
                 .get(&device)
-                .and_then(DeviceSessions::current)
+                .and_then(DeviceSessions::current_boxed)
                 .filter(|c| c.their_identity() == &identity)
-                .map(|c| Box::new(c.clone()))
+                .cloned()
                 .ok_or_else(|| DeviceError::NoSession(address.clone()))?;
             let sent = copy
                 .encrypt(rng, now, outgoing)

@@ -264,6 +264,18 @@ impl DeviceSessions {
         self.previous.truncate(MAX_PREVIOUS_SESSIONS);
     }
 
+    /// The boxed current session: cloning the box clones the session
+    /// straight into its new heap block (`Box::new(session.clone())` left
+    /// copies of chain keys in freed heap blocks in
+    /// `tests/adversary_freed_memory.rs`; `Box::clone` leaves none).
+    #[allow(
+        clippy::borrowed_box,
+        reason = "the box itself is cloned, for the reason above"
+    )]
+    pub(crate) fn current_boxed(&self) -> Option<&Box<SessionRecord>> {
+        self.current.as_ref()
+    }
+
     /// Puts `record` in place of the current session (whose keys are
     /// zeroized as it drops), keeping the previous ones: for a send
     /// committed from a copy.
