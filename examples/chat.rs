@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use sealwire::DeviceAddress;
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
 use sealwire::store::{IdentityStorage, SessionStorage};
-use sealwire::{ContentType, IdentityKey, OsRng, PrekeyBundle, SessionRecord, Timestamp};
+use sealwire::{ContentType, IdentityKey, OsRng, PrekeyBundle, Timestamp};
 use sealwire_sqlite::{
     Direction, Outgoing, ReceiveOutcome, SessionEvent, SqliteStore, StoreError, StoredMessage,
 };
@@ -363,8 +363,8 @@ impl Chat {
         if let Some(peer) = &chat.peer {
             let timer = chat
                 .store
-                .load_session(peer)?
-                .map(|r| describe_policy(r.timer().policy))
+                .load_sessions(peer)?
+                .and_then(|s| s.current().map(|r| describe_policy(r.timer().policy)))
                 .unwrap_or_default();
             println!(
                 "* conversation with {} (disappearing messages: {timer})",
@@ -400,17 +400,24 @@ impl Chat {
         &self,
         peer: &DeviceAddress,
     ) -> Result<(SessionState, Option<IdentityKey>), Error> {
-        Ok(match self.store.load_session(peer)? {
-            None => (SessionState::None, None),
-            Some(r) => {
-                let state = if r.is_established() {
-                    SessionState::Established
-                } else {
-                    SessionState::Pending
-                };
-                (state, Some(*r.their_identity()))
-            }
-        })
+        Ok(
+            match self
+                .store
+                .load_sessions(peer)?
+                .as_ref()
+                .and_then(|s| s.current())
+            {
+                None => (SessionState::None, None),
+                Some(r) => {
+                    let state = if r.is_established() {
+                        SessionState::Established
+                    } else {
+                        SessionState::Pending
+                    };
+                    (state, Some(*r.their_identity()))
+                }
+            },
+        )
     }
 
     fn send_frame(&mut self, kind: u8, payload: &[u8]) {
@@ -633,7 +640,11 @@ impl Chat {
         let Some(peer) = &self.peer else {
             return Ok(None);
         };
-        Ok(self.store.load_session(peer)?.map(|_| peer.clone()))
+        let current = self
+            .store
+            .load_sessions(peer)?
+            .filter(|s| s.current().is_some());
+        Ok(current.map(|_| peer.clone()))
     }
 
     fn flush_queue(&mut self) -> Result<(), Error> {
@@ -692,8 +703,8 @@ impl Chat {
             [] => {
                 match self.has_session()? {
                     Some(peer) => {
-                        let record: Option<SessionRecord> = self.store.load_session(&peer)?;
-                        let policy = record.and_then(|r| r.timer().policy);
+                        let sessions = self.store.load_sessions(&peer)?;
+                        let policy = sessions.and_then(|s| s.current()?.timer().policy);
                         println!("* disappearing messages: {}", describe_policy(policy));
                     }
                     None => println!("* no session yet"),

@@ -56,6 +56,20 @@ impl BlobWriter {
         self.bytes(&v.to_be_bytes());
     }
 
+    /// How many bytes were written.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Overwrites the four bytes at `at` (written before, for example as a
+    /// length placeholder) with `v`; out of range, nothing changes.
+    pub(crate) fn patch_u32(&mut self, at: usize, v: u32) {
+        let end = at.saturating_add(4);
+        if let Some(slot) = self.buf.get_mut(at..end) {
+            slot.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.buf
     }

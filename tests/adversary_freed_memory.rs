@@ -484,7 +484,10 @@ fn group_skipped_keys(s: &mut Secrets) {
 }
 
 /// Many sessions held in a `MemoryStore` (a map whose nodes split, merge
-/// and are freed as sessions are saved, overwritten and deleted).
+/// and are freed as sessions are saved, overwritten and deleted), each
+/// device's [`DeviceSessions`] holding a current session and a growing
+/// list of previous ones (new sessions from the peer push the current one
+/// back, beyond `MAX_PREVIOUS_SESSIONS` the oldest is dropped).
 fn session_store(s: &mut Secrets) {
     let mut rng = DangerDeterministicRng::from_u64(0x5e55);
     let me = IdentityKeyPair::generate(&mut rng);
@@ -495,7 +498,10 @@ fn session_store(s: &mut Secrets) {
         s.add_session(&sa);
         let address = DeviceAddress::new(format!("peer{}", i % 40), i);
         store
-            .save_session(&address, &SessionRecord::Established(sa.clone()))
+            .save_sessions(
+                &address,
+                &DeviceSessions::from(SessionRecord::Established(sa.clone())),
+            )
             .unwrap();
         // The session moves on and is saved again.
         let m = sb
@@ -510,12 +516,43 @@ fn session_store(s: &mut Secrets) {
         sb.decrypt(at(0), &m).unwrap();
         s.add_session(&sa);
         store
-            .save_session(&address, &SessionRecord::Established(sa))
+            .save_sessions(
+                &address,
+                &DeviceSessions::from(SessionRecord::Established(sa)),
+            )
             .unwrap();
     }
     for i in (0..60u32).step_by(2) {
         let address = DeviceAddress::new(format!("peer{}", i % 40), i);
-        assert!(store.delete_session(&address).unwrap());
+        assert!(store.delete_sessions(&address).unwrap());
+    }
+    // Three devices that start a new session with us again and again:
+    // each accepted session becomes current and the old one previous,
+    // past the cap the oldest is dropped; the sessions are saved after
+    // every step.
+    let mut prekeys = PrekeyStore::new(&me, &mut rng);
+    let bundle = prekeys.bundle(&me, None).unwrap();
+    for device in 0..3u32 {
+        let peer = IdentityKeyPair::generate(&mut rng);
+        let address = DeviceAddress::new("restarting", device);
+        let mut sessions = DeviceSessions::new();
+        for _ in 0..sealwire::limits::MAX_PREVIOUS_SESSIONS + 8 {
+            let mut pending = PendingSession::initiate(&mut rng, &peer, &bundle).unwrap();
+            let m = pending
+                .encrypt(&mut rng, at(0), Outgoing::message(b"again"))
+                .unwrap()
+                .message;
+            sessions
+                .decrypt(&me, &mut prekeys, peer.public(), at(0), &m)
+                .unwrap();
+            let current = sessions.current().unwrap().as_established().unwrap();
+            s.add_session(current);
+            store.save_sessions(&address, &sessions).unwrap();
+        }
+        assert_eq!(
+            sessions.previous().len(),
+            sealwire::limits::MAX_PREVIOUS_SESSIONS
+        );
     }
 }
 

@@ -1005,7 +1005,8 @@ fn frame_parse_order_for_an_authenticated_sender() {
 /// STORAGE.md §2 (formerly STORAGE.md §2): each kind's blob is written at the
 /// version the table says, and a version above the newest it says is read
 /// is refused as `UnsupportedVersion` (§5 step 3, before the checksum). Kind `0x06`
-/// (groups) is checked by `tests/group.rs`.
+/// (groups) is checked by `tests/group.rs`; kinds `0x07` and `0x08`
+/// (device sessions and lists) here and in `tests/persistence.rs`.
 #[test]
 fn blob_versions_follow_the_kinds_table() {
     use sealwire::persist::StateError;
@@ -1048,6 +1049,21 @@ fn blob_versions_follow_the_kinds_table() {
                 Box::new(|b| ExpiryQueue::from_blob(b).map(|_| ())),
             ),
             0x06 => continue,
+            0x07 => (
+                sealwire::devices::DeviceSessions::from(sealwire::SessionRecord::from(
+                    alice.clone(),
+                ))
+                .to_blob()
+                .to_vec(),
+                Box::new(|b| sealwire::devices::DeviceSessions::from_blob(b).map(|_| ())),
+            ),
+            0x08 => (
+                sealwire::devices::DeviceList::new("alice")
+                    .unwrap()
+                    .to_blob()
+                    .to_vec(),
+                Box::new(|b| sealwire::devices::DeviceList::from_blob(b).map(|_| ())),
+            ),
             other => panic!("STORAGE.md §2 lists kind {other:#04x}, unknown to this test"),
         };
         assert_eq!((blob[4], blob[5]), (kind, written), "kind {kind:#04x}");
@@ -1061,7 +1077,7 @@ fn blob_versions_follow_the_kinds_table() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 7);
 }
 
 /// SPEC §1.1: every top-level wire encoding checks its maximum length

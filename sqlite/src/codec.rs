@@ -33,17 +33,22 @@ pub(crate) enum Slot<'a> {
     Prekeys,
     /// Table `sessions`, the row of this peer device.
     Session(&'a DeviceAddress),
+    /// Table `device_lists`, the row of this user.
+    DeviceList(&'a str),
 }
 
 impl Slot<'_> {
     /// The address a blob in this row is sealed for: our identity key,
-    /// the table and, for a session, the row's key (the peer's name and
-    /// device id).
+    /// the table and the row's key (for sessions the peer's name and
+    /// device id, for a device list the user id).
     pub(crate) fn address(&self, owner: IdentityKey) -> BlobAddress {
         match self {
             Self::LocalIdentity => BlobAddress::local(owner).with_context(b"local_identity"),
             Self::Prekeys => BlobAddress::local(owner).with_context(b"prekeys"),
             Self::Session(peer) => BlobAddress::device(owner, peer).with_context(b"sessions"),
+            Self::DeviceList(user) => BlobAddress::local(owner)
+                .with_peer_name(user)
+                .with_context(b"device_lists"),
         }
     }
 
@@ -53,6 +58,7 @@ impl Slot<'_> {
             Self::LocalIdentity => StateRecord::LocalIdentity,
             Self::Prekeys => StateRecord::Prekeys,
             Self::Session(peer) => StateRecord::Session((*peer).clone()),
+            Self::DeviceList(user) => StateRecord::DeviceList((*user).to_owned()),
         }
     }
 }

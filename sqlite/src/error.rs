@@ -4,6 +4,7 @@ use std::fmt;
 
 use rusqlite::ErrorCode;
 use sealwire::DeviceAddress;
+use sealwire::devices::DeviceError;
 use sealwire::{BundleError, DecodeError, SessionError, persist::StateError};
 
 /// The stored state a blob belongs to, named in [`StoreError::State`].
@@ -14,8 +15,10 @@ pub enum StateRecord {
     LocalIdentity,
     /// Our prekey store (table `prekeys`).
     Prekeys,
-    /// The session with a peer device (table `sessions`).
+    /// The sessions with a peer device (table `sessions`).
     Session(DeviceAddress),
+    /// The device list of a user (table `device_lists`).
+    DeviceList(String),
 }
 
 impl fmt::Display for StateRecord {
@@ -23,7 +26,8 @@ impl fmt::Display for StateRecord {
         match self {
             Self::LocalIdentity => f.write_str("local identity"),
             Self::Prekeys => f.write_str("prekey store"),
-            Self::Session(address) => write!(f, "session with {address}"),
+            Self::Session(address) => write!(f, "sessions with {address}"),
+            Self::DeviceList(user) => write!(f, "device list of {user}"),
         }
     }
 }
@@ -90,6 +94,12 @@ pub enum StoreError {
     Session(SessionError),
     /// A prekey bundle could not be used.
     Bundle(BundleError),
+    /// The stored device list of the peer refuses the step: the device is
+    /// not in it ([`DeviceError::UnknownDevice`]: update the list, then
+    /// receive the message again), or its identity key changed and the
+    /// change is not confirmed ([`DeviceError::UnconfirmedIdentity`]).
+    /// Nothing changed.
+    Device(DeviceError),
     /// No local identity is stored yet (see
     /// [`SqliteStore::initialize`](crate::SqliteStore::initialize)).
     NoIdentity,
@@ -98,11 +108,15 @@ pub enum StoreError {
     /// A sealed database binds its state to the identity first saved in
     /// it: another identity cannot replace it. Nothing changed.
     OtherIdentity,
-    /// No session with this peer device, and the message cannot start one
-    /// (it is not a prekey message).
+    /// No usable session with this peer device: none, or none with the
+    /// identity key its device list (or, without one, the identity recorded
+    /// for it) holds; and the message cannot start one (it is not a prekey
+    /// message). Nothing changed.
     NoSession(DeviceAddress),
-    /// A prekey message of a session that was accepted before and has been
-    /// replaced (or deleted) since: a late message of the old session, or a
+    /// A prekey message of a session that was accepted before and is no
+    /// longer held (deleted, or dropped past the
+    /// [`MAX_PREVIOUS_SESSIONS`](sealwire::limits::MAX_PREVIOUS_SESSIONS)
+    /// previous sessions): a very late message of that session, or a
     /// replay. Refused so that an old session never comes back; nothing
     /// changed. Drop the message.
     StaleSession(DeviceAddress),
@@ -136,6 +150,7 @@ impl fmt::Display for StoreError {
             }
             Self::Session(e) => write!(f, "session error: {e}"),
             Self::Bundle(e) => write!(f, "prekey bundle error: {e}"),
+            Self::Device(e) => write!(f, "device list: {e}"),
             Self::NoIdentity => f.write_str("no local identity stored"),
             Self::NoPrekeys => f.write_str("no prekey store stored"),
             Self::OtherIdentity => f.write_str(
@@ -144,7 +159,7 @@ impl fmt::Display for StoreError {
             Self::NoSession(address) => write!(f, "no session with {address}"),
             Self::StaleSession(address) => write!(
                 f,
-                "prekey message of an earlier session with {address}, replaced since"
+                "prekey message of an earlier session with {address}, no longer held"
             ),
         }
     }
@@ -158,6 +173,7 @@ impl std::error::Error for StoreError {
             Self::PeerIdentity { error, .. } => Some(error),
             Self::Session(e) => Some(e),
             Self::Bundle(e) => Some(e),
+            Self::Device(e) => Some(e),
             _ => None,
         }
     }
@@ -176,6 +192,12 @@ impl From<rusqlite::Error> for StoreError {
 impl From<SessionError> for StoreError {
     fn from(e: SessionError) -> Self {
         Self::Session(e)
+    }
+}
+
+impl From<DeviceError> for StoreError {
+    fn from(e: DeviceError) -> Self {
+        Self::Device(e)
     }
 }
 

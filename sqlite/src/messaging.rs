@@ -1,15 +1,14 @@
 //! The transactional helpers: receive, send, timers, outbox, messages and
 //! their expiry.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sealwire::DeviceAddress;
+use sealwire::devices::{DeviceError, DeviceSessions};
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
 use sealwire::wire::Message;
-use sealwire::{
-    ContentType, Encrypt, IdentityKey, PendingSession, PrekeyBundle, Session, SessionError,
-    SessionRecord, Timestamp,
-};
+use sealwire::{ContentType, IdentityKey, PrekeyBundle, SessionError, Timestamp};
 
+use crate::codec::BlobCodec;
 use crate::error::StoreError;
 use crate::rows::{self, MESSAGE_COLUMNS, NewMessage, time_to_sql};
 use crate::store::SqliteStore;
@@ -39,24 +38,109 @@ fn outgoing_expiry(policy: Option<ExpiryPolicy>, now: Timestamp) -> Option<Times
     }
 }
 
+/// A session error of `address` as the store reports it: no usable
+/// session is [`StoreError::NoSession`].
+fn session_error(e: SessionError, address: &DeviceAddress) -> StoreError {
+    match e {
+        SessionError::NoSession => StoreError::NoSession(address.clone()),
+        e => StoreError::Session(e),
+    }
+}
+
+/// The identity key recorded for a peer device (table `peer_identities`),
+/// else that of its current session: who the device is for a user without
+/// a device list.
+fn recorded_identity(
+    conn: &Connection,
+    address: &DeviceAddress,
+    sessions: &DeviceSessions,
+) -> Result<IdentityKey, StoreError> {
+    if let Some(key) = rows::peer_identity(conn, address)? {
+        return Ok(key);
+    }
+    sessions
+        .current()
+        .map(|c| *c.their_identity())
+        .ok_or_else(|| StoreError::NoSession(address.clone()))
+}
+
+/// The identity key a message from `from` must come from: the
+/// confirmed key of the device in the user's stored device list
+/// ([`DeviceError::UnknownDevice`] if the list does not name it);
+/// without a list, the key a prekey message names (trusted on first
+/// use, a change reported as [`SessionEvent::Accepted::previous_identity`])
+/// or else the recorded one.
+fn identity_to_receive(
+    codec: &BlobCodec,
+    conn: &Connection,
+    from: &DeviceAddress,
+    prekey_identity: Option<IdentityKey>,
+    sessions: &DeviceSessions,
+) -> Result<IdentityKey, StoreError> {
+    if let Some(list) = rows::device_list(conn, codec, from.name())? {
+        let device = from.device_id();
+        return Ok(*list
+            .identity(device)
+            .ok_or(DeviceError::UnknownDevice(device))?);
+    }
+    match prekey_identity {
+        Some(key) => Ok(key),
+        None => recorded_identity(conn, from, sessions),
+    }
+}
+
+/// The identity key a message to `to` is for: the device's confirmed
+/// key in the user's stored device list, with no change waiting
+/// ([`DeviceList::trusted_identity`]); without a list, the recorded
+/// one.
+fn identity_to_send(
+    codec: &BlobCodec,
+    conn: &Connection,
+    to: &DeviceAddress,
+    sessions: &DeviceSessions,
+) -> Result<IdentityKey, StoreError> {
+    match rows::device_list(conn, codec, to.name())? {
+        Some(list) => Ok(*list.trusted_identity(to.device_id())?),
+        None => recorded_identity(conn, to, sessions),
+    }
+}
+
+/// Our identity key: the owner of a sealed database, else read from
+/// our stored identity.
+fn our_identity_key(codec: &BlobCodec, conn: &Connection) -> Result<IdentityKey, StoreError> {
+    match codec.owner() {
+        Some(owner) => Ok(owner),
+        None => Ok(*rows::local_identity(conn, codec)?
+            .ok_or(StoreError::NoIdentity)?
+            .public()),
+    }
+}
+
 impl SqliteStore {
     /// Decrypts a message from `from` and stores it, in one `BEGIN
     /// IMMEDIATE` transaction:
     ///
-    /// 1. load the session with `from`; if there is none, or the message is
-    ///    a prekey message of another session (`SessionMismatch`, or any
-    ///    prekey message while our session is still pending), accept a new
-    ///    session from it with our identity and prekey store
-    ///    ([`Session::accept`], which consumes the one-time prekey), and
-    ///    save the prekey store, the sender's identity key and the
-    ///    session's base key (a prekey message of a session accepted before
-    ///    is refused: [`StoreError::StaleSession`]);
-    /// 2. decrypt;
+    /// 1. load the sessions with `from` ([`DeviceSessions`]: the current
+    ///    one and the previous ones) and the identity key the sender must
+    ///    have: its confirmed key in the user's device list if one is
+    ///    stored (a device not in it is refused,
+    ///    [`DeviceError::UnknownDevice`]), else the key a prekey message
+    ///    names, else the key recorded for the device;
+    /// 2. decrypt ([`DeviceSessions::decrypt`]): in the session the
+    ///    message belongs to, current or previous; a prekey message of no
+    ///    session held starts a new one with our identity and prekey store
+    ///    (which consumes the one-time prekey), and the prekey store, the
+    ///    sender's identity key and the session's base key are saved (a
+    ///    prekey message of a session accepted before and no longer held
+    ///    is refused: [`StoreError::StaleSession`]). The new session
+    ///    becomes current and the current one previous, except while both
+    ///    devices started a session at once: then the lower identity key's
+    ///    session stays current on both sides (SPEC.md §21.3);
     /// 3. insert the message row (plaintext, `expires_at` from
     ///    [`Received::expiry`](sealwire::Received::expiry)) — except for a
     ///    timer change, and for a message that arrived after its deadline,
     ///    which are not stored ([`ReceiveOutcome::NotStored`]);
-    /// 4. save the new session state (replacing any previous session);
+    /// 4. save the sessions;
     /// 5. commit.
     ///
     /// Only then does it return: a crash at any point before leaves the
@@ -70,50 +154,65 @@ impl SqliteStore {
         now: Timestamp,
         message: &[u8],
     ) -> Result<ReceiveOutcome, StoreError> {
-        let base_key = match Message::parse(message) {
-            Ok(Message::Prekey(p)) => Some(p.base_key),
+        let prekey = match Message::parse(message) {
+            Ok(Message::Prekey(p)) => Some((p.base_key, p.identity_key)),
             _ => None,
         };
-        let is_prekey = base_key.is_some();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing = rows::session(&tx, &self.codec, from)?;
-        let replaced = existing.is_some();
-        let decrypted = match existing {
-            Some(mut record) => match record.decrypt(now, message) {
-                Ok(received) => Some((record, received, SessionEvent::Existing)),
-                Err(SessionError::DuplicateMessage) => return Ok(ReceiveOutcome::Duplicate),
-                Err(SessionError::SessionMismatch | SessionError::UnexpectedMessage)
-                    if is_prekey =>
-                {
-                    None
-                }
-                Err(e) => return Err(StoreError::Session(e)),
-            },
-            None if is_prekey => None,
-            None => return Err(StoreError::NoSession(from.clone())),
-        };
-        let (record, received, session) = match decrypted {
-            Some(done) => done,
+        let stored = rows::sessions(&tx, &self.codec, from)?;
+        if stored.is_none() && prekey.is_none() {
+            return Err(StoreError::NoSession(from.clone()));
+        }
+        let mut sessions = stored.unwrap_or_default();
+        let expected = identity_to_receive(
+            &self.codec,
+            &tx,
+            from,
+            prekey.map(|(_, key)| key),
+            &sessions,
+        )?;
+        let accepting = prekey.filter(|_| !sessions.holds_prekey_session(message));
+        let decrypted = match accepting {
             None => {
-                let base_key = base_key.ok_or_else(|| StoreError::NoSession(from.clone()))?;
+                let us = our_identity_key(&self.codec, &tx)?;
+                sessions
+                    .decrypt_held(&us, &expected, now, message)
+                    .map(|received| (received, SessionEvent::Existing))
+            }
+            Some((base_key, _)) => {
                 if rows::base_key_accepted(&tx, &base_key)? {
                     return Err(StoreError::StaleSession(from.clone()));
                 }
                 let identity =
                     rows::local_identity(&tx, &self.codec)?.ok_or(StoreError::NoIdentity)?;
                 let mut prekeys = rows::prekeys(&tx, &self.codec)?.ok_or(StoreError::NoPrekeys)?;
-                let (session, received) = Session::accept(&identity, &mut prekeys, now, message)?;
-                rows::save_prekeys(&tx, &mut self.codec, &prekeys)?;
-                let previous_identity = rows::save_peer_identity(&tx, from, &received.sender)?;
-                rows::record_base_key(&tx, &base_key, from, now)?;
-                let event = SessionEvent::Accepted {
-                    replaced,
-                    previous_identity,
-                };
-                (SessionRecord::from(session), received, event)
+                let current_before = sessions.current().cloned();
+                match sessions.decrypt(&identity, &mut prekeys, &expected, now, message) {
+                    Ok(received) => {
+                        rows::save_prekeys(&tx, &mut self.codec, &prekeys)?;
+                        let previous_identity =
+                            rows::save_peer_identity(&tx, from, &received.sender)?;
+                        rows::record_base_key(&tx, &base_key, from, now)?;
+                        // The current session is another one now (else our
+                        // own stayed current and the new one is previous).
+                        let replaced = current_before.is_some()
+                            && sessions.current() != current_before.as_ref();
+                        let event = SessionEvent::Accepted {
+                            replaced,
+                            previous_identity,
+                        };
+                        Ok((received, event))
+                    }
+                    Err(e) => Err(e),
+                }
             }
+        };
+        let (received, session) = match decrypted {
+            Ok(done) => done,
+            Err(SessionError::DuplicateMessage) => return Ok(ReceiveOutcome::Duplicate),
+            Err(e) => return Err(session_error(e, from)),
         };
         let expiry = incoming_expiry(received.expiry)
             .filter(|_| received.content_type != ContentType::TimerChange);
@@ -134,7 +233,7 @@ impl SqliteStore {
             )?),
             None => None,
         };
-        rows::save_session(&tx, &mut self.codec, from, &record)?;
+        rows::save_sessions(&tx, &mut self.codec, from, &sessions)?;
         tx.commit()?;
         Ok(match row_id {
             Some(row_id) => ReceiveOutcome::Stored {
@@ -147,8 +246,11 @@ impl SqliteStore {
     }
 
     /// Encrypts a user message to `to` and stores it, in one transaction:
-    /// encrypt with the stored session, save the new session state, insert
-    /// the outgoing message row and the ciphertext's outbox row, commit.
+    /// encrypt with the current session (its peer must be the identity key
+    /// the user's device list holds for the device, confirmed, or without
+    /// a list the one recorded: else [`StoreError::Device`] or
+    /// [`StoreError::NoSession`]), save the sessions, insert the outgoing
+    /// message row and the ciphertext's outbox row, commit.
     /// Then transmit [`Outgoing::ciphertext`], and call
     /// [`mark_delivered`](Self::mark_delivered) once the peer acknowledged
     /// it; until then [`pending_outbox`](Self::pending_outbox) lists it for
@@ -175,12 +277,20 @@ impl SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut record = rows::session(&tx, &self.codec, to)?
+        let mut sessions = rows::sessions(&tx, &self.codec, to)?
             .ok_or_else(|| StoreError::NoSession(to.clone()))?;
-        let ciphertext = record
-            .encrypt(rng, now, sealwire::Outgoing::new(content_type, body))?
+        let expected = identity_to_send(&self.codec, &tx, to, &sessions)?;
+        let ciphertext = sessions
+            .encrypt(
+                rng,
+                now,
+                &expected,
+                sealwire::Outgoing::new(content_type, body),
+            )
+            .map_err(|e| session_error(e, to))?
             .message;
-        rows::save_session(&tx, &mut self.codec, to, &record)?;
+        let policy = sessions.current().and_then(|c| c.timer().policy);
+        rows::save_sessions(&tx, &mut self.codec, to, &sessions)?;
         let row_id = rows::insert_message(
             &tx,
             &NewMessage {
@@ -189,7 +299,7 @@ impl SqliteStore {
                 content_type,
                 sent_at: now,
                 received_at: None,
-                expires_at: outgoing_expiry(record.timer().policy, now),
+                expires_at: outgoing_expiry(policy, now),
                 read_ttl_ms: None,
                 read: true,
                 body,
@@ -205,9 +315,10 @@ impl SqliteStore {
     }
 
     /// Changes the conversation's disappearing-message timer (`None`:
-    /// off), in one transaction: the timer-change message is encrypted, the
-    /// session saved and the ciphertext put in the outbox (no message row).
-    /// Transmit it like [`send`](Self::send)'s.
+    /// off) on the current session with `to`, in one transaction: the
+    /// timer-change message is encrypted, the sessions saved and the
+    /// ciphertext put in the outbox (no message row). Transmit it like
+    /// [`send`](Self::send)'s.
     pub fn set_timer<R: sealwire::rand_core::CryptoRng + ?Sized>(
         &mut self,
         to: &DeviceAddress,
@@ -218,10 +329,15 @@ impl SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut record = rows::session(&tx, &self.codec, to)?
+        let mut sessions = rows::sessions(&tx, &self.codec, to)?
+            .ok_or_else(|| StoreError::NoSession(to.clone()))?;
+        let expected = identity_to_send(&self.codec, &tx, to, &sessions)?;
+        let record = sessions
+            .current_mut()
+            .filter(|c| *c.their_identity() == expected)
             .ok_or_else(|| StoreError::NoSession(to.clone()))?;
         let (ciphertext, change) = record.set_timer(rng, now, policy)?;
-        rows::save_session(&tx, &mut self.codec, to, &record)?;
+        rows::save_sessions(&tx, &mut self.codec, to, &sessions)?;
         let outbox_id = rows::insert_outbox(&tx, to, None, &ciphertext, now)?;
         tx.commit()?;
         Ok((
@@ -235,10 +351,16 @@ impl SqliteStore {
     }
 
     /// Starts a session with `to` from its published bundle (parsed and
-    /// verified here), replacing any session with that device, and records
-    /// its identity key; one transaction. Returns the device's previous
-    /// identity key if it was a different one. Messages sent from now on
-    /// are prekey messages until the peer's first reply.
+    /// verified here) and records its identity key; one transaction. With
+    /// a device list stored for the user, the bundle must carry the
+    /// device's confirmed identity key ([`SessionError::UntrustedIdentity`]
+    /// otherwise, and [`StoreError::Device`] while a change waits for
+    /// confirmation); without one, any key is taken and a change is
+    /// reported. The new session becomes current; the one it replaces, if
+    /// any, stays as a previous session (its late messages still decrypt).
+    /// Returns the device's previous identity key if it was a different
+    /// one. Messages sent from now on are prekey messages until the peer's
+    /// first reply.
     pub fn start_session<R: sealwire::rand_core::CryptoRng + ?Sized>(
         &mut self,
         to: &DeviceAddress,
@@ -250,8 +372,13 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let identity = rows::local_identity(&tx, &self.codec)?.ok_or(StoreError::NoIdentity)?;
-        let pending = PendingSession::initiate(rng, &identity, &bundle)?;
-        rows::save_session(&tx, &mut self.codec, to, &SessionRecord::from(pending))?;
+        let expected = match rows::device_list(&tx, &self.codec, to.name())? {
+            Some(list) => *list.trusted_identity(to.device_id())?,
+            None => *bundle.identity_key(),
+        };
+        let mut sessions = rows::sessions(&tx, &self.codec, to)?.unwrap_or_default();
+        sessions.initiate(rng, &identity, &expected, &bundle)?;
+        rows::save_sessions(&tx, &mut self.codec, to, &sessions)?;
         let previous = rows::save_peer_identity(&tx, to, bundle.identity_key())?;
         tx.commit()?;
         Ok(previous)
@@ -368,22 +495,23 @@ impl SqliteStore {
             .map(Timestamp::from_unix_millis))
     }
 
-    /// Erases, in every session, the skipped message keys whose retention
-    /// has run out ([`SessionRecord::erase_expired_keys`]), in one
-    /// transaction; returns how many sessions changed. A session that fails
-    /// to load fails the call (and nothing is written).
+    /// Erases, in every session with every peer device (current and
+    /// previous), the skipped message keys whose retention has run out
+    /// ([`DeviceSessions::erase_expired_keys`]), in one transaction;
+    /// returns how many devices' sessions changed. A row that fails to
+    /// load fails the call (and nothing is written).
     pub fn erase_expired_keys(&mut self, now: Timestamp) -> Result<usize, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = 0usize;
         for address in rows::session_addresses(&tx)? {
-            let Some(mut record) = rows::session(&tx, &self.codec, &address)? else {
+            let Some(mut sessions) = rows::sessions(&tx, &self.codec, &address)? else {
                 continue;
             };
-            if record.next_key_erasure().is_some_and(|t| t <= now) {
-                record.erase_expired_keys(now);
-                rows::save_session(&tx, &mut self.codec, &address, &record)?;
+            if sessions.next_key_erasure().is_some_and(|t| t <= now) {
+                sessions.erase_expired_keys(now);
+                rows::save_sessions(&tx, &mut self.codec, &address, &sessions)?;
                 changed = changed.saturating_add(1);
             }
         }

@@ -4,7 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use sealwire::DeviceAddress;
-use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord, Timestamp};
+use sealwire::devices::{DeviceList, DeviceSessions};
+use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, Timestamp};
 
 use crate::codec::{BlobCodec, Slot};
 use crate::error::StoreError;
@@ -46,7 +47,7 @@ fn load_blob<T: sealwire::persist::StateBlob>(
 }
 
 /// `meta` key holding our identity key, the owner sealed blobs are bound
-/// to (sealed databases, schema version 2).
+/// to (sealed databases, schema version 2 on).
 pub(crate) const OWNER_KEY: &str = "owner_identity";
 
 /// The owner recorded in `meta`, if any.
@@ -154,11 +155,11 @@ pub(crate) fn save_prekeys(
     Ok(())
 }
 
-pub(crate) fn session(
+pub(crate) fn sessions(
     conn: &Connection,
     codec: &BlobCodec,
     address: &DeviceAddress,
-) -> Result<Option<SessionRecord>, StoreError> {
+) -> Result<Option<DeviceSessions>, StoreError> {
     load_blob(
         conn,
         codec,
@@ -168,13 +169,13 @@ pub(crate) fn session(
     )
 }
 
-pub(crate) fn save_session(
+pub(crate) fn save_sessions(
     conn: &Connection,
     codec: &mut BlobCodec,
     address: &DeviceAddress,
-    record: &SessionRecord,
+    sessions: &DeviceSessions,
 ) -> Result<(), StoreError> {
-    codec.encode(record, Slot::Session(address), |blob| {
+    codec.encode(sessions, Slot::Session(address), |blob| {
         conn.execute(
             "INSERT INTO sessions (name, device, blob) VALUES (?1, ?2, ?3)
              ON CONFLICT (name, device) DO UPDATE SET blob = excluded.blob",
@@ -184,7 +185,7 @@ pub(crate) fn save_session(
     Ok(())
 }
 
-pub(crate) fn delete_session(
+pub(crate) fn delete_sessions(
     conn: &Connection,
     address: &DeviceAddress,
 ) -> Result<bool, StoreError> {
@@ -192,6 +193,40 @@ pub(crate) fn delete_session(
         "DELETE FROM sessions WHERE name = ?1 AND device = ?2",
         params![address.name(), address.device_id()],
     )?;
+    Ok(n > 0)
+}
+
+pub(crate) fn device_list(
+    conn: &Connection,
+    codec: &BlobCodec,
+    user: &str,
+) -> Result<Option<DeviceList>, StoreError> {
+    load_blob(
+        conn,
+        codec,
+        "SELECT blob FROM device_lists WHERE user = ?1",
+        [user],
+        Slot::DeviceList(user),
+    )
+}
+
+pub(crate) fn save_device_list(
+    conn: &Connection,
+    codec: &mut BlobCodec,
+    list: &DeviceList,
+) -> Result<(), StoreError> {
+    codec.encode(list, Slot::DeviceList(list.user()), |blob| {
+        conn.execute(
+            "INSERT INTO device_lists (user, blob) VALUES (?1, ?2)
+             ON CONFLICT (user) DO UPDATE SET blob = excluded.blob",
+            params![list.user(), blob],
+        )
+    })??;
+    Ok(())
+}
+
+pub(crate) fn delete_device_list(conn: &Connection, user: &str) -> Result<bool, StoreError> {
+    let n = conn.execute("DELETE FROM device_lists WHERE user = ?1", [user])?;
     Ok(n > 0)
 }
 

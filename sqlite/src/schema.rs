@@ -11,7 +11,11 @@ use crate::rows;
 /// The schema version this crate writes and the newest it reads. Version 2
 /// binds every sealed blob to its row (STORAGE.md §1): opening a sealed
 /// version-1 database re-seals each blob once, in one transaction.
-pub const SCHEMA_VERSION: i64 = 2;
+/// Version 3 keeps device lists (table `device_lists`) and, per peer
+/// device, its `DeviceSessions` (current and previous sessions) instead of
+/// one session: opening an older database rewrites each session row once,
+/// that session becoming the current one, in one transaction.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another connection's lock before
 /// [`StoreError::Sqlite`] (`SQLITE_BUSY`).
@@ -83,6 +87,15 @@ CREATE INDEX outbox_by_peer ON outbox (peer_name, device, id);
 CREATE INDEX outbox_by_message ON outbox (message_id);
 ";
 
+/// Version 3: the device list of each user, a state blob (kind 0x08) by
+/// user id. (The rows of `sessions` hold device sessions, kind 0x07.)
+const V3: &str = "
+CREATE TABLE device_lists (
+    user TEXT PRIMARY KEY NOT NULL,
+    blob BLOB NOT NULL
+) STRICT;
+";
+
 /// Applies the connection settings: WAL, `synchronous=FULL`, a busy
 /// timeout, foreign keys, `secure_delete`.
 pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -103,8 +116,8 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
 /// Brings the schema to [`SCHEMA_VERSION`] and checks the storage mode
 /// ([`check_storage_mode`]), in one transaction: a database of a newer
 /// version, or opened with the wrong key or mode, is refused and left
-/// untouched; so is a version-1 sealed database with a row that fails to
-/// load (the error names it). Returns the owner sealed blobs are bound to.
+/// untouched; so is an older database with a row that fails to load (the
+/// error names it). Returns the owner sealed blobs are bound to.
 pub(crate) fn migrate(
     conn: &mut Connection,
     codec: &BlobCodec,
@@ -124,7 +137,11 @@ pub(crate) fn migrate(
     if (1..2).contains(&found) {
         bind_sealed_blobs(&tx, codec)?;
     }
-    // Future versions: `if found < 3 { ... }`, each step rewriting what
+    if found < 3 {
+        tx.execute_batch(V3)?;
+        sessions_to_device_sessions(&tx, codec)?;
+    }
+    // Future versions: `if found < 4 { ... }`, each step rewriting what
     // the previous version wrote.
     if found != SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -201,6 +218,64 @@ fn bind_sealed_blobs(tx: &Connection, codec: &BlobCodec) -> Result<(), StoreErro
             "UPDATE sessions SET blob = ?1 WHERE name = ?2 AND device = ?3",
             params![sealed, peer.name(), peer.device_id()],
         )?;
+    }
+    Ok(())
+}
+
+/// Version 2 to 3: every row of `sessions` held one session (a blob of
+/// kind 0x03 or 0x04); it is loaded as device sessions holding it as the
+/// current one (STORAGE.md §11), written again as such (kind 0x07; sealed:
+/// bound to the same row, with a fresh salt) and replaced. A row that
+/// fails to load fails the migration.
+fn sessions_to_device_sessions(tx: &Connection, codec: &BlobCodec) -> Result<(), StoreError> {
+    use sealwire::devices::DeviceSessions;
+    use sealwire::persist::StateBlob;
+
+    let rows: Vec<(String, u32, zeroize::Zeroizing<Vec<u8>>)> = {
+        let mut stmt = tx.prepare("SELECT name, device, blob FROM sessions")?;
+        stmt.query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                zeroize::Zeroizing::new(row.get(2)?),
+            ))
+        })?
+        .collect::<Result<_, _>>()?
+    };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sealed = match codec.storage_key() {
+        // Sessions are saved only once our identity is (its key is the
+        // owner every blob is bound to).
+        Some(key) => Some((key, rows::stored_owner(tx)?.ok_or(StoreError::NoIdentity)?)),
+        None => None,
+    };
+    let mut rng = sealwire::os_rng();
+    for (name, device, bytes) in rows {
+        let peer = sealwire::DeviceAddress::new(name, device);
+        let slot = Slot::Session(&peer);
+        let state = |error| StoreError::State {
+            record: slot.record(),
+            error,
+        };
+        let update = |blob: &[u8]| {
+            tx.execute(
+                "UPDATE sessions SET blob = ?1 WHERE name = ?2 AND device = ?3",
+                params![blob, peer.name(), peer.device_id()],
+            )
+        };
+        match sealed {
+            Some((key, owner)) => {
+                let address = slot.address(owner);
+                let sessions = DeviceSessions::unseal(key, &address, &bytes).map_err(state)?;
+                update(&sessions.seal(key, &address, &mut rng))?;
+            }
+            None => {
+                let sessions = DeviceSessions::from_blob(&bytes).map_err(state)?;
+                update(&sessions.to_blob())?;
+            }
+        }
     }
     Ok(())
 }

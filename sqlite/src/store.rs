@@ -4,9 +4,10 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 use sealwire::DeviceAddress;
+use sealwire::devices::{DeviceEvent, DeviceList, DeviceSessions};
 use sealwire::persist::StorageKey;
-use sealwire::store::{IdentityStorage, PrekeyStorage, SessionStorage};
-use sealwire::{IdentityKey, IdentityKeyPair, PrekeyStore, SessionRecord};
+use sealwire::store::{DeviceListStorage, IdentityStorage, PrekeyStorage, SessionStorage};
+use sealwire::{IdentityKey, IdentityKeyPair, PrekeyStore};
 
 use crate::codec::BlobCodec;
 use crate::error::StoreError;
@@ -14,11 +15,12 @@ use crate::{rows, schema};
 
 /// sealwire's state and an app's messages in one SQLite database.
 ///
-/// Implements [`IdentityStorage`], [`PrekeyStorage`] and [`SessionStorage`];
-/// the helpers [`receive`](Self::receive) and [`send`](Self::send) run a
-/// whole step (decrypt or encrypt, store the message, store the new
-/// session state) in one transaction. See the crate documentation for the
-/// tables and the guarantees.
+/// Implements [`IdentityStorage`], [`PrekeyStorage`], [`SessionStorage`]
+/// (a [`DeviceSessions`] per peer device) and [`DeviceListStorage`]; the
+/// helpers [`receive`](Self::receive) and [`send`](Self::send) run a whole
+/// step (decrypt or encrypt, store the message, store the new session
+/// state) in one transaction. See the crate documentation for the tables
+/// and the guarantees.
 #[derive(Debug)]
 pub struct SqliteStore {
     pub(crate) conn: Connection,
@@ -34,13 +36,15 @@ impl SqliteStore {
 
     /// Opens (or creates) the database at `path`, every state blob sealed
     /// under `key` (AES-256-GCM, a fresh salt per blob) and bound to its
-    /// row: our identity key, the table and, for a session, the peer's
-    /// name and device id (STORAGE.md §1). A blob moved into another row
+    /// row: our identity key, the table and the row's key (the peer's
+    /// name and device id, or the user id of a device list; STORAGE.md
+    /// §1). A blob moved into another row
     /// fails to load with [`StateError::WrongAddress`](sealwire::persist::StateError::WrongAddress).
     /// A database created with another key fails with
     /// [`StoreError::WrongStorageKey`], one created unsealed with
-    /// [`StoreError::PlainDatabase`]. A database of schema version 1
-    /// (blobs sealed unbound) is migrated once, in one transaction.
+    /// [`StoreError::PlainDatabase`]. A database of an older schema
+    /// version (1: blobs sealed unbound; 1 and 2: one session per device)
+    /// is migrated once, in one transaction.
     ///
     /// The first identity saved becomes the owner every blob is bound to;
     /// another one is refused ([`StoreError::OtherIdentity`]), and no
@@ -159,10 +163,59 @@ impl SqliteStore {
         Ok(bundle)
     }
 
-    /// Every peer device we hold a session with, ordered by name and
+    /// Every peer device we hold sessions with, ordered by name and
     /// device.
     pub fn session_addresses(&self) -> Result<Vec<DeviceAddress>, StoreError> {
         rows::session_addresses(&self.conn)
+    }
+
+    /// Replaces the device list of `user` with `devices` (the whole list,
+    /// as the server now has it; see [`DeviceList::update`]) and saves it,
+    /// in one transaction; a user without a stored list starts from an
+    /// empty one. Returns what changed: show `Added` and `IdentityChanged`
+    /// to the user. On error nothing changed.
+    ///
+    /// Once a user has a device list, [`receive`](Self::receive),
+    /// [`send`](Self::send) and [`start_session`](Self::start_session)
+    /// take each device's identity key from it.
+    pub fn update_device_list(
+        &mut self,
+        user: &str,
+        devices: &[(u32, IdentityKey)],
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut list = match rows::device_list(&tx, &self.codec, user)? {
+            Some(list) => list,
+            None => DeviceList::new(user)?,
+        };
+        let events = list.update(devices)?;
+        rows::save_device_list(&tx, &mut self.codec, &list)?;
+        tx.commit()?;
+        Ok(events)
+    }
+
+    /// Confirms the identity key a device of `user` announced (see
+    /// [`DeviceList::confirm_identity`]) and saves the list, in one
+    /// transaction. From then on only sessions with the new key send and
+    /// receive; start one with [`start_session`](Self::start_session). On
+    /// error nothing changed.
+    pub fn confirm_identity(
+        &mut self,
+        user: &str,
+        device: u32,
+        key: &IdentityKey,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut list = rows::device_list(&tx, &self.codec, user)?
+            .ok_or(sealwire::devices::DeviceError::UnknownDevice(device))?;
+        list.confirm_identity(device, key)?;
+        rows::save_device_list(&tx, &mut self.codec, &list)?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -219,23 +272,39 @@ impl PrekeyStorage for SqliteStore {
 impl SessionStorage for SqliteStore {
     type Error = StoreError;
 
-    fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, StoreError> {
-        rows::session(&self.conn, &self.codec, address)
+    fn load_sessions(&self, address: &DeviceAddress) -> Result<Option<DeviceSessions>, StoreError> {
+        rows::sessions(&self.conn, &self.codec, address)
     }
 
-    fn save_session(
+    fn save_sessions(
         &mut self,
         address: &DeviceAddress,
-        record: &SessionRecord,
+        sessions: &DeviceSessions,
     ) -> Result<(), StoreError> {
-        rows::save_session(&self.conn, &mut self.codec, address, record)
+        rows::save_sessions(&self.conn, &mut self.codec, address, sessions)
     }
 
-    fn delete_session(&mut self, address: &DeviceAddress) -> Result<bool, StoreError> {
-        rows::delete_session(&self.conn, address)
+    fn delete_sessions(&mut self, address: &DeviceAddress) -> Result<bool, StoreError> {
+        rows::delete_sessions(&self.conn, address)
     }
 
     fn session_devices(&self, name: &str) -> Result<Vec<u32>, StoreError> {
         rows::session_devices(&self.conn, name)
+    }
+}
+
+impl DeviceListStorage for SqliteStore {
+    type Error = StoreError;
+
+    fn load_device_list(&self, user: &str) -> Result<Option<DeviceList>, StoreError> {
+        rows::device_list(&self.conn, &self.codec, user)
+    }
+
+    fn save_device_list(&mut self, list: &DeviceList) -> Result<(), StoreError> {
+        rows::save_device_list(&self.conn, &mut self.codec, list)
+    }
+
+    fn delete_device_list(&mut self, user: &str) -> Result<bool, StoreError> {
+        rows::delete_device_list(&self.conn, user)
     }
 }

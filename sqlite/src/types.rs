@@ -8,15 +8,20 @@ use sealwire::{ContentType, IdentityKey, Received, Timestamp};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionEvent {
-    /// The session already stored for the sender.
+    /// A session already stored for the sender: the current one or a
+    /// previous one (a late message of a replaced session).
     Existing,
-    /// A new session, accepted from this prekey message. `replaced`: a
-    /// session with this device was stored before (a pending one, or one
-    /// the peer has since replaced) and is now gone. `previous_identity`:
-    /// the identity key recorded for the device before, if it was a
-    /// different one (show the user the new safety number).
+    /// A new session, accepted from this prekey message. It becomes the
+    /// current session, except while both devices started one at once and
+    /// ours, started by the lower identity key, stays current (SPEC.md
+    /// §21.3). `replaced`: the session that was current before (a pending
+    /// one, or one the peer has since replaced) is now a previous one: it
+    /// still receives late messages but no longer sends.
+    /// `previous_identity`: the identity key recorded for the device
+    /// before, if it was a different one (show the user the new safety
+    /// number).
     Accepted {
-        /// A previous session with this device was replaced.
+        /// The session that was current became a previous one.
         replaced: bool,
         /// The device's previous identity key, if it changed.
         previous_identity: Option<IdentityKey>,

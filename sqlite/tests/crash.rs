@@ -10,15 +10,22 @@
 //! | `R` n u32: send `reply <n>` (unless already sent) | `sent <n>` |
 //! | `O`: list the outbox | `out <id> <hex>`..., `end` |
 //! | `D` id i64: `mark_delivered` | `delivered <id>` |
+//! | `B`: publish a bundle (`bundle`, refilling one-time prekeys) | `bundle <hex>` |
 //!
-//! The parent holds the sender's session in memory. Before the first spawn
-//! it creates the receiver's identity and prekeys in the database and
-//! starts a session from the bundle. It then streams 2,000 messages with
-//! distinct plaintexts in four chains of 500: each chain is delivered in a
-//! random order within windows of 64, eight messages of each chain are held
-//! back until the next chain (so that old-chain messages arrive after a
-//! ratchet turn), and between chains the receiver replies through the send
-//! helper (the reply, fetched from its outbox, turns the sender's ratchet).
+//! The parent holds the sender's sessions with the receiver in memory (a
+//! `DeviceSessions`). Before the first spawn it creates the receiver's
+//! identity and prekeys in the database and starts a session from the
+//! bundle. It then streams 2,000 messages with distinct plaintexts in four
+//! chains of 500: each chain is delivered in a random order within windows
+//! of 64, eight messages of each chain are held back until the next chain
+//! (so that old-chain messages arrive after a ratchet turn), and between
+//! chains the receiver replies through the send helper (the reply, fetched
+//! from its outbox, turns the sender's ratchet). Before the third chain
+//! the sender restarts: it fetches a fresh bundle from the receiver and
+//! starts a new session, whose first message is delivered first; the
+//! second chain's held-back messages, of the old session, then arrive
+//! mixed with the new session's and must open in the receiver's previous
+//! session, and the last reply comes over the new one.
 //!
 //! The parent kills the child with SIGKILL at random points (up to 3 ms
 //! after a random number of acknowledgements, or up to 60 ms after a spawn:
@@ -26,8 +33,10 @@
 //! acknowledgement, during an outbox exchange), at least 20 times, restarts
 //! it, flushes its outbox and redelivers every message not acknowledged,
 //! in a fresh order. At the end every message is stored exactly once with
-//! its plaintext, every reply was sent once, and the session works both
-//! ways.
+//! its plaintext, every reply was sent once, no two different replies
+//! share a message key (ratchet key and counter), the receiver holds the
+//! new session as current and the old one as previous, and the session
+//! works both ways.
 //!
 //! The schedule comes from a seed printed at the start;
 //! `SEALWIRE_CRASH_SEED=<seed>` replays it (the kill points also depend on
@@ -56,11 +65,13 @@ use std::time::{Duration, Instant};
 
 use common::TempDir;
 use sealwire::DeviceAddress;
+use sealwire::devices::DeviceSessions;
 use sealwire::rand_core::Rng;
+use sealwire::store::SessionStorage;
 use sealwire::testing::DangerDeterministicRng;
+use sealwire::wire::Message;
 use sealwire::{
-    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, SessionError, SessionRecord,
-    Timestamp,
+    IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore, SessionError, Timestamp,
 };
 use sealwire_sqlite::{ReceiveOutcome, SqliteStore};
 
@@ -73,6 +84,8 @@ const CHAINS: usize = 4;
 const PER_CHAIN: usize = MESSAGES / CHAINS;
 const WINDOW: usize = 64;
 const HELD_BACK: usize = 8;
+/// The chain before which the sender restarts its session.
+const RESTART_CHAIN: usize = 2;
 const MIN_KILLS: usize = 20;
 const DEFAULT_KILLS: usize = 30;
 /// A child that says nothing for this long is stuck: the test fails.
@@ -175,6 +188,10 @@ fn crash_child() {
                 store.mark_delivered(id).unwrap();
                 writeln!(out, "@@ delivered {id}").unwrap();
             }
+            b'B' => {
+                let bundle = store.bundle(&mut rng, 5).unwrap();
+                writeln!(out, "@@ bundle {}", hex(&bundle)).unwrap();
+            }
             other => panic!("unknown command {other}"),
         }
         out.flush().unwrap();
@@ -191,6 +208,7 @@ enum Event {
     Out { id: i64, ciphertext: Vec<u8> },
     End,
     Delivered(i64),
+    Bundle(Vec<u8>),
     Error(String),
     Exited,
 }
@@ -211,6 +229,7 @@ fn parse_line(line: &str) -> Option<Event> {
         },
         "end" => Event::End,
         "delivered" => Event::Delivered(words.next()?.parse().ok()?),
+        "bundle" => Event::Bundle(unhex(words.next()?)),
         "error" => Event::Error(rest.to_owned()),
         _ => return None,
     };
@@ -313,7 +332,16 @@ struct Harness {
     child: Option<Child>,
     kills: usize,
     target_kills: usize,
-    sender: SessionRecord,
+    /// The sender's sessions with the receiver, its identity and its
+    /// prekeys (needed by `DeviceSessions::decrypt`; never used: the
+    /// receiver starts no session).
+    sender: DeviceSessions,
+    sender_id: IdentityKeyPair,
+    sender_prekeys: PrekeyStore,
+    receiver_key: IdentityKey,
+    /// Every reply ciphertext by its message key's place (ratchet key,
+    /// counter): a second ciphertext at one place would be a key reused.
+    reply_keys: BTreeMap<([u8; 32], u32), Vec<u8>>,
     ciphertexts: Vec<Vec<u8>>,
     acked: Vec<bool>,
     acked_count: usize,
@@ -397,7 +425,20 @@ impl Harness {
         loop {
             match self.next_event()? {
                 Event::Out { id, ciphertext } => {
-                    match self.sender.decrypt(Timestamp::now(), &ciphertext) {
+                    let Ok(Message::Ratchet(m)) = Message::parse(&ciphertext) else {
+                        panic!("a reply is a ratchet message");
+                    };
+                    let place = (m.header.ratchet_key, m.header.counter);
+                    let first = self.reply_keys.entry(place).or_insert(ciphertext.clone());
+                    assert_eq!(*first, ciphertext, "a message key used twice");
+                    let decrypted = self.sender.decrypt(
+                        &self.sender_id,
+                        &mut self.sender_prekeys,
+                        &self.receiver_key,
+                        Timestamp::now(),
+                        &ciphertext,
+                    );
+                    match decrypted {
                         Ok(received) => {
                             let text = String::from_utf8(received.plaintext.to_vec()).unwrap();
                             let n: u32 = text.strip_prefix("reply ").unwrap().parse().unwrap();
@@ -445,6 +486,33 @@ impl Harness {
                 continue; // killed: start again
             }
         }
+    }
+
+    /// A fresh bundle of the receiver's (a kill in between: asked again).
+    fn fetch_bundle(&mut self) -> PrekeyBundle {
+        loop {
+            let step = (|| -> Result<Vec<u8>, Killed> {
+                self.ready_child()?;
+                self.child().send(frame(b'B', &[]));
+                match self.next_event()? {
+                    Event::Bundle(bytes) => Ok(bytes),
+                    other => panic!("unexpected {other:?}"),
+                }
+            })();
+            if let Ok(bytes) = step {
+                return PrekeyBundle::parse(&bytes).unwrap();
+            }
+        }
+    }
+
+    /// The sender restarts: a new session from a fresh bundle becomes its
+    /// current one (the old one previous).
+    fn restart(&mut self) {
+        let bundle = self.fetch_bundle();
+        assert_eq!(bundle.identity_key(), &self.receiver_key);
+        self.sender
+            .initiate(&mut self.rng, &self.sender_id, &self.receiver_key, &bundle)
+            .unwrap();
     }
 
     /// Delivers `seqs` until every one is acknowledged, in a fresh random
@@ -529,8 +597,13 @@ fn receiver_survives_sigkill() {
         store.bundle(&mut rng, 5).unwrap()
     };
     let sender_id = IdentityKeyPair::generate(&mut rng);
+    let sender_prekeys = PrekeyStore::new(&sender_id, &mut rng);
     let bundle = PrekeyBundle::parse(&bundle).unwrap();
-    let sender = PendingSession::initiate(&mut rng, &sender_id, &bundle).unwrap();
+    let receiver_key = *bundle.identity_key();
+    let mut sender = DeviceSessions::new();
+    sender
+        .initiate(&mut rng, &sender_id, &receiver_key, &bundle)
+        .unwrap();
     let plaintexts: Vec<Vec<u8>> = (0..MESSAGES)
         .map(|i| format!("message {i:04} {:016x}", rng.next_u64()).into_bytes())
         .collect();
@@ -541,7 +614,11 @@ fn receiver_survives_sigkill() {
         child: None,
         kills: 0,
         target_kills,
-        sender: sender.into(),
+        sender,
+        sender_id,
+        sender_prekeys,
+        receiver_key,
+        reply_keys: BTreeMap::new(),
         ciphertexts: Vec::with_capacity(MESSAGES),
         acked: vec![false; MESSAGES],
         acked_count: 0,
@@ -554,6 +631,9 @@ fn receiver_survives_sigkill() {
         if chain > 0 {
             h.reply(chain as u32);
         }
+        if chain == RESTART_CHAIN {
+            h.restart();
+        }
         let range = chain * PER_CHAIN..(chain + 1) * PER_CHAIN;
         for seq in range.clone() {
             let c = h
@@ -561,6 +641,7 @@ fn receiver_survives_sigkill() {
                 .encrypt(
                     &mut h.rng,
                     Timestamp::now(),
+                    &h.receiver_key,
                     Outgoing::message(&plaintexts[seq]),
                 )
                 .unwrap()
@@ -572,11 +653,16 @@ fn receiver_survives_sigkill() {
         held.clear();
         if chain + 1 < CHAINS {
             while held.len() < HELD_BACK {
-                let seq = range.start + (h.rng.next_u64() as usize) % PER_CHAIN;
+                let seq = range.start + 1 + (h.rng.next_u64() as usize) % (PER_CHAIN - 1);
                 if !held.contains(&seq) {
                     held.push(seq);
                 }
             }
+        }
+        if chain == RESTART_CHAIN {
+            // The new session first: the old one's held-back messages then
+            // arrive at a receiver whose old session is previous.
+            h.deliver(&[range.start]);
         }
         let deliverable: Vec<usize> = (0..range.end).filter(|s| !held.contains(s)).collect();
         h.deliver(&deliverable);
@@ -619,17 +705,37 @@ fn receiver_survives_sigkill() {
         assert_eq!(sent, 1, "reply {n} stored once");
     }
     assert!(store.pending_outbox(&sender_addr()).unwrap().is_empty());
+    // The receiver holds the new session as current, the old one as
+    // previous; so does the sender.
+    let held = store.load_sessions(&sender_addr()).unwrap().unwrap();
+    assert!(held.current().unwrap().is_established());
+    assert_eq!(held.previous().len(), 1);
+    assert_eq!(h.sender.previous().len(), 1);
 
     // The session still works both ways.
     let now = Timestamp::now();
     let out = store
         .send(&sender_addr(), &mut h.rng, now, b"final reply")
         .unwrap();
-    let got = h.sender.decrypt(now, &out.ciphertext).unwrap();
+    let got = h
+        .sender
+        .decrypt(
+            &h.sender_id,
+            &mut h.sender_prekeys,
+            &h.receiver_key,
+            now,
+            &out.ciphertext,
+        )
+        .unwrap();
     assert_eq!(&got.plaintext[..], b"final reply");
     let last = h
         .sender
-        .encrypt(&mut h.rng, now, Outgoing::message(b"final message"))
+        .encrypt(
+            &mut h.rng,
+            now,
+            &h.receiver_key,
+            Outgoing::message(b"final message"),
+        )
         .unwrap()
         .message;
     match store.receive(&sender_addr(), now, &last).unwrap() {
@@ -645,7 +751,8 @@ fn receiver_survives_sigkill() {
     );
     let summary = format!(
         "crash test: survived {kills} kills, {MESSAGES} messages stored exactly once \
-         ({} deliveries written, {} duplicates acknowledged, {} replies, {:.1} s)",
+         ({} deliveries written, {} duplicates acknowledged, {} replies, \
+         1 session restart, {:.1} s)",
         h.deliveries,
         h.duplicates,
         h.replies.len(),

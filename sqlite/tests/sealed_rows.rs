@@ -23,7 +23,7 @@ use sealwire::persist::StorageKey;
 use sealwire::store::{IdentityStorage, PrekeyStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{IdentityKeyPair, persist::StateError};
-use sealwire_sqlite::{ReceiveOutcome, SqliteStore, StateRecord, StoreError};
+use sealwire_sqlite::{ReceiveOutcome, SCHEMA_VERSION, SqliteStore, StateRecord, StoreError};
 
 fn addr(name: &str, device: u32) -> DeviceAddress {
     DeviceAddress::new(name, device)
@@ -102,12 +102,12 @@ fn swapped_session_rows_are_refused_and_nothing_changes() {
     set_raw(&conn, &carol, &alice_blob);
     let before = dump(&conn);
 
-    let err = w.bob.load_session(&alice).unwrap_err();
+    let err = w.bob.load_sessions(&alice).unwrap_err();
     assert!(
         refused_as(&err, &alice, StateError::WrongAddress),
         "{err:?}"
     );
-    let err = w.bob.load_session(&carol).unwrap_err();
+    let err = w.bob.load_sessions(&carol).unwrap_err();
     assert!(
         refused_as(&err, &carol, StateError::WrongAddress),
         "{err:?}"
@@ -138,7 +138,7 @@ fn swapped_session_rows_are_refused_and_nothing_changes() {
         [&carol_blob],
     )
     .unwrap();
-    let err = w.bob.load_session(&addr("alice", 2)).unwrap_err();
+    let err = w.bob.load_sessions(&addr("alice", 2)).unwrap_err();
     assert!(
         refused_as(&err, &addr("alice", 2), StateError::WrongAddress),
         "{err:?}"
@@ -165,15 +165,15 @@ fn another_databases_rows_are_refused() {
     let mut rng = DangerDeterministicRng::from_u64(5);
     let mut bob2 = SqliteStore::open_sealed(w.dir.file("bob2.db"), key).unwrap();
     bob2.initialize(&mut rng, 1).unwrap();
-    let record = w.bob.load_session(&addr("alice", 1)).unwrap().unwrap();
-    bob2.save_session(&addr("alice", 1), &record).unwrap();
+    let record = w.bob.load_sessions(&addr("alice", 1)).unwrap().unwrap();
+    bob2.save_sessions(&addr("alice", 1), &record).unwrap();
     let other = raw(
         &Connection::open(w.dir.file("bob2.db")).unwrap(),
         &addr("alice", 1),
     );
     let conn = Connection::open(w.dir.file("bob.db")).unwrap();
     set_raw(&conn, &addr("alice", 1), &other);
-    let err = w.bob.load_session(&addr("alice", 1)).unwrap_err();
+    let err = w.bob.load_sessions(&addr("alice", 1)).unwrap_err();
     assert!(
         refused_as(&err, &addr("alice", 1), StateError::WrongAddress),
         "{err:?}"
@@ -210,7 +210,7 @@ fn another_databases_rows_are_refused() {
     let mut empty =
         SqliteStore::open_sealed(w.dir.file("empty.db"), StorageKey::from_bytes([7; 32])).unwrap();
     assert!(matches!(
-        empty.save_session(&addr("alice", 1), &record),
+        empty.save_sessions(&addr("alice", 1), &record),
         Err(StoreError::NoIdentity)
     ));
 }
@@ -250,7 +250,7 @@ fn schema_v1_sealed_database_is_migrated_once() {
     assert_eq!(v, 1);
 
     let mut bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
-    assert_eq!(bob.schema_version().unwrap(), 2);
+    assert_eq!(bob.schema_version().unwrap(), SCHEMA_VERSION);
     let conn = Connection::open(&bob_path).unwrap();
     for table in ["local_identity", "prekeys", "sessions"] {
         let mut stmt = conn.prepare(&format!("SELECT blob FROM {table}")).unwrap();
@@ -262,6 +262,10 @@ fn schema_v1_sealed_database_is_migrated_once() {
         assert!(!blobs.is_empty());
         for b in blobs {
             assert_eq!(&b[..4], b"SWSB", "{table}");
+            if table == "sessions" {
+                // Each session is now a device's sessions (kind 0x07).
+                assert_eq!(b[4], 0x07);
+            }
         }
     }
     let identity = bob.local_identity().unwrap().unwrap();
@@ -273,7 +277,7 @@ fn schema_v1_sealed_database_is_migrated_once() {
     let mut rng = DangerDeterministicRng::from_u64(0x516);
     let mut alice_db = SqliteStore::open(&alice_path).unwrap();
     let mut carol_db = SqliteStore::open(&carol_path).unwrap();
-    assert_eq!(alice_db.schema_version().unwrap(), 2);
+    assert_eq!(alice_db.schema_version().unwrap(), SCHEMA_VERSION);
     let m = alice_db
         .send(&addr("bob", 1), &mut rng, T0, b"after the migration")
         .unwrap();
@@ -296,7 +300,7 @@ fn schema_v1_sealed_database_is_migrated_once() {
     // A legacy (unbound) blob put back after the migration is refused.
     set_raw(&conn, &alice, &legacy_alice);
     let before = dump(&conn);
-    let err = bob.load_session(&alice).unwrap_err();
+    let err = bob.load_sessions(&alice).unwrap_err();
     assert!(
         refused_as(&err, &alice, StateError::UnboundLegacy),
         "{err:?}"

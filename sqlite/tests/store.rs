@@ -27,9 +27,12 @@ mod common;
 use common::{T0, TempDir, dump, secs};
 use rusqlite::{Connection, params};
 use sealwire::DeviceAddress;
+use sealwire::devices::{DeviceList, DeviceSessions};
 use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
-use sealwire::store::{IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage};
+use sealwire::store::{
+    DeviceListStorage, IdentityStorage, MemoryStore, PrekeyStorage, SessionStorage,
+};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     ContentType, Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
@@ -101,8 +104,10 @@ fn established(tag: &str, seed: u64) -> Pair {
     ));
     assert!(
         p.alice
-            .load_session(&bob_addr())
+            .load_sessions(&bob_addr())
             .unwrap()
+            .unwrap()
+            .current()
             .unwrap()
             .is_established()
     );
@@ -180,27 +185,52 @@ fn store_traits_round_trip_like_memory_store() {
     pending
         .encrypt(&mut rng, T0, Outgoing::message(b"advance the chain"))
         .unwrap();
-    let record = SessionRecord::from(pending);
+    // A current session and a previous one.
+    let mut sessions = DeviceSessions::from(SessionRecord::from(pending));
+    sessions
+        .initiate(&mut rng, &peer, id.public(), &bundle)
+        .unwrap();
+    assert_eq!(sessions.previous().len(), 1);
     for device in [3, 1, 2] {
         let addr = DeviceAddress::new("dave", device);
-        sql.save_session(&addr, &record).unwrap();
-        mem.save_session(&addr, &record).unwrap();
+        sql.save_sessions(&addr, &sessions).unwrap();
+        mem.save_sessions(&addr, &sessions).unwrap();
     }
     let addr = DeviceAddress::new("dave", 2);
     assert_eq!(
-        sql.load_session(&addr).unwrap(),
-        mem.load_session(&addr).unwrap()
+        sql.load_sessions(&addr).unwrap(),
+        mem.load_sessions(&addr).unwrap()
     );
-    assert_eq!(sql.load_session(&addr).unwrap().unwrap(), record);
+    assert_eq!(sql.load_sessions(&addr).unwrap().unwrap(), sessions);
     assert_eq!(sql.session_devices("dave").unwrap(), [1, 2, 3]);
     assert_eq!(
         sql.session_devices("dave").unwrap(),
         mem.session_devices("dave").unwrap()
     );
-    assert!(sql.delete_session(&addr).unwrap());
-    assert!(!sql.delete_session(&addr).unwrap());
+    assert!(sql.delete_sessions(&addr).unwrap());
+    assert!(!sql.delete_sessions(&addr).unwrap());
     assert_eq!(sql.session_devices("dave").unwrap(), [1, 3]);
-    assert_eq!(sql.load_session(&addr).unwrap(), None);
+    assert_eq!(sql.load_sessions(&addr).unwrap(), None);
+
+    // Device lists, by user id.
+    let mut list = DeviceList::new("dave").unwrap();
+    list.update(&[(1, *peer.public()), (3, *other.public())])
+        .unwrap();
+    assert_eq!(sql.load_device_list("dave").unwrap(), None);
+    sql.save_device_list(&list).unwrap();
+    mem.save_device_list(&list).unwrap();
+    assert_eq!(sql.load_device_list("dave").unwrap(), Some(list.clone()));
+    assert_eq!(
+        sql.load_device_list("dave").unwrap(),
+        mem.load_device_list("dave").unwrap()
+    );
+    list.update(&[(1, *other.public())]).unwrap();
+    sql.save_device_list(&list).unwrap();
+    assert_eq!(sql.load_device_list("dave").unwrap(), Some(list));
+    assert_eq!(sql.load_device_list("carol").unwrap(), None);
+    assert!(sql.delete_device_list("dave").unwrap());
+    assert!(!sql.delete_device_list("dave").unwrap());
+    assert_eq!(sql.load_device_list("dave").unwrap(), None);
 }
 
 #[test]
@@ -428,7 +458,7 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
     let conn = Connection::open(p.dir.file("bob.db")).unwrap();
     let good = raw_session(&conn, &alice_addr());
     let identity_blob = p.bob.local_identity().unwrap().unwrap().to_blob().to_vec();
-    let sealed = p.bob.load_session(&alice_addr()).unwrap().unwrap().seal(
+    let sealed = p.bob.load_sessions(&alice_addr()).unwrap().unwrap().seal(
         &StorageKey::from_bytes([9; 32]),
         &BlobAddress::local(*IdentityKeyPair::generate(&mut p.rng).public()),
         &mut p.rng,
@@ -444,7 +474,7 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
             "wrong kind",
             identity_blob,
             StateError::WrongKind {
-                expected: 0x03,
+                expected: 0x07,
                 found: 0x01,
             },
         ),
@@ -460,7 +490,7 @@ fn corrupt_state_rows_are_typed_errors_and_left_untouched() {
         .unwrap();
     for (what, bad, expected) in cases {
         set_raw_session(&conn, &alice_addr(), &bad);
-        let err = p.bob.load_session(&alice_addr()).unwrap_err();
+        let err = p.bob.load_sessions(&alice_addr()).unwrap_err();
         match &err {
             StoreError::State {
                 record: StateRecord::Session(a),
@@ -596,7 +626,7 @@ fn sealed_store() {
     // A blob sealed under another key, or a plain blob, in a sealed store.
     let mut bob = SqliteStore::open_sealed(dir.file("bob.db"), key).unwrap();
     let bob_id = bob.local_identity().unwrap().unwrap();
-    let record = bob.load_session(&alice_addr()).unwrap().unwrap();
+    let record = bob.load_sessions(&alice_addr()).unwrap().unwrap();
     for (bad, expected) in [
         (
             record.seal(
@@ -609,7 +639,7 @@ fn sealed_store() {
         (record.to_blob().to_vec(), StateError::NotSealed),
     ] {
         set_raw_session(&conn, &alice_addr(), &bad);
-        let err = bob.load_session(&alice_addr()).unwrap_err();
+        let err = bob.load_sessions(&alice_addr()).unwrap_err();
         assert!(
             matches!(&err, StoreError::State { error, .. } if *error == expected),
             "{err:?}"
@@ -683,7 +713,7 @@ fn bad_database_files_are_typed_errors_and_left_untouched() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2
+                supported: sealwire_sqlite::SCHEMA_VERSION
             }
         ),
         "{err:?}"
@@ -791,8 +821,10 @@ fn timers_and_expiry() {
     assert_eq!(p.bob.messages(&alice_addr()).unwrap().len(), before);
     assert_eq!(
         p.bob
-            .load_session(&alice_addr())
+            .load_sessions(&alice_addr())
             .unwrap()
+            .unwrap()
+            .current()
             .unwrap()
             .timer()
             .policy,
@@ -950,7 +982,8 @@ fn new_session_replaces_the_old_one() {
         })
     );
     assert_eq!(p.bob.peer_identity(&alice_addr()).unwrap(), Some(new_key));
-    // The old session is gone: its messages no longer decrypt.
+    // The old session (with the old identity key, now a previous one)
+    // no longer receives: the key recorded for the device is the new one.
     let old = p
         .alice
         .send(&bob_addr(), &mut p.rng, T0, b"old phone")
@@ -981,10 +1014,16 @@ fn new_session_replaces_the_old_one() {
         .send(&bob_addr(), &mut p.rng, T0, b"from carol")
         .unwrap();
     let got = p.bob.receive(&carol_addr, T0, &m.ciphertext).unwrap();
+    // Both started a session at once: the lower identity key's session
+    // stays current on both sides (SPEC.md §21.3). Bob's pending session is
+    // replaced unless his key is the lower one.
+    let bob_key = *p.bob.local_identity().unwrap().unwrap().public();
+    let carol_key = *carol.local_identity().unwrap().unwrap().public();
+    let bob_leads = bob_key.as_bytes() < carol_key.as_bytes();
     assert_eq!(
         got.session(),
         Some(SessionEvent::Accepted {
-            replaced: true,
+            replaced: !bob_leads,
             previous_identity: None
         })
     );
@@ -998,8 +1037,9 @@ fn new_session_replaces_the_old_one() {
     );
 
     // A session without a one-time prekey, replaced, then its first
-    // message replayed: refused, never accepted again (the old session
-    // does not come back), and nothing changes.
+    // message replayed: a duplicate in the old session, which stays a
+    // previous one; once the sessions are deleted, refused for good (the
+    // old session never comes back), and nothing changes.
     let bob_id = p.bob.local_identity().unwrap().unwrap();
     let no_opk = p
         .bob
@@ -1028,17 +1068,23 @@ fn new_session_replaces_the_old_one() {
         Some(SessionEvent::Accepted { replaced: true, .. })
     ));
     let before = dump(p.bob.connection());
-    let err = p
-        .bob
-        .receive(&dave_addr, T0, &first.ciphertext)
-        .unwrap_err();
-    assert!(matches!(err, StoreError::StaleSession(_)), "{err:?}");
+    let got = p.bob.receive(&dave_addr, T0, &first.ciphertext).unwrap();
+    assert!(matches!(got, ReceiveOutcome::Duplicate), "{got:?}");
     assert_eq!(dump(p.bob.connection()), before);
+    let held = p.bob.load_sessions(&dave_addr).unwrap().unwrap();
+    assert_eq!(held.previous().len(), 1);
     let r = p.bob.send(&dave_addr, &mut p.rng, T0, b"hi dave").unwrap();
     assert_eq!(
         stored_body(&dave.receive(&bob_addr(), T0, &r.ciphertext).unwrap()),
         b"hi dave"
     );
+    assert!(p.bob.delete_sessions(&dave_addr).unwrap());
+    let before = dump(p.bob.connection());
+    for m in [&first, &second] {
+        let err = p.bob.receive(&dave_addr, T0, &m.ciphertext).unwrap_err();
+        assert!(matches!(err, StoreError::StaleSession(_)), "{err:?}");
+        assert_eq!(dump(p.bob.connection()), before);
+    }
 }
 
 #[test]
@@ -1062,5 +1108,5 @@ fn connection_settings() {
     assert_eq!(get("foreign_keys"), "1");
     assert_eq!(get("secure_delete"), "1");
     assert_eq!(get("busy_timeout"), "5000");
-    assert_eq!(get("user_version"), "2");
+    assert_eq!(get("user_version"), "3");
 }

@@ -1,7 +1,6 @@
 //! [`encrypt_for_devices`]: one message to every device of some users,
 //! all or nothing.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 

@@ -34,19 +34,20 @@ pub(crate) struct RecoveryState {
 ///   a message decrypts in at most one session.
 /// - A new session (ours by [`initiate`](Self::initiate), the peer's from
 ///   a prekey message) becomes current, except while both sides started
-///   one at once: then the session started by the device with the lower
-///   identity key wins on both sides (§21.3).
+///   one at once (ours is still pending when the peer's arrives): then the
+///   session started by the device with the lower identity key wins on
+///   both sides (§21.3). A new session from the peer after it answered
+///   ours (it started over) always becomes current.
 /// - A previous session that the peer still uses is promoted back to
 ///   current by the device with the higher identity key (it follows the
 ///   lower one), so both converge on one session.
 ///
 /// Every method that fails leaves every session exactly as it was.
 ///
-/// Each session is boxed, so that moving a `DeviceSessions` (into a
-/// [`UserSessions`](crate::devices::UserSessions) map whose nodes split
-/// and merge, or a vector that grows) or growing and shifting the deque of
-/// previous sessions moves pointers only: no block the allocator moves or
-/// frees ever holds a key (SECURITY.md, "Heap hygiene").
+/// The sessions are boxed: a new session moves the others between the
+/// current slot and the list, and the list grows and shifts, which would
+/// leave copies of their inline keys in blocks the allocator moves or
+/// frees; a box never moves (SECURITY.md, "Heap hygiene").
 #[derive(Clone, PartialEq, Default)]
 pub struct DeviceSessions {
     current: Option<Box<SessionRecord>>,
@@ -82,10 +83,52 @@ impl DeviceSessions {
         self.previous.iter().map(|r| &**r)
     }
 
+    /// The earliest time at which [`erase_expired_keys`](Self::erase_expired_keys)
+    /// has something to erase in any of the sessions, current or previous
+    /// ([`SessionRecord::next_key_erasure`]).
+    pub fn next_key_erasure(&self) -> Option<Timestamp> {
+        self.all().filter_map(SessionRecord::next_key_erasure).min()
+    }
+
+    /// Erases, in every session (current and previous), the skipped
+    /// message keys whose retention has run out
+    /// ([`SessionRecord::erase_expired_keys`]): a previous session that
+    /// receives nothing more is erased on schedule too.
+    pub fn erase_expired_keys(&mut self, now: Timestamp) {
+        let previous = self.previous.iter_mut().map(|r| &mut **r);
+        for record in self.current.as_deref_mut().into_iter().chain(previous) {
+            record.erase_expired_keys(now);
+        }
+    }
+
+    /// Whether `message` is a prekey message of a session held here,
+    /// current or previous: [`decrypt`](Self::decrypt) decrypts it in that
+    /// session. Any other prekey message would start a new session; a
+    /// ratchet message, or bytes that do not parse, is `false`.
+    ///
+    /// For a store that remembers the prekey messages it accepted (their
+    /// base keys): one whose session is no longer held here (dropped past
+    /// the cap, or deleted) must be refused before `decrypt`, which would
+    /// otherwise accept it again and bring that old session back.
+    pub fn holds_prekey_session(&self, message: &[u8]) -> bool {
+        match transport::parse(message) {
+            Ok(parsed) => parsed
+                .prekey
+                .as_ref()
+                .is_some_and(|fields| self.find(|r| r.accepted_from() == Some(fields)).is_some()),
+            Err(_) => false,
+        }
+    }
+
+    /// Every session, the current one first.
+    fn all(&self) -> impl Iterator<Item = &SessionRecord> + '_ {
+        self.current.as_deref().into_iter().chain(self.previous())
+    }
+
     /// Whether a current session exists whose peer is `identity`.
     pub fn has_current_with(&self, identity: &IdentityKey) -> bool {
         self.current
-            .as_ref()
+            .as_deref()
             .is_some_and(|c| c.their_identity() == identity)
     }
 
@@ -103,7 +146,7 @@ impl DeviceSessions {
             return Err(SessionError::UntrustedIdentity);
         }
         let pending = PendingSession::initiate(rng, identity, bundle)?;
-        self.make_current(SessionRecord::Pending(pending));
+        self.make_current(Box::new(SessionRecord::Pending(pending)));
         Ok(())
     }
 
@@ -117,7 +160,7 @@ impl DeviceSessions {
         expected: &IdentityKey,
         outgoing: Outgoing<'_>,
     ) -> Result<Sent, SessionError> {
-        match &mut self.current {
+        match self.current.as_deref_mut() {
             Some(c) if c.their_identity() == expected => c.encrypt(rng, now, outgoing),
             _ => Err(SessionError::NoSession),
         }
@@ -128,8 +171,10 @@ impl DeviceSessions {
     ///
     /// - a prekey message goes to the session accepted from the same
     ///   prekey fields if we hold one (never promoted), else starts a new
-    ///   session ([`Session::accept`], consuming its one-time prekeys); if
-    ///   the prekeys it names are gone (a one-time prekey consumed by a
+    ///   session ([`Session::accept`], consuming its one-time prekeys),
+    ///   which becomes current unless our current session is still
+    ///   pending and our identity key is the lower one (§21.3); if the
+    ///   prekeys it names are gone (a one-time prekey consumed by a
     ///   session we no longer hold, a deleted signed prekey), that is
     ///   [`SessionError::NoSession`]: only a restart gets the peer out of
     ///   its pending session;
@@ -149,8 +194,43 @@ impl DeviceSessions {
         now: Timestamp,
         message: &[u8],
     ) -> Result<Received, SessionError> {
+        self.decrypt_with(
+            identity.public(),
+            Some((identity, prekeys)),
+            expected,
+            now,
+            message,
+        )
+    }
+
+    /// [`decrypt`](Self::decrypt) for a message that starts no session:
+    /// a ratchet message, or a prekey message of a session held here
+    /// ([`holds_prekey_session`](Self::holds_prekey_session)), with `us`
+    /// our identity key. Any other prekey message is
+    /// [`SessionError::NoSession`] and nothing changed: call `decrypt`
+    /// with the prekey store to accept it. For an app that loads its
+    /// prekey store only when a session starts.
+    pub fn decrypt_held(
+        &mut self,
+        us: &IdentityKey,
+        expected: &IdentityKey,
+        now: Timestamp,
+        message: &[u8],
+    ) -> Result<Received, SessionError> {
+        self.decrypt_with(us, None, expected, now, message)
+    }
+
+    /// Both decrypts: `accept` is what a new session needs, if given.
+    fn decrypt_with(
+        &mut self,
+        us: &IdentityKey,
+        accept: Option<(&IdentityKeyPair, &mut PrekeyStore)>,
+        expected: &IdentityKey,
+        now: Timestamp,
+        message: &[u8],
+    ) -> Result<Received, SessionError> {
         let parsed = transport::parse(message)?;
-        let we_lead = identity.public().as_bytes() < expected.as_bytes();
+        let we_lead = us.as_bytes() < expected.as_bytes();
         if let Some(fields) = &parsed.prekey {
             if fields.identity_key != *expected {
                 return Err(SessionError::UntrustedIdentity);
@@ -159,16 +239,23 @@ impl DeviceSessions {
                 // A further prekey message of a session we hold.
                 return self.decrypt_at(slot, now, message);
             }
+            let Some((identity, prekeys)) = accept else {
+                return Err(SessionError::NoSession);
+            };
             let (session, received) =
                 Session::accept(identity, prekeys, now, message).map_err(lost_prekeys)?;
-            let theirs = SessionRecord::Established(session);
+            let theirs = Box::new(SessionRecord::Established(session));
+            // Both started a session at once (ours is still unanswered):
+            // the lower identity key's wins. Once the peer has answered
+            // ours, a new session from it means it started over (it lost
+            // ours, or stopped it): that one becomes current.
             let keep_ours = we_lead
                 && self
                     .current
-                    .as_ref()
-                    .is_some_and(|c| c.initiated_by_us() && c.their_identity() == expected);
+                    .as_deref()
+                    .is_some_and(|c| !c.is_established() && c.their_identity() == expected);
             if keep_ours {
-                self.push_previous(Box::new(theirs));
+                self.push_previous(theirs);
             } else {
                 self.make_current(theirs);
             }
@@ -212,7 +299,7 @@ impl DeviceSessions {
             && (!we_lead || self.current.is_none())
             && let Some(record) = self.previous.remove(i)
         {
-            self.make_current_boxed(record);
+            self.make_current(record);
         }
     }
 
@@ -220,10 +307,7 @@ impl DeviceSessions {
         if self.current.as_deref().is_some_and(&mut pred) {
             return Some(Slot::Current);
         }
-        self.previous
-            .iter()
-            .position(|r| pred(r))
-            .map(Slot::Previous)
+        self.previous().position(pred).map(Slot::Previous)
     }
 
     fn record_mut(&mut self, slot: Slot) -> Option<&mut SessionRecord> {
@@ -247,11 +331,7 @@ impl DeviceSessions {
 
     /// `record` becomes current; the current one, if any, the newest
     /// previous one.
-    fn make_current(&mut self, record: SessionRecord) {
-        self.make_current_boxed(Box::new(record));
-    }
-
-    fn make_current_boxed(&mut self, record: Box<SessionRecord>) {
+    fn make_current(&mut self, record: Box<SessionRecord>) {
         if let Some(old) = self.current.replace(record) {
             self.push_previous(old);
         }
@@ -296,13 +376,12 @@ impl DeviceSessions {
     pub(crate) fn sends_under(&self, key: &[u8; 32]) -> Option<bool> {
         if self
             .current
-            .as_ref()
+            .as_deref()
             .is_some_and(|c| c.ratchet().our_ratchet_public() == key)
         {
             return Some(true);
         }
-        self.previous
-            .iter()
+        self.previous()
             .any(|r| r.ratchet().our_ratchet_public() == key)
             .then_some(false)
     }
@@ -323,7 +402,7 @@ impl DeviceSessions {
         impl ExactSizeIterator<Item = &SessionRecord> + '_,
         &RecoveryState,
     ) {
-        (self.current(), self.previous(), &self.recovery)
+        (self.current.as_deref(), self.previous(), &self.recovery)
     }
 
     /// For state blobs: from stored parts (the caller checked the cap),
@@ -379,5 +458,252 @@ impl core::fmt::Debug for DeviceSessions {
             .field("previous", &previous.len())
             .field("recovery", recovery)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::limits::MAX_SKIPPED_KEY_AGE_MS;
+
+    const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+    /// Bob's prekeys, Alice, and `n` messages of a new session of hers.
+    fn messages(
+        rng: &mut crate::rng::OsRng,
+        alice: &IdentityKeyPair,
+        bundle: &PrekeyBundle,
+        n: usize,
+    ) -> Vec<Vec<u8>> {
+        let mut pending = PendingSession::initiate(rng, alice, bundle).unwrap();
+        (0..n)
+            .map(|i| {
+                let body = [u8::try_from(i).unwrap()];
+                pending
+                    .encrypt(rng, T0, Outgoing::message(&body))
+                    .unwrap()
+                    .message
+            })
+            .collect()
+    }
+
+    #[test]
+    fn held_prekey_sessions_are_told_apart_and_decrypt_held_starts_none() {
+        let mut rng = crate::rng::os_rng();
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let mut prekeys = PrekeyStore::new(&bob, &mut rng);
+        let bundle = prekeys.bundle(&bob, None).unwrap();
+        let first = messages(&mut rng, &alice, &bundle, 2);
+        let second = messages(&mut rng, &alice, &bundle, 1);
+        let mut sessions = DeviceSessions::new();
+        assert!(!sessions.holds_prekey_session(&first[0]));
+        // Without a prekey store nothing starts, and nothing changed.
+        assert_eq!(
+            sessions.decrypt_held(bob.public(), alice.public(), T0, &first[0]),
+            Err(SessionError::NoSession)
+        );
+        assert!(sessions == DeviceSessions::new());
+        sessions
+            .decrypt(&bob, &mut prekeys, alice.public(), T0, &first[0])
+            .unwrap();
+        assert!(sessions.holds_prekey_session(&first[1]));
+        assert!(!sessions.holds_prekey_session(&second[0]));
+        let before = sessions.clone();
+        assert_eq!(
+            sessions.decrypt_held(bob.public(), alice.public(), T0, &second[0]),
+            Err(SessionError::NoSession)
+        );
+        assert!(sessions == before);
+        sessions
+            .decrypt(&bob, &mut prekeys, alice.public(), T0, &second[0])
+            .unwrap();
+        assert_eq!(sessions.previous().len(), 1);
+        // The first session is previous now, still held: its late prekey
+        // message opens without the prekey store.
+        assert!(sessions.holds_prekey_session(&first[1]));
+        let got = sessions
+            .decrypt_held(bob.public(), alice.public(), T0, &first[1])
+            .unwrap();
+        assert_eq!(&got.plaintext[..], [1]);
+        assert!(!sessions.holds_prekey_session(b"not a message"));
+        assert!(!sessions.holds_prekey_session(&[]));
+    }
+
+    /// The two identities, lower key first.
+    fn ordered(rng: &mut crate::rng::OsRng) -> (IdentityKeyPair, IdentityKeyPair) {
+        let a = IdentityKeyPair::generate(rng);
+        let b = IdentityKeyPair::generate(rng);
+        if a.public().as_bytes() < b.public().as_bytes() {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
+    /// Both start a session at once; the prekey messages cross. Both end
+    /// on the session of the lower identity key, and it works both ways.
+    #[test]
+    fn simultaneous_sessions_settle_on_the_lower_keys() {
+        let mut rng = crate::rng::os_rng();
+        let (lo, hi) = ordered(&mut rng);
+        let mut lo_prekeys = PrekeyStore::new(&lo, &mut rng);
+        let mut hi_prekeys = PrekeyStore::new(&hi, &mut rng);
+        let lo_bundle = lo_prekeys.bundle(&lo, None).unwrap();
+        let hi_bundle = hi_prekeys.bundle(&hi, None).unwrap();
+        let (mut at_lo, mut at_hi) = (DeviceSessions::new(), DeviceSessions::new());
+        at_lo
+            .initiate(&mut rng, &lo, hi.public(), &hi_bundle)
+            .unwrap();
+        at_hi
+            .initiate(&mut rng, &hi, lo.public(), &lo_bundle)
+            .unwrap();
+        let from_lo = at_lo
+            .encrypt(&mut rng, T0, hi.public(), Outgoing::message(b"lo"))
+            .unwrap()
+            .message;
+        let from_hi = at_hi
+            .encrypt(&mut rng, T0, lo.public(), Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
+        let ours = at_lo.current().cloned();
+        at_lo
+            .decrypt(&lo, &mut lo_prekeys, hi.public(), T0, &from_hi)
+            .unwrap();
+        at_hi
+            .decrypt(&hi, &mut hi_prekeys, lo.public(), T0, &from_lo)
+            .unwrap();
+        // The lower key kept its own; the higher one took it.
+        assert!(at_lo.current().cloned() == ours);
+        assert!(at_hi.current().unwrap().is_established());
+        assert_eq!((at_lo.previous().len(), at_hi.previous().len()), (1, 1));
+        let m = at_hi
+            .encrypt(&mut rng, T0, lo.public(), Outgoing::message(b"to lo"))
+            .unwrap()
+            .message;
+        let got = at_lo
+            .decrypt_held(lo.public(), hi.public(), T0, &m)
+            .unwrap();
+        assert_eq!(&got.plaintext[..], b"to lo");
+        assert!(at_lo.current().unwrap().is_established());
+        let m = at_lo
+            .encrypt(&mut rng, T0, hi.public(), Outgoing::message(b"to hi"))
+            .unwrap()
+            .message;
+        let got = at_hi
+            .decrypt_held(hi.public(), lo.public(), T0, &m)
+            .unwrap();
+        assert_eq!(&got.plaintext[..], b"to hi");
+    }
+
+    /// The higher key lost the session the lower one started (a restore,
+    /// a deleted row) and starts a new one: the lower key takes it, even
+    /// though it started the old one, and they talk again.
+    #[test]
+    fn a_peer_that_starts_over_is_followed_by_the_lower_key_too() {
+        let mut rng = crate::rng::os_rng();
+        let (lo, hi) = ordered(&mut rng);
+        let mut lo_prekeys = PrekeyStore::new(&lo, &mut rng);
+        let mut hi_prekeys = PrekeyStore::new(&hi, &mut rng);
+        let hi_bundle = hi_prekeys.bundle(&hi, None).unwrap();
+        let (mut at_lo, mut at_hi) = (DeviceSessions::new(), DeviceSessions::new());
+        at_lo
+            .initiate(&mut rng, &lo, hi.public(), &hi_bundle)
+            .unwrap();
+        let m = at_lo
+            .encrypt(&mut rng, T0, hi.public(), Outgoing::message(b"hello"))
+            .unwrap()
+            .message;
+        at_hi
+            .decrypt(&hi, &mut hi_prekeys, lo.public(), T0, &m)
+            .unwrap();
+        let r = at_hi
+            .encrypt(&mut rng, T0, lo.public(), Outgoing::message(b"hi"))
+            .unwrap()
+            .message;
+        at_lo
+            .decrypt_held(lo.public(), hi.public(), T0, &r)
+            .unwrap();
+        assert!(at_lo.current().unwrap().is_established());
+        // The higher key loses everything and starts over.
+        let mut at_hi = DeviceSessions::new();
+        let lo_bundle = lo_prekeys.bundle(&lo, None).unwrap();
+        at_hi
+            .initiate(&mut rng, &hi, lo.public(), &lo_bundle)
+            .unwrap();
+        let m = at_hi
+            .encrypt(&mut rng, T0, lo.public(), Outgoing::message(b"again"))
+            .unwrap()
+            .message;
+        at_lo
+            .decrypt(&lo, &mut lo_prekeys, hi.public(), T0, &m)
+            .unwrap();
+        assert_eq!(at_lo.previous().len(), 1);
+        let r = at_lo
+            .encrypt(
+                &mut rng,
+                T0,
+                hi.public(),
+                Outgoing::message(b"welcome back"),
+            )
+            .unwrap()
+            .message;
+        let got = at_hi
+            .decrypt_held(hi.public(), lo.public(), T0, &r)
+            .unwrap();
+        assert_eq!(&got.plaintext[..], b"welcome back");
+    }
+
+    #[test]
+    fn expired_keys_of_previous_sessions_are_erased() {
+        let mut rng = crate::rng::os_rng();
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let mut prekeys = PrekeyStore::new(&bob, &mut rng);
+        let bundle = prekeys.bundle(&bob, None).unwrap();
+        // The first session starts from its third message: two keys
+        // skipped. A second session then makes it previous.
+        let first = messages(&mut rng, &alice, &bundle, 3);
+        let second = messages(&mut rng, &alice, &bundle, 1);
+        let mut sessions = DeviceSessions::new();
+        for m in [&first[2], &second[0]] {
+            sessions
+                .decrypt(&bob, &mut prekeys, alice.public(), T0, m)
+                .unwrap();
+        }
+        assert_eq!(sessions.previous().len(), 1);
+        let due = sessions.next_key_erasure().unwrap();
+        assert_eq!(
+            due,
+            sessions
+                .previous()
+                .next()
+                .unwrap()
+                .next_key_erasure()
+                .unwrap()
+        );
+        // About the maximum age after the keys were skipped.
+        assert!(due.as_unix_millis() >= T0.as_unix_millis() + MAX_SKIPPED_KEY_AGE_MS);
+        assert!(due.as_unix_millis() <= T0.as_unix_millis() + MAX_SKIPPED_KEY_AGE_MS + 1);
+        // Not due yet: nothing erased.
+        let early = Timestamp::from_unix_millis(due.as_unix_millis() - 1);
+        let before = sessions.clone();
+        sessions.erase_expired_keys(early);
+        assert!(sessions == before);
+        sessions.erase_expired_keys(due);
+        assert_eq!(sessions.next_key_erasure(), None);
+        let mut late = sessions.clone();
+        assert!(
+            late.decrypt_held(bob.public(), alice.public(), due, &first[0])
+                .is_err()
+        );
+        // Before the erasure the skipped message opened.
+        let mut kept = before;
+        assert!(
+            kept.decrypt_held(bob.public(), alice.public(), early, &first[0])
+                .is_ok()
+        );
     }
 }

@@ -52,6 +52,12 @@ pub enum BlobKind {
     /// [`ChannelOwner`](crate::group::ChannelOwner) or
     /// [`ChannelSubscriber`](crate::group::ChannelSubscriber).
     Group = 0x06,
+    /// A [`DeviceSessions`](crate::devices::DeviceSessions): the sessions
+    /// with one peer device.
+    DeviceSessions = 0x07,
+    /// A [`DeviceList`](crate::devices::DeviceList): the devices of one
+    /// user.
+    DeviceList = 0x08,
 }
 
 impl BlobKind {
@@ -63,6 +69,8 @@ impl BlobKind {
             0x04 => Self::PendingSession,
             0x05 => Self::ExpiryQueue,
             0x06 => Self::Group,
+            0x07 => Self::DeviceSessions,
+            0x08 => Self::DeviceList,
             _ => return None,
         })
     }
@@ -127,13 +135,17 @@ fn check_header(
 /// superseded chains, maximum age) to groups; v3 added the key agreement
 /// (X3DH or PQXDH) to established sessions; session v4, pending v3 and
 /// group v3 widened the timer versions to u64, and session v4 and pending
-/// v3 store our ratchet secret only while a sending chain exists.
-pub(crate) fn max_version(kind: BlobKind) -> u8 {
+/// v3 store our ratchet secret only while a sending chain exists. Device
+/// sessions v1 hold session v4 and pending v3 bodies.
+pub(crate) const fn max_version(kind: BlobKind) -> u8 {
     match kind {
         BlobKind::Session => 4,
         BlobKind::PendingSession | BlobKind::Group => 3,
         BlobKind::PrekeyStore => 2,
-        BlobKind::Identity | BlobKind::ExpiryQueue => 1,
+        BlobKind::Identity
+        | BlobKind::ExpiryQueue
+        | BlobKind::DeviceSessions
+        | BlobKind::DeviceList => 1,
     }
 }
 

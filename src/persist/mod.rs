@@ -30,6 +30,7 @@
 
 mod address;
 mod blob;
+mod devices_blob;
 mod group_blob;
 mod identity_blob;
 mod prekey_blob;
@@ -51,11 +52,14 @@ pub use storage_key::StorageKey;
 /// [`PrekeyStore`](crate::PrekeyStore), [`Session`](crate::Session),
 /// [`PendingSession`](crate::PendingSession),
 /// [`SessionRecord`](crate::SessionRecord),
-/// [`ExpiryQueue`](crate::expiry::ExpiryQueue) and the group types
+/// [`ExpiryQueue`](crate::expiry::ExpiryQueue), the group types
 /// ([`Group`](crate::group::Group),
 /// [`ChannelOwner`](crate::group::ChannelOwner),
-/// [`ChannelSubscriber`](crate::group::ChannelSubscriber)). Sealed: it
-/// cannot be implemented outside this crate.
+/// [`ChannelSubscriber`](crate::group::ChannelSubscriber)) and the device
+/// types ([`DeviceSessions`](crate::devices::DeviceSessions), which also
+/// loads a single session's blob as its current session, and
+/// [`DeviceList`](crate::devices::DeviceList)). Sealed: it cannot be
+/// implemented outside this crate.
 pub trait StateBlob: Sized + private::Codec {
     /// The plain blob: header, body, checksum. It holds secret keys in the
     /// clear (zeroized on drop): store it only in an encrypted database, or

@@ -147,15 +147,6 @@ impl SessionRecord {
         }
     }
 
-    /// Whether we initiated this session (a pending record, or an
-    /// established one that was not accepted from a prekey message).
-    pub(crate) fn initiated_by_us(&self) -> bool {
-        match self {
-            Self::Pending(_) => true,
-            Self::Established(s) => s.parts().2.is_none(),
-        }
-    }
-
     /// For a session accepted from a prekey message: the initiator's
     /// prekey fields it was accepted with.
     pub(crate) fn accepted_from(&self) -> Option<&PrekeyFields> {

@@ -3,13 +3,14 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
-use super::{DeviceAddress, IdentityStorage, PrekeyStorage, SessionStorage};
+use super::{DeviceAddress, DeviceListStorage, IdentityStorage, PrekeyStorage, SessionStorage};
+use crate::devices::{DeviceList, DeviceSessions};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::prekey::PrekeyStore;
-use crate::session::SessionRecord;
 
 /// Every store trait, in memory. Never fails.
 #[derive(Clone, Default, PartialEq, Debug)]
@@ -18,10 +19,12 @@ pub struct MemoryStore {
     peers: BTreeMap<DeviceAddress, IdentityKey>,
     prekeys: Option<PrekeyStore>,
     /// Boxed: inserting and removing move entries between the map's nodes
-    /// (and free emptied nodes), which would leave copies of a session's
-    /// inline keys behind; a box never moves, and its session zeroizes its
-    /// keys in place when it drops (SECURITY.md, "Heap hygiene").
-    sessions: BTreeMap<DeviceAddress, Box<SessionRecord>>,
+    /// (and free emptied nodes), which would leave copies of inline keys
+    /// behind; a box never moves, and its sessions zeroize their keys in
+    /// place when they drop (SECURITY.md, "Heap hygiene").
+    sessions: BTreeMap<DeviceAddress, Box<DeviceSessions>>,
+    /// Public keys only: nothing to wipe.
+    device_lists: BTreeMap<String, DeviceList>,
 }
 
 impl MemoryStore {
@@ -75,27 +78,27 @@ impl PrekeyStorage for MemoryStore {
 impl SessionStorage for MemoryStore {
     type Error = Infallible;
 
-    fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, Infallible> {
-        Ok(self.sessions.get(address).map(|r| SessionRecord::clone(r)))
+    fn load_sessions(&self, address: &DeviceAddress) -> Result<Option<DeviceSessions>, Infallible> {
+        Ok(self.sessions.get(address).map(|s| DeviceSessions::clone(s)))
     }
 
-    fn save_session(
+    fn save_sessions(
         &mut self,
         address: &DeviceAddress,
-        record: &SessionRecord,
+        sessions: &DeviceSessions,
     ) -> Result<(), Infallible> {
         match self.sessions.get_mut(address) {
             // Overwritten in place: the old keys are zeroized as they drop.
-            Some(held) => **held = record.clone(),
+            Some(held) => **held = sessions.clone(),
             None => {
                 self.sessions
-                    .insert(address.clone(), Box::new(record.clone()));
+                    .insert(address.clone(), Box::new(sessions.clone()));
             }
         }
         Ok(())
     }
 
-    fn delete_session(&mut self, address: &DeviceAddress) -> Result<bool, Infallible> {
+    fn delete_sessions(&mut self, address: &DeviceAddress) -> Result<bool, Infallible> {
         Ok(self.sessions.remove(address).is_some())
     }
 
@@ -106,5 +109,23 @@ impl SessionStorage for MemoryStore {
             .filter(|a| a.name() == name)
             .map(DeviceAddress::device_id)
             .collect())
+    }
+}
+
+impl DeviceListStorage for MemoryStore {
+    type Error = Infallible;
+
+    fn load_device_list(&self, user: &str) -> Result<Option<DeviceList>, Infallible> {
+        Ok(self.device_lists.get(user).cloned())
+    }
+
+    fn save_device_list(&mut self, list: &DeviceList) -> Result<(), Infallible> {
+        self.device_lists
+            .insert(String::from(list.user()), list.clone());
+        Ok(())
+    }
+
+    fn delete_device_list(&mut self, user: &str) -> Result<bool, Infallible> {
+        Ok(self.device_lists.remove(user).is_some())
     }
 }

@@ -1,6 +1,7 @@
 //! Storage traits (STORAGE.md §7): where an app keeps its identity, its
-//! prekeys, the identities of its peers and one [`SessionRecord`] per peer
-//! device. [`MemoryStore`] implements them in memory; the
+//! prekeys, the identities of its peers, the device list of each user and,
+//! per peer device, its [`DeviceSessions`] (the current session and the
+//! previous ones). [`MemoryStore`] implements them in memory; the
 //! `sealwire-sqlite` crate on SQLite.
 //!
 //! The core never calls a store by itself (it is sans-I/O): the app loads
@@ -15,9 +16,9 @@ pub use memory::MemoryStore;
 
 use crate::address::DeviceAddress;
 
+use crate::devices::{DeviceList, DeviceSessions};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::prekey::PrekeyStore;
-use crate::session::SessionRecord;
 
 /// Our identity and the identities we have seen for peers.
 pub trait IdentityStorage {
@@ -56,25 +57,50 @@ pub trait PrekeyStorage {
     fn save_prekeys(&mut self, prekeys: &PrekeyStore) -> Result<(), Self::Error>;
 }
 
-/// One session record per peer device.
+/// The sessions with each peer device: one [`DeviceSessions`] (current
+/// session, previous sessions, recovery state) per [`DeviceAddress`].
+///
+/// Save a device's sessions whole after every step that changed them
+/// (decrypt, encrypt, initiate, a recovery request): a store that kept a
+/// single session per device before loads it as the current one
+/// (STORAGE.md §11).
 pub trait SessionStorage {
     /// The store's error.
     type Error: core::error::Error;
 
-    /// The session with a peer device, if any.
-    fn load_session(&self, address: &DeviceAddress) -> Result<Option<SessionRecord>, Self::Error>;
+    /// The sessions with a peer device, if any were saved.
+    fn load_sessions(&self, address: &DeviceAddress)
+    -> Result<Option<DeviceSessions>, Self::Error>;
 
-    /// Saves the session with a peer device (replacing any).
-    fn save_session(
+    /// Saves the sessions with a peer device (replacing what was saved).
+    fn save_sessions(
         &mut self,
         address: &DeviceAddress,
-        record: &SessionRecord,
+        sessions: &DeviceSessions,
     ) -> Result<(), Self::Error>;
 
-    /// Deletes the session with a peer device; returns whether there was
-    /// one.
-    fn delete_session(&mut self, address: &DeviceAddress) -> Result<bool, Self::Error>;
+    /// Deletes the sessions with a peer device; returns whether there were
+    /// any.
+    fn delete_sessions(&mut self, address: &DeviceAddress) -> Result<bool, Self::Error>;
 
     /// The device ids of a peer that we hold sessions with, ascending.
     fn session_devices(&self, name: &str) -> Result<Vec<u32>, Self::Error>;
+}
+
+/// The device list of each user ([`DeviceList`], SPEC.md §21.1), by user
+/// id: ours (our other devices) and each peer's.
+pub trait DeviceListStorage {
+    /// The store's error.
+    type Error: core::error::Error;
+
+    /// The device list of `user`, if one was saved.
+    fn load_device_list(&self, user: &str) -> Result<Option<DeviceList>, Self::Error>;
+
+    /// Saves a device list under its user id (replacing what was saved):
+    /// after [`DeviceList::update`] and
+    /// [`DeviceList::confirm_identity`].
+    fn save_device_list(&mut self, list: &DeviceList) -> Result<(), Self::Error>;
+
+    /// Deletes the device list of `user`; returns whether there was one.
+    fn delete_device_list(&mut self, user: &str) -> Result<bool, Self::Error>;
 }

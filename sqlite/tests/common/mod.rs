@@ -58,21 +58,32 @@ impl Drop for TempDir {
 }
 
 /// Every table of the schema.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "meta",
     "local_identity",
     "peer_identities",
     "prekeys",
     "sessions",
+    "device_lists",
     "accepted_sessions",
     "messages",
     "outbox",
 ];
 
-/// Every row of every table, in rowid order, as raw SQLite values.
+/// Every row of every table, in rowid order, as raw SQLite values (the
+/// tables of [`TABLES`] the file has: an older schema lacks some).
 pub fn dump(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     TABLES
         .iter()
+        .filter(|table| {
+            conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap()
+                == 1
+        })
         .map(|table| {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
