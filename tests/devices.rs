@@ -696,3 +696,91 @@ fn device_fuzz_seed_corpus() {
         assert!(n >= 1, "{target}: seed corpus missing");
     }
 }
+
+#[test]
+fn a_group_distribution_reaches_every_member_device_and_no_other() {
+    use sealwire::group::Group;
+    let mut rng = rng(12);
+    let mut alice1 = Device::new(&mut rng, "alice", 1);
+    let mut alice2 = Device::new(&mut rng, "alice", 2);
+    let mut bobs: Vec<Device> = (1..=2).map(|d| Device::new(&mut rng, "bob", d)).collect();
+    let every = [alice1.key(), alice2.key(), bobs[0].key(), bobs[1].key()];
+    let others: Vec<_> = every[1..].to_vec();
+    let (mut group, dist) = Group::create(&mut rng, T0, alice1.key(), &others).unwrap();
+
+    let mut bob_list = DeviceList::new("bob").unwrap();
+    bob_list
+        .update(&[(1, bobs[0].key()), (2, bobs[1].key())])
+        .unwrap();
+    let mut alice_list = DeviceList::new("alice").unwrap();
+    alice_list
+        .update(&[(1, alice1.key()), (2, alice2.key())])
+        .unwrap();
+    let mut to_bob: UserSessions = BTreeMap::new();
+    for b in &bobs {
+        let mut s = DeviceSessions::new();
+        s.initiate(&mut rng, &alice1.identity, &b.key(), &b.bundle())
+            .unwrap();
+        to_bob.insert(b.address.device_id(), s);
+    }
+    let mut to_me: UserSessions = BTreeMap::new();
+    let mut s = DeviceSessions::new();
+    s.initiate(&mut rng, &alice1.identity, &alice2.key(), &alice2.bundle())
+        .unwrap();
+    to_me.insert(2, s);
+
+    // A third device of Bob's, not a member: nothing goes to anyone.
+    let bob3 = Device::new(&mut rng, "bob", 3);
+    let mut with_stranger = bob_list.clone();
+    with_stranger
+        .update(&[(1, bobs[0].key()), (2, bobs[1].key()), (3, bob3.key())])
+        .unwrap();
+    let before = to_bob.clone();
+    assert_eq!(
+        dist.encrypt_for_devices(
+            &mut rng,
+            T0,
+            Some(&alice1.address),
+            &mut [(&with_stranger, &mut to_bob)],
+        ),
+        Err(DeviceError::Session(
+            DeviceAddress::new("bob", 3),
+            SessionError::SessionMismatch
+        ))
+    );
+    assert!(to_bob == before);
+
+    let out = dist
+        .encrypt_for_devices(
+            &mut rng,
+            T0,
+            Some(&alice1.address),
+            &mut [(&bob_list, &mut to_bob), (&alice_list, &mut to_me)],
+        )
+        .unwrap();
+    assert_eq!(out.len(), 3);
+    let post = group.post(&mut rng, T0, b"to the group").unwrap().bytes;
+    let receivers: Vec<&mut Device> = bobs.iter_mut().chain([&mut alice2]).collect();
+    for (device, m) in receivers.into_iter().zip(&out) {
+        let identity = device.identity.clone();
+        let mut prekeys = device.prekeys.clone();
+        let received = device
+            .sessions
+            .entry(alice1.address.clone())
+            .or_default()
+            .decrypt(&identity, &mut prekeys, &alice1.key(), T0, &m.sent.message)
+            .unwrap();
+        let members: Vec<_> = every
+            .iter()
+            .filter(|k| **k != device.key())
+            .copied()
+            .collect();
+        let (mut mine, _) =
+            Group::create_with_id(&mut rng, T0, group.id(), device.key(), &members).unwrap();
+        assert_eq!(mine.accept_distribution(T0, &received), Ok(true));
+        let got = mine.receive_post(T0, &post).unwrap();
+        assert_eq!(&got.plaintext[..], b"to the group");
+        assert_eq!(got.sender, alice1.key());
+    }
+    alice1.sessions.clear();
+}

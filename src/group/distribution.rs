@@ -12,6 +12,8 @@ use alloc::vec::Vec;
 use ed25519_dalek::VerifyingKey;
 use zeroize::Zeroizing;
 
+use crate::address::DeviceAddress;
+use crate::devices::{DeviceError, DeviceList, DeviceMessage, UserSessions, encrypt_for_devices};
 use crate::error::{DecodeError, SessionError};
 use crate::frame::ContentType;
 use crate::group::chain::GroupChainKey;
@@ -165,6 +167,34 @@ impl Distribution {
                 Outgoing::new(ContentType::GroupKeyDistribution, &self.body),
             )
             .map(|s| s.message)
+    }
+
+    /// Encrypts the body for every device of the listed users (and of
+    /// our own other devices, `me` being skipped) over their current
+    /// sessions, as [`encrypt_for_devices`] does (SPEC.md §21.1): every
+    /// device of a member is a recipient of its own. All or nothing: a
+    /// listed device that is not a recipient (a member's device not added
+    /// to the group) is refused with [`SessionError::SessionMismatch`]
+    /// before anything is encrypted, so that a chain key never reaches a
+    /// device by mistake; add the device to the group first
+    /// (`add_member`), which returns a distribution for it.
+    pub fn encrypt_for_devices<G: rand_core::CryptoRng + ?Sized>(
+        &self,
+        rng: &mut G,
+        now: Timestamp,
+        me: Option<&DeviceAddress>,
+        recipients: &mut [(&DeviceList, &mut UserSessions)],
+    ) -> Result<Vec<DeviceMessage>, DeviceError> {
+        for (list, _) in recipients.iter() {
+            for (device, key) in list.devices() {
+                let address = list.address(device);
+                if me != Some(&address) && !self.is_recipient(key) {
+                    return Err(DeviceError::Session(address, SessionError::SessionMismatch));
+                }
+            }
+        }
+        let outgoing = Outgoing::new(ContentType::GroupKeyDistribution, &self.body);
+        encrypt_for_devices(rng, now, outgoing, me, recipients)
     }
 }
 
