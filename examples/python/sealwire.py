@@ -37,6 +37,9 @@ from the server; identity changes held until `confirm_identity`), one
 message per device, all or nothing), and recovery requests
 (`DeviceSessions.recovery_request`, `parse_recovery_request`,
 `DeviceSessions.accept_recovery_request`) that heal a session a device lost.
+Both save and load like the other handles (`save`, `load`, `save_sealed`,
+`load_sealed`); `DeviceSessions.load` also takes a Session's blob, the
+migration from one Session per device.
 
 Every handle is freed when its Python object is collected, or at once with
 close() or a `with` block. A handle is not thread-safe: use each from one
@@ -456,14 +459,16 @@ _SIGNATURES = {
     "sw_device_messages_message": [_p, _size, _bytes, _size, _psize],
     "sw_device_messages_user": [_p, _size, _bytes, _size, _psize],
 }
-for _kind in ("identity", "prekey_store", "session", "expiry_queue"):
+for _kind in ("identity", "prekey_store", "session", "expiry_queue", "device_list",
+              "device_sessions"):
     _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
     _SIGNATURES[f"sw_{_kind}_load"] = [_bytes, _size, _pp]
     _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _bytes, _size, POINTER(_BlobAddress), _p,
                                               _bytes, _size, _psize]
     _SIGNATURES[f"sw_{_kind}_load_sealed"] = [_bytes, _size, POINTER(_BlobAddress), _bytes,
                                               _size, _pp]
-    _SIGNATURES[f"sw_{_kind}_load_sealed_legacy"] = [_bytes, _size, _bytes, _size, _pp]
+    if _kind != "device_list":  # device lists were never sealed unbound
+        _SIGNATURES[f"sw_{_kind}_load_sealed_legacy"] = [_bytes, _size, _bytes, _size, _pp]
 
 # Only in a library built with the `test-utils` cargo feature.
 _TEST_ONLY = {"sw_rng_danger_new_seeded"}
@@ -630,6 +635,10 @@ class _Persisted(_Handle):
         a, _keep = address._c()
         return cls._make(f"sw_{cls._kind}_load_sealed", *_in(key), byref(a), *_in(blob))
 
+
+class _PersistedLegacy(_Persisted):
+    """_Persisted, and the one-time migration of legacy sealed blobs."""
+
     @classmethod
     def load_sealed_legacy(cls, key: bytes, blob: bytes):
         """A legacy sealed blob (not bound to an address), for a one-time
@@ -652,7 +661,7 @@ class Rng(_Handle):
         return cls._make("sw_rng_danger_new_seeded", *_in(seed))
 
 
-class Identity(_Persisted):
+class Identity(_PersistedLegacy):
     """Our long-term identity key pair."""
 
     _free = "sw_identity_free"
@@ -670,7 +679,7 @@ class Identity(_Persisted):
         return _out_bytes("sw_identity_public_key", self.ptr)
 
 
-class PrekeyStore(_Persisted):
+class PrekeyStore(_PersistedLegacy):
     """Our signed and one-time prekeys, and the post-quantum (ML-KEM-768)
     ones: a store made by new_pq, or given a last-resort PQ prekey, hands
     out bundles that make initiators use PQXDH."""
@@ -840,7 +849,7 @@ class Received:
                    info.expiry_ms, change, franking)
 
 
-class Session(_Persisted):
+class Session(_PersistedLegacy):
     """A 1:1 session, pending (initiator, until the first reply) or
     established."""
 
@@ -932,7 +941,7 @@ class Session(_Persisted):
         return _out_bytes("sw_session_set_timer", self.ptr, _rng(rng), now, mode, ttl_secs)
 
 
-class ExpiryQueue(_Persisted):
+class ExpiryQueue(_PersistedLegacy):
     """Deadlines of disappearing messages (16-byte message ids)."""
 
     _free = "sw_expiry_queue_free"
@@ -1178,17 +1187,25 @@ class DeviceEvent:
     old_identity: Optional[bytes] = None
 
 
-class DeviceList(_Handle):
+class DeviceList(_Persisted):
     """The devices of one user (device id -> identity key), as the server
     last listed them. An announced identity change is held until confirmed:
-    nothing is sent to that device meanwhile."""
+    nothing is sent to that device meanwhile. Save it (save, save_sealed)
+    after every update and confirmation."""
 
     _free = "sw_device_list_free"
+    _kind = "device_list"
 
-    def __init__(self, user: str):
-        ptr = c_void_p()
-        _call("sw_device_list_new", *_in(user.encode()), byref(ptr))
-        super().__init__(ptr)
+    def __init__(self, user_or_ptr):
+        """A new, empty list for the user id `user` (a str); load and
+        load_sealed pass the handle they made instead."""
+        if isinstance(user_or_ptr, str):
+            ptr = c_void_p()
+            _call("sw_device_list_new", *_in(user_or_ptr.encode()), byref(ptr))
+            user_or_ptr = ptr
+        elif not isinstance(user_or_ptr, c_void_p):
+            raise TypeError("DeviceList(user): the user id is a str")
+        super().__init__(user_or_ptr)
 
     def update(self, devices: List[Tuple[int, bytes]]) -> List[DeviceEvent]:
         """Replaces the list with `devices` (the whole list); returns what
@@ -1258,15 +1275,24 @@ def parse_recovery_request(request: bytes) -> RecoveryRequestInfo:
                                bytes(info.ratchet_key), info.counter, info.requested_at_ms)
 
 
-class DeviceSessions(_Handle):
+class DeviceSessions(_PersistedLegacy):
     """The sessions with one peer device: the current one (sends) and up to
-    40 previous ones (still receive). Keep exactly one per peer device."""
+    40 previous ones (still receive). Keep exactly one per peer device, and
+    save it (save, save_sealed) after every call that changes it. load and
+    load_sealed also take a Session's blob (the migration from one Session
+    per device): it becomes the current session."""
 
     _free = "sw_device_sessions_free"
+    _kind = "device_sessions"
 
-    def __init__(self):
-        ptr = c_void_p()
-        _call("sw_device_sessions_new", byref(ptr))
+    def __init__(self, ptr: Optional[c_void_p] = None):
+        """New, empty sessions (no session yet); load and load_sealed pass
+        the handle they made instead."""
+        if ptr is None:
+            ptr = c_void_p()
+            _call("sw_device_sessions_new", byref(ptr))
+        elif not isinstance(ptr, c_void_p):
+            raise TypeError("DeviceSessions() takes no argument")
         super().__init__(ptr)
 
     def initiate(self, identity: Identity, expected: bytes, bundle: bytes,

@@ -404,6 +404,8 @@ class DevicesTest(unittest.TestCase):
         self.assertCode(sw.Code.DECODE_INVALID_KEY, bob.update, [(1, b"\xff" * 32)])
         self.assertEqual(bob.identity(1), (k3, None))
         self.assertCode(sw.Code.DEVICE_TOO_MANY_DEVICES, sw.DeviceList, "x" * 256)
+        with self.assertRaises(TypeError):
+            sw.DeviceList(b"bob")  # bytes are no handle
 
     def test_two_devices_fan_out_and_recovery(self):
         rng = seeded(7)
@@ -477,6 +479,68 @@ class DevicesTest(unittest.TestCase):
         self.assertEqual(a2_a1.decrypt(ids["a2"], prekeys["a2"], keys["a1"], sent[1].message,
                                        T0 + 2000).plaintext, b"again")
         self.assertEqual(a1_b1.previous_count(), 1)
+
+    def test_saved_and_loaded(self):
+        rng = seeded(8)
+        a, b = sw.Identity.generate(rng), sw.Identity.generate(rng)
+        ka, kb = a.public_key(), b.public_key()
+        pa, pb = sw.PrekeyStore(a, rng), sw.PrekeyStore(b, rng)
+        bob_list = sw.DeviceList("bob")
+        bob_list.update([(1, kb)])
+        bob_list.update([(1, ka)])  # a change waiting for confirmation
+        a_b, b_a = sw.DeviceSessions(), sw.DeviceSessions()
+        a_b.initiate(a, kb, pb.bundle(b), rng)
+        hello = a_b.encrypt(kb, b"hello", T0, rng)
+        self.assertEqual(b_a.decrypt(b, pb, ka, hello, T0).plaintext, b"hello")
+        late = a_b.encrypt(kb, b"late", T0, rng)
+
+        list_row = sw.BlobAddress(owner=ka, peer_name=b"bob", context=b"device_lists")
+        bob_row = sw.BlobAddress(owner=kb, peer_name=b"alice", device_id=1, context=b"sessions")
+        list_blob, list_sealed = bob_list.save(), bob_list.save_sealed(KEY, list_row, rng)
+        a_blob, b_sealed = a_b.save(), b_a.save_sealed(KEY, bob_row, rng)
+        for h in (bob_list, a_b, b_a):
+            h.close()
+
+        bob_list = sw.DeviceList.load(list_blob)
+        self.assertEqual(bob_list.identity(1), (kb, ka))
+        self.assertEqual(sw.DeviceList.load_sealed(KEY, list_row, list_sealed).save(), list_blob)
+        a_b = sw.DeviceSessions.load(a_blob)
+        self.assertEqual(a_b.save(), a_blob)
+        b_a = sw.DeviceSessions.load_sealed(KEY, bob_row, b_sealed)
+        self.assertEqual(b_a.decrypt(b, pb, ka, late, T0).plaintext, b"late")
+        reply = b_a.encrypt(ka, b"reply", T0, rng)
+        self.assertEqual(a_b.decrypt(a, pa, kb, reply, T0).plaintext, b"reply")
+        elsewhere = sw.BlobAddress(owner=kb, peer_name=b"alice", device_id=2, context=b"sessions")
+        for load, blob, code in [
+            (sw.DeviceSessions.load, list_blob, sw.Code.STATE_WRONG_KIND),
+            (sw.DeviceList.load, a_blob, sw.Code.STATE_WRONG_KIND),
+            (sw.Session.load, a_blob, sw.Code.STATE_WRONG_KIND),
+            (sw.DeviceSessions.load, b_sealed, sw.Code.STATE_SEALED),
+            (lambda x: sw.DeviceSessions.load_sealed(KEY, elsewhere, x), b_sealed,
+             sw.Code.STATE_WRONG_ADDRESS),
+            (lambda x: sw.DeviceSessions.load_sealed(bytes(32), bob_row, x), b_sealed,
+             sw.Code.STATE_WRONG_STORAGE_KEY),
+            (lambda x: sw.DeviceSessions.load_sealed_legacy(KEY, x), b_sealed,
+             sw.Code.STATE_ADDRESS_BOUND),
+            (lambda x: sw.DeviceList.load_sealed(KEY, bob_row, x), list_sealed,
+             sw.Code.STATE_WRONG_ADDRESS),
+            (sw.DeviceList.load, list_blob[:-1], sw.Code.STATE_CORRUPTED),
+            (sw.DeviceSessions.load, b"nope", sw.Code.STATE_NOT_A_STATE_BLOB),
+        ]:
+            self.assertCode(code, load, blob)
+
+    def test_session_blob_migrates_to_device_sessions(self):
+        p = Parties().establish()
+        here = sw.BlobAddress(owner=p.alice_id.public_key(), peer_name=b"bob", device_id=1)
+        alice_sealed, bob_blob = p.alice.save_sealed(KEY, here, p.rng), p.bob.save()
+        alice = sw.DeviceSessions.load_sealed(KEY, here, alice_sealed)
+        bob = sw.DeviceSessions.load(bob_blob)
+        self.assertTrue(alice.is_established() and bob.is_established())
+        self.assertEqual(alice.previous_count(), 0)
+        ka, kb = p.alice_id.public_key(), p.bob_id.public_key()
+        m = alice.encrypt(kb, b"migrated", T0, p.rng)
+        self.assertEqual(bob.decrypt(p.bob_id, p.bob_prekeys, ka, m, T0).plaintext, b"migrated")
+        self.assertEqual(bob.save()[4], 0x07)  # the device-sessions kind from now on
 
 
 class BoundaryTest(unittest.TestCase):

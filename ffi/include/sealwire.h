@@ -986,8 +986,8 @@ typedef struct sw_channel_subscriber sw_channel_subscriber;
  * (`sw_device_list_confirm_identity`); nothing is sent to it meanwhile.
  * For our own user, the list names our other devices.
  *
- * Ownership: made by `sw_device_list_new`, freed by the caller with
- * `sw_device_list_free`.
+ * Ownership: made by `sw_device_list_new` (or loaded: `sw_device_list_load`,
+ * `_load_sealed`), freed by the caller with `sw_device_list_free`.
  *
  * Thread-safety: not internally synchronised; one thread at a time while
  * it is changed. Calls that only read it (`const sw_device_list *`,
@@ -1019,8 +1019,11 @@ typedef struct sw_device_messages sw_device_messages;
  * Keep exactly one per peer device: there is no way to copy one (two
  * copies of a ratchet would encrypt under the same keys).
  *
- * Ownership: made by `sw_device_sessions_new`, freed by the caller with
- * `sw_device_sessions_free` (its keys are zeroed).
+ * Ownership: made by `sw_device_sessions_new` (or loaded:
+ * `sw_device_sessions_load`, `_load_sealed`, `_load_sealed_legacy`), freed
+ * by the caller with `sw_device_sessions_free` (its keys are zeroed).
+ * Saved with `sw_device_sessions_save` / `_save_sealed` after every call
+ * that changes it.
  *
  * Thread-safety: not internally synchronised; one thread at a time.
  */
@@ -5164,6 +5167,73 @@ sw_result sw_device_list_user(const sw_device_list *list,
 void sw_device_list_free(sw_device_list *list);
 
 /**
+ * As `sw_identity_save`, for a device list (public keys only, no secret:
+ * its user id, device ids, confirmed and announced identity keys; kind
+ * `0x08`, STORAGE.md §12). Save it after every `sw_device_list_update`
+ * and `sw_device_list_confirm_identity`: a list restored from an older
+ * blob has forgotten the changes since (a confirmed key would be
+ * announced again, a removed device listed).
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_device_list_save(const sw_device_list *list,
+                              uint8_t *buf,
+                              size_t buf_len,
+                              size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for a device list (freed with
+ * `sw_device_list_free`). A blob that breaks the format's rules (a user
+ * id that is not UTF-8 or too long, too many devices, device ids not
+ * increasing, an announced key equal to the confirmed one) is
+ * `SW_STATE_MALFORMED`.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_device_list_load(const uint8_t *bytes,
+                              size_t len,
+                              sw_device_list **out_list);
+
+/**
+ * As `sw_identity_save_sealed`, for a device list. It holds no secret: it
+ * is sealed for the binding to its row (`address`: our identity key and,
+ * for example, the user id as `peer_name`), so that a list cannot be
+ * swapped for another user's.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_device_list_save_sealed(const sw_device_list *list,
+                                     const uint8_t *key,
+                                     size_t key_len,
+                                     const sw_blob_address *address,
+                                     sw_rng *rng,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for a device list (freed with
+ * `sw_device_list_free`). There is no `_load_sealed_legacy`: device lists
+ * were never sealed without an address.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_device_list_load_sealed(const uint8_t *key,
+                                     size_t key_len,
+                                     const sw_blob_address *address,
+                                     const uint8_t *bytes,
+                                     size_t len,
+                                     sw_device_list **out_list);
+
+/**
  * Makes an empty set of sessions with one peer device (no session yet:
  * start one with `sw_device_sessions_initiate`, or decrypt the peer's
  * prekey message).
@@ -5394,6 +5464,110 @@ sw_result sw_device_sessions_their_identity(const sw_device_sessions *sessions,
  * afterwards.
  */
 void sw_device_sessions_free(sw_device_sessions *sessions);
+
+/**
+ * As `sw_identity_save`, for the sessions with one peer device (their keys
+ * in the clear; kind `0x07`, STORAGE.md §11): the current session, the
+ * previous ones and the recovery times. Save after every call that
+ * changed the handle: `sw_device_sessions_initiate`, `_encrypt`,
+ * `_decrypt` (with the prekey store when it started a session),
+ * `_recovery_request`, `_accept_recovery_request`, and each handle named
+ * in an `sw_encrypt_for_devices` that succeeded; store the blob in the
+ * same transaction as the call's result, before sending or showing it
+ * (STORAGE.md §6). A copy restored from an older blob has lost the keys
+ * handled since (and would reuse message keys when sending), and the
+ * recovery times (its rate limits and replay check start over).
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_device_sessions_save(const sw_device_sessions *sessions,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for the sessions with one peer device (freed with
+ * `sw_device_sessions_free`).
+ *
+ * Migration: a single session's blob (`sw_session_save`, either phase,
+ * any version this library reads) loads as sessions whose current session
+ * is that one, with no previous session and no recovery time (STORAGE.md
+ * §11). An app that kept one `sw_session` per peer device loads each blob
+ * with this function instead, saves it with `sw_device_sessions_save`
+ * (the device-sessions kind from then on) and replaces the old blob. The
+ * way back is refused: `sw_session_load` of a device-sessions blob is
+ * `SW_STATE_WRONG_KIND`. A session's pending group key distribution is
+ * never saved, so none is carried over.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_device_sessions_load(const uint8_t *bytes,
+                                  size_t len,
+                                  sw_device_sessions **out_sessions);
+
+/**
+ * As `sw_identity_save_sealed`, for the sessions with one peer device.
+ * Bind them to the peer device's row (`address`: our identity key, the
+ * peer's user id as `peer_name` and its `device_id`, and a context if the
+ * app has several tables), the same address as the `sw_session` blobs
+ * they replace.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_device_sessions_save_sealed(const sw_device_sessions *sessions,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         const sw_blob_address *address,
+                                         sw_rng *rng,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for the sessions with one peer device
+ * (freed with `sw_device_sessions_free`). A single session's blob sealed
+ * by `sw_session_save_sealed` loads too, at the address it was sealed for
+ * and no other (as in `sw_device_sessions_load`): save it again with
+ * `sw_device_sessions_save_sealed` at the same address.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_device_sessions_load_sealed(const uint8_t *key,
+                                         size_t key_len,
+                                         const sw_blob_address *address,
+                                         const uint8_t *bytes,
+                                         size_t len,
+                                         sw_device_sessions **out_sessions);
+
+/**
+ * Loads a legacy sealed blob (written before sealed blobs were bound to
+ * their address, STORAGE.md §8), for a one-time migration: such blobs are
+ * single sessions (`sw_session`), which load as sessions whose current
+ * session is that one (as in `sw_device_sessions_load`). Save it again
+ * with `sw_device_sessions_save_sealed` and its address, replace it. A
+ * bound blob is `SW_STATE_ADDRESS_BOUND`.
+ *
+ * Ownership and NULL: as `sw_device_sessions_load_sealed`, without the
+ * address.
+ *
+ * # Safety
+ *
+ * `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+ * `len` bytes; `out_sessions` valid for one write.
+ */
+sw_result sw_device_sessions_load_sealed_legacy(const uint8_t *key,
+                                                size_t key_len,
+                                                const uint8_t *bytes,
+                                                size_t len,
+                                                sw_device_sessions **out_sessions);
 
 /**
  * Reads a recovery request's fields (`SW_RECOVERY_REQUEST_LEN` bytes), to

@@ -44,8 +44,8 @@ pub const SW_RECOVERY_INTERVAL_MS: u64 = 60_000;
 /// (`sw_device_list_confirm_identity`); nothing is sent to it meanwhile.
 /// For our own user, the list names our other devices.
 ///
-/// Ownership: made by `sw_device_list_new`, freed by the caller with
-/// `sw_device_list_free`.
+/// Ownership: made by `sw_device_list_new` (or loaded: `sw_device_list_load`,
+/// `_load_sealed`), freed by the caller with `sw_device_list_free`.
 ///
 /// Thread-safety: not internally synchronised; one thread at a time while
 /// it is changed. Calls that only read it (`const sw_device_list *`,
@@ -69,8 +69,11 @@ impl Handle for sw_device_list {
 /// Keep exactly one per peer device: there is no way to copy one (two
 /// copies of a ratchet would encrypt under the same keys).
 ///
-/// Ownership: made by `sw_device_sessions_new`, freed by the caller with
-/// `sw_device_sessions_free` (its keys are zeroed).
+/// Ownership: made by `sw_device_sessions_new` (or loaded:
+/// `sw_device_sessions_load`, `_load_sealed`, `_load_sealed_legacy`), freed
+/// by the caller with `sw_device_sessions_free` (its keys are zeroed).
+/// Saved with `sw_device_sessions_save` / `_save_sealed` after every call
+/// that changes it.
 ///
 /// Thread-safety: not internally synchronised; one thread at a time.
 pub struct sw_device_sessions {

@@ -21,8 +21,7 @@
 //! - randomness from the OS unless an `sw_rng` is passed; time is passed in
 //!   as `now_ms` (Unix milliseconds): the library reads no clock;
 //! - every long-lived handle saves to a versioned state blob, plain or
-//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`), except,
-//!   in this version, device lists and device sessions;
+//!   sealed under a 32-byte storage key (`sw_*_save`, `sw_*_load`);
 //! - message franking (abuse reports, SPEC.md §19): franked messages
 //!   (`sw_session_encrypt_franked`), the relay's stamp and report check
 //!   (`sw_relay_key`, `sw_verified_report`), reports and attachment

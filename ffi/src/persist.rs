@@ -1,6 +1,8 @@
 //! Saving and loading state: every long-lived handle (identity, prekey
-//! store, session, expiry queue) to a versioned state blob, plain or sealed
-//! under the app's 32-byte storage key (STORAGE.md).
+//! store, session, expiry queue here; groups, channels, device lists and
+//! device sessions in their own modules, through the same helpers) to a
+//! versioned state blob, plain or sealed under the app's 32-byte storage
+//! key (STORAGE.md).
 
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{IdentityKey, persist::StateError};

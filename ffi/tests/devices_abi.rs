@@ -4,6 +4,12 @@
 //! order documented, simultaneous initiation converges, and hostile bytes
 //! into every function that parses a recovery request, a message, a bundle
 //! or a device list give result codes, never a panic or an internal error.
+//! Saved state: the core's frozen device fixtures load through the C ABI
+//! and save again to the same bytes, single-session blobs of every version
+//! (plain and legacy sealed) load as device sessions, and hostile blobs
+//! (random, mutated, sealed, and bodies behind a rebuilt checksum) into
+//! every loader give codes; what the format allows loads, works and saves
+//! canonically.
 
 #![allow(
     clippy::unwrap_used,
@@ -616,5 +622,818 @@ fn hostile_bytes_give_codes() {
         sw_device_sessions_free(sa);
         sw_device_sessions_free(sb);
         sw_device_sessions_free(fresh);
+    }
+}
+
+// ---- Saved state ----
+
+/// The frozen fixtures of the core (`tests/fixtures/`).
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name);
+    let read = std::fs::read(&path);
+    assert!(read.is_ok(), "{}: {read:?}", path.display());
+    read.unwrap()
+}
+
+/// The storage key of the core's sealed fixtures.
+const FIXTURE_KEY: [u8; 32] = [0x42; 32];
+
+/// A `_save` export.
+type SaveFn<H> = unsafe extern "C" fn(*const H, *mut u8, usize, *mut usize) -> sw_result;
+/// A `_load` export.
+type LoadFn<H> = unsafe extern "C" fn(*const u8, usize, *mut *mut H) -> sw_result;
+/// A `_load_sealed` export.
+type LoadSealedFn<H> = unsafe extern "C" fn(
+    *const u8,
+    usize,
+    *const sw_blob_address,
+    *const u8,
+    usize,
+    *mut *mut H,
+) -> sw_result;
+
+/// The plain blob of `h`: a size query, then a buffer one byte short
+/// (refused, left untouched, the length needed stored), then the blob.
+fn saved<H>(save: SaveFn<H>, h: *const H) -> Vec<u8> {
+    let mut n = 0;
+    // SAFETY: a live handle, a size query, a valid out-parameter.
+    let rc = unsafe { save(h, null_mut(), 0, &mut n) };
+    assert_eq!(rc, sw_result::SW_BUFFER_TOO_SMALL);
+    let need = n;
+    let mut buf = vec![0xa5u8; need];
+    // SAFETY: a buffer of `need - 1` bytes.
+    let rc = unsafe { save(h, buf.as_mut_ptr(), need - 1, &mut n) };
+    assert_eq!(rc, sw_result::SW_BUFFER_TOO_SMALL);
+    assert_eq!(n, need);
+    assert!(buf.iter().all(|b| *b == 0xa5), "a refused save wrote");
+    // SAFETY: a buffer of `need` bytes.
+    ok(unsafe { save(h, buf.as_mut_ptr(), need, &mut n) });
+    assert_eq!(n, need);
+    buf
+}
+
+/// Loads `bytes` with `load`; the handle, or the code (the out handle then
+/// NULL).
+fn loaded<H>(load: LoadFn<H>, bytes: &[u8]) -> Result<*mut H, sw_result> {
+    let mut h = std::ptr::dangling_mut::<H>();
+    // SAFETY: a buffer with its length, a valid out-parameter.
+    let rc = unsafe { load(bytes.as_ptr(), bytes.len(), &mut h) };
+    if rc == sw_result::SW_OK {
+        assert!(!h.is_null());
+        Ok(h)
+    } else {
+        assert!(h.is_null(), "{rc:?} left a handle");
+        Err(rc)
+    }
+}
+
+/// As [`loaded`], sealed under `key` for `address`.
+fn loaded_sealed<H>(
+    load: LoadSealedFn<H>,
+    key: &[u8; 32],
+    address: &sw_blob_address,
+    bytes: &[u8],
+) -> Result<*mut H, sw_result> {
+    let mut h = std::ptr::dangling_mut::<H>();
+    // SAFETY: buffers with their lengths, a valid address and out-parameter.
+    let rc = unsafe {
+        load(
+            key.as_ptr(),
+            32,
+            address,
+            bytes.as_ptr(),
+            bytes.len(),
+            &mut h,
+        )
+    };
+    if rc == sw_result::SW_OK {
+        assert!(!h.is_null());
+        Ok(h)
+    } else {
+        assert!(h.is_null(), "{rc:?} left a handle");
+        Err(rc)
+    }
+}
+
+/// An address: our key, the app's name for the peer, a device id (or
+/// none), a context. The strings are `'static`: the struct points into
+/// them.
+fn address(
+    owner: &[u8; 32],
+    name: &'static [u8],
+    device: Option<u32>,
+    context: &'static [u8],
+) -> sw_blob_address {
+    sw_blob_address {
+        owner: *owner,
+        has_peer_identity: false,
+        peer_identity: [0; 32],
+        peer_name: name.as_ptr(),
+        peer_name_len: name.len(),
+        has_device_id: device.is_some(),
+        device_id: device.unwrap_or(0),
+        context: context.as_ptr(),
+        context_len: context.len(),
+    }
+}
+
+fn save_sessions(s: *const sw_device_sessions) -> Vec<u8> {
+    saved(sw_device_sessions_save, s)
+}
+
+fn save_list(l: *const sw_device_list) -> Vec<u8> {
+    saved(sw_device_list_save, l)
+}
+
+/// The core's frozen device fixtures (STORAGE.md §8) load through the C
+/// ABI, plain and sealed at their rows, and save again to the same bytes.
+#[test]
+fn frozen_device_fixtures_load_and_resave_unchanged() {
+    use sealwire::IdentityKeyPair;
+    // The owner of the fixtures: Bob of the core's `device_fixtures(0xd1)`
+    // (tests/persistence.rs), the second identity drawn from its
+    // generator.
+    let mut rng = DangerDeterministicRng::from_u64(0xd1);
+    let _alice = IdentityKeyPair::generate(&mut rng);
+    let bob = *IdentityKeyPair::generate(&mut rng).public().as_bytes();
+    let sessions_at = address(&bob, b"alice", Some(1), b"sessions");
+    let list_at = address(&bob, b"alice@example.org", None, b"device_lists");
+
+    for name in ["device_sessions.bin", "device_sessions_restarted.bin"] {
+        let bytes = fixture(&format!("devices_v1/{name}"));
+        let s = loaded(sw_device_sessions_load, &bytes).unwrap();
+        assert_eq!(save_sessions(s), bytes, "{name}");
+        // SAFETY: a handle made above, freed once.
+        unsafe { sw_device_sessions_free(s) };
+        assert_eq!(
+            loaded(sw_device_list_load, &bytes).err(),
+            Some(sw_result::SW_STATE_WRONG_KIND)
+        );
+        assert_eq!(
+            loaded(sw_session_load, &bytes).err(),
+            Some(sw_result::SW_STATE_WRONG_KIND)
+        );
+    }
+    let plain = fixture("devices_v1/device_sessions.bin");
+    let sealed = fixture("devices_v1/device_sessions.sealed.bin");
+    let s = loaded_sealed(
+        sw_device_sessions_load_sealed,
+        &FIXTURE_KEY,
+        &sessions_at,
+        &sealed,
+    )
+    .unwrap();
+    assert_eq!(save_sessions(s), plain);
+    let (mut current, mut established, mut previous) = (false, false, 0);
+    // SAFETY: a live handle, valid out-parameters; freed once.
+    unsafe {
+        ok(sw_device_sessions_has_current(s, &mut current));
+        ok(sw_device_sessions_is_established(s, &mut established));
+        ok(sw_device_sessions_previous_count(s, &mut previous));
+        sw_device_sessions_free(s);
+    }
+    // A pending current session and three previous ones.
+    assert_eq!((current, established, previous), (true, false, 3));
+    assert_eq!(
+        loaded_sealed(
+            sw_device_sessions_load_sealed,
+            &FIXTURE_KEY,
+            &list_at,
+            &sealed
+        )
+        .err(),
+        Some(sw_result::SW_STATE_WRONG_ADDRESS)
+    );
+
+    let plain = fixture("devices_v1/device_list.bin");
+    let sealed = fixture("devices_v1/device_list.sealed.bin");
+    for l in [
+        loaded(sw_device_list_load, &plain).unwrap(),
+        loaded_sealed(sw_device_list_load_sealed, &FIXTURE_KEY, &list_at, &sealed).unwrap(),
+    ] {
+        assert_eq!(save_list(l), plain);
+        let mut ids = [0u32; 4];
+        let mut n = 0;
+        let mut who = MaybeUninit::<sw_device_identity>::uninit();
+        let mut found = false;
+        let mut user = [0u8; 32];
+        // SAFETY: a live handle, buffers with their lengths, valid
+        // out-parameters; freed once.
+        unsafe {
+            ok(sw_device_list_device_ids(l, ids.as_mut_ptr(), 4, &mut n));
+            assert_eq!(&ids[..n], [1, 2, 7]);
+            ok(sw_device_list_identity(l, 2, who.as_mut_ptr(), &mut found));
+            assert!(found && who.assume_init().has_announced);
+            ok(sw_device_list_user(l, user.as_mut_ptr(), 32, &mut n));
+            assert_eq!(&user[..n], b"alice@example.org");
+            sw_device_list_free(l);
+        }
+    }
+    assert_eq!(
+        loaded_sealed(
+            sw_device_list_load_sealed,
+            &FIXTURE_KEY,
+            &sessions_at,
+            &sealed
+        )
+        .err(),
+        Some(sw_result::SW_STATE_WRONG_ADDRESS)
+    );
+    assert_eq!(
+        loaded_sealed(
+            sw_device_sessions_load_sealed,
+            &FIXTURE_KEY,
+            &list_at,
+            &sealed
+        )
+        .err(),
+        Some(sw_result::SW_STATE_WRONG_KIND)
+    );
+}
+
+/// The migration path (STORAGE.md §7, §11): the core's frozen
+/// single-session blobs of every version, plain and legacy sealed, load as
+/// device sessions holding that session as the current one, and save as
+/// the core saves `DeviceSessions::from(record)`.
+#[test]
+fn single_session_blobs_of_every_version_load_as_device_sessions() {
+    use sealwire::SessionRecord;
+    use sealwire::devices::DeviceSessions;
+    use sealwire::persist::{StateBlob, StorageKey};
+
+    for name in [
+        "state_v1/session.bin",
+        "state_v1/pending.bin",
+        "state_v2/session.bin",
+        "state_v2/pending.bin",
+        "state_v3/session_x3dh_initiator.bin",
+        "state_v3/session_x3dh_responder.bin",
+        "state_v3/session_pqxdh_initiator.bin",
+        "state_v3/session_pqxdh_responder.bin",
+        "state_v3/session_unrecorded.bin",
+        "state_v4/session_unanswered.bin",
+        "state_v4/session_initiator.bin",
+        "state_v4/pending.bin",
+    ] {
+        let bytes = fixture(name);
+        let record = SessionRecord::from_blob(&bytes).unwrap();
+        let want = DeviceSessions::from(record.clone()).to_blob().to_vec();
+        let s = loaded(sw_device_sessions_load, &bytes).unwrap();
+        let resaved = save_sessions(s);
+        assert_eq!(resaved, want, "{name}");
+        assert_eq!(resaved[4], 0x07, "{name}");
+        let (mut current, mut established, mut previous) = (false, false, 9);
+        let mut peer = [0u8; 32];
+        let mut n = 0;
+        // SAFETY: a live handle, buffers with their lengths, valid
+        // out-parameters; freed once.
+        unsafe {
+            ok(sw_device_sessions_has_current(s, &mut current));
+            ok(sw_device_sessions_is_established(s, &mut established));
+            ok(sw_device_sessions_previous_count(s, &mut previous));
+            ok(sw_device_sessions_their_identity(
+                s,
+                peer.as_mut_ptr(),
+                32,
+                &mut n,
+            ));
+            sw_device_sessions_free(s);
+        }
+        assert_eq!(
+            (current, established, previous),
+            (true, record.is_established(), 0),
+            "{name}"
+        );
+        assert_eq!(&peer, record.their_identity().as_bytes(), "{name}");
+        // A single session is no device list.
+        assert_eq!(
+            loaded(sw_device_list_load, &bytes).err(),
+            Some(sw_result::SW_STATE_WRONG_KIND)
+        );
+    }
+
+    let key = StorageKey::from_bytes(FIXTURE_KEY);
+    // Any address: legacy blobs are bound to none.
+    let owner = *sealwire::IdentityKeyPair::from_seed(&[0x11; 32])
+        .public()
+        .as_bytes();
+    let anywhere = address(&owner, b"bob", Some(1), b"sessions");
+    for name in [
+        "state_v1/session.sealed.bin",
+        "state_v2/session.sealed.bin",
+        "state_v3/session_pqxdh_initiator.sealed.bin",
+    ] {
+        let bytes = fixture(name);
+        let record = SessionRecord::open_unbound_legacy(&key, &bytes).unwrap();
+        let mut s = null_mut();
+        // SAFETY: buffers with their lengths, a valid out-parameter.
+        ok(unsafe {
+            sw_device_sessions_load_sealed_legacy(
+                FIXTURE_KEY.as_ptr(),
+                32,
+                bytes.as_ptr(),
+                bytes.len(),
+                &mut s,
+            )
+        });
+        assert_eq!(
+            save_sessions(s),
+            DeviceSessions::from(record).to_blob().to_vec(),
+            "{name}"
+        );
+        // SAFETY: a handle made above, freed once.
+        unsafe { sw_device_sessions_free(s) };
+        let mut s = std::ptr::dangling_mut();
+        // SAFETY: buffers with their lengths, a valid out-parameter.
+        let rc = unsafe {
+            sw_device_sessions_load_sealed_legacy(
+                [0x43; 32].as_ptr(),
+                32,
+                bytes.as_ptr(),
+                bytes.len(),
+                &mut s,
+            )
+        };
+        assert_eq!(rc, sw_result::SW_STATE_WRONG_STORAGE_KEY);
+        assert!(s.is_null());
+        assert_eq!(
+            loaded_sealed(
+                sw_device_sessions_load_sealed,
+                &FIXTURE_KEY,
+                &anywhere,
+                &bytes
+            )
+            .err(),
+            Some(sw_result::SW_STATE_UNBOUND_LEGACY),
+            "{name}"
+        );
+    }
+}
+
+/// A plain blob around `body` (kind and version of `like`), with its
+/// checksum (STORAGE.md §1): so that a hostile body reaches the parsers.
+fn with_checksum(like: &[u8], body: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut b = like[..6].to_vec();
+    b.extend_from_slice(body);
+    let sum = sha2::Sha256::digest(&b);
+    b.extend_from_slice(&sum[..16]);
+    b
+}
+
+/// Uses sessions loaded from a hostile blob that the format allows: every
+/// call gives a result code, never a panic or an internal error.
+fn use_hostile_sessions(s: *mut sw_device_sessions, a: &Device, b: &Device, hello: &[u8]) {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    let mut info = MaybeUninit::<sw_received_info>::uninit();
+    let mut flag = false;
+    // SAFETY: live handles, buffers with their lengths, valid
+    // out-parameters.
+    unsafe {
+        clean(sw_device_sessions_encrypt(
+            s,
+            null_mut(),
+            T0,
+            b.key.as_ptr(),
+            32,
+            sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
+            0,
+            b"x".as_ptr(),
+            1,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        clean(sw_device_sessions_decrypt(
+            s,
+            b.id,
+            b.prekeys,
+            a.key.as_ptr(),
+            32,
+            T0,
+            hello.as_ptr(),
+            hello.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+            info.as_mut_ptr(),
+        ));
+        clean(sw_device_sessions_recovery_request(
+            s,
+            b.id,
+            a.key.as_ptr(),
+            32,
+            T0,
+            hello.as_ptr(),
+            hello.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+        ));
+        clean(sw_device_sessions_their_identity(
+            s,
+            buf.as_mut_ptr(),
+            32,
+            &mut n,
+        ));
+        clean(sw_device_sessions_is_established(s, &mut flag));
+    }
+}
+
+/// Uses a device list loaded from a hostile blob that the format allows:
+/// every call gives a result code, never a panic or an internal error.
+fn use_hostile_list(l: *mut sw_device_list, b: &Device) {
+    let mut ids = [0u32; SW_MAX_DEVICES_PER_USER];
+    let mut n = 0;
+    let mut who = MaybeUninit::<sw_device_identity>::uninit();
+    let mut found = false;
+    let mut events = [MaybeUninit::<sw_device_event>::uninit(); SW_MAX_DEVICE_EVENTS];
+    let s = new_sessions();
+    // SAFETY: live handles, buffers with their lengths, valid
+    // out-parameters.
+    unsafe {
+        ok(sw_device_list_device_ids(
+            l,
+            ids.as_mut_ptr(),
+            ids.len(),
+            &mut n,
+        ));
+        for id in &ids[..n] {
+            ok(sw_device_list_identity(
+                l,
+                *id,
+                who.as_mut_ptr(),
+                &mut found,
+            ));
+            assert!(found);
+            clean(sw_device_list_confirm_identity(l, *id, b.key.as_ptr(), 32));
+        }
+        // A send to every device: none has a session.
+        let entries: Vec<sw_device_sessions_entry> = ids[..n]
+            .iter()
+            .take(1)
+            .map(|id| sw_device_sessions_entry {
+                device_id: *id,
+                sessions: s,
+            })
+            .collect();
+        let recipients = [sw_recipient {
+            devices: l,
+            sessions: entries.as_ptr(),
+            sessions_len: entries.len(),
+        }];
+        let me = sw_device_address {
+            user: b"me".as_ptr(),
+            user_len: 2,
+            device_id: 1,
+        };
+        let mut failure = MaybeUninit::<sw_device_failure>::uninit();
+        let mut msgs = null_mut();
+        clean(sw_encrypt_for_devices(
+            null_mut(),
+            T0,
+            sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
+            0,
+            b"x".as_ptr(),
+            1,
+            &me,
+            recipients.as_ptr(),
+            1,
+            failure.as_mut_ptr(),
+            &mut msgs,
+        ));
+        sw_device_messages_free(msgs);
+        let entry = sw_device_entry {
+            device_id: 3,
+            identity: b.key,
+        };
+        clean(sw_device_list_update(
+            l,
+            &entry,
+            1,
+            events.as_mut_ptr().cast(),
+            events.len(),
+            &mut n,
+        ));
+        sw_device_sessions_free(s);
+    }
+}
+
+/// Random and mutated device blobs, plain (also with the checksum rebuilt,
+/// so that the body parsers are reached) and sealed, into every loader: a
+/// result code every time, never a panic or an internal error; what loads
+/// saves again and loads to the same bytes.
+#[test]
+fn hostile_device_blobs_give_codes() {
+    use rand_core::Rng;
+
+    let mut rng = DangerDeterministicRng::from_u64(0x5a7e);
+    let key = [0x42u8; 32];
+    let owner = *sealwire::IdentityKeyPair::from_seed(&[0x12; 32])
+        .public()
+        .as_bytes();
+    let sessions_at = address(&owner, b"alice", Some(1), b"sessions");
+    let list_at = address(&owner, b"alice", None, b"device_lists");
+    // Valid blobs: the core's fixtures and fresh ones (a conversation, a
+    // list with an announced key).
+    let a = Device::new(31);
+    let b = Device::new(32);
+    let (sa, sb) = (new_sessions(), new_sessions());
+    a.initiate(sa, &b);
+    let hello = encrypt(sa, &b.key, b"hello");
+    b.decrypt(sb, &a.key, &hello).unwrap();
+    let reply = encrypt(sb, &a.key, b"reply");
+    a.decrypt(sa, &b.key, &reply).unwrap();
+    let l = list("alice", &[(1, &a), (4, &b)]);
+    let entries = [
+        sw_device_entry {
+            device_id: 1,
+            identity: b.key,
+        },
+        sw_device_entry {
+            device_id: 4,
+            identity: b.key,
+        },
+    ];
+    let mut events = [MaybeUninit::<sw_device_event>::uninit(); SW_MAX_DEVICE_EVENTS];
+    let mut n = 0;
+    let sealed = |save: &dyn Fn(*mut u8, usize, *mut usize) -> sw_result| {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut n = 0;
+        ok(save(buf.as_mut_ptr(), buf.len(), &mut n));
+        buf.truncate(n);
+        buf
+    };
+    // SAFETY: live handles, buffers with their lengths, valid
+    // out-parameters.
+    let (list_sealed, sessions_sealed) = unsafe {
+        ok(sw_device_list_update(
+            l,
+            entries.as_ptr(),
+            2,
+            events.as_mut_ptr().cast(),
+            events.len(),
+            &mut n,
+        ));
+        assert_eq!(n, 1); // device 1 announces b's key
+        (
+            sealed(&|buf, len, n| {
+                sw_device_list_save_sealed(l, key.as_ptr(), 32, &list_at, null_mut(), buf, len, n)
+            }),
+            sealed(&|buf, len, n| {
+                sw_device_sessions_save_sealed(
+                    sa,
+                    key.as_ptr(),
+                    32,
+                    &sessions_at,
+                    null_mut(),
+                    buf,
+                    len,
+                    n,
+                )
+            }),
+        )
+    };
+    let plain: Vec<Vec<u8>> = vec![
+        save_sessions(sa),
+        save_sessions(sb),
+        save_list(l),
+        fixture("devices_v1/device_sessions.bin"),
+        fixture("devices_v1/device_sessions_restarted.bin"),
+        fixture("devices_v1/device_list.bin"),
+        fixture("state_v4/session_initiator.bin"),
+    ];
+    let sealed = [list_sealed, sessions_sealed];
+    // SAFETY: handles made above, freed once.
+    unsafe {
+        sw_device_sessions_free(sa);
+        sw_device_sessions_free(sb);
+        sw_device_list_free(l);
+    }
+
+    let mut codes = std::collections::BTreeSet::new();
+    let mut loads = 0;
+    let mut try_all = |bytes: &[u8]| {
+        let results = [
+            loaded(sw_device_sessions_load, bytes).map(|s| (Some(s), None)),
+            loaded_sealed(sw_device_sessions_load_sealed, &key, &sessions_at, bytes)
+                .map(|s| (Some(s), None)),
+            loaded(sw_device_list_load, bytes).map(|l| (None, Some(l))),
+            loaded_sealed(sw_device_list_load_sealed, &key, &list_at, bytes)
+                .map(|l| (None, Some(l))),
+        ];
+        let mut legacy = std::ptr::dangling_mut();
+        // SAFETY: buffers with their lengths, a valid out-parameter.
+        let rc = unsafe {
+            sw_device_sessions_load_sealed_legacy(
+                key.as_ptr(),
+                32,
+                bytes.as_ptr(),
+                bytes.len(),
+                &mut legacy,
+            )
+        };
+        clean(rc);
+        assert_ne!(rc, sw_result::SW_OK); // no legacy blob among the inputs
+        assert!(legacy.is_null());
+        for r in results {
+            match r {
+                Err(rc) => {
+                    clean(rc);
+                    codes.insert(rc as u32);
+                }
+                // A mutation the format allows (a bit of a time, a key
+                // or a counter, behind a rebuilt checksum): it saves
+                // canonically.
+                Ok((Some(s), _)) => {
+                    loads += 1;
+                    use_hostile_sessions(s, &a, &b, &hello);
+                    let again = save_sessions(s);
+                    let s2 = loaded(sw_device_sessions_load, &again).unwrap();
+                    assert_eq!(save_sessions(s2), again);
+                    // SAFETY: handles made above, freed once.
+                    unsafe {
+                        sw_device_sessions_free(s);
+                        sw_device_sessions_free(s2);
+                    }
+                }
+                Ok((_, Some(l))) => {
+                    loads += 1;
+                    use_hostile_list(l, &b);
+                    let again = save_list(l);
+                    let l2 = loaded(sw_device_list_load, &again).unwrap();
+                    assert_eq!(save_list(l2), again);
+                    // SAFETY: handles made above, freed once.
+                    unsafe {
+                        sw_device_list_free(l);
+                        sw_device_list_free(l2);
+                    }
+                }
+                Ok((None, None)) => unreachable!(),
+            }
+        }
+    };
+
+    for round in 0..3000usize {
+        let r = rng.next_u32() as usize;
+        let bytes: Vec<u8> = match round % 5 {
+            // Random bytes, some behind a plausible header.
+            0 => {
+                let mut v = vec![0u8; r % 600];
+                rng.fill_bytes(&mut v);
+                if round % 2 == 0 && v.len() >= 22 {
+                    let like = &plain[r % plain.len()];
+                    v = with_checksum(like, &v[6..v.len() - 16]);
+                }
+                v
+            }
+            // A plain blob with a bit flipped, or cut short.
+            1 => {
+                let mut v = plain[r % plain.len()].clone();
+                let i = rng.next_u32() as usize % v.len();
+                if round % 2 == 0 {
+                    v[i] ^= 1 << (rng.next_u32() % 8);
+                } else {
+                    v.truncate(i);
+                }
+                v
+            }
+            // A sealed blob with a bit flipped, or cut short.
+            2 => {
+                let mut v = sealed[r % sealed.len()].clone();
+                let i = rng.next_u32() as usize % v.len();
+                if round % 2 == 0 {
+                    v[i] ^= 1 << (rng.next_u32() % 8);
+                } else {
+                    v.truncate(i);
+                }
+                v
+            }
+            // A body with bits flipped or bytes changed, behind a valid
+            // checksum: the body parsers decide.
+            3 => {
+                let like = &plain[r % plain.len()];
+                let mut body = like[6..like.len() - 16].to_vec();
+                for _ in 0..1 + rng.next_u32() % 3 {
+                    let i = rng.next_u32() as usize % body.len();
+                    if rng.next_u32().is_multiple_of(2) {
+                        body[i] ^= 1 << (rng.next_u32() % 8);
+                    } else {
+                        body[i] = rng.next_u32() as u8;
+                    }
+                }
+                with_checksum(like, &body)
+            }
+            // A body cut short or lengthened, behind a valid checksum.
+            _ => {
+                let like = &plain[r % plain.len()];
+                let mut body = like[6..like.len() - 16].to_vec();
+                if round % 2 == 0 {
+                    body.truncate(rng.next_u32() as usize % body.len());
+                } else {
+                    body.push(rng.next_u32() as u8);
+                }
+                with_checksum(like, &body)
+            }
+        };
+        try_all(&bytes);
+    }
+    // Each layer refused something: the envelope, the seal, the body.
+    for code in [
+        sw_result::SW_STATE_NOT_A_STATE_BLOB,
+        sw_result::SW_STATE_WRONG_KIND,
+        sw_result::SW_STATE_CORRUPTED,
+        sw_result::SW_STATE_SEALED,
+        sw_result::SW_STATE_NOT_SEALED,
+        sw_result::SW_STATE_MALFORMED,
+        sw_result::SW_STATE_TRUNCATED,
+        sw_result::SW_STATE_UNSUPPORTED_VERSION,
+        sw_result::SW_STATE_WRONG_STORAGE_KEY,
+        sw_result::SW_STATE_WRONG_ADDRESS,
+    ] {
+        assert!(
+            codes.contains(&(code as u32)),
+            "never saw {code:?}: {codes:?}"
+        );
+    }
+    // And some mutations behind a rebuilt checksum were well-formed (a
+    // bit of a time or a key): they loaded and saved canonically.
+    assert!(loads > 0);
+}
+
+/// Hostile bodies built by hand, each behind a valid checksum: the rules
+/// of STORAGE.md §11 and §12 hold at the C boundary
+/// (`SW_STATE_MALFORMED`).
+#[test]
+fn device_blob_rules_hold_at_the_boundary() {
+    let sessions = fixture("devices_v1/device_sessions_restarted.bin");
+    let list = fixture("devices_v1/device_list.bin");
+    let malformed = |like: &[u8], body: &[u8]| {
+        let bytes = with_checksum(like, body);
+        let rc = if like[4] == 0x07 {
+            loaded(sw_device_sessions_load, &bytes).err()
+        } else {
+            loaded(sw_device_list_load, &bytes).err()
+        };
+        assert_eq!(rc, Some(sw_result::SW_STATE_MALFORMED), "{body:02x?}");
+    };
+    // Device sessions: a current flag of 2; 41 previous sessions; a
+    // nested device-sessions record; a record longer than what is left;
+    // a time flag of 2; a trailing byte. (The restarted fixture has no
+    // current session: its body starts `00 | previous_count`.)
+    let body = &sessions[6..sessions.len() - 16];
+    assert_eq!(body[0], 0);
+    malformed(&sessions, &[&[2u8][..], &body[1..]].concat());
+    malformed(&sessions, &[&[0u8, 41][..], &body[2..]].concat());
+    malformed(&sessions, &[0, 1, 0x07, 0, 0, 0, 0, 0, 0, 0]);
+    malformed(&sessions, &[0, 1, 0x03, 0xff, 0xff, 0xff, 0xff]);
+    malformed(&sessions, &[0, 0, 2, 0, 0]);
+    malformed(&sessions, &[body, &[0u8][..]].concat());
+    // Device lists: 33 devices; a user id that is not UTF-8; device ids
+    // not increasing; an announced key equal to the confirmed one; a
+    // trailing byte.
+    let body = &list[6..list.len() - 16];
+    malformed(&list, &[0, 33]);
+    malformed(&list, &[2, 0xc3, 0x28, 0]);
+    // The first device's identity as the fixture stores it (Ed25519, then
+    // its X25519 form): after the user id, the count and the device id.
+    let at = 1 + usize::from(body[0]) + 1 + 4;
+    let key64 = body[at..at + 64].to_vec();
+    let device = |id: u32, announced: Option<&[u8]>| {
+        let mut d = id.to_be_bytes().to_vec();
+        d.extend_from_slice(&key64);
+        match announced {
+            Some(k) => {
+                d.push(1);
+                d.extend_from_slice(k);
+            }
+            None => d.push(0),
+        }
+        d
+    };
+    malformed(
+        &list,
+        &[&[0u8, 2][..], &device(5, None), &device(5, None)].concat(),
+    );
+    malformed(
+        &list,
+        &[&[0u8, 2][..], &device(6, None), &device(5, None)].concat(),
+    );
+    malformed(&list, &[&[0u8, 1][..], &device(5, Some(&key64))].concat());
+    malformed(&list, &[body, &[0u8][..]].concat());
+    // And the well-formed ones load.
+    let ok_list = with_checksum(&list, &[&[0u8, 1][..], &device(5, None)].concat());
+    let l = loaded(sw_device_list_load, &ok_list).unwrap();
+    assert_eq!(save_list(l), ok_list);
+    let empty = with_checksum(&sessions, &[0, 0, 0, 0, 0]);
+    let s = loaded(sw_device_sessions_load, &empty).unwrap();
+    assert_eq!(save_sessions(s), empty);
+    // SAFETY: handles made above, freed once.
+    unsafe {
+        sw_device_list_free(l);
+        sw_device_sessions_free(s);
     }
 }

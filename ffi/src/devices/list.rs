@@ -12,7 +12,9 @@ use crate::boundary::{
     input_slice, new_handle, out, output, output_slice, output_u32, write_bytes,
 };
 use crate::identity::identity_key;
+use crate::persist::{load, load_sealed, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
+use crate::rng::sw_rng;
 
 /// A user id from the caller: UTF-8 (else `SW_INVALID_ARGUMENT`).
 ///
@@ -341,4 +343,89 @@ pub unsafe extern "C" fn sw_device_list_user(
 pub unsafe extern "C" fn sw_device_list_free(list: *mut sw_device_list) {
     // SAFETY: the caller's contract.
     guard_void(|| unsafe { free_handle(list) });
+}
+
+/// As `sw_identity_save`, for a device list (public keys only, no secret:
+/// its user id, device ids, confirmed and announced identity keys; kind
+/// `0x08`, STORAGE.md §12). Save it after every `sw_device_list_update`
+/// and `sw_device_list_confirm_identity`: a list restored from an older
+/// blob has forgotten the changes since (a confirmed key would be
+/// announced again, a removed device listed).
+///
+/// # Safety
+///
+/// As `sw_identity_save`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_list_save(
+    list: *const sw_device_list,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_device_list>(list, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load`, for a device list (freed with
+/// `sw_device_list_free`). A blob that breaks the format's rules (a user
+/// id that is not UTF-8 or too long, too many devices, device ids not
+/// increasing, an announced key equal to the confirmed one) is
+/// `SW_STATE_MALFORMED`.
+///
+/// # Safety
+///
+/// As `sw_identity_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_list_load(
+    bytes: *const u8,
+    len: usize,
+    out_list: *mut *mut sw_device_list,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_device_list>(bytes, len, out_list) }
+}
+
+/// As `sw_identity_save_sealed`, for a device list. It holds no secret: it
+/// is sealed for the binding to its row (`address`: our identity key and,
+/// for example, the user id as `peer_name`), so that a list cannot be
+/// swapped for another user's.
+///
+/// # Safety
+///
+/// As `sw_identity_save_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_list_save_sealed(
+    list: *const sw_device_list,
+    key: *const u8,
+    key_len: usize,
+    address: *const sw_blob_address,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        save_sealed::<sw_device_list>(list, key, key_len, address, rng, buf, buf_len, out_len)
+    }
+}
+
+/// As `sw_identity_load_sealed`, for a device list (freed with
+/// `sw_device_list_free`). There is no `_load_sealed_legacy`: device lists
+/// were never sealed without an address.
+///
+/// # Safety
+///
+/// As `sw_identity_load_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_list_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    address: *const sw_blob_address,
+    bytes: *const u8,
+    len: usize,
+    out_list: *mut *mut sw_device_list,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_device_list>(key, key_len, address, bytes, len, out_list) }
 }

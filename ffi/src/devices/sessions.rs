@@ -1,4 +1,4 @@
-//! `sw_device_sessions`: create, initiate, encrypt, decrypt.
+//! `sw_device_sessions`: create, initiate, encrypt, decrypt, save, load.
 
 use sealwire::devices::DeviceSessions;
 use sealwire::limits::MAX_BODY_LEN;
@@ -10,6 +10,7 @@ use crate::boundary::{
     input, input_output, new_handle, out, output,
 };
 use crate::identity::{identity_key, sw_identity};
+use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::prekey::{flag, sw_prekey_store};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -406,4 +407,132 @@ pub unsafe extern "C" fn sw_device_sessions_their_identity(
 pub unsafe extern "C" fn sw_device_sessions_free(sessions: *mut sw_device_sessions) {
     // SAFETY: the caller's contract.
     guard_void(|| unsafe { free_handle(sessions) });
+}
+
+/// As `sw_identity_save`, for the sessions with one peer device (their keys
+/// in the clear; kind `0x07`, STORAGE.md §11): the current session, the
+/// previous ones and the recovery times. Save after every call that
+/// changed the handle: `sw_device_sessions_initiate`, `_encrypt`,
+/// `_decrypt` (with the prekey store when it started a session),
+/// `_recovery_request`, `_accept_recovery_request`, and each handle named
+/// in an `sw_encrypt_for_devices` that succeeded; store the blob in the
+/// same transaction as the call's result, before sending or showing it
+/// (STORAGE.md §6). A copy restored from an older blob has lost the keys
+/// handled since (and would reuse message keys when sending), and the
+/// recovery times (its rate limits and replay check start over).
+///
+/// # Safety
+///
+/// As `sw_identity_save`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_sessions_save(
+    sessions: *const sw_device_sessions,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { save::<sw_device_sessions>(sessions, buf, buf_len, out_len) }
+}
+
+/// As `sw_identity_load`, for the sessions with one peer device (freed with
+/// `sw_device_sessions_free`).
+///
+/// Migration: a single session's blob (`sw_session_save`, either phase,
+/// any version this library reads) loads as sessions whose current session
+/// is that one, with no previous session and no recovery time (STORAGE.md
+/// §11). An app that kept one `sw_session` per peer device loads each blob
+/// with this function instead, saves it with `sw_device_sessions_save`
+/// (the device-sessions kind from then on) and replaces the old blob. The
+/// way back is refused: `sw_session_load` of a device-sessions blob is
+/// `SW_STATE_WRONG_KIND`. A session's pending group key distribution is
+/// never saved, so none is carried over.
+///
+/// # Safety
+///
+/// As `sw_identity_load`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_sessions_load(
+    bytes: *const u8,
+    len: usize,
+    out_sessions: *mut *mut sw_device_sessions,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load::<sw_device_sessions>(bytes, len, out_sessions) }
+}
+
+/// As `sw_identity_save_sealed`, for the sessions with one peer device.
+/// Bind them to the peer device's row (`address`: our identity key, the
+/// peer's user id as `peer_name` and its `device_id`, and a context if the
+/// app has several tables), the same address as the `sw_session` blobs
+/// they replace.
+///
+/// # Safety
+///
+/// As `sw_identity_save_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_sessions_save_sealed(
+    sessions: *const sw_device_sessions,
+    key: *const u8,
+    key_len: usize,
+    address: *const sw_blob_address,
+    rng: *mut sw_rng,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        save_sealed::<sw_device_sessions>(
+            sessions, key, key_len, address, rng, buf, buf_len, out_len,
+        )
+    }
+}
+
+/// As `sw_identity_load_sealed`, for the sessions with one peer device
+/// (freed with `sw_device_sessions_free`). A single session's blob sealed
+/// by `sw_session_save_sealed` loads too, at the address it was sealed for
+/// and no other (as in `sw_device_sessions_load`): save it again with
+/// `sw_device_sessions_save_sealed` at the same address.
+///
+/// # Safety
+///
+/// As `sw_identity_load_sealed`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_sessions_load_sealed(
+    key: *const u8,
+    key_len: usize,
+    address: *const sw_blob_address,
+    bytes: *const u8,
+    len: usize,
+    out_sessions: *mut *mut sw_device_sessions,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed::<sw_device_sessions>(key, key_len, address, bytes, len, out_sessions) }
+}
+
+/// Loads a legacy sealed blob (written before sealed blobs were bound to
+/// their address, STORAGE.md §8), for a one-time migration: such blobs are
+/// single sessions (`sw_session`), which load as sessions whose current
+/// session is that one (as in `sw_device_sessions_load`). Save it again
+/// with `sw_device_sessions_save_sealed` and its address, replace it. A
+/// bound blob is `SW_STATE_ADDRESS_BOUND`.
+///
+/// Ownership and NULL: as `sw_device_sessions_load_sealed`, without the
+/// address.
+///
+/// # Safety
+///
+/// `key` valid for reads of `key_len` bytes; `bytes` valid for reads of
+/// `len` bytes; `out_sessions` valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sw_device_sessions_load_sealed_legacy(
+    key: *const u8,
+    key_len: usize,
+    bytes: *const u8,
+    len: usize,
+    out_sessions: *mut *mut sw_device_sessions,
+) -> sw_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { load_sealed_legacy::<sw_device_sessions>(key, key_len, bytes, len, out_sessions) }
 }

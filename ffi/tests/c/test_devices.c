@@ -17,6 +17,12 @@
  *   replayed requests are refused;
  * - hostile bytes into every new parser (recovery requests, messages,
  *   bundles, device list entries, user ids): result codes only;
+ * - saved state: device lists and device sessions saved (plain and sealed,
+ *   size queries first), freed and loaded, the conversation carrying on
+ *   with what was saved (a skipped key, an identity change waiting, the
+ *   recovery times); damaged, foreign and misplaced blobs and hostile
+ *   bytes refused with codes; a single session's blob migrating to device
+ *   sessions;
  * - every handle freed (LeakSanitizer checks at exit).
  */
 #include "check.h"
@@ -623,8 +629,456 @@ static void test_two_devices(void) {
     device_free(&b2);
 }
 
+/* ---- Saved state ---- */
+
+/* The storage key the sealed blobs of these tests are sealed under. */
+static const uint8_t STORAGE_KEY[32] = {0x42, 0x42, 0x42, 0x42};
+
+/* Where a blob is stored: our identity key, the peer's user id and a
+ * context (the app's table); `device` 0 binds no device id (a user's
+ * device list), else that device's. */
+static sw_blob_address row_for(const uint8_t *owner, const char *user, uint32_t device,
+                               const char *context) {
+    sw_blob_address a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.owner, owner, SW_IDENTITY_KEY_LEN);
+    a.peer_name = text(user);
+    a.peer_name_len = strlen(user);
+    a.has_device_id = device != 0;
+    a.device_id = device;
+    a.context = text(context);
+    a.context_len = strlen(context);
+    return a;
+}
+
+/* Runs a `_save` or `_save_sealed` call whose last three arguments are the
+ * buffer, its length and the length out: a size query first, then a
+ * buffer one byte short (nothing written, the length needed stored), then
+ * the whole blob into `blob`, malloc'ed. */
+#define SAVE(blob, blob_len, fn, ...)                                                      \
+    do {                                                                                   \
+        size_t need_ = 0;                                                                  \
+        CHECK_RC(fn(__VA_ARGS__, NULL, 0, &need_), SW_BUFFER_TOO_SMALL);                   \
+        CHECK(need_ > 0);                                                                  \
+        (blob) = malloc(need_);                                                            \
+        CHECK((blob) != NULL);                                                             \
+        CHECK_RC(fn(__VA_ARGS__, (blob), need_ - 1, &(blob_len)), SW_BUFFER_TOO_SMALL);    \
+        CHECK((blob_len) == need_);                                                        \
+        OK(fn(__VA_ARGS__, (blob), need_, &(blob_len)));                                   \
+        CHECK((blob_len) == need_);                                                        \
+    } while (0)
+
+/* Every loader of device state refuses `bytes` with a result code (never
+ * SW_OK, a panic or an internal error), its out handle set to NULL. */
+static void expect_refused_everywhere(const uint8_t *bytes, size_t len,
+                                      const sw_blob_address *sessions_row,
+                                      const sw_blob_address *list_row) {
+    sw_device_sessions *s = (sw_device_sessions *)&s; /* any pointer: set to NULL */
+    sw_device_list *l = (sw_device_list *)&l;
+    expect_clean_error(sw_device_sessions_load(bytes, len, &s));
+    CHECK(s == NULL);
+    expect_clean_error(sw_device_sessions_load_sealed(STORAGE_KEY, 32, sessions_row, bytes, len, &s));
+    expect_clean_error(sw_device_sessions_load_sealed_legacy(STORAGE_KEY, 32, bytes, len, &s));
+    CHECK(s == NULL);
+    expect_clean_error(sw_device_list_load(bytes, len, &l));
+    CHECK(l == NULL);
+    expect_clean_error(sw_device_list_load_sealed(STORAGE_KEY, 32, list_row, bytes, len, &l));
+    CHECK(l == NULL);
+}
+
+/* Hostile versions of a valid blob: every truncation, one flipped bit in
+ * every byte, a flipped bit with a byte appended. */
+static void expect_mutations_refused(uint8_t *blob, size_t len, const sw_blob_address *sessions_row,
+                                     const sw_blob_address *list_row) {
+    for (size_t cut = 0; cut < len; cut++) {
+        expect_refused_everywhere(cut == 0 ? NULL : blob, cut, sessions_row, list_row);
+    }
+    uint8_t *longer = malloc(len + 1);
+    CHECK(longer != NULL);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t bit = (uint8_t)(1u << (lcg() % 8));
+        blob[i] ^= bit;
+        expect_refused_everywhere(blob, len, sessions_row, list_row);
+        blob[i] ^= bit;
+        if (i % 64 == 0) {
+            memcpy(longer, blob, len);
+            longer[len] = lcg();
+            expect_refused_everywhere(longer, len + 1, sessions_row, list_row);
+        }
+    }
+    free(longer);
+}
+
+/* Saves a device list and the sessions of both sides, plain and sealed,
+ * frees them, refuses damaged, foreign and misplaced blobs, loads them and
+ * carries on: the skipped key, the identity change waiting for
+ * confirmation and the recovery times were saved with them. */
+static void test_saved_state(void) {
+    uint64_t now = T0 + SECONDS(3600);
+    device_t a1, b1;
+    device_new(&a1, 21, false);
+    device_new(&b1, 22, true);
+    const uint32_t ids[] = {1};
+    const uint8_t *bob_keys[] = {b1.key};
+    sw_device_list *bob_list = list_of("bob", 1, ids, bob_keys);
+    sw_device_sessions *a1_b1 = NULL, *b1_a1 = NULL;
+    OK(sw_device_sessions_new(&a1_b1));
+    OK(sw_device_sessions_new(&b1_a1));
+    uint8_t bundle[SW_MAX_BUNDLE_LEN];
+    size_t bundle_len = bundle_of(&b1, bundle, sizeof bundle);
+    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
+
+    /* An empty handle saves and loads too. */
+    uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    SAVE(blob, blob_len, sw_device_sessions_save, b1_a1);
+    sw_device_sessions *empty = NULL;
+    OK(sw_device_sessions_load(blob, blob_len, &empty));
+    bool flag = true;
+    OK(sw_device_sessions_has_current(empty, &flag));
+    CHECK(!flag);
+    sw_device_sessions_free(empty);
+    free(blob);
+
+    /* A conversation; one of Alice's messages is held back (Bob keeps its
+     * key as a skipped key). */
+    msg_t m, late;
+    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("hello"), 5, m.b, sizeof m.b, &m.len));
+    expect_text(b1_a1, &b1, a1.key, now, &m, "hello");
+    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("hi Alice"), 8, m.b, sizeof m.b, &m.len));
+    expect_text(a1_b1, &a1, b1.key, now, &m, "hi Alice");
+    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("late"), 4, late.b, sizeof late.b, &late.len));
+    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("on time"), 7, m.b, sizeof m.b, &m.len));
+    expect_text(b1_a1, &b1, a1.key, now, &m, "on time");
+
+    /* Bob's device announces another key: held until confirmed. */
+    sw_device_entry entry = {.device_id = 1};
+    memcpy(entry.identity, a1.key, 32);
+    sw_device_event events[SW_MAX_DEVICE_EVENTS];
+    size_t count = 0;
+    OK(sw_device_list_update(bob_list, &entry, 1, events, SW_MAX_DEVICE_EVENTS, &count));
+    CHECK(count == 1 && events[0].kind == SW_DEVICE_EVENT_IDENTITY_CHANGED);
+
+    /* Saved: the list plain and sealed (Alice's row for Bob's list),
+     * Alice's sessions plain, Bob's sealed (his row for Alice's device 1). */
+    const sw_blob_address list_row = row_for(a1.key, "bob", 0, "device_lists");
+    const sw_blob_address bob_row = row_for(b1.key, "alice", 1, "sessions");
+    uint8_t *list_plain = NULL, *list_sealed = NULL, *a_blob = NULL, *b_blob = NULL;
+    size_t list_len = 0, list_sealed_len = 0, a_len = 0, b_len = 0;
+    SAVE(list_plain, list_len, sw_device_list_save, bob_list);
+    SAVE(list_sealed, list_sealed_len, sw_device_list_save_sealed, bob_list, STORAGE_KEY, 32,
+         &list_row, a1.rng);
+    SAVE(a_blob, a_len, sw_device_sessions_save, a1_b1);
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, b1_a1, STORAGE_KEY, 32, &bob_row, NULL);
+    /* Kinds 0x08 and 0x07 (STORAGE.md §11, §12); a sealed blob is its
+     * body with 62 + 16 bytes of envelope, a plain one with 6 + 16. */
+    CHECK(list_plain[4] == 0x08 && list_sealed[4] == 0x08);
+    CHECK(a_blob[4] == 0x07 && b_blob[4] == 0x07);
+    CHECK(list_sealed_len == list_len - 22 + 78);
+    sw_device_list_free(bob_list);
+    sw_device_sessions_free(a1_b1);
+    sw_device_sessions_free(b1_a1);
+
+    /* Refused: another kind, plain for sealed and back, another key,
+     * another row, a bound blob as a legacy one, damage. */
+    uint8_t other_key[32];
+    memset(other_key, 0x55, sizeof other_key);
+    sw_device_sessions *s = NULL;
+    sw_device_list *l = NULL;
+    sw_session *one = NULL;
+    CHECK_RC(sw_device_sessions_load(list_plain, list_len, &s), SW_STATE_WRONG_KIND);
+    CHECK_RC(sw_device_list_load(a_blob, a_len, &l), SW_STATE_WRONG_KIND);
+    CHECK_RC(sw_session_load(a_blob, a_len, &one), SW_STATE_WRONG_KIND); /* no way back */
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &list_row, list_sealed,
+                                            list_sealed_len, &s),
+             SW_STATE_WRONG_KIND);
+    CHECK_RC(sw_device_sessions_load(b_blob, b_len, &s), SW_STATE_SEALED);
+    CHECK_RC(sw_device_list_load(list_sealed, list_sealed_len, &l), SW_STATE_SEALED);
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, a_blob, a_len, &s),
+             SW_STATE_NOT_SEALED);
+    CHECK_RC(sw_device_list_load_sealed(STORAGE_KEY, 32, &list_row, list_plain, list_len, &l),
+             SW_STATE_NOT_SEALED);
+    CHECK_RC(sw_device_sessions_load_sealed(other_key, 32, &bob_row, b_blob, b_len, &s),
+             SW_STATE_WRONG_STORAGE_KEY);
+    CHECK_RC(sw_device_list_load_sealed(other_key, 32, &list_row, list_sealed, list_sealed_len,
+                                        &l),
+             SW_STATE_WRONG_STORAGE_KEY);
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 31, &bob_row, b_blob, b_len, &s),
+             SW_INVALID_ARGUMENT);
+    /* Moved: to Alice's device 2, to Carol's row, to another table, to
+     * another owner's storage. */
+    sw_blob_address elsewhere = bob_row;
+    elsewhere.device_id = 2;
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &elsewhere, b_blob, b_len, &s),
+             SW_STATE_WRONG_ADDRESS);
+    elsewhere = row_for(b1.key, "carol", 1, "sessions");
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &elsewhere, b_blob, b_len, &s),
+             SW_STATE_WRONG_ADDRESS);
+    elsewhere = row_for(b1.key, "alice", 1, "device_lists");
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &elsewhere, b_blob, b_len, &s),
+             SW_STATE_WRONG_ADDRESS);
+    elsewhere = row_for(b1.key, "bob", 0, "device_lists");
+    CHECK_RC(sw_device_list_load_sealed(STORAGE_KEY, 32, &elsewhere, list_sealed, list_sealed_len,
+                                        &l),
+             SW_STATE_WRONG_ADDRESS);
+    elsewhere = row_for(a1.key, "carol", 0, "device_lists");
+    CHECK_RC(sw_device_list_load_sealed(STORAGE_KEY, 32, &elsewhere, list_sealed, list_sealed_len,
+                                        &l),
+             SW_STATE_WRONG_ADDRESS);
+    CHECK_RC(sw_device_sessions_load_sealed_legacy(STORAGE_KEY, 32, b_blob, b_len, &s),
+             SW_STATE_ADDRESS_BOUND);
+    CHECK_RC(sw_device_sessions_load(a_blob, 3, &s), SW_STATE_NOT_A_STATE_BLOB);
+    CHECK_RC(sw_device_sessions_load(a_blob, a_len - 1, &s), SW_STATE_CORRUPTED);
+    a_blob[a_len / 2] ^= 1;
+    CHECK_RC(sw_device_sessions_load(a_blob, a_len, &s), SW_STATE_CORRUPTED);
+    a_blob[a_len / 2] ^= 1;
+    a_blob[5] = 2; /* a version from the future */
+    CHECK_RC(sw_device_sessions_load(a_blob, a_len, &s), SW_STATE_UNSUPPORTED_VERSION);
+    a_blob[5] = 1;
+    b_blob[b_len - 1] ^= 1;
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &s),
+             SW_STATE_CORRUPTED);
+    b_blob[b_len - 1] ^= 1;
+    list_plain[list_len / 2] ^= 0x10;
+    CHECK_RC(sw_device_list_load(list_plain, list_len, &l), SW_STATE_CORRUPTED);
+    list_plain[list_len / 2] ^= 0x10;
+    CHECK(s == NULL && l == NULL && one == NULL);
+
+    /* Hostile bytes: every truncation and a flipped bit in every byte of
+     * each blob, and random bytes, into every loader: codes only. */
+    expect_mutations_refused(list_plain, list_len, &bob_row, &list_row);
+    expect_mutations_refused(list_sealed, list_sealed_len, &bob_row, &list_row);
+    expect_mutations_refused(a_blob, a_len, &bob_row, &list_row);
+    expect_mutations_refused(b_blob, b_len, &bob_row, &list_row);
+    for (int round = 0; round < 300; round++) {
+        uint8_t junk[512];
+        size_t len = (size_t)(lcg() % sizeof junk) + 1;
+        for (size_t i = 0; i < len; i++) {
+            junk[i] = lcg();
+        }
+        if (round % 2 == 0 && len >= 6) {
+            /* A plausible header: plain or sealed magic, a device kind, v1. */
+            memcpy(junk, round % 4 == 0 ? "SWST" : "SWSB", 4);
+            junk[4] = (uint8_t)(0x07 + (round / 2) % 2);
+            junk[5] = 1;
+        }
+        expect_refused_everywhere(junk, len, &bob_row, &list_row);
+    }
+
+    /* Loaded: the same bytes when saved again (canonical). */
+    OK(sw_device_list_load(list_plain, list_len, &bob_list));
+    OK(sw_device_list_load_sealed(STORAGE_KEY, 32, &list_row, list_sealed, list_sealed_len, &l));
+    uint8_t *again = NULL;
+    size_t again_len = 0;
+    SAVE(again, again_len, sw_device_list_save, l);
+    CHECK(again_len == list_len && memcmp(again, list_plain, list_len) == 0);
+    free(again);
+    sw_device_list_free(l);
+    OK(sw_device_sessions_load(a_blob, a_len, &a1_b1));
+    OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &b1_a1));
+    SAVE(again, again_len, sw_device_sessions_save, a1_b1);
+    CHECK(again_len == a_len && memcmp(again, a_blob, a_len) == 0);
+    free(again);
+
+    /* The list kept the user, the device, the change waiting. */
+    char user[8];
+    OK(sw_device_list_user(bob_list, (uint8_t *)user, sizeof user, &count));
+    CHECK(count == 3 && memcmp(user, "bob", 3) == 0);
+    sw_device_identity who;
+    bool found = false;
+    OK(sw_device_list_identity(bob_list, 1, &who, &found));
+    CHECK(found && who.has_announced);
+    CHECK(memcmp(who.identity, b1.key, 32) == 0 && memcmp(who.announced, a1.key, 32) == 0);
+
+    /* Bob's sessions kept the late message's key. */
+    expect_text(b1_a1, &b1, a1.key, now, &late, "late");
+
+    /* The fan-out over the loaded handles: stopped by the change waiting,
+     * then, the device back at its held key, sent. */
+    sw_device_sessions_entry bob_sessions[] = {{.device_id = 1, .sessions = a1_b1}};
+    sw_recipient recipients[] = {{.devices = bob_list, .sessions = bob_sessions, .sessions_len = 1}};
+    const sw_device_address me = {.user = text("alice"), .user_len = 5, .device_id = 1};
+    sw_device_failure failure;
+    sw_device_messages *msgs = NULL;
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+                                    recipients, 1, &failure, &msgs),
+             SW_DEVICE_UNCONFIRMED_IDENTITY);
+    memcpy(entry.identity, b1.key, 32);
+    OK(sw_device_list_update(bob_list, &entry, 1, events, SW_MAX_DEVICE_EVENTS, &count));
+    CHECK(count == 0);
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("restored"), 8, &me,
+                              recipients, 1, &failure, &msgs));
+    take_message(msgs, 0, 0, 1, "bob", &m);
+    sw_device_messages_free(msgs);
+    expect_text(b1_a1, &b1, a1.key, now, &m, "restored");
+    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("welcome back"), 12, m.b, sizeof m.b, &m.len));
+    expect_text(a1_b1, &a1, b1.key, now, &m, "welcome back");
+    free(list_plain);
+    free(list_sealed);
+    free(a_blob);
+    free(b_blob);
+
+    /* The recovery times are saved too. Bob loses his sessions; his
+     * request, saved and loaded, still counts against the interval. */
+    sw_device_sessions_free(b1_a1);
+    OK(sw_device_sessions_new(&b1_a1));
+    msg_t lost;
+    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("lost"), 4, lost.b, sizeof lost.b, &lost.len));
+    uint8_t request[SW_RECOVERY_REQUEST_LEN];
+    size_t request_len = 0;
+    OK(sw_device_sessions_recovery_request(b1_a1, b1.id, a1.key, 32, now, lost.b, lost.len,
+                                           request, sizeof request, &request_len));
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, b1_a1, STORAGE_KEY, 32, &bob_row, b1.rng);
+    sw_device_sessions_free(b1_a1);
+    OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &b1_a1));
+    free(b_blob);
+    uint8_t again_request[SW_RECOVERY_REQUEST_LEN];
+    CHECK_RC(sw_device_sessions_recovery_request(b1_a1, b1.id, a1.key, 32, now + SECONDS(30),
+                                                 lost.b, lost.len, again_request,
+                                                 sizeof again_request, &request_len),
+             SW_RECOVERY_TOO_MANY_REQUESTS);
+    /* Alice grants the restart; saved and loaded, the session still does
+     * not send, and the request is still known (a replay). */
+    sw_recovery_action action = SW_RECOVERY_ACTION_NONE;
+    uint32_t counter = 0;
+    OK(sw_device_sessions_accept_recovery_request(a1_b1, a1.id, b1.key, 32, now, request,
+                                                  sizeof request, &action, &counter));
+    CHECK(action == SW_RECOVERY_ACTION_RESTART);
+    SAVE(a_blob, a_len, sw_device_sessions_save, a1_b1);
+    sw_device_sessions_free(a1_b1);
+    OK(sw_device_sessions_load(a_blob, a_len, &a1_b1));
+    free(a_blob);
+    OK(sw_device_sessions_has_current(a1_b1, &flag));
+    CHECK(!flag);
+    OK(sw_device_sessions_previous_count(a1_b1, &count));
+    CHECK(count == 1);
+    CHECK_RC(sw_device_sessions_accept_recovery_request(a1_b1, a1.id, b1.key, 32, now, request,
+                                                        sizeof request, &action, &counter),
+             SW_RECOVERY_REPLAYED_REQUEST);
+    /* A new session, and the conversation goes on. */
+    bundle_len = bundle_of(&b1, bundle, sizeof bundle);
+    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
+    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("new session"), 11, m.b, sizeof m.b, &m.len));
+    expect_text(b1_a1, &b1, a1.key, now, &m, "new session");
+
+    sw_device_sessions_free(a1_b1);
+    sw_device_sessions_free(b1_a1);
+    sw_device_list_free(bob_list);
+    device_free(&a1);
+    device_free(&b1);
+}
+
+/* An app that kept one sw_session per peer device migrates: each session
+ * blob (plain or sealed, either phase) loads as device sessions holding it
+ * as the current session, and the conversation carries on. */
+static void test_migration(void) {
+    uint64_t now = T0 + SECONDS(7200);
+    device_t a, b;
+    device_new(&a, 31, false);
+    device_new(&b, 32, false);
+    uint8_t bundle_bytes[SW_MAX_BUNDLE_LEN];
+    size_t bundle_len = bundle_of(&b, bundle_bytes, sizeof bundle_bytes);
+    sw_bundle *bundle = NULL;
+    OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
+    sw_session *alice = NULL, *bob = NULL;
+    OK(sw_session_initiate(a.id, bundle, a.rng, &alice));
+    sw_bundle_free(bundle);
+    msg_t m1, m2;
+    OK(sw_session_encrypt(alice, a.rng, now, SW_CONTENT_USER_MESSAGE, text("one"), 3, m1.b,
+                          sizeof m1.b, &m1.len));
+    OK(sw_session_encrypt(alice, a.rng, now, SW_CONTENT_USER_MESSAGE, text("two"), 3, m2.b,
+                          sizeof m2.b, &m2.len));
+    uint8_t plain[4096];
+    size_t n = 0;
+    sw_received_info info;
+    OK(sw_session_accept(b.id, b.prekeys, now, m1.b, m1.len, plain, sizeof plain, &n, &info,
+                         &bob));
+    CHECK(n == 3 && memcmp(plain, "one", 3) == 0);
+
+    /* The old blobs: Alice's pending session plain (kind 0x04), Bob's
+     * session sealed for his row of Alice's device (kind 0x03). */
+    const sw_blob_address bob_row = row_for(b.key, "alice", 1, "sessions");
+    uint8_t *a_blob = NULL, *b_blob = NULL;
+    size_t a_len = 0, b_len = 0;
+    SAVE(a_blob, a_len, sw_session_save, alice);
+    SAVE(b_blob, b_len, sw_session_save_sealed, bob, STORAGE_KEY, 32, &bob_row, b.rng);
+    CHECK(a_blob[4] == 0x04 && b_blob[4] == 0x03);
+    sw_session_free(alice);
+    sw_session_free(bob);
+
+    /* Loaded as device sessions; a sealed one at its own row only. */
+    sw_device_sessions *sa = NULL, *sb = NULL;
+    OK(sw_device_sessions_load(a_blob, a_len, &sa));
+    sw_blob_address elsewhere = bob_row;
+    elsewhere.device_id = 2;
+    CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &elsewhere, b_blob, b_len, &sb),
+             SW_STATE_WRONG_ADDRESS);
+    CHECK_RC(sw_device_sessions_load_sealed_legacy(STORAGE_KEY, 32, b_blob, b_len, &sb),
+             SW_STATE_ADDRESS_BOUND);
+    CHECK(sb == NULL);
+    OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &sb));
+    free(a_blob);
+    free(b_blob);
+    bool flag = false;
+    size_t count = 99;
+    OK(sw_device_sessions_has_current(sa, &flag));
+    CHECK(flag);
+    OK(sw_device_sessions_is_established(sa, &flag));
+    CHECK(!flag);
+    OK(sw_device_sessions_previous_count(sa, &count));
+    CHECK(count == 0);
+    OK(sw_device_sessions_is_established(sb, &flag));
+    CHECK(flag);
+    OK(sw_device_sessions_their_identity(sb, plain, sizeof plain, &n));
+    CHECK(n == 32 && memcmp(plain, a.key, 32) == 0);
+
+    /* The conversation carries on: Alice's second prekey message, Bob's
+     * reply, Alice again. */
+    expect_text(sb, &b, a.key, now, &m2, "two");
+    msg_t m;
+    OK(sw_device_sessions_encrypt(sb, b.rng, now, a.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("reply"), 5, m.b, sizeof m.b, &m.len));
+    expect_text(sa, &a, b.key, now, &m, "reply");
+    OK(sw_device_sessions_is_established(sa, &flag));
+    CHECK(flag);
+    OK(sw_device_sessions_encrypt(sa, a.rng, now, b.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("migrated"), 8, m.b, sizeof m.b, &m.len));
+    expect_text(sb, &b, a.key, now, &m, "migrated");
+
+    /* Saved again: the device-sessions kind, at the same row. */
+    SAVE(a_blob, a_len, sw_device_sessions_save, sa);
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, sb, STORAGE_KEY, 32, &bob_row, NULL);
+    CHECK(a_blob[4] == 0x07 && b_blob[4] == 0x07);
+    sw_session *one = NULL;
+    CHECK_RC(sw_session_load(a_blob, a_len, &one), SW_STATE_WRONG_KIND);
+    CHECK_RC(sw_session_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &one),
+             SW_STATE_WRONG_KIND);
+    CHECK(one == NULL);
+    sw_device_sessions_free(sb);
+    OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &sb));
+    OK(sw_device_sessions_encrypt(sa, a.rng, now, b.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+                                  text("and on"), 6, m.b, sizeof m.b, &m.len));
+    expect_text(sb, &b, a.key, now, &m, "and on");
+    free(a_blob);
+    free(b_blob);
+
+    sw_device_sessions_free(sa);
+    sw_device_sessions_free(sb);
+    device_free(&a);
+    device_free(&b);
+}
+
 int main(void) {
     test_two_devices();
+    test_saved_state();
+    test_migration();
     printf("test_devices: %lu checks passed\n", checks_run);
     return 0;
 }

@@ -148,6 +148,86 @@ int main(void) {
     NUL(sw_device_sessions_their_identity(sessions, plain, 32, NULL));
     sw_device_sessions_free(NULL);
 
+    /* Saved state: sw_device_list and sw_device_sessions, plain and sealed
+     * (size queries: NULL with length 0). */
+    static const uint8_t KEY[32] = {7};
+    static uint8_t blob[8192], buf[8192];
+    size_t blob_len = 0;
+    CHECK_RC(sw_device_list_save(list, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    OK(sw_device_list_save(list, blob, sizeof blob, &blob_len));
+    CHECK(blob_len == len);
+    NUL(sw_device_list_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_device_list_save(list, NULL, sizeof buf, &len));
+    NUL(sw_device_list_save(list, buf, sizeof buf, NULL));
+    sw_device_list *tmp_list = list;
+    NUL(sw_device_list_load(NULL, blob_len, &tmp_list));
+    CHECK(tmp_list == NULL);
+    NUL(sw_device_list_load(blob, blob_len, NULL));
+    OK(sw_device_list_load(blob, blob_len, &tmp_list));
+    sw_device_list_free(tmp_list);
+    NUL(sw_device_list_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(list, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(list, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
+    CHECK_RC(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &len),
+             SW_BUFFER_TOO_SMALL);
+    OK(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, NULL, buf, sizeof buf, &len));
+    CHECK(len == blob_len - (6 + 16) + (62 + 16)); /* the envelopes around one body */
+    size_t sealed_len = len;
+    tmp_list = list;
+    NUL(sw_device_list_load_sealed(NULL, 32, &TEST_ADDRESS, buf, sealed_len, &tmp_list));
+    CHECK(tmp_list == NULL);
+    NUL(sw_device_list_load_sealed(KEY, 32, NULL, buf, sealed_len, &tmp_list));
+    NUL(sw_device_list_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, sealed_len, &tmp_list));
+    NUL(sw_device_list_load_sealed(KEY, 32, &TEST_ADDRESS, buf, sealed_len, NULL));
+    OK(sw_device_list_load_sealed(KEY, 32, &TEST_ADDRESS, buf, sealed_len, &tmp_list));
+    sw_device_list_free(tmp_list);
+
+    CHECK_RC(sw_device_sessions_save(sessions, NULL, 0, &len), SW_BUFFER_TOO_SMALL);
+    OK(sw_device_sessions_save(sessions, blob, sizeof blob, &blob_len));
+    CHECK(blob_len == len);
+    NUL(sw_device_sessions_save(NULL, buf, sizeof buf, &len));
+    NUL(sw_device_sessions_save(sessions, NULL, sizeof buf, &len));
+    NUL(sw_device_sessions_save(sessions, buf, sizeof buf, NULL));
+    sw_device_sessions *tmp_sessions = sessions;
+    NUL(sw_device_sessions_load(NULL, blob_len, &tmp_sessions));
+    CHECK(tmp_sessions == NULL);
+    NUL(sw_device_sessions_load(blob, blob_len, NULL));
+    OK(sw_device_sessions_load(blob, blob_len, &tmp_sessions));
+    sw_device_sessions_free(tmp_sessions);
+    NUL(sw_device_sessions_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
+    NUL(sw_device_sessions_save_sealed(sessions, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf,
+                                       &len));
+    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, NULL, rng, buf, sizeof buf, &len));
+    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf,
+                                       &len));
+    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf,
+                                       NULL));
+    CHECK_RC(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &len),
+             SW_BUFFER_TOO_SMALL);
+    OK(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, NULL, buf, sizeof buf,
+                                      &len));
+    sealed_len = len;
+    tmp_sessions = sessions;
+    NUL(sw_device_sessions_load_sealed(NULL, 32, &TEST_ADDRESS, buf, sealed_len, &tmp_sessions));
+    CHECK(tmp_sessions == NULL);
+    NUL(sw_device_sessions_load_sealed(KEY, 32, NULL, buf, sealed_len, &tmp_sessions));
+    NUL(sw_device_sessions_load_sealed(KEY, 32, &TEST_ADDRESS, NULL, sealed_len, &tmp_sessions));
+    NUL(sw_device_sessions_load_sealed(KEY, 32, &TEST_ADDRESS, buf, sealed_len, NULL));
+    OK(sw_device_sessions_load_sealed(KEY, 32, &TEST_ADDRESS, buf, sealed_len, &tmp_sessions));
+    sw_device_sessions_free(tmp_sessions);
+    tmp_sessions = sessions;
+    NUL(sw_device_sessions_load_sealed_legacy(NULL, 32, buf, sealed_len, &tmp_sessions));
+    CHECK(tmp_sessions == NULL);
+    NUL(sw_device_sessions_load_sealed_legacy(KEY, 32, NULL, sealed_len, &tmp_sessions));
+    NUL(sw_device_sessions_load_sealed_legacy(KEY, 32, buf, sealed_len, NULL));
+    CHECK_RC(sw_device_sessions_load_sealed_legacy(KEY, 32, buf, sealed_len, &tmp_sessions),
+             SW_STATE_ADDRESS_BOUND);
+    /* The NULL calls changed nothing: the same plain blob. */
+    OK(sw_device_sessions_save(sessions, buf, sizeof buf, &len));
+    CHECK(len == blob_len && memcmp(buf, blob, len) == 0);
+
     /* Recovery requests */
     NUL(sw_recovery_request_parse(NULL, request_len, &rq));
     NUL(sw_recovery_request_parse(request, request_len, NULL));
