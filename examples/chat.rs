@@ -1,32 +1,54 @@
-//! A two-terminal end-to-end encrypted chat over TCP, each side keeping its
-//! identity, prekeys, session and messages in its own SQLite file
-//! (`sealwire-sqlite`).
+//! An end-to-end encrypted chat over TCP between two users, each of whom
+//! may have several devices. Every process is one device and keeps its
+//! identity, prekeys, sessions, device lists and messages in its own
+//! SQLite file (`sealwire-sqlite`).
 //!
 //! ```sh
-//! cargo run --example chat -- listen  127.0.0.1:7878 alice.db   # terminal 1
-//! cargo run --example chat -- connect 127.0.0.1:7878 bob.db     # terminal 2
+//! cargo run --example chat -- listen  127.0.0.1:7878 alice.db             # terminal 1
+//! cargo run --example chat -- connect 127.0.0.1:7878 bob.db               # terminal 2
+//! cargo run --example chat -- connect 127.0.0.1:7878 alice2.db --name alice --device 2
 //! ```
+//!
+//! One process listens; the others connect to it. The listener is a
+//! device of the conversation and also its relay (the part a server plays
+//! in a real app): it tells every device which devices are online, with
+//! their prekey bundles, and forwards the encrypted frames between the
+//! devices connected to it, which it cannot read. A message is encrypted
+//! once for every device of the other user and for the sender's own other
+//! devices (`send_to_user`), which show it as sent "from your other
+//! device".
 //!
 //! Type a line to send it. `/timer 30` makes messages disappear 30 seconds
 //! after sending (`/timer read 30`: after reading, `/timer off`: never),
-//! `/history` shows the last messages, `/quit` exits. Quit either side (or
+//! `/history` shows the last messages, `/quit` exits. Quit any device (or
 //! kill it) and start it again: the conversation continues where it
-//! stopped, and whatever was sent but not acknowledged is retransmitted.
-//! End of input does not quit (so that a script can pipe lines in): use
-//! `/quit` or a signal.
+//! stopped, and whatever was sent but not acknowledged is retransmitted
+//! when the device is back. A device that lost its sessions (a restored
+//! backup, a wiped database that kept its identity key) cannot read what
+//! was sent to it in them: it asks the sender for it again with a signed
+//! recovery request (SPEC.md §21.4), and the sender re-sends those
+//! messages on a new session. End of input does not quit (so that a
+//! script can pipe lines in): use `/quit` or a signal.
 //!
-//! Protocol: frames of `type u8 | length u32 BE | payload` over one TCP
-//! connection:
+//! Protocol: frames of `type u8 | length u32 BE | payload` over TCP, where
+//! an address is `name_len u8 | name | device u32 BE`:
 //!
-//! - `1` hello: `name_len u8 | name | prekey bundle` (sent on connecting);
-//! - `2` state: `0` no session with you, `1` pending (we started one, no
-//!   reply yet), `2` established | the 32-byte identity key our session is
-//!   with (sent once the peer's hello arrived). The side without a session
-//!   starts one from the peer's bundle; if neither has one, the connecting
-//!   side does;
-//! - `3` message: `outbox id i64 BE | sealwire message`;
-//! - `4` ack: `outbox id i64 BE`, sent once the message is stored (or was
-//!   a duplicate, or can never be decrypted).
+//! - `1` hello: `address | prekey bundle`, a device announcing itself. Each
+//!   device sends its own on connecting; the listener sends a newcomer the
+//!   hellos of the devices already connected, and the newcomer's to them.
+//!   A hello updates the receiver's device list of that user (a new device
+//!   is trusted on first use; a changed identity key is shown as a warning
+//!   and accepted), and a device with no session with the other starts
+//!   one. A hello also means "online": pending messages are retransmitted.
+//! - `3` message: `from | to | outbox id i64 BE | sealwire message`;
+//! - `4` ack: `from | to | outbox id i64 BE`, sent once the message is
+//!   stored (or was a duplicate, or can never be decrypted);
+//! - `5` recovery request: `from | to | 174-byte request`.
+//!
+//! Frames `3` to `5` are for the device `to`: the listener forwards those
+//! it gets for another device connected to it (and drops the others: the
+//! sender retransmits on that device's next hello), and only forwards a
+//! frame whose `from` is the device that sent it.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -34,30 +56,35 @@
     clippy::arithmetic_side_effects
 )]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use rusqlite::OptionalExtension;
 use sealwire::DeviceAddress;
+use sealwire::devices::{DeviceError, DeviceEvent, Recovery};
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
-use sealwire::store::{IdentityStorage, SessionStorage};
+use sealwire::store::{DeviceListStorage, IdentityStorage, PrekeyStorage, SessionStorage};
 use sealwire::{ContentType, IdentityKey, OsRng, PrekeyBundle, Timestamp};
 use sealwire_sqlite::{
-    Direction, Outgoing, ReceiveOutcome, SessionEvent, SqliteStore, StoreError, StoredMessage,
+    Direction, OutboxEntry, ReceiveOutcome, SessionEvent, SqliteStore, StoreError, StoredMessage,
 };
 
 type Error = Box<dyn std::error::Error>;
 
 const USAGE: &str = "\
-usage: chat listen  ADDR DB [--name NAME]
-       chat connect ADDR DB [--name NAME]
+usage: chat listen  ADDR DB [--name NAME] [--device N]
+       chat connect ADDR DB [--name NAME] [--device N]
 
-  listen   wait for the peer on ADDR (accepts again when the peer leaves)
-  connect  connect to ADDR (retries every second while disconnected)
-  DB       this side's SQLite file (created if missing)
-  --name   the name the peer sees (default: DB's file name without extension)
+  listen    wait for the other devices on ADDR (any number, at any time),
+            and relay between them
+  connect   connect to ADDR (retries every second while disconnected)
+  DB        this device's SQLite file (created if missing)
+  --name    this device's user (default: DB's file name without extension)
+  --device  this device's id within its user (default: 1)
 
 Type a line to send it. Commands:
   /timer SECS       messages disappear SECS seconds after sending
@@ -68,14 +95,12 @@ Type a line to send it. Commands:
   /quit             exit (end of input does not quit)";
 
 const FRAME_HELLO: u8 = 1;
-const FRAME_STATE: u8 = 2;
 const FRAME_MESSAGE: u8 = 3;
 const FRAME_ACK: u8 = 4;
+const FRAME_RECOVERY: u8 = 5;
 const MAX_FRAME: usize = 2 << 20;
 /// Body of the message that opens a session (a receipt, not shown).
 const OPENER: &[u8] = b"session opened";
-/// One-time prekeys generated at a time.
-const PREKEY_BATCH: usize = 10;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -87,7 +112,7 @@ struct Args {
     role: Role,
     addr: String,
     db: PathBuf,
-    name: String,
+    me: DeviceAddress,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -97,14 +122,19 @@ fn parse_args() -> Result<Option<Args>, String> {
     }
     let mut positional = Vec::new();
     let mut name = None;
+    let mut device = 1u32;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
-        if a == "--name" {
-            name = Some(it.next().ok_or("--name needs a value")?);
-        } else if a.starts_with("--") {
-            return Err(format!("unknown option {a}"));
-        } else {
-            positional.push(a);
+        match a.as_str() {
+            "--name" => name = Some(it.next().ok_or("--name needs a value")?),
+            "--device" => {
+                device = it
+                    .next()
+                    .and_then(|d| d.parse().ok())
+                    .ok_or("--device needs a number")?;
+            }
+            _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
+            _ => positional.push(a),
         }
     }
     let [role, addr, db] = <[String; 3]>::try_from(positional)
@@ -129,7 +159,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         role,
         addr,
         db,
-        name,
+        me: DeviceAddress::new(name, device),
     }))
 }
 
@@ -156,10 +186,37 @@ fn read_frame(reader: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {
     Ok((head[0], payload))
 }
 
-fn id_payload(id: i64, rest: &[u8]) -> Vec<u8> {
-    let mut p = id.to_be_bytes().to_vec();
+fn put_address(out: &mut Vec<u8>, a: &DeviceAddress) {
+    // Names are at most 64 bytes (checked at start and on parse).
+    out.push(u8::try_from(a.name().len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(a.name().as_bytes());
+    out.extend_from_slice(&a.device_id().to_be_bytes());
+}
+
+fn take_address(bytes: &[u8]) -> Option<(DeviceAddress, &[u8])> {
+    let (&len, rest) = bytes.split_first()?;
+    let (name, rest) = rest.split_at_checked(usize::from(len))?;
+    let (device, rest) = rest.split_first_chunk::<4>()?;
+    let name = std::str::from_utf8(name).ok()?;
+    if name.is_empty() || name.len() > 64 {
+        return None;
+    }
+    Some((DeviceAddress::new(name, u32::from_be_bytes(*device)), rest))
+}
+
+/// `from | to | rest`: the payload of frames 3 to 5.
+fn routed(from: &DeviceAddress, to: &DeviceAddress, rest: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(rest.len() + 80);
+    put_address(&mut p, from);
+    put_address(&mut p, to);
     p.extend_from_slice(rest);
     p
+}
+
+fn parse_routed(payload: &[u8]) -> Option<(DeviceAddress, DeviceAddress, &[u8])> {
+    let (from, rest) = take_address(payload)?;
+    let (to, rest) = take_address(rest)?;
+    Some((from, to, rest))
 }
 
 fn split_id(payload: &[u8]) -> Option<(i64, &[u8])> {
@@ -216,7 +273,9 @@ fn spawn_network(role: Role, addr: String, events: Sender<Event>) -> Result<(), 
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
                     id += 1;
-                    pump(id, stream, &events);
+                    // One reader thread per connected device.
+                    let events = events.clone();
+                    std::thread::spawn(move || pump(id, stream, &events));
                 }
             });
         }
@@ -279,6 +338,11 @@ fn short_key(key: &IdentityKey) -> String {
         .collect()
 }
 
+/// `name.device`, as system lines name a device.
+fn dev(a: &DeviceAddress) -> String {
+    format!("{}.{}", a.name(), a.device_id())
+}
+
 fn expiry_note(m: &StoredMessage, now: Timestamp) -> String {
     match (m.expires_at, m.expires_after_read_ms) {
         (Some(t), _) => format!(
@@ -294,85 +358,140 @@ fn expiry_note(m: &StoredMessage, now: Timestamp) -> String {
     }
 }
 
-fn print_message(m: &StoredMessage, now: Timestamp) {
-    let who = match m.direction {
-        Direction::In => m.peer.name(),
-        Direction::Out => "you",
-    };
-    let at = m.received_at.unwrap_or(m.sent_at);
-    println!(
-        "[{}] {who}: {}{}",
-        clock(at),
-        String::from_utf8_lossy(&m.body),
-        expiry_note(m, now)
-    );
-}
-
 // --------------------------------------------------------------- chat
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum SessionState {
-    None,
-    Pending,
-    Established,
-}
-
-struct Connection {
-    id: u64,
+/// One TCP connection: to the listener, or (listening) from a device.
+struct Link {
     stream: TcpStream,
-    /// The peer's hello: its address and bundle.
-    hello: Option<(DeviceAddress, Vec<u8>)>,
-    /// Hello and state exchanged: messages flow.
-    ready: bool,
+    /// The device at the other end, once its hello arrived.
+    device: Option<DeviceAddress>,
+    /// That hello, for the devices that connect later (listening).
+    hello: Option<Vec<u8>>,
 }
 
 struct Chat {
     store: SqliteStore,
     rng: OsRng,
     role: Role,
-    name: String,
+    me: DeviceAddress,
     db: PathBuf,
-    /// The peer, once known (from the database or a hello).
-    peer: Option<DeviceAddress>,
-    conn: Option<Connection>,
-    /// Lines typed before a session existed.
+    /// The other user, once known (from the database or a hello).
+    peer: Option<String>,
+    links: BTreeMap<u64, Link>,
+    /// Lines typed before the other user was known.
     queued: Vec<String>,
 }
 
+/// The app's own table in the same database: the last bundle each device
+/// announced, to start a session with it when needed (after a restart
+/// granted on its recovery request, or for a device offline).
+const BUNDLES_TABLE: &str = "CREATE TABLE IF NOT EXISTS chat_bundles (
+    name   TEXT NOT NULL,
+    device INTEGER NOT NULL,
+    bundle BLOB NOT NULL,
+    PRIMARY KEY (name, device)
+) STRICT";
+
 impl Chat {
-    fn open(db: &Path, name: String, role: Role) -> Result<Self, Error> {
+    fn open(db: &Path, me: DeviceAddress, role: Role) -> Result<Self, Error> {
         let mut rng = sealwire::os_rng();
         let mut store = SqliteStore::open(db)?;
-        let key = store.initialize(&mut rng, PREKEY_BATCH)?;
-        let peer = store.session_addresses()?.into_iter().next();
+        // No one-time prekeys: the bundle in a hello is handed to every
+        // device (a server would hand each one-time prekey out once).
+        let key = store.initialize(&mut rng, 0)?;
+        store.connection().execute(BUNDLES_TABLE, [])?;
         println!(
-            "* {} as {name:?}, identity {}…",
+            "* {} as {}, identity {}…",
             db.display(),
+            dev(&me),
             short_key(&key)
         );
-        let chat = Self {
+        let mut chat = Self {
             store,
             rng,
             role,
-            name,
+            me,
             db: db.to_owned(),
-            peer,
-            conn: None,
+            peer: None,
+            links: BTreeMap::new(),
             queued: Vec::new(),
         };
+        // Our own device list names this device.
+        let me = chat.me.clone();
+        chat.list_device(&me, key)?;
+        chat.peer = chat
+            .store
+            .connection()
+            .query_row(
+                "SELECT name FROM chat_bundles WHERE name != ?1 ORDER BY name LIMIT 1",
+                [chat.me.name()],
+                |row| row.get(0),
+            )
+            .optional()?;
         if let Some(peer) = &chat.peer {
-            let timer = chat
-                .store
-                .load_sessions(peer)?
-                .and_then(|s| s.current().map(|r| describe_policy(r.timer().policy)))
-                .unwrap_or_default();
             println!(
-                "* conversation with {} (disappearing messages: {timer})",
-                peer.name()
+                "* conversation with {peer} (disappearing messages: {})",
+                describe_policy(chat.policy()?)
             );
         }
         chat.history(10)?;
         Ok(chat)
+    }
+
+    /// Adds (or updates) a device in its user's device list, as a server
+    /// would announce it: devices are only added (one offline stays
+    /// listed, and gets its messages when back). A changed identity key is
+    /// accepted at once, with a warning (a real app shows the new safety
+    /// number and lets the user decide).
+    fn list_device(&mut self, device: &DeviceAddress, key: IdentityKey) -> Result<(), Error> {
+        let mut devices: Vec<(u32, IdentityKey)> = self
+            .store
+            .load_device_list(device.name())?
+            .map(|l| l.devices().map(|(d, k)| (d, *k)).collect())
+            .unwrap_or_default();
+        devices.retain(|(d, _)| *d != device.device_id());
+        devices.push((device.device_id(), key));
+        for event in self.store.update_device_list(device.name(), &devices)? {
+            match event {
+                DeviceEvent::Added { .. } if device != &self.me => {
+                    println!("* new device: {}", dev(device));
+                }
+                DeviceEvent::IdentityChanged { old, new, .. } => {
+                    println!(
+                        "* WARNING: {}'s identity key changed ({}… -> {}…): accepted",
+                        dev(device),
+                        short_key(&old),
+                        short_key(&new)
+                    );
+                    self.store
+                        .confirm_identity(device.name(), device.device_id(), &new)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn label(&self, a: &DeviceAddress) -> String {
+        if a.name() == self.me.name() {
+            format!("you (on device {})", a.device_id())
+        } else {
+            a.name().to_owned()
+        }
+    }
+
+    fn print_message(&self, m: &StoredMessage, now: Timestamp) {
+        let who = match m.direction {
+            Direction::In => self.label(&m.peer),
+            Direction::Out => "you".to_owned(),
+        };
+        let at = m.received_at.unwrap_or(m.sent_at);
+        println!(
+            "[{}] {who}: {}{}",
+            clock(at),
+            String::from_utf8_lossy(&m.body),
+            expiry_note(m, now)
+        );
     }
 
     fn history(&self, n: usize) -> Result<(), Error> {
@@ -391,52 +510,125 @@ impl Chat {
             println!("* last {} message(s):", shown.len());
         }
         for m in &shown {
-            print_message(m, now);
+            self.print_message(m, now);
         }
         Ok(())
     }
 
-    fn session_state(
-        &self,
-        peer: &DeviceAddress,
-    ) -> Result<(SessionState, Option<IdentityKey>), Error> {
-        Ok(
-            match self
-                .store
-                .load_sessions(peer)?
-                .as_ref()
-                .and_then(|s| s.current())
-            {
-                None => (SessionState::None, None),
-                Some(r) => {
-                    let state = if r.is_established() {
-                        SessionState::Established
-                    } else {
-                        SessionState::Pending
-                    };
-                    (state, Some(*r.their_identity()))
+    /// Every device a message goes to: the other user's, and our other
+    /// ones, with their confirmed identity keys.
+    fn recipients(&self) -> Result<Vec<(DeviceAddress, IdentityKey)>, Error> {
+        let mut out = Vec::new();
+        let users = self.peer.iter().map(String::as_str).chain([self.me.name()]);
+        for user in users {
+            if let Some(list) = self.store.load_device_list(user)? {
+                for (d, key) in list.devices() {
+                    let a = list.address(d);
+                    if a != self.me {
+                        out.push((a, *key));
+                    }
                 }
-            },
-        )
-    }
-
-    fn send_frame(&mut self, kind: u8, payload: &[u8]) {
-        let failed = match &mut self.conn {
-            Some(conn) => write_frame(&mut conn.stream, kind, payload).is_err(),
-            None => false,
-        };
-        if failed {
-            // The reader thread reports the disconnection.
-            if let Some(conn) = &self.conn {
-                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
             }
         }
+        Ok(out)
     }
 
-    fn transmit(&mut self, out: &Outgoing) {
-        if self.conn.as_ref().is_some_and(|c| c.ready) {
-            self.send_frame(FRAME_MESSAGE, &id_payload(out.outbox_id, &out.ciphertext));
+    /// The disappearing-message timer of the conversation (that of the
+    /// session with the other user's first device).
+    fn policy(&self) -> Result<Option<ExpiryPolicy>, Error> {
+        for (a, _) in self.recipients()? {
+            if let Some(record) = self
+                .store
+                .load_sessions(&a)?
+                .and_then(|s| s.current().cloned())
+            {
+                return Ok(record.timer().policy);
+            }
         }
+        Ok(None)
+    }
+
+    fn bundle_of(&self, a: &DeviceAddress) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .store
+            .connection()
+            .query_row(
+                "SELECT bundle FROM chat_bundles WHERE name = ?1 AND device = ?2",
+                rusqlite::params![a.name(), a.device_id()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Our bundle, for hellos: no one-time prekey (see `open`).
+    fn my_bundle(&self) -> Result<Vec<u8>, Error> {
+        let identity = self.store.local_identity()?.ok_or("no identity")?;
+        let prekeys = self.store.load_prekeys()?.ok_or("no prekeys")?;
+        Ok(prekeys.bundle(&identity, None)?.to_vec())
+    }
+
+    /// Writes a frame to the link that reaches `to`: the listener for a
+    /// connecting device; the device's own link for the listener (none:
+    /// it is offline, and the message waits in the outbox).
+    fn send_to(&mut self, to: &DeviceAddress, kind: u8, payload: &[u8]) -> bool {
+        let role = self.role;
+        let link = self.links.values_mut().find(|l| match role {
+            Role::Connect => true,
+            Role::Listen => l.device.as_ref() == Some(to),
+        });
+        match link {
+            Some(link) => {
+                if write_frame(&mut link.stream, kind, payload).is_err() {
+                    // The reader thread reports the disconnection.
+                    let _ = link.stream.shutdown(std::net::Shutdown::Both);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn transmit(&mut self, entry: &OutboxEntry) {
+        self.transmit_raw(&entry.peer, entry.id, &entry.ciphertext);
+    }
+
+    fn transmit_raw(&mut self, to: &DeviceAddress, outbox_id: i64, ciphertext: &[u8]) {
+        let mut rest = outbox_id.to_be_bytes().to_vec();
+        rest.extend_from_slice(ciphertext);
+        let payload = routed(&self.me.clone(), to, &rest);
+        self.send_to(to, FRAME_MESSAGE, &payload);
+    }
+
+    /// Transmits the unacknowledged messages to `to` whose outbox ids are
+    /// in `ids`, or all of them (`None`); returns how many.
+    fn flush_outbox(&mut self, to: &DeviceAddress, ids: Option<&[i64]>) -> Result<usize, Error> {
+        let pending = self.store.pending_outbox(to)?;
+        let mut n = 0;
+        for entry in pending {
+            if ids.is_none_or(|ids| ids.contains(&entry.id)) {
+                self.transmit(&entry);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Starts a session with `to` from its last bundle, unless a current
+    /// one with its confirmed key exists; returns whether it started one.
+    fn ensure_session(&mut self, to: &DeviceAddress, key: &IdentityKey) -> Result<bool, Error> {
+        let has = self
+            .store
+            .load_sessions(to)?
+            .is_some_and(|s| s.has_current_with(key));
+        if has {
+            return Ok(false);
+        }
+        let Some(bundle) = self.bundle_of(to)? else {
+            return Ok(false);
+        };
+        self.store.start_session(to, &mut self.rng, &bundle)?;
+        println!("* started a new session with {}", dev(to));
+        Ok(true)
     }
 
     fn on_connected(&mut self, id: u64, stream: TcpStream) -> Result<(), Error> {
@@ -445,173 +637,224 @@ impl Chat {
             .map(|a| a.to_string())
             .unwrap_or_default();
         println!("* connected ({who})");
-        self.conn = Some(Connection {
-            id,
+        let mut link = Link {
             stream,
+            device: None,
             hello: None,
-            ready: false,
-        });
-        let bundle = self.store.bundle(&mut self.rng, PREKEY_BATCH)?;
-        let mut hello = vec![u8::try_from(self.name.len())?];
-        hello.extend_from_slice(self.name.as_bytes());
-        hello.extend_from_slice(&bundle);
-        self.send_frame(FRAME_HELLO, &hello);
+        };
+        let mut hello = Vec::new();
+        put_address(&mut hello, &self.me);
+        hello.extend_from_slice(&self.my_bundle()?);
+        write_frame(&mut link.stream, FRAME_HELLO, &hello)?;
+        self.links.insert(id, link);
         Ok(())
     }
 
-    fn on_hello(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let (&len, rest) = payload.split_first().ok_or("empty hello")?;
-        let (name, bundle) = rest
-            .split_at_checked(usize::from(len))
-            .ok_or("truncated hello")?;
-        let name = std::str::from_utf8(name)?.to_owned();
-        let bundle_key = *PrekeyBundle::parse(bundle)?.identity_key();
-        let peer = DeviceAddress::new(name, 1);
-        if let Some(old) = &self.peer
-            && old != &peer
-        {
-            println!(
-                "* note: now talking to {} (was {})",
-                peer.name(),
-                old.name()
-            );
+    fn on_hello(&mut self, link_id: u64, payload: &[u8]) -> Result<(), Error> {
+        let (device, bundle) = take_address(payload).ok_or("bad hello")?;
+        if device == self.me {
+            return Err(format!("another process speaks as {}", dev(&device)).into());
         }
-        if let Some(known) = self.store.peer_identity(&peer)?
-            && known != bundle_key
-        {
-            println!(
-                "* WARNING: {}'s identity key changed ({}… -> {}…)",
-                peer.name(),
-                short_key(&known),
-                short_key(&bundle_key)
-            );
+        let key = *PrekeyBundle::parse(bundle)?.identity_key();
+        if self.role == Role::Listen {
+            // Introduce the newcomer and the devices already here.
+            let others: Vec<Vec<u8>> = self
+                .links
+                .iter()
+                .filter(|(id, l)| **id != link_id && l.device.as_ref() != Some(&device))
+                .filter_map(|(_, l)| l.hello.clone())
+                .collect();
+            // A device that connects again replaces its old connection.
+            let stale: Vec<u64> = self
+                .links
+                .iter()
+                .filter(|(id, l)| **id != link_id && l.device.as_ref() == Some(&device))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in stale {
+                if let Some(old) = self.links.remove(&id) {
+                    let _ = old.stream.shutdown(std::net::Shutdown::Both);
+                }
+            }
+            if let Some(link) = self.links.get_mut(&link_id) {
+                link.device = Some(device.clone());
+                link.hello = Some(payload.to_vec());
+                for hello in &others {
+                    let _ = write_frame(&mut link.stream, FRAME_HELLO, hello);
+                }
+            }
+            for (id, link) in &mut self.links {
+                if *id != link_id && link.hello.is_some() {
+                    let _ = write_frame(&mut link.stream, FRAME_HELLO, payload);
+                }
+            }
         }
-        println!(
-            "* {} is here (identity {}…)",
-            peer.name(),
-            short_key(&bundle_key)
-        );
-        let (state, with) = self.session_state(&peer)?;
-        let mut msg = vec![match state {
-            SessionState::None => 0u8,
-            SessionState::Pending => 1,
-            SessionState::Established => 2,
-        }];
-        msg.extend_from_slice(&with.map(|k| k.to_bytes()).unwrap_or([0; 32]));
-        self.peer = Some(peer.clone());
-        if let Some(conn) = &mut self.conn {
-            conn.hello = Some((peer, bundle.to_vec()));
+        self.store.connection().execute(
+            "INSERT INTO chat_bundles (name, device, bundle) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name, device) DO UPDATE SET bundle = excluded.bundle",
+            rusqlite::params![device.name(), device.device_id(), bundle],
+        )?;
+        self.list_device(&device, key)?;
+        println!("* {} is here (identity {}…)", dev(&device), short_key(&key));
+        if device.name() != self.me.name() && self.peer.is_none() {
+            println!("* conversation with {}", device.name());
+            self.peer = Some(device.name().to_owned());
         }
-        self.send_frame(FRAME_STATE, &msg);
-        Ok(())
-    }
-
-    fn on_state(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let Some((peer, bundle)) = self.conn.as_ref().and_then(|c| c.hello.clone()) else {
-            return Err("state before hello".into());
-        };
-        let (&their_state, their_with) = payload.split_first().ok_or("empty state")?;
-        let bundle_key = *PrekeyBundle::parse(&bundle)?.identity_key();
-        let me = *self.store.local_identity()?.ok_or("no identity")?.public();
-        // A session with another identity (the peer reinstalled, or we
-        // did) counts as none.
-        let (mut ours, with) = self.session_state(&peer)?;
-        if with.is_some_and(|k| k != bundle_key) {
-            ours = SessionState::None;
-        }
-        let theirs = match their_state {
-            _ if their_with != me.as_bytes() => SessionState::None,
-            1 => SessionState::Pending,
-            2 => SessionState::Established,
-            _ => SessionState::None,
-        };
-        let initiate = ours == SessionState::None
-            && (theirs == SessionState::Established
-                || (theirs == SessionState::None && self.role == Role::Connect));
-        if initiate {
-            self.store.start_session(&peer, &mut self.rng, &bundle)?;
-            // Open the session on the peer's side at once.
-            self.store.send_content(
-                &peer,
+        // A device with no session with the other starts one, and opens it
+        // on the other side at once.
+        let mut fresh = Vec::new();
+        if self.ensure_session(&device, &key)? {
+            let out = self.store.send_content(
+                &device,
                 &mut self.rng,
                 Timestamp::now(),
                 ContentType::Receipt,
                 OPENER,
             )?;
-            println!("* started a new session with {}", peer.name());
+            fresh.push(out.outbox_id);
         }
-        if let Some(conn) = &mut self.conn {
-            conn.ready = true;
-        }
-        let pending = self.store.pending_outbox(&peer)?;
-        if !pending.is_empty() && !initiate {
+        // Online: re-send what it asked for, and transmit everything it has
+        // not acknowledged.
+        fresh.extend(self.resend(&device)?);
+        let n = self.flush_outbox(&device, None)?;
+        if n > fresh.len() {
             println!(
-                "* retransmitting {} unacknowledged message(s)",
-                pending.len()
+                "* retransmitting {} unacknowledged message(s) to {}",
+                n - fresh.len(),
+                dev(&device)
             );
-        }
-        for entry in pending {
-            self.send_frame(FRAME_MESSAGE, &id_payload(entry.id, &entry.ciphertext));
         }
         self.flush_queue()
     }
 
-    fn on_message(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let (outbox_id, ciphertext) = split_id(payload).ok_or("short message frame")?;
-        let Some(peer) = self
-            .conn
-            .as_ref()
-            .and_then(|c| c.hello.as_ref())
-            .map(|h| h.0.clone())
-        else {
-            return Err("message before hello".into());
-        };
-        let now = Timestamp::now();
-        match self.store.receive(&peer, now, ciphertext) {
-            Ok(outcome) => {
-                self.show_received(&peer, &outcome, now)?;
+    /// Re-encrypts what `to` asked for in a recovery request, if there is
+    /// a current session with it; returns the new outbox ids (to
+    /// transmit).
+    fn resend(&mut self, to: &DeviceAddress) -> Result<Vec<i64>, Error> {
+        if self.store.pending_resends(to)?.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.store.resend(to, &mut self.rng, Timestamp::now()) {
+            Ok(entries) => {
+                println!("* re-sent {} message(s) to {}", entries.len(), dev(to));
+                Ok(entries.iter().map(|e| e.id).collect())
             }
-            Err(
-                e @ (StoreError::Session(_)
-                | StoreError::NoSession(_)
-                | StoreError::StaleSession(_)),
-            ) => {
+            // No session yet: re-sent once there is one.
+            Err(StoreError::NoSession(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn on_routed(&mut self, link_id: u64, kind: u8, payload: &[u8]) -> Result<(), Error> {
+        let (from, to, rest) = parse_routed(payload).ok_or("bad frame")?;
+        if self.role == Role::Listen {
+            let sender = self.links.get(&link_id).and_then(|l| l.device.clone());
+            if sender.as_ref() != Some(&from) {
+                return Err(format!("a frame claiming to be from {}: dropped", dev(&from)).into());
+            }
+            if to != self.me {
+                // Forward it; a device offline gets it on retransmission.
+                self.send_to(&to, kind, payload);
+                return Ok(());
+            }
+        } else if to != self.me {
+            return Ok(());
+        }
+        match kind {
+            FRAME_MESSAGE => self.on_message(&from, rest),
+            FRAME_ACK => {
+                let (id, _) = split_id(rest).ok_or("short ack")?;
+                self.store.mark_delivered(id)?;
+                Ok(())
+            }
+            FRAME_RECOVERY => self.on_recovery(&from, rest),
+            other => Err(format!("unknown frame type {other}").into()),
+        }
+    }
+
+    fn ack(&mut self, to: &DeviceAddress, outbox_id: i64) {
+        let payload = routed(&self.me.clone(), to, &outbox_id.to_be_bytes());
+        self.send_to(to, FRAME_ACK, &payload);
+    }
+
+    fn on_message(&mut self, from: &DeviceAddress, rest: &[u8]) -> Result<(), Error> {
+        let (outbox_id, ciphertext) = split_id(rest).ok_or("short message frame")?;
+        let now = Timestamp::now();
+        match self.store.receive(from, now, ciphertext) {
+            Ok(outcome) => self.show_received(from, &outcome, now)?,
+            Err(e) if e.is_lost_session() => {
+                // Its session is gone here: ask it to send again.
+                let note = match self.store.recovery_request(from, now, ciphertext) {
+                    Ok(request) => {
+                        let payload = routed(&self.me.clone(), from, &request.to_bytes());
+                        self.send_to(from, FRAME_RECOVERY, &payload);
+                        "asked it to send again".to_owned()
+                    }
+                    Err(StoreError::Device(DeviceError::TooManyRequests)) => {
+                        "asked it to send again already".to_owned()
+                    }
+                    Err(e) => format!("dropped ({e})"),
+                };
+                println!(
+                    "* could not decrypt a message from {} ({e}): {note}",
+                    dev(from)
+                );
+            }
+            Err(e @ StoreError::Session(_)) => {
                 println!(
                     "* could not decrypt a message from {} ({e}): dropped",
-                    peer.name()
+                    dev(from)
                 );
             }
             Err(e) => {
-                // Not acknowledged: the peer retransmits it on reconnection.
-                println!("* could not store a message: {e}");
+                // Not acknowledged: it is retransmitted on the next hello.
+                println!("* could not store a message from {}: {e}", dev(from));
                 return Ok(());
             }
         }
-        self.send_frame(FRAME_ACK, &outbox_id.to_be_bytes());
-        self.flush_queue()
+        self.ack(from, outbox_id);
+        Ok(())
+    }
+
+    fn on_recovery(&mut self, from: &DeviceAddress, request: &[u8]) -> Result<(), Error> {
+        let now = Timestamp::now();
+        let accepted = match self.store.accept_recovery_request(from, now, request) {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                println!("* recovery request from {} refused: {e}", dev(from));
+                return Ok(());
+            }
+        };
+        println!(
+            "* {} could not decrypt our messages: {} to send again",
+            dev(from),
+            accepted.to_resend.len()
+        );
+        if let Recovery::Restart { .. } = accepted.recovery {
+            // Our session with it no longer sends: a new one.
+            let key = self
+                .store
+                .load_device_list(from.name())?
+                .and_then(|l| l.identity(from.device_id()).copied())
+                .ok_or("recovery from an unknown device")?;
+            self.ensure_session(from, &key)?;
+        }
+        let ids = self.resend(from)?;
+        self.flush_outbox(from, Some(&ids))?;
+        Ok(())
     }
 
     fn show_received(
         &mut self,
-        peer: &DeviceAddress,
+        from: &DeviceAddress,
         outcome: &ReceiveOutcome,
         now: Timestamp,
     ) -> Result<(), Error> {
-        if let Some(SessionEvent::Accepted {
-            previous_identity, ..
-        }) = outcome.session()
-        {
-            println!("* {} started a new session", peer.name());
-            if let Some(old) = previous_identity {
-                println!(
-                    "* WARNING: {}'s identity key changed (was {}…)",
-                    peer.name(),
-                    short_key(&old)
-                );
-            }
+        if let Some(SessionEvent::Accepted { .. }) = outcome.session() {
+            println!("* {} started a new session", dev(from));
         }
         if let Some(change) = outcome.timer_change() {
-            show_timer_change(peer.name(), &change);
+            show_timer_change(&self.label(from), &change);
         }
         match outcome {
             ReceiveOutcome::Stored {
@@ -620,7 +863,7 @@ impl Chat {
                 // Shown now: read now (starts an after-read timer).
                 self.store.mark_read(*row_id, now)?;
                 if let Some(m) = self.store.message(*row_id)? {
-                    print_message(&m, now);
+                    self.print_message(&m, now);
                 }
             }
             ReceiveOutcome::NotStored { received, .. }
@@ -628,7 +871,7 @@ impl Chat {
             {
                 println!(
                     "* a message from {} arrived after its timer ran out: not shown",
-                    peer.name()
+                    dev(from)
                 );
             }
             _ => {}
@@ -636,19 +879,8 @@ impl Chat {
         Ok(())
     }
 
-    fn has_session(&self) -> Result<Option<DeviceAddress>, Error> {
-        let Some(peer) = &self.peer else {
-            return Ok(None);
-        };
-        let current = self
-            .store
-            .load_sessions(peer)?
-            .filter(|s| s.current().is_some());
-        Ok(current.map(|_| peer.clone()))
-    }
-
     fn flush_queue(&mut self) -> Result<(), Error> {
-        if self.queued.is_empty() || self.has_session()?.is_none() {
+        if self.queued.is_empty() || self.peer.is_none() {
             return Ok(());
         }
         for line in std::mem::take(&mut self.queued) {
@@ -672,27 +904,37 @@ impl Chat {
             Some("/timer") => self.timer_command(line, words.collect())?,
             Some(cmd) if cmd.starts_with('/') => println!("* unknown command {cmd} (try /help)"),
             Some(_) => {
-                let Some(peer) = self.has_session()? else {
-                    println!("* no session yet: queued until the peer connects");
+                let Some(peer) = self.peer.clone() else {
+                    println!("* nobody here yet: queued until the other user connects");
                     self.queued.push(line.to_owned());
                     return Ok(true);
                 };
+                for (a, key) in self.recipients()? {
+                    self.ensure_session(&a, &key)?;
+                }
                 let now = Timestamp::now();
-                let out = self
-                    .store
-                    .send(&peer, &mut self.rng, now, line.as_bytes())?;
-                if let Some(m) = out
-                    .row_id
-                    .map(|id| self.store.message(id))
-                    .transpose()?
-                    .flatten()
-                {
-                    print_message(&m, now);
+                let me = self.me.clone();
+                let out =
+                    match self
+                        .store
+                        .send_to_user(&me, &peer, &mut self.rng, now, line.as_bytes())
+                    {
+                        Ok(out) => out,
+                        Err(StoreError::NoSession(a)) => {
+                            println!("* no session with {} (no bundle yet): not sent", dev(&a));
+                            return Ok(true);
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                if let Some(m) = self.store.message(out.row_id)? {
+                    self.print_message(&m, now);
                 }
-                if !self.conn.as_ref().is_some_and(|c| c.ready) {
-                    println!("* not connected: sent when {} is back", peer.name());
+                if self.links.is_empty() {
+                    println!("* not connected: sent when {peer} is back");
                 }
-                self.transmit(&out);
+                for copy in &out.copies {
+                    self.transmit(copy);
+                }
             }
         }
         Ok(true)
@@ -701,13 +943,12 @@ impl Chat {
     fn timer_command(&mut self, line: &str, args: Vec<&str>) -> Result<(), Error> {
         let policy = match args.as_slice() {
             [] => {
-                match self.has_session()? {
-                    Some(peer) => {
-                        let sessions = self.store.load_sessions(&peer)?;
-                        let policy = sessions.and_then(|s| s.current()?.timer().policy);
-                        println!("* disappearing messages: {}", describe_policy(policy));
-                    }
-                    None => println!("* no session yet"),
+                match &self.peer {
+                    Some(_) => println!(
+                        "* disappearing messages: {}",
+                        describe_policy(self.policy()?)
+                    ),
+                    None => println!("* no conversation yet"),
                 }
                 return Ok(());
             }
@@ -719,16 +960,31 @@ impl Chat {
                 return Ok(());
             }
         };
-        let Some(peer) = self.has_session()? else {
-            println!("* no session yet: queued until the peer connects");
+        if self.peer.is_none() {
+            println!("* nobody here yet: queued until the other user connects");
             self.queued.push(line.to_owned());
             return Ok(());
-        };
-        let (out, change) = self
-            .store
-            .set_timer(&peer, &mut self.rng, Timestamp::now(), policy)?;
-        show_timer_change("you", &change);
-        self.transmit(&out);
+        }
+        // The timer is per session: set it with every device.
+        let mut change = None;
+        for (a, key) in self.recipients()? {
+            self.ensure_session(&a, &key)?;
+            match self
+                .store
+                .set_timer(&a, &mut self.rng, Timestamp::now(), policy)
+            {
+                Ok((out, c)) => {
+                    change = Some(c);
+                    self.transmit_raw(&a, out.outbox_id, &out.ciphertext);
+                }
+                Err(StoreError::NoSession(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match change {
+            Some(c) => show_timer_change("you", &c),
+            None => println!("* no session yet"),
+        }
         Ok(())
     }
 
@@ -744,6 +1000,17 @@ impl Chat {
         Ok(())
     }
 
+    fn on_disconnected(&mut self, id: u64) {
+        let Some(link) = self.links.remove(&id) else {
+            return;
+        };
+        match (self.role, link.device) {
+            (Role::Listen, Some(d)) => println!("* {} left", dev(&d)),
+            (Role::Listen, None) => {}
+            (Role::Connect, _) => println!("* disconnected; reconnecting"),
+        }
+    }
+
     fn run(&mut self, events: &Receiver<Event>) -> Result<(), Error> {
         let mut last_key_erasure = Instant::now();
         loop {
@@ -752,7 +1019,6 @@ impl Chat {
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             };
-            let current = self.conn.as_ref().map(|c| c.id);
             let result = match event {
                 None => Ok(()),
                 Some(Event::Input(line)) => match self.on_input(&line) {
@@ -765,29 +1031,14 @@ impl Chat {
                     Ok(())
                 }
                 Some(Event::Connected(id, stream)) => self.on_connected(id, stream),
-                Some(Event::Frame(id, kind, payload)) if Some(id) == current => match kind {
-                    FRAME_HELLO => self.on_hello(&payload),
-                    FRAME_STATE => self.on_state(&payload),
-                    FRAME_MESSAGE => self.on_message(&payload),
-                    FRAME_ACK => match split_id(&payload) {
-                        Some((outbox_id, _)) => self
-                            .store
-                            .mark_delivered(outbox_id)
-                            .map(|_| ())
-                            .map_err(Into::into),
-                        None => Err("short ack".into()),
-                    },
-                    other => Err(format!("unknown frame type {other}").into()),
+                Some(Event::Frame(id, kind, payload)) if self.links.contains_key(&id) => match kind
+                {
+                    FRAME_HELLO => self.on_hello(id, &payload),
+                    _ => self.on_routed(id, kind, &payload),
                 },
                 Some(Event::Frame(..)) => Ok(()),
                 Some(Event::Disconnected(id)) => {
-                    if Some(id) == current {
-                        self.conn = None;
-                        match self.role {
-                            Role::Listen => println!("* disconnected; waiting for the peer"),
-                            Role::Connect => println!("* disconnected; reconnecting"),
-                        }
-                    }
+                    self.on_disconnected(id);
                     Ok(())
                 }
             };
@@ -825,7 +1076,7 @@ fn main() -> Result<(), Error> {
             std::process::exit(2);
         }
     };
-    let mut chat = Chat::open(&args.db, args.name, args.role)?;
+    let mut chat = Chat::open(&args.db, args.me, args.role)?;
     let (tx, rx) = mpsc::channel();
     spawn_network(args.role, args.addr, tx.clone())?;
     spawn_stdin(tx);

@@ -613,6 +613,47 @@ fn recovery_is_rate_limited_on_both_sides() {
     ));
 }
 
+/// Bob reinstalls with a new identity key, which Alice confirms. A message
+/// Alice sent to the old key reaches the new installation, which cannot
+/// read it and asks for a re-send: the request names a session with the
+/// old key, so it names no session with the requester (`UnknownSession`,
+/// nothing changed), whether that session is still current or already
+/// previous. What was sent to the old key is never re-sent because the
+/// new key asks.
+#[test]
+fn a_new_identity_cannot_ask_for_what_was_sent_to_the_old_one() {
+    let (mut rng, mut alice, bob, lost) = lost_session(12);
+    let new_bob = Device::new(&mut rng, "bob", 1);
+    let (us, new_key) = (alice.key(), new_bob.key());
+    let mut list = DeviceList::new("bob").unwrap();
+    list.update(&[(1, bob.key())]).unwrap();
+    list.update(&[(1, new_key)]).unwrap();
+    list.confirm_identity(1, &new_key).unwrap();
+    assert_eq!(list.trusted_identity(1), Ok(&new_key));
+    let request = DeviceSessions::new()
+        .recovery_request(&new_bob.identity, &us, T0, &lost)
+        .unwrap()
+        .to_bytes();
+    // The old session is still current.
+    let s = alice.sessions(&bob);
+    let before = s.clone();
+    assert_eq!(
+        s.accept_recovery_request(&us, &new_key, T0, &request),
+        Err(DeviceError::UnknownSession)
+    );
+    assert!(*s == before);
+    // Alice starts a session with the new key: the old one is previous.
+    alice.initiate(&mut rng, &new_bob);
+    let s = alice.sessions(&bob);
+    assert_eq!(s.previous().len(), 1);
+    let before = s.clone();
+    assert_eq!(
+        s.accept_recovery_request(&us, &new_key, T0, &request),
+        Err(DeviceError::UnknownSession)
+    );
+    assert!(*s == before);
+}
+
 #[test]
 fn a_recovery_request_for_garbage_is_a_typed_error() {
     let mut rng = rng(10);

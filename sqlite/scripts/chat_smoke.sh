@@ -15,9 +15,25 @@
 # 7. the listener loses its session (identity kept): it starts the new one;
 # 8. the listener reinstalls (new identity): the connector warns and starts
 #    a new session;
-# 9. a `printf` pipeline whose input ends early.
+# 9. a `printf` pipeline whose input ends early;
+# 10. a third process, alice's second device (`--name alice --device 2`),
+#     connects to the listener (alice's first device, which relays for
+#     it): a message from alice.1 shows on bob and on alice.2 (as sent
+#     from alice's other device), one from bob on both of alice's devices,
+#     one from alice.2 on bob and alice.1;
+# 11. alice.2 is killed, bob and alice.1 each send a message meanwhile, and
+#     alice.2 loses every row of its database but its identity (the same
+#     identity key, as after restoring only the key from a backup): back,
+#     it starts new sessions, cannot read the copies queued for it in the
+#     old ones, asks bob and alice.1 with recovery requests, and both
+#     re-send on the new sessions, with no user action; later messages
+#     show on all three;
+# 12. alice.2 is reinstalled (database deleted: a new identity key): bob and
+#     alice.1 warn and start new sessions; later messages show on all
+#     three.
 #
-# Needs python3 (its sqlite3 module reads the databases). Takes ~1 minute.
+# Needs python3 (its sqlite3 module reads the databases). Takes ~1.5
+# minutes.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,17 +42,32 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/examples/chat"
 port="${CHAT_PORT:-47891}"
 addr="127.0.0.1:$port"
 work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# CHAT_SMOKE_LOGS=DIR keeps the three logs there.
+trap 'kill $(jobs -p) 2>/dev/null || true
+      [[ -n "${CHAT_SMOKE_LOGS:-}" ]] && cp "$work"/*.log "$CHAT_SMOKE_LOGS"/ 2>/dev/null
+      rm -rf "$work"' EXIT
 cd "$work"
-mkfifo a.in b.in
+mkfifo a.in b.in c.in
+touch c.log
 
 start_a() { "$bin" listen "$addr" alice.db <a.in >>a.log 2>&1 & pid_a=$!; exec 3>a.in; }
 start_b() { "$bin" connect "$addr" bob.db <b.in >>b.log 2>&1 & pid_b=$!; exec 4>b.in; }
+start_c() {
+    "$bin" connect "$addr" alice2.db --name alice --device 2 <c.in >>c.log 2>&1 &
+    pid_c=$!
+    exec 5>c.in
+}
 kill_a() { kill -9 "$pid_a"; wait "$pid_a" 2>/dev/null || true; exec 3>&-; }
 kill_b() { kill -9 "$pid_b"; wait "$pid_b" 2>/dev/null || true; exec 4>&-; }
+kill_c() { kill -9 "$pid_c"; wait "$pid_c" 2>/dev/null || true; exec 5>&-; }
 say_a() { echo "$1" >&3; }
 say_b() { echo "$1" >&4; }
-fail() { echo "FAILED: $*"; echo "--- alice"; cat a.log; echo "--- bob"; cat b.log; exit 1; }
+say_c() { echo "$1" >&5; }
+fail() {
+    echo "FAILED: $*"
+    echo "--- alice"; cat a.log; echo "--- bob"; cat b.log; echo "--- alice.2"; cat c.log
+    exit 1
+}
 # user messages of a database: "in:text" / "out:text", one per line
 rows() {
     python3 -c "
@@ -150,5 +181,71 @@ kill "$p2" 2>/dev/null || true
 wait "$p2" 2>/dev/null || true
 has_row p1.db "in:piped hello"
 has_row p2.db "in:piped reply"
+
+echo "== 10. alice's second device"
+start_a
+start_b
+start_c
+sleep 4
+grep -q "new device: alice.2" b.log || fail "bob did not learn alice's second device"
+say_a "from alice one"; sleep 1
+has_row bob.db "in:from alice one"
+has_row alice2.db "in:from alice one"
+grep -q "you (on device 1): from alice one" c.log || fail "alice.2 did not show it as hers"
+say_b "from bob to both"; sleep 1
+has_row alice.db "in:from bob to both"
+has_row alice2.db "in:from bob to both"
+say_c "from alice two"; sleep 1
+has_row bob.db "in:from alice two"
+has_row alice.db "in:from alice two"
+
+echo "== 11. alice.2 loses its state but not its identity: the others re-send"
+kill_c
+say_b "while alice two is away"; sleep 0.5
+say_a "alice one while two is away"; sleep 1
+has_row bob.db "in:alice one while two is away"
+has_row alice.db "in:while alice two is away"
+python3 -c "
+import sqlite3
+c = sqlite3.connect('alice2.db')
+tables = [r[0] for r in c.execute(\"select name from sqlite_master where type = 'table'\")]
+for t in tables:
+    if t not in ('local_identity', 'meta'):
+        c.execute('delete from ' + t)
+c.commit()"
+lacks_row alice2.db "in:from alice one"
+start_c
+sleep 5
+has_row alice2.db "in:while alice two is away"
+has_row alice2.db "in:alice one while two is away"
+grep -q "asked it to send again" c.log || fail "alice.2 sent no recovery request"
+grep -q "re-sent 1 message(s) to alice.2" b.log || fail "bob did not re-send"
+grep -q "re-sent 1 message(s) to alice.2" a.log || fail "alice.1 did not re-send"
+say_c "alice two is back"; sleep 1
+say_b "bob after the heal"; sleep 1
+say_a "alice one after the heal"; sleep 1
+has_row bob.db "in:alice two is back"
+has_row alice.db "in:alice two is back"
+has_row alice.db "in:bob after the heal"
+has_row alice2.db "in:bob after the heal"
+has_row bob.db "in:alice one after the heal"
+has_row alice2.db "in:alice one after the heal"
+
+echo "== 12. alice.2 is reinstalled with a new identity"
+say_c "/quit"; sleep 1; exec 5>&-
+rm -f alice2.db alice2.db-wal alice2.db-shm
+start_c
+sleep 4
+grep -q "alice.2's identity key changed" b.log || fail "bob did not warn"
+grep -q "alice.2's identity key changed" a.log || fail "alice.1 did not warn"
+say_c "new alice two"; sleep 1
+say_b "bob to the new alice two"; sleep 1
+has_row bob.db "in:new alice two"
+has_row alice.db "in:new alice two"
+has_row alice2.db "in:bob to the new alice two"
+has_row alice.db "in:bob to the new alice two"
+say_a "/quit"; say_b "/quit"; say_c "/quit"
+sleep 1
+wait "$pid_a" "$pid_b" "$pid_c"
 
 echo "chat smoke test: ok"

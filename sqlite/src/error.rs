@@ -120,6 +120,32 @@ pub enum StoreError {
     /// replay. Refused so that an old session never comes back; nothing
     /// changed. Drop the message.
     StaleSession(DeviceAddress),
+    /// No device list is stored for this user: a message to every device
+    /// of a user needs one (see
+    /// [`update_device_list`](crate::SqliteStore::update_device_list)).
+    NoDeviceList(String),
+}
+
+impl StoreError {
+    /// Whether this receive error means the sender's session is gone on
+    /// our side (or the message is forged): no session takes the message
+    /// ([`NoSession`](Self::NoSession), which includes a prekey message
+    /// whose prekeys are gone), a prekey message of a session no longer
+    /// held ([`StaleSession`](Self::StaleSession)), or a message no held
+    /// session authenticates
+    /// ([`SessionError::AuthenticationFailed`]). The sender may still be
+    /// sending in that session: ask it to start over with
+    /// [`recovery_request`](crate::SqliteStore::recovery_request) (SPEC.md
+    /// §21.4; rate-limited, so a forger gains nothing), and drop the
+    /// message.
+    pub fn is_lost_session(&self) -> bool {
+        matches!(
+            self,
+            Self::NoSession(_)
+                | Self::StaleSession(_)
+                | Self::Session(SessionError::AuthenticationFailed)
+        )
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -161,6 +187,7 @@ impl fmt::Display for StoreError {
                 f,
                 "prekey message of an earlier session with {address}, no longer held"
             ),
+            Self::NoDeviceList(user) => write!(f, "no device list stored for {user}"),
         }
     }
 }

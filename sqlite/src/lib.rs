@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod devices;
 mod error;
 mod messaging;
 mod rows;
@@ -12,4 +13,7 @@ mod types;
 pub use error::{StateRecord, StoreError};
 pub use schema::{BUSY_TIMEOUT, SCHEMA_VERSION};
 pub use store::SqliteStore;
-pub use types::{Direction, OutboxEntry, Outgoing, ReceiveOutcome, SessionEvent, StoredMessage};
+pub use types::{
+    Direction, OutboxEntry, Outgoing, ReceiveOutcome, RecoveryAccepted, SessionEvent,
+    StoredMessage, UserOutgoing,
+};

@@ -28,7 +28,7 @@ fn incoming_expiry(expiry: MessageExpiry) -> Option<(Option<Timestamp>, Option<u
 
 /// Our own copy of a message we send under `policy`: we have read it, so
 /// both modes count from now.
-fn outgoing_expiry(policy: Option<ExpiryPolicy>, now: Timestamp) -> Option<Timestamp> {
+pub(crate) fn outgoing_expiry(policy: Option<ExpiryPolicy>, now: Timestamp) -> Option<Timestamp> {
     let policy = policy?;
     match policy.mode() {
         ExpiryMode::AfterSend | ExpiryMode::AfterRead => Some(Timestamp::from_unix_millis(
@@ -40,7 +40,7 @@ fn outgoing_expiry(policy: Option<ExpiryPolicy>, now: Timestamp) -> Option<Times
 
 /// A session error of `address` as the store reports it: no usable
 /// session is [`StoreError::NoSession`].
-fn session_error(e: SessionError, address: &DeviceAddress) -> StoreError {
+pub(crate) fn session_error(e: SessionError, address: &DeviceAddress) -> StoreError {
     match e {
         SessionError::NoSession => StoreError::NoSession(address.clone()),
         e => StoreError::Session(e),
@@ -70,7 +70,7 @@ fn recorded_identity(
 /// without a list, the key a prekey message names (trusted on first
 /// use, a change reported as [`SessionEvent::Accepted::previous_identity`])
 /// or else the recorded one.
-fn identity_to_receive(
+pub(crate) fn identity_to_receive(
     codec: &BlobCodec,
     conn: &Connection,
     from: &DeviceAddress,
@@ -93,7 +93,7 @@ fn identity_to_receive(
 /// key in the user's stored device list, with no change waiting
 /// ([`DeviceList::trusted_identity`]); without a list, the recorded
 /// one.
-fn identity_to_send(
+pub(crate) fn identity_to_send(
     codec: &BlobCodec,
     conn: &Connection,
     to: &DeviceAddress,
@@ -107,7 +107,10 @@ fn identity_to_send(
 
 /// Our identity key: the owner of a sealed database, else read from
 /// our stored identity.
-fn our_identity_key(codec: &BlobCodec, conn: &Connection) -> Result<IdentityKey, StoreError> {
+pub(crate) fn our_identity_key(
+    codec: &BlobCodec,
+    conn: &Connection,
+) -> Result<IdentityKey, StoreError> {
     match codec.owner() {
         Some(owner) => Ok(owner),
         None => Ok(*rows::local_identity(conn, codec)?
@@ -229,6 +232,7 @@ impl SqliteStore {
                     read_ttl_ms,
                     read: false,
                     body: received.plaintext.as_slice(),
+                    to_user: false,
                 },
             )?),
             None => None,
@@ -250,7 +254,10 @@ impl SqliteStore {
     /// the user's device list holds for the device, confirmed, or without
     /// a list the one recorded: else [`StoreError::Device`] or
     /// [`StoreError::NoSession`]), save the sessions, insert the outgoing
-    /// message row and the ciphertext's outbox row, commit.
+    /// message row, the ciphertext's outbox row and the record of the copy
+    /// (for [`accept_recovery_request`](Self::accept_recovery_request)),
+    /// commit. To send to every device of a user, see
+    /// [`send_to_user`](Self::send_to_user).
     /// Then transmit [`Outgoing::ciphertext`], and call
     /// [`mark_delivered`](Self::mark_delivered) once the peer acknowledged
     /// it; until then [`pending_outbox`](Self::pending_outbox) lists it for
@@ -303,9 +310,11 @@ impl SqliteStore {
                 read_ttl_ms: None,
                 read: true,
                 body,
+                to_user: false,
             },
         )?;
         let outbox_id = rows::insert_outbox(&tx, to, Some(row_id), &ciphertext, now)?;
+        rows::insert_sent_copy(&tx, row_id, to, &ciphertext)?;
         tx.commit()?;
         Ok(Outgoing {
             row_id: Some(row_id),
@@ -399,15 +408,27 @@ impl SqliteStore {
         Ok(n > 0)
     }
 
-    /// The messages exchanged with `peer`, oldest first.
+    /// The messages exchanged with the device `peer`, oldest first (not
+    /// those sent to every device of its user: see
+    /// [`conversation`](Self::conversation)).
     pub fn messages(&self, peer: &DeviceAddress) -> Result<Vec<StoredMessage>, StoreError> {
         rows::query_messages(
             &self.conn,
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE peer_name = ?1 AND device = ?2 ORDER BY id"
+                 WHERE peer_name = ?1 AND device = ?2 AND to_user = 0 ORDER BY id"
             ),
             params![peer.name(), peer.device_id()],
+        )
+    }
+
+    /// The messages exchanged with any device of `user`, and those sent to
+    /// every device of it ([`StoredMessage::to_user`]), oldest first.
+    pub fn conversation(&self, user: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        rows::query_messages(
+            &self.conn,
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE peer_name = ?1 ORDER BY id"),
+            [user],
         )
     }
 

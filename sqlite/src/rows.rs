@@ -316,6 +316,9 @@ pub(crate) struct NewMessage<'a> {
     pub(crate) read_ttl_ms: Option<u64>,
     pub(crate) read: bool,
     pub(crate) body: &'a [u8],
+    /// Sent to every device of the user `peer.name()` (`peer`'s device
+    /// is then 0).
+    pub(crate) to_user: bool,
 }
 
 pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64, StoreError> {
@@ -324,8 +327,8 @@ pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i6
         .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
     conn.execute(
         "INSERT INTO messages (peer_name, device, direction, content_type, sent_at,
-                               received_at, expires_at, read_ttl_ms, read, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               received_at, expires_at, read_ttl_ms, read, body, to_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             m.peer.name(),
             m.peer.device_id(),
@@ -337,6 +340,7 @@ pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i6
             read_ttl,
             m.read,
             m.body,
+            m.to_user,
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -344,7 +348,7 @@ pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i6
 
 /// The columns [`message_from_row`] reads, in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, peer_name, device, direction, content_type, sent_at, \
-     received_at, expires_at, read_ttl_ms, read, body";
+     received_at, expires_at, read_ttl_ms, read, body, to_user";
 
 /// A message row, or `Err(row id)` if a value is out of range.
 type RawMessage = Result<StoredMessage, i64>;
@@ -361,6 +365,7 @@ fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
     let read_ttl_ms: Option<i64> = row.get(8)?;
     let read: bool = row.get(9)?;
     let body: Vec<u8> = row.get(10)?;
+    let to_user: bool = row.get(11)?;
     let optional_time = |v: Option<i64>| match v {
         None => Some(None),
         Some(ms) => time_from_sql(ms).map(Some),
@@ -380,6 +385,7 @@ fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
             },
             read,
             body,
+            to_user,
         })
     })();
     Ok(parsed.ok_or(id))
@@ -490,6 +496,154 @@ pub(crate) fn record_base_key(
             address.name(),
             address.device_id(),
             time_to_sql(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Where a message sits in its sender's chains: the ratchet key and
+/// counter of its header (what a recovery request names). `None` for
+/// bytes that are not a message (never for what a session encrypted).
+pub(crate) fn chain_position(ciphertext: &[u8]) -> Option<([u8; 32], u32)> {
+    use sealwire::wire::Message;
+    let header = match Message::parse(ciphertext).ok()? {
+        Message::Prekey(p) => p.message.header,
+        Message::Ratchet(r) => r.header,
+        _ => return None,
+    };
+    Some((header.ratchet_key, header.counter))
+}
+
+/// Records that `ciphertext`, a copy of message `message_id`, was sent to
+/// `peer`.
+pub(crate) fn insert_sent_copy(
+    conn: &Connection,
+    message_id: i64,
+    peer: &DeviceAddress,
+    ciphertext: &[u8],
+) -> Result<(), StoreError> {
+    let Some((ratchet_key, counter)) = chain_position(ciphertext) else {
+        return Ok(());
+    };
+    conn.execute(
+        "INSERT INTO sent_copies (message_id, peer_name, device, ratchet_key, counter)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            message_id,
+            peer.name(),
+            peer.device_id(),
+            ratchet_key.as_slice(),
+            counter
+        ],
+    )?;
+    Ok(())
+}
+
+/// Marks for re-sending the copies sent to `peer` in the chain of
+/// `ratchet_key` from `counter` on, and deletes the outbox rows to `peer`
+/// in that chain from `counter` on (the peer cannot read them).
+pub(crate) fn mark_for_resend(
+    conn: &Connection,
+    peer: &DeviceAddress,
+    ratchet_key: &[u8; 32],
+    counter: u32,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sent_copies SET resend = 1
+         WHERE peer_name = ?1 AND device = ?2 AND ratchet_key = ?3 AND counter >= ?4",
+        params![
+            peer.name(),
+            peer.device_id(),
+            ratchet_key.as_slice(),
+            counter
+        ],
+    )?;
+    for entry in outbox(conn, peer)? {
+        let in_chain = chain_position(&entry.ciphertext)
+            .is_some_and(|(key, n)| key == *ratchet_key && n >= counter);
+        if in_chain {
+            conn.execute("DELETE FROM outbox WHERE id = ?1", [entry.id])?;
+        }
+    }
+    Ok(())
+}
+
+/// A copy marked for re-sending, with the message it carries.
+pub(crate) struct MarkedCopy {
+    pub(crate) message_id: i64,
+    pub(crate) ratchet_key: Vec<u8>,
+    pub(crate) counter: i64,
+    pub(crate) content_type: ContentType,
+    pub(crate) body: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// The copies to `peer` marked for re-sending, by message, oldest first.
+pub(crate) fn marked_copies(
+    conn: &Connection,
+    peer: &DeviceAddress,
+) -> Result<Vec<MarkedCopy>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT c.message_id, c.ratchet_key, c.counter, m.content_type, m.body
+         FROM sent_copies c JOIN messages m ON m.id = c.message_id
+         WHERE c.peer_name = ?1 AND c.device = ?2 AND c.resend = 1
+         ORDER BY c.message_id, c.counter",
+    )?;
+    let raw = stmt
+        .query_map(params![peer.name(), peer.device_id()], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                zeroize::Zeroizing::new(row.get::<_, Vec<u8>>(4)?),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter()
+        .map(|(message_id, ratchet_key, counter, ct, body)| {
+            Ok(MarkedCopy {
+                message_id,
+                ratchet_key,
+                counter,
+                content_type: content_type_from_sql(ct).ok_or(StoreError::InvalidRow {
+                    table: "messages",
+                    row_id: message_id,
+                })?,
+                body,
+            })
+        })
+        .collect()
+}
+
+/// The messages with a copy to `peer` marked for re-sending, oldest first.
+pub(crate) fn messages_to_resend(
+    conn: &Connection,
+    peer: &DeviceAddress,
+) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT message_id FROM sent_copies
+         WHERE peer_name = ?1 AND device = ?2 AND resend = 1 ORDER BY message_id",
+    )?;
+    let ids = stmt
+        .query_map(params![peer.name(), peer.device_id()], |row| row.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
+/// Deletes one copy (re-sent: its new copy replaces it).
+pub(crate) fn delete_copy(
+    conn: &Connection,
+    peer: &DeviceAddress,
+    copy: &MarkedCopy,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM sent_copies
+         WHERE peer_name = ?1 AND device = ?2 AND ratchet_key = ?3 AND counter = ?4",
+        params![
+            peer.name(),
+            peer.device_id(),
+            copy.ratchet_key,
+            copy.counter
         ],
     )?;
     Ok(())

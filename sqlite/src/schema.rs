@@ -14,8 +14,11 @@ use crate::rows;
 /// Version 3 keeps device lists (table `device_lists`) and, per peer
 /// device, its `DeviceSessions` (current and previous sessions) instead of
 /// one session: opening an older database rewrites each session row once,
-/// that session becoming the current one, in one transaction.
-pub const SCHEMA_VERSION: i64 = 3;
+/// that session becoming the current one, in one transaction. Version 4
+/// records which device got which copy of each message sent (table
+/// `sent_copies`, for re-sending on a recovery request) and marks the
+/// messages sent to every device of a user (`messages.to_user`).
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another connection's lock before
 /// [`StoreError::Sqlite`] (`SQLITE_BUSY`).
@@ -96,6 +99,25 @@ CREATE TABLE device_lists (
 ) STRICT;
 ";
 
+/// Version 4: one row per copy of a sent message (per device), by the
+/// ratchet key and counter in its header, so that a recovery request
+/// (which names them) finds the messages to send again; and the messages
+/// sent to every device of a user (`to_user = 1`, `device` 0).
+const V4: &str = "
+ALTER TABLE messages ADD COLUMN to_user INTEGER NOT NULL DEFAULT 0 CHECK (to_user IN (0, 1));
+
+CREATE TABLE sent_copies (
+    message_id  INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    peer_name   TEXT NOT NULL,
+    device      INTEGER NOT NULL,
+    ratchet_key BLOB NOT NULL,
+    counter     INTEGER NOT NULL,
+    resend      INTEGER NOT NULL DEFAULT 0 CHECK (resend IN (0, 1)),
+    PRIMARY KEY (peer_name, device, ratchet_key, counter)
+) STRICT;
+CREATE INDEX sent_copies_by_message ON sent_copies (message_id);
+";
+
 /// Applies the connection settings: WAL, `synchronous=FULL`, a busy
 /// timeout, foreign keys, `secure_delete`.
 pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -141,7 +163,10 @@ pub(crate) fn migrate(
         tx.execute_batch(V3)?;
         sessions_to_device_sessions(&tx, codec)?;
     }
-    // Future versions: `if found < 4 { ... }`, each step rewriting what
+    if found < 4 {
+        tx.execute_batch(V4)?;
+    }
+    // Future versions: `if found < 5 { ... }`, each step rewriting what
     // the previous version wrote.
     if found != SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -17,9 +17,13 @@ use crate::{rows, schema};
 ///
 /// Implements [`IdentityStorage`], [`PrekeyStorage`], [`SessionStorage`]
 /// (a [`DeviceSessions`] per peer device) and [`DeviceListStorage`]; the
-/// helpers [`receive`](Self::receive) and [`send`](Self::send) run a whole
-/// step (decrypt or encrypt, store the message, store the new session
-/// state) in one transaction. See the crate documentation for the tables
+/// helpers [`receive`](Self::receive), [`send`](Self::send) and
+/// [`send_to_user`](Self::send_to_user) run a whole step (decrypt or
+/// encrypt, store the message, store the new session state) in one
+/// transaction, and so do the steps of a recovery request
+/// ([`recovery_request`](Self::recovery_request),
+/// [`accept_recovery_request`](Self::accept_recovery_request),
+/// [`resend`](Self::resend)). See the crate documentation for the tables
 /// and the guarantees.
 #[derive(Debug)]
 pub struct SqliteStore {

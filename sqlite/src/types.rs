@@ -154,7 +154,8 @@ impl Direction {
 pub struct StoredMessage {
     /// The row's id.
     pub id: i64,
-    /// The peer device.
+    /// The peer device (for a message sent to every device of a user,
+    /// that user and device 0: see [`to_user`](Self::to_user)).
     pub peer: DeviceAddress,
     /// Received or sent.
     pub direction: Direction,
@@ -175,4 +176,46 @@ pub struct StoredMessage {
     pub read: bool,
     /// The plaintext.
     pub body: Vec<u8>,
+    /// Sent to every device of the user [`peer.name()`](DeviceAddress::name)
+    /// and to our other devices, by
+    /// [`send_to_user`](crate::SqliteStore::send_to_user): `peer`'s device
+    /// id is then 0 and names no device.
+    pub to_user: bool,
+}
+
+/// A message encrypted for every device of a user (and our other
+/// devices) and committed by
+/// [`send_to_user`](crate::SqliteStore::send_to_user): transmit each
+/// copy's [`ciphertext`](OutboxEntry::ciphertext) to its
+/// [`peer`](OutboxEntry::peer), then
+/// [`mark_delivered(id)`](crate::SqliteStore::mark_delivered) each as its
+/// device acknowledges it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserOutgoing {
+    /// The message's row in `messages` (`to_user`).
+    pub row_id: i64,
+    /// One outbox row per device, in the order of
+    /// [`encrypt_for_devices`](sealwire::devices::encrypt_for_devices):
+    /// the recipient's devices, then our other devices, each by ascending
+    /// device id.
+    pub copies: Vec<OutboxEntry>,
+}
+
+/// What [`accept_recovery_request`](crate::SqliteStore::accept_recovery_request)
+/// did, committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryAccepted {
+    /// [`Recovery::Restart`](sealwire::devices::Recovery::Restart): the
+    /// session with the device no longer sends; start a new one
+    /// ([`start_session`](crate::SqliteStore::start_session)) before
+    /// [`resend`](crate::SqliteStore::resend).
+    /// [`Recovery::Resend`](sealwire::devices::Recovery::Resend): the
+    /// current session is another one already; `resend` at once.
+    pub recovery: sealwire::devices::Recovery,
+    /// Every message row with a copy to the device waiting to be re-sent
+    /// (those of this request: sent in the chain it names from its counter
+    /// on, and any still waiting from an earlier one), oldest first.
+    pub to_resend: Vec<i64>,
 }

@@ -20,8 +20,9 @@ mod common;
 
 use common::{T0, TempDir, dump, secs};
 use rusqlite::{Connection, params};
-use sealwire::devices::{DeviceError, DeviceEvent, DeviceSessions};
+use sealwire::devices::{DeviceError, DeviceEvent, DeviceSessions, Recovery};
 use sealwire::persist::{BlobAddress, StateBlob, StateError, StorageKey};
+use sealwire::rand_core::Rng;
 use sealwire::store::{DeviceListStorage, IdentityStorage, SessionStorage};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{DeviceAddress, IdentityKey, SessionError, SessionRecord};
@@ -445,6 +446,530 @@ fn sealed_device_list_rows_are_bound_to_their_user() {
 }
 
 // ------------------------------------------------------------------
+// One message to every device of a user; recovery requests.
+
+/// Alice's two devices and Bob's two, each knowing every device list, and
+/// every session Alice's first device needs started (one message each
+/// way), unless `skip` names a device it has no session with.
+struct World {
+    dir: TempDir,
+    rng: DangerDeterministicRng,
+    alice1: SqliteStore,
+    alice2: SqliteStore,
+    bob1: SqliteStore,
+    bob2: SqliteStore,
+}
+
+const A1: (&str, u32) = ("alice", 1);
+const A2: (&str, u32) = ("alice", 2);
+const B1: (&str, u32) = ("bob", 1);
+const B2: (&str, u32) = ("bob", 2);
+
+fn at(a: (&str, u32)) -> DeviceAddress {
+    addr(a.0, a.1)
+}
+
+impl World {
+    fn new(seed: u64, skip: Option<(&str, u32)>) -> Self {
+        let dir = TempDir::new("world");
+        let mut rng = DangerDeterministicRng::from_u64(seed);
+        let mut alice1 = store(&dir, "alice1.db", &mut rng);
+        let mut alice2 = store(&dir, "alice2.db", &mut rng);
+        let mut bob1 = store(&dir, "bob1.db", &mut rng);
+        let mut bob2 = store(&dir, "bob2.db", &mut rng);
+        let alice = [(1, key_of(&alice1)), (2, key_of(&alice2))];
+        let bob = [(1, key_of(&bob1)), (2, key_of(&bob2))];
+        for s in [&mut alice1, &mut alice2, &mut bob1, &mut bob2] {
+            s.update_device_list("alice", &alice).unwrap();
+            s.update_device_list("bob", &bob).unwrap();
+        }
+        let mut w = Self {
+            dir,
+            rng,
+            alice1,
+            alice2,
+            bob1,
+            bob2,
+        };
+        for peer in [A2, B1, B2] {
+            if Some(peer) != skip {
+                w.connect(A1, peer);
+            }
+        }
+        w
+    }
+
+    fn get(&mut self, a: (&str, u32)) -> &mut SqliteStore {
+        match a {
+            A1 => &mut self.alice1,
+            A2 => &mut self.alice2,
+            B1 => &mut self.bob1,
+            B2 => &mut self.bob2,
+            _ => unreachable!(),
+        }
+    }
+
+    /// `from` starts a session with `to`; one message each way.
+    fn connect(&mut self, from: (&str, u32), to: (&str, u32)) {
+        let mut rng = DangerDeterministicRng::from_u64(self.rng.next_u64());
+        let bundle = self.get(to).bundle(&mut rng, 4).unwrap();
+        self.get(from)
+            .start_session(&at(to), &mut rng, &bundle)
+            .unwrap();
+        let m = self
+            .get(from)
+            .send(&at(to), &mut rng, T0, b"hello")
+            .unwrap();
+        body(&self.get(to).receive(&at(from), T0, &m.ciphertext).unwrap());
+        let r = self.get(to).send(&at(from), &mut rng, T0, b"hi").unwrap();
+        body(&self.get(from).receive(&at(to), T0, &r.ciphertext).unwrap());
+        // Both acknowledged.
+        assert!(self.get(from).mark_delivered(m.outbox_id).unwrap());
+        assert!(self.get(to).mark_delivered(r.outbox_id).unwrap());
+    }
+}
+
+#[test]
+fn a_send_to_a_user_reaches_every_device_and_our_other_devices() {
+    let mut w = World::new(0xe1, None);
+    let mut rng = DangerDeterministicRng::from_u64(1);
+    let out = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"to all of bob")
+        .unwrap();
+    let to: Vec<_> = out.copies.iter().map(|c| c.peer.clone()).collect();
+    assert_eq!(to, [at(B1), at(B2), at(A2)]);
+    // One message row, one outbox row per device, all committed.
+    let row = w.alice1.message(out.row_id).unwrap().unwrap();
+    assert!(row.to_user);
+    assert_eq!(row.peer, addr("bob", 0));
+    assert_eq!(row.body, b"to all of bob");
+    assert_eq!(
+        w.alice1.conversation("bob").unwrap().last().unwrap().id,
+        out.row_id
+    );
+    assert!(w.alice1.messages(&addr("bob", 0)).unwrap().is_empty());
+    for copy in &out.copies {
+        assert_eq!(
+            w.alice1.pending_outbox(&copy.peer).unwrap(),
+            std::slice::from_ref(copy)
+        );
+    }
+    // Each device reads it, from Alice's first device.
+    for copy in &out.copies {
+        let device = (copy.peer.name(), copy.peer.device_id());
+        let got = w
+            .get(device)
+            .receive(&at(A1), secs(2), &copy.ciphertext)
+            .unwrap();
+        assert_eq!(body(&got), b"to all of bob");
+        assert!(w.alice1.mark_delivered(copy.id).unwrap());
+    }
+    // And the sessions moved on: a second send works too.
+    let again = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(3), b"again")
+        .unwrap();
+    for copy in &again.copies {
+        let device = (copy.peer.name(), copy.peer.device_id());
+        let got = w
+            .get(device)
+            .receive(&at(A1), secs(4), &copy.ciphertext)
+            .unwrap();
+        assert_eq!(body(&got), b"again");
+    }
+    // A user without a device list.
+    assert!(matches!(
+        w.alice1.send_to_user(&at(A1), "carol", &mut rng, secs(5), b"x"),
+        Err(StoreError::NoDeviceList(ref u)) if u == "carol"
+    ));
+}
+
+/// A send to three devices commits all or nothing: a device without a
+/// session, a device whose key changed and is not confirmed, or a write
+/// that fails halfway (the third outbox row) leave every table as it was,
+/// and hand out no ciphertext.
+#[test]
+fn a_send_to_three_devices_commits_all_or_nothing() {
+    let mut w = World::new(0xe2, Some(B2));
+    let mut rng = DangerDeterministicRng::from_u64(2);
+
+    // No session with Bob's second device.
+    let before = dump(w.alice1.connection());
+    let err = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"x")
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NoSession(ref a) if *a == at(B2)),
+        "{err:?}"
+    );
+    assert_eq!(dump(w.alice1.connection()), before);
+    w.connect(A1, B2);
+
+    // Bob's second device announces a new key, not confirmed.
+    let mut rng2 = DangerDeterministicRng::from_u64(3);
+    let new_key = *sealwire::IdentityKeyPair::generate(&mut rng2).public();
+    let bob1_key = key_of(&w.bob1);
+    w.alice1
+        .update_device_list("bob", &[(1, bob1_key), (2, new_key)])
+        .unwrap();
+    let before = dump(w.alice1.connection());
+    let err = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"x")
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Device(DeviceError::UnconfirmedIdentity(ref a)) if *a == at(B2)),
+        "{err:?}"
+    );
+    assert_eq!(dump(w.alice1.connection()), before);
+    let bob2_key = key_of(&w.bob2);
+    w.alice1
+        .update_device_list("bob", &[(1, bob1_key), (2, bob2_key)])
+        .unwrap();
+
+    // The third outbox row fails to write (as a full disk would).
+    w.alice1
+        .connection()
+        .execute_batch(
+            "CREATE TEMP TRIGGER third_fails BEFORE INSERT ON main.outbox
+             WHEN (SELECT count(*) FROM main.outbox) >= 2
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let before = dump(w.alice1.connection());
+    let err = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"x")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sqlite(_)), "{err:?}");
+    assert_eq!(dump(w.alice1.connection()), before);
+    w.alice1
+        .connection()
+        .execute_batch("DROP TRIGGER temp.third_fails")
+        .unwrap();
+
+    // Then it goes through, and every device reads it.
+    let out = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(2), b"all three")
+        .unwrap();
+    assert_eq!(out.copies.len(), 3);
+    for copy in &out.copies {
+        let device = (copy.peer.name(), copy.peer.device_id());
+        let got = w
+            .get(device)
+            .receive(&at(A1), secs(3), &copy.ciphertext)
+            .unwrap();
+        assert_eq!(body(&got), b"all three");
+    }
+}
+
+/// Bob's first device loses its sessions with Alice's first device (a
+/// restored backup). What Alice sends it after that fails; its recovery
+/// request makes Alice restart, and `resend` delivers the lost messages
+/// (only those: from the failed one on) on a new session, once.
+#[test]
+fn a_recovery_round_trip_heals_a_lost_session() {
+    let mut w = World::new(0xe3, None);
+    let mut rng = DangerDeterministicRng::from_u64(4);
+    let delivered = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"delivered")
+        .unwrap();
+    let copy = &delivered.copies[0];
+    assert_eq!(copy.peer, at(B1));
+    body(&w.bob1.receive(&at(A1), secs(1), &copy.ciphertext).unwrap());
+    w.alice1.mark_delivered(copy.id).unwrap();
+
+    // Bob's device loses its sessions; Alice sends two more.
+    assert!(w.bob1.delete_sessions(&at(A1)).unwrap());
+    let lost: Vec<_> = ["lost 1", "lost 2"]
+        .iter()
+        .map(|b| {
+            w.alice1
+                .send_to_user(&at(A1), "bob", &mut rng, secs(2), b.as_bytes())
+                .unwrap()
+        })
+        .collect();
+    let to_b1 = |o: &sealwire_sqlite::UserOutgoing| o.copies[0].ciphertext.clone();
+    let err = w
+        .bob1
+        .receive(&at(A1), secs(3), &to_b1(&lost[0]))
+        .unwrap_err();
+    assert!(err.is_lost_session(), "{err:?}");
+    let request = w
+        .bob1
+        .recovery_request(&at(A1), secs(3), &to_b1(&lost[0]))
+        .unwrap();
+    assert_eq!(request.target(), &key_of(&w.alice1));
+    // One request per interval per device, also after a reopen (the time
+    // is in the sessions' blob).
+    let reopened = SqliteStore::open(w.dir.file("bob1.db")).unwrap();
+    w.bob1 = reopened;
+    let err = w
+        .bob1
+        .receive(&at(A1), secs(4), &to_b1(&lost[1]))
+        .unwrap_err();
+    assert!(err.is_lost_session());
+    let before = dump(w.bob1.connection());
+    assert!(matches!(
+        w.bob1.recovery_request(&at(A1), secs(4), &to_b1(&lost[1])),
+        Err(StoreError::Device(DeviceError::TooManyRequests))
+    ));
+    assert_eq!(dump(w.bob1.connection()), before);
+
+    // Alice restarts: the lost messages are marked, their outbox rows to
+    // Bob's first device dropped (it cannot read them); not the others.
+    let accepted = w
+        .alice1
+        .accept_recovery_request(&at(B1), secs(5), &request.to_bytes())
+        .unwrap();
+    assert_eq!(accepted.recovery, Recovery::Restart { counter: 1 });
+    assert_eq!(accepted.to_resend, [lost[0].row_id, lost[1].row_id]);
+    assert!(w.alice1.pending_outbox(&at(B1)).unwrap().is_empty());
+    // "delivered" and both lost ones, to Bob's second device.
+    assert_eq!(w.alice1.pending_outbox(&at(B2)).unwrap().len(), 3);
+    assert!(
+        w.alice1
+            .load_sessions(&at(B1))
+            .unwrap()
+            .unwrap()
+            .current()
+            .is_none()
+    );
+    // No session yet: nothing re-sent, nothing changed.
+    let before = dump(w.alice1.connection());
+    assert!(matches!(
+        w.alice1.resend(&at(B1), &mut rng, secs(5)),
+        Err(StoreError::NoSession(_))
+    ));
+    assert_eq!(dump(w.alice1.connection()), before);
+    // A send to Bob needs a session with every device.
+    assert!(matches!(
+        w.alice1.send_to_user(&at(A1), "bob", &mut rng, secs(5), b"x"),
+        Err(StoreError::NoSession(ref a)) if *a == at(B1)
+    ));
+
+    let bundle = w.bob1.bundle(&mut rng, 4).unwrap();
+    w.alice1.start_session(&at(B1), &mut rng, &bundle).unwrap();
+    let resent = w.alice1.resend(&at(B1), &mut rng, secs(6)).unwrap();
+    assert_eq!(resent.len(), 2);
+    assert!(w.alice1.pending_resends(&at(B1)).unwrap().is_empty());
+    for ((copy, sent), want) in resent.iter().zip(&lost).zip(["lost 1", "lost 2"]) {
+        assert_eq!(copy.message_id, Some(sent.row_id));
+        let got = w.bob1.receive(&at(A1), secs(7), &copy.ciphertext).unwrap();
+        assert_eq!(body(&got), want.as_bytes());
+    }
+    // Nothing more to re-send, and the conversation goes on both ways.
+    assert!(
+        w.alice1
+            .resend(&at(B1), &mut rng, secs(7))
+            .unwrap()
+            .is_empty()
+    );
+    let r = w.bob1.send(&at(A1), &mut rng, secs(8), b"healed").unwrap();
+    assert_eq!(
+        body(&w.alice1.receive(&at(B1), secs(8), &r.ciphertext).unwrap()),
+        b"healed"
+    );
+    let out = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(9), b"after")
+        .unwrap();
+    assert_eq!(
+        body(
+            &w.bob1
+                .receive(&at(A1), secs(9), &out.copies[0].ciphertext)
+                .unwrap()
+        ),
+        b"after"
+    );
+
+    // A later request naming the same broken chain: the session is a
+    // previous one now (a re-send hint), but its copies were re-sent
+    // already: nothing is marked or sent twice.
+    let later = secs(5 + RECOVERY_SECS);
+    let again = w
+        .bob1
+        .recovery_request(&at(A1), later, &to_b1(&lost[1]))
+        .unwrap();
+    let accepted = w
+        .alice1
+        .accept_recovery_request(&at(B1), later, &again.to_bytes())
+        .unwrap();
+    assert_eq!(accepted.recovery, Recovery::Resend { counter: 2 });
+    assert!(accepted.to_resend.is_empty());
+    assert!(
+        w.alice1
+            .resend(&at(B1), &mut rng, later)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+const RECOVERY_SECS: u64 = sealwire::limits::RECOVERY_INTERVAL_MS / 1000;
+
+/// Alice's second device is wiped and comes back with the same identity
+/// (restored from a backup of its key alone) and starts new sessions. A
+/// message Bob queued for it in the old session fails there; the
+/// recovery request finds that session previous (`Resend`), and the
+/// message is re-sent on the new one.
+#[test]
+fn a_wiped_device_with_its_identity_heals_through_a_resend() {
+    let mut w = World::new(0xe4, None);
+    let mut rng = DangerDeterministicRng::from_u64(5);
+    w.connect(B1, A2);
+    w.connect(B1, B2);
+    let queued = w
+        .bob1
+        .send_to_user(&at(B1), "alice", &mut rng, secs(1), b"while away")
+        .unwrap();
+    let for_a2 = queued
+        .copies
+        .iter()
+        .find(|c| c.peer == at(A2))
+        .unwrap()
+        .clone();
+
+    // Wiped: a new database holding only its identity.
+    let identity = w.alice2.local_identity().unwrap().unwrap();
+    let mut fresh = SqliteStore::open(w.dir.file("alice2-new.db")).unwrap();
+    fresh.save_local_identity(&identity).unwrap();
+    fresh.initialize(&mut rng, 4).unwrap();
+    let bob = [(1, key_of(&w.bob1)), (2, key_of(&w.bob2))];
+    fresh.update_device_list("bob", &bob).unwrap();
+    w.alice2 = fresh;
+    // It starts a new session with Bob's first device, which takes it.
+    w.connect(A2, B1);
+    // Bob's queued copy then arrives: no session of the new install takes it.
+    let err = w
+        .alice2
+        .receive(&at(B1), secs(2), &for_a2.ciphertext)
+        .unwrap_err();
+    assert!(err.is_lost_session(), "{err:?}");
+    let request = w
+        .alice2
+        .recovery_request(&at(B1), secs(2), &for_a2.ciphertext)
+        .unwrap();
+    let accepted = w
+        .bob1
+        .accept_recovery_request(&at(A2), secs(3), &request.to_bytes())
+        .unwrap();
+    assert!(matches!(accepted.recovery, Recovery::Resend { .. }));
+    assert_eq!(accepted.to_resend, [queued.row_id]);
+    assert!(w.bob1.pending_outbox(&at(A2)).unwrap().is_empty());
+    let resent = w.bob1.resend(&at(A2), &mut rng, secs(3)).unwrap();
+    assert_eq!(resent.len(), 1);
+    let got = w
+        .alice2
+        .receive(&at(B1), secs(4), &resent[0].ciphertext)
+        .unwrap();
+    assert_eq!(body(&got), b"while away");
+}
+
+/// A forged recovery request, a replayed one, one from a device the list
+/// does not name and one naming a chain we never sent in change nothing.
+#[test]
+fn forged_and_replayed_recovery_requests_change_nothing() {
+    let mut w = World::new(0xe5, None);
+    let mut rng = DangerDeterministicRng::from_u64(6);
+    let out = w
+        .alice1
+        .send_to_user(&at(A1), "bob", &mut rng, secs(1), b"m")
+        .unwrap();
+    let m = out.copies[0].ciphertext.clone();
+    let good = w
+        .bob1
+        .recovery_request(&at(A1), secs(1), &m)
+        .unwrap()
+        .to_bytes();
+
+    let alice = |w: &World| dump(w.alice1.connection());
+    let before = alice(&w);
+    // Mallory signs a request naming Bob's first device's key.
+    let mallory = sealwire::IdentityKeyPair::generate(&mut rng);
+    let forged = DeviceSessions::new()
+        .recovery_request(&mallory, &key_of(&w.alice1), secs(1), &m)
+        .unwrap()
+        .to_bytes();
+    for (bytes, want) in [
+        (forged.to_vec(), "AuthenticationFailed"),
+        (
+            {
+                let mut b = good;
+                b[100] ^= 1;
+                b.to_vec()
+            },
+            "AuthenticationFailed",
+        ),
+        (good[..100].to_vec(), "Malformed"),
+    ] {
+        let err = w
+            .alice1
+            .accept_recovery_request(&at(B1), secs(2), &bytes)
+            .unwrap_err();
+        assert!(format!("{err:?}").contains(want), "{err:?}");
+        assert_eq!(alice(&w), before);
+    }
+    // Bob's genuine request, from another device than the one that made
+    // it: the key does not match.
+    let err = w
+        .alice1
+        .accept_recovery_request(&at(B2), secs(2), &good)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Device(DeviceError::AuthenticationFailed)),
+        "{err:?}"
+    );
+    // From a device the list does not name.
+    let err = w
+        .alice1
+        .accept_recovery_request(&addr("bob", 9), secs(2), &good)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Device(DeviceError::UnknownDevice(9))),
+        "{err:?}"
+    );
+    assert_eq!(alice(&w), before);
+    // Naming a chain Alice never sent in (Bob's own message to her).
+    let theirs = w.bob1.send(&at(A1), &mut rng, secs(2), b"x").unwrap();
+    let mut fresh = DeviceSessions::new();
+    let bob_id = w.bob1.local_identity().unwrap().unwrap();
+    let unknown = fresh
+        .recovery_request(&bob_id, &key_of(&w.alice1), secs(3), &theirs.ciphertext)
+        .unwrap()
+        .to_bytes();
+    let err = w
+        .alice1
+        .accept_recovery_request(&at(B1), secs(3), &unknown)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Device(DeviceError::UnknownSession)),
+        "{err:?}"
+    );
+    assert_eq!(alice(&w), before);
+
+    // Accepted once; the same bytes again are a replay and change nothing.
+    let accepted = w
+        .alice1
+        .accept_recovery_request(&at(B1), secs(4), &good)
+        .unwrap();
+    assert!(matches!(accepted.recovery, Recovery::Restart { .. }));
+    let after = alice(&w);
+    let err = w
+        .alice1
+        .accept_recovery_request(&at(B1), secs(4 + RECOVERY_SECS), &good)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Device(DeviceError::ReplayedRequest)),
+        "{err:?}"
+    );
+    assert_eq!(alice(&w), after);
+}
+
+// ------------------------------------------------------------------
 // Schema version 2 → 3.
 
 fn fixture(dir: &TempDir, name: &str) -> std::path::PathBuf {
@@ -482,11 +1007,20 @@ fn user_version(path: &std::path::Path) -> i64 {
         .unwrap()
 }
 
-/// The tables the migration must leave as they were.
+/// The tables the migration must leave as they were (the rows of
+/// `messages` without the column version 4 adds, which must be 0).
 fn untouched(path: &std::path::Path) -> Vec<(String, Vec<Vec<rusqlite::types::Value>>)> {
     dump(&Connection::open(path).unwrap())
         .into_iter()
-        .filter(|(t, _)| t != "sessions" && t != "device_lists")
+        .filter(|(t, _)| t != "sessions" && t != "device_lists" && t != "sent_copies")
+        .map(|(t, mut rows)| {
+            if t == "messages" && user_version(path) >= 4 {
+                for row in &mut rows {
+                    assert_eq!(row.pop(), Some(rusqlite::types::Value::Integer(0)));
+                }
+            }
+            (t, rows)
+        })
         .collect()
 }
 

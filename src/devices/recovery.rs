@@ -189,8 +189,10 @@ impl DeviceSessions {
     /// the encoding, the requester is `peer` and signed it
     /// ([`DeviceError::AuthenticationFailed`]), it is addressed to `us`
     /// ([`DeviceError::NotForUs`]), it is newer than the last accepted
-    /// ([`DeviceError::ReplayedRequest`]), it names a session we hold
-    /// ([`DeviceError::UnknownSession`]); if that session is current, it
+    /// ([`DeviceError::ReplayedRequest`]), it names a session we hold with
+    /// `peer` ([`DeviceError::UnknownSession`]: a session with an earlier
+    /// identity key of the device does not count); if that session is
+    /// current, it
     /// stops sending ([`Recovery::Restart`]), at most once per
     /// [`RECOVERY_INTERVAL_MS`] ([`DeviceError::TooManyRequests`]). The
     /// library never re-sends by itself: what to re-send is the app's
@@ -219,7 +221,7 @@ impl DeviceSessions {
             return Err(DeviceError::ReplayedRequest);
         }
         let is_current = self
-            .sends_under(&request.ratchet_key)
+            .sends_under(peer, &request.ratchet_key)
             .ok_or(DeviceError::UnknownSession)?;
         let outcome = if is_current {
             if too_soon(self.recovery().last_restart, now) {

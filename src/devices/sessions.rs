@@ -372,18 +372,19 @@ impl DeviceSessions {
         }
     }
 
-    /// The session whose sending ratchet key is `key`, if current.
-    pub(crate) fn sends_under(&self, key: &[u8; 32]) -> Option<bool> {
-        if self
-            .current
-            .as_deref()
-            .is_some_and(|c| c.ratchet().our_ratchet_public() == key)
-        {
+    /// Whether a session with `peer` sends under ratchet key `key`:
+    /// `Some(true)` if it is the current one, `Some(false)` if a previous
+    /// one, `None` if none does. A session with another identity key of
+    /// the device (before a confirmed change) never counts: what was sent
+    /// to the old key is not the new key's to ask for.
+    pub(crate) fn sends_under(&self, peer: &IdentityKey, key: &[u8; 32]) -> Option<bool> {
+        let sends = |r: &SessionRecord| {
+            r.their_identity() == peer && r.ratchet().our_ratchet_public() == key
+        };
+        if self.current.as_deref().is_some_and(sends) {
             return Some(true);
         }
-        self.previous()
-            .any(|r| r.ratchet().our_ratchet_public() == key)
-            .then_some(false)
+        self.previous().any(sends).then_some(false)
     }
 
     pub(crate) fn recovery(&self) -> &RecoveryState {

@@ -58,7 +58,7 @@ impl Drop for TempDir {
 }
 
 /// Every table of the schema.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "meta",
     "local_identity",
     "peer_identities",
@@ -68,6 +68,7 @@ pub const TABLES: [&str; 9] = [
     "accepted_sessions",
     "messages",
     "outbox",
+    "sent_copies",
 ];
 
 /// Every row of every table, in rowid order, as raw SQLite values (the
