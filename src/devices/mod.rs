@@ -31,5 +31,13 @@ pub use list::{DeviceEvent, DeviceList};
 pub use recovery::{RECOVERY_VERSION, Recovery, RecoveryRequest, TYPE_RECOVERY_REQUEST};
 pub use sessions::DeviceSessions;
 
+#[allow(
+    unused_imports,
+    reason = "for the device state blobs (STORAGE.md), not written yet"
+)]
 pub(crate) use list::DeviceEntry;
+#[allow(
+    unused_imports,
+    reason = "for the device state blobs (STORAGE.md), not written yet"
+)]
 pub(crate) use sessions::RecoveryState;
