@@ -295,7 +295,7 @@ mod tests {
         let mut list = DeviceList::new("bob").unwrap();
         list.update(&[(1, key(1))]).unwrap();
         let before = list.clone();
-        let many: Vec<_> = (0..=MAX_DEVICES_PER_USER as u32)
+        let many: Vec<_> = (0..=u32::try_from(MAX_DEVICES_PER_USER).unwrap())
             .map(|d| (d, key(1)))
             .collect();
         assert_eq!(list.update(&many), Err(DeviceError::TooManyDevices));
