@@ -409,7 +409,7 @@ fn sealed_sender_vectors() {
                 .unwrap();
         assert_eq!(made, field(v, "envelope"), "{name}: the library disagrees");
         let opened = open(&recipients[0], &made).unwrap();
-        assert_eq!(opened.certificate(), &certificate);
+        assert_eq!(opened.certificate().unwrap(), certificate);
         assert_eq!(opened.message(), &inner[..]);
         assert_eq!(
             open(&recipients[1], &made).map(|_| ()),
@@ -440,7 +440,7 @@ fn sealed_sender_vectors() {
         assert_eq!(key[..], field(r, "identity_key"));
         assert_eq!(part[..], field(r, "sealed_post"), "part {i}");
         let opened = open_post(&recipients[i], part).unwrap();
-        assert_eq!(opened.certificate(), &certificate);
+        assert_eq!(opened.certificate().unwrap(), certificate);
         assert_eq!(opened.post(), &field(v, "post")[..]);
     }
 }
@@ -534,6 +534,79 @@ fn model_built_inconsistencies_are_refused() {
         open(&r0, &plain_bad).map(|_| ()),
         Err(SealedError::Malformed(DecodeError::UnexpectedType(0x51)))
     );
+    // A certificate whose identity key is of small order (re-signed by the
+    // server, so only the key is wrong): the envelope opens (the layout is
+    // fine), and receiving refuses it before any state is touched.
+    let mut small_order = [0u8; 32];
+    small_order[0] = 1;
+    let mut fields = cert[..cert.len() - 64].to_vec();
+    fields[14..46].copy_from_slice(&small_order);
+    let signed = [&b"sealwire sender certificate"[..], &fields].concat();
+    let bad_key_cert = [
+        fields.clone(),
+        model::sign(&server_seed(), &signed).to_vec(),
+    ]
+    .concat();
+    let envelope = {
+        let eph = counting::<32>(0x35);
+        let e_pub = model::x25519_base(&eph);
+        let dh = model::x25519(&eph, &model::montgomery(&ik_r));
+        let info = [
+            &b"Sealwire_SealedSender_v1"[..],
+            &[0x01, 0x51],
+            &e_pub,
+            &model::encode_ik(&ik_r),
+        ]
+        .concat();
+        let okm: [u8; 44] = model::hkdf(&dh, &info);
+        let header = [&[0x01u8, 0x51][..], &e_pub].concat();
+        let aad = [&header[..], &ik_r].concat();
+        let plain = [
+            &(bad_key_cert.len() as u16).to_be_bytes()[..],
+            &bad_key_cert,
+            &ratchet_message(false),
+        ]
+        .concat();
+        let ct = model::seal(
+            okm[..32].try_into().unwrap(),
+            okm[32..].try_into().unwrap(),
+            &aad,
+            &plain,
+        );
+        [header, ct].concat()
+    };
+    let opened = open(&r0, &envelope).unwrap();
+    assert_eq!(opened.sender(), DeviceAddress::new(USER, DEVICE_ID));
+    let invalid_key = Err(SealedError::Malformed(DecodeError::InvalidKey));
+    assert_eq!(opened.certificate().map(|_| ()), invalid_key);
+    let mut trusted = sealwire::sealed::TrustedServerKeys::new();
+    trusted
+        .add(ServerKey::from_seed(SERVER_KEY_ID, &server_seed()).public())
+        .unwrap();
+    let mut devices = sealwire::devices::DeviceList::new(USER).unwrap();
+    devices
+        .update(&[(DEVICE_ID, *identity(&sender_seed()).public())])
+        .unwrap();
+    let mut prekeys = sealwire::PrekeyStore::new(
+        &r0,
+        &mut sealwire::testing::DangerDeterministicRng::from_u64(1),
+    );
+    let before = prekeys.clone();
+    let mut sessions = sealwire::devices::DeviceSessions::new();
+    assert_eq!(
+        opened
+            .decrypt(
+                Timestamp::from_unix_millis(EXPIRES_AT_MS - 1),
+                &mut trusted,
+                &r0,
+                &mut prekeys,
+                &devices,
+                &mut sessions,
+            )
+            .map(|_| ()),
+        invalid_key
+    );
+    assert!(prekeys == before && sessions == sealwire::devices::DeviceSessions::new());
 
     // A multi-recipient message that wraps another M' for the second
     // recipient, with a correct tag: that recipient's E check fails, so a

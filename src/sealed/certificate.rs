@@ -77,42 +77,18 @@ impl SenderCertificate {
 
     /// Parses a certificate (SPEC.md §22.1), strictly: length (`TooLarge`
     /// above [`MAX_SENDER_CERTIFICATE_LEN`], checked first), version, type,
-    /// the identity key (`InvalidKey`, SPEC.md §3.1), a user id of 1 to 255
-    /// bytes of UTF-8 (`InvalidValue`), short reads `Truncated`, bytes left
-    /// `TrailingBytes`. The signature is not checked here.
+    /// a user id of 1 to 255 bytes of UTF-8 (`InvalidValue`), short reads
+    /// `Truncated`, bytes left `TrailingBytes`, then the identity key
+    /// (`InvalidKey`, SPEC.md §3.1). The signature is not checked here.
     pub fn parse(bytes: &[u8]) -> Result<Self, SealedError> {
-        if bytes.len() > MAX_SENDER_CERTIFICATE_LEN {
-            return Err(DecodeError::TooLarge.into());
-        }
-        let mut r = Reader::new(bytes);
-        let version = r.u8()?;
-        if version != SEALED_VERSION {
-            return Err(DecodeError::UnsupportedVersion(version).into());
-        }
-        let kind = r.u8()?;
-        if kind != TYPE_SENDER_CERTIFICATE {
-            return Err(DecodeError::UnexpectedType(kind).into());
-        }
-        let server_key_id = r.u32()?;
-        let expires_at = Timestamp::from_unix_millis(r.u64()?);
-        let identity = IdentityKey::from_bytes(&r.array()?)?;
-        let device_id = r.u32()?;
-        let user_len = usize::from(r.u8()?);
-        if user_len == 0 {
-            return Err(DecodeError::InvalidValue.into());
-        }
-        let user = core::str::from_utf8(r.take(user_len)?)
-            .map_err(|_| DecodeError::InvalidValue)?
-            .into();
-        let signature = r.array()?;
-        r.finish()?;
+        let layout = CertificateLayout::parse(bytes)?;
         Ok(Self {
-            server_key_id,
-            expires_at,
-            identity,
-            device_id,
-            user,
-            signature,
+            server_key_id: layout.server_key_id,
+            expires_at: layout.expires_at,
+            identity: IdentityKey::from_bytes(&layout.identity)?,
+            device_id: layout.device_id,
+            user: layout.user.into(),
+            signature: layout.signature,
         })
     }
 
@@ -201,5 +177,63 @@ impl core::fmt::Debug for SenderCertificate {
             .field("device_id", device_id)
             .field("user", user)
             .finish_non_exhaustive()
+    }
+}
+
+/// A certificate's fields as they are encoded, with every check of
+/// [`SenderCertificate::parse`] but the identity key's point checks
+/// (SPEC.md §22.5 step 3): what opening an envelope needs to name the
+/// claimed sender, without the cost of a point decompression and
+/// torsion check. The key is checked in full when the certificate is
+/// verified (step 4).
+#[derive(Clone, Copy)]
+pub(crate) struct CertificateLayout<'a> {
+    server_key_id: u32,
+    expires_at: Timestamp,
+    identity: [u8; 32],
+    pub(crate) device_id: u32,
+    pub(crate) user: &'a str,
+    signature: [u8; SIGNATURE_LEN],
+}
+
+impl<'a> CertificateLayout<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_SENDER_CERTIFICATE_LEN {
+            return Err(DecodeError::TooLarge);
+        }
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != SEALED_VERSION {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let kind = r.u8()?;
+        if kind != TYPE_SENDER_CERTIFICATE {
+            return Err(DecodeError::UnexpectedType(kind));
+        }
+        let server_key_id = r.u32()?;
+        let expires_at = Timestamp::from_unix_millis(r.u64()?);
+        let identity = r.array()?;
+        let device_id = r.u32()?;
+        let user_len = usize::from(r.u8()?);
+        if user_len == 0 {
+            return Err(DecodeError::InvalidValue);
+        }
+        let user =
+            core::str::from_utf8(r.take(user_len)?).map_err(|_| DecodeError::InvalidValue)?;
+        let signature = r.array()?;
+        r.finish()?;
+        Ok(Self {
+            server_key_id,
+            expires_at,
+            identity,
+            device_id,
+            user,
+            signature,
+        })
+    }
+
+    /// The claimed sender's address.
+    pub(crate) fn address(&self) -> DeviceAddress {
+        DeviceAddress::new(self.user, self.device_id)
     }
 }

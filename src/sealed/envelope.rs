@@ -18,7 +18,7 @@ use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kdf::hkdf_sha256;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_MESSAGE_LEN, MAX_SEALED_LEN};
 use crate::prekey::PrekeyStore;
-use crate::sealed::certificate::SenderCertificate;
+use crate::sealed::certificate::{CertificateLayout, SenderCertificate};
 use crate::sealed::error::SealedError;
 use crate::sealed::server::TrustedServerKeys;
 use crate::sealed::{SEALED_KEYS_INFO, SEALED_VERSION, TYPE_FRANKED_SEALED, TYPE_SEALED};
@@ -239,7 +239,8 @@ pub fn commitment_of_sealed(envelope: &[u8]) -> Result<[u8; FRANKING_COMMITMENT_
 /// Opens an envelope with our identity (SPEC.md §22.5 steps 1–3): parses
 /// it (`Malformed`), decrypts it (`AuthenticationFailed` for an envelope
 /// to another recipient, altered, or with an ephemeral key of low order),
-/// then parses what it holds (`Malformed`): the certificate and the inner
+/// then parses what it holds (`Malformed`): the certificate's layout (its
+/// identity key is checked in full by [`Unsealed::decrypt`]) and the inner
 /// message, which is franked exactly when the envelope is, with the same
 /// commitment (`Malformed(InvalidValue)` otherwise).
 ///
@@ -267,63 +268,70 @@ pub fn open(identity: &IdentityKeyPair, envelope: &[u8]) -> Result<Unsealed, Sea
             &tag_bytes.into(),
         )
         .map_err(|_| SealedError::AuthenticationFailed)?;
-    let (certificate, message) = parse_contents(&plain)?;
+    let (certificate, sender, message) = parse_contents(&plain)?;
     if inner_commitment(message)? != layout.commitment {
         return Err(DecodeError::InvalidValue.into());
     }
-    let message = message.to_vec();
     Ok(Unsealed {
-        certificate,
-        message,
+        certificate: certificate.to_vec(),
+        sender,
+        message: message.to_vec(),
     })
 }
 
-/// `cert_len u16 || certificate || rest`: the certificate and the rest.
-pub(crate) fn parse_contents(plain: &[u8]) -> Result<(SenderCertificate, &[u8]), SealedError> {
+/// `cert_len u16 || certificate || rest`: the certificate's bytes, checked
+/// as [`CertificateLayout`] (all but its identity key's point checks), the
+/// address it claims, and the rest.
+pub(crate) fn parse_contents(plain: &[u8]) -> Result<(&[u8], DeviceAddress, &[u8]), SealedError> {
     let mut r = Reader::new(plain);
     let cert_len = usize::from(r.u16()?);
-    let certificate = SenderCertificate::parse(r.take(cert_len)?)?;
-    Ok((certificate, r.rest()))
+    let certificate = r.take(cert_len)?;
+    let sender = CertificateLayout::parse(certificate)?.address();
+    Ok((certificate, sender, r.rest()))
 }
 
-/// The certificate checks of SPEC.md §22.5 (steps 4–5): trusted key,
-/// signature and expiry at `now`, then the certificate's device is in the
-/// sender's `devices` list (its user) with the certificate's identity key
-/// as its confirmed key ([`SealedError::SenderMismatch`] otherwise).
+/// The certificate checks of SPEC.md §22.5 (steps 4–5): the certificate
+/// in full, its key, signature and expiry at `now`
+/// ([`TrustedServerKeys::verify`]), then the certificate's device is in
+/// the sender's `devices` list (its user) with the certificate's identity
+/// key as its confirmed key ([`SealedError::SenderMismatch`] otherwise).
+/// Returns the verified certificate.
 pub(crate) fn verify_sender(
-    certificate: &SenderCertificate,
+    certificate: &[u8],
     trusted: &mut TrustedServerKeys,
     now: Timestamp,
     devices: &DeviceList,
-) -> Result<(), SealedError> {
-    trusted.verify(certificate, now)?;
+) -> Result<SenderCertificate, SealedError> {
+    let certificate = trusted.verify_encoded(certificate, now)?;
     if devices.user() != certificate.user()
         || devices.identity(certificate.device_id()) != Some(certificate.identity_key())
     {
         return Err(SealedError::SenderMismatch);
     }
-    Ok(())
+    Ok(certificate)
 }
 
 /// An opened envelope: the sender's certificate (not verified yet) and
 /// the inner message ([`open`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Unsealed {
-    certificate: SenderCertificate,
+    certificate: Vec<u8>,
+    sender: DeviceAddress,
     message: Vec<u8>,
 }
 
 impl Unsealed {
-    /// The certificate, as the envelope carries it: **not verified** until
-    /// [`decrypt`](Self::decrypt).
-    pub fn certificate(&self) -> &SenderCertificate {
-        &self.certificate
+    /// The certificate, as the envelope carries it, parsed in full
+    /// ([`SenderCertificate::parse`]): **not verified**; that is
+    /// [`decrypt`](Self::decrypt)'s first step.
+    pub fn certificate(&self) -> Result<SenderCertificate, SealedError> {
+        SenderCertificate::parse(&self.certificate)
     }
 
     /// Who the certificate says sent it: use it to find the device list
     /// and sessions to pass to [`decrypt`](Self::decrypt), nothing else.
     pub fn sender(&self) -> DeviceAddress {
-        self.certificate.address()
+        self.sender.clone()
     }
 
     /// The inner sealwire message.
@@ -332,9 +340,10 @@ impl Unsealed {
     }
 
     /// Verifies the sender and decrypts the inner message (SPEC.md §22.5
-    /// steps 4–6), in this order: the certificate
-    /// ([`TrustedServerKeys::verify`] at `now`: `UntrustedServerKey`,
-    /// `BadCertificateSignature`, `CertificateExpired`); the certificate's
+    /// steps 4–6), in this order: the certificate (its identity key,
+    /// `Malformed(InvalidKey)`, then [`TrustedServerKeys::verify`] at
+    /// `now`: `UntrustedServerKey`, `BadCertificateSignature`,
+    /// `CertificateExpired`; a certificate verified before is remembered); the certificate's
     /// device is in `devices` (the list of the certificate's user) with
     /// the certificate's identity key as its confirmed key
     /// (`SenderMismatch`); then [`DeviceSessions::decrypt`] with that
@@ -355,12 +364,12 @@ impl Unsealed {
         devices: &DeviceList,
         sessions: &mut DeviceSessions,
     ) -> Result<(DeviceAddress, Received), SealedError> {
-        verify_sender(&self.certificate, trusted, now, devices)?;
+        let certificate = verify_sender(&self.certificate, trusted, now, devices)?;
         let received = sessions
             .decrypt(
                 identity,
                 prekeys,
-                self.certificate.identity_key(),
+                certificate.identity_key(),
                 now,
                 &self.message,
             )
@@ -368,7 +377,7 @@ impl Unsealed {
                 SessionError::UntrustedIdentity => SealedError::SenderMismatch,
                 e => SealedError::Session(e),
             })?;
-        Ok((self.certificate.address(), received))
+        Ok((certificate.address(), received))
     }
 }
 
@@ -376,10 +385,12 @@ impl core::fmt::Debug for Unsealed {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self {
             certificate,
+            sender,
             message,
         } = self;
         f.debug_struct("Unsealed")
-            .field("certificate", certificate)
+            .field("sender", sender)
+            .field("certificate_len", &certificate.len())
             .field("message_len", &message.len())
             .finish()
     }

@@ -22,6 +22,45 @@
 //!   its own clock, check it against the sender's device list, and decrypt
 //!   the inner message, which must authenticate as the certificate's
 //!   identity. Any failure changes nothing.
+//!
+//! ```
+//! use sealwire::devices::{DeviceList, DeviceSessions};
+//! use sealwire::sealed::{ServerKey, TrustedServerKeys, open, seal};
+//! use sealwire::{DeviceAddress, IdentityKeyPair, Outgoing, PrekeyStore, Timestamp};
+//!
+//! let mut rng = sealwire::os_rng();
+//! let now = Timestamp::from_unix_millis(1_780_000_000_000);
+//! let tomorrow = Timestamp::from_unix_millis(1_780_086_400_000);
+//! let (alice, bob) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+//! let mut bob_prekeys = PrekeyStore::new(&bob, &mut rng);
+//!
+//! // The server issues Alice's device a certificate; clients pin its key.
+//! let server = ServerKey::generate(&mut rng, 1);
+//! let certificate = server.issue(&DeviceAddress::new("alice", 1), alice.public(), tomorrow)?;
+//! let mut trusted = TrustedServerKeys::new();
+//! trusted.add(server.public())?;
+//!
+//! // Alice encrypts for Bob's device as usual, then seals.
+//! let mut to_bob = DeviceSessions::new();
+//! to_bob.initiate(&mut rng, &alice, bob.public(), &bob_prekeys.bundle(&bob, None)?)?;
+//! let message = to_bob.encrypt(&mut rng, now, bob.public(), Outgoing::message(b"hi"))?.message;
+//! let envelope = seal(&mut rng, bob.public(), &certificate, &message)?;
+//!
+//! // The relay forwards `envelope` to Bob; nothing in it names Alice.
+//! // Bob opens it, looks up the claimed sender's list and sessions, and
+//! // decrypts: certificate, device list and inner message must agree.
+//! let unsealed = open(&bob, &envelope)?;
+//! assert_eq!(unsealed.sender(), DeviceAddress::new("alice", 1));
+//! let mut alice_devices = DeviceList::new("alice")?;
+//! alice_devices.update(&[(1, *alice.public())])?;
+//! let mut from_alice = DeviceSessions::new();
+//! let (sender, received) = unsealed.decrypt(
+//!     now, &mut trusted, &bob, &mut bob_prekeys, &alice_devices, &mut from_alice,
+//! )?;
+//! assert_eq!(sender, DeviceAddress::new("alice", 1));
+//! assert_eq!(&received.plaintext[..], b"hi");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod access;
 mod certificate;

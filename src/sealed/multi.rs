@@ -399,13 +399,13 @@ pub fn open_post(identity: &IdentityKeyPair, message: &[u8]) -> Result<UnsealedP
             &tag_bytes.into(),
         )
         .map_err(|_| SealedError::AuthenticationFailed)?;
-    let (certificate, post) = parse_contents(&plain)?;
+    let (certificate, sender, post) = parse_contents(&plain)?;
     let group_id = parse_post_header(post).map_err(post_error)?.group_id;
-    let post = post.to_vec();
     Ok(UnsealedPost {
-        certificate,
+        certificate: certificate.to_vec(),
+        sender,
         group_id,
-        post,
+        post: post.to_vec(),
     })
 }
 
@@ -413,22 +413,24 @@ pub fn open_post(identity: &IdentityKeyPair, message: &[u8]) -> Result<UnsealedP
 /// the group post ([`open_post`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct UnsealedPost {
-    certificate: SenderCertificate,
+    certificate: Vec<u8>,
+    sender: DeviceAddress,
     group_id: GroupId,
     post: Vec<u8>,
 }
 
 impl UnsealedPost {
-    /// The certificate, as the message carries it: **not verified** until
-    /// [`receive`](Self::receive).
-    pub fn certificate(&self) -> &SenderCertificate {
-        &self.certificate
+    /// The certificate, as the message carries it, parsed in full
+    /// ([`SenderCertificate::parse`]): **not verified**; that is
+    /// [`receive`](Self::receive)'s first step.
+    pub fn certificate(&self) -> Result<SenderCertificate, SealedError> {
+        SenderCertificate::parse(&self.certificate)
     }
 
     /// Who the certificate says sent it: use it to find the device list to
     /// pass to [`receive`](Self::receive), nothing else.
     pub fn sender(&self) -> DeviceAddress {
-        self.certificate.address()
+        self.sender.clone()
     }
 
     /// The group the post names (to find the group to pass to
@@ -443,8 +445,9 @@ impl UnsealedPost {
     }
 
     /// Verifies the sender and receives the post (SPEC.md §22.5 steps
-    /// 4–6), in this order: the certificate
-    /// ([`TrustedServerKeys::verify`] at `now`), the certificate's device
+    /// 4–6), in this order: the certificate (its identity key, then
+    /// [`TrustedServerKeys::verify`] at `now`; a certificate verified
+    /// before is remembered), the certificate's device
     /// in `devices` (the list of its user) with the certificate's identity
     /// key as its confirmed key (`SenderMismatch`), then the post, which
     /// must verify as a post of that identity: a post signed under another
@@ -459,14 +462,14 @@ impl UnsealedPost {
         devices: &DeviceList,
         group: &mut GroupState<R>,
     ) -> Result<(DeviceAddress, GroupReceived), SealedError> {
-        verify_sender(&self.certificate, trusted, now, devices)?;
+        let certificate = verify_sender(&self.certificate, trusted, now, devices)?;
         let received = group
-            .receive_post_from(now, &self.post, self.certificate.identity_key())
+            .receive_post_from(now, &self.post, certificate.identity_key())
             .map_err(|e| match e {
                 GroupError::SenderMismatch => SealedError::SenderMismatch,
                 e => SealedError::Group(e),
             })?;
-        Ok((self.certificate.address(), received))
+        Ok((certificate.address(), received))
     }
 }
 
@@ -474,11 +477,13 @@ impl core::fmt::Debug for UnsealedPost {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self {
             certificate,
+            sender,
             group_id,
             post,
         } = self;
         f.debug_struct("UnsealedPost")
-            .field("certificate", certificate)
+            .field("sender", sender)
+            .field("certificate_len", &certificate.len())
             .field("group_id", group_id)
             .field("post_len", &post.len())
             .finish()

@@ -173,15 +173,15 @@ impl core::fmt::Debug for ServerPublicKey {
 /// before the old one's certificates have expired.
 ///
 /// It also remembers the last [`MAX_VERIFIED_CERTIFICATES`] certificates
-/// whose signature verified (SHA-256 of their encoding), so that a
-/// sender's messages cost one signature verification per certificate, not
-/// per message. That memory is a cache, not protocol state: it is cleared
-/// whenever a key is pinned or unpinned, is not compared by `==`, and
-/// changes nothing that a verification decides.
+/// that it verified (by SHA-256 of their encoding), so that a sender's
+/// messages cost one identity-key check and one signature verification
+/// per certificate, not per message. That memory is a cache, not protocol
+/// state: it is cleared whenever a key is pinned or unpinned, is not
+/// compared by `==`, and changes no outcome.
 #[derive(Clone, Debug, Default)]
 pub struct TrustedServerKeys {
     keys: BTreeMap<u32, ServerPublicKey>,
-    verified: VecDeque<[u8; 32]>,
+    verified: VecDeque<([u8; 32], SenderCertificate)>,
 }
 
 impl PartialEq for TrustedServerKeys {
@@ -233,35 +233,55 @@ impl TrustedServerKeys {
     }
 
     /// Verifies a certificate at `now` (the receiver's clock), in this
-    /// order (SPEC.md §22.5): its key id is pinned
+    /// order (SPEC.md §22.1): its key id is pinned
     /// ([`SealedError::UntrustedServerKey`]); its signature verifies
-    /// strictly under that key ([`SealedError::BadCertificateSignature`];
-    /// skipped for a certificate verified before under the same pinned
-    /// keys); `now` is before its expiry
-    /// ([`SealedError::CertificateExpired`]).
+    /// strictly under that key ([`SealedError::BadCertificateSignature`]);
+    /// `now` is before its expiry ([`SealedError::CertificateExpired`]).
     pub fn verify(
         &mut self,
         certificate: &SenderCertificate,
         now: Timestamp,
     ) -> Result<(), SealedError> {
-        let key = self
-            .keys
-            .get(&certificate.server_key_id())
-            .ok_or(SealedError::UntrustedServerKey)?;
-        let digest: [u8; 32] = Sha256::digest(certificate.to_vec()).into();
-        if !self.verified.contains(&digest) {
-            let signature = Signature::from_bytes(certificate.signature());
-            key.key
-                .verify_strict(&certificate.signed_message(), &signature)
-                .map_err(|_| SealedError::BadCertificateSignature)?;
-            if self.verified.len() >= MAX_VERIFIED_CERTIFICATES {
-                self.verified.pop_front();
+        self.verify_encoded(&certificate.to_vec(), now).map(|_| ())
+    }
+
+    /// [`verify`](Self::verify) of an encoded certificate, which is parsed
+    /// in full first ([`SenderCertificate::parse`]: `Malformed`), unless it
+    /// is one verified before under the same pinned keys: then only its
+    /// expiry is checked. Returns the verified certificate.
+    pub(crate) fn verify_encoded(
+        &mut self,
+        encoded: &[u8],
+        now: Timestamp,
+    ) -> Result<SenderCertificate, SealedError> {
+        let digest: [u8; 32] = Sha256::digest(encoded).into();
+        let remembered = self
+            .verified
+            .iter()
+            .find(|(d, _)| *d == digest)
+            .map(|(_, c)| c.clone());
+        let certificate = match remembered {
+            Some(c) => c,
+            None => {
+                let certificate = SenderCertificate::parse(encoded)?;
+                let key = self
+                    .keys
+                    .get(&certificate.server_key_id())
+                    .ok_or(SealedError::UntrustedServerKey)?;
+                let signature = Signature::from_bytes(certificate.signature());
+                key.key
+                    .verify_strict(&certificate.signed_message(), &signature)
+                    .map_err(|_| SealedError::BadCertificateSignature)?;
+                if self.verified.len() >= MAX_VERIFIED_CERTIFICATES {
+                    self.verified.pop_front();
+                }
+                self.verified.push_back((digest, certificate.clone()));
+                certificate
             }
-            self.verified.push_back(digest);
-        }
+        };
         if now >= certificate.expires_at() {
             return Err(SealedError::CertificateExpired);
         }
-        Ok(())
+        Ok(certificate)
     }
 }
