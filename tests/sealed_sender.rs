@@ -833,6 +833,10 @@ fn trusted_server_keys_rotate() {
     weak[6..].copy_from_slice(&[0u8; 32]);
     weak[6] = 1;
     assert_eq!(ServerPublicKey::parse(&weak), m(DecodeError::InvalidKey));
+    // Debug names the keys and how many certificates are remembered.
+    let debug = format!("{trusted:?}");
+    assert!(debug.starts_with("TrustedServerKeys { keys: [ServerPublicKey { key_id: 2,"));
+    assert!(debug.ends_with("remembered_certificates: 0 }"));
     // The same server key from its seed.
     let again = ServerKey::from_seed(2, &new.danger_seed_bytes());
     assert_eq!(again.public(), new.public());

@@ -178,10 +178,20 @@ impl core::fmt::Debug for ServerPublicKey {
 /// per certificate, not per message. That memory is a cache, not protocol
 /// state: it is cleared whenever a key is pinned or unpinned, is not
 /// compared by `==`, and changes no outcome.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct TrustedServerKeys {
     keys: BTreeMap<u32, ServerPublicKey>,
     verified: VecDeque<([u8; 32], SenderCertificate)>,
+}
+
+impl core::fmt::Debug for TrustedServerKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { keys, verified } = self;
+        f.debug_struct("TrustedServerKeys")
+            .field("keys", &keys.values().collect::<alloc::vec::Vec<_>>())
+            .field("remembered_certificates", &verified.len())
+            .finish()
+    }
 }
 
 impl PartialEq for TrustedServerKeys {
