@@ -21,7 +21,10 @@
 //!   [`danger_set_sending_index`] / [`danger_set_receiving_index`] relabel
 //!   chain positions;
 //! - [`danger_encrypt_with_timer`] and [`danger_post_with_timer`] send frames
-//!   whose timer the session never set.
+//!   whose timer the session never set;
+//! - [`seal_with_ephemeral`] and [`seal_post_with_secret`] seal with a
+//!   caller's ephemeral secret or `M` (a repeated value reuses a key and
+//!   nonce).
 //!
 //! Nothing here exposes the ratchet state itself: the raw operations take
 //! any [`RawRatchet`] (a sealed trait of [`Session`] and
@@ -466,4 +469,33 @@ pub fn danger_post_with_timer<R: rand_core::CryptoRng + ?Sized>(
         timer,
     };
     group.core.seal_vec(rng, now, &meta, body)
+}
+
+/// [`sealed::seal`](crate::sealed::seal) with the ephemeral X25519 secret
+/// given instead of drawn: for the known answers of SPEC.md §22. A
+/// repeated secret reuses the envelope's key and nonce.
+pub fn seal_with_ephemeral(
+    ephemeral_secret: [u8; 32],
+    recipient: &IdentityKey,
+    certificate: &crate::sealed::SenderCertificate,
+    message: &[u8],
+) -> Result<Vec<u8>, crate::sealed::SealedError> {
+    crate::sealed::seal_with(
+        &DhKeyPair::from_secret_bytes(ephemeral_secret),
+        recipient,
+        certificate,
+        message,
+    )
+}
+
+/// [`sealed::seal_post`](crate::sealed::seal_post) with the secret `M`
+/// given instead of drawn: for the known answers of SPEC.md §22. A
+/// repeated `M` reuses the body's key and nonce.
+pub fn seal_post_with_secret(
+    secret: &[u8; 32],
+    recipients: &[IdentityKey],
+    certificate: &crate::sealed::SenderCertificate,
+    post: &[u8],
+) -> Result<Vec<u8>, crate::sealed::SealedError> {
+    crate::sealed::seal_post_with(secret, recipients, certificate, post)
 }

@@ -41,6 +41,7 @@ mod prekey;
 mod ratchet;
 mod rng;
 mod safety_number;
+pub mod sealed;
 mod session;
 pub mod store;
 #[cfg(feature = "test-utils")]

@@ -157,3 +157,54 @@ pub const RECOVERY_INTERVAL_MS: u64 = 60_000;
 /// identity keys, the failed message's ratchet key and counter, the
 /// request time and the signature.
 pub const RECOVERY_REQUEST_LEN: usize = 1 + 1 + 32 + 32 + 32 + 4 + 8 + 64;
+
+/// Server keys a [`TrustedServerKeys`](crate::sealed::TrustedServerKeys)
+/// pins at once (the current key and older ones during a rotation,
+/// SPEC.md §22.1).
+pub const MAX_TRUSTED_SERVER_KEYS: usize = 8;
+
+/// Length of a sender certificate's fixed fields (SPEC.md §22.1): version,
+/// type, server key id, expiry, identity key, device id, user id length,
+/// signature.
+pub const SENDER_CERTIFICATE_FIXED_LEN: usize = 1 + 1 + 4 + 8 + 32 + 4 + 1 + 64;
+
+/// Largest sender certificate: the fixed fields and a user id of
+/// [`MAX_USER_ID_LEN`] bytes.
+pub const MAX_SENDER_CERTIFICATE_LEN: usize = SENDER_CERTIFICATE_FIXED_LEN + MAX_USER_ID_LEN;
+
+/// Largest sealed envelope (SPEC.md §22.2): version, type, ephemeral key,
+/// franking commitment, and the encryption of the certificate's length,
+/// the largest certificate and the largest message, with the tag.
+pub const MAX_SEALED_LEN: usize =
+    1 + 1 + 32 + FRANKING_COMMITMENT_LEN + 2 + MAX_SENDER_CERTIFICATE_LEN + MAX_MESSAGE_LEN + 16;
+
+/// Recipients of one multi-recipient sealed message (SPEC.md §22.4); a
+/// larger audience takes several messages.
+pub const MAX_SEALED_RECIPIENTS: usize = 4096;
+
+/// Length of one recipient's entry in a multi-recipient sealed message:
+/// identity key, wrapped secret `C`, tag `AT`.
+pub const SEALED_RECIPIENT_ENTRY_LEN: usize = 32 + 32 + 16;
+
+/// Largest body of a multi-recipient sealed message: the encryption of the
+/// certificate's length, the largest certificate and the largest group
+/// post (`group::MAX_POST_LEN` = 38 + [`MAX_FRAME_LEN`] + 64), with the tag.
+pub const MAX_SEALED_POST_BODY_LEN: usize =
+    2 + MAX_SENDER_CERTIFICATE_LEN + (38 + MAX_FRAME_LEN + 64) + 16;
+
+/// Largest multi-recipient sealed message (SPEC.md §22.4): version, type,
+/// ephemeral key, recipient count, [`MAX_SEALED_RECIPIENTS`] entries and
+/// the largest body.
+pub const MAX_MULTI_RECIPIENT_LEN: usize =
+    1 + 1 + 32 + 2 + MAX_SEALED_RECIPIENTS * SEALED_RECIPIENT_ENTRY_LEN + MAX_SEALED_POST_BODY_LEN;
+
+/// Largest sealed post, one recipient's part of a multi-recipient message
+/// (SPEC.md §22.4): version, type, ephemeral key, `C`, `AT` and the
+/// largest body.
+pub const MAX_SEALED_POST_LEN: usize = 1 + 1 + 32 + 32 + 16 + MAX_SEALED_POST_BODY_LEN;
+
+/// Certificates a [`TrustedServerKeys`](crate::sealed::TrustedServerKeys)
+/// remembers having verified (by SHA-256 of their encoding), so that the
+/// messages of one sender cost one signature verification per certificate,
+/// not per message; the oldest is forgotten first (SPEC.md §22.5).
+pub const MAX_VERIFIED_CERTIFICATES: usize = 64;

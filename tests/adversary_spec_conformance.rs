@@ -105,6 +105,16 @@ fn constant(name: &str) -> Option<u128> {
         "MAX_USER_ID_LEN" => l::MAX_USER_ID_LEN as u128,
         "RECOVERY_INTERVAL_MS" => l::RECOVERY_INTERVAL_MS.into(),
         "RECOVERY_REQUEST_LEN" => l::RECOVERY_REQUEST_LEN as u128,
+        "MAX_TRUSTED_SERVER_KEYS" => l::MAX_TRUSTED_SERVER_KEYS as u128,
+        "MAX_VERIFIED_CERTIFICATES" => l::MAX_VERIFIED_CERTIFICATES as u128,
+        "SENDER_CERTIFICATE_FIXED_LEN" => l::SENDER_CERTIFICATE_FIXED_LEN as u128,
+        "MAX_SENDER_CERTIFICATE_LEN" => l::MAX_SENDER_CERTIFICATE_LEN as u128,
+        "MAX_SEALED_LEN" => l::MAX_SEALED_LEN as u128,
+        "MAX_SEALED_RECIPIENTS" => l::MAX_SEALED_RECIPIENTS as u128,
+        "SEALED_RECIPIENT_ENTRY_LEN" => l::SEALED_RECIPIENT_ENTRY_LEN as u128,
+        "MAX_SEALED_POST_BODY_LEN" => l::MAX_SEALED_POST_BODY_LEN as u128,
+        "MAX_MULTI_RECIPIENT_LEN" => l::MAX_MULTI_RECIPIENT_LEN as u128,
+        "MAX_SEALED_POST_LEN" => l::MAX_SEALED_POST_LEN as u128,
         "group::MAX_POST_LEN" => group::MAX_POST_LEN as u128,
         "group::MIN_POST_LEN" => group::MIN_POST_LEN as u128,
         "group::DISTRIBUTION_LEN" => group::DISTRIBUTION_LEN as u128,
@@ -1132,6 +1142,45 @@ fn every_wire_encoding_checks_its_maximum_length_first() {
             0xEE
         )))
     );
+    // Sealed sender (§22): certificate, server key, envelope, the relay's
+    // parse of a multi-recipient message, a sealed post.
+    use sealwire::limits::{
+        MAX_MULTI_RECIPIENT_LEN, MAX_SEALED_LEN, MAX_SEALED_POST_LEN, MAX_SENDER_CERTIFICATE_LEN,
+    };
+    use sealwire::sealed::{
+        MultiRecipientMessage, SERVER_PUBLIC_KEY_LEN, SealedError, SenderCertificate,
+        ServerPublicKey, commitment_of_sealed, open, open_post,
+    };
+    let me = IdentityKeyPair::from_seed(&[1; 32]);
+    let too_large = Err(SealedError::Malformed(DecodeError::TooLarge));
+    let version = Err(SealedError::Malformed(DecodeError::UnsupportedVersion(
+        0xEE,
+    )));
+    for (max, f) in [
+        (
+            MAX_SENDER_CERTIFICATE_LEN,
+            &(|b: &[u8]| SenderCertificate::parse(b).map(|_| ()))
+                as &dyn Fn(&[u8]) -> Result<(), SealedError>,
+        ),
+        (SERVER_PUBLIC_KEY_LEN, &|b| {
+            ServerPublicKey::parse(b).map(|_| ())
+        }),
+        (MAX_SEALED_LEN, &|b| open(&me, b).map(|_| ())),
+        (MAX_SEALED_LEN, &|b| {
+            commitment_of_sealed(b)
+                .map(|_| ())
+                .map_err(SealedError::from)
+        }),
+        (MAX_MULTI_RECIPIENT_LEN, &|b| {
+            MultiRecipientMessage::parse(b)
+                .map(|_| ())
+                .map_err(SealedError::from)
+        }),
+        (MAX_SEALED_POST_LEN, &|b| open_post(&me, b).map(|_| ())),
+    ] {
+        assert_eq!(f(&junk(max + 1)), too_large, "max {max}");
+        assert_eq!(f(&junk(max)), version, "max {max}");
+    }
 }
 
 /// SPEC §19.1: the franking key is the first thing drawn for a franked

@@ -423,13 +423,21 @@ impl GroupCore {
     /// the frame](open_frame), then (step 7) commit, erase and apply the
     /// frame's timer. Everything before the commit only reads `self`, so a
     /// failure changes nothing.
+    ///
+    /// With `expected` (a sealed post, SPEC.md §22.5), a post whose
+    /// signature verifies under another sender's chain is
+    /// `SenderMismatch`, right after step 3.
     pub(crate) fn receive_in_place<'b>(
         &mut self,
         now: Timestamp,
         buf: &'b mut [u8],
+        expected: Option<&IdentityKey>,
     ) -> Result<GroupReceivedRef<'b>, GroupError> {
         let layout = self.parse_own_post(buf)?;
         let (sender, ci) = self.find_signed_chain(&layout, buf, now)?;
+        if expected.is_some_and(|e| *e != sender) {
+            return Err(GroupError::SenderMismatch);
+        }
         let plan = self.plan_key(sender.as_bytes(), ci, &layout.header, now)?;
         let ct = buf
             .get_mut(layout.ciphertext())

@@ -273,7 +273,23 @@ impl<R: Receives> GroupState<R> {
     ) -> Result<GroupReceived, GroupError> {
         let mut buf = zeroize::Zeroizing::new(post.to_vec());
         self.core
-            .receive_in_place(now, &mut buf)
+            .receive_in_place(now, &mut buf, None)
+            .map(|r| r.to_owned())
+    }
+
+    /// [`receive_post`](Self::receive_post) of a post that must be
+    /// `sender`'s (a sealed post, whose certificate names the sender):
+    /// [`GroupError::SenderMismatch`] if its signature verifies under
+    /// another sender's chain. On error nothing changed.
+    pub(crate) fn receive_post_from(
+        &mut self,
+        now: Timestamp,
+        post: &[u8],
+        sender: &IdentityKey,
+    ) -> Result<GroupReceived, GroupError> {
+        let mut buf = zeroize::Zeroizing::new(post.to_vec());
+        self.core
+            .receive_in_place(now, &mut buf, Some(sender))
             .map(|r| r.to_owned())
     }
 
@@ -285,7 +301,7 @@ impl<R: Receives> GroupState<R> {
         now: Timestamp,
         buf: &'b mut [u8],
     ) -> Result<GroupReceivedRef<'b>, GroupError> {
-        self.core.receive_in_place(now, buf)
+        self.core.receive_in_place(now, buf, None)
     }
 
     /// Takes in a key distribution decrypted from a 1:1 session: the chain
