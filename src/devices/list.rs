@@ -283,6 +283,23 @@ mod tests {
     }
 
     #[test]
+    fn accessors_report_the_list() {
+        let mut list = DeviceList::new("carol").unwrap();
+        assert_eq!(list.user(), "carol");
+        assert!(list.is_empty());
+        assert_eq!(list.len(), 0);
+        list.update(&[(3, key(3)), (7, key(7))]).unwrap();
+        assert!(!list.is_empty());
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.address(7), DeviceAddress::new("carol", 7));
+        assert_eq!(list.announced_identity(3), None);
+        list.update(&[(3, key(4)), (7, key(7))]).unwrap();
+        assert_eq!(list.announced_identity(3), Some(&key(4)));
+        assert_eq!(list.identity(3), Some(&key(3)));
+        assert_eq!(list.devices().map(|(d, _)| d).collect::<Vec<_>>(), [3, 7]);
+    }
+
+    #[test]
     fn limits_and_duplicates_change_nothing() {
         let mut list = DeviceList::new("bob").unwrap();
         list.update(&[(1, key(1))]).unwrap();
