@@ -671,6 +671,20 @@ fn a_recovery_request_for_garbage_is_a_typed_error() {
         let bytes = vec![0x5a; len];
         assert!(RecoveryRequest::parse(&bytes).is_err());
     }
+    // SPEC §21.4: the length is checked first: longer is TooLarge, a
+    // valid prefix shorter is Truncated.
+    use sealwire::DecodeError;
+    let mut ok = vec![0u8; RECOVERY_REQUEST_LEN];
+    ok[0] = sealwire::devices::RECOVERY_VERSION;
+    ok[1] = sealwire::devices::TYPE_RECOVERY_REQUEST;
+    assert_eq!(
+        RecoveryRequest::parse(&[ok.clone(), vec![0]].concat()),
+        Err(DeviceError::Malformed(DecodeError::TooLarge))
+    );
+    assert_eq!(
+        RecoveryRequest::parse(&ok[..2]),
+        Err(DeviceError::Malformed(DecodeError::Truncated))
+    );
 }
 
 #[test]
