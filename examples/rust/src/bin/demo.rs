@@ -2,6 +2,10 @@
 //! messages delivered out of order, a tampered message rejected, a reply
 //! that turns the ratchet, disappearing messages, safety numbers, saved
 //! state, and an abuse report through message franking.
+//!
+//! Run: `cargo run -p sealwire-examples --bin demo` (the README's first
+//! command). `main` is the list of sections, run in order on one shared
+//! [`Story`]; a new section is one more function and one more line there.
 #![allow(
     clippy::print_stdout,
     clippy::indexing_slicing,
@@ -12,9 +16,52 @@ use sealwire::expiry::{Expiry, ExpiryMode, ExpiryPolicy, ExpiryQueue, MessageExp
 use sealwire::franking::{self, RelayKey, Report, RoutingContext, Stamp};
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{
-    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, SafetyNumber,
-    Session, SessionError, Timestamp, os_rng,
+    Encrypt, IdentityKeyPair, OsRng, Outgoing, PendingSession, PrekeyBundle, PrekeyStore,
+    SafetyNumber, Session, SessionError, Timestamp, os_rng,
 };
+
+type Error = Box<dyn std::error::Error>;
+
+/// What the sections share: the two users, their sessions (once section 5
+/// established Alice's), the clock and the generator.
+struct Story {
+    rng: OsRng,
+    now: Timestamp,
+    alice_identity: IdentityKeyPair,
+    bob_identity: IdentityKeyPair,
+    alice: Session,
+    bob: Session,
+    /// The number of the last section printed.
+    section: u32,
+}
+
+impl Story {
+    /// Alice encrypts `outgoing` now; returns the message on the wire.
+    fn alice_sends(&mut self, outgoing: Outgoing<'_>) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .alice
+            .encrypt(&mut self.rng, self.now, outgoing)?
+            .message)
+    }
+
+    /// Prints the next section's title, numbered.
+    fn section(&mut self, name: &str) {
+        title(&mut self.section, name);
+    }
+}
+
+fn main() -> Result<(), Error> {
+    let mut story = first_session()?;
+    padding(&mut story)?;
+    disappearing_messages(&mut story)?;
+    safety_numbers(&mut story);
+    saved_state(&mut story)?;
+    abuse_reporting(&mut story)?;
+    println!(
+        "\nDone: every message decrypted exactly once; the forgery and the replay were refused."
+    );
+    Ok(())
+}
 
 fn short(bytes: &[u8]) -> String {
     bytes
@@ -25,11 +72,15 @@ fn short(bytes: &[u8]) -> String {
         + "…"
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Sections 1 to 5: a bundle published, a session started (X3DH), out of
+/// order delivery, a forgery refused, and the reply that establishes
+/// Alice's session.
+fn first_session() -> Result<Story, Error> {
     let mut rng = os_rng();
     let now = Timestamp::now();
+    let mut section = 0;
 
-    println!("== 1. Bob publishes a prekey bundle");
+    title(&mut section, "Bob publishes a prekey bundle");
     let bob_identity = IdentityKeyPair::generate(&mut rng);
     let mut bob_prekeys = PrekeyStore::new(&bob_identity, &mut rng);
     let one_time = bob_prekeys.generate_one_time_prekeys(&mut rng, 5);
@@ -44,7 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bundle_bytes.len()
     );
 
-    println!("\n== 2. Alice fetches it, verifies the signature, and starts a session (X3DH)");
+    title(
+        &mut section,
+        "Alice fetches it, verifies the signature, and starts a session (X3DH)",
+    );
     let alice_identity = IdentityKeyPair::generate(&mut rng);
     let bundle = PrekeyBundle::parse(&bundle_bytes)?;
     let mut alice = PendingSession::initiate(&mut rng, &alice_identity, &bundle)?;
@@ -66,7 +120,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sent.push(wire);
     }
 
-    println!("\n== 3. The network delivers them out of order: #2, #0, #1");
+    title(
+        &mut section,
+        "The network delivers them out of order: #2, #0, #1",
+    );
     let (mut bob, first) = Session::accept(&bob_identity, &mut bob_prekeys, now, &sent[2])?;
     println!(
         "   Bob accepts from message #{}: {:?}  (one-time prekeys left: {})",
@@ -87,7 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bob.decrypt(now, &sent[1]).err().ok_or("replay accepted")?
     );
 
-    println!("\n== 4. A relay flips one bit of a message");
+    title(&mut section, "A relay flips one bit of a message");
     let mut forged = alice
         .encrypt(&mut rng, now, Outgoing::message(b"Transfer 10 EUR"))?
         .message;
@@ -101,7 +158,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bob == before
     );
 
-    println!("\n== 5. Bob replies: the reply turns the ratchet and establishes Alice's session");
+    title(
+        &mut section,
+        "Bob replies: the reply turns the ratchet and establishes Alice's session",
+    );
     let reply = bob
         .encrypt(&mut rng, now, Outgoing::message(b"Hi Alice! Calling in 5."))?
         .message;
@@ -124,19 +184,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "   Bob decrypts: {:?}",
         String::from_utf8_lossy(&m.plaintext)
     );
+    Ok(Story {
+        rng,
+        now,
+        alice_identity,
+        bob_identity,
+        alice,
+        bob,
+        section,
+    })
+}
 
-    println!("\n== 6. Padding hides exact lengths");
+/// Prints section `n + 1`'s title; `n` becomes its number.
+fn title(n: &mut u32, title: &str) {
+    *n += 1;
+    let prefix = if *n == 1 { "" } else { "\n" };
+    println!("{prefix}== {n}. {title}");
+}
+
+fn padding(story: &mut Story) -> Result<(), Error> {
+    story.section("Padding hides exact lengths");
     for len in [1usize, 30, 33, 100, 1000] {
-        let w = alice
-            .encrypt(&mut rng, now, Outgoing::message(&vec![b'x'; len]))?
-            .message;
+        let w = story.alice_sends(Outgoing::message(&vec![b'x'; len]))?;
         println!("   body {len:>4} bytes -> message {:>4} bytes", w.len());
-        bob.decrypt(now, &w)?;
+        story.bob.decrypt(story.now, &w)?;
     }
-    println!("\n== 7. Disappearing messages: Alice sets a 10-second timer");
+    Ok(())
+}
+
+fn disappearing_messages(story: &mut Story) -> Result<(), Error> {
+    story.section("Disappearing messages: Alice sets a 10-second timer");
     let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 10)?;
-    let (change, _) = alice.set_timer(&mut rng, now, Some(policy))?;
-    let got = bob.decrypt(now, &change)?;
+    let (change, _) = story
+        .alice
+        .set_timer(&mut story.rng, story.now, Some(policy))?;
+    let got = story.bob.decrypt(story.now, &change)?;
     let event = got.timer_change.ok_or("no timer event")?;
     println!(
         "   Bob's app is told: {:?} changed the timer from {:?} to {:?} s (version {})",
@@ -146,28 +228,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         event.new.version
     );
     let mut queue = ExpiryQueue::new();
-    let secret = alice
-        .encrypt(&mut rng, now, Outgoing::message(b"The door code is 4711."))?
-        .message;
-    let late = alice
-        .encrypt(
-            &mut rng,
-            now,
-            Outgoing::message(b"This one is stuck in the network."),
-        )?
-        .message;
-    let got = bob.decrypt(now, &secret)?;
+    let secret = story.alice_sends(Outgoing::message(b"The door code is 4711."))?;
+    let late = story.alice_sends(Outgoing::message(b"This one is stuck in the network."))?;
+    let got = story.bob.decrypt(story.now, &secret)?;
     let MessageExpiry::At(deadline) = got.expiry else {
         return Err("no deadline".into());
     };
     println!(
         "   Bob reads {:?}; it disappears at +{} s",
         String::from_utf8_lossy(&got.plaintext),
-        (deadline.as_unix_millis() - now.as_unix_millis()) / 1000
+        (deadline.as_unix_millis() - story.now.as_unix_millis()) / 1000
     );
     queue.insert(MessageId::from(1), Expiry::At(deadline))?;
     for seconds in [5u64, 10] {
-        let t = Timestamp::from_unix_millis(now.as_unix_millis() + seconds * 1000);
+        let t = Timestamp::from_unix_millis(story.now.as_unix_millis() + seconds * 1000);
         let gone = queue.pop_expired(t);
         let what = if gone.is_empty() {
             "nothing: still on screen"
@@ -176,24 +250,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         println!("   t+{seconds:>2} s: the app's expiry queue pops {what}");
     }
-    let t = Timestamp::from_unix_millis(now.as_unix_millis() + 11_000);
-    let got = bob.decrypt(t, &late)?;
+    let t = Timestamp::from_unix_millis(story.now.as_unix_millis() + 11_000);
+    let got = story.bob.decrypt(t, &late)?;
     println!(
         "   t+11 s: a delayed message arrives after its deadline: {:?}, {} bytes of plaintext returned",
         got.expiry,
         got.plaintext.len()
     );
-    println!("\n== 8. Safety numbers: Alice and Bob compare what their screens show");
+    Ok(())
+}
+
+fn safety_numbers(story: &mut Story) {
+    story.section("Safety numbers: Alice and Bob compare what their screens show");
     let on_alice = SafetyNumber::new(
-        alice_identity.public(),
+        story.alice_identity.public(),
         b"alice",
-        alice.their_identity(),
+        story.alice.their_identity(),
         b"bob",
     );
     let on_bob = SafetyNumber::new(
-        bob_identity.public(),
+        story.bob_identity.public(),
         b"bob",
-        bob.their_identity(),
+        story.bob.their_identity(),
         b"alice",
     );
     let digits = on_alice.displayable();
@@ -215,47 +293,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "   Bob scans Alice's QR code: {:?}",
         on_bob.verify_scanned(&on_alice.scannable())
     );
-    println!("\n== 9. Bob's phone restarts: his session is saved sealed and restored");
-    let storage_key = StorageKey::generate(&mut rng);
+}
+
+fn saved_state(story: &mut Story) -> Result<(), Error> {
+    story.section("Bob's phone restarts: his session is saved sealed and restored");
+    let storage_key = StorageKey::generate(&mut story.rng);
     // Bound to where it is stored (Bob's own identity, Alice's device):
     // moved to another row, it is refused as WrongAddress.
-    let here = BlobAddress::peer(*bob_identity.public(), *bob.their_identity(), 1);
-    let sealed = bob.seal(&storage_key, &here, &mut rng);
+    let here = BlobAddress::peer(*story.bob_identity.public(), *story.bob.their_identity(), 1);
+    let sealed = story.bob.seal(&storage_key, &here, &mut story.rng);
     println!(
         "   sealed session blob: {} bytes (AES-256-GCM under the app's storage key)",
         sealed.len()
     );
-    let mut bob = Session::unseal(&storage_key, &here, &sealed)?;
-    let after_restart = alice
-        .encrypt(&mut rng, now, Outgoing::message(b"still there?"))?
-        .message;
-    let got = bob.decrypt(now, &after_restart)?;
+    story.bob = Session::unseal(&storage_key, &here, &sealed)?;
+    let after_restart = story.alice_sends(Outgoing::message(b"still there?"))?;
+    let got = story.bob.decrypt(story.now, &after_restart)?;
     println!(
         "   restored session decrypts: {:?}",
         String::from_utf8_lossy(&got.plaintext)
     );
-    let wrong = StorageKey::generate(&mut rng);
+    let wrong = StorageKey::generate(&mut story.rng);
     println!(
         "   with another storage key: {:?}",
         Session::unseal(&wrong, &here, &sealed).err()
     );
-    println!("\n== 10. Abuse reporting (message franking): Bob reports one message");
-    let relay_key = RelayKey::generate(&mut rng);
-    let earlier = alice
-        .encrypt(&mut rng, now, Outgoing::message(b"See you at 8.").franked())?
-        .message;
-    let abusive = alice
-        .encrypt(
-            &mut rng,
-            now,
-            Outgoing::message(b"Send me 500 EUR or your photos go public.").franked(),
-        )?
-        .message;
+    Ok(())
+}
+
+fn abuse_reporting(story: &mut Story) -> Result<(), Error> {
+    story.section("Abuse reporting (message franking): Bob reports one message");
+    let relay_key = RelayKey::generate(&mut story.rng);
+    let earlier = story.alice_sends(Outgoing::message(b"See you at 8.").franked())?;
+    let abusive = story
+        .alice_sends(Outgoing::message(b"Send me 500 EUR or your photos go public.").franked())?;
     // The relay forwards each message and stamps its commitment; it keeps
     // nothing.
     let mut deliveries = Vec::new();
     for wire in [&earlier, &abusive] {
-        let context = RoutingContext::new(b"acct:alice", b"acct:bob", now)?;
+        let context = RoutingContext::new(b"acct:alice", b"acct:bob", story.now)?;
         let stamp = franking::stamp(&relay_key, &franking::commitment_of(wire)?, context);
         deliveries.push((wire, stamp.to_vec()));
     }
@@ -266,7 +342,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut stored = Vec::new();
     for (wire, stamp) in &deliveries {
-        let got = bob.decrypt(now, wire)?;
+        let got = story.bob.decrypt(story.now, wire)?;
         println!(
             "   Bob reads {:?}  (commitment verified: {})",
             String::from_utf8_lossy(&got.plaintext),
@@ -275,7 +351,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stored.push((got, Stamp::parse(stamp)?));
     }
     let (message, stamp) = &stored[1];
-    let report = Report::from_received(message, *bob_identity.public(), stamp.clone())?.to_vec();
+    let report =
+        Report::from_received(message, *story.bob_identity.public(), stamp.clone())?.to_vec();
     println!(
         "   Bob sends a report of the second message: {} bytes",
         report.len()
@@ -305,10 +382,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "   a doctored report: {:?}; checked with another relay's key: {:?}",
         franking::verify_report(&relay_key, &doctored.to_vec()).err(),
-        franking::verify_report(&RelayKey::generate(&mut rng), &report).err()
-    );
-    println!(
-        "\nDone: every message decrypted exactly once; the forgery and the replay were refused."
+        franking::verify_report(&RelayKey::generate(&mut story.rng), &report).err()
     );
     Ok(())
 }
