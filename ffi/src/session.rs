@@ -452,18 +452,7 @@ pub unsafe extern "C" fn sw_session_accept(
             Timestamp::from_unix_millis(now_ms),
             message,
         )?;
-        let (meta, erase) = info(
-            received.content_type,
-            &received.sender,
-            received.message_number,
-            received.sent_at,
-            received.expiry,
-            received.timer_change,
-            received
-                .franking
-                .as_ref()
-                .map(|f| (*f.key().as_bytes(), *f.commitment())),
-        );
+        let (meta, erase) = received_info(&received);
         let len = deliver(buf, &received.plaintext, erase)?;
         written.set(len);
         out_info.set(meta);
@@ -472,6 +461,45 @@ pub unsafe extern "C" fn sw_session_accept(
         out_session.set(new_handle::<sw_session>(handle));
         Ok(())
     })
+}
+
+/// The metadata of a decrypted (owned) message, and whether its body must
+/// be erased, as [`info`].
+pub(crate) fn received_info(r: &Received) -> (sw_received_info, bool) {
+    info(
+        r.content_type,
+        &r.sender,
+        r.message_number,
+        r.sent_at,
+        r.expiry,
+        r.timer_change,
+        r.franking
+            .as_ref()
+            .map(|f| (*f.key().as_bytes(), *f.commitment())),
+    )
+}
+
+/// Decrypts into the caller's buffer, which must hold `needed` bytes (else
+/// `SW_BUFFER_TOO_SMALL` with `needed` stored and nothing decrypted): the
+/// body at its front, the rest of the `needed` bytes zeroed, its length
+/// and metadata stored.
+pub(crate) fn decrypt_into(
+    buf: &mut [u8],
+    needed: usize,
+    written: &mut Out<'_, usize>,
+    out_info: &mut Out<'_, sw_received_info>,
+    decrypt: impl FnOnce() -> Result<Received>,
+) -> Result<()> {
+    let Some(buf) = buf.get_mut(..needed) else {
+        written.set(needed);
+        return Err(sw_result::SW_BUFFER_TOO_SMALL);
+    };
+    let r = decrypt()?;
+    let (meta, erase) = received_info(&r);
+    let n = deliver(buf, &r.plaintext, erase)?;
+    written.set(n);
+    out_info.set(meta);
+    Ok(())
 }
 
 /// Copies a decrypted body to the front of `buf` (the whole `buf` is at

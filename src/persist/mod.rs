@@ -58,8 +58,10 @@ pub use storage_key::StorageKey;
 /// [`ChannelSubscriber`](crate::group::ChannelSubscriber)) and the device
 /// types ([`DeviceSessions`](crate::devices::DeviceSessions), which also
 /// loads a single session's blob as its current session, and
-/// [`DeviceList`](crate::devices::DeviceList)). Sealed: it cannot be
-/// implemented outside this crate.
+/// [`DeviceList`](crate::devices::DeviceList)), and the sealed-sender
+/// server keys a client pins
+/// ([`TrustedServerKeys`](crate::sealed::TrustedServerKeys)). Sealed: it
+/// cannot be implemented outside this crate.
 pub trait StateBlob: Sized + private::Codec {
     /// The plain blob: header, body, checksum. It holds secret keys in the
     /// clear (zeroized on drop): store it only in an encrypted database, or

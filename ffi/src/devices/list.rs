@@ -21,7 +21,7 @@ use crate::rng::sw_rng;
 /// # Safety
 ///
 /// As [`input`].
-pub(super) unsafe fn user_id(ptr: *const u8, len: usize) -> Result<String> {
+pub(crate) unsafe fn user_id(ptr: *const u8, len: usize) -> Result<String> {
     // SAFETY: the caller's contract.
     let bytes = unsafe { input(ptr, len) }?;
     let user = core::str::from_utf8(bytes).map_err(|_| sw_result::SW_INVALID_ARGUMENT)?;

@@ -14,7 +14,7 @@ use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, s
 use crate::prekey::{flag, sw_prekey_store};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
-use crate::session::{deliver, info, sendable_content_type, sw_received_info};
+use crate::session::{decrypt_into, sendable_content_type, sw_received_info};
 
 /// Makes an empty set of sessions with one peer device (no session yet:
 /// start one with `sw_device_sessions_initiate`, or decrypt the peer's
@@ -279,27 +279,10 @@ pub unsafe extern "C" fn sw_device_sessions_decrypt(
         // SAFETY: the caller's contract.
         let (message, buf) =
             unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
-        let Some(buf) = buf.get_mut(..message.len()) else {
-            written.set(message.len());
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
         let now = Timestamp::from_unix_millis(now_ms);
-        let r = sessions.decrypt(identity, store, &expected, now, message)?;
-        let (meta, erase) = info(
-            r.content_type,
-            &r.sender,
-            r.message_number,
-            r.sent_at,
-            r.expiry,
-            r.timer_change,
-            r.franking
-                .as_ref()
-                .map(|f| (*f.key().as_bytes(), *f.commitment())),
-        );
-        let n = deliver(buf, &r.plaintext, erase)?;
-        written.set(n);
-        out_info.set(meta);
-        Ok(())
+        decrypt_into(buf, message.len(), &mut written, &mut out_info, || {
+            Ok(sessions.decrypt(identity, store, &expected, now, message)?)
+        })
     })
 }
 

@@ -57,6 +57,7 @@ fn main() -> Result<(), Error> {
     safety_numbers(&mut story);
     saved_state(&mut story)?;
     abuse_reporting(&mut story)?;
+    relay_view(&mut story)?;
     println!(
         "\nDone: every message decrypted exactly once; the forgery and the replay were refused."
     );
@@ -383,6 +384,114 @@ fn abuse_reporting(story: &mut Story) -> Result<(), Error> {
         "   a doctored report: {:?}; checked with another relay's key: {:?}",
         franking::verify_report(&relay_key, &doctored.to_vec()).err(),
         franking::verify_report(&RelayKey::generate(&mut story.rng), &report).err()
+    );
+    Ok(())
+}
+
+/// What the relay sees of one message from Alice to Bob, unsealed and
+/// sealed (SPEC.md §22): unsealed, the prekey message carries Alice's
+/// identity key; sealed, the envelope names nobody, and the relay knows
+/// only the recipient it delivers to. Self-contained.
+fn relay_view(story: &mut Story) -> Result<(), Error> {
+    use sealwire::devices::{DeviceList, DeviceSessions};
+    use sealwire::sealed::{ServerKey, TrustedServerKeys, open, seal};
+    use sealwire::{DeviceAddress, IdentityKeyPair, Outgoing, PrekeyStore, Timestamp};
+
+    story.section("Sealed sender: what the relay sees of the same message, unsealed and sealed");
+    let mut rng = sealwire::os_rng();
+    let now = Timestamp::now();
+    let tomorrow = Timestamp::from_unix_millis(now.as_unix_millis() + 86_400_000);
+    let (alice, bob) = (
+        IdentityKeyPair::generate(&mut rng),
+        IdentityKeyPair::generate(&mut rng),
+    );
+    let alice_at = DeviceAddress::new("alice@example.org", 0x5ea1_ed01);
+    let mut bob_prekeys = PrekeyStore::new(&bob, &mut rng);
+    // The app's server certifies Alice's device; Bob's app pins its key.
+    let server = ServerKey::generate(&mut rng, 1);
+    let certificate = server.issue(&alice_at, alice.public(), tomorrow)?;
+    let mut trusted = TrustedServerKeys::new();
+    trusted.add(server.public())?;
+
+    let mut to_bob = DeviceSessions::new();
+    to_bob.initiate(
+        &mut rng,
+        &alice,
+        bob.public(),
+        &bob_prekeys.bundle(&bob, None)?,
+    )?;
+    let message = to_bob
+        .encrypt(&mut rng, now, bob.public(), Outgoing::message(b"meet at 8"))?
+        .message;
+    let envelope = seal(&mut rng, bob.public(), &certificate, &message)?;
+
+    // What identifies Alice's device: both forms of her identity key, her
+    // user id, her device id (both byte orders).
+    let ed25519 = *alice.public().as_bytes();
+    let x25519 = curve25519_dalek::edwards::CompressedEdwardsY(ed25519)
+        .decompress()
+        .ok_or("Alice's key is a point")?
+        .to_montgomery()
+        .to_bytes();
+    let device = alice_at.device_id();
+    let needles: [(&str, &[u8]); 5] = [
+        ("Ed25519 identity key", &ed25519),
+        ("X25519 identity key", &x25519),
+        ("user id", alice_at.name().as_bytes()),
+        ("device id", &device.to_be_bytes()),
+        ("device id (LE)", &device.to_le_bytes()),
+    ];
+    let find = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).position(|w| w == needle);
+
+    println!(
+        "   unsealed: {} bytes, type 0x{:02x} (prekey message), to Bob's device; the app names the sender",
+        message.len(),
+        message[1]
+    );
+    let at = find(&message, &ed25519).ok_or("a prekey message names its sender")?;
+    println!(
+        "     bytes {at}..{}: Alice's identity key {}  <- the relay learns who sends",
+        at + 32,
+        short(&ed25519)
+    );
+    println!(
+        "   sealed:   {} bytes, type 0x{:02x} (envelope), to Bob's device: the recipient is all the relay knows",
+        envelope.len(),
+        envelope[1]
+    );
+    println!(
+        "     bytes 2..34: a fresh ephemeral key {}; the rest: ciphertext (certificate and message) and tag",
+        short(&envelope[2..34])
+    );
+    for (what, needle) in needles {
+        assert!(
+            find(&envelope, needle).is_none(),
+            "the sealed bytes hold Alice's {what}"
+        );
+    }
+    println!(
+        "     none of Alice's identity key (Ed25519 or X25519), user id or device id is in them"
+    );
+
+    // Bob opens it, and verifies the claim against the certificate, his
+    // pinned server key, Alice's device list and the inner message.
+    let unsealed = open(&bob, &envelope)?;
+    let mut alices = DeviceList::new(alice_at.name())?;
+    alices.update(&[(device, *alice.public())])?;
+    let mut from_alice = DeviceSessions::new();
+    let (sender, got) = unsealed.decrypt(
+        now,
+        &mut trusted,
+        &bob,
+        &mut bob_prekeys,
+        &alices,
+        &mut from_alice,
+    )?;
+    println!(
+        "   Bob opens it: from {} device {:#x} (certificate verified), {:?}",
+        sender.name(),
+        sender.device_id(),
+        String::from_utf8_lossy(&got.plaintext)
     );
     Ok(())
 }
