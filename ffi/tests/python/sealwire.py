@@ -1,4 +1,6 @@
-"""A ctypes binding of the sealwire C API (ffi/include/sealwire.h).
+"""A ctypes binding of the sealwire C API (ffi/include/sealwire.h): a test
+of the C ABI, run by ffi/ci.sh. It is not the Python package: that is
+`sealwire` in python/ (PyO3, `pip install ./python`).
 
 Standard library only. The shared library is found through the environment
 variable SEALWIRE_LIB (a path to libsealwire_ffi.so), else in the
@@ -229,7 +231,7 @@ def _find_library() -> str:
     explicit = os.environ.get("SEALWIRE_LIB")
     if explicit:
         return explicit
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = pathlib.Path(__file__).resolve().parents[3]
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
     if not target.is_absolute():
         target = root / target
