@@ -71,9 +71,15 @@ impl SqliteStore {
 
     fn with_connection(mut conn: Connection, mut codec: BlobCodec) -> Result<Self, StoreError> {
         schema::configure(&conn)?;
-        let owner = schema::migrate(&mut conn, &codec)?;
+        let (owner, migrated) = schema::migrate(&mut conn, &mut codec)?;
         codec.set_owner(owner);
-        Ok(Self { conn, codec })
+        let store = Self { conn, codec };
+        if migrated {
+            // The pages that held the old rows (plaintext bodies, key
+            // distributions) leave the write-ahead log.
+            store.checkpoint()?;
+        }
+        Ok(store)
     }
 
     /// The underlying connection, for the app's own queries. Writing to
