@@ -41,7 +41,8 @@ fn user_keys(
 }
 
 /// The member record of `users` (and of our own other devices, if our
-/// user has a device list).
+/// user has a device list; our own user in `users` is skipped without
+/// one).
 fn members_of(
     conn: &Connection,
     codec: &BlobCodec,
@@ -49,12 +50,17 @@ fn members_of(
     users: &[&str],
 ) -> Result<Members, StoreError> {
     let mut members = Members::default();
+    let ours = rows::device_list(conn, codec, me.name())?.is_some();
     for user in users {
+        if *user == me.name() && !ours {
+            // Our own user without a device list: no other device.
+            continue;
+        }
         for key in user_keys(conn, codec, me, user)? {
             members.add(user, key);
         }
     }
-    if !users.contains(&me.name()) && rows::device_list(conn, codec, me.name())?.is_some() {
+    if ours && !users.contains(&me.name()) {
         for key in user_keys(conn, codec, me, me.name())? {
             members.add(me.name(), key);
         }
