@@ -16,6 +16,7 @@ mod common;
 
 use common::{T0, TempDir, secs};
 use sealwire::persist::StorageKey;
+use sealwire::store::DeviceListStorage;
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{ContentType, DeviceAddress, IdentityKey};
 use sealwire_sqlite::SqliteStore;
@@ -108,4 +109,183 @@ fn write_schema_v4_fixtures() {
     for name in ["alice_plain.db", "bob_sealed.db"] {
         std::fs::copy(tmp.file(name), fixture_dir().join(name)).unwrap();
     }
+}
+
+fn copy_fixture(dir: &TempDir, name: &str) -> std::path::PathBuf {
+    let dst = dir.file(name);
+    std::fs::copy(fixture_dir().join(name), &dst).unwrap();
+    dst
+}
+
+/// Every byte of the file and of its `-wal`, if any.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let wal = path.with_file_name(format!(
+        "{}-wal",
+        path.file_name().unwrap().to_str().unwrap()
+    ));
+    if let Ok(w) = std::fs::read(wal) {
+        bytes.extend(w);
+    }
+    bytes
+}
+
+fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `(id, content_type, body)` of every message row, raw.
+fn raw_messages(path: &std::path::Path) -> Vec<(i64, i64, Vec<u8>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, content_type, body FROM messages ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn schema_v4_databases_migrate_to_sealed_bodies_without_keys() {
+    use sealwire_sqlite::{ReceiveOutcome, SCHEMA_VERSION, StoreError};
+    assert_eq!(SCHEMA_VERSION, 5);
+    let dir = TempDir::new("migrate-v4");
+    let bob_path = copy_fixture(&dir, "bob_sealed.db");
+    let alice_path = copy_fixture(&dir, "alice_plain.db");
+    let before_bob = raw_messages(&bob_path);
+    let before_alice = raw_messages(&alice_path);
+    // Version 4 stored the distribution as a message, in clear, on both
+    // sides: the chain key is at 26..58 of its body.
+    let dist =
+        |rows: &[(i64, i64, Vec<u8>)]| rows.iter().find(|(_, ct, _)| *ct == 3).unwrap().2.clone();
+    let chain_key = dist(&before_bob)[26..58].to_vec();
+    assert_eq!(dist(&before_alice)[26..58], chain_key[..]);
+    assert!(occurs(&file_bytes(&bob_path), &chain_key));
+    assert!(occurs(&file_bytes(&alice_path), &chain_key));
+
+    // A wrong key, no key: refused, the file untouched.
+    let original = std::fs::read(&bob_path).unwrap();
+    let err = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes([1; 32])).unwrap_err();
+    assert!(matches!(err, StoreError::WrongStorageKey), "{err:?}");
+    let err = SqliteStore::open(&bob_path).unwrap_err();
+    assert!(matches!(err, StoreError::SealedDatabase), "{err:?}");
+    assert_eq!(std::fs::read(&bob_path).unwrap(), original);
+
+    let mut bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
+    let mut alice = SqliteStore::open(&alice_path).unwrap();
+    assert_eq!(bob.schema_version().unwrap(), 5);
+    assert_eq!(alice.schema_version().unwrap(), 5);
+    for (path, store, before) in [
+        (&bob_path, &bob, &before_bob),
+        (&alice_path, &alice, &before_alice),
+    ] {
+        // The distribution rows are gone; every other body reads back as
+        // it was.
+        let after = raw_messages(path);
+        let kept: Vec<_> = before.iter().filter(|(_, ct, _)| *ct != 3).collect();
+        assert_eq!(after.len(), kept.len());
+        for (id, _, body) in &kept {
+            assert_eq!(
+                &store.message(*id).unwrap().unwrap().body,
+                body,
+                "{path:?} row {id}"
+            );
+        }
+        // No chain key bytes left anywhere in the file or its WAL.
+        assert!(!occurs(&file_bytes(path), &chain_key), "{path:?}");
+    }
+    // Bob's bodies are sealed: none is in his file any more.
+    let bob_bytes = file_bytes(&bob_path);
+    for (_, ct, body) in &before_bob {
+        if *ct != 3 {
+            assert!(
+                !occurs(&bob_bytes, body),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+    // Other data intact: identities, sessions, device lists, outbox.
+    assert_eq!(
+        identity(&bob),
+        identity(
+            &SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap()
+        )
+    );
+    assert!(bob.load_device_list("alice").unwrap().is_some());
+    let queued = alice.pending_outbox(&addr("bob", 1)).unwrap();
+    assert_eq!(queued.len(), 1);
+    match bob
+        .receive(&addr("alice", 1), secs(10), &queued[0].ciphertext)
+        .unwrap()
+    {
+        ReceiveOutcome::Stored { received, .. } => {
+            assert_eq!(&received.plaintext[..], b"queued in v4, delivered after")
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut rng = DangerDeterministicRng::from_u64(0x5c5);
+    let r = bob
+        .send(&addr("alice", 1), &mut rng, secs(11), b"after v5")
+        .unwrap();
+    assert!(matches!(
+        alice
+            .receive(&addr("bob", 1), secs(12), &r.ciphertext)
+            .unwrap(),
+        ReceiveOutcome::Stored { .. }
+    ));
+    // Reopened: no second migration, the same rows.
+    drop(bob);
+    let rows = raw_messages(&bob_path);
+    let bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
+    assert_eq!(raw_messages(&bob_path), rows);
+    drop(bob);
+
+    // A database of a newer version is refused, the file untouched.
+    rusqlite::Connection::open(&bob_path)
+        .unwrap()
+        .pragma_update(None, "user_version", 6)
+        .unwrap();
+    let original = std::fs::read(&bob_path).unwrap();
+    let err = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 6,
+                supported: 5
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read(&bob_path).unwrap(), original);
+}
+
+#[test]
+fn a_failed_v4_migration_changes_nothing() {
+    use sealwire_sqlite::StoreError;
+    let dir = TempDir::new("migrate-v4-fail");
+    let bob_path = copy_fixture(&dir, "bob_sealed.db");
+    // The owner record damaged: the migration, which reads it, fails and
+    // rolls back.
+    rusqlite::Connection::open(&bob_path)
+        .unwrap()
+        .execute(
+            "UPDATE meta SET value = x'00' WHERE key = 'owner_identity'",
+            [],
+        )
+        .unwrap();
+    let original = std::fs::read(&bob_path).unwrap();
+    let err = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::InvalidRow { table: "meta", .. }),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read(&bob_path).unwrap(), original);
+    let version: i64 = rusqlite::Connection::open(&bob_path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
 }
