@@ -10,6 +10,8 @@
     clippy::panic
 )]
 
+pub mod child;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
