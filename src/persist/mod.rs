@@ -37,6 +37,7 @@ mod prekey_blob;
 mod queue_blob;
 mod session_blob;
 mod storage_key;
+mod value;
 
 use alloc::vec::Vec;
 use zeroize::Zeroizing;
@@ -45,6 +46,7 @@ pub use crate::error::StateError;
 pub use address::BlobAddress;
 pub use blob::{BOUND_MAGIC, BlobKind, SEALED_MAGIC, STATE_MAGIC, blob_kind};
 pub use storage_key::StorageKey;
+pub use value::{SEALED_VALUE_OVERHEAD, SEALED_VALUE_VERSION};
 
 /// An object that persists as a versioned state blob.
 ///
