@@ -110,9 +110,9 @@ impl CPath {
             ));
             ok(sw_identity_new(rng, &mut alice_id));
             ok(sw_identity_new(rng, &mut bob_id));
-            ok(sw_prekey_store_new(bob_id, rng, &mut store));
+            ok(sw_prekey_store_new(rng, bob_id, &mut store));
             ok(sw_prekey_store_generate_one_time_prekeys(
-                store, rng, 1, &mut opk, 1, &mut n,
+                rng, store, 1, &mut opk, 1, &mut n,
             ));
             ok(sw_prekey_store_bundle_with_one_time_prekey(
                 store,
@@ -123,12 +123,12 @@ impl CPath {
                 &mut n,
             ));
             ok(sw_bundle_parse(wire.as_ptr(), n, &mut bundle));
-            ok(sw_session_initiate(alice_id, bundle, rng, &mut alice));
+            ok(sw_session_initiate(rng, alice_id, bundle, &mut alice));
             let send = |s: *mut sw_session, text: &[u8], wire: &mut Vec<u8>| {
                 let mut n = 0usize;
                 ok(sw_session_encrypt(
-                    s,
                     rng,
+                    s,
                     T0_MS,
                     1,
                     text.as_ptr(),
@@ -205,8 +205,8 @@ impl CPath {
         // out-parameters; input and output buffers are distinct.
         unsafe {
             ok(sw_session_encrypt(
-                self.alice,
                 self.rng,
+                self.alice,
                 T0_MS,
                 1,
                 body.as_ptr(),

@@ -37,6 +37,7 @@
 // The C names (`sw_session`, `SW_OK`) are the API.
 #![allow(non_camel_case_types)]
 
+#[macro_use]
 mod boundary;
 
 // The modules in the order of the header's functions (cbindgen follows
