@@ -507,7 +507,7 @@ enum sw_result
     /**
      * Franking: the message is not franked (an unfranked message given to
      * the relay, or a timer change or group key distribution given to
-     * `sw_report_new`).
+     * `sw_report_from_received`).
      */
     SW_REPORT_NOT_FRANKED = 704,
     /**
@@ -1267,7 +1267,7 @@ typedef struct {
      * are its franking evidence, already checked against the message;
      * else (and for a message that arrived expired) they are zero. Store
      * them with the message, with the relay's stamp, to be able to report
-     * it (`sw_report_new`).
+     * it (`sw_report_from_received`).
      */
     bool is_franked;
     /**
@@ -2481,7 +2481,7 @@ sw_result sw_session_franked_encrypted_len(const sw_session *session,
  * sends the commitment beside the ciphertext (the relay stamps it,
  * `sw_relay_stamp_message`). The recipient gets the evidence in
  * `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
- * report the message with `sw_report_new`. Franking trades the message's
+ * report the message with `sw_report_from_received`. Franking trades the message's
  * deniability towards the relay for reportability; unfranked messages
  * (`sw_session_encrypt`) keep it.
  *

@@ -186,7 +186,7 @@ pub enum sw_result {
     SW_REPORT_ATTACHMENT_MISMATCH = 703,
     /// Franking: the message is not franked (an unfranked message given to
     /// the relay, or a timer change or group key distribution given to
-    /// `sw_report_new`).
+    /// `sw_report_from_received`).
     SW_REPORT_NOT_FRANKED = 704,
     /// Attachment: the plaintext's size or SHA-256 digest differs from the
     /// pointer's, or the blob does not decrypt under the pointer's key.

@@ -214,7 +214,7 @@ pub struct sw_received_info {
     /// are its franking evidence, already checked against the message;
     /// else (and for a message that arrived expired) they are zero. Store
     /// them with the message, with the relay's stamp, to be able to report
-    /// it (`sw_report_new`).
+    /// it (`sw_report_from_received`).
     pub is_franked: bool,
     /// The franking key `kf` (32 bytes) of a franked message, else zero.
     pub franking_key: [u8; 32],
@@ -822,7 +822,7 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
 /// sends the commitment beside the ciphertext (the relay stamps it,
 /// `sw_relay_stamp_message`). The recipient gets the evidence in
 /// `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
-/// report the message with `sw_report_new`. Franking trades the message's
+/// report the message with `sw_report_from_received`. Franking trades the message's
 /// deniability towards the relay for reportability; unfranked messages
 /// (`sw_session_encrypt`) keep it.
 ///

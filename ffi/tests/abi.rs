@@ -402,7 +402,7 @@ fn hostile_bytes_give_codes() {
 
 /// Franking: random and mutated stamps, reports, attachment pointers,
 /// attachment blobs and wire messages into every function that parses them
-/// (`sw_relay_verify_report`, `sw_report_new*` for the stamp,
+/// (`sw_relay_verify_report`, `sw_report_from_received*` for the stamp,
 /// `sw_attachment_pointer_parse`, `_decrypt`, `sw_commitment_of`,
 /// `sw_relay_stamp_message`): a result code every time, never a panic or an
 /// internal error; a mutated report never verifies.
