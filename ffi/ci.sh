@@ -92,12 +92,12 @@ for test in "$root"/ffi/tests/c/test_*.c; do
 done
 build_and_run "example_conversation" "$root/examples/c/conversation.c"
 
-step "Python: examples/python/test_sealwire.py (ctypes, $cdylib)"
+step "Python: ffi/tests/python/test_sealwire.py (ctypes, $cdylib)"
 export SEALWIRE_LIB="$cdylib"
-python3 "$root/examples/python/test_sealwire.py"
+python3 "$root/ffi/tests/python/test_sealwire.py"
 
-step "Python: examples/python/chat_demo.py"
-python3 "$root/examples/python/chat_demo.py"
+step "Python: ffi/tests/python/chat_demo.py"
+python3 "$root/ffi/tests/python/chat_demo.py"
 
 echo
 echo "ffi/ci.sh: OK in $((SECONDS - started))s"

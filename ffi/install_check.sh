@@ -34,8 +34,8 @@ if ! command -v pkg-config >/dev/null 2>&1; then
 fi
 pkg-config --version
 
-# The README's block: the ```sh block after the "### From C" heading.
-block="$(awk '/^### From C$/ { found = 1 } found && /^```sh$/ { inblock = 1; next }
+# The README's block: the ```sh block after the "## From C" heading.
+block="$(awk '/^## From C$/ { found = 1 } found && /^```sh$/ { inblock = 1; next }
     inblock && /^```$/ { exit } inblock { print }' README.md)"
 if [[ -z "$block" ]] || ! grep -q 'bash ffi/install.sh' <<<"$block" ||
     ! grep -q 'pkg-config --cflags --libs sealwire' <<<"$block"; then

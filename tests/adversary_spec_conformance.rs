@@ -1074,6 +1074,12 @@ fn blob_versions_follow_the_kinds_table() {
                     .to_vec(),
                 Box::new(|b| sealwire::devices::DeviceList::from_blob(b).map(|_| ())),
             ),
+            0x09 => (
+                sealwire::sealed::TrustedServerKeys::new()
+                    .to_blob()
+                    .to_vec(),
+                Box::new(|b| sealwire::sealed::TrustedServerKeys::from_blob(b).map(|_| ())),
+            ),
             other => panic!("STORAGE.md §2 lists kind {other:#04x}, unknown to this test"),
         };
         assert_eq!((blob[4], blob[5]), (kind, written), "kind {kind:#04x}");
@@ -1087,7 +1093,7 @@ fn blob_versions_follow_the_kinds_table() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 8);
 }
 
 /// SPEC §1.1: every top-level wire encoding checks its maximum length

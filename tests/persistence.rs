@@ -3,7 +3,8 @@
 //! the atomic hand-over of decrypt and accept, the in-memory store, and the
 //! frozen fixtures under `tests/fixtures/state_v1/` … `state_v4/`,
 //! `sealed_v2/` and `devices_v1/` (device sessions and device lists, and
-//! the single-session blobs of every version loading as device sessions).
+//! the single-session blobs of every version loading as device sessions),
+//! and `server_keys_v1/` (sealed sender's trusted server keys).
 
 #![allow(
     clippy::unwrap_used,
@@ -407,7 +408,7 @@ proptest! {
     /// checksum, never panic and never load as a session that differs from
     /// one that was written.
     #[test]
-    fn arbitrary_bytes_are_a_typed_error(kind in 1u8..9, body in proptest::collection::vec(any::<u8>(), 0..700)) {
+    fn arbitrary_bytes_are_a_typed_error(kind in 1u8..10, body in proptest::collection::vec(any::<u8>(), 0..700)) {
         let mut blob = b"SWST".to_vec();
         blob.push(kind);
         blob.push(1);
@@ -421,6 +422,7 @@ proptest! {
         let _ = ExpiryQueue::from_blob(&blob);
         let _ = DeviceSessions::from_blob(&blob);
         let _ = DeviceList::from_blob(&blob);
+        let _ = sealwire::sealed::TrustedServerKeys::from_blob(&blob);
         let r = IdentityKeyPair::from_blob(&blob);
         prop_assert_eq!(r.is_ok(), kind == 1 && body.len() == 32);
         let key = StorageKey::from_bytes([0; 32]);
@@ -2062,4 +2064,234 @@ proptest! {
             round_trip(&sessions);
         }
     }
+}
+
+// Trusted server keys (kind 0x09), STORAGE.md §13: the sealed-sender
+// server keys a client pins, without its cache of verified certificates.
+
+/// Two pinned keys (ids 7 and 0x101, pinned in the other order) and the
+/// servers that hold them.
+fn trusted_fixture() -> (
+    sealwire::sealed::TrustedServerKeys,
+    [sealwire::sealed::ServerKey; 2],
+) {
+    use sealwire::sealed::{ServerKey, TrustedServerKeys};
+    let seed: [u8; 32] = core::array::from_fn(|i| 0x60 + i as u8);
+    let servers = [
+        ServerKey::from_seed(0x101, &seed),
+        ServerKey::from_seed(7, &[7; 32]),
+    ];
+    let mut trusted = TrustedServerKeys::new();
+    for s in &servers {
+        trusted.add(s.public()).unwrap();
+    }
+    (trusted, servers)
+}
+
+/// The blob is exactly STORAGE.md §13's layout, round-trips plain and
+/// sealed, and does not hold the cache of verified certificates.
+#[test]
+fn trusted_server_keys_blob_is_the_documented_layout() {
+    use sealwire::sealed::TrustedServerKeys;
+    let (mut trusted, servers) = trusted_fixture();
+    let mut body = vec![2u8];
+    for s in [&servers[1], &servers[0]] {
+        body.extend(s.key_id().to_be_bytes());
+        body.extend(s.public().key_bytes());
+    }
+    assert_eq!(body.len(), 1 + 2 * 36);
+    let blob = trusted.to_blob();
+    assert_eq!(blob[..], plain_blob(0x09, 1, &body)[..]);
+    assert_eq!(
+        TrustedServerKeys::new().to_blob()[..],
+        plain_blob(0x09, 1, &[0])[..]
+    );
+    assert_eq!(blob_kind(&blob), Ok(BlobKind::TrustedServerKeys));
+    round_trip(&trusted);
+    round_trip(&TrustedServerKeys::new());
+    // The cache is not saved: a verified certificate changes no byte, and
+    // the loaded set verifies it again with the same outcome.
+    let alice = IdentityKeyPair::from_seed(&[1; 32]);
+    let expiry = Timestamp::from_unix_millis(T0.as_unix_millis() + 86_400_000);
+    let cert = servers[0]
+        .issue(&DeviceAddress::new("alice", 1), alice.public(), expiry)
+        .unwrap();
+    trusted.verify(&cert, T0).unwrap();
+    assert_eq!(trusted.to_blob()[..], blob[..]);
+    let mut loaded = TrustedServerKeys::from_blob(&blob).unwrap();
+    assert!(format!("{loaded:?}").contains("remembered_certificates: 0"));
+    assert_eq!(loaded.verify(&cert, T0), Ok(()));
+    assert_eq!(
+        loaded.verify(&cert, expiry),
+        Err(sealwire::sealed::SealedError::CertificateExpired)
+    );
+    // The most keys load.
+    let mut full = TrustedServerKeys::new();
+    for i in 0..sealwire::limits::MAX_TRUSTED_SERVER_KEYS as u32 {
+        full.add(sealwire::sealed::ServerKey::from_seed(i * 5, &[i as u8; 32]).public())
+            .unwrap();
+    }
+    round_trip(&full);
+}
+
+/// Every rule of the body, behind a valid checksum: a distinct typed
+/// error; kinds, versions and the sealed envelope's binding.
+#[test]
+fn trusted_server_keys_bodies_are_checked() {
+    use sealwire::DecodeError::{InvalidKey, InvalidValue, TooLarge, TrailingBytes, Truncated};
+    use sealwire::sealed::TrustedServerKeys;
+    fn malformed<T>(e: sealwire::DecodeError) -> Result<T, StateError> {
+        Err(StateError::Malformed(e))
+    }
+    let (trusted, _) = trusted_fixture();
+    let blob = trusted.to_blob().to_vec();
+    let body = body_of(&blob).to_vec();
+    let load = |body: &[u8]| TrustedServerKeys::from_blob(&plain_blob(0x09, 1, body));
+    assert_eq!(load(&body), Ok(trusted.clone()));
+    // The count: above the limit, checked before any key is read.
+    let mut bad = body.clone();
+    bad[0] = 9;
+    assert_eq!(load(&bad), malformed(TooLarge));
+    bad[0] = 0xff;
+    assert_eq!(load(&bad), malformed(TooLarge));
+    // Ids strictly increasing: the second made equal to, then below, the
+    // first.
+    for id in [7u32, 6] {
+        let mut bad = body.clone();
+        bad[37..41].copy_from_slice(&id.to_be_bytes());
+        assert_eq!(load(&bad), malformed(InvalidValue), "id {id}");
+    }
+    // Keys with the checks of SPEC §3.1: small order, not canonical.
+    for key in [[0u8; 32], {
+        let mut k = [0u8; 32];
+        k[0] = 1;
+        k
+    }] {
+        let mut bad = body.clone();
+        bad[5..37].copy_from_slice(&key);
+        assert_eq!(load(&bad), malformed(InvalidKey));
+    }
+    let mut bad = body.clone();
+    bad[5..37].copy_from_slice(&[0xff; 32]);
+    assert_eq!(load(&bad), malformed(InvalidKey));
+    // Lengths.
+    let mut bad = body.clone();
+    bad.push(0);
+    assert_eq!(load(&bad), malformed(TrailingBytes));
+    assert_eq!(load(&body[..body.len() - 1]), malformed(Truncated));
+    assert_eq!(load(&[]), malformed(Truncated));
+    assert_eq!(load(&[1, 0, 0, 0, 7]), malformed(Truncated));
+    bad = body.clone();
+    bad[0] = 1;
+    assert_eq!(load(&bad), malformed(TrailingBytes));
+    // Kinds and versions.
+    assert_eq!(
+        TrustedServerKeys::from_blob(&DeviceList::new("a").unwrap().to_blob()),
+        Err(StateError::WrongKind {
+            expected: 0x09,
+            found: 0x08
+        })
+    );
+    assert_eq!(
+        DeviceList::from_blob(&blob),
+        Err(StateError::WrongKind {
+            expected: 0x08,
+            found: 0x09
+        })
+    );
+    for v in [0u8, 2, 0xff] {
+        let mut newer = blob.clone();
+        newer[5] = v;
+        fix_checksum(&mut newer);
+        assert_eq!(
+            TrustedServerKeys::from_blob(&newer),
+            Err(StateError::UnsupportedVersion(v))
+        );
+    }
+    // Sealed: bound to its row.
+    let key = StorageKey::from_bytes([5; 32]);
+    let mut rng = DangerDeterministicRng::from_u64(2);
+    let owner = *IdentityKeyPair::from_seed(&[2; 32]).public();
+    let here = BlobAddress::local(owner).with_context(b"trusted_server_keys");
+    let sealed = trusted.seal(&key, &here, &mut rng);
+    assert_eq!(
+        TrustedServerKeys::unseal(&key, &here, &sealed),
+        Ok(trusted.clone())
+    );
+    assert_eq!(
+        TrustedServerKeys::unseal(&key, &BlobAddress::local(owner), &sealed),
+        Err(StateError::WrongAddress)
+    );
+    assert_eq!(
+        TrustedServerKeys::open_unbound_legacy(&key, &sealed),
+        Err(StateError::AddressBound)
+    );
+    check_all_damage(&blob, TrustedServerKeys::from_blob);
+    check_all_damage(&sealed, |b| TrustedServerKeys::unseal(&key, &here, b));
+}
+
+// Frozen trusted-server-keys fixtures (`tests/fixtures/server_keys_v1/`).
+// Written once with `SEALWIRE_BLESS_SERVER_KEYS_V1=1 cargo test --test
+// persistence frozen_server_keys` (only files that are absent); never
+// regenerated to "fix" a failing load.
+#[test]
+fn frozen_server_keys_v1_fixtures_still_load() {
+    use sealwire::sealed::TrustedServerKeys;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/server_keys_v1");
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/restore_state");
+    let (trusted, servers) = trusted_fixture();
+    let key = StorageKey::from_bytes(FIXTURE_STORAGE_KEY);
+    let owner = *IdentityKeyPair::from_seed(&[0x42; 32]).public();
+    let here = BlobAddress::local(owner).with_context(b"trusted_server_keys");
+    let name = "trusted_server_keys.bin";
+    let sealed_name = "trusted_server_keys.sealed.bin";
+    if std::env::var_os("SEALWIRE_BLESS_SERVER_KEYS_V1").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = DangerDeterministicRng::from_u64(0x5e);
+        if !dir.join(name).exists() {
+            std::fs::write(dir.join(name), trusted.to_blob()).unwrap();
+        }
+        if !dir.join(sealed_name).exists() {
+            std::fs::write(dir.join(sealed_name), trusted.seal(&key, &here, &mut rng)).unwrap();
+        }
+        let fixture = std::fs::read(dir.join(name)).unwrap();
+        std::fs::write(
+            seeds.join(format!("plain_server_keys_v1_{name}")),
+            [&[0u8][..], &fixture].concat(),
+        )
+        .unwrap();
+        std::fs::write(
+            seeds.join(format!("body_server_keys_v1_{name}")),
+            [&[1u8, fixture[4]][..], body_of(&fixture)].concat(),
+        )
+        .unwrap();
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    let fixture = read(name);
+    assert_eq!((fixture[4], fixture[5]), (0x09, 1));
+    assert_eq!(&fixture[..], &trusted.to_blob()[..], "canonical");
+    let mut loaded = TrustedServerKeys::from_blob(&fixture).unwrap();
+    assert_eq!(loaded, trusted);
+    assert_eq!(
+        TrustedServerKeys::unseal(&key, &here, &read(sealed_name)),
+        Ok(trusted.clone())
+    );
+    // The keys work: a certificate of each server verifies.
+    let alice = IdentityKeyPair::from_seed(&[1; 32]);
+    let expiry = Timestamp::from_unix_millis(T0.as_unix_millis() + 1);
+    for s in &servers {
+        let cert = s
+            .issue(&DeviceAddress::new("alice", 1), alice.public(), expiry)
+            .unwrap();
+        assert_eq!(loaded.verify(&cert, T0), Ok(()));
+    }
+    // The fuzz seeds are this fixture, and pass the target's checks.
+    let plain = std::fs::read(seeds.join(format!("plain_server_keys_v1_{name}"))).unwrap();
+    assert_eq!(plain, [&[0u8][..], &fixture].concat());
+    let body = std::fs::read(seeds.join(format!("body_server_keys_v1_{name}"))).unwrap();
+    assert_eq!(body, [&[1u8, fixture[4]][..], body_of(&fixture)].concat());
+    sealwire_fuzz_fixtures::restore_state(&plain);
+    sealwire_fuzz_fixtures::restore_state(&body);
 }

@@ -626,6 +626,50 @@ fn seal_checks_the_inner_message() {
     );
 }
 
+/// `sealed_len` and `multi_recipient_len` give the exact length of what
+/// `seal` and `seal_post` make, franked or not, for any number of
+/// recipients, and their errors for what those refuse, drawing nothing.
+#[test]
+fn sealed_lengths_are_known_before_sealing() {
+    use sealwire::sealed::{multi_recipient_len, sealed_len};
+    let (mut w, mut alice, bob) = alice_and_bob(0x1e);
+    let c = alice.certificate.clone();
+    for (i, franked) in [false, true, false, true].into_iter().enumerate() {
+        let inner = w.inner(&mut alice, &bob, &vec![b'x'; i * 40], franked);
+        let envelope = seal(&mut w.rng, &bob.key(), &c, &inner).unwrap();
+        assert_eq!(
+            sealed_len(&c, &inner),
+            Ok(envelope.len()),
+            "franked {franked}"
+        );
+    }
+    for bad in [&[][..], &[0x01, 0x01, 0], &[0x02, 0x81, 0]] {
+        let mut rng = DangerDeterministicRng::from_u64(1);
+        assert_eq!(
+            sealed_len(&c, bad).err(),
+            seal(&mut rng, &bob.key(), &c, bad).err()
+        );
+    }
+    let carol = w.device("carol-user-1d", 0x5ea1_ed03);
+    let (post, _) = group_post(&mut w, &alice, &[&bob, &carol]);
+    for recipients in [vec![bob.key()], vec![bob.key(), carol.key()]] {
+        let m = seal_post(&mut w.rng, &recipients, &c, &post).unwrap();
+        assert_eq!(multi_recipient_len(&recipients, &c, &post), Ok(m.len()));
+    }
+    assert_eq!(
+        multi_recipient_len(&[], &c, &post),
+        Err(SealedError::InvalidRecipients)
+    );
+    assert_eq!(
+        multi_recipient_len(&[bob.key(), bob.key()], &c, &post),
+        Err(SealedError::InvalidRecipients)
+    );
+    assert!(matches!(
+        multi_recipient_len(&[bob.key()], &c, &post[..10]),
+        Err(SealedError::Malformed(_))
+    ));
+}
+
 /// Franking still works inside the envelope: the relay stamps the
 /// commitment it reads off a franked envelope without learning the sender;
 /// a report then reveals that one message's sender to the relay, and

@@ -216,6 +216,41 @@
 #define SW_RECOVERY_INTERVAL_MS 60000
 
 /**
+ * Length of an encoded server public key (`sw_server_key_public`).
+ */
+#define SW_SERVER_PUBLIC_KEY_LEN 38
+
+/**
+ * Length of a server key's secret seed.
+ */
+#define SW_SERVER_KEY_SEED_LEN 32
+
+/**
+ * Longest sender certificate (115 bytes and the user id).
+ */
+#define SW_MAX_SENDER_CERTIFICATE_LEN 370
+
+/**
+ * Most server keys an `sw_trusted_server_keys` pins.
+ */
+#define SW_MAX_TRUSTED_SERVER_KEYS 8
+
+/**
+ * Most recipients of one multi-recipient message.
+ */
+#define SW_MAX_SEALED_RECIPIENTS 4096
+
+/**
+ * Length of a profile key.
+ */
+#define SW_PROFILE_KEY_LEN 32
+
+/**
+ * Length of an access key.
+ */
+#define SW_ACCESS_KEY_LEN 16
+
+/**
  * The result of a sealwire call. `SW_OK` (0) is success; every other value
  * is an error, described by `sw_result_message`.
  *
@@ -227,7 +262,8 @@
  * prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
  * 600-699 saved state, 700-799 message franking (reports, the relay's
  * stamp, attachments), 800-899 groups and channels (`GroupError`), 900-999
- * device lists, multi-device sends and recovery requests (`DeviceError`).
+ * device lists, multi-device sends and recovery requests (`DeviceError`),
+ * 1000-1099 sealed sender (`SealedError`).
  */
 enum sw_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -674,6 +710,44 @@ enum sw_result
      * restart granted, for this device (`SW_RECOVERY_INTERVAL_MS`).
      */
     SW_RECOVERY_TOO_MANY_REQUESTS = 910,
+    /**
+     * Sealed sender: the envelope or sealed post does not decrypt with our
+     * identity key (for another device, altered, or not matching the
+     * message's other parts). One code for every failure that depends on
+     * key material. Nothing changed.
+     */
+    SW_SEALED_AUTHENTICATION_FAILED = 1000,
+    /**
+     * Sealed sender: the certificate names a server key id that is not
+     * pinned (`sw_trusted_server_keys_add`).
+     */
+    SW_SEALED_UNTRUSTED_SERVER_KEY = 1001,
+    /**
+     * Sealed sender: the certificate's signature does not verify under the
+     * pinned server key of its id.
+     */
+    SW_SEALED_BAD_CERTIFICATE_SIGNATURE = 1002,
+    /**
+     * Sealed sender: the certificate expired (the receiver's clock is at or
+     * past its expiry).
+     */
+    SW_SEALED_CERTIFICATE_EXPIRED = 1003,
+    /**
+     * Sealed sender: the sender is not who the certificate says (its
+     * device is not in the sender's device list with the certificate's
+     * identity key as its confirmed key, or the inner message or post
+     * authenticates another identity). Nothing changed.
+     */
+    SW_SEALED_SENDER_MISMATCH = 1004,
+    /**
+     * Sealed sender: `SW_MAX_TRUSTED_SERVER_KEYS` keys are pinned already.
+     */
+    SW_SEALED_TOO_MANY_SERVER_KEYS = 1005,
+    /**
+     * Sealed sender: a multi-recipient message for no recipient, for more
+     * than `SW_MAX_SEALED_RECIPIENTS`, or naming a recipient twice.
+     */
+    SW_SEALED_INVALID_RECIPIENTS = 1006,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1113,6 +1187,20 @@ typedef struct sw_identity sw_identity;
 typedef struct sw_prekey_store sw_prekey_store;
 
 /**
+ * A user's 32-byte profile key: secret, given by the app to the contacts
+ * it accepts sealed messages from; its access key
+ * (`sw_profile_key_access_key`) is registered with the relay. Zeroed when
+ * freed.
+ *
+ * Ownership: made by `sw_profile_key_new` or `sw_profile_key_from_bytes`,
+ * freed by the caller with `sw_profile_key_free`.
+ *
+ * Thread-safety: immutable; may be used from several threads at once
+ * (freeing it excepted).
+ */
+typedef struct sw_profile_key sw_profile_key;
+
+/**
  * The relay's 32-byte stamping key (`K_relay`): kept by the relay
  * operator, never shared. It is no key to anyone's conversation: it only
  * makes and checks stamps. Zeroed when the handle is freed.
@@ -1153,6 +1241,19 @@ typedef struct sw_rng sw_rng;
 typedef struct sw_safety_number sw_safety_number;
 
 /**
+ * The server's certificate signing key: an Ed25519 key and the `u32` id
+ * that names it in certificates. Kept by the server operator (the secret
+ * seed: `sw_server_key_danger_export_seed`); zeroed when freed.
+ *
+ * Ownership: made by `sw_server_key_new` or `sw_server_key_from_seed`,
+ * freed by the caller with `sw_server_key_free`.
+ *
+ * Thread-safety: immutable once made; may be used from several threads at
+ * once (freeing it excepted).
+ */
+typedef struct sw_server_key sw_server_key;
+
+/**
  * A 1:1 session with one peer device, in either phase: pending (made by
  * `sw_session_initiate`; sends prekey messages until the peer's first
  * reply decrypts) or established (after that reply, or made by
@@ -1176,6 +1277,50 @@ typedef struct sw_safety_number sw_safety_number;
  * session. Different sessions may be used from different threads at once.
  */
 typedef struct sw_session sw_session;
+
+/**
+ * The server keys a client accepts certificates from, by key id (at most
+ * `SW_MAX_TRUSTED_SERVER_KEYS`, so that a rotation pins the new key
+ * before the old one's certificates expire). It also remembers the
+ * certificates it verified, so that a sender's messages cost one
+ * signature check per certificate: a cache, never saved, that changes no
+ * outcome.
+ *
+ * Ownership: made by `sw_trusted_server_keys_new` (or loaded:
+ * `sw_trusted_server_keys_load`, `_load_sealed`), freed by the caller with
+ * `sw_trusted_server_keys_free`.
+ *
+ * Thread-safety: not internally synchronised; one thread at a time
+ * (receiving updates its cache).
+ */
+typedef struct sw_trusted_server_keys sw_trusted_server_keys;
+
+/**
+ * An opened envelope (`sw_sealed_open`): the sender's certificate, **not
+ * verified yet**, and the inner message. Its sender
+ * (`sw_unsealed_sender`) only says which device list and sessions to pass
+ * to `sw_unsealed_decrypt`, which verifies everything.
+ *
+ * Ownership: freed by the caller with `sw_unsealed_free`.
+ *
+ * Thread-safety: immutable; may be read from several threads at once
+ * (freeing it excepted).
+ */
+typedef struct sw_unsealed sw_unsealed;
+
+/**
+ * An opened sealed post (`sw_sealed_open_post`): the sender's
+ * certificate, **not verified yet**, and the group post. Its sender
+ * (`sw_unsealed_post_sender`) and group id (`sw_unsealed_post_group_id`)
+ * only say which device list and group to pass to
+ * `sw_unsealed_post_receive`, which verifies everything.
+ *
+ * Ownership: freed by the caller with `sw_unsealed_post_free`.
+ *
+ * Thread-safety: immutable; may be read from several threads at once
+ * (freeing it excepted).
+ */
+typedef struct sw_unsealed_post sw_unsealed_post;
 
 /**
  * A report verified by the relay (`sw_relay_verify_report`): what it
@@ -1630,6 +1775,33 @@ typedef struct {
      */
     size_t message_len;
 } sw_device_message_info;
+
+/**
+ * The fixed-size fields of a sender certificate
+ * (`sw_sender_certificate_parse`; the user id is written apart). Nothing
+ * in it is verified: `sw_unsealed_decrypt` and `sw_unsealed_post_receive`
+ * verify the certificate they receive. Written by the library, never read
+ * by it.
+ */
+typedef struct {
+    /**
+     * The id of the server key that signed it.
+     */
+    uint32_t server_key_id;
+    /**
+     * Until when it is valid (Unix ms, exclusive; the receiver's clock
+     * decides).
+     */
+    uint64_t expires_at_ms;
+    /**
+     * The sender's public identity key.
+     */
+    uint8_t identity[32];
+    /**
+     * The sender's device id.
+     */
+    uint32_t device_id;
+} sw_sender_certificate_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -5827,6 +5999,970 @@ sw_result sw_device_messages_user(const sw_device_messages *messages,
  * afterwards.
  */
 void sw_device_messages_free(sw_device_messages *messages);
+
+/**
+ * Creates a fresh random server key named `key_id` (use a new id for each
+ * rotation).
+ *
+ * Ownership: `rng` is borrowed (NULL: the OS generator). On `SW_OK`,
+ * `*out_key` is a new handle the caller frees with `sw_server_key_free`;
+ * on error it is set to NULL. Store its seed
+ * (`sw_server_key_danger_export_seed`) to keep issuing with it.
+ *
+ * NULL: `out_key` must not be NULL.
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `out_key` valid for one write.
+ */
+sw_result sw_server_key_new(sw_rng *rng,
+                            uint32_t key_id,
+                            sw_server_key **out_key);
+
+/**
+ * Makes the server key named `key_id` from its 32-byte Ed25519 seed (RFC
+ * 8032 secret key), as the operator stored it.
+ *
+ * Ownership: `seed` is copied. On `SW_OK`, `*out_key` is a new handle the
+ * caller frees with `sw_server_key_free`; on error it is set to NULL.
+ *
+ * NULL: `seed` and `out_key` must not be NULL. `seed_len` must be 32
+ * (`SW_SERVER_KEY_SEED_LEN`), else `SW_INVALID_ARGUMENT`.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `seed` valid for reads of `seed_len` bytes; `out_key` valid for one
+ * write.
+ */
+sw_result sw_server_key_from_seed(uint32_t key_id,
+                                  const uint8_t *seed,
+                                  size_t seed_len,
+                                  sw_server_key **out_key);
+
+/**
+ * DANGER: writes the server key's 32-byte secret seed, for the operator
+ * to store (anyone holding it can certify any key as any device).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 32, the
+ * length written or needed.
+ *
+ * NULL: `key` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `key` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `key` a live handle; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_server_key_danger_export_seed(const sw_server_key *key,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           size_t *out_len);
+
+/**
+ * Stores the server key's id.
+ *
+ * NULL: `key` and `out_key_id` must not be NULL.
+ *
+ * # Safety
+ *
+ * `key` a live handle; `out_key_id` valid for one write.
+ */
+sw_result sw_server_key_id(const sw_server_key *key,
+                           uint32_t *out_key_id);
+
+/**
+ * Writes the server key's public half, encoded (`SW_SERVER_PUBLIC_KEY_LEN`
+ * = 38 bytes: version, type, key id, Ed25519 key), for clients to pin
+ * with `sw_trusted_server_keys_add`.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 38, the
+ * length written or needed.
+ *
+ * NULL: `key` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `key` a live handle; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_server_key_public(const sw_server_key *key,
+                               uint8_t *buf,
+                               size_t buf_len,
+                               size_t *out_len);
+
+/**
+ * Issues a sender certificate (SPEC.md §22.1): the device (`user`, 1 to
+ * `SW_MAX_USER_ID_LEN` bytes of UTF-8, and `device_id`) holds the 32-byte
+ * identity key `identity` until `expires_at_ms` (Unix ms, exclusive).
+ * Issue it only to the authenticated holder of that account and identity
+ * key, and keep it short-lived (a day): a certificate cannot be revoked.
+ *
+ * Errors: an empty user id `SW_DECODE_INVALID_VALUE`, a longer one
+ * `SW_DECODE_TOO_LARGE`, one that is not UTF-8 `SW_INVALID_ARGUMENT`; an
+ * invalid identity key `SW_DECODE_INVALID_KEY`.
+ *
+ * Ownership: `user` and `identity` are only read; `buf` belongs to the
+ * caller; `*out_len` receives the certificate's length (at most
+ * `SW_MAX_SENDER_CERTIFICATE_LEN`), written or needed. `buf` must not
+ * overlap `user` or `identity` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `key`, `identity` and `out_len` must not be NULL; `user` may be
+ * NULL only with `user_len` 0; `buf` only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: `key` is immutable; any thread.
+ *
+ * # Safety
+ *
+ * `key` a live handle; `user` valid for reads of `user_len` bytes,
+ * `identity` of `identity_len` bytes; `buf` valid for writes of `buf_len`
+ * bytes; `out_len` valid for one write.
+ */
+sw_result sw_server_key_issue(const sw_server_key *key,
+                              const uint8_t *user,
+                              size_t user_len,
+                              uint32_t device_id,
+                              const uint8_t *identity,
+                              size_t identity_len,
+                              uint64_t expires_at_ms,
+                              uint8_t *buf,
+                              size_t buf_len,
+                              size_t *out_len);
+
+/**
+ * Frees a server key, zeroing it. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `key` must be NULL or a live `sw_server_key` not used again afterwards.
+ */
+void sw_server_key_free(sw_server_key *key);
+
+/**
+ * Parses an encoded server public key (`SW_SERVER_PUBLIC_KEY_LEN` bytes,
+ * checked as `sw_trusted_server_keys_add` checks it: a malformed encoding
+ * or key is its `SW_DECODE_*` code) and stores its key id.
+ *
+ * NULL: `bytes` (unless `len` is 0) and `out_key_id` must not be NULL.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` valid for reads of `len` bytes; `out_key_id` valid for one write.
+ */
+sw_result sw_server_public_key_id(const uint8_t *bytes,
+                                  size_t len,
+                                  uint32_t *out_key_id);
+
+/**
+ * Parses a sender certificate (SPEC.md §22.1; strictly: a malformed one
+ * is its `SW_DECODE_*` code) without verifying it: writes its user id to
+ * `user` and its other fields to `*out_info`. What a device shows about
+ * its own certificate (its expiry, to fetch a new one in time); a
+ * received one is verified by `sw_unsealed_decrypt` and
+ * `sw_unsealed_post_receive`.
+ *
+ * Ownership: `certificate` is only read; `user` belongs to the caller and
+ * needs at most `SW_MAX_USER_ID_LEN` bytes: if shorter, nothing is
+ * written, `*out_user_len` receives the length needed and the result is
+ * `SW_BUFFER_TOO_SMALL`. On error `*out_info` is zeroed. `user` must not
+ * overlap `certificate` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `certificate` (unless `certificate_len` is 0), `out_user_len` and
+ * `out_info` must not be NULL; `user` may be NULL only with `user_cap` 0
+ * (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `certificate` valid for reads of `certificate_len` bytes; `user` valid
+ * for writes of `user_cap` bytes; `out_user_len` and `out_info` valid for
+ * one write.
+ */
+sw_result sw_sender_certificate_parse(const uint8_t *certificate,
+                                      size_t certificate_len,
+                                      uint8_t *user,
+                                      size_t user_cap,
+                                      size_t *out_user_len,
+                                      sw_sender_certificate_info *out_info);
+
+/**
+ * Makes an empty set of trusted server keys (no key pinned: every sealed
+ * message is `SW_SEALED_UNTRUSTED_SERVER_KEY` until one is).
+ *
+ * Ownership: on `SW_OK`, `*out_trusted` is a new handle the caller frees
+ * with `sw_trusted_server_keys_free`; on error it is set to NULL.
+ *
+ * NULL: `out_trusted` must not be NULL.
+ *
+ * # Safety
+ *
+ * `out_trusted` valid for one write.
+ */
+sw_result sw_trusted_server_keys_new(sw_trusted_server_keys **out_trusted);
+
+/**
+ * Pins an encoded server public key (`SW_SERVER_PUBLIC_KEY_LEN` bytes, as
+ * `sw_server_key_public` wrote it) under its key id, replacing a key
+ * pinned under the same id. A malformed encoding or key is its
+ * `SW_DECODE_*` code; a new id when `SW_MAX_TRUSTED_SERVER_KEYS` are
+ * pinned `SW_SEALED_TOO_MANY_SERVER_KEYS`. On error nothing changed. Save
+ * the handle afterwards.
+ *
+ * Ownership: `key` is only read.
+ *
+ * NULL: `trusted` and `key` must not be NULL.
+ *
+ * Thread-safety: changes `trusted`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `trusted` a live handle used by no other thread; `key` valid for reads
+ * of `key_len` bytes.
+ */
+sw_result sw_trusted_server_keys_add(sw_trusted_server_keys *trusted,
+                                     const uint8_t *key,
+                                     size_t key_len);
+
+/**
+ * Unpins the key with id `key_id` (at the end of a rotation, or when a
+ * key is compromised); `*out_removed` tells whether one was pinned. Save
+ * the handle afterwards.
+ *
+ * NULL: `trusted` and `out_removed` must not be NULL.
+ *
+ * Thread-safety: changes `trusted`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `trusted` a live handle used by no other thread; `out_removed` valid for
+ * one write.
+ */
+sw_result sw_trusted_server_keys_remove(sw_trusted_server_keys *trusted,
+                                        uint32_t key_id,
+                                        bool *out_removed);
+
+/**
+ * Stores whether a key is pinned under `key_id`.
+ *
+ * NULL: `trusted` and `out_pinned` must not be NULL.
+ *
+ * # Safety
+ *
+ * `trusted` a live handle; `out_pinned` valid for one write.
+ */
+sw_result sw_trusted_server_keys_contains(const sw_trusted_server_keys *trusted,
+                                          uint32_t key_id,
+                                          bool *out_pinned);
+
+/**
+ * Stores how many keys are pinned.
+ *
+ * NULL: `trusted` and `out_count` must not be NULL.
+ *
+ * # Safety
+ *
+ * `trusted` a live handle; `out_count` valid for one write.
+ */
+sw_result sw_trusted_server_keys_len(const sw_trusted_server_keys *trusted,
+                                     size_t *out_count);
+
+/**
+ * Frees a set of trusted server keys. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `trusted` must be NULL or a live `sw_trusted_server_keys` not used again
+ * afterwards.
+ */
+void sw_trusted_server_keys_free(sw_trusted_server_keys *trusted);
+
+/**
+ * As `sw_identity_save`, for the trusted server keys (kind `0x09`,
+ * STORAGE.md §13: the pinned keys alone, public; the cache of verified
+ * certificates is not saved). Save after every `_add` and `_remove`.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save`.
+ */
+sw_result sw_trusted_server_keys_save(const sw_trusted_server_keys *trusted,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      size_t *out_len);
+
+/**
+ * As `sw_identity_load`, for the trusted server keys (freed with
+ * `sw_trusted_server_keys_free`); every key is checked as when it was
+ * pinned.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load`.
+ */
+sw_result sw_trusted_server_keys_load(const uint8_t *bytes,
+                                      size_t len,
+                                      sw_trusted_server_keys **out_trusted);
+
+/**
+ * As `sw_identity_save_sealed`, for the trusted server keys. The keys are
+ * public: sealing binds them to their row (our identity key and a
+ * context), so that another row's set cannot be swapped in.
+ *
+ * # Safety
+ *
+ * As `sw_identity_save_sealed`.
+ */
+sw_result sw_trusted_server_keys_save_sealed(sw_rng *rng,
+                                             const sw_trusted_server_keys *trusted,
+                                             const uint8_t *key,
+                                             size_t key_len,
+                                             const sw_blob_address *address,
+                                             uint8_t *buf,
+                                             size_t buf_len,
+                                             size_t *out_len);
+
+/**
+ * As `sw_identity_load_sealed`, for the trusted server keys (freed with
+ * `sw_trusted_server_keys_free`). There is no `_load_sealed_legacy`: no
+ * set of trusted keys was ever sealed unbound.
+ *
+ * # Safety
+ *
+ * As `sw_identity_load_sealed`.
+ */
+sw_result sw_trusted_server_keys_load_sealed(const uint8_t *key,
+                                             size_t key_len,
+                                             const sw_blob_address *address,
+                                             const uint8_t *bytes,
+                                             size_t len,
+                                             sw_trusted_server_keys **out_trusted);
+
+/**
+ * Seals a sealwire 1:1 `message` (as `sw_device_sessions_encrypt` wrote
+ * it) with the sender's `certificate` (as `sw_server_key_issue` wrote it)
+ * for the device whose 32-byte identity key is `recipient` (SPEC.md
+ * §22.2): a fresh ephemeral key from `rng`, the certificate and message
+ * encrypted (AES-256-GCM) to the recipient's identity key. A franked
+ * message gets a franked envelope (`sw_sealed_commitment`). Hand the
+ * envelope to the relay with the recipient's address and access key:
+ * nothing in it names the sender.
+ *
+ * Errors: a malformed certificate or message, or an invalid recipient
+ * key, is its `SW_DECODE_*` code (a message must be at most
+ * `SW_MAX_MESSAGE_LEN` bytes, of message version 2 and a message type).
+ *
+ * Ownership: `recipient`, `certificate` and `message` are only read;
+ * `buf` belongs to the caller. The envelope's length is known before
+ * anything is drawn: if `buf_len` is shorter, nothing is drawn or
+ * written, `*out_len` receives the length needed and the result is
+ * `SW_BUFFER_TOO_SMALL` (`buf` NULL with `buf_len` 0 asks). On `SW_OK`
+ * `*out_len` receives the envelope's length. `buf` must not overlap the
+ * inputs (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `recipient`, `certificate`, `message` and `out_len` must not be
+ * NULL; `rng` NULL is the OS generator.
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `recipient` valid for reads of
+ * `recipient_len` bytes, `certificate` of `certificate_len` bytes,
+ * `message` of `message_len` bytes; `buf` valid for writes of `buf_len`
+ * bytes; `out_len` valid for one write.
+ */
+sw_result sw_sealed_seal(sw_rng *rng,
+                         const uint8_t *recipient,
+                         size_t recipient_len,
+                         const uint8_t *certificate,
+                         size_t certificate_len,
+                         const uint8_t *message,
+                         size_t message_len,
+                         uint8_t *buf,
+                         size_t buf_len,
+                         size_t *out_len);
+
+/**
+ * The relay's side of franking for sealed messages: writes the commitment
+ * `cf` (32 bytes) of a franked envelope, read without any key, to stamp
+ * with `sw_relay_stamp_message`'s routing context as for an unsealed
+ * franked message (the sender's account id empty: the relay does not know
+ * it). An unfranked envelope is `SW_DECODE_UNEXPECTED_TYPE`; other bytes
+ * their `SW_DECODE_*` code.
+ *
+ * Ownership: `envelope` is only read; `buf` belongs to the caller;
+ * `*out_len` receives 32, the length written or needed. `buf` must not
+ * overlap `envelope` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `envelope` (unless `envelope_len` is 0) and `out_len` must not be
+ * NULL; `buf` may be NULL only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `envelope` valid for reads of `envelope_len` bytes; `buf` valid for
+ * writes of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_sealed_commitment(const uint8_t *envelope,
+                               size_t envelope_len,
+                               uint8_t *buf,
+                               size_t buf_len,
+                               size_t *out_len);
+
+/**
+ * Opens an envelope with our identity (SPEC.md §22.5 steps 1–3): parses
+ * it (`SW_DECODE_*`), decrypts it (`SW_SEALED_AUTHENTICATION_FAILED`, one
+ * code for an envelope to another device, altered, or with a bad
+ * ephemeral key), and parses what it holds (`SW_DECODE_*`). Nothing about
+ * the sender is verified yet and no state is read or changed: read the
+ * claimed sender with `sw_unsealed_sender`, then verify and decrypt with
+ * `sw_unsealed_decrypt`.
+ *
+ * Ownership: `envelope` is only read. On `SW_OK`, `*out_unsealed` is a
+ * new handle the caller frees with `sw_unsealed_free`; on error it is set
+ * to NULL.
+ *
+ * NULL: `identity`, `envelope` (unless `envelope_len` is 0) and
+ * `out_unsealed` must not be NULL.
+ *
+ * Thread-safety: `identity` is only read; any thread.
+ *
+ * # Safety
+ *
+ * `identity` a live handle; `envelope` valid for reads of `envelope_len`
+ * bytes; `out_unsealed` valid for one write.
+ */
+sw_result sw_sealed_open(const sw_identity *identity,
+                         const uint8_t *envelope,
+                         size_t envelope_len,
+                         sw_unsealed **out_unsealed);
+
+/**
+ * Writes who the envelope's certificate says sent it: the user id into
+ * `user`, the device id to `*out_device_id`. **Not verified**: use it only
+ * to find that user's `sw_device_list` and the `sw_device_sessions` with
+ * that device, to pass to `sw_unsealed_decrypt`.
+ *
+ * Ownership: `user` belongs to the caller and needs at most
+ * `SW_MAX_USER_ID_LEN` bytes: if shorter, nothing is written,
+ * `*out_user_len` receives the length needed and the result is
+ * `SW_BUFFER_TOO_SMALL`.
+ *
+ * NULL: `unsealed`, `out_user_len` and `out_device_id` must not be NULL;
+ * `user` may be NULL only with `user_cap` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `unsealed` a live handle; `user` valid for writes of `user_cap` bytes;
+ * `out_user_len` and `out_device_id` valid for one write.
+ */
+sw_result sw_unsealed_sender(const sw_unsealed *unsealed,
+                             uint8_t *user,
+                             size_t user_cap,
+                             size_t *out_user_len,
+                             uint32_t *out_device_id);
+
+/**
+ * Stores the length of the inner message: the plaintext buffer of
+ * `sw_unsealed_decrypt` must hold that many bytes (the envelope's length
+ * always suffices).
+ *
+ * NULL: `unsealed` and `out_len` must not be NULL.
+ *
+ * # Safety
+ *
+ * `unsealed` a live handle; `out_len` valid for one write.
+ */
+sw_result sw_unsealed_message_len(const sw_unsealed *unsealed,
+                                  size_t *out_len);
+
+/**
+ * Verifies the sender and decrypts the inner message (SPEC.md §22.5
+ * steps 4–6), in this order: the certificate at `now_ms` (the receiver's
+ * clock) against `trusted` (an invalid identity key in it
+ * `SW_DECODE_INVALID_KEY`, then `SW_SEALED_UNTRUSTED_SERVER_KEY`,
+ * `SW_SEALED_BAD_CERTIFICATE_SIGNATURE`, `SW_SEALED_CERTIFICATE_EXPIRED`);
+ * the certificate's device is in `devices` (the list of the user
+ * `sw_unsealed_sender` names) with the certificate's identity key as its
+ * confirmed key (`SW_SEALED_SENDER_MISMATCH`); then the inner message is
+ * decrypted by `sessions` (ours with that device) as
+ * `sw_device_sessions_decrypt` does, with the certificate's identity key
+ * as the expected one: it must authenticate as that identity (a prekey
+ * message from another identity `SW_SEALED_SENDER_MISMATCH`; any other
+ * refusal that function's code).
+ *
+ * On `SW_OK` the sender is the one `sw_unsealed_sender` wrote, now
+ * verified; `*out_plaintext_len` and `*out_info` are as from
+ * `sw_device_sessions_decrypt`. On every error nothing changed (sessions,
+ * prekeys; `trusted` only remembers a certificate whose signature it
+ * verified, which changes no outcome) and `plaintext` is not written.
+ *
+ * Ownership: `unsealed`, `identity` and `devices` are only read;
+ * `trusted`, `store` and `sessions` are read and updated. `plaintext`
+ * belongs to the caller and must hold `sw_unsealed_message_len` bytes:
+ * else nothing happens, `*out_plaintext_len` receives that length and the
+ * result is `SW_BUFFER_TOO_SMALL`. Save `sessions` (and `store` when a
+ * session started) afterwards, as after `sw_device_sessions_decrypt`.
+ *
+ * NULL: every pointer must be non-NULL, except `plaintext` with
+ * `plaintext_cap` 0 (a size query).
+ *
+ * Thread-safety: changes `trusted`, `store` and `sessions`: one thread at
+ * a time.
+ *
+ * # Safety
+ *
+ * `unsealed`, `identity` and `devices` live handles; `trusted`, `store`
+ * and `sessions` live handles used by no other thread; `plaintext` valid
+ * for writes of `plaintext_cap` bytes; `out_plaintext_len` and `out_info`
+ * valid for one write.
+ */
+sw_result sw_unsealed_decrypt(const sw_unsealed *unsealed,
+                              uint64_t now_ms,
+                              sw_trusted_server_keys *trusted,
+                              const sw_identity *identity,
+                              sw_prekey_store *store,
+                              const sw_device_list *devices,
+                              sw_device_sessions *sessions,
+                              uint8_t *plaintext,
+                              size_t plaintext_cap,
+                              size_t *out_plaintext_len,
+                              sw_received_info *out_info);
+
+/**
+ * Frees an opened envelope. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `unsealed` must be NULL or a live `sw_unsealed` not used again
+ * afterwards.
+ */
+void sw_unsealed_free(sw_unsealed *unsealed);
+
+/**
+ * Seals a group post (as `sw_group_post` wrote it) with the sender's
+ * `certificate` for every device in `recipients` (their 32-byte identity
+ * keys back to back: 1 to `SW_MAX_SEALED_RECIPIENTS` distinct keys, else
+ * `SW_SEALED_INVALID_RECIPIENTS`), in one multi-recipient message for the
+ * relay to split (SPEC.md §22.4): the certificate and post are encrypted
+ * once, and each recipient gets the key wrapped for it. Nothing in it
+ * names the sender.
+ *
+ * Errors: `recipients_len` not a multiple of 32 `SW_INVALID_ARGUMENT`; an
+ * invalid key, a malformed certificate or post their `SW_DECODE_*` code.
+ *
+ * Ownership: the inputs are only read; `buf` belongs to the caller. The
+ * message's length is known before anything is drawn: if `buf_len` is
+ * shorter, nothing is drawn or written, `*out_len` receives the length
+ * needed and the result is `SW_BUFFER_TOO_SMALL` (`buf` NULL with
+ * `buf_len` 0 asks). `buf` must not overlap the inputs
+ * (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `recipients` (unless `recipients_len` is 0), `certificate`, `post`
+ * and `out_len` must not be NULL; `rng` NULL is the OS generator.
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `recipients` valid for reads of
+ * `recipients_len` bytes, `certificate` of `certificate_len` bytes,
+ * `post` of `post_len` bytes; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_sealed_seal_post(sw_rng *rng,
+                              const uint8_t *recipients,
+                              size_t recipients_len,
+                              const uint8_t *certificate,
+                              size_t certificate_len,
+                              const uint8_t *post,
+                              size_t post_len,
+                              uint8_t *buf,
+                              size_t buf_len,
+                              size_t *out_len);
+
+/**
+ * The relay's side: parses a multi-recipient message (SPEC.md §22.4,
+ * strictly: a malformed one is its `SW_DECODE_*` code; no key needed) and
+ * stores how many recipients it names. Deliver part `i` (`0 <= i <
+ * count`, `sw_multi_recipient_part`) to the device whose identity key is
+ * recipient `i` (`sw_multi_recipient_recipient`).
+ *
+ * NULL: `message` (unless `message_len` is 0) and `out_count` must not be
+ * NULL.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `message` valid for reads of `message_len` bytes; `out_count` valid for
+ * one write.
+ */
+sw_result sw_multi_recipient_count(const uint8_t *message,
+                                   size_t message_len,
+                                   size_t *out_count);
+
+/**
+ * Writes the 32-byte identity key of recipient `index` of a
+ * multi-recipient message (taken as 32 opaque bytes: look it up in the
+ * relay's records; an unknown key is delivered to nobody). An `index` at
+ * or past the count is `SW_INVALID_ARGUMENT`; a malformed message its
+ * `SW_DECODE_*` code.
+ *
+ * Ownership: `message` is only read; `buf` belongs to the caller;
+ * `*out_len` receives 32, the length written or needed. `buf` must not
+ * overlap `message` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `message` (unless `message_len` is 0) and `out_len` must not be
+ * NULL; `buf` may be NULL only with `buf_len` 0 (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `message` valid for reads of `message_len` bytes; `buf` valid for writes
+ * of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_multi_recipient_recipient(const uint8_t *message,
+                                       size_t message_len,
+                                       size_t index,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Writes the sealed post for recipient `index` of a multi-recipient
+ * message: what the relay delivers to that device (its part and the
+ * shared body). Each call parses the message again. An `index` at or past
+ * the count is `SW_INVALID_ARGUMENT`; a malformed message its
+ * `SW_DECODE_*` code.
+ *
+ * Ownership: `message` is only read; `buf` belongs to the caller;
+ * `*out_len` receives the part's length, written or needed (a size query:
+ * `buf` NULL, `buf_len` 0). `buf` must not overlap `message`
+ * (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `message` (unless `message_len` is 0) and `out_len` must not be
+ * NULL; `buf` may be NULL only with `buf_len` 0.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `message` valid for reads of `message_len` bytes; `buf` valid for writes
+ * of `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_multi_recipient_part(const uint8_t *message,
+                                  size_t message_len,
+                                  size_t index,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * Opens a sealed post (one recipient's part of a multi-recipient message)
+ * with our identity (SPEC.md §22.4, §22.5 steps 1–3): parses it
+ * (`SW_DECODE_*`), decrypts it (`SW_SEALED_AUTHENTICATION_FAILED`, one code
+ * for a part of another device, altered, or not matching the message's
+ * other parts), and parses the certificate and post (`SW_DECODE_*`).
+ * Nothing about the sender is verified yet and no state is read or
+ * changed: read the claimed sender and group
+ * (`sw_unsealed_post_sender`, `_group_id`), then verify and receive with
+ * `sw_unsealed_post_receive`.
+ *
+ * Ownership: `part` is only read. On `SW_OK`, `*out_post` is a new handle
+ * the caller frees with `sw_unsealed_post_free`; on error it is set to
+ * NULL.
+ *
+ * NULL: `identity`, `part` (unless `part_len` is 0) and `out_post` must
+ * not be NULL.
+ *
+ * Thread-safety: `identity` is only read; any thread.
+ *
+ * # Safety
+ *
+ * `identity` a live handle; `part` valid for reads of `part_len` bytes;
+ * `out_post` valid for one write.
+ */
+sw_result sw_sealed_open_post(const sw_identity *identity,
+                              const uint8_t *part,
+                              size_t part_len,
+                              sw_unsealed_post **out_post);
+
+/**
+ * As `sw_unsealed_sender`, for an opened post: who its certificate says
+ * sent it (**not verified**: use it only to find that user's
+ * `sw_device_list`, to pass to `sw_unsealed_post_receive`).
+ *
+ * # Safety
+ *
+ * `post` a live handle; `user` valid for writes of `user_cap` bytes;
+ * `out_user_len` and `out_device_id` valid for one write.
+ */
+sw_result sw_unsealed_post_sender(const sw_unsealed_post *post,
+                                  uint8_t *user,
+                                  size_t user_cap,
+                                  size_t *out_user_len,
+                                  uint32_t *out_device_id);
+
+/**
+ * Writes the 16-byte id of the group the post names (to find the group to
+ * pass to `sw_unsealed_post_receive`; not verified until then).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 16, the
+ * length written or needed.
+ *
+ * NULL: `post` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `post` a live handle; `buf` valid for writes of `buf_len` bytes;
+ * `out_len` valid for one write.
+ */
+sw_result sw_unsealed_post_group_id(const sw_unsealed_post *post,
+                                    uint8_t *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
+
+/**
+ * Stores the length of the group post: the plaintext buffer of
+ * `sw_unsealed_post_receive` must hold that many bytes (the sealed post's
+ * length always suffices).
+ *
+ * NULL: `post` and `out_len` must not be NULL.
+ *
+ * # Safety
+ *
+ * `post` a live handle; `out_len` valid for one write.
+ */
+sw_result sw_unsealed_post_len(const sw_unsealed_post *post,
+                               size_t *out_len);
+
+/**
+ * Verifies the sender and receives the post into `group` (SPEC.md §22.5
+ * steps 4–6), in this order: the certificate at `now_ms` against
+ * `trusted` (as in `sw_unsealed_decrypt`); the certificate's device in
+ * `devices` (the list of the user `sw_unsealed_post_sender` names) with
+ * the certificate's identity key as its confirmed key
+ * (`SW_SEALED_SENDER_MISMATCH`); then the post, as `sw_group_receive_post`
+ * receives it, which must verify as a post of that identity (a post signed
+ * under another member's chain `SW_SEALED_SENDER_MISMATCH`, before
+ * anything is decrypted; any other refusal that function's code).
+ *
+ * On `SW_OK` the sender is the one `sw_unsealed_post_sender` wrote, now
+ * verified, and `*out_plaintext_len`, `*out_info` are as from
+ * `sw_group_receive_post`. On every error nothing changed and `plaintext`
+ * is not written.
+ *
+ * Ownership: `post` and `devices` are only read; `trusted` and `group` are
+ * read and updated (save `group` afterwards). `plaintext` belongs to the
+ * caller and must hold `sw_unsealed_post_len` bytes: else nothing happens,
+ * `*out_plaintext_len` receives that length and the result is
+ * `SW_BUFFER_TOO_SMALL`.
+ *
+ * NULL: every pointer must be non-NULL, except `plaintext` with
+ * `plaintext_cap` 0 (a size query).
+ *
+ * Thread-safety: changes `trusted` and `group`: one thread at a time.
+ *
+ * # Safety
+ *
+ * `post` and `devices` live handles; `trusted` and `group` live handles
+ * used by no other thread; `plaintext` valid for writes of `plaintext_cap`
+ * bytes; `out_plaintext_len` and `out_info` valid for one write.
+ */
+sw_result sw_unsealed_post_receive(const sw_unsealed_post *post,
+                                   uint64_t now_ms,
+                                   sw_trusted_server_keys *trusted,
+                                   const sw_device_list *devices,
+                                   sw_group *group,
+                                   uint8_t *plaintext,
+                                   size_t plaintext_cap,
+                                   size_t *out_plaintext_len,
+                                   sw_group_received_info *out_info);
+
+/**
+ * As `sw_unsealed_post_receive`, for a post of a broadcast channel
+ * received by a subscriber (the certificate must be the owner's: a post
+ * of another identity is `SW_SEALED_SENDER_MISMATCH`).
+ *
+ * # Safety
+ *
+ * As `sw_unsealed_post_receive`, with `subscriber` for `group`.
+ */
+sw_result sw_unsealed_post_receive_channel(const sw_unsealed_post *post,
+                                           uint64_t now_ms,
+                                           sw_trusted_server_keys *trusted,
+                                           const sw_device_list *devices,
+                                           sw_channel_subscriber *subscriber,
+                                           uint8_t *plaintext,
+                                           size_t plaintext_cap,
+                                           size_t *out_plaintext_len,
+                                           sw_group_received_info *out_info);
+
+/**
+ * Frees an opened post. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `post` must be NULL or a live `sw_unsealed_post` not used again
+ * afterwards.
+ */
+void sw_unsealed_post_free(sw_unsealed_post *post);
+
+/**
+ * Draws a fresh profile key (at set-up, and to rotate it: give the new
+ * one to every contact still allowed to send sealed messages, and
+ * register its access key with the relay).
+ *
+ * Ownership: `rng` is borrowed (NULL: the OS generator). On `SW_OK`,
+ * `*out_key` is a new handle the caller frees with `sw_profile_key_free`;
+ * on error it is set to NULL.
+ *
+ * NULL: `out_key` must not be NULL.
+ *
+ * Thread-safety: `rng`, if given, is used by one thread at a time.
+ *
+ * # Safety
+ *
+ * `rng` NULL or a live handle; `out_key` valid for one write.
+ */
+sw_result sw_profile_key_new(sw_rng *rng,
+                             sw_profile_key **out_key);
+
+/**
+ * Makes a profile key from its 32 bytes (as received from a contact, or
+ * stored).
+ *
+ * Ownership: `bytes` is copied. On `SW_OK`, `*out_key` is a new handle the
+ * caller frees with `sw_profile_key_free`; on error it is set to NULL.
+ *
+ * NULL: `bytes` and `out_key` must not be NULL. `len` must be 32
+ * (`SW_PROFILE_KEY_LEN`), else `SW_INVALID_ARGUMENT`.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `bytes` valid for reads of `len` bytes; `out_key` valid for one write.
+ */
+sw_result sw_profile_key_from_bytes(const uint8_t *bytes,
+                                    size_t len,
+                                    sw_profile_key **out_key);
+
+/**
+ * DANGER: writes the profile key's 32 secret bytes, to store them or send
+ * them to a contact over its 1:1 session (whoever holds them can present
+ * the user's access key).
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 32, the
+ * length written or needed.
+ *
+ * NULL: `key` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `key` a live handle; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_profile_key_danger_export(const sw_profile_key *key,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Writes the profile key's access key (`SW_ACCESS_KEY_LEN` = 16 bytes,
+ * `HKDF(0x00*32, profile key, "Sealwire_AccessKey_v1", 16)`): the user
+ * registers it with the relay, and its contacts present it with each
+ * sealed message. A bearer token: keep it as secret as the profile key.
+ *
+ * Ownership: `buf` belongs to the caller; `*out_len` receives 16, the
+ * length written or needed.
+ *
+ * NULL: `key` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * # Safety
+ *
+ * `key` a live handle; `buf` valid for writes of `buf_len` bytes; `out_len`
+ * valid for one write.
+ */
+sw_result sw_profile_key_access_key(const sw_profile_key *key,
+                                    uint8_t *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
+
+/**
+ * Frees a profile key, zeroing it. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `key` must be NULL or a live `sw_profile_key` not used again afterwards.
+ */
+void sw_profile_key_free(sw_profile_key *key);
+
+/**
+ * The relay's check: stores in `*out_valid` whether the `presented` token
+ * is the recipient's `stored` access key (16 bytes), compared in constant
+ * time. A token of another length is not valid (`false`, `SW_OK`).
+ *
+ * NULL: `stored`, `out_valid` must not be NULL (`stored_len` must be 16,
+ * else `SW_INVALID_ARGUMENT`); `presented` may be NULL only with
+ * `presented_len` 0.
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `stored` valid for reads of `stored_len` bytes, `presented` of
+ * `presented_len` bytes; `out_valid` valid for one write.
+ */
+sw_result sw_access_key_verify(const uint8_t *stored,
+                               size_t stored_len,
+                               const uint8_t *presented,
+                               size_t presented_len,
+                               bool *out_valid);
+
+/**
+ * Writes the token of a multi-recipient message: the XOR of the
+ * recipients' access keys (`keys`: 16 bytes each, back to back, at least
+ * one; a length that is 0 or not a multiple of 16 is
+ * `SW_INVALID_ARGUMENT`). The sender presents it with the message; the
+ * relay recomputes it from the keys it stores for the recipients named
+ * and checks it with `sw_access_key_verify`.
+ *
+ * Ownership: `keys` is only read; `buf` belongs to the caller; `*out_len`
+ * receives 16, the length written or needed. `buf` must not overlap
+ * `keys` (`SW_INVALID_ARGUMENT`).
+ *
+ * NULL: `keys` and `out_len` must not be NULL; `buf` may be NULL only with
+ * `buf_len` 0 (a size query).
+ *
+ * Thread-safety: thread-safe.
+ *
+ * # Safety
+ *
+ * `keys` valid for reads of `keys_len` bytes; `buf` valid for writes of
+ * `buf_len` bytes; `out_len` valid for one write.
+ */
+sw_result sw_access_key_combine(const uint8_t *keys,
+                                size_t keys_len,
+                                uint8_t *buf,
+                                size_t buf_len,
+                                size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

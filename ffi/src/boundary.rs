@@ -660,6 +660,11 @@ fn tag_name(magic: u64) -> Option<&'static str> {
         entry::<sw_device_list>(),
         entry::<sw_device_sessions>(),
         entry::<sw_device_messages>(),
+        entry::<sw_server_key>(),
+        entry::<sw_trusted_server_keys>(),
+        entry::<sw_unsealed>(),
+        entry::<sw_unsealed_post>(),
+        entry::<sw_profile_key>(),
     ]
     .into_iter()
     .find(|&(m, _)| m == magic)
@@ -773,6 +778,34 @@ pub(crate) unsafe fn get_value<H: Handle, T: Copy + Default>(
         let inner = unsafe { handle_ref(handle) }?;
         value.set(get(inner));
         Ok(())
+    })
+}
+
+/// The body of an export that writes bytes read from a handle into the
+/// caller's buffer (as [`write_bytes`]: `*out_len` the length written or,
+/// with `SW_BUFFER_TOO_SMALL`, needed; 0 before the handle is checked).
+///
+/// # Safety
+///
+/// A non-NULL `handle` must be a live handle (of any sealwire type) that no
+/// other thread mutates during the call; a non-NULL `buf` valid for writes
+/// of `buf_len` bytes; a non-NULL `out_len` valid for one write.
+pub(crate) unsafe fn get_bytes<H: Handle, B: AsRef<[u8]>>(
+    handle: *const H,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+    get: impl FnOnce(&H::Inner) -> B,
+) -> sw_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out!(out_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let inner = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { output!(buf, buf_len) }?;
+        write_bytes(buf, &mut written, get(inner).as_ref())
     })
 }
 

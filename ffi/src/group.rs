@@ -175,7 +175,7 @@ pub struct sw_post_header {
 
 // The submodules, in the order of the header's functions (cbindgen follows
 // the source order); each is its own group so that rustfmt keeps it.
-mod helpers;
+pub(crate) mod helpers;
 
 mod posting;
 

@@ -29,7 +29,13 @@
 //! - several devices per user (SPEC.md §21): device lists
 //!   (`sw_device_list`), the sessions with one device (`sw_device_sessions`),
 //!   one message per device in one call (`sw_encrypt_for_devices`,
-//!   `sw_device_messages`) and signed recovery requests.
+//!   `sw_device_messages`) and signed recovery requests;
+//! - sealed sender (SPEC.md §22): the server's certificate key
+//!   (`sw_server_key`), pinned server keys (`sw_trusted_server_keys`),
+//!   envelopes sealed and opened (`sw_sealed_seal`, `sw_sealed_open`,
+//!   `sw_unsealed`), multi-recipient group posts and the relay's split
+//!   (`sw_sealed_seal_post`, `sw_multi_recipient_part`,
+//!   `sw_unsealed_post`), access keys (`sw_profile_key`).
 //!
 //! All `unsafe` code of the workspace lives in this crate, behind the
 //! checks of `boundary.rs`.
@@ -64,6 +70,8 @@ pub mod group;
 
 pub mod devices;
 
+pub mod sealed;
+
 pub use devices::*;
 pub use expiry::*;
 pub use franking::*;
@@ -74,4 +82,5 @@ pub use prekey::*;
 pub use result::*;
 pub use rng::*;
 pub use safety::*;
+pub use sealed::*;
 pub use session::*;

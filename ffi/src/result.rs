@@ -6,6 +6,7 @@ use sealwire::devices::DeviceError;
 use sealwire::expiry::InvalidPolicy;
 use sealwire::franking::{AttachmentError, ReportError};
 use sealwire::group::GroupError;
+use sealwire::sealed::SealedError;
 use sealwire::{BundleError, DecodeError, SafetyNumberError, SessionError, expiry::ExpiryError};
 
 /// The result of a sealwire call. `SW_OK` (0) is success; every other value
@@ -19,7 +20,8 @@ use sealwire::{BundleError, DecodeError, SafetyNumberError, SessionError, expiry
 /// prekeys, 400-499 the expiry queue and timers, 500-599 safety numbers,
 /// 600-699 saved state, 700-799 message franking (reports, the relay's
 /// stamp, attachments), 800-899 groups and channels (`GroupError`), 900-999
-/// device lists, multi-device sends and recovery requests (`DeviceError`).
+/// device lists, multi-device sends and recovery requests (`DeviceError`),
+/// 1000-1099 sealed sender (`SealedError`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum sw_result {
@@ -288,13 +290,38 @@ pub enum sw_result {
     /// Recovery request: too soon after the last request made, or the last
     /// restart granted, for this device (`SW_RECOVERY_INTERVAL_MS`).
     SW_RECOVERY_TOO_MANY_REQUESTS = 910,
+
+    /// Sealed sender: the envelope or sealed post does not decrypt with our
+    /// identity key (for another device, altered, or not matching the
+    /// message's other parts). One code for every failure that depends on
+    /// key material. Nothing changed.
+    SW_SEALED_AUTHENTICATION_FAILED = 1000,
+    /// Sealed sender: the certificate names a server key id that is not
+    /// pinned (`sw_trusted_server_keys_add`).
+    SW_SEALED_UNTRUSTED_SERVER_KEY = 1001,
+    /// Sealed sender: the certificate's signature does not verify under the
+    /// pinned server key of its id.
+    SW_SEALED_BAD_CERTIFICATE_SIGNATURE = 1002,
+    /// Sealed sender: the certificate expired (the receiver's clock is at or
+    /// past its expiry).
+    SW_SEALED_CERTIFICATE_EXPIRED = 1003,
+    /// Sealed sender: the sender is not who the certificate says (its
+    /// device is not in the sender's device list with the certificate's
+    /// identity key as its confirmed key, or the inner message or post
+    /// authenticates another identity). Nothing changed.
+    SW_SEALED_SENDER_MISMATCH = 1004,
+    /// Sealed sender: `SW_MAX_TRUSTED_SERVER_KEYS` keys are pinned already.
+    SW_SEALED_TOO_MANY_SERVER_KEYS = 1005,
+    /// Sealed sender: a multi-recipient message for no recipient, for more
+    /// than `SW_MAX_SEALED_RECIPIENTS`, or naming a recipient twice.
+    SW_SEALED_INVALID_RECIPIENTS = 1006,
 }
 
 impl sw_result {
     /// Every code, in numeric order.
     ///
     /// cbindgen:ignore
-    pub const ALL: [sw_result; 93] = [
+    pub const ALL: [sw_result; 100] = [
         Self::SW_OK,
         Self::SW_NULL_POINTER,
         Self::SW_BUFFER_TOO_SMALL,
@@ -388,6 +415,13 @@ impl sw_result {
         Self::SW_RECOVERY_UNKNOWN_SESSION,
         Self::SW_RECOVERY_REPLAYED_REQUEST,
         Self::SW_RECOVERY_TOO_MANY_REQUESTS,
+        Self::SW_SEALED_AUTHENTICATION_FAILED,
+        Self::SW_SEALED_UNTRUSTED_SERVER_KEY,
+        Self::SW_SEALED_BAD_CERTIFICATE_SIGNATURE,
+        Self::SW_SEALED_CERTIFICATE_EXPIRED,
+        Self::SW_SEALED_SENDER_MISMATCH,
+        Self::SW_SEALED_TOO_MANY_SERVER_KEYS,
+        Self::SW_SEALED_INVALID_RECIPIENTS,
     ];
 
     /// The code with this number, if there is one.
@@ -508,6 +542,15 @@ impl sw_result {
             Self::SW_RECOVERY_UNKNOWN_SESSION => c"recovery request names no session held",
             Self::SW_RECOVERY_REPLAYED_REQUEST => c"recovery request replayed",
             Self::SW_RECOVERY_TOO_MANY_REQUESTS => c"too many recovery requests",
+            Self::SW_SEALED_AUTHENTICATION_FAILED => c"sealed message authentication failed",
+            Self::SW_SEALED_UNTRUSTED_SERVER_KEY => c"certificate from a server key not pinned",
+            Self::SW_SEALED_BAD_CERTIFICATE_SIGNATURE => c"certificate signature does not verify",
+            Self::SW_SEALED_CERTIFICATE_EXPIRED => c"sender certificate expired",
+            Self::SW_SEALED_SENDER_MISMATCH => c"sender is not the certificate's",
+            Self::SW_SEALED_TOO_MANY_SERVER_KEYS => c"too many pinned server keys",
+            Self::SW_SEALED_INVALID_RECIPIENTS => {
+                c"no recipient, too many, or a recipient named twice"
+            }
         }
     }
 }
@@ -666,6 +709,24 @@ impl From<DeviceError> for sw_result {
             DeviceError::UnknownSession => Self::SW_RECOVERY_UNKNOWN_SESSION,
             DeviceError::ReplayedRequest => Self::SW_RECOVERY_REPLAYED_REQUEST,
             DeviceError::TooManyRequests => Self::SW_RECOVERY_TOO_MANY_REQUESTS,
+            _ => Self::SW_UNKNOWN_ERROR,
+        }
+    }
+}
+
+impl From<SealedError> for sw_result {
+    fn from(e: SealedError) -> Self {
+        match e {
+            SealedError::Malformed(d) => d.into(),
+            SealedError::AuthenticationFailed => Self::SW_SEALED_AUTHENTICATION_FAILED,
+            SealedError::UntrustedServerKey => Self::SW_SEALED_UNTRUSTED_SERVER_KEY,
+            SealedError::BadCertificateSignature => Self::SW_SEALED_BAD_CERTIFICATE_SIGNATURE,
+            SealedError::CertificateExpired => Self::SW_SEALED_CERTIFICATE_EXPIRED,
+            SealedError::SenderMismatch => Self::SW_SEALED_SENDER_MISMATCH,
+            SealedError::Session(e) => e.into(),
+            SealedError::Group(e) => e.into(),
+            SealedError::TooManyServerKeys => Self::SW_SEALED_TOO_MANY_SERVER_KEYS,
+            SealedError::InvalidRecipients => Self::SW_SEALED_INVALID_RECIPIENTS,
             _ => Self::SW_UNKNOWN_ERROR,
         }
     }

@@ -13,7 +13,7 @@ use sealwire::{
 
 use crate::boundary::fail;
 use crate::boundary::{
-    Handle, Result, clear_handle, free_handle, get_optional, guard, guard_void, handle_mut,
+    Handle, Out, Result, clear_handle, free_handle, get_optional, guard, guard_void, handle_mut,
     handle_ref, new_handle, too_small, write_bytes,
 };
 use crate::identity::{identity_and_rng, sw_identity};
@@ -547,6 +547,36 @@ pub(crate) unsafe fn decrypt_export(
             }
         }
     })
+}
+
+/// Decrypts into the caller's buffer, which must hold `needed` bytes (else
+/// `SW_BUFFER_TOO_SMALL` with `needed` stored and nothing decrypted): the
+/// body at its front, the rest of the `needed` bytes zeroed, its length
+/// and metadata stored.
+pub(crate) fn decrypt_into(
+    buf: &mut [u8],
+    needed: usize,
+    written: &mut Out<'_, usize>,
+    out_info: &mut Out<'_, sw_received_info>,
+    decrypt: impl FnOnce() -> Result<Received>,
+) -> Result<()> {
+    let have = buf.len();
+    let Some(buf) = buf.get_mut(..needed) else {
+        written.set(needed);
+        return Err(too_small(have, needed));
+    };
+    let (n, meta) = deliver_received(buf, &decrypt()?)?;
+    written.set(n);
+    out_info.set(meta);
+    Ok(())
+}
+
+/// Delivers a decrypted (owned) message into `buf` (as long as the
+/// message): the body at its front, the rest zeroed; its length and
+/// metadata.
+pub(crate) fn deliver_received(buf: &mut [u8], r: &Received) -> Result<(usize, sw_received_info)> {
+    let (meta, erase) = received_info(r);
+    Ok((deliver(buf, &r.plaintext, erase)?, meta))
 }
 
 /// Copies a decrypted body to the front of `buf` (the whole `buf` is at

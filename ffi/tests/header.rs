@@ -4,7 +4,8 @@
 //!
 //! Also checks the header against the crate: every result code appears with
 //! its number, and every exported function has a NULL test in
-//! `ffi/tests/c/test_null.c` (or `test_group_null.c`, `test_devices_null.c`).
+//! `ffi/tests/c/test_null.c` (or `test_group_null.c`, `test_devices_null.c`,
+//! `test_sealed_null.c`).
 
 #![allow(
     clippy::unwrap_used,
@@ -172,9 +173,12 @@ fn every_exported_function_has_a_null_test() {
     assert_eq!(decls.len(), exported_functions(&header).len());
     assert!(decls.len() > 40, "found only {decls:?}");
     let c = |name: &str| std::fs::read_to_string(dir().join("tests").join("c").join(name)).unwrap();
-    // Groups and channels, and devices, keep their NULL calls in files of
-    // their own.
-    let tests = c("test_null.c") + &c("test_group_null.c") + &c("test_devices_null.c");
+    // Groups and channels, devices, and sealed sender keep their NULL calls
+    // in files of their own.
+    let tests = c("test_null.c")
+        + &c("test_group_null.c")
+        + &c("test_devices_null.c")
+        + &c("test_sealed_null.c");
     let mut missing = Vec::new();
     for (name, params) in &decls {
         if name.ends_with("_free") {

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Scripted test of examples/chat.rs: two chat processes on loopback, each
-# with its own SQLite file, fed through FIFOs (stdin is not a terminal).
+# Scripted test of the chat example (examples/chat/, package sealwire-chat):
+# two chat processes on loopback, each with its own SQLite file, fed through
+# FIFOs (stdin is not a terminal).
 #
 #     bash sqlite/scripts/chat_smoke.sh            # from the repository root
 #
-# 1. messages both ways; the connector starts the session;
+# 0. mistakes on the command line (a bad address, a missing database file, a
+#    bad --device) are explained with the usage, and create no database
+#    file; a database file that is not one is named in a sentence;
+# 1. messages both ways; the connector starts the session; `/timer abc` and
+#    an unknown command are answered with the usage and the commands; frames
+#    too large, of an unknown type, malformed or cut short are reported,
+#    and the chat goes on;
 # 2. the connector is SIGKILLed, a message is sent meanwhile, the connector
 #    restarts: its history is printed, the message is retransmitted;
 # 3. the listener is SIGKILLed, the same the other way;
@@ -37,8 +44,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cargo build --quiet --manifest-path "$root/Cargo.toml" --example chat
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/examples/chat"
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p sealwire-chat
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/chat"
 port="${CHAT_PORT:-47891}"
 addr="127.0.0.1:$port"
 work="$(mktemp -d)"
@@ -79,6 +86,36 @@ for d, b in c.execute(\"select direction, body from messages where content_type 
 has_row() { rows "$1" >rows.txt; grep -qxF "$2" rows.txt || fail "$1 lacks $2"; }
 lacks_row() { rows "$1" >rows.txt; ! grep -qxF "$2" rows.txt || fail "$1 still has $2"; }
 
+# expect_refused EXIT WANT ARGS...: the chat exits with EXIT, printing a
+# line that starts with WANT (a fixed string) on stderr.
+expect_refused() {
+    local want_rc="$1" want="$2" rc=0
+    shift 2
+    "$bin" "$@" </dev/null >refused.out 2>refused.err || rc=$?
+    [[ "$rc" == "$want_rc" ]] || fail "chat $*: exit $rc, not $want_rc"
+    awk -v want="$want" 'index($0, want) == 1 { found = 1 } END { exit !found }' refused.err || {
+        cat refused.err
+        fail "chat $*: no line starting with '$want'"
+    }
+}
+
+echo "== 0. mistakes on the command line"
+expect_refused 2 'chat: bad address "127.0.0.1:notaport": the port must be a number from 0 to 65535, not "notaport"' \
+    listen 127.0.0.1:notaport typo.db
+grep -q '^usage: chat listen' refused.err || fail "no usage after a bad address"
+expect_refused 2 'chat: bad address "127.0.0.1:notaport": the port must be a number from 1 to 65535, not "notaport"' \
+    connect 127.0.0.1:notaport typo.db
+expect_refused 2 'chat: missing the database file (DB, such as alice.db)' listen "$addr"
+expect_refused 2 'chat: --device takes a device number from 0 to 4294967295, not "two"' \
+    connect "$addr" typo.db --device two
+expect_refused 1 'chat: cannot connect to no-such-host.invalid:7878: ' \
+    connect no-such-host.invalid:7878 typo.db
+[[ ! -e typo.db ]] || fail "a refused command line created typo.db"
+echo "not a database" >garbage.db
+expect_refused 1 'chat: cannot open the database garbage.db: not an SQLite database: file is not a database' \
+    listen "$addr" garbage.db
+[[ "$(cat garbage.db)" == "not a database" ]] || fail "garbage.db was changed"
+
 echo "== 1. both ways"
 start_a
 start_b
@@ -88,6 +125,42 @@ say_b "hello from bob"; sleep 1
 has_row bob.db "in:hello from alice"
 has_row alice.db "in:hello from bob"
 grep -q "started a new session with alice" b.log || fail "the connector did not initiate"
+say_b "/timer abc"
+say_b "/timer 0"
+say_b "/tmier 5"
+sleep 1
+grep -qxF "* usage: /timer <seconds> | /timer read <seconds> | /timer off | /timer" b.log ||
+    fail "/timer abc: no usage"
+grep -qF "* a timer lasts 1 to 31536000 seconds (365 days), not 0 (usage: /timer" b.log ||
+    fail "/timer 0: no range"
+grep -qxF "* unknown command /tmier; the commands are /timer, /history, /help, /quit" b.log ||
+    fail "/tmier: no list of the commands"
+# Bad frames from a stranger: over the limit (skipped), of an unknown type,
+# a hello without an address, and one cut short by the end of the
+# connection. Each is reported; the chat goes on.
+python3 -c "
+import socket, struct, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(struct.pack('>BI', 3, 2000000) + bytes(2000000))
+s.sendall(struct.pack('>BI', 9, 3) + b'abc')
+s.sendall(struct.pack('>BI', 1, 2) + b'\xff\x00')
+s.sendall(struct.pack('>BI', 3, 100) + b'short')
+# End our side, and read the listener's hello until it closes: closing with
+# unread data would reset the connection, and could discard our frames.
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+while s.recv(65536):
+    pass
+s.close()" "$port"
+sleep 1
+for want in "2000000 bytes, over the [0-9]*-byte limit" "unknown frame type 9" \
+    "a hello frame without a valid device address" \
+    "the connection ended 10 bytes into a 105-byte frame"; do
+    grep -q "^\* dropped a frame from 127\.0\.0\.1:[0-9]*: $want\$" a.log ||
+        fail "the listener did not report: $want"
+done
+say_a "after the bad frames"; sleep 1
+has_row bob.db "in:after the bad frames"
 
 echo "== 2. connector killed and restarted"
 kill_b
@@ -95,7 +168,7 @@ sleep 1
 say_a "sent while bob is down"; sleep 1
 start_b
 sleep 3
-grep -q "hello from bob" <(sed -n '/last 2 message/,$p' b.log) || fail "no history on restart"
+grep -q "hello from bob" <(sed -n '/last [0-9]* message/,$p' b.log) || fail "no history on restart"
 has_row bob.db "in:sent while bob is down"
 
 echo "== 3. listener killed and restarted"

@@ -2,6 +2,7 @@
 //! or blobs sealed under the caller's storage key and bound to their row.
 
 use sealwire::DeviceAddress;
+use sealwire::group::GroupId;
 use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{IdentityKey, OsRng, persist::StateError};
 
@@ -35,6 +36,8 @@ pub(crate) enum Slot<'a> {
     Session(&'a DeviceAddress),
     /// Table `device_lists`, the row of this user.
     DeviceList(&'a str),
+    /// Table `groups`, the row of this group.
+    Group(&'a GroupId),
 }
 
 impl Slot<'_> {
@@ -49,6 +52,9 @@ impl Slot<'_> {
             Self::DeviceList(user) => BlobAddress::local(owner)
                 .with_peer_name(user)
                 .with_context(b"device_lists"),
+            Self::Group(id) => BlobAddress::local(owner)
+                .with_peer_name(id.as_bytes())
+                .with_context(b"groups"),
         }
     }
 
@@ -59,6 +65,7 @@ impl Slot<'_> {
             Self::Prekeys => StateRecord::Prekeys,
             Self::Session(peer) => StateRecord::Session((*peer).clone()),
             Self::DeviceList(user) => StateRecord::DeviceList((*user).to_owned()),
+            Self::Group(id) => StateRecord::Group(**id),
         }
     }
 }
@@ -141,6 +148,62 @@ impl BlobCodec {
             Self::Sealed { key, .. } => {
                 let owner = self.require_owner()?;
                 T::unseal(key, &slot.address(owner), bytes).map_err(state)
+            }
+        }
+    }
+}
+
+/// The first bytes of the associated data of every value this crate
+/// seals (STORAGE.md §14).
+const VALUE_LABEL: &[u8] = b"sealwire-sqlite/value/v5";
+
+/// The associated data a value of `table` is sealed with: the label, the
+/// table and the row's fields (its id and every column that does not
+/// change after insertion), each length-prefixed, so that a value opens
+/// only in the row it was written for.
+pub(crate) fn value_address(table: &str, fields: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    for part in core::iter::once(VALUE_LABEL)
+        .chain(core::iter::once(table.as_bytes()))
+        .chain(fields.iter().copied())
+    {
+        let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+impl BlobCodec {
+    /// Seals an app value for the row `address` names
+    /// ([`value_address`]): a sealed database seals it under the storage
+    /// key ([`StorageKey::seal_value`]); a plain one stores it as it is.
+    pub(crate) fn seal_value(&mut self, address: &[u8], value: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Plain => value.to_vec(),
+            Self::Sealed { key, rng, .. } => key.seal_value(rng, address, value),
+        }
+    }
+
+    /// Opens a value written by [`seal_value`](Self::seal_value) for the
+    /// same row: [`StoreError::SealedRow`] if it fails (damaged, moved
+    /// from another row, another key).
+    pub(crate) fn open_value(
+        &self,
+        table: &'static str,
+        row_id: i64,
+        address: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, StoreError> {
+        match self {
+            Self::Plain => Ok(zeroize::Zeroizing::new(bytes)),
+            Self::Sealed { key, .. } => {
+                key.open_value(address, &bytes)
+                    .map_err(|error| StoreError::SealedRow {
+                        table,
+                        row_id,
+                        error,
+                    })
             }
         }
     }

@@ -82,8 +82,11 @@ impl SqliteStore {
     ///    [`accept_recovery_request`](Self::accept_recovery_request));
     /// 4. commit.
     ///
-    /// All or nothing: on any error no session moved and nothing was
-    /// written. Only after the commit are the ciphertexts handed out:
+    /// Only content stored as a message (a user message, a receipt):
+    /// anything else is [`StoreError::Group`] with
+    /// [`GroupError::InvalidContentType`](sealwire::group::GroupError::InvalidContentType)
+    /// (send group keys with the group methods). All or nothing: on any
+    /// error no session moved and nothing was written. Only after the commit are the ciphertexts handed out:
     /// transmit each copy, and [`mark_delivered`](Self::mark_delivered)
     /// it on its device's acknowledgement; until then
     /// [`pending_outbox`](Self::pending_outbox) lists it. Our other devices
@@ -98,6 +101,10 @@ impl SqliteStore {
         content_type: ContentType,
         body: &[u8],
     ) -> Result<UserOutgoing, StoreError> {
+        if !crate::messaging::is_stored_content(content_type) {
+            // Keys (and timer changes) are never stored as messages.
+            return Err(sealwire::group::GroupError::InvalidContentType.into());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -144,6 +151,7 @@ impl SqliteStore {
         let peer = DeviceAddress::new(to, 0);
         let row_id = rows::insert_message(
             &tx,
+            &mut self.codec,
             &NewMessage {
                 peer: &peer,
                 direction: Direction::Out,
@@ -292,7 +300,7 @@ impl SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let marked = rows::marked_copies(&tx, to)?;
+        let marked = rows::marked_copies(&tx, &self.codec, to)?;
         if marked.is_empty() {
             return Ok(Vec::new());
         }

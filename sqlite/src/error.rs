@@ -5,6 +5,7 @@ use std::fmt;
 use rusqlite::ErrorCode;
 use sealwire::DeviceAddress;
 use sealwire::devices::DeviceError;
+use sealwire::group::{GroupError, GroupId};
 use sealwire::{BundleError, DecodeError, SessionError, persist::StateError};
 
 /// The stored state a blob belongs to, named in [`StoreError::State`].
@@ -19,6 +20,8 @@ pub enum StateRecord {
     Session(DeviceAddress),
     /// The device list of a user (table `device_lists`).
     DeviceList(String),
+    /// The state of a group or channel (table `groups`).
+    Group(GroupId),
 }
 
 impl fmt::Display for StateRecord {
@@ -28,6 +31,7 @@ impl fmt::Display for StateRecord {
             Self::Prekeys => f.write_str("prekey store"),
             Self::Session(address) => write!(f, "sessions with {address}"),
             Self::DeviceList(user) => write!(f, "device list of {user}"),
+            Self::Group(id) => write!(f, "state of group {id:?}"),
         }
     }
 }
@@ -81,6 +85,22 @@ pub enum StoreError {
         /// Why the key is invalid.
         error: DecodeError,
     },
+    /// A value sealed in a row (a message body, a group's member list...)
+    /// failed to open: damaged, moved from another row or conversation
+    /// (its associated data names the row it was written for), or sealed
+    /// under another storage key. One error for every authentication
+    /// failure; the row is left as it is.
+    SealedRow {
+        /// The table.
+        table: &'static str,
+        /// The row's id (rowid).
+        row_id: i64,
+        /// Why it failed to open: [`StateError::Corrupted`] (damaged or
+        /// moved), [`StateError::WrongStorageKey`],
+        /// [`StateError::Truncated`] or
+        /// [`StateError::UnsupportedVersion`].
+        error: StateError,
+    },
     /// A row holds a value this crate never writes (an unknown direction or
     /// content type, a negative time...).
     InvalidRow {
@@ -124,6 +144,21 @@ pub enum StoreError {
     /// of a user needs one (see
     /// [`update_device_list`](crate::SqliteStore::update_device_list)).
     NoDeviceList(String),
+    /// No group or channel with this id is stored (see
+    /// [`create_group`](crate::SqliteStore::create_group)).
+    NoGroup(GroupId),
+    /// The group refused the step (a forged or replayed post, a member
+    /// already added...); nothing changed.
+    Group(GroupError),
+    /// The group's role does not allow the step: a channel's owner
+    /// receives no post, a subscriber posts nothing and has no members.
+    WrongRole(GroupId),
+    /// The group was created or joined already.
+    GroupExists(GroupId),
+    /// The group was created from a received distribution and is not
+    /// joined yet ([`join_group`](crate::SqliteStore::join_group)): we
+    /// have sent no chain, and take no membership step.
+    NotJoined(GroupId),
 }
 
 impl StoreError {
@@ -188,6 +223,19 @@ impl fmt::Display for StoreError {
                 "prekey message of an earlier session with {address}, no longer held"
             ),
             Self::NoDeviceList(user) => write!(f, "no device list stored for {user}"),
+            Self::NoGroup(id) => write!(f, "no group {id:?} stored"),
+            Self::Group(e) => write!(f, "group error: {e}"),
+            Self::WrongRole(id) => write!(f, "our role in group {id:?} does not allow this"),
+            Self::GroupExists(id) => write!(f, "group {id:?} was created or joined already"),
+            Self::NotJoined(id) => write!(f, "group {id:?} is not joined yet"),
+            Self::SealedRow {
+                table,
+                row_id,
+                error,
+            } => write!(
+                f,
+                "sealed value in row {row_id} of table {table} failed to open: {error}"
+            ),
         }
     }
 }
@@ -196,7 +244,8 @@ impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Sqlite(e) | Self::NotADatabase(e) | Self::CorruptDatabase(e) => Some(e),
-            Self::State { error, .. } => Some(error),
+            Self::State { error, .. } | Self::SealedRow { error, .. } => Some(error),
+            Self::Group(e) => Some(e),
             Self::PeerIdentity { error, .. } => Some(error),
             Self::Session(e) => Some(e),
             Self::Bundle(e) => Some(e),
@@ -225,6 +274,12 @@ impl From<SessionError> for StoreError {
 impl From<DeviceError> for StoreError {
     fn from(e: DeviceError) -> Self {
         Self::Device(e)
+    }
+}
+
+impl From<GroupError> for StoreError {
+    fn from(e: GroupError) -> Self {
+        Self::Group(e)
     }
 }
 

@@ -4,6 +4,8 @@
 mod codec;
 mod devices;
 mod error;
+mod group_rows;
+mod groups;
 mod messaging;
 mod rows;
 mod schema;
@@ -14,6 +16,7 @@ pub use error::{StateRecord, StoreError};
 pub use schema::{BUSY_TIMEOUT, SCHEMA_VERSION};
 pub use store::SqliteStore;
 pub use types::{
-    Direction, OutboxEntry, Outgoing, ReceiveOutcome, RecoveryAccepted, SessionEvent,
-    StoredMessage, UserOutgoing,
+    Direction, DistributionOutcome, GroupInfo, GroupMessage, GroupPost, GroupPostEntry,
+    GroupReceiveOutcome, GroupRole, GroupUpdate, OutboxEntry, Outgoing, ReceiveOutcome,
+    RecoveryAccepted, SessionEvent, StoredMessage, UserOutgoing,
 };

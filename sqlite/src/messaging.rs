@@ -16,7 +16,7 @@ use crate::types::{Direction, OutboxEntry, Outgoing, ReceiveOutcome, SessionEven
 
 /// When a received message disappears, as stored: `(expires_at,
 /// read_ttl_ms)`, or `None` when no row is stored (expired on arrival).
-fn incoming_expiry(expiry: MessageExpiry) -> Option<(Option<Timestamp>, Option<u64>)> {
+pub(crate) fn incoming_expiry(expiry: MessageExpiry) -> Option<(Option<Timestamp>, Option<u64>)> {
     match expiry {
         MessageExpiry::At(t) => Some((Some(t), None)),
         MessageExpiry::AfterRead { ttl_ms } => Some((None, Some(ttl_ms))),
@@ -24,6 +24,16 @@ fn incoming_expiry(expiry: MessageExpiry) -> Option<(Option<Timestamp>, Option<u
         // `Never`, and any future variant: kept.
         _ => Some((None, None)),
     }
+}
+
+/// Whether a message of this content type becomes a row: user messages
+/// and receipts. Never what carries keys (a group key distribution) nor a
+/// timer change, nor a content type this version does not know.
+pub(crate) fn is_stored_content(content_type: ContentType) -> bool {
+    matches!(
+        content_type,
+        ContentType::UserMessage | ContentType::Receipt
+    )
 }
 
 /// Our own copy of a message we send under `policy`: we have read it, so
@@ -217,11 +227,26 @@ impl SqliteStore {
             Err(SessionError::DuplicateMessage) => return Ok(ReceiveOutcome::Duplicate),
             Err(e) => return Err(session_error(e, from)),
         };
-        let expiry = incoming_expiry(received.expiry)
-            .filter(|_| received.content_type != ContentType::TimerChange);
+        if received.content_type == ContentType::GroupKeyDistribution {
+            // Keys are never stored as messages: the group takes the
+            // chain in this transaction.
+            let (group, outcome) =
+                crate::groups::take_distribution(&tx, &mut self.codec, from, now, &received)?;
+            rows::save_sessions(&tx, &mut self.codec, from, &sessions)?;
+            tx.commit()?;
+            return Ok(ReceiveOutcome::GroupKey {
+                group,
+                outcome,
+                sender: received.sender,
+                session,
+            });
+        }
+        let expiry =
+            incoming_expiry(received.expiry).filter(|_| is_stored_content(received.content_type));
         let row_id = match expiry {
             Some((expires_at, read_ttl_ms)) => Some(rows::insert_message(
                 &tx,
+                &mut self.codec,
                 &NewMessage {
                     peer: from,
                     direction: Direction::In,
@@ -272,7 +297,12 @@ impl SqliteStore {
         self.send_content(to, rng, now, ContentType::UserMessage, body)
     }
 
-    /// [`send`](Self::send) with another content type (a receipt...).
+    /// [`send`](Self::send) with another content type (a receipt...). A
+    /// content type that is not stored as a message (a key distribution, a
+    /// timer change: see [`ReceiveOutcome::NotStored`]) is encrypted and
+    /// queued in the outbox with no message row ([`Outgoing::row_id`] is
+    /// `None`); send group keys with the group methods
+    /// ([`create_group`](Self::create_group)...).
     pub fn send_content<R: sealwire::rand_core::CryptoRng + ?Sized>(
         &mut self,
         to: &DeviceAddress,
@@ -298,26 +328,33 @@ impl SqliteStore {
             .message;
         let policy = sessions.current().and_then(|c| c.timer().policy);
         rows::save_sessions(&tx, &mut self.codec, to, &sessions)?;
-        let row_id = rows::insert_message(
-            &tx,
-            &NewMessage {
-                peer: to,
-                direction: Direction::Out,
-                content_type,
-                sent_at: now,
-                received_at: None,
-                expires_at: outgoing_expiry(policy, now),
-                read_ttl_ms: None,
-                read: true,
-                body,
-                to_user: false,
-            },
-        )?;
-        let outbox_id = rows::insert_outbox(&tx, to, Some(row_id), &ciphertext, now)?;
-        rows::insert_sent_copy(&tx, row_id, to, &ciphertext)?;
+        let row_id = if is_stored_content(content_type) {
+            Some(rows::insert_message(
+                &tx,
+                &mut self.codec,
+                &NewMessage {
+                    peer: to,
+                    direction: Direction::Out,
+                    content_type,
+                    sent_at: now,
+                    received_at: None,
+                    expires_at: outgoing_expiry(policy, now),
+                    read_ttl_ms: None,
+                    read: true,
+                    body,
+                    to_user: false,
+                },
+            )?)
+        } else {
+            None
+        };
+        let outbox_id = rows::insert_outbox(&tx, to, row_id, &ciphertext, now)?;
+        if let Some(row_id) = row_id {
+            rows::insert_sent_copy(&tx, row_id, to, &ciphertext)?;
+        }
         tx.commit()?;
         Ok(Outgoing {
-            row_id: Some(row_id),
+            row_id,
             outbox_id,
             ciphertext,
         })
@@ -414,6 +451,7 @@ impl SqliteStore {
     pub fn messages(&self, peer: &DeviceAddress) -> Result<Vec<StoredMessage>, StoreError> {
         rows::query_messages(
             &self.conn,
+            &self.codec,
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
                  WHERE peer_name = ?1 AND device = ?2 AND to_user = 0 ORDER BY id"
@@ -427,6 +465,7 @@ impl SqliteStore {
     pub fn conversation(&self, user: &str) -> Result<Vec<StoredMessage>, StoreError> {
         rows::query_messages(
             &self.conn,
+            &self.codec,
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE peer_name = ?1 ORDER BY id"),
             [user],
         )
@@ -437,6 +476,7 @@ impl SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         rows::query_messages(
             &self.conn,
+            &self.codec,
             &format!(
                 "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY id DESC LIMIT ?1)
                  ORDER BY id"
@@ -449,6 +489,7 @@ impl SqliteStore {
     pub fn message(&self, row_id: i64) -> Result<Option<StoredMessage>, StoreError> {
         let found = rows::query_messages(
             &self.conn,
+            &self.codec,
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
             [row_id],
         )?;
@@ -493,10 +534,17 @@ impl SqliteStore {
     /// checkpoints the write-ahead log when any was deleted. Returns how
     /// many were deleted. Call it at [`next_expiry`](Self::next_expiry).
     pub fn delete_expired(&mut self, now: Timestamp) -> Result<usize, StoreError> {
-        let n = self.conn.execute(
-            "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-            [time_to_sql(now)],
-        )?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = 0usize;
+        for table in ["messages", "group_messages"] {
+            n = n.saturating_add(tx.execute(
+                &format!("DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?1"),
+                [time_to_sql(now)],
+            )?);
+        }
+        tx.commit()?;
         if n > 0 {
             // Best effort: a reader elsewhere may hold the log.
             let _ = self.checkpoint();
@@ -507,7 +555,10 @@ impl SqliteStore {
     /// The earliest message deadline, if any message will disappear.
     pub fn next_expiry(&self) -> Result<Option<Timestamp>, StoreError> {
         let ms: Option<i64> = self.conn.query_row(
-            "SELECT min(expires_at) FROM messages WHERE expires_at IS NOT NULL",
+            "SELECT min(t) FROM (
+                 SELECT min(expires_at) AS t FROM messages WHERE expires_at IS NOT NULL
+                 UNION ALL
+                 SELECT min(expires_at) FROM group_messages WHERE expires_at IS NOT NULL)",
             [],
             |row| row.get(0),
         )?;
@@ -518,9 +569,12 @@ impl SqliteStore {
 
     /// Erases, in every session with every peer device (current and
     /// previous), the skipped message keys whose retention has run out
-    /// ([`DeviceSessions::erase_expired_keys`]), in one transaction;
-    /// returns how many devices' sessions changed. A row that fails to
-    /// load fails the call (and nothing is written).
+    /// ([`DeviceSessions::erase_expired_keys`]), and in every group the
+    /// skipped post keys and superseded chains whose retention has run
+    /// out ([`GroupState::erase_expired_keys`](sealwire::group::GroupState::erase_expired_keys)),
+    /// in one transaction; returns how many devices' sessions and groups
+    /// changed. A row that fails to load fails the call (and nothing is
+    /// written). Call it at [`next_key_erasure`](Self::next_key_erasure).
     pub fn erase_expired_keys(&mut self, now: Timestamp) -> Result<usize, StoreError> {
         let tx = self
             .conn
@@ -536,7 +590,24 @@ impl SqliteStore {
                 changed = changed.saturating_add(1);
             }
         }
+        let groups = crate::groups::erase_expired_group_keys(&tx, &mut self.codec, now)?;
         tx.commit()?;
-        Ok(changed)
+        Ok(changed.saturating_add(groups))
+    }
+
+    /// When [`erase_expired_keys`](Self::erase_expired_keys) next has
+    /// something to erase (a skipped key or superseded chain of a session
+    /// or a group past its retention), if anything.
+    pub fn next_key_erasure(&self) -> Result<Option<Timestamp>, StoreError> {
+        let mut next = crate::groups::next_group_key_erasure(&self.conn, &self.codec)?;
+        for address in rows::session_addresses(&self.conn)? {
+            if let Some(s) = rows::sessions(&self.conn, &self.codec, &address)? {
+                next = match (next, s.next_key_erasure()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        Ok(next)
     }
 }

@@ -7,7 +7,7 @@ use sealwire::DeviceAddress;
 use sealwire::devices::{DeviceList, DeviceSessions};
 use sealwire::{ContentType, IdentityKey, IdentityKeyPair, PrekeyStore, Timestamp};
 
-use crate::codec::{BlobCodec, Slot};
+use crate::codec::{BlobCodec, Slot, value_address};
 use crate::error::StoreError;
 use crate::types::{Direction, OutboxEntry, StoredMessage};
 
@@ -16,15 +16,15 @@ pub(crate) fn time_to_sql(t: Timestamp) -> i64 {
     i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
 }
 
-fn time_from_sql(ms: i64) -> Option<Timestamp> {
+pub(crate) fn time_from_sql(ms: i64) -> Option<Timestamp> {
     u64::try_from(ms).ok().map(Timestamp::from_unix_millis)
 }
 
-fn content_type_to_sql(ct: ContentType) -> i64 {
+pub(crate) fn content_type_to_sql(ct: ContentType) -> i64 {
     i64::from(u8::from(ct))
 }
 
-fn content_type_from_sql(v: i64) -> Option<ContentType> {
+pub(crate) fn content_type_from_sql(v: i64) -> Option<ContentType> {
     ContentType::try_from(u8::try_from(v).ok()?).ok()
 }
 
@@ -321,79 +321,186 @@ pub(crate) struct NewMessage<'a> {
     pub(crate) to_user: bool,
 }
 
-pub(crate) fn insert_message(conn: &Connection, m: &NewMessage<'_>) -> Result<i64, StoreError> {
+/// What a message row's body is bound to (STORAGE.md §14): its id and
+/// the columns that never change once it is inserted.
+pub(crate) struct MessageKey {
+    pub(crate) id: i64,
+    pub(crate) peer_name: String,
+    pub(crate) device: u32,
+    pub(crate) direction: String,
+    pub(crate) content_type: i64,
+    pub(crate) sent_at: i64,
+    pub(crate) to_user: bool,
+}
+
+impl MessageKey {
+    /// From `id, peer_name, device, direction, content_type, sent_at,
+    /// to_user`.
+    pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            peer_name: row.get(1)?,
+            device: row.get(2)?,
+            direction: row.get(3)?,
+            content_type: row.get(4)?,
+            sent_at: row.get(5)?,
+            to_user: row.get(6)?,
+        })
+    }
+
+    /// The associated data of the row's sealed body.
+    pub(crate) fn address(&self) -> Vec<u8> {
+        value_address(
+            "messages",
+            &[
+                &self.id.to_be_bytes(),
+                self.peer_name.as_bytes(),
+                &self.device.to_be_bytes(),
+                self.direction.as_bytes(),
+                &self.content_type.to_be_bytes(),
+                &self.sent_at.to_be_bytes(),
+                &[u8::from(self.to_user)],
+            ],
+        )
+    }
+}
+
+/// The id the next row of `table` gets: chosen before the insert (inside
+/// the write transaction), so that a sealed value can be bound to it.
+pub(crate) fn next_row_id(conn: &Connection, table: &'static str) -> Result<i64, StoreError> {
+    let max: Option<i64> = conn.query_row(&format!("SELECT max(id) FROM {table}"), [], |row| {
+        row.get(0)
+    })?;
+    max.unwrap_or(0)
+        .checked_add(1)
+        .ok_or(StoreError::InvalidRow {
+            table,
+            row_id: i64::MAX,
+        })
+}
+
+/// Inserts a message row, its body sealed in a sealed database.
+pub(crate) fn insert_message(
+    conn: &Connection,
+    codec: &mut BlobCodec,
+    m: &NewMessage<'_>,
+) -> Result<i64, StoreError> {
     let read_ttl = m
         .read_ttl_ms
         .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
+    let key = MessageKey {
+        id: next_row_id(conn, "messages")?,
+        peer_name: m.peer.name().to_owned(),
+        device: m.peer.device_id(),
+        direction: m.direction.as_sql().to_owned(),
+        content_type: content_type_to_sql(m.content_type),
+        sent_at: time_to_sql(m.sent_at),
+        to_user: m.to_user,
+    };
+    let body = codec.seal_value(&key.address(), m.body);
     conn.execute(
-        "INSERT INTO messages (peer_name, device, direction, content_type, sent_at,
+        "INSERT INTO messages (id, peer_name, device, direction, content_type, sent_at,
                                received_at, expires_at, read_ttl_ms, read, body, to_user)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
-            m.peer.name(),
-            m.peer.device_id(),
-            m.direction.as_sql(),
-            content_type_to_sql(m.content_type),
-            time_to_sql(m.sent_at),
+            key.id,
+            key.peer_name,
+            key.device,
+            key.direction,
+            key.content_type,
+            key.sent_at,
             m.received_at.map(time_to_sql),
             m.expires_at.map(time_to_sql),
             read_ttl,
             m.read,
-            m.body,
+            body,
             m.to_user,
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(key.id)
 }
 
-/// The columns [`message_from_row`] reads, in order.
+/// The columns [`raw_message`] reads, in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, peer_name, device, direction, content_type, sent_at, \
      received_at, expires_at, read_ttl_ms, read, body, to_user";
 
-/// A message row, or `Err(row id)` if a value is out of range.
-type RawMessage = Result<StoredMessage, i64>;
+/// A message row as read, its body still sealed.
+struct RawMessage {
+    key: MessageKey,
+    received_at: Option<i64>,
+    expires_at: Option<i64>,
+    read_ttl_ms: Option<i64>,
+    read: bool,
+    body: Vec<u8>,
+}
 
 fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
-    let id: i64 = row.get(0)?;
-    let name: String = row.get(1)?;
-    let device: u32 = row.get(2)?;
-    let direction: String = row.get(3)?;
-    let content_type: i64 = row.get(4)?;
-    let sent_at: i64 = row.get(5)?;
-    let received_at: Option<i64> = row.get(6)?;
-    let expires_at: Option<i64> = row.get(7)?;
-    let read_ttl_ms: Option<i64> = row.get(8)?;
-    let read: bool = row.get(9)?;
-    let body: Vec<u8> = row.get(10)?;
-    let to_user: bool = row.get(11)?;
-    let optional_time = |v: Option<i64>| match v {
+    Ok(RawMessage {
+        key: MessageKey {
+            id: row.get(0)?,
+            peer_name: row.get(1)?,
+            device: row.get(2)?,
+            direction: row.get(3)?,
+            content_type: row.get(4)?,
+            sent_at: row.get(5)?,
+            to_user: row.get(11)?,
+        },
+        received_at: row.get(6)?,
+        expires_at: row.get(7)?,
+        read_ttl_ms: row.get(8)?,
+        read: row.get(9)?,
+        body: row.get(10)?,
+    })
+}
+
+/// `Some(None)` for no time, `Some(Some(t))` for a valid one, `None` for
+/// a value out of range.
+pub(crate) fn optional_time(v: Option<i64>) -> Option<Option<Timestamp>> {
+    match v {
         None => Some(None),
         Some(ms) => time_from_sql(ms).map(Some),
-    };
-    let parsed = (|| {
-        Some(StoredMessage {
+    }
+}
+
+impl RawMessage {
+    /// Checks the row's values, then opens its body.
+    fn open(self, codec: &BlobCodec) -> Result<StoredMessage, StoreError> {
+        let id = self.key.id;
+        let invalid = || StoreError::InvalidRow {
+            table: "messages",
+            row_id: id,
+        };
+        let direction = Direction::from_sql(&self.key.direction).ok_or_else(invalid)?;
+        let content_type = content_type_from_sql(self.key.content_type).ok_or_else(invalid)?;
+        let sent_at = time_from_sql(self.key.sent_at).ok_or_else(invalid)?;
+        let received_at = optional_time(self.received_at).ok_or_else(invalid)?;
+        let expires_at = optional_time(self.expires_at).ok_or_else(invalid)?;
+        let expires_after_read_ms = match self.read_ttl_ms {
+            None => None,
+            Some(ms) => Some(u64::try_from(ms).map_err(|_| invalid())?),
+        };
+        let address = self.key.address();
+        let body = codec.open_value("messages", id, &address, self.body)?;
+        Ok(StoredMessage {
             id,
-            peer: DeviceAddress::new(name, device),
-            direction: Direction::from_sql(&direction)?,
-            content_type: content_type_from_sql(content_type)?,
-            sent_at: time_from_sql(sent_at)?,
-            received_at: optional_time(received_at)?,
-            expires_at: optional_time(expires_at)?,
-            expires_after_read_ms: match read_ttl_ms {
-                None => None,
-                Some(ms) => Some(u64::try_from(ms).ok()?),
-            },
-            read,
-            body,
-            to_user,
+            peer: DeviceAddress::new(self.key.peer_name, self.key.device),
+            direction,
+            content_type,
+            sent_at,
+            received_at,
+            expires_at,
+            expires_after_read_ms,
+            read: self.read,
+            body: body.to_vec(),
+            to_user: self.key.to_user,
         })
-    })();
-    Ok(parsed.ok_or(id))
+    }
 }
 
 /// Runs a query over `messages` (selecting [`MESSAGE_COLUMNS`]).
 pub(crate) fn query_messages(
     conn: &Connection,
+    codec: &BlobCodec,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StoredMessage>, StoreError> {
@@ -401,14 +508,7 @@ pub(crate) fn query_messages(
     let raw = stmt
         .query_map(params, raw_message)?
         .collect::<Result<Vec<_>, _>>()?;
-    raw.into_iter()
-        .map(|m| {
-            m.map_err(|row_id| StoreError::InvalidRow {
-                table: "messages",
-                row_id,
-            })
-        })
-        .collect()
+    raw.into_iter().map(|m| m.open(codec)).collect()
 }
 
 pub(crate) fn insert_outbox(
@@ -580,13 +680,13 @@ pub(crate) struct MarkedCopy {
 /// The copies to `peer` marked for re-sending, by message, oldest first.
 pub(crate) fn marked_copies(
     conn: &Connection,
+    codec: &BlobCodec,
     peer: &DeviceAddress,
 ) -> Result<Vec<MarkedCopy>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT c.message_id, c.ratchet_key, c.counter, m.content_type, m.body
-         FROM sent_copies c JOIN messages m ON m.id = c.message_id
-         WHERE c.peer_name = ?1 AND c.device = ?2 AND c.resend = 1
-         ORDER BY c.message_id, c.counter",
+        "SELECT message_id, ratchet_key, counter FROM sent_copies
+         WHERE peer_name = ?1 AND device = ?2 AND resend = 1
+         ORDER BY message_id, counter",
     )?;
     let raw = stmt
         .query_map(params![peer.name(), peer.device_id()], |row| {
@@ -594,25 +694,31 @@ pub(crate) fn marked_copies(
                 row.get::<_, i64>(0)?,
                 row.get::<_, Vec<u8>>(1)?,
                 row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-                zeroize::Zeroizing::new(row.get::<_, Vec<u8>>(4)?),
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    raw.into_iter()
-        .map(|(message_id, ratchet_key, counter, ct, body)| {
-            Ok(MarkedCopy {
-                message_id,
-                ratchet_key,
-                counter,
-                content_type: content_type_from_sql(ct).ok_or(StoreError::InvalidRow {
-                    table: "messages",
-                    row_id: message_id,
-                })?,
-                body,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(raw.len());
+    for (message_id, ratchet_key, counter) in raw {
+        // The copy's message row exists (`ON DELETE CASCADE`).
+        let Some(message) = query_messages(
+            conn,
+            codec,
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
+            [message_id],
+        )?
+        .into_iter()
+        .next() else {
+            continue;
+        };
+        out.push(MarkedCopy {
+            message_id,
+            ratchet_key,
+            counter,
+            content_type: message.content_type,
+            body: zeroize::Zeroizing::new(message.body),
+        });
+    }
+    Ok(out)
 }
 
 /// The messages with a copy to `peer` marked for re-sending, oldest first.

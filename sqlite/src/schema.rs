@@ -18,7 +18,13 @@ use crate::rows;
 /// records which device got which copy of each message sent (table
 /// `sent_copies`, for re-sending on a recovery request) and marks the
 /// messages sent to every device of a user (`messages.to_user`).
-pub const SCHEMA_VERSION: i64 = 4;
+/// Version 5 seals every message body of a sealed database under the
+/// storage key, bound to its row (STORAGE.md §14), removes the group key
+/// distributions version 4 stored as messages, and keeps groups and
+/// channels (tables `groups`, `group_messages`, `group_outbox`): opening
+/// an older database does both once, in one transaction, then checkpoints
+/// the write-ahead log so that no plaintext body is left in it.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another connection's lock before
 /// [`StoreError::Sqlite`] (`SQLITE_BUSY`).
@@ -118,6 +124,43 @@ CREATE TABLE sent_copies (
 CREATE INDEX sent_copies_by_message ON sent_copies (message_id);
 ";
 
+/// Version 5: groups and channels (a state blob and a sealed member list
+/// per group), their messages (bodies sealed) and the posts not yet
+/// acknowledged.
+const V5: &str = "
+CREATE TABLE groups (
+    id      BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+    role    INTEGER NOT NULL CHECK (role IN (1, 2, 3)),
+    joined  INTEGER NOT NULL CHECK (joined IN (0, 1)),
+    state   BLOB NOT NULL,
+    members BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE group_messages (
+    id           INTEGER PRIMARY KEY,
+    group_id     BLOB NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    direction    TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    content_type INTEGER NOT NULL,
+    sent_at      INTEGER NOT NULL,
+    received_at  INTEGER,
+    expires_at   INTEGER,
+    read_ttl_ms  INTEGER,
+    read         INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1)),
+    body         BLOB NOT NULL
+) STRICT;
+CREATE INDEX group_messages_by_group ON group_messages (group_id, id);
+CREATE INDEX group_messages_by_expiry ON group_messages (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE group_outbox (
+    id         INTEGER PRIMARY KEY,
+    group_id   BLOB NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    message_id INTEGER REFERENCES group_messages (id) ON DELETE SET NULL,
+    post       BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX group_outbox_by_group ON group_outbox (group_id, id);
+";
+
 /// Applies the connection settings: WAL, `synchronous=FULL`, a busy
 /// timeout, foreign keys, `secure_delete`.
 pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -139,11 +182,12 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), StoreError> {
 /// ([`check_storage_mode`]), in one transaction: a database of a newer
 /// version, or opened with the wrong key or mode, is refused and left
 /// untouched; so is an older database with a row that fails to load (the
-/// error names it). Returns the owner sealed blobs are bound to.
+/// error names it). Returns the owner sealed blobs are bound to, and
+/// whether an older database was migrated.
 pub(crate) fn migrate(
     conn: &mut Connection,
-    codec: &BlobCodec,
-) -> Result<Option<sealwire::IdentityKey>, StoreError> {
+    codec: &mut BlobCodec,
+) -> Result<(Option<sealwire::IdentityKey>, bool), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -166,7 +210,11 @@ pub(crate) fn migrate(
     if found < 4 {
         tx.execute_batch(V4)?;
     }
-    // Future versions: `if found < 5 { ... }`, each step rewriting what
+    if found < 5 {
+        tx.execute_batch(V5)?;
+        seal_message_bodies(&tx, codec)?;
+    }
+    // Future versions: `if found < 6 { ... }`, each step rewriting what
     // the previous version wrote.
     if found != SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -176,7 +224,45 @@ pub(crate) fn migrate(
         BlobCodec::Sealed { .. } => rows::stored_owner(&tx)?,
     };
     tx.commit()?;
-    Ok(owner)
+    Ok((owner, (1..SCHEMA_VERSION).contains(&found)))
+}
+
+/// Version 4 to 5: deletes the message rows that carry keys (group key
+/// distributions sent or received with `send_content`: their copies'
+/// records go with them, their outbox rows keep the ciphertext); in a
+/// sealed database, seals every other body bound to its row (STORAGE.md
+/// §14) and replaces it. `secure_delete` overwrites the old cells.
+fn seal_message_bodies(tx: &Connection, codec: &mut BlobCodec) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM messages WHERE content_type = ?1",
+        [i64::from(u8::from(
+            sealwire::ContentType::GroupKeyDistribution,
+        ))],
+    )?;
+    if codec.storage_key().is_none() {
+        return Ok(());
+    }
+    let rows: Vec<rows::MessageKey> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, peer_name, device, direction, content_type, sent_at, to_user
+             FROM messages ORDER BY id",
+        )?;
+        stmt.query_map([], rows::MessageKey::from_row)?
+            .collect::<Result<_, _>>()?
+    };
+    for key in rows {
+        let body = zeroize::Zeroizing::new(tx.query_row(
+            "SELECT body FROM messages WHERE id = ?1",
+            [key.id],
+            |row| row.get::<_, Vec<u8>>(0),
+        )?);
+        let sealed = codec.seal_value(&key.address(), &body);
+        tx.execute(
+            "UPDATE messages SET body = ?1 WHERE id = ?2",
+            params![sealed, key.id],
+        )?;
+    }
+    Ok(())
 }
 
 /// Version 1 to 2 (sealed databases): every blob was sealed unbound

@@ -32,8 +32,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database at `path`, state blobs unsealed:
-    /// for a database that is encrypted as a whole, or for tests.
+    /// Opens (or creates) the database at `path`, state blobs and message
+    /// bodies unsealed: for a database that is encrypted as a whole, or
+    /// for tests.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::with_connection(Connection::open(path)?, BlobCodec::Plain)
     }
@@ -54,7 +55,11 @@ impl SqliteStore {
     /// another one is refused ([`StoreError::OtherIdentity`]), and no
     /// prekeys or session can be saved before it ([`StoreError::NoIdentity`]).
     ///
-    /// Message bodies are not sealed: keep the file on encrypted storage.
+    /// Every value the store writes that is not public is sealed too
+    /// (schema version 5): message bodies, group message bodies and
+    /// member lists, each bound to its row (STORAGE.md §14; a value moved
+    /// to another row is [`StoreError::SealedRow`]). What stays in clear
+    /// (peer names, times, sizes...) is listed in SECURITY.md.
     pub fn open_sealed(path: impl AsRef<Path>, key: StorageKey) -> Result<Self, StoreError> {
         let codec = BlobCodec::Sealed {
             key,
@@ -71,9 +76,15 @@ impl SqliteStore {
 
     fn with_connection(mut conn: Connection, mut codec: BlobCodec) -> Result<Self, StoreError> {
         schema::configure(&conn)?;
-        let owner = schema::migrate(&mut conn, &codec)?;
+        let (owner, migrated) = schema::migrate(&mut conn, &mut codec)?;
         codec.set_owner(owner);
-        Ok(Self { conn, codec })
+        let store = Self { conn, codec };
+        if migrated {
+            // The pages that held the old rows (plaintext bodies, key
+            // distributions) leave the write-ahead log.
+            store.checkpoint()?;
+        }
+        Ok(store)
     }
 
     /// The underlying connection, for the app's own queries. Writing to

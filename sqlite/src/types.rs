@@ -2,6 +2,7 @@
 
 use sealwire::DeviceAddress;
 use sealwire::expiry::TimerChange;
+use sealwire::group::{GroupError, GroupId, GroupReceived};
 use sealwire::{ContentType, IdentityKey, Received, Timestamp};
 
 /// Which session a received message was decrypted in.
@@ -57,14 +58,53 @@ pub enum ReceiveOutcome {
     /// Already received (`SessionError::DuplicateMessage`): stored before,
     /// nothing changed. Acknowledge it again.
     Duplicate,
+    /// Decrypted; a group key distribution (content type
+    /// [`GroupKeyDistribution`](sealwire::ContentType::GroupKeyDistribution)):
+    /// handed to the group it names in the same transaction as the new
+    /// session state, and never stored as a message. Its plaintext (the
+    /// chain key) is not handed back.
+    GroupKey {
+        /// The group the distribution names (`None`: it does not parse).
+        group: Option<GroupId>,
+        /// What the group did with it.
+        outcome: DistributionOutcome,
+        /// The sender's identity key (the session's authenticated peer).
+        sender: IdentityKey,
+        /// The session it was decrypted in.
+        session: SessionEvent,
+    },
+}
+
+/// What a group did with a key distribution received over a 1:1 session
+/// ([`ReceiveOutcome::GroupKey`]), committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DistributionOutcome {
+    /// The group holds the sender's chain: `new_chain` is false if it
+    /// held it already. `invited`: the group was not stored before and
+    /// was created from this distribution, not joined yet (a group: see
+    /// [`join_group`](crate::SqliteStore::join_group); a channel: we are
+    /// a subscriber of its owner, the sender). Drop it with
+    /// [`leave_group`](crate::SqliteStore::leave_group) if unwanted.
+    Accepted {
+        /// A chain not held before.
+        new_chain: bool,
+        /// The group was created by this distribution.
+        invited: bool,
+    },
+    /// The group refused it (the sender is not a member, a channel's
+    /// owner receives nothing, the bytes are malformed...): the session
+    /// step is committed, the group is unchanged and the chain is
+    /// dropped.
+    Refused(GroupError),
 }
 
 impl ReceiveOutcome {
-    /// The decrypted message, unless a duplicate.
+    /// The decrypted message, unless a duplicate or a key distribution.
     pub fn received(&self) -> Option<&Received> {
         match self {
             Self::Stored { received, .. } | Self::NotStored { received, .. } => Some(received),
-            Self::Duplicate => None,
+            Self::Duplicate | Self::GroupKey { .. } => None,
         }
     }
 
@@ -84,7 +124,9 @@ impl ReceiveOutcome {
     /// The session the message was decrypted in, unless a duplicate.
     pub fn session(&self) -> Option<SessionEvent> {
         match self {
-            Self::Stored { session, .. } | Self::NotStored { session, .. } => Some(*session),
+            Self::Stored { session, .. }
+            | Self::NotStored { session, .. }
+            | Self::GroupKey { session, .. } => Some(*session),
             Self::Duplicate => None,
         }
     }
@@ -218,4 +260,170 @@ pub struct RecoveryAccepted {
     /// (those of this request: sent in the chain it names from its counter
     /// on, and any still waiting from an earlier one), oldest first.
     pub to_resend: Vec<i64>,
+}
+
+/// Our role in a stored group or channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GroupRole {
+    /// A member of a group: posts and receives.
+    Member,
+    /// A channel's owner: posts, receives nothing.
+    Owner,
+    /// A channel's subscriber: receives the owner's posts.
+    Subscriber,
+}
+
+impl GroupRole {
+    pub(crate) fn to_sql(self) -> i64 {
+        match self {
+            Self::Member => 1,
+            Self::Owner => 2,
+            Self::Subscriber => 3,
+        }
+    }
+
+    pub(crate) fn from_sql(v: i64) -> Option<Self> {
+        match v {
+            1 => Some(Self::Member),
+            2 => Some(Self::Owner),
+            3 => Some(Self::Subscriber),
+            _ => None,
+        }
+    }
+}
+
+/// A stored group or channel (table `groups`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupInfo {
+    /// Its id.
+    pub id: GroupId,
+    /// Our role.
+    pub role: GroupRole,
+    /// Whether we created or joined it (`false`: created from a received
+    /// distribution, not joined yet).
+    pub joined: bool,
+    /// The users whose devices are its members (a channel's subscribers;
+    /// for a subscriber, the owner's user), sorted; our own user when our
+    /// other devices are members.
+    pub members: Vec<String>,
+}
+
+/// A membership step committed: transmit each distribution (a 1:1
+/// message, already in the outbox) and
+/// [`mark_delivered`](crate::SqliteStore::mark_delivered) it on its
+/// device's acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupUpdate {
+    /// The group.
+    pub group: GroupId,
+    /// The key distributions to transmit, one per device (rows of
+    /// `outbox`, without a message row).
+    pub distributions: Vec<OutboxEntry>,
+}
+
+/// A post committed by [`post_group`](crate::SqliteStore::post_group):
+/// transmit the distributions first (a rotated chain), then broadcast
+/// `bytes` to every member, and
+/// [`mark_group_post_delivered(post_id)`](crate::SqliteStore::mark_group_post_delivered)
+/// once the server took it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupPost {
+    /// The post's row in `group_messages`.
+    pub row_id: i64,
+    /// The post's row in `group_outbox`.
+    pub post_id: i64,
+    /// The post bytes, the same for every member.
+    pub bytes: Vec<u8>,
+    /// The new chain's distributions, when the post rotated the chain.
+    pub distributions: Vec<OutboxEntry>,
+}
+
+/// A post not yet acknowledged (table `group_outbox`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupPostEntry {
+    /// The row's id, for
+    /// [`mark_group_post_delivered`](crate::SqliteStore::mark_group_post_delivered).
+    pub id: i64,
+    /// The group.
+    pub group: GroupId,
+    /// The message row it carries (`None`: deleted since).
+    pub message_id: Option<i64>,
+    /// The exact bytes to broadcast again.
+    pub bytes: Vec<u8>,
+    /// When it was posted.
+    pub created_at: Timestamp,
+}
+
+/// What [`receive_group`](crate::SqliteStore::receive_group) did,
+/// committed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GroupReceiveOutcome {
+    /// Opened; the message row and the new group state are stored.
+    Stored {
+        /// The post's row in `group_messages`.
+        row_id: i64,
+        /// The opened post.
+        received: GroupReceived,
+    },
+    /// Opened; the new group state is stored but no row: a timer change,
+    /// or a post that arrived after its deadline.
+    NotStored {
+        /// The opened post.
+        received: GroupReceived,
+    },
+    /// Received before ([`GroupError::DuplicatePost`]): nothing changed.
+    Duplicate,
+}
+
+impl GroupReceiveOutcome {
+    /// The opened post, unless a duplicate.
+    pub fn received(&self) -> Option<&GroupReceived> {
+        match self {
+            Self::Stored { received, .. } | Self::NotStored { received } => Some(received),
+            Self::Duplicate => None,
+        }
+    }
+
+    /// The stored row, if any.
+    pub fn row_id(&self) -> Option<i64> {
+        match self {
+            Self::Stored { row_id, .. } => Some(*row_id),
+            _ => None,
+        }
+    }
+}
+
+/// A row of `group_messages`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupMessage {
+    /// The row's id.
+    pub id: i64,
+    /// The group.
+    pub group: GroupId,
+    /// Received or posted by us.
+    pub direction: Direction,
+    /// The sender's identity key (`None`: ours).
+    pub sender: Option<IdentityKey>,
+    /// The member user the sender's key belongs to, if it is recorded.
+    pub sender_user: Option<String>,
+    /// What the post carries (user message or receipt).
+    pub content_type: ContentType,
+    /// The send time (the sender's claim for a received post).
+    pub sent_at: Timestamp,
+    /// When we received it (incoming only).
+    pub received_at: Option<Timestamp>,
+    /// When it disappears (see
+    /// [`delete_expired`](crate::SqliteStore::delete_expired)).
+    pub expires_at: Option<Timestamp>,
+    /// Whether it was read (posts of ours are).
+    pub read: bool,
+    /// The plaintext.
+    pub body: Vec<u8>,
 }

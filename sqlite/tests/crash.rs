@@ -57,13 +57,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use common::TempDir;
+use common::child::{Child, KillPlan, Killed, frame, hex, unhex};
 use sealwire::DeviceAddress;
 use sealwire::devices::DeviceSessions;
 use sealwire::rand_core::Rng;
@@ -105,25 +105,6 @@ fn report_path() -> PathBuf {
 
 fn sender_addr() -> DeviceAddress {
     DeviceAddress::new("sender", 1)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(payload.len() + 5);
-    f.push(kind);
-    f.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    f.extend_from_slice(payload);
-    f
 }
 
 // ---------------------------------------------------------------- child
@@ -236,100 +217,11 @@ fn parse_line(line: &str) -> Option<Event> {
     Some(event)
 }
 
-/// When to kill the current child.
-#[derive(Clone, Copy, Debug)]
-enum KillPlan {
-    Never,
-    /// After this many acknowledgements, plus this many microseconds (so
-    /// that the kill lands anywhere in the next transactions).
-    AfterAcks(usize, u64),
-    /// This long after the spawn.
-    AfterTime(Duration),
-}
-
-/// The child was killed (as planned): start the current step again.
-struct Killed;
-
-/// One run of the receiver process.
-struct Child {
-    process: std::process::Child,
-    frames: Option<Sender<Vec<u8>>>,
-    events: Receiver<Event>,
-    spawned: Instant,
-    plan: KillPlan,
-    acks: usize,
-}
-
-impl Child {
-    fn spawn(db: &Path, plan: KillPlan) -> Self {
-        let mut process = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdin = BufWriter::new(process.stdin.take().unwrap());
-        let stdout = BufReader::new(process.stdout.take().unwrap());
-        let (frames, frames_rx) = mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            while let Ok(frame) = frames_rx.recv() {
-                let mut ok = stdin.write_all(&frame).is_ok();
-                while let Ok(more) = frames_rx.try_recv() {
-                    ok = ok && stdin.write_all(&more).is_ok();
-                }
-                if !ok || stdin.flush().is_err() {
-                    return; // killed: the pipe is closed
-                }
-            }
-        });
-        let (events_tx, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines() {
-                let Ok(line) = line else { break };
-                if let Some(event) = parse_line(&line)
-                    && events_tx.send(event).is_err()
-                {
-                    return;
-                }
-            }
-            let _ = events_tx.send(Event::Exited);
-        });
-        Self {
-            process,
-            frames: Some(frames),
-            events,
-            spawned: Instant::now(),
-            plan,
-            acks: 0,
-        }
-    }
-
-    fn send(&self, frame: Vec<u8>) {
-        if let Some(frames) = &self.frames {
-            let _ = frames.send(frame);
-        }
-    }
-
-    fn kill(mut self) {
-        self.process.kill().unwrap(); // SIGKILL
-        self.process.wait().unwrap();
-    }
-
-    /// Closes stdin and waits for a clean exit.
-    fn finish(mut self) {
-        self.frames = None;
-        let status = self.process.wait().unwrap();
-        assert!(status.success(), "receiver exited with {status}");
-    }
-}
-
 /// The parent's side: the sender's session and the receiver's process.
 struct Harness {
     db: PathBuf,
     rng: DangerDeterministicRng,
-    child: Option<Child>,
+    child: Option<Child<Event>>,
     kills: usize,
     target_kills: usize,
     /// The sender's sessions with the receiver, its identity and its
@@ -406,13 +298,20 @@ impl Harness {
     fn ready_child(&mut self) -> Result<(), Killed> {
         if self.child.is_none() {
             let plan = self.plan();
-            self.child = Some(Child::spawn(&self.db, plan));
+            self.child = Some(Child::spawn(
+                "crash_child",
+                CHILD_ENV,
+                &self.db,
+                plan,
+                parse_line,
+                Event::Exited,
+            ));
             self.flush_outbox()?;
         }
         Ok(())
     }
 
-    fn child(&self) -> &Child {
+    fn child(&self) -> &Child<Event> {
         self.child.as_ref().expect("no child")
     }
 

@@ -1012,16 +1012,50 @@ fn user_version(path: &std::path::Path) -> i64 {
 fn untouched(path: &std::path::Path) -> Vec<(String, Vec<Vec<rusqlite::types::Value>>)> {
     dump(&Connection::open(path).unwrap())
         .into_iter()
-        .filter(|(t, _)| t != "sessions" && t != "device_lists" && t != "sent_copies")
+        .filter(|(t, _)| {
+            !["sessions", "device_lists", "sent_copies"].contains(&t.as_str())
+                && !t.starts_with("group")
+        })
         .map(|(t, mut rows)| {
             if t == "messages" && user_version(path) >= 4 {
                 for row in &mut rows {
                     assert_eq!(row.pop(), Some(rusqlite::types::Value::Integer(0)));
                 }
             }
+            if t == "messages" && sealed_file(path) {
+                // Version 5 seals the bodies (checked through the API).
+                for row in &mut rows {
+                    row[10] = rusqlite::types::Value::Null;
+                }
+            }
             (t, rows)
         })
         .collect()
+}
+
+/// Whether the file's state is sealed under a storage key.
+fn sealed_file(path: &std::path::Path) -> bool {
+    let id: Vec<u8> = Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'storage_key_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    !id.is_empty()
+}
+
+/// Every message body of the file, by row id, raw.
+fn raw_bodies(path: &std::path::Path) -> Vec<(i64, Vec<u8>)> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, body FROM messages ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 #[test]
@@ -1062,6 +1096,8 @@ fn schema_v2_databases_migrate_to_device_sessions() {
         .map(|(peer, blob)| (peer, SessionRecord::from_blob(&blob).unwrap()))
         .collect();
     let (bob_rest, alice_rest) = (untouched(&bob_path), untouched(&alice_path));
+    let bob_bodies = raw_bodies(&bob_path);
+    assert!(!bob_bodies.is_empty());
 
     // The wrong key: refused, the file untouched.
     let original = dump(&Connection::open(&bob_path).unwrap());
@@ -1098,6 +1134,16 @@ fn schema_v2_databases_migrate_to_device_sessions() {
     }
     assert_eq!(untouched(&bob_path), bob_rest);
     assert_eq!(untouched(&alice_path), alice_rest);
+    // Bob's bodies are sealed in the file, and read back as they were.
+    for (id, plain) in &bob_bodies {
+        assert_eq!(&bob.message(*id).unwrap().unwrap().body, plain);
+        let (_, raw) = raw_bodies(&bob_path)
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .unwrap();
+        assert_ne!(&raw, plain);
+        assert!(!raw.windows(plain.len()).any(|w| w == plain.as_slice()));
+    }
     assert_eq!(bob.load_device_list("alice").unwrap(), None);
 
     // The conversations go on. Alice's message sent before the upgrade,

@@ -1108,5 +1108,5 @@ fn connection_settings() {
     assert_eq!(get("foreign_keys"), "1");
     assert_eq!(get("secure_delete"), "1");
     assert_eq!(get("busy_timeout"), "5000");
-    assert_eq!(get("user_version"), "4");
+    assert_eq!(get("user_version"), "5");
 }

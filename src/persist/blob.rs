@@ -58,6 +58,10 @@ pub enum BlobKind {
     /// A [`DeviceList`](crate::devices::DeviceList): the devices of one
     /// user.
     DeviceList = 0x08,
+    /// A [`TrustedServerKeys`](crate::sealed::TrustedServerKeys): the
+    /// sealed-sender server keys a client pins (not its cache of verified
+    /// certificates).
+    TrustedServerKeys = 0x09,
 }
 
 impl BlobKind {
@@ -71,6 +75,7 @@ impl BlobKind {
             0x06 => Self::Group,
             0x07 => Self::DeviceSessions,
             0x08 => Self::DeviceList,
+            0x09 => Self::TrustedServerKeys,
             _ => return None,
         })
     }
@@ -136,7 +141,8 @@ fn check_header(
 /// (X3DH or PQXDH) to established sessions; session v4, pending v3 and
 /// group v3 widened the timer versions to u64, and session v4 and pending
 /// v3 store our ratchet secret only while a sending chain exists. Device
-/// sessions v1 hold session v4 and pending v3 bodies.
+/// sessions v1 hold session v4 and pending v3 bodies. Trusted server keys
+/// have one version.
 pub(crate) const fn max_version(kind: BlobKind) -> u8 {
     match kind {
         BlobKind::Session => 4,
@@ -145,7 +151,8 @@ pub(crate) const fn max_version(kind: BlobKind) -> u8 {
         BlobKind::Identity
         | BlobKind::ExpiryQueue
         | BlobKind::DeviceSessions
-        | BlobKind::DeviceList => 1,
+        | BlobKind::DeviceList
+        | BlobKind::TrustedServerKeys => 1,
     }
 }
 

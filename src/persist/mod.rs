@@ -37,6 +37,7 @@ mod prekey_blob;
 mod queue_blob;
 mod session_blob;
 mod storage_key;
+mod value;
 
 use alloc::vec::Vec;
 use zeroize::Zeroizing;
@@ -45,6 +46,7 @@ pub use crate::error::StateError;
 pub use address::BlobAddress;
 pub use blob::{BOUND_MAGIC, BlobKind, SEALED_MAGIC, STATE_MAGIC, blob_kind};
 pub use storage_key::StorageKey;
+pub use value::{SEALED_VALUE_OVERHEAD, SEALED_VALUE_VERSION};
 
 /// An object that persists as a versioned state blob.
 ///
@@ -58,8 +60,10 @@ pub use storage_key::StorageKey;
 /// [`ChannelSubscriber`](crate::group::ChannelSubscriber)) and the device
 /// types ([`DeviceSessions`](crate::devices::DeviceSessions), which also
 /// loads a single session's blob as its current session, and
-/// [`DeviceList`](crate::devices::DeviceList)). Sealed: it cannot be
-/// implemented outside this crate.
+/// [`DeviceList`](crate::devices::DeviceList)), and the sealed-sender
+/// server keys a client pins
+/// ([`TrustedServerKeys`](crate::sealed::TrustedServerKeys)). Sealed: it
+/// cannot be implemented outside this crate.
 pub trait StateBlob: Sized + private::Codec {
     /// The plain blob: header, body, checksum. It holds secret keys in the
     /// clear (zeroized on drop): store it only in an encrypted database, or

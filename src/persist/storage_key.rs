@@ -1,4 +1,4 @@
-//! The caller's 32-byte storage key and the two keys derived from it.
+//! The caller's 32-byte storage key and the keys derived from it.
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -14,6 +14,8 @@ pub(crate) const SEAL_INFO: &[u8] = b"Sealwire_StateSeal_v1";
 pub(crate) const SEAL_INFO_V2: &[u8] = b"Sealwire_StateSeal_v2";
 /// HKDF info of the key of the address tags (bound envelope).
 pub(crate) const ADDRESS_INFO_V2: &[u8] = b"Sealwire_StateAddress_v2";
+/// HKDF info of the key that seals app values (STORAGE.md §14).
+pub(crate) const VALUE_INFO: &[u8] = b"Sealwire_StorageValue_v1";
 
 /// A 32-byte key that seals state blobs (for example one kept in the
 /// platform keystore). Zeroized on drop, never printed.
@@ -22,6 +24,7 @@ pub struct StorageKey {
     key: [u8; 32],
     id: [u8; 8],
     address_key: [u8; 32],
+    value_key: [u8; 32],
 }
 
 impl StorageKey {
@@ -29,10 +32,12 @@ impl StorageKey {
     pub fn from_bytes(key: [u8; 32]) -> Self {
         let id = hkdf_sha256(&[0u8; 32], &[&key], KEY_ID_INFO);
         let address_key = hkdf_sha256(&[0u8; 32], &[&key], ADDRESS_INFO_V2);
+        let value_key = hkdf_sha256(&[0u8; 32], &[&key], VALUE_INFO);
         Self {
             key,
             id,
             address_key,
+            value_key,
         }
     }
 
@@ -54,6 +59,11 @@ impl StorageKey {
     /// under `info` ([`SEAL_INFO`] or [`SEAL_INFO_V2`]).
     pub(crate) fn blob_key(&self, salt: &[u8; 32], info: &[u8]) -> zeroize::Zeroizing<[u8; 44]> {
         zeroize::Zeroizing::new(hkdf_sha256(salt, &[&self.key], info))
+    }
+
+    /// The AES-256-GCM key of sealed values (STORAGE.md §14).
+    pub(crate) fn value_key(&self) -> &[u8; 32] {
+        &self.value_key
     }
 
     /// `HMAC-SHA256(address_key, salt || kind || address)[0..16]`.

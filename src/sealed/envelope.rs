@@ -57,6 +57,24 @@ pub fn seal<G: rand_core::CryptoRng + ?Sized>(
     seal_checked(&ephemeral, recipient, certificate, message, commitment)
 }
 
+/// The length of the envelope [`seal`] makes of `message` with
+/// `certificate` (to size a buffer before sealing), or the error [`seal`]
+/// would return for `message`. Draws nothing.
+pub fn sealed_len(certificate: &SenderCertificate, message: &[u8]) -> Result<usize, SealedError> {
+    let commitment = inner_commitment(message)?;
+    let commitment_len = if commitment.is_some() {
+        FRANKING_COMMITMENT_LEN
+    } else {
+        0
+    };
+    Ok(HEADER_LEN
+        .saturating_add(commitment_len)
+        .saturating_add(2)
+        .saturating_add(certificate.encoded_len())
+        .saturating_add(message.len())
+        .saturating_add(TAG_LEN))
+}
+
 /// [`seal`] with the ephemeral key given (the hazmat known-answer path).
 #[cfg(feature = "hazmat")]
 pub(crate) fn seal_with(

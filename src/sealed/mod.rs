@@ -68,12 +68,13 @@ mod envelope;
 mod error;
 mod multi;
 mod server;
+mod trusted_blob;
 
 pub use access::{ACCESS_KEY_LEN, AccessKey, ProfileKey};
 pub use certificate::SenderCertificate;
-pub use envelope::{Unsealed, commitment_of_sealed, open, seal};
+pub use envelope::{Unsealed, commitment_of_sealed, open, seal, sealed_len};
 pub use error::SealedError;
-pub use multi::{MultiRecipientMessage, UnsealedPost, open_post, seal_post};
+pub use multi::{MultiRecipientMessage, UnsealedPost, multi_recipient_len, open_post, seal_post};
 pub use server::{SERVER_PUBLIC_KEY_LEN, ServerKey, ServerPublicKey, TrustedServerKeys};
 
 #[cfg(feature = "hazmat")]

@@ -149,6 +149,24 @@ pub fn seal_post<G: rand_core::CryptoRng + ?Sized>(
     seal_post_checked(&m, recipients, certificate, post)
 }
 
+/// The length of the multi-recipient message [`seal_post`] makes for
+/// `recipients` with `certificate` and `post` (to size a buffer before
+/// sealing), or the error [`seal_post`] would return for them. Draws
+/// nothing.
+pub fn multi_recipient_len(
+    recipients: &[IdentityKey],
+    certificate: &SenderCertificate,
+    post: &[u8],
+) -> Result<usize, SealedError> {
+    check_post_inputs(recipients, post)?;
+    Ok(MULTI_HEADER_LEN
+        .saturating_add(recipients.len().saturating_mul(SEALED_RECIPIENT_ENTRY_LEN))
+        .saturating_add(2)
+        .saturating_add(certificate.encoded_len())
+        .saturating_add(post.len())
+        .saturating_add(TAG_LEN))
+}
+
 /// [`seal_post`] with `M` given (the hazmat known-answer path).
 #[cfg(feature = "hazmat")]
 pub(crate) fn seal_post_with(

@@ -177,7 +177,8 @@ impl core::fmt::Debug for ServerPublicKey {
 /// messages cost one identity-key check and one signature verification
 /// per certificate, not per message. That memory is a cache, not protocol
 /// state: it is cleared whenever a key is pinned or unpinned, is not
-/// compared by `==`, and changes no outcome.
+/// compared by `==`, is not saved (the state blob, kind `0x09` of
+/// STORAGE.md §13, holds the pinned keys alone), and changes no outcome.
 #[derive(Clone, Default)]
 pub struct TrustedServerKeys {
     keys: BTreeMap<u32, ServerPublicKey>,
@@ -230,6 +231,11 @@ impl TrustedServerKeys {
     /// The key pinned under this id.
     pub fn get(&self, key_id: u32) -> Option<&ServerPublicKey> {
         self.keys.get(&key_id)
+    }
+
+    /// The pinned keys, in order of key id (the state blob's order).
+    pub(crate) fn pinned(&self) -> impl Iterator<Item = &ServerPublicKey> {
+        self.keys.values()
     }
 
     /// How many keys are pinned.

@@ -22,7 +22,7 @@ use crate::rng::sw_rng;
 /// # Safety
 ///
 /// As [`input`].
-pub(super) unsafe fn user_id(
+pub(crate) unsafe fn user_id(
     (names, ptr, len): (crate::boundary::Names, *const u8, usize),
 ) -> Result<String> {
     // SAFETY: the caller's contract.

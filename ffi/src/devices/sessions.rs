@@ -14,7 +14,7 @@ use crate::prekey::sw_prekey_store;
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
 use crate::session::{
-    DecryptBuffers, decrypt_export, deliver, received_info, sendable_content_type, sw_received_info,
+    DecryptBuffers, decrypt_export, deliver_received, sendable_content_type, sw_received_info,
 };
 
 /// Makes an empty set of sessions with one peer device (no session yet:
@@ -277,9 +277,10 @@ pub unsafe extern "C" fn sw_device_sessions_decrypt(
         // SAFETY: the caller's contract.
         let expected = unsafe { identity_key(arg!(expected, expected_len)) }?;
         let now = Timestamp::from_unix_millis(now_ms);
-        let r = sessions.decrypt(identity, store, &expected, now, message)?;
-        let (meta, erase) = received_info(&r);
-        Ok((deliver(buf, &r.plaintext, erase)?, meta))
+        deliver_received(
+            buf,
+            &sessions.decrypt(identity, store, &expected, now, message)?,
+        )
     };
     // SAFETY: the caller's contract, passed on.
     unsafe { decrypt_export(buffers, decrypt) }

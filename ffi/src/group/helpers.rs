@@ -1,8 +1,9 @@
 //! Helpers of the group and channel exports.
 
 use sealwire::IdentityKey;
-use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry};
-use sealwire::group::{Distribution, GroupId, GroupReceivedRef};
+use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
+use sealwire::group::{Distribution, GroupId, GroupReceived, GroupReceivedRef};
+use sealwire::{ContentType, Timestamp};
 
 use super::{sw_distribution, sw_group_received_info};
 use crate::boundary::fail;
@@ -44,7 +45,7 @@ pub(super) unsafe fn parse_group_id(
 /// # Safety
 ///
 /// As [`input`].
-pub(super) unsafe fn identity_keys(
+pub(crate) unsafe fn identity_keys(
     (names, ptr, len): (crate::boundary::Names, *const u8, usize),
 ) -> Result<Vec<IdentityKey>> {
     // SAFETY: the caller's contract.
@@ -104,9 +105,49 @@ pub(super) fn timer_policy(mode: u32, ttl_secs: u32) -> Result<Option<ExpiryPoli
     }
 }
 
+/// The C metadata of a post received in place, and whether its body must
+/// be erased.
+pub(super) fn group_info(r: &GroupReceivedRef<'_>) -> (sw_group_received_info, bool) {
+    post_info(&PostFields {
+        sender: r.sender,
+        chain_id: r.chain_id,
+        iteration: r.iteration,
+        content_type: r.content_type,
+        sent_at: r.sent_at,
+        expiry: r.expiry,
+        timer_change: r.timer_change,
+    })
+}
+
+/// The fields of a received post that its C metadata holds, from a post
+/// received in place (`GroupReceivedRef`) or owned (`GroupReceived`).
+pub(crate) struct PostFields {
+    pub(crate) sender: IdentityKey,
+    pub(crate) chain_id: u32,
+    pub(crate) iteration: u32,
+    pub(crate) content_type: ContentType,
+    pub(crate) sent_at: Timestamp,
+    pub(crate) expiry: MessageExpiry,
+    pub(crate) timer_change: Option<TimerChange>,
+}
+
+impl From<&GroupReceived> for PostFields {
+    fn from(r: &GroupReceived) -> Self {
+        Self {
+            sender: r.sender,
+            chain_id: r.chain_id,
+            iteration: r.iteration,
+            content_type: r.content_type,
+            sent_at: r.sent_at,
+            expiry: r.expiry,
+            timer_change: r.timer_change,
+        }
+    }
+}
+
 /// The C metadata of a received post, and whether its body must be erased
 /// (an expiry this version does not know is treated as expired).
-pub(super) fn group_info(r: &GroupReceivedRef<'_>) -> (sw_group_received_info, bool) {
+pub(crate) fn post_info(r: &PostFields) -> (sw_group_received_info, bool) {
     let (expiry, expiry_ms, erase) = match r.expiry {
         MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
         MessageExpiry::At(t) => (

@@ -10,6 +10,8 @@
     clippy::panic
 )]
 
+pub mod child;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -58,7 +60,7 @@ impl Drop for TempDir {
 }
 
 /// Every table of the schema.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 13] = [
     "meta",
     "local_identity",
     "peer_identities",
@@ -69,6 +71,9 @@ pub const TABLES: [&str; 10] = [
     "messages",
     "outbox",
     "sent_copies",
+    "groups",
+    "group_messages",
+    "group_outbox",
 ];
 
 /// Every row of every table, in rowid order, as raw SQLite values (the

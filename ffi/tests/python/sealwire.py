@@ -1,4 +1,6 @@
-"""A ctypes binding of the sealwire C API (ffi/include/sealwire.h).
+"""A ctypes binding of the sealwire C API (ffi/include/sealwire.h): a test
+of the C ABI, run by ffi/ci.sh. It is not the Python package: that is
+`sealwire` in python/ (PyO3, `pip install ./python`).
 
 Standard library only. The shared library is found through the environment
 variable SEALWIRE_LIB (a path to libsealwire_ffi.so), else in the
@@ -164,6 +166,13 @@ class Code(enum.IntEnum):
     RECOVERY_UNKNOWN_SESSION = 908
     RECOVERY_REPLAYED_REQUEST = 909
     RECOVERY_TOO_MANY_REQUESTS = 910
+    SEALED_AUTHENTICATION_FAILED = 1000
+    SEALED_UNTRUSTED_SERVER_KEY = 1001
+    SEALED_BAD_CERTIFICATE_SIGNATURE = 1002
+    SEALED_CERTIFICATE_EXPIRED = 1003
+    SEALED_SENDER_MISMATCH = 1004
+    SEALED_TOO_MANY_SERVER_KEYS = 1005
+    SEALED_INVALID_RECIPIENTS = 1006
 
 
 class ContentType(enum.IntEnum):
@@ -222,7 +231,7 @@ def _find_library() -> str:
     explicit = os.environ.get("SEALWIRE_LIB")
     if explicit:
         return explicit
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = pathlib.Path(__file__).resolve().parents[3]
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
     if not target.is_absolute():
         target = root / target

@@ -4,10 +4,15 @@
 //! SQLite file (`sealwire-sqlite`).
 //!
 //! ```sh
-//! cargo run --example chat -- listen  127.0.0.1:7878 alice.db             # terminal 1
-//! cargo run --example chat -- connect 127.0.0.1:7878 bob.db               # terminal 2
-//! cargo run --example chat -- connect 127.0.0.1:7878 alice2.db --name alice --device 2
+//! cargo run -p sealwire-chat -- listen  127.0.0.1:7878 alice.db     # terminal 1
+//! cargo run -p sealwire-chat -- connect 127.0.0.1:7878 bob.db       # terminal 2
+//! cargo run -p sealwire-chat -- connect 127.0.0.1:7878 alice2.db --name alice --device 2
 //! ```
+//!
+//! The command line is checked before anything is opened (a mistake
+//! creates no database file): `args.rs`. The commands, each with its
+//! usage, are the table in `commands.rs`; the frames, their limits and
+//! why a frame is dropped (always reported, never silently), `frame.rs`.
 //!
 //! One process listens; the others connect to it. The listener is a
 //! device of the conversation and also its relay (the part a server plays
@@ -20,18 +25,20 @@
 //!
 //! Type a line to send it. `/timer 30` makes messages disappear 30 seconds
 //! after sending (`/timer read 30`: after reading, `/timer off`: never),
-//! `/history` shows the last messages, `/quit` exits. Quit any device (or
-//! kill it) and start it again: the conversation continues where it
-//! stopped, and whatever was sent but not acknowledged is retransmitted
-//! when the device is back. A device that lost its sessions (a restored
+//! `/history` shows the last messages, `/help` lists the commands, `/quit`
+//! exits. Quit any device (or kill it) and start it again: the
+//! conversation continues where it stopped, and whatever was sent but not
+//! acknowledged is retransmitted when the device is back. A device that lost its sessions (a restored
 //! backup, a wiped database that kept its identity key) cannot read what
 //! was sent to it in them: it asks the sender for it again with a signed
 //! recovery request (SPEC.md §21.4), and the sender re-sends those
 //! messages on a new session. End of input does not quit (so that a
 //! script can pipe lines in): use `/quit` or a signal.
 //!
-//! Protocol: frames of `type u8 | length u32 BE | payload` over TCP, where
-//! an address is `name_len u8 | name | device u32 BE`:
+//! Protocol (`frame.rs`): frames of `type u8 | length u32 BE | payload`
+//! over TCP, at most about 1 MiB of payload (a frame around the largest
+//! sealwire message), where an address is
+//! `name_len u8 | name | device u32 BE`:
 //!
 //! - `1` hello: `address | prekey bundle`, a device announcing itself. Each
 //!   device sends its own on connecting; the listener sends a newcomer the
@@ -48,7 +55,9 @@
 //! Frames `3` to `5` are for the device `to`: the listener forwards those
 //! it gets for another device connected to it (and drops the others: the
 //! sender retransmits on that device's next hello), and only forwards a
-//! frame whose `from` is the device that sent it.
+//! frame whose `from` is the device that sent it. A frame that is too
+//! large, cut short, of an unknown type or malformed is dropped, and
+//! reported ("dropped a frame from bob.1: ...").
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -57,9 +66,10 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -73,156 +83,18 @@ use sealwire_sqlite::{
     Direction, OutboxEntry, ReceiveOutcome, SessionEvent, SqliteStore, StoreError, StoredMessage,
 };
 
+mod args;
+mod commands;
+mod frame;
+
+use args::{Args, Parsed, Role};
+use commands::{Command, Input, TimerSetting};
+use frame::{Body, Frame, FrameError, FrameType, Received, Routed};
+
 type Error = Box<dyn std::error::Error>;
 
-const USAGE: &str = "\
-usage: chat listen  ADDR DB [--name NAME] [--device N]
-       chat connect ADDR DB [--name NAME] [--device N]
-
-  listen    wait for the other devices on ADDR (any number, at any time),
-            and relay between them
-  connect   connect to ADDR (retries every second while disconnected)
-  DB        this device's SQLite file (created if missing)
-  --name    this device's user (default: DB's file name without extension)
-  --device  this device's id within its user (default: 1)
-
-Type a line to send it. Commands:
-  /timer SECS       messages disappear SECS seconds after sending
-  /timer read SECS  messages disappear SECS seconds after being read
-  /timer off        messages stop disappearing
-  /timer            show the timer
-  /history [N]      show the last N messages (default 10)
-  /quit             exit (end of input does not quit)";
-
-const FRAME_HELLO: u8 = 1;
-const FRAME_MESSAGE: u8 = 3;
-const FRAME_ACK: u8 = 4;
-const FRAME_RECOVERY: u8 = 5;
-const MAX_FRAME: usize = 2 << 20;
 /// Body of the message that opens a session (a receipt, not shown).
 const OPENER: &[u8] = b"session opened";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Listen,
-    Connect,
-}
-
-struct Args {
-    role: Role,
-    addr: String,
-    db: PathBuf,
-    me: DeviceAddress,
-}
-
-fn parse_args() -> Result<Option<Args>, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
-        return Ok(None);
-    }
-    let mut positional = Vec::new();
-    let mut name = None;
-    let mut device = 1u32;
-    let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--name" => name = Some(it.next().ok_or("--name needs a value")?),
-            "--device" => {
-                device = it
-                    .next()
-                    .and_then(|d| d.parse().ok())
-                    .ok_or("--device needs a number")?;
-            }
-            _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
-            _ => positional.push(a),
-        }
-    }
-    let [role, addr, db] = <[String; 3]>::try_from(positional)
-        .map_err(|_| "expected: listen|connect ADDR DB".to_owned())?;
-    let role = match role.as_str() {
-        "listen" => Role::Listen,
-        "connect" => Role::Connect,
-        other => return Err(format!("unknown mode {other:?}: listen or connect")),
-    };
-    let db = PathBuf::from(db);
-    let name = match name {
-        Some(n) => n,
-        None => db
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "me".to_owned()),
-    };
-    if name.is_empty() || name.len() > 64 {
-        return Err("the name must have 1 to 64 bytes".to_owned());
-    }
-    Ok(Some(Args {
-        role,
-        addr,
-        db,
-        me: DeviceAddress::new(name, device),
-    }))
-}
-
-// ------------------------------------------------------------ framing
-
-fn write_frame(stream: &mut TcpStream, kind: u8, payload: &[u8]) -> std::io::Result<()> {
-    let len = u32::try_from(payload.len()).map_err(std::io::Error::other)?;
-    let mut buf = Vec::with_capacity(payload.len() + 5);
-    buf.push(kind);
-    buf.extend_from_slice(&len.to_be_bytes());
-    buf.extend_from_slice(payload);
-    stream.write_all(&buf)
-}
-
-fn read_frame(reader: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; 5];
-    reader.read_exact(&mut head)?;
-    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
-    if len > MAX_FRAME {
-        return Err(std::io::Error::other("frame too large"));
-    }
-    let mut payload = vec![0u8; len];
-    reader.read_exact(&mut payload)?;
-    Ok((head[0], payload))
-}
-
-fn put_address(out: &mut Vec<u8>, a: &DeviceAddress) {
-    // Names are at most 64 bytes (checked at start and on parse).
-    out.push(u8::try_from(a.name().len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(a.name().as_bytes());
-    out.extend_from_slice(&a.device_id().to_be_bytes());
-}
-
-fn take_address(bytes: &[u8]) -> Option<(DeviceAddress, &[u8])> {
-    let (&len, rest) = bytes.split_first()?;
-    let (name, rest) = rest.split_at_checked(usize::from(len))?;
-    let (device, rest) = rest.split_first_chunk::<4>()?;
-    let name = std::str::from_utf8(name).ok()?;
-    if name.is_empty() || name.len() > 64 {
-        return None;
-    }
-    Some((DeviceAddress::new(name, u32::from_be_bytes(*device)), rest))
-}
-
-/// `from | to | rest`: the payload of frames 3 to 5.
-fn routed(from: &DeviceAddress, to: &DeviceAddress, rest: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(rest.len() + 80);
-    put_address(&mut p, from);
-    put_address(&mut p, to);
-    p.extend_from_slice(rest);
-    p
-}
-
-fn parse_routed(payload: &[u8]) -> Option<(DeviceAddress, DeviceAddress, &[u8])> {
-    let (from, rest) = take_address(payload)?;
-    let (to, rest) = take_address(rest)?;
-    Some((from, to, rest))
-}
-
-fn split_id(payload: &[u8]) -> Option<(i64, &[u8])> {
-    let (id, rest) = payload.split_first_chunk::<8>()?;
-    Some((i64::from_be_bytes(*id), rest))
-}
 
 // ------------------------------------------------------------- events
 
@@ -231,6 +103,8 @@ enum Event {
     InputClosed,
     Connected(u64, TcpStream),
     Frame(u64, u8, Vec<u8>),
+    /// A frame dropped before it was parsed (over the limit, cut short).
+    Dropped(u64, FrameError),
     Disconnected(u64),
 }
 
@@ -255,18 +129,51 @@ fn pump(id: u64, stream: TcpStream, events: &Sender<Event>) {
         return;
     }
     let mut reader = BufReader::new(stream);
-    while let Ok((kind, payload)) = read_frame(&mut reader) {
-        if events.send(Event::Frame(id, kind, payload)).is_err() {
+    loop {
+        let event = match frame::read_frame(&mut reader) {
+            Received::Frame(kind, payload) => Event::Frame(id, kind, payload),
+            Received::Skipped(e) => Event::Dropped(id, e),
+            Received::End(e) => {
+                if let Some(e) = e {
+                    let _ = events.send(Event::Dropped(id, e));
+                }
+                break;
+            }
+        };
+        if events.send(event).is_err() {
             return;
         }
     }
     let _ = events.send(Event::Disconnected(id));
 }
 
-fn spawn_network(role: Role, addr: String, events: Sender<Event>) -> Result<(), Error> {
-    match role {
-        Role::Listen => {
-            let listener = TcpListener::bind(&addr)?;
+/// Where the network side starts: checked (bound, or resolved) before the
+/// database is opened, so that a bad address creates no file.
+enum Endpoint {
+    Listen(TcpListener),
+    Connect(String),
+}
+
+impl Endpoint {
+    fn new(role: Role, addr: &str) -> Result<Self, String> {
+        match role {
+            Role::Listen => TcpListener::bind(addr)
+                .map(Self::Listen)
+                .map_err(|e| format!("cannot listen on {addr}: {e}")),
+            Role::Connect => match addr.to_socket_addrs().map(|mut found| found.next()) {
+                Ok(Some(_)) => Ok(Self::Connect(addr.to_owned())),
+                Ok(None) => Err(format!(
+                    "cannot connect to {addr}: no address for that host"
+                )),
+                Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+            },
+        }
+    }
+}
+
+fn spawn_network(endpoint: Endpoint, events: Sender<Event>) -> Result<(), Error> {
+    match endpoint {
+        Endpoint::Listen(listener) => {
             println!("* listening on {}", listener.local_addr()?);
             std::thread::spawn(move || {
                 let mut id = 0u64;
@@ -279,7 +186,7 @@ fn spawn_network(role: Role, addr: String, events: Sender<Event>) -> Result<(), 
                 }
             });
         }
-        Role::Connect => {
+        Endpoint::Connect(addr) => {
             std::thread::spawn(move || {
                 let mut id = 0u64;
                 let mut announced = false;
@@ -363,6 +270,8 @@ fn expiry_note(m: &StoredMessage, now: Timestamp) -> String {
 /// One TCP connection: to the listener, or (listening) from a device.
 struct Link {
     stream: TcpStream,
+    /// The other end's socket address, to name it before its hello.
+    peer: String,
     /// The device at the other end, once its hello arrived.
     device: Option<DeviceAddress>,
     /// That hello, for the devices that connect later (listening).
@@ -570,7 +479,7 @@ impl Chat {
     /// Writes a frame to the link that reaches `to`: the listener for a
     /// connecting device; the device's own link for the listener (none:
     /// it is offline, and the message waits in the outbox).
-    fn send_to(&mut self, to: &DeviceAddress, kind: u8, payload: &[u8]) -> bool {
+    fn send_to(&mut self, to: &DeviceAddress, kind: FrameType, payload: &[u8]) -> bool {
         let role = self.role;
         let link = self.links.values_mut().find(|l| match role {
             Role::Connect => true,
@@ -578,7 +487,7 @@ impl Chat {
         });
         match link {
             Some(link) => {
-                if write_frame(&mut link.stream, kind, payload).is_err() {
+                if frame::write_frame(&mut link.stream, kind, payload).is_err() {
                     // The reader thread reports the disconnection.
                     let _ = link.stream.shutdown(std::net::Shutdown::Both);
                 }
@@ -593,10 +502,8 @@ impl Chat {
     }
 
     fn transmit_raw(&mut self, to: &DeviceAddress, outbox_id: i64, ciphertext: &[u8]) {
-        let mut rest = outbox_id.to_be_bytes().to_vec();
-        rest.extend_from_slice(ciphertext);
-        let payload = routed(&self.me.clone(), to, &rest);
-        self.send_to(to, FRAME_MESSAGE, &payload);
+        let payload = frame::message(&self.me, to, outbox_id, ciphertext);
+        self.send_to(to, FrameType::Message, &payload);
     }
 
     /// Transmits the unacknowledged messages to `to` whose outbox ids are
@@ -639,23 +546,36 @@ impl Chat {
         println!("* connected ({who})");
         let mut link = Link {
             stream,
+            peer: who,
             device: None,
             hello: None,
         };
-        let mut hello = Vec::new();
-        put_address(&mut hello, &self.me);
-        hello.extend_from_slice(&self.my_bundle()?);
-        write_frame(&mut link.stream, FRAME_HELLO, &hello)?;
+        let hello = frame::hello(&self.me, &self.my_bundle()?);
+        frame::write_frame(&mut link.stream, FrameType::Hello, &hello)?;
         self.links.insert(id, link);
         Ok(())
     }
 
-    fn on_hello(&mut self, link_id: u64, payload: &[u8]) -> Result<(), Error> {
-        let (device, bundle) = take_address(payload).ok_or("bad hello")?;
+    fn on_hello(
+        &mut self,
+        link_id: u64,
+        payload: &[u8],
+        device: DeviceAddress,
+        bundle: &[u8],
+    ) -> Result<(), Error> {
         if device == self.me {
             return Err(format!("another process speaks as {}", dev(&device)).into());
         }
-        let key = *PrekeyBundle::parse(bundle)?.identity_key();
+        let key = match PrekeyBundle::parse(bundle) {
+            Ok(bundle) => *bundle.identity_key(),
+            Err(e) => {
+                self.dropped(
+                    link_id,
+                    &format!("a hello frame with a bad prekey bundle ({e})"),
+                );
+                return Ok(());
+            }
+        };
         if self.role == Role::Listen {
             // Introduce the newcomer and the devices already here.
             let others: Vec<Vec<u8>> = self
@@ -680,12 +600,12 @@ impl Chat {
                 link.device = Some(device.clone());
                 link.hello = Some(payload.to_vec());
                 for hello in &others {
-                    let _ = write_frame(&mut link.stream, FRAME_HELLO, hello);
+                    let _ = frame::write_frame(&mut link.stream, FrameType::Hello, hello);
                 }
             }
             for (id, link) in &mut self.links {
                 if *id != link_id && link.hello.is_some() {
-                    let _ = write_frame(&mut link.stream, FRAME_HELLO, payload);
+                    let _ = frame::write_frame(&mut link.stream, FrameType::Hello, payload);
                 }
             }
         }
@@ -745,40 +665,81 @@ impl Chat {
         }
     }
 
-    fn on_routed(&mut self, link_id: u64, kind: u8, payload: &[u8]) -> Result<(), Error> {
-        let (from, to, rest) = parse_routed(payload).ok_or("bad frame")?;
-        if self.role == Role::Listen {
-            let sender = self.links.get(&link_id).and_then(|l| l.device.clone());
-            if sender.as_ref() != Some(&from) {
-                return Err(format!("a frame claiming to be from {}: dropped", dev(&from)).into());
-            }
-            if to != self.me {
-                // Forward it; a device offline gets it on retransmission.
-                self.send_to(&to, kind, payload);
-                return Ok(());
-            }
-        } else if to != self.me {
-            return Ok(());
-        }
-        match kind {
-            FRAME_MESSAGE => self.on_message(&from, rest),
-            FRAME_ACK => {
-                let (id, _) = split_id(rest).ok_or("short ack")?;
-                self.store.mark_delivered(id)?;
+    /// Handles a frame from link `link_id` (its type byte and payload).
+    fn on_frame(&mut self, link_id: u64, kind: u8, payload: &[u8]) -> Result<(), Error> {
+        match frame::parse(kind, payload) {
+            Ok(Frame::Hello { device, bundle }) => self.on_hello(link_id, payload, device, bundle),
+            Ok(Frame::Routed(routed)) => self.on_routed(link_id, payload, &routed),
+            Err(e) => {
+                self.dropped(link_id, &e);
                 Ok(())
             }
-            FRAME_RECOVERY => self.on_recovery(&from, rest),
-            other => Err(format!("unknown frame type {other}").into()),
+        }
+    }
+
+    /// Reports a frame dropped: who sent it (the device, or before its
+    /// hello the socket address), and why.
+    fn dropped(&self, link_id: u64, why: &dyn std::fmt::Display) {
+        let from = match self.links.get(&link_id) {
+            Some(Link {
+                device: Some(d), ..
+            }) => dev(d),
+            Some(link) => link.peer.clone(),
+            None => "a closed connection".to_owned(),
+        };
+        println!("* dropped a frame from {from}: {why}");
+    }
+
+    fn on_routed(
+        &mut self,
+        link_id: u64,
+        payload: &[u8],
+        routed: &Routed<'_>,
+    ) -> Result<(), Error> {
+        let Routed { from, to, .. } = routed;
+        if self.role == Role::Listen {
+            let sender = self.links.get(&link_id).and_then(|l| l.device.as_ref());
+            if sender != Some(from) {
+                let why = format!("it claims to be from {}", dev(from));
+                self.dropped(link_id, &why);
+                return Ok(());
+            }
+            if to != &self.me {
+                // Forward it; a device offline gets it on retransmission.
+                self.send_to(to, routed.kind, payload);
+                return Ok(());
+            }
+        } else if to != &self.me {
+            return Ok(());
+        }
+        match routed.body() {
+            Ok(Body::Message {
+                outbox_id,
+                ciphertext,
+            }) => self.on_message(from, outbox_id, ciphertext),
+            Ok(Body::Ack { outbox_id }) => {
+                self.store.mark_delivered(outbox_id)?;
+                Ok(())
+            }
+            Ok(Body::Recovery { request }) => self.on_recovery(from, request),
+            Err(e) => {
+                self.dropped(link_id, &e);
+                Ok(())
+            }
         }
     }
 
     fn ack(&mut self, to: &DeviceAddress, outbox_id: i64) {
-        let payload = routed(&self.me.clone(), to, &outbox_id.to_be_bytes());
-        self.send_to(to, FRAME_ACK, &payload);
+        let payload = frame::ack(&self.me, to, outbox_id);
+        self.send_to(to, FrameType::Ack, &payload);
     }
 
-    fn on_message(&mut self, from: &DeviceAddress, rest: &[u8]) -> Result<(), Error> {
-        let (outbox_id, ciphertext) = split_id(rest).ok_or("short message frame")?;
+    fn on_message(
+        &mut self,
+        from: &DeviceAddress,
+        outbox_id: i64,
+        ciphertext: &[u8],
+    ) -> Result<(), Error> {
         let now = Timestamp::now();
         match self.store.receive(from, now, ciphertext) {
             Ok(outcome) => self.show_received(from, &outcome, now)?,
@@ -786,8 +747,8 @@ impl Chat {
                 // Its session is gone here: ask it to send again.
                 let note = match self.store.recovery_request(from, now, ciphertext) {
                     Ok(request) => {
-                        let payload = routed(&self.me.clone(), from, &request.to_bytes());
-                        self.send_to(from, FRAME_RECOVERY, &payload);
+                        let payload = frame::recovery(&self.me, from, &request.to_bytes());
+                        self.send_to(from, FrameType::Recovery, &payload);
                         "asked it to send again".to_owned()
                     }
                     Err(StoreError::Device(DeviceError::TooManyRequests)) => {
@@ -891,80 +852,90 @@ impl Chat {
 
     /// Handles one input line; returns `false` to quit.
     fn on_input(&mut self, line: &str) -> Result<bool, Error> {
-        let line = line.trim_end_matches(['\r', '\n']);
-        let mut words = line.split_whitespace();
-        match words.next() {
-            None => return Ok(true),
-            Some("/quit") => return Ok(false),
-            Some("/help") => println!("{USAGE}"),
-            Some("/history") => {
-                let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(10);
-                self.history(n)?;
+        let command = match commands::parse_line(line) {
+            Ok(Input::Empty) => return Ok(true),
+            Ok(Input::Text(text)) => {
+                self.send_text(text)?;
+                return Ok(true);
             }
-            Some("/timer") => self.timer_command(line, words.collect())?,
-            Some(cmd) if cmd.starts_with('/') => println!("* unknown command {cmd} (try /help)"),
-            Some(_) => {
-                let Some(peer) = self.peer.clone() else {
-                    println!("* nobody here yet: queued until the other user connects");
-                    self.queued.push(line.to_owned());
-                    return Ok(true);
-                };
-                for (a, key) in self.recipients()? {
-                    self.ensure_session(&a, &key)?;
-                }
-                let now = Timestamp::now();
-                let me = self.me.clone();
-                let out =
-                    match self
-                        .store
-                        .send_to_user(&me, &peer, &mut self.rng, now, line.as_bytes())
-                    {
-                        Ok(out) => out,
-                        Err(StoreError::NoSession(a)) => {
-                            println!("* no session with {} (no bundle yet): not sent", dev(&a));
-                            return Ok(true);
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                if let Some(m) = self.store.message(out.row_id)? {
-                    self.print_message(&m, now);
-                }
-                if self.links.is_empty() {
-                    println!("* not connected: sent when {peer} is back");
-                }
-                for copy in &out.copies {
-                    self.transmit(copy);
-                }
+            Ok(Input::Command(command)) => command,
+            Err(e) => {
+                println!("* {e}");
+                return Ok(true);
             }
+        };
+        match command {
+            Command::Quit => return Ok(false),
+            Command::Help => println!("{}", commands::help()),
+            Command::History(n) => self.history(n)?,
+            Command::Timer(None) => match &self.peer {
+                Some(_) => println!(
+                    "* disappearing messages: {}",
+                    describe_policy(self.policy()?)
+                ),
+                None => println!("* no conversation yet"),
+            },
+            Command::Timer(Some(setting)) => self.set_timer(line, setting)?,
         }
         Ok(true)
     }
 
-    fn timer_command(&mut self, line: &str, args: Vec<&str>) -> Result<(), Error> {
-        let policy = match args.as_slice() {
-            [] => {
-                match &self.peer {
-                    Some(_) => println!(
-                        "* disappearing messages: {}",
-                        describe_policy(self.policy()?)
-                    ),
-                    None => println!("* no conversation yet"),
-                }
-                return Ok(());
-            }
-            ["off"] => None,
-            [secs] => Some(ExpiryPolicy::new(ExpiryMode::AfterSend, secs.parse()?)?),
-            ["read", secs] => Some(ExpiryPolicy::new(ExpiryMode::AfterRead, secs.parse()?)?),
-            _ => {
-                println!("* usage: /timer SECS | /timer read SECS | /timer off");
-                return Ok(());
-            }
-        };
-        if self.peer.is_none() {
-            println!("* nobody here yet: queued until the other user connects");
-            self.queued.push(line.to_owned());
+    /// Queues `line` until the other user is known; returns whether it
+    /// did.
+    fn queue_until_peer(&mut self, line: &str) -> bool {
+        if self.peer.is_some() {
+            return false;
+        }
+        println!("* nobody here yet: queued until the other user connects");
+        self.queued.push(line.to_owned());
+        true
+    }
+
+    fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        if self.queue_until_peer(text) {
             return Ok(());
         }
+        let Some(peer) = self.peer.clone() else {
+            return Ok(());
+        };
+        for (a, key) in self.recipients()? {
+            self.ensure_session(&a, &key)?;
+        }
+        let now = Timestamp::now();
+        let me = self.me.clone();
+        let out = match self
+            .store
+            .send_to_user(&me, &peer, &mut self.rng, now, text.as_bytes())
+        {
+            Ok(out) => out,
+            Err(StoreError::NoSession(a)) => {
+                println!("* no session with {} (no bundle yet): not sent", dev(&a));
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(m) = self.store.message(out.row_id)? {
+            self.print_message(&m, now);
+        }
+        if self.links.is_empty() {
+            println!("* not connected: sent when {peer} is back");
+        }
+        for copy in &out.copies {
+            self.transmit(copy);
+        }
+        Ok(())
+    }
+
+    /// `/timer off`, `/timer SECS`, `/timer read SECS` (`line`, queued
+    /// if the other user is not known yet).
+    fn set_timer(&mut self, line: &str, setting: TimerSetting) -> Result<(), Error> {
+        if self.queue_until_peer(line) {
+            return Ok(());
+        }
+        let policy = match setting {
+            TimerSetting::Off => None,
+            TimerSetting::On(policy) => Some(policy),
+        };
         // The timer is per session: set it with every device.
         let mut change = None;
         for (a, key) in self.recipients()? {
@@ -1031,27 +1002,40 @@ impl Chat {
                     Ok(())
                 }
                 Some(Event::Connected(id, stream)) => self.on_connected(id, stream),
-                Some(Event::Frame(id, kind, payload)) if self.links.contains_key(&id) => match kind
-                {
-                    FRAME_HELLO => self.on_hello(id, &payload),
-                    _ => self.on_routed(id, kind, &payload),
-                },
+                Some(Event::Frame(id, kind, payload)) if self.links.contains_key(&id) => {
+                    self.on_frame(id, kind, &payload)
+                }
                 Some(Event::Frame(..)) => Ok(()),
+                Some(Event::Dropped(id, e)) => {
+                    self.dropped(id, &e);
+                    Ok(())
+                }
                 Some(Event::Disconnected(id)) => {
                     self.on_disconnected(id);
                     Ok(())
                 }
             };
             if let Err(e) = result {
-                println!("* error: {e}");
+                self.report(&e);
             }
             if let Err(e) = self.tick() {
-                println!("* error: {e}");
+                self.report(&e);
             }
             if last_key_erasure.elapsed() > Duration::from_secs(60) {
                 last_key_erasure = Instant::now();
-                let _ = self.store.erase_expired_keys(Timestamp::now());
+                if let Err(e) = self.store.erase_expired_keys(Timestamp::now()) {
+                    self.report(&e.into());
+                }
             }
+        }
+    }
+
+    /// Prints an error: a database's with the database file.
+    fn report(&self, e: &Error) {
+        if e.is::<StoreError>() || e.is::<rusqlite::Error>() {
+            println!("* database error in {}: {e}", self.db.display());
+        } else {
+            println!("* error: {e}");
         }
     }
 }
@@ -1064,23 +1048,39 @@ fn show_timer_change(who: &str, change: &TimerChange) {
     );
 }
 
-fn main() -> Result<(), Error> {
-    let args = match parse_args() {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return Ok(());
+fn main() -> ExitCode {
+    let args = match args::parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Help) => {
+            println!("{}", args::usage());
+            return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("chat: {e}\n\n{USAGE}");
-            std::process::exit(2);
+            eprintln!("chat: {e}\n\n{}", args::usage());
+            return ExitCode::from(2);
         }
     };
-    let mut chat = Chat::open(&args.db, args.me, args.role)?;
+    match run(args) {
+        Ok(()) => {
+            println!("* bye");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chat: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the chat. The network endpoint is checked before the database is
+/// opened: a bad address leaves no file behind.
+fn run(args: Args) -> Result<(), String> {
+    let Args { role, addr, db, me } = args;
+    let endpoint = Endpoint::new(role, &addr)?;
+    let mut chat = Chat::open(&db, me, role)
+        .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
     let (tx, rx) = mpsc::channel();
-    spawn_network(args.role, args.addr, tx.clone())?;
+    spawn_network(endpoint, tx.clone()).map_err(|e| e.to_string())?;
     spawn_stdin(tx);
-    chat.run(&rx)?;
-    println!("* bye");
-    Ok(())
+    chat.run(&rx).map_err(|e| e.to_string())
 }

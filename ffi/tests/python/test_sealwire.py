@@ -1,8 +1,9 @@
 """Tests of the sealwire C API through the ctypes binding (standard library
-only). Run from anywhere:
+only): C ABI tests, run by ffi/ci.sh, not tests of the Python package
+(python/tests/). Run from anywhere:
 
     cargo build -p sealwire-ffi
-    python3 examples/python/test_sealwire.py
+    python3 ffi/tests/python/test_sealwire.py
 
 SEALWIRE_LIB may name the shared library (default: target/debug).
 """
@@ -581,7 +582,7 @@ class BoundaryTest(unittest.TestCase):
                          sw.Code.INVALID_HANDLE)
 
     def test_codes_match_the_header(self):
-        header = pathlib.Path(__file__).resolve().parents[2] / "ffi" / "include" / "sealwire.h"
+        header = pathlib.Path(__file__).resolve().parents[3] / "ffi" / "include" / "sealwire.h"
         text = header.read_text()
         body = text[text.index("enum sw_result"):]
         body = body[: body.index("};")]

@@ -1,7 +1,9 @@
-"""Alice and Bob chat through the sealwire shared library (ctypes).
+"""Alice and Bob chat through the sealwire shared library (ctypes): a C ABI
+test run by ffi/ci.sh. The Python package's own chat demo is
+python/examples/chat.py.
 
     cargo build -p sealwire-ffi
-    python3 examples/python/chat_demo.py
+    python3 ffi/tests/python/chat_demo.py
 
 Bob publishes a prekey bundle; Alice starts a session from it; they
 exchange messages (one arrives out of order), Alice turns on disappearing

@@ -5,8 +5,8 @@
 //! (the chain rotates and the new one is distributed), and the removed
 //! subscriber cannot read the next post. Prints what each step costs.
 //!
-//! Run: `cargo run --release --example channel` (optionally with the
-//! number of subscribers as the first argument).
+//! Run: `cargo run --release -p sealwire-examples --bin channel`
+//! (optionally with the number of subscribers as the first argument).
 #![allow(
     clippy::print_stdout,
     clippy::indexing_slicing,
@@ -17,8 +17,10 @@
 use std::time::{Duration, Instant};
 
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Distribution, GroupError, GroupId};
-use sealwire::testing::session_pair;
-use sealwire::{IdentityKeyPair, Session, SessionRecord, Timestamp, os_rng};
+use sealwire::{
+    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyStore, Session, SessionRecord,
+    Timestamp, os_rng,
+};
 
 struct Subscriber {
     identity: IdentityKeyPair,
@@ -33,6 +35,30 @@ fn per(d: Duration, n: usize) -> String {
         d,
         d.as_secs_f64() * 1e6 / n as f64
     )
+}
+
+/// A 1:1 session between the owner and a subscriber, set up as over a
+/// network: the subscriber publishes a bundle (with a one-time prekey), the
+/// owner starts the session from it and sends a first message, the
+/// subscriber accepts it and replies. Returns (owner's side, subscriber's
+/// side).
+fn connect(
+    rng: &mut impl sealwire::rand_core::CryptoRng,
+    now: Timestamp,
+    owner: &IdentityKeyPair,
+    subscriber: &IdentityKeyPair,
+) -> Result<(Session, Session), Box<dyn std::error::Error>> {
+    let mut prekeys = PrekeyStore::new(subscriber, rng);
+    let one_time = prekeys.generate_one_time_prekeys(rng, 1)[0].id;
+    let bundle = prekeys.bundle(subscriber, Some(one_time))?;
+    let mut pending = PendingSession::initiate(rng, owner, &bundle)?;
+    let first = pending.encrypt(rng, now, Outgoing::message(b"subscribed"))?;
+    let (mut sub_side, _) = Session::accept(subscriber, &mut prekeys, now, &first.message)?;
+    let reply = sub_side.encrypt(rng, now, Outgoing::message(b"thanks"))?;
+    let (owner_side, _) = pending
+        .receive(now, &reply.message)
+        .map_err(|refused| refused.error)?;
+    Ok((owner_side, sub_side))
 }
 
 /// Sends `d` over the owner's sessions; each recipient decrypts it and
@@ -78,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut owner_sessions = Vec::with_capacity(n);
     for _ in 0..n {
         let identity = IdentityKeyPair::generate(&mut rng);
-        let (owner_side, sub_side) = session_pair(&mut rng, &owner, &identity, now)?;
+        let (owner_side, sub_side) = connect(&mut rng, now, &owner, &identity)?;
         owner_sessions.push(SessionRecord::from(owner_side));
         let channel = ChannelSubscriber::new(id, *identity.public(), *owner.public());
         subs.push(Subscriber {

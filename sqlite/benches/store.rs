@@ -1,0 +1,187 @@
+//! The cost of encryption at rest and of a group post through the store,
+//! as paired, alternating rounds in one process (the order of the two
+//! sides alternating each round; median and quartiles of the per-round
+//! ratio):
+//!
+//! 1. `send` + `receive` of a 100-byte message between two stores on
+//!    files, sealed (`open_sealed`: state blobs and message bodies sealed
+//!    under the storage key) against unsealed (`open`: the unencrypted
+//!    path) — the whole step, WAL and `synchronous=FULL` included;
+//! 2. the same with `synchronous=OFF` (no flush: the CPU cost alone, which
+//!    the flush otherwise hides);
+//! 3. `post_group` of a 100-byte post (sealed store, two members) against
+//!    the core's `Group::post` alone.
+//!
+//! `cargo bench -p sealwire-sqlite --bench store`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::print_stderr,
+    clippy::cast_precision_loss,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use sealwire::group::{Group, GroupMode};
+use sealwire::persist::StorageKey;
+use sealwire::store::IdentityStorage;
+use sealwire::testing::DangerDeterministicRng;
+use sealwire::{DeviceAddress, Timestamp};
+use sealwire_sqlite::SqliteStore;
+
+const ROUNDS: usize = 21;
+const OPS: usize = 40;
+const BODY: [u8; 100] = [0x61; 100];
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_millis(1_780_000_000_000)
+}
+
+/// Alice and Bob with a session (and each other's device list), sealed or
+/// not, in `dir`.
+fn pair(dir: &Path, tag: &str, sealed: bool, sync_off: bool) -> (SqliteStore, SqliteStore) {
+    let mut rng = DangerDeterministicRng::from_u64(7);
+    let open = |name: &str| {
+        let path = dir.join(format!("{tag}-{name}.db"));
+        let s = if sealed {
+            SqliteStore::open_sealed(path, StorageKey::from_bytes([9; 32])).unwrap()
+        } else {
+            SqliteStore::open(path).unwrap()
+        };
+        if sync_off {
+            s.connection()
+                .pragma_update(None, "synchronous", "OFF")
+                .unwrap();
+        }
+        s
+    };
+    let (mut a, mut b) = (open("alice"), open("bob"));
+    a.initialize(&mut rng, 2).unwrap();
+    b.initialize(&mut rng, 2).unwrap();
+    let ka = *a.local_identity().unwrap().unwrap().public();
+    let kb = *b.local_identity().unwrap().unwrap().public();
+    a.update_device_list("bob", &[(1, kb)]).unwrap();
+    b.update_device_list("alice", &[(1, ka)]).unwrap();
+    let bundle = b.bundle(&mut rng, 2).unwrap();
+    let bob = DeviceAddress::new("bob", 1);
+    a.start_session(&bob, &mut rng, &bundle).unwrap();
+    let m = a.send(&bob, &mut rng, now(), b"hi").unwrap();
+    b.receive(&DeviceAddress::new("alice", 1), now(), &m.ciphertext)
+        .unwrap();
+    (a, b)
+}
+
+/// µs per `send` + `receive` (+ `mark_delivered`), over `OPS`.
+fn send_receive(p: &mut (SqliteStore, SqliteStore), rng: &mut DangerDeterministicRng) -> f64 {
+    let (alice, bob) = (DeviceAddress::new("alice", 1), DeviceAddress::new("bob", 1));
+    let t = Instant::now();
+    for _ in 0..OPS {
+        let out = p.0.send(&bob, rng, now(), &BODY).unwrap();
+        black_box(p.1.receive(&alice, now(), &out.ciphertext).unwrap());
+        p.0.mark_delivered(out.outbox_id).unwrap();
+    }
+    t.elapsed().as_secs_f64() * 1e6 / OPS as f64
+}
+
+fn paired(mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -> (Vec<f64>, Vec<f64>) {
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for round in 0..=ROUNDS {
+        let (x, y) = if round % 2 == 0 {
+            let x = a();
+            (x, b())
+        } else {
+            let y = b();
+            (a(), y)
+        };
+        if round > 0 {
+            xs.push(x);
+            ys.push(y);
+        }
+    }
+    (xs, ys)
+}
+
+fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 4], v[v.len() / 2], v[3 * v.len() / 4])
+}
+
+fn report(what: &str, base: &str, a: &[f64], b: &[f64]) {
+    let ratio: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    let (_, am, _) = quartiles(a.to_vec());
+    let (_, bm, _) = quartiles(b.to_vec());
+    let (r1, rm, r3) = quartiles(ratio);
+    eprintln!("  {what}: {am:.1} µs; {base}: {bm:.1} µs; ratio {rm:.3} [{r1:.3}, {r3:.3}]");
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("sealwire-store-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    eprintln!(
+        "paired rounds ({ROUNDS} rounds of {OPS}; median, [quartiles] of the per-round ratio):"
+    );
+    let mut rng = DangerDeterministicRng::from_u64(1);
+    for (sync_off, label) in [(false, "synchronous=FULL"), (true, "synchronous=OFF")] {
+        let tag = if sync_off { "off" } else { "full" };
+        let sealed = std::cell::RefCell::new(pair(&dir, &format!("{tag}-sealed"), true, sync_off));
+        let plain = std::cell::RefCell::new(pair(&dir, &format!("{tag}-plain"), false, sync_off));
+        let rng = std::cell::RefCell::new(&mut rng);
+        let (a, b) = paired(
+            || send_receive(&mut sealed.borrow_mut(), &mut rng.borrow_mut()),
+            || send_receive(&mut plain.borrow_mut(), &mut rng.borrow_mut()),
+        );
+        report(
+            &format!("send+receive 100 B, sealed at rest ({label})"),
+            "unsealed",
+            &a,
+            &b,
+        );
+    }
+
+    // A group post through the store against the core's post alone.
+    let (mut alice, _bob) = pair(&dir, "group", true, false);
+    let me = DeviceAddress::new("alice", 1);
+    let group = alice
+        .create_group(&me, &mut rng, now(), GroupMode::Group, &["bob"])
+        .unwrap()
+        .group;
+    let key = *alice.local_identity().unwrap().unwrap().public();
+    let other = *sealwire::IdentityKeyPair::generate(&mut rng).public();
+    let (mut core, _) = Group::create(&mut rng, now(), key, &[other]).unwrap();
+    let cell = std::cell::RefCell::new((&mut alice, &mut core, &mut rng));
+    let (a, b) = paired(
+        || {
+            let mut c = cell.borrow_mut();
+            let (store, _, rng) = &mut *c;
+            let t = Instant::now();
+            for _ in 0..OPS {
+                let p = store.post_group(&me, *rng, now(), &group, &BODY).unwrap();
+                store.mark_group_post_delivered(p.post_id).unwrap();
+            }
+            t.elapsed().as_secs_f64() * 1e6 / OPS as f64
+        },
+        || {
+            let mut c = cell.borrow_mut();
+            let (_, core, rng) = &mut *c;
+            let t = Instant::now();
+            for _ in 0..OPS {
+                black_box(core.post(*rng, now(), &BODY).unwrap());
+            }
+            t.elapsed().as_secs_f64() * 1e6 / OPS as f64
+        },
+    );
+    report(
+        "post_group 100 B through the store (sealed)",
+        "Group::post alone",
+        &a,
+        &b,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
