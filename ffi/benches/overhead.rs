@@ -370,11 +370,18 @@ fn paired<P>(
 /// The table: one line per operation, each the ratio of medians of paired
 /// alternating rounds, measured in this run.
 fn table() {
-    let rust = std::cell::RefCell::new(RustPath::new());
-    let cabi = std::cell::RefCell::new(CPath::new());
+    // Each line starts from fresh sessions (an encrypt-only line leaves the
+    // receiver behind).
+    let fresh = || {
+        (
+            std::cell::RefCell::new(RustPath::new()),
+            std::cell::RefCell::new(CPath::new()),
+        )
+    };
     let mut lines: Vec<(&str, f64, f64)> = Vec::new();
 
     lines.push({
+        let (rust, cabi) = fresh();
         let (r, c) = paired(
             || (),
             |(), _| {
@@ -387,6 +394,7 @@ fn table() {
         ("encrypt 100 B", r, c)
     });
     lines.push({
+        let (rust, cabi) = fresh();
         // Each round decrypts a fresh batch of in-chain messages, made
         // (untimed) by each path's own sender.
         let (r, c) = paired(
@@ -412,6 +420,7 @@ fn table() {
         ("decrypt 100 B", r, c)
     });
     lines.push({
+        let (rust, cabi) = fresh();
         let (r, c) = paired(
             || (),
             |(), _| {
@@ -424,6 +433,7 @@ fn table() {
         ("encrypt + decrypt 100 B", r, c)
     });
     lines.push({
+        let (_, cabi) = fresh();
         let bytes = cabi.borrow().bundle.clone();
         let (r, c) = paired(
             || (),
@@ -443,6 +453,7 @@ fn table() {
         ("parse a prekey bundle (X3DH + PQ verify)", r, c)
     });
     lines.push({
+        let (rust, cabi) = fresh();
         let mut buf = vec![0u8; 64 * 1024];
         let (r, c) = paired(
             || (),

@@ -71,16 +71,23 @@ pub(crate) fn set_detail(args: fmt::Arguments<'_>) {
             };
             let _ = w.write_fmt(args);
             let end = w.len;
-            if let Some(rest) = buf.get_mut(end..) {
-                rest.fill(0);
+            if let Some(nul) = buf.get_mut(end) {
+                *nul = 0;
             }
         }
     });
 }
 
-/// Empties the calling thread's error detail.
+/// Empties the calling thread's error detail (a NUL first byte: no
+/// formatting, on every call's path).
 fn clear_detail() {
-    set_detail(format_args!(""));
+    let _ = DETAIL.try_with(|d| {
+        if let Ok(mut buf) = d.try_borrow_mut()
+            && let Some(first) = buf.first_mut()
+        {
+            *first = 0;
+        }
+    });
 }
 
 /// Whether the calling thread's error detail is empty.
@@ -117,7 +124,10 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> sw_result {
         Err(_) => sw_result::SW_PANIC,
     };
     if code == sw_result::SW_OK {
-        clear_detail();
+        // A check that failed inside a call that then succeeded.
+        if !detail_is_empty() {
+            clear_detail();
+        }
     } else if code == sw_result::SW_PANIC || detail_is_empty() {
         set_detail(format_args!("{}", code.message()));
     }
