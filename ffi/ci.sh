@@ -4,7 +4,8 @@
 #
 #     bash ffi/ci.sh
 #
-# 1. builds the crate (staticlib + cdylib, debug) with its test-only
+# 1. builds the crate (staticlib + cdylib, debug; rustc prints the native
+#    libraries the static library needs) with its test-only
 #    `test-utils` feature (the seeded generator the C and Python tests use;
 #    the C tests see it in the header through -DSW_TEST_UTILS);
 # 2. checks the committed header against cbindgen and that every exported
@@ -37,8 +38,14 @@ step() {
     echo "==> $*"
 }
 
-step "cargo build -p sealwire-ffi --features test-utils"
-cargo build -p sealwire-ffi --features test-utils
+step "cargo rustc -p sealwire-ffi --features test-utils (and the static library's native libraries)"
+# The system libraries the static library needs, as rustc reports them (the
+# same list ffi/install.sh writes into sealwire.pc), not a hand-written one.
+log="$(cargo rustc -p sealwire-ffi --features test-utils --lib -- --print native-static-libs 2>&1)" ||
+    { echo "$log"; exit 1; }
+native_libs="$(sed -n 's/^note: native-static-libs: //p' <<<"$log" | tail -n 1)"
+[[ -n "$native_libs" ]] || { echo "$log"; echo "rustc printed no native-static-libs"; exit 1; }
+echo "native-static-libs: $native_libs"
 
 step "header up to date; every export has a NULL test (ffi/tests/header.rs)"
 cargo test -p sealwire-ffi --test header -q
@@ -58,7 +65,8 @@ fi
 echo "memory checker: $checker"
 
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -DSW_TEST_UTILS -I "$root/ffi/include" -I "$root/ffi/tests/c")
-libs=("$staticlib" -lpthread -ldl -lm)
+read -r -a native <<<"$native_libs"
+libs=("$staticlib" "${native[@]}")
 if [[ "$checker" == asan ]]; then
     cflags+=(-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"

@@ -27,10 +27,9 @@ static void check(sw_result rc, const char *what) {
     if (rc == SW_OK) {
         return;
     }
-    char message[128];
-    size_t len = 0;
-    sw_result_message(rc, message, sizeof message, &len);
-    fprintf(stderr, "%s: %s (code %u)\n", what, message, (unsigned)rc);
+    /* The code's message, and what exactly was wrong (which argument). */
+    fprintf(stderr, "%s: %s (code %u): %s\n", what, sw_result_message(rc), (unsigned)rc,
+            sw_last_error_detail());
     exit(1);
 }
 
@@ -54,7 +53,7 @@ static wire_t send_text(sw_session *from, const char *text) {
     if (m.bytes == NULL) {
         exit(1);
     }
-    check(sw_session_encrypt(from, NULL, now_ms(), SW_CONTENT_USER_MESSAGE,
+    check(sw_session_encrypt(NULL, from, now_ms(), SW_CONTENT_USER_MESSAGE,
                              (const uint8_t *)text, strlen(text), m.bytes, need, &m.len),
           "encrypt");
     return m;
@@ -77,6 +76,16 @@ static sw_result receive(sw_session *to, const char *who, const wire_t *m) {
 }
 
 int main(void) {
+    /* The library linked is the one the header describes (same major
+     * version: the soname's). */
+    unsigned major = 0;
+    if (sscanf(sw_version(), "%u.", &major) != 1 || major != SW_VERSION_MAJOR) {
+        fprintf(stderr, "sealwire %s does not match the header (%d.%d.%d)\n", sw_version(),
+                SW_VERSION_MAJOR, SW_VERSION_MINOR, SW_VERSION_PATCH);
+        return 1;
+    }
+    printf("sealwire %s\n", sw_version());
+
     /* Bob: an identity, prekeys (with a last-resort post-quantum prekey),
      * and a bundle to publish. */
     sw_identity *bob_id = NULL;
@@ -84,9 +93,9 @@ int main(void) {
     uint32_t opk = 0;
     size_t n = 0;
     check(sw_identity_new(NULL, &bob_id), "identity");
-    check(sw_prekey_store_new_pq(bob_id, NULL, &bob_prekeys), "prekey store");
-    check(sw_prekey_store_set_require_pq(bob_prekeys, 1), "require PQ");
-    check(sw_prekey_store_generate_one_time_prekeys(bob_prekeys, NULL, 1, &opk, 1, &n),
+    check(sw_prekey_store_new_pq(NULL, bob_id, &bob_prekeys), "prekey store");
+    check(sw_prekey_store_set_require_pq(bob_prekeys, true), "require PQ");
+    check(sw_prekey_store_generate_one_time_prekeys(NULL, bob_prekeys, 1, &opk, 1, &n),
           "one-time prekeys");
     uint8_t published[SW_MAX_BUNDLE_LEN];
     size_t published_len = 0;
@@ -100,7 +109,7 @@ int main(void) {
     sw_session *alice = NULL;
     check(sw_identity_new(NULL, &alice_id), "identity");
     check(sw_bundle_parse(published, published_len, &bundle), "parse bundle");
-    check(sw_session_initiate(alice_id, bundle, NULL, &alice), "initiate");
+    check(sw_session_initiate(NULL, alice_id, bundle, &alice), "initiate");
     sw_bundle_free(bundle);
     bool known = false, post_quantum = false;
     check(sw_session_is_post_quantum(alice, &known, &post_quantum), "is_post_quantum");
@@ -141,9 +150,7 @@ int main(void) {
     wire_t m3 = send_text(alice, "pay Bob 10 euros");
     m3.bytes[m3.len - 1] ^= 1;
     sw_result rc = receive(bob, "Bob", &m3);
-    char why[128];
-    sw_result_message(rc, why, sizeof why, &n);
-    printf("tampered message refused: %s\n", why);
+    printf("tampered message refused: %s\n", sw_result_message(rc));
     m3.bytes[m3.len - 1] ^= 1;
     check(receive(bob, "Bob", &m3), "decrypt");
     free(m3.bytes);

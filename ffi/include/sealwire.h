@@ -18,6 +18,21 @@
 #include <stdint.h>
 
 /**
+ * The major version of the library this header belongs to.
+ */
+#define SW_VERSION_MAJOR 0
+
+/**
+ * The minor version of the library this header belongs to.
+ */
+#define SW_VERSION_MINOR 1
+
+/**
+ * The patch version of the library this header belongs to.
+ */
+#define SW_VERSION_PATCH 0
+
+/**
  * Length of a public identity key (Ed25519).
  */
 #define SW_IDENTITY_KEY_LEN 32
@@ -528,7 +543,7 @@ enum sw_result
     /**
      * Franking: the message is not franked (an unfranked message given to
      * the relay, or a timer change or group key distribution given to
-     * `sw_report_new`).
+     * `sw_report_from_received`).
      */
     SW_REPORT_NOT_FRANKED = 704,
     /**
@@ -1397,7 +1412,7 @@ typedef struct {
      * are its franking evidence, already checked against the message;
      * else (and for a message that arrived expired) they are zero. Store
      * them with the message, with the relay's stamp, to be able to report
-     * it (`sw_report_new`).
+     * it (`sw_report_from_received`).
      */
     bool is_franked;
     /**
@@ -1793,27 +1808,45 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Writes the description of result code `code` into `buf` as a
- * NUL-terminated string.
+ * The description of result code `code`: a static NUL-terminated English
+ * string (never NULL, never to be freed), "unknown result code" for a
+ * number that is no code. Changes nothing, the error detail included (so
+ * that it may be called while reporting an error).
  *
- * Ownership: `buf` belongs to the caller. `*out_len` receives the bytes
- * written, NUL included; if `buf_len` is too short nothing is written,
- * `*out_len` receives the length needed and the result is
- * `SW_BUFFER_TOO_SMALL` (`buf` may be NULL with `buf_len` 0 to ask). A
- * number that is no code gets the text "unknown result code" and
- * `SW_INVALID_ARGUMENT`.
- *
- * NULL: `out_len` must not be NULL. Thread-safe.
- *
- * # Safety
- *
- * `buf` must be valid for writes of `buf_len` bytes; `out_len` valid for
- * one write.
+ * Thread-safety: thread-safe.
  */
-sw_result sw_result_message(uint32_t code,
-                            char *buf,
-                            size_t buf_len,
-                            size_t *out_len);
+const char *sw_result_message(uint32_t code);
+
+/**
+ * What the last call on this thread that returned an error found wrong,
+ * as a NUL-terminated English string naming the argument or field, for
+ * logs and bug reports ("out_len is NULL", "key_len is 31: key is 32
+ * bytes", "an sw_identity handle where an sw_session handle is
+ * required"); for an error of the library itself (a message that failed
+ * authentication, a malformed blob), the code's `sw_result_message` text.
+ * The empty string after a call that returned `SW_OK`.
+ *
+ * The string is per thread and belongs to the library: it stays valid, and
+ * unchanged, until the next sealwire call on the same thread other than
+ * `sw_last_error_detail`, `sw_result_message`, `sw_version` and the
+ * `_free` functions (which leave it alone). Copy it to keep it. It never
+ * holds secret bytes or anything that depends on a key: every
+ * authentication failure has its code's one fixed text.
+ *
+ * Thread-safety: thread-safe (each thread has its own).
+ */
+const char *sw_last_error_detail(void);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH" (the crate's version), as a
+ * static NUL-terminated string. The header's `SW_VERSION_MAJOR`,
+ * `SW_VERSION_MINOR` and `SW_VERSION_PATCH` are the version it was
+ * generated for: compare them at run time to find a library older than
+ * the header.
+ *
+ * Thread-safety: thread-safe.
+ */
+const char *sw_version(void);
 
 /**
  * Makes a handle on the operating system's generator (the same as passing
@@ -1962,8 +1995,8 @@ void sw_identity_free(sw_identity *identity);
  * `identity` a live handle, `rng` NULL or a live handle, `out_store` valid
  * for one write.
  */
-sw_result sw_prekey_store_new(const sw_identity *identity,
-                              sw_rng *rng,
+sw_result sw_prekey_store_new(sw_rng *rng,
+                              const sw_identity *identity,
                               sw_prekey_store **out_store);
 
 /**
@@ -1986,8 +2019,8 @@ sw_result sw_prekey_store_new(const sw_identity *identity,
  * `identity` a live handle, `rng` NULL or a live handle used by no other
  * thread, `out_store` valid for one write.
  */
-sw_result sw_prekey_store_new_pq(const sw_identity *identity,
-                                 sw_rng *rng,
+sw_result sw_prekey_store_new_pq(sw_rng *rng,
+                                 const sw_identity *identity,
                                  sw_prekey_store **out_store);
 
 /**
@@ -2010,8 +2043,8 @@ sw_result sw_prekey_store_new_pq(const sw_identity *identity,
  * handle; `out_ids` valid for writes of `out_ids_cap` `uint32_t`s;
  * `out_count` valid for one write.
  */
-sw_result sw_prekey_store_generate_one_time_prekeys(sw_prekey_store *store,
-                                                    sw_rng *rng,
+sw_result sw_prekey_store_generate_one_time_prekeys(sw_rng *rng,
+                                                    sw_prekey_store *store,
                                                     size_t count,
                                                     uint32_t *out_ids,
                                                     size_t out_ids_cap,
@@ -2065,9 +2098,9 @@ sw_result sw_prekey_store_one_time_prekey_ids(const sw_prekey_store *store,
  * `store` a live handle used by no other thread; `identity` a live handle;
  * `rng` NULL or a live handle; `out_id` valid for one write.
  */
-sw_result sw_prekey_store_rotate_signed_prekey(sw_prekey_store *store,
+sw_result sw_prekey_store_rotate_signed_prekey(sw_rng *rng,
+                                               sw_prekey_store *store,
                                                const sw_identity *identity,
-                                               sw_rng *rng,
                                                uint32_t *out_id);
 
 /**
@@ -2090,9 +2123,9 @@ sw_result sw_prekey_store_rotate_signed_prekey(sw_prekey_store *store,
  * `store` a live handle used by no other thread; `identity` a live handle;
  * `rng` NULL or a live handle; `out_id` valid for one write.
  */
-sw_result sw_prekey_store_rotate_last_resort_pq_prekey(sw_prekey_store *store,
+sw_result sw_prekey_store_rotate_last_resort_pq_prekey(sw_rng *rng,
+                                                       sw_prekey_store *store,
                                                        const sw_identity *identity,
-                                                       sw_rng *rng,
                                                        uint32_t *out_id);
 
 /**
@@ -2133,9 +2166,9 @@ sw_result sw_prekey_store_last_resort_pq_prekey_id(const sw_prekey_store *store,
  * `store` a live handle used by no other thread; `identity` a live handle;
  * `rng` NULL or a live handle; `out_generated` valid for one write.
  */
-sw_result sw_prekey_store_generate_pq_one_time_prekeys(sw_prekey_store *store,
+sw_result sw_prekey_store_generate_pq_one_time_prekeys(sw_rng *rng,
+                                                       sw_prekey_store *store,
                                                        const sw_identity *identity,
-                                                       sw_rng *rng,
                                                        size_t count,
                                                        size_t *out_generated);
 
@@ -2177,8 +2210,7 @@ sw_result sw_prekey_store_pq_one_time_prekey_ids(const sw_prekey_store *store,
                                                  size_t *out_count);
 
 /**
- * Requires post-quantum key agreement (`require` 1) or not (0; anything
- * else is `SW_INVALID_ARGUMENT`). While required, `sw_session_accept`
+ * Requires post-quantum key agreement (`require` true) or not. While required, `sw_session_accept`
  * refuses a classic (X3DH) prekey message with `SW_SESSION_PQ_REQUIRED`
  * before any secret is used. Saved with the store.
  *
@@ -2191,7 +2223,7 @@ sw_result sw_prekey_store_pq_one_time_prekey_ids(const sw_prekey_store *store,
  * `store` a live handle used by no other thread.
  */
 sw_result sw_prekey_store_set_require_pq(sw_prekey_store *store,
-                                         uint32_t require);
+                                         bool require);
 
 /**
  * Stores whether the store refuses classic prekey messages
@@ -2249,12 +2281,12 @@ sw_result sw_prekey_store_bundle_with_one_time_prekey(const sw_prekey_store *sto
 
 /**
  * As `sw_prekey_store_bundle`, choosing the prekeys: the one-time prekey
- * `one_time_prekey_id` if `has_one_time_prekey` is 1 (none if 0), and the
- * one-time PQ prekey `pq_one_time_prekey_id` if `has_pq_one_time_prekey`
- * is 1; if 0, the bundle carries the current last-resort PQ prekey (none
- * if the store has no PQ prekeys, as with `sw_prekey_store_bundle`). A
- * flag other than 0 or 1 is `SW_INVALID_ARGUMENT`; an id the store does
- * not hold is `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
+ * `one_time_prekey_id` if `has_one_time_prekey` is true (none if false),
+ * and the one-time PQ prekey `pq_one_time_prekey_id` if
+ * `has_pq_one_time_prekey` is true; if false, the bundle carries the
+ * current last-resort PQ prekey (none if the store has no PQ prekeys, as
+ * with `sw_prekey_store_bundle`). An id the store does not hold is
+ * `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
  * bundle only.
  *
  * Ownership: `buf` belongs to the caller; `*out_len` receives the length
@@ -2272,9 +2304,9 @@ sw_result sw_prekey_store_bundle_with_one_time_prekey(const sw_prekey_store *sto
  */
 sw_result sw_prekey_store_bundle_with_pq(const sw_prekey_store *store,
                                          const sw_identity *identity,
-                                         uint32_t has_one_time_prekey,
+                                         bool has_one_time_prekey,
                                          uint32_t one_time_prekey_id,
-                                         uint32_t has_pq_one_time_prekey,
+                                         bool has_pq_one_time_prekey,
                                          uint32_t pq_one_time_prekey_id,
                                          uint8_t *buf,
                                          size_t buf_len,
@@ -2419,9 +2451,9 @@ void sw_bundle_free(sw_bundle *bundle);
  * `identity` and `bundle` live handles; `rng` NULL or a live handle;
  * `out_session` valid for one write.
  */
-sw_result sw_session_initiate(const sw_identity *identity,
+sw_result sw_session_initiate(sw_rng *rng,
+                              const sw_identity *identity,
                               const sw_bundle *bundle,
-                              sw_rng *rng,
                               sw_session **out_session);
 
 /**
@@ -2586,8 +2618,8 @@ sw_result sw_session_encrypted_len(const sw_session *session,
  * handle; `body` valid for reads of `body_len` bytes; `buf` valid for
  * writes of `buf_len` bytes; `out_len` valid for one write.
  */
-sw_result sw_session_encrypt(sw_session *session,
-                             sw_rng *rng,
+sw_result sw_session_encrypt(sw_rng *rng,
+                             sw_session *session,
                              uint64_t now_ms,
                              uint32_t content_type,
                              const uint8_t *body,
@@ -2621,7 +2653,7 @@ sw_result sw_session_franked_encrypted_len(const sw_session *session,
  * sends the commitment beside the ciphertext (the relay stamps it,
  * `sw_relay_stamp_message`). The recipient gets the evidence in
  * `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
- * report the message with `sw_report_new`. Franking trades the message's
+ * report the message with `sw_report_from_received`. Franking trades the message's
  * deniability towards the relay for reportability; unfranked messages
  * (`sw_session_encrypt`) keep it.
  *
@@ -2648,8 +2680,8 @@ sw_result sw_session_franked_encrypted_len(const sw_session *session,
  * handle; `body` valid for reads of `body_len` bytes; `buf` valid for
  * writes of `buf_len` bytes; `out_len` valid for one write.
  */
-sw_result sw_session_encrypt_franked(sw_session *session,
-                                     sw_rng *rng,
+sw_result sw_session_encrypt_franked(sw_rng *rng,
+                                     sw_session *session,
                                      uint64_t now_ms,
                                      uint32_t content_type,
                                      const uint8_t *body,
@@ -2737,8 +2769,8 @@ sw_result sw_session_timer(const sw_session *session,
  * handle; `buf` valid for writes of `buf_len` bytes; `out_len` valid for
  * one write.
  */
-sw_result sw_session_set_timer(sw_session *session,
-                               sw_rng *rng,
+sw_result sw_session_set_timer(sw_rng *rng,
+                               sw_session *session,
                                uint64_t now_ms,
                                uint32_t mode,
                                uint32_t ttl_secs,
@@ -3167,11 +3199,11 @@ sw_result sw_identity_load(const uint8_t *bytes,
  * `rng` NULL or a live handle; `buf` valid for writes of `buf_len` bytes;
  * `out_len` valid for one write.
  */
-sw_result sw_identity_save_sealed(const sw_identity *identity,
+sw_result sw_identity_save_sealed(sw_rng *rng,
+                                  const sw_identity *identity,
                                   const uint8_t *key,
                                   size_t key_len,
                                   const sw_blob_address *address,
-                                  sw_rng *rng,
                                   uint8_t *buf,
                                   size_t buf_len,
                                   size_t *out_len);
@@ -3254,11 +3286,11 @@ sw_result sw_prekey_store_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_prekey_store_save_sealed(const sw_prekey_store *store,
+sw_result sw_prekey_store_save_sealed(sw_rng *rng,
+                                      const sw_prekey_store *store,
                                       const uint8_t *key,
                                       size_t key_len,
                                       const sw_blob_address *address,
-                                      sw_rng *rng,
                                       uint8_t *buf,
                                       size_t buf_len,
                                       size_t *out_len);
@@ -3332,11 +3364,11 @@ sw_result sw_session_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_session_save_sealed(const sw_session *session,
+sw_result sw_session_save_sealed(sw_rng *rng,
+                                 const sw_session *session,
                                  const uint8_t *key,
                                  size_t key_len,
                                  const sw_blob_address *address,
-                                 sw_rng *rng,
                                  uint8_t *buf,
                                  size_t buf_len,
                                  size_t *out_len);
@@ -3406,11 +3438,11 @@ sw_result sw_expiry_queue_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_expiry_queue_save_sealed(const sw_expiry_queue *queue,
+sw_result sw_expiry_queue_save_sealed(sw_rng *rng,
+                                      const sw_expiry_queue *queue,
                                       const uint8_t *key,
                                       size_t key_len,
                                       const sw_blob_address *address,
-                                      sw_rng *rng,
                                       uint8_t *buf,
                                       size_t buf_len,
                                       size_t *out_len);
@@ -3738,27 +3770,24 @@ sw_result sw_verified_report_attachment(const sw_verified_report *verified,
 void sw_verified_report_free(sw_verified_report *verified);
 
 /**
- * Builds a franking report (SPEC.md §19.6) of a received franked message,
+ * Builds the franking report (SPEC.md §19.6) of a received franked message
  * from what the recipient stored with it, and writes its encoding, to send
- * to the relay. The report reveals this one message (body, content type,
- * identity keys, send time) and its franking evidence, nothing else of the
- * conversation.
+ * to the relay: as the Rust API's `Report::from_received`. The report
+ * reveals this one message (body, content type, identity keys, send time)
+ * and its franking evidence, nothing else of the conversation.
  *
- * - `content_type`, `sent_at_ms`, `franking_key` and `commitment` from the
- *   message's `sw_received_info` (a message with `is_franked` false cannot
- *   be reported); `content_type` `SW_CONTENT_USER_MESSAGE` or
- *   `SW_CONTENT_RECEIPT` (a timer change or a group key distribution,
- *   values 2 and 3: `SW_REPORT_NOT_FRANKED`; another value
- *   `SW_INVALID_ARGUMENT`);
- * - `sender_key`: the sender's public identity key (`sender` of the info);
- *   `recipient_key`: the reporter's own (`sw_identity_public_key`);
+ * - `identity`: the reporter's own identity (the message's recipient);
+ * - `info`: the message's `sw_received_info`, as `sw_session_decrypt` or
+ *   `sw_session_accept` wrote it (its `content_type`, `sent_at_ms`,
+ *   `sender`, `is_franked`, `franking_key` and `commitment` are used). A
+ *   message with `is_franked` false, a timer change or a group key
+ *   distribution is `SW_REPORT_NOT_FRANKED`; a `content_type` that is no
+ *   message's `SW_INVALID_ARGUMENT`;
  * - `body`: the plaintext as received (at most `SW_MAX_BODY_LEN`, else
  *   `SW_DECODE_TOO_LARGE`);
  * - `stamp`: the encoded stamp the relay delivered with the message
  *   (`SW_DECODE_*` if malformed).
  *
- * The 32-byte inputs take their length (32, else `SW_INVALID_ARGUMENT`);
- * an identity key that is not a valid encoding is `SW_DECODE_INVALID_KEY`.
  * Nothing is checked against the commitment here: the relay does that.
  *
  * Ownership: every input is borrowed; `buf` belongs to the caller.
@@ -3766,69 +3795,55 @@ void sw_verified_report_free(sw_verified_report *verified);
  * and the body), or with `SW_BUFFER_TOO_SMALL` the length needed. `buf`
  * must not overlap an input (`SW_INVALID_ARGUMENT`).
  *
- * NULL: `sender_key`, `recipient_key`, `franking_key`, `commitment` and
- * `out_len` must not be NULL; `body` and `stamp` may be NULL only with
- * length 0, `buf` only with `buf_len` 0 (a size query).
+ * NULL: `identity`, `info` and `out_len` must not be NULL; `body` and
+ * `stamp` may be NULL only with length 0, `buf` only with `buf_len` 0 (a
+ * size query).
  *
  * Thread-safety: thread-safe.
  *
  * # Safety
  *
- * Each input valid for reads of its length; `buf` valid for writes of
- * `buf_len` bytes; `out_len` valid for one write.
+ * `identity` a live handle; `info` valid for one read of an
+ * `sw_received_info`; each input valid for reads of its length; `buf`
+ * valid for writes of `buf_len` bytes; `out_len` valid for one write.
  */
-sw_result sw_report_new(uint32_t content_type,
-                        const uint8_t *sender_key,
-                        size_t sender_key_len,
-                        const uint8_t *recipient_key,
-                        size_t recipient_key_len,
-                        uint64_t sent_at_ms,
-                        const uint8_t *body,
-                        size_t body_len,
-                        const uint8_t *franking_key,
-                        size_t franking_key_len,
-                        const uint8_t *commitment,
-                        size_t commitment_len,
-                        const uint8_t *stamp,
-                        size_t stamp_len,
-                        uint8_t *buf,
-                        size_t buf_len,
-                        size_t *out_len);
+sw_result sw_report_from_received(const sw_identity *identity,
+                                  const sw_received_info *info,
+                                  const uint8_t *body,
+                                  size_t body_len,
+                                  const uint8_t *stamp,
+                                  size_t stamp_len,
+                                  uint8_t *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
 
 /**
- * As `sw_report_new`, for a message whose body is an attachment pointer:
- * the report also carries the attachment's plaintext (at most
+ * As `sw_report_from_received`, for a message whose body is an attachment
+ * pointer: the report also carries the attachment's plaintext (at most
  * `SW_MAX_REPORT_ATTACHMENT_LEN` bytes, else `SW_DECODE_TOO_LARGE`), which
  * the relay checks against the pointer's digest and size. The report is
  * longer by `4 + attachment_len` bytes.
  *
- * Ownership, NULL, thread-safety: as `sw_report_new`; `attachment` may be
- * NULL only with `attachment_len` 0 (an empty attachment).
+ * Ownership, NULL, thread-safety: as `sw_report_from_received`;
+ * `attachment` may be NULL only with `attachment_len` 0 (an empty
+ * attachment).
  *
  * # Safety
  *
- * Each input valid for reads of its length; `buf` valid for writes of
- * `buf_len` bytes; `out_len` valid for one write.
+ * As `sw_report_from_received`; `attachment` valid for reads of
+ * `attachment_len` bytes.
  */
-sw_result sw_report_new_with_attachment(uint32_t content_type,
-                                        const uint8_t *sender_key,
-                                        size_t sender_key_len,
-                                        const uint8_t *recipient_key,
-                                        size_t recipient_key_len,
-                                        uint64_t sent_at_ms,
-                                        const uint8_t *body,
-                                        size_t body_len,
-                                        const uint8_t *franking_key,
-                                        size_t franking_key_len,
-                                        const uint8_t *commitment,
-                                        size_t commitment_len,
-                                        const uint8_t *stamp,
-                                        size_t stamp_len,
-                                        const uint8_t *attachment,
-                                        size_t attachment_len,
-                                        uint8_t *buf,
-                                        size_t buf_len,
-                                        size_t *out_len);
+sw_result sw_report_from_received_with_attachment(const sw_identity *identity,
+                                                  const sw_received_info *info,
+                                                  const uint8_t *body,
+                                                  size_t body_len,
+                                                  const uint8_t *stamp,
+                                                  size_t stamp_len,
+                                                  const uint8_t *attachment,
+                                                  size_t attachment_len,
+                                                  uint8_t *buf,
+                                                  size_t buf_len,
+                                                  size_t *out_len);
 
 /**
  * Writes a fresh random 32-byte attachment key (one per attachment).
@@ -4243,9 +4258,9 @@ sw_result sw_distribution_encrypted_len(const sw_distribution *distribution,
  * thread; `rng` NULL or a live handle; `buf` valid for writes of `buf_len`
  * bytes; `out_len` valid for one write.
  */
-sw_result sw_distribution_encrypt_for(const sw_distribution *distribution,
+sw_result sw_distribution_encrypt_for(sw_rng *rng,
+                                      const sw_distribution *distribution,
                                       sw_session *session,
-                                      sw_rng *rng,
                                       uint64_t now_ms,
                                       uint8_t *buf,
                                       size_t buf_len,
@@ -4342,8 +4357,8 @@ sw_result sw_group_add_member(sw_group *group,
  * handle; `member` valid for reads of `member_len` bytes;
  * `out_distribution` valid for one write.
  */
-sw_result sw_group_remove_member(sw_group *group,
-                                 sw_rng *rng,
+sw_result sw_group_remove_member(sw_rng *rng,
+                                 sw_group *group,
                                  uint64_t now_ms,
                                  const uint8_t *member,
                                  size_t member_len,
@@ -4393,8 +4408,8 @@ sw_result sw_group_post_len(const sw_group *group,
  * writes of `buf_len` bytes; `out_len` and `out_rotation` valid for one
  * write.
  */
-sw_result sw_group_post(sw_group *group,
-                        sw_rng *rng,
+sw_result sw_group_post(sw_rng *rng,
+                        sw_group *group,
                         uint64_t now_ms,
                         uint32_t content_type,
                         const uint8_t *body,
@@ -4425,8 +4440,8 @@ sw_result sw_group_post(sw_group *group,
  * handle; `buf` valid for writes of `buf_len` bytes; `out_len` and
  * `out_rotation` valid for one write.
  */
-sw_result sw_group_set_timer(sw_group *group,
-                             sw_rng *rng,
+sw_result sw_group_set_timer(sw_rng *rng,
+                             sw_group *group,
                              uint64_t now_ms,
                              uint32_t mode,
                              uint32_t ttl_secs,
@@ -4460,8 +4475,8 @@ sw_result sw_group_timer(const sw_group *group,
  * `group` a live handle used by no other thread; `rng` NULL or a live
  * handle; `out_distribution` valid for one write.
  */
-sw_result sw_group_rotate(sw_group *group,
-                          sw_rng *rng,
+sw_result sw_group_rotate(sw_rng *rng,
+                          sw_group *group,
                           uint64_t now_ms,
                           sw_distribution **out_distribution);
 
@@ -4696,11 +4711,11 @@ sw_result sw_group_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_group_save_sealed(const sw_group *group,
+sw_result sw_group_save_sealed(sw_rng *rng,
+                               const sw_group *group,
                                const uint8_t *key,
                                size_t key_len,
                                const sw_blob_address *address,
-                               sw_rng *rng,
                                uint8_t *buf,
                                size_t buf_len,
                                size_t *out_len);
@@ -4784,8 +4799,8 @@ sw_result sw_channel_owner_add_subscriber(sw_channel_owner *owner,
  *
  * As `sw_group_remove_member`.
  */
-sw_result sw_channel_owner_remove_subscriber(sw_channel_owner *owner,
-                                             sw_rng *rng,
+sw_result sw_channel_owner_remove_subscriber(sw_rng *rng,
+                                             sw_channel_owner *owner,
                                              uint64_t now_ms,
                                              const uint8_t *subscriber,
                                              size_t subscriber_len,
@@ -4809,8 +4824,8 @@ sw_result sw_channel_owner_post_len(const sw_channel_owner *owner,
  *
  * As `sw_group_post`.
  */
-sw_result sw_channel_owner_post(sw_channel_owner *owner,
-                                sw_rng *rng,
+sw_result sw_channel_owner_post(sw_rng *rng,
+                                sw_channel_owner *owner,
                                 uint64_t now_ms,
                                 uint32_t content_type,
                                 const uint8_t *body,
@@ -4827,8 +4842,8 @@ sw_result sw_channel_owner_post(sw_channel_owner *owner,
  *
  * As `sw_group_set_timer`.
  */
-sw_result sw_channel_owner_set_timer(sw_channel_owner *owner,
-                                     sw_rng *rng,
+sw_result sw_channel_owner_set_timer(sw_rng *rng,
+                                     sw_channel_owner *owner,
                                      uint64_t now_ms,
                                      uint32_t mode,
                                      uint32_t ttl_secs,
@@ -4854,8 +4869,8 @@ sw_result sw_channel_owner_timer(const sw_channel_owner *owner,
  *
  * As `sw_group_rotate`.
  */
-sw_result sw_channel_owner_rotate(sw_channel_owner *owner,
-                                  sw_rng *rng,
+sw_result sw_channel_owner_rotate(sw_rng *rng,
+                                  sw_channel_owner *owner,
                                   uint64_t now_ms,
                                   sw_distribution **out_distribution);
 
@@ -4934,11 +4949,11 @@ sw_result sw_channel_owner_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_channel_owner_save_sealed(const sw_channel_owner *owner,
+sw_result sw_channel_owner_save_sealed(sw_rng *rng,
+                                       const sw_channel_owner *owner,
                                        const uint8_t *key,
                                        size_t key_len,
                                        const sw_blob_address *address,
-                                       sw_rng *rng,
                                        uint8_t *buf,
                                        size_t buf_len,
                                        size_t *out_len);
@@ -5129,11 +5144,11 @@ sw_result sw_channel_subscriber_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_channel_subscriber_save_sealed(const sw_channel_subscriber *subscriber,
+sw_result sw_channel_subscriber_save_sealed(sw_rng *rng,
+                                            const sw_channel_subscriber *subscriber,
                                             const uint8_t *key,
                                             size_t key_len,
                                             const sw_blob_address *address,
-                                            sw_rng *rng,
                                             uint8_t *buf,
                                             size_t buf_len,
                                             size_t *out_len);
@@ -5380,11 +5395,11 @@ sw_result sw_device_list_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_device_list_save_sealed(const sw_device_list *list,
+sw_result sw_device_list_save_sealed(sw_rng *rng,
+                                     const sw_device_list *list,
                                      const uint8_t *key,
                                      size_t key_len,
                                      const sw_blob_address *address,
-                                     sw_rng *rng,
                                      uint8_t *buf,
                                      size_t buf_len,
                                      size_t *out_len);
@@ -5444,8 +5459,8 @@ sw_result sw_device_sessions_new(sw_device_sessions **out_sessions);
  * handle; `identity` a live handle; `expected` valid for reads of
  * `expected_len` bytes, `bundle` of `bundle_len` bytes.
  */
-sw_result sw_device_sessions_initiate(sw_device_sessions *sessions,
-                                      sw_rng *rng,
+sw_result sw_device_sessions_initiate(sw_rng *rng,
+                                      sw_device_sessions *sessions,
                                       const sw_identity *identity,
                                       const uint8_t *expected,
                                       size_t expected_len,
@@ -5454,8 +5469,8 @@ sw_result sw_device_sessions_initiate(sw_device_sessions *sessions,
 
 /**
  * Stores the length of the message `sw_device_sessions_encrypt` writes for
- * a body of `body_len` bytes (`franked`: 0 or 1, else
- * `SW_INVALID_ARGUMENT`) with the current session;
+ * a body of `body_len` bytes (franked if `franked`) with the current
+ * session;
  * `SW_SESSION_NO_SESSION` if there is none.
  *
  * NULL: `sessions` and `out_len` must not be NULL.
@@ -5466,7 +5481,7 @@ sw_result sw_device_sessions_initiate(sw_device_sessions *sessions,
  */
 sw_result sw_device_sessions_encrypted_len(const sw_device_sessions *sessions,
                                            size_t body_len,
-                                           uint32_t franked,
+                                           bool franked,
                                            size_t *out_len);
 
 /**
@@ -5476,9 +5491,9 @@ sw_result sw_device_sessions_encrypted_len(const sw_device_sessions *sessions,
  * device list holds it: if there is no current session, or its peer is
  * not `expected`, the result is `SW_SESSION_NO_SESSION` (start one with
  * `sw_device_sessions_initiate`). `content_type` is
- * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes a
- * franked (reportable) message as `sw_session_encrypt_franked`, 0 a plain
- * one (anything else: `SW_INVALID_ARGUMENT`). To send to every device of
+ * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` true makes
+ * a franked (reportable) message as `sw_session_encrypt_franked`, false a
+ * plain one. To send to every device of
  * a user, use `sw_encrypt_for_devices`.
  *
  * Ownership: `expected` and `body` are only read; `buf` belongs to the
@@ -5501,13 +5516,13 @@ sw_result sw_device_sessions_encrypted_len(const sw_device_sessions *sessions,
  * `body_len` bytes; `buf` valid for writes of `buf_len` bytes; `out_len`
  * valid for one write.
  */
-sw_result sw_device_sessions_encrypt(sw_device_sessions *sessions,
-                                     sw_rng *rng,
+sw_result sw_device_sessions_encrypt(sw_rng *rng,
+                                     sw_device_sessions *sessions,
                                      uint64_t now_ms,
                                      const uint8_t *expected,
                                      size_t expected_len,
                                      uint32_t content_type,
-                                     uint32_t franked,
+                                     bool franked,
                                      const uint8_t *body,
                                      size_t body_len,
                                      uint8_t *buf,
@@ -5692,11 +5707,11 @@ sw_result sw_device_sessions_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_device_sessions_save_sealed(const sw_device_sessions *sessions,
+sw_result sw_device_sessions_save_sealed(sw_rng *rng,
+                                         const sw_device_sessions *sessions,
                                          const uint8_t *key,
                                          size_t key_len,
                                          const sw_blob_address *address,
-                                         sw_rng *rng,
                                          uint8_t *buf,
                                          size_t buf_len,
                                          size_t *out_len);
@@ -5855,8 +5870,8 @@ sw_result sw_device_sessions_accept_recovery_request(sw_device_sessions *session
  * left alone. If any device fails, no session changed, `*out_messages` is
  * NULL and `*out_failure` names the device (its recipient index and
  * device id) when the error is about one device. `content_type` is
- * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes
- * every message franked (reportable), 0 plain; `body` at most
+ * `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` true
+ * makes every message franked (reportable), false plain; `body` at most
  * `SW_MAX_BODY_LEN` bytes (`SW_SESSION_MESSAGE_TOO_LARGE`).
  *
  * Each user may appear once among the recipients, each device once among
@@ -5893,7 +5908,7 @@ sw_result sw_device_sessions_accept_recovery_request(sw_device_sessions *session
 sw_result sw_encrypt_for_devices(sw_rng *rng,
                                  uint64_t now_ms,
                                  uint32_t content_type,
-                                 uint32_t franked,
+                                 bool franked,
                                  const uint8_t *body,
                                  size_t body_len,
                                  const sw_device_address *me,
@@ -6307,11 +6322,11 @@ sw_result sw_trusted_server_keys_load(const uint8_t *bytes,
  *
  * As `sw_identity_save_sealed`.
  */
-sw_result sw_trusted_server_keys_save_sealed(const sw_trusted_server_keys *trusted,
+sw_result sw_trusted_server_keys_save_sealed(sw_rng *rng,
+                                             const sw_trusted_server_keys *trusted,
                                              const uint8_t *key,
                                              size_t key_len,
                                              const sw_blob_address *address,
-                                             sw_rng *rng,
                                              uint8_t *buf,
                                              size_t buf_len,
                                              size_t *out_len);

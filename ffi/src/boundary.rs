@@ -7,7 +7,18 @@
 //! input and output, a misaligned or wrong-type handle) is a result code and
 //! never undefined behaviour, and a panic is `SW_PANIC`, never an unwind
 //! into C.
+//!
+//! The checks also say what was wrong, naming the C parameter ("out_len is
+//! NULL", "key_len is 31: key is 32 bytes", "an sw_identity handle where an
+//! sw_session handle is required"): the per-thread error detail that
+//! `sw_last_error_detail` reads. The macros below ([`input!`], [`out!`],
+//! ...) pass the parameters' names to the checks, so that no export words
+//! its own messages. The detail never holds secret bytes or anything that
+//! depends on a key: errors of the core get their code's fixed message.
 
+use core::cell::RefCell;
+use core::ffi::c_char;
+use core::fmt::{self, Write as _};
 use core::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -16,14 +27,111 @@ use crate::result::sw_result;
 /// A result inside the boundary: the error is the code returned to C.
 pub(crate) type Result<T> = core::result::Result<T, sw_result>;
 
+/// Capacity of the error detail, NUL included (a longer detail is cut).
+const DETAIL_CAP: usize = 256;
+
+std::thread_local! {
+    /// The calling thread's error detail, a NUL-terminated string. A fixed
+    /// buffer: the pointer `sw_last_error_detail` returns stays valid for
+    /// the thread's life (its text changes with the next call).
+    static DETAIL: RefCell<[u8; DETAIL_CAP]> = const { RefCell::new([0; DETAIL_CAP]) };
+}
+
+/// Writes into the detail buffer, cutting at the capacity (on a character
+/// boundary) and keeping the terminating NUL.
+struct DetailWriter<'a> {
+    buf: &'a mut [u8; DETAIL_CAP],
+    len: usize,
+}
+
+impl fmt::Write for DetailWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = DETAIL_CAP.saturating_sub(1).saturating_sub(self.len);
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take = take.saturating_sub(1);
+        }
+        let end = self.len.saturating_add(take);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..end), s.as_bytes().get(..take))
+        {
+            dst.copy_from_slice(src);
+            self.len = end;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces the calling thread's error detail.
+pub(crate) fn set_detail(args: fmt::Arguments<'_>) {
+    let _ = DETAIL.try_with(|d| {
+        if let Ok(mut buf) = d.try_borrow_mut() {
+            let mut w = DetailWriter {
+                buf: &mut buf,
+                len: 0,
+            };
+            let _ = w.write_fmt(args);
+            let end = w.len;
+            if let Some(nul) = buf.get_mut(end) {
+                *nul = 0;
+            }
+        }
+    });
+}
+
+/// Empties the calling thread's error detail (a NUL first byte: no
+/// formatting, on every call's path).
+fn clear_detail() {
+    let _ = DETAIL.try_with(|d| {
+        if let Ok(mut buf) = d.try_borrow_mut()
+            && let Some(first) = buf.first_mut()
+        {
+            *first = 0;
+        }
+    });
+}
+
+/// Whether the calling thread's error detail is empty.
+fn detail_is_empty() -> bool {
+    DETAIL
+        .try_with(|d| d.try_borrow().map_or(true, |b| b.first() == Some(&0)))
+        .unwrap_or(true)
+}
+
+/// `code`, with `args` as the error detail: how the checks fail.
+pub(crate) fn fail(code: sw_result, args: fmt::Arguments<'_>) -> sw_result {
+    set_detail(args);
+    code
+}
+
+/// The calling thread's error detail, NUL-terminated: a pointer into
+/// thread-local storage, or to a static empty string if that is gone.
+pub(crate) fn detail_ptr() -> *const c_char {
+    DETAIL
+        .try_with(|d| d.as_ptr().cast::<c_char>().cast_const())
+        .unwrap_or(c"".as_ptr())
+}
+
 /// Runs an export's body: `Ok` is `SW_OK`, `Err(code)` is `code`, a panic is
-/// `SW_PANIC` (the panic does not cross into C).
+/// `SW_PANIC` (the panic does not cross into C). The error detail is
+/// emptied first and, on success, again; an error whose check gave no
+/// detail (an error of the core) gets its code's fixed message, so that the
+/// detail of every failure that depends on a key is one fixed text.
 pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> sw_result {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    clear_detail();
+    let code = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => sw_result::SW_OK,
         Ok(Err(code)) => code,
         Err(_) => sw_result::SW_PANIC,
+    };
+    if code == sw_result::SW_OK {
+        // A check that failed inside a call that then succeeded.
+        if !detail_is_empty() {
+            clear_detail();
+        }
+    } else if code == sw_result::SW_PANIC || detail_is_empty() {
+        set_detail(format_args!("{}", code.message()));
     }
+    code
 }
 
 /// Runs the body of an export that returns nothing (the `_free`
@@ -35,6 +143,162 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
 /// Largest length a Rust slice may have.
 const MAX_SLICE_LEN: usize = isize::MAX.unsigned_abs();
 
+/// The C names of a buffer parameter and of its length parameter, for the
+/// error detail.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Names {
+    /// The pointer's name (`body`).
+    pub(crate) ptr: &'static str,
+    /// The length's name (`body_len`).
+    pub(crate) len: &'static str,
+}
+
+/// [`Names`] from the two parameters' identifiers.
+macro_rules! names {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::Names {
+            ptr: stringify!($ptr),
+            len: stringify!($len),
+        }
+    };
+}
+
+/// `arg!(ptr, len)`: a buffer parameter with its length and their names,
+/// for the helpers that check a buffer of their caller's.
+macro_rules! arg {
+    ($ptr:ident, $len:ident) => {
+        (names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `input!(ptr, len)`: [`input`] with the parameters' names.
+macro_rules! input {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::input(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `output!(ptr, len)`: [`output`] with the parameters' names.
+macro_rules! output {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::output(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `output_u32!(ptr, len)`: [`output_u32`] with the parameters' names.
+macro_rules! output_u32 {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::output_u32(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `input_slice!(ptr, len)`: [`input_slice`] with the parameters' names.
+macro_rules! input_slice {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::input_slice(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `output_slice!(ptr, len)`: [`output_slice`] with the parameters' names.
+macro_rules! output_slice {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::output_slice(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `input_array!(ptr, len)`: [`input_array`] with the parameters' names.
+macro_rules! input_array {
+    ($ptr:ident, $len:ident) => {
+        $crate::boundary::input_array(names!($ptr, $len), $ptr, $len)
+    };
+}
+
+/// `input_struct!(ptr)`: [`input_struct`] with the parameter's name.
+macro_rules! input_struct {
+    ($ptr:ident) => {
+        $crate::boundary::input_struct(stringify!($ptr), $ptr)
+    };
+}
+
+/// `non_null!(ptr)`: `SW_NULL_POINTER`, naming the parameter, if `ptr` is
+/// NULL.
+macro_rules! non_null {
+    ($ptr:ident) => {
+        $crate::boundary::non_null(stringify!($ptr), $ptr.is_null())
+    };
+}
+
+/// `out!(ptr)`: [`out`] with the parameter's name.
+macro_rules! out {
+    ($ptr:ident) => {
+        $crate::boundary::out(stringify!($ptr), $ptr)
+    };
+}
+
+/// `input_output!(inp, inp_len, out, out_len)`: [`input_output`] with the
+/// parameters' names.
+macro_rules! input_output {
+    ($inp:ident, $inp_len:ident, $out:ident, $out_len:ident) => {
+        $crate::boundary::input_output(
+            names!($inp, $inp_len),
+            $inp,
+            $inp_len,
+            names!($out, $out_len),
+            $out,
+            $out_len,
+        )
+    };
+}
+
+/// `disjoint!(out, out_len, [(inp, inp_len), ...])`: [`disjoint`] with the
+/// parameters' names.
+macro_rules! disjoint {
+    ($out:ident, $out_len:ident, [$(($inp:ident, $inp_len:ident)),* $(,)?]) => {
+        $crate::boundary::disjoint(
+            stringify!($out),
+            $out,
+            $out_len,
+            &[$((stringify!($inp), $inp, $inp_len)),*],
+        )
+    };
+}
+
+/// The checks common to every buffer: NULL with a length is
+/// `SW_NULL_POINTER`, a length no buffer can have `SW_INVALID_ARGUMENT`,
+/// NULL with length 0 is the empty buffer (`Ok(false)`).
+fn check_buffer<T>(names: Names, is_null: bool, misaligned: bool, len: usize) -> Result<bool> {
+    let max = MAX_SLICE_LEN
+        .checked_div(core::mem::size_of::<T>().max(1))
+        .unwrap_or(0);
+    if is_null {
+        return if len == 0 {
+            Ok(false)
+        } else {
+            Err(fail(
+                sw_result::SW_NULL_POINTER,
+                format_args!("{} is NULL but {} is {len}", names.ptr, names.len),
+            ))
+        };
+    }
+    if misaligned {
+        return Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!(
+                "{} is not aligned for {}",
+                names.ptr,
+                core::any::type_name::<T>()
+            ),
+        ));
+    }
+    if len > max {
+        return Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("{} is {len}: larger than any buffer can be", names.len),
+        ));
+    }
+    Ok(true)
+}
+
 /// The caller's input buffer. NULL with length 0 is the empty input; NULL
 /// with a length is `SW_NULL_POINTER`.
 ///
@@ -42,16 +306,9 @@ const MAX_SLICE_LEN: usize = isize::MAX.unsigned_abs();
 ///
 /// A non-NULL `ptr` must be valid for reads of `len` bytes, and the bytes
 /// must not change, for the returned lifetime.
-pub(crate) unsafe fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&[])
-        } else {
-            Err(sw_result::SW_NULL_POINTER)
-        };
-    }
-    if len > MAX_SLICE_LEN {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+pub(crate) unsafe fn input<'a>(names: Names, ptr: *const u8, len: usize) -> Result<&'a [u8]> {
+    if !check_buffer::<u8>(names, ptr.is_null(), false, len)? {
+        return Ok(&[]);
     }
     // SAFETY: `ptr` is non-NULL and, by this function's contract (the C
     // function's documented contract), valid for reads of `len` bytes that
@@ -67,16 +324,9 @@ pub(crate) unsafe fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
 ///
 /// A non-NULL `ptr` must be valid for reads and writes of `len` bytes, and
 /// not accessed otherwise, for the returned lifetime.
-pub(crate) unsafe fn output<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8]> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&mut [])
-        } else {
-            Err(sw_result::SW_NULL_POINTER)
-        };
-    }
-    if len > MAX_SLICE_LEN {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+pub(crate) unsafe fn output<'a>(names: Names, ptr: *mut u8, len: usize) -> Result<&'a mut [u8]> {
+    if !check_buffer::<u8>(names, ptr.is_null(), false, len)? {
+        return Ok(&mut []);
     }
     // SAFETY: `ptr` is non-NULL and, by this function's contract, valid for
     // reads and writes of `len` bytes that nothing else accesses while the
@@ -90,16 +340,13 @@ pub(crate) unsafe fn output<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8]
 ///
 /// A non-NULL `ptr` must be valid for reads and writes of `len` `u32`s, and
 /// not accessed otherwise, for the returned lifetime.
-pub(crate) unsafe fn output_u32<'a>(ptr: *mut u32, len: usize) -> Result<&'a mut [u32]> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&mut [])
-        } else {
-            Err(sw_result::SW_NULL_POINTER)
-        };
-    }
-    if !ptr.is_aligned() || len > MAX_SLICE_LEN / 4 {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+pub(crate) unsafe fn output_u32<'a>(
+    names: Names,
+    ptr: *mut u32,
+    len: usize,
+) -> Result<&'a mut [u32]> {
+    if !check_buffer::<u32>(names, ptr.is_null(), !ptr.is_aligned(), len)? {
+        return Ok(&mut []);
     }
     // SAFETY: `ptr` is non-NULL, aligned for `u32` and, by this function's
     // contract, valid for reads and writes of `len` `u32`s that nothing else
@@ -117,19 +364,13 @@ pub(crate) unsafe fn output_u32<'a>(ptr: *mut u32, len: usize) -> Result<&'a mut
 /// A non-NULL `ptr` must be valid for reads of `len` initialised `T`s that
 /// do not change for the returned lifetime; every bit pattern must be a
 /// valid `T` (integers, byte arrays, raw pointers).
-pub(crate) unsafe fn input_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T]> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&[])
-        } else {
-            Err(sw_result::SW_NULL_POINTER)
-        };
-    }
-    let fits = len
-        .checked_mul(core::mem::size_of::<T>())
-        .is_some_and(|bytes| bytes <= MAX_SLICE_LEN);
-    if !ptr.is_aligned() || !fits {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+pub(crate) unsafe fn input_slice<'a, T>(
+    names: Names,
+    ptr: *const T,
+    len: usize,
+) -> Result<&'a [T]> {
+    if !check_buffer::<T>(names, ptr.is_null(), !ptr.is_aligned(), len)? {
+        return Ok(&[]);
     }
     // SAFETY: `ptr` is non-NULL, aligned for `T` and, by this function's
     // contract, valid for reads of `len` initialised `T`s that do not change
@@ -147,27 +388,48 @@ pub(crate) unsafe fn input_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a
 /// A non-NULL `ptr` must be valid for writes of `len` `T`s, and not
 /// accessed otherwise, for the returned lifetime.
 pub(crate) unsafe fn output_slice<'a, T>(
+    names: Names,
     ptr: *mut T,
     len: usize,
 ) -> Result<&'a mut [MaybeUninit<T>]> {
-    if ptr.is_null() {
-        return if len == 0 {
-            Ok(&mut [])
-        } else {
-            Err(sw_result::SW_NULL_POINTER)
-        };
-    }
-    let fits = len
-        .checked_mul(core::mem::size_of::<T>())
-        .is_some_and(|bytes| bytes <= MAX_SLICE_LEN);
-    if !ptr.is_aligned() || !fits {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+    if !check_buffer::<T>(names, ptr.is_null(), !ptr.is_aligned(), len)? {
+        return Ok(&mut []);
     }
     // SAFETY: `ptr` is non-NULL, aligned for `T` and, by this function's
     // contract, valid for writes of `len` `T`s that nothing else accesses
     // while the slice lives; `MaybeUninit<T>` has the layout of `T` and asks
     // nothing of the current contents.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<T>>(), len) })
+}
+
+/// A required pointer parameter (an input struct, an output): NULL is
+/// `SW_NULL_POINTER`, a misaligned pointer `SW_INVALID_ARGUMENT`.
+fn check_pointer<T>(name: &str, ptr: *const T) -> Result<()> {
+    if ptr.is_null() {
+        return Err(fail(
+            sw_result::SW_NULL_POINTER,
+            format_args!("{name} is NULL"),
+        ));
+    }
+    if !ptr.is_aligned() {
+        return Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("{name} is not aligned for {}", core::any::type_name::<T>()),
+        ));
+    }
+    Ok(())
+}
+
+/// `SW_NULL_POINTER`, naming the parameter, if `is_null`.
+pub(crate) fn non_null(name: &str, is_null: bool) -> Result<()> {
+    if is_null {
+        Err(fail(
+            sw_result::SW_NULL_POINTER,
+            format_args!("{name} is NULL"),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Reads the caller's input struct: NULL is `SW_NULL_POINTER`, a
@@ -178,13 +440,8 @@ pub(crate) unsafe fn output_slice<'a, T>(
 /// A non-NULL `ptr` must be valid for one read of an initialised `T`, and
 /// every bit pattern must be a valid `T` (integers, byte arrays, raw
 /// pointers).
-pub(crate) unsafe fn input_struct<T: Copy>(ptr: *const T) -> Result<T> {
-    if ptr.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
-    }
-    if !ptr.is_aligned() {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
-    }
+pub(crate) unsafe fn input_struct<T: Copy>(name: &str, ptr: *const T) -> Result<T> {
+    check_pointer(name, ptr)?;
     // SAFETY: non-NULL, aligned, and by this function's contract valid for
     // one read of a `T` whose every bit pattern is valid.
     Ok(unsafe { ptr.read() })
@@ -206,36 +463,49 @@ fn overlap(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
 ///
 /// As [`input`] for `(inp, inp_len)` and [`output`] for `(out, out_len)`.
 pub(crate) unsafe fn input_output<'a, 'b>(
+    inp_names: Names,
     inp: *const u8,
     inp_len: usize,
+    out_names: Names,
     out: *mut u8,
     out_len: usize,
 ) -> Result<(&'a [u8], &'b mut [u8])> {
-    if !inp.is_null() && !out.is_null() && overlap(inp, inp_len, out, out_len) {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
-    }
+    disjoint(
+        out_names.ptr,
+        out,
+        out_len,
+        &[(inp_names.ptr, inp, inp_len)],
+    )?;
     // SAFETY: the caller's contract for the input buffer; the two ranges do
     // not overlap, so the shared and the exclusive slice do not alias.
-    let i = unsafe { input(inp, inp_len) }?;
+    let i = unsafe { input(inp_names, inp, inp_len) }?;
     // SAFETY: the caller's contract for the output buffer.
-    let o = unsafe { output(out, out_len) }?;
+    let o = unsafe { output(out_names, out, out_len) }?;
     Ok((i, o))
 }
 
 /// Refuses (`SW_INVALID_ARGUMENT`) an output buffer that overlaps any of a
-/// call's input buffers, for calls with several inputs (with one input,
-/// [`input_output`] does this). Reads nothing through the pointers.
-pub(crate) fn disjoint(out: *mut u8, out_len: usize, inputs: &[(*const u8, usize)]) -> Result<()> {
+/// call's input buffers (each with its name), for calls with several inputs
+/// (with one input, [`input_output`] does this). Reads nothing through the
+/// pointers.
+pub(crate) fn disjoint(
+    out_name: &str,
+    out: *mut u8,
+    out_len: usize,
+    inputs: &[(&str, *const u8, usize)],
+) -> Result<()> {
     if out.is_null() {
         return Ok(());
     }
     let clash = inputs
         .iter()
-        .any(|&(p, len)| !p.is_null() && overlap(p, len, out.cast_const(), out_len));
-    if clash {
-        Err(sw_result::SW_INVALID_ARGUMENT)
-    } else {
-        Ok(())
+        .find(|&&(_, p, len)| !p.is_null() && overlap(p, len, out.cast_const(), out_len));
+    match clash {
+        Some((name, _, _)) => Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("{out_name} overlaps {name}"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -256,17 +526,20 @@ impl<T: Copy> Out<'_, T> {
 ///
 /// A non-NULL `ptr` must be valid for writes of one `T`, and not accessed
 /// otherwise, for the returned lifetime.
-pub(crate) unsafe fn out<'a, T>(ptr: *mut T) -> Result<Out<'a, T>> {
-    if ptr.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
-    }
-    if !ptr.is_aligned() {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
-    }
+pub(crate) unsafe fn out<'a, T>(name: &str, ptr: *mut T) -> Result<Out<'a, T>> {
+    check_pointer(name, ptr.cast_const())?;
     // SAFETY: non-NULL, aligned, and by this function's contract valid for
     // writes of one `T` that nothing else accesses; `MaybeUninit<T>` has the
     // layout of `T` and asks nothing of the current contents.
     Ok(Out(unsafe { &mut *ptr.cast::<MaybeUninit<T>>() }))
+}
+
+/// `SW_BUFFER_TOO_SMALL` with the lengths in the detail.
+pub(crate) fn too_small(have: usize, needed: usize) -> sw_result {
+    fail(
+        sw_result::SW_BUFFER_TOO_SMALL,
+        format_args!("the output buffer holds {have} bytes; {needed} are needed"),
+    )
 }
 
 /// Copies `bytes` into the caller's buffer and stores the length written;
@@ -278,12 +551,13 @@ pub(crate) fn write_bytes(
     bytes: &[u8],
 ) -> Result<()> {
     written.set(bytes.len());
+    let have = buf.len();
     match buf.get_mut(..bytes.len()) {
         Some(dst) => {
             dst.copy_from_slice(bytes);
             Ok(())
         }
-        None => Err(sw_result::SW_BUFFER_TOO_SMALL),
+        None => Err(too_small(have, bytes.len())),
     }
 }
 
@@ -296,6 +570,7 @@ pub(crate) fn write_c_string(
 ) -> Result<()> {
     let needed = text.len().saturating_add(1);
     written.set(needed);
+    let have = buf.len();
     match buf.get_mut(..needed) {
         Some(dst) => {
             let (body, nul) = dst.split_at_mut(text.len());
@@ -303,7 +578,7 @@ pub(crate) fn write_c_string(
             nul.fill(0);
             Ok(())
         }
-        None => Err(sw_result::SW_BUFFER_TOO_SMALL),
+        None => Err(too_small(have, needed)),
     }
 }
 
@@ -313,13 +588,25 @@ pub(crate) fn write_c_string(
 /// # Safety
 ///
 /// As [`input`].
-pub(crate) unsafe fn input_array<const N: usize>(ptr: *const u8, len: usize) -> Result<[u8; N]> {
+pub(crate) unsafe fn input_array<const N: usize>(
+    names: Names,
+    ptr: *const u8,
+    len: usize,
+) -> Result<[u8; N]> {
     if ptr.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
+        return Err(fail(
+            sw_result::SW_NULL_POINTER,
+            format_args!("{} is NULL", names.ptr),
+        ));
     }
     // SAFETY: the caller's contract.
-    let bytes = unsafe { input(ptr, len) }?;
-    <[u8; N]>::try_from(bytes).map_err(|_| sw_result::SW_INVALID_ARGUMENT)
+    let bytes = unsafe { input(names, ptr, len) }?;
+    <[u8; N]>::try_from(bytes).map_err(|_| {
+        fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("{} is {len}: {} is {N} bytes", names.len, names.ptr),
+        )
+    })
 }
 
 /// What a handle holds in memory: a type tag first, then the value. The
@@ -352,21 +639,71 @@ pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> *mut H {
     .cast::<H>()
 }
 
+/// The C name of handle type `H` (`sw_session`), for the error detail.
+fn handle_name<H>() -> &'static str {
+    let full = core::any::type_name::<H>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+/// The C name of the handle type whose tag is `magic`, if it is one.
+fn tag_name(magic: u64) -> Option<&'static str> {
+    use crate::*;
+    /// `(MAGIC, name)` of every handle type.
+    fn entry<H: Handle>() -> (u64, &'static str) {
+        (H::MAGIC, handle_name::<H>())
+    }
+    [
+        entry::<sw_rng>(),
+        entry::<sw_identity>(),
+        entry::<sw_prekey_store>(),
+        entry::<sw_bundle>(),
+        entry::<sw_session>(),
+        entry::<sw_expiry_queue>(),
+        entry::<sw_safety_number>(),
+        entry::<sw_relay_key>(),
+        entry::<sw_verified_report>(),
+        entry::<sw_attachment_pointer>(),
+        entry::<sw_group>(),
+        entry::<sw_channel_owner>(),
+        entry::<sw_channel_subscriber>(),
+        entry::<sw_distribution>(),
+        entry::<sw_device_list>(),
+        entry::<sw_device_sessions>(),
+        entry::<sw_device_messages>(),
+        entry::<sw_server_key>(),
+        entry::<sw_trusted_server_keys>(),
+        entry::<sw_unsealed>(),
+        entry::<sw_unsealed_post>(),
+        entry::<sw_profile_key>(),
+    ]
+    .into_iter()
+    .find(|&(m, _)| m == magic)
+    .map(|(_, name)| name)
+}
+
 /// Checks a handle: NULL is `SW_NULL_POINTER`; a misaligned pointer or one
 /// whose tag is not `H`'s (another handle type, a freed handle whose memory
-/// was not reused) is `SW_INVALID_HANDLE`.
+/// was not reused) is `SW_INVALID_HANDLE`. The detail names the type
+/// expected and, for a handle of another type, the type given.
 ///
 /// # Safety
 ///
 /// A non-NULL `ptr` must point to memory readable for 8 bytes: in practice,
 /// a live handle of any sealwire type.
 unsafe fn tagged<H: Handle>(ptr: *const H) -> Result<*mut Tagged<H::Inner>> {
+    let want = handle_name::<H>();
     if ptr.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
+        return Err(fail(
+            sw_result::SW_NULL_POINTER,
+            format_args!("the {want} handle is NULL"),
+        ));
     }
     let tagged = ptr.cast::<Tagged<H::Inner>>().cast_mut();
     if !tagged.is_aligned() {
-        return Err(sw_result::SW_INVALID_HANDLE);
+        return Err(fail(
+            sw_result::SW_INVALID_HANDLE,
+            format_args!("the {want} handle is misaligned: not a handle"),
+        ));
     }
     // SAFETY: every handle is a `Box<Tagged<_>>`, `#[repr(C)]` with the `u64`
     // tag first, so the first 8 bytes of any live handle are an initialised
@@ -375,7 +712,20 @@ unsafe fn tagged<H: Handle>(ptr: *const H) -> Result<*mut Tagged<H::Inner>> {
     // type be refused.
     let magic = unsafe { tagged.cast::<u64>().read() };
     if magic != H::MAGIC {
-        return Err(sw_result::SW_INVALID_HANDLE);
+        return Err(match (magic == FREED, tag_name(magic)) {
+            (true, _) => fail(
+                sw_result::SW_INVALID_HANDLE,
+                format_args!("the {want} handle was freed"),
+            ),
+            (false, Some(got)) => fail(
+                sw_result::SW_INVALID_HANDLE,
+                format_args!("an {got} handle where an {want} handle is required"),
+            ),
+            (false, None) => fail(
+                sw_result::SW_INVALID_HANDLE,
+                format_args!("the {want} handle is not a live sealwire handle"),
+            ),
+        });
     }
     Ok(tagged)
 }
@@ -408,6 +758,14 @@ pub(crate) unsafe fn handle_mut<'a, H: Handle>(ptr: *mut H) -> Result<&'a mut H:
     Ok(unsafe { &mut (*tagged).value })
 }
 
+/// `named!(ptr)`: a pointer parameter with its name, for [`get_value`] and
+/// [`get_optional`].
+macro_rules! named {
+    ($ptr:ident) => {
+        (stringify!($ptr), $ptr)
+    };
+}
+
 /// The body of an export that stores one value read from a handle:
 /// `*out_value` is cleared (`T::default()`) before the handle is checked,
 /// then set to what `get` reads.
@@ -419,12 +777,12 @@ pub(crate) unsafe fn handle_mut<'a, H: Handle>(ptr: *mut H) -> Result<&'a mut H:
 /// one write.
 pub(crate) unsafe fn get_value<H: Handle, T: Copy + Default>(
     handle: *const H,
-    out_value: *mut T,
+    (out_name, out_value): (&str, *mut T),
     get: impl FnOnce(&H::Inner) -> T,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut value = unsafe { out(out_value) }?;
+        let mut value = unsafe { out(out_name, out_value) }?;
         value.set(T::default());
         // SAFETY: the caller's contract.
         let inner = unsafe { handle_ref(handle) }?;
@@ -451,12 +809,12 @@ pub(crate) unsafe fn get_bytes<H: Handle, B: AsRef<[u8]>>(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let inner = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, get(inner).as_ref())
     })
 }
@@ -471,16 +829,16 @@ pub(crate) unsafe fn get_bytes<H: Handle, B: AsRef<[u8]>>(
 /// As [`get_value`]; a non-NULL `out_present` valid for one write.
 pub(crate) unsafe fn get_optional<H: Handle, T: Copy + Default>(
     handle: *const H,
-    out_present: *mut bool,
-    out_value: *mut T,
+    (present_name, out_present): (&str, *mut bool),
+    (value_name, out_value): (&str, *mut T),
     get: impl FnOnce(&H::Inner) -> Option<T>,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut present = unsafe { out(out_present) }?;
+        let mut present = unsafe { out(present_name, out_present) }?;
         present.set(false);
         // SAFETY: the caller's contract.
-        let mut value = unsafe { out(out_value) }?;
+        let mut value = unsafe { out(value_name, out_value) }?;
         value.set(T::default());
         // SAFETY: the caller's contract.
         let inner = unsafe { handle_ref(handle) }?;
@@ -522,6 +880,112 @@ pub(crate) fn clear_handle<H>(out: &mut Out<'_, *mut H>) {
 mod tests {
     use super::*;
 
+    const N: Names = Names {
+        ptr: "p",
+        len: "p_len",
+    };
+
+    /// The calling thread's error detail.
+    fn detail() -> String {
+        // SAFETY: a NUL-terminated string in thread-local storage.
+        unsafe { std::ffi::CStr::from_ptr(detail_ptr()) }
+            .to_str()
+            .unwrap_or_else(|_| unreachable!())
+            .to_owned()
+    }
+
+    #[test]
+    fn the_detail_names_the_argument() {
+        let body = [0u8; 4];
+        let (body_ptr, body_len) = (body.as_ptr(), 4usize);
+        let none: *mut usize = core::ptr::null_mut();
+        let key: *const u8 = body.as_ptr();
+        let key_len = 3usize;
+        type Case<'a> = Box<dyn Fn() -> Result<()> + 'a>;
+        let cases: [(sw_result, &str, Case<'_>); 5] = [
+            (
+                sw_result::SW_NULL_POINTER,
+                "out_len is NULL",
+                Box::new(|| {
+                    let out_len = none;
+                    // SAFETY: NULL is refused before any access.
+                    unsafe { out!(out_len) }.map(|_| ())
+                }),
+            ),
+            (
+                sw_result::SW_INVALID_ARGUMENT,
+                "key_len is 3: key is 32 bytes",
+                // SAFETY: a live buffer of at least `key_len` bytes.
+                Box::new(|| unsafe { input_array!(key, key_len) }.map(|_: [u8; 32]| ())),
+            ),
+            (
+                sw_result::SW_NULL_POINTER,
+                "body_ptr is NULL but body_len is 4",
+                Box::new(|| {
+                    let body_ptr: *const u8 = core::ptr::null();
+                    // SAFETY: NULL is refused before any access.
+                    unsafe { input!(body_ptr, body_len) }.map(|_| ())
+                }),
+            ),
+            (
+                sw_result::SW_INVALID_ARGUMENT,
+                "buf overlaps body_ptr",
+                Box::new(|| {
+                    let buf = body_ptr.cast_mut();
+                    let buf_len = 2usize;
+                    disjoint!(buf, buf_len, [(body_ptr, body_len)])
+                }),
+            ),
+            (
+                sw_result::SW_NULL_POINTER,
+                "the sw_session handle is NULL",
+                Box::new(|| {
+                    let session: *const crate::sw_session = core::ptr::null();
+                    // SAFETY: NULL is refused before any access.
+                    unsafe { handle_ref(session) }.map(|_| ())
+                }),
+            ),
+        ];
+        for (code, text, case) in cases {
+            assert_eq!(guard(case), code);
+            assert_eq!(detail(), text);
+            // Success empties it.
+            assert_eq!(guard(|| Ok(())), sw_result::SW_OK);
+            assert_eq!(detail(), "");
+        }
+        // A handle of another type names both types.
+        let rng = new_handle::<crate::sw_rng>(crate::rng::Rng::Os(sealwire::os_rng()));
+        let rc = guard(|| {
+            // SAFETY: a live handle of another type: refused by its tag.
+            unsafe { handle_ref(rng.cast_const().cast::<crate::sw_session>()) }.map(|_| ())
+        });
+        assert_eq!(rc, sw_result::SW_INVALID_HANDLE);
+        assert_eq!(
+            detail(),
+            "an sw_rng handle where an sw_session handle is required"
+        );
+        // SAFETY: the live handle made above, freed once.
+        unsafe { free_handle(rng) };
+        // An error of the core: its code's fixed message.
+        assert_eq!(
+            guard(|| Err(sw_result::SW_SESSION_AUTHENTICATION_FAILED)),
+            sw_result::SW_SESSION_AUTHENTICATION_FAILED
+        );
+        assert_eq!(
+            detail(),
+            sw_result::SW_SESSION_AUTHENTICATION_FAILED.message()
+        );
+    }
+
+    #[test]
+    fn a_long_detail_is_cut_and_stays_terminated() {
+        let long = "é".repeat(DETAIL_CAP);
+        set_detail(format_args!("{long}"));
+        let got = detail();
+        assert!(got.len() < DETAIL_CAP && got.len() >= DETAIL_CAP - 2);
+        assert!(got.chars().all(|c| c == 'é'));
+    }
+
     #[test]
     fn a_panic_becomes_sw_panic() {
         assert_eq!(guard(|| panic!("boom")), sw_result::SW_PANIC);
@@ -537,26 +1001,29 @@ mod tests {
     fn buffers() {
         // SAFETY: NULL pointers are never dereferenced.
         unsafe {
-            assert_eq!(input(core::ptr::null(), 0), Ok(&[][..]));
-            assert_eq!(input(core::ptr::null(), 1), Err(sw_result::SW_NULL_POINTER));
-            assert!(output(core::ptr::null_mut(), 0).is_ok_and(|b| b.is_empty()));
-            assert!(output(core::ptr::null_mut(), 3).is_err());
-            assert!(output_u32(core::ptr::null_mut(), 3).is_err());
-            assert!(out::<usize>(core::ptr::null_mut()).is_err());
+            assert_eq!(input(N, core::ptr::null(), 0), Ok(&[][..]));
+            assert_eq!(
+                input(N, core::ptr::null(), 1),
+                Err(sw_result::SW_NULL_POINTER)
+            );
+            assert!(output(N, core::ptr::null_mut(), 0).is_ok_and(|b| b.is_empty()));
+            assert!(output(N, core::ptr::null_mut(), 3).is_err());
+            assert!(output_u32(N, core::ptr::null_mut(), 3).is_err());
+            assert!(out::<usize>("p", core::ptr::null_mut()).is_err());
         }
         let data = [1u8; 4];
         // SAFETY: a live array and its length; the checks refuse before
         // reading anything.
         unsafe {
             assert_eq!(
-                input(data.as_ptr(), usize::MAX).err(),
+                input(N, data.as_ptr(), usize::MAX).err(),
                 Some(sw_result::SW_INVALID_ARGUMENT)
             );
             assert_eq!(
-                input_array::<4>(data.as_ptr(), 3).err(),
+                input_array::<4>(N, data.as_ptr(), 3).err(),
                 Some(sw_result::SW_INVALID_ARGUMENT)
             );
-            assert_eq!(input_array::<4>(data.as_ptr(), 4), Ok([1; 4]));
+            assert_eq!(input_array::<4>(N, data.as_ptr(), 4), Ok([1; 4]));
         }
         let mut words = [0u32; 3];
         let misaligned = words
@@ -567,10 +1034,13 @@ mod tests {
         // SAFETY: the misaligned pointer is refused before any access.
         unsafe {
             assert_eq!(
-                output_u32(misaligned, 1).err(),
+                output_u32(N, misaligned, 1).err(),
                 Some(sw_result::SW_INVALID_ARGUMENT)
             );
-            assert_eq!(out(misaligned).err(), Some(sw_result::SW_INVALID_ARGUMENT));
+            assert_eq!(
+                out("p", misaligned).err(),
+                Some(sw_result::SW_INVALID_ARGUMENT)
+            );
         }
     }
 
@@ -581,27 +1051,27 @@ mod tests {
         // SAFETY: NULL and misaligned pointers are refused before any
         // access; the live array is read within its length.
         unsafe {
-            assert_eq!(input_slice::<u32>(core::ptr::null(), 0), Ok(&[][..]));
+            assert_eq!(input_slice::<u32>(N, core::ptr::null(), 0), Ok(&[][..]));
             assert_eq!(
-                input_slice::<u32>(core::ptr::null(), 1),
+                input_slice::<u32>(N, core::ptr::null(), 1),
                 Err(sw_result::SW_NULL_POINTER)
             );
-            assert_eq!(input_slice(words.as_ptr(), 4), Ok(&words[..]));
+            assert_eq!(input_slice(N, words.as_ptr(), 4), Ok(&words[..]));
             assert_eq!(
-                input_slice(misaligned, 1),
+                input_slice(N, misaligned, 1),
                 Err(sw_result::SW_INVALID_ARGUMENT)
             );
             assert_eq!(
-                input_slice(words.as_ptr(), usize::MAX / 2),
+                input_slice(N, words.as_ptr(), usize::MAX / 2),
                 Err(sw_result::SW_INVALID_ARGUMENT)
             );
-            assert_eq!(input_struct(words.as_ptr()), Ok(1));
+            assert_eq!(input_struct("p", words.as_ptr()), Ok(1));
             assert_eq!(
-                input_struct::<u32>(core::ptr::null()),
+                input_struct::<u32>("p", core::ptr::null()),
                 Err(sw_result::SW_NULL_POINTER)
             );
             assert_eq!(
-                input_struct(misaligned),
+                input_struct("p", misaligned),
                 Err(sw_result::SW_INVALID_ARGUMENT)
             );
         }
@@ -613,20 +1083,21 @@ mod tests {
             .cast::<u32>();
         // SAFETY: as above; the live array is written within its length.
         unsafe {
-            assert!(output_slice::<u32>(core::ptr::null_mut(), 0).is_ok_and(|s| s.is_empty()));
+            assert!(output_slice::<u32>(N, core::ptr::null_mut(), 0).is_ok_and(|s| s.is_empty()));
             assert_eq!(
-                output_slice::<u32>(core::ptr::null_mut(), 1).err(),
+                output_slice::<u32>(N, core::ptr::null_mut(), 1).err(),
                 Some(sw_result::SW_NULL_POINTER)
             );
             assert_eq!(
-                output_slice(misaligned, 1).err(),
+                output_slice(N, misaligned, 1).err(),
                 Some(sw_result::SW_INVALID_ARGUMENT)
             );
             assert_eq!(
-                output_slice(out_words.as_mut_ptr(), usize::MAX / 4).err(),
+                output_slice(N, out_words.as_mut_ptr(), usize::MAX / 4).err(),
                 Some(sw_result::SW_INVALID_ARGUMENT)
             );
-            let slots = output_slice(out_words.as_mut_ptr(), 2).unwrap_or_else(|_| unreachable!());
+            let slots =
+                output_slice(N, out_words.as_mut_ptr(), 2).unwrap_or_else(|_| unreachable!());
             slots[1].write(9);
         }
         assert_eq!(out_words, [0, 9]);
@@ -643,19 +1114,30 @@ mod tests {
         assert!(overlap(p, 16, p.wrapping_add(4), 1));
         let mut b = [0u8; 16];
         let q = b.as_mut_ptr();
-        assert_eq!(disjoint(q, 16, &[(p, 16), (core::ptr::null(), 4)]), Ok(()));
         assert_eq!(
-            disjoint(q, 16, &[(p, 16), (q.wrapping_add(15).cast_const(), 1)]),
+            disjoint("q", q, 16, &[("p", p, 16), ("r", core::ptr::null(), 4)]),
+            Ok(())
+        );
+        assert_eq!(
+            disjoint(
+                "q",
+                q,
+                16,
+                &[("p", p, 16), ("r", q.wrapping_add(15).cast_const(), 1)]
+            ),
             Err(sw_result::SW_INVALID_ARGUMENT)
         );
-        assert_eq!(disjoint(core::ptr::null_mut(), 0, &[(p, 16)]), Ok(()));
+        assert_eq!(
+            disjoint("q", core::ptr::null_mut(), 0, &[("p", p, 16)]),
+            Ok(())
+        );
     }
 
     #[test]
     fn short_buffers_report_the_length_needed() {
         let mut n = 0usize;
         // SAFETY: a live local.
-        let mut written = unsafe { out(&mut n) }.unwrap_or_else(|_| unreachable!());
+        let mut written = unsafe { out("p", &mut n) }.unwrap_or_else(|_| unreachable!());
         let mut buf = [0u8; 3];
         assert_eq!(
             write_bytes(&mut buf, &mut written, b"four"),

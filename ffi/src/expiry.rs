@@ -5,8 +5,8 @@ use sealwire::Timestamp;
 use sealwire::expiry::{Expiry, ExpiryQueue, MessageId};
 
 use crate::boundary::{
-    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref, input,
-    input_array, new_handle, out, output, write_bytes,
+    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref,
+    new_handle, write_bytes,
 };
 use crate::result::sw_result;
 use crate::session::sw_message_expiry;
@@ -36,7 +36,7 @@ impl Handle for sw_expiry_queue {
 /// As [`input_array`].
 unsafe fn message_id(id: *const u8, id_len: usize) -> Result<MessageId> {
     // SAFETY: the caller's contract.
-    Ok(MessageId(unsafe { input_array::<16>(id, id_len) }?))
+    Ok(MessageId(unsafe { input_array!(id, id_len) }?))
 }
 
 /// Makes an empty queue.
@@ -53,7 +53,7 @@ unsafe fn message_id(id: *const u8, id_len: usize) -> Result<MessageId> {
 pub unsafe extern "C" fn sw_expiry_queue_new(out_queue: *mut *mut sw_expiry_queue) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_queue = unsafe { out(out_queue) }?;
+        let mut out_queue = unsafe { out!(out_queue) }?;
         clear_handle(&mut out_queue);
         out_queue.set(new_handle::<sw_expiry_queue>(ExpiryQueue::new()));
         Ok(())
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn sw_expiry_queue_len(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_ref(queue) }?;
@@ -158,7 +158,7 @@ pub unsafe extern "C" fn sw_expiry_queue_mark_read(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut deadline = unsafe { out(out_deadline_ms) }?;
+        let mut deadline = unsafe { out!(out_deadline_ms) }?;
         deadline.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_mut(queue) }?;
@@ -221,10 +221,10 @@ pub unsafe extern "C" fn sw_expiry_queue_get(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut kind = unsafe { out(out_kind) }?;
+        let mut kind = unsafe { out!(out_kind) }?;
         kind.set(sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER);
         // SAFETY: the caller's contract.
-        let mut ms = unsafe { out(out_ms) }?;
+        let mut ms = unsafe { out!(out_ms) }?;
         ms.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_ref(queue) }?;
@@ -261,10 +261,10 @@ pub unsafe extern "C" fn sw_expiry_queue_next_deadline(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut present = unsafe { out(out_present) }?;
+        let mut present = unsafe { out!(out_present) }?;
         present.set(false);
         // SAFETY: the caller's contract.
-        let mut ms = unsafe { out(out_ms) }?;
+        let mut ms = unsafe { out!(out_ms) }?;
         ms.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_ref(queue) }?;
@@ -301,12 +301,12 @@ pub unsafe extern "C" fn sw_expiry_queue_pop_expired(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut count = unsafe { out(out_count) }?;
+        let mut count = unsafe { out!(out_count) }?;
         count.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_mut(queue) }?;
         // SAFETY: the caller's contract.
-        let ids = unsafe { output(ids, ids_len) }?;
+        let ids = unsafe { output!(ids, ids_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         let mut slots = ids.chunks_exact_mut(SW_MESSAGE_ID_LEN);
         let mut n = 0usize;
@@ -356,12 +356,12 @@ pub unsafe extern "C" fn sw_expiry_queue_encode(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let queue = unsafe { handle_ref(queue) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let needed = queue.encoded_len();
         if buf.len() < needed {
             written.set(needed);
@@ -390,10 +390,10 @@ pub unsafe extern "C" fn sw_expiry_queue_decode(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_queue = unsafe { out(out_queue) }?;
+        let mut out_queue = unsafe { out!(out_queue) }?;
         clear_handle(&mut out_queue);
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let queue = ExpiryQueue::decode(bytes)?;
         out_queue.set(new_handle::<sw_expiry_queue>(queue));
         Ok(())

@@ -9,7 +9,7 @@
 //!   (`sw_relay_stamp_message`), storing nothing; it verifies reports with
 //!   `sw_relay_verify_report` (`sw_verified_report`).
 //! - The recipient builds a report from the stored message, evidence and
-//!   stamp (`sw_report_new`, `sw_report_new_with_attachment`).
+//!   stamp (`sw_report_from_received`, `sw_report_from_received_with_attachment`).
 //! - Attachments travel as an attachment pointer in a franked body
 //!   (`sw_attachment_pointer`): a commitment to the plaintext, so that a
 //!   report can prove which attachment was sent.

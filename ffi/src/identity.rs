@@ -3,8 +3,8 @@
 use sealwire::IdentityKeyPair;
 
 use crate::boundary::{
-    Handle, clear_handle, free_handle, guard, guard_void, handle_ref, input_array, new_handle, out,
-    output, write_bytes,
+    Handle, clear_handle, free_handle, guard, guard_void, handle_ref, input_array, new_handle,
+    write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn sw_identity_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_identity = unsafe { out(out_identity) }?;
+        let mut out_identity = unsafe { out!(out_identity) }?;
         clear_handle(&mut out_identity);
         // SAFETY: the caller's contract.
         let identity = unsafe { with_rng(rng, |r| Ok(IdentityKeyPair::generate(r))) }?;
@@ -79,10 +79,10 @@ pub unsafe extern "C" fn sw_identity_from_seed(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_identity = unsafe { out(out_identity) }?;
+        let mut out_identity = unsafe { out!(out_identity) }?;
         clear_handle(&mut out_identity);
         // SAFETY: the caller's contract.
-        let seed = zeroize::Zeroizing::new(unsafe { input_array::<32>(seed, seed_len) }?);
+        let seed = zeroize::Zeroizing::new(unsafe { input_array!(seed, seed_len) }?);
         out_identity.set(new_handle::<sw_identity>(IdentityKeyPair::from_seed(&seed)));
         Ok(())
     })
@@ -109,12 +109,12 @@ pub unsafe extern "C" fn sw_identity_public_key(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, identity.public().as_bytes())
     })
 }
@@ -141,12 +141,12 @@ pub unsafe extern "C" fn sw_identity_danger_export_seed(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, identity.danger_seed_bytes().as_slice())
     })
 }
@@ -186,10 +186,9 @@ pub(crate) unsafe fn identity_and_rng<'a>(
 ///
 /// As [`input_array`].
 pub(crate) unsafe fn identity_key(
-    ptr: *const u8,
-    len: usize,
+    (names, ptr, len): (crate::boundary::Names, *const u8, usize),
 ) -> crate::boundary::Result<sealwire::IdentityKey> {
     // SAFETY: the caller's contract.
-    let bytes = unsafe { input_array::<32>(ptr, len) }?;
+    let bytes = unsafe { input_array(names, ptr, len) }?;
     Ok(sealwire::IdentityKey::from_bytes(&bytes)?)
 }

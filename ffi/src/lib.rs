@@ -25,7 +25,7 @@
 //! - message franking (abuse reports, SPEC.md §19): franked messages
 //!   (`sw_session_encrypt_franked`), the relay's stamp and report check
 //!   (`sw_relay_key`, `sw_verified_report`), reports and attachment
-//!   pointers (`sw_report_new`, `sw_attachment_pointer`);
+//!   pointers (`sw_report_from_received`, `sw_attachment_pointer`);
 //! - several devices per user (SPEC.md §21): device lists
 //!   (`sw_device_list`), the sessions with one device (`sw_device_sessions`),
 //!   one message per device in one call (`sw_encrypt_for_devices`,
@@ -43,6 +43,7 @@
 // The C names (`sw_session`, `SW_OK`) are the API.
 #![allow(non_camel_case_types)]
 
+#[macro_use]
 mod boundary;
 
 // The modules in the order of the header's functions (cbindgen follows

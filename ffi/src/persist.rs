@@ -8,8 +8,7 @@ use sealwire::persist::{BlobAddress, StateBlob, StorageKey};
 use sealwire::{IdentityKey, persist::StateError};
 
 use crate::boundary::{
-    Handle, Result, clear_handle, guard, handle_ref, input, input_array, new_handle, out, output,
-    write_bytes,
+    Handle, Result, clear_handle, guard, handle_ref, input, new_handle, write_bytes,
 };
 use crate::expiry::sw_expiry_queue;
 use crate::identity::sw_identity;
@@ -81,9 +80,7 @@ pub struct sw_blob_address {
 ///
 /// `address` NULL or valid for one read, its buffers as [`input`].
 unsafe fn blob_address(address: *const sw_blob_address) -> Result<BlobAddress> {
-    if address.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
-    }
+    non_null!(address)?;
     // SAFETY: non-NULL and, by the caller's contract, valid for one read;
     // the struct is `Copy` (plain data and pointers).
     let a = unsafe { address.read() };
@@ -96,14 +93,32 @@ unsafe fn blob_address(address: *const sw_blob_address) -> Result<BlobAddress> {
     }
     if !a.peer_name.is_null() {
         // SAFETY: the caller's contract.
-        out = out.with_peer_name(unsafe { input(a.peer_name, a.peer_name_len) }?);
+        out = out.with_peer_name(unsafe {
+            input(
+                crate::boundary::Names {
+                    ptr: "address->peer_name",
+                    len: "address->peer_name_len",
+                },
+                a.peer_name,
+                a.peer_name_len,
+            )
+        }?);
     }
     if a.has_device_id {
         out = out.with_device_id(a.device_id);
     }
     if !a.context.is_null() {
         // SAFETY: the caller's contract.
-        out = out.with_context(unsafe { input(a.context, a.context_len) }?);
+        out = out.with_context(unsafe {
+            input(
+                crate::boundary::Names {
+                    ptr: "address->context",
+                    len: "address->context_len",
+                },
+                a.context,
+                a.context_len,
+            )
+        }?);
     }
     Ok(out)
 }
@@ -113,7 +128,7 @@ unsafe fn blob_address(address: *const sw_blob_address) -> Result<BlobAddress> {
 /// As [`input_array`].
 unsafe fn storage_key(key: *const u8, key_len: usize) -> Result<StorageKey> {
     // SAFETY: the caller's contract.
-    let bytes = zeroize::Zeroizing::new(unsafe { input_array::<32>(key, key_len) }?);
+    let bytes = zeroize::Zeroizing::new(unsafe { input_array!(key, key_len) }?);
     Ok(StorageKey::from_bytes(*bytes))
 }
 
@@ -166,12 +181,12 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let value = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, &value.blob().to_blob())
     })
 }
@@ -199,7 +214,7 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let value = unsafe { handle_ref(handle) }?;
@@ -210,7 +225,7 @@ where
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         // SAFETY: the caller's contract.
         let sealed = unsafe { with_rng(rng, |r| Ok(value.blob().seal(&key, &address, r))) }?;
         write_bytes(buf, &mut written, &sealed)
@@ -232,10 +247,10 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_handle = unsafe { out(out_handle) }?;
+        let mut out_handle = unsafe { out!(out_handle) }?;
         clear_handle(&mut out_handle);
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::from_blob(bytes)?);
         out_handle.set(new_handle::<H>(value));
         Ok(())
@@ -261,14 +276,14 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_handle = unsafe { out(out_handle) }?;
+        let mut out_handle = unsafe { out!(out_handle) }?;
         clear_handle(&mut out_handle);
         // SAFETY: the caller's contract.
         let key = unsafe { storage_key(key, key_len) }?;
         // SAFETY: the caller's contract.
         let address = unsafe { blob_address(address) }?;
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::unseal(
             &key, &address, bytes,
         )?);
@@ -296,12 +311,12 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_handle = unsafe { out(out_handle) }?;
+        let mut out_handle = unsafe { out!(out_handle) }?;
         clear_handle(&mut out_handle);
         // SAFETY: the caller's contract.
         let key = unsafe { storage_key(key, key_len) }?;
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let value = H::Inner::loaded(<H::Inner as Persisted>::Blob::open_unbound_legacy(
             &key, bytes,
         )?);
@@ -380,11 +395,11 @@ pub unsafe extern "C" fn sw_identity_load(
 /// `out_len` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_identity_save_sealed(
+    rng: *mut sw_rng,
     identity: *const sw_identity,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
@@ -489,11 +504,11 @@ pub unsafe extern "C" fn sw_prekey_store_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_save_sealed(
+    rng: *mut sw_rng,
     store: *const sw_prekey_store,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
@@ -589,11 +604,11 @@ pub unsafe extern "C" fn sw_session_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_session_save_sealed(
+    rng: *mut sw_rng,
     session: *const sw_session,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
@@ -683,11 +698,11 @@ pub unsafe extern "C" fn sw_expiry_queue_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_expiry_queue_save_sealed(
+    rng: *mut sw_rng,
     queue: *const sw_expiry_queue,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

@@ -5,8 +5,8 @@ use sealwire::limits::MAX_ONE_TIME_PREKEYS;
 use sealwire::{PqPrekeyKind, PrekeyBundle, PrekeyStore};
 
 use crate::boundary::{
-    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref, input,
-    new_handle, out, output, output_u32, write_bytes,
+    Handle, clear_handle, free_handle, guard, guard_void, handle_mut, handle_ref, new_handle,
+    write_bytes,
 };
 use crate::identity::{identity_and_rng, sw_identity};
 use crate::result::sw_result;
@@ -35,21 +35,6 @@ pub enum sw_pq_prekey_kind {
     /// The last-resort PQ prekey: used until it is rotated; a replayed
     /// prekey message against it is refused.
     SW_PQ_PREKEY_LAST_RESORT = 2,
-}
-
-/// A boolean passed as `uint32_t`: 0 or 1, anything else
-/// `SW_INVALID_ARGUMENT`.
-pub(crate) fn flag(value: u32) -> Result<bool> {
-    match value {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(sw_result::SW_INVALID_ARGUMENT),
-    }
-}
-
-/// An optional id passed as a flag (0 or 1) and the id.
-fn optional_id(present: u32, id: u32) -> Result<Option<u32>> {
-    Ok(flag(present)?.then_some(id))
 }
 
 /// Our prekeys: the signed prekeys (the newest is current) and the one-time
@@ -102,13 +87,13 @@ impl Handle for sw_bundle {
 /// for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_new(
-    identity: *const sw_identity,
     rng: *mut sw_rng,
+    identity: *const sw_identity,
     out_store: *mut *mut sw_prekey_store,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_store = unsafe { out(out_store) }?;
+        let mut out_store = unsafe { out!(out_store) }?;
         clear_handle(&mut out_store);
         // SAFETY: the caller's contract.
         let identity = unsafe { identity_and_rng(identity, rng) }?;
@@ -139,13 +124,13 @@ pub unsafe extern "C" fn sw_prekey_store_new(
 /// thread, `out_store` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_new_pq(
-    identity: *const sw_identity,
     rng: *mut sw_rng,
+    identity: *const sw_identity,
     out_store: *mut *mut sw_prekey_store,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_store = unsafe { out(out_store) }?;
+        let mut out_store = unsafe { out!(out_store) }?;
         clear_handle(&mut out_store);
         // SAFETY: the caller's contract.
         let identity = unsafe { identity_and_rng(identity, rng) }?;
@@ -176,8 +161,8 @@ pub unsafe extern "C" fn sw_prekey_store_new_pq(
 /// `out_count` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_generate_one_time_prekeys(
-    store: *mut sw_prekey_store,
     rng: *mut sw_rng,
+    store: *mut sw_prekey_store,
     count: usize,
     out_ids: *mut u32,
     out_ids_cap: usize,
@@ -185,12 +170,12 @@ pub unsafe extern "C" fn sw_prekey_store_generate_one_time_prekeys(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
         // SAFETY: the caller's contract.
-        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
+        let ids = unsafe { output_u32!(out_ids, out_ids_cap) }?;
         let room = MAX_ONE_TIME_PREKEYS.saturating_sub(store.one_time_prekey_count());
         let n = count.min(room);
         let Some(ids) = ids.get_mut(..n) else {
@@ -221,7 +206,7 @@ pub unsafe extern "C" fn sw_prekey_store_one_time_prekey_count(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
@@ -274,14 +259,14 @@ pub unsafe extern "C" fn sw_prekey_store_one_time_prekey_ids(
 /// `rng` NULL or a live handle; `out_id` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_rotate_signed_prekey(
+    rng: *mut sw_rng,
     store: *mut sw_prekey_store,
     identity: *const sw_identity,
-    rng: *mut sw_rng,
     out_id: *mut u32,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
@@ -314,14 +299,14 @@ pub unsafe extern "C" fn sw_prekey_store_rotate_signed_prekey(
 /// `rng` NULL or a live handle; `out_id` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_rotate_last_resort_pq_prekey(
+    rng: *mut sw_rng,
     store: *mut sw_prekey_store,
     identity: *const sw_identity,
-    rng: *mut sw_rng,
     out_id: *mut u32,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
@@ -352,10 +337,10 @@ pub unsafe extern "C" fn sw_prekey_store_last_resort_pq_prekey_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_present = unsafe { out(out_present) }?;
+        let mut out_present = unsafe { out!(out_present) }?;
         out_present.set(false);
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
@@ -389,15 +374,15 @@ pub unsafe extern "C" fn sw_prekey_store_last_resort_pq_prekey_id(
 /// `rng` NULL or a live handle; `out_generated` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_generate_pq_one_time_prekeys(
+    rng: *mut sw_rng,
     store: *mut sw_prekey_store,
     identity: *const sw_identity,
-    rng: *mut sw_rng,
     count: usize,
     out_generated: *mut usize,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut generated = unsafe { out(out_generated) }?;
+        let mut generated = unsafe { out!(out_generated) }?;
         generated.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
@@ -430,7 +415,7 @@ pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_count(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
@@ -470,8 +455,7 @@ pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_ids(
     }
 }
 
-/// Requires post-quantum key agreement (`require` 1) or not (0; anything
-/// else is `SW_INVALID_ARGUMENT`). While required, `sw_session_accept`
+/// Requires post-quantum key agreement (`require` true) or not. While required, `sw_session_accept`
 /// refuses a classic (X3DH) prekey message with `SW_SESSION_PQ_REQUIRED`
 /// before any secret is used. Saved with the store.
 ///
@@ -485,12 +469,12 @@ pub unsafe extern "C" fn sw_prekey_store_pq_one_time_prekey_ids(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_prekey_store_set_require_pq(
     store: *mut sw_prekey_store,
-    require: u32,
+    require: bool,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
-        store.set_require_pq(flag(require)?);
+        store.set_require_pq(require);
         Ok(())
     })
 }
@@ -512,7 +496,7 @@ pub unsafe extern "C" fn sw_prekey_store_requires_pq(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut required = unsafe { out(out_required) }?;
+        let mut required = unsafe { out!(out_required) }?;
         required.set(false);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
@@ -545,7 +529,7 @@ pub unsafe extern "C" fn sw_prekey_store_bundle(
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { bundle(store, identity, Ok((None, None)), buf, buf_len, out_len) }
+    unsafe { bundle(store, identity, (None, None), buf, buf_len, out_len) }
 }
 
 /// As `sw_prekey_store_bundle`, with the one-time prekey
@@ -569,7 +553,7 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_one_time_prekey(
         bundle(
             store,
             identity,
-            Ok((Some(one_time_prekey_id), None)),
+            (Some(one_time_prekey_id), None),
             buf,
             buf_len,
             out_len,
@@ -578,12 +562,12 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_one_time_prekey(
 }
 
 /// As `sw_prekey_store_bundle`, choosing the prekeys: the one-time prekey
-/// `one_time_prekey_id` if `has_one_time_prekey` is 1 (none if 0), and the
-/// one-time PQ prekey `pq_one_time_prekey_id` if `has_pq_one_time_prekey`
-/// is 1; if 0, the bundle carries the current last-resort PQ prekey (none
-/// if the store has no PQ prekeys, as with `sw_prekey_store_bundle`). A
-/// flag other than 0 or 1 is `SW_INVALID_ARGUMENT`; an id the store does
-/// not hold is `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
+/// `one_time_prekey_id` if `has_one_time_prekey` is true (none if false),
+/// and the one-time PQ prekey `pq_one_time_prekey_id` if
+/// `has_pq_one_time_prekey` is true; if false, the bundle carries the
+/// current last-resort PQ prekey (none if the store has no PQ prekeys, as
+/// with `sw_prekey_store_bundle`). An id the store does not hold is
+/// `SW_PREKEY_NOT_FOUND`. Publish each one-time PQ prekey in one
 /// bundle only.
 ///
 /// Ownership: `buf` belongs to the caller; `*out_len` receives the length
@@ -602,27 +586,24 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_one_time_prekey(
 pub unsafe extern "C" fn sw_prekey_store_bundle_with_pq(
     store: *const sw_prekey_store,
     identity: *const sw_identity,
-    has_one_time_prekey: u32,
+    has_one_time_prekey: bool,
     one_time_prekey_id: u32,
-    has_pq_one_time_prekey: u32,
+    has_pq_one_time_prekey: bool,
     pq_one_time_prekey_id: u32,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
-    let ids = optional_id(has_one_time_prekey, one_time_prekey_id).and_then(|opk| {
-        Ok((
-            opk,
-            optional_id(has_pq_one_time_prekey, pq_one_time_prekey_id)?,
-        ))
-    });
+    let ids = (
+        has_one_time_prekey.then_some(one_time_prekey_id),
+        has_pq_one_time_prekey.then_some(pq_one_time_prekey_id),
+    );
     // SAFETY: the caller's contract, passed on.
     unsafe { bundle(store, identity, ids, buf, buf_len, out_len) }
 }
 
 /// The bundle functions: `ids` are the one-time prekey and one-time PQ
-/// prekey to put in the bundle, or the error of the caller's flags
-/// (reported after the pointer checks).
+/// prekey to put in the bundle.
 ///
 /// # Safety
 ///
@@ -630,22 +611,22 @@ pub unsafe extern "C" fn sw_prekey_store_bundle_with_pq(
 unsafe fn bundle(
     store: *const sw_prekey_store,
     identity: *const sw_identity,
-    ids: Result<(Option<u32>, Option<u32>)>,
+    ids: (Option<u32>, Option<u32>),
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
-        let (one_time_prekey_id, pq_one_time_prekey_id) = ids?;
+        let buf = unsafe { output!(buf, buf_len) }?;
+        let (one_time_prekey_id, pq_one_time_prekey_id) = ids;
         let bundle = store
             .bundle_with_pq(identity, one_time_prekey_id, pq_one_time_prekey_id)
             .map_err(|_| sw_result::SW_PREKEY_NOT_FOUND)?;
@@ -685,10 +666,10 @@ pub unsafe extern "C" fn sw_bundle_parse(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_bundle = unsafe { out(out_bundle) }?;
+        let mut out_bundle = unsafe { out!(out_bundle) }?;
         clear_handle(&mut out_bundle);
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let bundle = PrekeyBundle::parse(bytes)?;
         out_bundle.set(new_handle::<sw_bundle>(bundle));
         Ok(())
@@ -716,12 +697,12 @@ pub unsafe extern "C" fn sw_bundle_encode(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let bundle = unsafe { handle_ref(bundle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, &bundle.to_vec())
     })
 }
@@ -747,12 +728,12 @@ pub unsafe extern "C" fn sw_bundle_identity_key(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let bundle = unsafe { handle_ref(bundle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, bundle.identity_key().as_bytes())
     })
 }
@@ -771,7 +752,7 @@ pub unsafe extern "C" fn sw_bundle_signed_prekey_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
         let bundle = unsafe { handle_ref(bundle) }?;
@@ -796,10 +777,10 @@ pub unsafe extern "C" fn sw_bundle_one_time_prekey_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_present = unsafe { out(out_present) }?;
+        let mut out_present = unsafe { out!(out_present) }?;
         out_present.set(false);
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
         let bundle = unsafe { handle_ref(bundle) }?;
@@ -832,13 +813,13 @@ pub unsafe extern "C" fn sw_bundle_pq_prekey_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_present = unsafe { out(out_present) }?;
+        let mut out_present = unsafe { out!(out_present) }?;
         out_present.set(false);
         // SAFETY: the caller's contract.
-        let mut out_id = unsafe { out(out_id) }?;
+        let mut out_id = unsafe { out!(out_id) }?;
         out_id.set(0);
         // SAFETY: the caller's contract.
-        let mut out_kind = unsafe { out(out_kind) }?;
+        let mut out_kind = unsafe { out!(out_kind) }?;
         out_kind.set(sw_pq_prekey_kind::SW_PQ_PREKEY_NONE);
         // SAFETY: the caller's contract.
         let bundle = unsafe { handle_ref(bundle) }?;
@@ -883,12 +864,12 @@ unsafe fn write_ids(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let store = unsafe { handle_ref(store) }?;
         // SAFETY: the caller's contract.
-        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
+        let ids = unsafe { output_u32!(out_ids, out_ids_cap) }?;
         let held = ids_of(store);
         written.set(held.len());
         let Some(ids) = ids.get_mut(..held.len()) else {

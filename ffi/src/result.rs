@@ -1,6 +1,6 @@
 //! Result codes: every function returns one (or nothing, for `_free`).
 
-use core::ffi::c_char;
+use core::ffi::{CStr, c_char};
 
 use sealwire::devices::DeviceError;
 use sealwire::expiry::InvalidPolicy;
@@ -8,8 +8,6 @@ use sealwire::franking::{AttachmentError, ReportError};
 use sealwire::group::GroupError;
 use sealwire::sealed::SealedError;
 use sealwire::{BundleError, DecodeError, SafetyNumberError, SessionError, expiry::ExpiryError};
-
-use crate::boundary::{guard, out, output, write_c_string};
 
 /// The result of a sealwire call. `SW_OK` (0) is success; every other value
 /// is an error, described by `sw_result_message`.
@@ -190,7 +188,7 @@ pub enum sw_result {
     SW_REPORT_ATTACHMENT_MISMATCH = 703,
     /// Franking: the message is not franked (an unfranked message given to
     /// the relay, or a timer change or group key distribution given to
-    /// `sw_report_new`).
+    /// `sw_report_from_received`).
     SW_REPORT_NOT_FRANKED = 704,
     /// Attachment: the plaintext's size or SHA-256 digest differs from the
     /// pointer's, or the blob does not decrypt under the pointer's key.
@@ -433,118 +431,125 @@ impl sw_result {
 
     /// A short English description.
     pub fn message(self) -> &'static str {
+        self.message_c().to_str().unwrap_or("")
+    }
+
+    /// A short English description, NUL-terminated (`sw_result_message`).
+    pub fn message_c(self) -> &'static CStr {
         match self {
-            Self::SW_OK => "success",
-            Self::SW_NULL_POINTER => "a required pointer argument is NULL",
-            Self::SW_BUFFER_TOO_SMALL => "output buffer too small",
-            Self::SW_INVALID_ARGUMENT => "invalid argument",
-            Self::SW_INVALID_HANDLE => "not a live handle of the expected type",
-            Self::SW_PANIC => "internal panic caught at the C boundary",
-            Self::SW_INTERNAL => "internal error",
-            Self::SW_UNKNOWN_ERROR => "error without a C code in this version",
-            Self::SW_DECODE_TRUNCATED => "input truncated",
-            Self::SW_DECODE_TRAILING_BYTES => "trailing bytes after the structure",
-            Self::SW_DECODE_UNSUPPORTED_VERSION => "unsupported version",
-            Self::SW_DECODE_UNEXPECTED_TYPE => "unexpected type byte",
-            Self::SW_DECODE_UNKNOWN_FLAGS => "unknown flag bits",
-            Self::SW_DECODE_INVALID_VALUE => "field value out of range",
-            Self::SW_DECODE_INVALID_KEY => "invalid public key encoding",
-            Self::SW_DECODE_TOO_LARGE => "input exceeds the maximum size",
-            Self::SW_SESSION_AUTHENTICATION_FAILED => "message authentication failed",
-            Self::SW_SESSION_WEAK_PUBLIC_KEY => "peer public key is of low order",
-            Self::SW_SESSION_DUPLICATE_MESSAGE => "duplicate message or message key no longer held",
-            Self::SW_SESSION_TOO_MANY_SKIPPED => "too many skipped messages",
-            Self::SW_SESSION_COUNTER_OVERFLOW => "message counter exhausted",
-            Self::SW_SESSION_MESSAGE_TOO_LARGE => "message body too large",
-            Self::SW_SESSION_UNKNOWN_SIGNED_PREKEY => "unknown signed prekey",
-            Self::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY => "unknown or already used one-time prekey",
-            Self::SW_SESSION_MISMATCH => "prekey message belongs to another session",
-            Self::SW_SESSION_UNEXPECTED_MESSAGE => "message type not expected in this phase",
-            Self::SW_SESSION_UNSUPPORTED_FEATURE => "unsupported inner-frame feature",
-            Self::SW_SESSION_INVALID_POLICY => "invalid disappearing-message policy",
-            Self::SW_SESSION_MESSAGE_KEY_ERASED => "message key erased on schedule",
-            Self::SW_SESSION_NOT_ESTABLISHED => "session not established yet",
-            Self::SW_SESSION_PQ_REQUIRED => "post-quantum key agreement required",
-            Self::SW_SESSION_UNKNOWN_PQ_PREKEY => "unknown or already used PQ prekey",
+            Self::SW_OK => c"success",
+            Self::SW_NULL_POINTER => c"a required pointer argument is NULL",
+            Self::SW_BUFFER_TOO_SMALL => c"output buffer too small",
+            Self::SW_INVALID_ARGUMENT => c"invalid argument",
+            Self::SW_INVALID_HANDLE => c"not a live handle of the expected type",
+            Self::SW_PANIC => c"internal panic caught at the C boundary",
+            Self::SW_INTERNAL => c"internal error",
+            Self::SW_UNKNOWN_ERROR => c"error without a C code in this version",
+            Self::SW_DECODE_TRUNCATED => c"input truncated",
+            Self::SW_DECODE_TRAILING_BYTES => c"trailing bytes after the structure",
+            Self::SW_DECODE_UNSUPPORTED_VERSION => c"unsupported version",
+            Self::SW_DECODE_UNEXPECTED_TYPE => c"unexpected type byte",
+            Self::SW_DECODE_UNKNOWN_FLAGS => c"unknown flag bits",
+            Self::SW_DECODE_INVALID_VALUE => c"field value out of range",
+            Self::SW_DECODE_INVALID_KEY => c"invalid public key encoding",
+            Self::SW_DECODE_TOO_LARGE => c"input exceeds the maximum size",
+            Self::SW_SESSION_AUTHENTICATION_FAILED => c"message authentication failed",
+            Self::SW_SESSION_WEAK_PUBLIC_KEY => c"peer public key is of low order",
+            Self::SW_SESSION_DUPLICATE_MESSAGE => {
+                c"duplicate message or message key no longer held"
+            }
+            Self::SW_SESSION_TOO_MANY_SKIPPED => c"too many skipped messages",
+            Self::SW_SESSION_COUNTER_OVERFLOW => c"message counter exhausted",
+            Self::SW_SESSION_MESSAGE_TOO_LARGE => c"message body too large",
+            Self::SW_SESSION_UNKNOWN_SIGNED_PREKEY => c"unknown signed prekey",
+            Self::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY => c"unknown or already used one-time prekey",
+            Self::SW_SESSION_MISMATCH => c"prekey message belongs to another session",
+            Self::SW_SESSION_UNEXPECTED_MESSAGE => c"message type not expected in this phase",
+            Self::SW_SESSION_UNSUPPORTED_FEATURE => c"unsupported inner-frame feature",
+            Self::SW_SESSION_INVALID_POLICY => c"invalid disappearing-message policy",
+            Self::SW_SESSION_MESSAGE_KEY_ERASED => c"message key erased on schedule",
+            Self::SW_SESSION_NOT_ESTABLISHED => c"session not established yet",
+            Self::SW_SESSION_PQ_REQUIRED => c"post-quantum key agreement required",
+            Self::SW_SESSION_UNKNOWN_PQ_PREKEY => c"unknown or already used PQ prekey",
             Self::SW_SESSION_REPLAYED_PREKEY_MESSAGE => {
-                "prekey message replayed against a last-resort PQ prekey"
+                c"prekey message replayed against a last-resort PQ prekey"
             }
-            Self::SW_SESSION_NO_SESSION => "no session with this device takes the message",
+            Self::SW_SESSION_NO_SESSION => c"no session with this device takes the message",
             Self::SW_SESSION_UNTRUSTED_IDENTITY => {
-                "identity key is not the one the device list holds"
+                c"identity key is not the one the device list holds"
             }
-            Self::SW_BUNDLE_INVALID_SIGNATURE => "signed prekey signature does not verify",
-            Self::SW_PREKEY_NOT_FOUND => "one-time prekey not held by the store",
-            Self::SW_EXPIRY_DUPLICATE_ID => "message id already queued",
-            Self::SW_EXPIRY_QUEUE_FULL => "expiry queue full",
-            Self::SW_EXPIRY_NOT_FOUND => "message id not queued",
-            Self::SW_EXPIRY_INVALID_POLICY => "expiry TTL must be between 1 second and 365 days",
-            Self::SW_SAFETY_NUMBER_MISMATCH => "safety numbers do not match",
-            Self::SW_STATE_NOT_A_STATE_BLOB => "not a sealwire state blob",
-            Self::SW_STATE_WRONG_KIND => "state blob of another kind",
-            Self::SW_STATE_UNSUPPORTED_VERSION => "unsupported state format version",
-            Self::SW_STATE_TRUNCATED => "state blob truncated",
-            Self::SW_STATE_CORRUPTED => "state blob corrupted",
-            Self::SW_STATE_MALFORMED => "state blob malformed",
-            Self::SW_STATE_WRONG_STORAGE_KEY => "wrong storage key for this sealed state",
-            Self::SW_STATE_SEALED => "state blob is sealed: load it with the storage key",
-            Self::SW_STATE_NOT_SEALED => "state blob is not sealed",
-            Self::SW_STATE_WRONG_ADDRESS => "sealed state blob moved from where it belongs",
+            Self::SW_BUNDLE_INVALID_SIGNATURE => c"signed prekey signature does not verify",
+            Self::SW_PREKEY_NOT_FOUND => c"one-time prekey not held by the store",
+            Self::SW_EXPIRY_DUPLICATE_ID => c"message id already queued",
+            Self::SW_EXPIRY_QUEUE_FULL => c"expiry queue full",
+            Self::SW_EXPIRY_NOT_FOUND => c"message id not queued",
+            Self::SW_EXPIRY_INVALID_POLICY => c"expiry TTL must be between 1 second and 365 days",
+            Self::SW_SAFETY_NUMBER_MISMATCH => c"safety numbers do not match",
+            Self::SW_STATE_NOT_A_STATE_BLOB => c"not a sealwire state blob",
+            Self::SW_STATE_WRONG_KIND => c"state blob of another kind",
+            Self::SW_STATE_UNSUPPORTED_VERSION => c"unsupported state format version",
+            Self::SW_STATE_TRUNCATED => c"state blob truncated",
+            Self::SW_STATE_CORRUPTED => c"state blob corrupted",
+            Self::SW_STATE_MALFORMED => c"state blob malformed",
+            Self::SW_STATE_WRONG_STORAGE_KEY => c"wrong storage key for this sealed state",
+            Self::SW_STATE_SEALED => c"state blob is sealed: load it with the storage key",
+            Self::SW_STATE_NOT_SEALED => c"state blob is not sealed",
+            Self::SW_STATE_WRONG_ADDRESS => c"sealed state blob moved from where it belongs",
             Self::SW_STATE_UNBOUND_LEGACY => {
-                "legacy sealed state blob: migrate it with _load_sealed_legacy"
+                c"legacy sealed state blob: migrate it with _load_sealed_legacy"
             }
             Self::SW_STATE_ADDRESS_BOUND => {
-                "sealed state blob bound to an address: load it with _load_sealed"
+                c"sealed state blob bound to an address: load it with _load_sealed"
             }
-            Self::SW_REPORT_BAD_STAMP => "the relay's stamp does not verify",
-            Self::SW_REPORT_BAD_COMMITMENT => "the franking commitment does not verify",
-            Self::SW_REPORT_NOT_AN_ATTACHMENT => "the reported body is not an attachment pointer",
+            Self::SW_REPORT_BAD_STAMP => c"the relay's stamp does not verify",
+            Self::SW_REPORT_BAD_COMMITMENT => c"the franking commitment does not verify",
+            Self::SW_REPORT_NOT_AN_ATTACHMENT => c"the reported body is not an attachment pointer",
             Self::SW_REPORT_ATTACHMENT_MISMATCH => {
-                "the reported attachment does not match its pointer"
+                c"the reported attachment does not match its pointer"
             }
-            Self::SW_REPORT_NOT_FRANKED => "the message is not franked",
-            Self::SW_ATTACHMENT_MISMATCH => "the attachment does not match its pointer",
-            Self::SW_GROUP_WRONG_GROUP => "post or distribution of another group",
-            Self::SW_GROUP_UNKNOWN_CHAIN => "unknown sender chain",
-            Self::SW_GROUP_BAD_SIGNATURE => "post signature does not verify",
-            Self::SW_GROUP_DUPLICATE_POST => "duplicate post or post key no longer held",
-            Self::SW_GROUP_MESSAGE_KEY_EVICTED => "post key evicted or erased on schedule",
-            Self::SW_GROUP_TOO_FAR_AHEAD => "post too far ahead of its chain",
-            Self::SW_GROUP_COUNTER_OVERFLOW => "post counter exhausted",
-            Self::SW_GROUP_MESSAGE_TOO_LARGE => "post body too large",
-            Self::SW_GROUP_INVALID_POLICY => "invalid disappearing-message policy in a post",
-            Self::SW_GROUP_UNSUPPORTED_FEATURE => "unsupported inner-frame feature in a post",
-            Self::SW_GROUP_INVALID_CONTENT_TYPE => "content type not allowed in a post",
-            Self::SW_GROUP_SENDER_MISMATCH => "distribution sender is not the authenticated peer",
-            Self::SW_GROUP_NOT_A_MEMBER => "sender may not post in this group",
-            Self::SW_GROUP_MODE_MISMATCH => "channel and group distributions mixed",
-            Self::SW_GROUP_CHAIN_CONFLICT => "conflicting chain under a held chain id",
-            Self::SW_GROUP_NOT_A_DISTRIBUTION => "not a key distribution",
-            Self::SW_GROUP_ALREADY_MEMBER => "already a member",
-            Self::SW_GROUP_UNKNOWN_MEMBER => "not a member",
-            Self::SW_GROUP_IS_SELF => "our own identity given as a member",
-            Self::SW_GROUP_FULL => "group member limit reached",
-            Self::SW_GROUP_INVALID_ROTATION_POLICY => "invalid rotation policy",
-            Self::SW_GROUP_NO_DISTRIBUTION => "no pending key distribution in the session",
-            Self::SW_DEVICE_TOO_MANY_DEVICES => "too many devices, or user id too long",
-            Self::SW_DEVICE_DUPLICATE_DEVICE => "device named twice in a device list update",
-            Self::SW_DEVICE_UNKNOWN_DEVICE => "device not in the list",
-            Self::SW_DEVICE_NO_PENDING_CHANGE => "no identity change to confirm for this device",
-            Self::SW_DEVICE_UNCONFIRMED_IDENTITY => "device identity change not confirmed",
-            Self::SW_DEVICE_NO_SESSION => "no usable session with a device: start one",
-            Self::SW_RECOVERY_AUTHENTICATION_FAILED => "recovery request authentication failed",
-            Self::SW_RECOVERY_NOT_FOR_US => "recovery request addressed to another identity",
-            Self::SW_RECOVERY_UNKNOWN_SESSION => "recovery request names no session held",
-            Self::SW_RECOVERY_REPLAYED_REQUEST => "recovery request replayed",
-            Self::SW_RECOVERY_TOO_MANY_REQUESTS => "too many recovery requests",
-            Self::SW_SEALED_AUTHENTICATION_FAILED => "sealed message authentication failed",
-            Self::SW_SEALED_UNTRUSTED_SERVER_KEY => "certificate from a server key not pinned",
-            Self::SW_SEALED_BAD_CERTIFICATE_SIGNATURE => "certificate signature does not verify",
-            Self::SW_SEALED_CERTIFICATE_EXPIRED => "sender certificate expired",
-            Self::SW_SEALED_SENDER_MISMATCH => "sender is not the certificate's",
-            Self::SW_SEALED_TOO_MANY_SERVER_KEYS => "too many pinned server keys",
+            Self::SW_REPORT_NOT_FRANKED => c"the message is not franked",
+            Self::SW_ATTACHMENT_MISMATCH => c"the attachment does not match its pointer",
+            Self::SW_GROUP_WRONG_GROUP => c"post or distribution of another group",
+            Self::SW_GROUP_UNKNOWN_CHAIN => c"unknown sender chain",
+            Self::SW_GROUP_BAD_SIGNATURE => c"post signature does not verify",
+            Self::SW_GROUP_DUPLICATE_POST => c"duplicate post or post key no longer held",
+            Self::SW_GROUP_MESSAGE_KEY_EVICTED => c"post key evicted or erased on schedule",
+            Self::SW_GROUP_TOO_FAR_AHEAD => c"post too far ahead of its chain",
+            Self::SW_GROUP_COUNTER_OVERFLOW => c"post counter exhausted",
+            Self::SW_GROUP_MESSAGE_TOO_LARGE => c"post body too large",
+            Self::SW_GROUP_INVALID_POLICY => c"invalid disappearing-message policy in a post",
+            Self::SW_GROUP_UNSUPPORTED_FEATURE => c"unsupported inner-frame feature in a post",
+            Self::SW_GROUP_INVALID_CONTENT_TYPE => c"content type not allowed in a post",
+            Self::SW_GROUP_SENDER_MISMATCH => c"distribution sender is not the authenticated peer",
+            Self::SW_GROUP_NOT_A_MEMBER => c"sender may not post in this group",
+            Self::SW_GROUP_MODE_MISMATCH => c"channel and group distributions mixed",
+            Self::SW_GROUP_CHAIN_CONFLICT => c"conflicting chain under a held chain id",
+            Self::SW_GROUP_NOT_A_DISTRIBUTION => c"not a key distribution",
+            Self::SW_GROUP_ALREADY_MEMBER => c"already a member",
+            Self::SW_GROUP_UNKNOWN_MEMBER => c"not a member",
+            Self::SW_GROUP_IS_SELF => c"our own identity given as a member",
+            Self::SW_GROUP_FULL => c"group member limit reached",
+            Self::SW_GROUP_INVALID_ROTATION_POLICY => c"invalid rotation policy",
+            Self::SW_GROUP_NO_DISTRIBUTION => c"no pending key distribution in the session",
+            Self::SW_DEVICE_TOO_MANY_DEVICES => c"too many devices, or user id too long",
+            Self::SW_DEVICE_DUPLICATE_DEVICE => c"device named twice in a device list update",
+            Self::SW_DEVICE_UNKNOWN_DEVICE => c"device not in the list",
+            Self::SW_DEVICE_NO_PENDING_CHANGE => c"no identity change to confirm for this device",
+            Self::SW_DEVICE_UNCONFIRMED_IDENTITY => c"device identity change not confirmed",
+            Self::SW_DEVICE_NO_SESSION => c"no usable session with a device: start one",
+            Self::SW_RECOVERY_AUTHENTICATION_FAILED => c"recovery request authentication failed",
+            Self::SW_RECOVERY_NOT_FOR_US => c"recovery request addressed to another identity",
+            Self::SW_RECOVERY_UNKNOWN_SESSION => c"recovery request names no session held",
+            Self::SW_RECOVERY_REPLAYED_REQUEST => c"recovery request replayed",
+            Self::SW_RECOVERY_TOO_MANY_REQUESTS => c"too many recovery requests",
+            Self::SW_SEALED_AUTHENTICATION_FAILED => c"sealed message authentication failed",
+            Self::SW_SEALED_UNTRUSTED_SERVER_KEY => c"certificate from a server key not pinned",
+            Self::SW_SEALED_BAD_CERTIFICATE_SIGNATURE => c"certificate signature does not verify",
+            Self::SW_SEALED_CERTIFICATE_EXPIRED => c"sender certificate expired",
+            Self::SW_SEALED_SENDER_MISMATCH => c"sender is not the certificate's",
+            Self::SW_SEALED_TOO_MANY_SERVER_KEYS => c"too many pinned server keys",
             Self::SW_SEALED_INVALID_RECIPIENTS => {
-                "no recipient, too many, or a recipient named twice"
+                c"no recipient, too many, or a recipient named twice"
             }
         }
     }
@@ -727,42 +732,62 @@ impl From<SealedError> for sw_result {
     }
 }
 
-/// Writes the description of result code `code` into `buf` as a
-/// NUL-terminated string.
+/// The description of result code `code`: a static NUL-terminated English
+/// string (never NULL, never to be freed), "unknown result code" for a
+/// number that is no code. Changes nothing, the error detail included (so
+/// that it may be called while reporting an error).
 ///
-/// Ownership: `buf` belongs to the caller. `*out_len` receives the bytes
-/// written, NUL included; if `buf_len` is too short nothing is written,
-/// `*out_len` receives the length needed and the result is
-/// `SW_BUFFER_TOO_SMALL` (`buf` may be NULL with `buf_len` 0 to ask). A
-/// number that is no code gets the text "unknown result code" and
-/// `SW_INVALID_ARGUMENT`.
-///
-/// NULL: `out_len` must not be NULL. Thread-safe.
-///
-/// # Safety
-///
-/// `buf` must be valid for writes of `buf_len` bytes; `out_len` valid for
-/// one write.
+/// Thread-safety: thread-safe.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sw_result_message(
-    code: u32,
-    buf: *mut c_char,
-    buf_len: usize,
-    out_len: *mut usize,
-) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract for `out_len`.
-        let mut written = unsafe { out(out_len) }?;
-        written.set(0);
-        // SAFETY: the caller's contract for `buf`; `c_char` and `u8` have the
-        // same size and alignment.
-        let buf = unsafe { output(buf.cast::<u8>(), buf_len) }?;
-        match sw_result::from_u32(code) {
-            Some(c) => write_c_string(buf, &mut written, c.message()),
-            None => {
-                write_c_string(buf, &mut written, "unknown result code")?;
-                Err(sw_result::SW_INVALID_ARGUMENT)
-            }
-        }
-    })
+pub extern "C" fn sw_result_message(code: u32) -> *const c_char {
+    sw_result::from_u32(code)
+        .map_or(c"unknown result code", sw_result::message_c)
+        .as_ptr()
 }
+
+/// What the last call on this thread that returned an error found wrong,
+/// as a NUL-terminated English string naming the argument or field, for
+/// logs and bug reports ("out_len is NULL", "key_len is 31: key is 32
+/// bytes", "an sw_identity handle where an sw_session handle is
+/// required"); for an error of the library itself (a message that failed
+/// authentication, a malformed blob), the code's `sw_result_message` text.
+/// The empty string after a call that returned `SW_OK`.
+///
+/// The string is per thread and belongs to the library: it stays valid, and
+/// unchanged, until the next sealwire call on the same thread other than
+/// `sw_last_error_detail`, `sw_result_message`, `sw_version` and the
+/// `_free` functions (which leave it alone). Copy it to keep it. It never
+/// holds secret bytes or anything that depends on a key: every
+/// authentication failure has its code's one fixed text.
+///
+/// Thread-safety: thread-safe (each thread has its own).
+#[unsafe(no_mangle)]
+pub extern "C" fn sw_last_error_detail() -> *const c_char {
+    crate::boundary::detail_ptr()
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH" (the crate's version), as a
+/// static NUL-terminated string. The header's `SW_VERSION_MAJOR`,
+/// `SW_VERSION_MINOR` and `SW_VERSION_PATCH` are the version it was
+/// generated for: compare them at run time to find a library older than
+/// the header.
+///
+/// Thread-safety: thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn sw_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+/// The crate's version, NUL-terminated.
+const VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"",
+    };
+
+/// The major version of the library this header belongs to.
+pub const SW_VERSION_MAJOR: u32 = 0;
+/// The minor version of the library this header belongs to.
+pub const SW_VERSION_MINOR: u32 = 1;
+/// The patch version of the library this header belongs to.
+pub const SW_VERSION_PATCH: u32 = 0;

@@ -9,10 +9,8 @@ use rand_core::{TryCryptoRng, TryRng};
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{OsRng, os_rng};
 
-#[cfg(feature = "test-utils")]
-use crate::boundary::input_array;
 use crate::boundary::{
-    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, new_handle, out,
+    Handle, Result, clear_handle, free_handle, guard, guard_void, handle_mut, new_handle,
 };
 use crate::result::sw_result;
 
@@ -124,7 +122,7 @@ pub(crate) unsafe fn check_rng(rng: *mut sw_rng) -> Result<()> {
 pub unsafe extern "C" fn sw_rng_new_os(out_rng: *mut *mut sw_rng) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_rng = unsafe { out(out_rng) }?;
+        let mut out_rng = unsafe { out!(out_rng) }?;
         clear_handle(&mut out_rng);
         out_rng.set(new_handle::<sw_rng>(Rng::Os(os_rng())));
         Ok(())
@@ -156,10 +154,10 @@ pub unsafe extern "C" fn sw_rng_danger_new_seeded(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_rng = unsafe { out(out_rng) }?;
+        let mut out_rng = unsafe { out!(out_rng) }?;
         clear_handle(&mut out_rng);
         // SAFETY: the caller's contract.
-        let seed = zeroize::Zeroizing::new(unsafe { input_array::<32>(seed, seed_len) }?);
+        let seed = zeroize::Zeroizing::new(unsafe { input_array!(seed, seed_len) }?);
         let rng = DangerDeterministicRng::from_seed(*seed);
         out_rng.set(new_handle::<sw_rng>(Rng::Seeded(rng)));
         Ok(())

@@ -4,8 +4,8 @@
 use sealwire::{IdentityKey, SafetyNumber};
 
 use crate::boundary::{
-    Handle, clear_handle, free_handle, guard, guard_void, handle_ref, input, input_array,
-    new_handle, out, output, write_bytes, write_c_string,
+    Handle, clear_handle, free_handle, guard, guard_void, handle_ref, new_handle, output,
+    write_bytes, write_c_string,
 };
 use crate::result::sw_result;
 
@@ -63,16 +63,16 @@ pub unsafe extern "C" fn sw_safety_number_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_number = unsafe { out(out_number) }?;
+        let mut out_number = unsafe { out!(out_number) }?;
         clear_handle(&mut out_number);
         // SAFETY: the caller's contract.
-        let local_key = unsafe { input_array::<32>(local_key, local_key_len) }?;
+        let local_key = unsafe { input_array!(local_key, local_key_len) }?;
         // SAFETY: the caller's contract.
-        let remote_key = unsafe { input_array::<32>(remote_key, remote_key_len) }?;
+        let remote_key = unsafe { input_array!(remote_key, remote_key_len) }?;
         // SAFETY: the caller's contract.
-        let local_id = unsafe { input(local_id, local_id_len) }?;
+        let local_id = unsafe { input!(local_id, local_id_len) }?;
         // SAFETY: the caller's contract.
-        let remote_id = unsafe { input(remote_id, remote_id_len) }?;
+        let remote_id = unsafe { input!(remote_id, remote_id_len) }?;
         let local = IdentityKey::from_bytes(&local_key)?;
         let remote = IdentityKey::from_bytes(&remote_key)?;
         let number = SafetyNumber::new(&local, local_id, &remote, remote_id);
@@ -103,13 +103,13 @@ pub unsafe extern "C" fn sw_safety_number_displayable(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let number = unsafe { handle_ref(number) }?;
         // SAFETY: the caller's contract; `c_char` and `u8` have the same
         // size and alignment.
-        let buf = unsafe { output(buf.cast::<u8>(), buf_len) }?;
+        let buf = unsafe { output(names!(buf, buf_len), buf.cast::<u8>(), buf_len) }?;
         write_c_string(buf, &mut written, number.displayable())
     })
 }
@@ -135,12 +135,12 @@ pub unsafe extern "C" fn sw_safety_number_scannable(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let number = unsafe { handle_ref(number) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, &number.scannable())
     })
 }
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn sw_safety_number_verify_scanned(
         // SAFETY: the caller's contract.
         let number = unsafe { handle_ref(number) }?;
         // SAFETY: the caller's contract.
-        let scanned = unsafe { input(scanned, scanned_len) }?;
+        let scanned = unsafe { input!(scanned, scanned_len) }?;
         Ok(number.verify_scanned(scanned)?)
     })
 }

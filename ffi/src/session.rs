@@ -11,9 +11,10 @@ use sealwire::{
     SessionRecord, Timestamp,
 };
 
+use crate::boundary::fail;
 use crate::boundary::{
     Handle, Out, Result, clear_handle, free_handle, get_optional, guard, guard_void, handle_mut,
-    handle_ref, input_output, new_handle, out, output, write_bytes,
+    handle_ref, new_handle, too_small, write_bytes,
 };
 use crate::identity::{identity_and_rng, sw_identity};
 use crate::prekey::{sw_bundle, sw_prekey_store};
@@ -213,7 +214,7 @@ pub struct sw_received_info {
     /// are its franking evidence, already checked against the message;
     /// else (and for a message that arrived expired) they are zero. Store
     /// them with the message, with the relay's stamp, to be able to report
-    /// it (`sw_report_new`).
+    /// it (`sw_report_from_received`).
     pub is_franked: bool,
     /// The franking key `kf` (32 bytes) of a franked message, else zero.
     pub franking_key: [u8; 32],
@@ -268,7 +269,12 @@ pub(crate) fn sendable_content_type(content_type: u32) -> Result<ContentType> {
     match content_type {
         1 => Ok(ContentType::UserMessage),
         4 => Ok(ContentType::Receipt),
-        _ => Err(sw_result::SW_INVALID_ARGUMENT),
+        c => Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!(
+                "content_type is {c}: SW_CONTENT_USER_MESSAGE (1) or SW_CONTENT_RECEIPT (4) expected"
+            ),
+        )),
     }
 }
 
@@ -358,14 +364,14 @@ pub(crate) fn info(
 /// `out_session` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_session_initiate(
+    rng: *mut sw_rng,
     identity: *const sw_identity,
     bundle: *const sw_bundle,
-    rng: *mut sw_rng,
     out_session: *mut *mut sw_session,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_session = unsafe { out(out_session) }?;
+        let mut out_session = unsafe { out!(out_session) }?;
         clear_handle(&mut out_session);
         // SAFETY: the caller's contract.
         let identity = unsafe { identity_and_rng(identity, rng) }?;
@@ -428,20 +434,20 @@ pub unsafe extern "C" fn sw_session_accept(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_session = unsafe { out(out_session) }?;
+        let mut out_session = unsafe { out!(out_session) }?;
         clear_handle(&mut out_session);
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
+        let mut written = unsafe { out!(out_plaintext_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+        let mut out_info = unsafe { out!(out_info) }?;
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
         // SAFETY: the caller's contract.
         let (message, buf) =
-            unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
+            unsafe { input_output!(message, message_len, plaintext, plaintext_cap) }?;
         let Some(buf) = buf.get_mut(..message.len()) else {
             written.set(message.len());
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
@@ -463,8 +469,7 @@ pub unsafe extern "C" fn sw_session_accept(
     })
 }
 
-/// The metadata of a decrypted (owned) message, and whether its body must
-/// be erased, as [`info`].
+/// The metadata of a decrypted message (see [`info`]).
 pub(crate) fn received_info(r: &Received) -> (sw_received_info, bool) {
     info(
         r.content_type,
@@ -479,6 +484,71 @@ pub(crate) fn received_info(r: &Received) -> (sw_received_info, bool) {
     )
 }
 
+/// The caller's buffers of a decrypt export: the message, the plaintext
+/// buffer and the two outputs.
+pub(crate) struct DecryptBuffers {
+    pub(crate) message: *const u8,
+    pub(crate) message_len: usize,
+    pub(crate) plaintext: *mut u8,
+    pub(crate) plaintext_cap: usize,
+    pub(crate) out_plaintext_len: *mut usize,
+    pub(crate) out_info: *mut sw_received_info,
+}
+
+/// The shared body of the exports that decrypt one message into the
+/// caller's buffer (`sw_session_decrypt`, `sw_device_sessions_decrypt`):
+/// clears the outputs, checks the buffers (no overlap; `plaintext` at
+/// least `message_len` bytes, else `SW_BUFFER_TOO_SMALL` with that length),
+/// runs `decrypt` on the message and the first `message_len` bytes of
+/// `plaintext`, which returns the plaintext's length (its bytes at the
+/// front of the buffer, the rest zeroed) and metadata; on error the buffer
+/// is zeroed.
+///
+/// # Safety
+///
+/// `message` valid for reads of `message_len` bytes; `plaintext` valid for
+/// writes of `plaintext_cap` bytes; `out_plaintext_len` and `out_info`
+/// valid for one write.
+pub(crate) unsafe fn decrypt_export(
+    b: DecryptBuffers,
+    decrypt: impl FnOnce(&[u8], &mut [u8]) -> Result<(usize, sw_received_info)>,
+) -> sw_result {
+    let DecryptBuffers {
+        message,
+        message_len,
+        plaintext,
+        plaintext_cap,
+        out_plaintext_len,
+        out_info,
+    } = b;
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let mut written = unsafe { out!(out_plaintext_len) }?;
+        written.set(0);
+        // SAFETY: the caller's contract.
+        let mut out_info = unsafe { out!(out_info) }?;
+        // SAFETY: the caller's contract.
+        let (message, buf) =
+            unsafe { input_output!(message, message_len, plaintext, plaintext_cap) }?;
+        let have = buf.len();
+        let Some(buf) = buf.get_mut(..message.len()) else {
+            written.set(message.len());
+            return Err(too_small(have, message.len()));
+        };
+        match decrypt(message, buf) {
+            Ok((n, meta)) => {
+                written.set(n);
+                out_info.set(meta);
+                Ok(())
+            }
+            Err(e) => {
+                buf.fill(0);
+                Err(e)
+            }
+        }
+    })
+}
+
 /// Decrypts into the caller's buffer, which must hold `needed` bytes (else
 /// `SW_BUFFER_TOO_SMALL` with `needed` stored and nothing decrypted): the
 /// body at its front, the rest of the `needed` bytes zeroed, its length
@@ -490,16 +560,23 @@ pub(crate) fn decrypt_into(
     out_info: &mut Out<'_, sw_received_info>,
     decrypt: impl FnOnce() -> Result<Received>,
 ) -> Result<()> {
+    let have = buf.len();
     let Some(buf) = buf.get_mut(..needed) else {
         written.set(needed);
-        return Err(sw_result::SW_BUFFER_TOO_SMALL);
+        return Err(too_small(have, needed));
     };
-    let r = decrypt()?;
-    let (meta, erase) = received_info(&r);
-    let n = deliver(buf, &r.plaintext, erase)?;
+    let (n, meta) = deliver_received(buf, &decrypt()?)?;
     written.set(n);
     out_info.set(meta);
     Ok(())
+}
+
+/// Delivers a decrypted (owned) message into `buf` (as long as the
+/// message): the body at its front, the rest zeroed; its length and
+/// metadata.
+pub(crate) fn deliver_received(buf: &mut [u8], r: &Received) -> Result<(usize, sw_received_info)> {
+    let (meta, erase) = received_info(r);
+    Ok((deliver(buf, &r.plaintext, erase)?, meta))
 }
 
 /// Copies a decrypted body to the front of `buf` (the whole `buf` is at
@@ -532,7 +609,7 @@ pub unsafe extern "C" fn sw_session_is_established(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut established = unsafe { out(out_established) }?;
+        let mut established = unsafe { out!(out_established) }?;
         established.set(false);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -567,10 +644,10 @@ pub unsafe extern "C" fn sw_session_is_post_quantum(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut known = unsafe { out(out_known) }?;
+        let mut known = unsafe { out!(out_known) }?;
         known.set(false);
         // SAFETY: the caller's contract.
-        let mut post_quantum = unsafe { out(out_post_quantum) }?;
+        let mut post_quantum = unsafe { out!(out_post_quantum) }?;
         post_quantum.set(false);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -620,7 +697,7 @@ pub unsafe extern "C" fn sw_session_key_agreement(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key_agreement = unsafe { out(out_key_agreement) }?;
+        let mut out_key_agreement = unsafe { out!(out_key_agreement) }?;
         out_key_agreement.set(sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -651,12 +728,12 @@ pub unsafe extern "C" fn sw_session_their_identity(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(
             buf,
             &mut written,
@@ -681,7 +758,7 @@ pub unsafe extern "C" fn sw_session_encrypted_len(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -713,8 +790,8 @@ pub unsafe extern "C" fn sw_session_encrypted_len(
 /// writes of `buf_len` bytes; `out_len` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_session_encrypt(
-    session: *mut sw_session,
     rng: *mut sw_rng,
+    session: *mut sw_session,
     now_ms: u64,
     content_type: u32,
     body: *const u8,
@@ -760,7 +837,7 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -775,7 +852,7 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
 /// sends the commitment beside the ciphertext (the relay stamps it,
 /// `sw_relay_stamp_message`). The recipient gets the evidence in
 /// `sw_received_info` (`is_franked`, `franking_key`, `commitment`) and can
-/// report the message with `sw_report_new`. Franking trades the message's
+/// report the message with `sw_report_from_received`. Franking trades the message's
 /// deniability towards the relay for reportability; unfranked messages
 /// (`sw_session_encrypt`) keep it.
 ///
@@ -803,8 +880,8 @@ pub unsafe extern "C" fn sw_session_franked_encrypted_len(
 /// writes of `buf_len` bytes; `out_len` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_session_encrypt_franked(
-    session: *mut sw_session,
     rng: *mut sw_rng,
+    session: *mut sw_session,
     now_ms: u64,
     content_type: u32,
     body: *const u8,
@@ -875,45 +952,32 @@ pub unsafe extern "C" fn sw_session_decrypt(
     out_plaintext_len: *mut usize,
     out_info: *mut sw_received_info,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+    let buffers = DecryptBuffers {
+        message,
+        message_len,
+        plaintext,
+        plaintext_cap,
+        out_plaintext_len,
+        out_info,
+    };
+    let decrypt = |message: &[u8], buf: &mut [u8]| {
         // SAFETY: the caller's contract.
         let session = unsafe { handle_mut(session) }?;
-        // SAFETY: the caller's contract.
-        let (message, buf) =
-            unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
-        let Some(buf) = buf.get_mut(..message.len()) else {
-            written.set(message.len());
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
-        };
-        let now = Timestamp::from_unix_millis(now_ms);
-        let result = decrypt(session, now, message, buf, &mut out_info);
-        match result {
-            Ok(n) => {
-                written.set(n);
-                Ok(())
-            }
-            Err(e) => {
-                buf.fill(0);
-                Err(e)
-            }
-        }
-    })
+        decrypt(session, Timestamp::from_unix_millis(now_ms), message, buf)
+    };
+    // SAFETY: the caller's contract, passed on.
+    unsafe { decrypt_export(buffers, decrypt) }
 }
 
 /// Decrypts `message` into `buf` (as long as the message); returns the
-/// plaintext length. A key distribution is also kept in the handle.
+/// plaintext length and metadata. A key distribution is also kept in the
+/// handle.
 fn decrypt(
     session: &mut SessionHandle,
     now: Timestamp,
     message: &[u8],
     buf: &mut [u8],
-    out_info: &mut Out<'_, sw_received_info>,
-) -> Result<usize> {
+) -> Result<(usize, sw_received_info)> {
     match &mut session.record {
         SessionRecord::Established(s) => {
             // The caller-buffer path: no allocation (but for the copy of a
@@ -952,27 +1016,15 @@ fn decrypt(
             buf.copy_within(start..end, 0);
             let n = if erase { 0 } else { len };
             buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
-            out_info.set(meta);
             session.keep_distribution(distribution, erase);
-            Ok(n)
+            Ok((n, meta))
         }
         other => {
             let r = other.decrypt(now, message)?;
-            let (meta, erase) = info(
-                r.content_type,
-                &r.sender,
-                r.message_number,
-                r.sent_at,
-                r.expiry,
-                r.timer_change,
-                r.franking
-                    .as_ref()
-                    .map(|f| (*f.key().as_bytes(), *f.commitment())),
-            );
+            let (meta, erase) = received_info(&r);
             let n = deliver(buf, &r.plaintext, erase)?;
-            out_info.set(meta);
             session.keep_distribution(distribution_of(r.content_type, || r), erase);
-            Ok(n)
+            Ok((n, meta))
         }
     }
 }
@@ -991,7 +1043,7 @@ pub unsafe extern "C" fn sw_session_timer(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_timer = unsafe { out(out_timer) }?;
+        let mut out_timer = unsafe { out!(out_timer) }?;
         out_timer.set(TIMER_OFF);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -1022,8 +1074,8 @@ pub unsafe extern "C" fn sw_session_timer(
 /// one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_session_set_timer(
-    session: *mut sw_session,
     rng: *mut sw_rng,
+    session: *mut sw_session,
     now_ms: u64,
     mode: u32,
     ttl_secs: u32,
@@ -1033,20 +1085,25 @@ pub unsafe extern "C" fn sw_session_set_timer(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_mut(session) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let policy = match mode {
             0 if ttl_secs == 0 => None,
             0 => return Err(sw_result::SW_EXPIRY_INVALID_POLICY),
             1 => Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?),
             2 => Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?),
-            _ => return Err(sw_result::SW_INVALID_ARGUMENT),
+            m => {
+                return Err(fail(
+                    sw_result::SW_INVALID_ARGUMENT,
+                    format_args!("mode is {m}: not an sw_expiry_mode"),
+                ));
+            }
         };
         // The message's length is known only once it is made: make it on a
         // copy, and keep the copy only if the message fits.
@@ -1077,9 +1134,12 @@ pub unsafe extern "C" fn sw_session_next_key_erasure(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_optional(session, out_present, out_ms, |s: &SessionHandle| {
-            s.record.next_key_erasure().map(|t| t.as_unix_millis())
-        })
+        get_optional(
+            session,
+            named!(out_present),
+            named!(out_ms),
+            |s: &SessionHandle| s.record.next_key_erasure().map(|t| t.as_unix_millis()),
+        )
     }
 }
 
@@ -1121,7 +1181,7 @@ pub unsafe extern "C" fn sw_session_skipped_key_count(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut count = unsafe { out(out_count) }?;
+        let mut count = unsafe { out!(out_count) }?;
         count.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_ref(session) }?;
@@ -1192,14 +1252,14 @@ unsafe fn encrypt(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let session = unsafe { handle_mut(session) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let (body, buf) = unsafe { input_output!(body, body_len, buf, buf_len) }?;
         let content_type = sendable_content_type(content_type)?;
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);

@@ -119,14 +119,9 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
 fn every_code_has_a_distinct_message() {
     let mut seen = std::collections::BTreeSet::new();
     for code in sw_result::ALL {
-        let mut buf = [0 as std::ffi::c_char; 128];
-        let mut n = 0usize;
-        // SAFETY: a live buffer with its length and a valid out-parameter.
-        let rc = unsafe { sw_result_message(code as u32, buf.as_mut_ptr(), buf.len(), &mut n) };
-        assert_eq!(rc, sw_result::SW_OK);
-        // SAFETY: the message was written NUL-terminated within `buf`.
-        let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
-        assert_eq!(text.to_bytes().len() + 1, n);
+        // SAFETY: a static NUL-terminated string.
+        let text = unsafe { std::ffi::CStr::from_ptr(sw_result_message(code as u32)) };
+        assert_eq!(text.to_str().unwrap(), code.message());
         assert!(seen.insert(text.to_owned()), "{code:?}: message repeated");
     }
 }
@@ -160,7 +155,7 @@ fn hostile_bytes_give_codes() {
     // out-parameters throughout.
     unsafe {
         check(sw_identity_new(null_mut(), &mut id));
-        check(sw_prekey_store_new(id, null_mut(), &mut store));
+        check(sw_prekey_store_new(null_mut(), id, &mut store));
         check(sw_prekey_store_bundle(
             store,
             id,
@@ -170,10 +165,10 @@ fn hostile_bytes_give_codes() {
         ));
         valid.push(buf[..n].to_vec());
         check(sw_bundle_parse(buf.as_ptr(), n, &mut bundle));
-        check(sw_session_initiate(id, bundle, null_mut(), &mut alice));
+        check(sw_session_initiate(null_mut(), id, bundle, &mut alice));
         check(sw_session_encrypt(
-            alice,
             null_mut(),
+            alice,
             0,
             1,
             b"x".as_ptr(),
@@ -202,11 +197,11 @@ fn hostile_bytes_give_codes() {
         valid.push(buf[..n].to_vec());
         let address = test_address();
         check(sw_session_save_sealed(
+            null_mut(),
             bob,
             key.as_ptr(),
             32,
             &address,
-            null_mut(),
             buf.as_mut_ptr(),
             buf.len(),
             &mut n,
@@ -215,11 +210,11 @@ fn hostile_bytes_give_codes() {
         // Post-quantum: a PQ store with a one-time PQ prekey, its bundle, a
         // PQXDH prekey message, the saved store and sessions.
         let mut generated = 0usize;
-        check(sw_prekey_store_new_pq(id, null_mut(), &mut pq_store));
+        check(sw_prekey_store_new_pq(null_mut(), id, &mut pq_store));
         check(sw_prekey_store_generate_pq_one_time_prekeys(
+            null_mut(),
             pq_store,
             id,
-            null_mut(),
             1,
             &mut generated,
         ));
@@ -227,9 +222,9 @@ fn hostile_bytes_give_codes() {
         check(sw_prekey_store_bundle_with_pq(
             pq_store,
             id,
+            false,
             0,
-            0,
-            1,
+            true,
             2,
             buf.as_mut_ptr(),
             buf.len(),
@@ -239,9 +234,9 @@ fn hostile_bytes_give_codes() {
         valid.push(buf[..n].to_vec());
         check(sw_bundle_parse(buf.as_ptr(), n, &mut pq_bundle));
         check(sw_session_initiate(
+            null_mut(),
             id,
             pq_bundle,
-            null_mut(),
             &mut pq_alice,
         ));
         check(sw_session_save(
@@ -252,8 +247,8 @@ fn hostile_bytes_give_codes() {
         ));
         valid.push(buf[..n].to_vec());
         check(sw_session_encrypt(
-            pq_alice,
             null_mut(),
+            pq_alice,
             0,
             1,
             b"pq".as_ptr(),
@@ -407,7 +402,7 @@ fn hostile_bytes_give_codes() {
 
 /// Franking: random and mutated stamps, reports, attachment pointers,
 /// attachment blobs and wire messages into every function that parses them
-/// (`sw_relay_verify_report`, `sw_report_new*` for the stamp,
+/// (`sw_relay_verify_report`, `sw_report_from_received*` for the stamp,
 /// `sw_attachment_pointer_parse`, `_decrypt`, `sw_commitment_of`,
 /// `sw_relay_stamp_message`): a result code every time, never a panic or an
 /// internal error; a mutated report never verifies.
@@ -451,7 +446,7 @@ fn hostile_franking_bytes_give_codes() {
             32,
             &mut n,
         ));
-        ok(sw_prekey_store_new(bob_id, null_mut(), &mut store));
+        ok(sw_prekey_store_new(null_mut(), bob_id, &mut store));
         ok(sw_prekey_store_bundle(
             store,
             bob_id,
@@ -461,9 +456,9 @@ fn hostile_franking_bytes_give_codes() {
         ));
         ok(sw_bundle_parse(buf.as_ptr(), n, &mut bundle));
         ok(sw_session_initiate(
+            null_mut(),
             alice_id,
             bundle,
-            null_mut(),
             &mut alice,
         ));
         ok(sw_relay_key_new(null_mut(), &mut relay));
@@ -508,8 +503,8 @@ fn hostile_franking_bytes_give_codes() {
         ));
         let body = buf[..n].to_vec();
         ok(sw_session_encrypt_franked(
-            alice,
             null_mut(),
+            alice,
             0,
             1,
             body.as_ptr(),
@@ -549,19 +544,11 @@ fn hostile_franking_bytes_give_codes() {
             &mut n,
         ));
         let stamp = buf[..n].to_vec();
-        ok(sw_report_new_with_attachment(
-            1,
-            alice_key.as_ptr(),
-            32,
-            bob_key.as_ptr(),
-            32,
-            info.sent_at_ms,
+        ok(sw_report_from_received_with_attachment(
+            bob_id,
+            &info,
             body.as_ptr(),
             body.len(),
-            info.franking_key.as_ptr(),
-            32,
-            info.commitment.as_ptr(),
-            32,
             stamp.as_ptr(),
             stamp.len(),
             picture.as_ptr(),
@@ -616,19 +603,11 @@ fn hostile_franking_bytes_give_codes() {
             }
             sw_verified_report_free(v);
             // The input as the stamp of a report.
-            check(sw_report_new(
-                1,
-                alice_key.as_ptr(),
-                32,
-                bob_key.as_ptr(),
-                32,
-                0,
+            check(sw_report_from_received(
+                bob_id,
+                &info,
                 null(),
                 0,
-                info.franking_key.as_ptr(),
-                32,
-                info.commitment.as_ptr(),
-                32,
                 p,
                 len,
                 buf.as_mut_ptr(),
@@ -637,19 +616,15 @@ fn hostile_franking_bytes_give_codes() {
             ));
             // The input as identity keys (32 bytes of it).
             if len >= 64 {
-                check(sw_report_new(
-                    4,
-                    p,
-                    32,
-                    p.add(32),
-                    32,
-                    0,
+                let mut forged = info;
+                forged.content_type = sw_content_type::SW_CONTENT_RECEIPT;
+                forged.sender.copy_from_slice(&input[..32]);
+                forged.franking_key.copy_from_slice(&input[32..64]);
+                check(sw_report_from_received(
+                    bob_id,
+                    &forged,
                     p,
                     len,
-                    info.franking_key.as_ptr(),
-                    32,
-                    info.commitment.as_ptr(),
-                    32,
                     stamp.as_ptr(),
                     stamp.len(),
                     buf.as_mut_ptr(),

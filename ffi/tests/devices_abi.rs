@@ -61,7 +61,7 @@ impl Device {
         unsafe {
             ok(sw_identity_from_seed([seed; 32].as_ptr(), 32, &mut id));
             ok(sw_identity_public_key(id, key.as_mut_ptr(), 32, &mut n));
-            ok(sw_prekey_store_new(id, null_mut(), &mut prekeys));
+            ok(sw_prekey_store_new(null_mut(), id, &mut prekeys));
         }
         Self { id, key, prekeys }
     }
@@ -119,8 +119,8 @@ impl Device {
         // SAFETY: live handles, buffers with their lengths.
         ok(unsafe {
             sw_device_sessions_initiate(
-                s,
                 null_mut(),
+                s,
                 self.id,
                 peer.key.as_ptr(),
                 32,
@@ -154,13 +154,13 @@ fn encrypt(s: *mut sw_device_sessions, peer: &[u8; 32], body: &[u8]) -> Vec<u8> 
     // SAFETY: live handle, buffers with their lengths.
     ok(unsafe {
         sw_device_sessions_encrypt(
-            s,
             null_mut(),
+            s,
             T0,
             peer.as_ptr(),
             32,
             sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
-            0,
+            false,
             body.as_ptr(),
             body.len(),
             buf.as_mut_ptr(),
@@ -364,7 +364,7 @@ fn one_call_one_message_per_device() {
             null_mut(),
             T0,
             sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
-            0,
+            false,
             b"to all".as_ptr(),
             6,
             &me,
@@ -556,8 +556,8 @@ fn hostile_bytes_give_codes() {
                 let rc = b.decrypt(sb, &a.key, &bytes).err();
                 clean(rc.unwrap_or(sw_result::SW_OK));
                 let rc = sw_device_sessions_initiate(
-                    fresh,
                     null_mut(),
+                    fresh,
                     a.id,
                     b.key.as_ptr(),
                     32,
@@ -994,13 +994,13 @@ fn use_hostile_sessions(s: *mut sw_device_sessions, a: &Device, b: &Device, hell
     // out-parameters.
     unsafe {
         clean(sw_device_sessions_encrypt(
-            s,
             null_mut(),
+            s,
             T0,
             b.key.as_ptr(),
             32,
             sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
-            0,
+            false,
             b"x".as_ptr(),
             1,
             buf.as_mut_ptr(),
@@ -1096,7 +1096,7 @@ fn use_hostile_list(l: *mut sw_device_list, b: &Device) {
             null_mut(),
             T0,
             sw_content_type::SW_CONTENT_USER_MESSAGE as u32,
-            0,
+            false,
             b"x".as_ptr(),
             1,
             &me,
@@ -1181,15 +1181,15 @@ fn hostile_device_blobs_give_codes() {
         assert_eq!(n, 1); // device 1 announces b's key
         (
             sealed(&|buf, len, n| {
-                sw_device_list_save_sealed(l, key.as_ptr(), 32, &list_at, null_mut(), buf, len, n)
+                sw_device_list_save_sealed(null_mut(), l, key.as_ptr(), 32, &list_at, buf, len, n)
             }),
             sealed(&|buf, len, n| {
                 sw_device_sessions_save_sealed(
+                    null_mut(),
                     sa,
                     key.as_ptr(),
                     32,
                     &sessions_at,
-                    null_mut(),
                     buf,
                     len,
                     n,

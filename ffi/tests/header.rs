@@ -147,6 +147,7 @@ fn declarations(header: &str) -> Vec<(String, Vec<String>)> {
         let Some(name) = line[..open].split_whitespace().last() else {
             continue;
         };
+        let name = name.trim_start_matches('*');
         if !name.starts_with("sw_") {
             continue;
         }
@@ -226,8 +227,71 @@ fn every_exported_function_is_in_the_library() {
     }
     for f in exported_functions(&header) {
         assert!(
-            sources.contains(&format!("pub unsafe extern \"C\" fn {f}(")),
+            sources.contains(&format!("pub unsafe extern \"C\" fn {f}("))
+                || sources.contains(&format!("pub extern \"C\" fn {f}(")),
             "{f} is in the header but not exported by ffi/src"
         );
     }
+}
+
+#[test]
+fn the_rng_is_always_the_first_parameter() {
+    // ffi/README.md "Conventions": a function that takes a generator takes
+    // it first, whatever else it takes.
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    let mut misplaced = Vec::new();
+    let mut with_rng = 0;
+    for (name, params) in declarations(&header) {
+        if let Some(i) = params
+            .iter()
+            .position(|p| p.starts_with("sw_rng *") && !p.starts_with("sw_rng **"))
+        {
+            with_rng += 1;
+            if i != 0 || params[0] != "sw_rng *rng" {
+                misplaced.push(name);
+            }
+        }
+    }
+    assert!(with_rng > 30, "only {with_rng} functions take an rng");
+    assert!(misplaced.is_empty(), "rng not first in {misplaced:?}");
+}
+
+#[test]
+fn boolean_parameters_are_bool() {
+    // ffi/README.md "Conventions": booleans are C99 `bool`, in and out; no
+    // `uint32_t` flags.
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    let mut flags = Vec::new();
+    for (name, params) in declarations(&header) {
+        for p in params {
+            let is_flag_name = ["has_", "is_", "franked", "require"].iter().any(|w| {
+                p.split_whitespace()
+                    .last()
+                    .is_some_and(|n| n.trim_start_matches('*').starts_with(w))
+            });
+            if is_flag_name && !p.starts_with("bool") {
+                flags.push(format!("{name}: {p}"));
+            }
+        }
+    }
+    assert!(flags.is_empty(), "flags that are not bool: {flags:?}");
+}
+
+#[test]
+fn the_version_constants_are_the_crate_version() {
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    let parts: Vec<&str> = version.split('.').collect();
+    for (name, part) in ["SW_VERSION_MAJOR", "SW_VERSION_MINOR", "SW_VERSION_PATCH"]
+        .iter()
+        .zip(&parts)
+    {
+        assert!(
+            header.contains(&format!("#define {name} {part}")),
+            "{name} is not {part} (Cargo.toml's version {version})"
+        );
+    }
+    // SAFETY: a static NUL-terminated string.
+    let got = unsafe { std::ffi::CStr::from_ptr(sealwire_ffi::sw_version()) };
+    assert_eq!(got.to_str().unwrap(), version);
 }

@@ -159,7 +159,7 @@ impl Party {
         unsafe {
             ok(sw_identity_from_seed([seed; 32].as_ptr(), 32, &mut id));
             ok(sw_identity_public_key(id, key.as_mut_ptr(), 32, &mut n));
-            ok(sw_prekey_store_new(id, null_mut(), &mut prekeys));
+            ok(sw_prekey_store_new(null_mut(), id, &mut prekeys));
         }
         Self { id, key, prekeys }
     }
@@ -299,8 +299,8 @@ fn the_relay_never_sees_the_sender_through_the_c_abi() {
         ok(sw_device_sessions_new(&mut to_bob));
         ok(sw_device_sessions_new(&mut from_alice));
         ok(sw_device_sessions_initiate(
-            to_bob,
             null_mut(),
+            to_bob,
             alice.id,
             bob.key.as_ptr(),
             32,
@@ -308,13 +308,13 @@ fn the_relay_never_sees_the_sender_through_the_c_abi() {
             bundle.len(),
         ));
         ok(sw_device_sessions_encrypt(
-            to_bob,
             null_mut(),
+            to_bob,
             T0,
             bob.key.as_ptr(),
             32,
             1,
-            1,
+            true,
             b"sealed hello".as_ptr(),
             12,
             msg.as_mut_ptr(),

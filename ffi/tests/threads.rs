@@ -44,7 +44,7 @@ fn shared_immutable_handles_and_concurrent_sessions() {
     // out-parameters.
     unsafe {
         ok(sw_identity_new(null_mut(), &mut bob_id));
-        ok(sw_prekey_store_new(bob_id, null_mut(), &mut store));
+        ok(sw_prekey_store_new(null_mut(), bob_id, &mut store));
         ok(sw_prekey_store_bundle(
             store,
             bob_id,
@@ -87,10 +87,10 @@ fn shared_immutable_handles_and_concurrent_sessions() {
                         store_blob.len(),
                         &mut store,
                     ));
-                    ok(sw_session_initiate(alice_id, bundle.0, rng, &mut alice));
+                    ok(sw_session_initiate(rng, alice_id, bundle.0, &mut alice));
                     ok(sw_session_encrypt(
-                        alice,
                         rng,
+                        alice,
                         T0,
                         1,
                         b"hi".as_ptr(),
@@ -119,8 +119,8 @@ fn shared_immutable_handles_and_concurrent_sessions() {
                         };
                         let body = i.to_be_bytes();
                         ok(sw_session_encrypt(
-                            from,
                             rng,
+                            from,
                             T0,
                             1,
                             body.as_ptr(),

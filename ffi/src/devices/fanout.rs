@@ -13,11 +13,11 @@ use super::{
     Addressed, sw_device_address, sw_device_failure, sw_device_message_info, sw_device_messages,
     sw_recipient,
 };
+use crate::boundary::fail;
 use crate::boundary::{
-    Result, clear_handle, free_handle, get_value, guard, guard_void, handle_mut, handle_ref, input,
-    input_slice, input_struct, new_handle, out, output, write_bytes,
+    Result, clear_handle, free_handle, get_value, guard, guard_void, handle_mut, handle_ref,
+    input_slice, new_handle, write_bytes,
 };
-use crate::prekey::flag;
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
 use crate::session::sendable_content_type;
@@ -100,8 +100,8 @@ fn recipient_of(lists: &[&DeviceList], address: &DeviceAddress) -> Result<usize>
 /// left alone. If any device fails, no session changed, `*out_messages` is
 /// NULL and `*out_failure` names the device (its recipient index and
 /// device id) when the error is about one device. `content_type` is
-/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes
-/// every message franked (reportable), 0 plain; `body` at most
+/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` true
+/// makes every message franked (reportable), false plain; `body` at most
 /// `SW_MAX_BODY_LEN` bytes (`SW_SESSION_MESSAGE_TOO_LARGE`).
 ///
 /// Each user may appear once among the recipients, each device once among
@@ -139,7 +139,7 @@ pub unsafe extern "C" fn sw_encrypt_for_devices(
     rng: *mut sw_rng,
     now_ms: u64,
     content_type: u32,
-    franked: u32,
+    franked: bool,
     body: *const u8,
     body_len: usize,
     me: *const sw_device_address,
@@ -150,23 +150,34 @@ pub unsafe extern "C" fn sw_encrypt_for_devices(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_messages = unsafe { out(out_messages) }?;
+        let mut out_messages = unsafe { out!(out_messages) }?;
         clear_handle(&mut out_messages);
         // SAFETY: the caller's contract.
-        let mut failure = unsafe { out(out_failure) }?;
+        let mut failure = unsafe { out!(out_failure) }?;
         failure.set(NO_FAILURE);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let body = unsafe { input(body, body_len) }?;
+        let body = unsafe { input!(body, body_len) }?;
         // SAFETY: the caller's contract: `sw_device_address` is plain data.
-        let me = unsafe { input_struct(me) }?;
+        let me = unsafe { input_struct!(me) }?;
         // SAFETY: the caller's contract.
-        let me = DeviceAddress::new(unsafe { user_id(me.user, me.user_len) }?, me.device_id);
+        let me = DeviceAddress::new(
+            unsafe {
+                user_id((
+                    crate::boundary::Names {
+                        ptr: "me->user",
+                        len: "me->user_len",
+                    },
+                    me.user,
+                    me.user_len,
+                ))
+            }?,
+            me.device_id,
+        );
         // SAFETY: the caller's contract: `sw_recipient` is plain data.
-        let recipients = unsafe { input_slice(recipients, recipients_len) }?;
+        let recipients = unsafe { input_slice!(recipients, recipients_len) }?;
         let content_type = sendable_content_type(content_type)?;
-        let franked = flag(franked)?;
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
         }
@@ -180,19 +191,40 @@ pub unsafe extern "C" fn sw_encrypt_for_devices(
             // SAFETY: the caller's contract.
             let list: &DeviceList = unsafe { handle_ref(r.devices) }?;
             if !users.insert(list.user()) {
-                return Err(sw_result::SW_INVALID_ARGUMENT);
+                return Err(fail(
+                    sw_result::SW_INVALID_ARGUMENT,
+                    format_args!("recipients[{recipient}]: a user named twice"),
+                ));
             }
             lists.push(list);
             // SAFETY: the caller's contract: `sw_device_sessions_entry` is
             // plain data.
-            let entries = unsafe { input_slice(r.sessions, r.sessions_len) }?;
+            let entries = unsafe {
+                input_slice(
+                    crate::boundary::Names {
+                        ptr: "recipients[].sessions",
+                        len: "recipients[].sessions_len",
+                    },
+                    r.sessions,
+                    r.sessions_len,
+                )
+            }?;
             let mut devices = BTreeSet::new();
             for e in entries {
                 if e.sessions.is_null() {
-                    return Err(sw_result::SW_NULL_POINTER);
+                    return Err(fail(
+                        sw_result::SW_NULL_POINTER,
+                        format_args!("recipients[{recipient}].sessions[].sessions is NULL"),
+                    ));
                 }
                 if !devices.insert(e.device_id) || !handles.insert(e.sessions.addr()) {
-                    return Err(sw_result::SW_INVALID_ARGUMENT);
+                    return Err(fail(
+                        sw_result::SW_INVALID_ARGUMENT,
+                        format_args!(
+                            "recipients[{recipient}]: device {} or its sw_device_sessions handle named twice",
+                            e.device_id
+                        ),
+                    ));
                 }
                 // SAFETY: the caller's contract; every handle is borrowed
                 // once (the addresses are distinct), so the exclusive
@@ -260,7 +292,12 @@ pub unsafe extern "C" fn sw_encrypt_for_devices(
 
 /// The message at `index`: `SW_INVALID_ARGUMENT` past the end.
 fn message_at(messages: &[Addressed], index: usize) -> Result<&Addressed> {
-    messages.get(index).ok_or(sw_result::SW_INVALID_ARGUMENT)
+    messages.get(index).ok_or_else(|| {
+        fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("index is {index}: there are {} messages", messages.len()),
+        )
+    })
 }
 
 /// Stores how many messages there are (one per device sent to).
@@ -276,7 +313,7 @@ pub unsafe extern "C" fn sw_device_messages_count(
     out_count: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(messages, out_count, |m: &Vec<Addressed>| m.len()) }
+    unsafe { get_value(messages, named!(out_count), |m: &Vec<Addressed>| m.len()) }
 }
 
 /// Stores where message `index` (from 0 to the count - 1, else
@@ -298,7 +335,7 @@ pub unsafe extern "C" fn sw_device_messages_info(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut info = unsafe { out(out_info) }?;
+        let mut info = unsafe { out!(out_info) }?;
         info.set(sw_device_message_info {
             recipient_index: 0,
             device_id: 0,
@@ -340,12 +377,12 @@ pub unsafe extern "C" fn sw_device_messages_message(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let messages = unsafe { handle_ref(messages) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let m = message_at(messages, index)?;
         write_bytes(buf, &mut written, &m.message)
     })
@@ -375,12 +412,12 @@ pub unsafe extern "C" fn sw_device_messages_user(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let messages = unsafe { handle_ref(messages) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let m = message_at(messages, index)?;
         write_bytes(buf, &mut written, m.address.name().as_bytes())
     })

@@ -7,9 +7,10 @@ use sealwire::limits::MAX_DEVICES_PER_USER;
 use super::{
     sw_device_entry, sw_device_event, sw_device_event_kind, sw_device_identity, sw_device_list,
 };
+use crate::boundary::fail;
 use crate::boundary::{
     Result, clear_handle, free_handle, get_value, guard, guard_void, handle_mut, handle_ref, input,
-    input_slice, new_handle, out, output, output_slice, output_u32, write_bytes,
+    new_handle, write_bytes,
 };
 use crate::identity::identity_key;
 use crate::persist::{load, load_sealed, save, save_sealed, sw_blob_address};
@@ -21,10 +22,17 @@ use crate::rng::sw_rng;
 /// # Safety
 ///
 /// As [`input`].
-pub(crate) unsafe fn user_id(ptr: *const u8, len: usize) -> Result<String> {
+pub(crate) unsafe fn user_id(
+    (names, ptr, len): (crate::boundary::Names, *const u8, usize),
+) -> Result<String> {
     // SAFETY: the caller's contract.
-    let bytes = unsafe { input(ptr, len) }?;
-    let user = core::str::from_utf8(bytes).map_err(|_| sw_result::SW_INVALID_ARGUMENT)?;
+    let bytes = unsafe { input(names, ptr, len) }?;
+    let user = core::str::from_utf8(bytes).map_err(|_| {
+        fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("{} is not UTF-8", names.ptr),
+        )
+    })?;
     Ok(user.to_owned())
 }
 
@@ -81,10 +89,10 @@ pub unsafe extern "C" fn sw_device_list_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_list = unsafe { out(out_list) }?;
+        let mut out_list = unsafe { out!(out_list) }?;
         clear_handle(&mut out_list);
         // SAFETY: the caller's contract.
-        let user = unsafe { user_id(user, user_len) }?;
+        let user = unsafe { user_id(arg!(user, user_len)) }?;
         out_list.set(new_handle::<sw_device_list>(DeviceList::new(user)?));
         Ok(())
     })
@@ -134,15 +142,15 @@ pub unsafe extern "C" fn sw_device_list_update(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let list = unsafe { handle_mut(list) }?;
         // SAFETY: the caller's contract: `sw_device_entry` is plain data
         // (every bit pattern valid).
-        let devices = unsafe { input_slice(devices, devices_len) }?;
+        let devices = unsafe { input_slice!(devices, devices_len) }?;
         // SAFETY: the caller's contract.
-        let events_out = unsafe { output_slice(out_events, out_events_cap) }?;
+        let events_out = unsafe { output_slice!(out_events, out_events_cap) }?;
         if devices.len() > MAX_DEVICES_PER_USER {
             return Err(DeviceError::TooManyDevices.into());
         }
@@ -195,7 +203,7 @@ pub unsafe extern "C" fn sw_device_list_confirm_identity(
         // SAFETY: the caller's contract.
         let list = unsafe { handle_mut(list) }?;
         // SAFETY: the caller's contract.
-        let key = unsafe { identity_key(identity, identity_len) }?;
+        let key = unsafe { identity_key(arg!(identity, identity_len)) }?;
         Ok(list.confirm_identity(device_id, &key)?)
     })
 }
@@ -220,14 +228,14 @@ pub unsafe extern "C" fn sw_device_list_identity(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut identity = unsafe { out(out_identity) }?;
+        let mut identity = unsafe { out!(out_identity) }?;
         identity.set(sw_device_identity {
             identity: [0; 32],
             has_announced: false,
             announced: [0; 32],
         });
         // SAFETY: the caller's contract.
-        let mut found = unsafe { out(out_found) }?;
+        let mut found = unsafe { out!(out_found) }?;
         found.set(false);
         // SAFETY: the caller's contract.
         let list = unsafe { handle_ref(list) }?;
@@ -257,7 +265,7 @@ pub unsafe extern "C" fn sw_device_list_len(
     out_count: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(list, out_count, DeviceList::len) }
+    unsafe { get_value(list, named!(out_count), DeviceList::len) }
 }
 
 /// Writes the list's device ids, ascending, to `out_ids`.
@@ -284,12 +292,12 @@ pub unsafe extern "C" fn sw_device_list_device_ids(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_count) }?;
+        let mut written = unsafe { out!(out_count) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let list = unsafe { handle_ref(list) }?;
         // SAFETY: the caller's contract.
-        let ids = unsafe { output_u32(out_ids, out_ids_cap) }?;
+        let ids = unsafe { output_u32!(out_ids, out_ids_cap) }?;
         written.set(list.len());
         let ids = ids
             .get_mut(..list.len())
@@ -323,12 +331,12 @@ pub unsafe extern "C" fn sw_device_list_user(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let list = unsafe { handle_ref(list) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, list.user().as_bytes())
     })
 }
@@ -395,11 +403,11 @@ pub unsafe extern "C" fn sw_device_list_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_device_list_save_sealed(
+    rng: *mut sw_rng,
     list: *const sw_device_list,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

@@ -6,9 +6,7 @@ use sealwire::devices::{Recovery, RecoveryRequest};
 use sealwire::limits::RECOVERY_REQUEST_LEN;
 
 use super::{sw_device_sessions, sw_recovery_action, sw_recovery_request_info};
-use crate::boundary::{
-    disjoint, guard, handle_mut, handle_ref, input, input_output, out, write_bytes,
-};
+use crate::boundary::{guard, handle_mut, handle_ref, write_bytes};
 use crate::identity::{identity_key, sw_identity};
 use crate::result::sw_result;
 
@@ -33,7 +31,7 @@ pub unsafe extern "C" fn sw_recovery_request_parse(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut info = unsafe { out(out_info) }?;
+        let mut info = unsafe { out!(out_info) }?;
         info.set(sw_recovery_request_info {
             requester: [0; 32],
             target: [0; 32],
@@ -41,11 +39,9 @@ pub unsafe extern "C" fn sw_recovery_request_parse(
             counter: 0,
             requested_at_ms: 0,
         });
-        if request.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        non_null!(request)?;
         // SAFETY: the caller's contract.
-        let r = RecoveryRequest::parse(unsafe { input(request, request_len) }?)?;
+        let r = RecoveryRequest::parse(unsafe { input!(request, request_len) }?)?;
         info.set(sw_recovery_request_info {
             requester: r.requester().to_bytes(),
             target: r.target().to_bytes(),
@@ -101,20 +97,18 @@ pub unsafe extern "C" fn sw_device_sessions_recovery_request(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_mut(sessions) }?;
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
-        disjoint(buf, buf_len, &[(peer, peer_len)])?;
+        disjoint!(buf, buf_len, [(peer, peer_len)])?;
         // SAFETY: the caller's contract.
-        let peer = unsafe { identity_key(peer, peer_len) }?;
-        if failed.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        let peer = unsafe { identity_key(arg!(peer, peer_len)) }?;
+        non_null!(failed)?;
         // SAFETY: the caller's contract.
-        let (failed, buf) = unsafe { input_output(failed, failed_len, buf, buf_len) }?;
+        let (failed, buf) = unsafe { input_output!(failed, failed_len, buf, buf_len) }?;
         // The request's length is fixed: refuse a short buffer before
         // anything changes.
         if buf.len() < RECOVERY_REQUEST_LEN {
@@ -166,22 +160,20 @@ pub unsafe extern "C" fn sw_device_sessions_accept_recovery_request(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut action = unsafe { out(out_action) }?;
+        let mut action = unsafe { out!(out_action) }?;
         action.set(sw_recovery_action::SW_RECOVERY_ACTION_NONE);
         // SAFETY: the caller's contract.
-        let mut counter = unsafe { out(out_counter) }?;
+        let mut counter = unsafe { out!(out_counter) }?;
         counter.set(0);
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_mut(sessions) }?;
         // SAFETY: the caller's contract.
         let us = unsafe { handle_ref(us) }?;
         // SAFETY: the caller's contract.
-        let peer = unsafe { identity_key(peer, peer_len) }?;
-        if request.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        let peer = unsafe { identity_key(arg!(peer, peer_len)) }?;
+        non_null!(request)?;
         // SAFETY: the caller's contract.
-        let request = unsafe { input(request, request_len) }?;
+        let request = unsafe { input!(request, request_len) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         let (a, n) = match sessions.accept_recovery_request(us.public(), &peer, now, request)? {
             Recovery::Restart { counter } => {

@@ -6,15 +6,16 @@ use sealwire::{Encrypt, Outgoing, PrekeyBundle, Timestamp};
 
 use super::sw_device_sessions;
 use crate::boundary::{
-    clear_handle, disjoint, free_handle, get_value, guard, guard_void, handle_mut, handle_ref,
-    input, input_output, new_handle, out, output,
+    clear_handle, free_handle, get_value, guard, guard_void, handle_mut, handle_ref, new_handle,
 };
 use crate::identity::{identity_key, sw_identity};
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
-use crate::prekey::{flag, sw_prekey_store};
+use crate::prekey::sw_prekey_store;
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
-use crate::session::{decrypt_into, sendable_content_type, sw_received_info};
+use crate::session::{
+    DecryptBuffers, decrypt_export, deliver_received, sendable_content_type, sw_received_info,
+};
 
 /// Makes an empty set of sessions with one peer device (no session yet:
 /// start one with `sw_device_sessions_initiate`, or decrypt the peer's
@@ -34,7 +35,7 @@ pub unsafe extern "C" fn sw_device_sessions_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_sessions = unsafe { out(out_sessions) }?;
+        let mut out_sessions = unsafe { out!(out_sessions) }?;
         clear_handle(&mut out_sessions);
         out_sessions.set(new_handle::<sw_device_sessions>(DeviceSessions::new()));
         Ok(())
@@ -64,8 +65,8 @@ pub unsafe extern "C" fn sw_device_sessions_new(
 /// `expected_len` bytes, `bundle` of `bundle_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_device_sessions_initiate(
-    sessions: *mut sw_device_sessions,
     rng: *mut sw_rng,
+    sessions: *mut sw_device_sessions,
     identity: *const sw_identity,
     expected: *const u8,
     expected_len: usize,
@@ -80,12 +81,10 @@ pub unsafe extern "C" fn sw_device_sessions_initiate(
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
-        let expected = unsafe { identity_key(expected, expected_len) }?;
-        if bundle.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        let expected = unsafe { identity_key(arg!(expected, expected_len)) }?;
+        non_null!(bundle)?;
         // SAFETY: the caller's contract.
-        let bundle = PrekeyBundle::parse(unsafe { input(bundle, bundle_len) }?)?;
+        let bundle = PrekeyBundle::parse(unsafe { input!(bundle, bundle_len) }?)?;
         // SAFETY: the caller's contract.
         unsafe {
             with_rng(rng, |r| {
@@ -96,8 +95,8 @@ pub unsafe extern "C" fn sw_device_sessions_initiate(
 }
 
 /// Stores the length of the message `sw_device_sessions_encrypt` writes for
-/// a body of `body_len` bytes (`franked`: 0 or 1, else
-/// `SW_INVALID_ARGUMENT`) with the current session;
+/// a body of `body_len` bytes (franked if `franked`) with the current
+/// session;
 /// `SW_SESSION_NO_SESSION` if there is none.
 ///
 /// NULL: `sessions` and `out_len` must not be NULL.
@@ -109,16 +108,15 @@ pub unsafe extern "C" fn sw_device_sessions_initiate(
 pub unsafe extern "C" fn sw_device_sessions_encrypted_len(
     sessions: *const sw_device_sessions,
     body_len: usize,
-    franked: u32,
+    franked: bool,
     out_len: *mut usize,
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_ref(sessions) }?;
-        let franked = flag(franked)?;
         let current = sessions.current().ok_or(sw_result::SW_SESSION_NO_SESSION)?;
         len.set(current.encrypted_len(body_len, franked));
         Ok(())
@@ -131,9 +129,9 @@ pub unsafe extern "C" fn sw_device_sessions_encrypted_len(
 /// device list holds it: if there is no current session, or its peer is
 /// not `expected`, the result is `SW_SESSION_NO_SESSION` (start one with
 /// `sw_device_sessions_initiate`). `content_type` is
-/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` 1 makes a
-/// franked (reportable) message as `sw_session_encrypt_franked`, 0 a plain
-/// one (anything else: `SW_INVALID_ARGUMENT`). To send to every device of
+/// `SW_CONTENT_USER_MESSAGE` or `SW_CONTENT_RECEIPT`; `franked` true makes
+/// a franked (reportable) message as `sw_session_encrypt_franked`, false a
+/// plain one. To send to every device of
 /// a user, use `sw_encrypt_for_devices`.
 ///
 /// Ownership: `expected` and `body` are only read; `buf` belongs to the
@@ -157,13 +155,13 @@ pub unsafe extern "C" fn sw_device_sessions_encrypted_len(
 /// valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_device_sessions_encrypt(
-    sessions: *mut sw_device_sessions,
     rng: *mut sw_rng,
+    sessions: *mut sw_device_sessions,
     now_ms: u64,
     expected: *const u8,
     expected_len: usize,
     content_type: u32,
-    franked: u32,
+    franked: bool,
     body: *const u8,
     body_len: usize,
     buf: *mut u8,
@@ -172,19 +170,18 @@ pub unsafe extern "C" fn sw_device_sessions_encrypt(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_mut(sessions) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
-        disjoint(buf, buf_len, &[(expected, expected_len)])?;
+        disjoint!(buf, buf_len, [(expected, expected_len)])?;
         // SAFETY: the caller's contract.
-        let expected = unsafe { identity_key(expected, expected_len) }?;
+        let expected = unsafe { identity_key(arg!(expected, expected_len)) }?;
         // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let (body, buf) = unsafe { input_output!(body, body_len, buf, buf_len) }?;
         let content_type = sendable_content_type(content_type)?;
-        let franked = flag(franked)?;
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_SESSION_MESSAGE_TOO_LARGE);
         }
@@ -261,29 +258,32 @@ pub unsafe extern "C" fn sw_device_sessions_decrypt(
     out_plaintext_len: *mut usize,
     out_info: *mut sw_received_info,
 ) -> sw_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
-        written.set(0);
-        // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+    let buffers = DecryptBuffers {
+        message,
+        message_len,
+        plaintext,
+        plaintext_cap,
+        out_plaintext_len,
+        out_info,
+    };
+    let decrypt = |message: &[u8], buf: &mut [u8]| {
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_mut(sessions) }?;
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
         let store = unsafe { handle_mut(store) }?;
-        disjoint(plaintext, plaintext_cap, &[(expected, expected_len)])?;
+        disjoint!(plaintext, plaintext_cap, [(expected, expected_len)])?;
         // SAFETY: the caller's contract.
-        let expected = unsafe { identity_key(expected, expected_len) }?;
-        // SAFETY: the caller's contract.
-        let (message, buf) =
-            unsafe { input_output(message, message_len, plaintext, plaintext_cap) }?;
+        let expected = unsafe { identity_key(arg!(expected, expected_len)) }?;
         let now = Timestamp::from_unix_millis(now_ms);
-        decrypt_into(buf, message.len(), &mut written, &mut out_info, || {
-            Ok(sessions.decrypt(identity, store, &expected, now, message)?)
-        })
-    })
+        deliver_received(
+            buf,
+            &sessions.decrypt(identity, store, &expected, now, message)?,
+        )
+    };
+    // SAFETY: the caller's contract, passed on.
+    unsafe { decrypt_export(buffers, decrypt) }
 }
 
 /// Stores whether there is a current session (one that sends). After
@@ -302,7 +302,7 @@ pub unsafe extern "C" fn sw_device_sessions_has_current(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_value(sessions, out_has_current, |s: &DeviceSessions| {
+        get_value(sessions, named!(out_has_current), |s: &DeviceSessions| {
             s.current().is_some()
         })
     }
@@ -324,7 +324,7 @@ pub unsafe extern "C" fn sw_device_sessions_is_established(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_value(sessions, out_established, |s: &DeviceSessions| {
+        get_value(sessions, named!(out_established), |s: &DeviceSessions| {
             s.current().is_some_and(|c| c.is_established())
         })
     }
@@ -344,7 +344,11 @@ pub unsafe extern "C" fn sw_device_sessions_previous_count(
     out_count: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(sessions, out_count, |s: &DeviceSessions| s.previous().len()) }
+    unsafe {
+        get_value(sessions, named!(out_count), |s: &DeviceSessions| {
+            s.previous().len()
+        })
+    }
 }
 
 /// Writes the current session's peer identity key (32 bytes); with no
@@ -369,12 +373,12 @@ pub unsafe extern "C" fn sw_device_sessions_their_identity(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let sessions = unsafe { handle_ref(sessions) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let current = sessions.current().ok_or(sw_result::SW_SESSION_NO_SESSION)?;
         crate::boundary::write_bytes(buf, &mut written, current.their_identity().as_bytes())
     })
@@ -455,11 +459,11 @@ pub unsafe extern "C" fn sw_device_sessions_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_device_sessions_save_sealed(
+    rng: *mut sw_rng,
     sessions: *const sw_device_sessions,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

@@ -4,7 +4,9 @@ use sealwire::franking::AttachmentKey;
 use zeroize::Zeroizing;
 
 use super::{SW_ATTACHMENT_KEY_LEN, SW_ATTACHMENT_OVERHEAD};
-use crate::boundary::{disjoint, guard, input, input_array, out, output, write_bytes};
+use crate::boundary::fail;
+use crate::boundary::too_small;
+use crate::boundary::{guard, write_bytes};
 use crate::result::sw_result;
 use crate::rng::{sw_rng, with_rng};
 
@@ -32,10 +34,10 @@ pub unsafe extern "C" fn sw_attachment_key_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         if buf.len() < SW_ATTACHMENT_KEY_LEN {
             written.set(SW_ATTACHMENT_KEY_LEN);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
@@ -81,27 +83,35 @@ pub unsafe extern "C" fn sw_attachment_encrypt(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
-        disjoint(buf, buf_len, &[(key, key_len), (plaintext, plaintext_len)])?;
+        disjoint!(buf, buf_len, [(key, key_len), (plaintext, plaintext_len)])?;
         // SAFETY: the caller's contract.
-        let key = AttachmentKey::from_bytes(unsafe { input_array::<32>(key, key_len) }?);
+        let key = AttachmentKey::from_bytes(unsafe { input_array!(key, key_len) }?);
         // SAFETY: the caller's contract.
-        let plaintext = unsafe { input(plaintext, plaintext_len) }?;
+        let plaintext = unsafe { input!(plaintext, plaintext_len) }?;
         // SAFETY: the caller's contract; checked disjoint from the inputs.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let needed = plaintext
             .len()
             .checked_add(SW_ATTACHMENT_OVERHEAD)
-            .ok_or(sw_result::SW_INVALID_ARGUMENT)?;
+            .ok_or_else(|| {
+                fail(
+                    sw_result::SW_INVALID_ARGUMENT,
+                    format_args!("plaintext_len is too large"),
+                )
+            })?;
         if buf.len() < needed {
             written.set(needed);
-            return Err(sw_result::SW_BUFFER_TOO_SMALL);
+            return Err(too_small(buf.len(), needed));
         }
         let blob = Zeroizing::new(key.encrypt(plaintext));
         if blob.len() != needed {
             // Only a plaintext beyond AES-GCM's limit (64 GiB) fails.
-            return Err(sw_result::SW_INVALID_ARGUMENT);
+            return Err(fail(
+                sw_result::SW_INVALID_ARGUMENT,
+                format_args!("plaintext_len is beyond AES-GCM's limit (64 GiB)"),
+            ));
         }
         write_bytes(buf, &mut written, &blob)
     })

@@ -4,8 +4,7 @@ use sealwire::franking::{AttachmentKey, AttachmentPointer};
 
 use super::{SW_ATTACHMENT_OVERHEAD, sw_attachment_pointer};
 use crate::boundary::{
-    clear_handle, free_handle, guard, guard_void, handle_ref, input, input_array, input_output,
-    new_handle, out, output, write_bytes,
+    clear_handle, free_handle, guard, guard_void, handle_ref, new_handle, write_bytes,
 };
 use crate::result::sw_result;
 
@@ -44,16 +43,16 @@ pub unsafe extern "C" fn sw_attachment_pointer_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_pointer = unsafe { out(out_pointer) }?;
+        let mut out_pointer = unsafe { out!(out_pointer) }?;
         clear_handle(&mut out_pointer);
         // SAFETY: the caller's contract.
-        let key = AttachmentKey::from_bytes(unsafe { input_array::<32>(key, key_len) }?);
+        let key = AttachmentKey::from_bytes(unsafe { input_array!(key, key_len) }?);
         // SAFETY: the caller's contract.
-        let plaintext = unsafe { input(plaintext, plaintext_len) }?;
+        let plaintext = unsafe { input!(plaintext, plaintext_len) }?;
         // SAFETY: the caller's contract.
-        let media_type = unsafe { input(media_type, media_type_len) }?;
+        let media_type = unsafe { input!(media_type, media_type_len) }?;
         // SAFETY: the caller's contract.
-        let locator = unsafe { input(locator, locator_len) }?;
+        let locator = unsafe { input!(locator, locator_len) }?;
         let pointer = AttachmentPointer::new(key, plaintext, media_type, locator)?;
         out_pointer.set(new_handle::<sw_attachment_pointer>(pointer));
         Ok(())
@@ -85,10 +84,10 @@ pub unsafe extern "C" fn sw_attachment_pointer_parse(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_pointer = unsafe { out(out_pointer) }?;
+        let mut out_pointer = unsafe { out!(out_pointer) }?;
         clear_handle(&mut out_pointer);
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         let pointer = AttachmentPointer::parse(bytes)?;
         out_pointer.set(new_handle::<sw_attachment_pointer>(pointer));
         Ok(())
@@ -120,12 +119,12 @@ pub unsafe extern "C" fn sw_attachment_pointer_encode(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, &pointer.to_vec())
     })
 }
@@ -148,7 +147,7 @@ pub unsafe extern "C" fn sw_attachment_pointer_size(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_size = unsafe { out(out_size) }?;
+        let mut out_size = unsafe { out!(out_size) }?;
         out_size.set(0);
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
@@ -181,12 +180,12 @@ pub unsafe extern "C" fn sw_attachment_pointer_media_type(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, pointer.media_type())
     })
 }
@@ -215,12 +214,12 @@ pub unsafe extern "C" fn sw_attachment_pointer_locator(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, pointer.locator())
     })
 }
@@ -248,7 +247,7 @@ pub unsafe extern "C" fn sw_attachment_pointer_verify(
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
         // SAFETY: the caller's contract.
-        let plaintext = unsafe { input(plaintext, plaintext_len) }?;
+        let plaintext = unsafe { input!(plaintext, plaintext_len) }?;
         Ok(pointer.verify(plaintext)?)
     })
 }
@@ -287,12 +286,12 @@ pub unsafe extern "C" fn sw_attachment_pointer_decrypt(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let pointer = unsafe { handle_ref(pointer) }?;
         // SAFETY: the caller's contract.
-        let (blob, buf) = unsafe { input_output(blob, blob_len, buf, buf_len) }?;
+        let (blob, buf) = unsafe { input_output!(blob, blob_len, buf, buf_len) }?;
         let needed = blob
             .len()
             .checked_sub(SW_ATTACHMENT_OVERHEAD)

@@ -8,8 +8,7 @@ use zeroize::Zeroizing;
 
 use super::sw_relay_key;
 use crate::boundary::{
-    Result, clear_handle, disjoint, free_handle, guard, guard_void, handle_ref, input, input_array,
-    input_output, new_handle, out, output, write_bytes,
+    Result, clear_handle, free_handle, guard, guard_void, handle_ref, new_handle, write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{sw_rng, with_rng};
@@ -35,7 +34,7 @@ pub unsafe extern "C" fn sw_relay_key_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
         let key = unsafe { with_rng(rng, |r| Ok(RelayKey::generate(r))) }?;
@@ -65,10 +64,10 @@ pub unsafe extern "C" fn sw_relay_key_from_bytes(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
-        let bytes = Zeroizing::new(unsafe { input_array::<32>(bytes, len) }?);
+        let bytes = Zeroizing::new(unsafe { input_array!(bytes, len) }?);
         out_key.set(new_handle::<sw_relay_key>(RelayKey::from_bytes(*bytes)));
         Ok(())
     })
@@ -99,12 +98,12 @@ pub unsafe extern "C" fn sw_relay_key_danger_export(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let key = unsafe { handle_ref(key) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, key.danger_as_bytes())
     })
 }
@@ -157,10 +156,10 @@ pub unsafe extern "C" fn sw_commitment_of(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let (message, buf) = unsafe { input_output(message, message_len, buf, buf_len) }?;
+        let (message, buf) = unsafe { input_output!(message, message_len, buf, buf_len) }?;
         let commitment = franked_commitment(message)?;
         write_bytes(buf, &mut written, &commitment)
     })
@@ -208,27 +207,27 @@ pub unsafe extern "C" fn sw_relay_stamp_message(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let key = unsafe { handle_ref(key) }?;
-        disjoint(
+        disjoint!(
             buf,
             buf_len,
-            &[
+            [
                 (message, message_len),
                 (sender_id, sender_id_len),
                 (recipient_id, recipient_id_len),
-            ],
+            ]
         )?;
         // SAFETY: the caller's contract.
-        let message = unsafe { input(message, message_len) }?;
+        let message = unsafe { input!(message, message_len) }?;
         // SAFETY: the caller's contract.
-        let sender_id = unsafe { input(sender_id, sender_id_len) }?;
+        let sender_id = unsafe { input!(sender_id, sender_id_len) }?;
         // SAFETY: the caller's contract.
-        let recipient_id = unsafe { input(recipient_id, recipient_id_len) }?;
+        let recipient_id = unsafe { input!(recipient_id, recipient_id_len) }?;
         // SAFETY: the caller's contract; checked disjoint from the inputs.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let context = RoutingContext::new(
             sender_id,
             recipient_id,

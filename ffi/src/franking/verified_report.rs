@@ -5,8 +5,7 @@ use sealwire::franking::{self, VerifiedReport};
 
 use super::{sw_relay_key, sw_report_info, sw_verified_report};
 use crate::boundary::{
-    clear_handle, free_handle, guard, guard_void, handle_ref, input, new_handle, out, output,
-    write_bytes,
+    clear_handle, free_handle, guard, guard_void, handle_ref, new_handle, write_bytes,
 };
 use crate::result::sw_result;
 use crate::session::content_type_to_c;
@@ -47,12 +46,12 @@ pub unsafe extern "C" fn sw_relay_verify_report(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_verified = unsafe { out(out_verified) }?;
+        let mut out_verified = unsafe { out!(out_verified) }?;
         clear_handle(&mut out_verified);
         // SAFETY: the caller's contract.
         let key = unsafe { handle_ref(key) }?;
         // SAFETY: the caller's contract.
-        let report = unsafe { input(report, report_len) }?;
+        let report = unsafe { input!(report, report_len) }?;
         let verified = franking::verify_report(key, report)?;
         out_verified.set(new_handle::<sw_verified_report>(verified));
         Ok(())
@@ -77,7 +76,7 @@ pub unsafe extern "C" fn sw_verified_report_info(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+        let mut out_info = unsafe { out!(out_info) }?;
         // SAFETY: the caller's contract.
         let v = unsafe { handle_ref(verified) }?;
         out_info.set(sw_report_info {
@@ -106,12 +105,12 @@ unsafe fn verified_bytes(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let v = unsafe { handle_ref(verified) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_bytes(buf, &mut written, field(v))
     })
 }

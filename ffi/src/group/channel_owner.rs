@@ -10,7 +10,7 @@ use super::posting::{
 };
 use super::receiving::get_timer;
 use super::{sw_channel_owner, sw_distribution};
-use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
+use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle};
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -43,19 +43,19 @@ pub unsafe extern "C" fn sw_channel_owner_create(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_owner = unsafe { out(out_owner) }?;
+        let mut out_owner = unsafe { out!(out_owner) }?;
         clear_handle(&mut out_owner);
         // SAFETY: the caller's contract.
-        let mut out_distribution = unsafe { out(out_distribution) }?;
+        let mut out_distribution = unsafe { out!(out_distribution) }?;
         clear_handle(&mut out_distribution);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let id = unsafe { parse_group_id(group_id, group_id_len) }?;
+        let id = unsafe { parse_group_id(arg!(group_id, group_id_len)) }?;
         // SAFETY: the caller's contract.
-        let me = unsafe { identity_key(me, me_len) }?;
+        let me = unsafe { identity_key(arg!(me, me_len)) }?;
         // SAFETY: the caller's contract.
-        let subscribers = unsafe { identity_keys(subscribers, subscribers_len) }?;
+        let subscribers = unsafe { identity_keys(arg!(subscribers, subscribers_len)) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
         let (owner, d) = unsafe {
@@ -94,8 +94,8 @@ pub unsafe extern "C" fn sw_channel_owner_add_subscriber(
 /// As `sw_group_remove_member`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_owner_remove_subscriber(
-    owner: *mut sw_channel_owner,
     rng: *mut sw_rng,
+    owner: *mut sw_channel_owner,
     now_ms: u64,
     subscriber: *const u8,
     subscriber_len: usize,
@@ -136,8 +136,8 @@ pub unsafe extern "C" fn sw_channel_owner_post_len(
 /// As `sw_group_post`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_owner_post(
-    owner: *mut sw_channel_owner,
     rng: *mut sw_rng,
+    owner: *mut sw_channel_owner,
     now_ms: u64,
     content_type: u32,
     body: *const u8,
@@ -171,8 +171,8 @@ pub unsafe extern "C" fn sw_channel_owner_post(
 /// As `sw_group_set_timer`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_owner_set_timer(
-    owner: *mut sw_channel_owner,
     rng: *mut sw_rng,
+    owner: *mut sw_channel_owner,
     now_ms: u64,
     mode: u32,
     ttl_secs: u32,
@@ -218,8 +218,8 @@ pub unsafe extern "C" fn sw_channel_owner_timer(
 /// As `sw_group_rotate`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_owner_rotate(
-    owner: *mut sw_channel_owner,
     rng: *mut sw_rng,
+    owner: *mut sw_channel_owner,
     now_ms: u64,
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result {
@@ -324,11 +324,11 @@ pub unsafe extern "C" fn sw_channel_owner_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_owner_save_sealed(
+    rng: *mut sw_rng,
     owner: *const sw_channel_owner,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

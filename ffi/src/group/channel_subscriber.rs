@@ -8,7 +8,7 @@ use super::receiving::{
     set_max_skipped_key_age, skipped_key_count,
 };
 use super::{sw_channel_subscriber, sw_group_received_info};
-use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
+use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle};
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::sw_rng;
@@ -41,14 +41,14 @@ pub unsafe extern "C" fn sw_channel_subscriber_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_subscriber = unsafe { out(out_subscriber) }?;
+        let mut out_subscriber = unsafe { out!(out_subscriber) }?;
         clear_handle(&mut out_subscriber);
         // SAFETY: the caller's contract.
-        let id = unsafe { parse_group_id(group_id, group_id_len) }?;
+        let id = unsafe { parse_group_id(arg!(group_id, group_id_len)) }?;
         // SAFETY: the caller's contract.
-        let me = unsafe { identity_key(me, me_len) }?;
+        let me = unsafe { identity_key(arg!(me, me_len)) }?;
         // SAFETY: the caller's contract.
-        let owner = unsafe { identity_key(owner, owner_len) }?;
+        let owner = unsafe { identity_key(arg!(owner, owner_len)) }?;
         out_subscriber.set(new_handle::<sw_channel_subscriber>(ChannelSubscriber::new(
             id, me, owner,
         )));
@@ -232,11 +232,11 @@ pub unsafe extern "C" fn sw_channel_subscriber_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_channel_subscriber_save_sealed(
+    rng: *mut sw_rng,
     subscriber: *const sw_channel_subscriber,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

@@ -4,7 +4,7 @@ use sealwire::{ContentType, Encrypt, Outgoing, Timestamp};
 
 use super::helpers::{identity_key, write_keys};
 use super::sw_distribution;
-use crate::boundary::{free_handle, guard, guard_void, handle_mut, handle_ref, out, output};
+use crate::boundary::{free_handle, guard, guard_void, handle_mut, handle_ref};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
 use crate::session::sw_session;
@@ -24,7 +24,7 @@ pub unsafe extern "C" fn sw_distribution_recipient_count(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut count = unsafe { out(out_count) }?;
+        let mut count = unsafe { out!(out_count) }?;
         count.set(0);
         // SAFETY: the caller's contract.
         let d = unsafe { handle_ref(distribution) }?;
@@ -55,12 +55,12 @@ pub unsafe extern "C" fn sw_distribution_recipients(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let d = unsafe { handle_ref(distribution) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_keys(buf, &mut written, &d.recipients)
     })
 }
@@ -83,12 +83,12 @@ pub unsafe extern "C" fn sw_distribution_is_recipient(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut is = unsafe { out(out_is_recipient) }?;
+        let mut is = unsafe { out!(out_is_recipient) }?;
         is.set(false);
         // SAFETY: the caller's contract.
         let d = unsafe { handle_ref(distribution) }?;
         // SAFETY: the caller's contract.
-        let who = unsafe { identity_key(who, who_len) }?;
+        let who = unsafe { identity_key(arg!(who, who_len)) }?;
         is.set(d.is_recipient(&who));
         Ok(())
     })
@@ -113,7 +113,7 @@ pub unsafe extern "C" fn sw_distribution_encrypted_len(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let d = unsafe { handle_ref(distribution) }?;
@@ -152,9 +152,9 @@ pub unsafe extern "C" fn sw_distribution_encrypted_len(
 /// bytes; `out_len` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_distribution_encrypt_for(
+    rng: *mut sw_rng,
     distribution: *const sw_distribution,
     session: *mut sw_session,
-    rng: *mut sw_rng,
     now_ms: u64,
     buf: *mut u8,
     buf_len: usize,
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn sw_distribution_encrypt_for(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let d = unsafe { handle_ref(distribution) }?;
@@ -171,7 +171,7 @@ pub unsafe extern "C" fn sw_distribution_encrypt_for(
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         if !d.is_recipient(session.record.their_identity()) {
             return Err(sw_result::SW_SESSION_MISMATCH);
         }

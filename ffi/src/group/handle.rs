@@ -13,7 +13,7 @@ use super::receiving::{
     set_max_skipped_key_age, skipped_key_count,
 };
 use super::{sw_distribution, sw_group, sw_group_received_info};
-use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle, out};
+use crate::boundary::{clear_handle, free_handle, guard, guard_void, new_handle};
 use crate::persist::{load, load_sealed, load_sealed_legacy, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -59,19 +59,19 @@ pub unsafe extern "C" fn sw_group_create(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_group = unsafe { out(out_group) }?;
+        let mut out_group = unsafe { out!(out_group) }?;
         clear_handle(&mut out_group);
         // SAFETY: the caller's contract.
-        let mut out_distribution = unsafe { out(out_distribution) }?;
+        let mut out_distribution = unsafe { out!(out_distribution) }?;
         clear_handle(&mut out_distribution);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let id = unsafe { parse_group_id(group_id, group_id_len) }?;
+        let id = unsafe { parse_group_id(arg!(group_id, group_id_len)) }?;
         // SAFETY: the caller's contract.
-        let me = unsafe { identity_key(me, me_len) }?;
+        let me = unsafe { identity_key(arg!(me, me_len)) }?;
         // SAFETY: the caller's contract.
-        let members = unsafe { identity_keys(members, members_len) }?;
+        let members = unsafe { identity_keys(arg!(members, members_len)) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
         let (group, d) = unsafe {
@@ -131,8 +131,8 @@ pub unsafe extern "C" fn sw_group_add_member(
 /// `out_distribution` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_remove_member(
-    group: *mut sw_group,
     rng: *mut sw_rng,
+    group: *mut sw_group,
     now_ms: u64,
     member: *const u8,
     member_len: usize,
@@ -190,8 +190,8 @@ pub unsafe extern "C" fn sw_group_post_len(
 /// write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_post(
-    group: *mut sw_group,
     rng: *mut sw_rng,
+    group: *mut sw_group,
     now_ms: u64,
     content_type: u32,
     body: *const u8,
@@ -239,8 +239,8 @@ pub unsafe extern "C" fn sw_group_post(
 /// `out_rotation` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_set_timer(
-    group: *mut sw_group,
     rng: *mut sw_rng,
+    group: *mut sw_group,
     now_ms: u64,
     mode: u32,
     ttl_secs: u32,
@@ -294,8 +294,8 @@ pub unsafe extern "C" fn sw_group_timer(
 /// handle; `out_distribution` valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_rotate(
-    group: *mut sw_group,
     rng: *mut sw_rng,
+    group: *mut sw_group,
     now_ms: u64,
     out_distribution: *mut *mut sw_distribution,
 ) -> sw_result {
@@ -591,11 +591,11 @@ pub unsafe extern "C" fn sw_group_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_group_save_sealed(
+    rng: *mut sw_rng,
     group: *const sw_group,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

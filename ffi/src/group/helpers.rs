@@ -6,6 +6,7 @@ use sealwire::group::{Distribution, GroupId, GroupReceived, GroupReceivedRef};
 use sealwire::{ContentType, Timestamp};
 
 use super::{sw_distribution, sw_group_received_info};
+use crate::boundary::fail;
 use crate::boundary::{Out, Result, input, input_array, new_handle, write_bytes};
 use crate::result::sw_result;
 use crate::session::{TIMER_OFF, content_type_to_c, sw_changed_by, sw_message_expiry, timer};
@@ -16,9 +17,11 @@ use crate::session::{TIMER_OFF, content_type_to_c, sw_changed_by, sw_message_exp
 /// # Safety
 ///
 /// As [`input_array`].
-pub(super) unsafe fn identity_key(ptr: *const u8, len: usize) -> Result<IdentityKey> {
+pub(super) unsafe fn identity_key(
+    (names, ptr, len): (crate::boundary::Names, *const u8, usize),
+) -> Result<IdentityKey> {
     // SAFETY: the caller's contract.
-    let bytes = unsafe { input_array::<32>(ptr, len) }?;
+    let bytes = unsafe { input_array(names, ptr, len) }?;
     Ok(IdentityKey::from_bytes(&bytes)?)
 }
 
@@ -27,9 +30,13 @@ pub(super) unsafe fn identity_key(ptr: *const u8, len: usize) -> Result<Identity
 /// # Safety
 ///
 /// As [`input_array`].
-pub(super) unsafe fn parse_group_id(ptr: *const u8, len: usize) -> Result<GroupId> {
+pub(super) unsafe fn parse_group_id(
+    (names, ptr, len): (crate::boundary::Names, *const u8, usize),
+) -> Result<GroupId> {
     // SAFETY: the caller's contract.
-    Ok(GroupId::from_bytes(unsafe { input_array::<16>(ptr, len) }?))
+    Ok(GroupId::from_bytes(unsafe {
+        input_array(names, ptr, len)
+    }?))
 }
 
 /// A list of identity keys, 32 bytes each, back to back: a length that is
@@ -38,12 +45,20 @@ pub(super) unsafe fn parse_group_id(ptr: *const u8, len: usize) -> Result<GroupI
 /// # Safety
 ///
 /// As [`input`].
-pub(crate) unsafe fn identity_keys(ptr: *const u8, len: usize) -> Result<Vec<IdentityKey>> {
+pub(crate) unsafe fn identity_keys(
+    (names, ptr, len): (crate::boundary::Names, *const u8, usize),
+) -> Result<Vec<IdentityKey>> {
     // SAFETY: the caller's contract.
-    let bytes = unsafe { input(ptr, len) }?;
+    let bytes = unsafe { input(names, ptr, len) }?;
     let chunks = bytes.chunks_exact(32);
     if !chunks.remainder().is_empty() {
-        return Err(sw_result::SW_INVALID_ARGUMENT);
+        return Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!(
+                "{} is {len}: not a multiple of 32 (identity keys back to back)",
+                names.len
+            ),
+        ));
     }
     chunks
         .map(|c| {
@@ -83,7 +98,10 @@ pub(super) fn timer_policy(mode: u32, ttl_secs: u32) -> Result<Option<ExpiryPoli
         0 => Err(sw_result::SW_EXPIRY_INVALID_POLICY),
         1 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?)),
         2 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?)),
-        _ => Err(sw_result::SW_INVALID_ARGUMENT),
+        m => Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("mode is {m}: not an sw_expiry_mode"),
+        )),
     }
 }
 

@@ -8,8 +8,7 @@ use sealwire::limits::MAX_BODY_LEN;
 use super::helpers::{distribution_handle, identity_key, timer_policy, write_keys};
 use super::sw_distribution;
 use crate::boundary::{
-    Handle, clear_handle, get_value, guard, handle_mut, handle_ref, input_output, out, output,
-    write_bytes,
+    Handle, clear_handle, get_value, guard, handle_mut, handle_ref, write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
@@ -31,7 +30,7 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut len = unsafe { out(out_len) }?;
+        let mut len = unsafe { out!(out_len) }?;
         len.set(0);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_ref(handle) }?;
@@ -67,17 +66,17 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut rotation = unsafe { out(out_rotation) }?;
+        let mut rotation = unsafe { out!(out_rotation) }?;
         clear_handle(&mut rotation);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let (body, buf) = unsafe { input_output!(body, body_len, buf, buf_len) }?;
         let content_type = sendable_content_type(content_type)?;
         if body.len() > MAX_BODY_LEN {
             return Err(sw_result::SW_GROUP_MESSAGE_TOO_LARGE);
@@ -125,17 +124,17 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut rotation = unsafe { out(out_rotation) }?;
+        let mut rotation = unsafe { out!(out_rotation) }?;
         clear_handle(&mut rotation);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let policy = timer_policy(mode, ttl_secs)?;
         // The post's length is known only once it is made: make it on a
         // copy, and keep the copy only if the post fits.
@@ -170,7 +169,7 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_distribution = unsafe { out(out_distribution) }?;
+        let mut out_distribution = unsafe { out!(out_distribution) }?;
         clear_handle(&mut out_distribution);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_mut(handle) }?;
@@ -220,7 +219,11 @@ where
     R: Posts,
 {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(handle, out_count, |p: &H::Inner| p.current_holders().len()) }
+    unsafe {
+        get_value(handle, named!(out_count), |p: &H::Inner| {
+            p.current_holders().len()
+        })
+    }
 }
 
 /// `*_current_holders`.
@@ -241,12 +244,12 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         write_keys(buf, &mut written, &poster.current_holders())
     })
 }
@@ -269,12 +272,12 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_distribution = unsafe { out(out_distribution) }?;
+        let mut out_distribution = unsafe { out!(out_distribution) }?;
         clear_handle(&mut out_distribution);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
-        let who = unsafe { identity_key(member, member_len) }?;
+        let who = unsafe { identity_key(arg!(member, member_len)) }?;
         let d = poster.add_member(who)?;
         out_distribution.set(distribution_handle(d));
         Ok(())
@@ -300,14 +303,14 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_distribution = unsafe { out(out_distribution) }?;
+        let mut out_distribution = unsafe { out!(out_distribution) }?;
         clear_handle(&mut out_distribution);
         // SAFETY: the caller's contract.
         let poster = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let who = unsafe { identity_key(member, member_len) }?;
+        let who = unsafe { identity_key(arg!(member, member_len)) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         // SAFETY: the caller's contract.
         let d = unsafe { with_rng(rng, |r| Ok(poster.remove_member(r, now, &who)?)) }?;

@@ -7,9 +7,7 @@ use sealwire::group::{GroupState, Receives};
 
 use super::helpers::group_info;
 use super::sw_group_received_info;
-use crate::boundary::{
-    Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref, input_output, out,
-};
+use crate::boundary::{Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref};
 use crate::result::sw_result;
 use crate::session::{TIMER_OFF, sw_session, sw_timer, timer};
 
@@ -37,14 +35,14 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
+        let mut written = unsafe { out!(out_plaintext_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+        let mut out_info = unsafe { out!(out_info) }?;
         // SAFETY: the caller's contract.
         let receiver = unsafe { handle_mut(handle) }?;
         // SAFETY: the caller's contract.
-        let (post, buf) = unsafe { input_output(post, post_len, plaintext, plaintext_cap) }?;
+        let (post, buf) = unsafe { input_output!(post, post_len, plaintext, plaintext_cap) }?;
         let Some(buf) = buf.get_mut(..post.len()) else {
             written.set(post.len());
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
@@ -120,7 +118,7 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut new = unsafe { out(out_new) }?;
+        let mut new = unsafe { out!(out_new) }?;
         new.set(false);
         // SAFETY: the caller's contract. The two handles are of different
         // types: one pointer passed as both fails one of the tag checks, so
@@ -175,9 +173,12 @@ where
 {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_optional(handle, out_present, out_ms, |r: &H::Inner| {
-            r.next_key_erasure().map(|t| t.as_unix_millis())
-        })
+        get_optional(
+            handle,
+            named!(out_present),
+            named!(out_ms),
+            |r: &H::Inner| r.next_key_erasure().map(|t| t.as_unix_millis()),
+        )
     }
 }
 
@@ -214,7 +215,11 @@ where
     R: Receives,
 {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(handle, out_count, |r: &H::Inner| r.skipped_key_count()) }
+    unsafe {
+        get_value(handle, named!(out_count), |r: &H::Inner| {
+            r.skipped_key_count()
+        })
+    }
 }
 
 /// `*_timer`.
@@ -229,7 +234,7 @@ pub(super) unsafe fn get_timer<H: Handle>(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_timer = unsafe { out(out_timer) }?;
+        let mut out_timer = unsafe { out!(out_timer) }?;
         out_timer.set(TIMER_OFF);
         // SAFETY: the caller's contract.
         let value = unsafe { handle_ref(handle) }?;

@@ -3,7 +3,7 @@
 use sealwire::group::{GroupId, parse_post_header};
 
 use super::{SW_GROUP_ID_LEN, sw_post_header};
-use crate::boundary::{guard, input, input_output, out, output, write_bytes};
+use crate::boundary::{guard, write_bytes};
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
 
@@ -31,12 +31,12 @@ pub unsafe extern "C" fn sw_group_id_random(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         if buf.len() < SW_GROUP_ID_LEN {
             written.set(SW_GROUP_ID_LEN);
             return Err(sw_result::SW_BUFFER_TOO_SMALL);
@@ -68,14 +68,14 @@ pub unsafe extern "C" fn sw_post_header_parse(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_header = unsafe { out(out_header) }?;
+        let mut out_header = unsafe { out!(out_header) }?;
         out_header.set(sw_post_header {
             group_id: [0; 16],
             chain_id: 0,
             iteration: 0,
         });
         // SAFETY: the caller's contract.
-        let post = unsafe { input(post, post_len) }?;
+        let post = unsafe { input!(post, post_len) }?;
         let h = parse_post_header(post)?;
         out_header.set(sw_post_header {
             group_id: *h.group_id.as_bytes(),
@@ -111,10 +111,10 @@ pub unsafe extern "C" fn sw_distribution_group_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let (body, buf) = unsafe { input_output(body, body_len, buf, buf_len) }?;
+        let (body, buf) = unsafe { input_output!(body, body_len, buf, buf_len) }?;
         let id = sealwire::group::distribution_group_id(body)?;
         write_bytes(buf, &mut written, id.as_bytes())
     })

@@ -6,9 +6,9 @@ use sealwire::sealed::{AccessKey, ProfileKey};
 use zeroize::Zeroizing;
 
 use super::{SW_ACCESS_KEY_LEN, sw_profile_key};
+use crate::boundary::fail;
 use crate::boundary::{
-    clear_handle, disjoint, free_handle, get_bytes, guard, guard_void, input, input_array,
-    new_handle, out, output, write_bytes,
+    clear_handle, free_handle, get_bytes, guard, guard_void, new_handle, write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{sw_rng, with_rng};
@@ -35,7 +35,7 @@ pub unsafe extern "C" fn sw_profile_key_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
         let key = unsafe { with_rng(rng, |r| Ok(ProfileKey::generate(r))) }?;
@@ -66,10 +66,10 @@ pub unsafe extern "C" fn sw_profile_key_from_bytes(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
-        let bytes = Zeroizing::new(unsafe { input_array::<32>(bytes, len) }?);
+        let bytes = Zeroizing::new(unsafe { input_array!(bytes, len) }?);
         out_key.set(new_handle::<sw_profile_key>(ProfileKey::from_bytes(*bytes)));
         Ok(())
     })
@@ -169,13 +169,12 @@ pub unsafe extern "C" fn sw_access_key_verify(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut valid = unsafe { out(out_valid) }?;
+        let mut valid = unsafe { out!(out_valid) }?;
         valid.set(false);
         // SAFETY: the caller's contract.
-        let stored =
-            Zeroizing::new(unsafe { input_array::<SW_ACCESS_KEY_LEN>(stored, stored_len) }?);
+        let stored = Zeroizing::new(unsafe { input_array!(stored, stored_len) }?);
         // SAFETY: the caller's contract.
-        let presented = unsafe { input(presented, presented_len) }?;
+        let presented = unsafe { input!(presented, presented_len) }?;
         valid.set(AccessKey::from_bytes(*stored).verify(presented));
         Ok(())
     })
@@ -211,19 +210,20 @@ pub unsafe extern "C" fn sw_access_key_combine(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
-        if keys.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
-        disjoint(buf, buf_len, &[(keys, keys_len)])?;
+        non_null!(keys)?;
+        disjoint!(buf, buf_len, [(keys, keys_len)])?;
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(keys, keys_len) }?;
+        let bytes = unsafe { input!(keys, keys_len) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let chunks = bytes.chunks_exact(SW_ACCESS_KEY_LEN);
         if !chunks.remainder().is_empty() {
-            return Err(sw_result::SW_INVALID_ARGUMENT);
+            return Err(fail(
+                sw_result::SW_INVALID_ARGUMENT,
+                format_args!("keys_len is {keys_len}: not a multiple of {SW_ACCESS_KEY_LEN}"),
+            ));
         }
         let keys = chunks
             .map(|c| {
@@ -232,7 +232,12 @@ pub unsafe extern "C" fn sw_access_key_combine(
                     .map_err(|_| sw_result::SW_INTERNAL)
             })
             .collect::<crate::boundary::Result<Vec<_>>>()?;
-        let combined = AccessKey::combined(&keys).ok_or(sw_result::SW_INVALID_ARGUMENT)?;
+        let combined = AccessKey::combined(&keys).ok_or_else(|| {
+            fail(
+                sw_result::SW_INVALID_ARGUMENT,
+                format_args!("keys_len is 0: at least one access key is needed"),
+            )
+        })?;
         write_bytes(buf, &mut written, combined.as_bytes())
     })
 }

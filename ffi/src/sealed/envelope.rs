@@ -7,8 +7,8 @@ use sealwire::{DeviceAddress, Timestamp};
 
 use super::{sw_trusted_server_keys, sw_unsealed};
 use crate::boundary::{
-    Handle, Out, Result, clear_handle, disjoint, free_handle, get_value, guard, guard_void,
-    handle_mut, handle_ref, input, input_output, new_handle, out, output, write_bytes,
+    Handle, Out, Result, clear_handle, free_handle, get_value, guard, guard_void, handle_mut,
+    handle_ref, new_handle, write_bytes,
 };
 use crate::devices::{sw_device_list, sw_device_sessions};
 use crate::identity::{identity_key, sw_identity};
@@ -23,11 +23,9 @@ use crate::session::{decrypt_into, sw_received_info};
 ///
 /// As [`input`].
 pub(super) unsafe fn certificate(ptr: *const u8, len: usize) -> Result<SenderCertificate> {
-    if ptr.is_null() {
-        return Err(sw_result::SW_NULL_POINTER);
-    }
+    non_null!(ptr)?;
     // SAFETY: the caller's contract.
-    Ok(SenderCertificate::parse(unsafe { input(ptr, len) }?)?)
+    Ok(SenderCertificate::parse(unsafe { input!(ptr, len) }?)?)
 }
 
 /// Writes a claimed sender: the user id into the caller's buffer (as
@@ -60,15 +58,15 @@ pub(super) unsafe fn sender_of<H: Handle>(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_user_len) }?;
+        let mut written = unsafe { out!(out_user_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut device_id = unsafe { out(out_device_id) }?;
+        let mut device_id = unsafe { out!(out_device_id) }?;
         device_id.set(0);
         // SAFETY: the caller's contract.
         let value = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(user, user_cap) }?;
+        let buf = unsafe { output!(user, user_cap) }?;
         write_sender(buf, &mut written, &mut device_id, &sender(value))
     })
 }
@@ -89,12 +87,12 @@ pub(super) unsafe fn open_with<H: Handle>(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_handle = unsafe { out(out_handle) }?;
+        let mut out_handle = unsafe { out!(out_handle) }?;
         clear_handle(&mut out_handle);
         // SAFETY: the caller's contract.
         let identity = unsafe { handle_ref(identity) }?;
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         out_handle.set(new_handle::<H>(open(identity, bytes)?));
         Ok(())
     })
@@ -175,30 +173,28 @@ pub unsafe extern "C" fn sw_sealed_seal(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
-        disjoint(
+        disjoint!(
             buf,
             buf_len,
-            &[
+            [
                 (recipient, recipient_len),
                 (certificate, certificate_len),
                 (message, message_len),
-            ],
+            ]
         )?;
         // SAFETY: the caller's contract.
-        let recipient = unsafe { identity_key(recipient, recipient_len) }?;
+        let recipient = unsafe { identity_key(arg!(recipient, recipient_len)) }?;
         // SAFETY: the caller's contract.
         let certificate = unsafe { self::certificate(certificate, certificate_len) }?;
-        if message.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        non_null!(message)?;
         // SAFETY: the caller's contract.
-        let message = unsafe { input(message, message_len) }?;
+        let message = unsafe { input!(message, message_len) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let needed = sealed::sealed_len(&certificate, message)?;
         // SAFETY: the caller's contract.
         unsafe {
@@ -239,10 +235,10 @@ pub unsafe extern "C" fn sw_sealed_commitment(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let (envelope, buf) = unsafe { input_output(envelope, envelope_len, buf, buf_len) }?;
+        let (envelope, buf) = unsafe { input_output!(envelope, envelope_len, buf, buf_len) }?;
         let cf = sealed::commitment_of_sealed(envelope)?;
         write_bytes(buf, &mut written, &cf)
     })
@@ -333,7 +329,7 @@ pub unsafe extern "C" fn sw_unsealed_message_len(
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(unsealed, out_len, |u: &Unsealed| u.message().len()) }
+    unsafe { get_value(unsealed, named!(out_len), |u: &Unsealed| u.message().len()) }
 }
 
 /// Verifies the sender and decrypts the inner message (SPEC.md §22.5
@@ -391,10 +387,10 @@ pub unsafe extern "C" fn sw_unsealed_decrypt(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
+        let mut written = unsafe { out!(out_plaintext_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+        let mut out_info = unsafe { out!(out_info) }?;
         // SAFETY: the caller's contract.
         let unsealed = unsafe { handle_ref(unsealed) }?;
         // SAFETY: the caller's contract. Every handle below is of another
@@ -410,7 +406,7 @@ pub unsafe extern "C" fn sw_unsealed_decrypt(
         // SAFETY: as above.
         let sessions = unsafe { handle_mut(sessions) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(plaintext, plaintext_cap) }?;
+        let buf = unsafe { output!(plaintext, plaintext_cap) }?;
         let now = Timestamp::from_unix_millis(now_ms);
         decrypt_into(
             buf,

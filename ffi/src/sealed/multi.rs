@@ -8,9 +8,10 @@ use sealwire::sealed::{self, MultiRecipientMessage, UnsealedPost};
 
 use super::envelope::{certificate, open_with, seal_into, sender_of};
 use super::{sw_trusted_server_keys, sw_unsealed_post};
+use crate::boundary::fail;
 use crate::boundary::{
-    Handle, disjoint, free_handle, get_bytes, get_value, guard, guard_void, handle_mut, handle_ref,
-    input, input_output, out, output, write_bytes,
+    Handle, free_handle, get_bytes, get_value, guard, guard_void, handle_mut, handle_ref,
+    write_bytes,
 };
 use crate::devices::sw_device_list;
 use crate::group::helpers::{PostFields, identity_keys, post_info};
@@ -64,30 +65,28 @@ pub unsafe extern "C" fn sw_sealed_seal_post(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         unsafe { check_rng(rng) }?;
-        disjoint(
+        disjoint!(
             buf,
             buf_len,
-            &[
+            [
                 (recipients, recipients_len),
                 (certificate, certificate_len),
                 (post, post_len),
-            ],
+            ]
         )?;
         // SAFETY: the caller's contract.
-        let recipients = unsafe { identity_keys(recipients, recipients_len) }?;
+        let recipients = unsafe { identity_keys(arg!(recipients, recipients_len)) }?;
         // SAFETY: the caller's contract.
         let certificate = unsafe { self::certificate(certificate, certificate_len) }?;
-        if post.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        non_null!(post)?;
         // SAFETY: the caller's contract.
-        let post = unsafe { input(post, post_len) }?;
+        let post = unsafe { input!(post, post_len) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let needed = sealed::multi_recipient_len(&recipients, &certificate, post)?;
         // SAFETY: the caller's contract.
         unsafe {
@@ -121,10 +120,10 @@ pub unsafe extern "C" fn sw_multi_recipient_count(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut count = unsafe { out(out_count) }?;
+        let mut count = unsafe { out!(out_count) }?;
         count.set(0);
         // SAFETY: the caller's contract.
-        let message = unsafe { input(message, message_len) }?;
+        let message = unsafe { input!(message, message_len) }?;
         count.set(MultiRecipientMessage::parse(message)?.recipient_count());
         Ok(())
     })
@@ -147,12 +146,18 @@ unsafe fn recipient_entry(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let (message, buf) = unsafe { input_output(message, message_len, buf, buf_len) }?;
+        let (message, buf) = unsafe { input_output!(message, message_len, buf, buf_len) }?;
         let parsed = MultiRecipientMessage::parse(message)?;
-        let bytes = get(&parsed).ok_or(sw_result::SW_INVALID_ARGUMENT)?;
+        let count = parsed.recipient_count();
+        let bytes = get(&parsed).ok_or_else(|| {
+            fail(
+                sw_result::SW_INVALID_ARGUMENT,
+                format_args!("index is past the message's {count} recipients"),
+            )
+        })?;
         write_bytes(buf, &mut written, &bytes)
     })
 }
@@ -336,7 +341,7 @@ pub unsafe extern "C" fn sw_unsealed_post_len(
     out_len: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(post, out_len, |p: &UnsealedPost| p.post().len()) }
+    unsafe { get_value(post, named!(out_len), |p: &UnsealedPost| p.post().len()) }
 }
 
 /// The body of `sw_unsealed_post_receive` and `_receive_channel`.
@@ -365,10 +370,10 @@ where
 {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_plaintext_len) }?;
+        let mut written = unsafe { out!(out_plaintext_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut out_info = unsafe { out(out_info) }?;
+        let mut out_info = unsafe { out!(out_info) }?;
         // SAFETY: the caller's contract. Every handle below is of another
         // type: one pointer passed as two fails a tag check, so the
         // references never alias.
@@ -380,7 +385,7 @@ where
         // SAFETY: as above.
         let receiver = unsafe { handle_mut(receiver) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(plaintext, plaintext_cap) }?;
+        let buf = unsafe { output!(plaintext, plaintext_cap) }?;
         let needed = post.post().len();
         let Some(buf) = buf.get_mut(..needed) else {
             written.set(needed);

@@ -7,8 +7,8 @@ use zeroize::Zeroizing;
 
 use super::{sw_sender_certificate_info, sw_server_key};
 use crate::boundary::{
-    clear_handle, disjoint, free_handle, get_bytes, get_value, guard, guard_void, handle_ref,
-    input, input_array, new_handle, out, output, write_bytes,
+    clear_handle, free_handle, get_bytes, get_value, guard, guard_void, handle_ref, new_handle,
+    write_bytes,
 };
 use crate::devices::user_id;
 use crate::identity::identity_key;
@@ -38,7 +38,7 @@ pub unsafe extern "C" fn sw_server_key_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
         let key = unsafe { with_rng(rng, |r| Ok(ServerKey::generate(r, key_id))) }?;
@@ -71,10 +71,10 @@ pub unsafe extern "C" fn sw_server_key_from_seed(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_key = unsafe { out(out_key) }?;
+        let mut out_key = unsafe { out!(out_key) }?;
         clear_handle(&mut out_key);
         // SAFETY: the caller's contract.
-        let seed = Zeroizing::new(unsafe { input_array::<32>(seed, seed_len) }?);
+        let seed = Zeroizing::new(unsafe { input_array!(seed, seed_len) }?);
         out_key.set(new_handle::<sw_server_key>(ServerKey::from_seed(
             key_id, &seed,
         )));
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn sw_server_key_id(
     out_key_id: *mut u32,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(key, out_key_id, ServerKey::key_id) }
+    unsafe { get_value(key, named!(out_key_id), ServerKey::key_id) }
 }
 
 /// Writes the server key's public half, encoded (`SW_SERVER_PUBLIC_KEY_LEN`
@@ -193,17 +193,17 @@ pub unsafe extern "C" fn sw_server_key_issue(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_len) }?;
+        let mut written = unsafe { out!(out_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
         let key = unsafe { handle_ref(key) }?;
-        disjoint(buf, buf_len, &[(user, user_len), (identity, identity_len)])?;
+        disjoint!(buf, buf_len, [(user, user_len), (identity, identity_len)])?;
         // SAFETY: the caller's contract.
-        let user = unsafe { user_id(user, user_len) }?;
+        let user = unsafe { user_id(arg!(user, user_len)) }?;
         // SAFETY: the caller's contract.
-        let identity = unsafe { identity_key(identity, identity_len) }?;
+        let identity = unsafe { identity_key(arg!(identity, identity_len)) }?;
         // SAFETY: the caller's contract.
-        let buf = unsafe { output(buf, buf_len) }?;
+        let buf = unsafe { output!(buf, buf_len) }?;
         let certificate = key.issue(
             &DeviceAddress::new(user, device_id),
             &identity,
@@ -243,10 +243,10 @@ pub unsafe extern "C" fn sw_server_public_key_id(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut key_id = unsafe { out(out_key_id) }?;
+        let mut key_id = unsafe { out!(out_key_id) }?;
         key_id.set(0);
         // SAFETY: the caller's contract.
-        let bytes = unsafe { input(bytes, len) }?;
+        let bytes = unsafe { input!(bytes, len) }?;
         key_id.set(ServerPublicKey::parse(bytes)?.key_id());
         Ok(())
     })
@@ -287,14 +287,14 @@ pub unsafe extern "C" fn sw_sender_certificate_parse(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut written = unsafe { out(out_user_len) }?;
+        let mut written = unsafe { out!(out_user_len) }?;
         written.set(0);
         // SAFETY: the caller's contract.
-        let mut info = unsafe { out(out_info) }?;
+        let mut info = unsafe { out!(out_info) }?;
         info.set(sw_sender_certificate_info::default());
         // SAFETY: the caller's contract.
         let (certificate, buf) =
-            unsafe { crate::boundary::input_output(certificate, certificate_len, user, user_cap) }?;
+            unsafe { input_output!(certificate, certificate_len, user, user_cap) }?;
         let certificate = SenderCertificate::parse(certificate)?;
         write_bytes(buf, &mut written, certificate.user().as_bytes())?;
         info.set(sw_sender_certificate_info {

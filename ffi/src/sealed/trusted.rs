@@ -4,7 +4,7 @@ use sealwire::sealed::{ServerPublicKey, TrustedServerKeys};
 
 use super::sw_trusted_server_keys;
 use crate::boundary::{
-    clear_handle, free_handle, get_value, guard, guard_void, handle_mut, input, new_handle, out,
+    clear_handle, free_handle, get_value, guard, guard_void, handle_mut, new_handle,
 };
 use crate::persist::{load, load_sealed, save, save_sealed, sw_blob_address};
 use crate::result::sw_result;
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn sw_trusted_server_keys_new(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut out_trusted = unsafe { out(out_trusted) }?;
+        let mut out_trusted = unsafe { out!(out_trusted) }?;
         clear_handle(&mut out_trusted);
         out_trusted.set(new_handle::<sw_trusted_server_keys>(
             TrustedServerKeys::new(),
@@ -62,11 +62,9 @@ pub unsafe extern "C" fn sw_trusted_server_keys_add(
     guard(|| {
         // SAFETY: the caller's contract.
         let trusted = unsafe { handle_mut(trusted) }?;
-        if key.is_null() {
-            return Err(sw_result::SW_NULL_POINTER);
-        }
+        non_null!(key)?;
         // SAFETY: the caller's contract.
-        let key = ServerPublicKey::parse(unsafe { input(key, key_len) }?)?;
+        let key = ServerPublicKey::parse(unsafe { input!(key, key_len) }?)?;
         Ok(trusted.add(key)?)
     })
 }
@@ -91,7 +89,7 @@ pub unsafe extern "C" fn sw_trusted_server_keys_remove(
 ) -> sw_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let mut removed = unsafe { out(out_removed) }?;
+        let mut removed = unsafe { out!(out_removed) }?;
         removed.set(false);
         // SAFETY: the caller's contract.
         let trusted = unsafe { handle_mut(trusted) }?;
@@ -115,7 +113,7 @@ pub unsafe extern "C" fn sw_trusted_server_keys_contains(
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        get_value(trusted, out_pinned, |t: &TrustedServerKeys| {
+        get_value(trusted, named!(out_pinned), |t: &TrustedServerKeys| {
             t.get(key_id).is_some()
         })
     }
@@ -134,7 +132,7 @@ pub unsafe extern "C" fn sw_trusted_server_keys_len(
     out_count: *mut usize,
 ) -> sw_result {
     // SAFETY: the caller's contract, passed on.
-    unsafe { get_value(trusted, out_count, TrustedServerKeys::len) }
+    unsafe { get_value(trusted, named!(out_count), TrustedServerKeys::len) }
 }
 
 /// Frees a set of trusted server keys. NULL is a no-op.
@@ -193,11 +191,11 @@ pub unsafe extern "C" fn sw_trusted_server_keys_load(
 /// As `sw_identity_save_sealed`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sw_trusted_server_keys_save_sealed(
+    rng: *mut sw_rng,
     trusted: *const sw_trusted_server_keys,
     key: *const u8,
     key_len: usize,
     address: *const sw_blob_address,
-    rng: *mut sw_rng,
     buf: *mut u8,
     buf_len: usize,
     out_len: *mut usize,

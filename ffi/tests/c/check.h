@@ -1,7 +1,7 @@
 /*
  * Test helpers for the sealwire C test suite (ffi/tests/c/). Each test
- * program exits 0 on success; a failed check prints its location and the
- * result code's message and exits 1.
+ * program exits 0 on success; a failed check prints its location, the
+ * result code's message and the error detail, and exits 1.
  */
 #ifndef SEALWIRE_TEST_CHECK_H
 #define SEALWIRE_TEST_CHECK_H
@@ -14,14 +14,6 @@
 
 static unsigned long checks_run = 0;
 
-static const char *result_text(sw_result rc) {
-    static char text[128];
-    size_t n = 0;
-    if (sw_result_message(rc, text, sizeof text, &n) != SW_OK) {
-        snprintf(text, sizeof text, "(no message)");
-    }
-    return text;
-}
 
 #define CHECK(cond)                                                                  \
     do {                                                                             \
@@ -37,9 +29,9 @@ static const char *result_text(sw_result rc) {
         checks_run++;                                                                 \
         sw_result rc_ = (call);                                                       \
         if (rc_ != (sw_result)(want)) {                                               \
-            fprintf(stderr, "%s:%d: %s\n  returned %u (%s), expected %s (%u)\n",      \
-                    __FILE__, __LINE__, #call, (unsigned)rc_, result_text(rc_), #want, \
-                    (unsigned)(want));                                                \
+            fprintf(stderr, "%s:%d: %s\n  returned %u (%s: %s), expected %s (%u)\n",  \
+                    __FILE__, __LINE__, #call, (unsigned)rc_, sw_result_message(rc_),  \
+                    sw_last_error_detail(), #want, (unsigned)(want));                 \
             exit(1);                                                                  \
         }                                                                             \
     } while (0)

@@ -48,9 +48,9 @@ static void device_new(device_t *d, uint8_t tag, bool pq) {
     OK(sw_identity_public_key(d->id, d->key, sizeof d->key, &len));
     CHECK(len == SW_IDENTITY_KEY_LEN);
     if (pq) {
-        OK(sw_prekey_store_new_pq(d->id, d->rng, &d->prekeys));
+        OK(sw_prekey_store_new_pq(d->rng, d->id, &d->prekeys));
     } else {
-        OK(sw_prekey_store_new(d->id, d->rng, &d->prekeys));
+        OK(sw_prekey_store_new(d->rng, d->id, &d->prekeys));
     }
 }
 
@@ -291,7 +291,7 @@ static void test_two_devices(void) {
     sw_device_messages *msgs = NULL;
 
     /* No session yet: the send fails and names the device. */
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("hi"), 2, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("hi"), 2, &me,
                                     recipients, 2, &failure, &msgs),
              SW_DEVICE_NO_SESSION);
     CHECK(msgs == NULL);
@@ -300,22 +300,22 @@ static void test_two_devices(void) {
     /* Sessions started from the bundles, checked against the lists. */
     uint8_t bundle[SW_MAX_BUNDLE_LEN];
     size_t bundle_len = bundle_of(&b1, bundle, sizeof bundle);
-    CHECK_RC(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, a2.key, 32, bundle, bundle_len),
+    CHECK_RC(sw_device_sessions_initiate(a1.rng, a1_b1, a1.id, a2.key, 32, bundle, bundle_len),
              SW_SESSION_UNTRUSTED_IDENTITY);
     bool flag = true;
     OK(sw_device_sessions_has_current(a1_b1, &flag));
     CHECK(!flag);
-    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(a1.rng, a1_b1, a1.id, b1.key, 32, bundle, bundle_len));
     OK(sw_device_sessions_has_current(a1_b1, &flag));
     CHECK(flag);
     OK(sw_device_sessions_is_established(a1_b1, &flag));
     CHECK(!flag);
     bundle_len = bundle_of(&a2, bundle, sizeof bundle);
-    OK(sw_device_sessions_initiate(a1_a2, NULL, a1.id, a2.key, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(NULL, a1_a2, a1.id, a2.key, 32, bundle, bundle_len));
 
     /* One call, one message per device: Bob's device 1 and Alice's own
      * device 2 (device 1, ourselves, is skipped). */
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("hello"), 5, &me,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("hello"), 5, &me,
                               recipients, 2, &failure, &msgs));
     CHECK(!failure.failed);
     size_t count = 0;
@@ -351,16 +351,16 @@ static void test_two_devices(void) {
     /* Bob replies; Alice's device 1 decrypts: established. */
     msg_t reply;
     size_t need = 0;
-    OK(sw_device_sessions_encrypted_len(b1_a1, 8, 0, &need));
-    CHECK_RC(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE,
-                                        0, text("hi Alice"), 8, reply.b, need - 1, &reply.len),
+    OK(sw_device_sessions_encrypted_len(b1_a1, 8, false, &need));
+    CHECK_RC(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a1.key, 32, SW_CONTENT_USER_MESSAGE,
+                                        false, text("hi Alice"), 8, reply.b, need - 1, &reply.len),
              SW_BUFFER_TOO_SMALL);
     CHECK(reply.len == need);
-    CHECK_RC(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a2.key, 32, SW_CONTENT_USER_MESSAGE,
-                                        0, text("hi Alice"), 8, reply.b, sizeof reply.b,
+    CHECK_RC(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a2.key, 32, SW_CONTENT_USER_MESSAGE,
+                                        false, text("hi Alice"), 8, reply.b, sizeof reply.b,
                                         &reply.len),
              SW_SESSION_NO_SESSION); /* not the current session's peer */
-    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("hi Alice"), 8, reply.b, sizeof reply.b, &reply.len));
     CHECK(reply.len == need);
     expect_text(a1_b1, &a1, b1.key, now, &reply, "hi Alice");
@@ -372,7 +372,7 @@ static void test_two_devices(void) {
 
     /* A franked fan-out: Bob's device gets the evidence. */
     now += SECONDS(1);
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 1, text("second"), 6, &me,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, true, text("second"), 6, &me,
                               recipients, 2, &failure, &msgs));
     take_message(msgs, 0, 0, 1, "bob", &to_b1);
     take_message(msgs, 1, 1, 2, "alice", &to_a2);
@@ -391,7 +391,7 @@ static void test_two_devices(void) {
     memcpy(two[1].identity, b2.key, 32);
     OK(sw_device_list_update(bob_list, two, 2, events, SW_MAX_DEVICE_EVENTS, &count));
     msgs = (sw_device_messages *)&failure; /* any pointer: set to NULL on error */
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("lost?"), 5,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("lost?"), 5,
                                     &me, recipients, 2, &failure, &msgs),
              SW_DEVICE_NO_SESSION);
     CHECK(msgs == NULL);
@@ -402,18 +402,15 @@ static void test_two_devices(void) {
     memcpy(two[0].identity, b2.key, 32);
     OK(sw_device_list_update(bob_list, two, 1, events, SW_MAX_DEVICE_EVENTS, &count));
     CHECK(count == 1 && events[0].kind == SW_DEVICE_EVENT_IDENTITY_CHANGED);
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("lost?"), 5,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("lost?"), 5,
                                     &me, recipients, 2, &failure, &msgs),
              SW_DEVICE_UNCONFIRMED_IDENTITY);
     CHECK(failure.failed && failure.recipient_index == 0 && failure.device_id == 1);
     memcpy(two[0].identity, b1.key, 32); /* announced back to the held key */
     OK(sw_device_list_update(bob_list, two, 1, events, SW_MAX_DEVICE_EVENTS, &count));
     CHECK(count == 0);
-    /* A body too large, an unknown content type, a bad flag: refused. */
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_TIMER_CHANGE, 0, text("x"), 1, &me,
-                                    recipients, 2, &failure, &msgs),
-             SW_INVALID_ARGUMENT);
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 2, text("x"), 1, &me,
+    /* A body too large, an unknown content type: refused. */
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_TIMER_CHANGE, false, text("x"), 1, &me,
                                     recipients, 2, &failure, &msgs),
              SW_INVALID_ARGUMENT);
     CHECK(!failure.failed);
@@ -424,34 +421,34 @@ static void test_two_devices(void) {
         {.devices = bob_list, .sessions = bob_sessions, .sessions_len = 1},
         {.devices = alice_list, .sessions = same, .sessions_len = 1},
     };
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     twice, 2, &failure, &msgs),
              SW_INVALID_ARGUMENT);
     sw_recipient user_twice[] = {recipients[0], recipients[0]};
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     user_twice, 2, &failure, &msgs),
              SW_INVALID_ARGUMENT);
     sw_device_sessions_entry dup_device[] = {{.device_id = 2, .sessions = a1_a2},
                                              {.device_id = 2, .sessions = b1_a1}};
     sw_recipient dup[] = {{.devices = alice_list, .sessions = dup_device, .sessions_len = 2}};
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     dup, 1, &failure, &msgs),
              SW_INVALID_ARGUMENT);
     sw_device_sessions_entry wrong_type[] = {{.device_id = 1, .sessions = (void *)bob_list}};
     sw_recipient wrong[] = {{.devices = bob_list, .sessions = wrong_type, .sessions_len = 1}};
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     wrong, 1, &failure, &msgs),
              SW_INVALID_HANDLE);
     sw_recipient wrong_list[] = {{.devices = (void *)a1_b1, .sessions = NULL, .sessions_len = 0}};
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     wrong_list, 1, &failure, &msgs),
              SW_INVALID_HANDLE);
     const sw_device_address not_utf8 = {.user = text("\xc3"), .user_len = 1, .device_id = 1};
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1,
                                     &not_utf8, recipients, 2, &failure, &msgs),
              SW_INVALID_ARGUMENT);
     /* No recipient: no message. */
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, NULL, 0, &me, NULL, 0,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, NULL, 0, &me, NULL, 0,
                               &failure, &msgs));
     OK(sw_device_messages_count(msgs, &count));
     CHECK(count == 0);
@@ -459,7 +456,7 @@ static void test_two_devices(void) {
 
     /* The failed sends changed nothing: the next message is number 1 of
      * Alice's chain to Bob, which decrypts. */
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("third"), 5, &me,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("third"), 5, &me,
                               recipients, 2, &failure, &msgs));
     take_message(msgs, 0, 0, 1, "bob", &to_b1);
     take_message(msgs, 1, 1, 2, "alice", &to_a2);
@@ -472,7 +469,7 @@ static void test_two_devices(void) {
     sw_device_sessions_free(b1_a1);
     OK(sw_device_sessions_new(&b1_a1));
     now += SECONDS(5);
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("lost"), 4, &me,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("lost"), 4, &me,
                               recipients, 2, &failure, &msgs));
     msg_t lost;
     take_message(msgs, 0, 0, 1, "bob", &lost);
@@ -547,20 +544,20 @@ static void test_two_devices(void) {
     CHECK(action == SW_RECOVERY_ACTION_NONE);
 
     /* Until a new session starts, nothing is sent to Bob's device. */
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("again"), 5,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("again"), 5,
                                     &me, recipients, 2, &failure, &msgs),
              SW_DEVICE_NO_SESSION);
     CHECK(failure.failed && failure.recipient_index == 0 && failure.device_id == 1);
     bundle_len = bundle_of(&b1, bundle, sizeof bundle);
-    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("again"), 5, &me,
+    OK(sw_device_sessions_initiate(a1.rng, a1_b1, a1.id, b1.key, 32, bundle, bundle_len));
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("again"), 5, &me,
                               recipients, 2, &failure, &msgs));
     take_message(msgs, 0, 0, 1, "bob", &to_b1);
     take_message(msgs, 1, 1, 2, "alice", &to_a2);
     sw_device_messages_free(msgs);
     expect_text(b1_a1, &b1, a1.key, now, &to_b1, "again");
     expect_text(a2_a1, &a2, a1.key, now, &to_a2, "again");
-    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("back"), 4, reply.b, sizeof reply.b, &reply.len));
     expect_text(a1_b1, &a1, b1.key, now, &reply, "back");
 
@@ -582,7 +579,7 @@ static void test_two_devices(void) {
         expect_clean_error(sw_device_sessions_decrypt(b1_a1, b1.id, b1.prekeys, a1.key, 32, now,
                                                       junk, len, plain, sizeof plain, &n, &rinfo));
         expect_clean_error(
-            sw_device_sessions_initiate(a1_a2, a1.rng, a1.id, a2.key, 32, junk, len));
+            sw_device_sessions_initiate(a1.rng, a1_a2, a1.id, a2.key, 32, junk, len));
         /* A mutated genuine message. */
         msg_t mutated = to_b1;
         mutated.b[lcg() % mutated.len] ^= (uint8_t)(1u << (lcg() % 8));
@@ -611,7 +608,7 @@ static void test_two_devices(void) {
     memcpy(longer, request, sizeof request);
     CHECK_RC(sw_recovery_request_parse(longer, sizeof longer, &rq), SW_DECODE_TOO_LARGE);
     /* After all that, the sessions still work both ways. */
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_RECEIPT, 0,
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_RECEIPT, false,
                                   text("ok"), 2, reply.b, sizeof reply.b, &reply.len));
     OK(sw_device_sessions_decrypt(b1_a1, b1.id, b1.prekeys, a1.key, 32, now, reply.b, reply.len,
                                   plain, sizeof plain, &n, &rinfo));
@@ -726,7 +723,7 @@ static void test_saved_state(void) {
     OK(sw_device_sessions_new(&b1_a1));
     uint8_t bundle[SW_MAX_BUNDLE_LEN];
     size_t bundle_len = bundle_of(&b1, bundle, sizeof bundle);
-    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(a1.rng, a1_b1, a1.id, b1.key, 32, bundle, bundle_len));
 
     /* An empty handle saves and loads too. */
     uint8_t *blob = NULL;
@@ -743,15 +740,15 @@ static void test_saved_state(void) {
     /* A conversation; one of Alice's messages is held back (Bob keeps its
      * key as a skipped key). */
     msg_t m, late;
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("hello"), 5, m.b, sizeof m.b, &m.len));
     expect_text(b1_a1, &b1, a1.key, now, &m, "hello");
-    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("hi Alice"), 8, m.b, sizeof m.b, &m.len));
     expect_text(a1_b1, &a1, b1.key, now, &m, "hi Alice");
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("late"), 4, late.b, sizeof late.b, &late.len));
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("on time"), 7, m.b, sizeof m.b, &m.len));
     expect_text(b1_a1, &b1, a1.key, now, &m, "on time");
 
@@ -770,10 +767,9 @@ static void test_saved_state(void) {
     uint8_t *list_plain = NULL, *list_sealed = NULL, *a_blob = NULL, *b_blob = NULL;
     size_t list_len = 0, list_sealed_len = 0, a_len = 0, b_len = 0;
     SAVE(list_plain, list_len, sw_device_list_save, bob_list);
-    SAVE(list_sealed, list_sealed_len, sw_device_list_save_sealed, bob_list, STORAGE_KEY, 32,
-         &list_row, a1.rng);
+    SAVE(list_sealed, list_sealed_len, sw_device_list_save_sealed, a1.rng, bob_list, STORAGE_KEY, 32, &list_row);
     SAVE(a_blob, a_len, sw_device_sessions_save, a1_b1);
-    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, b1_a1, STORAGE_KEY, 32, &bob_row, NULL);
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, NULL, b1_a1, STORAGE_KEY, 32, &bob_row);
     /* Kinds 0x08 and 0x07 (STORAGE.md §11, §12); a sealed blob is its
      * body with 62 + 16 bytes of envelope, a plain one with 6 + 16. */
     CHECK(list_plain[4] == 0x08 && list_sealed[4] == 0x08);
@@ -904,18 +900,18 @@ static void test_saved_state(void) {
     const sw_device_address me = {.user = text("alice"), .user_len = 5, .device_id = 1};
     sw_device_failure failure;
     sw_device_messages *msgs = NULL;
-    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("x"), 1, &me,
+    CHECK_RC(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("x"), 1, &me,
                                     recipients, 1, &failure, &msgs),
              SW_DEVICE_UNCONFIRMED_IDENTITY);
     memcpy(entry.identity, b1.key, 32);
     OK(sw_device_list_update(bob_list, &entry, 1, events, SW_MAX_DEVICE_EVENTS, &count));
     CHECK(count == 0);
-    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, 0, text("restored"), 8, &me,
+    OK(sw_encrypt_for_devices(a1.rng, now, SW_CONTENT_USER_MESSAGE, false, text("restored"), 8, &me,
                               recipients, 1, &failure, &msgs));
     take_message(msgs, 0, 0, 1, "bob", &m);
     sw_device_messages_free(msgs);
     expect_text(b1_a1, &b1, a1.key, now, &m, "restored");
-    OK(sw_device_sessions_encrypt(b1_a1, b1.rng, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(b1.rng, b1_a1, now, a1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("welcome back"), 12, m.b, sizeof m.b, &m.len));
     expect_text(a1_b1, &a1, b1.key, now, &m, "welcome back");
     free(list_plain);
@@ -928,13 +924,13 @@ static void test_saved_state(void) {
     sw_device_sessions_free(b1_a1);
     OK(sw_device_sessions_new(&b1_a1));
     msg_t lost;
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("lost"), 4, lost.b, sizeof lost.b, &lost.len));
     uint8_t request[SW_RECOVERY_REQUEST_LEN];
     size_t request_len = 0;
     OK(sw_device_sessions_recovery_request(b1_a1, b1.id, a1.key, 32, now, lost.b, lost.len,
                                            request, sizeof request, &request_len));
-    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, b1_a1, STORAGE_KEY, 32, &bob_row, b1.rng);
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, b1.rng, b1_a1, STORAGE_KEY, 32, &bob_row);
     sw_device_sessions_free(b1_a1);
     OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &b1_a1));
     free(b_blob);
@@ -963,8 +959,8 @@ static void test_saved_state(void) {
              SW_RECOVERY_REPLAYED_REQUEST);
     /* A new session, and the conversation goes on. */
     bundle_len = bundle_of(&b1, bundle, sizeof bundle);
-    OK(sw_device_sessions_initiate(a1_b1, a1.rng, a1.id, b1.key, 32, bundle, bundle_len));
-    OK(sw_device_sessions_encrypt(a1_b1, a1.rng, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_initiate(a1.rng, a1_b1, a1.id, b1.key, 32, bundle, bundle_len));
+    OK(sw_device_sessions_encrypt(a1.rng, a1_b1, now, b1.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("new session"), 11, m.b, sizeof m.b, &m.len));
     expect_text(b1_a1, &b1, a1.key, now, &m, "new session");
 
@@ -988,12 +984,12 @@ static void test_migration(void) {
     sw_bundle *bundle = NULL;
     OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
     sw_session *alice = NULL, *bob = NULL;
-    OK(sw_session_initiate(a.id, bundle, a.rng, &alice));
+    OK(sw_session_initiate(a.rng, a.id, bundle, &alice));
     sw_bundle_free(bundle);
     msg_t m1, m2;
-    OK(sw_session_encrypt(alice, a.rng, now, SW_CONTENT_USER_MESSAGE, text("one"), 3, m1.b,
+    OK(sw_session_encrypt(a.rng, alice, now, SW_CONTENT_USER_MESSAGE, text("one"), 3, m1.b,
                           sizeof m1.b, &m1.len));
-    OK(sw_session_encrypt(alice, a.rng, now, SW_CONTENT_USER_MESSAGE, text("two"), 3, m2.b,
+    OK(sw_session_encrypt(a.rng, alice, now, SW_CONTENT_USER_MESSAGE, text("two"), 3, m2.b,
                           sizeof m2.b, &m2.len));
     uint8_t plain[4096];
     size_t n = 0;
@@ -1008,7 +1004,7 @@ static void test_migration(void) {
     uint8_t *a_blob = NULL, *b_blob = NULL;
     size_t a_len = 0, b_len = 0;
     SAVE(a_blob, a_len, sw_session_save, alice);
-    SAVE(b_blob, b_len, sw_session_save_sealed, bob, STORAGE_KEY, 32, &bob_row, b.rng);
+    SAVE(b_blob, b_len, sw_session_save_sealed, b.rng, bob, STORAGE_KEY, 32, &bob_row);
     CHECK(a_blob[4] == 0x04 && b_blob[4] == 0x03);
     sw_session_free(alice);
     sw_session_free(bob);
@@ -1043,18 +1039,18 @@ static void test_migration(void) {
      * reply, Alice again. */
     expect_text(sb, &b, a.key, now, &m2, "two");
     msg_t m;
-    OK(sw_device_sessions_encrypt(sb, b.rng, now, a.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(b.rng, sb, now, a.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("reply"), 5, m.b, sizeof m.b, &m.len));
     expect_text(sa, &a, b.key, now, &m, "reply");
     OK(sw_device_sessions_is_established(sa, &flag));
     CHECK(flag);
-    OK(sw_device_sessions_encrypt(sa, a.rng, now, b.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a.rng, sa, now, b.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("migrated"), 8, m.b, sizeof m.b, &m.len));
     expect_text(sb, &b, a.key, now, &m, "migrated");
 
     /* Saved again: the device-sessions kind, at the same row. */
     SAVE(a_blob, a_len, sw_device_sessions_save, sa);
-    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, sb, STORAGE_KEY, 32, &bob_row, NULL);
+    SAVE(b_blob, b_len, sw_device_sessions_save_sealed, NULL, sb, STORAGE_KEY, 32, &bob_row);
     CHECK(a_blob[4] == 0x07 && b_blob[4] == 0x07);
     sw_session *one = NULL;
     CHECK_RC(sw_session_load(a_blob, a_len, &one), SW_STATE_WRONG_KIND);
@@ -1063,7 +1059,7 @@ static void test_migration(void) {
     CHECK(one == NULL);
     sw_device_sessions_free(sb);
     OK(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &sb));
-    OK(sw_device_sessions_encrypt(sa, a.rng, now, b.key, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(a.rng, sa, now, b.key, 32, SW_CONTENT_USER_MESSAGE, false,
                                   text("and on"), 6, m.b, sizeof m.b, &m.len));
     expect_text(sb, &b, a.key, now, &m, "and on");
     free(a_blob);

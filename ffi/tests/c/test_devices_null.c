@@ -29,7 +29,7 @@ int main(void) {
     OK(sw_identity_public_key(alice, ka, sizeof ka, &len));
     OK(sw_identity_public_key(bob, kb, sizeof kb, &len));
     sw_prekey_store *store = NULL;
-    OK(sw_prekey_store_new(bob, rng, &store));
+    OK(sw_prekey_store_new(rng, bob, &store));
     uint8_t bundle[SW_MAX_BUNDLE_LEN];
     size_t bundle_len = 0;
     OK(sw_prekey_store_bundle(store, bob, bundle, sizeof bundle, &bundle_len));
@@ -41,10 +41,10 @@ int main(void) {
     OK(sw_device_list_update(list, &entry, 1, events, SW_MAX_DEVICE_EVENTS, &count));
     sw_device_sessions *sessions = NULL;
     OK(sw_device_sessions_new(&sessions));
-    OK(sw_device_sessions_initiate(sessions, NULL, alice, kb, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(NULL, sessions, alice, kb, 32, bundle, bundle_len));
     uint8_t msg[4096], plain[4096], request[SW_RECOVERY_REQUEST_LEN];
     size_t msg_len = 0;
-    OK(sw_device_sessions_encrypt(sessions, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(rng, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                   (const uint8_t *)"hi", 2, msg, sizeof msg, &msg_len));
     sw_device_sessions *bobs = NULL;
     OK(sw_device_sessions_new(&bobs));
@@ -88,29 +88,29 @@ int main(void) {
 
     /* sw_device_sessions */
     NUL(sw_device_sessions_new(NULL));
-    NUL(sw_device_sessions_initiate(NULL, rng, alice, kb, 32, bundle, bundle_len));
-    NUL(sw_device_sessions_initiate(sessions, rng, NULL, kb, 32, bundle, bundle_len));
-    NUL(sw_device_sessions_initiate(sessions, rng, alice, NULL, 32, bundle, bundle_len));
-    NUL(sw_device_sessions_initiate(sessions, rng, alice, kb, 32, NULL, bundle_len));
-    NUL(sw_device_sessions_initiate(sessions, rng, alice, kb, 32, NULL, 0));
-    NUL(sw_device_sessions_encrypted_len(NULL, 2, 0, &len));
-    NUL(sw_device_sessions_encrypted_len(sessions, 2, 0, NULL));
-    NUL(sw_device_sessions_encrypt(NULL, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    NUL(sw_device_sessions_initiate(rng, NULL, alice, kb, 32, bundle, bundle_len));
+    NUL(sw_device_sessions_initiate(rng, sessions, NULL, kb, 32, bundle, bundle_len));
+    NUL(sw_device_sessions_initiate(rng, sessions, alice, NULL, 32, bundle, bundle_len));
+    NUL(sw_device_sessions_initiate(rng, sessions, alice, kb, 32, NULL, bundle_len));
+    NUL(sw_device_sessions_initiate(rng, sessions, alice, kb, 32, NULL, 0));
+    NUL(sw_device_sessions_encrypted_len(NULL, 2, false, &len));
+    NUL(sw_device_sessions_encrypted_len(sessions, 2, false, NULL));
+    NUL(sw_device_sessions_encrypt(rng, NULL, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                    (const uint8_t *)"hi", 2, msg, sizeof msg, &len));
     CHECK(len == 0);
-    NUL(sw_device_sessions_encrypt(sessions, rng, T0, NULL, 32, SW_CONTENT_USER_MESSAGE, 0,
+    NUL(sw_device_sessions_encrypt(rng, sessions, T0, NULL, 32, SW_CONTENT_USER_MESSAGE, false,
                                    (const uint8_t *)"hi", 2, msg, sizeof msg, &len));
-    NUL(sw_device_sessions_encrypt(sessions, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0, NULL, 2,
+    NUL(sw_device_sessions_encrypt(rng, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false, NULL, 2,
                                    msg, sizeof msg, &len));
-    NUL(sw_device_sessions_encrypt(sessions, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    NUL(sw_device_sessions_encrypt(rng, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                    (const uint8_t *)"hi", 2, NULL, sizeof msg, &len));
-    NUL(sw_device_sessions_encrypt(sessions, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    NUL(sw_device_sessions_encrypt(rng, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                    (const uint8_t *)"hi", 2, msg, sizeof msg, NULL));
     /* Size query; NULL rng: the OS generator. */
-    CHECK_RC(sw_device_sessions_encrypt(sessions, NULL, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    CHECK_RC(sw_device_sessions_encrypt(NULL, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                         NULL, 0, NULL, 0, &len),
              SW_BUFFER_TOO_SMALL);
-    OK(sw_device_sessions_encrypt(sessions, NULL, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0, NULL, 0,
+    OK(sw_device_sessions_encrypt(NULL, sessions, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false, NULL, 0,
                                   msg + 2048, len, &len));
     sw_device_sessions *b2 = NULL;
     OK(sw_device_sessions_new(&b2));
@@ -165,14 +165,14 @@ int main(void) {
     NUL(sw_device_list_load(blob, blob_len, NULL));
     OK(sw_device_list_load(blob, blob_len, &tmp_list));
     sw_device_list_free(tmp_list);
-    NUL(sw_device_list_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
-    NUL(sw_device_list_save_sealed(list, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
-    NUL(sw_device_list_save_sealed(list, KEY, 32, NULL, rng, buf, sizeof buf, &len));
-    NUL(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf, &len));
-    NUL(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, NULL));
-    CHECK_RC(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &len),
+    NUL(sw_device_list_save_sealed(rng, NULL, KEY, 32, &TEST_ADDRESS, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(rng, list, NULL, 32, &TEST_ADDRESS, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(rng, list, KEY, 32, NULL, buf, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(rng, list, KEY, 32, &TEST_ADDRESS, NULL, sizeof buf, &len));
+    NUL(sw_device_list_save_sealed(rng, list, KEY, 32, &TEST_ADDRESS, buf, sizeof buf, NULL));
+    CHECK_RC(sw_device_list_save_sealed(NULL, list, KEY, 32, &TEST_ADDRESS, NULL, 0, &len),
              SW_BUFFER_TOO_SMALL);
-    OK(sw_device_list_save_sealed(list, KEY, 32, &TEST_ADDRESS, NULL, buf, sizeof buf, &len));
+    OK(sw_device_list_save_sealed(NULL, list, KEY, 32, &TEST_ADDRESS, buf, sizeof buf, &len));
     CHECK(len == blob_len - (6 + 16) + (62 + 16)); /* the envelopes around one body */
     size_t sealed_len = len;
     tmp_list = list;
@@ -196,17 +196,17 @@ int main(void) {
     NUL(sw_device_sessions_load(blob, blob_len, NULL));
     OK(sw_device_sessions_load(blob, blob_len, &tmp_sessions));
     sw_device_sessions_free(tmp_sessions);
-    NUL(sw_device_sessions_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf, &len));
-    NUL(sw_device_sessions_save_sealed(sessions, NULL, 32, &TEST_ADDRESS, rng, buf, sizeof buf,
+    NUL(sw_device_sessions_save_sealed(rng, NULL, KEY, 32, &TEST_ADDRESS, buf, sizeof buf, &len));
+    NUL(sw_device_sessions_save_sealed(rng, sessions, NULL, 32, &TEST_ADDRESS, buf, sizeof buf,
                                        &len));
-    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, NULL, rng, buf, sizeof buf, &len));
-    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof buf,
+    NUL(sw_device_sessions_save_sealed(rng, sessions, KEY, 32, NULL, buf, sizeof buf, &len));
+    NUL(sw_device_sessions_save_sealed(rng, sessions, KEY, 32, &TEST_ADDRESS, NULL, sizeof buf,
                                        &len));
-    NUL(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, rng, buf, sizeof buf,
+    NUL(sw_device_sessions_save_sealed(rng, sessions, KEY, 32, &TEST_ADDRESS, buf, sizeof buf,
                                        NULL));
-    CHECK_RC(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, NULL, NULL, 0, &len),
+    CHECK_RC(sw_device_sessions_save_sealed(NULL, sessions, KEY, 32, &TEST_ADDRESS, NULL, 0, &len),
              SW_BUFFER_TOO_SMALL);
-    OK(sw_device_sessions_save_sealed(sessions, KEY, 32, &TEST_ADDRESS, NULL, buf, sizeof buf,
+    OK(sw_device_sessions_save_sealed(NULL, sessions, KEY, 32, &TEST_ADDRESS, buf, sizeof buf,
                                       &len));
     sealed_len = len;
     tmp_sessions = sessions;
@@ -261,40 +261,40 @@ int main(void) {
     CHECK(action == SW_RECOVERY_ACTION_RESTART);
 
     /* sw_encrypt_for_devices and sw_device_messages */
-    OK(sw_device_sessions_initiate(sessions, rng, alice, kb, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(rng, sessions, alice, kb, 32, bundle, bundle_len));
     sw_device_sessions_entry entries[] = {{.device_id = 1, .sessions = sessions}};
     sw_recipient recipients[] = {{.devices = list, .sessions = entries, .sessions_len = 1}};
     const sw_device_address me = {.user = (const uint8_t *)"alice", .user_len = 5, .device_id = 1};
     sw_device_failure failure;
     sw_device_messages *msgs = (sw_device_messages *)&failure;
     const uint8_t *hi = (const uint8_t *)"hi";
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, NULL, 2, &me, recipients, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, NULL, 2, &me, recipients, 1,
                                &failure, &msgs));
     CHECK(msgs == NULL);
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, NULL, recipients, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, NULL, recipients, 1,
                                &failure, &msgs));
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, NULL, 1, &failure,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, NULL, 1, &failure,
                                &msgs));
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, recipients, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, recipients, 1,
                                NULL, &msgs));
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, recipients, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, recipients, 1,
                                &failure, NULL));
     /* NULL inside the structs. */
     const sw_device_address no_user = {.user = NULL, .user_len = 5, .device_id = 1};
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &no_user, recipients,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &no_user, recipients,
                                1, &failure, &msgs));
     sw_recipient no_list[] = {{.devices = NULL, .sessions = entries, .sessions_len = 1}};
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, no_list, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, no_list, 1,
                                &failure, &msgs));
     sw_recipient no_entries[] = {{.devices = list, .sessions = NULL, .sessions_len = 1}};
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, no_entries, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, no_entries, 1,
                                &failure, &msgs));
     sw_device_sessions_entry null_entry[] = {{.device_id = 1, .sessions = NULL}};
     sw_recipient null_sessions[] = {{.devices = list, .sessions = null_entry, .sessions_len = 1}};
-    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, null_sessions, 1,
+    NUL(sw_encrypt_for_devices(rng, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, null_sessions, 1,
                                &failure, &msgs));
     /* NULL rng: the OS generator. */
-    OK(sw_encrypt_for_devices(NULL, T0, SW_CONTENT_USER_MESSAGE, 0, hi, 2, &me, recipients, 1,
+    OK(sw_encrypt_for_devices(NULL, T0, SW_CONTENT_USER_MESSAGE, false, hi, 2, &me, recipients, 1,
                               &failure, &msgs));
     NUL(sw_device_messages_count(NULL, &count));
     NUL(sw_device_messages_count(msgs, NULL));

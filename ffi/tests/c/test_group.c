@@ -62,15 +62,15 @@ static void pair(int x, int y, sw_prekey_store *y_store) {
     OK(sw_prekey_store_bundle(y_store, ids[y], bundle_bytes, sizeof bundle_bytes, &bundle_len));
     sw_bundle *bundle = NULL;
     OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
-    OK(sw_session_initiate(ids[x], bundle, rng, &sessions[x][y]));
+    OK(sw_session_initiate(rng, ids[x], bundle, &sessions[x][y]));
     sw_bundle_free(bundle);
     buf_t m, p;
     sw_received_info info;
-    OK(sw_session_encrypt(sessions[x][y], rng, T0, SW_CONTENT_USER_MESSAGE,
+    OK(sw_session_encrypt(rng, sessions[x][y], T0, SW_CONTENT_USER_MESSAGE,
                           (const uint8_t *)"hello", 5, m.b, sizeof m.b, &m.len));
     OK(sw_session_accept(ids[y], y_store, T0, m.b, m.len, p.b, sizeof p.b, &p.len, &info,
                          &sessions[y][x]));
-    OK(sw_session_encrypt(sessions[y][x], rng, T0, SW_CONTENT_USER_MESSAGE,
+    OK(sw_session_encrypt(rng, sessions[y][x], T0, SW_CONTENT_USER_MESSAGE,
                           (const uint8_t *)"reply", 5, m.b, sizeof m.b, &m.len));
     OK(sw_session_decrypt(sessions[x][y], T0, m.b, m.len, p.b, sizeof p.b, &p.len, &info));
     bool established = false;
@@ -86,10 +86,10 @@ static void transmit(const sw_distribution *d, int from, int to, buf_t *body) {
     OK(sw_distribution_encrypted_len(d, sessions[from][to], &need));
     buf_t m;
     /* Size query first: nothing changes. */
-    CHECK_RC(sw_distribution_encrypt_for(d, sessions[from][to], rng, T0, NULL, 0, &m.len),
+    CHECK_RC(sw_distribution_encrypt_for(rng, d, sessions[from][to], T0, NULL, 0, &m.len),
              SW_BUFFER_TOO_SMALL);
     CHECK(m.len == need);
-    OK(sw_distribution_encrypt_for(d, sessions[from][to], rng, T0, m.b, sizeof m.b, &m.len));
+    OK(sw_distribution_encrypt_for(rng, d, sessions[from][to], T0, m.b, sizeof m.b, &m.len));
     CHECK(m.len == need);
     sw_received_info info;
     OK(sw_session_decrypt(sessions[to][from], T0, m.b, m.len, body->b, sizeof body->b,
@@ -137,7 +137,7 @@ static void post(sw_group *g, const char *text, buf_t *out) {
     size_t need = 0;
     OK(sw_group_post_len(g, strlen(text), &need));
     sw_distribution *rotation = (sw_distribution *)1;
-    OK(sw_group_post(g, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)text, strlen(text),
+    OK(sw_group_post(rng, g, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)text, strlen(text),
                      out->b, sizeof out->b, &out->len, &rotation));
     CHECK(out->len == need);
     CHECK(rotation == NULL);
@@ -304,20 +304,20 @@ static void test_group(void) {
     uint8_t *before_a = group_blob(groups[0], &blob_len);
     size_t need = 0;
     sw_distribution *rotation = NULL;
-    CHECK_RC(sw_group_post(groups[0], rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"x", 1,
+    CHECK_RC(sw_group_post(rng, groups[0], T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"x", 1,
                            NULL, 0, &need, &rotation),
              SW_BUFFER_TOO_SMALL);
     size_t post_need = 0;
     OK(sw_group_post_len(groups[0], 1, &post_need));
     CHECK(need == post_need && rotation == NULL);
-    CHECK_RC(sw_group_post(groups[0], rng, T0, SW_CONTENT_TIMER_CHANGE, (const uint8_t *)"x", 1,
+    CHECK_RC(sw_group_post(rng, groups[0], T0, SW_CONTENT_TIMER_CHANGE, (const uint8_t *)"x", 1,
                            q.b, sizeof q.b, &need, &rotation),
              SW_INVALID_ARGUMENT);
-    CHECK_RC(sw_group_post(groups[0], rng, T0, SW_CONTENT_GROUP_KEY_DISTRIBUTION,
+    CHECK_RC(sw_group_post(rng, groups[0], T0, SW_CONTENT_GROUP_KEY_DISTRIBUTION,
                            (const uint8_t *)"x", 1, q.b, sizeof q.b, &need, &rotation),
              SW_INVALID_ARGUMENT);
     /* Overlapping body and buffer. */
-    CHECK_RC(sw_group_post(groups[0], rng, T0, SW_CONTENT_USER_MESSAGE, q.b, 4, q.b + 2,
+    CHECK_RC(sw_group_post(rng, groups[0], T0, SW_CONTENT_USER_MESSAGE, q.b, 4, q.b + 2,
                            sizeof q.b - 2, &need, &rotation),
              SW_INVALID_ARGUMENT);
     expect_unchanged(groups[0], before_a, blob_len);
@@ -363,7 +363,7 @@ static void test_group(void) {
      * the same id: refused, B unchanged, the distribution still pending. */
     buf_t body;
     sw_distribution *extra = NULL;
-    OK(sw_group_rotate(groups[2], rng, T0, &extra));
+    OK(sw_group_rotate(rng, groups[2], T0, &extra));
     transmit(extra, 2, 1, &body);
     bool fresh = true;
     CHECK_RC(sw_group_accept_distribution(groups[1], sessions[1][0], T0, &fresh),
@@ -381,7 +381,7 @@ static void test_group(void) {
     /* A user message from C in between leaves it pending. */
     buf_t m1, p1;
     sw_received_info info1;
-    OK(sw_session_encrypt(sessions[2][1], rng, T0, SW_CONTENT_USER_MESSAGE,
+    OK(sw_session_encrypt(rng, sessions[2][1], T0, SW_CONTENT_USER_MESSAGE,
                           (const uint8_t *)"hi B", 4, m1.b, sizeof m1.b, &m1.len));
     OK(sw_session_decrypt(sessions[1][2], T0, m1.b, m1.len, p1.b, sizeof p1.b, &p1.len, &info1));
     CHECK(info1.content_type == SW_CONTENT_USER_MESSAGE);
@@ -409,20 +409,20 @@ static void test_group(void) {
     size_t holders = 0;
     OK(sw_group_current_holder_count(groups[0], &holders));
     CHECK(holders == 2);
-    OK(sw_group_remove_member(groups[0], rng, T0, keys[2], KEY_LEN, &d));
+    OK(sw_group_remove_member(rng, groups[0], T0, keys[2], KEY_LEN, &d));
     size_t count = 0;
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
     buf_t m;
-    CHECK_RC(sw_distribution_encrypt_for(d, sessions[0][2], rng, T0, m.b, sizeof m.b, &m.len),
+    CHECK_RC(sw_distribution_encrypt_for(rng, d, sessions[0][2], T0, m.b, sizeof m.b, &m.len),
              SW_SESSION_MISMATCH);
     CHECK(m.len == 0);
     deliver(d, 0, groups);
     sw_distribution_free(d);
-    CHECK_RC(sw_group_remove_member(groups[0], rng, T0, keys[2], KEY_LEN, &d),
+    CHECK_RC(sw_group_remove_member(rng, groups[0], T0, keys[2], KEY_LEN, &d),
              SW_GROUP_UNKNOWN_MEMBER);
     CHECK(d == NULL);
-    OK(sw_group_remove_member(groups[1], rng, T0, keys[2], KEY_LEN, &d));
+    OK(sw_group_remove_member(rng, groups[1], T0, keys[2], KEY_LEN, &d));
     deliver(d, 1, groups);
     sw_distribution_free(d);
     OK(sw_group_current_holder_count(groups[0], &holders));
@@ -447,7 +447,7 @@ static void test_group(void) {
     OK(sw_group_add_member(groups[0], keys[2], KEY_LEN, &d));
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
-    CHECK_RC(sw_distribution_encrypt_for(d, sessions[0][1], rng, T0, m.b, sizeof m.b, &m.len),
+    CHECK_RC(sw_distribution_encrypt_for(rng, d, sessions[0][1], T0, m.b, sizeof m.b, &m.len),
              SW_SESSION_MISMATCH);
     deliver(d, 0, groups);
     sw_distribution_free(d);
@@ -463,7 +463,7 @@ static void test_group(void) {
              SW_GROUP_INVALID_ROTATION_POLICY);
     OK(sw_group_set_rotation_policy(groups[0], 2, SW_DEFAULT_ROTATION_AGE_MS));
     rotation = (sw_distribution *)1;
-    OK(sw_group_post(groups[0], rng, T0, SW_CONTENT_RECEIPT, (const uint8_t *)"r", 1, q.b,
+    OK(sw_group_post(rng, groups[0], T0, SW_CONTENT_RECEIPT, (const uint8_t *)"r", 1, q.b,
                      sizeof q.b, &q.len, &rotation));
     CHECK(rotation != NULL);
     deliver(rotation, 0, groups); /* the distribution goes first */
@@ -475,23 +475,23 @@ static void test_group(void) {
                              &info));
 
     /* An explicit rotation. */
-    OK(sw_group_rotate(groups[1], rng, T0, &d));
+    OK(sw_group_rotate(rng, groups[1], T0, &d));
     deliver(d, 1, groups);
     sw_distribution_free(d);
 
     /* A timer change, then a post that disappears. */
     sw_timer timer;
-    CHECK_RC(sw_group_set_timer(groups[0], rng, T0, SW_EXPIRY_OFF, 5, q.b, sizeof q.b, &q.len,
+    CHECK_RC(sw_group_set_timer(rng, groups[0], T0, SW_EXPIRY_OFF, 5, q.b, sizeof q.b, &q.len,
                                 &rotation),
              SW_EXPIRY_INVALID_POLICY);
-    CHECK_RC(sw_group_set_timer(groups[0], rng, T0, 9, 5, q.b, sizeof q.b, &q.len, &rotation),
+    CHECK_RC(sw_group_set_timer(rng, groups[0], T0, 9, 5, q.b, sizeof q.b, &q.len, &rotation),
              SW_INVALID_ARGUMENT);
-    CHECK_RC(sw_group_set_timer(groups[0], rng, T0, SW_EXPIRY_AFTER_SEND, 3600, NULL, 0, &need,
+    CHECK_RC(sw_group_set_timer(rng, groups[0], T0, SW_EXPIRY_AFTER_SEND, 3600, NULL, 0, &need,
                                 &rotation),
              SW_BUFFER_TOO_SMALL);
     OK(sw_group_timer(groups[0], &timer));
     CHECK(timer.mode == SW_EXPIRY_OFF); /* unchanged by the size query */
-    OK(sw_group_set_timer(groups[0], rng, T0, SW_EXPIRY_AFTER_SEND, 3600, q.b, sizeof q.b, &q.len,
+    OK(sw_group_set_timer(rng, groups[0], T0, SW_EXPIRY_AFTER_SEND, 3600, q.b, sizeof q.b, &q.len,
                           &rotation));
     CHECK(q.len == need);
     if (rotation != NULL) {
@@ -505,7 +505,7 @@ static void test_group(void) {
     CHECK(info.timer_new.mode == SW_EXPIRY_AFTER_SEND && info.timer_new.ttl_secs == 3600);
     OK(sw_group_timer(groups[1], &timer));
     CHECK(timer.mode == SW_EXPIRY_AFTER_SEND && timer.ttl_secs == 3600 && timer.version == 1);
-    OK(sw_group_post(groups[0], rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"bye", 3, q.b,
+    OK(sw_group_post(rng, groups[0], T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"bye", 3, q.b,
                      sizeof q.b, &q.len, &rotation));
     if (rotation != NULL) {
         deliver(rotation, 0, groups);
@@ -534,12 +534,12 @@ static void test_group(void) {
     CHECK(damaged == NULL);
     free(blob);
     size_t sealed_len = 0;
-    CHECK_RC(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, NULL, 0,
+    CHECK_RC(sw_group_save_sealed(rng, groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, NULL, 0,
                                   &sealed_len),
              SW_BUFFER_TOO_SMALL);
     uint8_t *sealed = malloc(sealed_len);
     CHECK(sealed != NULL);
-    OK(sw_group_save_sealed(groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, sealed, sealed_len,
+    OK(sw_group_save_sealed(rng, groups[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, sealed, sealed_len,
                             &sealed_len));
     CHECK_RC(sw_group_load(sealed, sealed_len, &damaged), SW_STATE_SEALED);
     uint8_t other_key[32] = {1};
@@ -583,7 +583,7 @@ static void test_channel(void) {
     }
     buf_t body;
     buf_t m;
-    CHECK_RC(sw_distribution_encrypt_for(d, sessions[0][2], rng, T0, m.b, sizeof m.b, &m.len),
+    CHECK_RC(sw_distribution_encrypt_for(rng, d, sessions[0][2], T0, m.b, sizeof m.b, &m.len),
              SW_SESSION_MISMATCH);
     bool fresh = false;
     /* From someone who is not the owner: C runs a channel of the same id. */
@@ -609,7 +609,7 @@ static void test_channel(void) {
     sw_distribution *rotation = (sw_distribution *)1;
     size_t need = 0;
     OK(sw_channel_owner_post_len(owner, 4, &need));
-    OK(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"news", 4,
+    OK(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"news", 4,
                              p.b, sizeof p.b, &p.len, &rotation));
     CHECK(rotation == NULL && p.len == need);
     OK(sw_channel_subscriber_receive_post(subs[1], T0, p.b, p.len, plain.b, sizeof plain.b,
@@ -631,7 +631,7 @@ static void test_channel(void) {
     uint8_t hk[2 * KEY_LEN];
     OK(sw_channel_owner_current_holders(owner, hk, sizeof hk, &len));
     CHECK(len == sizeof hk);
-    OK(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"more", 4,
+    OK(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"more", 4,
                              p.b, sizeof p.b, &p.len, &rotation));
     for (int x = 1; x < N; x++) {
         OK(sw_channel_subscriber_receive_post(subs[x], T0, p.b, p.len, plain.b, sizeof plain.b,
@@ -640,7 +640,7 @@ static void test_channel(void) {
     }
 
     /* Timer, rotation policy, explicit rotation. */
-    OK(sw_channel_owner_set_timer(owner, rng, T0, SW_EXPIRY_AFTER_READ, 60, p.b, sizeof p.b,
+    OK(sw_channel_owner_set_timer(rng, owner, T0, SW_EXPIRY_AFTER_READ, 60, p.b, sizeof p.b,
                                   &p.len, &rotation));
     CHECK(rotation == NULL);
     OK(sw_channel_subscriber_receive_post(subs[1], T0, p.b, p.len, plain.b, sizeof plain.b,
@@ -653,7 +653,7 @@ static void test_channel(void) {
     CHECK(timer.mode == SW_EXPIRY_AFTER_READ && timer.ttl_secs == 60);
     CHECK_RC(sw_channel_owner_set_rotation_policy(owner, 0, 0), SW_GROUP_INVALID_ROTATION_POLICY);
     OK(sw_channel_owner_set_rotation_policy(owner, 100, 1000));
-    OK(sw_channel_owner_rotate(owner, rng, T0, &d));
+    OK(sw_channel_owner_rotate(rng, owner, T0, &d));
     size_t count = 0;
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 2);
@@ -665,17 +665,17 @@ static void test_channel(void) {
     sw_distribution_free(d);
 
     /* C unsubscribed: B gets the new chain, C cannot read. */
-    OK(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[2], KEY_LEN, &d));
+    OK(sw_channel_owner_remove_subscriber(rng, owner, T0, keys[2], KEY_LEN, &d));
     OK(sw_distribution_recipient_count(d, &count));
     CHECK(count == 1);
     transmit(d, 0, 1, &body);
     OK(sw_channel_subscriber_accept_distribution(subs[1], sessions[1][0], T0, &fresh));
     sw_distribution_free(d);
-    CHECK_RC(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[2], KEY_LEN, &d),
+    CHECK_RC(sw_channel_owner_remove_subscriber(rng, owner, T0, keys[2], KEY_LEN, &d),
              SW_GROUP_UNKNOWN_MEMBER);
     /* A post arriving after 2 seconds: the rotation policy's age (1 s) has
      * passed, so the post brings a rotation. */
-    OK(sw_channel_owner_post(owner, rng, T0 + SECONDS(2), SW_CONTENT_USER_MESSAGE,
+    OK(sw_channel_owner_post(rng, owner, T0 + SECONDS(2), SW_CONTENT_USER_MESSAGE,
                              (const uint8_t *)"private", 7, p.b, sizeof p.b, &p.len, &rotation));
     CHECK(rotation != NULL);
     transmit(rotation, 0, 1, &body);
@@ -690,7 +690,7 @@ static void test_channel(void) {
 
     /* The last subscriber leaves: nothing to distribute. */
     d = (sw_distribution *)1;
-    OK(sw_channel_owner_remove_subscriber(owner, rng, T0, keys[1], KEY_LEN, &d));
+    OK(sw_channel_owner_remove_subscriber(rng, owner, T0, keys[1], KEY_LEN, &d));
     CHECK(d == NULL);
     OK(sw_channel_owner_add_subscriber(owner, keys[1], KEY_LEN, &d));
     transmit(d, 0, 1, &body);
@@ -706,19 +706,19 @@ static void test_channel(void) {
     sw_channel_subscriber *wrong = (sw_channel_subscriber *)1;
     CHECK_RC(sw_channel_subscriber_load(blob, blob_len, &wrong), SW_STATE_MALFORMED);
     CHECK(wrong == NULL);
-    OK(sw_channel_owner_save_sealed(owner, STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, rng, blob,
+    OK(sw_channel_owner_save_sealed(rng, owner, STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob,
                                     sizeof blob, &blob_len));
     sw_channel_owner *owner3 = NULL;
     OK(sw_channel_owner_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob, blob_len, &owner3));
     sw_channel_owner_free(owner3);
-    OK(sw_channel_subscriber_save_sealed(subs[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, NULL, blob,
+    OK(sw_channel_subscriber_save_sealed(NULL, subs[1], STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob,
                                          sizeof blob, &blob_len));
     sw_channel_subscriber *sub2 = NULL;
     OK(sw_channel_subscriber_load_sealed(STORAGE_KEY, sizeof STORAGE_KEY, &TEST_ADDRESS, blob, blob_len, &sub2));
     OK(sw_channel_subscriber_save(subs[1], blob, sizeof blob, &blob_len));
     sw_channel_subscriber *sub3 = NULL;
     OK(sw_channel_subscriber_load(blob, blob_len, &sub3));
-    OK(sw_channel_owner_post(owner2, rng, T0 + 500, SW_CONTENT_USER_MESSAGE,
+    OK(sw_channel_owner_post(rng, owner2, T0 + 500, SW_CONTENT_USER_MESSAGE,
                              (const uint8_t *)"restored", 8, p.b, sizeof p.b, &p.len,
                              &rotation));
     CHECK(rotation == NULL);
@@ -805,7 +805,7 @@ static void test_retention(void) {
     post(groups[0], "old chain", &old[0]);
     post(groups[0], "old chain", &old[1]);
     sw_distribution *rot = NULL;
-    OK(sw_group_rotate(groups[0], rng, T0, &rot));
+    OK(sw_group_rotate(rng, groups[0], T0, &rot));
     buf_t body;
     transmit(rot, 0, 1, &body);
     sw_distribution_free(rot);
@@ -867,7 +867,7 @@ int main(void) {
         memset(seed, 0x10 + x, sizeof seed);
         OK(sw_identity_from_seed(seed, sizeof seed, &ids[x]));
         OK(sw_identity_public_key(ids[x], keys[x], KEY_LEN, &len));
-        OK(sw_prekey_store_new(ids[x], rng, &stores[x]));
+        OK(sw_prekey_store_new(rng, ids[x], &stores[x]));
     }
     for (int x = 0; x < N; x++) {
         for (int y = x + 1; y < N; y++) {

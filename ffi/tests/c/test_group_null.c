@@ -30,13 +30,13 @@ int main(void) {
     OK(sw_identity_public_key(alice, ka, sizeof ka, &len));
     OK(sw_identity_public_key(bob, kb, sizeof kb, &len));
     sw_prekey_store *store = NULL;
-    OK(sw_prekey_store_new(bob, rng, &store));
+    OK(sw_prekey_store_new(rng, bob, &store));
     uint8_t bundle_bytes[SW_MAX_BUNDLE_LEN];
     OK(sw_prekey_store_bundle(store, bob, bundle_bytes, sizeof bundle_bytes, &len));
     sw_bundle *bundle = NULL;
     OK(sw_bundle_parse(bundle_bytes, len, &bundle));
     sw_session *session = NULL;
-    OK(sw_session_initiate(alice, bundle, rng, &session)); /* Alice's, with Bob */
+    OK(sw_session_initiate(rng, alice, bundle, &session)); /* Alice's, with Bob */
 
     uint8_t gid[SW_GROUP_ID_LEN];
     OK(sw_group_id_random(NULL, gid, sizeof gid, &len)); /* NULL rng: the OS */
@@ -51,7 +51,7 @@ int main(void) {
     uint8_t post[1024], plain[1024], buf[4096], blob[8192];
     size_t post_len = 0, count = 0;
     sw_distribution *rot = NULL;
-    OK(sw_group_post(group, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"hi", 2, post,
+    OK(sw_group_post(rng, group, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"hi", 2, post,
                      sizeof post, &post_len, &rot));
     CHECK(rot == NULL);
     size_t group_blob_len = 0, sub_blob_len = 0, owner_blob_len = 0;
@@ -89,13 +89,13 @@ int main(void) {
     NUL(sw_distribution_encrypted_len(NULL, session, &len));
     NUL(sw_distribution_encrypted_len(dist, NULL, &len));
     NUL(sw_distribution_encrypted_len(dist, session, NULL));
-    NUL(sw_distribution_encrypt_for(NULL, session, rng, T0, buf, sizeof buf, &len));
+    NUL(sw_distribution_encrypt_for(rng, NULL, session, T0, buf, sizeof buf, &len));
     CHECK(len == 0);
-    NUL(sw_distribution_encrypt_for(dist, NULL, rng, T0, buf, sizeof buf, &len));
-    NUL(sw_distribution_encrypt_for(dist, session, rng, T0, NULL, sizeof buf, &len));
-    NUL(sw_distribution_encrypt_for(dist, session, rng, T0, buf, sizeof buf, NULL));
+    NUL(sw_distribution_encrypt_for(rng, dist, NULL, T0, buf, sizeof buf, &len));
+    NUL(sw_distribution_encrypt_for(rng, dist, session, T0, NULL, sizeof buf, &len));
+    NUL(sw_distribution_encrypt_for(rng, dist, session, T0, buf, sizeof buf, NULL));
     /* NULL rng: the OS generator (over a pending session: a prekey message). */
-    OK(sw_distribution_encrypt_for(dist, session, NULL, T0, buf, sizeof buf, &len));
+    OK(sw_distribution_encrypt_for(NULL, dist, session, T0, buf, sizeof buf, &len));
     sw_distribution_free(NULL);
 
     /* sw_group */
@@ -112,31 +112,31 @@ int main(void) {
     CHECK(d2 == NULL);
     NUL(sw_group_add_member(group, NULL, 32, &d2));
     NUL(sw_group_add_member(group, kb, 32, NULL));
-    NUL(sw_group_remove_member(NULL, rng, T0, kb, 32, &d2));
-    NUL(sw_group_remove_member(group, rng, T0, NULL, 32, &d2));
-    NUL(sw_group_remove_member(group, rng, T0, kb, 32, NULL));
+    NUL(sw_group_remove_member(rng, NULL, T0, kb, 32, &d2));
+    NUL(sw_group_remove_member(rng, group, T0, NULL, 32, &d2));
+    NUL(sw_group_remove_member(rng, group, T0, kb, 32, NULL));
     NUL(sw_group_post_len(NULL, 2, &len));
     NUL(sw_group_post_len(group, 2, NULL));
     rot = dist;
-    NUL(sw_group_post(NULL, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, &len,
+    NUL(sw_group_post(rng, NULL, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, &len,
                       &rot));
     CHECK(rot == NULL && len == 0);
-    NUL(sw_group_post(group, rng, T0, SW_CONTENT_USER_MESSAGE, NULL, 2, buf, sizeof buf, &len,
+    NUL(sw_group_post(rng, group, T0, SW_CONTENT_USER_MESSAGE, NULL, 2, buf, sizeof buf, &len,
                       &rot));
-    NUL(sw_group_post(group, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, NULL, sizeof buf, &len,
+    NUL(sw_group_post(rng, group, T0, SW_CONTENT_USER_MESSAGE, post, 2, NULL, sizeof buf, &len,
                       &rot));
-    NUL(sw_group_post(group, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, NULL,
+    NUL(sw_group_post(rng, group, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, NULL,
                       &rot));
-    NUL(sw_group_post(group, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, &len,
+    NUL(sw_group_post(rng, group, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf, &len,
                       NULL));
-    NUL(sw_group_set_timer(NULL, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, &rot));
-    NUL(sw_group_set_timer(group, rng, T0, SW_EXPIRY_OFF, 0, NULL, sizeof buf, &len, &rot));
-    NUL(sw_group_set_timer(group, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, NULL, &rot));
-    NUL(sw_group_set_timer(group, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, NULL));
+    NUL(sw_group_set_timer(rng, NULL, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, &rot));
+    NUL(sw_group_set_timer(rng, group, T0, SW_EXPIRY_OFF, 0, NULL, sizeof buf, &len, &rot));
+    NUL(sw_group_set_timer(rng, group, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, NULL, &rot));
+    NUL(sw_group_set_timer(rng, group, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, NULL));
     NUL(sw_group_timer(NULL, &timer));
     NUL(sw_group_timer(group, NULL));
-    NUL(sw_group_rotate(NULL, rng, T0, &d2));
-    NUL(sw_group_rotate(group, rng, T0, NULL));
+    NUL(sw_group_rotate(rng, NULL, T0, &d2));
+    NUL(sw_group_rotate(rng, group, T0, NULL));
     NUL(sw_group_set_rotation_policy(NULL, 5, 5));
     NUL(sw_group_current_holder_count(NULL, &count));
     NUL(sw_group_current_holder_count(group, NULL));
@@ -175,11 +175,11 @@ int main(void) {
     NUL(sw_group_save(group, blob, sizeof blob, NULL));
     NUL(sw_group_load(NULL, group_blob_len, &g2));
     NUL(sw_group_load(group_blob, group_blob_len, NULL));
-    NUL(sw_group_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_group_save_sealed(group, NULL, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_group_save_sealed(group, KEY, 32, NULL, rng, blob, sizeof blob, &len));
-    NUL(sw_group_save_sealed(group, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof blob, &len));
-    NUL(sw_group_save_sealed(group, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, NULL));
+    NUL(sw_group_save_sealed(rng, NULL, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_group_save_sealed(rng, group, NULL, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_group_save_sealed(rng, group, KEY, 32, NULL, blob, sizeof blob, &len));
+    NUL(sw_group_save_sealed(rng, group, KEY, 32, &TEST_ADDRESS, NULL, sizeof blob, &len));
+    NUL(sw_group_save_sealed(rng, group, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, NULL));
     NUL(sw_group_load_sealed(NULL, 32, &TEST_ADDRESS, blob, 100, &g2));
     NUL(sw_group_load_sealed(KEY, 32, NULL, blob, 100, &g2));
     NUL(sw_group_load_sealed_legacy(NULL, 32, blob, 100, &g2));
@@ -203,32 +203,32 @@ int main(void) {
     NUL(sw_channel_owner_add_subscriber(NULL, kb, 32, &d2));
     NUL(sw_channel_owner_add_subscriber(owner, NULL, 32, &d2));
     NUL(sw_channel_owner_add_subscriber(owner, kb, 32, NULL));
-    NUL(sw_channel_owner_remove_subscriber(NULL, rng, T0, kb, 32, &d2));
-    NUL(sw_channel_owner_remove_subscriber(owner, rng, T0, NULL, 32, &d2));
-    NUL(sw_channel_owner_remove_subscriber(owner, rng, T0, kb, 32, NULL));
+    NUL(sw_channel_owner_remove_subscriber(rng, NULL, T0, kb, 32, &d2));
+    NUL(sw_channel_owner_remove_subscriber(rng, owner, T0, NULL, 32, &d2));
+    NUL(sw_channel_owner_remove_subscriber(rng, owner, T0, kb, 32, NULL));
     NUL(sw_channel_owner_post_len(NULL, 2, &len));
     NUL(sw_channel_owner_post_len(owner, 2, NULL));
-    NUL(sw_channel_owner_post(NULL, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
+    NUL(sw_channel_owner_post(rng, NULL, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
                               &len, &rot));
-    NUL(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, NULL, 2, buf, sizeof buf,
+    NUL(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, NULL, 2, buf, sizeof buf,
                               &len, &rot));
-    NUL(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, NULL, sizeof buf,
+    NUL(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, post, 2, NULL, sizeof buf,
                               &len, &rot));
-    NUL(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
+    NUL(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
                               NULL, &rot));
-    NUL(sw_channel_owner_post(owner, rng, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
+    NUL(sw_channel_owner_post(rng, owner, T0, SW_CONTENT_USER_MESSAGE, post, 2, buf, sizeof buf,
                               &len, NULL));
-    NUL(sw_channel_owner_set_timer(NULL, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, &rot));
-    NUL(sw_channel_owner_set_timer(owner, rng, T0, SW_EXPIRY_OFF, 0, NULL, sizeof buf, &len,
+    NUL(sw_channel_owner_set_timer(rng, NULL, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len, &rot));
+    NUL(sw_channel_owner_set_timer(rng, owner, T0, SW_EXPIRY_OFF, 0, NULL, sizeof buf, &len,
                                    &rot));
-    NUL(sw_channel_owner_set_timer(owner, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, NULL,
+    NUL(sw_channel_owner_set_timer(rng, owner, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, NULL,
                                    &rot));
-    NUL(sw_channel_owner_set_timer(owner, rng, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len,
+    NUL(sw_channel_owner_set_timer(rng, owner, T0, SW_EXPIRY_OFF, 0, buf, sizeof buf, &len,
                                    NULL));
     NUL(sw_channel_owner_timer(NULL, &timer));
     NUL(sw_channel_owner_timer(owner, NULL));
-    NUL(sw_channel_owner_rotate(NULL, rng, T0, &d2));
-    NUL(sw_channel_owner_rotate(owner, rng, T0, NULL));
+    NUL(sw_channel_owner_rotate(rng, NULL, T0, &d2));
+    NUL(sw_channel_owner_rotate(rng, owner, T0, NULL));
     NUL(sw_channel_owner_set_rotation_policy(NULL, 5, 5));
     NUL(sw_channel_owner_current_holder_count(NULL, &count));
     NUL(sw_channel_owner_current_holder_count(owner, NULL));
@@ -240,11 +240,11 @@ int main(void) {
     NUL(sw_channel_owner_save(owner, blob, sizeof blob, NULL));
     NUL(sw_channel_owner_load(NULL, owner_blob_len, &o2));
     NUL(sw_channel_owner_load(owner_blob, owner_blob_len, NULL));
-    NUL(sw_channel_owner_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_owner_save_sealed(owner, NULL, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_owner_save_sealed(owner, KEY, 32, NULL, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_owner_save_sealed(owner, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof blob, &len));
-    NUL(sw_channel_owner_save_sealed(owner, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, NULL));
+    NUL(sw_channel_owner_save_sealed(rng, NULL, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_channel_owner_save_sealed(rng, owner, NULL, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_channel_owner_save_sealed(rng, owner, KEY, 32, NULL, blob, sizeof blob, &len));
+    NUL(sw_channel_owner_save_sealed(rng, owner, KEY, 32, &TEST_ADDRESS, NULL, sizeof blob, &len));
+    NUL(sw_channel_owner_save_sealed(rng, owner, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, NULL));
     NUL(sw_channel_owner_load_sealed(NULL, 32, &TEST_ADDRESS, blob, 100, &o2));
     NUL(sw_channel_owner_load_sealed(KEY, 32, NULL, blob, 100, &o2));
     NUL(sw_channel_owner_load_sealed_legacy(NULL, 32, blob, 100, &o2));
@@ -297,11 +297,11 @@ int main(void) {
     NUL(sw_channel_subscriber_save(sub, blob, sizeof blob, NULL));
     NUL(sw_channel_subscriber_load(NULL, sub_blob_len, &s2));
     NUL(sw_channel_subscriber_load(sub_blob, sub_blob_len, NULL));
-    NUL(sw_channel_subscriber_save_sealed(NULL, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_subscriber_save_sealed(sub, NULL, 32, &TEST_ADDRESS, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_subscriber_save_sealed(sub, KEY, 32, NULL, rng, blob, sizeof blob, &len));
-    NUL(sw_channel_subscriber_save_sealed(sub, KEY, 32, &TEST_ADDRESS, rng, NULL, sizeof blob, &len));
-    NUL(sw_channel_subscriber_save_sealed(sub, KEY, 32, &TEST_ADDRESS, rng, blob, sizeof blob, NULL));
+    NUL(sw_channel_subscriber_save_sealed(rng, NULL, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_channel_subscriber_save_sealed(rng, sub, NULL, 32, &TEST_ADDRESS, blob, sizeof blob, &len));
+    NUL(sw_channel_subscriber_save_sealed(rng, sub, KEY, 32, NULL, blob, sizeof blob, &len));
+    NUL(sw_channel_subscriber_save_sealed(rng, sub, KEY, 32, &TEST_ADDRESS, NULL, sizeof blob, &len));
+    NUL(sw_channel_subscriber_save_sealed(rng, sub, KEY, 32, &TEST_ADDRESS, blob, sizeof blob, NULL));
     NUL(sw_channel_subscriber_load_sealed(NULL, 32, &TEST_ADDRESS, blob, 100, &s2));
     NUL(sw_channel_subscriber_load_sealed(KEY, 32, NULL, blob, 100, &s2));
     NUL(sw_channel_subscriber_load_sealed_legacy(NULL, 32, blob, 100, &s2));

@@ -193,7 +193,7 @@ static void one_to_one(void) {
     size_t count = 0;
     OK(sw_trusted_server_keys_len(trusted, &count));
     CHECK(count == 1);
-    OK(sw_trusted_server_keys_save_sealed(trusted, STORAGE_KEY, 32, &TEST_ADDRESS, rng, blob.b,
+    OK(sw_trusted_server_keys_save_sealed(rng, trusted, STORAGE_KEY, 32, &TEST_ADDRESS, blob.b,
                                           sizeof blob.b, &blob.len));
     OK(sw_trusted_server_keys_load_sealed(STORAGE_KEY, 32, &TEST_ADDRESS, blob.b, blob.len,
                                           &alice_trusted));
@@ -231,23 +231,23 @@ static void one_to_one(void) {
 
     /* Sessions: Alice starts one with Bob's device from his bundle. */
     sw_prekey_store *bob_store = NULL, *alice_store = NULL, *carol_store = NULL;
-    OK(sw_prekey_store_new(bob, rng, &bob_store));
-    OK(sw_prekey_store_new(alice, rng, &alice_store));
-    OK(sw_prekey_store_new(carol, rng, &carol_store));
+    OK(sw_prekey_store_new(rng, bob, &bob_store));
+    OK(sw_prekey_store_new(rng, alice, &alice_store));
+    OK(sw_prekey_store_new(rng, carol, &carol_store));
     uint8_t bundle[SW_MAX_BUNDLE_LEN];
     size_t bundle_len = 0;
     OK(sw_prekey_store_bundle(bob_store, bob, bundle, sizeof bundle, &bundle_len));
     sw_device_sessions *alice_to_bob = NULL, *bob_from_alice = NULL;
     OK(sw_device_sessions_new(&alice_to_bob));
     OK(sw_device_sessions_new(&bob_from_alice));
-    OK(sw_device_sessions_initiate(alice_to_bob, rng, alice, kb, KEY_LEN, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(rng, alice_to_bob, alice, kb, KEY_LEN, bundle, bundle_len));
     sw_device_list *alices = list_of("alice", ALICE_DEVICE, ka);
     sw_device_list *bobs = list_of("bob", BOB_DEVICE, kb);
 
     /* Alice's first message, unsealed and sealed. */
     buf_t msg, env, plain;
     sw_received_info info;
-    OK(sw_device_sessions_encrypt(alice_to_bob, rng, T0, kb, KEY_LEN, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(rng, alice_to_bob, T0, kb, KEY_LEN, SW_CONTENT_USER_MESSAGE, false,
                                   (const uint8_t *)"hello Bob", 9, msg.b, sizeof msg.b, &msg.len));
     /* Unsealed, the relay reads Alice's identity key in the prekey message. */
     CHECK(contains(msg.b, msg.len, ka, KEY_LEN));
@@ -335,9 +335,9 @@ static void one_to_one(void) {
     sw_device_sessions *mallory_to_bob = NULL;
     OK(sw_device_sessions_new(&mallory_to_bob));
     OK(sw_prekey_store_bundle(bob_store, bob, bundle, sizeof bundle, &bundle_len));
-    OK(sw_device_sessions_initiate(mallory_to_bob, rng, mallory, kb, KEY_LEN, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(rng, mallory_to_bob, mallory, kb, KEY_LEN, bundle, bundle_len));
     buf_t mm, me;
-    OK(sw_device_sessions_encrypt(mallory_to_bob, rng, T0, kb, KEY_LEN, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(rng, mallory_to_bob, T0, kb, KEY_LEN, SW_CONTENT_USER_MESSAGE, false,
                                   (const uint8_t *)"it's me, Alice", 14, mm.b, sizeof mm.b,
                                   &mm.len));
     OK(sw_sealed_seal(rng, kb, KEY_LEN, cert_a.b, cert_a.len, mm.b, mm.len, me.b, sizeof me.b,
@@ -359,7 +359,7 @@ static void one_to_one(void) {
 
     /* Bob replies, sealed, franked: Alice reads it; the relay reads only
      * the commitment. */
-    OK(sw_device_sessions_encrypt(bob_from_alice, rng, T0, ka, KEY_LEN, SW_CONTENT_USER_MESSAGE, 1,
+    OK(sw_device_sessions_encrypt(rng, bob_from_alice, T0, ka, KEY_LEN, SW_CONTENT_USER_MESSAGE, true,
                                   (const uint8_t *)"hi Alice", 8, msg.b, sizeof msg.b, &msg.len));
     OK(sw_sealed_seal(rng, ka, KEY_LEN, cert_b.b, cert_b.len, msg.b, msg.len, env.b, sizeof env.b,
                       &env.len));
@@ -405,11 +405,11 @@ static void pair(int x, int y, sw_prekey_store *y_store) {
     OK(sw_prekey_store_bundle(y_store, gids[y], bundle_bytes, sizeof bundle_bytes, &bundle_len));
     sw_bundle *bundle = NULL;
     OK(sw_bundle_parse(bundle_bytes, bundle_len, &bundle));
-    OK(sw_session_initiate(gids[x], bundle, rng, &gsessions[x][y]));
+    OK(sw_session_initiate(rng, gids[x], bundle, &gsessions[x][y]));
     sw_bundle_free(bundle);
     buf_t m, p;
     sw_received_info info;
-    OK(sw_session_encrypt(gsessions[x][y], rng, T0, SW_CONTENT_USER_MESSAGE,
+    OK(sw_session_encrypt(rng, gsessions[x][y], T0, SW_CONTENT_USER_MESSAGE,
                           (const uint8_t *)"hello", 5, m.b, sizeof m.b, &m.len));
     OK(sw_session_accept(gids[y], y_store, T0, m.b, m.len, p.b, sizeof p.b, &p.len, &info,
                          &gsessions[y][x]));
@@ -421,7 +421,7 @@ static void group_post(void) {
     for (int i = 0; i < M; i++) {
         OK(sw_identity_new(rng, &gids[i]));
         public_key(gids[i], gkeys[i]);
-        OK(sw_prekey_store_new(gids[i], rng, &stores[i]));
+        OK(sw_prekey_store_new(rng, gids[i], &stores[i]));
     }
     for (int y = 1; y < M; y++) {
         pair(0, y, stores[y]);
@@ -460,7 +460,7 @@ static void group_post(void) {
     for (int y = 1; y < M; y++) {
         buf_t m, body;
         sw_received_info info;
-        OK(sw_distribution_encrypt_for(alices_chain, gsessions[0][y], rng, T0, m.b, sizeof m.b,
+        OK(sw_distribution_encrypt_for(rng, alices_chain, gsessions[0][y], T0, m.b, sizeof m.b,
                                        &m.len));
         OK(sw_session_decrypt(gsessions[y][0], T0, m.b, m.len, body.b, sizeof body.b, &body.len,
                               &info));
@@ -473,7 +473,7 @@ static void group_post(void) {
     /* Alice posts once and seals it once for the three members. */
     buf_t post, multi;
     sw_distribution *rotation = NULL;
-    OK(sw_group_post(groups[0], rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"to all", 6,
+    OK(sw_group_post(rng, groups[0], T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"to all", 6,
                      post.b, sizeof post.b, &post.len, &rotation));
     CHECK(rotation == NULL);
     uint8_t recipients[(M - 1) * KEY_LEN];
@@ -554,7 +554,7 @@ static void group_post(void) {
     /* Bob seals Alice's next post under his own certificate: a sender
      * mismatch at Carol's, before anything is decrypted; her group
      * unchanged. */
-    OK(sw_group_post(groups[0], rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"again", 5,
+    OK(sw_group_post(rng, groups[0], T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"again", 5,
                      post.b, sizeof post.b, &post.len, &rotation));
     OK(sw_sealed_seal_post(rng, gkeys[2], KEY_LEN, cert_b.b, cert_b.len, post.b, post.len,
                            multi.b, sizeof multi.b, &multi.len));

@@ -38,17 +38,17 @@ int main(void) {
     OK(sw_trusted_server_keys_new(&trusted));
     OK(sw_trusted_server_keys_add(trusted, pub, sizeof pub));
     sw_prekey_store *store = NULL;
-    OK(sw_prekey_store_new(bob, rng, &store));
+    OK(sw_prekey_store_new(rng, bob, &store));
     uint8_t bundle[SW_MAX_BUNDLE_LEN];
     size_t bundle_len = 0;
     OK(sw_prekey_store_bundle(store, bob, bundle, sizeof bundle, &bundle_len));
     sw_device_sessions *to_bob = NULL, *from_alice = NULL;
     OK(sw_device_sessions_new(&to_bob));
     OK(sw_device_sessions_new(&from_alice));
-    OK(sw_device_sessions_initiate(to_bob, rng, alice, kb, 32, bundle, bundle_len));
+    OK(sw_device_sessions_initiate(rng, to_bob, alice, kb, 32, bundle, bundle_len));
     uint8_t msg[4096], env[8192], plain[8192];
     size_t msg_len = 0, env_len = 0;
-    OK(sw_device_sessions_encrypt(to_bob, rng, T0, kb, 32, SW_CONTENT_USER_MESSAGE, 0,
+    OK(sw_device_sessions_encrypt(rng, to_bob, T0, kb, 32, SW_CONTENT_USER_MESSAGE, false,
                                   (const uint8_t *)"hi", 2, msg, sizeof msg, &msg_len));
     OK(sw_sealed_seal(rng, kb, 32, cert, cert_len, msg, msg_len, env, sizeof env, &env_len));
     sw_unsealed *unsealed = NULL;
@@ -71,7 +71,7 @@ int main(void) {
     OK(sw_channel_subscriber_new(gid, sizeof gid, kb, 32, ka, 32, &sub));
     uint8_t post[4096], multi[8192], part[8192];
     size_t post_len = 0, multi_len = 0, part_len = 0;
-    OK(sw_group_post(alice_group, rng, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"p", 1, post,
+    OK(sw_group_post(rng, alice_group, T0, SW_CONTENT_USER_MESSAGE, (const uint8_t *)"p", 1, post,
                      sizeof post, &post_len, &rotation));
     CHECK(rotation == NULL);
     OK(sw_sealed_seal_post(rng, kb, 32, cert, cert_len, post, post_len, multi, sizeof multi,
@@ -148,17 +148,17 @@ int main(void) {
     NUL(sw_trusted_server_keys_load(NULL, state_len, &t2));
     CHECK(t2 == NULL);
     NUL(sw_trusted_server_keys_load(state, state_len, NULL));
-    NUL(sw_trusted_server_keys_save_sealed(NULL, storage_key, 32, &TEST_ADDRESS, rng, state,
+    NUL(sw_trusted_server_keys_save_sealed(rng, NULL, storage_key, 32, &TEST_ADDRESS, state,
                                            sizeof state, &state_len));
-    NUL(sw_trusted_server_keys_save_sealed(trusted, NULL, 32, &TEST_ADDRESS, rng, state,
+    NUL(sw_trusted_server_keys_save_sealed(rng, trusted, NULL, 32, &TEST_ADDRESS, state,
                                            sizeof state, &state_len));
-    NUL(sw_trusted_server_keys_save_sealed(trusted, storage_key, 32, NULL, rng, state,
+    NUL(sw_trusted_server_keys_save_sealed(rng, trusted, storage_key, 32, NULL, state,
                                            sizeof state, &state_len));
-    NUL(sw_trusted_server_keys_save_sealed(trusted, storage_key, 32, &TEST_ADDRESS, rng, NULL,
+    NUL(sw_trusted_server_keys_save_sealed(rng, trusted, storage_key, 32, &TEST_ADDRESS, NULL,
                                            sizeof state, &state_len));
-    NUL(sw_trusted_server_keys_save_sealed(trusted, storage_key, 32, &TEST_ADDRESS, rng, state,
+    NUL(sw_trusted_server_keys_save_sealed(rng, trusted, storage_key, 32, &TEST_ADDRESS, state,
                                            sizeof state, NULL));
-    OK(sw_trusted_server_keys_save_sealed(trusted, storage_key, 32, &TEST_ADDRESS, NULL, state,
+    OK(sw_trusted_server_keys_save_sealed(NULL, trusted, storage_key, 32, &TEST_ADDRESS, state,
                                           sizeof state, &state_len));
     NUL(sw_trusted_server_keys_load_sealed(NULL, 32, &TEST_ADDRESS, state, state_len, &t2));
     NUL(sw_trusted_server_keys_load_sealed(storage_key, 32, NULL, state, state_len, &t2));

@@ -30,7 +30,7 @@ Message franking (abuse reports, SPEC.md §19): `Session.encrypt_franked`
 sends a reportable message; `Received.franking` is its evidence. The relay
 (`RelayKey`) stamps each franked message (`RelayKey.stamp_message`) and
 verifies reports (`RelayKey.verify_report` -> VerifiedReport); the recipient
-builds one with `report(received, own_key, stamp)`. Attachments:
+builds one with `report(received, own_identity, stamp)`. Attachments:
 `AttachmentPointer`, `attachment_key`, `attachment_encrypt`.
 
 Several devices per user (SPEC.md §21): a `DeviceList` per user (updated
@@ -344,7 +344,6 @@ class _DeviceMessageInfo(ctypes.Structure):
 # name: argument types (every function returns sw_result, a uint32_t, except
 # the _free functions).
 _SIGNATURES = {
-    "sw_result_message": [c_uint32, POINTER(c_char), _size, _psize],
     "sw_rng_new_os": [_pp],
     "sw_rng_danger_new_seeded": [_bytes, _size, _pp],
     "sw_identity_new": [_p, _pp],
@@ -362,11 +361,11 @@ _SIGNATURES = {
     "sw_prekey_store_generate_pq_one_time_prekeys": [_p, _p, _p, _size, _psize],
     "sw_prekey_store_pq_one_time_prekey_count": [_p, _psize],
     "sw_prekey_store_pq_one_time_prekey_ids": [_p, POINTER(c_uint32), _size, _psize],
-    "sw_prekey_store_set_require_pq": [_p, c_uint32],
+    "sw_prekey_store_set_require_pq": [_p, c_bool],
     "sw_prekey_store_requires_pq": [_p, POINTER(c_bool)],
     "sw_prekey_store_bundle": [_p, _p, _bytes, _size, _psize],
     "sw_prekey_store_bundle_with_one_time_prekey": [_p, _p, c_uint32, _bytes, _size, _psize],
-    "sw_prekey_store_bundle_with_pq": [_p, _p, c_uint32, c_uint32, c_uint32, c_uint32, _bytes,
+    "sw_prekey_store_bundle_with_pq": [_p, _p, c_bool, c_uint32, c_bool, c_uint32, _bytes,
                                        _size, _psize],
     "sw_bundle_parse": [_bytes, _size, _pp],
     "sw_bundle_encode": [_p, _bytes, _size, _psize],
@@ -421,11 +420,10 @@ _SIGNATURES = {
     "sw_verified_report_routing_sender": [_p, _bytes, _size, _psize],
     "sw_verified_report_routing_recipient": [_p, _bytes, _size, _psize],
     "sw_verified_report_attachment": [_p, _bytes, _size, _psize],
-    "sw_report_new": [c_uint32, _bytes, _size, _bytes, _size, c_uint64, _bytes, _size, _bytes,
-                      _size, _bytes, _size, _bytes, _size, _bytes, _size, _psize],
-    "sw_report_new_with_attachment": [c_uint32, _bytes, _size, _bytes, _size, c_uint64, _bytes,
-                                      _size, _bytes, _size, _bytes, _size, _bytes, _size, _bytes,
-                                      _size, _bytes, _size, _psize],
+    "sw_report_from_received": [_p, POINTER(_ReceivedInfo), _bytes, _size, _bytes, _size, _bytes,
+                                _size, _psize],
+    "sw_report_from_received_with_attachment": [_p, POINTER(_ReceivedInfo), _bytes, _size, _bytes,
+                                                _size, _bytes, _size, _bytes, _size, _psize],
     "sw_attachment_key_new": [_p, _bytes, _size, _psize],
     "sw_attachment_encrypt": [_bytes, _size, _bytes, _size, _bytes, _size, _psize],
     "sw_attachment_pointer_new": [_bytes, _size, _bytes, _size, _bytes, _size, _bytes, _size, _pp],
@@ -446,8 +444,8 @@ _SIGNATURES = {
     "sw_device_list_user": [_p, _bytes, _size, _psize],
     "sw_device_sessions_new": [_pp],
     "sw_device_sessions_initiate": [_p, _p, _p, _bytes, _size, _bytes, _size],
-    "sw_device_sessions_encrypted_len": [_p, _size, c_uint32, _psize],
-    "sw_device_sessions_encrypt": [_p, _p, c_uint64, _bytes, _size, c_uint32, c_uint32, _bytes,
+    "sw_device_sessions_encrypted_len": [_p, _size, c_bool, _psize],
+    "sw_device_sessions_encrypt": [_p, _p, c_uint64, _bytes, _size, c_uint32, c_bool, _bytes,
                                    _size, _bytes, _size, _psize],
     "sw_device_sessions_decrypt": [_p, _p, _p, _bytes, _size, c_uint64, _bytes, _size, _bytes,
                                    _size, _psize, POINTER(_ReceivedInfo)],
@@ -460,7 +458,7 @@ _SIGNATURES = {
                                             _bytes, _size, _psize],
     "sw_device_sessions_accept_recovery_request": [_p, _p, _bytes, _size, c_uint64, _bytes,
                                                    _size, POINTER(c_uint32), POINTER(c_uint32)],
-    "sw_encrypt_for_devices": [_p, c_uint64, c_uint32, c_uint32, _bytes, _size,
+    "sw_encrypt_for_devices": [_p, c_uint64, c_uint32, c_bool, _bytes, _size,
                                POINTER(_DeviceAddress), POINTER(_Recipient), _size,
                                POINTER(_DeviceFailure), _pp],
     "sw_device_messages_count": [_p, _psize],
@@ -472,12 +470,18 @@ for _kind in ("identity", "prekey_store", "session", "expiry_queue", "device_lis
               "device_sessions"):
     _SIGNATURES[f"sw_{_kind}_save"] = [_p, _bytes, _size, _psize]
     _SIGNATURES[f"sw_{_kind}_load"] = [_bytes, _size, _pp]
-    _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _bytes, _size, POINTER(_BlobAddress), _p,
+    _SIGNATURES[f"sw_{_kind}_save_sealed"] = [_p, _p, _bytes, _size, POINTER(_BlobAddress),
                                               _bytes, _size, _psize]
     _SIGNATURES[f"sw_{_kind}_load_sealed"] = [_bytes, _size, POINTER(_BlobAddress), _bytes,
                                               _size, _pp]
     if _kind != "device_list":  # device lists were never sealed unbound
         _SIGNATURES[f"sw_{_kind}_load_sealed_legacy"] = [_bytes, _size, _bytes, _size, _pp]
+
+# The three functions that return a static string, not an sw_result.
+for _name in ("sw_result_message", "sw_last_error_detail", "sw_version"):
+    _f = getattr(library, _name)
+    _f.argtypes = [c_uint32] if _name == "sw_result_message" else []
+    _f.restype = ctypes.c_char_p
 
 # Only in a library built with the `test-utils` cargo feature.
 _TEST_ONLY = {"sw_rng_danger_new_seeded"}
@@ -501,22 +505,30 @@ def now_ms() -> int:
 
 
 def _message(code: int) -> str:
-    buf = ctypes.create_string_buffer(256)
-    n = c_size_t()
-    library.sw_result_message(code, buf, len(buf), byref(n))
-    return buf.value.decode()
+    return library.sw_result_message(code).decode()
+
+
+def version() -> str:
+    """The C library's version ("0.1.0")."""
+    return library.sw_version().decode()
 
 
 class SealwireError(Exception):
-    """A sealwire call failed; `code` says why (a Code, or the raw number)."""
+    """A sealwire call failed; `code` says why (a Code, or the raw number),
+    `detail` what exactly was wrong (`sw_last_error_detail`: which argument
+    or field)."""
 
-    def __init__(self, code: int, function: str):
+    def __init__(self, code: int, function: str, detail: Optional[str] = None):
         try:
             self.code = Code(code)
         except ValueError:
             self.code = code
         self.function = function
-        super().__init__(f"{function}: {_message(code)} ({getattr(self.code, 'name', code)})")
+        if detail is None:
+            detail = library.sw_last_error_detail().decode()
+        self.detail = detail
+        super().__init__(f"{function}: {_message(code)} ({getattr(self.code, 'name', code)})"
+                         + (f": {detail}" if detail and detail != _message(code) else ""))
 
 
 def _call(name: str, *args) -> None:
@@ -632,8 +644,8 @@ class _Persisted(_Handle):
         """The state blob sealed (AES-256-GCM) under the 32-byte storage key,
         bound to where it is stored."""
         a, _keep = address._c()
-        return _out_bytes(f"sw_{self._kind}_save_sealed", self.ptr, *_in(key), byref(a),
-                          _rng(rng))
+        return _out_bytes(f"sw_{self._kind}_save_sealed", _rng(rng), self.ptr, *_in(key),
+                          byref(a))
 
     @classmethod
     def load(cls, blob: bytes):
@@ -699,19 +711,19 @@ class PrekeyStore(_PersistedLegacy):
     def __init__(self, identity_or_ptr, rng: Optional[Rng] = None):
         if isinstance(identity_or_ptr, Identity):
             out = c_void_p()
-            _call("sw_prekey_store_new", identity_or_ptr.ptr, _rng(rng), byref(out))
+            _call("sw_prekey_store_new", _rng(rng), identity_or_ptr.ptr, byref(out))
             identity_or_ptr = out
         super().__init__(identity_or_ptr)
 
     @classmethod
     def new_pq(cls, identity: Identity, rng: Optional[Rng] = None) -> "PrekeyStore":
         """A store with a signed prekey and a last-resort PQ prekey."""
-        return cls._make("sw_prekey_store_new_pq", identity.ptr, _rng(rng))
+        return cls._make("sw_prekey_store_new_pq", _rng(rng), identity.ptr)
 
     def generate_one_time_prekeys(self, count: int, rng: Optional[Rng] = None) -> List[int]:
         ids = (c_uint32 * count)()
         n = c_size_t()
-        _call("sw_prekey_store_generate_one_time_prekeys", self.ptr, _rng(rng), count, ids, count,
+        _call("sw_prekey_store_generate_one_time_prekeys", _rng(rng), self.ptr, count, ids, count,
               byref(n))
         return list(ids[: n.value])
 
@@ -722,14 +734,14 @@ class PrekeyStore(_PersistedLegacy):
 
     def rotate_signed_prekey(self, identity: Identity, rng: Optional[Rng] = None) -> int:
         new_id = c_uint32()
-        _call("sw_prekey_store_rotate_signed_prekey", self.ptr, identity.ptr, _rng(rng),
+        _call("sw_prekey_store_rotate_signed_prekey", _rng(rng), self.ptr, identity.ptr,
               byref(new_id))
         return new_id.value
 
     def rotate_last_resort_pq_prekey(self, identity: Identity, rng: Optional[Rng] = None) -> int:
         """A new current last-resort PQ prekey; returns its id."""
         new_id = c_uint32()
-        _call("sw_prekey_store_rotate_last_resort_pq_prekey", self.ptr, identity.ptr, _rng(rng),
+        _call("sw_prekey_store_rotate_last_resort_pq_prekey", _rng(rng), self.ptr, identity.ptr,
               byref(new_id))
         return new_id.value
 
@@ -745,7 +757,7 @@ class PrekeyStore(_PersistedLegacy):
         """Generates up to `count` one-time PQ prekeys; returns the new ids."""
         held = set(self.pq_one_time_prekey_ids())
         n = c_size_t()
-        _call("sw_prekey_store_generate_pq_one_time_prekeys", self.ptr, identity.ptr, _rng(rng),
+        _call("sw_prekey_store_generate_pq_one_time_prekeys", _rng(rng), self.ptr, identity.ptr,
               count, byref(n))
         return [i for i in self.pq_one_time_prekey_ids() if i not in held]
 
@@ -770,7 +782,7 @@ class PrekeyStore(_PersistedLegacy):
 
     @require_pq.setter
     def require_pq(self, required: bool) -> None:
-        _call("sw_prekey_store_set_require_pq", self.ptr, 1 if required else 0)
+        _call("sw_prekey_store_set_require_pq", self.ptr, bool(required))
 
     def bundle(self, identity: Identity, one_time_prekey_id: Optional[int] = None,
                pq_one_time_prekey_id: Optional[int] = None) -> bytes:
@@ -778,7 +790,7 @@ class PrekeyStore(_PersistedLegacy):
         one-time PQ prekey named, else the last-resort PQ prekey (if any)."""
         if pq_one_time_prekey_id is not None:
             return _out_bytes("sw_prekey_store_bundle_with_pq", self.ptr, identity.ptr,
-                              int(one_time_prekey_id is not None), one_time_prekey_id or 0, 1,
+                              one_time_prekey_id is not None, one_time_prekey_id or 0, True,
                               pq_one_time_prekey_id)
         if one_time_prekey_id is None:
             return _out_bytes("sw_prekey_store_bundle", self.ptr, identity.ptr)
@@ -857,6 +869,19 @@ class Received:
                    info.sent_at_ms, bytes(info.sender), MessageExpiry(info.expiry),
                    info.expiry_ms, change, franking)
 
+    def _info(self) -> _ReceivedInfo:
+        """The `sw_received_info` fields a report reads."""
+        info = _ReceivedInfo()
+        info.content_type = self.content_type
+        info.message_number = self.message_number
+        info.sent_at_ms = self.sent_at_ms
+        info.sender = (c_uint8 * 32)(*self.sender)
+        if self.franking is not None:
+            info.is_franked = True
+            info.franking_key = (c_uint8 * 32)(*self.franking.key)
+            info.commitment = (c_uint8 * 32)(*self.franking.commitment)
+        return info
+
 
 class Session(_PersistedLegacy):
     """A 1:1 session, pending (initiator, until the first reply) or
@@ -867,7 +892,7 @@ class Session(_PersistedLegacy):
 
     @classmethod
     def initiate(cls, identity: Identity, bundle: Bundle, rng: Optional[Rng] = None) -> "Session":
-        return cls._make("sw_session_initiate", identity.ptr, bundle.ptr, _rng(rng))
+        return cls._make("sw_session_initiate", _rng(rng), identity.ptr, bundle.ptr)
 
     @classmethod
     def accept(cls, identity: Identity, prekeys: PrekeyStore, message: bytes,
@@ -911,7 +936,7 @@ class Session(_PersistedLegacy):
         _call("sw_session_encrypted_len", self.ptr, len(body), byref(need))
         out = (c_uint8 * need.value)()
         n = c_size_t()
-        _call("sw_session_encrypt", self.ptr, _rng(rng), now, content_type, *_in(body), out,
+        _call("sw_session_encrypt", _rng(rng), self.ptr, now, content_type, *_in(body), out,
               need.value, byref(n))
         return bytes(out[: n.value])
 
@@ -923,7 +948,7 @@ class Session(_PersistedLegacy):
         _call("sw_session_franked_encrypted_len", self.ptr, len(body), byref(need))
         out = (c_uint8 * need.value)()
         n = c_size_t()
-        _call("sw_session_encrypt_franked", self.ptr, _rng(rng), now, content_type, *_in(body),
+        _call("sw_session_encrypt_franked", _rng(rng), self.ptr, now, content_type, *_in(body),
               out, need.value, byref(n))
         return bytes(out[: n.value])
 
@@ -947,7 +972,7 @@ class Session(_PersistedLegacy):
                   rng: Optional[Rng] = None) -> bytes:
         """Changes the disappearing-message timer; returns the message to send."""
         now = now_ms() if now is None else now
-        return _out_bytes("sw_session_set_timer", self.ptr, _rng(rng), now, mode, ttl_secs)
+        return _out_bytes("sw_session_set_timer", _rng(rng), self.ptr, now, mode, ttl_secs)
 
 
 class ExpiryQueue(_PersistedLegacy):
@@ -1114,21 +1139,19 @@ class RelayKey(_Handle):
                 field("attachment") if info.has_attachment else None)
 
 
-def report(received: Received, recipient_key: bytes, stamp: bytes,
+def report(received: Received, recipient: Identity, stamp: bytes,
            attachment: Optional[bytes] = None, body: Optional[bytes] = None) -> bytes:
     """The encoded report of a received franked message (to send to the
-    relay): `recipient_key` is our own public identity key, `stamp` what the
-    relay delivered with the message; `attachment` the plaintext of the
-    attachment its body points to; `body` overrides the body (tests)."""
-    if received.franking is None:
-        raise SealwireError(Code.REPORT_NOT_FRANKED, "report")
+    relay), as `sw_report_from_received`: `recipient` is our own identity,
+    `stamp` what the relay delivered with the message; `attachment` the
+    plaintext of the attachment its body points to; `body` overrides the
+    body (tests)."""
     body = received.plaintext if body is None else body
-    args = [received.content_type, *_in(received.sender), *_in(recipient_key),
-            received.sent_at_ms, *_in(body), *_in(received.franking.key),
-            *_in(received.franking.commitment), *_in(stamp)]
+    info = received._info()
+    args = [recipient.ptr, byref(info), *_in(body), *_in(stamp)]
     if attachment is None:
-        return _out_bytes("sw_report_new", *args)
-    return _out_bytes("sw_report_new_with_attachment", *args, *_in(attachment))
+        return _out_bytes("sw_report_from_received", *args)
+    return _out_bytes("sw_report_from_received_with_attachment", *args, *_in(attachment))
 
 
 def attachment_key(rng: Optional[Rng] = None) -> bytes:
@@ -1308,7 +1331,7 @@ class DeviceSessions(_PersistedLegacy):
                  rng: Optional[Rng] = None) -> None:
         """Starts a session from the device's encoded bundle, checked against
         `expected` (the key its device list holds)."""
-        _call("sw_device_sessions_initiate", self.ptr, _rng(rng), identity.ptr, *_in(expected),
+        _call("sw_device_sessions_initiate", _rng(rng), self.ptr, identity.ptr, *_in(expected),
               *_in(bundle))
 
     def encrypt(self, expected: bytes, body: bytes, now: Optional[int] = None,
@@ -1317,8 +1340,8 @@ class DeviceSessions(_PersistedLegacy):
         """Encrypts with the current session (Code.SESSION_NO_SESSION if
         there is none with `expected`)."""
         now = now_ms() if now is None else now
-        return _out_bytes("sw_device_sessions_encrypt", self.ptr, _rng(rng), now, *_in(expected),
-                          content_type, int(franked), *_in(body))
+        return _out_bytes("sw_device_sessions_encrypt", _rng(rng), self.ptr, now, *_in(expected),
+                          content_type, bool(franked), *_in(body))
 
     def decrypt(self, identity: Identity, prekeys: PrekeyStore, expected: bytes, message: bytes,
                 now: Optional[int] = None) -> Received:
@@ -1407,7 +1430,7 @@ def encrypt_for_devices(me: Tuple[str, int],
     address = _DeviceAddress(ctypes.cast(user, POINTER(c_uint8)), len(me[0].encode()), me[1])
     failure = _DeviceFailure()
     out = c_void_p()
-    rc = library.sw_encrypt_for_devices(_rng(rng), now, content_type, int(franked), *_in(body),
+    rc = library.sw_encrypt_for_devices(_rng(rng), now, content_type, bool(franked), *_in(body),
                                         byref(address), c_recipients if recipients else None,
                                         len(recipients), byref(failure), byref(out))
     if rc != Code.OK:

@@ -109,6 +109,25 @@ class ConversationTest(unittest.TestCase):
             p.bob.decrypt(message[:10], T0)
         self.assertEqual(e.exception.code, sw.Code.DECODE_TRUNCATED)
 
+    def test_errors_name_the_argument(self):
+        self.assertEqual(sw.version().split(".")[0], "0")
+        with self.assertRaises(sw.SealwireError) as e:
+            sw.Identity.from_seed(b"x" * 31)
+        self.assertEqual(e.exception.code, sw.Code.INVALID_ARGUMENT)
+        self.assertEqual(e.exception.detail, "seed_len is 31: seed is 32 bytes")
+        # Authentication failures: one fixed text, whatever was forged.
+        p = Parties().establish()
+        message = p.alice.encrypt(b"pay 10", T0)
+        details = set()
+        for i in (len(message) - 1, len(message) - 20):
+            forged = bytearray(message)
+            forged[i] ^= 0x01
+            with self.assertRaises(sw.SealwireError) as e:
+                p.bob.decrypt(bytes(forged), T0)
+            self.assertEqual(e.exception.code, sw.Code.SESSION_AUTHENTICATION_FAILED)
+            details.add(e.exception.detail)
+        self.assertEqual(details, {"message authentication failed"})
+
     def test_forged_bundle_is_rejected(self):
         p = Parties()
         forged = bytearray(p.published)
@@ -323,7 +342,7 @@ class FrankingTest(unittest.TestCase):
 
         # Bob reports it; the relay verifies the report.
         bob_key = p.bob_id.public_key()
-        report = sw.report(got, bob_key, stamp)
+        report = sw.report(got, p.bob_id, stamp)
         verified = relay.verify_report(report)
         self.assertEqual(verified.body, b"you will regret this")
         self.assertEqual(verified.content_type, sw.ContentType.USER_MESSAGE)
@@ -337,7 +356,7 @@ class FrankingTest(unittest.TestCase):
         self.assertEqual(again.verify_report(report).body, verified.body)
 
         # An altered report is refused.
-        altered = sw.report(got, bob_key, stamp, body=b"you will regret THIS")
+        altered = sw.report(got, p.bob_id, stamp, body=b"you will regret THIS")
         self.assertCode(sw.Code.REPORT_BAD_COMMITMENT, relay.verify_report, altered)
         flipped = bytearray(report)
         flipped[-1] ^= 1
@@ -346,7 +365,7 @@ class FrankingTest(unittest.TestCase):
         self.assertCode(sw.Code.DECODE_TRUNCATED, relay.verify_report, report[:-1])
         # An unfranked message cannot be reported.
         self.assertCode(sw.Code.REPORT_NOT_FRANKED, sw.report,
-                        p.bob.decrypt(p.alice.encrypt(b"x", T0), T0), bob_key, stamp)
+                        p.bob.decrypt(p.alice.encrypt(b"x", T0), T0), p.bob_id, stamp)
 
     def test_attachment_reported(self):
         p = Parties()
@@ -366,10 +385,10 @@ class FrankingTest(unittest.TestCase):
         self.assertEqual(opened, picture)
         self.assertCode(sw.Code.ATTACHMENT_MISMATCH, received.decrypt, blob[:-1] + b"\0")
         self.assertCode(sw.Code.ATTACHMENT_MISMATCH, received.verify, picture[1:])
-        verified = relay.verify_report(sw.report(got, p.bob_id.public_key(), stamp, opened))
+        verified = relay.verify_report(sw.report(got, p.bob_id, stamp, opened))
         self.assertEqual(verified.attachment, picture)
         self.assertCode(sw.Code.REPORT_ATTACHMENT_MISMATCH, relay.verify_report,
-                        sw.report(got, p.bob_id.public_key(), stamp, picture[::-1]))
+                        sw.report(got, p.bob_id, stamp, picture[::-1]))
 
 
 class DevicesTest(unittest.TestCase):
