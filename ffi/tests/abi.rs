@@ -74,7 +74,7 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(size_of::<sw_timer>(), 16); // version u64 (SPEC.md §10.2)
     assert_eq!(align_of::<sw_timer>(), 8);
     assert_eq!(align_of::<sw_received_info>(), 8);
-    // The C layout of the header's field order (examples/python/sealwire.py
+    // The C layout of the header's field order (ffi/tests/python/sealwire.py
     // mirrors it).
     assert_eq!(offset_of!(sw_received_info, content_type), 0);
     assert_eq!(offset_of!(sw_received_info, message_number), 4);
@@ -98,7 +98,7 @@ fn enums_are_uint32_t_and_structs_have_c_layout() {
     assert_eq!(offset_of!(sw_report_info, sender), 24);
     assert_eq!(offset_of!(sw_report_info, recipient), 56);
     assert_eq!(size_of::<sw_report_info>(), 88);
-    // The address of a sealed blob (an input struct; examples/python mirrors
+    // The address of a sealed blob (an input struct; ffi/tests/python/sealwire.py mirrors
     // it).
     #[cfg(target_pointer_width = "64")]
     {
