@@ -37,9 +37,19 @@
 #     show on all three;
 # 12. alice.2 is reinstalled (database deleted: a new identity key): bob and
 #     alice.1 warn and start new sessions; later messages show on all
-#     three.
+#     three;
+# 13. a group conversation: carol connects; alice creates `#friends` with
+#     bob and carol (`/group create`); everyone joins from the invitation
+#     (alice.2 too); each of the four devices posts (`/g`, `/group say`)
+#     and every post is stored exactly once on every device and shown with
+#     its sender and the group's name; bob is SIGKILLed, a post made
+#     meanwhile waits at the relay, and back he shows `/group history`
+#     from his database and posts on; the relay is killed while bob posts:
+#     the post stays in his group outbox and goes out when he reconnects;
+#     alice removes carol (`/group remove`): bob and alice.2 follow, carol
+#     stores none of the later posts, and her own post is refused by all.
 #
-# Needs python3 (its sqlite3 module reads the databases). Takes ~1.5
+# Needs python3 (its sqlite3 module reads the databases). Takes ~2.5
 # minutes.
 set -euo pipefail
 
@@ -49,13 +59,13 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/chat"
 port="${CHAT_PORT:-47891}"
 addr="127.0.0.1:$port"
 work="$(mktemp -d)"
-# CHAT_SMOKE_LOGS=DIR keeps the three logs there.
+# CHAT_SMOKE_LOGS=DIR keeps the four logs there.
 trap 'kill $(jobs -p) 2>/dev/null || true
       [[ -n "${CHAT_SMOKE_LOGS:-}" ]] && cp "$work"/*.log "$CHAT_SMOKE_LOGS"/ 2>/dev/null
       rm -rf "$work"' EXIT
 cd "$work"
-mkfifo a.in b.in c.in
-touch c.log
+mkfifo a.in b.in c.in d.in
+touch c.log d.log
 
 start_a() { "$bin" listen "$addr" alice.db <a.in >>a.log 2>&1 & pid_a=$!; exec 3>a.in; }
 start_b() { "$bin" connect "$addr" bob.db <b.in >>b.log 2>&1 & pid_b=$!; exec 4>b.in; }
@@ -64,15 +74,22 @@ start_c() {
     pid_c=$!
     exec 5>c.in
 }
+start_d() {
+    "$bin" connect "$addr" carol.db --name carol <d.in >>d.log 2>&1 &
+    pid_d=$!
+    exec 6>d.in
+}
 kill_a() { kill -9 "$pid_a"; wait "$pid_a" 2>/dev/null || true; exec 3>&-; }
 kill_b() { kill -9 "$pid_b"; wait "$pid_b" 2>/dev/null || true; exec 4>&-; }
 kill_c() { kill -9 "$pid_c"; wait "$pid_c" 2>/dev/null || true; exec 5>&-; }
 say_a() { echo "$1" >&3; }
 say_b() { echo "$1" >&4; }
 say_c() { echo "$1" >&5; }
+say_d() { echo "$1" >&6; }
 fail() {
     echo "FAILED: $*"
     echo "--- alice"; cat a.log; echo "--- bob"; cat b.log; echo "--- alice.2"; cat c.log
+    echo "--- carol"; cat d.log
     exit 1
 }
 # user messages of a database: "in:text" / "out:text", one per line
@@ -85,6 +102,17 @@ for d, b in c.execute(\"select direction, body from messages where content_type 
 }
 has_row() { rows "$1" >rows.txt; grep -qxF "$2" rows.txt || fail "$1 lacks $2"; }
 lacks_row() { rows "$1" >rows.txt; ! grep -qxF "$2" rows.txt || fail "$1 still has $2"; }
+# group posts of a database (the chat opens it unsealed: the sealed value
+# is the sender's 32-byte key, then the body): "in:text" / "out:text"
+grows() {
+    python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for d, b in c.execute(\"select direction, body from group_messages where content_type = 1 order by id\"):
+    print(d + ':' + b[32:].decode())" "$1"
+}
+has_grow() { grows "$1" >grows.txt; grep -qxF "$2" grows.txt || fail "$1 lacks the post $2"; }
+lacks_grow() { grows "$1" >grows.txt; ! grep -qxF "$2" grows.txt || fail "$1 has the post $2"; }
 
 # expect_refused EXIT WANT ARGS...: the chat exits with EXIT, printing a
 # line that starts with WANT (a fixed string) on stderr.
@@ -133,7 +161,7 @@ grep -qxF "* usage: /timer <seconds> | /timer read <seconds> | /timer off | /tim
     fail "/timer abc: no usage"
 grep -qF "* a timer lasts 1 to 31536000 seconds (365 days), not 0 (usage: /timer" b.log ||
     fail "/timer 0: no range"
-grep -qxF "* unknown command /tmier; the commands are /timer, /history, /help, /quit" b.log ||
+grep -qxF "* unknown command /tmier; the commands are /timer, /history, /group, /g, /help, /quit" b.log ||
     fail "/tmier: no list of the commands"
 # Bad frames from a stranger: over the limit (skipped), of an unknown type,
 # a hello without an address, and one cut short by the end of the
@@ -320,5 +348,85 @@ has_row alice.db "in:bob to the new alice two"
 say_a "/quit"; say_b "/quit"; say_c "/quit"
 sleep 1
 wait "$pid_a" "$pid_b" "$pid_c"
+
+echo "== 13. a group conversation: alice (two devices), bob and carol"
+start_a
+start_b
+start_c
+start_d
+sleep 5
+grep -q "carol.1 is here" b.log || fail "bob did not meet carol"
+say_a "/group create friends bob carol"; sleep 3
+grep -q "group #friends created with alice, bob, carol" a.log || fail "alice did not create #friends"
+for log in b.log c.log d.log; do
+    grep -q "alice.1 added you to #friends (alice, bob, carol)" "$log" || fail "$log: not in #friends"
+done
+say_a "/g hello group from alice"; sleep 1
+say_b "/g hello from bob"; sleep 1
+say_d "/group say hello from carol"; sleep 1
+say_c "/g hello from alice two"; sleep 1
+for db in alice.db bob.db alice2.db carol.db; do
+    for text in "hello group from alice" "hello from bob" "hello from carol" "hello from alice two"; do
+        grows "$db" >grows.txt
+        grep -qE "^(in|out):$text\$" grows.txt || fail "$db lacks the post '$text'"
+    done
+done
+has_grow bob.db "in:hello group from alice"
+has_grow bob.db "out:hello from bob"
+grep -q "#friends carol: hello from carol" b.log || fail "bob did not show carol's post"
+grep -q "#friends you (other device): hello group from alice" c.log ||
+    fail "alice.2 did not show alice.1's post as hers"
+# Each post stored once everywhere.
+for db in alice.db bob.db alice2.db carol.db; do
+    grows "$db" >grows.txt
+    [[ "$(wc -l <grows.txt)" == 4 && "$(sort -u grows.txt | wc -l)" == 4 ]] ||
+        fail "$db: $(wc -l <grows.txt) group rows, want 4 distinct"
+done
+# Bob is killed; a post while he is away waits at the relay; back, he
+# shows the group's history from his database and goes on.
+kill_b
+say_a "/g while bob is away"; sleep 1
+start_b
+sleep 4
+say_b "/group history"; sleep 1
+grep -q "last [0-9]* message(s) of #friends" b.log || fail "no group history after the restart"
+grep -q "#friends you: hello from bob" b.log || fail "bob's history lacks his own post"
+has_grow bob.db "in:while bob is away"
+say_b "/g bob is back"; sleep 1
+has_grow alice.db "in:bob is back"
+has_grow carol.db "in:bob is back"
+# The relay is down while bob posts: the post stays queued, and goes out
+# when bob reconnects.
+kill_a
+say_b "/g while the relay is down"; sleep 1
+start_a
+sleep 5
+has_grow alice.db "in:while the relay is down"
+has_grow carol.db "in:while the relay is down"
+has_grow alice2.db "in:while the relay is down"
+python3 -c "
+import sqlite3
+n = sqlite3.connect('bob.db').execute('select count(*) from group_outbox').fetchone()[0]
+assert n == 0, n" || fail "bob's group outbox is not empty"
+# Alice removes carol: the others follow; carol reads none of the later
+# posts, and hers are refused.
+say_a "/group remove carol"; sleep 3
+grep -q "#friends: alice removed carol" b.log || fail "bob did not remove carol"
+grep -q "#friends: alice removed carol" c.log || fail "alice.2 did not remove carol"
+say_a "/g without carol"; sleep 1
+say_b "/g bob without carol"; sleep 1
+say_d "/g carol after removal"; sleep 1
+has_grow bob.db "in:without carol"
+has_grow alice2.db "in:bob without carol"
+lacks_grow carol.db "in:without carol"
+lacks_grow carol.db "in:bob without carol"
+lacks_grow bob.db "in:carol after removal"
+lacks_grow alice.db "in:carol after removal"
+grep -q "a post of #friends cannot be read yet" d.log || fail "carol was not told she cannot read"
+say_a "/group list"; sleep 1
+grep -q "^\* #friends (current): alice, bob\$" a.log || fail "alice's member list is not alice, bob"
+say_a "/quit"; say_b "/quit"; say_c "/quit"; say_d "/quit"
+sleep 1
+wait "$pid_a" "$pid_b" "$pid_c" "$pid_d"
 
 echo "chat smoke test: ok"

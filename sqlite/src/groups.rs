@@ -440,6 +440,16 @@ impl SqliteStore {
     /// [`GroupReceiveOutcome::Duplicate`] and changes nothing; any other
     /// failure ([`StoreError::Group`]: a forgery, a chain not distributed
     /// to us yet, [`StoreError::NoGroup`]) changes nothing either.
+    ///
+    /// A post of a group we were invited to (a distribution arrived) but
+    /// have not joined is refused with [`StoreError::NotJoined`], nothing
+    /// changed: until [`join_group`](Self::join_group) names the members,
+    /// the sender of any distribution for the id is held as one, so a
+    /// post could come from anyone who learnt the id (the relay sees it
+    /// in every post). Keep such a post (like one whose chain has not
+    /// arrived yet, [`GroupError::UnknownChain`]) and hand it again once
+    /// joined: then only the members' posts open. A channel's subscriber
+    /// never joins; its posts are the owner's, received at once.
     pub fn receive_group(
         &mut self,
         now: Timestamp,
@@ -451,6 +461,13 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut row = Self::load_group_row(&tx, &self.codec, &group)?;
+        if !row.joined && matches!(row.state, GroupStateKind::Member(_)) {
+            // Before `join_group` every sender of a distribution is held
+            // as a member (we do not know the member list yet): a post
+            // opened now could come from anyone who learnt the group's id.
+            // The app keeps it and hands it again once joined.
+            return Err(StoreError::NotJoined(group));
+        }
         let opened = match &mut row.state {
             GroupStateKind::Member(s) => s.receive_post(now, post),
             GroupStateKind::Subscriber(s) => s.receive_post(now, post),

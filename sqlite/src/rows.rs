@@ -365,18 +365,48 @@ impl MessageKey {
     }
 }
 
-/// The id the next row of `table` gets: chosen before the insert (inside
-/// the write transaction), so that a sealed value can be bound to it.
+/// The id the next row of `table` (`messages` or `group_messages`) gets:
+/// chosen before the insert (inside the write transaction), so that a
+/// sealed value can be bound to it, and never given twice. The last id
+/// given is kept in `meta` (`last_id.<table>`, 8 bytes big-endian), so a
+/// deleted row's id is not reused: an old sealed row put back by someone
+/// with the file can only come back as the row it was, never in place of
+/// a newer one (SECURITY.md, "Encryption at rest"). A database without the
+/// counter (migrated, or written before it) starts from `max(id)`.
 pub(crate) fn next_row_id(conn: &Connection, table: &'static str) -> Result<i64, StoreError> {
+    let counter = format!("last_id.{table}");
     let max: Option<i64> = conn.query_row(&format!("SELECT max(id) FROM {table}"), [], |row| {
         row.get(0)
     })?;
-    max.unwrap_or(0)
+    let last: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [&counter], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let last =
+        match last {
+            None => 0,
+            Some(bytes) => i64::from_be_bytes(bytes.as_slice().try_into().map_err(|_| {
+                StoreError::InvalidRow {
+                    table: "meta",
+                    row_id: 0,
+                }
+            })?),
+        };
+    let id = max
+        .unwrap_or(0)
+        .max(last)
         .checked_add(1)
         .ok_or(StoreError::InvalidRow {
             table,
             row_id: i64::MAX,
-        })
+        })?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![counter, id.to_be_bytes().as_slice()],
+    )?;
+    Ok(id)
 }
 
 /// Inserts a message row, its body sealed in a sealed database.

@@ -58,7 +58,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
@@ -91,17 +91,8 @@ const DEFAULT_KILLS: usize = 30;
 /// A child that says nothing for this long is stuck: the test fails.
 const SILENCE: Duration = Duration::from_secs(30);
 
-/// Where the summary is written for `.ci/run` ("crash test report"): the
-/// target directory of this build, `target/sealwire-crash-test.txt` by
-/// default.
-fn report_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // <target>/<profile>/deps/crash-<hash>
-    match exe.ancestors().nth(3) {
-        Some(target) => target.join("sealwire-crash-test.txt"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/sealwire-crash-test.txt"),
-    }
-}
+/// The summary for `.ci/run` ("crash test report").
+const REPORT: &str = "sealwire-crash-test.txt";
 
 fn sender_addr() -> DeviceAddress {
     DeviceAddress::new("sender", 1)
@@ -482,7 +473,7 @@ fn receiver_survives_sigkill() {
         Err(_) => DEFAULT_KILLS,
     };
     assert!(target_kills >= MIN_KILLS);
-    let report = report_path();
+    let report = common::report_path(REPORT);
     let _ = std::fs::remove_file(&report);
     let seed_line = format!("crash test seed: {seed} (replay with {SEED_ENV}={seed})");
     println!("{seed_line}");
@@ -658,7 +649,5 @@ fn receiver_survives_sigkill() {
         started.elapsed().as_secs_f64()
     );
     println!("{summary}");
-    if let Err(e) = std::fs::write(&report, format!("{seed_line}\n{summary}\n")) {
-        println!("(could not write {}: {e})", report.display());
-    }
+    common::write_report(&report, &[&seed_line, &summary]);
 }

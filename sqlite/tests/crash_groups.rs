@@ -71,6 +71,8 @@ const CHILD_ENV: &str = "SEALWIRE_GROUP_CRASH_CHILD";
 const SEED_ENV: &str = "SEALWIRE_CRASH_SEED";
 const KILLS_ENV: &str = "SEALWIRE_CRASH_KILLS";
 const KEY: [u8; 32] = [0x3c; 32];
+/// The summary for `.ci/run` ("crash test report").
+const REPORT: &str = "sealwire-crash-groups-test.txt";
 
 const POSTS: usize = 600;
 const ROUNDS: usize = 6;
@@ -491,7 +493,10 @@ fn group_member_survives_sigkill() {
         Err(_) => DEFAULT_KILLS,
     };
     assert!(target_kills >= MIN_KILLS);
-    println!("group crash test seed: {seed} (replay with {SEED_ENV}={seed})");
+    let report = common::report_path(REPORT);
+    let _ = std::fs::remove_file(&report);
+    let seed_line = format!("group crash test seed: {seed} (replay with {SEED_ENV}={seed})");
+    println!("{seed_line}");
     let dir = TempDir::new("crash-groups");
     let db = dir.file("member.db");
     let mut rng = DangerDeterministicRng::from_u64(seed);
@@ -602,7 +607,7 @@ fn group_member_survives_sigkill() {
     drop(store);
     h.scan();
     assert!(h.kills >= MIN_KILLS, "only {} kills", h.kills);
-    println!(
+    let summary = format!(
         "group crash test: survived {} kills, {POSTS} posts stored exactly once \
          ({} deliveries written, {} duplicates acknowledged), {} posts of ours made and \
          opened once, no post key reused, {} scans of the file and WAL clean ({:.1} s)",
@@ -613,4 +618,6 @@ fn group_member_survives_sigkill() {
         h.scans,
         started.elapsed().as_secs_f64()
     );
+    println!("{summary}");
+    common::write_report(&report, &[&seed_line, &summary]);
 }

@@ -185,7 +185,10 @@ fn a_distribution_sent_through_the_store_leaves_no_key_and_no_body_on_disk() {
     let info = w.store("bob").group(&id).unwrap().unwrap();
     assert_eq!((info.role, info.joined), (GroupRole::Member, false));
     assert_eq!(info.members, ["alice"]);
-    // Bob reads Alice's posts with the chain the store took.
+    // Once joined, Bob reads Alice's posts with the chain the store took.
+    w.store("bob")
+        .join_group(&addr("bob"), &mut rng(), secs(1), id, &["alice", "bob"])
+        .unwrap();
     let secret = b"a known group body, never on disk";
     let post = group.post(&mut rng(), secs(2), secret).unwrap();
     let got = w.store("bob").receive_group(secs(3), &post.bytes).unwrap();
@@ -655,6 +658,9 @@ fn group_keys_are_erased_on_schedule() {
         .unwrap();
     let id = created.group;
     w.deliver("alice", &created.distributions);
+    w.store("bob")
+        .join_group(&addr("bob"), &mut rng(), secs(1), id, &["alice", "bob"])
+        .unwrap();
     // Two posts; Bob receives the second only: the first's key is
     // skipped and held.
     let mut rng = DangerDeterministicRng::from_u64(9);
@@ -681,4 +687,143 @@ fn group_keys_are_erased_on_schedule() {
         matches!(err, StoreError::Group(GroupError::MessageKeyEvicted)),
         "{err:?}"
     );
+}
+
+/// Mallory (Carol here), a contact of Bob's but no member, learns the id
+/// of Alice's group (the relay sees it in every post) and, before Bob
+/// joins, sends Bob a distribution of her own chain for it and a post.
+/// Bob's store opens no post before he joins; after he joins with the
+/// member list Alice told him, nothing of Mallory's is stored, her chain
+/// is gone from the state, and her posts and distributions are refused.
+#[test]
+fn a_non_member_cannot_post_into_a_group_before_we_join_it() {
+    for mallory_first in [true, false] {
+        let mut w = World::new("inject");
+        let (kb, km) = (key_of(&w.stores[1]), key_of(&w.stores[2]));
+        let created = w
+            .store("alice")
+            .create_group(&addr("alice"), &mut rng(), T0, GroupMode::Group, &["bob"])
+            .unwrap();
+        let id = created.group;
+        // Mallory's own chain for Alice's group id, sent to Bob over her
+        // session with him, and a post under it.
+        let (mut forged, dist) =
+            sealwire::group::Group::create_with_id(&mut rng(), T0, id, km, &[kb]).unwrap();
+        let mallory_dist = w
+            .store("carol")
+            .send_content(
+                &addr("bob"),
+                &mut rng(),
+                T0,
+                ContentType::GroupKeyDistribution,
+                &dist.body,
+            )
+            .unwrap();
+        let deliver_mallory = |w: &mut World| {
+            let o = w
+                .store("bob")
+                .receive(&addr("carol"), secs(1), &mallory_dist.ciphertext)
+                .unwrap();
+            assert!(
+                matches!(
+                    o,
+                    ReceiveOutcome::GroupKey {
+                        outcome: DistributionOutcome::Accepted { .. },
+                        ..
+                    }
+                ),
+                "{o:?}"
+            );
+        };
+        if mallory_first {
+            deliver_mallory(&mut w);
+            w.deliver("alice", &created.distributions);
+        } else {
+            w.deliver("alice", &created.distributions);
+            deliver_mallory(&mut w);
+        }
+        let info = w.store("bob").group(&id).unwrap().unwrap();
+        assert!(!info.joined);
+        let injected = forged
+            .post(&mut rng(), secs(2), b"from mallory, before the join")
+            .unwrap();
+        let legit = w
+            .store("alice")
+            .post_group(&addr("alice"), &mut rng(), secs(2), &id, b"from alice")
+            .unwrap();
+        // Not joined: no post opens, nothing changes.
+        for bytes in [&injected.bytes, &legit.bytes] {
+            let before = dump(w.store("bob").connection());
+            let err = w.store("bob").receive_group(secs(3), bytes).unwrap_err();
+            assert!(
+                matches!(err, StoreError::NotJoined(g) if g == id),
+                "{err:?}"
+            );
+            assert_eq!(dump(w.store("bob").connection()), before);
+        }
+
+        // Bob joins with the members Alice named; then receives again
+        // what he held.
+        w.store("bob")
+            .join_group(&addr("bob"), &mut rng(), secs(4), id, &["alice", "bob"])
+            .unwrap();
+        assert_eq!(
+            w.store("bob").group(&id).unwrap().unwrap().members,
+            ["alice"]
+        );
+        let err = w
+            .store("bob")
+            .receive_group(secs(5), &injected.bytes)
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Group(GroupError::UnknownChain)),
+            "{err:?}"
+        );
+        let got = w.store("bob").receive_group(secs(5), &legit.bytes).unwrap();
+        assert_eq!(stored_body(&got), b"from alice");
+        // Mallory's chain is not in the state: her next post is refused,
+        // and so is a new distribution of hers.
+        let later = forged.post(&mut rng(), secs(6), b"after the join").unwrap();
+        let err = w
+            .store("bob")
+            .receive_group(secs(6), &later.bytes)
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Group(GroupError::UnknownChain)),
+            "{err:?}"
+        );
+        let again = forged.rotate(&mut rng(), secs(6));
+        let m = w
+            .store("carol")
+            .send_content(
+                &addr("bob"),
+                &mut rng(),
+                secs(6),
+                ContentType::GroupKeyDistribution,
+                &again.body,
+            )
+            .unwrap();
+        let o = w
+            .store("bob")
+            .receive(&addr("carol"), secs(7), &m.ciphertext)
+            .unwrap();
+        assert!(
+            matches!(
+                o,
+                ReceiveOutcome::GroupKey {
+                    outcome: DistributionOutcome::Refused(GroupError::NotAMember),
+                    ..
+                }
+            ),
+            "{o:?}"
+        );
+        // The only stored post is Alice's, from Alice.
+        let history = w.store("bob").group_messages(&id).unwrap();
+        let seen: Vec<(Option<&str>, &[u8])> = history
+            .iter()
+            .map(|m| (m.sender_user.as_deref(), m.body.as_slice()))
+            .collect();
+        assert_eq!(seen, [(Some("alice"), b"from alice".as_slice())]);
+        assert!(history.iter().all(|m| m.sender != Some(km)));
+    }
 }

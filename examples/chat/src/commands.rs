@@ -18,8 +18,44 @@ pub(crate) enum Command {
     Timer(Option<TimerSetting>),
     /// Show the last messages.
     History(usize),
+    /// A group conversation step (`/group ...`).
+    Group(GroupCommand),
+    /// Post to the current group (`/g <text>`).
+    Post(String),
     Help,
     Quit,
+}
+
+/// `/group ...`: the group conversations.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum GroupCommand {
+    /// Create a group named `name` with `users` (and us), and invite them.
+    Create { name: String, users: Vec<String> },
+    /// Make the group named so the current one.
+    Use(String),
+    /// Post to the current group (as `/g`).
+    Say(String),
+    /// Every group, its members, and which is current.
+    List,
+    /// The last messages of the current group.
+    History(usize),
+    /// Add a user to the current group.
+    Add(String),
+    /// Remove a user from the current group (every member is told).
+    Remove(String),
+    /// Leave the current group (every member is told).
+    Leave,
+}
+
+/// Longest group name (one word of letters, digits, `-` and `_`).
+pub(crate) const MAX_GROUP_NAME_LEN: usize = 32;
+
+/// Whether `name` can name a group.
+pub(crate) fn valid_group_name(name: &str) -> bool {
+    (1..=MAX_GROUP_NAME_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A new disappearing-message timer.
@@ -30,11 +66,11 @@ pub(crate) enum TimerSetting {
 }
 
 /// One command: its name, its forms with what each does, and its parser
-/// (given the words after the name).
+/// (given the words after the name, and the rest of the line as typed).
 pub(crate) struct Spec {
     name: &'static str,
     forms: &'static [(&'static str, &'static str)],
-    parse: fn(&[&str]) -> Result<Command, Invalid>,
+    parse: fn(&[&str], &str) -> Result<Command, Invalid>,
 }
 
 /// Why a command's arguments are refused.
@@ -62,7 +98,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             ("/timer off", "messages stop disappearing"),
             ("/timer", "show the timer"),
         ],
-        parse: parse_timer,
+        parse: |args, _| parse_timer(args),
     },
     Spec {
         name: "/history",
@@ -70,17 +106,45 @@ pub(crate) const COMMANDS: &[Spec] = &[
             "/history [<n>]",
             "show the last <n> messages (default 10, at most 1000)",
         )],
-        parse: parse_history,
+        parse: |args, _| parse_history(args),
+    },
+    Spec {
+        name: "/group",
+        forms: &[
+            (
+                "/group create <name> <user> [<user>...]",
+                "start a group conversation with those users (and you)",
+            ),
+            ("/group use <name>", "make that group the current one"),
+            ("/group say <text>", "post to the current group (as /g)"),
+            ("/group list", "show your groups and their members"),
+            (
+                "/group history [<n>]",
+                "show the current group's last <n> messages (default 10)",
+            ),
+            ("/group add <user>", "add a user to the current group"),
+            (
+                "/group remove <user>",
+                "remove a user: it reads none of the later posts",
+            ),
+            ("/group leave", "leave the current group"),
+        ],
+        parse: parse_group,
+    },
+    Spec {
+        name: "/g",
+        forms: &[("/g <text>", "post <text> to the current group")],
+        parse: |_, rest| parse_post(rest),
     },
     Spec {
         name: "/help",
         forms: &[("/help", "show the commands")],
-        parse: |args| no_arguments(args, Command::Help),
+        parse: |args, _| no_arguments(args, Command::Help),
     },
     Spec {
         name: "/quit",
         forms: &[("/quit", "exit (end of input does not quit)")],
-        parse: |args| no_arguments(args, Command::Quit),
+        parse: |args, _| no_arguments(args, Command::Quit),
     },
 ];
 
@@ -117,17 +181,87 @@ fn parse_timer(args: &[&str]) -> Result<Command, Invalid> {
     Ok(Command::Timer(Some(TimerSetting::On(policy))))
 }
 
-fn parse_history(args: &[&str]) -> Result<Command, Invalid> {
+fn history_count(command: &str, args: &[&str]) -> Result<usize, Invalid> {
     match args {
-        [] => Ok(Command::History(10)),
+        [] => Ok(10),
         [n] if n.bytes().all(|b| b.is_ascii_digit()) => match n.parse::<usize>() {
-            Ok(n @ 1..=MAX_HISTORY) => Ok(Command::History(n)),
+            Ok(n @ 1..=MAX_HISTORY) => Ok(n),
             _ => Err(Invalid::Value(format!(
-                "/history shows 1 to {MAX_HISTORY} messages, not {n}"
+                "{command} shows 1 to {MAX_HISTORY} messages, not {n}"
             ))),
         },
         _ => Err(Invalid::Usage),
     }
+}
+
+fn parse_history(args: &[&str]) -> Result<Command, Invalid> {
+    history_count("/history", args).map(Command::History)
+}
+
+/// The text of a post: the rest of the line as typed (not empty, at most
+/// [`MAX_TEXT_LEN`] bytes).
+fn post_text(rest: &str) -> Result<String, Invalid> {
+    let text = rest.trim_start();
+    if text.trim().is_empty() {
+        return Err(Invalid::Usage);
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Invalid::Value(format!(
+            "not posted: the message has {} bytes, over the {MAX_TEXT_LEN}-byte limit",
+            text.len()
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+fn parse_post(rest: &str) -> Result<Command, Invalid> {
+    post_text(rest).map(Command::Post)
+}
+
+fn user(name: &str) -> Result<String, Invalid> {
+    if crate::frame::valid_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(Invalid::Value(format!(
+            "a user name has 1 to {} bytes",
+            crate::frame::MAX_NAME_LEN
+        )))
+    }
+}
+
+fn parse_group(args: &[&str], rest: &str) -> Result<Command, Invalid> {
+    let group = match args {
+        ["create", name, users @ ..] if !users.is_empty() => {
+            if !valid_group_name(name) {
+                return Err(Invalid::Value(format!(
+                    "a group name is one word of 1 to {MAX_GROUP_NAME_LEN} letters, digits, - or _, not {name}"
+                )));
+            }
+            let mut list = Vec::with_capacity(users.len());
+            for u in users {
+                let u = user(u)?;
+                if !list.contains(&u) {
+                    list.push(u);
+                }
+            }
+            GroupCommand::Create {
+                name: (*name).to_owned(),
+                users: list,
+            }
+        }
+        ["use", name] => GroupCommand::Use((*name).to_owned()),
+        ["say", ..] => {
+            let after = rest.trim_start().strip_prefix("say").unwrap_or_default();
+            GroupCommand::Say(post_text(after)?)
+        }
+        ["list"] => GroupCommand::List,
+        ["history", n @ ..] => GroupCommand::History(history_count("/group history", n)?),
+        ["add", u] => GroupCommand::Add(user(u)?),
+        ["remove", u] => GroupCommand::Remove(user(u)?),
+        ["leave"] => GroupCommand::Leave,
+        _ => return Err(Invalid::Usage),
+    };
+    Ok(Command::Group(group))
 }
 
 /// A typed line.
@@ -225,7 +359,9 @@ pub(crate) fn parse_line(line: &str) -> Result<Input<'_>, InputError> {
         .iter()
         .find(|s| s.name == *name)
         .ok_or_else(|| InputError::Unknown((*name).to_owned()))?;
-    (spec.parse)(args)
+    // The rest of the line as typed (a post keeps its spacing).
+    let rest = line.get(name.len()..).unwrap_or_default();
+    (spec.parse)(args, rest)
         .map(Input::Command)
         .map_err(|invalid| InputError::Usage {
             command: spec.name,
@@ -323,11 +459,11 @@ mod tests {
     fn other_mistakes() {
         assert_eq!(
             error("/timr 5"),
-            "unknown command /timr; the commands are /timer, /history, /help, /quit"
+            "unknown command /timr; the commands are /timer, /history, /group, /g, /help, /quit"
         );
         assert_eq!(
             error("/"),
-            "unknown command /; the commands are /timer, /history, /help, /quit"
+            "unknown command /; the commands are /timer, /history, /group, /g, /help, /quit"
         );
         assert_eq!(error("/quit now"), "usage: /quit");
         assert_eq!(error("/history all"), "usage: /history [<n>]");
@@ -341,6 +477,57 @@ mod tests {
             "not sent: the message has 65537 bytes, over the 65536-byte limit"
         );
         assert_eq!(parse_line(&long[1..]), Ok(Input::Text(&long[1..])));
+    }
+
+    #[test]
+    fn group_commands() {
+        let group = |line: &str| match parse_line(line) {
+            Ok(Input::Command(Command::Group(g))) => g,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(
+            group("/group create friends bob carol bob"),
+            GroupCommand::Create {
+                name: "friends".to_owned(),
+                users: vec!["bob".to_owned(), "carol".to_owned()],
+            }
+        );
+        assert_eq!(
+            group("/group use friends"),
+            GroupCommand::Use("friends".into())
+        );
+        assert_eq!(
+            group("/group say  hello   there "),
+            GroupCommand::Say("hello   there ".into())
+        );
+        assert_eq!(group("/group list"), GroupCommand::List);
+        assert_eq!(group("/group history"), GroupCommand::History(10));
+        assert_eq!(group("/group history 3"), GroupCommand::History(3));
+        assert_eq!(group("/group add dave"), GroupCommand::Add("dave".into()));
+        assert_eq!(
+            group("/group remove carol"),
+            GroupCommand::Remove("carol".into())
+        );
+        assert_eq!(group("/group leave"), GroupCommand::Leave);
+        assert_eq!(
+            parse_line("/g  spaced  out"),
+            Ok(Input::Command(Command::Post("spaced  out".into())))
+        );
+        let usage = "usage: /group create <name> <user> [<user>...] | /group use <name> | \
+                     /group say <text> | /group list | /group history [<n>] | \
+                     /group add <user> | /group remove <user> | /group leave";
+        for line in [
+            "/group",
+            "/group create friends",
+            "/group say",
+            "/group nope",
+            "/group list x",
+        ] {
+            assert_eq!(error(line), usage, "{line}");
+        }
+        assert!(error("/group create a.b bob").starts_with("a group name is one word"));
+        assert!(error("/group history 0").starts_with("/group history shows 1 to 1000"));
+        assert_eq!(error("/g "), "usage: /g <text>");
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! A frame is `type u8 | length u32 BE | payload`, with at most
 //! [`MAX_PAYLOAD_LEN`] bytes of payload. An address is
 //! `name_len u8 | name | device u32 BE`, the name 1 to [`MAX_NAME_LEN`]
-//! bytes of UTF-8. Every frame but the hello is routed: its payload starts
-//! with `from | to`, and the listener forwards it to the device `to`.
+//! bytes of UTF-8. The hello and the group frames are not routed; every
+//! other frame is: its payload starts with `from | to`, and the listener
+//! forwards it to the device `to`. A group post goes to the listener, which
+//! relays it to every other device (it sees the post's bytes, whose header
+//! names the group, and nothing else) and acknowledges it.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -41,6 +44,11 @@ pub(crate) enum FrameType {
     Ack,
     /// `from | to | recovery request` (SPEC.md §21.4).
     Recovery,
+    /// `from | post id i64 BE | group post` (SPEC.md §20): to the
+    /// listener, which relays it unchanged to every other device.
+    GroupPost,
+    /// `post id i64 BE`: the listener took the post (to its sender).
+    GroupAck,
 }
 
 impl FrameType {
@@ -51,13 +59,22 @@ impl FrameType {
             Self::Message => 3,
             Self::Ack => 4,
             Self::Recovery => 5,
+            Self::GroupPost => 6,
+            Self::GroupAck => 7,
         }
     }
 
     fn from_byte(byte: u8) -> Option<Self> {
-        [Self::Hello, Self::Message, Self::Ack, Self::Recovery]
-            .into_iter()
-            .find(|t| t.byte() == byte)
+        [
+            Self::Hello,
+            Self::Message,
+            Self::Ack,
+            Self::Recovery,
+            Self::GroupPost,
+            Self::GroupAck,
+        ]
+        .into_iter()
+        .find(|t| t.byte() == byte)
     }
 
     /// "a hello frame"...: how reports name a frame of this type.
@@ -67,6 +84,8 @@ impl FrameType {
             Self::Message => "a message frame",
             Self::Ack => "an ack frame",
             Self::Recovery => "a recovery request frame",
+            Self::GroupPost => "a group post frame",
+            Self::GroupAck => "a group ack frame",
         }
     }
 }
@@ -268,6 +287,20 @@ pub(crate) fn recovery(from: &DeviceAddress, to: &DeviceAddress, request: &[u8])
     routed(from, to, &[request])
 }
 
+/// The payload of a group post frame.
+pub(crate) fn group_post(from: &DeviceAddress, post_id: i64, post: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(MAX_ADDRESS_LEN + OUTBOX_ID_LEN + post.len());
+    put_address(&mut p, from);
+    p.extend_from_slice(&post_id.to_be_bytes());
+    p.extend_from_slice(post);
+    p
+}
+
+/// The payload of a group ack.
+pub(crate) fn group_ack(post_id: i64) -> Vec<u8> {
+    post_id.to_be_bytes().to_vec()
+}
+
 /// A parsed frame.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Frame<'a> {
@@ -276,6 +309,14 @@ pub(crate) enum Frame<'a> {
         bundle: &'a [u8],
     },
     Routed(Routed<'a>),
+    GroupPost {
+        from: DeviceAddress,
+        post_id: i64,
+        post: &'a [u8],
+    },
+    GroupAck {
+        post_id: i64,
+    },
 }
 
 /// A frame for the device `to`.
@@ -302,14 +343,45 @@ pub(crate) enum Body<'a> {
     },
 }
 
+/// `id i64 BE | rest`.
+fn split_id(bytes: &[u8]) -> Option<(i64, &[u8])> {
+    bytes
+        .split_first_chunk::<OUTBOX_ID_LEN>()
+        .map(|(id, rest)| (i64::from_be_bytes(*id), rest))
+}
+
 /// Parses a frame's type byte and payload.
 pub(crate) fn parse(kind: u8, payload: &[u8]) -> Result<Frame<'_>, FrameError> {
     let kind = FrameType::from_byte(kind).ok_or(FrameError::UnknownType(kind))?;
     let malformed = |problem| FrameError::Malformed { kind, problem };
-    if kind == FrameType::Hello {
-        let (device, bundle) =
-            take_address(payload).ok_or(malformed("without a valid device address"))?;
-        return Ok(Frame::Hello { device, bundle });
+    match kind {
+        FrameType::Hello => {
+            let (device, bundle) =
+                take_address(payload).ok_or(malformed("without a valid device address"))?;
+            return Ok(Frame::Hello { device, bundle });
+        }
+        FrameType::GroupPost => {
+            let (from, rest) =
+                take_address(payload).ok_or(malformed("without a valid sender address"))?;
+            let (post_id, post) =
+                split_id(rest).ok_or(malformed("shorter than its 8-byte post id"))?;
+            if post.is_empty() {
+                return Err(malformed("without a post"));
+            }
+            return Ok(Frame::GroupPost {
+                from,
+                post_id,
+                post,
+            });
+        }
+        FrameType::GroupAck => {
+            return match split_id(payload) {
+                Some((post_id, [])) => Ok(Frame::GroupAck { post_id }),
+                Some(_) => Err(malformed("longer than its 8-byte post id")),
+                None => Err(malformed("shorter than its 8-byte post id")),
+            };
+        }
+        FrameType::Message | FrameType::Ack | FrameType::Recovery => {}
     }
     let (from, rest) = take_address(payload).ok_or(malformed("without a valid sender address"))?;
     let (to, body) = take_address(rest).ok_or(malformed("without a valid recipient address"))?;
@@ -328,12 +400,8 @@ impl<'a> Routed<'a> {
             kind: self.kind,
             problem,
         };
-        let outbox_id = || {
-            self.body
-                .split_first_chunk::<OUTBOX_ID_LEN>()
-                .map(|(id, rest)| (i64::from_be_bytes(*id), rest))
-                .ok_or(malformed("shorter than its 8-byte outbox id"))
-        };
+        let outbox_id =
+            || split_id(self.body).ok_or(malformed("shorter than its 8-byte outbox id"));
         match self.kind {
             FrameType::Message => {
                 let (outbox_id, ciphertext) = outbox_id()?;
@@ -347,7 +415,9 @@ impl<'a> Routed<'a> {
                 _ => Err(malformed("longer than its 8-byte outbox id")),
             },
             FrameType::Recovery => Ok(Body::Recovery { request: self.body }),
-            FrameType::Hello => Err(malformed("routed")),
+            FrameType::Hello | FrameType::GroupPost | FrameType::GroupAck => {
+                Err(malformed("routed"))
+            }
         }
     }
 }
@@ -423,6 +493,57 @@ mod tests {
                 bundle: b"bundle"
             }
         );
+
+        let payload = group_post(&bob(), 9, b"post bytes");
+        assert_eq!(
+            parse(FrameType::GroupPost.byte(), &payload).unwrap(),
+            Frame::GroupPost {
+                from: bob(),
+                post_id: 9,
+                post: b"post bytes"
+            }
+        );
+        assert_eq!(
+            parse(FrameType::GroupAck.byte(), &group_ack(-1)).unwrap(),
+            Frame::GroupAck { post_id: -1 }
+        );
+    }
+
+    #[test]
+    fn garbled_group_frames_are_refused_with_a_reason() {
+        let mut no_post = Vec::new();
+        put_address(&mut no_post, &bob());
+        no_post.extend_from_slice(&[0; 8]);
+        let cases: [(FrameType, Vec<u8>, &str); 5] = [
+            (
+                FrameType::GroupPost,
+                vec![0, 1],
+                "a group post frame without a valid sender address",
+            ),
+            (
+                FrameType::GroupPost,
+                hello(&bob(), &[1, 2]),
+                "a group post frame shorter than its 8-byte post id",
+            ),
+            (
+                FrameType::GroupPost,
+                no_post,
+                "a group post frame without a post",
+            ),
+            (
+                FrameType::GroupAck,
+                vec![1; 7],
+                "a group ack frame shorter than its 8-byte post id",
+            ),
+            (
+                FrameType::GroupAck,
+                vec![1; 9],
+                "a group ack frame longer than its 8-byte post id",
+            ),
+        ];
+        for (kind, payload, want) in cases {
+            assert_eq!(parse(kind.byte(), &payload).unwrap_err().to_string(), want);
+        }
     }
 
     #[test]
@@ -496,9 +617,10 @@ mod tests {
 
     #[test]
     fn garbled_frames_are_refused_with_a_reason() {
-        let cases: [(u8, Vec<u8>, &str); 8] = [
+        let cases: [(u8, Vec<u8>, &str); 9] = [
             (9, b"abc".to_vec(), "unknown frame type 9"),
             (2, vec![], "unknown frame type 2"),
+            (8, vec![], "unknown frame type 8"),
             (1, vec![], "a hello frame without a valid device address"),
             // Name length 0, and a name that is not UTF-8.
             (

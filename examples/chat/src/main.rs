@@ -1,7 +1,10 @@
-//! An end-to-end encrypted chat over TCP between two users, each of whom
-//! may have several devices. Every process is one device and keeps its
-//! identity, prekeys, sessions, device lists and messages in its own
-//! SQLite file (`sealwire-sqlite`).
+//! An end-to-end encrypted chat over TCP between users, each of whom may
+//! have several devices: one-to-one with the first other user, and group
+//! conversations with any of them. Every process is one device and keeps
+//! its identity, prekeys, sessions, device lists, messages and groups in
+//! its own SQLite file (`sealwire-sqlite`, opened unsealed with
+//! `SqliteStore::open`: a demo; an app opens it with `open_sealed` and a
+//! key from the platform's keystore).
 //!
 //! ```sh
 //! cargo run -p sealwire-chat -- listen  127.0.0.1:7878 alice.db     # terminal 1
@@ -35,6 +38,31 @@
 //! messages on a new session. End of input does not quit (so that a
 //! script can pipe lines in): use `/quit` or a signal.
 //!
+//! Groups (`group.rs`): `/group create friends bob carol` creates a
+//! sender-key group of alice, bob and carol in the store; `/g <text>` (or
+//! `/group say <text>`) posts to the current group (`/group use <name>`
+//! picks another), `/group list`, `/group history`, `/group add <user>`,
+//! `/group remove <user>`, `/group leave`. Every device of every member
+//! is a member with its own chain. How members learn the member list: the
+//! creator's chain goes to each member device over its 1:1 session (the
+//! store queues it in the outbox: ordinary message frames, acknowledged
+//! and retransmitted), followed on the same sessions by an *invitation*,
+//! an app message (content type `UserMessage`, body starting with U+0001,
+//! never shown as text; a typed line cannot start with it) carrying the
+//! group's id, its name and its member users. Each device joins with that
+//! list (`join_group`), sending its own chain to every member device; a
+//! removal (`/group remove`, `/group leave`) is an app message of the same
+//! kind, on which every member removes the user on its side, so that the
+//! removed user reads none of the later posts. Posts are committed before
+//! they are sent, go to the listener, which relays them to every other
+//! device (keeping them in memory for a device that is away) and
+//! acknowledges them; those not acknowledged are sent again on
+//! reconnecting. A post is shown with its sender and the group's name, and
+//! `/group history` shows the stored ones after a restart. A post that
+//! cannot be read yet (its invitation or its sender's chain still on the
+//! way; the store refuses posts until we joined) is kept in memory and
+//! tried again after each chain received and each join.
+//!
 //! Protocol (`frame.rs`): frames of `type u8 | length u32 BE | payload`
 //! over TCP, at most about 1 MiB of payload (a frame around the largest
 //! sealwire message), where an address is
@@ -50,7 +78,11 @@
 //! - `3` message: `from | to | outbox id i64 BE | sealwire message`;
 //! - `4` ack: `from | to | outbox id i64 BE`, sent once the message is
 //!   stored (or was a duplicate, or can never be decrypted);
-//! - `5` recovery request: `from | to | 174-byte request`.
+//! - `5` recovery request: `from | to | 174-byte request`;
+//! - `6` group post: `from | post id i64 BE | group post`, to the listener,
+//!   which checks `from`, relays it unchanged to every other device, and
+//!   answers with
+//! - `7` group ack: `post id i64 BE`.
 //!
 //! Frames `3` to `5` are for the device `to`: the listener forwards those
 //! it gets for another device connected to it (and drops the others: the
@@ -86,6 +118,7 @@ use sealwire_sqlite::{
 mod args;
 mod commands;
 mod frame;
+mod group;
 
 use args::{Args, Parsed, Role};
 use commands::{Command, Input, TimerSetting};
@@ -289,6 +322,14 @@ struct Chat {
     links: BTreeMap<u64, Link>,
     /// Lines typed before the other user was known.
     queued: Vec<String>,
+    /// The group `/g` posts to.
+    group: Option<sealwire::group::GroupId>,
+    /// Group posts that cannot be read yet (`group.rs`).
+    held_posts: Vec<Vec<u8>>,
+    /// Group invitations waiting for a member we have not met.
+    pending_invites: Vec<(DeviceAddress, group::Control)>,
+    /// Listening: group post frames kept for the devices away.
+    relay_queue: BTreeMap<DeviceAddress, Vec<Vec<u8>>>,
 }
 
 /// The app's own table in the same database: the last bundle each device
@@ -309,6 +350,7 @@ impl Chat {
         // device (a server would hand each one-time prekey out once).
         let key = store.initialize(&mut rng, 0)?;
         store.connection().execute(BUNDLES_TABLE, [])?;
+        store.connection().execute(group::GROUPS_TABLE, [])?;
         println!(
             "* {} as {}, identity {}…",
             db.display(),
@@ -324,7 +366,12 @@ impl Chat {
             peer: None,
             links: BTreeMap::new(),
             queued: Vec::new(),
+            group: None,
+            held_posts: Vec::new(),
+            pending_invites: Vec::new(),
+            relay_queue: BTreeMap::new(),
         };
+        chat.group = chat.latest_group()?;
         // Our own device list names this device.
         let me = chat.me.clone();
         chat.list_device(&me, key)?;
@@ -344,6 +391,12 @@ impl Chat {
             );
         }
         chat.history(10)?;
+        if let Some(id) = chat.group {
+            println!(
+                "* current group: #{} (/group history shows it, /g <text> posts)",
+                chat.group_name(&id)
+            );
+        }
         Ok(chat)
     }
 
@@ -409,7 +462,7 @@ impl Chat {
             .store
             .recent_messages(n.saturating_mul(4).max(50))?
             .into_iter()
-            .filter(|m| m.content_type == ContentType::UserMessage)
+            .filter(|m| m.content_type == ContentType::UserMessage && !group::is_control(&m.body))
             .collect();
         let skip = shown.len().saturating_sub(n);
         shown.drain(..skip);
@@ -553,6 +606,10 @@ impl Chat {
         let hello = frame::hello(&self.me, &self.my_bundle()?);
         frame::write_frame(&mut link.stream, FrameType::Hello, &hello)?;
         self.links.insert(id, link);
+        if self.role == Role::Connect {
+            // Group posts the listener has not acknowledged: again.
+            self.flush_group_posts()?;
+        }
         Ok(())
     }
 
@@ -644,6 +701,10 @@ impl Chat {
                 dev(&device)
             );
         }
+        if self.role == Role::Listen {
+            self.flush_relay_queue(&device);
+        }
+        self.retry_invites()?;
         self.flush_queue()
     }
 
@@ -670,6 +731,15 @@ impl Chat {
         match frame::parse(kind, payload) {
             Ok(Frame::Hello { device, bundle }) => self.on_hello(link_id, payload, device, bundle),
             Ok(Frame::Routed(routed)) => self.on_routed(link_id, payload, &routed),
+            Ok(Frame::GroupPost {
+                from,
+                post_id,
+                post,
+            }) => self.on_group_post(link_id, payload, &from, post_id, post),
+            Ok(Frame::GroupAck { post_id }) => {
+                self.store.mark_group_post_delivered(post_id)?;
+                Ok(())
+            }
             Err(e) => {
                 self.dropped(link_id, &e);
                 Ok(())
@@ -818,6 +888,16 @@ impl Chat {
             show_timer_change(&self.label(from), &change);
         }
         match outcome {
+            ReceiveOutcome::Stored { received, .. }
+                if received.content_type == ContentType::UserMessage
+                    && group::is_control(&received.plaintext) =>
+            {
+                // An app message about a group: acted on, not shown.
+                self.on_control(from, &received.plaintext)?;
+            }
+            ReceiveOutcome::GroupKey { group, outcome, .. } => {
+                self.on_group_key(from, *group, outcome)?;
+            }
             ReceiveOutcome::Stored {
                 row_id, received, ..
             } if received.content_type == ContentType::UserMessage => {
@@ -876,6 +956,8 @@ impl Chat {
                 None => println!("* no conversation yet"),
             },
             Command::Timer(Some(setting)) => self.set_timer(line, setting)?,
+            Command::Group(command) => self.on_group_command(command)?,
+            Command::Post(text) => self.post(&text)?,
         }
         Ok(true)
     }
@@ -892,6 +974,10 @@ impl Chat {
     }
 
     fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        if text.starts_with(group::CONTROL) {
+            println!("* not sent: a message cannot start with U+0001");
+            return Ok(());
+        }
         if self.queue_until_peer(text) {
             return Ok(());
         }

@@ -7,7 +7,8 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
-    clippy::panic
+    clippy::panic,
+    clippy::print_stdout
 )]
 
 pub mod child;
@@ -107,4 +108,28 @@ pub fn dump(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
             ((*table).to_owned(), rows)
         })
         .collect()
+}
+
+/// Where a crash test writes its summary for `.ci/run` ("crash test
+/// report"): `file` in the target directory of this build
+/// (`target/sealwire-crash-test.txt`, `target/sealwire-crash-groups-test.txt`).
+pub fn report_path(file: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // <target>/<profile>/deps/crash-<hash>
+    match exe.ancestors().nth(3) {
+        Some(target) => target.join(file),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target")
+            .join(file),
+    }
+}
+
+/// Writes `lines` to `report` (the summary `.ci/run` prints); a failure
+/// to write is printed, not fatal.
+pub fn write_report(report: &Path, lines: &[&str]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    if let Err(e) = std::fs::write(report, text) {
+        println!("(could not write {}: {e})", report.display());
+    }
 }
