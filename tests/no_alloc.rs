@@ -11,8 +11,9 @@
 //! (`sealwire-counting-alloc`, a tiny workspace member: implementing
 //! `GlobalAlloc` needs an `unsafe impl`, which the workspace forbids in this
 //! package's targets). The counters are per thread, so the other tests the
-//! harness runs in parallel do not disturb a window. The controls show the
-//! counter sees allocations: a `Vec`, and the allocating `encrypt`/`decrypt`.
+//! harness runs in parallel do not disturb a window. A control shows the
+//! counter sees allocations; the allocating `encrypt`/`decrypt` make
+//! exactly one each, of the message's length.
 
 #![allow(
     missing_docs,
@@ -26,7 +27,7 @@
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupId, RotationPolicy};
 use sealwire::testing::{DangerDeterministicRng, session_pair};
 use sealwire::{ContentType, Encrypt, IdentityKeyPair, Outgoing, Received, Session, Timestamp};
-use sealwire_counting_alloc::{CountingAlloc, count_allocations};
+use sealwire_counting_alloc::{CountingAlloc, allocated_bytes, count_allocations};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -128,27 +129,42 @@ fn control_the_counter_sees_allocations() {
     assert_eq!(allocations, 1);
 }
 
+/// The allocating path: `encrypt` makes exactly one allocation, of the
+/// message's length (its capacity is its length: no reallocation, no
+/// intermediate buffer); `decrypt` makes exactly one, of the message's
+/// length, decrypted in place, which becomes the plaintext (cut to the
+/// body: the body is not copied into a second buffer).
 #[test]
-fn control_the_vec_api_allocates() {
-    let (mut rng, mut alice, mut bob) = established(7);
-    let body = [0x5au8; 100];
-    // Warm-up as above.
-    let m = alice
-        .encrypt(&mut rng, T0, Outgoing::message(&body))
-        .unwrap()
-        .message;
-    bob.decrypt(T0, &m).unwrap();
-
-    let (message, allocations) = count_allocations(|| {
-        alice
+fn the_allocating_path_makes_one_allocation_of_the_right_size() {
+    for body_len in [100, 64 * 1024] {
+        let (mut rng, mut alice, mut bob) = established(7);
+        let body: Vec<u8> = (0..body_len).map(|i| (i * 3) as u8).collect();
+        // Warm-up as above.
+        let m = alice
             .encrypt(&mut rng, T0, Outgoing::message(&body))
             .unwrap()
-            .message
-    });
-    assert!(allocations >= 1, "encrypt returns a Vec");
-    let (received, allocations) = count_allocations(|| bob.decrypt(T0, &message).unwrap());
-    assert!(allocations >= 1, "decrypt copies the message and the body");
-    assert_eq!(&received.plaintext[..], &body[..]);
+            .message;
+        bob.decrypt(T0, &m).unwrap();
+
+        let len = alice.encrypted_len(body_len, false);
+        let bytes = allocated_bytes();
+        let (sent, allocations) = count_allocations(|| {
+            alice
+                .encrypt(&mut rng, T0, Outgoing::message(&body))
+                .unwrap()
+        });
+        assert_eq!(allocations, 1, "encrypt of {body_len} bytes");
+        assert_eq!(allocated_bytes() - bytes, len as u64);
+        assert_eq!(sent.message.len(), len);
+        assert_eq!(sent.message.capacity(), len);
+
+        let bytes = allocated_bytes();
+        let (received, allocations) = count_allocations(|| bob.decrypt(T0, &sent.message).unwrap());
+        assert_eq!(allocations, 1, "decrypt of {body_len} bytes");
+        assert_eq!(allocated_bytes() - bytes, len as u64);
+        assert_eq!(&received.plaintext[..], &body[..]);
+        assert_eq!(received.plaintext.capacity(), len);
+    }
 }
 
 const GID: GroupId = GroupId::from_bytes([7; 16]);
