@@ -23,6 +23,13 @@
 //!   (key generation from a seed, encapsulation-key parsing, encapsulation,
 //!   decapsulation with an expanded key) and one X25519 DH.
 //!
+//! After the criterion rows, `allocating_vs_buffers` compares the
+//! allocating path (`encrypt` + `decrypt`, one allocation each) with the
+//! caller-buffer path at 64 KiB and 1 MiB in paired, alternating rounds
+//! and prints the ratio (target at 64 KiB: ≤ 1.1);
+//! `SEALWIRE_BENCH_PAIRED_ONLY=1 cargo bench --bench session` runs it
+//! alone.
+//!
 //! Run: `cargo bench --bench session -- --warm-up-time 1 --measurement-time 3`
 //!
 //! Against an earlier revision, in paired alternating rounds (each round's
@@ -51,7 +58,7 @@ use std::hint::black_box;
 
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -413,9 +420,85 @@ fn franking(c: &mut Criterion<Clock>) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default().with_measurement(Clock::from_env());
-    targets = by_size, ping_pong, setup, franking, baseline
+/// `allocating_vs_buffers/SIZE`: the allocating path (`encrypt` returning
+/// the message in a new vector, `decrypt` returning a [`Received`] that is
+/// then dropped, its plaintext zeroized) against the caller-buffer path
+/// (`encrypt_into` + `decrypt_in_place`, buffers reused), Alice → Bob in
+/// one chain, in paired, alternating rounds of `ITERS` messages each;
+/// prints each path's median per message and the median and quartiles of
+/// the per-round ratios allocating / buffers (target at 64 KiB: ≤ 1.1).
+/// The allocating path pays for zeroizing its plaintext on drop, which
+/// the caller-buffer path leaves to the caller: `Zeroizing<Vec<u8>>`
+/// zeroizes a vector's elements one volatile byte write at a time
+/// (zeroize 1.9), about 20 µs of the 64 KiB round trip here.
+///
+/// [`Received`]: sealwire::Received
+fn allocating_vs_buffers() {
+    const ROUNDS: usize = 41;
+    let clock = Clock::from_env();
+    for (size, name, iters) in [(64 * 1024, "64KiB", 40usize), (1 << 20, "1MiB", 4)] {
+        let (mut rng, mut alice, mut bob) = established(4);
+        let body = vec![0x5au8; size];
+        let mut wire = vec![0u8; alice.encrypted_len(size, false)];
+        let per = |d: std::time::Duration| d.as_nanos() as f64 / iters as f64 / 1000.0;
+        let (mut allocating, mut buffers, mut ratios) = (vec![], vec![], vec![]);
+        for round in 0..=ROUNDS {
+            let t = clock.now();
+            for _ in 0..iters {
+                let m = alice
+                    .encrypt(&mut rng, T0, Outgoing::message(black_box(&body)))
+                    .unwrap()
+                    .message;
+                black_box(bob.decrypt(T0, &m).unwrap().plaintext.len());
+            }
+            let a = per(clock.now().saturating_sub(t));
+            let t = clock.now();
+            for _ in 0..iters {
+                let n = alice
+                    .encrypt_into(&mut rng, T0, Outgoing::message(black_box(&body)), &mut wire)
+                    .unwrap()
+                    .len;
+                black_box(bob.decrypt_in_place(T0, &mut wire[..n]).unwrap().body.len());
+            }
+            let b = per(clock.now().saturating_sub(t));
+            // Round 0 warms both paths up.
+            if round > 0 {
+                allocating.push(a);
+                buffers.push(b);
+                ratios.push(a / b);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            (v[v.len() / 4], v[v.len() / 2], v[v.len() * 3 / 4])
+        };
+        let (_, a, _) = median(&mut allocating);
+        let (_, b, _) = median(&mut buffers);
+        let (q1, r, q3) = median(&mut ratios);
+        eprintln!(
+            "allocating_vs_buffers/{name}: allocating {a:.1} µs, buffers {b:.1} µs per message \
+             (encrypt + decrypt); ratio median {r:.3} (quartiles {q1:.3}-{q3:.3}), {ROUNDS} paired rounds"
+        );
+    }
 }
-criterion_main!(benches);
+
+fn main() {
+    // `SEALWIRE_BENCH_PAIRED_ONLY=1`: only the paired rounds of the
+    // allocating path against the caller-buffer path.
+    if std::env::var_os("SEALWIRE_BENCH_PAIRED_ONLY").is_some() {
+        allocating_vs_buffers();
+        return;
+    }
+    let mut c = Criterion::default()
+        .with_measurement(Clock::from_env())
+        .configure_from_args();
+    by_size(&mut c);
+    ping_pong(&mut c);
+    setup(&mut c);
+    franking(&mut c);
+    baseline(&mut c);
+    c.final_summary();
+    if std::env::args().any(|a| a == "--bench") {
+        allocating_vs_buffers();
+    }
+}

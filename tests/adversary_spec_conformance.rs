@@ -552,9 +552,10 @@ fn queue_decode_order() {
     assert_eq!(q(&b), mal(DecodeError::InvalidValue));
 }
 
-/// STORAGE.md §4: the PQ prekey fields are in session v3 blobs too (the text
-/// once marked them "v2 only"): a PQXDH responder's v3 blob holds `pq_id`
-/// and `CT` right after the one-time prekey id.
+/// STORAGE.md §4: the PQ prekey fields are in session v3 blobs and later
+/// too (the text once marked them "v2 only"): a PQXDH responder's blob
+/// holds `pq_id` and (session v5) `SHA-256(CT)` right after the one-time
+/// prekey id.
 #[test]
 fn session_blobs_from_v3_on_carry_the_pq_prekey_fields() {
     let mut rng = DangerDeterministicRng::from_u64(12);
@@ -575,7 +576,7 @@ fn session_blobs_from_v3_on_carry_the_pq_prekey_fields() {
     let pq = pm.pq.unwrap();
     let blob = session.to_blob();
     assert_eq!(&blob[..4], b"SWST");
-    assert_eq!((blob[4], blob[5]), (0x03, 4), "kind 0x03, version 4");
+    assert_eq!((blob[4], blob[5]), (0x03, 5), "kind 0x03, version 5");
     let body = &blob[6..];
     assert_eq!(body[64], 2, "key_agreement PQXDH");
     assert_eq!(body[65], 1, "prekey fields present");
@@ -587,7 +588,9 @@ fn session_blobs_from_v3_on_carry_the_pq_prekey_fields() {
     assert_eq!(f[101..105], opk.to_be_bytes());
     assert_eq!(f[105], 1, "pq fields present");
     assert_eq!(f[106..110], pq.pq_prekey_id.to_be_bytes());
-    assert_eq!(&f[110..110 + 1088], &pq.ciphertext[..]);
+    // Session v5: SHA-256 of the ciphertext, not the ciphertext.
+    use sha2::Digest;
+    assert_eq!(&f[110..142], &sha2::Sha256::digest(&pq.ciphertext[..])[..]);
 }
 
 /// SPEC §17: a scanned code is checked for its length first (short, then
@@ -718,8 +721,8 @@ fn blob_load_order_before_the_checksum() {
         Err(StateError::UnsupportedVersion(0))
     );
     assert_eq!(
-        load(b"SWST\x03\x05"),
-        Err(StateError::UnsupportedVersion(5))
+        load(b"SWST\x03\x06"),
+        Err(StateError::UnsupportedVersion(6))
     );
     assert_eq!(load(b"SWST\x03\x03"), Err(StateError::Truncated));
     assert_eq!(

@@ -125,7 +125,7 @@ fn sessions_left_at_the_u32_ceiling_by_the_old_attack_still_change_the_timer() {
     assert_eq!(alice.timer().version, (1 << 32) + 1);
     // Saved again, the widened versions persist (current format).
     let blob = alice.to_blob();
-    assert_eq!(blob[5], 4);
+    assert_eq!(blob[5], 5);
     assert_eq!(Session::from_blob(&blob).unwrap(), alice);
 }
 

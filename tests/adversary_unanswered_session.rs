@@ -119,7 +119,7 @@ fn an_unanswered_session_blob_holds_no_spk_secret() {
         SessionRecord::from(w.bob.clone()).to_blob().to_vec(),
     ];
     for blob in &blobs {
-        assert_eq!(blob[5], 4);
+        assert_eq!(blob[5], 5);
         assert!(secrets_of(blob, &spk_public).is_empty());
         assert!(!blob.windows(32).any(|x| x == SPK_SECRET));
         // Nothing in the blob opens Carol's message.

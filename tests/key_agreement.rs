@@ -111,7 +111,7 @@ fn check_handshake(seed: u64, pq: bool, one_time_pq: bool) {
         let here = sealwire::persist::BlobAddress::local(*s.their_identity());
         assert_eq!(s.key_agreement(), expected);
         let blob = s.to_blob();
-        assert_eq!(blob[5], 4, "sessions are written at v4");
+        assert_eq!(blob[5], 5, "sessions are written at v5");
         assert_eq!(
             blob[KEY_AGREEMENT_AT],
             if pq { 2 } else { 1 },
@@ -151,9 +151,15 @@ fn fix_checksum(blob: &mut [u8]) {
     blob[end..].copy_from_slice(&sum[..16]);
 }
 
-/// The v2 blob of a session: its v3 blob without the key agreement byte.
-fn as_v2(session: &Session) -> Vec<u8> {
-    let mut blob = common::legacy::session_as_v3(&session.to_blob(), [0x11; 32]);
+/// The v2 blob of a session: its v3 blob without the key agreement byte
+/// (`hello`: the prekey message a responder accepted, whose ciphertext
+/// v3 holds).
+fn as_v2(session: &Session, hello: Option<&[u8]>) -> Vec<u8> {
+    // The ciphertext in a PQXDH prekey message without a one-time prekey.
+    let ct = hello
+        .filter(|h| h.len() > 75 + 1088)
+        .map(|h| &h[75..75 + 1088]);
+    let mut blob = common::legacy::session_as_v3_with(&session.to_blob(), [0x11; 32], ct);
     blob.remove(KEY_AGREEMENT_AT);
     blob[5] = 2;
     fix_checksum(&mut blob);
@@ -176,21 +182,21 @@ fn v2_blobs_load_as_what_they_can_tell() {
         } else {
             KeyAgreement::X3dh
         };
-        let (_, alice, bob) = established_with(10 + u64::from(pq), pq);
+        let (_, alice, bob, hello) = common::established_with_hello(10 + u64::from(pq), pq);
         // An initiator's established session kept no prekey fields: the v2
         // blob cannot tell.
-        let old = Session::from_blob(&as_v2(&alice)).unwrap();
+        let old = Session::from_blob(&as_v2(&alice, None)).unwrap();
         assert_eq!(old.key_agreement(), KeyAgreement::Unrecorded);
         assert!(!old.key_agreement().is_post_quantum());
         assert_eq!(
-            SessionRecord::from_blob(&as_v2(&alice))
+            SessionRecord::from_blob(&as_v2(&alice, None))
                 .unwrap()
                 .key_agreement(),
             KeyAgreement::Unrecorded
         );
-        // Re-saved at v4 it stays unrecorded: nothing is invented.
+        // Re-saved at v5 it stays unrecorded: nothing is invented.
         let resaved = old.to_blob();
-        assert_eq!(resaved[5], 4);
+        assert_eq!(resaved[5], 5);
         assert_eq!(resaved[KEY_AGREEMENT_AT], 0);
         assert_eq!(
             Session::from_blob(&resaved).unwrap().key_agreement(),
@@ -198,7 +204,7 @@ fn v2_blobs_load_as_what_they_can_tell() {
         );
         // A responder's session holds the initiator's prekey fields: the v2
         // blob tells, and the session is what it was.
-        let old = Session::from_blob(&as_v2(&bob)).unwrap();
+        let old = Session::from_blob(&as_v2(&bob, Some(&hello))).unwrap();
         assert_eq!(old.key_agreement(), expected);
         assert_eq!(old, bob);
     }
@@ -209,7 +215,7 @@ fn v1_blobs_are_x3dh() {
     // v1 predates PQXDH. An initiator's established session has no prekey
     // fields, so its v1 body is its v2 body.
     let (_, alice, _) = established_with(30, false);
-    let mut v1 = as_v2(&alice);
+    let mut v1 = as_v2(&alice, None);
     v1[5] = 1;
     fix_checksum(&mut v1);
     let old = Session::from_blob(&v1).unwrap();

@@ -1,7 +1,7 @@
 //! State blobs (STORAGE.md): round trips of every kind, the distinct
 //! error of every kind of bad blob, every truncation and single-bit flip,
 //! the atomic hand-over of decrypt and accept, the in-memory store, and the
-//! frozen fixtures under `tests/fixtures/state_v1/` … `state_v4/`,
+//! frozen fixtures under `tests/fixtures/state_v1/` … `state_v5/`,
 //! `sealed_v2/` and `devices_v1/` (device sessions and device lists, and
 //! the single-session blobs of every version loading as device sessions),
 //! and `server_keys_v1/` (sealed sender's trusted server keys).
@@ -157,7 +157,7 @@ fn kinds_and_headers() {
     let blob = alice.to_blob();
     assert_eq!(&blob[..4], b"SWST");
     assert_eq!(blob[4], BlobKind::Session as u8);
-    assert_eq!(blob[5], 4);
+    assert_eq!(blob[5], 5);
     assert_eq!(blob_kind(&blob), Ok(BlobKind::Session));
     let key = StorageKey::from_bytes([1; 32]);
     let sealed = s
@@ -208,8 +208,9 @@ fn every_kind_of_bad_blob_has_its_own_error() {
         Err(StateError::WrongKind { found: 0x7f, .. })
     ));
     // A newer version (checksum fixed, so only the version is wrong):
-    // sessions are at v4 since their timer versions are 64-bit.
-    for v in [5u8, 0xff, 0] {
+    // sessions are at v5 since a responder keeps the digest of the KEM
+    // ciphertext.
+    for v in [6u8, 0xff, 0] {
         let mut newer = blob.clone();
         newer[5] = v;
         fix_checksum(&mut newer);
@@ -947,9 +948,8 @@ fn v1_blobs_migrate_to_v2_without_pq_material() {
     let blob = prekeys.to_blob();
     assert_eq!(blob[5], 2);
     assert_eq!(PrekeyStore::from_blob(&blob).unwrap(), prekeys);
-    // Sessions are written at v4, pending ones at v3 (64-bit timer
-    // versions).
-    for (name, version) in [("session.bin", 4), ("pending.bin", 3)] {
+    // Sessions are written at v5, pending ones at v3.
+    for (name, version) in [("session.bin", 5), ("pending.bin", 3)] {
         let record = SessionRecord::from_blob(&read(name)).unwrap();
         let blob = record.to_blob();
         assert_eq!(blob[5], version, "{name}");
@@ -1032,10 +1032,10 @@ fn frozen_v3_fixtures_still_load() {
             *expected,
             "{name}"
         );
-        // Re-saved at v4 (64-bit timer versions), it reloads equal and is
-        // canonical.
+        // Re-saved at v5 (64-bit timer versions, the ciphertext's
+        // digest), it reloads equal and is canonical.
         let resaved = loaded.to_blob();
-        assert_eq!(resaved[5], 4, "{name}");
+        assert_eq!(resaved[5], 5, "{name}");
         let reloaded = Session::from_blob(&resaved).unwrap();
         assert_eq!(&reloaded, session, "{name}");
         assert_eq!(&reloaded.to_blob()[..], &resaved[..], "{name}");
@@ -1341,9 +1341,12 @@ fn frozen_v4_fixtures_still_load() {
     let group = sealwire::group::Group::from_blob(&read("group.bin")).unwrap();
     assert_eq!(group, f.group);
     assert_eq!(group.timer().version, (1 << 40) + 1);
-    // Canonical at the newest version.
-    for (name, bytes, _) in &files {
-        assert_eq!(&read(name)[..], &bytes[..], "{name}");
+    // Canonical: re-encoded at the newest version (session v5, whose
+    // classic bodies are v4's), the same body.
+    for (name, bytes, version) in &files {
+        let newest = if *version == 4 { 5 } else { *version };
+        assert_eq!(bytes[4..6], [read(name)[4], newest], "{name}");
+        assert_eq!(body_of(&read(name)), body_of(bytes), "{name}");
     }
     // The unanswered responder's blob holds no ratchet secret: the flag
     // byte after the root key is 0.
@@ -1544,14 +1547,14 @@ fn record_bytes(record: &SessionRecord) -> Vec<u8> {
 #[test]
 fn device_blobs_follow_the_layout() {
     let d = device_fixtures(0x1a);
-    // Records at session v4 and pending v3.
+    // Records at session v5 and pending v3.
     assert_eq!(d.sessions.current().unwrap().to_blob()[4..6], [0x04, 3]);
     let versions: Vec<[u8; 2]> = d
         .sessions
         .previous()
         .map(|r| r.to_blob()[4..6].try_into().unwrap())
         .collect();
-    assert_eq!(versions, [[0x04, 3], [0x03, 4], [0x03, 4]]);
+    assert_eq!(versions, [[0x04, 3], [0x03, 5], [0x03, 5]]);
     let times = |sent: Timestamp, accepted: Timestamp, restart: Timestamp| {
         [sent, accepted, restart]
             .iter()
@@ -1565,17 +1568,17 @@ fn device_blobs_follow_the_layout() {
         body.extend(record_bytes(r));
     }
     body.extend(times(T0, T0, d.restart_at));
-    assert_eq!(d.sessions.to_blob()[..], plain_blob(0x07, 1, &body)[..]);
+    assert_eq!(d.sessions.to_blob()[..], plain_blob(0x07, 2, &body)[..]);
     let mut body = vec![0, 3];
     for r in d.restarted.previous() {
         body.extend(record_bytes(r));
     }
     body.extend(times(T0, T0, d.restart_at));
-    assert_eq!(d.restarted.to_blob()[..], plain_blob(0x07, 1, &body)[..]);
+    assert_eq!(d.restarted.to_blob()[..], plain_blob(0x07, 2, &body)[..]);
     // No session, no recovery: three bytes of body.
     assert_eq!(
         DeviceSessions::new().to_blob()[..],
-        plain_blob(0x07, 1, &[0, 0, 0, 0, 0])[..]
+        plain_blob(0x07, 2, &[0, 0, 0, 0, 0])[..]
     );
 
     let key = |seed: u8| *IdentityKeyPair::from_seed(&[seed; 32]).public();
@@ -1624,7 +1627,7 @@ fn device_blob_bodies_are_checked() {
 
     // Device sessions.
     let body = body_of(&sessions).to_vec();
-    let load = |body: &[u8]| DeviceSessions::from_blob(&plain_blob(0x07, 1, body));
+    let load = |body: &[u8]| DeviceSessions::from_blob(&plain_blob(0x07, 2, body));
     assert_eq!(load(&body), Ok(d.sessions.clone()));
     let mut bad = body.clone();
     bad[0] = 2;
@@ -1733,7 +1736,7 @@ fn device_blob_bodies_are_checked() {
             found: 0x07
         })
     );
-    for v in [0u8, 2, 0xff] {
+    for v in [0u8, 3, 0xff] {
         let mut newer = sessions.clone();
         newer[5] = v;
         fix_checksum(&mut newer);
@@ -1741,6 +1744,8 @@ fn device_blob_bodies_are_checked() {
             DeviceSessions::from_blob(&newer),
             Err(StateError::UnsupportedVersion(v))
         );
+    }
+    for v in [0u8, 2, 0xff] {
         let mut newer = list.clone();
         newer[5] = v;
         fix_checksum(&mut newer);
@@ -1786,7 +1791,7 @@ fn single_session_blobs_of_every_version_load_as_device_sessions() {
         assert_eq!(sessions.previous().len(), 0, "{name}");
         assert_eq!(sessions, DeviceSessions::from(record), "{name}");
         let blob = sessions.to_blob();
-        assert_eq!(blob[4..6], [0x07, 1], "{name}");
+        assert_eq!(blob[4..6], [0x07, 2], "{name}");
         assert_eq!(
             DeviceSessions::from_blob(&blob).unwrap(),
             sessions,
@@ -1910,10 +1915,14 @@ fn frozen_devices_v1_fixtures_still_load() {
     let read = |name: &str| {
         std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
     };
-    // Each loads equal to what it was made from, and is canonical.
+    // Each loads equal to what it was made from, and is canonical: the
+    // same body re-encoded (device sessions now at v2, whose records are
+    // at session v5: the same bytes for sessions without PQXDH fields).
     for (name, bytes) in &files {
         assert_eq!(read(name)[5], 1, "{name}");
-        assert_eq!(&read(name)[..], &bytes[..], "{name}");
+        let newest = if read(name)[4] == 0x07 { 2 } else { 1 };
+        assert_eq!(bytes[4..6], [read(name)[4], newest], "{name}");
+        assert_eq!(body_of(&read(name)), body_of(bytes), "{name}");
     }
     let sessions = DeviceSessions::from_blob(&read("device_sessions.bin")).unwrap();
     assert_eq!(sessions, d.sessions);
@@ -2294,4 +2303,258 @@ fn frozen_server_keys_v1_fixtures_still_load() {
     assert_eq!(body, [&[1u8, fixture[4]][..], body_of(&fixture)].concat());
     sealwire_fuzz_fixtures::restore_state(&plain);
     sealwire_fuzz_fixtures::restore_state(&body);
+}
+
+// ---------------------------------------------------------------------
+// Frozen v5 session fixtures (`tests/fixtures/state_v5/`): a PQXDH
+// responder keeps the KEM ciphertext of the prekey message it accepted as
+// its SHA-256 digest (STORAGE.md §4). Written once with
+// `SEALWIRE_BLESS_V5=1 cargo test --test persistence frozen_v5` (only
+// files that are absent); never regenerated to "fix" a failing load.
+
+/// Everything the v5 fixtures are made from.
+struct FixturesV5 {
+    bob: IdentityKeyPair,
+    bob_prekeys: PrekeyStore,
+    alice: IdentityKeyPair,
+    /// Bob, a PQXDH responder (one-time classic and PQ prekeys) that
+    /// accepted Alice's first prekey message and has not replied.
+    responder: Session,
+    /// Alice's second prekey message (the same prekey fields), not yet
+    /// delivered: it must open in the responder's session.
+    again: Vec<u8>,
+    /// Bob's sessions with Alice's device: the responder, current.
+    devices: DeviceSessions,
+}
+
+fn fixtures_v5() -> FixturesV5 {
+    let mut rng = DangerDeterministicRng::from_u64(0xf5);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let mut bob_prekeys = PrekeyStore::new_pq(&bob, &mut rng);
+    let opk = bob_prekeys.generate_one_time_prekeys(&mut rng, 1)[0].id;
+    let pq = bob_prekeys.generate_pq_one_time_prekeys(&bob, &mut rng, 1)[0].id();
+    let bundle = bob_prekeys
+        .bundle_with_pq(&bob, Some(opk), Some(pq))
+        .unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let hello = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello bob"))
+        .unwrap()
+        .message;
+    let again = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"v5 again"))
+        .unwrap()
+        .message;
+    let (responder, _) = Session::accept(&bob, &mut bob_prekeys, T0, &hello).unwrap();
+    assert_eq!(responder.key_agreement(), KeyAgreement::Pqxdh);
+    let devices = DeviceSessions::from(SessionRecord::from(responder.clone()));
+    FixturesV5 {
+        bob,
+        bob_prekeys,
+        alice,
+        responder,
+        again,
+        devices,
+    }
+}
+
+/// Where a PQXDH responder's v5 blob (plain, with a one-time prekey id)
+/// holds `SHA-256(CT)`: header 6, peer identity 64, key agreement 1,
+/// prekey flag 1, identity 64, base key 32, signed prekey id 4, one-time
+/// flag and id 5, PQ flag 1, PQ prekey id 4.
+const V5_DIGEST_AT: usize = 6 + 64 + 1 + 1 + 64 + 32 + 4 + 5 + 1 + 4;
+/// Where a PQXDH prekey message with a one-time prekey holds `CT` (SPEC
+/// §7.1).
+const MESSAGE_CT_AT: usize = 79;
+const CT_LEN: usize = 1088;
+
+#[test]
+fn frozen_v5_fixtures_still_load() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state_v5");
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/restore_state");
+    let mut f = fixtures_v5();
+    let files: [(&str, Vec<u8>, [u8; 2]); 2] = [
+        (
+            "session_pqxdh_responder.bin",
+            f.responder.to_blob().to_vec(),
+            [0x03, 5],
+        ),
+        (
+            "device_sessions.bin",
+            f.devices.to_blob().to_vec(),
+            [0x07, 2],
+        ),
+    ];
+    if std::env::var_os("SEALWIRE_BLESS_V5").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let all = files
+            .iter()
+            .map(|(n, b, _)| (*n, b.clone()))
+            .chain([("prekey_message.bin", f.again.clone())]);
+        for (name, bytes) in all {
+            if !dir.join(name).exists() {
+                std::fs::write(dir.join(name), bytes).unwrap();
+            }
+        }
+        // The `restore_state` fuzz seeds: each blob plain (mode 0) and as
+        // a body behind a rebuilt header (mode 6: version 5, mode 3:
+        // version 2).
+        for (name, _, _) in &files {
+            let fixture = std::fs::read(dir.join(name)).unwrap();
+            let mode = if fixture[5] == 5 { 6 } else { 3 };
+            std::fs::write(
+                seeds.join(format!("plain_v5_{name}")),
+                [&[0u8][..], &fixture].concat(),
+            )
+            .unwrap();
+            std::fs::write(
+                seeds.join(format!("body_v5_{name}")),
+                [&[mode, fixture[4]][..], body_of(&fixture)].concat(),
+            )
+            .unwrap();
+        }
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    };
+    // Each at its version, loads equal to what it was made from, and is
+    // canonical.
+    for (name, bytes, header) in &files {
+        assert_eq!(read(name)[4..6], *header, "{name}");
+        assert_eq!(&read(name)[..], &bytes[..], "{name}");
+        assert!(
+            read(name).len() <= 1024,
+            "{name}: {} bytes",
+            read(name).len()
+        );
+    }
+    let responder = Session::from_blob(&read("session_pqxdh_responder.bin")).unwrap();
+    assert_eq!(responder, f.responder);
+    assert_eq!(responder.key_agreement(), KeyAgreement::Pqxdh);
+    let devices = DeviceSessions::from_blob(&read("device_sessions.bin")).unwrap();
+    assert_eq!(devices, f.devices);
+    // The blob holds SHA-256 of the ciphertext the prekey messages carry,
+    // where STORAGE.md §4 puts it.
+    let again = read("prekey_message.bin");
+    let ct = &again[MESSAGE_CT_AT..MESSAGE_CT_AT + CT_LEN];
+    let blob = read("session_pqxdh_responder.bin");
+    assert_eq!(
+        &blob[V5_DIGEST_AT..V5_DIGEST_AT + 32],
+        &sha2::Sha256::digest(ct)[..]
+    );
+    // The fuzz seeds are these fixtures, and pass the target's checks.
+    for (name, _, _) in &files {
+        let fixture = read(name);
+        let plain = std::fs::read(seeds.join(format!("plain_v5_{name}"))).unwrap();
+        assert_eq!(plain, [&[0u8][..], &fixture].concat(), "{name}");
+        let body = std::fs::read(seeds.join(format!("body_v5_{name}"))).unwrap();
+        let mode = if fixture[5] == 5 { 6 } else { 3 };
+        assert_eq!(
+            body,
+            [&[mode, fixture[4]][..], body_of(&fixture)].concat(),
+            "{name}"
+        );
+        sealwire_fuzz_fixtures::restore_state(&plain);
+        sealwire_fuzz_fixtures::restore_state(&body);
+    }
+
+    // A further prekey message of the session is recognised through the
+    // digest: the same ciphertext opens, once; one byte of the ciphertext
+    // changed is another session's message (`SessionMismatch`), refused
+    // with nothing changed, in the session and among the device's
+    // sessions.
+    let mut tampered = again.clone();
+    tampered[MESSAGE_CT_AT + 100] ^= 0x01;
+    let mut session = responder.clone();
+    assert_eq!(
+        session.decrypt(T0, &tampered),
+        Err(SessionError::SessionMismatch)
+    );
+    assert_eq!(session, responder);
+    assert_eq!(
+        &session.decrypt(T0, &again).unwrap().plaintext[..],
+        b"v5 again"
+    );
+    assert_eq!(
+        session.decrypt(T0, &again),
+        Err(SessionError::DuplicateMessage)
+    );
+    let a = *f.alice.public();
+    let mut devices = devices;
+    assert!(devices.holds_prekey_session(&again));
+    assert!(!devices.holds_prekey_session(&tampered));
+    let got = devices
+        .decrypt(&f.bob, &mut f.bob_prekeys, &a, T0, &again)
+        .unwrap();
+    assert_eq!(&got.plaintext[..], b"v5 again");
+    assert_eq!(devices.previous().len(), 0, "no new session was accepted");
+}
+
+/// The PQXDH responder sessions of earlier versions (v2 and v3 fixtures,
+/// and a v4 body made from the v5 one with the whole ciphertext) load with
+/// the digest computed, equal to the session at v5, and re-save at v5
+/// 1056 bytes shorter, within 1 KiB; so does a device-sessions v1 blob
+/// holding the v4 body as its record.
+#[test]
+fn older_pqxdh_responders_load_with_the_digest() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in [
+        "state_v2/session.bin",
+        "state_v3/session_pqxdh_responder.bin",
+    ] {
+        let old = std::fs::read(root.join(name)).unwrap();
+        let session = Session::from_blob(&old).unwrap();
+        assert_eq!(session.key_agreement(), KeyAgreement::Pqxdh, "{name}");
+        let new = session.to_blob();
+        assert_eq!(new[5], 5, "{name}");
+        assert!(new.len() <= 1024, "{name}: {} bytes", new.len());
+        assert_eq!(Session::from_blob(&new).unwrap(), session, "{name}");
+    }
+    // The v3 responder at v5: exactly the ciphertext replaced by its
+    // digest, and the timer and ratchet-secret changes of v4.
+    let f = fixtures_v5();
+    let v5 = f.responder.to_blob().to_vec();
+    let again = &f.again;
+    let ct = &again[MESSAGE_CT_AT..MESSAGE_CT_AT + CT_LEN];
+    assert_eq!(
+        &v5[V5_DIGEST_AT..V5_DIGEST_AT + 32],
+        &sha2::Sha256::digest(ct)[..]
+    );
+    let v4_body = [
+        &body_of(&v5)[..V5_DIGEST_AT - 6],
+        ct,
+        &body_of(&v5)[V5_DIGEST_AT - 6 + 32..],
+    ]
+    .concat();
+    assert_eq!(v4_body.len(), body_of(&v5).len() + CT_LEN - 32);
+    let v4 = plain_blob(0x03, 4, &v4_body);
+    assert_eq!(Session::from_blob(&v4).unwrap(), f.responder);
+    assert_eq!(&Session::from_blob(&v4).unwrap().to_blob()[..], &v5[..]);
+    // A v4 body cut anywhere in the ciphertext is truncated.
+    let cut = plain_blob(0x03, 4, &v4_body[..V5_DIGEST_AT - 6 + 500]);
+    assert_eq!(
+        Session::from_blob(&cut),
+        Err(StateError::Malformed(sealwire::DecodeError::Truncated))
+    );
+    // A device-sessions v1 blob: its records are at session v4.
+    let record = [
+        &[0x03u8][..],
+        &(v4_body.len() as u32).to_be_bytes(),
+        &v4_body,
+    ]
+    .concat();
+    let body = [&[1u8][..], &record, &[0, 0, 0, 0]].concat();
+    let v1 = plain_blob(0x07, 1, &body);
+    let sessions = DeviceSessions::from_blob(&v1).unwrap();
+    assert_eq!(sessions, f.devices);
+    let resaved = sessions.to_blob();
+    assert_eq!(resaved[4..6], [0x07, 2]);
+    assert_eq!(&resaved[..], &f.devices.to_blob()[..]);
+    // And a v2 one holding the v4 body is malformed: v2 records are at v5.
+    let v2 = plain_blob(0x07, 2, &body);
+    assert!(matches!(
+        DeviceSessions::from_blob(&v2),
+        Err(StateError::Malformed(_))
+    ));
 }

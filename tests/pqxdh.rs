@@ -618,7 +618,7 @@ fn pq_state_round_trips_through_blobs() {
     let (bob, _) = Session::accept(&s.bob_id, &mut s.store, T0, &m0).unwrap();
     for (blob, version) in [
         (s.store.to_blob().to_vec(), 2),
-        (bob.to_blob().to_vec(), 4),
+        (bob.to_blob().to_vec(), 5),
         (SessionRecord::from(alice.clone()).to_blob().to_vec(), 3),
     ] {
         assert_eq!(blob[5], version, "written at the newest format version");

@@ -1129,7 +1129,7 @@ fn schema_v2_databases_migrate_to_device_sessions() {
     for (path, magic) in [(&bob_path, b"SWSB"), (&alice_path, b"SWST")] {
         for (peer, blob) in session_rows(path) {
             assert_eq!(&blob[..4], magic, "{peer}");
-            assert_eq!(blob[4..6], [0x07, 1], "{peer}");
+            assert_eq!(blob[4..6], [0x07, 2], "{peer}");
         }
     }
     assert_eq!(untouched(&bob_path), bob_rest);

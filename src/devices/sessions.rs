@@ -10,7 +10,7 @@ use crate::error::SessionError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::limits::MAX_PREVIOUS_SESSIONS;
 use crate::prekey::PrekeyStore;
-use crate::session::transport;
+use crate::session::transport::{self, AcceptedPrekey};
 use crate::session::{Encrypt, Outgoing, PendingSession, Received, Sent, Session, SessionRecord};
 use crate::time::Timestamp;
 
@@ -112,10 +112,10 @@ impl DeviceSessions {
     /// otherwise accept it again and bring that old session back.
     pub fn holds_prekey_session(&self, message: &[u8]) -> bool {
         match transport::parse(message) {
-            Ok(parsed) => parsed
-                .prekey
-                .as_ref()
-                .is_some_and(|fields| self.find(|r| r.accepted_from() == Some(fields)).is_some()),
+            Ok(parsed) => parsed.prekey.as_ref().is_some_and(|fields| {
+                let fields = AcceptedPrekey::of(fields);
+                self.find(|r| r.accepted_from() == Some(&fields)).is_some()
+            }),
             Err(_) => false,
         }
     }
@@ -235,7 +235,8 @@ impl DeviceSessions {
             if fields.identity_key != *expected {
                 return Err(SessionError::UntrustedIdentity);
             }
-            if let Some(slot) = self.find(|r| r.accepted_from() == Some(fields)) {
+            let accepted = AcceptedPrekey::of(fields);
+            if let Some(slot) = self.find(|r| r.accepted_from() == Some(&accepted)) {
                 // A further prekey message of a session we hold.
                 return self.decrypt_at(slot, now, message);
             }

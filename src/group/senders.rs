@@ -9,11 +9,14 @@
 //! changed through [`Senders::update`] (or its variants), which compares
 //! the sender's chain ids and oldest retained time before and after and
 //! moves the index entries accordingly. There is no other `&mut` access.
+//! That comparison allocates nothing (the chain ids are held inline), so a
+//! receive in an established chain makes no heap allocation.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::group::receiver::SenderState;
+use crate::limits::MAX_SENDER_CHAIN_STATES;
 
 /// Every sender's state, by identity key; `(chain_id, sender)` for every
 /// chain held; `(oldest retained time, sender)` for every sender holding a
@@ -27,22 +30,64 @@ pub(crate) struct Senders {
 
 /// The indexes of one sender: its chain ids and its oldest retained time.
 struct Keys {
-    chains: Vec<u32>,
+    chains: ChainIds,
     oldest: Option<u64>,
 }
 
 impl Keys {
     /// No chains, nothing retained: a sender not held.
     const NONE: Self = Self {
-        chains: Vec::new(),
+        chains: ChainIds::EMPTY,
         oldest: None,
     };
 
     fn of(st: &SenderState) -> Self {
         Self {
-            chains: st.chains.iter().map(|c| c.chain_id).collect(),
+            chains: ChainIds::of(st),
             oldest: st.oldest_retained(),
         }
+    }
+}
+
+/// A sender's chain ids, in order, without a heap allocation: a sender
+/// holds at most [`MAX_SENDER_CHAIN_STATES`] chains between two updates
+/// (`push_chain` drops the oldest beyond it, loading refuses more). Ids
+/// beyond that bound, which no state holds, would go to `more` rather than
+/// be lost.
+#[derive(PartialEq, Eq)]
+struct ChainIds {
+    inline: [u32; MAX_SENDER_CHAIN_STATES],
+    len: usize,
+    more: Vec<u32>,
+}
+
+impl ChainIds {
+    const EMPTY: Self = Self {
+        inline: [0; MAX_SENDER_CHAIN_STATES],
+        len: 0,
+        more: Vec::new(),
+    };
+
+    fn of(st: &SenderState) -> Self {
+        let mut ids = Self::EMPTY;
+        for c in st.chains.iter() {
+            match ids.inline.get_mut(ids.len) {
+                Some(slot) => {
+                    *slot = c.chain_id;
+                    ids.len = ids.len.saturating_add(1);
+                }
+                None => ids.more.push(c.chain_id),
+            }
+        }
+        ids
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &u32> {
+        self.inline.iter().take(self.len).chain(self.more.iter())
+    }
+
+    fn contains(&self, id: &u32) -> bool {
+        self.iter().any(|c| c == id)
     }
 }
 
@@ -192,7 +237,7 @@ fn reindex(
         for id in before.chains.iter().filter(|id| !after.chains.contains(id)) {
             by_chain.remove(&(*id, *sender));
         }
-        for id in &after.chains {
+        for id in after.chains.iter() {
             by_chain.insert((*id, *sender));
         }
     }

@@ -140,17 +140,18 @@ fn check_header(
 /// superseded chains, maximum age) to groups; v3 added the key agreement
 /// (X3DH or PQXDH) to established sessions; session v4, pending v3 and
 /// group v3 widened the timer versions to u64, and session v4 and pending
-/// v3 store our ratchet secret only while a sending chain exists. Device
-/// sessions v1 hold session v4 and pending v3 bodies. Trusted server keys
+/// v3 store our ratchet secret only while a sending chain exists; session
+/// v5 keeps the KEM ciphertext of the prekey message a PQXDH responder
+/// accepted as its SHA-256 digest. Device sessions v1 hold session v4 and
+/// pending v3 bodies, v2 session v5 and pending v3. Trusted server keys
 /// have one version.
 pub(crate) const fn max_version(kind: BlobKind) -> u8 {
     match kind {
-        BlobKind::Session => 4,
+        BlobKind::Session => 5,
         BlobKind::PendingSession | BlobKind::Group => 3,
-        BlobKind::PrekeyStore => 2,
+        BlobKind::PrekeyStore | BlobKind::DeviceSessions => 2,
         BlobKind::Identity
         | BlobKind::ExpiryQueue
-        | BlobKind::DeviceSessions
         | BlobKind::DeviceList
         | BlobKind::TrustedServerKeys => 1,
     }

@@ -1,5 +1,6 @@
 //! Device blob bodies (STORAGE.md §11, §12): the sessions with one peer
-//! device (kind 0x07, v1) and the device list of one user (kind 0x08, v1).
+//! device (kind 0x07, v1 and v2) and the device list of one user (kind
+//! 0x08, v1).
 //!
 //! ```text
 //! device sessions: current u8 0|1 [record]
@@ -8,7 +9,8 @@
 //!                  | last_request_sent u8 0|1 [u64] | last_request_accepted u8 0|1 [u64]
 //!                  | last_restart u8 0|1 [u64]
 //! record:          kind u8 (0x03 session, 0x04 pending) | body_len u32
-//!                  | body (STORAGE.md §4; v1: session v4, pending v3)
+//!                  | body (STORAGE.md §4; v1: session v4, pending v3;
+//!                    v2: session v5, pending v3)
 //!
 //! device list:     user_len u8 (<= MAX_USER_ID_LEN) | user (UTF-8)
 //!                  | device_count u8 (<= MAX_DEVICES_PER_USER), ids strictly increasing:
@@ -37,23 +39,29 @@ use crate::time::Timestamp;
 use crate::wire::codec::Reader;
 
 /// The format versions of the records a device-sessions blob of each
-/// version holds: v1, session v4 and pending v3.
-const fn record_version(kind: BlobKind) -> u8 {
-    match kind {
-        BlobKind::Session => 4,
+/// version holds: v1, session v4 and pending v3; v2, session v5 and
+/// pending v3.
+const fn record_version(kind: BlobKind, version: u8) -> u8 {
+    match (kind, version) {
+        (BlobKind::Session, 1) => 4,
+        (BlobKind::Session, _) => 5,
         _ => 3,
     }
 }
 
 // A record is written at its kind's newest version: a new session or
 // pending format version needs a new device-sessions version that maps to
-// it (and keeps reading v1's records at v4 and v3).
-const _: () = assert!(
-    max_version(BlobKind::Session) == record_version(BlobKind::Session)
-        && max_version(BlobKind::PendingSession) == record_version(BlobKind::PendingSession)
-        && max_version(BlobKind::DeviceSessions) == 1,
-    "a new session or pending format version needs a new DeviceSessions version (STORAGE.md §11)"
-);
+// it (and keeps reading the older versions' records at theirs).
+const _: () = {
+    let newest = max_version(BlobKind::DeviceSessions);
+    assert!(
+        max_version(BlobKind::Session) == record_version(BlobKind::Session, newest)
+            && max_version(BlobKind::PendingSession)
+                == record_version(BlobKind::PendingSession, newest)
+            && newest == 2,
+        "a new session or pending format version needs a new DeviceSessions version (STORAGE.md §11)"
+    );
+};
 
 // Both counts and the user id length are written in one byte.
 const _: () = assert!(
@@ -85,7 +93,7 @@ fn write_record(w: &mut BlobWriter, record: &SessionRecord) {
     w.patch_u32(at, u32::try_from(body_len).unwrap_or(u32::MAX));
 }
 
-fn read_record(r: &mut Reader<'_>) -> Result<Box<SessionRecord>, StateError> {
+fn read_record(r: &mut Reader<'_>, version: u8) -> Result<Box<SessionRecord>, StateError> {
     let kind = match r.u8()? {
         0x03 => BlobKind::Session,
         0x04 => BlobKind::PendingSession,
@@ -93,7 +101,7 @@ fn read_record(r: &mut Reader<'_>) -> Result<Box<SessionRecord>, StateError> {
     };
     let len = usize::try_from(r.u32()?).map_err(|_| DecodeError::TooLarge)?;
     let body = r.take(len)?;
-    let record = SessionRecord::decode_body(kind, record_version(kind), body)?;
+    let record = SessionRecord::decode_body(kind, record_version(kind, version), body)?;
     Ok(Box::new(record))
 }
 
@@ -133,11 +141,11 @@ fn encode_sessions(s: &DeviceSessions, w: &mut BlobWriter) {
     write_time(w, recovery.last_restart);
 }
 
-fn decode_sessions(body: &[u8]) -> Result<DeviceSessions, StateError> {
+fn decode_sessions(version: u8, body: &[u8]) -> Result<DeviceSessions, StateError> {
     let mut r = Reader::new(body);
     let current = match r.u8()? {
         0 => None,
-        1 => Some(read_record(&mut r)?),
+        1 => Some(read_record(&mut r, version)?),
         _ => return Err(DecodeError::InvalidValue.into()),
     };
     let count = usize::from(r.u8()?);
@@ -146,7 +154,7 @@ fn decode_sessions(body: &[u8]) -> Result<DeviceSessions, StateError> {
     }
     let mut previous = VecDeque::with_capacity(count);
     for _ in 0..count {
-        previous.push_back(read_record(&mut r)?);
+        previous.push_back(read_record(&mut r, version)?);
     }
     let recovery = RecoveryState {
         last_request_sent: read_time(&mut r)?,
@@ -176,7 +184,7 @@ impl Codec for DeviceSessions {
 
     fn decode_body(kind: BlobKind, version: u8, body: &[u8]) -> Result<Self, StateError> {
         match kind {
-            BlobKind::DeviceSessions => decode_sessions(body),
+            BlobKind::DeviceSessions => decode_sessions(version, body),
             _ => SessionRecord::decode_body(kind, version, body).map(Self::from),
         }
     }

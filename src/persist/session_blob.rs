@@ -1,19 +1,23 @@
 //! Session blob bodies (STORAGE.md §4): an established session (kind
-//! 0x03, v1 to v4) and a pending one (kind 0x04, v1 to v3). v2 adds the
+//! 0x03, v1 to v5) and a pending one (kind 0x04, v1 to v3). v2 adds the
 //! PQXDH fields to the prekey fields (a v1 blob loads without them); v3 of
 //! the session adds its key agreement (a pending session derives it from
 //! its prekey fields). Session v4 and pending v3 widen the timer versions
 //! to u64 and store our ratchet secret only while a sending chain exists
-//! (older blobs load with it dropped otherwise, SPEC.md §5.5).
+//! (older blobs load with it dropped otherwise, SPEC.md §5.5). Session v5
+//! stores the KEM ciphertext of the accepted prekey message as its
+//! SHA-256 digest (older blobs load with the digest computed); a pending
+//! session keeps the ciphertext, which its prekey messages carry.
 //!
 //! ```text
-//! session: their_identity 64 | v3: key_agreement u8 (0 unrecorded, 1 X3DH, 2 PQXDH)
+//! session: their_identity 64 | v3+: key_agreement u8 (0 unrecorded, 1 X3DH, 2 PQXDH)
 //!          | prekey u8 0|1 [prekey fields] | conversation | ratchet
 //! pending: their_identity 64 | prekey fields               | conversation | ratchet
 //! identity (64): ed25519 public 32 | its x25519 form 32
 //! prekey fields: identity 64 | base_key 32 | signed_prekey_id u32
 //!                | one_time u8 0|1 [one_time_prekey_id u32]
-//!                | v2: pq u8 0|1 [pq_prekey_id u32 | kem_ciphertext 1088]
+//!                | v2+: pq u8 0|1 [pq_prekey_id u32 | kem_ciphertext 1088]
+//!                  (session v5: [pq_prekey_id u32 | SHA-256(kem_ciphertext) 32])
 //! conversation:  timer (mode u8 | ttl_secs u32 | version u64)
 //!                | highest_timer_version u64 | max_skipped_key_age_ms u64
 //!                (session v1-v3, pending v1-v2: both versions u32)
@@ -37,60 +41,164 @@ use crate::ratchet::RatchetState;
 use crate::session::conversation::Conversation;
 use crate::session::key_agreement::KeyAgreement;
 use crate::session::record::SessionRecord;
-use crate::session::transport::PrekeyFields;
+use crate::session::transport::{AcceptedPq, AcceptedPrekey, PrekeyFields};
 use crate::session::{PendingSession, Session};
 use crate::wire::codec::{Reader, write_exact};
 
-fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
-    write_identity(w, &p.identity_key);
-    w.bytes(&p.base_key);
-    w.u32(p.signed_prekey_id);
-    match p.one_time_prekey_id {
-        Some(id) => {
-            w.u8(1);
-            w.u32(id);
+/// Prekey fields: the ids and keys both kinds hold, then the PQ prekey id
+/// and `pq_tail` (the KEM ciphertext, or its digest) if any.
+fn write_prekey_fields(
+    w: &mut BlobWriter,
+    identity_key: &IdentityKey,
+    base_key: &[u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+    pq: Option<(u32, &[u8])>,
+) {
+    write_identity(w, identity_key);
+    w.bytes(base_key);
+    w.u32(signed_prekey_id);
+    for field in [one_time_prekey_id.map(|id| (id, &[][..])), pq] {
+        match field {
+            Some((id, tail)) => {
+                w.u8(1);
+                w.u32(id);
+                w.bytes(tail);
+            }
+            None => w.u8(0),
         }
-        None => w.u8(0),
-    }
-    match &p.pq {
-        Some(pq) => {
-            w.u8(1);
-            w.u32(pq.pq_prekey_id);
-            w.bytes(&pq.ciphertext[..]);
-        }
-        None => w.u8(0),
     }
 }
 
+/// A pending session's own prekey fields, with the KEM ciphertext its
+/// prekey messages carry.
+fn write_prekey(w: &mut BlobWriter, p: &PrekeyFields) {
+    let pq = p.pq.as_ref().map(|q| (q.pq_prekey_id, &q.ciphertext[..]));
+    write_prekey_fields(
+        w,
+        &p.identity_key,
+        &p.base_key,
+        p.signed_prekey_id,
+        p.one_time_prekey_id,
+        pq,
+    );
+}
+
+/// A responder's record of the prekey fields it accepted (session v5):
+/// the KEM ciphertext as its digest.
+fn write_accepted(w: &mut BlobWriter, p: &AcceptedPrekey) {
+    let pq =
+        p.pq.as_ref()
+            .map(|q| (q.pq_prekey_id, &q.ciphertext_digest[..]));
+    write_prekey_fields(
+        w,
+        &p.identity_key,
+        &p.base_key,
+        p.signed_prekey_id,
+        p.one_time_prekey_id,
+        pq,
+    );
+}
+
+/// Prekey fields as read, with the PQ part `Q` of either kind.
+struct ReadPrekey<Q> {
+    identity_key: IdentityKey,
+    base_key: [u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+    pq: Option<Q>,
+}
+
+/// Reads prekey fields whose PQ part `read_pq` reads (after its id);
+/// `pq`: whether the blob version has the PQ flag at all (v1 has not).
+fn read_prekey_with<Q>(
+    r: &mut Reader<'_>,
+    pq: bool,
+    keys: StoredKeys,
+    read_pq: impl FnOnce(&mut Reader<'_>, u32) -> Result<Q, DecodeError>,
+) -> Result<ReadPrekey<Q>, DecodeError> {
+    let identity_key = read_identity(r, keys)?;
+    let base_key = r.array()?;
+    let signed_prekey_id = r.u32()?;
+    let one_time_prekey_id = match r.u8()? {
+        0 => None,
+        1 => Some(r.u32()?),
+        _ => return Err(DecodeError::InvalidValue),
+    };
+    let pq = match pq {
+        false => None,
+        true => match r.u8()? {
+            0 => None,
+            1 => {
+                let id = r.u32()?;
+                Some(read_pq(r, id)?)
+            }
+            _ => return Err(DecodeError::InvalidValue),
+        },
+    };
+    Ok(ReadPrekey {
+        identity_key,
+        base_key,
+        signed_prekey_id,
+        one_time_prekey_id,
+        pq,
+    })
+}
+
+/// The full KEM ciphertext (pending sessions; sessions before v5).
+fn read_ciphertext(r: &mut Reader<'_>) -> Result<Box<[u8; KEM_CIPHERTEXT_LEN]>, DecodeError> {
+    let mut ct = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+    ct.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
+    Ok(ct)
+}
+
+/// A pending session's prekey fields (pending v1 has no PQ fields).
 fn read_prekey(
     r: &mut Reader<'_>,
     version: u8,
     keys: StoredKeys,
 ) -> Result<PrekeyFields, DecodeError> {
+    let p = read_prekey_with(r, version >= 2, keys, |r, pq_prekey_id| {
+        Ok(PqPrekeyFields {
+            pq_prekey_id,
+            ciphertext: read_ciphertext(r)?,
+        })
+    })?;
     Ok(PrekeyFields {
-        identity_key: read_identity(r, keys)?,
-        base_key: r.array()?,
-        signed_prekey_id: r.u32()?,
-        one_time_prekey_id: match r.u8()? {
-            0 => None,
-            1 => Some(r.u32()?),
-            _ => return Err(DecodeError::InvalidValue),
-        },
-        pq: match version {
-            1 => None,
-            _ => match r.u8()? {
-                0 => None,
-                1 => Some(PqPrekeyFields {
-                    pq_prekey_id: r.u32()?,
-                    ciphertext: {
-                        let mut ct = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
-                        ct.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
-                        ct
-                    },
-                }),
-                _ => return Err(DecodeError::InvalidValue),
-            },
-        },
+        identity_key: p.identity_key,
+        base_key: p.base_key,
+        signed_prekey_id: p.signed_prekey_id,
+        one_time_prekey_id: p.one_time_prekey_id,
+        pq: p.pq,
+    })
+}
+
+/// A responder session's accepted prekey fields: v1 has no PQ fields, v2
+/// to v4 the whole ciphertext (digested on load), v5 its digest.
+fn read_accepted(
+    r: &mut Reader<'_>,
+    version: u8,
+    keys: StoredKeys,
+) -> Result<AcceptedPrekey, DecodeError> {
+    let p = read_prekey_with(r, version >= 2, keys, |r, pq_prekey_id| {
+        Ok(if version >= 5 {
+            AcceptedPq {
+                pq_prekey_id,
+                ciphertext_digest: r.array()?,
+            }
+        } else {
+            let ct = r.take(KEM_CIPHERTEXT_LEN)?;
+            let ct =
+                <&[u8; KEM_CIPHERTEXT_LEN]>::try_from(ct).map_err(|_| DecodeError::Truncated)?;
+            AcceptedPq::of(pq_prekey_id, ct)
+        })
+    })?;
+    Ok(AcceptedPrekey {
+        identity_key: p.identity_key,
+        base_key: p.base_key,
+        signed_prekey_id: p.signed_prekey_id,
+        one_time_prekey_id: p.one_time_prekey_id,
+        pq: p.pq.map(Box::new),
     })
 }
 
@@ -158,7 +266,7 @@ fn encode_session(s: &Session, w: &mut BlobWriter) {
     match prekey {
         Some(p) => {
             w.u8(1);
-            write_prekey(w, p);
+            write_accepted(w, p);
         }
         None => w.u8(0),
     }
@@ -176,7 +284,7 @@ fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
     };
     let prekey = match r.u8()? {
         0 => None,
-        1 => Some(read_prekey(&mut r, version, keys)?),
+        1 => Some(read_accepted(&mut r, version, keys)?),
         _ => return Err(DecodeError::InvalidValue),
     };
     let conv = read_conversation(&mut r, version >= 4)?;

@@ -3,6 +3,7 @@
 //! (SPEC.md §10).
 
 use alloc::vec::Vec;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::SessionError;
 use crate::expiry::policy::Timed;
@@ -14,7 +15,7 @@ use crate::identity::IdentityKey;
 use crate::limits::{MAX_BODY_LEN, MAX_SKIPPED_KEY_AGE_MS};
 use crate::ratchet::{RatchetState, Retention};
 use crate::session::outgoing::{Outgoing, SentInto};
-use crate::session::received::ReceivedRef;
+use crate::session::received::{Received, ReceivedRef};
 use crate::session::transport::{self, Parsed, Parties, PrekeyFields, Sealing};
 use crate::time::Timestamp;
 
@@ -200,6 +201,57 @@ impl Conversation {
         now: Timestamp,
         buf: &'b mut [u8],
     ) -> Result<ReceivedRef<'b>, SessionError> {
+        self.open_at(parsed, sender, now, buf).map(|(r, _)| r)
+    }
+
+    /// Decrypts `message` into an owned [`Received`] with one heap
+    /// allocation: the message is copied once into a zeroizing vector and
+    /// decrypted there in place ([`open_in_place`](Self::open_in_place)),
+    /// the body is moved to the vector's front, and the vector, cut to the
+    /// body with the rest of its capacity zeroed, becomes the plaintext
+    /// (its capacity is the message's length: the body's is only known
+    /// once decrypted). On failure the vector is zeroized as it drops.
+    pub(crate) fn open_owned(
+        &mut self,
+        parsed: &Parsed,
+        sender: IdentityKey,
+        now: Timestamp,
+        message: &[u8],
+    ) -> Result<Received, SessionError> {
+        let mut buf = Zeroizing::new(message.to_vec());
+        let (r, at) = self.open_at(parsed, sender, now, &mut buf)?;
+        let len = r.body.len();
+        let received = Received {
+            plaintext: Zeroizing::new(Vec::new()),
+            sender: r.sender,
+            message_number: r.message_number,
+            content_type: r.content_type,
+            sent_at: r.sent_at,
+            expiry: r.expiry,
+            timer_change: r.timer_change,
+            franking: r.franking.map(|f| f.to_owned()),
+        };
+        // `at..at + len` is the body `open_at` returned, inside `buf`.
+        if at.checked_add(len).is_some_and(|end| end <= buf.len()) {
+            buf.copy_within(at..at.saturating_add(len), 0);
+        }
+        buf.truncate(len);
+        buf.spare_capacity_mut().zeroize();
+        Ok(Received {
+            plaintext: buf,
+            ..received
+        })
+    }
+
+    /// [`open_in_place`](Self::open_in_place), also returning where the
+    /// body starts in `buf`.
+    fn open_at<'b>(
+        &mut self,
+        parsed: &Parsed,
+        sender: IdentityKey,
+        now: Timestamp,
+        buf: &'b mut [u8],
+    ) -> Result<(ReceivedRef<'b>, usize), SessionError> {
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
         let parties = Parties {
@@ -215,7 +267,7 @@ impl Conversation {
             now_ms,
             buf,
         )?;
-        let meta = opened.meta;
+        let (meta, body_at) = (opened.meta, opened.body_at);
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
         // The ratchet's commit has just erased against the old window.
         let timed = self.receive_timer(
@@ -243,7 +295,7 @@ impl Conversation {
             };
             (&*opened.body, franking)
         };
-        Ok(ReceivedRef {
+        let received = ReceivedRef {
             body,
             sender,
             message_number: parsed.header.counter,
@@ -252,7 +304,8 @@ impl Conversation {
             expiry,
             timer_change,
             franking,
-        })
+        };
+        Ok((received, body_at))
     }
 
     /// Changes what the retention depends on (timer, maximum age): keys past

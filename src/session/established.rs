@@ -14,7 +14,7 @@ use crate::session::key_agreement::KeyAgreement;
 use crate::session::received::{Received, ReceivedRef};
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
-use crate::session::transport::{self, Parsed, PrekeyFields};
+use crate::session::transport::{self, AcceptedPrekey, Parsed, PrekeyFields};
 use crate::time::Timestamp;
 
 /// An established session: encrypts ratchet messages (through
@@ -27,10 +27,10 @@ pub struct Session {
     conv: Conversation,
     their_identity: IdentityKey,
     /// For a responder: the initiator's prekey fields (identity, base key,
-    /// prekey ids), so that further prekey messages of the same session are
-    /// recognised. The ratchet's AEAD does not cover these fields, so every
-    /// one of them must match.
-    prekey: Option<PrekeyFields>,
+    /// prekey ids, the digest of the KEM ciphertext), so that further
+    /// prekey messages of the same session are recognised. The ratchet's
+    /// AEAD does not cover these fields, so every one of them must match.
+    prekey: Option<AcceptedPrekey>,
     /// X3DH or PQXDH; `Unrecorded` only when loaded from an older blob that
     /// could not tell. For a responder it always agrees with `prekey`.
     key_agreement: KeyAgreement,
@@ -40,7 +40,7 @@ impl Session {
     pub(crate) fn from_parts(
         conv: Conversation,
         their_identity: IdentityKey,
-        prekey: Option<PrekeyFields>,
+        prekey: Option<AcceptedPrekey>,
         key_agreement: KeyAgreement,
     ) -> Self {
         Self {
@@ -148,7 +148,7 @@ impl Session {
         Ok(Session::from_parts(
             Conversation::new(state),
             prekey.identity_key,
-            Some(prekey),
+            Some(AcceptedPrekey::of(&prekey)),
             key_agreement,
         ))
     }
@@ -182,11 +182,8 @@ impl Session {
         message: &[u8],
     ) -> Result<Received, SessionError> {
         self.check_prekey(parsed)?;
-        let mut buf = zeroize::Zeroizing::new(message.to_vec());
-        let r = self
-            .conv
-            .open_in_place(parsed, self.their_identity, now, &mut buf)?;
-        Ok(r.to_owned())
+        self.conv
+            .open_owned(parsed, self.their_identity, now, message)
     }
 
     /// Decrypts the message held in `buf` in place (no heap allocation in an
@@ -205,13 +202,18 @@ impl Session {
 
     /// A prekey message is accepted only from the initiator of this session
     /// with exactly the prekey fields the session was accepted with (same
-    /// identity, base key, signed and one-time prekey ids): the ratchet's
-    /// AEAD does not authenticate these fields, so a message whose fields
-    /// were altered in transit must not decrypt.
+    /// identity, base key, signed, one-time and PQ prekey ids, and KEM
+    /// ciphertext, compared through its SHA-256 digest): the ratchet's AEAD
+    /// does not authenticate these fields, so a message whose fields were
+    /// altered in transit must not decrypt.
     fn check_prekey(&self, parsed: &Parsed) -> Result<(), SessionError> {
         match (&parsed.prekey, &self.prekey) {
             (None, _) => Ok(()),
-            (Some(p), Some(ours)) if p == ours && p.identity_key == self.their_identity => Ok(()),
+            (Some(p), Some(ours))
+                if p.identity_key == self.their_identity && AcceptedPrekey::of(p) == *ours =>
+            {
+                Ok(())
+            }
             (Some(_), _) => Err(SessionError::SessionMismatch),
         }
     }
@@ -261,7 +263,7 @@ impl Session {
         self.conv.erase_expired_keys(now);
     }
 
-    pub(crate) fn parts(&self) -> (&Conversation, &IdentityKey, Option<&PrekeyFields>) {
+    pub(crate) fn parts(&self) -> (&Conversation, &IdentityKey, Option<&AcceptedPrekey>) {
         (&self.conv, &self.their_identity, self.prekey.as_ref())
     }
 

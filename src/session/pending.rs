@@ -183,11 +183,8 @@ impl PendingSession {
         if parsed.prekey.is_some() {
             return Err(SessionError::UnexpectedMessage);
         }
-        let mut buf = zeroize::Zeroizing::new(message.to_vec());
-        let r = self
-            .conv
-            .open_in_place(&parsed, self.their_identity, now, &mut buf)?;
-        Ok(r.to_owned())
+        self.conv
+            .open_owned(&parsed, self.their_identity, now, message)
     }
 
     pub(crate) fn parts(&self) -> (&Conversation, &IdentityKey, &PrekeyFields) {

@@ -14,7 +14,7 @@ use crate::session::pending::PendingSession;
 use crate::session::received::Received;
 use crate::session::send::Encrypt;
 use crate::session::send::sealed::{Sealed, Sender, SenderRef};
-use crate::session::transport::PrekeyFields;
+use crate::session::transport::AcceptedPrekey;
 use crate::time::Timestamp;
 
 /// A session in either phase: pending (initiator, before the first reply)
@@ -148,8 +148,9 @@ impl SessionRecord {
     }
 
     /// For a session accepted from a prekey message: the initiator's
-    /// prekey fields it was accepted with.
-    pub(crate) fn accepted_from(&self) -> Option<&PrekeyFields> {
+    /// prekey fields it was accepted with (the KEM ciphertext as its
+    /// digest).
+    pub(crate) fn accepted_from(&self) -> Option<&AcceptedPrekey> {
         match self {
             Self::Pending(_) => None,
             Self::Established(s) => s.parts().2,

@@ -4,11 +4,14 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::{DecodeError, SessionError};
 use crate::frame::{FrameMeta, frame_len_for, franking_key_offset, parse_frame, write_frame_with};
 use crate::franking::commitment::{commitment_encoded, ct_eq32};
 use crate::handshake::PqPrekeyFields;
 use crate::identity::IdentityKey;
+use crate::kem::KEM_CIPHERTEXT_LEN;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_BODY_LEN};
 use crate::ratchet::{RatchetState, Retention};
 use crate::wire::codec::Writer;
@@ -27,6 +30,61 @@ pub(crate) struct PrekeyFields {
     pub(crate) signed_prekey_id: u32,
     pub(crate) one_time_prekey_id: Option<u32>,
     pub(crate) pq: Option<PqPrekeyFields>,
+}
+
+/// The prekey fields a responder's session was accepted with, as the
+/// session keeps them to recognise the initiator's later prekey messages
+/// (SPEC.md §7.4): every field as it came, except the ML-KEM ciphertext,
+/// kept as its SHA-256 digest (32 bytes instead of 1088). Two prekey
+/// messages have equal `AcceptedPrekey`s exactly when their fields are
+/// byte-equal, unless their ciphertexts are a SHA-256 collision: the
+/// initiator's ciphertext is fixed by its own encapsulation, so passing
+/// another one off as it needs a second preimage.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct AcceptedPrekey {
+    pub(crate) identity_key: IdentityKey,
+    pub(crate) base_key: [u8; 32],
+    pub(crate) signed_prekey_id: u32,
+    pub(crate) one_time_prekey_id: Option<u32>,
+    /// Boxed, as the whole ciphertext was before: a session keeps its
+    /// in-memory size (the clones a multi-device send makes stay as they
+    /// were, see `tests/adversary_freed_memory.rs`).
+    pub(crate) pq: Option<Box<AcceptedPq>>,
+}
+
+/// The PQXDH fields of an accepted prekey message: the PQ prekey id and
+/// `SHA-256(CT)`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct AcceptedPq {
+    pub(crate) pq_prekey_id: u32,
+    pub(crate) ciphertext_digest: [u8; 32],
+}
+
+impl AcceptedPq {
+    /// The PQ fields of a prekey message as a session keeps them.
+    pub(crate) fn of(pq_prekey_id: u32, ciphertext: &[u8; KEM_CIPHERTEXT_LEN]) -> Self {
+        Self {
+            pq_prekey_id,
+            ciphertext_digest: Sha256::digest(ciphertext).into(),
+        }
+    }
+}
+
+impl AcceptedPrekey {
+    /// What a session accepted from these fields keeps of them (one
+    /// SHA-256 of the ciphertext for a PQXDH message).
+    pub(crate) fn of(fields: &PrekeyFields) -> Self {
+        Self {
+            identity_key: fields.identity_key,
+            base_key: fields.base_key,
+            signed_prekey_id: fields.signed_prekey_id,
+            one_time_prekey_id: fields.one_time_prekey_id,
+            pq: fields
+                .pq
+                .as_ref()
+                .map(|q| Box::new(AcceptedPq::of(q.pq_prekey_id, &q.ciphertext))),
+        }
+    }
 }
 
 /// Length of the wire message for a body of `body_len` bytes, franked or
@@ -198,6 +256,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
 pub(crate) struct Opened<'b> {
     pub(crate) meta: FrameMeta,
     pub(crate) body: &'b mut [u8],
+    /// Where `body` starts in the buffer given to [`open_in_place`].
+    pub(crate) body_at: usize,
     pub(crate) franking_key: Option<&'b mut [u8; 32]>,
     pub(crate) commitment: Option<&'b [u8; FRANKING_COMMITMENT_LEN]>,
 }
@@ -292,6 +352,7 @@ pub(crate) fn open_in_place<'b>(
     Ok(Opened {
         meta,
         body,
+        body_at: start.saturating_add(body_start),
         franking_key,
         commitment,
     })

@@ -96,6 +96,12 @@ pub fn setup(seed: u64, with_opk: bool) -> Setup {
 /// Alice receives. Returns established Alice and Bob; Bob has received one
 /// message of Alice's first chain, Alice one of Bob's first chain.
 pub fn established(seed: u64) -> (Setup, Session, Session) {
+    let (s, alice, bob, _) = established_and_hello(seed);
+    (s, alice, bob)
+}
+
+/// [`established`], also returning the prekey message Bob accepted.
+fn established_and_hello(seed: u64) -> (Setup, Session, Session, Vec<u8>) {
     let mut s = setup(seed, true);
     let mut pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
     let hello = pending
@@ -109,7 +115,7 @@ pub fn established(seed: u64) -> (Setup, Session, Session) {
         .message;
     let (alice, got) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
     assert_eq!(&got.plaintext[..], b"hello alice");
-    (s, alice, bob)
+    (s, alice, bob, hello)
 }
 
 /// `body` as a key distribution from `from` decrypted by its recipient: a
@@ -443,9 +449,18 @@ pub mod vectors {
 /// on its last-resort PQ prekey) when `pq`, a classic one (X3DH) else.
 /// Returns the generator and established Alice and Bob.
 pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session, Session) {
+    let (rng, alice, bob, _) = established_with_hello(seed, pq);
+    (rng, alice, bob)
+}
+
+/// [`established_with`], also returning the prekey message Bob accepted.
+pub fn established_with_hello(
+    seed: u64,
+    pq: bool,
+) -> (DangerDeterministicRng, Session, Session, Vec<u8>) {
     if !pq {
-        let (s, alice, bob) = established(seed);
-        return (s.rng, alice, bob);
+        let (s, alice, bob, hello) = established_and_hello(seed);
+        return (s.rng, alice, bob, hello);
     }
     let mut rng = DangerDeterministicRng::from_u64(seed);
     let alice_id = IdentityKeyPair::generate(&mut rng);
@@ -463,7 +478,7 @@ pub fn established_with(seed: u64, pq: bool) -> (DangerDeterministicRng, Session
         .unwrap()
         .message;
     let (alice, _) = pending.receive(T0, &reply).map_err(|r| r.error).unwrap();
-    (rng, alice, bob)
+    (rng, alice, bob, hello)
 }
 
 /// Legacy state-blob layouts, rewritten from current blobs (STORAGE.md §4,
@@ -478,7 +493,8 @@ pub mod legacy {
         blob[n..].copy_from_slice(&sum[..16]);
     }
 
-    /// Length of prekey fields (v2 and later) starting at `at`.
+    /// Length of a session's prekey fields (v2 and later) starting at
+    /// `at`: from session v5 on, the KEM ciphertext is its 32-byte digest.
     fn prekey_fields_len(b: &[u8], at: usize) -> usize {
         let mut n = 64 + 32 + 4;
         if b[at + n] == 1 {
@@ -486,7 +502,7 @@ pub mod legacy {
         }
         n += 1;
         if b[at + n] == 1 {
-            n += 4 + 1088;
+            n += 4 + if b[5] >= 5 { 32 } else { 1088 };
         }
         n + 1
     }
@@ -547,15 +563,38 @@ pub mod legacy {
         fix_checksum(blob);
     }
 
-    /// A current (v4) session blob in the session v3 layout; where the
+    /// A current (v5) session blob in the session v3 layout; where the
     /// session holds no ratchet secret, `filler` stands in its place (as
-    /// the secret an old version would have kept).
+    /// the secret an old version would have kept). Not for a PQXDH
+    /// responder's blob (see [`session_as_v3_with`]).
     pub fn session_as_v3(blob: &[u8], filler: [u8; 32]) -> Vec<u8> {
-        assert_eq!(blob[5], 4);
-        let at = session_timer_at(blob);
+        session_as_v3_with(blob, filler, None)
+    }
+
+    /// [`session_as_v3`], also for a PQXDH responder's blob: `ct` is the
+    /// KEM ciphertext of the prekey message it accepted, which v3 holds
+    /// where v5 holds its SHA-256 digest (checked).
+    pub fn session_as_v3_with(blob: &[u8], filler: [u8; 32], ct: Option<&[u8]>) -> Vec<u8> {
+        assert_eq!(blob[5], 5);
+        let fields = 6 + 64 + 2;
+        let pq_flag = fields + 100 + if blob[fields + 100] == 1 { 5 } else { 1 };
+        let blob = if blob[6 + 64 + 1] == 1 && blob[pq_flag] == 1 {
+            let ct = ct.expect("a PQXDH responder's v3 form needs its ciphertext");
+            let digest_at = pq_flag + 1 + 4;
+            assert_eq!(
+                &blob[digest_at..digest_at + 32],
+                &sha2::Sha256::digest(ct)[..]
+            );
+            let mut v4 = [&blob[..digest_at], ct, &blob[digest_at + 32..]].concat();
+            v4[5] = 4;
+            v4
+        } else {
+            blob.to_vec()
+        };
+        let at = session_timer_at(&blob);
         let mut out = blob[..at].to_vec();
         out[5] = 3;
-        legacy_conversation(&mut out, blob, at, filler);
+        legacy_conversation(&mut out, &blob, at, filler);
         fix_checksum(&mut out);
         out
     }

@@ -832,9 +832,9 @@ static void test_saved_state(void) {
     a_blob[a_len / 2] ^= 1;
     CHECK_RC(sw_device_sessions_load(a_blob, a_len, &s), SW_STATE_CORRUPTED);
     a_blob[a_len / 2] ^= 1;
-    a_blob[5] = 2; /* a version from the future */
+    a_blob[5] = 3; /* a version from the future */
     CHECK_RC(sw_device_sessions_load(a_blob, a_len, &s), SW_STATE_UNSUPPORTED_VERSION);
-    a_blob[5] = 1;
+    a_blob[5] = 2;
     b_blob[b_len - 1] ^= 1;
     CHECK_RC(sw_device_sessions_load_sealed(STORAGE_KEY, 32, &bob_row, b_blob, b_len, &s),
              SW_STATE_CORRUPTED);
