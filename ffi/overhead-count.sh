@@ -7,11 +7,14 @@
 #   bash ffi/overhead-count.sh [N]          # N calls per path (default 200)
 #   KEEP=dir bash ffi/overhead-count.sh     # keep the callgrind.out files
 #                                           # for callgrind_annotate
+#   BIN=path bash ffi/overhead-count.sh     # count a bench binary built
+#                                           # before (an older commit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-200}"
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
-bin=$(cargo bench -p sealwire-ffi --bench overhead --no-run --message-format=json 2>/dev/null |
+bin="${BIN:-}"
+[ -n "$bin" ] || bin=$(cargo bench -p sealwire-ffi --bench overhead --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
