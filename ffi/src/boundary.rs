@@ -691,18 +691,20 @@ fn tag_name(magic: u64) -> Option<&'static str> {
 /// A non-NULL `ptr` must point to memory readable for 8 bytes: in practice,
 /// a live handle of any sealwire type.
 unsafe fn tagged<H: Handle>(ptr: *const H) -> Result<*mut Tagged<H::Inner>> {
-    let want = handle_name::<H>();
+    // The name is looked up only to word a failure: a string search that
+    // the success path, on every call, does not pay.
+    let want = handle_name::<H>;
     if ptr.is_null() {
         return Err(fail(
             sw_result::SW_NULL_POINTER,
-            format_args!("the {want} handle is NULL"),
+            format_args!("the {} handle is NULL", want()),
         ));
     }
     let tagged = ptr.cast::<Tagged<H::Inner>>().cast_mut();
     if !tagged.is_aligned() {
         return Err(fail(
             sw_result::SW_INVALID_HANDLE,
-            format_args!("the {want} handle is misaligned: not a handle"),
+            format_args!("the {} handle is misaligned: not a handle", want()),
         ));
     }
     // SAFETY: every handle is a `Box<Tagged<_>>`, `#[repr(C)]` with the `u64`
@@ -715,15 +717,15 @@ unsafe fn tagged<H: Handle>(ptr: *const H) -> Result<*mut Tagged<H::Inner>> {
         return Err(match (magic == FREED, tag_name(magic)) {
             (true, _) => fail(
                 sw_result::SW_INVALID_HANDLE,
-                format_args!("the {want} handle was freed"),
+                format_args!("the {} handle was freed", want()),
             ),
             (false, Some(got)) => fail(
                 sw_result::SW_INVALID_HANDLE,
-                format_args!("an {got} handle where an {want} handle is required"),
+                format_args!("an {got} handle where an {} handle is required", want()),
             ),
             (false, None) => fail(
                 sw_result::SW_INVALID_HANDLE,
-                format_args!("the {want} handle is not a live sealwire handle"),
+                format_args!("the {} handle is not a live sealwire handle", want()),
             ),
         });
     }
