@@ -28,7 +28,8 @@
 //! ```
 //!
 //! `--rounds N` sets the number of rounds (default 51), `--only WORD` runs
-//! the metrics whose name contains WORD.
+//! the metrics whose name contains WORD (the counts always run: they are
+//! quick).
 
 #![allow(
     clippy::print_stdout,
@@ -195,6 +196,9 @@ impl Bench {
         unit: &str,
         note: &str,
     ) {
+        if !self.wants(metric) {
+            return;
+        }
         let fmt = |v: f64| {
             if v.fract() == 0.0 {
                 format!("{v:.0} {unit}")

@@ -219,7 +219,13 @@ fn ping_pong(b: &mut Bench) {
 /// prekey) and PQXDH (with a one-time PQ prekey), against Olm's outbound
 /// and inbound session creation (3DH with a one-time key).
 fn setup(b: &mut Bench) {
-    if !b.wants("setup") {
+    const ROWS: [&str; 4] = [
+        "setup: initiator, classic",
+        "setup: initiator, PQXDH",
+        "setup: responder, classic",
+        "setup: responder, PQXDH",
+    ];
+    if !ROWS.iter().any(|m| b.wants(m)) {
         return;
     }
     const ITERS: usize = 8;
@@ -248,10 +254,10 @@ fn setup(b: &mut Bench) {
     };
     let mut rows = vec![];
     for (metric, bundle, goal) in [
-        ("setup: initiator, classic", &classic, "goal ≤ 1.2×"),
-        ("setup: initiator, PQXDH", &pq, "goal ≤ 1.6×"),
+        (ROWS[0], &classic, "goal ≤ 1.2×"),
+        (ROWS[1], &pq, "goal ≤ 1.6×"),
     ] {
-        if !metric.contains(b.only.as_deref().unwrap_or("")) {
+        if !b.wants(metric) {
             continue;
         }
         let r = paired(
@@ -267,10 +273,10 @@ fn setup(b: &mut Bench) {
     }
     let base = &p.bob_prekeys;
     for (metric, hello, goal) in [
-        ("setup: responder, classic", &hello_classic, "goal ≤ 1.2×"),
-        ("setup: responder, PQXDH", &hello_pq, "goal ≤ 1.6×"),
+        (ROWS[2], &hello_classic, "goal ≤ 1.2×"),
+        (ROWS[3], &hello_pq, "goal ≤ 1.6×"),
     ] {
-        if !metric.contains(b.only.as_deref().unwrap_or("")) {
+        if !b.wants(metric) {
             continue;
         }
         let r = paired(
@@ -442,9 +448,6 @@ fn group(b: &mut Bench) {
 /// State sizes as stored: sealwire's sealed blob (and the plain one in the
 /// note) against vodozemac's encrypted pickle.
 fn state_sizes(b: &mut Bench) {
-    if !b.wants("state") {
-        return;
-    }
     let key = StorageKey::from_bytes(STATE_KEY);
     let mut rng = DangerDeterministicRng::from_u64(7);
     let owner = IdentityKeyPair::generate(&mut rng);
@@ -522,9 +525,6 @@ fn state_sizes(b: &mut Bench) {
 /// Heap allocations per message (the average over 16 messages after
 /// warm-up).
 fn allocations(b: &mut Bench) {
-    if !b.wants("allocations") {
-        return;
-    }
     const N: usize = 16;
     let per = |n: u64| n as f64 / N as f64;
     let body = [0x5au8; 100];
