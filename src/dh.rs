@@ -82,7 +82,9 @@ impl core::fmt::Debug for DhKeyPair {
 /// Edwards curve it maps to, decoded once: the DHs of a handshake that
 /// share a peer key (the signed prekey on the initiator's side, the base
 /// key on the responder's) pay for the decoding (a field inversion and a
-/// square root, about a sixth of a DH) once.
+/// square root, about a sixth of a DH) once, and so does the ratchet's
+/// receiving chain for our next sending step.
+#[derive(Clone, Copy)]
 pub(crate) struct TheirPublic {
     point: MontgomeryPoint,
     /// `None` for a u-coordinate of the quadratic twist (and `u = -1`).
