@@ -10,7 +10,7 @@ use crate::dh::{DhKeyPair, TheirPublic};
 use crate::error::SessionError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kdf::{PQXDH_INFO, X3DH_INFO, hkdf_sha256};
-use crate::kem::{self, KEM_CIPHERTEXT_LEN, KemKeyPair};
+use crate::kem::{KEM_CIPHERTEXT_LEN, KemKeyPair};
 use crate::ratchet::AD_LEN;
 
 /// The PQXDH fields: the PQ prekey id and the ML-KEM-768 ciphertext.
@@ -93,7 +93,7 @@ pub(crate) fn initiator(
     };
     let kem = match (bundle.pq_prekey(), kem_randomness) {
         (Some(pq), Some(m)) => {
-            let (ciphertext, ss) = kem::encapsulate(pq.public(), m)?;
+            let (ciphertext, ss) = pq.encapsulate(m)?;
             Some((
                 PqPrekeyFields {
                     pq_prekey_id: pq.id(),

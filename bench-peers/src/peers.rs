@@ -25,6 +25,7 @@ const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 /// The key both sides' state is encrypted with for the size rows.
 const STATE_KEY: [u8; 32] = [0x42; 32];
 pub(crate) fn run(b: &mut Bench) {
+    x25519(b);
     in_chain(b);
     ping_pong(b);
     setup(b);
@@ -118,6 +119,48 @@ fn megolm_pair() -> (GroupSession, InboundGroupSession) {
 }
 
 // ----------------------------------------------------------------- metrics
+
+/// The primitive the setup and ratchet rows are made of: a key pair from
+/// 32 bytes and one X25519 with it, sealwire's (`hazmat::x25519`: the
+/// fixed-base table, then the Edwards-curve multiplication of src/dh.rs)
+/// against x25519-dalek's (the fixed-base table, then the Montgomery
+/// ladder), which vodozemac uses.
+fn x25519(b: &mut Bench) {
+    let metric = "primitive: key pair + X25519";
+    if !b.wants(metric) {
+        return;
+    }
+    const ITERS: usize = 20;
+    let peer = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([4u8; 32]));
+    let peer_bytes = peer.to_bytes();
+    let clock = &b.clock;
+    let mut seed = [3u8; 32];
+    let mut seed2 = [3u8; 32];
+    let p = paired(
+        b.rounds,
+        || {
+            per_op(clock, ITERS, || {
+                seed[0] = seed[0].wrapping_add(1);
+                black_box(sealwire::hazmat::x25519(black_box(seed), &peer_bytes).unwrap());
+            })
+        },
+        || {
+            per_op(clock, ITERS, || {
+                seed2[0] = seed2[0].wrapping_add(1);
+                let secret = x25519_dalek::StaticSecret::from(black_box(seed2));
+                black_box(x25519_dalek::PublicKey::from(&secret));
+                black_box(secret.diffie_hellman(&peer));
+            })
+        },
+    );
+    b.push_paired(
+        metric,
+        "x25519-dalek",
+        &p,
+        None,
+        "both: fixed-base table for the key pair; sealwire's DH on the Edwards curve (AVX2), x25519-dalek's Montgomery ladder (serial)",
+    );
+}
 
 /// One 1:1 message in an established chain: sealwire's caller buffers
 /// (`encrypt_into` + `decrypt_in_place`) against Olm's `encrypt` +
