@@ -217,7 +217,7 @@ impl Bench {
             peer: peer.to_owned(),
             theirs: fmt(theirs),
             ratio,
-            spread: "exact".to_owned(),
+            spread: "count".to_owned(),
             note: note.to_owned(),
         };
         eprintln!(
@@ -296,7 +296,8 @@ fn report(bench: &Bench, args: &str, load_before: &str, load_after: &str) -> Str
          paired, alternating rounds in one process; a round's ratio is sealwire's \
          time over the peer's (below 1: sealwire is faster). **Ratio** is the \
          median over the rounds, **spread** its quartiles. Sizes and allocation \
-         counts are exact. The absolute times hold for this machine only; a \
+         counts are single values (vodozemac's pickle sizes vary by a few bytes \
+         between runs). The absolute times hold for this machine only; a \
          throughput is the payload over the time of both operations (encrypt \
          and decrypt, or post and receive)."
     );
