@@ -93,16 +93,7 @@ fn distribution_from(from: &IdentityKeyPair, body: &[u8]) -> Received {
 /// A channel with one subscriber who holds the owner's chain; no
 /// rotation by policy during the bench.
 fn channel(seed: u64) -> (DangerDeterministicRng, ChannelOwner, ChannelSubscriber) {
-    let mut rng = DangerDeterministicRng::from_u64(seed);
-    let owner = IdentityKeyPair::generate(&mut rng);
-    let sub = IdentityKeyPair::generate(&mut rng);
-    let (mut ch, d) =
-        ChannelOwner::create_with_id(&mut rng, T0, GID, *owner.public(), &[*sub.public()]).unwrap();
-    ch.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).unwrap());
-    let mut s = ChannelSubscriber::new(GID, *sub.public(), *owner.public());
-    s.accept_distribution(T0, &distribution_from(&owner, &d.body))
-        .unwrap();
-    (rng, ch, s)
+    sealwire::testing::channel_pair(seed, T0).unwrap()
 }
 
 fn posts(c: &mut Criterion<Clock>) {

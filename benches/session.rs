@@ -53,6 +53,8 @@
 
 #[path = "common/clock.rs"]
 mod clock;
+#[path = "common/raw_aes_gcm.rs"]
+mod raw_aes_gcm;
 
 use std::hint::black_box;
 
@@ -64,51 +66,16 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use clock::Clock;
-use sealwire::testing::DangerDeterministicRng;
-use sealwire::{
-    Encrypt, IdentityKeyPair, Outgoing, PendingSession, PrekeyBundle, PrekeyStore, Session,
-    Timestamp,
-};
+use raw_aes_gcm::AEAD_AD_LEN;
+use sealwire::testing::{DangerDeterministicRng, send_in_place};
+use sealwire::{Encrypt, Outgoing, PendingSession, Session, Timestamp};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 
 /// Message sizes of the size-dependent groups.
 const SIZES: [(usize, &str); 3] = [(100, "100B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
-/// Length of the AEAD associated data of a ratchet message:
-/// `Encode(IK_A) || Encode(IK_B)` (66 bytes) `|| header` (52 bytes). The
-/// baselines authenticate the same amount.
-const AEAD_AD_LEN: usize = 66 + 52;
-
 type HmacSha256 = Hmac<Sha256>;
-
-struct Parties {
-    rng: DangerDeterministicRng,
-    alice_id: IdentityKeyPair,
-    bob_id: IdentityKeyPair,
-    bob_prekeys: PrekeyStore,
-    bundle: PrekeyBundle,
-}
-
-fn parties(seed: u64) -> Parties {
-    let mut rng = DangerDeterministicRng::from_u64(seed);
-    let alice_id = IdentityKeyPair::generate(&mut rng);
-    let bob_id = IdentityKeyPair::generate(&mut rng);
-    let mut bob_prekeys = PrekeyStore::new(&bob_id, &mut rng);
-    let opks = bob_prekeys.generate_one_time_prekeys(&mut rng, 1);
-    let bytes = bob_prekeys
-        .bundle(&bob_id, Some(opks[0].id))
-        .unwrap()
-        .to_vec();
-    let bundle = PrekeyBundle::parse(&bytes).unwrap();
-    Parties {
-        rng,
-        alice_id,
-        bob_id,
-        bob_prekeys,
-        bundle,
-    }
-}
 
 /// Two established sessions with Alice's current chain started.
 fn established(seed: u64) -> (DangerDeterministicRng, Session, Session) {
@@ -149,21 +116,9 @@ fn in_chain(c: &mut Criterion<Clock>, size: usize, name: &str) {
 fn raw_aes_gcm(c: &mut Criterion<Clock>, size: usize, name: &str) {
     let mut group = c.benchmark_group("raw_aes_gcm");
     group.throughput(Throughput::Bytes(size as u64));
-    let key = [0x42u8; 32];
-    let nonce = [0x24u8; 12];
-    let ad = [0x11u8; AEAD_AD_LEN];
     let mut buf = vec![0x5au8; size];
     group.bench_function(BenchmarkId::from_parameter(name), |b| {
-        b.iter(|| {
-            let sealer = Aes256Gcm::new(black_box(&key).into());
-            let tag = sealer
-                .encrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]))
-                .unwrap();
-            let opener = Aes256Gcm::new(black_box(&key).into());
-            opener
-                .decrypt_inout_detached(&nonce.into(), &ad, InOutBuf::from(&mut buf[..]), &tag)
-                .unwrap();
-        });
+        b.iter(|| raw_aes_gcm::seal_open(black_box(&mut buf)));
     });
     group.finish();
     assert!(buf.iter().all(|&b| b == 0x5a));
@@ -233,30 +188,13 @@ fn ping_pong(c: &mut Criterion<Clock>) {
     let mut wire = vec![0u8; alice.encrypted_len(body.len(), false)];
     group.bench_function("round_trip_100B", |b| {
         b.iter(|| {
-            let n = bob
-                .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
-                .unwrap()
-                .len;
-            let got = alice.decrypt_in_place(T0, &mut wire[..n]).unwrap();
-            black_box(got.body.len());
-            let n = alice
-                .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
-                .unwrap()
-                .len;
-            let got = bob.decrypt_in_place(T0, &mut wire[..n]).unwrap();
-            black_box(got.body.len())
+            black_box(send_in_place(&mut rng, T0, &mut bob, &mut alice, &body, &mut wire).unwrap());
+            black_box(send_in_place(&mut rng, T0, &mut alice, &mut bob, &body, &mut wire).unwrap())
         });
     });
     // Every message opened a new chain.
-    let n = bob
-        .encrypt_into(&mut rng, T0, Outgoing::message(&body), &mut wire)
-        .unwrap()
-        .len;
     assert_eq!(
-        alice
-            .decrypt_in_place(T0, &mut wire[..n])
-            .unwrap()
-            .message_number,
+        send_in_place(&mut rng, T0, &mut bob, &mut alice, &body, &mut wire).unwrap(),
         0
     );
     group.finish();
@@ -264,60 +202,33 @@ fn ping_pong(c: &mut Criterion<Clock>) {
 
 fn setup(c: &mut Criterion<Clock>) {
     let mut group = c.benchmark_group("setup");
-    let mut p = parties(3);
+    let mut p = sealwire::testing::setup_parties(3).unwrap();
     // Classic: X3DH with a one-time prekey.
     group.bench_function("initiate_classic", |b| {
-        b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&p.bundle)).unwrap());
-    });
-    let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, &p.bundle).unwrap();
-    let hello = pending
-        .encrypt(&mut p.rng, T0, Outgoing::message(b"hello"))
-        .unwrap()
-        .message;
-    group.bench_function("accept_classic", |b| {
-        b.iter_batched(
-            || p.bob_prekeys.clone(),
-            |mut store| {
-                let session =
-                    Session::accept(&p.bob_id, &mut store, T0, black_box(&hello)).unwrap();
-                (session, store)
-            },
-            BatchSize::SmallInput,
-        );
+        b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice, black_box(&p.classic)).unwrap());
     });
     // PQXDH: the same plus a one-time PQ prekey, then the last-resort one.
-    let mut store = p.bob_prekeys.clone();
-    store.rotate_last_resort_pq_prekey(&p.bob_id, &mut p.rng);
-    let pq = store.generate_pq_one_time_prekeys(&p.bob_id, &mut p.rng, 1);
-    let opk = p.bundle.one_time_prekey().map(|o| o.id);
-    let pq_bundle = PrekeyBundle::parse(
-        &store
-            .bundle_with_pq(&p.bob_id, opk, Some(pq[0].id()))
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
-    let last_resort_bundle = store.bundle(&p.bob_id, opk).unwrap();
     group.bench_function("initiate_pq", |b| {
-        b.iter(|| {
-            PendingSession::initiate(&mut p.rng, &p.alice_id, black_box(&pq_bundle)).unwrap()
-        });
+        b.iter(|| PendingSession::initiate(&mut p.rng, &p.alice, black_box(&p.pq)).unwrap());
     });
+    let opk = p.classic.one_time_prekey().map(|o| o.id);
+    let last_resort = p.bob_prekeys.bundle(&p.bob, opk).unwrap();
     for (name, bundle) in [
-        ("accept_pq_one_time", &pq_bundle),
-        ("accept_pq_last_resort", &last_resort_bundle),
+        ("accept_classic", &p.classic),
+        ("accept_pq_one_time", &p.pq),
+        ("accept_pq_last_resort", &last_resort),
     ] {
-        let mut pending = PendingSession::initiate(&mut p.rng, &p.alice_id, bundle).unwrap();
+        let mut pending = PendingSession::initiate(&mut p.rng, &p.alice, bundle).unwrap();
         let hello = pending
             .encrypt(&mut p.rng, T0, Outgoing::message(b"hello"))
             .unwrap()
             .message;
         group.bench_function(name, |b| {
             b.iter_batched(
-                || store.clone(),
+                || p.bob_prekeys.clone(),
                 |mut store| {
                     let session =
-                        Session::accept(&p.bob_id, &mut store, T0, black_box(&hello)).unwrap();
+                        Session::accept(&p.bob, &mut store, T0, black_box(&hello)).unwrap();
                     (session, store)
                 },
                 BatchSize::SmallInput,

@@ -1,5 +1,7 @@
 //! X25519 key pairs and the Diffie-Hellman function with the all-zero check.
 
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use subtle::ConstantTimeEq;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
@@ -50,6 +52,15 @@ impl DhKeyPair {
         &self,
         their_public: &[u8; 32],
     ) -> Result<Zeroizing<[u8; 32]>, SessionError> {
+        dh_checked(&self.secret, &TheirPublic::new(their_public))
+    }
+
+    /// [`diffie_hellman`](Self::diffie_hellman) with a peer key decoded
+    /// once for several DHs.
+    pub(crate) fn diffie_hellman_with(
+        &self,
+        their_public: &TheirPublic,
+    ) -> Result<Zeroizing<[u8; 32]>, SessionError> {
         dh_checked(&self.secret, their_public)
     }
 
@@ -67,26 +78,131 @@ impl core::fmt::Debug for DhKeyPair {
     }
 }
 
+/// A peer's X25519 public key (a u-coordinate) and the point of the
+/// Edwards curve it maps to, decoded once: the DHs of a handshake that
+/// share a peer key (the signed prekey on the initiator's side, the base
+/// key on the responder's) pay for the decoding (a field inversion and a
+/// square root, about a sixth of a DH) once, and so does the ratchet's
+/// receiving chain for our next sending step.
+#[derive(Clone, Copy)]
+pub(crate) struct TheirPublic {
+    point: MontgomeryPoint,
+    /// `None` for a u-coordinate of the quadratic twist (and `u = -1`).
+    edwards: Option<EdwardsPoint>,
+}
+
+impl TheirPublic {
+    pub(crate) fn new(bytes: &[u8; 32]) -> Self {
+        let point = MontgomeryPoint(*bytes);
+        Self {
+            point,
+            edwards: point.to_edwards(0),
+        }
+    }
+}
+
 /// `X25519(secret, their_public)`; an all-zero result (a low-order or
 /// zero peer key) is refused (SPEC.md §1.2).
 ///
-/// `was_contributory` compares the output with the identity (u = 0) in
-/// constant time, as field elements; X25519 outputs the canonical encoding,
-/// so that is exactly the all-zero test of the SPEC.
+/// The output is the canonical encoding of `u`, compared with all zeros in
+/// constant time: exactly the all-zero test of the SPEC.
 pub(crate) fn dh_checked(
     secret: &StaticSecret,
-    their_public: &[u8; 32],
+    their_public: &TheirPublic,
 ) -> Result<Zeroizing<[u8; 32]>, SessionError> {
-    let shared = secret.diffie_hellman(&PublicKey::from(*their_public));
-    if !shared.was_contributory() {
+    let shared = x25519(secret.as_bytes(), their_public);
+    if bool::from(shared.ct_eq(&[0u8; 32])) {
         return Err(SessionError::WeakPublicKey);
     }
-    Ok(Zeroizing::new(shared.to_bytes()))
+    Ok(shared)
+}
+
+/// The X25519 function of RFC 7748, `u(clamp(k) · P)` for the point `P`
+/// of u-coordinate `u`, computed on the birationally equivalent Edwards
+/// curve when `P` is a point of Curve25519: curve25519-dalek runs the
+/// Edwards variable-base multiplication on its vector backend (AVX2,
+/// chosen at run time; serial code elsewhere), while its Montgomery ladder
+/// is serial only. On an AVX2 CPU a key pair and one X25519 take 0.8 to
+/// 1.0 of x25519-dalek's time (RATIONALE.md, "Measured costs").
+///
+/// Same output as the ladder for every input (the Wycheproof X25519
+/// vectors of tests/wycheproof.rs pass through this function):
+/// - `u` is read as the ladder reads it (bit 255 ignored, values of `p`
+///   and above reduced); `to_edwards` maps it to `y = (u - 1)/(u + 1)` and
+///   decompresses with `x` even, and `u(k·P) = u(k·(-P))`, so the sign
+///   choice does not matter;
+/// - the Edwards addition formulas are complete (every point, torsion
+///   included), and `to_montgomery` maps the identity to `u = 0`, as the
+///   ladder's `X/Z` with `Z = 0` does: a low-order input still gives all
+///   zeros;
+/// - a u-coordinate of the quadratic twist (and `u = -1`, the map's
+///   exceptional point, which is on the twist) has no Edwards point: the
+///   ladder computes it, as before.
+///
+/// Constant time in the secret; which path runs depends only on the public
+/// input (curve or twist).
+fn x25519(secret: &[u8; 32], their_public: &TheirPublic) -> Zeroizing<[u8; 32]> {
+    let scalar = Zeroizing::new(*secret);
+    let shared = match their_public.edwards {
+        Some(edwards) => edwards.mul_clamped(*scalar).to_montgomery(),
+        None => their_public.point.mul_clamped(*scalar),
+    };
+    Zeroizing::new(shared.to_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The Montgomery ladder of x25519-dalek, the reference.
+    fn ladder(secret: [u8; 32], u: [u8; 32]) -> [u8; 32] {
+        x25519_dalek::x25519(secret, u)
+    }
+
+    proptest! {
+        /// The Edwards path gives the ladder's output for any 32 bytes:
+        /// about half of them are points of the twist (the ladder path),
+        /// the others points of the curve with any torsion component;
+        /// bit 255 and values of p and above included.
+        #[test]
+        fn edwards_path_matches_the_ladder(secret in any::<[u8; 32]>(), u in any::<[u8; 32]>()) {
+            prop_assert_eq!(*x25519(&secret, &TheirPublic::new(&u)), ladder(secret, u));
+        }
+
+        /// The same for points of the curve only (public keys and their
+        /// sums with a point of small order).
+        #[test]
+        fn edwards_path_matches_the_ladder_on_the_curve(
+            secret in any::<[u8; 32]>(),
+            key in any::<[u8; 32]>(),
+            torsion in 0usize..8,
+        ) {
+            let point = curve25519_dalek::EdwardsPoint::mul_base_clamped(key)
+                + curve25519_dalek::constants::EIGHT_TORSION[torsion];
+            let u = point.to_montgomery().to_bytes();
+            let their = TheirPublic::new(&u);
+            prop_assert!(their.edwards.is_some());
+            prop_assert_eq!(*x25519(&secret, &their), ladder(secret, u));
+        }
+    }
+
+    /// Both paths are taken: a twist point has no Edwards point.
+    #[test]
+    fn twist_points_take_the_ladder() {
+        // u = 2 is on the twist of Curve25519 (2^3 + A·2^2 + 2 is not a
+        // square mod p); u = 9 is the base point.
+        let mut two = [0u8; 32];
+        two[0] = 2;
+        let mut nine = [0u8; 32];
+        nine[0] = 9;
+        assert!(TheirPublic::new(&two).edwards.is_none());
+        assert!(TheirPublic::new(&nine).edwards.is_some());
+        assert_eq!(
+            *x25519(&[7; 32], &TheirPublic::new(&two)),
+            ladder([7; 32], two)
+        );
+    }
 
     /// The points of small order (RFC 7748 §6.1; the list of
     /// cr.yp.to/ecdh.html#validate), including non-canonical encodings:

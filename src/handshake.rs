@@ -6,11 +6,11 @@ use alloc::boxed::Box;
 use zeroize::Zeroizing;
 
 use crate::bundle::PrekeyBundle;
-use crate::dh::DhKeyPair;
+use crate::dh::{DhKeyPair, TheirPublic};
 use crate::error::SessionError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::kdf::{PQXDH_INFO, X3DH_INFO, hkdf_sha256};
-use crate::kem::{self, KEM_CIPHERTEXT_LEN, KemKeyPair};
+use crate::kem::{KEM_CIPHERTEXT_LEN, KemKeyPair};
 use crate::ratchet::AD_LEN;
 
 /// The PQXDH fields: the PQ prekey id and the ML-KEM-768 ciphertext.
@@ -82,16 +82,18 @@ pub(crate) fn initiator(
     bundle: &PrekeyBundle,
     kem_randomness: Option<&[u8; 32]>,
 ) -> Result<(X3dhOutput, Option<PqPrekeyFields>), SessionError> {
-    let dh1 = identity.diffie_hellman(bundle.signed_prekey())?;
+    // SPK_B enters two DHs: decoded once.
+    let signed_prekey = TheirPublic::new(bundle.signed_prekey());
+    let dh1 = identity.diffie_hellman_with(&signed_prekey)?;
     let dh2 = ephemeral.diffie_hellman(bundle.identity_key().x25519())?;
-    let dh3 = ephemeral.diffie_hellman(bundle.signed_prekey())?;
+    let dh3 = ephemeral.diffie_hellman_with(&signed_prekey)?;
     let dh4 = match bundle.one_time_prekey() {
         Some(opk) => Some(ephemeral.diffie_hellman(&opk.public)?),
         None => None,
     };
     let kem = match (bundle.pq_prekey(), kem_randomness) {
         (Some(pq), Some(m)) => {
-            let (ciphertext, ss) = kem::encapsulate(pq.public(), m)?;
+            let (ciphertext, ss) = pq.encapsulate(m)?;
             Some((
                 PqPrekeyFields {
                     pq_prekey_id: pq.id(),
@@ -129,11 +131,13 @@ pub(crate) fn responder(
     their_identity: &IdentityKey,
     their_base_key: &[u8; 32],
 ) -> Result<X3dhOutput, SessionError> {
+    // EK_A enters three DHs: decoded once.
+    let their_base_key = TheirPublic::new(their_base_key);
     let dh1 = signed_prekey.diffie_hellman(their_identity.x25519())?;
-    let dh2 = identity.diffie_hellman(their_base_key)?;
-    let dh3 = signed_prekey.diffie_hellman(their_base_key)?;
+    let dh2 = identity.diffie_hellman_with(&their_base_key)?;
+    let dh3 = signed_prekey.diffie_hellman_with(&their_base_key)?;
     let dh4 = match one_time_prekey {
-        Some(opk) => Some(opk.diffie_hellman(their_base_key)?),
+        Some(opk) => Some(opk.diffie_hellman_with(&their_base_key)?),
         None => None,
     };
     let kem_ss = pq.map(|(pair, ct)| pair.decapsulate(ct));

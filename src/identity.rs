@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
-use crate::dh::dh_checked;
+use crate::dh::{TheirPublic, dh_checked};
 use crate::error::{DecodeError, SessionError};
 use crate::hexfmt::Hex;
 
@@ -163,6 +163,15 @@ impl IdentityKeyPair {
     pub(crate) fn diffie_hellman(
         &self,
         their_public: &[u8; 32],
+    ) -> Result<Zeroizing<[u8; 32]>, SessionError> {
+        dh_checked(&self.dh, &TheirPublic::new(their_public))
+    }
+
+    /// [`diffie_hellman`](Self::diffie_hellman) with a peer key decoded
+    /// once for several DHs.
+    pub(crate) fn diffie_hellman_with(
+        &self,
+        their_public: &TheirPublic,
     ) -> Result<Zeroizing<[u8; 32]>, SessionError> {
         dh_checked(&self.dh, their_public)
     }

@@ -129,7 +129,11 @@ pub(crate) fn encapsulate(
     public_key: &[u8; KEM_PUBLIC_KEY_LEN],
     m: &[u8; 32],
 ) -> Result<Encapsulated, DecodeError> {
-    let ek = parse_public_key(public_key)?;
+    Ok(encapsulate_parsed(&parse_public_key(public_key)?, m))
+}
+
+/// [`encapsulate`] with an encapsulation key parsed (and checked) before.
+pub(crate) fn encapsulate_parsed(ek: &EncapsulationKey768, m: &[u8; 32]) -> Encapsulated {
     let mut m_arr = Array::from(*m);
     let (ct, mut ss) = ek.encapsulate_deterministic(&m_arr);
     m_arr.as_mut_slice().zeroize();
@@ -137,5 +141,5 @@ pub(crate) fn encapsulate(
     ciphertext.copy_from_slice(ct.as_slice());
     let shared = Zeroizing::new(ss.0);
     ss.as_mut_slice().zeroize();
-    Ok((ciphertext, shared))
+    (ciphertext, shared)
 }

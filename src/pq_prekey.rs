@@ -6,7 +6,11 @@ use alloc::boxed::Box;
 
 use crate::error::DecodeError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::kem::{KEM_PUBLIC_KEY_LEN, KemKeyPair, parse_public_key};
+use ml_kem::EncapsulationKey768;
+
+use crate::kem::{
+    Encapsulated, KEM_PUBLIC_KEY_LEN, KemKeyPair, encapsulate, encapsulate_parsed, parse_public_key,
+};
 
 pub use crate::kem::{KEM_CIPHERTEXT_LEN, KEM_PUBLIC_KEY_LEN as PQ_PUBLIC_KEY_LEN};
 
@@ -64,13 +68,35 @@ impl PqPrekeyKind {
 /// passed the FIPS 203 checks; the signature is verified when it goes into a
 /// bundle ([`PrekeyBundle::parse`](crate::PrekeyBundle::parse),
 /// [`PrekeyBundle::with_pq_prekey`](crate::PrekeyBundle::with_pq_prekey)).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PqPrekeyPublic {
     id: u32,
     kind: PqPrekeyKind,
     public: Box<[u8; KEM_PUBLIC_KEY_LEN]>,
     signature: [u8; 64],
+    /// `public` as [`new`](Self::new) parsed it for its checks, kept for
+    /// the encapsulation (a value made by `to_public` parses when it
+    /// encapsulates); derived from `public`, left out of comparisons.
+    parsed: Option<Box<EncapsulationKey768>>,
 }
+
+impl PartialEq for PqPrekeyPublic {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            id,
+            kind,
+            public,
+            signature,
+            parsed: _,
+        } = self;
+        *id == other.id
+            && *kind == other.kind
+            && *public == other.public
+            && *signature == other.signature
+    }
+}
+
+impl Eq for PqPrekeyPublic {}
 
 impl PqPrekeyPublic {
     /// Checks the encapsulation key's length and encoding (FIPS 203 §7.2
@@ -81,7 +107,7 @@ impl PqPrekeyPublic {
         public: &[u8],
         signature: [u8; 64],
     ) -> Result<Self, DecodeError> {
-        parse_public_key(public)?;
+        let parsed = Box::new(parse_public_key(public)?);
         let mut key = Box::new([0u8; KEM_PUBLIC_KEY_LEN]);
         key.copy_from_slice(public);
         Ok(Self {
@@ -89,6 +115,7 @@ impl PqPrekeyPublic {
             kind,
             public: key,
             signature,
+            parsed: Some(parsed),
         })
     }
 
@@ -115,6 +142,14 @@ impl PqPrekeyPublic {
     /// Strict Ed25519 verification of the signature by `identity`.
     pub(crate) fn verify(&self, identity: &IdentityKey) -> bool {
         identity.verify_strict(&pq_prekey_message(&self.public)[..], &self.signature)
+    }
+
+    /// `ML-KEM.Encaps(public, m)`, with the key parsed once.
+    pub(crate) fn encapsulate(&self, m: &[u8; 32]) -> Result<Encapsulated, DecodeError> {
+        match &self.parsed {
+            Some(ek) => Ok(encapsulate_parsed(ek, m)),
+            None => encapsulate(&self.public, m),
+        }
     }
 }
 
@@ -199,6 +234,7 @@ impl SignedPqPrekey {
             kind: self.kind,
             public: Box::new(*self.pair.public()),
             signature: self.signature,
+            parsed: None,
         }
     }
 

@@ -143,6 +143,116 @@ pub fn in_chain_pair(
     Ok((rng, alice, bob))
 }
 
+/// The parties of a session setup, built by [`setup_parties`].
+pub struct SetupParties {
+    /// The generator everything was drawn from, to draw on.
+    pub rng: DangerDeterministicRng,
+    /// The initiator's identity.
+    pub alice: crate::IdentityKeyPair,
+    /// The responder's identity.
+    pub bob: crate::IdentityKeyPair,
+    /// Bob's prekey store: a signed prekey, one one-time prekey, a
+    /// last-resort PQ prekey and one one-time PQ prekey.
+    pub bob_prekeys: crate::PrekeyStore,
+    /// Bob's bundle with the one-time prekey and no PQ prekey (X3DH),
+    /// parsed.
+    pub classic: crate::PrekeyBundle,
+    /// Bob's bundle with the one-time prekey and the one-time PQ prekey
+    /// (PQXDH), parsed.
+    pub pq: crate::PrekeyBundle,
+}
+
+/// Alice, Bob, his prekey store and his two bundles (classic and PQXDH),
+/// from `seed`: the fixtures of the session-setup benches. `None` if a
+/// step fails (none does).
+pub fn setup_parties(seed: u64) -> Option<SetupParties> {
+    use crate::{IdentityKeyPair, PrekeyBundle, PrekeyStore};
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let mut bob_prekeys = PrekeyStore::new(&bob, &mut rng);
+    let opk = bob_prekeys
+        .generate_one_time_prekeys(&mut rng, 1)
+        .first()
+        .map(|o| o.id);
+    // Before the store holds a PQ prekey: a bundle without one.
+    let classic = PrekeyBundle::parse(&bob_prekeys.bundle(&bob, opk).ok()?.to_vec()).ok()?;
+    bob_prekeys.rotate_last_resort_pq_prekey(&bob, &mut rng);
+    let pq_opk = bob_prekeys
+        .generate_pq_one_time_prekeys(&bob, &mut rng, 1)
+        .first()
+        .map(|k| k.id());
+    let pq =
+        PrekeyBundle::parse(&bob_prekeys.bundle_with_pq(&bob, opk, pq_opk).ok()?.to_vec()).ok()?;
+    Some(SetupParties {
+        rng,
+        alice,
+        bob,
+        bob_prekeys,
+        classic,
+        pq,
+    })
+}
+
+/// A channel `(rng, owner, subscriber)` from `seed`: the subscriber holds
+/// the owner's chain (its distribution delivered over a fresh 1:1 session)
+/// and the owner never rotates by policy. For benches. `None` if a step
+/// fails (none does).
+pub fn channel_pair(
+    seed: u64,
+    now: crate::Timestamp,
+) -> Option<(
+    DangerDeterministicRng,
+    crate::group::ChannelOwner,
+    crate::group::ChannelSubscriber,
+)> {
+    use crate::group::{ChannelOwner, ChannelSubscriber, GroupId, RotationPolicy};
+    use crate::{ContentType, Encrypt, IdentityKeyPair, Outgoing};
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let owner = IdentityKeyPair::generate(&mut rng);
+    let sub = IdentityKeyPair::generate(&mut rng);
+    let id = GroupId::from_bytes([7; 16]);
+    let (mut channel, distribution) =
+        ChannelOwner::create_with_id(&mut rng, now, id, *owner.public(), &[*sub.public()]).ok()?;
+    channel.set_rotation_policy(RotationPolicy::new(u32::MAX - 1, u64::MAX).ok()?);
+    let mut subscriber = ChannelSubscriber::new(id, *sub.public(), *owner.public());
+    let (mut to_sub, mut from_owner) = session_pair(&mut rng, &owner, &sub, now).ok()?;
+    let message = to_sub
+        .encrypt(
+            &mut rng,
+            now,
+            Outgoing::new(ContentType::GroupKeyDistribution, &distribution.body),
+        )
+        .ok()?
+        .message;
+    let received = from_owner.decrypt(now, &message).ok()?;
+    subscriber.accept_distribution(now, &received).ok()?;
+    Some((rng, channel, subscriber))
+}
+
+/// One message from `from` to `to` through the caller-buffer API:
+/// `encrypt_into` `body` into `wire` (at least
+/// `from.encrypted_len(body.len(), false)` bytes), then `decrypt_in_place`.
+/// Returns the received message's number. Allocates nothing: the step the
+/// benches and the allocation tests repeat.
+pub fn send_in_place<R: rand_core::CryptoRng + ?Sized>(
+    rng: &mut R,
+    now: crate::Timestamp,
+    from: &mut crate::Session,
+    to: &mut crate::Session,
+    body: &[u8],
+    wire: &mut [u8],
+) -> Result<u32, crate::SessionError> {
+    use crate::Encrypt;
+    let n = from
+        .encrypt_into(rng, now, crate::Outgoing::message(body), wire)?
+        .len;
+    let wire = wire
+        .get_mut(..n)
+        .ok_or(crate::SessionError::BufferTooSmall)?;
+    Ok(to.decrypt_in_place(now, wire)?.message_number)
+}
+
 /// Established sessions `(a's with b, b's with a)` between two given
 /// identities: b publishes a bundle with a one-time prekey, a initiates, b
 /// accepts and replies, a receives. For benches and examples that need

@@ -156,3 +156,44 @@ fn caller_buffer_round_trip() {
     let r = bob.decrypt_in_place(T0, &mut buf).unwrap();
     assert_eq!(r.body, b"in place");
 }
+
+/// The receiving chain keeps its ratchet key decoded for the next sending
+/// step (a cache, not stored): a session restored from its blob, which
+/// decodes the key again, sends exactly what the live session sends, and
+/// both keep working.
+#[test]
+fn restored_session_turns_the_ratchet_as_the_live_one() {
+    use sealwire::persist::StateBlob;
+    let (rng, mut alice, mut bob) = sealwire::testing::in_chain_pair(31, T0).unwrap();
+    // Bob received Alice's ratchet turn: his next message turns his side.
+    let mut restored = Session::from_blob(&bob.to_blob()).unwrap();
+    assert_eq!(restored, bob, "the cache is left out of comparisons");
+    let (mut rng_live, mut rng_restored) = (rng.clone(), rng);
+    let live = bob
+        .encrypt(&mut rng_live, T0, Outgoing::message(b"turn back"))
+        .unwrap()
+        .message;
+    let again = restored
+        .encrypt(&mut rng_restored, T0, Outgoing::message(b"turn back"))
+        .unwrap()
+        .message;
+    assert_eq!(live, again);
+    assert_eq!(
+        &alice.decrypt(T0, &live).unwrap().plaintext[..],
+        b"turn back"
+    );
+    // And once more in the other direction, through the cache again.
+    let reply = alice
+        .encrypt(&mut rng_live, T0, Outgoing::message(b"and again"))
+        .unwrap()
+        .message;
+    assert_eq!(
+        &bob.decrypt(T0, &reply).unwrap().plaintext[..],
+        b"and again"
+    );
+    let m = bob
+        .encrypt(&mut rng_live, T0, Outgoing::message(b"third"))
+        .unwrap()
+        .message;
+    assert_eq!(&alice.decrypt(T0, &m).unwrap().plaintext[..], b"third");
+}

@@ -1,60 +1,34 @@
 //! The benches' clock (included by `benches/session.rs` and
-//! `benches/group.rs` with `#[path]`).
+//! `benches/group.rs` with `#[path]`): criterion's measurement over the
+//! time source of `common/time_source.rs`.
 
-use std::time::{Duration, Instant};
+#[path = "time_source.rs"]
+mod time_source;
+
+use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+
+use time_source::TimeSource;
 
 /// Wall time, or with `SEALWIRE_BENCH_CLOCK=thread-cpu` the CPU time of the
 /// bench thread. Values are nanoseconds either way (criterion's own
 /// formatting and throughput).
 pub(crate) struct Clock {
-    thread_cpu: bool,
-    origin: Instant,
+    source: TimeSource,
     wall: WallTime,
 }
 
 impl Clock {
     pub(crate) fn from_env() -> Self {
-        let thread_cpu = match std::env::var("SEALWIRE_BENCH_CLOCK").as_deref() {
-            Ok("thread-cpu") if cfg!(unix) => true,
-            Ok("thread-cpu") => {
-                eprintln!("SEALWIRE_BENCH_CLOCK=thread-cpu needs Unix; using wall time");
-                false
-            }
-            Ok("wall") | Err(_) => false,
-            Ok(other) => {
-                eprintln!(
-                    "unknown SEALWIRE_BENCH_CLOCK={other:?} (wall, thread-cpu); using wall time"
-                );
-                false
-            }
-        };
-        eprintln!(
-            "clock: {}",
-            if thread_cpu {
-                "bench thread CPU time"
-            } else {
-                "wall time"
-            }
-        );
         Self {
-            thread_cpu,
-            origin: Instant::now(),
+            source: TimeSource::from_env(false),
             wall: WallTime,
         }
     }
 
     pub(crate) fn now(&self) -> Duration {
-        #[cfg(unix)]
-        if self.thread_cpu {
-            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-            return Duration::new(
-                u64::try_from(t.tv_sec).unwrap_or(0),
-                u32::try_from(t.tv_nsec).unwrap_or(0),
-            );
-        }
-        self.origin.elapsed()
+        self.source.now()
     }
 }
 

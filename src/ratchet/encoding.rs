@@ -25,7 +25,9 @@ use super::chain_key::ChainKey;
 use super::message_key::MessageKey;
 use super::root_key::RootKey;
 use super::skipped::{SkippedKey, SkippedKeys};
-use super::{AD_LEN, ClosedChain, OurRatchet, RatchetState, ReceivingChain, SendingChain};
+use super::{
+    AD_LEN, ClosedChain, DecodedKey, OurRatchet, RatchetState, ReceivingChain, SendingChain,
+};
 use crate::blob_writer::BlobWriter;
 use crate::dh::DhKeyPair;
 use crate::error::DecodeError;
@@ -127,6 +129,7 @@ impl RatchetState {
                 ratchet_key: r.array()?,
                 chain_key: ChainKey::new(r.array()?),
                 index: r.u32()?,
+                decoded: DecodedKey::default(),
             }),
             false => None,
         };

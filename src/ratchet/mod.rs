@@ -15,7 +15,7 @@ pub(crate) mod skipped;
 
 use alloc::collections::VecDeque;
 
-use crate::dh::DhKeyPair;
+use crate::dh::{DhKeyPair, TheirPublic};
 use crate::error::SessionError;
 use crate::limits::{FRANKING_COMMITMENT_LEN, MAX_RECEIVING_CHAINS, MAX_SKIP};
 use crate::wipe::WipingVec;
@@ -62,6 +62,28 @@ struct ReceivingChain {
     ratchet_key: [u8; 32],
     chain_key: ChainKey,
     index: u32,
+    decoded: DecodedKey,
+}
+
+/// The chain's ratchet key decoded for DH ([`TheirPublic`]) by the DH that
+/// opened the chain, kept for the DH of our next sending step, which takes
+/// the same key (SPEC.md §5.6): one decoding (a field inversion and a
+/// square root) per ratchet turn instead of two. A cache of a public value:
+/// not stored in blobs (a restored chain decodes the key when it needs
+/// it), left out of comparisons.
+#[derive(Clone, Default)]
+struct DecodedKey(Option<TheirPublic>);
+
+impl PartialEq for DecodedKey {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl core::fmt::Debug for DecodedKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_some() { "decoded" } else { "-" })
+    }
 }
 
 /// A receiving chain that was replaced: its chain key is erased, its
@@ -155,6 +177,7 @@ enum Plan {
 /// returns the key for `target`, the chain after it, and the skipped keys.
 fn derive_to(
     ratchet_key: [u8; 32],
+    decoded: DecodedKey,
     mut chain_key: ChainKey,
     mut index: u32,
     target: u32,
@@ -180,6 +203,7 @@ fn derive_to(
             ratchet_key,
             chain_key: next,
             index,
+            decoded,
         },
     ))
 }
@@ -299,7 +323,10 @@ impl RatchetState {
                     .as_ref()
                     .ok_or(SessionError::UnexpectedMessage)?;
                 let pair = DhKeyPair::generate(rng);
-                let dh = pair.diffie_hellman(&their.ratchet_key)?;
+                let dh = match &their.decoded.0 {
+                    Some(decoded) => pair.diffie_hellman_with(decoded)?,
+                    None => pair.diffie_hellman(&their.ratchet_key)?,
+                };
                 let (root_key, chain_key) = self.root_key.advance(&dh);
                 Some((
                     pair,
@@ -373,6 +400,7 @@ impl RatchetState {
                 let mut skipped = WipingVec::with_capacity(capacity(jump));
                 let (key, chain) = derive_to(
                     rc.ratchet_key,
+                    rc.decoded.clone(),
                     rc.chain_key.clone(),
                     rc.index,
                     header.counter,
@@ -434,10 +462,12 @@ impl RatchetState {
         let OurRatchet::Pair(our_pair) = &self.our_ratchet else {
             return Err(SessionError::AuthenticationFailed);
         };
-        let dh = our_pair.diffie_hellman(&header.ratchet_key)?;
+        let their = TheirPublic::new(&header.ratchet_key);
+        let dh = our_pair.diffie_hellman_with(&their)?;
         let (root_key, chain_key) = self.root_key.advance(&dh);
         let (key, chain) = derive_to(
             header.ratchet_key,
+            DecodedKey(Some(their)),
             chain_key,
             0,
             header.counter,
