@@ -50,3 +50,19 @@ pub fn accept_distribution_body<R: Receives>(
 ) -> Result<bool, GroupError> {
     group.process_distribution(now, sender, body)
 }
+
+/// The key derivations written over the SHA-256 compression function
+/// (src/kdf.rs), for the differential fuzz target `message_keys`:
+/// `HMAC-SHA256(key, [a])` and `HMAC-SHA256(key, [b])` as the chain step
+/// computes them (the 1:1 and group `KDF_CK` take `a = 0x01`, `b = 0x02`),
+/// then the 1:1 and the group message-key HKDFs of `key` (SPEC.md §5.4,
+/// §20.4). Secret outputs: fuzzing only.
+pub fn kdf_fast_paths(key: &[u8; 32], a: u8, b: u8) -> ([u8; 32], [u8; 32], [u8; 44], [u8; 44]) {
+    let (x, y) = crate::kdf::hmac_sha256_pair(key, a, b);
+    (
+        x,
+        y,
+        crate::kdf::message_keys(key),
+        crate::kdf::group_message_keys(key),
+    )
+}

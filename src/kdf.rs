@@ -331,6 +331,20 @@ mod tests {
     #![allow(clippy::cast_possible_truncation)]
     use super::*;
 
+    /// A secret key's schedule is wiped by its `zeroize` (the derivations
+    /// call it; the type is not `ZeroizeOnDrop` so that `ZERO_KEY` can be
+    /// a constant).
+    #[test]
+    fn hmac_key_schedule_zeroize_wipes_both_states() {
+        let mut scratch = Scratch::<1>::new();
+        scratch.put(0, &[0x42; 32]);
+        let mut key = scratch.hmac_key();
+        assert_ne!(key.inner, [0; 8]);
+        assert_ne!(key.outer, [0; 8]);
+        key.zeroize();
+        assert_eq!((key.inner, key.outer), ([0; 8], [0; 8]));
+    }
+
     #[test]
     fn hkdf_matches_rfc5869_case_1() {
         let ikm = [0x0bu8; 22];

@@ -17,7 +17,6 @@
 
 mod common;
 
-use common::distribution_from;
 use common::legacy;
 use common::{T0, established};
 use sealwire::ContentType;
@@ -27,7 +26,7 @@ use sealwire::group::{Group, GroupError, GroupId};
 use sealwire::hazmat;
 use sealwire::persist::StateBlob;
 use sealwire::testing::DangerDeterministicRng;
-use sealwire::{Encrypt, IdentityKeyPair, Outgoing, Session, SessionError};
+use sealwire::{Encrypt, Outgoing, Session, SessionError};
 
 fn policy() -> Option<ExpiryPolicy> {
     Some(ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap())
@@ -171,20 +170,7 @@ const GID: GroupId = GroupId::from_bytes([0x7e; 16]);
 
 /// Alice and Mallory, members of one group, each holding the other's chain.
 fn group_pair(seed: u64) -> (DangerDeterministicRng, Group, Group) {
-    let mut rng = DangerDeterministicRng::from_u64(seed);
-    let a = IdentityKeyPair::generate(&mut rng);
-    let m = IdentityKeyPair::generate(&mut rng);
-    let (mut alice, da) =
-        Group::create_with_id(&mut rng, T0, GID, *a.public(), &[*m.public()]).unwrap();
-    let (mut mallory, dm) =
-        Group::create_with_id(&mut rng, T0, GID, *m.public(), &[*a.public()]).unwrap();
-    alice
-        .accept_distribution(T0, &distribution_from(&m, T0, &dm.body))
-        .unwrap();
-    mallory
-        .accept_distribution(T0, &distribution_from(&a, T0, &da.body))
-        .unwrap();
-    (rng, alice, mallory)
+    common::group_pair(seed, GID)
 }
 
 fn group_change(rng: &mut DangerDeterministicRng, from: &mut Group, version: u64) -> Vec<u8> {

@@ -144,6 +144,28 @@ pub fn distribution_from(from: &IdentityKeyPair, now: Timestamp, body: &[u8]) ->
     received
 }
 
+/// Two members of the group `gid`, each holding the other's chain (the
+/// second is the attacker in the adversary tests).
+pub fn group_pair(
+    seed: u64,
+    gid: sealwire::group::GroupId,
+) -> (DangerDeterministicRng, Group, Group) {
+    let mut rng = DangerDeterministicRng::from_u64(seed);
+    let a = IdentityKeyPair::generate(&mut rng);
+    let m = IdentityKeyPair::generate(&mut rng);
+    let (mut alice, da) =
+        Group::create_with_id(&mut rng, T0, gid, *a.public(), &[*m.public()]).unwrap();
+    let (mut mallory, dm) =
+        Group::create_with_id(&mut rng, T0, gid, *m.public(), &[*a.public()]).unwrap();
+    alice
+        .accept_distribution(T0, &distribution_from(&m, T0, &dm.body))
+        .unwrap();
+    mallory
+        .accept_distribution(T0, &distribution_from(&a, T0, &da.body))
+        .unwrap();
+    (rng, alice, mallory)
+}
+
 /// A distinctive body, so that a test can look for it in a buffer.
 pub fn body(tag: u64) -> Vec<u8> {
     let mut b = b"secret-body-".to_vec();
