@@ -76,7 +76,8 @@ impl From<ContentType> for u8 {
 
 /// Padmé (Nikitin et al., PETS 2019): rounds `len` up so that only
 /// O(log log len) bits of it remain; at most 12% overhead, less for large
-/// lengths.
+/// lengths. Never less than `len`: a length whose rounded value does not
+/// fit a `usize` (only within 12% of `usize::MAX`) gives `usize::MAX`.
 pub fn padme(len: usize) -> usize {
     if len < 2 {
         return len;
@@ -87,7 +88,10 @@ pub fn padme(len: usize) -> usize {
     let s = u32::BITS.saturating_sub(e.leading_zeros()); // floor(log2 e) + 1 (e is a u32)
     let last_bits = e.saturating_sub(s);
     let mask = (1usize << last_bits).saturating_sub(1);
-    len.saturating_add(mask) & !mask
+    match len.checked_add(mask) {
+        Some(rounded) => rounded & !mask,
+        None => usize::MAX,
+    }
 }
 
 /// Padded length of a body of `body_len` bytes.
@@ -368,6 +372,23 @@ mod tests {
         assert_eq!(padme(65536), 65536);
         assert_eq!(padme(65537), 67584);
         assert_eq!(padme(MAX_BODY_LEN), MAX_BODY_LEN);
+    }
+
+    /// Near `usize::MAX` the rounded length does not fit: the result
+    /// saturates and is never below the input (it once wrapped below it).
+    #[test]
+    fn padme_never_shrinks_near_the_top() {
+        for len in [
+            usize::MAX,
+            usize::MAX - 1,
+            usize::MAX - 1000,
+            usize::MAX / 8 * 7,
+        ] {
+            assert!(padme(len) >= len, "padme({len}) = {}", padme(len));
+        }
+        assert_eq!(padme(usize::MAX), usize::MAX);
+        // The largest power of two fits as it is.
+        assert_eq!(padme(1 << (usize::BITS - 1)), 1 << (usize::BITS - 1));
     }
 
     #[test]
