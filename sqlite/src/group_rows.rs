@@ -110,6 +110,11 @@ impl Members {
     pub(crate) fn users(&self) -> Vec<String> {
         self.0.iter().map(|(u, _)| u.clone()).collect()
     }
+
+    /// Every member device's identity key, user by user.
+    pub(crate) fn keys(&self) -> Vec<IdentityKey> {
+        self.0.iter().flat_map(|(_, k)| k.iter().copied()).collect()
+    }
 }
 
 /// A row of `groups`.

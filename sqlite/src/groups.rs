@@ -154,25 +154,18 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let us = our_identity_key(&self.codec, &tx)?;
         let record = members_of(&tx, &self.codec, me, members)?;
-        let keys: Vec<IdentityKey> = record
-            .0
-            .iter()
-            .flat_map(|(_, k)| k.iter().copied())
-            .collect();
-        let (state, dist) = match mode {
+        let keys = record.keys();
+        let (state, dist, id) = match mode {
             GroupMode::Channel => {
                 let (s, d) = ChannelOwner::create(rng, now, us, &keys)?;
-                (GroupStateKind::Owner(s), d)
+                let id = s.id();
+                (GroupStateKind::Owner(s), d, id)
             }
             _ => {
                 let (s, d) = Group::create(rng, now, us, &keys)?;
-                (GroupStateKind::Member(s), d)
+                let id = s.id();
+                (GroupStateKind::Member(s), d, id)
             }
-        };
-        let id = match &state {
-            GroupStateKind::Member(s) => s.id(),
-            GroupStateKind::Owner(s) => s.id(),
-            GroupStateKind::Subscriber(s) => s.id(),
         };
         let row = GroupRow {
             id,
@@ -212,11 +205,7 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let us = our_identity_key(&self.codec, &tx)?;
         let record = members_of(&tx, &self.codec, me, members)?;
-        let keys: Vec<IdentityKey> = record
-            .0
-            .iter()
-            .flat_map(|(_, k)| k.iter().copied())
-            .collect();
+        let keys = record.keys();
         let (state, dist) = match group_rows::load_group(&tx, &self.codec, &id)? {
             None => Group::create_with_id(rng, now, id, us, &keys)?,
             Some(GroupRow { joined: true, .. }) => return Err(StoreError::GroupExists(id)),
