@@ -49,11 +49,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use common::TempDir;
-use common::child::{Child, KillPlan, Killed, frame, hex, unhex};
+use common::child::{Child, KillPlan, Killed, Next, frame, hex, unhex};
 use sealwire::devices::DeviceSessions;
 use sealwire::group::{Group, GroupError, parse_post_header};
 use sealwire::persist::StorageKey;
@@ -258,36 +257,17 @@ impl Harness {
     }
 
     fn next_event(&mut self) -> Result<Event, Killed> {
-        loop {
-            let child = self.child.as_mut().expect("no child");
-            if let KillPlan::AfterAcks(n, jitter_us) = child.plan
-                && child.acks >= n
-            {
-                child.plan =
-                    KillPlan::AfterTime(child.spawned.elapsed() + Duration::from_micros(jitter_us));
-            }
-            let wait = match child.plan {
-                KillPlan::AfterTime(t) => t.saturating_sub(child.spawned.elapsed()),
-                _ => SILENCE,
-            };
-            if wait.is_zero() {
+        let child = self.child.as_mut().expect("no child");
+        match child.next(SILENCE, |e| matches!(e, Event::Ack { .. })) {
+            Next::KillNow => {
                 self.child.take().unwrap().kill();
                 self.kills += 1;
                 self.scan();
-                return Err(Killed);
+                Err(Killed)
             }
-            match child.events.recv_timeout(wait) {
-                Ok(Event::Exited) => panic!("the child exited on its own"),
-                Ok(Event::Error(e)) => panic!("the child failed: {e}"),
-                Ok(event) => {
-                    if matches!(event, Event::Ack { .. }) {
-                        child.acks += 1;
-                    }
-                    return Ok(event);
-                }
-                Err(RecvTimeoutError::Timeout) if wait < SILENCE => {}
-                Err(e) => panic!("child silent for {SILENCE:?}: {e}"),
-            }
+            Next::Event(Event::Exited) => panic!("the child exited on its own"),
+            Next::Event(Event::Error(e)) => panic!("the child failed: {e}"),
+            Next::Event(event) => Ok(event),
         }
     }
 

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// When to kill the current child.
@@ -22,6 +22,14 @@ pub enum KillPlan {
 
 /// The child was killed (as planned): start the current step again.
 pub struct Killed;
+
+/// What [`Child::next`] saw.
+pub enum Next<E> {
+    /// A line of the child's.
+    Event(E),
+    /// The kill plan says: kill it now.
+    KillNow,
+}
 
 /// A command: type byte, u32 BE length, payload.
 pub fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
@@ -106,6 +114,38 @@ impl<E: Send + 'static> Child<E> {
             spawned: Instant::now(),
             plan,
             acks: 0,
+        }
+    }
+
+    /// Waits for the child's next event under its kill plan: an
+    /// `AfterAcks` plan becomes a timed kill once `is_ack` has counted its
+    /// acknowledgements; [`Next::KillNow`] when the planned time has come.
+    /// Panics if the child says nothing for `silence`.
+    pub fn next(&mut self, silence: Duration, is_ack: impl Fn(&E) -> bool) -> Next<E> {
+        loop {
+            if let KillPlan::AfterAcks(n, jitter_us) = self.plan
+                && self.acks >= n
+            {
+                self.plan =
+                    KillPlan::AfterTime(self.spawned.elapsed() + Duration::from_micros(jitter_us));
+            }
+            let wait = match self.plan {
+                KillPlan::AfterTime(t) => t.saturating_sub(self.spawned.elapsed()),
+                _ => silence,
+            };
+            if wait.is_zero() {
+                return Next::KillNow;
+            }
+            match self.events.recv_timeout(wait) {
+                Ok(event) => {
+                    if is_ack(&event) {
+                        self.acks += 1;
+                    }
+                    return Next::Event(event);
+                }
+                Err(RecvTimeoutError::Timeout) if wait < silence => {}
+                Err(e) => panic!("child silent for {silence:?}: {e}"),
+            }
         }
     }
 
