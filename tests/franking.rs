@@ -28,6 +28,7 @@ use sealwire::franking::{
 use sealwire::franking::{commitment_of, stamp, stamp_message, verify_report};
 use sealwire::hazmat;
 use sealwire::limits::{FRAME_FRANKING_LEN, FRANKING_COMMITMENT_LEN};
+use sealwire::rand_core::Rng;
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::wire::{HEADER_LEN, MESSAGE_VERSION, Message, TYPE_FRANKED_RATCHET, TYPE_RATCHET};
 use sealwire::{
@@ -479,6 +480,8 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
         alice.encrypted_len(100, false) + FRAME_FRANKING_LEN + FRANKING_COMMITMENT_LEN
     );
     let mut out = vec![0u8; n];
+    let rng_before = s.rng.clone();
+    let alice_before = alice.clone();
     assert_eq!(
         alice.encrypt_into(
             &mut s.rng,
@@ -487,6 +490,14 @@ fn franked_and_unfranked_messages_interleave_in_any_order() {
             &mut out[..n - 1]
         ),
         Err(SessionError::BufferTooSmall)
+    );
+    // Nothing changed: not the session, not the generator (no franking key
+    // was drawn for a message that was not sent).
+    assert!(alice == alice_before);
+    assert_eq!(
+        s.rng.clone().next_u64(),
+        rng_before.clone().next_u64(),
+        "a short buffer drew from the generator"
     );
     let w = alice
         .encrypt_into(

@@ -109,6 +109,12 @@ impl Conversation {
             return Err(SessionError::MessageTooLarge);
         }
         let meta = self.app_meta(now, msg.content_type())?;
+        // The buffer is checked before the franking key is drawn, so that a
+        // short buffer takes nothing from the generator either.
+        let needed = transport::sealed_len(prekey, body.len(), meta.has_timer(), msg.is_franked());
+        if out.len() < needed {
+            return Err(SessionError::BufferTooSmall);
+        }
         let franking = msg
             .is_franked()
             .then(|| self.frank(rng, their, &meta, body));
