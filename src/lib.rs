@@ -77,7 +77,7 @@
 //! | area | start with |
 //! |---|---|
 //! | identity and prekeys | [`IdentityKeyPair`], [`PrekeyStore`], [`PrekeyBundle`], [`SignedPqPrekey`] |
-//! | 1:1 sessions | [`PendingSession::initiate`], [`Session::accept`], [`SessionRecord`], the [`Encrypt`] trait with [`Outgoing`], [`Received`] |
+//! | 1:1 sessions | [`PendingSession::initiate`], [`Session::accept`], [`SessionRecord`], the [`Encrypt`] trait with [`Outgoing`], [`Received`] (its body a [`Plaintext`]) |
 //! | groups and channels | [`group::Group`], [`group::ChannelOwner`], [`group::ChannelSubscriber`], [`group::Distribution`] |
 //! | several devices | [`DeviceAddress`], [`devices::DeviceList`], [`devices::DeviceSessions`], [`devices::encrypt_for_devices`] |
 //! | sealed sender | [`sealed::ServerKey`], [`sealed::TrustedServerKeys`], [`sealed::seal`], [`sealed::open`], [`sealed::seal_post`] |
@@ -146,6 +146,7 @@ mod kdf;
 mod kem;
 pub mod limits;
 pub mod persist;
+mod plaintext;
 mod pq_prekey;
 mod prekey;
 mod ratchet;
@@ -170,6 +171,7 @@ pub use bundle::{OneTimePrekeyPublic, PrekeyBundle};
 pub use error::{BundleError, DecodeError, SessionError};
 pub use frame::ContentType;
 pub use identity::{IdentityKey, IdentityKeyPair};
+pub use plaintext::Plaintext;
 pub use pq_prekey::{PqPrekeyKind, PqPrekeyPublic, SignedPqPrekey};
 pub use prekey::{MissingPrekey, PrekeyStore, SignedPrekey};
 #[cfg(feature = "std")]

@@ -161,9 +161,36 @@ fn the_allocating_path_makes_one_allocation_of_the_right_size() {
         let bytes = allocated_bytes();
         let (received, allocations) = count_allocations(|| bob.decrypt(T0, &sent.message).unwrap());
         assert_eq!(allocations, 1, "decrypt of {body_len} bytes");
-        assert_eq!(allocated_bytes() - bytes, len as u64);
+        assert_eq!(
+            allocated_bytes() - bytes,
+            (len - IN_CHAIN_HEADER_LEN) as u64,
+            "decrypt allocates the ciphertext's length"
+        );
         assert_eq!(&received.plaintext[..], &body[..]);
-        assert_eq!(received.plaintext.capacity(), len);
+    }
+}
+
+/// An in-chain message's bytes before its ciphertext: version, type and
+/// the 52-byte header (SPEC.md §6).
+const IN_CHAIN_HEADER_LEN: usize = 2 + 52;
+
+/// The allocating group receive: exactly one allocation, of the post's
+/// length (the post copied once and decrypted there in place; the body is
+/// not copied again).
+#[test]
+fn the_allocating_group_receive_makes_one_allocation_of_the_posts_length() {
+    for body_len in [100, 64 * 1024] {
+        let (mut rng, mut owner, mut sub) = channel(body_len as u64 + 1);
+        let body: Vec<u8> = (0..body_len).map(|i| (i * 5) as u8).collect();
+        let warm = owner.post(&mut rng, T0, &body).unwrap();
+        sub.receive_post(T0, &warm.bytes).unwrap();
+        let post = owner.post(&mut rng, T0, &body).unwrap();
+        let bytes = allocated_bytes();
+        let (received, allocations) =
+            count_allocations(|| sub.receive_post(T0, &post.bytes).unwrap());
+        assert_eq!(allocations, 1, "receive of a {body_len}-byte post");
+        assert_eq!(allocated_bytes() - bytes, post.bytes.len() as u64);
+        assert_eq!(&received.plaintext[..], &body[..]);
     }
 }
 

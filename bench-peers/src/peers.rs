@@ -407,6 +407,7 @@ fn bulk(b: &mut Bench) {
             })
         };
         let alloc_row = paired(b.rounds, &mut allocating, &mut raw);
+        let alloc_vs_caller = paired(b.rounds, &mut allocating, &mut caller_buffers);
         let olm_row = paired(b.rounds, &mut allocating, || {
             per_op(clock, iters, || {
                 let m = oa.encrypt(black_box(&body)).unwrap();
@@ -426,6 +427,13 @@ fn bulk(b: &mut Bench) {
             &alloc_row,
             Some(size),
             "",
+        );
+        b.push_paired(
+            &format!("{metric}, allocating"),
+            "sealwire, caller buffers",
+            &alloc_vs_caller,
+            Some(size),
+            "the allocating API over the caller-buffer API (goal at 64 KiB: ≤ 1.1×)",
         );
         b.push_paired(
             &format!("{metric}, allocating"),

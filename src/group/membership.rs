@@ -23,7 +23,7 @@ use crate::group::post::{
     POST_HEADER_LEN, POST_RANDOM_LEN, POST_SIGNATURE_LEN, PostHeader, PostLayout,
     ciphertext_digest, parse_post, post_len, signed_message,
 };
-use crate::group::received::GroupReceivedRef;
+use crate::group::received::{GroupReceived, GroupReceivedRef};
 use crate::group::receiver::{ReceiverChain, SenderState, SkippedPostKey};
 use crate::group::sender_key::SenderKey;
 use crate::group::senders::Senders;
@@ -32,6 +32,7 @@ use crate::identity::IdentityKey;
 use crate::limits::{
     MAX_BODY_LEN, MAX_GROUP_FORWARD_JUMP, MAX_GROUP_MEMBERS, MAX_SKIPPED_KEY_AGE_MS,
 };
+use crate::plaintext::Plaintext;
 use crate::time::Timestamp;
 use crate::wipe::WipingVec;
 
@@ -433,12 +434,50 @@ impl GroupCore {
         buf: &'b mut [u8],
         expected: Option<&IdentityKey>,
     ) -> Result<GroupReceivedRef<'b>, GroupError> {
+        self.receive_at(now, buf, expected).map(|(r, _)| r)
+    }
+
+    /// [`receive_in_place`](Self::receive_in_place) of a copy of `post`,
+    /// returning an owned plaintext: one allocation (the post's length)
+    /// and one copy; the plaintext shows the body where it was decrypted,
+    /// every other byte of the copy zeroed. On error nothing changed and
+    /// the copy is zeroized.
+    pub(crate) fn receive_owned(
+        &mut self,
+        now: Timestamp,
+        post: &[u8],
+        expected: Option<&IdentityKey>,
+    ) -> Result<GroupReceived, GroupError> {
+        let mut buf = Plaintext::hidden(post.to_vec());
+        let (r, at) = self.receive_at(now, buf.buffer_mut(), expected)?;
+        let len = r.body.len();
+        let received = r.with_plaintext(Plaintext::default());
+        #[allow(
+            clippy::expect_used,
+            reason = "receive_at returns a body inside the buffer it decrypted"
+        )]
+        let plaintext = buf.reveal(at, len).expect("the body lies inside the post");
+        Ok(GroupReceived {
+            plaintext,
+            ..received
+        })
+    }
+
+    /// [`receive_in_place`](Self::receive_in_place), also returning where
+    /// the body starts in `buf`.
+    fn receive_at<'b>(
+        &mut self,
+        now: Timestamp,
+        buf: &'b mut [u8],
+        expected: Option<&IdentityKey>,
+    ) -> Result<(GroupReceivedRef<'b>, usize), GroupError> {
         let layout = self.parse_own_post(buf)?;
         let (sender, ci) = self.find_signed_chain(&layout, buf, now)?;
         if expected.is_some_and(|e| *e != sender) {
             return Err(GroupError::SenderMismatch);
         }
         let plan = self.plan_key(sender.as_bytes(), ci, &layout.header, now)?;
+        let ct_at = layout.ciphertext().start;
         let ct = buf
             .get_mut(layout.ciphertext())
             .ok_or(GroupError::Malformed(DecodeError::Truncated))?;
@@ -469,13 +508,14 @@ impl GroupCore {
             sent_at,
             now,
         );
+        let body_at = ct_at.saturating_add(opened.body_at);
         let body: &'b [u8] = if timed.expiry == MessageExpiry::Expired {
             opened.body.zeroize();
             &[]
         } else {
             opened.body
         };
-        Ok(GroupReceivedRef {
+        let received = GroupReceivedRef {
             body,
             sender,
             chain_id: header.chain_id,
@@ -484,7 +524,8 @@ impl GroupCore {
             sent_at,
             expiry: timed.expiry,
             timer_change: timed.change,
-        })
+        };
+        Ok((received, body_at))
     }
 
     /// Steps 1–2 of SPEC.md §20.6: the post's layout, naming this group.
@@ -672,6 +713,8 @@ struct OpenedFrame<'b> {
     meta: FrameMeta,
     /// The body, inside the caller's buffer.
     body: &'b mut [u8],
+    /// Where `body` starts in the ciphertext.
+    body_at: usize,
 }
 
 /// Steps 5–6 of SPEC.md §20.6: decrypts the ciphertext `ct` in place with
@@ -706,7 +749,11 @@ fn open_frame<'b>(
     let body = ct
         .get_mut(start..start.saturating_add(len))
         .expect("the parsed body lies inside the frame");
-    Ok(OpenedFrame { meta, body })
+    Ok(OpenedFrame {
+        meta,
+        body,
+        body_at: start,
+    })
 }
 
 /// What a post's frame may not be, beyond a frame that parses.

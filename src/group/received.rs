@@ -1,7 +1,6 @@
 //! What receiving a post hands back.
 
-use alloc::vec::Vec;
-use zeroize::Zeroizing;
+use crate::plaintext::Plaintext;
 
 use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
@@ -13,7 +12,7 @@ use crate::time::Timestamp;
 #[non_exhaustive]
 pub struct GroupReceived {
     /// The post body.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: Plaintext,
     /// The sender: the 1:1 peer who distributed the chain.
     pub sender: IdentityKey,
     /// The sender's chain.
@@ -56,8 +55,13 @@ pub struct GroupReceivedRef<'b> {
 impl GroupReceivedRef<'_> {
     /// Copies the body into an owned [`GroupReceived`].
     pub fn to_owned(&self) -> GroupReceived {
+        self.with_plaintext(Plaintext::copy_from(self.body))
+    }
+
+    /// This post's metadata with `plaintext` as its body.
+    pub(crate) fn with_plaintext(&self, plaintext: Plaintext) -> GroupReceived {
         GroupReceived {
-            plaintext: Zeroizing::new(self.body.to_vec()),
+            plaintext,
             sender: self.sender,
             chain_id: self.chain_id,
             iteration: self.iteration,

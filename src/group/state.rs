@@ -271,10 +271,7 @@ impl<R: Receives> GroupState<R> {
         now: Timestamp,
         post: &[u8],
     ) -> Result<GroupReceived, GroupError> {
-        let mut buf = zeroize::Zeroizing::new(post.to_vec());
-        self.core
-            .receive_in_place(now, &mut buf, None)
-            .map(|r| r.to_owned())
+        self.core.receive_owned(now, post, None)
     }
 
     /// [`receive_post`](Self::receive_post) of a post that must be
@@ -287,10 +284,7 @@ impl<R: Receives> GroupState<R> {
         post: &[u8],
         sender: &IdentityKey,
     ) -> Result<GroupReceived, GroupError> {
-        let mut buf = zeroize::Zeroizing::new(post.to_vec());
-        self.core
-            .receive_in_place(now, &mut buf, Some(sender))
-            .map(|r| r.to_owned())
+        self.core.receive_owned(now, post, Some(sender))
     }
 
     /// Receives a post held in `buf`, decrypting it in place; the body

@@ -3,7 +3,8 @@
 //! (SPEC.md §10).
 
 use alloc::vec::Vec;
-use zeroize::{Zeroize, Zeroizing};
+
+use crate::plaintext::Plaintext;
 
 use crate::error::SessionError;
 use crate::expiry::policy::Timed;
@@ -207,16 +208,18 @@ impl Conversation {
         now: Timestamp,
         buf: &'b mut [u8],
     ) -> Result<ReceivedRef<'b>, SessionError> {
-        self.open_at(parsed, sender, now, buf).map(|(r, _)| r)
+        let (head, ciphertext) = split_ciphertext(parsed, buf)?;
+        self.open_at(parsed, sender, now, head, ciphertext)
+            .map(|(r, _)| r)
     }
 
     /// Decrypts `message` into an owned [`Received`] with one heap
-    /// allocation: the message is copied once into a zeroizing vector and
-    /// decrypted there in place ([`open_in_place`](Self::open_in_place)),
-    /// the body is moved to the vector's front, and the vector, cut to the
-    /// body with the rest of its capacity zeroed, becomes the plaintext
-    /// (its capacity is the message's length: the body's is only known
-    /// once decrypted). On failure the vector is zeroized as it drops.
+    /// allocation and one copy: the ciphertext alone is copied into a
+    /// [`Plaintext`] buffer of its length and decrypted there in place
+    /// ([`open_in_place`](Self::open_in_place)); the plaintext then shows
+    /// the body where it lies, the frame's other bytes (metadata, franking
+    /// key, padding, tag) zeroed. On failure the buffer is zeroized as it
+    /// drops.
     pub(crate) fn open_owned(
         &mut self,
         parsed: &Parsed,
@@ -224,39 +227,35 @@ impl Conversation {
         now: Timestamp,
         message: &[u8],
     ) -> Result<Received, SessionError> {
-        let mut buf = Zeroizing::new(message.to_vec());
-        let (r, at) = self.open_at(parsed, sender, now, &mut buf)?;
+        let (head, ciphertext) = message
+            .split_at_checked(ciphertext_start(parsed, message.len())?)
+            .ok_or(SessionError::AuthenticationFailed)?;
+        let mut buf = Plaintext::hidden(ciphertext.to_vec());
+        let (r, at) = self.open_at(parsed, sender, now, head, buf.buffer_mut())?;
         let len = r.body.len();
-        let received = Received {
-            plaintext: Zeroizing::new(Vec::new()),
-            sender: r.sender,
-            message_number: r.message_number,
-            content_type: r.content_type,
-            sent_at: r.sent_at,
-            expiry: r.expiry,
-            timer_change: r.timer_change,
-            franking: r.franking.map(|f| f.to_owned()),
-        };
-        // `at..at + len` is the body `open_at` returned, inside `buf`.
-        if at.checked_add(len).is_some_and(|end| end <= buf.len()) {
-            buf.copy_within(at..at.saturating_add(len), 0);
-        }
-        buf.truncate(len);
-        buf.spare_capacity_mut().zeroize();
+        let received = r.with_plaintext(Plaintext::default());
+        #[allow(
+            clippy::expect_used,
+            reason = "open_at returns a body inside the ciphertext it decrypted"
+        )]
+        let plaintext = buf
+            .reveal(at, len)
+            .expect("the body lies inside the ciphertext");
         Ok(Received {
-            plaintext: buf,
+            plaintext,
             ..received
         })
     }
 
-    /// [`open_in_place`](Self::open_in_place), also returning where the
-    /// body starts in `buf`.
+    /// [`open_in_place`](Self::open_in_place) of the message's head and
+    /// ciphertext, also returning where the body starts in `ciphertext`.
     fn open_at<'b>(
         &mut self,
         parsed: &Parsed,
         sender: IdentityKey,
         now: Timestamp,
-        buf: &'b mut [u8],
+        head: &'b [u8],
+        ciphertext: &'b mut [u8],
     ) -> Result<(ReceivedRef<'b>, usize), SessionError> {
         let now_ms = now.as_unix_millis();
         let retention = self.retention();
@@ -271,7 +270,8 @@ impl Conversation {
             &retention,
             ConversationTimer::version_limit(self.highest_timer_version),
             now_ms,
-            buf,
+            head,
+            ciphertext,
         )?;
         let (meta, body_at) = (opened.meta, opened.body_at);
         let sent_at = Timestamp::from_unix_millis(meta.sent_at);
@@ -348,4 +348,22 @@ impl Timed for Conversation {
     fn install_timer(&mut self, now: Timestamp, new: ConversationTimer) {
         self.set_retention(now, |c| c.timer = new);
     }
+}
+
+/// Where the ciphertext (`parsed.ciphertext_len` bytes at the end) starts
+/// in a message of `len` bytes.
+fn ciphertext_start(parsed: &Parsed, len: usize) -> Result<usize, SessionError> {
+    len.checked_sub(parsed.ciphertext_len)
+        .ok_or(SessionError::AuthenticationFailed)
+}
+
+/// The message in `buf` cut before its ciphertext.
+fn split_ciphertext<'b>(
+    parsed: &Parsed,
+    buf: &'b mut [u8],
+) -> Result<(&'b [u8], &'b mut [u8]), SessionError> {
+    let start = ciphertext_start(parsed, buf.len())?;
+    buf.split_at_mut_checked(start)
+        .map(|(head, ciphertext)| (&*head, ciphertext))
+        .ok_or(SessionError::AuthenticationFailed)
 }

@@ -1,7 +1,6 @@
 //! What decryption hands back: the plaintext and its metadata.
 
-use alloc::vec::Vec;
-use zeroize::Zeroizing;
+use crate::plaintext::Plaintext;
 
 use crate::expiry::{MessageExpiry, TimerChange};
 use crate::frame::ContentType;
@@ -14,7 +13,7 @@ use crate::time::Timestamp;
 #[non_exhaustive]
 pub struct Received {
     /// The message body.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    pub plaintext: Plaintext,
     /// The sender's identity key, authenticated by the session.
     pub sender: IdentityKey,
     /// The message's number (N) in the sender's current chain.
@@ -63,8 +62,13 @@ pub struct ReceivedRef<'b> {
 impl ReceivedRef<'_> {
     /// Copies the body into an owned [`Received`].
     pub fn to_owned(&self) -> Received {
+        self.with_plaintext(Plaintext::copy_from(self.body))
+    }
+
+    /// This message's metadata with `plaintext` as its body.
+    pub(crate) fn with_plaintext(&self, plaintext: Plaintext) -> Received {
         Received {
-            plaintext: Zeroizing::new(self.body.to_vec()),
+            plaintext,
             sender: self.sender,
             message_number: self.message_number,
             content_type: self.content_type,

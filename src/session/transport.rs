@@ -256,15 +256,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, SessionError> {
 pub(crate) struct Opened<'b> {
     pub(crate) meta: FrameMeta,
     pub(crate) body: &'b mut [u8],
-    /// Where `body` starts in the buffer given to [`open_in_place`].
+    /// Where `body` starts in the `ciphertext` given to [`open_in_place`].
     pub(crate) body_at: usize,
     pub(crate) franking_key: Option<&'b mut [u8; 32]>,
     pub(crate) commitment: Option<&'b [u8; FRANKING_COMMITMENT_LEN]>,
 }
 
-/// Decrypts the ciphertext at the end of `buf` in place, parses the frame
-/// and, for a franked message, checks its commitment in constant time; the
-/// state changes only if all succeed.
+/// Decrypts the message's ciphertext (`parsed.ciphertext_len` bytes, tag
+/// included) in place in `ciphertext`, parses the frame and, for a franked
+/// message, checks its commitment (the last bytes of `head`, the message's
+/// bytes before its ciphertext) in constant time; the state changes only if
+/// all succeed. The in-place path passes its buffer split in two; the
+/// allocating path copies the ciphertext alone and passes the message's
+/// head as it is.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn open_in_place<'b>(
     state: &mut RatchetState,
@@ -273,15 +277,12 @@ pub(crate) fn open_in_place<'b>(
     retention: &Retention,
     max_timer_version: u64,
     now_ms: u64,
-    buf: &'b mut [u8],
+    head: &'b [u8],
+    ciphertext: &'b mut [u8],
 ) -> Result<Opened<'b>, SessionError> {
-    let start = buf
-        .len()
-        .checked_sub(parsed.ciphertext_len)
-        .ok_or(SessionError::AuthenticationFailed)?;
-    let (head, ciphertext) = buf
-        .split_at_mut_checked(start)
-        .ok_or(SessionError::AuthenticationFailed)?;
+    if ciphertext.len() != parsed.ciphertext_len {
+        return Err(SessionError::AuthenticationFailed);
+    }
     let tag_at = ciphertext
         .len()
         .checked_sub(TAG_LEN)
@@ -331,7 +332,6 @@ pub(crate) fn open_in_place<'b>(
         .get_mut(..body_len)
         .ok_or(SessionError::AuthenticationFailed)?;
     let (franking_key, commitment) = if parsed.commitment.is_some() {
-        let head: &'b [u8] = head;
         let cf_at = head
             .len()
             .checked_sub(FRANKING_COMMITMENT_LEN)
@@ -352,7 +352,7 @@ pub(crate) fn open_in_place<'b>(
     Ok(Opened {
         meta,
         body,
-        body_at: start.saturating_add(body_start),
+        body_at: body_start,
         franking_key,
         commitment,
     })
