@@ -22,6 +22,7 @@ use crate::franking::error::AttachmentError;
 use crate::franking::{FRANKING_VERSION, TYPE_ATTACHMENT_POINTER};
 use crate::kdf::hkdf_sha256;
 use crate::limits::{MAX_ATTACHMENT_LOCATOR_LEN, MAX_ATTACHMENT_MEDIA_TYPE_LEN};
+use crate::plaintext::Plaintext;
 use crate::wire::TAG_LEN;
 use crate::wire::codec::{Overflow, Reader, Writer, write_exact};
 
@@ -182,7 +183,7 @@ impl AttachmentPointer {
     /// the plaintext is not the one committed to. Recipients MUST open
     /// attachments this way, so that what they show is what a report can
     /// prove.
-    pub fn decrypt(&self, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, AttachmentError> {
+    pub fn decrypt(&self, blob: &[u8]) -> Result<Plaintext, AttachmentError> {
         let split = blob
             .len()
             .checked_sub(TAG_LEN)
@@ -190,18 +191,22 @@ impl AttachmentPointer {
         let (ciphertext, tag) = blob.split_at(split);
         let mut tag_bytes = [0u8; TAG_LEN];
         tag_bytes.copy_from_slice(tag);
-        let mut out = Zeroizing::new(ciphertext.to_vec());
+        // Zeroized on drop, also when the plaintext is refused below.
+        let mut out = Plaintext::hidden(ciphertext.to_vec());
         let (cipher, nonce) = self.key.cipher();
         cipher
             .decrypt_inout_detached(
                 &nonce.into(),
                 &[],
-                InOutBuf::from(&mut out[..]),
+                InOutBuf::from(out.buffer_mut()),
                 &tag_bytes.into(),
             )
             .map_err(|_| AttachmentError::Mismatch)?;
-        self.verify(&out)?;
-        Ok(out)
+        self.verify(out.buffer_mut())?;
+        #[allow(clippy::expect_used, reason = "the whole buffer is in range")]
+        Ok(out
+            .reveal(0, ciphertext.len())
+            .expect("the whole buffer is in range"))
     }
 
     /// Length of the encoding.
