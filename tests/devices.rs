@@ -21,7 +21,7 @@ use sealwire::limits::{MAX_PREVIOUS_SESSIONS, RECOVERY_INTERVAL_MS, RECOVERY_REQ
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::{
     DeviceAddress, IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore, SessionError,
-    Timestamp,
+    SessionRecord, Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
@@ -339,6 +339,77 @@ fn a_restarted_peer_becomes_current_and_old_messages_still_decrypt() {
     let before = bob.sessions(&alice).clone();
     assert!(bob.receive(&alice, &in_flight).is_err());
     assert!(bob.sessions(&alice).clone() == before);
+}
+
+/// A replayed ratchet message is recognised by the session that has its
+/// ratchet key (receiving chain or closed chain), even when that session
+/// is a previous one: the answer is `DuplicateMessage` from that session,
+/// not the error of trying the current session first, and nothing changes.
+#[test]
+fn a_replay_is_told_a_duplicate_by_the_previous_session_that_knows_its_ratchet_key() {
+    let mut rng = rng(14);
+    let mut alice = Device::new(&mut rng, "alice", 1);
+    let mut bob = Device::new(&mut rng, "bob", 1);
+    alice.initiate(&mut rng, &bob);
+    let m1 = alice.send(&mut rng, &bob, b"one");
+    bob.receive(&alice, &m1).unwrap();
+    let r1 = bob.send(&mut rng, &alice, b"r1");
+    alice.receive(&bob, &r1).unwrap();
+    // Alice's second chain: `closed` once her third chain arrives.
+    let on_closed_chain = alice.send(&mut rng, &bob, b"two");
+    bob.receive(&alice, &on_closed_chain).unwrap();
+    let r2 = bob.send(&mut rng, &alice, b"r2");
+    alice.receive(&bob, &r2).unwrap();
+    let on_receiving_chain = alice.send(&mut rng, &bob, b"three");
+    bob.receive(&alice, &on_receiving_chain).unwrap();
+    // Bob restarts: the old session becomes a previous one.
+    bob.initiate(&mut rng, &alice);
+    let m2 = bob.send(&mut rng, &alice, b"new session");
+    assert_eq!(alice.receive(&bob, &m2).unwrap(), b"new session");
+    assert_eq!(bob.sessions(&alice).previous().len(), 1);
+    // The new session gets a closed chain and a skipped key of its own
+    // (under other ratchet keys): it must not claim the old messages.
+    let a1 = alice.send(&mut rng, &bob, b"a1");
+    bob.receive(&alice, &a1).unwrap();
+    let b1 = bob.send(&mut rng, &alice, b"b1");
+    alice.receive(&bob, &b1).unwrap();
+    let _skipped = alice.send(&mut rng, &bob, b"a2 (skipped)");
+    let a3 = alice.send(&mut rng, &bob, b"a3");
+    bob.receive(&alice, &a3).unwrap();
+    let b2 = bob.send(&mut rng, &alice, b"b2");
+    alice.receive(&bob, &b2).unwrap();
+    let a4 = alice.send(&mut rng, &bob, b"a4");
+    bob.receive(&alice, &a4).unwrap();
+    let Some(SessionRecord::Established(current)) = bob.sessions(&alice).current() else {
+        panic!("Bob's new session is established");
+    };
+    assert_eq!(current.skipped_key_count(), 1);
+    for replay in [&on_receiving_chain, &on_closed_chain] {
+        let before = bob.sessions(&alice).clone();
+        assert_eq!(
+            bob.receive(&alice, replay),
+            Err(SessionError::DuplicateMessage)
+        );
+        assert!(bob.sessions(&alice).clone() == before);
+    }
+}
+
+/// `Debug` of a session shows the number of its next message (no key).
+#[test]
+fn a_session_debug_shows_the_next_message_number() {
+    let mut rng = rng(15);
+    let alice = Device::new(&mut rng, "alice", 1);
+    let bob = Device::new(&mut rng, "bob", 1);
+    let (mut a, mut b) = (alice, bob);
+    a.initiate(&mut rng, &b);
+    let m = a.send(&mut rng, &b, b"hi");
+    b.receive(&a, &m).unwrap();
+    for _ in 0..3 {
+        b.send(&mut rng, &a, b"x");
+    }
+    let current = b.sessions(&a).current().unwrap().clone();
+    let shown = format!("{current:?}");
+    assert!(shown.contains("sending_index: Some(3)"), "{shown}");
 }
 
 #[test]

@@ -279,3 +279,27 @@ fn franking_keys_compare_by_value() {
     assert_ne!(a, FrankingKey::from_bytes(other));
     assert_eq!(format!("{a:?}"), "FrankingKey(..)");
 }
+
+/// The hazmat relabelling of a chain's position says whether there was a
+/// chain to relabel: an initiator's pending session has a sending chain
+/// and no receiving one; a session that has just received on a new ratchet
+/// key keeps no sending chain until it sends (SPEC.md §5.7).
+#[test]
+fn relabelling_a_chain_that_does_not_exist_says_so() {
+    let mut rng = DangerDeterministicRng::from_u64(0x5e7);
+    let a = IdentityKeyPair::generate(&mut rng);
+    let b = IdentityKeyPair::generate(&mut rng);
+    let (mut alice, mut bob) = sealwire::testing::session_pair(&mut rng, &a, &b, T0).unwrap();
+    // Alice has just received Bob's reply: no sending chain yet.
+    assert!(!hazmat::danger_set_sending_index(&mut alice, 5));
+    assert!(hazmat::danger_set_receiving_index(&mut alice, 5));
+    // Bob has sent: both chains.
+    assert!(hazmat::danger_set_sending_index(&mut bob, 7));
+    assert!(hazmat::danger_set_receiving_index(&mut bob, 7));
+    // A pending session: sends, has received nothing.
+    let mut store = sealwire::PrekeyStore::new(&b, &mut rng);
+    let bundle = store.bundle(&b, None).unwrap();
+    let mut pending = sealwire::PendingSession::initiate(&mut rng, &a, &bundle).unwrap();
+    assert!(hazmat::danger_set_sending_index(&mut pending, 3));
+    assert!(!hazmat::danger_set_receiving_index(&mut pending, 3));
+}

@@ -694,3 +694,26 @@ fn previous_counter_hint(skipped: &[SkippedKey], ratchet_key: &[u8; 32], index: 
         .max()
         .unwrap_or(index)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn our_ratchet_key_pairs_compare_by_value() {
+        let a = DhKeyPair::from_secret_bytes([1; 32]);
+        let b = DhKeyPair::from_secret_bytes([2; 32]);
+        assert!(a == DhKeyPair::from_secret_bytes([1; 32]));
+        assert!(a != b);
+    }
+
+    #[test]
+    fn a_decoded_key_debug_says_whether_it_is_decoded_and_nothing_else() {
+        assert_eq!(format!("{:?}", DecodedKey(None)), "-");
+        let key = DecodedKey(Some(TheirPublic::new(&[9; 32])));
+        assert_eq!(format!("{key:?}"), "decoded");
+        // A cache: two states differing only in it are equal.
+        assert!(key == DecodedKey(None));
+    }
+}
