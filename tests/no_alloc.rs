@@ -122,6 +122,56 @@ fn in_chain_64_kib_allocates_nothing() {
     assert_no_allocation_in_chain(64 * 1024);
 }
 
+/// A message that skips keys plans them in one buffer of exactly the
+/// number skipped (no growth: each growth would be an allocation, and a
+/// moving allocator a copy of keys to wipe), and the store takes them in
+/// one more: two allocations for 100 skipped keys in the current chain, and
+/// for 100 skipped across a ratchet turn.
+#[test]
+fn skipping_keys_allocates_the_plan_once_and_the_store_once() {
+    let (mut rng, mut alice, mut bob) = established(0x5c1);
+    let mut wire = vec![0u8; alice.encrypted_len(16, false)];
+    // In the current chain: 100 sent, Bob reads the last.
+    let mut last = Vec::new();
+    for _ in 0..101 {
+        let n = alice
+            .encrypt_into(&mut rng, T0, Outgoing::message(&[1; 16]), &mut wire)
+            .unwrap()
+            .len;
+        last = wire[..n].to_vec();
+    }
+    let ((), allocations) = count_allocations(|| {
+        bob.decrypt_in_place(T0, &mut last).unwrap();
+    });
+    assert_eq!(bob.skipped_key_count(), 100);
+    assert_eq!(allocations, 2, "100 skipped keys in the chain");
+
+    // Across a ratchet turn: 30 more in Alice's old chain that Bob never
+    // reads, his reply turns her ratchet, 70 in her new chain, Bob reads
+    // the 71st: 30 + 70 skipped, planned together.
+    let mut send = |from: &mut Session, wire: &mut Vec<u8>| -> Vec<u8> {
+        let n = from
+            .encrypt_into(&mut rng, T0, Outgoing::message(&[2; 16]), wire)
+            .unwrap()
+            .len;
+        wire[..n].to_vec()
+    };
+    for _ in 0..30 {
+        send(&mut alice, &mut wire);
+    }
+    let mut reply = send(&mut bob, &mut wire);
+    alice.decrypt_in_place(T0, &mut reply).unwrap();
+    let mut last = Vec::new();
+    for _ in 0..71 {
+        last = send(&mut alice, &mut wire);
+    }
+    let ((), allocations) = count_allocations(|| {
+        bob.decrypt_in_place(T0, &mut last).unwrap();
+    });
+    assert_eq!(bob.skipped_key_count(), 200);
+    assert_eq!(allocations, 2, "100 skipped keys across a ratchet turn");
+}
+
 #[test]
 fn control_the_counter_sees_allocations() {
     let (v, allocations) = count_allocations(|| Vec::<u8>::with_capacity(1));
