@@ -36,7 +36,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-shards="${MUTANTS_SHARDS:-250}"
+shards="${MUTANTS_SHARDS:-120}"
 if [[ -n "${MUTANTS_SHARD:-}" ]]; then
     shard="$MUTANTS_SHARD"
 else
