@@ -297,7 +297,7 @@ fn relabelling_a_chain_that_does_not_exist_says_so() {
     assert!(hazmat::danger_set_sending_index(&mut bob, 7));
     assert!(hazmat::danger_set_receiving_index(&mut bob, 7));
     // A pending session: sends, has received nothing.
-    let mut store = sealwire::PrekeyStore::new(&b, &mut rng);
+    let store = sealwire::PrekeyStore::new(&b, &mut rng);
     let bundle = store.bundle(&b, None).unwrap();
     let mut pending = sealwire::PendingSession::initiate(&mut rng, &a, &bundle).unwrap();
     assert!(hazmat::danger_set_sending_index(&mut pending, 3));

@@ -25,6 +25,7 @@
 )]
 
 use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupId, RotationPolicy};
+use sealwire::persist::StateBlob;
 use sealwire::testing::{DangerDeterministicRng, session_pair};
 use sealwire::{ContentType, Encrypt, IdentityKeyPair, Outgoing, Received, Session, Timestamp};
 use sealwire_counting_alloc::{CountingAlloc, allocated_bytes, count_allocations};
@@ -170,6 +171,20 @@ fn skipping_keys_allocates_the_plan_once_and_the_store_once() {
     });
     assert_eq!(bob.skipped_key_count(), 200);
     assert_eq!(allocations, 2, "100 skipped keys across a ratchet turn");
+
+    // Saving the session reserves its skipped keys' room up front: the
+    // blob writer never grows (each growth is a copy to wipe).
+    let bytes = allocated_bytes();
+    let (blob, allocations) = count_allocations(|| bob.to_blob());
+    let reserved = allocated_bytes() - bytes;
+    // The writer's first 256 bytes, then one growth to the blob's length
+    // and at most 512 more: no further growth.
+    assert_eq!(allocations, 2, "to_blob of 200 skipped keys");
+    assert!(
+        reserved <= blob.len() as u64 + 512,
+        "to_blob reserved {reserved} bytes for a {}-byte blob",
+        blob.len()
+    );
 }
 
 #[test]

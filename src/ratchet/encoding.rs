@@ -40,15 +40,44 @@ const SKIPPED_ENTRY_LEN: usize = 4 + 32 + 8;
 const ERASED_ENTRY_LEN: usize = 4;
 
 impl RatchetState {
-    pub(crate) fn encode(&self, w: &mut BlobWriter) {
-        w.reserve(
-            self.skipped
-                .keys
-                .len()
-                .saturating_mul(SKIPPED_ENTRY_LEN)
-                .saturating_add(self.skipped.erased.len().saturating_mul(ERASED_ENTRY_LEN))
-                .saturating_add(256),
+    /// The length of [`encode`](Self::encode)'s output.
+    pub(crate) fn encoded_len(&self) -> usize {
+        let secret = if self.our_ratchet.secret_bytes().is_some() {
+            32
+        } else {
+            0
+        };
+        let sending = if self.sending.is_some() { 32 + 4 } else { 0 };
+        let receiving = if self.receiving.is_some() {
+            32 + 32 + 4
+        } else {
+            0
+        };
+        // AD, root key, secret flag, public key, PN, the two chain flags,
+        // the closed-chain count: then what is present.
+        const ALWAYS: usize = AD_LEN + 32 + 1 + 32 + 4 + 1 + 1 + 1;
+        let fixed = ALWAYS
+            .saturating_add(secret)
+            .saturating_add(sending)
+            .saturating_add(receiving);
+        let closed = self.closed.len().saturating_mul(32 + 4);
+        let skipped = runs_len(
+            self.skipped.keys.iter().map(|k| &k.ratchet_key),
+            SKIPPED_ENTRY_LEN,
         );
+        let erased = runs_len(self.skipped.erased.iter().map(|(k, _)| k), ERASED_ENTRY_LEN);
+        fixed
+            .saturating_add(closed)
+            .saturating_add(skipped)
+            .saturating_add(erased)
+    }
+
+    pub(crate) fn encode(&self, w: &mut BlobWriter) {
+        // Room for the whole state and for what a blob writes after it
+        // (at most 256 bytes: the session's other fields, the checksum or
+        // tag), so that the writer does not grow again: each growth is a
+        // copy of keys to wipe.
+        w.reserve(self.encoded_len().saturating_add(256));
         w.bytes(&self.associated_data);
         w.bytes(self.root_key.as_bytes());
         match self.our_ratchet.secret_bytes() {
@@ -201,6 +230,24 @@ fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
 
 /// `total u16`, then runs of consecutive entries sharing a ratchet key
 /// (`key u8[32] || n u16 || n entries`, a run at most `u16::MAX` long).
+/// The length [`write_runs`] writes for entries of `entry_len` bytes under
+/// the ratchet keys `keys` (in order): the total, then per run of one key
+/// the key and its count.
+fn runs_len<'a>(keys: impl Iterator<Item = &'a [u8; 32]>, entry_len: usize) -> usize {
+    let (mut entries, mut runs) = (0usize, 0usize);
+    let mut previous: Option<&[u8; 32]> = None;
+    for key in keys {
+        if previous != Some(key) {
+            runs = runs.saturating_add(1);
+        }
+        previous = Some(key);
+        entries = entries.saturating_add(1);
+    }
+    runs.saturating_mul(32 + 2)
+        .saturating_add(entries.saturating_mul(entry_len))
+        .saturating_add(2)
+}
+
 fn write_runs<'a, T: 'a>(
     w: &mut BlobWriter,
     entries: impl Iterator<Item = &'a T> + Clone,
