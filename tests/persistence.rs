@@ -2558,3 +2558,123 @@ fn older_pqxdh_responders_load_with_the_digest() {
         Err(StateError::Malformed(_))
     ));
 }
+
+/// Where the parts of an initiator's established session blob (plain, v5,
+/// STORAGE.md §4) start: `(receiving, closed, skipped, erased)`, each at
+/// its flag or count byte. Walks the whole ratchet and checks that the
+/// checksum follows, so that an edit below is made where intended.
+fn ratchet_parts(blob: &[u8]) -> (usize, usize, usize, usize) {
+    // Header 6 | their identity 64 | key agreement 1 | prekey 0 | timer 13
+    // | highest timer version 8 | max skipped key age 8.
+    assert_eq!(
+        blob[6 + 64 + 1],
+        0,
+        "an initiator's session: no prekey fields"
+    );
+    let mut at = 6 + 64 + 1 + 1 + 13 + 8 + 8;
+    at += 66 + 32; // associated data, root key
+    at += 1 + 32 * usize::from(blob[at]); // our ratchet secret
+    at += 32 + 4; // our ratchet public, previous counter
+    at += 1 + 36 * usize::from(blob[at]); // sending chain
+    let receiving = at;
+    at += 1 + 68 * usize::from(blob[at]);
+    let closed = at;
+    at += 1 + 36 * usize::from(blob[at]);
+    let runs = |mut at: usize, entry: usize| {
+        let total = usize::from(u16::from_be_bytes([blob[at], blob[at + 1]]));
+        at += 2;
+        let mut read = 0;
+        while read < total {
+            let n = usize::from(u16::from_be_bytes([blob[at + 32], blob[at + 33]]));
+            at += 34 + n * entry;
+            read += n;
+        }
+        at
+    };
+    let skipped = at;
+    let erased = runs(skipped, 44);
+    assert_eq!(
+        runs(erased, 4) + 16,
+        blob.len(),
+        "the walk ends at the checksum"
+    );
+    (receiving, closed, skipped, erased)
+}
+
+/// A ratchet state holds closed chains, skipped keys or tombstones only
+/// with a receiving chain (they all come from one, and a receiving chain
+/// is only ever replaced), and a pending session a sending chain: a blob
+/// edited to break either (checksum rebuilt) is `Malformed(InvalidValue)`.
+#[test]
+fn a_ratchet_state_with_received_parts_but_no_receiving_chain_does_not_load() {
+    let (mut s, mut alice, mut bob) = established(0x7ec);
+    let mut send = |from: &mut Session, body: &[u8]| {
+        from.encrypt(&mut s.rng, T0, Outgoing::message(body))
+            .unwrap()
+            .message
+    };
+    // Bob's chain B1: Alice reads the second message only (a skipped key);
+    // Alice answers, Bob answers on B2, Alice reads it: B1 is closed.
+    let _b1 = send(&mut bob, b"b1");
+    let b2 = send(&mut bob, b"b2");
+    alice.decrypt(T0, &b2).unwrap();
+    let a1 = send(&mut alice, b"a1");
+    bob.decrypt(T0, &a1).unwrap();
+    let b3 = send(&mut bob, b"b3");
+    alice.decrypt(T0, &b3).unwrap();
+    assert_eq!(alice.skipped_key_count(), 1);
+    let blob = alice.to_blob();
+    let (receiving, closed, skipped, erased) = ratchet_parts(&blob);
+    assert_eq!((blob[receiving], blob[closed]), (1, 1));
+    assert!(Session::from_blob(&blob).unwrap() == alice);
+
+    let refused = |edited: Vec<u8>, what: &str| {
+        let mut edited = edited;
+        fix_checksum(&mut edited);
+        assert!(
+            matches!(
+                Session::from_blob(&edited),
+                Err(StateError::Malformed(sealwire::DecodeError::InvalidValue))
+            ),
+            "{what}"
+        );
+    };
+    // No receiving chain, a closed chain and a skipped key.
+    let mut no_receiving = blob[..receiving].to_vec();
+    no_receiving.push(0);
+    no_receiving.extend_from_slice(&blob[closed..]);
+    refused(
+        no_receiving.clone(),
+        "closed chain without a receiving chain",
+    );
+    // No receiving chain, no closed chain, a skipped key.
+    let mut skipped_only = blob[..receiving].to_vec();
+    skipped_only.extend_from_slice(&[0, 0]);
+    skipped_only.extend_from_slice(&blob[skipped..]);
+    refused(skipped_only, "skipped key without a receiving chain");
+    // Nothing received, no sending chain: neither chain.
+    let mut nothing = blob[..receiving].to_vec();
+    nothing.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    nothing.extend_from_slice(&blob[blob.len() - 16..]);
+    assert_eq!(&blob[erased..erased + 2], &[0, 0]);
+    refused(nothing, "an established session with neither chain");
+
+    // A pending session without its sending chain (and secret).
+    let pending = PendingSession::initiate(&mut s.rng, &s.alice_id, &s.bundle).unwrap();
+    let p = pending.to_blob();
+    assert!(PendingSession::from_blob(&p).unwrap() == pending);
+    // Its ratchet: after the prekey fields and the conversation.
+    let public_at = p.len() - 16 - (2 + 2) - 1 - 1 - (1 + 36) - 4 - 32;
+    let secret_at = public_at - 33;
+    assert_eq!((p[secret_at], p[public_at + 36]), (1, 1));
+    let mut no_sending = p[..secret_at].to_vec();
+    no_sending.push(0);
+    no_sending.extend_from_slice(&p[public_at..public_at + 36]);
+    no_sending.push(0);
+    no_sending.extend_from_slice(&p[public_at + 36 + 37..]);
+    fix_checksum(&mut no_sending);
+    assert!(matches!(
+        PendingSession::from_blob(&no_sending),
+        Err(StateError::Malformed(sealwire::DecodeError::InvalidValue))
+    ));
+}

@@ -195,6 +195,12 @@ impl RatchetState {
             erased.push_back((ratchet_key, r.u32()?));
             Ok(())
         })?;
+        // Closed chains, skipped keys and their tombstones all come from
+        // receiving chains, and a receiving chain, once there, is only ever
+        // replaced: none of them without one.
+        if receiving.is_none() && !(closed.is_empty() && keys.is_empty() && erased.is_empty()) {
+            return Err(DecodeError::InvalidValue);
+        }
         Ok(Self {
             root_key,
             our_ratchet,
@@ -207,12 +213,11 @@ impl RatchetState {
         })
     }
 
-    /// Whether the state has never received (a pending initiator's).
+    /// Whether the state has received (a pending initiator's has not): it
+    /// has a receiving chain (`decode` refuses anything received without
+    /// one).
     pub(crate) fn has_received(&self) -> bool {
         self.receiving.is_some()
-            || !self.closed.is_empty()
-            || !self.skipped.keys.is_empty()
-            || !self.skipped.erased.is_empty()
     }
 
     pub(crate) fn has_sending_chain(&self) -> bool {
