@@ -241,5 +241,13 @@ mod tests {
             Plaintext::from(b"q".as_slice()),
             Plaintext::from(b"q".to_vec())
         );
+        // Every comparison also says "different".
+        assert!(a != *b"abd".as_slice());
+        assert!(a != b"abd".as_slice());
+        assert!(a != *b"abd");
+        assert!(a != b"abd");
+        assert!(a != b"abd".to_vec());
+        assert_eq!(a.as_ref(), b"abc");
+        assert_eq!(&*a, b"abc");
     }
 }
