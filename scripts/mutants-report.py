@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Per-file table of cargo-mutants outcomes (issue 20, mutants-report.md).
+
+    python3 scripts/mutants-report.py SWEEP_DIR [--recheck DIR ...]
+
+SWEEP_DIR holds one cargo-mutants output per file (`<name>/mutants.out/`,
+as the sweep commands of mutants-report.md write them). Each `--recheck`
+DIR is a later cargo-mutants output (`DIR/mutants.out/`) that re-ran some
+of the sweep's survivors against the current tree, with the tests written
+to kill them: a survivor the recheck caught (or that no longer exists,
+because the code it mutated changed) counts as killed. Mutants are matched
+without their line and column (`src/x.rs: replace ...`), so that a test
+or an edit above them does not unmatch them. Survivors listed in
+mutants-equivalent.txt count as equivalent.
+
+Prints a Markdown table: per file the mutants tested, caught, survivors
+killed since, survivors still missed, equivalents, unviable and timed out
+(a timeout is a caught mutant: it hangs the tests), then the totals and
+the score = caught (with killed and timeouts) / (viable - equivalent).
+"""
+
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+POSITION = re.compile(r"^([^:]+):\d+:\d+:")
+
+
+def key(name: str) -> str:
+    return POSITION.sub(r"\1:", name)
+
+
+def outcomes(out_dir: Path):
+    data = json.loads((out_dir / "outcomes.json").read_text())
+    for o in data["outcomes"]:
+        scenario = o["scenario"]
+        if not isinstance(scenario, dict) or "Mutant" not in scenario:
+            continue  # the baseline
+        yield scenario["Mutant"]["name"], o["summary"]
+
+
+def equivalents(path: Path) -> set:
+    if not path.exists():
+        return set()
+    out = set()
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        out.add(key(line.split(" # ")[0].strip()))
+    return out
+
+
+def main(argv):
+    if not argv or argv[0].startswith("-"):
+        print(__doc__)
+        return 2
+    sweep = Path(argv[0])
+    rechecks = []
+    rest = argv[1:]
+    while rest:
+        flag, value, *rest = rest
+        if flag != "--recheck":
+            print(f"unknown argument {flag}")
+            return 2
+        rechecks.append(Path(value) / "mutants.out")
+    equivalent = equivalents(Path(__file__).resolve().parent.parent / "mutants-equivalent.txt")
+
+    # Recheck: what the current tree's tests do with each survivor, and
+    # which files each recheck covered (a survivor of such a file absent
+    # from the recheck no longer exists).
+    recheck_status = {}
+    for r in rechecks:
+        for name, summary in outcomes(r):
+            recheck_status[key(name)] = summary
+
+    rows = defaultdict(lambda: defaultdict(int))
+    still_missed = []
+    for out in sorted(sweep.glob("*/mutants.out")):
+        if not (out / "outcomes.json").exists():
+            continue
+        for name, summary in outcomes(out):
+            file = name.split(":", 1)[0]
+            row = rows[file]
+            row["tested"] += 1
+            if summary == "CaughtMutant":
+                row["caught"] += 1
+            elif summary == "Unviable":
+                row["unviable"] += 1
+            elif summary == "Timeout":
+                row["timeout"] += 1
+            elif summary == "MissedMutant":
+                k = key(name)
+                if k in equivalent:
+                    row["equivalent"] += 1
+                elif recheck_status.get(k) in ("CaughtMutant", "Timeout"):
+                    row["killed"] += 1
+                else:
+                    row["missed"] += 1
+                    still_missed.append(name)
+            else:
+                row["other"] += 1
+
+    cols = ["tested", "caught", "killed", "missed", "equivalent", "unviable", "timeout"]
+    print("| file | " + " | ".join(cols) + " | score |")
+    print("| --- |" + " ---: |" * (len(cols) + 1))
+    total = defaultdict(int)
+
+    def score(r):
+        viable = r["tested"] - r["unviable"] - r["equivalent"]
+        good = r["caught"] + r["killed"] + r["timeout"]
+        return f"{100 * good / viable:.1f} %" if viable else "-"
+
+    for file in sorted(rows):
+        r = rows[file]
+        for c in cols:
+            total[c] += r[c]
+        print(f"| {file} | " + " | ".join(str(r[c]) for c in cols) + f" | {score(r)} |")
+    print("| **total** | " + " | ".join(f"**{total[c]}**" for c in cols) + f" | **{score(total)}** |")
+    if still_missed:
+        print()
+        print("Survivors not yet killed:")
+        print()
+        for m in still_missed:
+            print(f"- `{m}`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
