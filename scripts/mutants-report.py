@@ -15,8 +15,10 @@ mutants-equivalent.txt count as equivalent.
 
 Prints a Markdown table: per file the mutants tested, caught, survivors
 killed since, survivors still missed, equivalents, unviable and timed out
-(a timeout is a caught mutant: it hangs the tests), then the totals and
-the score = caught (with killed and timeouts) / (viable - equivalent).
+(a timeout is a caught mutant: it hangs the tests), survivors gone (the
+code they mutated was since changed, so the recheck of their file found no
+such mutant), then the totals and the score = caught (with killed and
+timeouts) / (viable - equivalent - gone).
 """
 
 import json
@@ -72,9 +74,16 @@ def main(argv):
     # which files each recheck covered (a survivor of such a file absent
     # from the recheck no longer exists).
     recheck_status = {}
+    rechecked_files = set()
     for r in rechecks:
         for name, summary in outcomes(r):
-            recheck_status[key(name)] = summary
+            k = key(name)
+            rechecked_files.add(name.split(":", 1)[0])
+            # Several mutants can share a key (the same change at two
+            # places of one function): one caught is enough for the
+            # survivor, whose place the recheck cannot tell apart.
+            if recheck_status.get(k) not in ("CaughtMutant", "Timeout"):
+                recheck_status[k] = summary
 
     rows = defaultdict(lambda: defaultdict(int))
     still_missed = []
@@ -97,19 +106,22 @@ def main(argv):
                     row["equivalent"] += 1
                 elif recheck_status.get(k) in ("CaughtMutant", "Timeout"):
                     row["killed"] += 1
+                elif file in rechecked_files and k not in recheck_status:
+                    # The code it mutated was changed: it no longer exists.
+                    row["gone"] += 1
                 else:
                     row["missed"] += 1
                     still_missed.append(name)
             else:
                 row["other"] += 1
 
-    cols = ["tested", "caught", "killed", "missed", "equivalent", "unviable", "timeout"]
+    cols = ["tested", "caught", "killed", "gone", "missed", "equivalent", "unviable", "timeout"]
     print("| file | " + " | ".join(cols) + " | score |")
     print("| --- |" + " ---: |" * (len(cols) + 1))
     total = defaultdict(int)
 
     def score(r):
-        viable = r["tested"] - r["unviable"] - r["equivalent"]
+        viable = r["tested"] - r["unviable"] - r["equivalent"] - r["gone"]
         good = r["caught"] + r["killed"] + r["timeout"]
         return f"{100 * good / viable:.1f} %" if viable else "-"
 

@@ -49,7 +49,14 @@ impl core::fmt::Display for SafetyNumberError {
     }
 }
 
-impl core::error::Error for SafetyNumberError {}
+impl core::error::Error for SafetyNumberError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            Self::InvalidIterations | Self::Mismatch => None,
+        }
+    }
+}
 
 /// The iterated hash of one party: `SHA-512(0x0000 || key || id || key)`,
 /// then `iterations − 1` rounds of `SHA-512(h || key)`.
