@@ -444,3 +444,48 @@ fn version_2_posts_are_refused() {
     p[0] = 0x03;
     assert_eq!(&t.gv.receive_post(T0, &p).unwrap().plaintext[..], b"v3");
 }
+
+/// A member who holds its own chain can encrypt and sign any frame: a
+/// post whose frame does not parse is refused with the frame's own decode
+/// error (what is wrong with it, not a generic one), and nothing changes.
+#[test]
+fn a_members_post_with_a_malformed_frame_is_refused_with_its_decode_error() {
+    let mut t = trio(0x5e_0009, false);
+    h_delivers(&mut t);
+    let copy = copy_of(&t, Forgery::OwnSigningKey);
+    m_sends(&mut t, &copy);
+    let ck: [u8; 32] = t.h_dist[CHAIN_KEY].try_into().unwrap();
+    let chain = u32::from_be_bytes(t.h_dist[CHAIN_ID].try_into().unwrap());
+    let m_signer = SigningKey::from_bytes(&[0x4d; 32]);
+    let mut good = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
+    good.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
+    good.extend_from_slice(&5u32.to_be_bytes());
+    good.extend_from_slice(b"hello");
+    good.resize(15 + 32, 0);
+    let post = |frame: &[u8]| {
+        group_post::build(
+            GID.as_bytes(),
+            ck,
+            chain,
+            0,
+            &[9; 12],
+            frame,
+            t.m.public().as_bytes(),
+            &m_signer,
+        )
+    };
+    let mut version = good.clone();
+    version[0] = 0x7f;
+    let mut flags = good.clone();
+    flags[2] = 0x80;
+    for (frame, error) in [
+        (good[..3].to_vec(), sealwire::DecodeError::Truncated),
+        (version, sealwire::DecodeError::UnsupportedVersion(0x7f)),
+        (flags, sealwire::DecodeError::UnknownFlags(0x80)),
+    ] {
+        group_refuses(&mut t.gv, T0, &post(&frame), GroupError::Malformed(error));
+    }
+    // The well-formed one at the same position opens.
+    let got = t.gv.receive_post(T0, &post(&good)).unwrap();
+    assert_eq!(&got.plaintext[..], b"hello");
+}

@@ -49,7 +49,10 @@ fn plain<E>(values: impl IntoIterator<Item = E>) -> Vec<(E, Option<String>)> {
 
 /// `wrap(d)` for each of the two inner errors, with `d` as the source.
 fn wrapping<E>(wrap: impl Fn(DecodeError) -> E) -> Vec<(E, Option<String>)> {
-    INNER.iter().map(|d| (wrap(*d), Some(d.to_string()))).collect()
+    INNER
+        .iter()
+        .map(|d| (wrap(*d), Some(d.to_string())))
+        .collect()
 }
 
 #[test]
