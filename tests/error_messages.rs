@@ -256,3 +256,22 @@ fn device_errors() {
     }
     check("DeviceError", &v);
 }
+
+/// A pending session's refusal reads as its error and has it as source.
+#[test]
+fn a_rejected_reply_reads_as_its_error() {
+    let mut rng = sealwire::testing::DangerDeterministicRng::from_u64(0xe7);
+    let alice = sealwire::IdentityKeyPair::generate(&mut rng);
+    let bob = sealwire::IdentityKeyPair::generate(&mut rng);
+    let store = sealwire::PrekeyStore::new(&bob, &mut rng);
+    let bundle = store.bundle(&bob, None).unwrap();
+    let pending = sealwire::PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let now = sealwire::Timestamp::from_unix_millis(1);
+    let rejected = pending.receive(now, &[0x02, 0x01, 0x00]).unwrap_err();
+    assert!(matches!(rejected.error, SessionError::Malformed(_)));
+    assert_eq!(rejected.to_string(), rejected.error.to_string());
+    assert_eq!(
+        rejected.source().map(|s| s.to_string()),
+        Some(rejected.error.to_string())
+    );
+}

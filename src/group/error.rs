@@ -139,3 +139,33 @@ pub(crate) fn from_frame_error(e: SessionError) -> GroupError {
         _ => GroupError::Malformed(DecodeError::InvalidValue),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_error_keeps_its_meaning_inside_a_post() {
+        for (frame, post) in [
+            (
+                SessionError::Malformed(DecodeError::Truncated),
+                GroupError::Malformed(DecodeError::Truncated),
+            ),
+            (SessionError::InvalidPolicy, GroupError::InvalidPolicy),
+            (
+                SessionError::UnsupportedFeature,
+                GroupError::UnsupportedFeature,
+            ),
+            (SessionError::MessageTooLarge, GroupError::MessageTooLarge),
+            (SessionError::BufferTooSmall, GroupError::BufferTooSmall),
+            // No frame error is a session's key error: anything else is a
+            // malformed post.
+            (
+                SessionError::AuthenticationFailed,
+                GroupError::Malformed(DecodeError::InvalidValue),
+            ),
+        ] {
+            assert_eq!(from_frame_error(frame), post, "{frame:?}");
+        }
+    }
+}
