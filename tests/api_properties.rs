@@ -75,8 +75,11 @@ fn debug_output_never_contains_secrets() {
         assert!(!all.contains(&secret[..16]), "Debug leaks part of a secret");
     }
     assert!(!all.contains("top secret body"));
-    // The public parts are there, so the check above is meaningful.
+    // The public parts are there, so the check above is meaningful: each
+    // session shows its peer's identity key.
     assert!(all.contains(&hex(alice_id.public().as_bytes())));
+    assert!(format!("{pending:?}").contains(&hex(bob_id.public().as_bytes())));
+    assert!(format!("{bob:?}").contains(&hex(alice_id.public().as_bytes())));
 }
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
