@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Per-file table of cargo-mutants outcomes (issue 20, mutants-report.md).
 
-    python3 scripts/mutants-report.py SWEEP_DIR [--recheck DIR ...]
+    python3 scripts/mutants-report.py SWEEP_DIR [--recheck DIR ...] [--current LIST]
 
 SWEEP_DIR holds one cargo-mutants output per file (`<name>/mutants.out/`,
 as the sweep commands of mutants-report.md write them). Each `--recheck`
 DIR is a later cargo-mutants output (`DIR/mutants.out/`) that re-ran some
 of the sweep's survivors against the current tree, with the tests written
-to kill them: a survivor the recheck caught (or that no longer exists,
-because the code it mutated changed) counts as killed. Mutants are matched
+to kill them: a survivor the recheck caught counts as killed. LIST is
+`cargo mutants --list` of the current tree: a survivor not in it no
+longer exists (the code it mutated changed) and counts as gone. Mutants are matched
 without their line and column (`src/x.rs: replace ...`), so that a test
 or an edit above them does not unmatch them. Survivors listed in
 mutants-equivalent.txt count as equivalent.
@@ -16,8 +17,7 @@ mutants-equivalent.txt count as equivalent.
 Prints a Markdown table: per file the mutants tested, caught, survivors
 killed since, survivors still missed, equivalents, unviable and timed out
 (a timeout is a caught mutant: it hangs the tests), survivors gone (the
-code they mutated was since changed, so the recheck of their file found no
-such mutant), then the totals and the score = caught (with killed and
+code they mutated was since changed: not in LIST), then the totals and the score = caught (with killed and
 timeouts) / (viable - equivalent - gone).
 """
 
@@ -61,24 +61,26 @@ def main(argv):
         return 2
     sweep = Path(argv[0])
     rechecks = []
+    current = None
     rest = argv[1:]
     while rest:
         flag, value, *rest = rest
-        if flag != "--recheck":
+        if flag == "--recheck":
+            rechecks.append(Path(value) / "mutants.out")
+        elif flag == "--current":
+            current = {key(line.strip()) for line in Path(value).read_text().splitlines()}
+        else:
             print(f"unknown argument {flag}")
             return 2
-        rechecks.append(Path(value) / "mutants.out")
     equivalent = equivalents(Path(__file__).resolve().parent.parent / "mutants-equivalent.txt")
 
     # Recheck: what the current tree's tests do with each survivor, and
     # which files each recheck covered (a survivor of such a file absent
     # from the recheck no longer exists).
     recheck_status = {}
-    rechecked_files = set()
     for r in rechecks:
         for name, summary in outcomes(r):
             k = key(name)
-            rechecked_files.add(name.split(":", 1)[0])
             # Several mutants can share a key (the same change at two
             # places of one function): one caught is enough for the
             # survivor, whose place the recheck cannot tell apart.
@@ -106,7 +108,7 @@ def main(argv):
                     row["equivalent"] += 1
                 elif recheck_status.get(k) in ("CaughtMutant", "Timeout"):
                     row["killed"] += 1
-                elif file in rechecked_files and k not in recheck_status:
+                elif current is not None and k not in current:
                     # The code it mutated was changed: it no longer exists.
                     row["gone"] += 1
                 else:

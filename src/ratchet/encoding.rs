@@ -305,3 +305,68 @@ fn read_runs<'a>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// Runs as bytes: the total, then `(key byte, n)` runs of `n` 1-byte
+    /// entries.
+    fn runs(total: u16, runs: &[(u8, u16)]) -> Vec<u8> {
+        let mut b = total.to_be_bytes().to_vec();
+        for &(key, n) in runs {
+            b.extend_from_slice(&[key; 32]);
+            b.extend_from_slice(&n.to_be_bytes());
+            b.extend(core::iter::repeat_n(0xee, usize::from(n)));
+        }
+        b
+    }
+
+    fn read(bytes: &[u8]) -> Result<usize, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let mut entries = 0;
+        read_runs(&mut r, |r, _| {
+            r.u8()?;
+            entries += 1;
+            Ok(())
+        })?;
+        r.finish()?;
+        Ok(entries)
+    }
+
+    #[test]
+    fn runs_up_to_the_cap_read_and_one_over_does_not() {
+        let cap = u16::try_from(MAX_SKIPPED_KEYS).unwrap();
+        assert_eq!(
+            read(&runs(cap, &[(1, cap - 1), (2, 1)])),
+            Ok(MAX_SKIPPED_KEYS)
+        );
+        assert_eq!(
+            read(&runs(cap + 1, &[(1, cap), (2, 1)])),
+            Err(DecodeError::InvalidValue)
+        );
+        assert_eq!(read(&runs(0, &[])), Ok(0));
+    }
+
+    #[test]
+    fn each_malformed_run_is_refused_on_its_own() {
+        // An empty run.
+        assert_eq!(
+            read(&runs(2, &[(1, 0), (2, 2)])),
+            Err(DecodeError::InvalidValue)
+        );
+        // Two adjacent runs of one key.
+        assert_eq!(
+            read(&runs(3, &[(1, 1), (1, 2)])),
+            Err(DecodeError::InvalidValue)
+        );
+        // A run longer than the total left.
+        assert_eq!(
+            read(&runs(2, &[(1, 1), (2, 2)])),
+            Err(DecodeError::InvalidValue)
+        );
+        // The well-formed neighbour of each.
+        assert_eq!(read(&runs(3, &[(1, 1), (2, 2)])), Ok(3));
+    }
+}

@@ -276,4 +276,53 @@ mod tests {
         }
         assert!(a.ratchet().skipped_key_count() > 0 && b.ratchet().skipped_key_count() > 0);
     }
+
+    /// The record's timer is its session's, in both phases; a pending
+    /// record handed a prekey message (the peer started its own session)
+    /// says `SessionMismatch` and stays as it was.
+    #[test]
+    fn the_timer_and_a_peers_own_prekey_message_in_both_phases() {
+        use crate::expiry::{ExpiryMode, ExpiryPolicy};
+        let mut rng = DangerDeterministicRng::from_u64(4);
+        let now = Timestamp::from_unix_millis(1);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&bob, &mut rng);
+        let bundle = store.bundle(&bob, None).unwrap();
+        let mut record =
+            SessionRecord::from(PendingSession::initiate(&mut rng, &alice, &bundle).unwrap());
+        let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap();
+        let (_, change) = record.set_timer(&mut rng, now, Some(policy)).unwrap();
+        assert_eq!(record.timer(), change.new);
+        assert_eq!(record.timer().policy, Some(policy));
+
+        // Bob's own session to Alice: its first message is a prekey message.
+        let alice_store = PrekeyStore::new(&alice, &mut rng);
+        let alice_bundle = alice_store.bundle(&alice, None).unwrap();
+        let mut bobs = PendingSession::initiate(&mut rng, &bob, &alice_bundle).unwrap();
+        let bobs_hello = bobs
+            .encrypt(&mut rng, now, Outgoing::message(b"b"))
+            .unwrap();
+        let before = record.clone();
+        assert_eq!(
+            record.decrypt(now, &bobs_hello.message).map(|_| ()),
+            Err(SessionError::SessionMismatch)
+        );
+        assert!(record == before);
+
+        // Established: the timer carried over.
+        let hello = record
+            .encrypt(&mut rng, now, Outgoing::message(b"hi"))
+            .unwrap();
+        let (mut bob_session, _) = Session::accept(&bob, &mut store, now, &hello.message).unwrap();
+        let reply = bob_session
+            .encrypt(&mut rng, now, Outgoing::message(b"yo"))
+            .unwrap();
+        record.decrypt(now, &reply.message).unwrap();
+        assert!(record.is_established());
+        assert_eq!(record.timer(), change.new);
+        let off = record.set_timer(&mut rng, now, None).unwrap().1;
+        assert_eq!(record.timer(), off.new);
+        assert_eq!(record.timer().policy, None);
+    }
 }
