@@ -155,6 +155,32 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Equal only if both halves are: a stored pair whose public half does
+    /// not match its secret is not the genuine pair, nor the reverse.
+    #[test]
+    fn key_pairs_are_equal_only_in_both_halves() {
+        let a = DhKeyPair::from_secret_bytes([1; 32]);
+        let b = DhKeyPair::from_secret_bytes([2; 32]);
+        assert!(a.ct_eq(&DhKeyPair::from_secret_bytes([1; 32])));
+        assert!(!a.ct_eq(&b));
+        assert!(!a.ct_eq(&DhKeyPair::from_stored([1; 32], *b.public())));
+        assert!(!a.ct_eq(&DhKeyPair::from_stored([2; 32], *a.public())));
+    }
+
+    #[test]
+    fn a_key_pairs_debug_shows_its_public_half_only() {
+        let a = DhKeyPair::from_secret_bytes([7; 32]);
+        let shown = alloc::format!("{a:?}");
+        let hex: alloc::string::String = a
+            .public()
+            .iter()
+            .map(|b| alloc::format!("{b:02x}"))
+            .collect();
+        assert!(shown.starts_with("DhKeyPair"), "{shown}");
+        assert!(shown.contains(&hex), "{shown}");
+        assert!(!shown.contains("0707070707070707"), "{shown}");
+    }
+
     /// The Montgomery ladder of x25519-dalek, the reference.
     fn ladder(secret: [u8; 32], u: [u8; 32]) -> [u8; 32] {
         x25519_dalek::x25519(secret, u)

@@ -146,3 +146,19 @@ pub(crate) fn responder(
         associated_data: associated_data(their_identity, identity.public()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pq_prekey_fields_debug_shows_the_id_not_the_ciphertext() {
+        let fields = PqPrekeyFields {
+            pq_prekey_id: 4242,
+            ciphertext: Box::new([0xab; KEM_CIPHERTEXT_LEN]),
+        };
+        let shown = alloc::format!("{fields:?}");
+        assert!(shown.contains("pq_prekey_id: 4242"), "{shown}");
+        assert!(!shown.contains("171"), "{shown}");
+    }
+}

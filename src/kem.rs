@@ -143,3 +143,24 @@ pub(crate) fn encapsulate_parsed(ek: &EncapsulationKey768, m: &[u8; 32]) -> Enca
     ss.as_mut_slice().zeroize();
     (ciphertext, shared)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kem_key_pairs_are_equal_only_in_both_halves() {
+        let a = KemKeyPair::from_seed(&[1; KEM_SEED_LEN]);
+        let b = KemKeyPair::from_seed(&[2; KEM_SEED_LEN]);
+        assert!(a.ct_eq(&KemKeyPair::from_seed(&[1; KEM_SEED_LEN])));
+        assert!(!a.ct_eq(&b));
+        assert!(!a.ct_eq(&KemKeyPair::from_stored(
+            &[1; KEM_SEED_LEN],
+            b.public.clone()
+        )));
+        assert!(!a.ct_eq(&KemKeyPair::from_stored(
+            &[2; KEM_SEED_LEN],
+            a.public.clone()
+        )));
+    }
+}
