@@ -515,3 +515,31 @@ fn body_length_limit() {
         SessionError::Malformed(DecodeError::TooLarge)
     );
 }
+
+/// A ratchet message's ciphertext (tag included) is at most
+/// `MAX_FRAME_LEN + TAG_LEN` bytes (SPEC.md §7.3 step 5), checked when it
+/// is parsed: exactly that parses, one byte more is `TooLarge` (the whole
+/// message is still below `MAX_MESSAGE_LEN`, whose bound is the largest
+/// prekey message's).
+#[test]
+fn a_ratchet_messages_ciphertext_is_bounded_when_parsed() {
+    let (mut s, mut alice, _bob) = established(111);
+    let m = alice
+        .encrypt(&mut s.rng, T0, Outgoing::message(b"x"))
+        .unwrap()
+        .message;
+    let Ok(Message::Ratchet(r)) = Message::parse(&m) else {
+        panic!("an in-chain message is a ratchet message");
+    };
+    let head = m.len() - r.ciphertext.len();
+    let limit = sealwire::limits::MAX_FRAME_LEN + sealwire::wire::TAG_LEN;
+    let mut at_limit = m[..head].to_vec();
+    at_limit.resize(head + limit, 0x33);
+    assert!(at_limit.len() < MAX_MESSAGE_LEN);
+    assert!(matches!(Message::parse(&at_limit), Ok(Message::Ratchet(_))));
+    at_limit.push(0x33);
+    assert_eq!(
+        Message::parse(&at_limit).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+}

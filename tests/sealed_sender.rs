@@ -936,6 +936,10 @@ fn sealed_posts_reach_every_recipient_and_only_them() {
     let bob_part = &parts[0].1;
     assert_eq!(parsed.message_for(0).as_ref(), Some(bob_part));
     assert_eq!(parsed.message_for(2), None);
+    // The relay builds each part in one buffer of exactly its length.
+    for (_, part) in &parts {
+        assert_eq!(part.capacity(), part.len());
+    }
     // Bob's part, to Carol or to Mallory (a member not addressed).
     for who in [&carol, &mallory] {
         assert_eq!(
