@@ -257,3 +257,41 @@ fn bundle_names_the_missing_prekey() {
             .contains(&opk.to_string())
     );
 }
+
+/// A parsed message's `Debug` names its public fields (never the
+/// ciphertext itself): the prekey fields, the PQXDH ones, the ratchet
+/// message inside.
+#[test]
+fn parsed_messages_debug_shows_their_public_fields() {
+    let mut rng = rng(77);
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let bob = IdentityKeyPair::generate(&mut rng);
+    let store = PrekeyStore::new_pq(&bob, &mut rng);
+    let bundle = store.bundle(&bob, None).unwrap();
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let m = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
+    let Ok(sealwire::wire::Message::Prekey(p)) = sealwire::wire::Message::parse(&m) else {
+        panic!("a first message is a prekey message");
+    };
+    let shown = format!("{p:?}");
+    assert!(shown.starts_with("PrekeyMessage"), "{shown}");
+    assert!(
+        shown.contains(&format!("signed_prekey_id: {}", p.signed_prekey_id)),
+        "{shown}"
+    );
+    assert!(shown.contains("RatchetMessage"), "{shown}");
+    assert!(
+        shown.contains(&format!("ciphertext_len: {}", p.message.ciphertext.len())),
+        "{shown}"
+    );
+    let pq = p.pq.expect("a PQXDH prekey message");
+    let pq_shown = format!("{pq:?}");
+    assert!(
+        pq_shown.contains(&format!("pq_prekey_id: {}", pq.pq_prekey_id)),
+        "{pq_shown}"
+    );
+    assert!(pq_shown.contains("ciphertext_len: 1088"), "{pq_shown}");
+}
