@@ -1261,3 +1261,40 @@ fn sealed_fuzz_seed_corpus() {
         assert!(n >= 3, "{target}: seed corpus missing");
     }
 }
+
+/// The body of a multi-recipient message at both of its bounds (SPEC.md
+/// §22.4): a tag's length parses and one byte less is `Truncated`;
+/// `MAX_SEALED_POST_BODY_LEN` parses and one byte more is `TooLarge`
+/// (the message as a whole is still within `MAX_MULTI_RECIPIENT_LEN`).
+#[test]
+fn a_multi_recipient_body_at_its_bounds() {
+    use sealwire::limits::{
+        MAX_MULTI_RECIPIENT_LEN, MAX_SEALED_POST_BODY_LEN, SEALED_RECIPIENT_ENTRY_LEN,
+    };
+    let message = |body_len: usize| {
+        let mut m = vec![0x01, 0x52];
+        m.extend_from_slice(&[0x09; 32]);
+        m.extend_from_slice(&1u16.to_be_bytes());
+        m.extend(std::iter::repeat_n(0x44, SEALED_RECIPIENT_ENTRY_LEN));
+        m.extend(std::iter::repeat_n(0x55, body_len));
+        m
+    };
+    let tag = sealwire::wire::TAG_LEN;
+    assert_eq!(
+        MultiRecipientMessage::parse(&message(tag))
+            .unwrap()
+            .recipient_count(),
+        1
+    );
+    assert_eq!(
+        MultiRecipientMessage::parse(&message(tag - 1)).map(|_| ()),
+        Err(DecodeError::Truncated)
+    );
+    let largest = message(MAX_SEALED_POST_BODY_LEN);
+    assert!(largest.len() < MAX_MULTI_RECIPIENT_LEN);
+    assert!(MultiRecipientMessage::parse(&largest).is_ok());
+    assert_eq!(
+        MultiRecipientMessage::parse(&message(MAX_SEALED_POST_BODY_LEN + 1)).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+}
