@@ -1280,11 +1280,25 @@ fn a_multi_recipient_body_at_its_bounds() {
         m
     };
     let tag = sealwire::wire::TAG_LEN;
+    let m = message(tag);
+    let smallest = MultiRecipientMessage::parse(&m).unwrap();
+    assert_eq!(smallest.recipient_count(), 1);
+    let shown = format!("{smallest:?}");
+    assert!(
+        shown.contains("recipients: 1") && shown.contains("body_len: 16"),
+        "{shown}"
+    );
+    // Its part: the body of a tag's length is opened (and fails on the
+    // key), one byte less is `Truncated` before any key work.
+    let part = smallest.message_for(0).unwrap();
+    let me = IdentityKeyPair::from_seed(&[0x31; 32]);
     assert_eq!(
-        MultiRecipientMessage::parse(&message(tag))
-            .unwrap()
-            .recipient_count(),
-        1
+        open_post(&me, &part).map(|_| ()),
+        Err(SealedError::AuthenticationFailed)
+    );
+    assert_eq!(
+        open_post(&me, &part[..part.len() - 1]).map(|_| ()),
+        Err(SealedError::Malformed(DecodeError::Truncated))
     );
     assert_eq!(
         MultiRecipientMessage::parse(&message(tag - 1)).map(|_| ()),
