@@ -163,4 +163,13 @@ mod tests {
             a.public.clone()
         )));
     }
+
+    #[test]
+    fn a_kem_key_pairs_debug_shows_the_public_length_only() {
+        let a = KemKeyPair::from_seed(&[0x61; KEM_SEED_LEN]);
+        let shown = alloc::format!("{a:?}");
+        assert!(shown.starts_with("KemKeyPair"), "{shown}");
+        assert!(shown.contains("public_len: 1184"), "{shown}");
+        assert!(!shown.contains("97, 97"), "{shown}");
+    }
 }
