@@ -951,6 +951,11 @@ fn sealed_posts_reach_every_recipient_and_only_them() {
     assert_eq!(unsealed.sender(), alice.address);
     assert_eq!(unsealed.group_id(), GroupId::from_bytes([0x19; 16]));
     assert_eq!(unsealed.post(), &post[..]);
+    let shown = format!("{unsealed:?}");
+    assert!(
+        shown.starts_with("UnsealedPost") && shown.contains(&format!("post_len: {}", post.len())),
+        "{shown}"
+    );
     // Expired, or the list does not confirm the certificate: nothing changes.
     let g = &mut groups[0];
     let before = g.clone();
