@@ -18,6 +18,9 @@ import urllib.parse
 ALLOWED_HOSTS = {
     "docs.rs",
     "doc.rust-lang.org",
+    # The Rust project's blog: std's own docs link to it (the slice methods
+    # rustdoc shows on a type that derefs to `[u8]`, such as `Plaintext`).
+    "blog.rust-lang.org",
     "crates.io",
     "signal.org",
     "www.rfc-editor.org",
