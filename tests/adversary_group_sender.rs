@@ -287,6 +287,17 @@ fn the_unmodified_distribution_is_refused_from_the_wrong_peer() {
     assert!(t.gv == before);
 }
 
+/// The inner frame of a user message "hello" sent at `T0`, padded
+/// (SPEC.md §8): what a member encrypts into its own posts.
+fn hello_frame() -> Vec<u8> {
+    let mut frame = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
+    frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
+    frame.extend_from_slice(&5u32.to_be_bytes());
+    frame.extend_from_slice(b"hello");
+    frame.resize(15 + 32, 0);
+    frame
+}
+
 #[test]
 fn m_cannot_post_under_the_copy_as_h() {
     // M holds H's chain key and built the copy with its own signing key:
@@ -300,11 +311,7 @@ fn m_cannot_post_under_the_copy_as_h() {
         let ck: [u8; 32] = t.h_dist[CHAIN_KEY].try_into().unwrap();
         let chain = u32::from_be_bytes(t.h_dist[CHAIN_ID].try_into().unwrap());
         let m_signer = SigningKey::from_bytes(&[0x4d; 32]);
-        let mut frame = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
-        frame.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
-        frame.extend_from_slice(&5u32.to_be_bytes());
-        frame.extend_from_slice(b"hello");
-        frame.resize(15 + 32, 0);
+        let frame = hello_frame();
         let as_h = group_post::build(
             GID.as_bytes(),
             ck,
@@ -457,11 +464,7 @@ fn a_members_post_with_a_malformed_frame_is_refused_with_its_decode_error() {
     let ck: [u8; 32] = t.h_dist[CHAIN_KEY].try_into().unwrap();
     let chain = u32::from_be_bytes(t.h_dist[CHAIN_ID].try_into().unwrap());
     let m_signer = SigningKey::from_bytes(&[0x4d; 32]);
-    let mut good = vec![sealwire::wire::FRAME_VERSION, 0x01, 0x00];
-    good.extend_from_slice(&T0.as_unix_millis().to_be_bytes());
-    good.extend_from_slice(&5u32.to_be_bytes());
-    good.extend_from_slice(b"hello");
-    good.resize(15 + 32, 0);
+    let good = hello_frame();
     let post = |frame: &[u8]| {
         group_post::build(
             GID.as_bytes(),

@@ -198,42 +198,70 @@ mod tests {
     use crate::session::outgoing::Outgoing;
     use crate::testing::DangerDeterministicRng;
 
-    #[test]
-    fn as_established_follows_the_phase() {
-        let mut rng = DangerDeterministicRng::from_u64(3);
-        let now = Timestamp::from_unix_millis(1);
+    /// Alice's pending record to Bob, with Bob's identity and prekeys.
+    struct Start {
+        rng: DangerDeterministicRng,
+        now: Timestamp,
+        alice: IdentityKeyPair,
+        bob: IdentityKeyPair,
+        store: PrekeyStore,
+        record: SessionRecord,
+    }
+
+    fn start(seed: u64) -> Start {
+        let mut rng = DangerDeterministicRng::from_u64(seed);
         let alice = IdentityKeyPair::generate(&mut rng);
         let bob = IdentityKeyPair::generate(&mut rng);
-        let mut store = PrekeyStore::new(&bob, &mut rng);
+        let store = PrekeyStore::new(&bob, &mut rng);
         let bundle = store.bundle(&bob, None).unwrap();
         let pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
-        let mut record = SessionRecord::from(pending);
-        assert!(record.as_established().is_none());
-        assert!(record.as_established_mut().is_none());
+        Start {
+            rng,
+            now: Timestamp::from_unix_millis(1),
+            alice,
+            bob,
+            store,
+            record: SessionRecord::from(pending),
+        }
+    }
 
-        let hello = record
-            .encrypt(&mut rng, now, Outgoing::message(b"hi"))
+    /// The record sends, Bob accepts and replies, the record decrypts the
+    /// reply: Bob's session is returned, the record is established.
+    fn establish(s: &mut Start) -> Session {
+        let hello = s
+            .record
+            .encrypt(&mut s.rng, s.now, Outgoing::message(b"hi"))
             .unwrap();
-        let (mut bob_session, _) = Session::accept(&bob, &mut store, now, &hello.message).unwrap();
+        let (mut bob_session, _) =
+            Session::accept(&s.bob, &mut s.store, s.now, &hello.message).unwrap();
         let reply = bob_session
-            .encrypt(&mut rng, now, Outgoing::message(b"yo"))
+            .encrypt(&mut s.rng, s.now, Outgoing::message(b"yo"))
             .unwrap();
-        record.decrypt(now, &reply.message).unwrap();
-        assert!(record.is_established());
+        s.record.decrypt(s.now, &reply.message).unwrap();
+        assert!(s.record.is_established());
+        bob_session
+    }
+
+    #[test]
+    fn as_established_follows_the_phase() {
+        let mut s = start(3);
+        assert!(s.record.as_established().is_none());
+        assert!(s.record.as_established_mut().is_none());
+        let mut bob_session = establish(&mut s);
         assert_eq!(
-            record.as_established().map(Session::their_identity),
-            Some(bob.public())
+            s.record.as_established().map(Session::their_identity),
+            Some(s.bob.public())
         );
         // The mutable view is the record's own session.
-        let session = record.as_established_mut().unwrap();
+        let session = s.record.as_established_mut().unwrap();
         let m = session
-            .encrypt(&mut rng, now, Outgoing::message(b"again"))
+            .encrypt(&mut s.rng, s.now, Outgoing::message(b"again"))
             .unwrap();
-        bob_session.decrypt(now, &m.message).unwrap();
-        let SessionRecord::Established(inner) = &record else {
+        bob_session.decrypt(s.now, &m.message).unwrap();
+        let SessionRecord::Established(inner) = &s.record else {
             panic!("established")
         };
-        assert_eq!(record.as_established(), Some(inner));
+        assert_eq!(s.record.as_established(), Some(inner));
     }
 
     /// `RatchetState::encoded_len` is the length `encode` writes, with and
@@ -283,46 +311,31 @@ mod tests {
     #[test]
     fn the_timer_and_a_peers_own_prekey_message_in_both_phases() {
         use crate::expiry::{ExpiryMode, ExpiryPolicy};
-        let mut rng = DangerDeterministicRng::from_u64(4);
-        let now = Timestamp::from_unix_millis(1);
-        let alice = IdentityKeyPair::generate(&mut rng);
-        let bob = IdentityKeyPair::generate(&mut rng);
-        let mut store = PrekeyStore::new(&bob, &mut rng);
-        let bundle = store.bundle(&bob, None).unwrap();
-        let mut record =
-            SessionRecord::from(PendingSession::initiate(&mut rng, &alice, &bundle).unwrap());
+        let mut s = start(4);
         let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap();
-        let (_, change) = record.set_timer(&mut rng, now, Some(policy)).unwrap();
-        assert_eq!(record.timer(), change.new);
-        assert_eq!(record.timer().policy, Some(policy));
+        let (_, change) = s.record.set_timer(&mut s.rng, s.now, Some(policy)).unwrap();
+        assert_eq!(s.record.timer(), change.new);
+        assert_eq!(s.record.timer().policy, Some(policy));
 
         // Bob's own session to Alice: its first message is a prekey message.
-        let alice_store = PrekeyStore::new(&alice, &mut rng);
-        let alice_bundle = alice_store.bundle(&alice, None).unwrap();
-        let mut bobs = PendingSession::initiate(&mut rng, &bob, &alice_bundle).unwrap();
+        let alice_store = PrekeyStore::new(&s.alice, &mut s.rng);
+        let alice_bundle = alice_store.bundle(&s.alice, None).unwrap();
+        let mut bobs = PendingSession::initiate(&mut s.rng, &s.bob, &alice_bundle).unwrap();
         let bobs_hello = bobs
-            .encrypt(&mut rng, now, Outgoing::message(b"b"))
+            .encrypt(&mut s.rng, s.now, Outgoing::message(b"b"))
             .unwrap();
-        let before = record.clone();
+        let before = s.record.clone();
         assert_eq!(
-            record.decrypt(now, &bobs_hello.message).map(|_| ()),
+            s.record.decrypt(s.now, &bobs_hello.message).map(|_| ()),
             Err(SessionError::SessionMismatch)
         );
-        assert!(record == before);
+        assert!(s.record == before);
 
         // Established: the timer carried over.
-        let hello = record
-            .encrypt(&mut rng, now, Outgoing::message(b"hi"))
-            .unwrap();
-        let (mut bob_session, _) = Session::accept(&bob, &mut store, now, &hello.message).unwrap();
-        let reply = bob_session
-            .encrypt(&mut rng, now, Outgoing::message(b"yo"))
-            .unwrap();
-        record.decrypt(now, &reply.message).unwrap();
-        assert!(record.is_established());
-        assert_eq!(record.timer(), change.new);
-        let off = record.set_timer(&mut rng, now, None).unwrap().1;
-        assert_eq!(record.timer(), off.new);
-        assert_eq!(record.timer().policy, None);
+        establish(&mut s);
+        assert_eq!(s.record.timer(), change.new);
+        let off = s.record.set_timer(&mut s.rng, s.now, None).unwrap().1;
+        assert_eq!(s.record.timer(), off.new);
+        assert_eq!(s.record.timer().policy, None);
     }
 }
