@@ -561,6 +561,17 @@ fn an_envelope_cannot_be_retargeted_or_altered() {
     for n in 0..e.len() {
         assert!(open(&bob.identity, &e[..n]).is_err(), "prefix {n}");
     }
+    // The header (version, type, ephemeral key) and a tag's worth of body
+    // parse, and fail authentication; one byte less is truncated.
+    let header = 2 + 32;
+    assert_eq!(
+        open(&bob.identity, &e[..header + 16]).map(|_| ()),
+        Err(SealedError::AuthenticationFailed)
+    );
+    assert_eq!(
+        open(&bob.identity, &e[..header + 15]).map(|_| ()),
+        Err(SealedError::Malformed(DecodeError::Truncated))
+    );
     let mut long = e.clone();
     long.push(0);
     assert_eq!(
@@ -624,6 +635,29 @@ fn seal_checks_the_inner_message() {
         seal(&mut rng, &k, c, &big),
         Err(SealedError::Malformed(DecodeError::TooLarge))
     );
+    // Exactly MAX_MESSAGE_LEN is sealed.
+    let largest = &big[..sealwire::limits::MAX_MESSAGE_LEN];
+    let envelope = seal(&mut rng, &k, c, largest).unwrap();
+    assert_eq!(sealwire::sealed::sealed_len(c, largest), Ok(envelope.len()));
+}
+
+/// A certificate's Debug shows its public fields, by name; the signature
+/// is left out.
+#[test]
+fn a_certificate_debug_shows_its_public_fields() {
+    let (_, alice, _) = alice_and_bob(0x1f);
+    let c = &alice.certificate;
+    let shown = format!("{c:?}");
+    for field in [
+        format!("server_key_id: {}", c.server_key_id()),
+        format!("expires_at: {:?}", c.expires_at()),
+        format!("identity: {:?}", c.identity_key()),
+        format!("device_id: {}", alice.address.device_id()),
+        format!("user: {:?}", alice.address.name()),
+    ] {
+        assert!(shown.contains(&field), "{field} in {shown}");
+    }
+    assert!(shown.starts_with("SenderCertificate {") && shown.ends_with(", .. }"));
 }
 
 /// `sealed_len` and `multi_recipient_len` give the exact length of what
@@ -1162,6 +1196,15 @@ proptest! {
         let u = open(&bob.identity, &e).unwrap();
         prop_assert_eq!(u.message(), &inner[..]);
         prop_assert_eq!(u.certificate().unwrap(), alice.certificate.clone());
+        // Debug shows the sender and the lengths, never the message.
+        let shown = format!("{u:?}");
+        prop_assert!(shown.starts_with("Unsealed {"), "{}", shown);
+        let lengths = format!(
+            "certificate_len: {}, message_len: {}",
+            alice.certificate.encoded_len(),
+            inner.len()
+        );
+        prop_assert!(shown.contains(&lengths), "{}", shown);
         prop_assert!(open(&alice.identity, &e).is_err());
     }
 

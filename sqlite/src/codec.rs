@@ -221,3 +221,26 @@ impl core::fmt::Debug for BlobCodec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_the_codec_and_the_key_id_never_the_key() {
+        assert_eq!(format!("{:?}", BlobCodec::Plain), "Plain");
+        let key = StorageKey::from_bytes([0xA5; 32]);
+        let id = format!("{key:?}");
+        let sealed = BlobCodec::Sealed {
+            key,
+            rng: sealwire::os_rng(),
+            owner: None,
+        };
+        let shown = format!("{sealed:?}");
+        assert!(shown.starts_with("Sealed {"), "{shown}");
+        assert!(shown.contains(&id), "the key's id: {shown}");
+        assert!(shown.contains("owner: None"), "{shown}");
+        assert!(!shown.to_lowercase().contains("a5a5"), "the key: {shown}");
+        assert!(!shown.contains("165"), "the key, in decimal: {shown}");
+    }
+}

@@ -288,3 +288,148 @@ impl From<BundleError> for StoreError {
         Self::Bundle(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn alice() -> DeviceAddress {
+        DeviceAddress::new("alice", 2)
+    }
+
+    #[test]
+    fn a_lost_session_is_no_session_a_stale_one_or_a_failed_authentication() {
+        assert!(StoreError::NoSession(alice()).is_lost_session());
+        assert!(StoreError::StaleSession(alice()).is_lost_session());
+        assert!(StoreError::Session(SessionError::AuthenticationFailed).is_lost_session());
+        for other in [
+            StoreError::Session(SessionError::DuplicateMessage),
+            StoreError::NoIdentity,
+            StoreError::NoDeviceList("alice".into()),
+            StoreError::WrongStorageKey,
+        ] {
+            assert!(!other.is_lost_session(), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_record_and_the_cause() {
+        let group = GroupId::from_bytes([7; 16]);
+        let cases: [(StoreError, &str); 6] = [
+            (
+                StoreError::State {
+                    record: StateRecord::Session(alice()),
+                    error: StateError::Truncated,
+                },
+                "stored sessions with alice.2 failed to load: ",
+            ),
+            (
+                StoreError::State {
+                    record: StateRecord::DeviceList("bob".into()),
+                    error: StateError::Truncated,
+                },
+                "stored device list of bob failed to load: ",
+            ),
+            (
+                StoreError::State {
+                    record: StateRecord::Prekeys,
+                    error: StateError::Truncated,
+                },
+                "stored prekey store failed to load: ",
+            ),
+            (
+                StoreError::State {
+                    record: StateRecord::LocalIdentity,
+                    error: StateError::Truncated,
+                },
+                "stored local identity failed to load: ",
+            ),
+            (StoreError::NoSession(alice()), "no session with alice.2"),
+            (
+                StoreError::NotJoined(group),
+                "group GroupId(07070707070707070707070707070707) is not joined yet",
+            ),
+        ];
+        for (error, start) in cases {
+            let shown = error.to_string();
+            assert!(shown.starts_with(start), "{shown:?} should start {start:?}");
+        }
+        let group_state = StoreError::State {
+            record: StateRecord::Group(group),
+            error: StateError::Truncated,
+        }
+        .to_string();
+        assert!(
+            group_state.starts_with("stored state of group "),
+            "{group_state}"
+        );
+    }
+
+    #[test]
+    fn the_source_is_the_wrapped_error_and_only_that() {
+        let sqlite = || rusqlite::Error::QueryReturnedNoRows;
+        let wrapping: [(StoreError, String); 10] = [
+            (StoreError::Sqlite(sqlite()), sqlite().to_string()),
+            (StoreError::NotADatabase(sqlite()), sqlite().to_string()),
+            (StoreError::CorruptDatabase(sqlite()), sqlite().to_string()),
+            (
+                StoreError::State {
+                    record: StateRecord::Prekeys,
+                    error: StateError::Truncated,
+                },
+                StateError::Truncated.to_string(),
+            ),
+            (
+                StoreError::SealedRow {
+                    table: "messages",
+                    row_id: 3,
+                    error: StateError::Corrupted,
+                },
+                StateError::Corrupted.to_string(),
+            ),
+            (
+                StoreError::Group(GroupError::WrongGroup),
+                GroupError::WrongGroup.to_string(),
+            ),
+            (
+                StoreError::PeerIdentity {
+                    address: alice(),
+                    error: DecodeError::Truncated,
+                },
+                DecodeError::Truncated.to_string(),
+            ),
+            (
+                StoreError::Session(SessionError::DuplicateMessage),
+                SessionError::DuplicateMessage.to_string(),
+            ),
+            (
+                StoreError::Bundle(BundleError::InvalidSignature),
+                BundleError::InvalidSignature.to_string(),
+            ),
+            (
+                StoreError::Device(DeviceError::TooManyDevices),
+                DeviceError::TooManyDevices.to_string(),
+            ),
+        ];
+        for (error, cause) in wrapping {
+            assert_eq!(
+                error.source().map(ToString::to_string),
+                Some(cause),
+                "{error:?}"
+            );
+        }
+        for plain in [
+            StoreError::NoIdentity,
+            StoreError::NoSession(alice()),
+            StoreError::WrongStorageKey,
+            StoreError::InvalidRow {
+                table: "messages",
+                row_id: 1,
+            },
+        ] {
+            assert!(plain.source().is_none(), "{plain:?}");
+        }
+    }
+}

@@ -728,6 +728,12 @@ fn a_recovery_round_trip_heals_a_lost_session() {
         .unwrap();
     assert_eq!(accepted.recovery, Recovery::Restart { counter: 1 });
     assert_eq!(accepted.to_resend, [lost[0].row_id, lost[1].row_id]);
+    assert_eq!(
+        w.alice1.pending_resends(&at(B1)).unwrap(),
+        accepted.to_resend,
+        "waiting to be re-sent, oldest first"
+    );
+    assert!(w.alice1.pending_resends(&at(B2)).unwrap().is_empty());
     assert!(w.alice1.pending_outbox(&at(B1)).unwrap().is_empty());
     // "delivered" and both lost ones, to Bob's second device.
     assert_eq!(w.alice1.pending_outbox(&at(B2)).unwrap().len(), 3);

@@ -301,3 +301,95 @@ impl TrustedServerKeys {
         Ok(certificate)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+
+    fn pinned(seeds: &[(u32, u8)]) -> TrustedServerKeys {
+        let mut keys = TrustedServerKeys::new();
+        for &(id, seed) in seeds {
+            keys.add(ServerKey::from_seed(id, &[seed; 32]).public())
+                .expect("under the cap");
+        }
+        keys
+    }
+
+    #[test]
+    fn equality_is_the_pinned_keys_and_ignores_the_certificate_cache() {
+        assert_eq!(pinned(&[(1, 1)]), pinned(&[(1, 1)]));
+        assert_ne!(pinned(&[(1, 1)]), pinned(&[(1, 2)]), "same id, other key");
+        assert_ne!(pinned(&[(1, 1)]), pinned(&[(2, 1)]), "same key, other id");
+        assert_ne!(pinned(&[(1, 1)]), pinned(&[(1, 1), (2, 2)]));
+        assert_ne!(pinned(&[(1, 1)]), TrustedServerKeys::new());
+
+        // A verified certificate is remembered; the value stays equal.
+        let server = ServerKey::from_seed(1, &[1; 32]);
+        let identity = IdentityKeyPair::from_seed(&[9; 32]);
+        let certificate = server
+            .issue(
+                &DeviceAddress::new("alice", 1),
+                identity.public(),
+                Timestamp::from_unix_millis(2_000),
+            )
+            .expect("a short name");
+        let mut used = pinned(&[(1, 1)]);
+        used.verify(&certificate, Timestamp::from_unix_millis(1_000))
+            .expect("pinned, signed, not expired");
+        assert_eq!(used.verified.len(), 1);
+        assert_eq!(used, pinned(&[(1, 1)]));
+    }
+
+    #[test]
+    fn the_certificate_cache_holds_the_last_max_verified_certificates() {
+        let server = ServerKey::from_seed(1, &[1; 32]);
+        let identity = IdentityKeyPair::from_seed(&[9; 32]);
+        let issue = |device: u32| {
+            server
+                .issue(
+                    &DeviceAddress::new("alice", device),
+                    identity.public(),
+                    Timestamp::from_unix_millis(2_000),
+                )
+                .expect("a short name")
+        };
+        let mut keys = pinned(&[(1, 1)]);
+        let now = Timestamp::from_unix_millis(1_000);
+        let first = issue(0);
+        keys.verify(&first, now).expect("valid");
+        keys.verify(&first, now).expect("valid, remembered");
+        assert_eq!(keys.verified.len(), 1, "a certificate is remembered once");
+        let cap = u32::try_from(MAX_VERIFIED_CERTIFICATES).expect("small");
+        for device in 1..cap {
+            keys.verify(&issue(device), now).expect("valid");
+        }
+        assert_eq!(keys.verified.len(), MAX_VERIFIED_CERTIFICATES);
+        let first_digest: [u8; 32] = Sha256::digest(first.to_vec()).into();
+        assert_eq!(keys.verified.front().map(|(d, _)| *d), Some(first_digest));
+        keys.verify(&issue(cap), now).expect("valid");
+        assert_eq!(keys.verified.len(), MAX_VERIFIED_CERTIFICATES, "bounded");
+        assert!(
+            keys.verified.iter().all(|(d, _)| *d != first_digest),
+            "the oldest is forgotten first"
+        );
+        // Pinning or unpinning forgets every verified certificate.
+        keys.add(ServerKey::from_seed(2, &[2; 32]).public())
+            .expect("under the cap");
+        assert!(keys.verified.is_empty());
+    }
+
+    #[test]
+    fn emptiness_and_count_follow_pins_and_unpins() {
+        let mut keys = TrustedServerKeys::new();
+        assert!(keys.is_empty());
+        assert_eq!(keys.len(), 0);
+        keys.add(ServerKey::from_seed(7, &[7; 32]).public())
+            .expect("under the cap");
+        assert!(!keys.is_empty());
+        assert_eq!(keys.len(), 1);
+        assert!(keys.remove(7));
+        assert!(keys.is_empty());
+        assert!(!keys.remove(7), "nothing left to unpin");
+    }
+}
