@@ -157,3 +157,48 @@ fn one_to_one_fuzz_seed_corpora_are_current() {
     let mut bob = f.bob.clone();
     assert!(bob.decrypt(FIXTURE_NOW, &f.samples[1]).is_ok());
 }
+
+/// The `conversation` target's committed seeds are scripts that do what
+/// their names say: each delivery's outcome, in order (the target's own
+/// properties are checked by running them).
+#[test]
+fn conversation_seeds_reach_the_paths_they_are_named_for() {
+    use sealwire::SessionError::{DuplicateMessage, MessageKeyErased};
+    let world = sealwire_fuzz_fixtures::Conversation::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/conversation");
+    let ok = Ok(());
+    let expected: [(&str, Vec<Result<(), sealwire::SessionError>>); 8] = [
+        ("in_order", vec![ok; 3]),
+        (
+            "reordered_and_replayed",
+            vec![ok, ok, ok, Err(DuplicateMessage), Err(DuplicateMessage)],
+        ),
+        (
+            "ping_pong_then_late",
+            [vec![ok; 8], vec![Err(DuplicateMessage)]].concat(),
+        ),
+        ("skipped_then_erased", vec![ok, Err(MessageKeyErased)]),
+        ("skipped_within_the_window", vec![ok, ok]),
+        ("tampered_then_delivered", vec![ok]),
+        (
+            "raw_frame",
+            vec![Err(sealwire::SessionError::Malformed(
+                sealwire::DecodeError::UnsupportedVersion(1),
+            ))],
+        ),
+        (
+            "raw_empty_frame",
+            vec![Err(sealwire::SessionError::Malformed(
+                sealwire::DecodeError::Truncated,
+            ))],
+        ),
+    ];
+    for (name, want) in expected {
+        let script = std::fs::read(root.join(name)).unwrap();
+        assert_eq!(world.run(&script), want, "{name}");
+    }
+    // Every committed input (seeds and what campaigns kept) runs clean.
+    for entry in std::fs::read_dir(&root).unwrap() {
+        world.run(&std::fs::read(entry.unwrap().path()).unwrap());
+    }
+}

@@ -187,6 +187,45 @@ fn group_posts_reach_every_member_through_distributions_over_sessions() {
     assert_eq!(w.groups[0].current_holders().len(), 2);
 }
 
+/// A distribution body names its group in its first fields, which route it
+/// before it is opened; the version is checked first.
+#[test]
+fn a_distribution_names_its_group_after_its_version() {
+    use sealwire::group::distribution_group_id;
+    let w = World::new(0x2b, 2);
+    let (_, d) = Group::create_with_id(
+        &mut DangerDeterministicRng::from_u64(3),
+        T0,
+        GID,
+        *w.ids[0].public(),
+        &[*w.ids[1].public()],
+    )
+    .unwrap();
+    assert_eq!(distribution_group_id(&d.body), Ok(GID));
+    let mut other = d.body.to_vec();
+    let version = other[0];
+    other[0] = version.wrapping_add(1);
+    assert_eq!(
+        distribution_group_id(&other),
+        Err(GroupError::Malformed(DecodeError::UnsupportedVersion(
+            version.wrapping_add(1)
+        )))
+    );
+    assert_eq!(
+        distribution_group_id(&d.body[..17]),
+        Err(GroupError::Malformed(DecodeError::Truncated))
+    );
+    assert_eq!(distribution_group_id(&d.body[..18]), Ok(GID));
+    let shown = format!("{d:?}");
+    assert_eq!(
+        shown,
+        format!(
+            "Distribution {{ body_len: {}, recipients: 1 }}",
+            d.body.len()
+        )
+    );
+}
+
 #[test]
 fn removed_member_cannot_decrypt_after_rotation() {
     let mut w = World::new(2, 4);
@@ -744,7 +783,15 @@ fn post_errors_change_nothing() {
 #[test]
 fn rotation_after_n_posts_or_t_time() {
     let mut w = World::new(12, 2);
-    w.groups[0].set_rotation_policy(RotationPolicy::new(3, 60_000).unwrap());
+    assert_eq!(
+        w.groups[0].rotation_policy(),
+        RotationPolicy::default(),
+        "10,000 posts or 7 days"
+    );
+    let policy = RotationPolicy::new(3, 60_000).unwrap();
+    w.groups[0].set_rotation_policy(policy);
+    assert_eq!(w.groups[0].rotation_policy(), policy);
+    assert_ne!(policy, RotationPolicy::default());
     let (c0, _) = w.groups[0].sending_position();
     for _ in 0..3 {
         let p = w.post(0, b"x");

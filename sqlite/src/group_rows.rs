@@ -452,3 +452,33 @@ pub(crate) fn group_outbox(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use sealwire::IdentityKeyPair;
+
+    use super::*;
+
+    fn key(seed: u8) -> IdentityKey {
+        *IdentityKeyPair::from_seed(&[seed; 32]).public()
+    }
+
+    #[test]
+    fn members_record_each_key_once_per_user_in_user_order() {
+        let mut m = Members::default();
+        m.add("bob", key(1));
+        m.add("bob", key(1));
+        m.add("alice", key(2));
+        m.add("bob", key(3));
+        assert_eq!(
+            m,
+            Members(vec![
+                ("alice".to_owned(), vec![key(2)]),
+                ("bob".to_owned(), vec![key(1), key(3)]),
+            ])
+        );
+        assert_eq!(m.user_of(&key(3)), Some("bob"));
+        assert_eq!(m.user_of(&key(4)), None);
+        assert_eq!(Members::decode(&m.encode()), Some(m));
+    }
+}

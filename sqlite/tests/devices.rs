@@ -21,6 +21,7 @@ mod common;
 use common::{T0, TempDir, dump, secs};
 use rusqlite::{Connection, params};
 use sealwire::devices::{DeviceError, DeviceEvent, DeviceSessions, Recovery};
+use sealwire::group::GroupMode;
 use sealwire::persist::{BlobAddress, StateBlob, StateError, StorageKey};
 use sealwire::rand_core::Rng;
 use sealwire::store::{DeviceListStorage, IdentityStorage, SessionStorage};
@@ -589,6 +590,28 @@ fn a_send_to_a_user_reaches_every_device_and_our_other_devices() {
 /// session, a device whose key changed and is not confirmed, or a write
 /// that fails halfway (the third outbox row) leave every table as it was,
 /// and hand out no ciphertext.
+/// A group of ours reaches our own other devices, whether or not the
+/// member list names our user: every device of the listed users and ours,
+/// never ourselves.
+#[test]
+fn a_group_reaches_our_other_devices_named_or_not() {
+    let mut w = World::new(0xe4, None);
+    let mut rng = DangerDeterministicRng::from_u64(2);
+    for members in [&["bob"][..], &["alice", "bob"][..]] {
+        let update = w
+            .alice1
+            .create_group(&at(A1), &mut rng, T0, GroupMode::Group, members)
+            .unwrap();
+        let mut to: Vec<DeviceAddress> = update
+            .distributions
+            .iter()
+            .map(|d| d.peer.clone())
+            .collect();
+        to.sort();
+        assert_eq!(to, [at(A2), at(B1), at(B2)], "members {members:?}");
+    }
+}
+
 #[test]
 fn a_send_to_three_devices_commits_all_or_nothing() {
     let mut w = World::new(0xe2, Some(B2));

@@ -85,10 +85,6 @@ impl ChainIds {
     fn iter(&self) -> impl Iterator<Item = &u32> {
         self.inline.iter().take(self.len).chain(self.more.iter())
     }
-
-    fn contains(&self, id: &u32) -> bool {
-        self.iter().any(|c| c == id)
-    }
 }
 
 impl Senders {
@@ -234,7 +230,8 @@ fn reindex(
     after: &Keys,
 ) {
     if before.chains != after.chains {
-        for id in before.chains.iter().filter(|id| !after.chains.contains(id)) {
+        // Out with the old ids, in with the new (an id in both is put back).
+        for id in before.chains.iter() {
             by_chain.remove(&(*id, *sender));
         }
         for id in after.chains.iter() {
@@ -248,5 +245,26 @@ fn reindex(
         if let Some(t) = after.oldest {
             by_oldest.insert((t, *sender));
         }
+    }
+}
+
+#[cfg(all(test, feature = "test-utils"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_check_sees_a_stray_chain_or_retained_time() {
+        let mut senders = Senders::default();
+        assert!(senders.index_is_consistent());
+        senders.by_chain.insert((7, [1; 32]));
+        assert!(!senders.index_is_consistent(), "a chain no sender holds");
+        senders.by_chain.clear();
+        senders.by_oldest.insert((1_000, [1; 32]));
+        assert!(!senders.index_is_consistent(), "a time no sender retains");
+        senders.remove(&[1; 32]);
+        assert!(
+            !senders.index_is_consistent(),
+            "not held: nothing to remove"
+        );
     }
 }

@@ -149,4 +149,20 @@ mod tests {
             "ProfileKey(..)"
         );
     }
+
+    #[test]
+    fn profile_keys_are_equal_exactly_when_their_bytes_are() {
+        let mut other = [7; 32];
+        assert_eq!(
+            ProfileKey::from_bytes([7; 32]),
+            ProfileKey::from_bytes(other)
+        );
+        other[31] ^= 1;
+        assert_ne!(
+            ProfileKey::from_bytes([7; 32]),
+            ProfileKey::from_bytes(other)
+        );
+        let key = ProfileKey::from_bytes([9; 32]);
+        assert_eq!(key.clone(), key);
+    }
 }

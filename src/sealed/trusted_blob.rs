@@ -12,7 +12,6 @@ use crate::error::{DecodeError, StateError};
 use crate::limits::MAX_TRUSTED_SERVER_KEYS;
 use crate::persist::private::Codec;
 use crate::persist::{BlobKind, StateBlob};
-use crate::sealed::error::SealedError;
 use crate::sealed::server::{ServerPublicKey, TrustedServerKeys};
 use crate::wire::codec::Reader;
 
@@ -46,11 +45,9 @@ fn decode(body: &[u8]) -> Result<TrustedServerKeys, DecodeError> {
         }
         last = Some(key_id);
         let key: [u8; 32] = r.array()?;
-        // The checks of SPEC.md §3.1, as when the key was pinned.
-        let key = ServerPublicKey::from_parts(key_id, &key).map_err(|e| match e {
-            SealedError::Malformed(d) => d,
-            _ => DecodeError::InvalidKey,
-        })?;
+        // The checks of SPEC.md §3.1, as when the key was pinned (whose
+        // only error is `InvalidKey`).
+        let key = ServerPublicKey::from_parts(key_id, &key).map_err(|_| DecodeError::InvalidKey)?;
         // Distinct ids, at most MAX_TRUSTED_SERVER_KEYS: cannot fail.
         trusted.add(key).map_err(|_| DecodeError::TooLarge)?;
     }
