@@ -825,12 +825,17 @@ fn rotation_after_n_posts_or_t_time() {
 fn expiry_timers_and_padding_apply_to_posts() {
     let mut w = World::new(13, 2);
     let policy = ExpiryPolicy::new(ExpiryMode::AfterSend, 60).unwrap();
+    // Posted before the timer, delivered after it: the stricter of the
+    // post's timer (none) and the group's (60 s) applies.
+    let early = w.post(0, b"before the timer");
     let (change_post, change) = w.groups[0].set_timer(&mut w.rng, T0, Some(policy)).unwrap();
     assert_eq!(change.new.policy, Some(policy));
     let got = w.groups[1].receive_post(T0, &change_post.bytes).unwrap();
     assert_eq!(got.content_type, ContentType::TimerChange);
     assert_eq!(got.timer_change.unwrap().new, change.new);
     assert_eq!(w.groups[1].timer(), change.new);
+    let got = w.groups[1].receive_post(at(1000), &early).unwrap();
+    assert_eq!(got.expiry, MessageExpiry::At(at(60_000)), "60 s after its send");
     let p = w.post(0, b"disappears");
     let got = w.groups[1].receive_post(at(1000), &p).unwrap();
     assert_eq!(got.expiry, MessageExpiry::At(at(60_000)));
@@ -842,6 +847,14 @@ fn expiry_timers_and_padding_apply_to_posts() {
         (MessageExpiry::Expired, 0)
     );
     fails(&mut w.groups[1], at(61_000), &p2, GroupError::DuplicatePost);
+    // A second change names the first as the timer it replaces.
+    let longer = ExpiryPolicy::new(ExpiryMode::AfterSend, 120).unwrap();
+    let (second, _) = w.groups[0]
+        .set_timer(&mut w.rng, at(62_000), Some(longer))
+        .unwrap();
+    let got = w.groups[1].receive_post(at(62_000), &second.bytes).unwrap();
+    let seen = got.timer_change.unwrap();
+    assert_eq!((seen.old, seen.new.policy), (change.new, Some(longer)));
     // Padding: every body up to 32 bytes gives the same length; 100 pads to
     // 104 (SPEC.md §8.4).
     let lens: Vec<usize> = (0..=32).map(|n| w.groups[0].post_len(n)).collect();

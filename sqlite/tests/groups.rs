@@ -311,6 +311,13 @@ fn a_group_through_the_store() {
                 .mark_group_post_delivered(post.post_id)
                 .unwrap()
         );
+        assert!(
+            !w.store(who)
+                .mark_group_post_delivered(post.post_id)
+                .unwrap(),
+            "acknowledged already: no row"
+        );
+        assert!(w.store(who).pending_group_posts(&id).unwrap().is_empty());
         for other in members.iter().filter(|o| *o != who) {
             let got = w.store(other).receive_group(secs(3), &post.bytes).unwrap();
             assert_eq!(stored_body(&got), body.as_bytes());

@@ -140,3 +140,22 @@ impl core::fmt::Debug for GroupMessageKey {
         f.write_str("GroupMessageKey(..)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_equal_exactly_when_their_bytes_are_and_never_print() {
+        let ck = GroupChainKey::new([1; 32]);
+        let (mk, next) = ck.step();
+        assert_eq!(ck, GroupChainKey::new([1; 32]));
+        assert_ne!(ck, next, "a step changes the chain key");
+        let (mk_again, _) = GroupChainKey::new([1; 32]).step();
+        assert_eq!(mk, mk_again);
+        let (other, _) = next.step();
+        assert_ne!(mk, other);
+        assert_eq!(alloc::format!("{ck:?}"), "GroupChainKey(..)");
+        assert_eq!(alloc::format!("{mk:?}"), "GroupMessageKey(..)");
+    }
+}
