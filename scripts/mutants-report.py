@@ -2,6 +2,7 @@
 """Per-file table of cargo-mutants outcomes (issue 20, mutants-report.md).
 
     python3 scripts/mutants-report.py SWEEP_DIR [--recheck DIR ...] [--current LIST]
+        [--only PREFIX]
 
 SWEEP_DIR holds one cargo-mutants output per file (`<name>/mutants.out/`,
 as the sweep commands of mutants-report.md write them). Each `--recheck`
@@ -12,7 +13,9 @@ to kill them: a survivor the recheck caught counts as killed. LIST is
 longer exists (the code it mutated changed) and counts as gone. Mutants are matched
 without their line and column (`src/x.rs: replace ...`), so that a test
 or an edit above them does not unmatch them. Survivors listed in
-mutants-equivalent.txt count as equivalent.
+mutants-equivalent.txt count as equivalent. `--only PREFIX` keeps the
+files whose path starts with PREFIX (one crate's table: `src/`, `ffi/src/`,
+`sqlite/src/`).
 
 Prints a Markdown table: per file the mutants tested, caught, survivors
 killed since, survivors still missed, equivalents, unviable and timed out
@@ -62,11 +65,14 @@ def main(argv):
     sweep = Path(argv[0])
     rechecks = []
     current = None
+    only = ""
     rest = argv[1:]
     while rest:
         flag, value, *rest = rest
         if flag == "--recheck":
             rechecks.append(Path(value) / "mutants.out")
+        elif flag == "--only":
+            only = value
         elif flag == "--current":
             current = {key(line.strip()) for line in Path(value).read_text().splitlines()}
         else:
@@ -94,6 +100,8 @@ def main(argv):
             continue
         for name, summary in outcomes(out):
             file = name.split(":", 1)[0]
+            if not file.startswith(only):
+                continue
             row = rows[file]
             row["tested"] += 1
             if summary == "CaughtMutant":
