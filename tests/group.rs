@@ -835,7 +835,11 @@ fn expiry_timers_and_padding_apply_to_posts() {
     assert_eq!(got.timer_change.unwrap().new, change.new);
     assert_eq!(w.groups[1].timer(), change.new);
     let got = w.groups[1].receive_post(at(1000), &early).unwrap();
-    assert_eq!(got.expiry, MessageExpiry::At(at(60_000)), "60 s after its send");
+    assert_eq!(
+        got.expiry,
+        MessageExpiry::At(at(60_000)),
+        "60 s after its send"
+    );
     let p = w.post(0, b"disappears");
     let got = w.groups[1].receive_post(at(1000), &p).unwrap();
     assert_eq!(got.expiry, MessageExpiry::At(at(60_000)));
