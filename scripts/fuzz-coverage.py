@@ -15,8 +15,8 @@ the entered functions of src/ (or of the files matching REGEX), this
 prints the lines of every code region no input reached, merged over the
 function's monomorphised copies, as `file:lines  function`, then per file
 the lines of the entered functions and the unreached ones. Those lines
-are the coverage gaps of issue 20: each is either reachable (add a seed or a target) or unreachable by construction
-(say why in SECURITY.md).
+are the coverage gaps of issue 20: each is either reachable (add a seed or
+a target) or unreachable by construction (say why in SECURITY.md).
 """
 
 import json

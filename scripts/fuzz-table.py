@@ -49,7 +49,7 @@ def main(argv):
     rows = {}
     for logdir in argv:
         for log in sorted(Path(logdir).glob("*.log")):
-            if log.name.endswith((".cmin.log", ".merge.log")):
+            if log.name.endswith(".merge.log"):
                 continue
             got = parse(log)
             if got is None:

@@ -586,10 +586,6 @@ fn a_send_to_a_user_reaches_every_device_and_our_other_devices() {
     ));
 }
 
-/// A send to three devices commits all or nothing: a device without a
-/// session, a device whose key changed and is not confirmed, or a write
-/// that fails halfway (the third outbox row) leave every table as it was,
-/// and hand out no ciphertext.
 /// A group of ours reaches our own other devices, whether or not the
 /// member list names our user: every device of the listed users and ours,
 /// never ourselves.
@@ -612,6 +608,10 @@ fn a_group_reaches_our_other_devices_named_or_not() {
     }
 }
 
+/// A send to three devices commits all or nothing: a device without a
+/// session, a device whose key changed and is not confirmed, or a write
+/// that fails halfway (the third outbox row) leave every table as it was,
+/// and hand out no ciphertext.
 #[test]
 fn a_send_to_three_devices_commits_all_or_nothing() {
     let mut w = World::new(0xe2, Some(B2));
