@@ -167,7 +167,11 @@ fn conversation_seeds_reach_the_paths_they_are_named_for() {
     let world = sealwire_fuzz_fixtures::Conversation::new();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/conversation");
     let ok = Ok(());
-    let expected: [(&str, Vec<Result<(), sealwire::SessionError>>); 8] = [
+    let forged = Err(sealwire::SessionError::AuthenticationFailed);
+    let invalid = Err(sealwire::SessionError::Malformed(
+        sealwire::DecodeError::InvalidValue,
+    ));
+    let expected: [(&str, Vec<Result<(), sealwire::SessionError>>); 17] = [
         ("in_order", vec![ok; 3]),
         (
             "reordered_and_replayed",
@@ -192,6 +196,23 @@ fn conversation_seeds_reach_the_paths_they_are_named_for() {
                 sealwire::DecodeError::Truncated,
             ))],
         ),
+        // Frames the fixture builds from SPEC.md, franked or not.
+        ("frame_built_from_the_spec", vec![ok]),
+        ("franked_honest", vec![ok]),
+        ("franked_commitment_flipped", vec![forged.clone()]),
+        ("franked_over_another_body", vec![forged]),
+        ("franked_key_without_commitment", vec![invalid.clone()]),
+        ("commitment_without_franking_key", vec![invalid]),
+        // A timer version up to MAX_TIMER_VERSION_STEP above the
+        // receiver's passes; one more is refused.
+        ("timer_at_the_step_cap", vec![ok]),
+        (
+            "timer_past_the_step_cap",
+            vec![Err(sealwire::SessionError::InvalidPolicy)],
+        ),
+        // Sent 10 minutes ago with a 10-second after-send timer: decrypts
+        // to nothing (the target checks that nothing of it is returned).
+        ("expired_on_arrival", vec![ok]),
     ];
     for (name, want) in expected {
         let script = std::fs::read(root.join(name)).unwrap();
