@@ -2,7 +2,7 @@
 //! member list), `group_messages` (sealed bodies) and `group_outbox`.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupId};
+use sealwire::group::{ChannelOwner, ChannelSubscriber, Group, GroupError, GroupId};
 use sealwire::{ContentType, IdentityKey, Timestamp};
 
 use crate::codec::{BlobCodec, Slot, value_address};
@@ -38,19 +38,28 @@ pub(crate) struct Members(pub(crate) Vec<(String, Vec<IdentityKey>)>);
 
 impl Members {
     /// `count u16 | (name_len u16 | name | keys u16 | key [32]...)...`.
-    fn encode(&self) -> Vec<u8> {
+    /// A user id is at most `MAX_USER_ID_LEN` (255) bytes and a user has at
+    /// most `MAX_DEVICES_PER_USER` (32) devices, so only the count of users
+    /// can pass its field: more than 65,535 users in one group is
+    /// [`GroupError::GroupFull`] (a record that would not load back is
+    /// never written).
+    fn encode(&self) -> Result<Vec<u8>, StoreError> {
+        let len16 = |n: usize| {
+            u16::try_from(n)
+                .map(u16::to_be_bytes)
+                .map_err(|_| GroupError::GroupFull)
+        };
         let mut out = Vec::new();
-        let len16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes();
-        out.extend_from_slice(&len16(self.0.len()));
+        out.extend_from_slice(&len16(self.0.len())?);
         for (user, keys) in &self.0 {
-            out.extend_from_slice(&len16(user.len()));
+            out.extend_from_slice(&len16(user.len())?);
             out.extend_from_slice(user.as_bytes());
-            out.extend_from_slice(&len16(keys.len()));
+            out.extend_from_slice(&len16(keys.len())?);
             for k in keys {
                 out.extend_from_slice(k.as_bytes());
             }
         }
-        out
+        Ok(out)
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
@@ -188,7 +197,7 @@ pub(crate) fn save_group(
     row: &GroupRow,
 ) -> Result<(), StoreError> {
     let role = row.state.role();
-    let members = codec.seal_value(&members_address(&row.id, role), &row.members.encode());
+    let members = codec.seal_value(&members_address(&row.id, role), &row.members.encode()?);
     let slot = Slot::Group(&row.id);
     let write = |blob: &[u8]| {
         conn.execute(
@@ -479,6 +488,22 @@ mod tests {
         );
         assert_eq!(m.user_of(&key(3)), Some("bob"));
         assert_eq!(m.user_of(&key(4)), None);
-        assert_eq!(Members::decode(&m.encode()), Some(m));
+        assert_eq!(Members::decode(&m.encode().unwrap()), Some(m));
+    }
+
+    #[test]
+    fn more_users_than_the_count_field_holds_is_refused_not_truncated() {
+        let k = key(1);
+        let user = |i: usize| (format!("u{i}"), vec![k]);
+        let at_most = Members((0..usize::from(u16::MAX)).map(user).collect());
+        let encoded = at_most.encode().unwrap();
+        // The count field holds all of them (decoding 65,535 keys is slow
+        // in a debug build; the round trip is tested above).
+        assert_eq!(encoded.get(..2), Some(&[0xff, 0xff][..]));
+        let over = Members((0..=usize::from(u16::MAX)).map(user).collect());
+        assert!(matches!(
+            over.encode(),
+            Err(StoreError::Group(GroupError::GroupFull))
+        ));
     }
 }
