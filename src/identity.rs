@@ -192,3 +192,17 @@ impl core::fmt::Debug for IdentityKeyPair {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_pairs_are_equal_exactly_when_their_secrets_are() {
+        let a = IdentityKeyPair::from_seed(&[1; 32]);
+        let b = IdentityKeyPair::from_seed(&[2; 32]);
+        assert_eq!(a, IdentityKeyPair::from_seed(&[1; 32]));
+        assert_ne!(a, b);
+        assert_ne!(b, a);
+    }
+}

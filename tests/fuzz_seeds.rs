@@ -199,9 +199,9 @@ fn conversation_seeds_reach_the_paths_they_are_named_for() {
         // Frames the fixture builds from SPEC.md, franked or not.
         ("frame_built_from_the_spec", vec![ok]),
         ("franked_honest", vec![ok]),
-        ("franked_commitment_flipped", vec![forged.clone()]),
+        ("franked_commitment_flipped", vec![forged]),
         ("franked_over_another_body", vec![forged]),
-        ("franked_key_without_commitment", vec![invalid.clone()]),
+        ("franked_key_without_commitment", vec![invalid]),
         ("commitment_without_franking_key", vec![invalid]),
         // A timer version up to MAX_TIMER_VERSION_STEP above the
         // receiver's passes; one more is refused.

@@ -166,3 +166,75 @@ impl core::fmt::Debug for FrankingRef<'_> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn keys_are_equal_exactly_when_their_bytes_are_and_debug_shows_none() {
+        let a = FrankingKey::from_bytes([1; 32]);
+        assert_eq!(a, FrankingKey::from_bytes([1; 32]));
+        assert_ne!(a, FrankingKey::from_bytes([2; 32]));
+        assert_eq!(a.as_bytes(), &[1; 32]);
+        assert_eq!(format!("{a:?}"), "FrankingKey(..)");
+        let mut rng = crate::testing::DangerDeterministicRng::from_u64(1);
+        let (x, y) = (
+            FrankingKey::generate(&mut rng),
+            FrankingKey::generate(&mut rng),
+        );
+        assert_ne!(x, y, "each key is drawn afresh");
+        assert_ne!(x.as_bytes(), &[0; 32]);
+    }
+
+    #[test]
+    fn evidence_keeps_its_parts_and_shows_only_the_commitment() {
+        let key = [0x5a; 32];
+        let cf = [0xc3; FRANKING_COMMITMENT_LEN];
+        let borrowed = FrankingRef {
+            key: &key,
+            commitment: &cf,
+        };
+        let owned = borrowed.to_owned();
+        assert_eq!(owned.key(), &FrankingKey::from_bytes(key));
+        assert_eq!(owned.commitment(), &cf);
+        for shown in [format!("{owned:?}"), format!("{borrowed:?}")] {
+            assert!(shown.contains(&"c3".repeat(32)), "{shown}");
+            assert!(!shown.contains("5a5a"), "the key leaks: {shown}");
+        }
+        assert!(format!("{owned:?}").starts_with("Franking {"));
+        assert!(format!("{borrowed:?}").starts_with("FrankingRef {"));
+    }
+
+    #[test]
+    fn the_commitment_is_the_hmac_of_spec_19_1_and_compares_exactly() {
+        let key = FrankingKey::from_bytes([4; 32]);
+        let sender = crate::IdentityKeyPair::from_seed(&[1; 32]);
+        let recipient = crate::IdentityKeyPair::from_seed(&[2; 32]);
+        let at = crate::Timestamp::from_unix_millis(1_700_000_000_000);
+        let cf = commitment(
+            &key,
+            ContentType::UserMessage,
+            sender.public(),
+            recipient.public(),
+            at,
+            b"body",
+        );
+        let mut input = alloc::vec::Vec::new();
+        input.extend_from_slice(COMMITMENT_LABEL);
+        input.push(0x01);
+        input.extend_from_slice(&sender.public().encode());
+        input.extend_from_slice(&recipient.public().encode());
+        input.extend_from_slice(&at.as_unix_millis().to_be_bytes());
+        input.extend_from_slice(&4u32.to_be_bytes());
+        input.extend_from_slice(b"body");
+        let mut mac = hmac_keyed(&[4; 32]);
+        mac.update(&input);
+        assert_eq!(cf, hmac_finalize(mac));
+        assert!(ct_eq32(&cf, &cf));
+        let mut other = cf;
+        other[31] ^= 1;
+        assert!(!ct_eq32(&cf, &other));
+    }
+}

@@ -44,3 +44,32 @@ impl core::fmt::Debug for ChainKey {
         f.write_str("ChainKey(..)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use hmac::{KeyInit, Mac};
+
+    fn hmac(key: &[u8; 32], byte: u8) -> [u8; 32] {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(&[byte]);
+        mac.finalize().into_bytes().into()
+    }
+
+    #[test]
+    fn a_step_is_kdf_ck_of_spec_5_3() {
+        let ck = ChainKey::new([7; 32]);
+        let (mk, next) = ck.step();
+        assert_eq!(next.as_bytes(), &hmac(&[7; 32], 0x02));
+        assert_eq!(mk, MessageKey::new(hmac(&[7; 32], 0x01)));
+    }
+
+    #[test]
+    fn keys_are_equal_exactly_when_their_bytes_are_and_debug_shows_none() {
+        let a = ChainKey::new([1; 32]);
+        assert_eq!(a, ChainKey::new([1; 32]));
+        assert_ne!(a, ChainKey::new([2; 32]));
+        assert_eq!(format!("{a:?}"), "ChainKey(..)");
+    }
+}

@@ -45,3 +45,29 @@ impl core::fmt::Debug for RootKey {
         f.write_str("RootKey(..)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn an_advance_is_kdf_rk_of_spec_5_2() {
+        let dh = [9u8; 32];
+        let mut okm = [0u8; 64];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(&[3; 32]), &dh)
+            .expand(RATCHET_INFO, &mut okm)
+            .unwrap();
+        let (rk, ck) = RootKey::new([3; 32]).advance(&dh);
+        assert_eq!(rk.as_bytes()[..], okm[..32]);
+        assert_eq!(ck.as_bytes()[..], okm[32..]);
+    }
+
+    #[test]
+    fn keys_are_equal_exactly_when_their_bytes_are_and_debug_shows_none() {
+        let a = RootKey::new([1; 32]);
+        assert_eq!(a, RootKey::new([1; 32]));
+        assert_ne!(a, RootKey::new([2; 32]));
+        assert_eq!(format!("{a:?}"), "RootKey(..)");
+    }
+}
