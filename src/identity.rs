@@ -205,4 +205,16 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(b, a);
     }
+
+    #[test]
+    fn debug_shows_the_public_key_and_never_the_seed() {
+        let pair = IdentityKeyPair::from_seed(&[0xab; 32]);
+        let shown = alloc::format!("{pair:?}");
+        assert!(shown.starts_with("IdentityKeyPair {"), "{shown}");
+        assert!(
+            shown.contains(&alloc::format!("{:?}", pair.public())),
+            "{shown}"
+        );
+        assert!(!shown.contains("abab"), "the seed leaks: {shown}");
+    }
 }

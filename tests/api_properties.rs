@@ -82,6 +82,104 @@ fn debug_output_never_contains_secrets() {
     assert!(format!("{bob:?}").contains(&hex(alice_id.public().as_bytes())));
 }
 
+/// Each public type's Debug names the type and shows its public fields
+/// (so a Debug that printed nothing, or another type's name, would fail),
+/// and never a secret (checked above and in `tests/security.rs`).
+#[test]
+fn each_debug_names_its_type_and_shows_its_public_fields() {
+    let mut rng = DangerDeterministicRng::from_u64(7);
+    let alice = IdentityKeyPair::from_seed(&[0x11; 32]);
+    let bob = IdentityKeyPair::from_seed(&[0x22; 32]);
+    let mut store = PrekeyStore::new_pq(&bob, &mut rng);
+    let opk = store.generate_one_time_prekeys(&mut rng, 1)[0];
+    let pq = store.generate_pq_one_time_prekeys(&bob, &mut rng, 1)[0].clone();
+    let bundle = store
+        .bundle_with_pq(&bob, Some(opk.id), Some(pq.id()))
+        .unwrap();
+    let spk = store.current_signed_prekey().unwrap().clone();
+    let last_resort = store.current_last_resort_pq_prekey().unwrap().clone();
+    let alice_hex = hex(alice.public().as_bytes());
+    let spk_hex = hex(spk.public());
+    let pq_prefix = hex(&pq.public()[..8]);
+
+    let shown = |x: &dyn core::fmt::Debug| format!("{x:?}");
+    let identity = shown(alice.public());
+    assert_eq!(identity, format!("IdentityKey({alice_hex})"));
+    assert_eq!(
+        shown(&alice),
+        format!("IdentityKeyPair {{ public: {identity}, .. }}")
+    );
+    assert_eq!(
+        shown(&spk),
+        format!("SignedPrekey {{ id: {}, public: {spk_hex}, .. }}", spk.id())
+    );
+    let pq_shown = shown(&pq);
+    assert_eq!(
+        pq_shown,
+        format!(
+            "PqPrekeyPublic {{ id: {}, kind: OneTime, public_prefix: {pq_prefix}, .. }}",
+            pq.id()
+        )
+    );
+    assert_eq!(
+        shown(&last_resort),
+        format!(
+            "SignedPqPrekey {{ id: {}, kind: LastResort, .. }}",
+            last_resort.id()
+        )
+    );
+    assert_eq!(
+        shown(&store),
+        format!(
+            "PrekeyStore {{ signed: [{}], one_time_count: 1, pq_one_time_count: 1, \
+             pq_last_resort: [{}], require_pq: false, .. }}",
+            shown(&spk),
+            shown(&last_resort)
+        )
+    );
+    let bundle_shown = shown(&bundle);
+    assert!(bundle_shown.starts_with(&format!(
+        "PrekeyBundle {{ identity_key: {}, signed_prekey_id: {}, signed_prekey: {spk_hex}, ",
+        shown(bob.public()),
+        spk.id()
+    )));
+    assert!(bundle_shown.contains(&format!("public_prefix: {pq_prefix}")));
+
+    let number = sealwire::SafetyNumber::new(alice.public(), b"alice", bob.public(), b"bob");
+    assert_eq!(
+        shown(&number),
+        format!("SafetyNumber({:?})", number.displayable())
+    );
+
+    let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+    let m = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"hello"))
+        .unwrap()
+        .message;
+    let (mut session, received) = Session::accept(&bob, &mut store, T0, &m).unwrap();
+    assert!(
+        shown(&received).starts_with(&format!(
+            "Received {{ plaintext_len: 5, sender: {identity}, message_number: 0, \
+             content_type: UserMessage, "
+        )),
+        "{received:?}"
+    );
+    let reply = session
+        .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
+        .unwrap()
+        .message;
+    let head = &reply[2..2 + sealwire::wire::HEADER_LEN];
+    let header = sealwire::wire::RatchetHeader::from_bytes(head).unwrap();
+    assert_eq!(
+        shown(&header),
+        format!(
+            "RatchetHeader {{ ratchet_key: {}, previous_counter: 0, counter: 0, nonce_mask: {} }}",
+            hex(&head[..32]),
+            hex(&head[40..])
+        )
+    );
+}
+
 const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
 
 /// Every content type an application message may carry.
