@@ -100,6 +100,37 @@ fn an_honest_report_verifies_and_shows_exactly_the_message() {
     // Debug output never shows the key or the body.
     let dbg = format!("{parsed:?} {got:?} {v:?}");
     assert!(!dbg.contains("regret"));
+    // Each names its type and shows its public fields.
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let context = format!(
+        "RoutingContext {{ sender: {}, recipient: {}, timestamp: {RELAY_TIME:?} }}",
+        hex(b"account:alice"),
+        hex(b"account:bob")
+    );
+    assert_eq!(format!("{:?}", routing()), context);
+    let stamp_shown = format!("Stamp {{ tag: {}, context: {context} }}", hex(st.tag()));
+    assert_eq!(format!("{st:?}"), stamp_shown);
+    let (sender, recipient) = (s.alice_id.public(), s.bob_id.public());
+    let franking = got.franking.as_ref().unwrap();
+    assert_eq!(
+        format!("{parsed:?}"),
+        format!(
+            "Report {{ content_type: UserMessage, sender: {sender:?}, recipient: {recipient:?}, \
+             sent_at: {T0:?}, body_len: {}, franking: Franking {{ commitment: {}, .. }}, \
+             stamp: {stamp_shown}, attachment_len: None }}",
+            text.len(),
+            hex(franking.commitment())
+        )
+    );
+    assert_eq!(
+        format!("{v:?}"),
+        format!(
+            "VerifiedReport {{ content_type: UserMessage, sender: {sender:?}, \
+             recipient: {recipient:?}, sent_at: {T0:?}, body_len: {}, context: {context}, \
+             attachment_len: None }}",
+            text.len()
+        )
+    );
 }
 
 #[test]
