@@ -791,3 +791,286 @@ pub const SW_VERSION_MAJOR: u32 = 0;
 pub const SW_VERSION_MINOR: u32 = 1;
 /// The patch version of the library this header belongs to.
 pub const SW_VERSION_PATCH: u32 = 0;
+
+#[cfg(test)]
+mod tests {
+    use super::sw_result as R;
+    use super::*;
+    use sealwire::DeviceAddress;
+
+    const DECODE: [(DecodeError, R); 8] = [
+        (DecodeError::Truncated, R::SW_DECODE_TRUNCATED),
+        (DecodeError::TrailingBytes, R::SW_DECODE_TRAILING_BYTES),
+        (
+            DecodeError::UnsupportedVersion(9),
+            R::SW_DECODE_UNSUPPORTED_VERSION,
+        ),
+        (DecodeError::UnexpectedType(9), R::SW_DECODE_UNEXPECTED_TYPE),
+        (DecodeError::UnknownFlags(9), R::SW_DECODE_UNKNOWN_FLAGS),
+        (DecodeError::InvalidValue, R::SW_DECODE_INVALID_VALUE),
+        (DecodeError::InvalidKey, R::SW_DECODE_INVALID_KEY),
+        (DecodeError::TooLarge, R::SW_DECODE_TOO_LARGE),
+    ];
+
+    const SESSION: [(SessionError, R); 20] = [
+        (
+            SessionError::AuthenticationFailed,
+            R::SW_SESSION_AUTHENTICATION_FAILED,
+        ),
+        (SessionError::WeakPublicKey, R::SW_SESSION_WEAK_PUBLIC_KEY),
+        (
+            SessionError::DuplicateMessage,
+            R::SW_SESSION_DUPLICATE_MESSAGE,
+        ),
+        (SessionError::TooManySkipped, R::SW_SESSION_TOO_MANY_SKIPPED),
+        (
+            SessionError::CounterOverflow,
+            R::SW_SESSION_COUNTER_OVERFLOW,
+        ),
+        (
+            SessionError::MessageTooLarge,
+            R::SW_SESSION_MESSAGE_TOO_LARGE,
+        ),
+        (SessionError::BufferTooSmall, R::SW_BUFFER_TOO_SMALL),
+        (
+            SessionError::UnknownSignedPrekey,
+            R::SW_SESSION_UNKNOWN_SIGNED_PREKEY,
+        ),
+        (
+            SessionError::UnknownOneTimePrekey,
+            R::SW_SESSION_UNKNOWN_ONE_TIME_PREKEY,
+        ),
+        (SessionError::SessionMismatch, R::SW_SESSION_MISMATCH),
+        (
+            SessionError::UnexpectedMessage,
+            R::SW_SESSION_UNEXPECTED_MESSAGE,
+        ),
+        (
+            SessionError::UnsupportedFeature,
+            R::SW_SESSION_UNSUPPORTED_FEATURE,
+        ),
+        (SessionError::InvalidPolicy, R::SW_SESSION_INVALID_POLICY),
+        (
+            SessionError::MessageKeyErased,
+            R::SW_SESSION_MESSAGE_KEY_ERASED,
+        ),
+        (SessionError::PqRequired, R::SW_SESSION_PQ_REQUIRED),
+        (
+            SessionError::UnknownPqPrekey,
+            R::SW_SESSION_UNKNOWN_PQ_PREKEY,
+        ),
+        (
+            SessionError::ReplayedPrekeyMessage,
+            R::SW_SESSION_REPLAYED_PREKEY_MESSAGE,
+        ),
+        (SessionError::NoSession, R::SW_SESSION_NO_SESSION),
+        (
+            SessionError::UntrustedIdentity,
+            R::SW_SESSION_UNTRUSTED_IDENTITY,
+        ),
+        (
+            SessionError::Malformed(DecodeError::TooLarge),
+            R::SW_DECODE_TOO_LARGE,
+        ),
+    ];
+
+    const GROUP: [(GroupError, R); 23] = [
+        (GroupError::BufferTooSmall, R::SW_BUFFER_TOO_SMALL),
+        (GroupError::WrongGroup, R::SW_GROUP_WRONG_GROUP),
+        (GroupError::UnknownChain, R::SW_GROUP_UNKNOWN_CHAIN),
+        (GroupError::BadSignature, R::SW_GROUP_BAD_SIGNATURE),
+        (GroupError::DuplicatePost, R::SW_GROUP_DUPLICATE_POST),
+        (
+            GroupError::MessageKeyEvicted,
+            R::SW_GROUP_MESSAGE_KEY_EVICTED,
+        ),
+        (GroupError::TooFarAhead, R::SW_GROUP_TOO_FAR_AHEAD),
+        (GroupError::CounterOverflow, R::SW_GROUP_COUNTER_OVERFLOW),
+        (GroupError::MessageTooLarge, R::SW_GROUP_MESSAGE_TOO_LARGE),
+        (GroupError::InvalidPolicy, R::SW_GROUP_INVALID_POLICY),
+        (
+            GroupError::UnsupportedFeature,
+            R::SW_GROUP_UNSUPPORTED_FEATURE,
+        ),
+        (
+            GroupError::InvalidContentType,
+            R::SW_GROUP_INVALID_CONTENT_TYPE,
+        ),
+        (GroupError::SenderMismatch, R::SW_GROUP_SENDER_MISMATCH),
+        (GroupError::NotAMember, R::SW_GROUP_NOT_A_MEMBER),
+        (GroupError::ModeMismatch, R::SW_GROUP_MODE_MISMATCH),
+        (GroupError::ChainConflict, R::SW_GROUP_CHAIN_CONFLICT),
+        (GroupError::NotADistribution, R::SW_GROUP_NOT_A_DISTRIBUTION),
+        (GroupError::AlreadyMember, R::SW_GROUP_ALREADY_MEMBER),
+        (GroupError::UnknownMember, R::SW_GROUP_UNKNOWN_MEMBER),
+        (GroupError::IsSelf, R::SW_GROUP_IS_SELF),
+        (GroupError::GroupFull, R::SW_GROUP_FULL),
+        (
+            GroupError::InvalidRotationPolicy,
+            R::SW_GROUP_INVALID_ROTATION_POLICY,
+        ),
+        (
+            GroupError::Malformed(DecodeError::Truncated),
+            R::SW_DECODE_TRUNCATED,
+        ),
+    ];
+
+    /// Every error of every area maps to the code its documentation names
+    /// (`include/sealwire.h`), a wrapped error to the code of what it wraps.
+    #[test]
+    fn every_error_maps_to_its_code() {
+        for (e, code) in DECODE {
+            assert_eq!(R::from(e), code, "{e:?}");
+            assert_eq!(R::from(SessionError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(BundleError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(ExpiryError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(SafetyNumberError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(ReportError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(AttachmentError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(GroupError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(DeviceError::Malformed(e)), code, "{e:?}");
+            assert_eq!(R::from(SealedError::Malformed(e)), code, "{e:?}");
+        }
+        let peer = DeviceAddress::new("bob", 2);
+        for (e, code) in SESSION {
+            assert_eq!(R::from(e), code, "{e:?}");
+            assert_eq!(R::from(SealedError::Session(e)), code, "{e:?}");
+            assert_eq!(
+                R::from(DeviceError::Session(peer.clone(), e)),
+                code,
+                "{e:?}"
+            );
+        }
+        for (e, code) in GROUP {
+            assert_eq!(R::from(e), code, "{e:?}");
+            assert_eq!(R::from(SealedError::Group(e)), code, "{e:?}");
+        }
+        let others = [
+            (
+                R::from(BundleError::InvalidSignature),
+                R::SW_BUNDLE_INVALID_SIGNATURE,
+            ),
+            (R::from(ExpiryError::DuplicateId), R::SW_EXPIRY_DUPLICATE_ID),
+            (R::from(ExpiryError::QueueFull), R::SW_EXPIRY_QUEUE_FULL),
+            (
+                R::from(sealwire::expiry::InvalidPolicy),
+                R::SW_EXPIRY_INVALID_POLICY,
+            ),
+            (
+                R::from(SafetyNumberError::Mismatch),
+                R::SW_SAFETY_NUMBER_MISMATCH,
+            ),
+            (
+                R::from(SafetyNumberError::InvalidIterations),
+                R::SW_INTERNAL,
+            ),
+            (R::from(ReportError::BadStamp), R::SW_REPORT_BAD_STAMP),
+            (
+                R::from(ReportError::BadCommitment),
+                R::SW_REPORT_BAD_COMMITMENT,
+            ),
+            (
+                R::from(ReportError::NotAnAttachment),
+                R::SW_REPORT_NOT_AN_ATTACHMENT,
+            ),
+            (
+                R::from(ReportError::AttachmentMismatch),
+                R::SW_REPORT_ATTACHMENT_MISMATCH,
+            ),
+            (R::from(ReportError::NotFranked), R::SW_REPORT_NOT_FRANKED),
+            (
+                R::from(AttachmentError::Mismatch),
+                R::SW_ATTACHMENT_MISMATCH,
+            ),
+            (
+                R::from(DeviceError::TooManyDevices),
+                R::SW_DEVICE_TOO_MANY_DEVICES,
+            ),
+            (
+                R::from(DeviceError::DuplicateDevice(3)),
+                R::SW_DEVICE_DUPLICATE_DEVICE,
+            ),
+            (
+                R::from(DeviceError::UnknownDevice(3)),
+                R::SW_DEVICE_UNKNOWN_DEVICE,
+            ),
+            (
+                R::from(DeviceError::NoPendingChange(3)),
+                R::SW_DEVICE_NO_PENDING_CHANGE,
+            ),
+            (
+                R::from(DeviceError::UnconfirmedIdentity(peer.clone())),
+                R::SW_DEVICE_UNCONFIRMED_IDENTITY,
+            ),
+            (
+                R::from(DeviceError::NoSession(peer)),
+                R::SW_DEVICE_NO_SESSION,
+            ),
+            (
+                R::from(DeviceError::AuthenticationFailed),
+                R::SW_RECOVERY_AUTHENTICATION_FAILED,
+            ),
+            (R::from(DeviceError::NotForUs), R::SW_RECOVERY_NOT_FOR_US),
+            (
+                R::from(DeviceError::UnknownSession),
+                R::SW_RECOVERY_UNKNOWN_SESSION,
+            ),
+            (
+                R::from(DeviceError::ReplayedRequest),
+                R::SW_RECOVERY_REPLAYED_REQUEST,
+            ),
+            (
+                R::from(DeviceError::TooManyRequests),
+                R::SW_RECOVERY_TOO_MANY_REQUESTS,
+            ),
+            (
+                R::from(SealedError::AuthenticationFailed),
+                R::SW_SEALED_AUTHENTICATION_FAILED,
+            ),
+            (
+                R::from(SealedError::UntrustedServerKey),
+                R::SW_SEALED_UNTRUSTED_SERVER_KEY,
+            ),
+            (
+                R::from(SealedError::BadCertificateSignature),
+                R::SW_SEALED_BAD_CERTIFICATE_SIGNATURE,
+            ),
+            (
+                R::from(SealedError::CertificateExpired),
+                R::SW_SEALED_CERTIFICATE_EXPIRED,
+            ),
+            (
+                R::from(SealedError::SenderMismatch),
+                R::SW_SEALED_SENDER_MISMATCH,
+            ),
+            (
+                R::from(SealedError::TooManyServerKeys),
+                R::SW_SEALED_TOO_MANY_SERVER_KEYS,
+            ),
+            (
+                R::from(SealedError::InvalidRecipients),
+                R::SW_SEALED_INVALID_RECIPIENTS,
+            ),
+        ];
+        for (got, want) in others {
+            assert_eq!(got, want);
+        }
+    }
+
+    /// Each code has its own number and its own non-empty message, and
+    /// comes back from its number; a number that is no code does not.
+    #[test]
+    fn codes_round_trip_through_their_numbers_and_have_distinct_messages() {
+        let mut messages = std::collections::HashSet::new();
+        for code in R::ALL {
+            assert_eq!(R::from_u32(code as u32), Some(code));
+            assert!(!code.message().is_empty(), "{code:?}");
+            assert_eq!(code.message_c().to_str(), Ok(code.message()));
+            assert!(messages.insert(code.message()), "{code:?}: shared message");
+        }
+        assert_eq!(R::from_u32(R::SW_OK as u32), Some(R::SW_OK));
+        let unused = (0..=1100).find(|n| !R::ALL.iter().any(|c| *c as u32 == *n));
+        assert_eq!(unused.and_then(R::from_u32), None);
+        assert_eq!(R::from_u32(u32::MAX), None);
+    }
+}
