@@ -980,6 +980,78 @@ mod tests {
     }
 
     #[test]
+    fn ranges_overlap_exactly_when_they_share_a_byte() {
+        let buf = [0u8; 16];
+        let at = |i: usize| buf.as_ptr().wrapping_add(i);
+        // (a, a_len, b, b_len, overlap)
+        let cases = [
+            (0, 4, 4, 4, false), // adjacent, either order
+            (4, 4, 0, 4, false),
+            (0, 4, 3, 4, true), // one shared byte, either order
+            (3, 4, 0, 4, true),
+            (0, 8, 2, 2, true), // one inside the other, either order
+            (2, 2, 0, 8, true),
+            (5, 1, 5, 1, true),  // the same byte
+            (0, 0, 0, 4, false), // an empty range shares nothing
+            (0, 4, 2, 0, false),
+            (0, 4, 8, 4, false),
+        ];
+        for (a, a_len, b, b_len, want) in cases {
+            assert_eq!(
+                overlap(at(a), a_len, at(b), b_len),
+                want,
+                "[{a}, {a}+{a_len}) and [{b}, {b}+{b_len})"
+            );
+        }
+        // disjoint() skips a NULL output and NULL inputs.
+        let out = at(0).cast_mut();
+        assert_eq!(disjoint("o", out, 4, &[("i", at(4), 4)]), Ok(()));
+        assert_eq!(
+            disjoint("o", out, 4, &[("i", at(4), 4), ("j", at(3), 1)]),
+            Err(sw_result::SW_INVALID_ARGUMENT)
+        );
+        assert_eq!(detail(), "o overlaps j");
+        assert_eq!(
+            disjoint("o", core::ptr::null_mut(), 4, &[("i", at(0), 4)]),
+            Ok(())
+        );
+        assert_eq!(
+            disjoint("o", out, 4, &[("i", core::ptr::null(), 4)]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn buffer_checks_at_their_limits() {
+        assert_eq!(check_buffer::<u8>(N, true, false, 0), Ok(false));
+        assert_eq!(
+            check_buffer::<u8>(N, true, false, 1),
+            Err(sw_result::SW_NULL_POINTER)
+        );
+        assert_eq!(detail(), "p is NULL but p_len is 1");
+        assert_eq!(
+            check_buffer::<u32>(N, false, true, 1),
+            Err(sw_result::SW_INVALID_ARGUMENT)
+        );
+        assert_eq!(check_buffer::<u8>(N, false, false, 0), Ok(true));
+        assert_eq!(check_buffer::<u8>(N, false, false, MAX_SLICE_LEN), Ok(true));
+        assert_eq!(
+            check_buffer::<u8>(N, false, false, MAX_SLICE_LEN + 1),
+            Err(sw_result::SW_INVALID_ARGUMENT)
+        );
+        let max_u32 = MAX_SLICE_LEN / 4;
+        assert_eq!(check_buffer::<u32>(N, false, false, max_u32), Ok(true));
+        assert_eq!(
+            check_buffer::<u32>(N, false, false, max_u32 + 1),
+            Err(sw_result::SW_INVALID_ARGUMENT)
+        );
+        assert_eq!(
+            detail(),
+            format!("p_len is {}: larger than any buffer can be", max_u32 + 1)
+        );
+    }
+
+    #[test]
     fn a_long_detail_is_cut_and_stays_terminated() {
         let long = "é".repeat(DETAIL_CAP);
         set_detail(format_args!("{long}"));
