@@ -1073,4 +1073,35 @@ mod tests {
         assert_eq!(unused.and_then(R::from_u32), None);
         assert_eq!(R::from_u32(u32::MAX), None);
     }
+
+    /// The exported string functions: a code's text, "unknown result code"
+    /// for a number that is none, the calling thread's detail.
+    #[test]
+    fn the_exported_strings() {
+        let text = |p: *const c_char| {
+            assert!(!p.is_null());
+            // SAFETY: non-NULL, NUL-terminated, static or thread-local to
+            // this thread and unchanged until its next sealwire call.
+            unsafe { CStr::from_ptr(p) }.to_str().map(str::to_owned)
+        };
+        for code in R::ALL {
+            assert_eq!(
+                text(sw_result_message(code as u32)),
+                Ok(code.message().to_owned())
+            );
+        }
+        assert_eq!(
+            text(sw_result_message(u32::MAX)),
+            Ok("unknown result code".to_owned())
+        );
+        let rc = crate::boundary::guard(|| Err(R::SW_GROUP_FULL));
+        assert_eq!(rc, R::SW_GROUP_FULL);
+        assert_eq!(
+            text(sw_last_error_detail()),
+            Ok(R::SW_GROUP_FULL.message().to_owned())
+        );
+        assert_eq!(crate::boundary::guard(|| Ok(())), R::SW_OK);
+        assert_eq!(text(sw_last_error_detail()), Ok(String::new()));
+        assert_eq!(text(sw_version()), Ok(env!("CARGO_PKG_VERSION").to_owned()));
+    }
 }
