@@ -754,3 +754,52 @@ pub unsafe extern "C" fn sw_expiry_queue_load_sealed_legacy(
     // SAFETY: the caller's contract, passed on.
     unsafe { load_sealed_legacy::<sw_expiry_queue>(key, key_len, bytes, len, out_queue) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealwire::DecodeError;
+
+    /// Every state error maps to the code the header names.
+    #[test]
+    fn every_state_error_maps_to_its_code() {
+        let cases = [
+            (
+                StateError::NotAStateBlob,
+                sw_result::SW_STATE_NOT_A_STATE_BLOB,
+            ),
+            (
+                StateError::WrongKind {
+                    expected: 1,
+                    found: 2,
+                },
+                sw_result::SW_STATE_WRONG_KIND,
+            ),
+            (
+                StateError::UnsupportedVersion(9),
+                sw_result::SW_STATE_UNSUPPORTED_VERSION,
+            ),
+            (StateError::Sealed, sw_result::SW_STATE_SEALED),
+            (StateError::NotSealed, sw_result::SW_STATE_NOT_SEALED),
+            (StateError::Truncated, sw_result::SW_STATE_TRUNCATED),
+            (StateError::Corrupted, sw_result::SW_STATE_CORRUPTED),
+            (
+                StateError::WrongStorageKey,
+                sw_result::SW_STATE_WRONG_STORAGE_KEY,
+            ),
+            (StateError::WrongAddress, sw_result::SW_STATE_WRONG_ADDRESS),
+            (
+                StateError::UnboundLegacy,
+                sw_result::SW_STATE_UNBOUND_LEGACY,
+            ),
+            (StateError::AddressBound, sw_result::SW_STATE_ADDRESS_BOUND),
+            (
+                StateError::Malformed(DecodeError::Truncated),
+                sw_result::SW_STATE_MALFORMED,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(sw_result::from(e), code, "{e:?}");
+        }
+    }
+}
