@@ -602,6 +602,48 @@ mod tests {
         );
     }
 
+    /// Signed prekeys are equal only when id, key pair and signature all
+    /// are (each `&&` of the comparison matters).
+    #[test]
+    fn signed_prekeys_are_equal_exactly_when_all_three_parts_are() {
+        let mut rng = DangerDeterministicRng::from_u64(9);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new(&id, &mut rng);
+        let a = store.current_signed_prekey().unwrap().clone();
+        assert_eq!(a, a.clone());
+        let other_id = SignedPrekey::from_parts(a.id() + 1, a.pair().clone(), *a.signature());
+        let mut other_sig = *a.signature();
+        other_sig[0] ^= 1;
+        let other_sig = SignedPrekey::from_parts(a.id(), a.pair().clone(), other_sig);
+        store.rotate_signed_prekey(&id, &mut rng);
+        let b = store.current_signed_prekey().unwrap();
+        let other_pair = SignedPrekey::from_parts(a.id(), b.pair().clone(), *a.signature());
+        for different in [&other_id, &other_sig, &other_pair] {
+            assert_ne!(&a, different);
+            assert_ne!(different, &a);
+        }
+    }
+
+    /// PQ prekey ids: one counter for both kinds, never 0; after the
+    /// counter wraps, ids still held (one-time or last resort) are skipped.
+    #[test]
+    fn pq_ids_skip_the_ids_still_held_after_a_wrap() {
+        let mut rng = DangerDeterministicRng::from_u64(10);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new_pq(&id, &mut rng);
+        let last_resort = store.current_last_resort_pq_prekey().unwrap().id();
+        let one_time = store.generate_pq_one_time_prekeys(&id, &mut rng, 1)[0].id();
+        assert_eq!((last_resort, one_time), (1, 2));
+        store.pq.next_id = u32::MAX;
+        assert_eq!(store.pq.allocate_id(), u32::MAX);
+        // Wrapped: 0 is never an id, 1 and 2 are held.
+        assert_eq!(store.pq.allocate_id(), 3);
+        store.pq.next_id = 2;
+        assert_eq!(store.pq.allocate_id(), 3, "one-time id 2 is held");
+        store.pq.next_id = 1;
+        assert_eq!(store.pq.allocate_id(), 3, "last-resort id 1 is held");
+    }
+
     #[test]
     fn missing_prekey_display() {
         use alloc::string::ToString;
