@@ -1060,6 +1060,24 @@ mod tests {
         assert!(got.chars().all(|c| c == 'é'));
     }
 
+    /// A check that failed inside a call that then succeeded leaves no
+    /// detail; a `_free` body runs; `non_null` refuses exactly NULL.
+    #[test]
+    fn success_clears_a_detail_set_inside_and_void_bodies_run() {
+        let rc = guard(|| {
+            let _ = fail(sw_result::SW_INVALID_ARGUMENT, format_args!("inner"));
+            Ok(())
+        });
+        assert_eq!(rc, sw_result::SW_OK);
+        assert_eq!(detail(), "");
+        let mut ran = false;
+        guard_void(|| ran = true);
+        assert!(ran);
+        assert_eq!(non_null("x", false), Ok(()));
+        assert_eq!(non_null("x", true), Err(sw_result::SW_NULL_POINTER));
+        assert_eq!(detail(), "x is NULL");
+    }
+
     #[test]
     fn a_panic_becomes_sw_panic() {
         assert_eq!(guard(|| panic!("boom")), sw_result::SW_PANIC);

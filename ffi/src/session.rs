@@ -1282,3 +1282,148 @@ unsafe fn encrypt(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealwire::testing::DangerDeterministicRng;
+    use sealwire::{IdentityKeyPair, PrekeyStore};
+
+    const T0: Timestamp = Timestamp::from_unix_millis(1_780_000_000_000);
+
+    fn policy(mode: ExpiryMode, ttl_secs: u32) -> Option<ExpiryPolicy> {
+        Some(ExpiryPolicy::new(mode, ttl_secs).unwrap())
+    }
+
+    #[test]
+    fn timers_and_content_types_map_to_their_c_values() {
+        let t = |policy, version| timer(ConversationTimer { policy, version });
+        assert_eq!(
+            t(None, 3),
+            sw_timer {
+                version: 3,
+                ..TIMER_OFF
+            }
+        );
+        let after_read = t(policy(ExpiryMode::AfterRead, 60), 4);
+        assert_eq!(
+            (after_read.mode, after_read.ttl_secs, after_read.version),
+            (sw_expiry_mode::SW_EXPIRY_AFTER_READ, 60, 4)
+        );
+        let after_send = t(policy(ExpiryMode::AfterSend, 30), 5);
+        assert_eq!(
+            (after_send.mode, after_send.ttl_secs, after_send.version),
+            (sw_expiry_mode::SW_EXPIRY_AFTER_SEND, 30, 5)
+        );
+        for (core, c) in [
+            (
+                ContentType::UserMessage,
+                sw_content_type::SW_CONTENT_USER_MESSAGE,
+            ),
+            (
+                ContentType::TimerChange,
+                sw_content_type::SW_CONTENT_TIMER_CHANGE,
+            ),
+            (ContentType::Receipt, sw_content_type::SW_CONTENT_RECEIPT),
+            (
+                ContentType::GroupKeyDistribution,
+                sw_content_type::SW_CONTENT_GROUP_KEY_DISTRIBUTION,
+            ),
+        ] {
+            assert_eq!(content_type_to_c(core), c);
+        }
+        for (core, c) in [
+            (KeyAgreement::X3dh, sw_key_agreement::SW_KEY_AGREEMENT_X3DH),
+            (
+                KeyAgreement::Pqxdh,
+                sw_key_agreement::SW_KEY_AGREEMENT_PQXDH,
+            ),
+            (
+                KeyAgreement::Unrecorded,
+                sw_key_agreement::SW_KEY_AGREEMENT_UNRECORDED,
+            ),
+        ] {
+            assert_eq!(key_agreement(core), Ok(c));
+        }
+    }
+
+    /// The received-message metadata: each expiry to its C value (an
+    /// expired message erased, without evidence), each timer change with
+    /// who made it.
+    #[test]
+    fn received_info_maps_expiry_and_timer_changes() {
+        let mut rng = DangerDeterministicRng::from_u64(3);
+        let alice = IdentityKeyPair::from_seed(&[1; 32]);
+        let bob = IdentityKeyPair::from_seed(&[2; 32]);
+        let store = PrekeyStore::new(&bob, &mut rng);
+        let bundle = store.bundle(&bob, None).unwrap();
+        let mut pending = PendingSession::initiate(&mut rng, &alice, &bundle).unwrap();
+        let (_, ours) = pending
+            .set_timer(&mut rng, T0, policy(ExpiryMode::AfterSend, 60))
+            .unwrap();
+        assert_eq!(ours.by, ChangedBy::Us);
+        let sender = alice.public();
+        let evidence = Some(([7; 32], [9; 32]));
+        let at = Timestamp::from_unix_millis(T0.as_unix_millis() + 60_000);
+        let cases = [
+            (
+                MessageExpiry::Never,
+                sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER,
+                0,
+                false,
+            ),
+            (
+                MessageExpiry::At(at),
+                sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
+                at.as_unix_millis(),
+                false,
+            ),
+            (
+                MessageExpiry::AfterRead { ttl_ms: 5_000 },
+                sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
+                5_000,
+                false,
+            ),
+            (
+                MessageExpiry::Expired,
+                sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED,
+                0,
+                true,
+            ),
+        ];
+        for (expiry, c, ms, erased) in cases {
+            let (meta, erase) = info(
+                ContentType::UserMessage,
+                sender,
+                7,
+                T0,
+                expiry,
+                Some(ours),
+                evidence,
+            );
+            assert_eq!(erase, erased, "{expiry:?}");
+            assert_eq!((meta.expiry, meta.expiry_ms), (c, ms), "{expiry:?}");
+            assert_eq!(meta.is_franked, !erased, "{expiry:?}");
+            let key = if erased { [0; 32] } else { [7; 32] };
+            assert_eq!(meta.franking_key, key, "{expiry:?}");
+            assert_eq!(
+                (meta.message_number, meta.sent_at_ms, meta.sender),
+                (7, T0.as_unix_millis(), sender.to_bytes())
+            );
+            assert!(meta.timer_changed);
+            assert_eq!(meta.timer_changed_by, sw_changed_by::SW_CHANGED_BY_US);
+            assert_eq!(meta.timer_new, timer(ours.new));
+        }
+        // The peer's change, as Bob receives it.
+        let (message, _) = pending
+            .set_timer(&mut rng, T0, policy(ExpiryMode::AfterRead, 30))
+            .unwrap();
+        let mut store = store;
+        let (_, received) = Session::accept(&bob, &mut store, T0, &message).unwrap();
+        let (meta, _) = received_info(&received);
+        assert_eq!(meta.content_type, sw_content_type::SW_CONTENT_TIMER_CHANGE);
+        assert!(meta.timer_changed);
+        assert_eq!(meta.timer_changed_by, sw_changed_by::SW_CHANGED_BY_PEER);
+        assert_eq!(meta.timer_new.mode, sw_expiry_mode::SW_EXPIRY_AFTER_READ);
+    }
+}
