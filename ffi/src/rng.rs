@@ -174,3 +174,30 @@ pub unsafe extern "C" fn sw_rng_free(rng: *mut sw_rng) {
     // SAFETY: the caller's contract.
     guard_void(|| unsafe { free_handle(rng) });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::Rng as _;
+
+    /// Each draw comes from the generator behind the handle: the seeded one
+    /// gives exactly its own sequence, the OS one fresh values.
+    #[test]
+    fn draws_come_from_the_generator_behind() {
+        let mut ours = Rng::Seeded(DangerDeterministicRng::from_u64(42));
+        let mut reference = DangerDeterministicRng::from_u64(42);
+        assert_eq!(ours.next_u32(), reference.next_u32());
+        assert_eq!(ours.next_u64(), reference.next_u64());
+        let (mut a, mut b) = ([0u8; 24], [0u8; 24]);
+        ours.fill_bytes(&mut a);
+        reference.fill_bytes(&mut b);
+        assert_eq!(a, b);
+        let mut os = Rng::Os(os_rng());
+        // Two equal draws have probability 2^-32 (u32) and 2^-64 (u64).
+        assert_ne!(os.next_u64(), os.next_u64());
+        assert_ne!(os.next_u32(), os.next_u32());
+        let mut c = [0u8; 32];
+        os.fill_bytes(&mut c);
+        assert_ne!(c, [0u8; 32]);
+    }
+}

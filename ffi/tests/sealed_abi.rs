@@ -377,6 +377,23 @@ fn the_relay_never_sees_the_sender_through_the_c_abi() {
             envelope.len(),
             &mut unsealed,
         ));
+        // The claimed sender, before anything is verified: a size query,
+        // then the user id and the device id.
+        let (mut user, mut user_len, mut device) = ([0u8; 64], 0usize, 0u32);
+        assert_eq!(
+            sw_unsealed_sender(unsealed, null_mut(), 0, &mut user_len, &mut device),
+            sw_result::SW_BUFFER_TOO_SMALL
+        );
+        assert_eq!(user_len, b"alice-user-7f".len());
+        ok(sw_unsealed_sender(
+            unsealed,
+            user.as_mut_ptr(),
+            user.len(),
+            &mut user_len,
+            &mut device,
+        ));
+        assert_eq!(&user[..user_len], b"alice-user-7f");
+        assert_eq!(device, ALICE_DEVICE);
         ok(sw_unsealed_decrypt(
             unsealed,
             T0,
