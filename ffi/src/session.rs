@@ -249,6 +249,21 @@ pub(crate) fn timer(t: ConversationTimer) -> sw_timer {
     }
 }
 
+/// A timer policy from the C mode and TTL (`sw_session_set_timer`,
+/// `sw_group_set_timer`): off is mode 0 with TTL 0.
+pub(crate) fn timer_policy(mode: u32, ttl_secs: u32) -> Result<Option<ExpiryPolicy>> {
+    match mode {
+        0 if ttl_secs == 0 => Ok(None),
+        0 => Err(sw_result::SW_EXPIRY_INVALID_POLICY),
+        1 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?)),
+        2 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?)),
+        m => Err(fail(
+            sw_result::SW_INVALID_ARGUMENT,
+            format_args!("mode is {m}: not an sw_expiry_mode"),
+        )),
+    }
+}
+
 /// The C value of a content type.
 pub(crate) fn content_type_to_c(content_type: ContentType) -> sw_content_type {
     match content_type {
@@ -278,6 +293,61 @@ pub(crate) fn sendable_content_type(content_type: u32) -> Result<ContentType> {
     }
 }
 
+/// The C value of a message's expiry, its time in milliseconds, and
+/// whether the body must be erased (an expiry this version does not know
+/// is treated as expired, the safe side for a disappearing message). For
+/// 1:1 messages and group posts alike.
+pub(crate) fn expiry_to_c(expiry: MessageExpiry) -> (sw_message_expiry, u64, bool) {
+    match expiry {
+        MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
+        MessageExpiry::At(t) => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
+            t.as_unix_millis(),
+            false,
+        ),
+        MessageExpiry::AfterRead { ttl_ms } => (
+            sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
+            ttl_ms,
+            false,
+        ),
+        _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
+    }
+}
+
+/// The C fields of a timer change: whether there was one, by whom, the
+/// timer before and after (both off when there was none).
+pub(crate) fn timer_change_to_c(
+    change: Option<TimerChange>,
+) -> (bool, sw_changed_by, sw_timer, sw_timer) {
+    match change {
+        None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
+        Some(c) => (
+            true,
+            match c.by {
+                ChangedBy::Us => sw_changed_by::SW_CHANGED_BY_US,
+                _ => sw_changed_by::SW_CHANGED_BY_PEER,
+            },
+            timer(c.old),
+            timer(c.new),
+        ),
+    }
+}
+
+/// Moves a body decrypted in place at `start..start + len` of `buf` to the
+/// front of `buf` and zeroes everything after it (all of it, body
+/// included, if `erase`): returns the length kept. A range outside `buf`
+/// (never: the body lies inside the message) is `SW_INTERNAL`.
+pub(crate) fn compact_body(buf: &mut [u8], start: usize, len: usize, erase: bool) -> Result<usize> {
+    let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
+    if buf.get(start..end).is_none() {
+        return Err(sw_result::SW_INTERNAL);
+    }
+    buf.copy_within(start..end, 0);
+    let n = if erase { 0 } else { len };
+    buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
+    Ok(n)
+}
+
 /// The franking evidence of a decrypted message: `kf` and `cf`.
 pub(crate) type Evidence = Option<([u8; 32], [u8; 32])>;
 
@@ -295,36 +365,12 @@ pub(crate) fn info(
     franking: Evidence,
 ) -> (sw_received_info, bool) {
     let content_type = content_type_to_c(content_type);
-    let (expiry, expiry_ms, erase) = match expiry {
-        MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
-        MessageExpiry::At(t) => (
-            sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
-            t.as_unix_millis(),
-            false,
-        ),
-        MessageExpiry::AfterRead { ttl_ms } => (
-            sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
-            ttl_ms,
-            false,
-        ),
-        _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
-    };
+    let (expiry, expiry_ms, erase) = expiry_to_c(expiry);
     // An erased message keeps no evidence either (the core drops it for an
     // expired message; this covers an expiry this version does not know).
     let franking = if erase { None } else { franking };
     let (franking_key, commitment) = franking.unwrap_or(([0; 32], [0; 32]));
-    let (timer_changed, timer_changed_by, timer_old, timer_new) = match timer_change {
-        None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
-        Some(c) => (
-            true,
-            match c.by {
-                ChangedBy::Us => sw_changed_by::SW_CHANGED_BY_US,
-                _ => sw_changed_by::SW_CHANGED_BY_PEER,
-            },
-            timer(c.old),
-            timer(c.new),
-        ),
-    };
+    let (timer_changed, timer_changed_by, timer_old, timer_new) = timer_change_to_c(timer_change);
     (
         sw_received_info {
             content_type,
@@ -1009,13 +1055,7 @@ fn decrypt(
                 let distribution = distribution_of(r.content_type, || r.to_owned());
                 (meta, erase, start, r.body.len(), distribution)
             };
-            let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
-            if end > buf.len() {
-                return Err(sw_result::SW_INTERNAL);
-            }
-            buf.copy_within(start..end, 0);
-            let n = if erase { 0 } else { len };
-            buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
+            let n = compact_body(buf, start, len, erase)?;
             session.keep_distribution(distribution, erase);
             Ok((n, meta))
         }
@@ -1093,18 +1133,7 @@ pub unsafe extern "C" fn sw_session_set_timer(
         unsafe { check_rng(rng) }?;
         // SAFETY: the caller's contract.
         let buf = unsafe { output!(buf, buf_len) }?;
-        let policy = match mode {
-            0 if ttl_secs == 0 => None,
-            0 => return Err(sw_result::SW_EXPIRY_INVALID_POLICY),
-            1 => Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?),
-            2 => Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?),
-            m => {
-                return Err(fail(
-                    sw_result::SW_INVALID_ARGUMENT,
-                    format_args!("mode is {m}: not an sw_expiry_mode"),
-                ));
-            }
-        };
+        let policy = timer_policy(mode, ttl_secs)?;
         // The message's length is known only once it is made: make it on a
         // copy, and keep the copy only if the message fits.
         let mut next = session.record.clone();
@@ -1345,6 +1374,39 @@ mod tests {
         ] {
             assert_eq!(key_agreement(core), Ok(c));
         }
+    }
+
+    #[test]
+    fn timer_policies_from_their_c_mode_and_ttl() {
+        assert_eq!(timer_policy(0, 0), Ok(None));
+        assert_eq!(timer_policy(0, 5), Err(sw_result::SW_EXPIRY_INVALID_POLICY));
+        assert_eq!(timer_policy(1, 60), Ok(policy(ExpiryMode::AfterSend, 60)));
+        assert_eq!(timer_policy(2, 60), Ok(policy(ExpiryMode::AfterRead, 60)));
+        assert_eq!(timer_policy(2, 0), Err(sw_result::SW_EXPIRY_INVALID_POLICY));
+        assert_eq!(timer_policy(3, 60), Err(sw_result::SW_INVALID_ARGUMENT));
+    }
+
+    #[test]
+    fn a_body_is_moved_to_the_front_and_the_rest_zeroed() {
+        let mut buf = *b"xxBODYyyyy";
+        assert_eq!(compact_body(&mut buf, 2, 4, false), Ok(4));
+        assert_eq!(&buf, b"BODY\0\0\0\0\0\0");
+        let mut buf = *b"xxBODYyyyy";
+        assert_eq!(compact_body(&mut buf, 2, 4, true), Ok(0));
+        assert_eq!(buf, [0; 10]);
+        let mut buf = *b"xxBODYyyyy";
+        assert_eq!(compact_body(&mut buf, 6, 4, false), Ok(4), "up to the end");
+        assert_eq!(&buf, b"yyyy\0\0\0\0\0\0");
+        let mut buf = *b"xxBODYyyyy";
+        assert_eq!(
+            compact_body(&mut buf, 6, 5, false),
+            Err(sw_result::SW_INTERNAL)
+        );
+        assert_eq!(&buf, b"xxBODYyyyy", "nothing moved");
+        assert_eq!(
+            compact_body(&mut buf, usize::MAX, 1, false),
+            Err(sw_result::SW_INTERNAL)
+        );
     }
 
     /// The received-message metadata: each expiry to its C value (an

@@ -405,3 +405,70 @@ fn hostile_bytes_give_codes() {
         );
     }
 }
+
+/// A new group's distribution names its members, in the order given
+/// (`sw_distribution_recipients`, after a size query); with no member to
+/// send it to there is none (NULL).
+#[test]
+fn a_new_groups_distribution_names_its_members() {
+    let ids: Vec<IdentityKeyPair> = (1..=3u8)
+        .map(|i| IdentityKeyPair::from_seed(&[i; 32]))
+        .collect();
+    let me = ids[0].public().as_bytes();
+    let members: Vec<u8> = ids[1..]
+        .iter()
+        .flat_map(|k| *k.public().as_bytes())
+        .collect();
+    let gid = GroupId::from_bytes([5; 16]);
+    let create = |members: &[u8]| {
+        let (mut g, mut d) = (null_mut(), null_mut());
+        // SAFETY: live buffers with their lengths, out-parameters.
+        let rc = unsafe {
+            sw_group_create(
+                null_mut(),
+                0,
+                gid.as_bytes().as_ptr(),
+                16,
+                me.as_ptr(),
+                32,
+                members.as_ptr(),
+                members.len(),
+                &mut g,
+                &mut d,
+            )
+        };
+        assert_eq!(rc, sw_result::SW_OK);
+        assert!(!g.is_null());
+        (g, d)
+    };
+    // SAFETY: live handles from `create`, buffers with their lengths,
+    // out-parameters; each handle freed once.
+    unsafe {
+        let (g, d) = create(&members);
+        assert!(!d.is_null());
+        let mut count = 0usize;
+        assert_eq!(
+            sw_distribution_recipient_count(d, &mut count),
+            sw_result::SW_OK
+        );
+        assert_eq!(count, 2);
+        let mut len = 0usize;
+        assert_eq!(
+            sw_distribution_recipients(d, null_mut(), 0, &mut len),
+            sw_result::SW_BUFFER_TOO_SMALL
+        );
+        assert_eq!(len, 64);
+        let mut keys = [0u8; 64];
+        assert_eq!(
+            sw_distribution_recipients(d, keys.as_mut_ptr(), keys.len(), &mut len),
+            sw_result::SW_OK
+        );
+        assert_eq!((len, &keys[..]), (64, &members[..]));
+        sw_distribution_free(d);
+        sw_group_free(g);
+
+        let (g, d) = create(&[]);
+        assert!(d.is_null(), "no member: no distribution");
+        sw_group_free(g);
+    }
+}

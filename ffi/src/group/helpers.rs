@@ -1,7 +1,7 @@
 //! Helpers of the group and channel exports.
 
 use sealwire::IdentityKey;
-use sealwire::expiry::{ChangedBy, ExpiryMode, ExpiryPolicy, MessageExpiry, TimerChange};
+use sealwire::expiry::{MessageExpiry, TimerChange};
 use sealwire::group::{Distribution, GroupId, GroupReceived, GroupReceivedRef};
 use sealwire::{ContentType, Timestamp};
 
@@ -9,7 +9,7 @@ use super::{sw_distribution, sw_group_received_info};
 use crate::boundary::fail;
 use crate::boundary::{Out, Result, input, input_array, new_handle, write_bytes};
 use crate::result::sw_result;
-use crate::session::{TIMER_OFF, content_type_to_c, sw_changed_by, sw_message_expiry, timer};
+use crate::session::{content_type_to_c, expiry_to_c, timer_change_to_c};
 
 /// A 32-byte identity key input: NULL is `SW_NULL_POINTER`, another length
 /// `SW_INVALID_ARGUMENT`, an invalid key `SW_DECODE_INVALID_KEY`.
@@ -91,20 +91,6 @@ pub(super) fn distribution_handle(d: Distribution) -> *mut sw_distribution {
     }
 }
 
-/// A timer from the C mode and TTL, as `sw_session_set_timer` takes them.
-pub(super) fn timer_policy(mode: u32, ttl_secs: u32) -> Result<Option<ExpiryPolicy>> {
-    match mode {
-        0 if ttl_secs == 0 => Ok(None),
-        0 => Err(sw_result::SW_EXPIRY_INVALID_POLICY),
-        1 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterSend, ttl_secs)?)),
-        2 => Ok(Some(ExpiryPolicy::new(ExpiryMode::AfterRead, ttl_secs)?)),
-        m => Err(fail(
-            sw_result::SW_INVALID_ARGUMENT,
-            format_args!("mode is {m}: not an sw_expiry_mode"),
-        )),
-    }
-}
-
 /// The C metadata of a post received in place, and whether its body must
 /// be erased.
 pub(super) fn group_info(r: &GroupReceivedRef<'_>) -> (sw_group_received_info, bool) {
@@ -148,32 +134,8 @@ impl From<&GroupReceived> for PostFields {
 /// The C metadata of a received post, and whether its body must be erased
 /// (an expiry this version does not know is treated as expired).
 pub(crate) fn post_info(r: &PostFields) -> (sw_group_received_info, bool) {
-    let (expiry, expiry_ms, erase) = match r.expiry {
-        MessageExpiry::Never => (sw_message_expiry::SW_MESSAGE_EXPIRY_NEVER, 0, false),
-        MessageExpiry::At(t) => (
-            sw_message_expiry::SW_MESSAGE_EXPIRY_AT,
-            t.as_unix_millis(),
-            false,
-        ),
-        MessageExpiry::AfterRead { ttl_ms } => (
-            sw_message_expiry::SW_MESSAGE_EXPIRY_AFTER_READ,
-            ttl_ms,
-            false,
-        ),
-        _ => (sw_message_expiry::SW_MESSAGE_EXPIRY_EXPIRED, 0, true),
-    };
-    let (timer_changed, timer_changed_by, timer_old, timer_new) = match r.timer_change {
-        None => (false, sw_changed_by::SW_CHANGED_BY_US, TIMER_OFF, TIMER_OFF),
-        Some(c) => (
-            true,
-            match c.by {
-                ChangedBy::Us => sw_changed_by::SW_CHANGED_BY_US,
-                _ => sw_changed_by::SW_CHANGED_BY_PEER,
-            },
-            timer(c.old),
-            timer(c.new),
-        ),
-    };
+    let (expiry, expiry_ms, erase) = expiry_to_c(r.expiry);
+    let (timer_changed, timer_changed_by, timer_old, timer_new) = timer_change_to_c(r.timer_change);
     (
         sw_group_received_info {
             sender: r.sender.to_bytes(),

@@ -5,14 +5,14 @@ use sealwire::Timestamp;
 use sealwire::group::{GroupState, Posts, RotationPolicy};
 use sealwire::limits::MAX_BODY_LEN;
 
-use super::helpers::{distribution_handle, identity_key, timer_policy, write_keys};
+use super::helpers::{distribution_handle, identity_key, write_keys};
 use super::sw_distribution;
 use crate::boundary::{
     Handle, clear_handle, get_value, guard, handle_mut, handle_ref, write_bytes,
 };
 use crate::result::sw_result;
 use crate::rng::{check_rng, sw_rng, with_rng};
-use crate::session::sendable_content_type;
+use crate::session::{sendable_content_type, timer_policy};
 
 /// `*_post_len`.
 ///

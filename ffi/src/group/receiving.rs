@@ -9,7 +9,7 @@ use super::helpers::group_info;
 use super::sw_group_received_info;
 use crate::boundary::{Handle, Result, get_optional, get_value, guard, handle_mut, handle_ref};
 use crate::result::sw_result;
-use crate::session::{TIMER_OFF, sw_session, sw_timer, timer};
+use crate::session::{TIMER_OFF, compact_body, sw_session, sw_timer, timer};
 
 /// `*_receive_post`.
 ///
@@ -86,14 +86,7 @@ fn receive_into<R: Receives>(
         let (meta, erase) = group_info(&r);
         (meta, erase, start, r.body.len())
     };
-    let end = start.checked_add(len).ok_or(sw_result::SW_INTERNAL)?;
-    if end > buf.len() {
-        return Err(sw_result::SW_INTERNAL);
-    }
-    buf.copy_within(start..end, 0);
-    let n = if erase { 0 } else { len };
-    buf.get_mut(n..).ok_or(sw_result::SW_INTERNAL)?.fill(0);
-    Ok((n, meta))
+    Ok((compact_body(buf, start, len, erase)?, meta))
 }
 
 /// `*_accept_distribution`: takes the session's pending distribution
