@@ -644,6 +644,42 @@ mod tests {
         assert_eq!(store.pq.allocate_id(), 3, "last-resort id 1 is held");
     }
 
+    /// Replay records of a last-resort PQ prekey: exactly
+    /// `MAX_PQ_REPLAY_RECORDS` are kept, the oldest dropped first; a
+    /// one-time PQ prekey is consumed instead of recorded.
+    #[test]
+    fn replay_records_are_capped_oldest_first() {
+        let mut rng = DangerDeterministicRng::from_u64(11);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new_pq(&id, &mut rng);
+        let record = |i: usize| ReplayRecord {
+            pq_prekey_id: 1,
+            signed_prekey_id: 1,
+            base_key: {
+                let mut k = [0u8; 32];
+                k[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                k
+            },
+        };
+        for i in 0..MAX_PQ_REPLAY_RECORDS {
+            store.commit_pq(record(i));
+        }
+        assert_eq!(store.pq_replay_record_count(), MAX_PQ_REPLAY_RECORDS);
+        assert!(store.is_replay(&record(0)));
+        store.commit_pq(record(MAX_PQ_REPLAY_RECORDS));
+        assert_eq!(store.pq_replay_record_count(), MAX_PQ_REPLAY_RECORDS);
+        assert!(!store.is_replay(&record(0)), "the oldest is dropped");
+        assert!(store.is_replay(&record(1)));
+        assert!(store.is_replay(&record(MAX_PQ_REPLAY_RECORDS)));
+        let one_time = store.generate_pq_one_time_prekeys(&id, &mut rng, 1)[0].id();
+        store.commit_pq(ReplayRecord {
+            pq_prekey_id: one_time,
+            ..record(0)
+        });
+        assert_eq!(store.pq_one_time_prekey_count(), 0, "consumed");
+        assert_eq!(store.pq_replay_record_count(), MAX_PQ_REPLAY_RECORDS);
+    }
+
     #[test]
     fn missing_prekey_display() {
         use alloc::string::ToString;
