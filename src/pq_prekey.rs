@@ -260,3 +260,47 @@ impl core::fmt::Debug for SignedPqPrekey {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::DangerDeterministicRng;
+
+    /// PQ prekeys, public and secret, are equal only when every part is
+    /// (each `&&` of the comparisons matters): id, kind, key, signature.
+    #[test]
+    fn pq_prekeys_are_equal_exactly_when_every_part_is() {
+        let mut rng = DangerDeterministicRng::from_u64(12);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let pair = KemKeyPair::generate(&mut rng);
+        let other_pair = KemKeyPair::generate(&mut rng);
+        let one = SignedPqPrekey::new(&identity, 1, PqPrekeyKind::OneTime, pair.clone());
+        let mut flipped = *one.signature();
+        flipped[0] ^= 1;
+        let secret_variants = [
+            SignedPqPrekey::from_parts(2, PqPrekeyKind::OneTime, pair.clone(), *one.signature()),
+            SignedPqPrekey::from_parts(1, PqPrekeyKind::LastResort, pair.clone(), *one.signature()),
+            SignedPqPrekey::from_parts(1, PqPrekeyKind::OneTime, other_pair, *one.signature()),
+            SignedPqPrekey::from_parts(1, PqPrekeyKind::OneTime, pair.clone(), flipped),
+        ];
+        assert_eq!(one, one.clone());
+        let public = one.to_public();
+        assert_eq!(public, public.clone());
+        for other in &secret_variants {
+            assert_ne!(&one, other);
+            assert_ne!(other, &one);
+            // The public halves differ in the same part.
+            assert_ne!(public, other.to_public());
+            assert_ne!(other.to_public(), public);
+        }
+        // A public key parsed from bytes equals the one derived.
+        let parsed = PqPrekeyPublic::new(
+            1,
+            PqPrekeyKind::OneTime,
+            public.public(),
+            *public.signature(),
+        )
+        .unwrap();
+        assert_eq!(parsed, public);
+    }
+}
