@@ -137,9 +137,15 @@ fn rng() -> DangerDeterministicRng {
     DangerDeterministicRng::from_u64(N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The body of a stored post; the outcome's accessors agree with it.
 fn stored_body(outcome: &GroupReceiveOutcome) -> Vec<u8> {
     match outcome {
-        GroupReceiveOutcome::Stored { received, .. } => received.plaintext.to_vec(),
+        GroupReceiveOutcome::Stored { received, row_id } => {
+            assert_eq!(outcome.row_id(), Some(*row_id));
+            let same = |r: &sealwire::group::GroupReceived| r.plaintext == received.plaintext;
+            assert!(outcome.received().is_some_and(same));
+            received.plaintext.to_vec()
+        }
         other => panic!("expected Stored, got {other:?}"),
     }
 }
@@ -323,10 +329,9 @@ fn a_group_through_the_store() {
             assert_eq!(stored_body(&got), body.as_bytes());
             // Redelivered: a duplicate, nothing changes.
             let before = dump(w.store(other).connection());
-            assert!(matches!(
-                w.store(other).receive_group(secs(3), &post.bytes).unwrap(),
-                GroupReceiveOutcome::Duplicate
-            ));
+            let again = w.store(other).receive_group(secs(3), &post.bytes).unwrap();
+            assert!(matches!(again, GroupReceiveOutcome::Duplicate));
+            assert_eq!((again.row_id(), again.received().is_none()), (None, true));
             assert_eq!(dump(w.store(other).connection()), before);
         }
     }
