@@ -134,4 +134,30 @@ fn iterations_are_bounded() {
     use sha2::Digest;
     let direct: [u8; 64] = sha2::Sha512::digest(b"\0\0keyidkey").into();
     assert_eq!(one, direct);
+    // The bound itself is accepted (2^20 rounds: about a second).
+    assert!(SafetyNumber::fingerprint_hash(b"k", b"i", SafetyNumber::MAX_ITERATIONS).is_ok());
+}
+
+/// The public building blocks compose to the number: each party's 30
+/// digits from its iterated hash, the smaller half first.
+#[test]
+fn the_number_is_the_two_displayable_halves_in_order() {
+    let alice = IdentityKeyPair::from_seed(&[1; 32]);
+    let bob = IdentityKeyPair::from_seed(&[2; 32]);
+    let half = |key: &IdentityKeyPair, id: &[u8]| {
+        let hash = SafetyNumber::fingerprint_hash(&key.public().encode(), id, 5200).unwrap();
+        SafetyNumber::displayable_half(&hash)
+    };
+    let (a, b) = (half(&alice, b"alice"), half(&bob, b"bob"));
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    let number = SafetyNumber::new(alice.public(), b"alice", bob.public(), b"bob");
+    assert_eq!(number.displayable().as_bytes(), [first, second].concat());
+    // Six groups of five digits: each a 5-byte big-endian chunk mod 10^5.
+    let hash = [0xffu8; 64];
+    let all_ones = (1u64 << 40) - 1;
+    let group = format!("{:05}", all_ones % 100_000);
+    assert_eq!(
+        SafetyNumber::displayable_half(&hash).as_slice(),
+        group.repeat(6).as_bytes()
+    );
 }
