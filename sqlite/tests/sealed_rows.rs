@@ -226,6 +226,42 @@ fn fixture(dir: &TempDir, name: &str) -> std::path::PathBuf {
 
 const FIXTURE_KEY: [u8; 32] = [0x42; 32];
 
+/// A schema-1 sealed database whose identity row is gone cannot bind its
+/// other blobs to an identity: the migration refuses it (`NoIdentity`,
+/// the file untouched) unless nothing else is left either.
+#[test]
+fn a_schema_v1_database_without_its_identity_migrates_only_if_empty() {
+    let dir = TempDir::new("migrate-no-identity");
+    for (case, delete) in [
+        (
+            "prekeys left",
+            "DELETE FROM local_identity; DELETE FROM sessions;",
+        ),
+        (
+            "sessions left",
+            "DELETE FROM local_identity; DELETE FROM prekeys;",
+        ),
+        (
+            "nothing left",
+            "DELETE FROM local_identity; DELETE FROM prekeys; DELETE FROM sessions;",
+        ),
+    ] {
+        let path = fixture(&dir, "bob_sealed.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(delete)
+            .unwrap();
+        let before = dump(&Connection::open(&path).unwrap());
+        let opened = SqliteStore::open_sealed(&path, StorageKey::from_bytes(FIXTURE_KEY));
+        if case == "nothing left" {
+            assert_eq!(opened.unwrap().schema_version().unwrap(), SCHEMA_VERSION);
+        } else {
+            assert!(matches!(opened, Err(StoreError::NoIdentity)), "{case}");
+            assert!(dump(&Connection::open(&path).unwrap()) == before, "{case}");
+        }
+    }
+}
+
 #[test]
 fn schema_v1_sealed_database_is_migrated_once() {
     let dir = TempDir::new("migrate");

@@ -1108,5 +1108,6 @@ fn connection_settings() {
     assert_eq!(get("foreign_keys"), "1");
     assert_eq!(get("secure_delete"), "1");
     assert_eq!(get("busy_timeout"), "5000");
+    assert_eq!(get("journal_size_limit"), "4194304"); // 4 MiB
     assert_eq!(get("user_version"), "5");
 }
