@@ -1083,3 +1083,68 @@ fn limits_grow_by_exactly_the_franking_fields() {
     assert_eq!(sealwire::franking::COMMITMENT_LABEL.len(), 30);
     assert_eq!(sealwire::franking::STAMP_LABEL.len(), 25);
 }
+
+/// The length-prefixed fields at their limits: a report's body of exactly
+/// `MAX_BODY_LEN` parses and one byte more is `TooLarge`; an attachment of
+/// exactly `MAX_REPORT_ATTACHMENT_LEN` is taken and one byte more refused;
+/// a stamp's routing id of exactly `MAX_ROUTING_ID_LEN` parses and one
+/// byte more is `TooLarge`.
+#[test]
+fn length_prefixed_fields_at_their_limits() {
+    use sealwire::limits::{MAX_BODY_LEN, MAX_REPORT_ATTACHMENT_LEN, MAX_ROUTING_ID_LEN};
+    let too_large = Err(ReportError::Malformed(DecodeError::TooLarge));
+    let (mut s, mut alice, mut bob) = established(31);
+    let (bytes, _, _) = honest_report(&mut alice, &mut bob, &mut s.rng, b"x");
+    // Without an attachment the body is the last field: u32 length, bytes.
+    let (prefix, last) = bytes.split_at(bytes.len() - 5);
+    assert_eq!(last, [0, 0, 0, 1, b'x']);
+    let with_body = |len: usize| {
+        let mut v = prefix.to_vec();
+        v.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+        v.resize(v.len() + len, b'a');
+        v
+    };
+    let report = Report::parse(&with_body(MAX_BODY_LEN)).unwrap();
+    assert_eq!(report.body().len(), MAX_BODY_LEN);
+    assert_eq!(
+        Report::parse(&with_body(MAX_BODY_LEN + 1)).map(|_| ()),
+        too_large
+    );
+    let attachment = vec![0u8; MAX_REPORT_ATTACHMENT_LEN + 1];
+    let with = Report::parse(&bytes)
+        .unwrap()
+        .with_attachment(&attachment[..MAX_REPORT_ATTACHMENT_LEN])
+        .unwrap();
+    assert_eq!(
+        with.attachment().map(<[u8]>::len),
+        Some(MAX_REPORT_ATTACHMENT_LEN)
+    );
+    assert_eq!(
+        Report::parse(&bytes)
+            .unwrap()
+            .with_attachment(&attachment)
+            .map(|_| ()),
+        too_large
+    );
+
+    // A stamp: version, type, tag, timestamp, then each id as u16 length
+    // and bytes; the recipient's id last, empty here.
+    let longest = vec![7u8; MAX_ROUTING_ID_LEN];
+    let context = RoutingContext::new(&longest, b"", RELAY_TIME).unwrap();
+    let st = stamp(&relay_key(1), &[3; 32], context);
+    let encoded = st.to_vec();
+    assert!(Stamp::parse(&encoded).unwrap() == st);
+    let at = 2 + 32 + 8;
+    assert_eq!(
+        encoded[at..at + 2],
+        u16::try_from(MAX_ROUTING_ID_LEN).unwrap().to_be_bytes()
+    );
+    let mut longer = encoded.clone();
+    longer[at..at + 2]
+        .copy_from_slice(&u16::try_from(MAX_ROUTING_ID_LEN + 1).unwrap().to_be_bytes());
+    longer.insert(at + 2, 7);
+    assert_eq!(
+        Stamp::parse(&longer).map(|_| ()),
+        Err(DecodeError::TooLarge)
+    );
+}
