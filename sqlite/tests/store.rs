@@ -1111,3 +1111,53 @@ fn connection_settings() {
     assert_eq!(get("journal_size_limit"), "4194304"); // 4 MiB
     assert_eq!(get("user_version"), "5");
 }
+
+/// `bundle` refills the one-time prekeys only when none is left and a
+/// refill is asked for (`refill` 0: no one-time prekey, nothing written);
+/// `session_addresses` lists every peer device with sessions, in order.
+#[test]
+fn bundle_refills_only_when_asked_and_session_addresses_lists_the_peers() {
+    let dir = TempDir::new("refill");
+    let mut rng = DangerDeterministicRng::from_u64(77);
+    // Sealed: a blob written again would differ (a fresh nonce).
+    let mut store =
+        SqliteStore::open_sealed(dir.file("s.db"), StorageKey::from_bytes([9; 32])).unwrap();
+    store.initialize(&mut rng, 0).unwrap();
+    let before = dump(store.connection());
+    let bundle = PrekeyBundle::parse(&store.bundle(&mut rng, 0).unwrap()).unwrap();
+    assert!(bundle.one_time_prekey().is_none());
+    assert!(
+        dump(store.connection()) == before,
+        "refill 0 writes nothing"
+    );
+    let bundle = PrekeyBundle::parse(&store.bundle(&mut rng, 2).unwrap()).unwrap();
+    assert!(bundle.one_time_prekey().is_some());
+    assert_eq!(
+        store
+            .load_prekeys()
+            .unwrap()
+            .unwrap()
+            .one_time_prekey_count(),
+        2
+    );
+    // While one is left, no refill.
+    store.bundle(&mut rng, 5).unwrap();
+    assert_eq!(
+        store
+            .load_prekeys()
+            .unwrap()
+            .unwrap()
+            .one_time_prekey_count(),
+        2
+    );
+
+    let mut p = established("addresses", 78);
+    assert_eq!(p.alice.session_addresses().unwrap(), [bob_addr()]);
+    assert_eq!(p.bob.session_addresses().unwrap(), [alice_addr()]);
+    let carol = DeviceAddress::new("carol", 3);
+    let mut carol_db = SqliteStore::open(p.dir.file("carol.db")).unwrap();
+    carol_db.initialize(&mut p.rng, 1).unwrap();
+    let carols = carol_db.bundle(&mut p.rng, 1).unwrap();
+    p.bob.start_session(&carol, &mut p.rng, &carols).unwrap();
+    assert_eq!(p.bob.session_addresses().unwrap(), [alice_addr(), carol]);
+}
