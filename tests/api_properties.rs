@@ -164,6 +164,19 @@ fn each_debug_names_its_type_and_shows_its_public_fields() {
         )),
         "{received:?}"
     );
+    let again = pending
+        .encrypt(&mut rng, T0, Outgoing::message(b"again"))
+        .unwrap()
+        .message;
+    let mut buf = again.clone();
+    let in_place = session.decrypt_in_place(T0, &mut buf).unwrap();
+    assert!(
+        shown(&in_place).starts_with(&format!(
+            "ReceivedRef {{ body_len: 5, sender: {identity}, message_number: 1, \
+             content_type: UserMessage, "
+        )),
+        "{in_place:?}"
+    );
     let reply = session
         .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
         .unwrap()
