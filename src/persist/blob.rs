@@ -381,3 +381,21 @@ pub(crate) fn sealed_unbound(
     let (cipher, nonce) = blob_cipher(key, &salt, SEAL_INFO);
     encrypt_body(w, SEALED_PREFIX_LEN, &cipher, nonce, &[])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `blob_kind` reads the kind of a plain, a legacy sealed and a bound
+    /// blob alike (from the header alone), and refuses any other magic.
+    #[test]
+    fn blob_kind_reads_every_magic_and_refuses_others() {
+        for magic in [STATE_MAGIC, SEALED_MAGIC, BOUND_MAGIC] {
+            let mut header = magic.to_vec();
+            header.extend_from_slice(&[0x01, 0x00]);
+            assert_eq!(blob_kind(&header), Ok(BlobKind::Identity), "{magic:?}");
+        }
+        assert_eq!(blob_kind(b"SWXX\x01\x00"), Err(StateError::NotAStateBlob));
+        assert_eq!(blob_kind(b"SWST\x01"), Err(StateError::NotAStateBlob));
+    }
+}
