@@ -19,6 +19,7 @@ use sealwire::devices::{
 };
 use sealwire::limits::{MAX_PREVIOUS_SESSIONS, RECOVERY_INTERVAL_MS, RECOVERY_REQUEST_LEN};
 use sealwire::testing::DangerDeterministicRng;
+use sealwire::wire::{TYPE_PREKEY, TYPE_RATCHET};
 use sealwire::{
     DeviceAddress, IdentityKey, IdentityKeyPair, Outgoing, PrekeyBundle, PrekeyStore, SessionError,
     SessionRecord, Timestamp,
@@ -319,6 +320,44 @@ fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
     assert!(current.decrypt(T0, &m).is_ok());
 }
 
+/// Both devices on one session; then `restarter` starts a second one on
+/// its own, and before that restart arrives `writer` writes on the first:
+/// returns the kind of `restarter`'s next message (SPEC.md §21.3: the
+/// higher device follows the peer back onto the first session, the lower
+/// one, which leads, keeps its new one).
+fn next_message_after_a_crossed_restart(seed: u64, higher_restarts: bool) -> u8 {
+    let mut rng = rng(seed);
+    let a = Device::new(&mut rng, "a", 1);
+    let b = Device::new(&mut rng, "b", 1);
+    let (mut low, mut high) = ordered(a, b);
+    low.initiate(&mut rng, &high);
+    let m = low.send(&mut rng, &high, b"1");
+    high.receive(&low, &m).unwrap();
+    let r = high.send(&mut rng, &low, b"2");
+    low.receive(&high, &r).unwrap();
+    let (restarter, writer) = if higher_restarts {
+        (&mut high, &mut low)
+    } else {
+        (&mut low, &mut high)
+    };
+    restarter.initiate(&mut rng, writer);
+    let m = writer.send(&mut rng, restarter, b"3");
+    assert_eq!(restarter.receive(writer, &m).unwrap(), b"3");
+    let next = restarter.send(&mut rng, writer, b"4");
+    if next[1] == TYPE_RATCHET {
+        // On the first session: the writer's current one decrypts it.
+        let mut current = writer.sessions(restarter).current().unwrap().clone();
+        assert!(current.decrypt(T0, &next).is_ok());
+    }
+    next[1]
+}
+
+#[test]
+fn after_a_crossed_restart_the_higher_follows_back_and_the_lower_keeps_its_own() {
+    assert_eq!(next_message_after_a_crossed_restart(21, true), TYPE_RATCHET);
+    assert_eq!(next_message_after_a_crossed_restart(22, false), TYPE_PREKEY);
+}
+
 #[test]
 fn a_restarted_peer_becomes_current_and_old_messages_still_decrypt() {
     let mut rng = rng(4);
@@ -479,6 +518,20 @@ fn a_message_from_an_unconfirmed_or_unknown_identity_is_refused_unchanged() {
         Err(SessionError::UntrustedIdentity)
     );
     assert!(s == DeviceSessions::new());
+    // Sending when the device list now holds another key for the peer (its
+    // identity changed): no session with that key, nothing sent or changed.
+    let before = bob.sessions(&alice).clone();
+    assert_eq!(
+        bob.sessions(&alice)
+            .encrypt(&mut rng, T0, &mallory.key(), Outgoing::message(b"x"))
+            .map(|_| ()),
+        Err(SessionError::NoSession)
+    );
+    assert!(*bob.sessions(&alice) == before);
+    // current_mut reaches the current session (to set its timer, ...).
+    let current = bob.sessions(&alice).current().cloned();
+    assert!(bob.sessions(&alice).current_mut().map(|c| c.clone()) == current);
+    assert!(current.is_some());
 }
 
 /// Alice and Bob with an established session; Bob then loses it.
