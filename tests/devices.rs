@@ -295,9 +295,10 @@ fn simultaneous_initiation_settles_on_the_lower_identitys_session() {
     }
 }
 
-#[test]
-fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
-    let mut rng = rng(3);
+/// Two devices (the lower identity key first) on one established session:
+/// the lower initiated, one message each way.
+fn one_session_both_ways(seed: u64) -> (DangerDeterministicRng, Device, Device) {
+    let mut rng = rng(seed);
     let a = Device::new(&mut rng, "a", 1);
     let b = Device::new(&mut rng, "b", 1);
     let (mut low, mut high) = ordered(a, b);
@@ -306,6 +307,12 @@ fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
     high.receive(&low, &m).unwrap();
     let r = high.send(&mut rng, &low, b"2");
     low.receive(&high, &r).unwrap();
+    (rng, low, high)
+}
+
+#[test]
+fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
+    let (mut rng, mut low, mut high) = one_session_both_ways(3);
     // High starts a second session on its own (say its app thought the
     // first was broken); low keeps its own (it leads) and goes on in it.
     high.initiate(&mut rng, &low);
@@ -326,15 +333,7 @@ fn the_higher_device_follows_a_previous_session_the_lower_still_uses() {
 /// higher device follows the peer back onto the first session, the lower
 /// one, which leads, keeps its new one).
 fn next_message_after_a_crossed_restart(seed: u64, higher_restarts: bool) -> u8 {
-    let mut rng = rng(seed);
-    let a = Device::new(&mut rng, "a", 1);
-    let b = Device::new(&mut rng, "b", 1);
-    let (mut low, mut high) = ordered(a, b);
-    low.initiate(&mut rng, &high);
-    let m = low.send(&mut rng, &high, b"1");
-    high.receive(&low, &m).unwrap();
-    let r = high.send(&mut rng, &low, b"2");
-    low.receive(&high, &r).unwrap();
+    let (mut rng, mut low, mut high) = one_session_both_ways(seed);
     let (restarter, writer) = if higher_restarts {
         (&mut high, &mut low)
     } else {
