@@ -398,4 +398,25 @@ mod tests {
         assert_eq!(blob_kind(b"SWXX\x01\x00"), Err(StateError::NotAStateBlob));
         assert_eq!(blob_kind(b"SWST\x01"), Err(StateError::NotAStateBlob));
     }
+
+    /// A sealed blob cut to its prefix and a tag's length (an empty
+    /// ciphertext) reaches the AEAD and fails it (`Corrupted`); one byte
+    /// shorter is `Truncated`.
+    #[test]
+    fn a_sealed_blob_shorter_than_prefix_and_tag_is_truncated() {
+        use crate::persist::StateBlob;
+        let identity = crate::IdentityKeyPair::from_seed(&[3; 32]);
+        let key = StorageKey::from_bytes([4; 32]);
+        let address = crate::persist::BlobAddress::local(*identity.public());
+        let mut rng = crate::testing::DangerDeterministicRng::from_u64(5);
+        let blob = identity.seal(&key, &address, &mut rng);
+        let open = |len: usize| {
+            let cut = blob.get(..len).unwrap_or(&blob);
+            open_sealed(&key, &address, cut, &[BlobKind::Identity]).map(|_| ())
+        };
+        assert_eq!(open(blob.len()), Ok(()));
+        let shortest = BOUND_PREFIX_LEN + TAG_LEN;
+        assert_eq!(open(shortest), Err(StateError::Corrupted));
+        assert_eq!(open(shortest - 1), Err(StateError::Truncated));
+    }
 }
