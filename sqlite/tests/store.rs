@@ -873,8 +873,16 @@ fn timers_and_expiry() {
         ReceiveOutcome::Duplicate
     ));
 
+    // The write-ahead log is truncated after a deletion (the deleted
+    // bodies leave the log too), and left alone when nothing expired.
+    let wal = p.dir.file("bob.db-wal");
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let before = wal_len();
+    assert!(before > 0);
     assert_eq!(p.bob.delete_expired(secs(29)).unwrap(), 0);
+    assert_eq!(wal_len(), before);
     assert_eq!(p.bob.delete_expired(secs(30)).unwrap(), 1);
+    assert_eq!(wal_len(), 0);
     assert!(p.bob.message(row).unwrap().is_none());
     assert_eq!(p.alice.delete_expired(secs(31)).unwrap(), 1);
     assert!(p.alice.message(secret.row_id.unwrap()).unwrap().is_none());
