@@ -12,7 +12,10 @@ to kill them: a survivor the recheck caught counts as killed. LIST is
 `cargo mutants --list` of the current tree: a survivor not in it no
 longer exists (the code it mutated changed) and counts as gone. Mutants are matched
 without their line and column (`src/x.rs: replace ...`), so that a test
-or an edit above them does not unmatch them. Survivors listed in
+or an edit above them does not unmatch them; when the recheck names a
+survivor at its exact place, that outcome counts (two mutants of one
+function can share a name, and only one of them may be caught). Survivors
+listed in
 mutants-equivalent.txt count as equivalent. `--only PREFIX` keeps the
 files whose path starts with PREFIX (one crate's table: `src/`, `ffi/src/`,
 `sqlite/src/`).
@@ -84,14 +87,18 @@ def main(argv):
     # which files each recheck covered (a survivor of such a file absent
     # from the recheck no longer exists).
     recheck_status = {}
+    recheck_exact = {}
     for r in rechecks:
         for name, summary in outcomes(r):
             k = key(name)
             # Several mutants can share a key (the same change at two
             # places of one function): one caught is enough for the
-            # survivor, whose place the recheck cannot tell apart.
+            # survivor, whose place the recheck cannot tell apart, unless
+            # the recheck names its exact place (the file did not move).
             if recheck_status.get(k) not in ("CaughtMutant", "Timeout"):
                 recheck_status[k] = summary
+            if recheck_exact.get(name) not in ("CaughtMutant", "Timeout"):
+                recheck_exact[name] = summary
 
     rows = defaultdict(lambda: defaultdict(int))
     still_missed = []
@@ -114,7 +121,7 @@ def main(argv):
                 k = key(name)
                 if k in equivalent:
                     row["equivalent"] += 1
-                elif recheck_status.get(k) in ("CaughtMutant", "Timeout"):
+                elif recheck_exact.get(name, recheck_status.get(k)) in ("CaughtMutant", "Timeout"):
                     row["killed"] += 1
                 elif current is not None and k not in current:
                     # The code it mutated was changed: it no longer exists.
