@@ -51,8 +51,8 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::TempDir;
 use common::child::{Child, KillPlan, Killed, Next, frame, hex, unhex};
+use common::{TempDir, file_bytes, occurs};
 use sealwire::devices::DeviceSessions;
 use sealwire::group::{Group, GroupError, parse_post_header};
 use sealwire::persist::StorageKey;
@@ -196,20 +196,6 @@ fn parse_line(line: &str) -> Option<Event> {
         "error" => Event::Error(rest.to_owned()),
         _ => return None,
     })
-}
-
-fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Every byte of the database file and its WAL.
-fn file_bytes(db: &Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(db).unwrap();
-    let wal = db.with_file_name(format!("{}-wal", db.file_name().unwrap().to_str().unwrap()));
-    if let Ok(w) = std::fs::read(wal) {
-        bytes.extend(w);
-    }
-    bytes
 }
 
 struct Harness {

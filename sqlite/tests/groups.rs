@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{T0, TempDir, dump, secs};
+use common::{T0, TempDir, dump, file_bytes, occurs, secs};
 use rusqlite::params;
 use sealwire::group::{GroupError, GroupMode};
 use sealwire::persist::{StateError, StorageKey};
@@ -36,23 +36,6 @@ fn addr(name: &str) -> DeviceAddress {
 
 fn key_of(store: &SqliteStore) -> IdentityKey {
     *store.local_identity().unwrap().unwrap().public()
-}
-
-/// Every byte of the database file and of its `-wal`.
-fn file_bytes(path: &std::path::Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(path).unwrap();
-    let wal = path.with_file_name(format!(
-        "{}-wal",
-        path.file_name().unwrap().to_str().unwrap()
-    ));
-    if let Ok(w) = std::fs::read(wal) {
-        bytes.extend(w);
-    }
-    bytes
-}
-
-fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 const NAMES: [&str; 3] = ["alice", "bob", "carol"];

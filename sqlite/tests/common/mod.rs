@@ -1,4 +1,4 @@
-//! Helpers shared by `tests/store.rs` and `tests/crash.rs`.
+//! Helpers shared by the integration tests of sealwire-sqlite.
 
 #![allow(
     dead_code,
@@ -132,4 +132,20 @@ pub fn write_report(report: &Path, lines: &[&str]) {
     if let Err(e) = std::fs::write(report, text) {
         println!("(could not write {}: {e})", report.display());
     }
+}
+
+/// Every byte of the database file and of its `-wal`, if any: what a disk
+/// reader sees.
+pub fn file_bytes(db: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).unwrap();
+    let wal = db.with_file_name(format!("{}-wal", db.file_name().unwrap().to_str().unwrap()));
+    if let Ok(w) = std::fs::read(wal) {
+        bytes.extend(w);
+    }
+    bytes
+}
+
+/// Whether `needle` occurs anywhere in `haystack`.
+pub fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -1,7 +1,10 @@
-//! Schema version 4 → 5: the frozen fixtures under
-//! `tests/fixtures/schema_v4/` were written by the version-4 code (before
-//! message bodies were sealed and before groups were stored) with
-//! [`write_schema_v4_fixtures`]; opening them migrates them once.
+//! Schema versions 3 and 4 → 5: the frozen fixtures under
+//! `tests/fixtures/schema_v3/` were written by the version-3 code (before
+//! sent copies; [`write_schema_v3_fixtures`]), those under
+//! `tests/fixtures/schema_v4/` by the version-4 code (before message bodies
+//! were sealed and before groups were stored; [`write_schema_v4_fixtures`]);
+//! opening them migrates them once, each through the steps after its own
+//! version only.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,7 +17,7 @@
 
 mod common;
 
-use common::{T0, TempDir, secs};
+use common::{T0, TempDir, file_bytes, occurs, secs};
 use sealwire::persist::StorageKey;
 use sealwire::store::DeviceListStorage;
 use sealwire::testing::DangerDeterministicRng;
@@ -28,8 +31,9 @@ fn addr(name: &str, device: u32) -> DeviceAddress {
     DeviceAddress::new(name, device)
 }
 
-fn fixture_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema_v4")
+fn fixture_dir(version: i64) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/schema_v{version}"))
 }
 
 fn identity(s: &SqliteStore) -> IdentityKey {
@@ -40,7 +44,7 @@ fn identity(s: &SqliteStore) -> IdentityKey {
 /// Writes `alice_plain.db` (unsealed) and `bob_sealed.db` (sealed under
 /// [`FIXTURE_KEY`]) into `tests/fixtures/schema_v4/`. Run once, with the
 /// schema-4 code, by
-/// `cargo test -p sealwire-sqlite --test migrate_v4 -- --ignored write_schema_v4_fixtures`;
+/// `cargo test -p sealwire-sqlite --test migrate -- --ignored write_schema_v4_fixtures`;
 /// the committed files are the ones it wrote then.
 ///
 /// Alice and Bob hold each other's device list and a session; Alice sent
@@ -51,14 +55,28 @@ fn identity(s: &SqliteStore) -> IdentityKey {
 #[test]
 #[ignore = "writes the committed fixtures; run by hand with the schema-4 code"]
 fn write_schema_v4_fixtures() {
-    let tmp = TempDir::new("write-v4");
-    let mut rng = DangerDeterministicRng::from_u64(0x5c4);
+    write_fixtures(4);
+}
+
+/// The same for `tests/fixtures/schema_v3/`, without the sent copies
+/// (version 3 has no `send_to_user`): written once by the code of commit
+/// e4e8f94 (schema version 3), where [`write_fixtures`] without its
+/// version-4 part compiled.
+#[test]
+#[ignore = "writes the committed fixtures; run by hand with the schema-3 code"]
+fn write_schema_v3_fixtures() {
+    write_fixtures(3);
+}
+
+fn write_fixtures(version: i64) {
+    let tmp = TempDir::new(&format!("write-v{version}"));
+    let mut rng = DangerDeterministicRng::from_u64(0x5c0 + version as u64);
     let (a, b) = (addr("alice", 1), addr("bob", 1));
     let alice_path = tmp.file("alice_plain.db");
     let bob_path = tmp.file("bob_sealed.db");
     let mut alice = SqliteStore::open(&alice_path).unwrap();
     let mut bob = SqliteStore::open_sealed(&bob_path, StorageKey::from_bytes(FIXTURE_KEY)).unwrap();
-    assert_eq!(alice.schema_version().unwrap(), 4);
+    assert_eq!(alice.schema_version().unwrap(), version);
     alice.initialize(&mut rng, 3).unwrap();
     bob.initialize(&mut rng, 3).unwrap();
     let (ka, kb) = (identity(&alice), identity(&bob));
@@ -67,11 +85,13 @@ fn write_schema_v4_fixtures() {
     let bundle = bob.bundle(&mut rng, 3).unwrap();
     alice.start_session(&b, &mut rng, &bundle).unwrap();
 
-    let first = alice.send(&b, &mut rng, T0, b"hello bob, from v4").unwrap();
+    let text = |what: &str| format!("{what}, from v{version}").into_bytes();
+    let first = alice.send(&b, &mut rng, T0, &text("hello bob")).unwrap();
     bob.receive(&a, secs(1), &first.ciphertext).unwrap();
     alice.mark_delivered(first.outbox_id).unwrap();
 
-    // A group key distribution the only way version 4 could carry it.
+    // A group key distribution the only way versions 3 and 4 could carry
+    // it.
     let (_group, dist) = sealwire::group::Group::create(&mut rng, secs(2), ka, &[kb]).unwrap();
     let d = alice
         .send_content(
@@ -86,52 +106,47 @@ fn write_schema_v4_fixtures() {
     alice.mark_delivered(d.outbox_id).unwrap();
 
     let reply = bob
-        .send(&a, &mut rng, secs(4), b"hello alice, from v4")
+        .send(&a, &mut rng, secs(4), &text("hello alice"))
         .unwrap();
     alice.receive(&b, secs(5), &reply.ciphertext).unwrap();
     bob.mark_delivered(reply.outbox_id).unwrap();
 
-    let to_user = alice
-        .send_to_user(&a, "bob", &mut rng, secs(6), b"to every device of bob, v4")
-        .unwrap();
-    for copy in &to_user.copies {
-        bob.receive(&a, secs(7), &copy.ciphertext).unwrap();
-        alice.mark_delivered(copy.id).unwrap();
+    if version >= 4 {
+        let to_user = alice
+            .send_to_user(
+                &a,
+                "bob",
+                &mut rng,
+                secs(6),
+                format!("to every device of bob, v{version}").as_bytes(),
+            )
+            .unwrap();
+        for copy in &to_user.copies {
+            bob.receive(&a, secs(7), &copy.ciphertext).unwrap();
+            alice.mark_delivered(copy.id).unwrap();
+        }
     }
     // Left in Alice's outbox: Bob receives it after the upgrade.
     alice
-        .send(&b, &mut rng, secs(8), b"queued in v4, delivered after")
+        .send(&b, &mut rng, secs(8), &queued_text(version))
         .unwrap();
     alice.checkpoint().unwrap();
     bob.checkpoint().unwrap();
     drop(alice);
     drop(bob);
     for name in ["alice_plain.db", "bob_sealed.db"] {
-        std::fs::copy(tmp.file(name), fixture_dir().join(name)).unwrap();
+        std::fs::copy(tmp.file(name), fixture_dir(version).join(name)).unwrap();
     }
 }
 
-fn copy_fixture(dir: &TempDir, name: &str) -> std::path::PathBuf {
+fn queued_text(version: i64) -> Vec<u8> {
+    format!("queued in v{version}, delivered after").into_bytes()
+}
+
+fn copy_fixture(dir: &TempDir, version: i64, name: &str) -> std::path::PathBuf {
     let dst = dir.file(name);
-    std::fs::copy(fixture_dir().join(name), &dst).unwrap();
+    std::fs::copy(fixture_dir(version).join(name), &dst).unwrap();
     dst
-}
-
-/// Every byte of the file and of its `-wal`, if any.
-fn file_bytes(path: &std::path::Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(path).unwrap();
-    let wal = path.with_file_name(format!(
-        "{}-wal",
-        path.file_name().unwrap().to_str().unwrap()
-    ));
-    if let Ok(w) = std::fs::read(wal) {
-        bytes.extend(w);
-    }
-    bytes
-}
-
-fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `(id, content_type, body)` of every message row, raw.
@@ -148,11 +163,41 @@ fn raw_messages(path: &std::path::Path) -> Vec<(i64, i64, Vec<u8>)> {
 
 #[test]
 fn schema_v4_databases_migrate_to_sealed_bodies_without_keys() {
+    migrates_to_v5(4);
+}
+
+/// Version 3 has neither sent copies nor the `to_user` column: opening
+/// adds them (every old row `to_user = 0`) and then does what opening a
+/// version-4 database does; the version-3 tables are not created again.
+#[test]
+fn schema_v3_databases_migrate_through_v4_to_v5() {
+    migrates_to_v5(3);
+    let dir = TempDir::new("migrate-v3-columns");
+    let path = copy_fixture(&dir, 3, "alice_plain.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let to_user: Vec<i64> = conn
+        .prepare("SELECT to_user FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(to_user, [0, 0, 0]);
+    let copies: i64 = conn
+        .query_row("SELECT count(*) FROM sent_copies", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(copies, 0);
+}
+
+/// Opens the fixtures of `version` and checks that they migrated to
+/// version 5: see [`schema_v4_databases_migrate_to_sealed_bodies_without_keys`].
+fn migrates_to_v5(version: i64) {
     use sealwire_sqlite::{ReceiveOutcome, SCHEMA_VERSION, StoreError};
     assert_eq!(SCHEMA_VERSION, 5);
-    let dir = TempDir::new("migrate-v4");
-    let bob_path = copy_fixture(&dir, "bob_sealed.db");
-    let alice_path = copy_fixture(&dir, "alice_plain.db");
+    let dir = TempDir::new(&format!("migrate-v{version}"));
+    let bob_path = copy_fixture(&dir, version, "bob_sealed.db");
+    let alice_path = copy_fixture(&dir, version, "alice_plain.db");
     let before_bob = raw_messages(&bob_path);
     let before_alice = raw_messages(&alice_path);
     // Version 4 stored the distribution as a message, in clear, on both
@@ -221,7 +266,7 @@ fn schema_v4_databases_migrate_to_sealed_bodies_without_keys() {
         .unwrap()
     {
         ReceiveOutcome::Stored { received, .. } => {
-            assert_eq!(&received.plaintext[..], b"queued in v4, delivered after")
+            assert_eq!(received.plaintext[..], queued_text(version)[..])
         }
         other => panic!("{other:?}"),
     }
@@ -266,7 +311,7 @@ fn schema_v4_databases_migrate_to_sealed_bodies_without_keys() {
 fn a_failed_v4_migration_changes_nothing() {
     use sealwire_sqlite::StoreError;
     let dir = TempDir::new("migrate-v4-fail");
-    let bob_path = copy_fixture(&dir, "bob_sealed.db");
+    let bob_path = copy_fixture(&dir, 4, "bob_sealed.db");
     // The owner record damaged: the migration, which reads it, fails and
     // rolls back.
     rusqlite::Connection::open(&bob_path)
