@@ -363,7 +363,8 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
         s.bob_id.public(),
         T0,
         &committed,
-    );
+    )
+    .expect("a short body");
     let mut a = alice.clone();
     let raw =
         hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf).unwrap();
@@ -383,7 +384,8 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
         s.bob_id.public(),
         T0,
         &shown,
-    );
+    )
+    .expect("a short body");
     let mut a = alice.clone();
     let raw = hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf_ok)
         .unwrap();
@@ -401,7 +403,8 @@ fn a_sender_who_commits_to_one_body_and_encrypts_another_is_refused() {
         s.alice_id.public(),
         T0,
         &shown,
-    );
+    )
+    .expect("a short body");
     let mut a = alice.clone();
     let raw =
         hazmat::encrypt_raw_franked(&mut a, &mut s.rng, &franked_frame(&kf, &shown), &cf_swapped)

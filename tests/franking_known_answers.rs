@@ -151,7 +151,7 @@ fn library(inp: &Inputs) -> Made {
     let kf = FrankingKey::from_bytes(inp.kf);
     let ct = content_type(inp.content_type);
     let sent_at = Timestamp::from_unix_millis(inp.sent_at);
-    let cf = commitment(&kf, ct, &sender, &recipient, sent_at, &body);
+    let cf = commitment(&kf, ct, &sender, &recipient, sent_at, &body).expect("a short body");
     let context = RoutingContext::new(
         inp.routing_sender,
         inp.routing_recipient,

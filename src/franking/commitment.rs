@@ -60,7 +60,10 @@ impl core::fmt::Debug for FrankingKey {
 /// ```
 ///
 /// Every field but the body has a fixed width and the body is
-/// length-prefixed and last, so one input has one parse.
+/// length-prefixed and last, so one input has one parse. `None` for a body
+/// of more than `u32::MAX` bytes, whose length the commitment cannot
+/// encode (no frame carries one: bodies are at most
+/// [`MAX_BODY_LEN`](crate::limits::MAX_BODY_LEN) bytes).
 pub fn commitment(
     key: &FrankingKey,
     content_type: ContentType,
@@ -68,7 +71,7 @@ pub fn commitment(
     recipient: &IdentityKey,
     sent_at: Timestamp,
     body: &[u8],
-) -> [u8; FRANKING_COMMITMENT_LEN] {
+) -> Option<[u8; FRANKING_COMMITMENT_LEN]> {
     commitment_encoded(
         key.as_bytes(),
         content_type.into(),
@@ -79,7 +82,9 @@ pub fn commitment(
     )
 }
 
-/// [`commitment`] over the encoded identities (`Encode(IK)`, 33 bytes).
+/// [`commitment`] over the encoded identities (`Encode(IK)`, 33 bytes);
+/// `None` for a body longer than `u32::MAX` bytes (each caller has refused
+/// bodies over `MAX_BODY_LEN` before, and maps `None` to that refusal).
 pub(crate) fn commitment_encoded(
     key: &[u8; 32],
     content_type: u8,
@@ -87,19 +92,17 @@ pub(crate) fn commitment_encoded(
     recipient: &[u8; 33],
     sent_at: u64,
     body: &[u8],
-) -> [u8; FRANKING_COMMITMENT_LEN] {
+) -> Option<[u8; FRANKING_COMMITMENT_LEN]> {
+    let len = u32::try_from(body.len()).ok()?;
     let mut mac = hmac_keyed(key);
     mac.update(COMMITMENT_LABEL);
     mac.update(&[content_type]);
     mac.update(sender);
     mac.update(recipient);
     mac.update(&sent_at.to_be_bytes());
-    // Bodies are at most MAX_BODY_LEN (2^20) bytes; a longer one (which no
-    // frame can carry) saturates and still commits to its bytes.
-    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
     mac.update(&len.to_be_bytes());
     mac.update(body);
-    hmac_finalize(mac)
+    Some(hmac_finalize(mac))
 }
 
 /// Constant-time comparison of two commitments (or stamps).
@@ -220,7 +223,8 @@ mod tests {
             recipient.public(),
             at,
             b"body",
-        );
+        )
+        .expect("a short body");
         let mut input = alloc::vec::Vec::new();
         input.extend_from_slice(COMMITMENT_LABEL);
         input.push(0x01);

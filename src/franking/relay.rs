@@ -158,7 +158,8 @@ fn verify_parsed(key: &RelayKey, report: &Report) -> Result<VerifiedReport, Repo
         &report.recipient().encode(),
         report.sent_at().as_unix_millis(),
         report.body(),
-    );
+    )
+    .ok_or(ReportError::BadCommitment)?;
     if !ct_eq32(&recomputed, franking.commitment()) {
         return Err(ReportError::BadCommitment);
     }

@@ -78,7 +78,7 @@ impl Conversation {
         their: &IdentityKey,
         meta: &FrameMeta,
         body: &[u8],
-    ) -> Franking {
+    ) -> Result<Franking, SessionError> {
         let key = FrankingKey::generate(rng);
         let commitment = commitment_encoded(
             key.as_bytes(),
@@ -87,8 +87,9 @@ impl Conversation {
             &their.encode(),
             meta.sent_at,
             body,
-        );
-        Franking::new(key, commitment)
+        )
+        .ok_or(SessionError::MessageTooLarge)?;
+        Ok(Franking::new(key, commitment))
     }
 
     /// The one send path of an application message (the [`Encrypt`]
@@ -118,7 +119,8 @@ impl Conversation {
         }
         let franking = msg
             .is_franked()
-            .then(|| self.frank(rng, their, &meta, body));
+            .then(|| self.frank(rng, their, &meta, body))
+            .transpose()?;
         let sealing = franking.as_ref().map(|f| Sealing {
             key: f.key().as_bytes(),
             commitment: f.commitment(),

@@ -313,7 +313,8 @@ pub(crate) fn open_in_place<'b>(
                         &parties.recipient,
                         f.meta.sent_at,
                         f.body,
-                    );
+                    )
+                    .ok_or(SessionError::AuthenticationFailed)?;
                     if !ct_eq32(&expected, cf) {
                         return Err(SessionError::AuthenticationFailed);
                     }
