@@ -233,10 +233,16 @@ fn store_traits_round_trip_like_memory_store() {
     assert_eq!(sql.load_device_list("dave").unwrap(), None);
 }
 
+/// `bundle` offers the lowest one-time prekey until it is consumed, and
+/// refills only when none is left and a refill is asked for (`refill` 0:
+/// no one-time prekey, nothing written; while one is left, no refill).
 #[test]
 fn initialize_and_bundle() {
+    let dir = TempDir::new("bundle");
     let mut rng = DangerDeterministicRng::from_u64(2);
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    // Sealed: a blob written again would differ (a fresh nonce).
+    let mut store =
+        SqliteStore::open_sealed(dir.file("s.db"), StorageKey::from_bytes([9; 32])).unwrap();
     assert!(matches!(
         store.bundle(&mut rng, 1),
         Err(StoreError::NoIdentity)
@@ -270,26 +276,27 @@ fn initialize_and_bundle() {
             })
         ));
     }
-    assert_eq!(
+    let count = |store: &SqliteStore| {
         store
             .load_prekeys()
             .unwrap()
             .unwrap()
-            .one_time_prekey_count(),
-        0
-    );
+            .one_time_prekey_count()
+    };
+    assert_eq!(count(&store), 0);
+    let before = dump(store.connection());
     let none = PrekeyBundle::parse(&store.bundle(&mut rng, 0).unwrap()).unwrap();
     assert!(none.one_time_prekey().is_none());
+    assert!(
+        dump(store.connection()) == before,
+        "refill 0 writes nothing"
+    );
     let refilled = PrekeyBundle::parse(&store.bundle(&mut rng, 5).unwrap()).unwrap();
     assert!(refilled.one_time_prekey().is_some());
-    assert_eq!(
-        store
-            .load_prekeys()
-            .unwrap()
-            .unwrap()
-            .one_time_prekey_count(),
-        5
-    );
+    assert_eq!(count(&store), 5);
+    // While one is left, no refill.
+    store.bundle(&mut rng, 7).unwrap();
+    assert_eq!(count(&store), 5);
 }
 
 #[test]
@@ -1120,45 +1127,9 @@ fn connection_settings() {
     assert_eq!(get("user_version"), "5");
 }
 
-/// `bundle` refills the one-time prekeys only when none is left and a
-/// refill is asked for (`refill` 0: no one-time prekey, nothing written);
 /// `session_addresses` lists every peer device with sessions, in order.
 #[test]
-fn bundle_refills_only_when_asked_and_session_addresses_lists_the_peers() {
-    let dir = TempDir::new("refill");
-    let mut rng = DangerDeterministicRng::from_u64(77);
-    // Sealed: a blob written again would differ (a fresh nonce).
-    let mut store =
-        SqliteStore::open_sealed(dir.file("s.db"), StorageKey::from_bytes([9; 32])).unwrap();
-    store.initialize(&mut rng, 0).unwrap();
-    let before = dump(store.connection());
-    let bundle = PrekeyBundle::parse(&store.bundle(&mut rng, 0).unwrap()).unwrap();
-    assert!(bundle.one_time_prekey().is_none());
-    assert!(
-        dump(store.connection()) == before,
-        "refill 0 writes nothing"
-    );
-    let bundle = PrekeyBundle::parse(&store.bundle(&mut rng, 2).unwrap()).unwrap();
-    assert!(bundle.one_time_prekey().is_some());
-    assert_eq!(
-        store
-            .load_prekeys()
-            .unwrap()
-            .unwrap()
-            .one_time_prekey_count(),
-        2
-    );
-    // While one is left, no refill.
-    store.bundle(&mut rng, 5).unwrap();
-    assert_eq!(
-        store
-            .load_prekeys()
-            .unwrap()
-            .unwrap()
-            .one_time_prekey_count(),
-        2
-    );
-
+fn session_addresses_lists_the_peers() {
     let mut p = established("addresses", 78);
     assert_eq!(p.alice.session_addresses().unwrap(), [bob_addr()]);
     assert_eq!(p.bob.session_addresses().unwrap(), [alice_addr()]);
