@@ -157,12 +157,20 @@ fn each_debug_names_its_type_and_shows_its_public_fields() {
         .unwrap()
         .message;
     let (mut session, received) = Session::accept(&bob, &mut store, T0, &m).unwrap();
-    assert!(
-        shown(&received).starts_with(&format!(
+    // What was received: the type, the length (never the plaintext), the
+    // sender, the message number and the content type come first.
+    let starts_with = |x: &dyn core::fmt::Debug, head: String| {
+        assert!(
+            shown(x).starts_with(&head),
+            "{x:?} should start with {head}"
+        );
+    };
+    starts_with(
+        &received,
+        format!(
             "Received {{ plaintext_len: 5, sender: {identity}, message_number: 0, \
              content_type: UserMessage, "
-        )),
-        "{received:?}"
+        ),
     );
     let again = pending
         .encrypt(&mut rng, T0, Outgoing::message(b"again"))
@@ -170,12 +178,12 @@ fn each_debug_names_its_type_and_shows_its_public_fields() {
         .message;
     let mut buf = again.clone();
     let in_place = session.decrypt_in_place(T0, &mut buf).unwrap();
-    assert!(
-        shown(&in_place).starts_with(&format!(
+    starts_with(
+        &in_place,
+        format!(
             "ReceivedRef {{ body_len: 5, sender: {identity}, message_number: 1, \
              content_type: UserMessage, "
-        )),
-        "{in_place:?}"
+        ),
     );
     let reply = session
         .encrypt(&mut rng, T0, Outgoing::message(b"hi"))
