@@ -541,6 +541,11 @@ fn queue_decode_order() {
     let mut b = vec![0x01];
     b.extend_from_slice(&over.to_be_bytes());
     assert_eq!(q(&b), mal(DecodeError::TooLarge));
+    // Exactly the bound is admitted: the length check comes next.
+    let at = u32::try_from(sealwire::expiry::MAX_QUEUE_ENTRIES).unwrap();
+    let mut b = vec![0x01];
+    b.extend_from_slice(&at.to_be_bytes());
+    assert_eq!(q(&b), mal(DecodeError::Truncated));
     let mut b = vec![0x01];
     b.extend_from_slice(&1u32.to_be_bytes());
     assert_eq!(q(&b), mal(DecodeError::Truncated));

@@ -154,6 +154,15 @@ fn one_message_reaches_every_device_of_the_peer_and_our_other_devices() {
     .unwrap();
     let addresses: Vec<_> = out.iter().map(|m| m.address.to_string()).collect();
     assert_eq!(addresses, ["bob.1", "bob.2", "bob.3", "alice.2"]);
+    // Debug shows where a message goes and its length, not its bytes.
+    assert_eq!(
+        format!("{:?}", out[0]),
+        format!(
+            "DeviceMessage {{ address: {:?}, len: {}, .. }}",
+            out[0].address,
+            out[0].sent.message.len()
+        )
+    );
 
     alice1.sessions.clear();
     for (m, b) in out.iter().zip(bobs.iter_mut()) {

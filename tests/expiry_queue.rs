@@ -117,6 +117,7 @@ proptest! {
                 }
             }
             prop_assert_eq!(q.len(), m.items.len());
+            prop_assert_eq!(q.is_empty(), m.items.is_empty());
             prop_assert_eq!(q.next_deadline().map(|t| t.as_unix_millis()), m.next());
         }
     }
