@@ -763,6 +763,12 @@ fn attachments_are_reported_through_their_plaintext_digest() {
     let pointer = AttachmentPointer::new(akey, &picture, b"image/png", b"https://cdn/x/1").unwrap();
     assert!(AttachmentPointer::parse(&pointer.to_vec()).unwrap() == pointer);
     assert_eq!(&pointer.decrypt(&blob).unwrap()[..], &picture[..]);
+    assert_eq!(pointer.size(), 5000);
+    assert_eq!(pointer.media_type(), b"image/png");
+    assert_eq!(pointer.locator(), b"https://cdn/x/1");
+    assert_eq!(format!("{:?}", pointer.key()), "AttachmentKey(..)");
+    assert!(pointer.key() == pointer.key());
+    assert!(AttachmentKey::from_bytes([5; 32]) != AttachmentKey::from_bytes([6; 32]));
     let wire = alice
         .encrypt(
             &mut s.rng,

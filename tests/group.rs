@@ -226,6 +226,44 @@ fn a_distribution_names_its_group_after_its_version() {
     );
 }
 
+/// `Debug` of a group's values shows ids, positions and lengths: the
+/// group id in hex, what was received (its body's length, never the body),
+/// our own chain's id, position and holder count (never its keys).
+#[test]
+fn group_debug_shows_ids_and_positions_not_bodies_or_keys() {
+    let mut w = World::new(0x2c, 2);
+    assert_eq!(format!("{GID:?}"), format!("GroupId({})", "42".repeat(16)));
+    let post = w.post(0, b"eleven byte");
+    let got = w.groups[1].receive_post(T0, &post).unwrap();
+    let sender = w.ids[0].public();
+    let tail = format!(
+        "sender: {sender:?}, chain_id: {}, iteration: 0, content_type: UserMessage, \
+         sent_at: {:?}, expiry: {:?}",
+        got.chain_id, got.sent_at, got.expiry
+    );
+    assert_eq!(
+        format!("{got:?}"),
+        format!(
+            "GroupReceived {{ plaintext_len: 11, {tail}, timer_change: {:?} }}",
+            got.timer_change
+        )
+    );
+    let mut again = w.post(0, b"eleven byte");
+    let got_ref = w.groups[1].receive_post_in_place(T0, &mut again).unwrap();
+    assert_eq!(
+        format!("{got_ref:?}"),
+        format!(
+            "GroupReceivedRef {{ body_len: 11, {}, .. }}",
+            tail.replace("iteration: 0", "iteration: 1")
+        )
+    );
+    let chain_id = got.chain_id;
+    let own =
+        format!("own: Some(SenderKey {{ chain_id: {chain_id}, iteration: 2, holders: 1, .. }})");
+    let shown = format!("{:?}", w.groups[0]);
+    assert!(shown.contains(&own), "{shown} lacks {own}");
+}
+
 #[test]
 fn removed_member_cannot_decrypt_after_rotation() {
     let mut w = World::new(2, 4);
