@@ -759,7 +759,7 @@ fn attachments_are_reported_through_their_plaintext_digest() {
     let (mut s, mut alice, mut bob) = established(12);
     let picture: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
     let akey = AttachmentKey::generate(&mut s.rng);
-    let blob = akey.encrypt(&picture);
+    let blob = akey.encrypt(&picture).unwrap();
     let pointer = AttachmentPointer::new(akey, &picture, b"image/png", b"https://cdn/x/1").unwrap();
     assert!(AttachmentPointer::parse(&pointer.to_vec()).unwrap() == pointer);
     assert_eq!(&pointer.decrypt(&blob).unwrap()[..], &picture[..]);
@@ -824,7 +824,9 @@ fn attachments_are_reported_through_their_plaintext_digest() {
     let k2 = AttachmentKey::from_bytes([5; 32]);
     let pointer2 = AttachmentPointer::new(k2.clone(), b"benign", b"text/plain", b"").unwrap();
     assert_eq!(
-        pointer2.decrypt(&k2.encrypt(b"abuse!")).unwrap_err(),
+        pointer2
+            .decrypt(&k2.encrypt(b"abuse!").unwrap())
+            .unwrap_err(),
         AttachmentError::Mismatch
     );
     assert_eq!(

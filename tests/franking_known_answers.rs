@@ -142,7 +142,7 @@ fn library(inp: &Inputs) -> Made {
         None => (inp.body.to_vec(), None),
         Some(a) => {
             let key = AttachmentKey::from_bytes(a.key);
-            let blob = key.encrypt(&a.plaintext);
+            let blob = key.encrypt(&a.plaintext).unwrap();
             let pointer =
                 AttachmentPointer::new(key, &a.plaintext, a.media_type, a.locator).unwrap();
             (pointer.to_vec().to_vec(), Some(blob))

@@ -74,19 +74,22 @@ impl AttachmentKey {
 
     /// Encrypts an attachment: `ciphertext || tag` (AES-256-GCM, no
     /// associated data). Use each key for one attachment only.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+    /// `Malformed(TooLarge)` for a plaintext beyond AES-GCM's limit
+    /// (2^36 - 32 bytes, 64 GiB), the only input GCM refuses.
+    pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, AttachmentError> {
         let (cipher, nonce) = self.cipher();
         let mut out = Vec::with_capacity(plaintext.len().saturating_add(TAG_LEN));
         out.extend_from_slice(plaintext);
         match cipher.encrypt_inout_detached(&nonce.into(), &[], InOutBuf::from(&mut out[..])) {
-            Ok(tag) => out.extend_from_slice(&tag),
-            // Only a plaintext beyond GCM's 64 GiB limit fails.
+            Ok(tag) => {
+                out.extend_from_slice(&tag);
+                Ok(out)
+            }
             Err(_) => {
                 out.zeroize();
-                out.clear();
+                Err(DecodeError::TooLarge.into())
             }
         }
-        out
     }
 }
 

@@ -105,14 +105,12 @@ pub unsafe extern "C" fn sw_attachment_encrypt(
             written.set(needed);
             return Err(too_small(buf.len(), needed));
         }
-        let blob = Zeroizing::new(key.encrypt(plaintext));
-        if blob.len() != needed {
-            // Only a plaintext beyond AES-GCM's limit (64 GiB) fails.
-            return Err(fail(
+        let blob = Zeroizing::new(key.encrypt(plaintext).map_err(|_| {
+            fail(
                 sw_result::SW_INVALID_ARGUMENT,
                 format_args!("plaintext_len is beyond AES-GCM's limit (64 GiB)"),
-            ));
-        }
+            )
+        })?);
         write_bytes(buf, &mut written, &blob)
     })
 }
