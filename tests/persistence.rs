@@ -22,7 +22,6 @@ use std::path::PathBuf;
 
 use common::{T0, established, established_with, setup};
 use proptest::prelude::*;
-use sealwire::DeviceAddress;
 use sealwire::devices::{DeviceList, DeviceSessions, Recovery};
 use sealwire::expiry::{ExpiryMode, ExpiryPolicy};
 use sealwire::persist::{BlobAddress, BlobKind, StateBlob, StorageKey, blob_kind};
@@ -31,6 +30,7 @@ use sealwire::store::{
 };
 use sealwire::testing::DangerDeterministicRng;
 use sealwire::testing::seal_unbound_legacy;
+use sealwire::{DecodeError, DeviceAddress};
 use sealwire::{
     Encrypt, IdentityKeyPair, KeyAgreement, Outgoing, PendingSession, PrekeyStore, Session,
     SessionError, SessionRecord, Timestamp, Transaction,
@@ -307,6 +307,75 @@ fn check_all_damage<T: StateBlob + std::fmt::Debug>(
         copy[bit / 8] ^= 1 << (bit % 8);
     }
     assert!(load(&copy).is_ok());
+}
+
+/// Someone who can rewrite a plain session blob (and its checksum) makes
+/// it name another peer than the one whose keys the session agreed: every
+/// such blob is refused (STORAGE.md §7, rule 5). The peer sits on its side
+/// of the associated data (an initiator's session: second; a responder's:
+/// first, and the prekey fields are the peer's), both halves are
+/// `Encode(IK)`, and `highest_timer_version` is at least the timer's.
+#[test]
+fn a_session_blob_names_the_peer_its_keys_were_agreed_with() {
+    let (mut s, alice, bob) = established(31);
+    let carol = IdentityKeyPair::generate(&mut s.rng);
+    let (a_blob, b_blob) = (alice.to_blob().to_vec(), bob.to_blob().to_vec());
+    let (kind, version) = (a_blob[4], a_blob[5]);
+    let load = |body: &[u8]| Session::from_blob(&plain_blob(kind, version, body)).map(|_| ());
+    let refused = Err(StateError::Malformed(DecodeError::InvalidValue));
+    let (a_body, b_body) = (body_of(&a_blob).to_vec(), body_of(&b_blob).to_vec());
+    assert_eq!(load(&a_body), Ok(()));
+    assert_eq!(load(&b_body), Ok(()));
+    let (alice64, bob64) = (
+        identity64(s.alice_id.public()),
+        identity64(s.bob_id.public()),
+    );
+    assert_eq!(a_body[..64], bob64[..]);
+    assert_eq!(b_body[..64], alice64[..]);
+    let with_peer = |body: &[u8], at: usize, who: &[u8]| {
+        let mut b = body.to_vec();
+        b[at..at + 64].copy_from_slice(who);
+        b
+    };
+    // Alice's session (she initiated) claiming Carol, or Alice herself
+    // (the initiator's half of the associated data), as the peer.
+    let carol64 = identity64(carol.public());
+    assert_eq!(load(&with_peer(&a_body, 0, &carol64)), refused);
+    assert_eq!(load(&with_peer(&a_body, 0, &alice64)), refused);
+    // Bob's session (he responded): its prekey fields (right after the
+    // peer, the key agreement and the flag) name the initiator.
+    assert_eq!(b_body[66..130], alice64[..]);
+    assert_eq!(load(&with_peer(&b_body, 66, &carol64)), refused);
+    let both = with_peer(&with_peer(&b_body, 66, &carol64), 0, &carol64);
+    assert_eq!(load(&both), refused);
+    assert_eq!(load(&with_peer(&b_body, 0, &bob64)), refused);
+
+    // The associated data: Alice's then Bob's Ed25519 key, each after its
+    // encoding byte. Alice's half made not an `Encode(IK)`: refused, though
+    // the peer's half is intact.
+    let ad_at = (87..a_body.len() - 65)
+        .find(|&i| a_body[i + 1..i + 33] == alice64[..32] && a_body[i + 34..i + 66] == bob64[..32])
+        .expect("the associated data is in the blob");
+    for half in [ad_at, ad_at + 33] {
+        let mut b = a_body.clone();
+        b[half] ^= 0x80;
+        assert_eq!(load(&b), refused, "encoding byte at {half}");
+    }
+
+    // The timer (mode u8, ttl u32, version u64) at 66, then
+    // highest_timer_version u64 at 79: the highest may not be below the
+    // timer's version; equal or above loads.
+    let timers = |version: u64, highest: u64| {
+        let mut b = a_body.clone();
+        b[71..79].copy_from_slice(&version.to_be_bytes());
+        b[79..87].copy_from_slice(&highest.to_be_bytes());
+        load(&b)
+    };
+    assert_eq!(timers(0, 0), Ok(()));
+    assert_eq!(timers(1, 0), refused);
+    assert_eq!(timers(5, 4), refused);
+    assert_eq!(timers(5, 5), Ok(()));
+    assert_eq!(timers(5, 6), Ok(()));
 }
 
 #[test]

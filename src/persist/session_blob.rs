@@ -234,11 +234,11 @@ fn read_conversation(r: &mut Reader<'_>, current: bool) -> Result<Conversation, 
 }
 
 /// The associated data must be `Encode(IK_initiator) || Encode(IK_responder)`
-/// with `their` on the given side (`None`: either).
+/// with `their` on the given side (0: they initiated, 1: they responded).
 fn check_associated_data(
     state: &RatchetState,
     their: &IdentityKey,
-    their_side: Option<usize>,
+    their_side: usize,
 ) -> Result<(), DecodeError> {
     let ad = state.associated_data();
     let (first, second) = ad.split_at(33);
@@ -248,9 +248,8 @@ fn check_associated_data(
     }
     let encoded = their.encode();
     let ok = match their_side {
-        Some(0) => first == encoded,
-        Some(_) => second == encoded,
-        None => first == encoded || second == encoded,
+        0 => first == encoded,
+        _ => second == encoded,
     };
     if ok {
         Ok(())
@@ -302,11 +301,13 @@ fn decode_session(version: u8, body: &[u8]) -> Result<Session, DecodeError> {
         Some(k) if prekey.is_none() || k == derived => k,
         Some(_) => return Err(DecodeError::InvalidValue),
     };
-    // A responder's session: the prekey fields are the initiator's.
+    // A responder's session (it holds the prekey fields, which are the
+    // initiator's): they initiated. An initiator's session (none): they
+    // responded.
     let side = match &prekey {
         Some(p) if p.identity_key != their => return Err(DecodeError::InvalidValue),
-        Some(_) => Some(0),
-        None => None,
+        Some(_) => 0,
+        None => 1,
     };
     check_associated_data(&conv.state, &their, side)?;
     if !conv.state.has_sending_chain() && !conv.state.has_received() {
@@ -332,8 +333,8 @@ fn decode_pending(version: u8, body: &[u8]) -> Result<PendingSession, DecodeErro
     r.finish()?;
     // An initiator: our identity first, theirs second; a sending chain and
     // nothing received yet.
-    check_associated_data(&conv.state, &their, Some(1))?;
-    check_associated_data(&conv.state, &prekey.identity_key, Some(0))?;
+    check_associated_data(&conv.state, &their, 1)?;
+    check_associated_data(&conv.state, &prekey.identity_key, 0)?;
     if !conv.state.has_sending_chain() || conv.state.has_received() {
         return Err(DecodeError::InvalidValue);
     }
