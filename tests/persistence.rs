@@ -311,7 +311,7 @@ fn check_all_damage<T: StateBlob + std::fmt::Debug>(
 
 /// Someone who can rewrite a plain session blob (and its checksum) makes
 /// it name another peer than the one whose keys the session agreed: every
-/// such blob is refused (STORAGE.md §7, rule 5). The peer sits on its side
+/// such blob is refused (STORAGE.md §5, rule 5). The peer sits on its side
 /// of the associated data (an initiator's session: second; a responder's:
 /// first, and the prekey fields are the peer's), both halves are
 /// `Encode(IK)`, and `highest_timer_version` is at least the timer's.
