@@ -72,15 +72,32 @@ fn read_pq_prekey(r: &mut Reader<'_>, kind: PqPrekeyKind) -> Result<SignedPqPrek
     ))
 }
 
+/// The length [`encode_pq`] writes: the fixed fields (next id u32, policy
+/// u8, three counts u16, u8, u16: 10 bytes), then the keys and records.
+fn pq_len(pq: &PqPrekeys) -> usize {
+    pq.one_time
+        .len()
+        .saturating_add(pq.last_resort.len())
+        .saturating_mul(PQ_LEN)
+        .saturating_add(pq.replay.len().saturating_mul(REPLAY_LEN))
+        .saturating_add(10)
+}
+
+/// The length of a prekey store's body: the fixed fields (two next ids
+/// u32, the counts u8 and u32: 13 bytes), the classic keys, the PQ part.
+/// The writer reserves it once, so that it never grows while it holds the
+/// secrets (growing copies them and zeroizes the old block, which costs).
+fn body_len(store: &PrekeyStore) -> usize {
+    let (signed, one_time, _, _) = store.parts();
+    signed
+        .len()
+        .saturating_mul(SIGNED_LEN)
+        .saturating_add(one_time.len().saturating_mul(ONE_TIME_LEN))
+        .saturating_add(13)
+        .saturating_add(pq_len(store.pq_parts()))
+}
+
 fn encode_pq(w: &mut BlobWriter, pq: &PqPrekeys) {
-    w.reserve(
-        pq.one_time
-            .len()
-            .saturating_add(pq.last_resort.len())
-            .saturating_mul(PQ_LEN)
-            .saturating_add(pq.replay.len().saturating_mul(REPLAY_LEN))
-            .saturating_add(12),
-    );
     w.u32(pq.next_id);
     w.u8(u8::from(pq.require_pq));
     // All three counts are capped by the store below their field widths.
@@ -167,13 +184,7 @@ impl Codec for PrekeyStore {
 
     fn encode_body(&self, w: &mut BlobWriter) {
         let (signed, one_time, next_signed, next_one_time) = self.parts();
-        w.reserve(
-            signed
-                .len()
-                .saturating_mul(SIGNED_LEN)
-                .saturating_add(one_time.len().saturating_mul(ONE_TIME_LEN))
-                .saturating_add(13),
-        );
+        w.reserve(body_len(self));
         w.u32(next_signed);
         w.u32(next_one_time);
         // Both counts are capped by the store far below the field widths.
@@ -249,3 +260,115 @@ impl Codec for PrekeyStore {
 }
 
 impl StateBlob for PrekeyStore {}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+    use crate::testing::DangerDeterministicRng;
+
+    /// `body_len` is exactly what `encode_body` writes, for a store with
+    /// every part: signed, one-time, PQ one-time and last-resort prekeys,
+    /// and replay records.
+    #[test]
+    fn body_len_is_exact() {
+        let mut rng = DangerDeterministicRng::from_u64(9);
+        let me = IdentityKeyPair::generate(&mut rng);
+        let mut store = PrekeyStore::new_pq(&me, &mut rng);
+        let count = |store: &PrekeyStore| {
+            let mut w = BlobWriter::with_capacity(0);
+            store.encode_body(&mut w);
+            (w.len(), body_len(store))
+        };
+        let (written, computed) = count(&store);
+        assert_eq!(written, computed);
+        store.rotate_signed_prekey(&me, &mut rng);
+        store.generate_one_time_prekeys(&mut rng, 3);
+        store.generate_pq_one_time_prekeys(&me, &mut rng, 2);
+        let last_resort = store.rotate_last_resort_pq_prekey(&me, &mut rng);
+        for n in 0..3u8 {
+            store.commit_pq(ReplayRecord {
+                pq_prekey_id: last_resort,
+                signed_prekey_id: 1,
+                base_key: [n; 32],
+            });
+        }
+        let (signed, one_time, _, _) = store.parts();
+        let pq = store.pq_parts();
+        assert!(signed.len() == 2 && one_time.len() == 3);
+        assert!(pq.one_time.len() == 2 && pq.last_resort.len() == 2 && pq.replay.len() == 3);
+        let (written, computed) = count(&store);
+        assert_eq!(written, computed);
+        // Two last-resort keys of different ids reload.
+        let body = encoded(&store);
+        let back = PrekeyStore::decode_body(store.kind(), store.version(), &body).unwrap();
+        assert!(back == store);
+    }
+
+    fn encoded(store: &PrekeyStore) -> alloc::vec::Vec<u8> {
+        let mut w = BlobWriter::with_capacity(0);
+        store.encode_body(&mut w);
+        w.into_inner().to_vec()
+    }
+
+    /// Each count of the body is admitted up to its cap (the bytes then
+    /// run short: `Truncated`) and refused above it (`TooLarge`); no
+    /// signed prekey, or a last-resort id that a one-time PQ prekey has
+    /// too, is refused.
+    #[test]
+    fn counts_up_to_their_caps_and_unique_ids() {
+        let mut rng = DangerDeterministicRng::from_u64(10);
+        let me = IdentityKeyPair::generate(&mut rng);
+        let store = PrekeyStore::new_pq(&me, &mut rng);
+        let body = encoded(&store);
+        let decode =
+            |body: &[u8]| PrekeyStore::decode_body(store.kind(), store.version(), body).map(|_| ());
+        let err = |e| Err(StateError::Malformed(e));
+        assert_eq!(decode(&body), Ok(()));
+        // One signed prekey, no one-time: the PQ part starts at 13 + 132;
+        // after next id and policy, the one-time count u16, the
+        // last-resort count u8 (one key), then the replay count u16.
+        let pq_at = 13 + SIGNED_LEN;
+        let with = |at: usize, value: &[u8]| {
+            let mut b = body.clone();
+            b[at..at + value.len()].copy_from_slice(value);
+            b
+        };
+        let u16b = |n: usize| u16::try_from(n).unwrap().to_be_bytes();
+        let (one_time_at, last_resort_at) = (pq_at + 5, pq_at + 7);
+        let replay_at = last_resort_at + 1 + PQ_LEN;
+        for (at, cap, wide) in [
+            (one_time_at, MAX_ONE_TIME_PQ_PREKEYS, true),
+            (last_resort_at, MAX_LAST_RESORT_PQ_PREKEYS, false),
+            (replay_at, MAX_PQ_REPLAY_RECORDS, true),
+        ] {
+            let field = |n: usize| {
+                if wide {
+                    with(at, &u16b(n))
+                } else {
+                    with(at, &[u8::try_from(n).unwrap()])
+                }
+            };
+            assert_eq!(decode(&field(cap)), err(DecodeError::Truncated), "at {at}");
+            assert_eq!(
+                decode(&field(cap + 1)),
+                err(DecodeError::TooLarge),
+                "at {at}"
+            );
+        }
+        // No signed prekey.
+        let mut none = body[..8].to_vec();
+        none.push(0);
+        none.extend_from_slice(&body[9 + SIGNED_LEN..]);
+        assert_eq!(decode(&none), err(DecodeError::InvalidValue));
+        // A one-time PQ prekey whose id the last-resort key has too.
+        let mut dup = body[..one_time_at].to_vec();
+        dup.extend_from_slice(&u16b(1));
+        let last_resort_key = &body[last_resort_at + 1..replay_at];
+        dup.extend_from_slice(last_resort_key);
+        dup.push(1);
+        dup.extend_from_slice(last_resort_key);
+        dup.extend_from_slice(&body[replay_at..]);
+        assert_eq!(decode(&dup), err(DecodeError::InvalidValue));
+    }
+}
