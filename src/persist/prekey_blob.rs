@@ -356,6 +356,27 @@ mod tests {
                 "at {at}"
             );
         }
+        // The classic counts: signed u8 at 8, one-time u32 after the key,
+        // admitted up to their caps (the bytes after them then fail to
+        // parse otherwise) and refused above them.
+        assert_ne!(
+            decode(&with(8, &[u8::try_from(MAX_SIGNED_PREKEYS).unwrap()])),
+            err(DecodeError::InvalidValue)
+        );
+        assert_eq!(
+            decode(&with(8, &[u8::try_from(MAX_SIGNED_PREKEYS + 1).unwrap()])),
+            err(DecodeError::InvalidValue)
+        );
+        let u32b = |n: usize| u32::try_from(n).unwrap().to_be_bytes();
+        let classic_at = 9 + SIGNED_LEN;
+        assert_ne!(
+            decode(&with(classic_at, &u32b(MAX_ONE_TIME_PREKEYS))),
+            err(DecodeError::TooLarge)
+        );
+        assert_eq!(
+            decode(&with(classic_at, &u32b(MAX_ONE_TIME_PREKEYS + 1))),
+            err(DecodeError::TooLarge)
+        );
         // No signed prekey.
         let mut none = body[..8].to_vec();
         none.push(0);
