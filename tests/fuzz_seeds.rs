@@ -74,6 +74,13 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     counter_5[2 + 36..2 + 40].copy_from_slice(&5u32.to_be_bytes());
     // Flags at 70 (SPEC.md §7.1): claim the PQ fields.
     let pq_flag = with_byte(m0, 70, m0[70] | 0x02);
+    // A base key (at 34, after the identity key) that is p = 2^255 - 19
+    // itself, the smallest non-canonical value (SPEC.md §3.1): every byte
+    // equal to p's, InvalidKey.
+    let mut key_p = m0.clone();
+    key_p[34] = 0xed;
+    key_p[35..65].fill(0xff);
+    key_p[65] = 0x7f;
     vec![
         ("decrypt", "empty", vec![]),
         ("decrypt", "flipped_tag", flip_last(m0)),
@@ -85,6 +92,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("decrypt", "trailing_byte", trailing.clone()),
         ("accept", "empty", vec![]),
         ("accept", "pq_flag", pq_flag.clone()),
+        ("accept", "prekey_base_key_p", key_p.clone()),
         ("accept", "prekey_consumed_opk", m0.clone()),
         ("accept", "prekey_last_opk", last.clone()),
         ("accept", "prekey_no_opk", other.clone()),
@@ -103,6 +111,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             m0[..70].to_vec(),
         ),
         ("parse_message", "ratchet_header_only", header_only.clone()),
+        ("parse_message", "prekey_base_key_p", key_p.clone()),
         ("parse_message", "ratchet_r0", r0.clone()),
         ("parse_message", "ratchet_short_tag", short_tag.clone()),
         ("parse_message", "trailing_byte", trailing.clone()),
@@ -151,6 +160,15 @@ fn one_to_one_fuzz_seed_corpora_are_current() {
             _ => sealwire_fuzz_fixtures::roundtrip(data),
         }
     }
+    // The base key p is refused as not canonical, before anything else.
+    let (_, _, key_p) = seeds
+        .iter()
+        .find(|(t, n, _)| *t == "parse_message" && *n == "prekey_base_key_p")
+        .unwrap();
+    assert_eq!(
+        sealwire::wire::Message::parse(key_p).map(|_| ()),
+        Err(sealwire::DecodeError::InvalidKey)
+    );
     // The valid samples are what they claim to be.
     let m0 = &f.samples[0];
     assert_eq!(m0[0], MESSAGE_VERSION);
