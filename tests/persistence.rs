@@ -378,6 +378,88 @@ fn a_session_blob_names_the_peer_its_keys_were_agreed_with() {
     assert_eq!(timers(5, 6), Ok(()));
 }
 
+/// The same for a rewritten plain group blob: the peer-facing rules of
+/// its body (STORAGE.md §5, rule 5). A member list that names us, a
+/// highest timer version below the timer's, a member without its own
+/// chain or a subscriber with one, a count above its cap: refused; a count
+/// at its cap is admitted (the bytes after it then fail otherwise).
+#[test]
+fn a_group_blob_keeps_its_roles_members_and_counts() {
+    use sealwire::group::{ChannelSubscriber, Group, GroupId};
+    use sealwire::limits::MAX_GROUP_MEMBERS;
+    let mut rng = DangerDeterministicRng::from_u64(32);
+    let (me, other) = (
+        IdentityKeyPair::generate(&mut rng),
+        IdentityKeyPair::generate(&mut rng),
+    );
+    let gid = GroupId::from_bytes([0x33; 16]);
+    let (group, _) =
+        Group::create_with_id(&mut rng, T0, gid, *me.public(), &[*other.public()]).unwrap();
+    let blob = group.to_blob().to_vec();
+    let (kind, version) = (blob[4], blob[5]);
+    let load = |body: &[u8]| Group::from_blob(&plain_blob(kind, version, body)).map(|_| ());
+    let refused = |e| Err(StateError::Malformed(e));
+    let body = body_of(&blob).to_vec();
+    assert_eq!(load(&body), Ok(()));
+    // role u8, id 16, us 64, timer 13 (version u64 at 86), highest u64 at
+    // 94, rotation 12, skipped-key age 8, member count u32 at 122, the
+    // member at 126, our chain's flag at 190, then our chain (ids 8, keys
+    // 64, time 8, one holder: 84 + 32 bytes) and the senders.
+    let (me64, other64) = (identity64(me.public()), identity64(other.public()));
+    assert_eq!(body[17..81], me64[..]);
+    assert_eq!(body[126..190], other64[..]);
+    assert_eq!(body[190], 1);
+    let with = |at: usize, value: &[u8]| {
+        let mut b = body.clone();
+        b[at..at + value.len()].copy_from_slice(value);
+        b
+    };
+    assert_eq!(load(&with(126, &me64)), refused(DecodeError::InvalidValue));
+    let timers = |version: u64, highest: u64| {
+        load(
+            &with(86, &version.to_be_bytes())[..94]
+                .iter()
+                .chain(&highest.to_be_bytes())
+                .chain(&body[102..])
+                .copied()
+                .collect::<Vec<u8>>(),
+        )
+    };
+    assert_eq!(timers(0, 0), Ok(()));
+    assert_eq!(timers(3, 2), refused(DecodeError::InvalidValue));
+    assert_eq!(timers(3, 3), Ok(()));
+    assert_eq!(timers(3, 4), Ok(()));
+    let count = |n: usize| load(&with(122, &u32::try_from(n).unwrap().to_be_bytes()));
+    assert_ne!(count(MAX_GROUP_MEMBERS), refused(DecodeError::TooLarge));
+    assert_eq!(count(MAX_GROUP_MEMBERS + 1), refused(DecodeError::TooLarge));
+    // A member's blob without its own chain.
+    let no_own: Vec<u8> = body[..190]
+        .iter()
+        .chain(&[0])
+        .chain(&body[191 + 116..])
+        .copied()
+        .collect();
+    assert_eq!(load(&no_own), refused(DecodeError::InvalidValue));
+
+    // A subscriber (Other, of our channel: it holds the owner after
+    // itself, then no members): its flag at 190 says no chain of its own;
+    // one claimed is refused.
+    let sub = ChannelSubscriber::new(gid, *other.public(), *me.public());
+    let sub_blob = sub.to_blob().to_vec();
+    let (sub_kind, sub_version) = (sub_blob[4], sub_blob[5]);
+    let sub_body = body_of(&sub_blob).to_vec();
+    let load_sub = |body: &[u8]| {
+        ChannelSubscriber::from_blob(&plain_blob(sub_kind, sub_version, body)).map(|_| ())
+    };
+    assert_eq!(load_sub(&sub_body), Ok(()));
+    assert_eq!(sub_body[17..81], other64[..]);
+    assert_eq!(sub_body[81..145], me64[..]);
+    assert_eq!(sub_body[186..191], [0, 0, 0, 0, 0]);
+    let mut claimed = sub_body.clone();
+    claimed[190] = 1;
+    assert_eq!(load_sub(&claimed), refused(DecodeError::InvalidValue));
+}
+
 #[test]
 fn every_truncation_and_bit_flip_of_every_kind_is_refused() {
     let (mut rng, alice, bob) = rich_pair(6);
