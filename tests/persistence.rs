@@ -440,6 +440,24 @@ fn a_group_blob_keeps_its_roles_members_and_counts() {
         .copied()
         .collect();
     assert_eq!(load(&no_own), refused(DecodeError::InvalidValue));
+    // Once Other's chain is accepted: the sender count at 307, Other at
+    // 311, its chain count u8 at 375; a sender without a chain is refused.
+    let mut group = group;
+    let (_, d) =
+        Group::create_with_id(&mut rng, T0, gid, *other.public(), &[*me.public()]).unwrap();
+    assert!(
+        group
+            .accept_distribution(T0, &common::distribution_from(&other, T0, &d.body))
+            .unwrap()
+    );
+    let with_sender = body_of(&group.to_blob()).to_vec();
+    assert_eq!(load(&with_sender), Ok(()));
+    assert_eq!(with_sender[307..311], [0, 0, 0, 1]);
+    assert_eq!(with_sender[311..375], other64[..]);
+    assert_eq!(with_sender[375], 1);
+    let mut chainless = with_sender.clone();
+    chainless[375] = 0;
+    assert_eq!(load(&chainless), refused(DecodeError::InvalidValue));
 
     // A subscriber (Other, of our channel: it holds the owner after
     // itself, then no members): its flag at 190 says no chain of its own;
