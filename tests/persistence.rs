@@ -458,6 +458,30 @@ fn a_group_blob_keeps_its_roles_members_and_counts() {
     let mut chainless = with_sender.clone();
     chainless[375] = 0;
     assert_eq!(load(&chainless), refused(DecodeError::InvalidValue));
+    // The chain (ids 8, keys 64) at 376, then its "superseded" flag at
+    // 448: the newest chain is never superseded, every older one is.
+    assert_eq!(with_sender[448], 0);
+    let superseded_newest: Vec<u8> = with_sender[..448]
+        .iter()
+        .chain(&[1, 0, 0, 0, 0, 0, 0, 0, 9])
+        .chain(&with_sender[449..])
+        .copied()
+        .collect();
+    assert_eq!(load(&superseded_newest), refused(DecodeError::InvalidValue));
+    let mut older = with_sender[376..448].to_vec();
+    older[0] ^= 0xff; // another chain id
+    let live_older: Vec<u8> = with_sender[..375]
+        .iter()
+        .chain(&[2])
+        .chain(&older)
+        .chain(&[0])
+        .chain(&with_sender[376..])
+        .copied()
+        .collect();
+    assert_eq!(load(&live_older), refused(DecodeError::InvalidValue));
+    let mut superseded_older = live_older.clone();
+    superseded_older.splice(376 + 72..377 + 72, [1, 0, 0, 0, 0, 0, 0, 0, 9]);
+    assert_eq!(load(&superseded_older), Ok(()));
 
     // A subscriber (Other, of our channel: it holds the owner after
     // itself, then no members): its flag at 190 says no chain of its own;
