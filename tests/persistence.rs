@@ -415,6 +415,19 @@ fn a_group_blob_keeps_its_roles_members_and_counts() {
         b
     };
     assert_eq!(load(&with(126, &me64)), refused(DecodeError::InvalidValue));
+    // Us added to the list, in order, beside Other (whom our chain's
+    // holder still names).
+    let mut both = [&me64, &other64];
+    both.sort_by_key(|k| k[..32].to_vec());
+    let us_too: Vec<u8> = body[..122]
+        .iter()
+        .chain(&2u32.to_be_bytes())
+        .chain(both[0].iter())
+        .chain(both[1].iter())
+        .chain(&body[190..])
+        .copied()
+        .collect();
+    assert_eq!(load(&us_too), refused(DecodeError::InvalidValue));
     let timers = |version: u64, highest: u64| {
         load(
             &with(86, &version.to_be_bytes())[..94]
