@@ -1855,9 +1855,14 @@ fn device_blob_bodies_are_checked() {
     // Too many previous sessions, refused before any is read.
     let count_at = 6 + current_len;
     assert_eq!(body[count_at], 3);
+    let cap = u8::try_from(sealwire::limits::MAX_PREVIOUS_SESSIONS).unwrap();
     let mut bad = body.clone();
-    bad[count_at] = 41;
+    bad[count_at] = cap + 1;
     assert_eq!(load(&bad), malformed(TooLarge));
+    // Exactly the cap is admitted: the records are then read (the fourth
+    // from the recovery times, refused for its kind).
+    bad[count_at] = cap;
+    assert_ne!(load(&bad), malformed(TooLarge));
     let mut bad = body.clone();
     bad[count_at] = 4;
     // A fourth record read from the recovery times: kind 0x01.
