@@ -716,6 +716,11 @@ fn a_crash_between_decrypt_and_store_leaves_the_message_decryptable() {
     assert_eq!(&tx.decrypt(T0, &m2).unwrap().plaintext[..], b"two");
     assert_eq!(tx.to_blob(), new_state);
     assert_eq!(tx.original().to_blob(), stored);
+    // Debug shows the working copy (whose own Debug holds no key).
+    assert_eq!(
+        format!("{tx:?}"),
+        format!("Transaction {{ working: {:?}, .. }}", *tx)
+    );
     stored = tx.to_blob();
     tx.commit();
     assert_eq!(live.to_blob(), stored);
