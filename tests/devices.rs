@@ -457,6 +457,15 @@ fn a_session_debug_shows_the_next_message_number() {
     let current = b.sessions(&a).current().unwrap().clone();
     let shown = format!("{current:?}");
     assert!(shown.contains("sending_index: Some(3)"), "{shown}");
+    // The device's sessions: the current one, how many previous, the
+    // recovery state.
+    let all = b.sessions(&a);
+    assert!(
+        format!("{all:?}").starts_with(&format!(
+            "DeviceSessions {{ current: Some({shown}), previous: 0, recovery: "
+        )),
+        "{all:?}"
+    );
 }
 
 #[test]
