@@ -202,11 +202,17 @@ fn another_databases_rows_are_refused() {
         })
     ));
     // A sealed database binds its state to its identity: another one is
-    // refused, and nothing is saved before one.
+    // refused (its own is saved again), and nothing is saved before one.
     assert!(matches!(
         bob2.save_local_identity(&IdentityKeyPair::generate(&mut rng)),
         Err(StoreError::OtherIdentity)
     ));
+    let own = bob2.local_identity().unwrap().unwrap();
+    bob2.save_local_identity(&own).unwrap();
+    assert_eq!(
+        bob2.local_identity().unwrap().unwrap().public(),
+        own.public()
+    );
     let mut empty =
         SqliteStore::open_sealed(w.dir.file("empty.db"), StorageKey::from_bytes([7; 32])).unwrap();
     assert!(matches!(

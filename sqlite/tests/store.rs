@@ -1140,3 +1140,31 @@ fn session_addresses_lists_the_peers() {
     p.bob.start_session(&carol, &mut p.rng, &carols).unwrap();
     assert_eq!(p.bob.session_addresses().unwrap(), [alice_addr(), carol]);
 }
+
+/// A message stored with another content type than a user message (a
+/// receipt) keeps it, on both sides and in its row.
+#[test]
+fn a_receipt_is_stored_as_a_receipt() {
+    let mut p = established("receipt", 79);
+    let sent = p
+        .alice
+        .send_content(&bob_addr(), &mut p.rng, T0, ContentType::Receipt, b"read")
+        .unwrap();
+    let got = p.bob.receive(&alice_addr(), T0, &sent.ciphertext).unwrap();
+    assert_eq!(stored_body(&got), b"read");
+    for (store, peer) in [(&p.alice, bob_addr()), (&p.bob, alice_addr())] {
+        let last = store.messages(&peer).unwrap().pop().unwrap();
+        assert_eq!(last.content_type, ContentType::Receipt);
+        assert_eq!(last.body, b"read");
+    }
+    let raw: i64 = p
+        .bob
+        .connection()
+        .query_row(
+            "SELECT content_type FROM messages ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, i64::from(u8::from(ContentType::Receipt)));
+}
