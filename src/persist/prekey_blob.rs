@@ -265,14 +265,13 @@ impl StateBlob for PrekeyStore {}
 mod tests {
     use super::*;
     use crate::identity::IdentityKeyPair;
-    use crate::testing::DangerDeterministicRng;
 
     /// `body_len` is exactly what `encode_body` writes, for a store with
     /// every part: signed, one-time, PQ one-time and last-resort prekeys,
     /// and replay records.
     #[test]
     fn body_len_is_exact() {
-        let mut rng = DangerDeterministicRng::from_u64(9);
+        let mut rng = crate::rng::os_rng();
         let me = IdentityKeyPair::generate(&mut rng);
         let mut store = PrekeyStore::new_pq(&me, &mut rng);
         let count = |store: &PrekeyStore| {
@@ -317,7 +316,7 @@ mod tests {
     /// too, is refused.
     #[test]
     fn counts_up_to_their_caps_and_unique_ids() {
-        let mut rng = DangerDeterministicRng::from_u64(10);
+        let mut rng = crate::rng::os_rng();
         let me = IdentityKeyPair::generate(&mut rng);
         let store = PrekeyStore::new_pq(&me, &mut rng);
         let body = encoded(&store);
